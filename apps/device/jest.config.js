@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'device',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

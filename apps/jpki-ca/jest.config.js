@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'jpki-ca',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'lifecycle',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

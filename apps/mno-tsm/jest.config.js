@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'mno-tsm',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

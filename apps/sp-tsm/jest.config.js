@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'sp-tsm',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'vsim',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'globalplatform',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'uicc',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};
