@@ -3,6 +3,7 @@ const { getJestProjectsAsync } = require('@nx/jest');
 
 module.exports = async () => ({
   projects: await getJestProjectsAsync(),
+  testTimeout: 30_000,
   globalSetup: '<rootDir>/libs/testing/src/jest-global-setup.js',
   globalTeardown: '<rootDir>/libs/testing/src/jest-global-teardown.js',
 });

@@ -1,1 +1,3 @@
-export {};
+export * from './lib/topics';
+export * from './lib/envelope';
+export * from './lib/probe';

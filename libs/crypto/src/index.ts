@@ -1,1 +1,1 @@
-export {};
+export * from './lib/at-rest-cipher';

@@ -1,1 +1,12 @@
-export {};
+export * from './lib/consumer-status';
+export * from './lib/errors';
+export * from './lib/kafka-connection';
+export * from './lib/kafka-inbox-server';
+export * from './lib/message-context';
+export * from './lib/messaging-options';
+export * from './lib/messaging-schema';
+export * from './lib/messaging.module';
+export * from './lib/outbox';
+export * from './lib/outbox-relay';
+export * from './lib/topic-bootstrap';
+export { DeliveryPolicy, headerString } from './lib/delivery-policy';

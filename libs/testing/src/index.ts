@@ -1,1 +1,3 @@
-export {};
+export * from './lib/infrastructure';
+export * from './lib/kafka-probe';
+export * from './lib/test-run';

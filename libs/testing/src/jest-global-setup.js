@@ -1,1 +1,2 @@
-module.exports = async () => {};
+require('./register-typescript');
+module.exports = () => require('./lib/global-setup').globalSetup();

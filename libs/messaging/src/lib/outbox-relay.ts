@@ -1,0 +1,155 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { counter, createLogger } from '@jpki/observability';
+import { KafkaConnection } from './kafka-connection';
+import { outboxChannel } from './messaging-schema';
+import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options';
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  message_key: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const BATCH = 200;
+const POLL_MS = 500;
+const RETENTION = '1 hour';
+
+/**
+ * Drains the outbox into Kafka. One relay per schema is active at a time (a PostgreSQL advisory
+ * lock held by its LISTEN connection), which keeps per-key order; the others stand by.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = createLogger('outbox-relay');
+  private readonly published = counter('outbox_published_total', 'Outbox messages delivered to Kafka', ['topic']);
+  private listener?: Client;
+  private leader = false;
+  private running = false;
+  private wake?: () => void;
+  private notified = false;
+  private loop?: Promise<void>;
+  private lastCleanup = 0;
+
+  constructor(
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+    private readonly dataSource: DataSource,
+    private readonly kafka: KafkaConnection,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** Publishes everything pending now; used by the loop and by tests. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const sent = await this.publishBatch();
+      total += sent;
+      if (sent < BATCH) return total;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.ensureListener();
+        if (this.leader) {
+          await this.drain();
+          await this.cleanup();
+        }
+      } catch (err) {
+        this.log.error({ err }, 'outbox relay iteration failed');
+        await this.resetListener();
+      }
+      await this.sleep(this.leader ? POLL_MS : POLL_MS * 4);
+    }
+  }
+
+  private async ensureListener(): Promise<void> {
+    if (!this.listener) {
+      const client = new Client({ connectionString: this.options.databaseUrl });
+      client.on('error', (err) => this.log.warn({ err }, 'outbox listener connection error'));
+      await client.connect();
+      client.on('notification', () => {
+        this.notified = true;
+        this.wake?.();
+      });
+      await client.query(`LISTEN "${outboxChannel(this.options.schema)}"`);
+      this.listener = client;
+      this.leader = false;
+    }
+    if (!this.leader) {
+      const { rows } = await this.listener.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [
+        `${this.options.schema}.outbox-relay`,
+      ]);
+      this.leader = rows[0].locked;
+      if (this.leader) this.log.info({ schema: this.options.schema }, 'outbox relay is active');
+    }
+  }
+
+  private async resetListener(): Promise<void> {
+    const l = this.listener;
+    this.listener = undefined;
+    this.leader = false;
+    await l?.end().catch(() => undefined);
+  }
+
+  private async publishBatch(): Promise<number> {
+    this.notified = false;
+    return this.dataSource.transaction(async (manager) => {
+      const rows: OutboxRow[] = await manager.query(
+        `SELECT id, topic, message_key, headers, body FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+      );
+      if (rows.length === 0) return 0;
+      await this.kafka.producer.sendBatch({ acks: -1, topicMessages: this.groupByTopic(rows) });
+      await manager.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+      rows.forEach((r) => this.published.inc({ topic: r.topic }));
+      return rows.length;
+    });
+  }
+
+  private groupByTopic(rows: OutboxRow[]) {
+    const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+    for (const r of rows) {
+      const topic = this.kafka.physical(r.topic);
+      const list = byTopic.get(topic) ?? [];
+      list.push({ key: r.message_key, value: r.body, headers: r.headers });
+      byTopic.set(topic, list);
+    }
+    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  }
+
+  private async cleanup(): Promise<void> {
+    if (Date.now() - this.lastCleanup < 60_000) return;
+    this.lastCleanup = Date.now();
+    await this.dataSource.query(`DELETE FROM outbox WHERE published_at < now() - interval '${RETENTION}'`);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.notified) {
+      this.notified = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

@@ -1,0 +1,37 @@
+import type { Kafka } from 'kafkajs';
+import { physicalTopics } from '@jpki/contracts';
+
+/**
+ * Creates every declared topic (with retry and dead-letter companions) that does not exist yet.
+ * Idempotent; the broker's auto-create is off, so this is the only way topics come to be.
+ */
+export async function ensureTopics(kafka: Kafka, prefix: string): Promise<{ created: string[]; existing: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const wanted = physicalTopics(prefix).filter((t) => !existing.has(t.name));
+    if (wanted.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: wanted.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: -1 })),
+      });
+    }
+    return { created: wanted.map((t) => t.name), existing: existing.size };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTopicsWithPrefix(kafka: Kafka, prefix: string): Promise<number> {
+  if (!prefix) throw new Error('refusing to delete topics without a prefix');
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    return topics.length;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,39 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes, randomUUID } from 'node:crypto';
+
+/** What every log line and every message produced inside a unit of work carries. */
+export interface WorkContext {
+  correlationId: string;
+  causationId?: string;
+  messageId?: string;
+  traceparent: string;
+}
+
+const storage = new AsyncLocalStorage<WorkContext>();
+
+export function runInContext<T>(ctx: WorkContext, fn: () => T): T {
+  return storage.run(ctx, fn);
+}
+
+export function currentContext(): WorkContext | undefined {
+  return storage.getStore();
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** W3C trace context: keep the caller's trace id, start a new span id for this hop. */
+export function childTraceparent(parent?: string): string {
+  const match = parent ? TRACEPARENT.exec(parent) : null;
+  const traceId = match ? match[1] : randomBytes(16).toString('hex');
+  const flags = match ? match[3] : '01';
+  return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+}
+
+export function newWorkContext(partial: Partial<WorkContext> = {}): WorkContext {
+  return {
+    correlationId: partial.correlationId ?? randomUUID(),
+    causationId: partial.causationId,
+    messageId: partial.messageId,
+    traceparent: childTraceparent(partial.traceparent),
+  };
+}

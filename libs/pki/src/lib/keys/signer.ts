@@ -1,0 +1,89 @@
+import { createHash, createPublicKey, KeyObject, sign } from 'node:crypto';
+import { algorithmIdentifier, nullValue, octetString, sequence } from '../asn1/der-writer';
+import { Oid } from '../asn1/oids';
+import { exportSpkiDer, generateRsaKeyPair } from './rsa-keys';
+import { verifyPkcs1Signature } from './signature-verification';
+
+/**
+ * Anything that can produce an RSASSA-PKCS1-v1_5 / SHA-256 signature: a software key today, a
+ * PKCS#11 HSM session, a SIM applet or a virtual My Number card tomorrow.
+ */
+export interface Signer {
+  /** SubjectPublicKeyInfo (DER) of the signing key. */
+  readonly publicKeySpki: Buffer;
+  /** Signs `data` (the whole message, not a digest) with RSASSA-PKCS1-v1_5 and SHA-256. */
+  sign(data: Buffer): Promise<Buffer>;
+}
+
+export class SignerError extends Error {
+  constructor(
+    readonly reason: 'SIGNER_KEY_UNSUPPORTED' | 'SIGNATURE_MISMATCH',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SignerError';
+  }
+}
+
+/** Signer over a node:crypto RSA private key; signing runs on the libuv thread pool. */
+export class SoftwareRsaSigner implements Signer {
+  readonly publicKeySpki: Buffer;
+
+  constructor(private readonly privateKey: KeyObject) {
+    if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'rsa') {
+      throw new SignerError('SIGNER_KEY_UNSUPPORTED', 'SoftwareRsaSigner needs an RSA private key');
+    }
+    this.publicKeySpki = exportSpkiDer(createPublicKey(privateKey));
+  }
+
+  static async generate(modulusBits?: number): Promise<SoftwareRsaSigner> {
+    const { privateKey } = await generateRsaKeyPair(modulusBits);
+    return new SoftwareRsaSigner(privateKey);
+  }
+
+  sign(data: Buffer): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      sign('sha256', data, this.privateKey, (error, signature) => (error ? reject(error) : resolve(signature)));
+    });
+  }
+}
+
+/** DER DigestInfo (RFC 8017 §9.2) for a SHA-256 digest: what a card applet's raw RSA operation pads and signs. */
+export function encodeSha256DigestInfo(digest: Buffer): Buffer {
+  if (digest.length !== 32) throw new RangeError('SHA-256 digest must be 32 bytes');
+  return sequence(algorithmIdentifier(Oid.sha256, nullValue()), octetString(digest));
+}
+
+export function sha256DigestInfo(data: Buffer): Buffer {
+  return encodeSha256DigestInfo(createHash('sha256').update(data).digest());
+}
+
+/** Signs a DER DigestInfo with PKCS#1 v1.5 type-1 padding, e.g. a SIM applet's COMPUTE DIGITAL SIGNATURE. */
+export type DigestInfoSignFunction = (digestInfo: Buffer) => Promise<Buffer>;
+
+export interface DigestInfoSignerOptions {
+  /**
+   * Verify every signature against `publicKeySpki` before returning it (default true): a card that
+   * signs with the wrong key or returns garbage is caught here, not by a relying party later.
+   */
+  readonly verifySignatures?: boolean;
+}
+
+/** Builds a `Signer` around a raw DigestInfo signing function. */
+export function createDigestInfoSigner(
+  publicKeySpki: Buffer,
+  signDigestInfo: DigestInfoSignFunction,
+  options: DigestInfoSignerOptions = {},
+): Signer {
+  const verifySignatures = options.verifySignatures ?? true;
+  return {
+    publicKeySpki,
+    async sign(data: Buffer): Promise<Buffer> {
+      const signature = await signDigestInfo(sha256DigestInfo(data));
+      if (verifySignatures && !verifyPkcs1Signature(publicKeySpki, 'SHA-256', data, signature)) {
+        throw new SignerError('SIGNATURE_MISMATCH', 'DigestInfo signer returned a signature that does not verify');
+      }
+      return signature;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod/v4';
+
+const brokerList = z
+  .string()
+  .default('127.0.0.1:9092')
+  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+  .refine((l) => l.length > 0 && l.every((b) => /^[^:\s]+:\d{1,5}$/.test(b)), 'comma-separated host:port list');
+
+const schemaName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case SQL identifier');
+
+/** Variables every service reads. Service-specific schemas extend this one. */
+export const baseConfigSchema = z.object({
+  HTTP_HOST: z.string().default('0.0.0.0'),
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/postgres'),
+  DB_SCHEMA: schemaName,
+  KAFKA_BROKERS: brokerList,
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-z0-9._-]*$/).default(''),
+  KAFKA_CONSUMER_GROUP: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+});
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/**
+ * Parses the environment against a schema and fails with every problem listed at once, naming
+ * the variables (never their values: some are secrets).
+ */
+export function loadConfig<S extends z.ZodTypeAny>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+  throw new ConfigError(`invalid configuration:\n${problems}`);
+}

@@ -1,0 +1,47 @@
+import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
+
+type MigrationClass = new () => MigrationInterface;
+
+export interface DatabaseSettings {
+  url: string;
+  schema: string;
+  entities: NonNullable<DataSourceOptions['entities']>;
+  migrations: MigrationClass[];
+  poolSize?: number;
+}
+
+/** One schema per service; unqualified SQL (outbox, inbox, raw queries) resolves to it. */
+export function dataSourceOptions(s: DatabaseSettings): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: s.url,
+    schema: s.schema,
+    entities: s.entities,
+    migrations: s.migrations,
+    migrationsTableName: 'migrations',
+    migrationsRun: false,
+    synchronize: false,
+    extra: { options: `-c search_path=${s.schema}`, max: s.poolSize ?? 10 },
+  };
+}
+
+/**
+ * Creates the schema and applies pending migrations under an advisory lock, so replicas starting
+ * together migrate once.
+ */
+export async function migrateDatabase(s: DatabaseSettings): Promise<string[]> {
+  const ds = new DataSource({ ...dataSourceOptions(s), extra: { options: `-c search_path=${s.schema}`, max: 1 } });
+  await ds.initialize();
+  try {
+    await ds.query(`CREATE SCHEMA IF NOT EXISTS "${s.schema}"`);
+    await ds.query(`SELECT pg_advisory_lock(hashtext($1))`, [`${s.schema}.migrations`]);
+    try {
+      const applied = await ds.runMigrations({ transaction: 'each' });
+      return applied.map((m) => m.name);
+    } finally {
+      await ds.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`${s.schema}.migrations`]);
+    }
+  } finally {
+    await ds.destroy();
+  }
+}

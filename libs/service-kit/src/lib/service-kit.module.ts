@@ -1,0 +1,54 @@
+import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { MessagingModule, type Subscription } from '@jpki/messaging';
+import type { BaseConfig } from './config';
+import { dataSourceOptions, type DatabaseSettings } from './database';
+import { HttpContextMiddleware } from './http-context.middleware';
+import { OpsController } from './ops.controller';
+import { Readiness } from './readiness';
+
+export interface ServiceDefinition {
+  /** e.g. "jpki-ca", "mno-tsm-docomo": log field, Kafka client id, inbox consumer name. */
+  name: string;
+  config: BaseConfig;
+  entities: DatabaseSettings['entities'];
+  migrations: DatabaseSettings['migrations'];
+  subscriptions: Subscription[];
+}
+
+export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
+
+export function databaseSettings(def: ServiceDefinition): DatabaseSettings {
+  return { url: def.config.DATABASE_URL, schema: def.config.DB_SCHEMA, entities: def.entities, migrations: def.migrations };
+}
+
+/** Database, messaging, health, metrics and request context: what every service shares. */
+@Module({})
+export class ServiceKitModule implements NestModule {
+  static forRoot(def: ServiceDefinition): DynamicModule {
+    const c = def.config;
+    return {
+      module: ServiceKitModule,
+      global: true,
+      imports: [
+        TypeOrmModule.forRoot(dataSourceOptions(databaseSettings(def))),
+        MessagingModule.forRoot({
+          serviceName: def.name,
+          brokers: c.KAFKA_BROKERS,
+          topicPrefix: c.KAFKA_TOPIC_PREFIX,
+          consumerGroup: c.KAFKA_CONSUMER_GROUP ?? `${c.KAFKA_TOPIC_PREFIX}${def.name}`,
+          subscriptions: def.subscriptions,
+          databaseUrl: c.DATABASE_URL,
+          schema: c.DB_SCHEMA,
+        }),
+      ],
+      controllers: [OpsController],
+      providers: [Readiness, { provide: SERVICE_CONFIG, useValue: c }],
+      exports: [Readiness, SERVICE_CONFIG],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpContextMiddleware).forRoutes('*');
+  }
+}

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { Headers, ProbePing, Topics, deadLetterTopicName } from '@jpki/contracts';
+import { Outbox } from '@jpki/messaging';
+import { kcatRead, rawProducer, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, waitUntil } from '@jpki/testing';
+import { baseConfigSchema, createServiceApp, loadConfig, type ServiceDefinition } from '../index';
+import { failures, ProbeModule, probeMigrations, probeSubscriptions, slowHandlers } from './probe-service';
+
+const probe = ProbePing.topic as typeof Topics.platformProbe;
+const dlq = deadLetterTopicName(probe.name);
+
+function definition(): ServiceDefinition {
+  const config = loadConfig(baseConfigSchema, {
+    HTTP_PORT: '0',
+    DB_SCHEMA: testSchema('probe'),
+    DATABASE_URL: testDatabaseUrl(),
+    KAFKA_BROKERS: testKafkaBrokers().join(','),
+    KAFKA_TOPIC_PREFIX: testTopicPrefix(),
+    LOG_LEVEL: 'warn',
+  });
+  return { name: 'probe', config, entities: [], migrations: probeMigrations, subscriptions: probeSubscriptions };
+}
+
+function envelope(probeId: string, sequence: number, note?: string, messageId = randomUUID()) {
+  return {
+    messageId,
+    type: ProbePing.type,
+    schemaVersion: 1,
+    correlationId: `corr-${probeId}`,
+    causationId: null,
+    occurredAt: new Date().toISOString(),
+    producer: 'test',
+    payload: { probeId, sequence, ...(note ? { note } : {}) },
+  };
+}
+
+describe('messaging over the real broker and database', () => {
+  let app: INestApplication;
+  let ds: DataSource;
+  let watcher: TopicWatcher;
+  let producer: Awaited<ReturnType<typeof rawProducer>>;
+
+  const effects = async (probeId: string) =>
+    (await ds.query(`SELECT sequence, attempt FROM probe_effect WHERE probe_id = $1 ORDER BY id`, [probeId])) as {
+      sequence: number;
+      attempt: number;
+    }[];
+
+  beforeAll(async () => {
+    const def = definition();
+    app = await createServiceApp({
+      definition: def,
+      module: ProbeModule.register(def),
+      openApi: { title: 'probe', description: 'messaging test service' },
+    });
+    await app.listen(0, '127.0.0.1');
+    ds = app.get(DataSource);
+    watcher = await new TopicWatcher().watch(probe.name, dlq);
+    producer = await rawProducer();
+  });
+
+  afterAll(async () => {
+    await watcher?.stop();
+    await producer?.disconnect();
+    await app?.close();
+  });
+
+  it('publishes through the outbox only when the transaction commits, and handles it once', async () => {
+    const outbox = app.get(Outbox);
+    const committed = await ds.transaction((m) => outbox.publish(m, ProbePing, { probeId: 'commit', sequence: 1 }));
+    await ds
+      .transaction(async (m) => {
+        await outbox.publish(m, ProbePing, { probeId: 'rollback', sequence: 1 });
+        throw new Error('abort');
+      })
+      .catch(() => undefined);
+
+    await waitUntil(async () => (await effects('commit')).length === 1, 20_000, 'committed ping handled');
+    const onTopic = await watcher.waitFor((m) => m.headers[Headers.messageId] === committed.messageId);
+    expect(onTopic.key).toBe('commit');
+    expect(onTopic.headers[Headers.correlationId]).toBe(committed.correlationId);
+    expect(onTopic.headers[Headers.traceparent]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(onTopic.json()).toMatchObject({ type: ProbePing.type, schemaVersion: 1, payload: { probeId: 'commit' } });
+    expect(watcher.messages.some((m) => m.key === 'rollback')).toBe(false);
+    const [{ count }] = await ds.query(`SELECT count(*)::int AS count FROM outbox WHERE message_key = 'rollback'`);
+    expect(count).toBe(0);
+  });
+
+  it('applies a redelivered message exactly once (inbox)', async () => {
+    const body = JSON.stringify(envelope('dup', 7));
+    for (let i = 0; i < 5; i++) await producer.sendTo(probe.name, [{ key: 'dup', value: body }]);
+    await waitUntil(async () => (await effects('dup')).length === 1, 20_000, 'first delivery handled');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await effects('dup')).toHaveLength(1);
+  });
+
+  it('dead-letters malformed input with the cause and keeps consuming the partition', async () => {
+    await producer.sendTo(probe.name, [
+      { key: 'same-key', value: '{not json' },
+      { key: 'same-key', value: JSON.stringify({ ...envelope('x', 1), payload: { probeId: 'x', sequence: -1 } }) },
+      { key: 'same-key', value: JSON.stringify({ ...envelope('x', 1), type: 'platform.probe.unheard-of' }) },
+      { key: 'same-key', value: JSON.stringify({ ...envelope('x', 1), schemaVersion: 2 }) },
+      { key: 'same-key', value: JSON.stringify(envelope('after-poison', 1)) },
+    ]);
+    await waitUntil(async () => (await effects('after-poison')).length === 1, 20_000, 'message after poison handled');
+    const reasons = new Set<string>();
+    await waitUntil(() => {
+      watcher.messages.filter((m) => m.topic === dlq).forEach((m) => reasons.add(m.headers[Headers.failureReason]));
+      return ['MALFORMED_JSON', 'PAYLOAD_INVALID', 'UNKNOWN_MESSAGE_TYPE', 'UNSUPPORTED_SCHEMA_VERSION'].every((r) => reasons.has(r));
+    }, 20_000, 'four dead letters');
+    const malformed = watcher.messages.find((m) => m.headers[Headers.failureReason] === 'MALFORMED_JSON')!;
+    expect(malformed.value).toBe('{not json');
+    expect(malformed.headers[Headers.originalTopic]).toBe(probe.name);
+    expect(await effects('x')).toHaveLength(0);
+  });
+
+  it('retries a failing handler with backoff and applies it once', async () => {
+    failures.set('flaky', 2);
+    await producer.sendTo(probe.name, [{ key: 'flaky', value: JSON.stringify(envelope('flaky', 1)) }]);
+    await waitUntil(async () => (await effects('flaky')).length === 1, 30_000, 'flaky ping finally handled');
+    expect((await effects('flaky'))[0].attempt).toBe(3);
+  });
+
+  it('dead-letters a message that keeps failing, with the handler error as cause', async () => {
+    const msg = envelope('doomed', 1, 'fail-always');
+    await producer.sendTo(probe.name, [{ key: 'doomed', value: JSON.stringify(msg) }]);
+    const dead = await watcher.waitFor((m) => m.topic === dlq && m.key === 'doomed', 60_000, 'doomed dead letter');
+    expect(dead.headers[Headers.failureReason]).toBe('RETRIES_EXHAUSTED');
+    expect(dead.headers[Headers.failureDetail]).toContain('probe handler always fails');
+    expect(dead.headers[Headers.attempt]).toBe('5');
+    expect(await effects('doomed')).toHaveLength(0);
+  }, 70_000);
+
+  it('dead-letters a non-retriable failure at once and rolls back its effect', async () => {
+    await producer.sendTo(probe.name, [{ key: 'rej', value: JSON.stringify(envelope('rej', 1, 'reject')) }]);
+    const dead = await watcher.waitFor((m) => m.topic === dlq && m.key === 'rej');
+    expect(dead.headers[Headers.failureReason]).toBe('PROBE_REJECTED');
+    expect(await effects('rej')).toHaveLength(0);
+  });
+
+  it('gives messages published by a handler the incoming message as cause and keeps the correlation id', async () => {
+    const incoming = envelope('chain', 1, 'echo');
+    await producer.sendTo(probe.name, [{ key: 'chain', value: JSON.stringify(incoming) }]);
+    const echo = await watcher.waitFor((m) => m.key === 'chain-echo');
+    expect(echo.headers[Headers.causationId]).toBe(incoming.messageId);
+    expect(echo.headers[Headers.correlationId]).toBe(incoming.correlationId);
+  });
+
+  it('is readable by kcat with the same headers (independent client)', async () => {
+    const outbox = app.get(Outbox);
+    const sent = await ds.transaction((m) => outbox.publish(m, ProbePing, { probeId: 'kcat', sequence: 42 }));
+    await watcher.waitFor((m) => m.headers[Headers.messageId] === sent.messageId);
+    const all = await kcatRead(probe.name, watcher.messages.filter((m) => m.topic === probe.name).length);
+    const seen = all.find((m) => m.key === 'kcat');
+    expect(seen).toBeDefined();
+    expect(JSON.parse(seen!.payload)).toMatchObject({ messageId: sent.messageId, payload: { sequence: 42 } });
+    expect(seen!.headers).toEqual(expect.arrayContaining([Headers.messageId, sent.messageId, Headers.messageType, ProbePing.type]));
+  });
+
+  it('serves liveness, readiness, metrics and OpenAPI', async () => {
+    const http = request(app.getHttpServer());
+    await http.get('/health/live').expect(200, { status: 'ok' });
+    const ready = await http.get('/health/ready').expect(200);
+    expect(ready.body.checks).toMatchObject({ database: { status: 'up' }, kafka: { status: 'up' }, consumers: { status: 'up' } });
+    const metrics = await http.get('/metrics').expect(200);
+    expect(metrics.text).toContain('messages_consumed_total');
+    expect(metrics.text).toContain('outbox_published_total');
+    const docs = await http.get('/docs-json').expect(200);
+    expect(docs.body.info.title).toBe('probe');
+    const res = await http.get('/health/live').set('x-correlation-id', 'abc-123');
+    expect(res.headers['x-correlation-id']).toBe('abc-123');
+  });
+
+  it('finishes an in-flight message before the consumer stops', async () => {
+    slowHandlers.delayMs = 1500;
+    await producer.sendTo(probe.name, [{ key: 'slow', value: JSON.stringify(envelope('slow', 1)) }]);
+    await new Promise((r) => setTimeout(r, 700)); // the handler is now sleeping inside its transaction
+    const dsRef = ds;
+    await app.close();
+    slowHandlers.delayMs = 0;
+    const check = new DataSource({ type: 'postgres', url: testDatabaseUrl(), extra: { options: `-c search_path=${dsRef.options.schema}` } });
+    await check.initialize();
+    const rows = await check.query(`SELECT count(*)::int AS n FROM probe_effect WHERE probe_id = 'slow'`);
+    await check.destroy();
+    expect(rows[0].n).toBe(1);
+    app = undefined as unknown as INestApplication;
+  });
+});

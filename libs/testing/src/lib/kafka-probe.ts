@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { kafkaClient, headerString } from '@jpki/messaging';
+import { testKafkaBrokers, testTopicPrefix } from './test-run';
+
+export interface ReceivedMessage {
+  topic: string;
+  partition: number;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+  json<T = Record<string, unknown>>(): T;
+}
+
+function toReceived(topic: string, partition: number, m: KafkaMessage): ReceivedMessage {
+  const headers: Record<string, string> = {};
+  for (const k of Object.keys(m.headers ?? {})) headers[k] = headerString(m.headers, k) ?? '';
+  const value = m.value?.toString('utf8') ?? null;
+  return { topic, partition, key: m.key?.toString('utf8') ?? null, value, headers, json: <T>() => JSON.parse(value ?? 'null') as T };
+}
+
+/** Reads test topics (logical names; this run's prefix is added) from the beginning. */
+export class TopicWatcher {
+  readonly messages: ReceivedMessage[] = [];
+  private consumer?: Consumer;
+
+  constructor(private readonly kafka: Kafka = kafkaClient('test-watcher', testKafkaBrokers())) {}
+
+  async watch(...logicalTopics: string[]): Promise<this> {
+    this.consumer = this.kafka.consumer({ groupId: `watcher-${randomUUID()}` });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: logicalTopics.map((t) => testTopicPrefix() + t), fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        this.messages.push(toReceived(topic.slice(testTopicPrefix().length), partition, message));
+      },
+    });
+    return this;
+  }
+
+  async waitFor(predicate: (m: ReceivedMessage) => boolean, timeoutMs = 20_000, what = 'message'): Promise<ReceivedMessage> {
+    const found = await waitUntil(() => this.messages.find(predicate), timeoutMs, what);
+    return found;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+export async function rawProducer(): Promise<Producer & { sendTo(logicalTopic: string, messages: { key?: string; value: string | Buffer; headers?: Record<string, string> }[]): Promise<void> }> {
+  const producer = kafkaClient('test-producer', testKafkaBrokers()).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  return Object.assign(producer, {
+    async sendTo(logicalTopic: string, messages: { key?: string; value: string | Buffer; headers?: Record<string, string> }[]) {
+      await producer.send({ topic: testTopicPrefix() + logicalTopic, acks: -1, messages });
+    },
+  });
+}
+
+/** Polls until `fn` returns a truthy value or the timeout passes (then throws naming `what`). */
+export async function waitUntil<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * kcat (Debian package) as an independent reader of a topic: returns one JSON object per message
+ * with kcat's own view of key, headers and payload.
+ */
+export async function kcatRead(logicalTopic: string, count: number, timeoutMs = 15_000): Promise<{ key: string; payload: string; headers: string[] }[]> {
+  const { stdout } = await promisify(execFile)(
+    'kcat',
+    ['-C', '-b', testKafkaBrokers()[0], '-t', testTopicPrefix() + logicalTopic, '-o', 'beginning', '-c', String(count), '-e', '-J', '-q'],
+    { timeout: timeoutMs },
+  );
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { key: string; payload: string; headers?: string[] })
+    .map((m) => ({ key: m.key, payload: m.payload, headers: m.headers ?? [] }));
+}
