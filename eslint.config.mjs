@@ -2,6 +2,26 @@ import nx from '@nx/eslint-plugin';
 
 const scopes = ['sp-tsm', 'mno-tsm', 'vsim', 'jpki-ca', 'lifecycle', 'device', 'relying-party', 'e2e'];
 
+/** Tag rules: services meet only through contracts; an app never imports another app. */
+function boundaries(extraForTests) {
+  const t = (tags) => [...tags, ...extraForTests];
+  return {
+    enforceBuildableLibDependency: true,
+    allow: [],
+    depConstraints: [
+      { sourceTag: 'type:app', onlyDependOnLibsWithTags: t(['type:contracts', 'type:infra', 'type:domain', 'type:util']) },
+      { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:domain', 'type:util', 'type:testing'] },
+      { sourceTag: 'type:infra', onlyDependOnLibsWithTags: t(['type:infra', 'type:contracts', 'type:util']) },
+      { sourceTag: 'type:domain', onlyDependOnLibsWithTags: t(['type:domain', 'type:util']) },
+      { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: t(['type:util']) },
+      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts', 'type:util', 'type:domain'] },
+      { sourceTag: 'type:util', onlyDependOnLibsWithTags: t(['type:util']) },
+      { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+      ...scopes.map((s) => ({ sourceTag: `scope:${s}`, onlyDependOnLibsWithTags: ['scope:shared', `scope:${s}`] })),
+    ],
+  };
+}
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -9,26 +29,7 @@ export default [
   {
     files: ['**/*.ts'],
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: true,
-          banTransitiveDependencies: false,
-          allow: [],
-          depConstraints: [
-            // Services meet only through contracts; an app never imports another app.
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:domain', 'type:util'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:domain', 'type:util', 'type:testing'] },
-            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            ...scopes.map((s) => ({ sourceTag: `scope:${s}`, onlyDependOnLibsWithTags: ['scope:shared', `scope:${s}`] })),
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', boundaries([])],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': ['error', { allow: ['warn', 'error'] }],
@@ -36,6 +37,11 @@ export default [
   },
   {
     files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off', 'no-console': 'off' },
+    rules: {
+      // Tests may also use the shared testing library (real broker and database resolution).
+      '@nx/enforce-module-boundaries': ['error', boundaries(['type:testing'])],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-console': 'off',
+    },
   },
 ];

@@ -1,1 +1,2 @@
 export * from './lib/at-rest-cipher';
+export * from './lib/sealed-box';

@@ -8,5 +8,6 @@ export * from './lib/messaging-schema';
 export * from './lib/messaging.module';
 export * from './lib/outbox';
 export * from './lib/outbox-relay';
+export * from './lib/producer-identity';
 export * from './lib/topic-bootstrap';
 export { DeliveryPolicy, headerString } from './lib/delivery-policy';

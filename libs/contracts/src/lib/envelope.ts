@@ -27,6 +27,8 @@ export const envelopeSchema = z.object({
   occurredAt: z.iso.datetime(),
   producer: z.string().min(1).max(64),
   payload: z.unknown(),
+  /** Ed25519 signature of the producer over the other fields (services authenticate each other). */
+  signature: z.string().max(200).optional(),
 });
 export type Envelope<P = unknown> = Omit<z.infer<typeof envelopeSchema>, 'payload'> & { payload: P };
 

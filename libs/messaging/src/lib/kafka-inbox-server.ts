@@ -168,6 +168,12 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
         `${envelope.type} v${envelope.schemaVersion}, this consumer understands v${definition.schemaVersion}`,
       );
     }
+    if (route.subscription.producers) {
+      const trusted = this.deps.kafka.options.trustedProducers;
+      const check = trusted ? trusted.check(envelope, route.subscription.producers) : null;
+      if (!check) throw new Rejected('PRODUCER_NOT_AUTHORIZED', 'no trusted producer keys configured');
+      if (!check.ok) throw new Rejected(check.reason, check.detail);
+    }
     const payload = definition.schema.safeParse(envelope.payload);
     if (!payload.success) throw new Rejected('PAYLOAD_INVALID', payload.error.message);
     return { envelope: { ...envelope, payload: payload.data }, definition };

@@ -1,9 +1,12 @@
+import type { ProducerIdentity, TrustedProducers } from './producer-identity';
 import type { TopicDefinition } from '@jpki/contracts';
 
 export interface Subscription {
   topic: TopicDefinition;
   /** Command topics dead-letter message types without a handler; event topics ignore them. */
   unknownTypes: 'dead-letter' | 'ignore';
+  /** When set, only envelopes signed by one of these producers are handled; others are dead-lettered. */
+  producers?: readonly string[];
 }
 
 export interface MessagingOptions {
@@ -19,6 +22,10 @@ export interface MessagingOptions {
   databaseUrl: string;
   schema: string;
   retry?: Partial<RetryPolicy>;
+  /** Signs every published envelope. */
+  identity?: ProducerIdentity;
+  /** Public keys of the producers this service accepts messages from. */
+  trustedProducers?: TrustedProducers;
   /** Partitions handled in parallel by one consumer (order is kept within a partition). */
   partitionsConsumedConcurrently?: number;
 }

@@ -36,6 +36,7 @@ export class Outbox {
       producer: this.options.serviceName,
       payload: valid,
     };
+    if (this.options.identity) envelope.signature = this.options.identity.sign(envelope);
     const headers: Record<string, string> = {
       [Headers.messageId]: envelope.messageId,
       [Headers.messageType]: envelope.type,

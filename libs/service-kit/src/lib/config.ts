@@ -19,6 +19,10 @@ export const baseConfigSchema = z.object({
   KAFKA_CONSUMER_GROUP: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  /** base64 PKCS#8 DER of this service's Ed25519 identity key; every published envelope is signed with it. */
+  SERVICE_SIGNING_KEY: z.string().min(40).optional(),
+  /** `producer=base64Spki,…`: whose signed messages this service accepts where a subscription requires it. */
+  TRUSTED_PRODUCER_KEYS: z.string().optional(),
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { MessagingModule, type Subscription } from '@jpki/messaging';
+import { MessagingModule, ProducerIdentity, TrustedProducers, type Subscription } from '@jpki/messaging';
 import type { BaseConfig } from './config';
 import { dataSourceOptions, type DatabaseSettings } from './database';
 import { HttpContextMiddleware } from './http-context.middleware';
@@ -40,6 +40,8 @@ export class ServiceKitModule implements NestModule {
           subscriptions: def.subscriptions,
           databaseUrl: c.DATABASE_URL,
           schema: c.DB_SCHEMA,
+          identity: c.SERVICE_SIGNING_KEY ? ProducerIdentity.fromBase64Pkcs8(def.name, c.SERVICE_SIGNING_KEY) : undefined,
+          trustedProducers: TrustedProducers.parse(c.TRUSTED_PRODUCER_KEYS),
         }),
       ],
       controllers: [OpsController],

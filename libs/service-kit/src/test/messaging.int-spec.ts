@@ -177,10 +177,10 @@ describe('messaging over the real broker and database', () => {
     slowHandlers.delayMs = 1500;
     await producer.sendTo(probe.name, [{ key: 'slow', value: JSON.stringify(envelope('slow', 1)) }]);
     await new Promise((r) => setTimeout(r, 700)); // the handler is now sleeping inside its transaction
-    const dsRef = ds;
+    const schema = (ds.options as { schema?: string }).schema;
     await app.close();
     slowHandlers.delayMs = 0;
-    const check = new DataSource({ type: 'postgres', url: testDatabaseUrl(), extra: { options: `-c search_path=${dsRef.options.schema}` } });
+    const check = new DataSource({ type: 'postgres', url: testDatabaseUrl(), extra: { options: `-c search_path=${schema}` } });
     await check.initialize();
     const rows = await check.query(`SELECT count(*)::int AS n FROM probe_effect WHERE probe_id = 'slow'`);
     await check.destroy();

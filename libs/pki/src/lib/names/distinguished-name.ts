@@ -48,6 +48,10 @@ export const NAME_ATTRIBUTE_UPPER_BOUNDS: Readonly<Record<NameAttributeType, num
   E: 255,
 };
 
+export function nameAttributeUpperBound(type: string): number | undefined {
+  return (NAME_ATTRIBUTE_UPPER_BOUNDS as Readonly<Record<string, number | undefined>>)[type];
+}
+
 export function nameAttributeOid(type: NameAttributeType): string {
   return ATTRIBUTE_OIDS[type];
 }

@@ -1,0 +1,182 @@
+import { z } from 'zod/v4';
+import {
+  base64Schema,
+  carrierSchema,
+  iccidSchema,
+  msisdnSchema,
+  mvnoSchema,
+  requestIdSchema,
+  revocationReasonSchema,
+  sealedBoxSchema,
+  serialSchema,
+} from './common';
+import { defineMessage } from './envelope';
+import { Topics } from './topics';
+
+/** The phone a phone certificate is bound to (SIM applet or iPhone key store). */
+export const deviceBindingSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('sim'),
+    iccid: iccidSchema,
+    msisdn: msisdnSchema,
+    carrier: carrierSchema,
+    mvno: mvnoSchema.optional(),
+  }),
+  z.object({ kind: z.literal('iphone'), deviceId: z.string().min(8).max(64) }),
+]);
+export type DeviceBinding = z.infer<typeof deviceBindingSchema>;
+
+export const certificateKindSchema = z.enum(['card-signing', 'card-user-authentication', 'phone-user-authentication']);
+
+// ---------- commands to the CA ----------
+
+export const IdentityProofingRequested = defineMessage({
+  type: 'ca.identity-proofing.requested',
+  schemaVersion: 1,
+  topic: Topics.caCommands,
+  schema: z.object({
+    requestId: requestIdSchema,
+    /** CMS SignedData (DER, base64) made with the My Number card's signing key over the application JSON. */
+    signedApplication: base64Schema.max(64_000),
+  }),
+  key: (p) => p.requestId,
+});
+
+export const CertificateIssuanceRequested = defineMessage({
+  type: 'ca.certificate-issuance.requested',
+  schemaVersion: 1,
+  topic: Topics.caCommands,
+  schema: z.object({
+    /** Issuance happens exactly once per request id; a repeat answers with the same certificate. */
+    requestId: requestIdSchema,
+    personId: z.uuid(),
+    enrollmentId: z.string().min(1).max(64),
+    device: deviceBindingSchema,
+    keySource: z.discriminatedUnion('mode', [
+      /** PKCS#10 (DER, base64) whose signature proves possession of the on-device key. */
+      z.object({ mode: z.literal('csr'), csr: base64Schema.max(16_000), attestation: base64Schema.max(32_000).optional() }),
+      /** The CA generates the key pair and returns the private key sealed to `recipient`. */
+      z.object({ mode: z.literal('ca-generated'), recipient: z.string().min(1).max(64) }),
+    ]),
+  }),
+  key: (p) => p.personId,
+});
+
+export const RevocationRequested = defineMessage({
+  type: 'ca.revocation.requested',
+  schemaVersion: 1,
+  topic: Topics.caCommands,
+  schema: z.object({
+    requestId: requestIdSchema,
+    target: z.discriminatedUnion('by', [
+      z.object({ by: z.literal('serial'), serial: serialSchema }),
+      /** Every active phone certificate of the person (card revocation cascade, contract end). */
+      z.object({ by: z.literal('person-phones'), personId: z.uuid() }),
+      /** The active phone certificate bound to this SIM. */
+      z.object({ by: z.literal('iccid'), iccid: iccidSchema }),
+    ]),
+    reason: revocationReasonSchema,
+    requestedBy: z.string().min(1).max(128),
+    comment: z.string().max(512).optional(),
+  }),
+  key: (p) => p.requestId,
+});
+
+export const HoldReleaseRequested = defineMessage({
+  type: 'ca.hold-release.requested',
+  schemaVersion: 1,
+  topic: Topics.caCommands,
+  schema: z.object({ requestId: requestIdSchema, serial: serialSchema, requestedBy: z.string().min(1).max(128) }),
+  key: (p) => p.requestId,
+});
+
+// ---------- CA outcomes ----------
+
+export const IdentityProofingCompleted = defineMessage({
+  type: 'ca.identity-proofing.completed',
+  schemaVersion: 1,
+  topic: Topics.caEvents,
+  schema: z.object({
+    requestId: requestIdSchema,
+    verified: z.boolean(),
+    /** Machine-readable refusal reason, e.g. SIGNATURE_INVALID, CERTIFICATE_REVOKED, CERTIFICATE_EXPIRED, WRONG_ISSUER_CA. */
+    reason: z.string().max(64).optional(),
+    detail: z.string().max(1024).optional(),
+    personId: z.uuid().optional(),
+    signingCertificateSerial: serialSchema.optional(),
+    /** A phone certificate never outlives the card's user-authentication certificate. */
+    cardUserAuthenticationNotAfter: z.iso.datetime().optional(),
+    /** The verified application content (JSON), echoed for the orchestrator. */
+    application: z.record(z.string(), z.unknown()).optional(),
+  }),
+  key: (p) => p.requestId,
+});
+
+export const CertificateIssued = defineMessage({
+  type: 'ca.certificate.issued',
+  schemaVersion: 1,
+  topic: Topics.caEvents,
+  schema: z.object({
+    requestId: requestIdSchema,
+    personId: z.uuid(),
+    enrollmentId: z.string().min(1).max(64),
+    serial: serialSchema,
+    certificate: base64Schema,
+    notBefore: z.iso.datetime(),
+    notAfter: z.iso.datetime(),
+    device: deviceBindingSchema,
+    /** Previous phone certificates of the person revoked as superseded by this issuance. */
+    supersededSerials: z.array(serialSchema),
+    /** Only for ca-generated keys: the PKCS#8 private key sealed to the requested recipient. */
+    deliveredKey: sealedBoxSchema.optional(),
+  }),
+  key: (p) => p.personId,
+});
+
+export const CertificateIssuanceFailed = defineMessage({
+  type: 'ca.certificate-issuance.failed',
+  schemaVersion: 1,
+  topic: Topics.caEvents,
+  schema: z.object({
+    requestId: requestIdSchema,
+    personId: z.uuid().optional(),
+    enrollmentId: z.string().max(64).optional(),
+    /** e.g. CSR_SIGNATURE_INVALID, KEY_TOO_SMALL, PERSON_UNKNOWN, CARD_CERTIFICATE_REVOKED, LINT_FAILED. */
+    reason: z.string().max(64),
+    detail: z.string().max(2048).optional(),
+  }),
+  key: (p) => p.requestId,
+});
+
+/** Every status change of any certificate: revocation, hold, hold release, supersession, cascade. */
+export const CertificateStatusChanged = defineMessage({
+  type: 'ca.certificate.status-changed',
+  schemaVersion: 1,
+  topic: Topics.caEvents,
+  schema: z.object({
+    serial: serialSchema,
+    personId: z.uuid(),
+    kind: certificateKindSchema,
+    status: z.enum(['good', 'revoked', 'on-hold']),
+    reason: revocationReasonSchema.optional(),
+    changedAt: z.iso.datetime(),
+    /** The request that caused it, when there was one. */
+    requestId: requestIdSchema.optional(),
+    device: deviceBindingSchema.optional(),
+    enrollmentId: z.string().max(64).optional(),
+  }),
+  key: (p) => p.personId,
+});
+
+export const RevocationRefused = defineMessage({
+  type: 'ca.revocation.refused',
+  schemaVersion: 1,
+  topic: Topics.caEvents,
+  schema: z.object({
+    requestId: requestIdSchema,
+    /** e.g. CERTIFICATE_UNKNOWN, ALREADY_REVOKED, NOT_ON_HOLD, HOLD_NOT_RELEASABLE. */
+    reason: z.string().max(64),
+    detail: z.string().max(1024).optional(),
+  }),
+  key: (p) => p.requestId,
+});

@@ -1,0 +1,76 @@
+import {
+  CARRIERS,
+  CertificateIssuanceRequested,
+  EligibilityRequested,
+  OtaScriptRequested,
+  allTopics,
+  hostCarrierOf,
+  messageDefinition,
+  physicalTopics,
+  registeredMessageTypes,
+  topicOf,
+  iccidSchema,
+  msisdnSchema,
+} from '../index';
+
+describe('topic catalogue', () => {
+  it('declares unique topic names, each with retry and dead-letter companions', () => {
+    const names = allTopics().map((t) => t.name);
+    expect(new Set(names).size).toBe(names.length);
+    const physical = physicalTopics('dev.').map((t) => t.name);
+    expect(physical).toContain('dev.ca.commands.retry');
+    expect(physical).toContain('dev.mno.kddi.events.dlq');
+    expect(physical).toHaveLength(names.length * 3);
+  });
+
+  it('routes every registered message to a declared topic', () => {
+    const declared = new Set(allTopics().map((t) => t.name));
+    for (const type of registeredMessageTypes()) {
+      const def = messageDefinition(type)!;
+      const topics = typeof def.topic === 'function' ? CARRIERS.map((carrier) => topicOf(def, { carrier } as never)) : [def.topic];
+      for (const t of topics) expect(declared.has(t.name)).toBe(true);
+    }
+  });
+
+  it('sends per-carrier operations to that carrier only', () => {
+    const payload = EligibilityRequested.schema.parse({
+      requestId: 'enr-123456',
+      carrier: 'kddi',
+      msisdn: '+819012345678',
+      applet: { aid: 'D392F000260100000001', requiredMemoryBytes: 8192 },
+    });
+    expect(topicOf(EligibilityRequested, payload).name).toBe('mno.kddi.commands');
+    expect(topicOf(OtaScriptRequested, { scriptId: 'script-1', carrier: 'softbank', iccid: '8981300000000000001', apdus: ['00A40400'] }).name).toBe(
+      'ota.softbank.down',
+    );
+  });
+});
+
+describe('schemas', () => {
+  it('accept Japanese mobile numbers and ICCIDs, refuse others', () => {
+    expect(msisdnSchema.safeParse('+819012345678').success).toBe(true);
+    expect(msisdnSchema.safeParse('+81312345678').success).toBe(false);
+    expect(msisdnSchema.safeParse('09012345678').success).toBe(false);
+    expect(iccidSchema.safeParse('8981100000000000001').success).toBe(true);
+    expect(iccidSchema.safeParse('1234').success).toBe(false);
+  });
+
+  it('refuse an issuance request without a key source or with an unknown mode', () => {
+    const base = {
+      requestId: 'enr-1:issue',
+      personId: '6f1c2b9e-3f4a-4b7c-9d2e-1a2b3c4d5e6f',
+      enrollmentId: 'enr-1',
+      device: { kind: 'sim', iccid: '8981100000000000001', msisdn: '+819012345678', carrier: 'docomo' },
+    };
+    expect(CertificateIssuanceRequested.schema.safeParse(base).success).toBe(false);
+    expect(CertificateIssuanceRequested.schema.safeParse({ ...base, keySource: { mode: 'guess' } }).success).toBe(false);
+    expect(CertificateIssuanceRequested.schema.safeParse({ ...base, keySource: { mode: 'ca-generated', recipient: 'sp-tsm' } }).success).toBe(true);
+  });
+
+  it('route MVNO subscribers to their host carrier', () => {
+    expect(hostCarrierOf('iijmio')).toBe('docomo');
+    expect(hostCarrierOf('mineo')).toBe('kddi');
+    expect(hostCarrierOf('linemo')).toBe('softbank');
+    expect(hostCarrierOf('kddi')).toBe('kddi');
+  });
+});

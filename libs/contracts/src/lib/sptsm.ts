@@ -1,0 +1,135 @@
+import { z } from 'zod/v4';
+import { aidSchema, carrierSchema, iccidSchema, msisdnSchema, mvnoSchema, requestIdSchema, serialSchema } from './common';
+import { defineMessage } from './envelope';
+import { Topics } from './topics';
+
+/**
+ * Enrollment saga states, after the GlobalPlatform service-instance model (BSI TR-03165 TSM-API):
+ * not deployed → initialized → installed → personalized → activated → operational, with
+ * suspended and in-error; a terminated instance is deleted (state `terminated` is kept for history).
+ */
+export const SERVICE_INSTANCE_STATES = [
+  'not-deployed',
+  'initialized',
+  'installed',
+  'personalized',
+  'activated',
+  'operational',
+  'suspended',
+  'in-error',
+  'terminated',
+] as const;
+export const serviceInstanceStateSchema = z.enum(SERVICE_INSTANCE_STATES);
+export type ServiceInstanceState = z.infer<typeof serviceInstanceStateSchema>;
+
+/** The saga's steps, in order. */
+export const ENROLLMENT_STEPS = [
+  'identity-proofing',
+  'eligibility',
+  'ssd-creation',
+  'key-handover',
+  'applet-install',
+  'key-provisioning',
+  'certificate-issuance',
+  'certificate-write',
+  'activation',
+] as const;
+export const enrollmentStepSchema = z.enum(ENROLLMENT_STEPS);
+export type EnrollmentStep = z.infer<typeof enrollmentStepSchema>;
+
+export const keyModeSchema = z.enum(['on-card', 'delivered']);
+
+export const EnrollmentStateChanged = defineMessage({
+  type: 'sptsm.enrollment.state-changed',
+  schemaVersion: 1,
+  topic: Topics.spTsmEvents,
+  schema: z.object({
+    enrollmentId: z.string().min(1).max(64),
+    state: serviceInstanceStateSchema,
+    previousState: serviceInstanceStateSchema,
+    step: enrollmentStepSchema.nullable(),
+    carrier: carrierSchema,
+    msisdn: msisdnSchema,
+    iccid: iccidSchema.optional(),
+    personId: z.uuid().optional(),
+    reason: z.string().max(64).optional(),
+  }),
+  key: (p) => p.enrollmentId,
+});
+
+export const EnrollmentCompleted = defineMessage({
+  type: 'sptsm.enrollment.completed',
+  schemaVersion: 1,
+  topic: Topics.spTsmEvents,
+  schema: z.object({
+    enrollmentId: z.string().min(1).max(64),
+    personId: z.uuid(),
+    serial: serialSchema,
+    carrier: carrierSchema,
+    mvno: mvnoSchema.optional(),
+    msisdn: msisdnSchema,
+    iccid: iccidSchema,
+    ssdAid: aidSchema,
+    keyMode: keyModeSchema,
+  }),
+  key: (p) => p.enrollmentId,
+});
+
+export const EnrollmentFailed = defineMessage({
+  type: 'sptsm.enrollment.failed',
+  schemaVersion: 1,
+  topic: Topics.spTsmEvents,
+  schema: z.object({
+    enrollmentId: z.string().min(1).max(64),
+    step: enrollmentStepSchema,
+    reason: z.string().max(64),
+    detail: z.string().max(1024).optional(),
+    carrier: carrierSchema,
+    msisdn: msisdnSchema,
+    iccid: iccidSchema.optional(),
+  }),
+  key: (p) => p.enrollmentId,
+});
+
+// ---------- lifecycle → SP-TSM: operate on a deployed service instance ----------
+
+const serviceTarget = z.object({ requestId: requestIdSchema, iccid: iccidSchema, reason: z.string().min(1).max(64) });
+
+export const ServiceSuspendRequested = defineMessage({
+  type: 'sptsm.service.suspend-requested',
+  schemaVersion: 1,
+  topic: Topics.spTsmCommands,
+  schema: serviceTarget,
+  key: (p) => p.iccid,
+});
+
+export const ServiceResumeRequested = defineMessage({
+  type: 'sptsm.service.resume-requested',
+  schemaVersion: 1,
+  topic: Topics.spTsmCommands,
+  schema: serviceTarget,
+  key: (p) => p.iccid,
+});
+
+export const ServiceTerminateRequested = defineMessage({
+  type: 'sptsm.service.terminate-requested',
+  schemaVersion: 1,
+  topic: Topics.spTsmCommands,
+  schema: serviceTarget.extend({ queueIfUnreachable: z.boolean() }),
+  key: (p) => p.iccid,
+});
+
+export const ServiceOperationCompleted = defineMessage({
+  type: 'sptsm.service.operation-completed',
+  schemaVersion: 1,
+  topic: Topics.spTsmEvents,
+  schema: z.object({
+    requestId: requestIdSchema,
+    iccid: iccidSchema,
+    operation: z.enum(['suspend', 'resume', 'terminate']),
+    outcome: z.enum(['done', 'queued', 'not-deployed', 'failed']),
+    reason: z.string().max(64).optional(),
+    enrollmentId: z.string().max(64).optional(),
+  }),
+  key: (p) => p.iccid,
+});

@@ -1,0 +1,44 @@
+import { formatSw, Sw } from './status-words';
+
+export class GpError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** An error that maps to the status word a card answers with. */
+export class SwError extends GpError {
+  constructor(
+    readonly sw: number,
+    message: string = formatSw(sw),
+  ) {
+    super(message);
+  }
+}
+
+export class ApduFormatError extends SwError {
+  constructor(message: string, sw: number = Sw.WRONG_LENGTH) {
+    super(sw, message);
+  }
+}
+
+export class TlvError extends SwError {
+  constructor(message: string) {
+    super(Sw.WRONG_DATA, message);
+  }
+}
+
+/** Any secure-channel failure; on the card it aborts the session (GPC §10.2.3). */
+export class SecureChannelError extends SwError {
+  constructor(message: string, sw: number = Sw.SECURITY_STATUS_NOT_SATISFIED) {
+    super(sw, message);
+  }
+}
+
+/** Host side: the card answered with an unexpected status word. */
+export class CardStatusError extends SwError {
+  constructor(operation: string, sw: number) {
+    super(sw, `${operation} failed: ${formatSw(sw)}`);
+  }
+}

@@ -1,0 +1,198 @@
+/** PKCS#10 (RFC 2986) certification requests: built through any Signer, verified with reason codes. */
+import {
+  Asn1Error,
+  childrenOf,
+  decodeDer,
+  expectTag,
+  readInteger,
+  readObjectIdentifier,
+  sequenceChildren,
+  SequenceReader,
+  type Asn1Node,
+} from '../asn1/der-reader';
+import { bitString, contextTag, integer, objectIdentifier, sequence, setOf, Tag, tlv } from '../asn1/der-writer';
+import { Oid, rsaSignatureHash } from '../asn1/oids';
+import { toDer } from '../encoding/pem';
+import { sha256WithRsaAlgorithm } from '../issuance/issue-certificate';
+import { describePublicKey, type PublicKeyDescription } from '../keys/rsa-keys';
+import { verifyRsaSignature } from '../keys/signature-verification';
+import type { Signer } from '../keys/signer';
+import {
+  decodeDistinguishedName,
+  encodeDistinguishedName,
+  nameAttributeUpperBound,
+  type DecodedName,
+  type DistinguishedName,
+  type NameAttributeType,
+} from '../names/distinguished-name';
+import { decodeAlgorithmIdentifier, readSignatureBits } from '../x509/certificate';
+import { decodeExtensions, encodeExtensions, type ExtensionInput, type X509Extension } from '../x509/extensions';
+
+export interface BuildCsrOptions {
+  readonly subject: DistinguishedName;
+  /** Signs the CertificationRequestInfo: a software key, an HSM, or a SIM applet via createDigestInfoSigner. */
+  readonly signer: Signer;
+  /** Defaults to the signer's key. */
+  readonly subjectPublicKeyInfo?: Buffer;
+  readonly requestedExtensions?: readonly ExtensionInput[];
+}
+
+export async function buildCsr(options: BuildCsrOptions): Promise<Buffer> {
+  const requestInfo = sequence(
+    integer(0),
+    encodeDistinguishedName(options.subject),
+    options.subjectPublicKeyInfo ?? options.signer.publicKeySpki,
+    tlv(contextTag(0, true), Buffer.concat(csrAttributes(options.requestedExtensions ?? []))),
+  );
+  const signature = await options.signer.sign(requestInfo);
+  return sequence(requestInfo, sha256WithRsaAlgorithm(), bitString(signature));
+}
+
+function csrAttributes(extensions: readonly ExtensionInput[]): Buffer[] {
+  if (extensions.length === 0) return [];
+  return [sequence(objectIdentifier(Oid.pkcs9ExtensionRequest), setOf(encodeExtensions(extensions)))];
+}
+
+export type CsrRejectionReason =
+  | 'CSR_MALFORMED'
+  | 'CSR_VERSION_UNSUPPORTED'
+  | 'CSR_SIGNATURE_ALGORITHM_UNSUPPORTED'
+  | 'CSR_SIGNATURE_INVALID'
+  | 'KEY_ALGORITHM_UNSUPPORTED'
+  | 'KEY_TOO_SMALL'
+  | 'KEY_EXPONENT_UNSUPPORTED'
+  | 'SUBJECT_EMPTY'
+  | 'SUBJECT_TOO_LONG'
+  | 'SUBJECT_ATTRIBUTE_UNSUPPORTED';
+
+export class CsrError extends Error {
+  constructor(
+    readonly reason: CsrRejectionReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CsrError';
+  }
+}
+
+export interface CsrPolicy {
+  /** Default 2048. */
+  readonly minimumRsaBits?: number;
+  /** Default true: JPKI keys use e = 65537. */
+  readonly requireExponent65537?: boolean;
+  /** Subject attribute types accepted; default any known type. */
+  readonly allowedSubjectAttributes?: readonly NameAttributeType[];
+  /** Default true. */
+  readonly requireSubject?: boolean;
+}
+
+export interface VerifiedCsr {
+  readonly raw: Buffer;
+  readonly subject: DecodedName;
+  readonly subjectPublicKeyInfo: Buffer;
+  readonly publicKey: PublicKeyDescription;
+  readonly signatureAlgorithmOid: string;
+  readonly requestedExtensions: readonly X509Extension[];
+}
+
+interface DecodedCsr {
+  readonly raw: Buffer;
+  readonly requestInfo: Buffer;
+  readonly version: bigint;
+  readonly subject: DecodedName;
+  readonly subjectPublicKeyInfo: Buffer;
+  readonly requestedExtensions: readonly X509Extension[];
+  readonly signatureAlgorithmOid: string;
+  readonly signature: Buffer;
+}
+
+/** Parses and verifies a CSR (DER or PEM); throws CsrError with a machine-readable reason. */
+export function verifyCsr(input: Buffer | string, policy: CsrPolicy = {}): VerifiedCsr {
+  const csr = decodeCsr(input);
+  if (csr.version !== 0n) throw new CsrError('CSR_VERSION_UNSUPPORTED', `CSR version ${csr.version}`);
+  const publicKey = checkPublicKey(csr.subjectPublicKeyInfo);
+  if (!rsaSignatureHash(csr.signatureAlgorithmOid) || csr.signatureAlgorithmOid === Oid.sha1WithRsaEncryption) {
+    throw new CsrError('CSR_SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm ${csr.signatureAlgorithmOid}`);
+  }
+  const signatureValid = verifyRsaSignature({
+    publicKeySpki: csr.subjectPublicKeyInfo,
+    signatureAlgorithmOid: csr.signatureAlgorithmOid,
+    data: csr.requestInfo,
+    signature: csr.signature,
+  });
+  if (!signatureValid) throw new CsrError('CSR_SIGNATURE_INVALID', 'CSR signature does not verify with its own key');
+  checkKeyStrength(publicKey, policy);
+  checkSubject(csr.subject, policy);
+  const { raw, subject, subjectPublicKeyInfo, signatureAlgorithmOid, requestedExtensions } = csr;
+  return { raw, subject, subjectPublicKeyInfo, publicKey, signatureAlgorithmOid, requestedExtensions };
+}
+
+function decodeCsr(input: Buffer | string): DecodedCsr {
+  try {
+    const root = decodeDer(toDer(input, 'CERTIFICATE REQUEST'));
+    const reader = SequenceReader.of(root, 'CertificationRequest');
+    const requestInfo = reader.next('certificationRequestInfo');
+    const signatureAlgorithm = decodeAlgorithmIdentifier(reader.next('signatureAlgorithm'));
+    const signature = readSignatureBits(reader.next('signature'));
+    reader.end();
+    return { raw: root.raw, ...decodeRequestInfo(requestInfo), signatureAlgorithmOid: signatureAlgorithm.oid, signature };
+  } catch (error) {
+    throw new CsrError('CSR_MALFORMED', `malformed CSR: ${(error as Error).message}`);
+  }
+}
+
+function decodeRequestInfo(node: Asn1Node): Omit<DecodedCsr, 'raw' | 'signatureAlgorithmOid' | 'signature'> {
+  const reader = SequenceReader.of(node, 'CertificationRequestInfo');
+  const version = readInteger(reader.next('version'), 'version');
+  const subject = decodeDistinguishedName(reader.next('subject'));
+  const spki = reader.next('subjectPKInfo');
+  sequenceChildren(spki, 'SubjectPublicKeyInfo');
+  const attributes = expectTag(reader.next('attributes'), contextTag(0, true), 'attributes');
+  reader.end();
+  return { requestInfo: node.raw, version, subject, subjectPublicKeyInfo: spki.raw, requestedExtensions: requestedExtensions(attributes) };
+}
+
+function requestedExtensions(attributes: Asn1Node): X509Extension[] {
+  for (const attribute of childrenOf(attributes)) {
+    const [typeNode, values] = sequenceChildren(attribute, 'Attribute');
+    if (readObjectIdentifier(typeNode, 'attribute type') !== Oid.pkcs9ExtensionRequest) continue;
+    const [extensions, ...rest] = childrenOf(expectTag(values, Tag.SET, 'extensionRequest values'));
+    if (!extensions || rest.length > 0) throw new Asn1Error('extensionRequest must hold one Extensions value');
+    return decodeExtensions(extensions);
+  }
+  return [];
+}
+
+function checkPublicKey(spki: Buffer): PublicKeyDescription {
+  let description: PublicKeyDescription;
+  try {
+    description = describePublicKey(spki);
+  } catch (error) {
+    throw new CsrError('CSR_MALFORMED', (error as Error).message);
+  }
+  if (description.algorithm !== 'RSA') {
+    throw new CsrError('KEY_ALGORITHM_UNSUPPORTED', `key type ${description.keyType}; only RSA is accepted`);
+  }
+  return description;
+}
+
+function checkKeyStrength(key: PublicKeyDescription, policy: CsrPolicy): void {
+  const minimumBits = policy.minimumRsaBits ?? 2048;
+  if ((key.modulusBits ?? 0) < minimumBits) {
+    throw new CsrError('KEY_TOO_SMALL', `RSA key is ${key.modulusBits} bits; at least ${minimumBits} required`);
+  }
+  if ((policy.requireExponent65537 ?? true) && key.publicExponent !== 65537n) {
+    throw new CsrError('KEY_EXPONENT_UNSUPPORTED', `RSA public exponent ${key.publicExponent}; 65537 required`);
+  }
+}
+
+function checkSubject(subject: DecodedName, policy: CsrPolicy): void {
+  if ((policy.requireSubject ?? true) && subject.attributes.length === 0) throw new CsrError('SUBJECT_EMPTY', 'CSR subject is empty');
+  for (const { type, value } of subject.attributes) {
+    const bound = nameAttributeUpperBound(type);
+    if (bound === undefined || (policy.allowedSubjectAttributes && !policy.allowedSubjectAttributes.includes(type as NameAttributeType))) {
+      throw new CsrError('SUBJECT_ATTRIBUTE_UNSUPPORTED', `subject attribute ${type} is not accepted`);
+    }
+    if ([...value].length > bound) throw new CsrError('SUBJECT_TOO_LONG', `${type} is ${[...value].length} characters (max ${bound})`);
+  }
+}

@@ -1,0 +1,74 @@
+import { Oid } from '../asn1/oids';
+import { decodeDirectoryNames } from './extensions';
+import {
+  decodeAuthorityInfoAccess,
+  decodeAuthorityKeyIdentifier,
+  decodeBasicConstraints,
+  decodeCertificatePolicies,
+  decodeCrlDistributionPoints,
+  decodeKeyUsage,
+  decodeOidSequence,
+  decodeSubjectKeyIdentifier,
+  type AuthorityInfoAccess,
+  type BasicConstraints,
+  type DistributionPointNames,
+  type KeyUsageName,
+  type X509Extension,
+} from './extensions';
+import type { DecodedName } from '../names/distinguished-name';
+
+/** The extensions of a certificate decoded once; undecodable ones are listed in `problems`, not thrown. */
+export interface CertificateExtensionView {
+  readonly basicConstraints?: BasicConstraints;
+  readonly keyUsage?: readonly KeyUsageName[];
+  readonly extendedKeyUsage?: readonly string[];
+  readonly subjectKeyIdentifier?: Buffer;
+  readonly authorityKeyIdentifier?: { readonly keyIdentifier?: Buffer };
+  readonly certificatePolicies?: readonly string[];
+  readonly crlDistributionPoints?: DistributionPointNames;
+  readonly authorityInfoAccess?: AuthorityInfoAccess;
+  readonly issuerAltName?: readonly DecodedName[];
+  /** Raw subjectAltName value (personal data is decoded only where it is needed). */
+  readonly subjectAltName?: Buffer;
+  readonly duplicates: readonly string[];
+  readonly problems: readonly string[];
+  raw(oid: string): X509Extension | undefined;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const DECODERS: readonly [string, keyof CertificateExtensionView, (value: Buffer) => unknown][] = [
+  [Oid.basicConstraints, 'basicConstraints', decodeBasicConstraints],
+  [Oid.keyUsage, 'keyUsage', decodeKeyUsage],
+  [Oid.extKeyUsage, 'extendedKeyUsage', (value) => decodeOidSequence(value, 'ExtKeyUsageSyntax')],
+  [Oid.subjectKeyIdentifier, 'subjectKeyIdentifier', decodeSubjectKeyIdentifier],
+  [Oid.authorityKeyIdentifier, 'authorityKeyIdentifier', decodeAuthorityKeyIdentifier],
+  [Oid.certificatePolicies, 'certificatePolicies', decodeCertificatePolicies],
+  [Oid.crlDistributionPoints, 'crlDistributionPoints', decodeCrlDistributionPoints],
+  [Oid.authorityInfoAccess, 'authorityInfoAccess', decodeAuthorityInfoAccess],
+  [Oid.issuerAltName, 'issuerAltName', decodeDirectoryNames],
+  [Oid.subjectAltName, 'subjectAltName', (value) => value],
+];
+
+export function readCertificateExtensions(extensions: readonly X509Extension[]): CertificateExtensionView {
+  const problems: string[] = [];
+  const view: Partial<Mutable<CertificateExtensionView>> = {};
+  const viewRecord = view as Record<string, unknown>;
+  for (const [oid, key, decode] of DECODERS) {
+    const extension = extensions.find((candidate) => candidate.oid === oid);
+    if (!extension) continue;
+    try {
+      viewRecord[key] = decode(extension.value);
+    } catch (error) {
+      problems.push(`extension ${oid}: ${(error as Error).message}`);
+    }
+  }
+  const seen = new Set<string>();
+  const duplicates = extensions.map((extension) => extension.oid).filter((oid) => seen.has(oid) || !seen.add(oid));
+  return {
+    ...view,
+    duplicates,
+    problems,
+    raw: (oid: string) => extensions.find((extension) => extension.oid === oid),
+  };
+}
