@@ -1,3 +1,4 @@
+export * from './lib/clock';
 export * from './lib/config';
 export * from './lib/database';
 export * from './lib/http-context.middleware';

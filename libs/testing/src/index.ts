@@ -1,3 +1,4 @@
 export * from './lib/infrastructure';
 export * from './lib/kafka-probe';
+export * from './lib/service-stack';
 export * from './lib/test-run';

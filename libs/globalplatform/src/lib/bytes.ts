@@ -78,10 +78,6 @@ export class ByteReader {
     return this.take(size === 1 ? this.u8() : this.u16());
   }
 
-  rest(): Buffer {
-    return this.take(this.remaining);
-  }
-
   expectEnd(): void {
     if (this.remaining !== 0) {
       throw new SwError(this.errorSw, `${this.remaining} unexpected trailing bytes`);

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule, ProducerIdentity, TrustedProducers, type Subscription } from '@jpki/messaging';
+import { Clock } from './clock';
 import type { BaseConfig } from './config';
 import { dataSourceOptions, type DatabaseSettings } from './database';
 import { HttpContextMiddleware } from './http-context.middleware';
@@ -45,8 +46,8 @@ export class ServiceKitModule implements NestModule {
         }),
       ],
       controllers: [OpsController],
-      providers: [Readiness, { provide: SERVICE_CONFIG, useValue: c }],
-      exports: [Readiness, SERVICE_CONFIG],
+      providers: [Readiness, Clock, { provide: SERVICE_CONFIG, useValue: c }],
+      exports: [Readiness, Clock, SERVICE_CONFIG],
     };
   }
 

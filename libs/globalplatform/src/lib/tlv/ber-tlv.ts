@@ -97,7 +97,7 @@ interface Field {
 
 function readTag(buffer: Buffer, offset: number): Field {
   const first = buffer[offset];
-  if (first === 0x00 || first === 0xff) {
+  if (first === 0x00) {
     throw new TlvError(`invalid tag byte ${first.toString(16)} at ${offset}`);
   }
   let value = first;

@@ -142,7 +142,7 @@ export function printableString(value: string): Buffer {
 }
 
 export function ia5String(value: string): Buffer {
-  if (!/^[\x00-\x7f]*$/.test(value)) throw new RangeError('IA5String must be 7-bit ASCII');
+  if ([...value].some((char) => char.charCodeAt(0) > 0x7f)) throw new RangeError('IA5String must be 7-bit ASCII');
   return tlv(Tag.IA5_STRING, Buffer.from(value, 'ascii'));
 }
 

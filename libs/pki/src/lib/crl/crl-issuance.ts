@@ -1,4 +1,4 @@
-import { signTbs } from '../issuance/issue-certificate';
+import { signTbs } from '../x509/signed-structure';
 import { lintingSigner } from '../issuance/linting-signer';
 import { lintCrl } from '../lint/crl-lint';
 import { LintRejectionError } from '../lint/lint-finding';

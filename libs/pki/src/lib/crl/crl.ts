@@ -15,7 +15,7 @@ import { enumerated, explicit, generalizedTime, integer, sequence, time, Tag } f
 import { Oid } from '../asn1/oids';
 import { toDer } from '../encoding/pem';
 import { formatSerialNumber, parseSerialNumber, type SerialNumberInput } from '../encoding/serial-number';
-import { sha256WithRsaAlgorithm, signTbs } from '../issuance/issue-certificate';
+import { sha256WithRsaAlgorithm } from '../x509/signed-structure';
 import { verifyRsaSignature } from '../keys/signature-verification';
 import type { Signer } from '../keys/signer';
 import { decodeDistinguishedName, type DecodedName } from '../names/distinguished-name';
@@ -29,6 +29,7 @@ import { decodeAlgorithmIdentifier, decodeCertificate, readSignatureBits, type A
 import { readCertificateExtensions } from '../x509/extension-view';
 import {
   authorityKeyIdentifierExtension,
+  crlDistributionPointsExtension,
   decodeAuthorityKeyIdentifier,
   decodeExtensions,
   encodeExtensions,
@@ -60,6 +61,8 @@ export interface BuildCrlRequest {
   readonly entries: readonly CrlEntryInput[];
   /** Makes this a delta CRL (critical Delta CRL Indicator) against the complete CRL with this number. */
   readonly baseCrlNumber?: bigint;
+  /** Complete CRLs: where deltas are published (Freshest CRL, RFC 5280 §5.2.6); relying parties need it to apply deltas. */
+  readonly deltaCrlUri?: string;
 }
 
 export function buildTbsCertList(request: BuildCrlRequest): Buffer {
@@ -86,6 +89,9 @@ function crlExtensions(request: BuildCrlRequest, issuerSpki: Buffer, issuerExten
   if (request.baseCrlNumber !== undefined) {
     extensions.push({ oid: Oid.deltaCrlIndicator, critical: true, value: integer(request.baseCrlNumber) });
   }
+  if (request.deltaCrlUri) {
+    extensions.push({ ...crlDistributionPointsExtension([request.deltaCrlUri]), oid: Oid.freshestCrl });
+  }
   return extensions;
 }
 
@@ -100,11 +106,6 @@ function encodeCrlEntry(entry: CrlEntryInput): Buffer {
   const serial = integer(parseSerialNumber(entry.serialNumber));
   const revocationDate = time(entry.revocationDate);
   return extensions.length > 0 ? sequence(serial, revocationDate, encodeExtensions(extensions)) : sequence(serial, revocationDate);
-}
-
-/** Signs a CRL with the issuer's Signer. Callers wanting Boulder-style lint use `issueCrl` (crl-issuance). */
-export async function signCrl(request: BuildCrlRequest, signer: Signer = request.issuer.signer): Promise<Buffer> {
-  return signTbs(buildTbsCertList(request), signer);
 }
 
 export interface CrlEntry {

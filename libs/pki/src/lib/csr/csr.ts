@@ -13,7 +13,7 @@ import {
 import { bitString, contextTag, integer, objectIdentifier, sequence, setOf, Tag, tlv } from '../asn1/der-writer';
 import { Oid, rsaSignatureHash } from '../asn1/oids';
 import { toDer } from '../encoding/pem';
-import { sha256WithRsaAlgorithm } from '../issuance/issue-certificate';
+import { sha256WithRsaAlgorithm } from '../x509/signed-structure';
 import { describePublicKey, type PublicKeyDescription } from '../keys/rsa-keys';
 import { verifyRsaSignature } from '../keys/signature-verification';
 import type { Signer } from '../keys/signer';

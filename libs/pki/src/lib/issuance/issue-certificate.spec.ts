@@ -159,12 +159,17 @@ describe('issueCertificate (SIMULATED JPKI hierarchy, judged by OpenSSL)', () =>
       cardCertificateNotAfter: decodeCertificate(cardAuthentication).tbs.notAfter,
     });
 
+    /** Issues through a CA signer that counts its uses: a lint rejection must leave it untouched. */
     async function rejectionCodes(request: Parameters<typeof issueCertificate>[0]): Promise<string[]> {
-      const error = await issueCertificate(request).then(
+      const caSigner = request.issuer.signer;
+      const signCalls: Buffer[] = [];
+      const countingSigner = { publicKeySpki: caSigner.publicKeySpki, sign: (data: Buffer) => (signCalls.push(data), caSigner.sign(data)) };
+      const error = await issueCertificate({ ...request, issuer: { ...request.issuer, signer: countingSigner } }).then(
         () => undefined,
         (rejection: unknown) => rejection,
       );
       expect(error).toBeInstanceOf(LintRejectionError);
+      expect(signCalls).toHaveLength(0);
       return (error as LintRejectionError).findings.map((f) => f.code);
     }
 

@@ -2,8 +2,7 @@
  * Certificate issuance following Boulder's cycle: build the TBS, sign it with a throwaway key into a
  * "linting certificate", lint that, and only then let the CA's Signer sign the very same TBS bytes.
  */
-import { algorithmIdentifier, bitString, explicit, integer, nullValue, sequence, time } from '../asn1/der-writer';
-import { Oid } from '../asn1/oids';
+import { explicit, integer, sequence, time } from '../asn1/der-writer';
 import { parseSerialNumber, type SerialNumberInput } from '../encoding/serial-number';
 import { encodeJpkiPersonalData, type JpkiPersonalData } from '../jpki/personal-data';
 import { JPKI_ISSUER_ALT_NAME } from '../jpki/jpki-names';
@@ -15,6 +14,7 @@ import { lintCertificate, type CertificateLintFinding } from '../lint/certificat
 import { LintRejectionError } from '../lint/lint-finding';
 import { encodeDistinguishedName, type DistinguishedName } from '../names/distinguished-name';
 import { decodeCertificate, type DecodedCertificate } from '../x509/certificate';
+import { sha256WithRsaAlgorithm, signTbs } from '../x509/signed-structure';
 import { readCertificateExtensions } from '../x509/extension-view';
 import {
   authorityInfoAccessExtension,
@@ -128,16 +128,6 @@ function authorityInfoAccess({ ocspUri, caIssuersUri }: IssueCertificateRequest)
 
 function issuerKeyIdentifier(issuer: DecodedCertificate): Buffer {
   return readCertificateExtensions(issuer.tbs.extensions).subjectKeyIdentifier ?? keyIdentifierFromSpki(issuer.tbs.subjectPublicKeyInfo);
-}
-
-export function sha256WithRsaAlgorithm(): Buffer {
-  return algorithmIdentifier(Oid.sha256WithRsaEncryption, nullValue());
-}
-
-/** Wraps TBS bytes and a Signer's signature into a Certificate (the same shape serves TBSCertList). */
-export async function signTbs(tbs: Buffer, signer: Signer): Promise<Buffer> {
-  const signature = await signer.sign(tbs);
-  return sequence(tbs, sha256WithRsaAlgorithm(), bitString(signature));
 }
 
 /** Builds the TBS and its linting certificate and lints it; nothing is signed with the CA key. */

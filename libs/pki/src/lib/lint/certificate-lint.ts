@@ -6,7 +6,7 @@ import { nullValue } from '../asn1/der-writer';
 import { Oid } from '../asn1/oids';
 import { JPKI_PERSONAL_DATA_OIDS } from '../jpki/jpki-oids';
 import { decodeJpkiPersonalData } from '../jpki/personal-data';
-import { jpkiProfile, type CertificateProfile, type JpkiProfileId } from '../jpki/profiles';
+import { isUserAuthenticationProfile, jpkiProfile, type CertificateProfile, type JpkiProfileId } from '../jpki/profiles';
 import { describePublicKey } from '../keys/rsa-keys';
 import { distinguishedNamesMatch, nameAttributeUpperBound, type NameAttributeType } from '../names/distinguished-name';
 import {
@@ -271,7 +271,7 @@ const lintPersonalData: CertificateRule = ({ tbs, extensions, profile }) => {
 };
 
 function forbiddenPersonalData(tbs: DecodedTbsCertificate, profile: CertificateProfile, hasOtherNames: boolean): CertificateLintFinding[] {
-  const userAuthentication = profile.id === 'jpki-card-user-authentication' || profile.id === 'jpki-phone-user-authentication';
+  const userAuthentication = isUserAuthenticationProfile(profile);
   const code = userAuthentication ? 'PERSONAL_DATA_IN_USER_AUTHENTICATION_CERTIFICATE' : 'PERSONAL_DATA_FORBIDDEN';
   const findings: CertificateLintFinding[] = [];
   if (hasOtherNames) findings.push(finding(code, `${profile.id} must not carry subjectAltName otherNames`));

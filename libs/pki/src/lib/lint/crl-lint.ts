@@ -28,6 +28,7 @@ export type CrlLintCode =
   | 'CRL_AUTHORITY_KEY_IDENTIFIER_MISMATCH'
   | 'CRL_DELTA_INDICATOR_NOT_CRITICAL'
   | 'CRL_DELTA_BASE_NOT_LOWER'
+  | 'CRL_FRESHEST_CRL_IN_DELTA'
   | 'CRL_EMPTY_REVOKED_LIST_ENCODED'
   | 'CRL_UNKNOWN_CRITICAL_EXTENSION'
   | 'CRL_ENTRY_DUPLICATE_SERIAL'
@@ -112,6 +113,9 @@ const lintNumbers: CrlRule = (crl) => {
   if (delta && !delta.critical) findings.push(finding('CRL_DELTA_INDICATOR_NOT_CRITICAL', 'Delta CRL Indicator must be critical'));
   if (delta && readInteger(decodeDer(delta.value)) >= crl.crlNumber) {
     findings.push(finding('CRL_DELTA_BASE_NOT_LOWER', 'BaseCRLNumber must be lower than the delta CRL number'));
+  }
+  if (delta && findExtension(crl.extensions, Oid.freshestCrl)) {
+    findings.push(finding('CRL_FRESHEST_CRL_IN_DELTA', 'Freshest CRL must not appear in a delta CRL (RFC 5280 §5.2.6)'));
   }
   return findings;
 };

@@ -1,6 +1,6 @@
 /** Test helper: a SIMULATED JPKI hierarchy (root → user-auth CA / signing CA → responders) built once per spec file. */
 import { issueCertificate } from '../issuance/issue-certificate';
-import { JPKI_ROOT_CA_NAME, jpkiIssuingCaName, jpkiOcspResponderName, type JpkiCaFunction } from '../jpki/jpki-names';
+import { JPKI_ROOT_CA_NAME, jpkiIssuingCaName, jpkiOcspResponderName, userAuthenticationSubject, type JpkiCaFunction } from '../jpki/jpki-names';
 import { SoftwareRsaSigner } from '../keys/signer';
 
 export const DAY_MS = 86_400_000;
@@ -31,7 +31,7 @@ export function daysFrom(date: Date, days: number): Date {
   return new Date(date.getTime() + days * DAY_MS);
 }
 
-export async function createTestHierarchy(now = new Date()): Promise<TestHierarchy> {
+export async function createTestHierarchy(now = wholeSeconds(new Date())): Promise<TestHierarchy> {
   const [rootSigner, authSigner, signSigner, authResponderSigner, signResponderSigner] = await Promise.all(
     Array.from({ length: 5 }, () => SoftwareRsaSigner.generate()),
   );
@@ -83,4 +83,24 @@ async function createResponder(caFunction: JpkiCaFunction, signer: SoftwareRsaSi
     issuer: ca,
   });
   return { certificate, signer };
+}
+
+/** A phone 利用者証明用 certificate under the user-authentication CA, bound to a card certificate ending in 1500 days. */
+export function issuePhoneCertificate(pki: TestHierarchy, serialNumber: bigint, subjectPublicKeyInfo: Buffer): Promise<Buffer> {
+  return issueCertificate({
+    profile: 'jpki-phone-user-authentication',
+    serialNumber,
+    subject: userAuthenticationSubject(`PHONE${serialNumber.toString(16).toUpperCase().padStart(12, '0')}`),
+    subjectPublicKeyInfo,
+    validity: { notBefore: daysFrom(pki.now, -1), notAfter: daysFrom(pki.now, 1000) },
+    issuer: pki.userAuthenticationCa,
+    crlDistributionPointUri: TEST_URLS.userAuthenticationCrl,
+    ocspUri: TEST_URLS.userAuthenticationOcsp,
+    cardCertificateNotAfter: daysFrom(pki.now, 1500),
+  });
+}
+
+/** Certificates and CRLs carry whole seconds; aligning test clocks keeps equality assertions exact. */
+export function wholeSeconds(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
 }

@@ -1,0 +1,141 @@
+import { createHash, createPublicKey, KeyObject } from 'node:crypto';
+import { CommandApdu } from '../apdu/command-apdu';
+import { fromHex } from '../bytes';
+import { GP_CLA, Ins, ISO_CLA } from '../commands/instructions';
+import { SwError } from '../errors';
+import { Sw } from '../status-words';
+import { decodeTlv, decodeTlvs, encodeTlv, requireTlv } from '../tlv/ber-tlv';
+
+/**
+ * APDU interface of the JPKI user-authentication applet shared by the SP-TSM, the handset (JPKI-UI app) and the
+ * virtual UICC. Byte formats are described in libs/uicc/README.md.
+ */
+export const JpkiAid = {
+  LOAD_FILE: fromHex('D392F00026010000'),
+  MODULE: fromHex('D392F0002601000001'),
+  DEFAULT_INSTANCE: fromHex('D392F000260100000101'),
+} as const;
+
+/** Data objects of the applet: personalization (STORE DATA through the SSD) and public key template. */
+export const JpkiTag = {
+  CONTENT_KEY: 0xdf01,
+  PRIVATE_KEY: 0xdf02,
+  CERTIFICATE: 0xdf03,
+  PUBLIC_KEY_TEMPLATE: 0x7f49,
+  MODULUS: 0x81,
+  PUBLIC_EXPONENT: 0x82,
+} as const;
+
+export const JPKI_PIN_REFERENCE = 0x81;
+export const JPKI_PIN_LENGTH = 4;
+export const JPKI_PIN_TRIES = 3;
+export const JPKI_CERTIFICATE_SFI = 0x0a;
+export const JPKI_RSA_BITS = 2048;
+
+/** PSO: COMPUTE DIGITAL SIGNATURE, input = DigestInfo (ISO 7816-8). */
+export const JpkiSignatureP1P2 = { P1: 0x9e, P2: 0x9a } as const;
+export const JpkiGenerateP1 = { GENERATE: 0x80, READ_PUBLIC_KEY: 0x81 } as const;
+export const JpkiChangeReferenceP1 = { CHANGE: 0x00, SET_INITIAL: 0x01 } as const;
+export const JpkiResetRetryCounterP1 = { NEW_PIN: 0x02, RESET_ONLY: 0x03 } as const;
+
+/** DER prefix of a SHA-256 DigestInfo (RFC 8017 §9.2 note 1). */
+const SHA256_DIGEST_INFO_PREFIX = fromHex('3031300d060960864801650304020105000420');
+export const SHA256_DIGEST_INFO_LENGTH = SHA256_DIGEST_INFO_PREFIX.length + 32;
+
+export function sha256DigestInfo(data: Uint8Array): Buffer {
+  return Buffer.concat([SHA256_DIGEST_INFO_PREFIX, createHash('sha256').update(data).digest()]);
+}
+
+export function isSha256DigestInfo(data: Buffer): boolean {
+  return data.length === SHA256_DIGEST_INFO_LENGTH && data.subarray(0, SHA256_DIGEST_INFO_PREFIX.length).equals(SHA256_DIGEST_INFO_PREFIX);
+}
+
+export function encodePin(pin: string): Buffer {
+  if (!/^[0-9]{4}$/.test(pin)) {
+    throw new SwError(Sw.WRONG_DATA, 'the JPKI user-authentication PIN is 4 digits');
+  }
+  return Buffer.from(pin, 'ascii');
+}
+
+export function buildVerify(pin?: string): CommandApdu {
+  return new CommandApdu(ISO_CLA, Ins.VERIFY, 0x00, JPKI_PIN_REFERENCE, pin === undefined ? Buffer.alloc(0) : encodePin(pin));
+}
+
+/** Without `currentPin` this sets the initial PIN (P1=01), accepted only while no PIN is set. */
+export function buildChangeReferenceData(newPin: string, currentPin?: string): CommandApdu {
+  const p1 = currentPin === undefined ? JpkiChangeReferenceP1.SET_INITIAL : JpkiChangeReferenceP1.CHANGE;
+  const data = currentPin === undefined ? encodePin(newPin) : Buffer.concat([encodePin(currentPin), encodePin(newPin)]);
+  return new CommandApdu(ISO_CLA, Ins.CHANGE_REFERENCE_DATA, p1, JPKI_PIN_REFERENCE, data);
+}
+
+/** RESET RETRY COUNTER, optionally with a new PIN; the card accepts it only through the SSD's secure channel. */
+export function buildResetRetryCounter(newPin?: string): CommandApdu {
+  return newPin === undefined
+    ? new CommandApdu(ISO_CLA, Ins.RESET_RETRY_COUNTER, JpkiResetRetryCounterP1.RESET_ONLY, JPKI_PIN_REFERENCE)
+    : new CommandApdu(ISO_CLA, Ins.RESET_RETRY_COUNTER, JpkiResetRetryCounterP1.NEW_PIN, JPKI_PIN_REFERENCE, encodePin(newPin));
+}
+
+/** On-card RSA-2048 generation (SSD secure channel, C-MAC); answers the 7F49 public key template. */
+export function buildGenerateKeyPair(): CommandApdu {
+  return new CommandApdu(ISO_CLA, Ins.GENERATE_ASYMMETRIC_KEY_PAIR, JpkiGenerateP1.GENERATE, 0x00, Buffer.alloc(0), 256);
+}
+
+export function buildReadPublicKey(): CommandApdu {
+  return new CommandApdu(ISO_CLA, Ins.GENERATE_ASYMMETRIC_KEY_PAIR, JpkiGenerateP1.READ_PUBLIC_KEY, 0x00, Buffer.alloc(0), 256);
+}
+
+/** PSO: COMPUTE DIGITAL SIGNATURE over a SHA-256 DigestInfo; needs a VERIFY in the same selection. */
+export function buildSign(digestInfo: Buffer): CommandApdu {
+  return new CommandApdu(ISO_CLA, Ins.PERFORM_SECURITY_OPERATION, JpkiSignatureP1P2.P1, JpkiSignatureP1P2.P2, digestInfo, 256);
+}
+
+/**
+ * Proof of possession: the proprietary-class signature the SP-TSM uses to sign a CSR without the user's PIN.
+ * Accepted only through the SSD's secure channel while the key has no certificate yet.
+ */
+export function buildProofOfPossession(digestInfo: Buffer): CommandApdu {
+  return new CommandApdu(GP_CLA, Ins.PERFORM_SECURITY_OPERATION, JpkiSignatureP1P2.P1, JpkiSignatureP1P2.P2, digestInfo, 256);
+}
+
+/** READ BINARY of the certificate EF: by SFI at offset 0..255, or by offset once the EF is current. */
+export function buildReadCertificate(offset: number, ne = 256): CommandApdu {
+  if (offset < 0 || offset > 0x7fff) {
+    throw new RangeError(`offset out of range: ${offset}`);
+  }
+  const bySfi = offset <= 0xff;
+  const p1 = bySfi ? 0x80 | JPKI_CERTIFICATE_SFI : offset >> 8;
+  return new CommandApdu(ISO_CLA, Ins.READ_BINARY, p1, offset & 0xff, Buffer.alloc(0), ne);
+}
+
+export interface RsaPublicKeyComponents {
+  readonly modulus: Buffer;
+  readonly exponent: Buffer;
+}
+
+export function encodePublicKeyTemplate(key: KeyObject): Buffer {
+  const jwk = key.export({ format: 'jwk' });
+  if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string') {
+    throw new SwError(Sw.NO_PRECISE_DIAGNOSIS, 'not an RSA public key');
+  }
+  return encodeTlv(JpkiTag.PUBLIC_KEY_TEMPLATE, [
+    { tag: JpkiTag.MODULUS, value: Buffer.from(jwk.n, 'base64url') },
+    { tag: JpkiTag.PUBLIC_EXPONENT, value: Buffer.from(jwk.e, 'base64url') },
+  ]);
+}
+
+export function parsePublicKeyTemplate(data: Buffer): RsaPublicKeyComponents {
+  const template = decodeTlv(data);
+  if (template.tag !== JpkiTag.PUBLIC_KEY_TEMPLATE) {
+    throw new SwError(Sw.WRONG_DATA, 'expected a 7F49 public key template');
+  }
+  const fields = decodeTlvs(template.value);
+  return { modulus: requireTlv(fields, JpkiTag.MODULUS).value, exponent: requireTlv(fields, JpkiTag.PUBLIC_EXPONENT).value };
+}
+
+export function publicKeyFromTemplate(data: Buffer): KeyObject {
+  const { modulus, exponent } = parsePublicKeyTemplate(data);
+  return createPublicKey({
+    key: { kty: 'RSA', n: modulus.toString('base64url'), e: exponent.toString('base64url') },
+    format: 'jwk',
+  });
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { CommandApdu } from '../apdu/command-apdu';
+import { claForMac, claWithLogicalChannel, claWithSecureMessaging } from '../apdu/cla';
+import { ResponseApdu } from '../apdu/response-apdu';
+import { GP_CLA, Ins } from '../commands/instructions';
+import { CardStatusError, SecureChannelError } from '../errors';
+import { Scp03KeySet } from '../keys/scp03-key-set';
+import { buildInitializeUpdate, InitializeUpdateResponse, parseInitializeUpdateResponse } from './initialize-update';
+import {
+  cardCryptogram,
+  commandMac,
+  deriveSessionKeys,
+  hostCryptogram,
+  pseudoRandomCardChallenge,
+  sameBytes,
+  SCP03_CHALLENGE_LENGTH,
+  SCP03_MAC_LENGTH,
+  Scp03SessionKeys,
+} from './scp03-crypto';
+import { Scp03Wrapper } from './scp03-wrapper';
+import { hasSecurity, isValidSecurityLevel, Scp03Option } from './security-level';
+
+/** Supplies the static keyset once the card has told its KDD and KVN (e.g. KDF3 diversification). */
+export type Scp03KeyProvider = (kdd: Buffer, kvn: number) => Scp03KeySet;
+
+export interface Scp03HostSessionOptions {
+  readonly keys: Scp03KeySet | Scp03KeyProvider;
+  readonly securityLevel: number;
+  /** KVN for INITIALIZE UPDATE P1; defaults to the keyset's KVN, or 00 (first available) with a provider. */
+  readonly kvn?: number;
+  /** Injectable for tests; random otherwise. */
+  readonly hostChallenge?: Buffer;
+  readonly logicalChannel?: number;
+  /** AID the card uses for pseudo-random challenges; when given, the card challenge is verified too. */
+  readonly challengeAid?: Buffer;
+}
+
+interface Authenticated {
+  readonly staticKeys: Scp03KeySet;
+  readonly sessionKeys: Scp03SessionKeys;
+  readonly cardResponse: InitializeUpdateResponse;
+}
+
+/** Host side of SCP03 explicit initiation: INITIALIZE UPDATE, card verification, EXTERNAL AUTHENTICATE. */
+export class Scp03HostSession {
+  private readonly hostChallenge: Buffer;
+  private authenticated?: Authenticated;
+  private wrapper?: Scp03Wrapper;
+
+  constructor(private readonly options: Scp03HostSessionOptions) {
+    if (!isValidSecurityLevel(options.securityLevel)) {
+      throw new SecureChannelError(`invalid security level ${options.securityLevel.toString(16)}`);
+    }
+    this.hostChallenge = options.hostChallenge ?? randomBytes(SCP03_CHALLENGE_LENGTH);
+  }
+
+  get staticKeys(): Scp03KeySet {
+    return this.requireAuthenticated().staticKeys;
+  }
+
+  buildInitializeUpdate(): CommandApdu {
+    const keys = this.options.keys;
+    const kvn = this.options.kvn ?? (keys instanceof Scp03KeySet ? keys.kvn : 0);
+    return this.onChannel(buildInitializeUpdate(kvn, this.hostChallenge));
+  }
+
+  /** Verifies the card cryptogram (and the pseudo-random challenge when `challengeAid` is known). */
+  checkInitializeUpdateResponse(response: ResponseApdu): InitializeUpdateResponse {
+    if (!response.isOk) {
+      throw new CardStatusError('INITIALIZE UPDATE', response.sw);
+    }
+    const cardResponse = parseInitializeUpdateResponse(response.data);
+    const staticKeys = this.resolveKeys(cardResponse);
+    const sessionKeys = deriveSessionKeys(staticKeys, this.hostChallenge, cardResponse.cardChallenge);
+    const expected = cardCryptogram(sessionKeys.sMac, this.hostChallenge, cardResponse.cardChallenge);
+    if (!sameBytes(expected, cardResponse.cardCryptogram)) {
+      throw new SecureChannelError('card cryptogram mismatch: wrong keys, do not retry blindly');
+    }
+    this.checkPseudoRandomChallenge(staticKeys, cardResponse);
+    this.authenticated = { staticKeys, sessionKeys, cardResponse };
+    return cardResponse;
+  }
+
+  buildExternalAuthenticate(): CommandApdu {
+    const { sessionKeys, cardResponse } = this.requireAuthenticated();
+    const level = this.options.securityLevel;
+    const cryptogram = hostCryptogram(sessionKeys.sMac, this.hostChallenge, cardResponse.cardChallenge);
+    const cla = claWithSecureMessaging(GP_CLA);
+    const header = Buffer.from([claForMac(cla), Ins.EXTERNAL_AUTHENTICATE, level, 0x00]);
+    const lc = Buffer.from([cryptogram.length + SCP03_MAC_LENGTH]);
+    const mac = commandMac(sessionKeys.sMac, Buffer.alloc(16), header, lc, cryptogram);
+    this.wrapper = new Scp03Wrapper(sessionKeys, level, mac);
+    const data = Buffer.concat([cryptogram, mac.subarray(0, SCP03_MAC_LENGTH)]);
+    return this.onChannel(new CommandApdu(cla, Ins.EXTERNAL_AUTHENTICATE, level, 0x00, data));
+  }
+
+  /** Returns the wrapper for the session once the card has accepted EXTERNAL AUTHENTICATE. */
+  confirmExternalAuthenticate(response: ResponseApdu): Scp03Wrapper {
+    if (!response.isOk) {
+      throw new CardStatusError('EXTERNAL AUTHENTICATE', response.sw);
+    }
+    if (!this.wrapper) {
+      throw new SecureChannelError('EXTERNAL AUTHENTICATE was not built');
+    }
+    return this.wrapper;
+  }
+
+  private resolveKeys(cardResponse: InitializeUpdateResponse): Scp03KeySet {
+    const keys = this.options.keys;
+    const resolved = keys instanceof Scp03KeySet ? keys : keys(cardResponse.kdd, cardResponse.kvn);
+    if (resolved.kvn !== cardResponse.kvn && resolved.kvn !== 0) {
+      throw new SecureChannelError(`card used KVN ${cardResponse.kvn.toString(16)}, keys are ${resolved.kvn.toString(16)}`);
+    }
+    return resolved;
+  }
+
+  private checkPseudoRandomChallenge(keys: Scp03KeySet, cardResponse: InitializeUpdateResponse): void {
+    const aid = this.options.challengeAid;
+    if (!aid || !hasSecurity(cardResponse.i, Scp03Option.PSEUDO_RANDOM_CHALLENGE)) {
+      return;
+    }
+    const expected = pseudoRandomCardChallenge(keys.enc, cardResponse.sequenceCounter ?? 0, aid);
+    if (!sameBytes(expected, cardResponse.cardChallenge)) {
+      throw new SecureChannelError('pseudo-random card challenge mismatch');
+    }
+  }
+
+  private requireAuthenticated(): Authenticated {
+    if (!this.authenticated) {
+      throw new SecureChannelError('INITIALIZE UPDATE response not checked yet');
+    }
+    return this.authenticated;
+  }
+
+  private onChannel(command: CommandApdu): CommandApdu {
+    return command.with({ cla: claWithLogicalChannel(command.cla, this.options.logicalChannel ?? 0) });
+  }
+}

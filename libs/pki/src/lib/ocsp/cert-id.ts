@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { decodeDer, readBitString, readInteger, readOctetString, sequenceChildren, SequenceReader, type Asn1Node } from '../asn1/der-reader';
+import { algorithmIdentifier, integer, nullValue, octetString, sequence } from '../asn1/der-writer';
+import { hashAlgorithmFromOid, hashAlgorithmOid, nodeHashName, type HashAlgorithmName } from '../asn1/oids';
+import { formatSerialNumber } from '../encoding/serial-number';
+import { decodeAlgorithmIdentifier, decodeCertificate } from '../x509/certificate';
+
+/** RFC 6960 CertID: identifies a certificate by hashes of its issuer's name and key plus its serial. */
+export interface CertId {
+  /** Undefined when the request uses a hash this toolkit does not support. */
+  readonly hashAlgorithm?: HashAlgorithmName;
+  readonly hashAlgorithmOid: string;
+  readonly issuerNameHash: Buffer;
+  readonly issuerKeyHash: Buffer;
+  /** Uppercase hex. */
+  readonly serialNumber: string;
+  /** DER as received, echoed verbatim in responses so clients match it byte for byte. */
+  readonly raw: Buffer;
+}
+
+export function decodeCertId(node: Asn1Node): CertId {
+  const reader = SequenceReader.of(node, 'CertID');
+  const algorithm = decodeAlgorithmIdentifier(reader.next('hashAlgorithm'));
+  const issuerNameHash = readOctetString(reader.next('issuerNameHash'), 'issuerNameHash');
+  const issuerKeyHash = readOctetString(reader.next('issuerKeyHash'), 'issuerKeyHash');
+  const serial = readInteger(reader.next('serialNumber'), 'serialNumber');
+  reader.end();
+  return {
+    hashAlgorithm: hashAlgorithmFromOid(algorithm.oid),
+    hashAlgorithmOid: algorithm.oid,
+    issuerNameHash,
+    issuerKeyHash,
+    serialNumber: formatSerialNumber(serial),
+    raw: node.raw,
+  };
+}
+
+export interface IssuerHashes {
+  readonly issuerNameHash: Buffer;
+  readonly issuerKeyHash: Buffer;
+}
+
+// A responder matches every request against the same few CA certificates: hash them once.
+const issuerHashCache = new WeakMap<Buffer, Map<HashAlgorithmName, IssuerHashes>>();
+
+/** Hashes of the issuer's subject DN (DER) and of its subjectPublicKey BIT STRING value. */
+export function issuerHashes(issuerCertificate: Buffer, hash: HashAlgorithmName): IssuerHashes {
+  const cached = issuerHashCache.get(issuerCertificate)?.get(hash);
+  if (cached) return cached;
+  const issuer = decodeCertificate(issuerCertificate).tbs;
+  const digest = (data: Buffer) => createHash(nodeHashName(hash)).update(data).digest();
+  const hashes = { issuerNameHash: digest(issuer.subject.raw), issuerKeyHash: digest(subjectPublicKeyBits(issuer.subjectPublicKeyInfo)) };
+  const byHash = issuerHashCache.get(issuerCertificate) ?? new Map<HashAlgorithmName, IssuerHashes>();
+  issuerHashCache.set(issuerCertificate, byHash.set(hash, hashes));
+  return hashes;
+}
+
+export function subjectPublicKeyBits(spki: Buffer): Buffer {
+  const [, subjectPublicKey] = sequenceChildren(decodeDer(spki), 'SubjectPublicKeyInfo');
+  return readBitString(subjectPublicKey, 'subjectPublicKey').bytes;
+}
+
+/** CertID for `certificate` (DER). SHA-1 is what OpenSSL and RFC 5019 clients send by default. */
+export function computeCertId(certificate: Buffer, issuerCertificate: Buffer, hash: HashAlgorithmName = 'SHA-1'): CertId {
+  const { issuerNameHash, issuerKeyHash } = issuerHashes(issuerCertificate, hash);
+  const serial = decodeCertificate(certificate).tbs.serialNumber;
+  // NULL parameters, as OpenSSL emits them; RFC 6960 verifiers compare the algorithm OID.
+  const raw = sequence(
+    algorithmIdentifier(hashAlgorithmOid(hash), nullValue()),
+    octetString(issuerNameHash),
+    octetString(issuerKeyHash),
+    integer(serial),
+  );
+  return { hashAlgorithm: hash, hashAlgorithmOid: hashAlgorithmOid(hash), issuerNameHash, issuerKeyHash, serialNumber: formatSerialNumber(serial), raw };
+}
+
+/** True when the CertID names `issuerCertificate` as issuer (computed with the CertID's own hash). */
+export function certIdMatchesIssuer(certId: CertId, issuerCertificate: Buffer): boolean {
+  if (!certId.hashAlgorithm) return false;
+  const expected = issuerHashes(issuerCertificate, certId.hashAlgorithm);
+  return expected.issuerNameHash.equals(certId.issuerNameHash) && expected.issuerKeyHash.equals(certId.issuerKeyHash);
+}
+
+export function certIdsMatch(a: CertId, b: CertId): boolean {
+  return (
+    a.hashAlgorithmOid === b.hashAlgorithmOid &&
+    a.issuerNameHash.equals(b.issuerNameHash) &&
+    a.issuerKeyHash.equals(b.issuerKeyHash) &&
+    a.serialNumber === b.serialNumber
+  );
+}

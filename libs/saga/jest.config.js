@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'saga',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

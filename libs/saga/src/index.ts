@@ -1,0 +1,3 @@
+export * from './lib/saga-definition';
+export * from './lib/saga-engine';
+export * from './lib/saga-schema';

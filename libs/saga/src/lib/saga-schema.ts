@@ -1,0 +1,57 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** Saga instances, the replies they wait for, and their transition history (in the owner's schema). */
+export class CreateSagaTables1700000000100 implements MigrationInterface {
+  name = 'CreateSagaTables1700000000100';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE saga (
+        id                TEXT PRIMARY KEY,
+        kind              TEXT NOT NULL,
+        state             TEXT NOT NULL,
+        step              TEXT,
+        status            TEXT NOT NULL CHECK (status IN ('running', 'compensating', 'completed', 'failed')),
+        data              JSONB NOT NULL,
+        attempt           INT NOT NULL DEFAULT 0,
+        compensation_from INT,
+        failure_reason    TEXT,
+        failure_detail    TEXT,
+        next_run_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
+        step_deadline     TIMESTAMPTZ,
+        lease_owner       TEXT,
+        lease_until       TIMESTAMPTZ,
+        version           INT NOT NULL DEFAULT 0,
+        created_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
+        updated_at        TIMESTAMPTZ NOT NULL DEFAULT now()
+      )`);
+    await q.query(`CREATE INDEX saga_runnable ON saga (next_run_at) WHERE status IN ('running', 'compensating')`);
+    await q.query(`
+      CREATE TABLE saga_reply (
+        correlation_key TEXT PRIMARY KEY,
+        saga_id         TEXT,
+        message_type    TEXT NOT NULL,
+        payload         JSONB NOT NULL,
+        received_at     TIMESTAMPTZ NOT NULL DEFAULT now()
+      )`);
+    await q.query(`
+      CREATE TABLE saga_history (
+        id         BIGSERIAL PRIMARY KEY,
+        saga_id    TEXT NOT NULL REFERENCES saga (id) ON DELETE CASCADE,
+        at         TIMESTAMPTZ NOT NULL DEFAULT now(),
+        step       TEXT,
+        attempt    INT NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state   TEXT NOT NULL,
+        outcome    TEXT NOT NULL,
+        detail     TEXT
+      )`);
+    await q.query(`CREATE INDEX saga_history_by_saga ON saga_history (saga_id, id)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE IF EXISTS saga_history`);
+    await q.query(`DROP TABLE IF EXISTS saga_reply`);
+    await q.query(`DROP TABLE IF EXISTS saga`);
+  }
+}

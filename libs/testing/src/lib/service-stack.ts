@@ -1,0 +1,168 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { generateServiceKeys } from '@jpki/crypto';
+
+const ROOT = resolve(__dirname, '../../../..');
+
+export interface ServiceSpec {
+  /** Service name (also its identity in signed messages), e.g. `mno-tsm-kddi`. */
+  name: string;
+  /** App folder under apps/. */
+  app: string;
+  port: number;
+  schema: string;
+  env?: Record<string, string>;
+}
+
+type Keys = ReturnType<typeof generateServiceKeys>;
+
+/** Identity and transport keys for a set of services, and the trust lists every service gets. */
+export class StackKeys {
+  readonly keys: Map<string, Keys>;
+
+  constructor(names: string[], existing?: Record<string, Keys>) {
+    this.keys = new Map(names.map((n) => [n, existing?.[n] ?? generateServiceKeys()]));
+  }
+
+  toJSON(): Record<string, Keys> {
+    return Object.fromEntries(this.keys);
+  }
+
+  envFor(name: string): Record<string, string> {
+    const own = this.keys.get(name);
+    if (!own) throw new Error(`no keys for ${name}`);
+    const list = (pick: (k: Keys) => string) => [...this.keys].map(([n, k]) => `${n}=${pick(k)}`).join(',');
+    return {
+      SERVICE_SIGNING_KEY: own.signingPkcs8,
+      SERVICE_TRANSPORT_KEY: own.transportPkcs8,
+      TRUSTED_PRODUCER_KEYS: list((k) => k.signingSpki),
+      TRANSPORT_PUBLIC_KEYS: list((k) => k.transportSpki),
+    };
+  }
+}
+
+export interface StackOptions {
+  databaseUrl: string;
+  kafkaBrokers: string;
+  topicPrefix: string;
+  logDir: string;
+  keys: StackKeys;
+  /** Extra environment for every service (e.g. LOG_LEVEL). */
+  env?: Record<string, string>;
+}
+
+/** One service as a separate OS process: start, wait until ready, SIGTERM/SIGKILL, restart. */
+export class ServiceProcess {
+  private child?: ChildProcess;
+  private log?: WriteStream;
+  private exited?: Promise<number | null>;
+  restarts = 0;
+
+  constructor(
+    readonly spec: ServiceSpec,
+    private readonly env: Record<string, string>,
+    readonly logFile: string,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.spec.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  start(): this {
+    if (this.running) return this;
+    this.log = createWriteStream(this.logFile, { flags: 'a' });
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', join('apps', this.spec.app, 'src', 'main.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(this.log, { end: false });
+    child.stderr?.pipe(this.log, { end: false });
+    this.exited = new Promise((res) => child.once('exit', (code) => res(code)));
+    this.child = child;
+    return this;
+  }
+
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.running) throw new Error(`${this.spec.name} exited during startup; see ${this.logFile}`);
+      try {
+        const res = await fetch(`${this.url}/health/ready`);
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`${this.spec.name} not ready after ${timeoutMs} ms; see ${this.logFile}`);
+  }
+
+  /** Graceful stop (SIGTERM) or crash (SIGKILL); resolves when the process is gone. */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' | 'SIGINT' = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {
+    if (!this.child || !this.running) return this.child?.exitCode ?? null;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code ?? null;
+  }
+
+  async restart(): Promise<void> {
+    this.restarts += 1;
+    this.start();
+    await this.waitReady();
+  }
+}
+
+/** A set of services started as separate processes against one broker and database. */
+export class ServiceStack {
+  readonly services = new Map<string, ServiceProcess>();
+
+  constructor(private readonly opts: StackOptions) {
+    mkdirSync(opts.logDir, { recursive: true });
+  }
+
+  add(spec: ServiceSpec): ServiceProcess {
+    const env = {
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(spec.port),
+      DB_SCHEMA: spec.schema,
+      DATABASE_URL: this.opts.databaseUrl,
+      KAFKA_BROKERS: this.opts.kafkaBrokers,
+      KAFKA_TOPIC_PREFIX: this.opts.topicPrefix,
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...this.opts.keys.envFor(spec.name),
+      ...this.opts.env,
+      ...spec.env,
+    };
+    const proc = new ServiceProcess(spec, env, join(this.opts.logDir, `${spec.name}.log`));
+    this.services.set(spec.name, proc);
+    return proc;
+  }
+
+  get(name: string): ServiceProcess {
+    const s = this.services.get(name);
+    if (!s) throw new Error(`no service ${name} in the stack`);
+    return s;
+  }
+
+  async startAll(onReady?: (s: ServiceProcess) => void): Promise<void> {
+    const all = [...this.services.values()];
+    all.forEach((s) => s.start());
+    await Promise.all(all.map(async (s) => { await s.waitReady(); onReady?.(s); }));
+  }
+
+  async stopAll(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    await Promise.all([...this.services.values()].map((s) => s.stop(signal)));
+  }
+}
