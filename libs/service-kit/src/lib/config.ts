@@ -23,6 +23,14 @@ export const baseConfigSchema = z.object({
   SERVICE_SIGNING_KEY: z.string().min(40).optional(),
   /** `producer=base64Spki,…`: whose signed messages this service accepts where a subscription requires it. */
   TRUSTED_PRODUCER_KEYS: z.string().optional(),
+  /** base64 PKCS#8 DER of this service's X25519 transport key (opens sealed boxes sent to it). */
+  SERVICE_TRANSPORT_KEY: z.string().min(40).optional(),
+  /** `service=base64Spki,…`: transport keys of the services this one seals data to. */
+  TRANSPORT_PUBLIC_KEYS: z.string().optional(),
+  /** `kekId:base64(32 bytes)[,…]`, first = active: encrypts secrets at rest (keysets, CA keys, card images). */
+  KEY_ENCRYPTION_KEYS: z.string().min(10).optional(),
+  /** base64 SPKI of the Ed25519 key that signs operator tokens (EdDSA JWT with roles). */
+  OPERATOR_TOKEN_PUBLIC_KEY: z.string().min(40).optional(),
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 

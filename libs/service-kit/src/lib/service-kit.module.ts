@@ -7,6 +7,8 @@ import { dataSourceOptions, type DatabaseSettings } from './database';
 import { HttpContextMiddleware } from './http-context.middleware';
 import { OpsController } from './ops.controller';
 import { Readiness } from './readiness';
+import { ServiceKeys } from './service-keys';
+import { SERVICE_CONFIG, SERVICE_NAME } from './tokens';
 
 export interface ServiceDefinition {
   /** e.g. "jpki-ca", "mno-tsm-docomo": log field, Kafka client id, inbox consumer name. */
@@ -17,7 +19,6 @@ export interface ServiceDefinition {
   subscriptions: Subscription[];
 }
 
-export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
 
 export function databaseSettings(def: ServiceDefinition): DatabaseSettings {
   return { url: def.config.DATABASE_URL, schema: def.config.DB_SCHEMA, entities: def.entities, migrations: def.migrations };
@@ -46,8 +47,14 @@ export class ServiceKitModule implements NestModule {
         }),
       ],
       controllers: [OpsController],
-      providers: [Readiness, Clock, { provide: SERVICE_CONFIG, useValue: c }],
-      exports: [Readiness, Clock, SERVICE_CONFIG],
+      providers: [
+        Readiness,
+        Clock,
+        ServiceKeys,
+        { provide: SERVICE_CONFIG, useValue: c },
+        { provide: SERVICE_NAME, useValue: def.name },
+      ],
+      exports: [Readiness, Clock, ServiceKeys, SERVICE_CONFIG, SERVICE_NAME],
     };
   }
 

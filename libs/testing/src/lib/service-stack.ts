@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { generateServiceKeys } from '@jpki/crypto';
+import { issueOperatorToken, type OperatorRole } from '@jpki/service-kit';
 
 const ROOT = resolve(__dirname, '../../../..');
 
@@ -20,13 +22,22 @@ type Keys = ReturnType<typeof generateServiceKeys>;
 /** Identity and transport keys for a set of services, and the trust lists every service gets. */
 export class StackKeys {
   readonly keys: Map<string, Keys>;
+  /** Signs operator tokens (stands in for the organisation's identity provider). */
+  readonly operatorIdp: Keys;
+  private readonly keks: Map<string, string>;
 
-  constructor(names: string[], existing?: Record<string, Keys>) {
-    this.keys = new Map(names.map((n) => [n, existing?.[n] ?? generateServiceKeys()]));
+  constructor(names: string[], existing?: { services: Record<string, Keys>; operatorIdp: Keys; keks: Record<string, string> }) {
+    this.keys = new Map(names.map((n) => [n, existing?.services[n] ?? generateServiceKeys()]));
+    this.operatorIdp = existing?.operatorIdp ?? generateServiceKeys();
+    this.keks = new Map(names.map((n) => [n, existing?.keks[n] ?? `local:${randomBytes(32).toString('base64')}`]));
   }
 
-  toJSON(): Record<string, Keys> {
-    return Object.fromEntries(this.keys);
+  toJSON(): { services: Record<string, Keys>; operatorIdp: Keys; keks: Record<string, string> } {
+    return { services: Object.fromEntries(this.keys), operatorIdp: this.operatorIdp, keks: Object.fromEntries(this.keks) };
+  }
+
+  operatorToken(sub: string, roles: OperatorRole[]): string {
+    return issueOperatorToken(this.operatorIdp.signingPkcs8, sub, roles);
   }
 
   envFor(name: string): Record<string, string> {
@@ -38,6 +49,8 @@ export class StackKeys {
       SERVICE_TRANSPORT_KEY: own.transportPkcs8,
       TRUSTED_PRODUCER_KEYS: list((k) => k.signingSpki),
       TRANSPORT_PUBLIC_KEYS: list((k) => k.transportSpki),
+      KEY_ENCRYPTION_KEYS: this.keks.get(name) ?? '',
+      OPERATOR_TOKEN_PUBLIC_KEY: this.operatorIdp.signingSpki,
     };
   }
 }

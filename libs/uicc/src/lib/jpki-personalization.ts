@@ -20,43 +20,55 @@ import { ApplicationRecord, JpkiStore } from './card-image';
 const KEY_WRITE_LEVEL = SecurityLevelBit.C_DECRYPTION | SecurityLevelBit.C_MAC;
 const CERTIFICATE_WRITE_LEVEL = SecurityLevelBit.C_MAC;
 
+export interface PersonalizationContext {
+  readonly app: ApplicationRecord;
+  readonly store: JpkiStore;
+  readonly flags: StoreDataFlags;
+  readonly securityLevel: number;
+  /** Static DEK of the SSD keyset that runs the secure channel. */
+  readonly dek: Buffer;
+}
+
+type DataObjectWriter = (ctx: PersonalizationContext, value: Buffer) => void;
+
 /**
  * Data objects the SP writes through its SSD (item 9: keys need C-DECRYPTION + C-MAC, the certificate only C-MAC;
  * item 11: the private key, and the certificate once a content key exists, must be sealed with the SP's content key).
  */
-export function personalizeJpki(
-  app: ApplicationRecord,
-  store: JpkiStore,
-  data: Buffer,
-  flags: StoreDataFlags,
-  securityLevel: number,
-  dek: Buffer,
-): void {
-  if (flags.structure !== 'ber-tlv') {
+const WRITERS: Readonly<Record<number, DataObjectWriter>> = {
+  [JpkiTag.CONTENT_KEY]: writeContentKey,
+  [JpkiTag.PRIVATE_KEY]: writePrivateKey,
+  [JpkiTag.CERTIFICATE]: writeCertificate,
+};
+
+export function personalizeJpki(ctx: PersonalizationContext, data: Buffer): void {
+  if (ctx.flags.structure !== 'ber-tlv') {
     fail(Sw.WRONG_DATA, 'the JPKI applet takes BER-TLV data objects');
   }
   for (const object of decodeTlvs(data)) {
-    switch (object.tag) {
-      case JpkiTag.CONTENT_KEY:
-        requireLevel(securityLevel, KEY_WRITE_LEVEL);
-        if (flags.encryption === 'none') {
-          fail(Sw.WRONG_DATA, 'the content key must be flagged as encrypted data');
-        }
-        store.contentKey = hex(openContentKeyDo(object.value, dek));
-        break;
-      case JpkiTag.PRIVATE_KEY:
-        requireLevel(securityLevel, KEY_WRITE_LEVEL);
-        store.privateKey = hex(importPrivateKey(unseal(JpkiTag.PRIVATE_KEY, object.value, requireContentKey(store), fromHex(app.aid))));
-        store.certificate = null;
-        break;
-      case JpkiTag.CERTIFICATE:
-        requireLevel(securityLevel, CERTIFICATE_WRITE_LEVEL);
-        store.certificate = hex(certificateValue(app, store, object.value));
-        break;
-      default:
-        fail(Sw.WRONG_DATA, `unknown data object ${object.tag.toString(16)}`);
-    }
+    const writer = WRITERS[object.tag] ?? fail(Sw.WRONG_DATA, `unknown data object ${object.tag.toString(16)}`);
+    writer(ctx, object.value);
   }
+}
+
+function writeContentKey(ctx: PersonalizationContext, value: Buffer): void {
+  requireLevel(ctx.securityLevel, KEY_WRITE_LEVEL);
+  if (ctx.flags.encryption === 'none') {
+    fail(Sw.WRONG_DATA, 'the content key must be flagged as encrypted data');
+  }
+  ctx.store.contentKey = hex(openContentKeyDo(value, ctx.dek));
+}
+
+function writePrivateKey(ctx: PersonalizationContext, value: Buffer): void {
+  requireLevel(ctx.securityLevel, KEY_WRITE_LEVEL);
+  const pkcs8 = unseal(JpkiTag.PRIVATE_KEY, value, requireContentKey(ctx.store), fromHex(ctx.app.aid));
+  ctx.store.privateKey = hex(importPrivateKey(pkcs8));
+  ctx.store.certificate = null;
+}
+
+function writeCertificate(ctx: PersonalizationContext, value: Buffer): void {
+  requireLevel(ctx.securityLevel, CERTIFICATE_WRITE_LEVEL);
+  ctx.store.certificate = hex(certificateValue(ctx.app, ctx.store, value));
 }
 
 function requireLevel(securityLevel: number, required: number): void {

@@ -42,7 +42,7 @@ export function storeData(ctx: CardContext, sd: SecurityDomainRecord, secured: S
     return ResponseApdu.ok();
   }
   if (target?.kind === 'APP' && target.jpki) {
-    personalizeJpki(target, target.jpki, data, block.flags, secured.securityLevel, dek);
+    personalizeJpki({ app: target, store: target.jpki, flags: block.flags, securityLevel: secured.securityLevel, dek }, data);
     return ResponseApdu.ok();
   }
   return fail(Sw.REFERENCED_DATA_NOT_FOUND, 'personalization target is gone');

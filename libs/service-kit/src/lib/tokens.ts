@@ -1,0 +1,2 @@
+export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
+export const SERVICE_NAME = Symbol('SERVICE_NAME');
