@@ -1,3 +1,4 @@
 export * from './lib/saga-definition';
 export * from './lib/saga-engine';
 export * from './lib/saga-schema';
+export * from './lib/saga-host';

@@ -1,3 +1,4 @@
+import type { MessageDefinition, PayloadOf } from '@jpki/contracts';
 import type { EntityManager } from 'typeorm';
 
 export type SagaData = Record<string, unknown>;
@@ -33,6 +34,12 @@ export interface StepContext<D extends SagaData> {
   reply(correlationKey: string): Promise<Reply | undefined>;
   /** Waits (until the step deadline) for the reply recorded for `correlationKey`. */
   awaitReply(correlationKey: string): Promise<Reply>;
+  /**
+   * Request/reply over events: unless a reply for `correlationKey` is already recorded, publishes
+   * the command through the outbox, then waits for the reply. The command must carry the
+   * correlation key (e.g. as its requestId) so the reply handler can record it.
+   */
+  request<D extends MessageDefinition>(definition: D, payload: PayloadOf<D>, correlationKey: string): Promise<Reply>;
 }
 
 export interface SagaStep<D extends SagaData> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { MessageDefinition, PayloadOf } from '@jpki/contracts';
 import { counter, createLogger } from '@jpki/observability';
 import {
   StepFailure,
@@ -24,6 +25,9 @@ export interface SagaEngineOptions {
   /** How long stop() waits for running steps to honour their abort signal. */
   stopTimeoutMs?: number;
 }
+
+/** Publishes a command inside a transaction (the service's outbox). */
+export type SagaPublisher = <D extends MessageDefinition>(manager: EntityManager, definition: D, payload: PayloadOf<D>, correlationId: string) => Promise<unknown>;
 
 interface Row {
   id: string;
@@ -66,6 +70,7 @@ export class SagaEngine {
     private readonly ds: DataSource,
     definitions: SagaDefinition<SagaData>[],
     options: SagaEngineOptions,
+    private readonly publish?: SagaPublisher,
   ) {
     definitions.forEach((d) => this.definitions.set(d.kind, d));
     this.o = { concurrency: 16, leaseMs: 15_000, pollMs: 250, retryBackoffMs: 500, stopTimeoutMs: 5_000, ...options };
@@ -333,6 +338,14 @@ export class SagaEngine {
       const rows = await this.ds.query(`SELECT message_type, payload FROM saga_reply WHERE correlation_key = $1`, [key]);
       return rows[0] ? { type: rows[0].message_type, payload: rows[0].payload } : undefined;
     };
+    const awaitReply = async (key: string): Promise<Reply> => {
+      for (;;) {
+        const found = await reply(key);
+        if (found) return found;
+        if (signal.aborted) throw signal.reason;
+        await this.waitForNudge(signal, 500);
+      }
+    };
     return {
       sagaId: row.id,
       kind: row.kind,
@@ -342,13 +355,14 @@ export class SagaEngine {
       signal,
       transaction: (fn) => this.ds.transaction(fn),
       reply,
-      awaitReply: async (key) => {
-        for (;;) {
-          const found = await reply(key);
-          if (found) return found;
-          if (signal.aborted) throw signal.reason;
-          await this.waitForNudge(signal, 500);
-        }
+      awaitReply,
+      request: async (definition, payload, key) => {
+        const publish = this.publish;
+        if (!publish) throw new Error('this saga engine has no publisher');
+        const existing = await reply(key);
+        if (existing) return existing;
+        await this.ds.transaction((m) => publish(m, definition, payload, row.id));
+        return awaitReply(key);
       },
     };
   }
