@@ -1,0 +1,45 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CARRIERS, Topics } from '@jpki/contracts';
+import { SAGA_DEFINITIONS, SAGA_ENGINE_OPTIONS, SagaHost } from '@jpki/saga';
+import { ServiceKitModule, type ServiceDefinition } from '@jpki/service-kit';
+import type { SpTsmConfig } from './config';
+import { EnrollmentController } from './enrollment/enrollment.controller';
+import { EnrollmentSaga } from './enrollment/enrollment-saga';
+import { EnrollmentService } from './enrollment/enrollment.service';
+import { RepliesController } from './enrollment/replies.controller';
+import { KeysetVault } from './keys/keyset-vault';
+import { spTsmMigrations } from './migrations';
+import { SP_TSM_CONFIG } from './tokens';
+
+export function spTsmDefinition(config: SpTsmConfig): ServiceDefinition {
+  return {
+    name: 'sp-tsm',
+    config,
+    entities: [],
+    migrations: spTsmMigrations,
+    subscriptions: [
+      { topic: Topics.caEvents, unknownTypes: 'ignore', producers: ['jpki-ca'] },
+      ...CARRIERS.map((c) => ({ topic: Topics.mnoEvents[c], unknownTypes: 'ignore' as const, producers: [`mno-tsm-${c}`] })),
+    ],
+  };
+}
+
+@Module({})
+export class SpTsmModule {
+  static register(config: SpTsmConfig): DynamicModule {
+    return {
+      module: SpTsmModule,
+      imports: [ServiceKitModule.forRoot(spTsmDefinition(config))],
+      controllers: [EnrollmentController, RepliesController],
+      providers: [
+        { provide: SP_TSM_CONFIG, useValue: config },
+        KeysetVault,
+        EnrollmentSaga,
+        EnrollmentService,
+        SagaHost,
+        { provide: SAGA_DEFINITIONS, useFactory: (enrollment: EnrollmentSaga) => [enrollment.definition], inject: [EnrollmentSaga] },
+        { provide: SAGA_ENGINE_OPTIONS, useValue: { concurrency: config.SAGA_CONCURRENCY } },
+      ],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { MnoOperationFailed, ScriptForwardRequested, ScriptForwarded, type Carrier, type PayloadOf } from '@jpki/contracts';
+import type { ApduTransport } from '@jpki/globalplatform';
+import { StepFailure, type SagaData, type StepContext } from '@jpki/saga';
+
+/**
+ * The SP-TSM's path to a SIM: APDU scripts forwarded by the carrier's MNO-TSM over OTA. Each
+ * script is one request/reply inside the running saga step; script ids are unique per step
+ * attempt, so a retried step never reuses a stale response.
+ */
+export class OtaCardChannel {
+  private sequence = 0;
+
+  constructor(
+    private readonly ctx: StepContext<SagaData>,
+    private readonly step: string,
+    private readonly carrier: Carrier,
+    private readonly iccid: string,
+  ) {}
+
+  readonly transmit: ApduTransport = async (apdu) => {
+    const [response] = await this.script([apdu]);
+    return response;
+  };
+
+  /** Sends the APDUs as one OTA script; the card stops after the first error status word. */
+  async script(apdus: Buffer[]): Promise<Buffer[]> {
+    this.sequence += 1;
+    const requestId = `${this.ctx.sagaId}:${this.step}:${this.ctx.attempt}:${this.sequence}`;
+    const reply = await this.ctx.request(
+      ScriptForwardRequested,
+      { requestId, carrier: this.carrier, iccid: this.iccid, apdus: apdus.map((a) => a.toString('hex').toUpperCase()) },
+      requestId,
+    );
+    if (reply.type === MnoOperationFailed.type) {
+      const failed = reply.payload as PayloadOf<typeof MnoOperationFailed>;
+      throw new StepFailure(failed.reason, failed.detail ?? `MNO-TSM refused the script (${failed.statusWord ?? 'no SW'})`);
+    }
+    const forwarded = reply.payload as PayloadOf<typeof ScriptForwarded>;
+    if (forwarded.outcome === 'unreachable') throw new StepFailure('SIM_UNREACHABLE', `${this.iccid} did not answer over OTA`);
+    return forwarded.responses.map((r) => Buffer.from(r, 'hex'));
+  }
+}

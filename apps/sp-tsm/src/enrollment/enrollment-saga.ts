@@ -1,0 +1,317 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import {
+  CertificateIssuanceFailed,
+  CertificateIssued,
+  CertificateIssuanceRequested,
+  EligibilityAnswered,
+  EligibilityRequested,
+  EnrollmentCompleted,
+  EnrollmentFailed,
+  EnrollmentStateChanged,
+  IdentityProofingCompleted,
+  IdentityProofingRequested,
+  MnoOperationFailed,
+  RevocationRequested,
+  SsdCreated,
+  SsdCreationRequested,
+  SsdDeletionRequested,
+  type EnrollmentStep,
+  type MessageDefinition,
+  type PayloadOf,
+  type ServiceInstanceState,
+} from '@jpki/contracts';
+import { fromHex, JpkiAid, Scp03KeySet } from '@jpki/globalplatform';
+import { Outbox } from '@jpki/messaging';
+import { buildCsr, createDigestInfoSigner, rsaSpkiFromPublicKeyTemplate } from '@jpki/pki';
+import { StepFailure, type Reply, type SagaDefinition, type SagaStep, type StepContext, type Transition } from '@jpki/saga';
+import { ServiceKeys } from '@jpki/service-kit';
+import { OtaCardChannel } from '../card/ota-card-channel';
+import { SpCard } from '../card/sp-card';
+import { SP_TSM_CONFIG } from '../tokens';
+import type { SpTsmConfig } from '../config';
+import { KeysetVault } from '../keys/keyset-vault';
+import { deviceOf, type EnrollmentData } from './enrollment-data';
+
+type Ctx = StepContext<EnrollmentData>;
+const APPLET_AID = JpkiAid.DEFAULT_INSTANCE;
+export const APPLET_AID_HEX = APPLET_AID.toString('hex').toUpperCase();
+const APPLET_MEMORY_BYTES = 8 * 1024;
+
+/**
+ * The enrollment saga (DESIGN §4 "Issuance to a SIM"): identity proofing → eligibility → SSD with
+ * temporary keys → PUT KEY handover → applet install → key (on-card or delivered) → issuance →
+ * certificate write → activation. Every step is idempotent (it inspects the card or the recorded
+ * reply first), has a deadline and bounded retries; a step that fails for good compensates the
+ * earlier ones (delete the SSD, revoke an issued certificate).
+ */
+@Injectable()
+export class EnrollmentSaga {
+  readonly definition: SagaDefinition<EnrollmentData>;
+
+  constructor(
+    @Inject(SP_TSM_CONFIG) private readonly config: SpTsmConfig,
+    private readonly vault: KeysetVault,
+    private readonly keys: ServiceKeys,
+    private readonly outbox: Outbox,
+  ) {
+    this.definition = {
+      kind: 'enrollment',
+      initialState: 'not-deployed',
+      failedState: 'in-error',
+      steps: [
+        this.request('identity-proofing', (ctx) => this.proveIdentity(ctx)),
+        this.request('eligibility', (ctx) => this.checkEligibility(ctx)),
+        { ...this.request('ssd-creation', (ctx) => this.createSsd(ctx)), stateAfter: 'initialized', compensate: (ctx) => this.deleteSsd(ctx) },
+        this.card('key-handover', (ctx) => this.handOverKeys(ctx)),
+        { ...this.card('applet-install', (ctx) => this.installApplet(ctx)), stateAfter: 'installed' },
+        this.card('key-provisioning', (ctx) => this.provisionKey(ctx)),
+        { ...this.request('certificate-issuance', (ctx) => this.issue(ctx)), compensate: (ctx) => this.revokeIssued(ctx) },
+        { ...this.card('certificate-write', (ctx) => this.writeCertificate(ctx)), stateAfter: 'personalized' },
+        { ...this.card('activation', (ctx) => this.activate(ctx)), stateAfter: 'operational' },
+      ],
+      onTransition: (m, t) => this.publishTransition(m, t),
+    };
+  }
+
+  private get ssdAid(): Buffer {
+    return fromHex(this.config.SSD_AID);
+  }
+
+  private request(name: EnrollmentStep, run: SagaStep<EnrollmentData>['run']): SagaStep<EnrollmentData> {
+    return { name, timeoutMs: this.config.REQUEST_STEP_TIMEOUT_MS, maxAttempts: this.config.STEP_MAX_ATTEMPTS, run };
+  }
+
+  private card(name: EnrollmentStep, run: SagaStep<EnrollmentData>['run']): SagaStep<EnrollmentData> {
+    return { name, timeoutMs: this.config.CARD_STEP_TIMEOUT_MS, maxAttempts: this.config.STEP_MAX_ATTEMPTS, run };
+  }
+
+  private spCard(ctx: Ctx, step: EnrollmentStep): SpCard {
+    const d = ctx.data;
+    if (!d.iccid) throw new StepFailure('NO_SIM', 'eligibility did not name a SIM', false);
+    return new SpCard(new OtaCardChannel(ctx as never, step, d.carrier, d.iccid), this.config.SCP03_SECURITY_LEVEL);
+  }
+
+  private async proveIdentity(ctx: Ctx): Promise<Partial<EnrollmentData>> {
+    const d = ctx.data;
+    const key = `${d.enrollmentId}:proofing`;
+    const reply = await ctx.request(IdentityProofingRequested, { requestId: key, signedApplication: d.signedApplication }, key);
+    const p = reply.payload as PayloadOf<typeof IdentityProofingCompleted>;
+    if (!p.verified) throw new StepFailure(p.reason ?? 'IDENTITY_NOT_PROVEN', p.detail ?? 'the CA refused the application', false);
+    assertApplicationMatches(p.application ?? {}, d);
+    return { personId: p.personId, cardUserAuthenticationNotAfter: p.cardUserAuthenticationNotAfter };
+  }
+
+  private async checkEligibility(ctx: Ctx): Promise<Partial<EnrollmentData>> {
+    const d = ctx.data;
+    const key = `${d.enrollmentId}:eligibility`;
+    const reply = await ctx.request(
+      EligibilityRequested,
+      { requestId: key, carrier: d.carrier, msisdn: d.msisdn, ...(d.mvno ? { mvno: d.mvno } : {}), applet: { aid: APPLET_AID_HEX, requiredMemoryBytes: APPLET_MEMORY_BYTES } },
+      key,
+    );
+    const answer = mnoAnswer<typeof EligibilityAnswered>(reply);
+    if (!answer.eligible || !answer.iccid) throw new StepFailure(answer.reason ?? 'NOT_ELIGIBLE', `${d.msisdn} on ${d.carrier}`, false);
+    const existing = await ctx.transaction((m) =>
+      m.query(`SELECT state FROM service_instance WHERE iccid = $1 AND state <> 'terminated'`, [answer.iccid]),
+    );
+    if (existing.length > 0) throw new StepFailure('SIM_ALREADY_ENROLLED', `${answer.iccid} already carries the service`, false);
+    return { iccid: answer.iccid, scp03KeyBytes: answer.scp03KeyBytes ?? 16 };
+  }
+
+  private async createSsd(ctx: Ctx): Promise<Partial<EnrollmentData>> {
+    const d = ctx.data;
+    const key = `${d.enrollmentId}:ssd-creation`;
+    const reply = await ctx.request(
+      SsdCreationRequested,
+      { requestId: key, carrier: d.carrier, iccid: d.iccid!, ssdAid: this.config.SSD_AID, keysetRecipient: 'sp-tsm' },
+      key,
+    );
+    const created = mnoAnswer<typeof SsdCreated>(reply);
+    const plain = JSON.parse(this.keys.openSealed(created.temporaryKeyset, `ssd-keyset/${d.iccid}/${this.config.SSD_AID}`).toString('utf8'));
+    const temporary = new Scp03KeySet(plain.kvn, fromHex(plain.enc), fromHex(plain.mac), fromHex(plain.dek));
+    await ctx.transaction((m) => this.vault.storeTemporary(m, d.iccid!, this.config.SSD_AID, temporary));
+    return { temporaryKvn: temporary.kvn };
+  }
+
+  private async handOverKeys(ctx: Ctx): Promise<void> {
+    const d = ctx.data;
+    const sp = await this.vault.spKeyset(d.iccid!, this.config.SSD_AID, this.config.SP_KEYSET_KVN, d.scp03KeyBytes ?? 16);
+    if (sp.status === 'active') return;
+    const card = this.spCard(ctx, 'key-handover');
+    // After a crash the PUT KEY may already be on the card: try our keys first (an unknown KVN costs no try).
+    if (!(await card.tryOpen(this.ssdAid, sp.keys))) {
+      const temporary = await ctx.transaction((m) => this.vault.load(m, d.iccid!, this.config.SSD_AID, 'temporary'));
+      if (!temporary) throw new StepFailure('TEMPORARY_KEYSET_MISSING', 'no temporary keyset to hand over from', false);
+      await card.handOver(this.ssdAid, temporary, sp.keys);
+    }
+    await this.vault.completeHandover(d.iccid!, this.config.SSD_AID);
+  }
+
+  private async spKeys(ctx: Ctx): Promise<Scp03KeySet> {
+    const keys = await ctx.transaction((m) => this.vault.load(m, ctx.data.iccid!, this.config.SSD_AID, 'sp'));
+    if (!keys) throw new StepFailure('SP_KEYSET_MISSING', 'no SP keyset for this SSD', false);
+    return keys;
+  }
+
+  private async installApplet(ctx: Ctx): Promise<void> {
+    await this.spCard(ctx, 'applet-install').installAppletIfMissing(this.ssdAid, await this.spKeys(ctx), APPLET_AID);
+  }
+
+  private async provisionKey(ctx: Ctx): Promise<Partial<EnrollmentData>> {
+    const d = ctx.data;
+    const keys = await this.spKeys(ctx);
+    const card = this.spCard(ctx, 'key-provisioning');
+    const contentKey = await this.vault.contentKey(d.iccid!, APPLET_AID_HEX);
+    await card.installContentKey(this.ssdAid, keys, APPLET_AID, contentKey);
+    if (d.keyMode === 'delivered') return {};
+    const template = await card.generateKeyPair(APPLET_AID, keys);
+    const spki = rsaSpkiFromPublicKeyTemplate(template);
+    const signer = createDigestInfoSigner(spki, (digestInfo) => card.proofOfPossession(digestInfo));
+    const csr = await buildCsr({ subject: [{ type: 'C', value: 'JP' }, { type: 'CN', value: d.enrollmentId }], signer });
+    return { csr: csr.toString('base64') };
+  }
+
+  private async issue(ctx: Ctx): Promise<Partial<EnrollmentData>> {
+    const d = ctx.data;
+    const key = `${d.enrollmentId}:issuance`;
+    const keySource = d.keyMode === 'on-card' ? { mode: 'csr' as const, csr: d.csr! } : { mode: 'ca-generated' as const, recipient: 'sp-tsm' };
+    const reply = await ctx.request(
+      CertificateIssuanceRequested,
+      { requestId: key, personId: d.personId!, enrollmentId: d.enrollmentId, device: deviceOf(d), keySource },
+      key,
+    );
+    if (reply.type === CertificateIssuanceFailed.type) {
+      const failed = reply.payload as PayloadOf<typeof CertificateIssuanceFailed>;
+      throw new StepFailure(failed.reason, failed.detail ?? 'the CA refused to issue', false);
+    }
+    const issued = reply.payload as PayloadOf<typeof CertificateIssued>;
+    return { serial: issued.serial, certificate: issued.certificate, notAfter: issued.notAfter, deliveredKey: issued.deliveredKey };
+  }
+
+  private async writeCertificate(ctx: Ctx): Promise<void> {
+    const d = ctx.data;
+    const certificate = Buffer.from(d.certificate!, 'base64');
+    const card = this.spCard(ctx, 'certificate-write');
+    if ((await card.readCertificate(APPLET_AID)).equals(certificate)) return;
+    const keys = await this.spKeys(ctx);
+    const contentKey = await this.vault.contentKey(d.iccid!, APPLET_AID_HEX);
+    if (d.keyMode === 'delivered') {
+      if (!d.deliveredKey) throw new StepFailure('DELIVERED_KEY_MISSING', 'the CA returned no key', false);
+      const pkcs8 = this.keys.openSealed(d.deliveredKey, `delivered-key/${d.enrollmentId}:issuance`);
+      await card.writePrivateKey(this.ssdAid, keys, APPLET_AID, pkcs8, contentKey);
+    }
+    await card.writeCertificate(this.ssdAid, keys, APPLET_AID, certificate, contentKey);
+  }
+
+  private async activate(ctx: Ctx): Promise<void> {
+    const d = ctx.data;
+    const certificate = await this.spCard(ctx, 'activation').readCertificate(APPLET_AID);
+    if (!certificate.equals(Buffer.from(d.certificate!, 'base64'))) {
+      throw new StepFailure('CERTIFICATE_NOT_ON_CARD', 'the applet does not hold the issued certificate');
+    }
+  }
+
+  private async deleteSsd(ctx: Ctx): Promise<void> {
+    const d = ctx.data;
+    const key = `${d.enrollmentId}:compensate-ssd`;
+    await ctx.request(
+      SsdDeletionRequested,
+      { requestId: key, carrier: d.carrier, iccid: d.iccid!, ssdAid: this.config.SSD_AID, queueIfUnreachable: true },
+      key,
+    );
+    await ctx.transaction((m) => this.vault.destroy(m, d.iccid!, this.config.SSD_AID, APPLET_AID_HEX));
+  }
+
+  private async revokeIssued(ctx: Ctx): Promise<void> {
+    const d = ctx.data;
+    if (!d.serial) return;
+    // JPKI reads reason 0 (unspecified) as "destroyed before delivery".
+    await ctx.transaction((m) =>
+      this.outbox.publish(
+        m,
+        RevocationRequested,
+        { requestId: `${d.enrollmentId}:compensate-issuance`, target: { by: 'serial', serial: d.serial! }, reason: 'unspecified', requestedBy: 'sp-tsm' },
+        { correlationId: d.enrollmentId },
+      ),
+    );
+  }
+
+  private async publishTransition(m: EntityManager, t: Transition<EnrollmentData>): Promise<void> {
+    const d = t.data;
+    const common = { enrollmentId: d.enrollmentId, carrier: d.carrier, msisdn: d.msisdn, ...(d.iccid ? { iccid: d.iccid } : {}) };
+    await this.outbox.publish(
+      m,
+      EnrollmentStateChanged,
+      {
+        ...common,
+        state: t.toState as ServiceInstanceState,
+        previousState: t.fromState as ServiceInstanceState,
+        step: (t.step as EnrollmentStep | null) ?? null,
+        ...(d.personId ? { personId: d.personId } : {}),
+        ...(t.failure ? { reason: t.failure.reason.slice(0, 64) } : {}),
+      },
+      { correlationId: d.enrollmentId },
+    );
+    if (t.status === 'completed') await this.complete(m, d);
+    if (t.status === 'failed') {
+      await m.query(`UPDATE enrollment SET active = false WHERE id = $1`, [d.enrollmentId]);
+      await this.outbox.publish(
+        m,
+        EnrollmentFailed,
+        { ...common, step: t.failure!.step as EnrollmentStep, reason: t.failure!.reason.slice(0, 64), detail: t.failure!.detail.slice(0, 1024) },
+        { correlationId: d.enrollmentId },
+      );
+    }
+  }
+
+  private async complete(m: EntityManager, d: EnrollmentData): Promise<void> {
+    await m.query(`UPDATE enrollment SET active = false WHERE id = $1`, [d.enrollmentId]);
+    await m.query(
+      `INSERT INTO service_instance (iccid, enrollment_id, carrier, msisdn, person_id, ssd_aid, applet_aid, serial, key_mode, state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'operational')
+       ON CONFLICT (iccid) DO UPDATE SET enrollment_id = EXCLUDED.enrollment_id, msisdn = EXCLUDED.msisdn, person_id = EXCLUDED.person_id,
+         serial = EXCLUDED.serial, key_mode = EXCLUDED.key_mode, state = 'operational', updated_at = now()`,
+      [d.iccid, d.enrollmentId, d.carrier, d.msisdn, d.personId, this.config.SSD_AID, APPLET_AID_HEX, d.serial, d.keyMode],
+    );
+    await this.outbox.publish(
+      m,
+      EnrollmentCompleted,
+      {
+        enrollmentId: d.enrollmentId,
+        personId: d.personId!,
+        serial: d.serial!,
+        carrier: d.carrier,
+        ...(d.mvno ? { mvno: d.mvno } : {}),
+        msisdn: d.msisdn,
+        iccid: d.iccid!,
+        ssdAid: this.config.SSD_AID,
+        keyMode: d.keyMode,
+      },
+      { correlationId: d.enrollmentId },
+    );
+  }
+}
+
+/** An MNO-TSM reply, or the step failure its refusal means. */
+function mnoAnswer<D extends MessageDefinition>(reply: Reply): PayloadOf<D> {
+  if (reply.type === MnoOperationFailed.type) {
+    const f = reply.payload as PayloadOf<typeof MnoOperationFailed>;
+    throw new StepFailure(f.reason, f.detail ?? `MNO-TSM: ${f.operation} failed${f.statusWord ? ` (${f.statusWord})` : ''}`, f.reason === 'SIM_UNREACHABLE');
+  }
+  return reply.payload as PayloadOf<D>;
+}
+
+/** The verified application must say what the enrollment request said (phone number, operator, key mode). */
+function assertApplicationMatches(application: Record<string, unknown>, d: EnrollmentData): void {
+  const operator = application['mvno'] ?? application['carrier'];
+  const expected = d.mvno ?? d.carrier;
+  const mismatches = [
+    application['msisdn'] !== d.msisdn && 'msisdn',
+    operator !== expected && 'operator',
+    application['keyMode'] !== undefined && application['keyMode'] !== d.keyMode && 'keyMode',
+  ].filter(Boolean);
+  if (mismatches.length > 0) {
+    throw new StepFailure('APPLICATION_MISMATCH', `the signed application differs in ${mismatches.join(', ')}`, false);
+  }
+}

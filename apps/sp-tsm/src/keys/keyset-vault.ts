@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { kcvAes, Scp03KeySet } from '@jpki/globalplatform';
+import { ServiceKeys } from '@jpki/service-kit';
+
+type Role = 'temporary' | 'sp';
+interface KeysetRow {
+  kvn: number;
+  status: 'pending' | 'active' | 'retired';
+  sealed: string;
+}
+interface SealedKeyset {
+  kvn: number;
+  enc: string;
+  mac: string;
+  dek: string;
+}
+
+/**
+ * The SP-TSM's card secrets, sealed at rest: the temporary keyset received from the MNO-TSM, the
+ * SP's own keyset per SIM (generated here, stored before it is sent to the card so a crash can
+ * never lose it), and the end-to-end content key of each applet.
+ */
+@Injectable()
+export class KeysetVault {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly keys: ServiceKeys,
+  ) {}
+
+  async storeTemporary(m: EntityManager, iccid: string, ssdAid: string, keyset: Scp03KeySet): Promise<void> {
+    await m.query(
+      `INSERT INTO ssd_keyset (iccid, ssd_aid, role, kvn, status, sealed, kcv) VALUES ($1, $2, 'temporary', $3, 'active', $4, $5)
+       ON CONFLICT (iccid, ssd_aid, role) DO UPDATE SET kvn = EXCLUDED.kvn, status = 'active', sealed = EXCLUDED.sealed, kcv = EXCLUDED.kcv, updated_at = now()`,
+      [iccid, ssdAid, keyset.kvn, this.seal(iccid, ssdAid, 'temporary', keyset), kcvAes(keyset.enc).toString('hex')],
+    );
+  }
+
+  /** The SP keyset for this SSD, generated and stored as `pending` on first use. */
+  async spKeyset(iccid: string, ssdAid: string, kvn: number, keyBytes: number): Promise<{ keys: Scp03KeySet; status: KeysetRow['status'] }> {
+    const fresh = new Scp03KeySet(kvn, randomBytes(keyBytes), randomBytes(keyBytes), randomBytes(keyBytes));
+    await this.ds.query(
+      `INSERT INTO ssd_keyset (iccid, ssd_aid, role, kvn, status, sealed, kcv) VALUES ($1, $2, 'sp', $3, 'pending', $4, $5)
+       ON CONFLICT DO NOTHING`,
+      [iccid, ssdAid, kvn, this.seal(iccid, ssdAid, 'sp', fresh), kcvAes(fresh.enc).toString('hex')],
+    );
+    const row = await this.row(this.ds.manager, iccid, ssdAid, 'sp');
+    if (!row) throw new Error(`SP keyset for ${iccid}/${ssdAid} vanished`);
+    return { keys: this.open(iccid, ssdAid, 'sp', row.sealed), status: row.status };
+  }
+
+  async load(m: EntityManager, iccid: string, ssdAid: string, role: Role): Promise<Scp03KeySet | undefined> {
+    const row = await this.row(m, iccid, ssdAid, role);
+    return row && row.status !== 'retired' ? this.open(iccid, ssdAid, role, row.sealed) : undefined;
+  }
+
+  /** After a confirmed handover the temporary keys are destroyed, not just marked. */
+  async completeHandover(iccid: string, ssdAid: string): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      await m.query(`UPDATE ssd_keyset SET status = 'active', updated_at = now() WHERE iccid = $1 AND ssd_aid = $2 AND role = 'sp'`, [iccid, ssdAid]);
+      await m.query(
+        `UPDATE ssd_keyset SET status = 'retired', sealed = '', updated_at = now() WHERE iccid = $1 AND ssd_aid = $2 AND role = 'temporary'`,
+        [iccid, ssdAid],
+      );
+    });
+  }
+
+  /** Forgets every secret of an SSD that no longer exists. */
+  async destroy(m: EntityManager, iccid: string, ssdAid: string, appletAid: string): Promise<void> {
+    await m.query(`DELETE FROM ssd_keyset WHERE iccid = $1 AND ssd_aid = $2`, [iccid, ssdAid]);
+    await m.query(`DELETE FROM applet_content_key WHERE iccid = $1 AND applet_aid = $2`, [iccid, appletAid]);
+  }
+
+  /** The applet's AES-256 end-to-end content key, generated on first use. */
+  async contentKey(iccid: string, appletAid: string): Promise<Buffer> {
+    const aad = `sp-tsm/content-key/${iccid}/${appletAid}`;
+    const fresh = randomBytes(32);
+    await this.ds.query(`INSERT INTO applet_content_key (iccid, applet_aid, sealed, kcv) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+      iccid,
+      appletAid,
+      this.keys.atRest.seal(fresh, aad),
+      kcvAes(fresh).toString('hex'),
+    ]);
+    const rows: { sealed: string }[] = await this.ds.query(`SELECT sealed FROM applet_content_key WHERE iccid = $1 AND applet_aid = $2`, [
+      iccid,
+      appletAid,
+    ]);
+    return this.keys.atRest.open(rows[0].sealed, aad);
+  }
+
+  private async row(m: EntityManager, iccid: string, ssdAid: string, role: Role): Promise<KeysetRow | undefined> {
+    const rows: KeysetRow[] = await m.query(`SELECT kvn, status, sealed FROM ssd_keyset WHERE iccid = $1 AND ssd_aid = $2 AND role = $3`, [
+      iccid,
+      ssdAid,
+      role,
+    ]);
+    return rows[0];
+  }
+
+  private seal(iccid: string, ssdAid: string, role: Role, k: Scp03KeySet): string {
+    const value: SealedKeyset = { kvn: k.kvn, enc: k.enc.toString('hex'), mac: k.mac.toString('hex'), dek: k.dek.toString('hex') };
+    return this.keys.atRest.sealJson(value, `sp-tsm/ssd-keyset/${iccid}/${ssdAid}/${role}`);
+  }
+
+  private open(iccid: string, ssdAid: string, role: Role, sealed: string): Scp03KeySet {
+    const v = this.keys.atRest.openJson<SealedKeyset>(sealed, `sp-tsm/ssd-keyset/${iccid}/${ssdAid}/${role}`);
+    return new Scp03KeySet(v.kvn, Buffer.from(v.enc, 'hex'), Buffer.from(v.mac, 'hex'), Buffer.from(v.dek, 'hex'));
+  }
+}

@@ -1,0 +1,1 @@
+export const SP_TSM_CONFIG = Symbol('SP_TSM_CONFIG');
