@@ -9,12 +9,14 @@ function boundaries(extraForTests) {
     enforceBuildableLibDependency: true,
     allow: [],
     depConstraints: [
-      { sourceTag: 'type:app', onlyDependOnLibsWithTags: t(['type:contracts', 'type:infra', 'type:domain', 'type:util']) },
-      { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:domain', 'type:util', 'type:testing'] },
+      { sourceTag: 'type:app', onlyDependOnLibsWithTags: t(['type:feature', 'type:contracts', 'type:infra', 'type:domain', 'type:util']) },
+      { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:feature', 'type:contracts', 'type:infra', 'type:domain', 'type:util', 'type:testing'] },
+      // Client-side flows (the JPKI-UI app, relying-party checks) over the services' public APIs.
+      { sourceTag: 'type:feature', onlyDependOnLibsWithTags: t(['type:feature', 'type:contracts', 'type:infra', 'type:domain', 'type:util']) },
       { sourceTag: 'type:infra', onlyDependOnLibsWithTags: t(['type:infra', 'type:contracts', 'type:util']) },
       { sourceTag: 'type:domain', onlyDependOnLibsWithTags: t(['type:domain', 'type:util']) },
       { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: t(['type:util']) },
-      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts', 'type:util', 'type:domain'] },
+      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:feature', 'type:infra', 'type:contracts', 'type:util', 'type:domain'] },
       { sourceTag: 'type:util', onlyDependOnLibsWithTags: t(['type:util']) },
       { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
       ...scopes.map((s) => ({ sourceTag: `scope:${s}`, onlyDependOnLibsWithTags: ['scope:shared', `scope:${s}`] })),

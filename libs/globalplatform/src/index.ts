@@ -173,6 +173,7 @@ export {
   buildGenerateKeyPair,
   buildProofOfPossession,
   buildReadCertificate,
+  readJpkiCertificate,
   buildReadPublicKey,
   buildResetRetryCounter,
   buildSign,

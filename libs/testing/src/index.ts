@@ -1,4 +1,5 @@
 export * from './lib/infrastructure';
 export * from './lib/kafka-probe';
+export * from './lib/platform';
 export * from './lib/service-stack';
 export * from './lib/test-run';

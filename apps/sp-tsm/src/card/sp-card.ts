@@ -4,12 +4,12 @@ import {
   buildGenerateKeyPair,
   buildPrivateKeyDo,
   buildProofOfPossession,
-  buildReadCertificate,
   buildReadPublicKey,
   CardStatusError,
   GpSession,
   JpkiAid,
   parsePublicKeyTemplate,
+  readJpkiCertificate,
   Privileges,
   ResponseApdu,
   Scp03KeySet,
@@ -113,16 +113,7 @@ export class SpCard {
   /** The certificate the applet holds (empty if none), read as any handset could. */
   async readCertificate(appletAid: Buffer): Promise<Buffer> {
     await guard(() => this.session.select(appletAid));
-    const first = await this.session.transmit(buildReadCertificate(0));
-    if (!first.isOk) return Buffer.alloc(0);
-    const total = derLength(first.data);
-    const chunks = [first.data];
-    for (let offset = first.data.length; offset < total; ) {
-      const next = await guard(() => this.session.transmitOk('READ BINARY', buildReadCertificate(offset)));
-      chunks.push(next);
-      offset += next.length;
-    }
-    return Buffer.concat(chunks).subarray(0, total);
+    return guard(() => readJpkiCertificate((command) => this.session.transmit(command)));
   }
 
   async publicKeyModulus(appletAid: Buffer): Promise<Buffer | undefined> {
@@ -130,17 +121,6 @@ export class SpCard {
     const response: ResponseApdu = await this.session.transmit(buildReadPublicKey());
     return response.isOk ? parsePublicKeyTemplate(response.data).modulus : undefined;
   }
-}
-
-/** Total length of the DER element that starts the buffer. */
-function derLength(der: Buffer): number {
-  if (der.length < 2) return der.length;
-  const first = der[1];
-  if (first < 0x80) return 2 + first;
-  const n = first & 0x7f;
-  let len = 0;
-  for (let i = 0; i < n; i++) len = (len << 8) | der[2 + i];
-  return 2 + n + len;
 }
 
 /** Card refusals become step failures naming the operation and status word; the saga decides on retries. */

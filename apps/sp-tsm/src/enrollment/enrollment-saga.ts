@@ -302,14 +302,19 @@ function mnoAnswer<D extends MessageDefinition>(reply: Reply): PayloadOf<D> {
   return reply.payload as PayloadOf<D>;
 }
 
-/** The verified application must say what the enrollment request said (phone number, operator, key mode). */
+/**
+ * The verified application must say what the enrollment request said: phone number, operator and
+ * key mode (the application's device-neutral words: on-device = on-card, ca-generated = delivered).
+ */
 function assertApplicationMatches(application: Record<string, unknown>, d: EnrollmentData): void {
   const operator = application['mvno'] ?? application['carrier'];
   const expected = d.mvno ?? d.carrier;
+  const keyMode = d.keyMode === 'on-card' ? 'on-device' : 'ca-generated';
   const mismatches = [
     application['msisdn'] !== d.msisdn && 'msisdn',
     operator !== expected && 'operator',
-    application['keyMode'] !== undefined && application['keyMode'] !== d.keyMode && 'keyMode',
+    application['keyMode'] !== keyMode && 'keyMode',
+    application['deviceKind'] !== undefined && application['deviceKind'] !== 'sim' && 'deviceKind',
   ].filter(Boolean);
   if (mismatches.length > 0) {
     throw new StepFailure('APPLICATION_MISMATCH', `the signed application differs in ${mismatches.join(', ')}`, false);

@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, KeyObject } from 'node:crypto';
 import { CommandApdu } from '../apdu/command-apdu';
+import { ResponseApdu } from '../apdu/response-apdu';
 import { fromHex } from '../bytes';
 import { GP_CLA, Ins, ISO_CLA } from '../commands/instructions';
 import { SwError } from '../errors';
@@ -105,6 +106,33 @@ export function buildReadCertificate(offset: number, ne = 256): CommandApdu {
   const bySfi = offset <= 0xff;
   const p1 = bySfi ? 0x80 | JPKI_CERTIFICATE_SFI : offset >> 8;
   return new CommandApdu(ISO_CLA, Ins.READ_BINARY, p1, offset & 0xff, Buffer.alloc(0), ne);
+}
+
+/**
+ * Reads the whole certificate with READ BINARY (first block by SFI, then by offset), however the
+ * APDUs travel. Resolves with an empty buffer when the applet holds no certificate.
+ */
+export async function readJpkiCertificate(transmit: (command: CommandApdu) => Promise<ResponseApdu>): Promise<Buffer> {
+  const first = await transmit(buildReadCertificate(0));
+  if (!first.isOk) return Buffer.alloc(0);
+  const total = derElementLength(first.data);
+  const chunks = [first.data];
+  for (let offset = first.data.length; offset < total; ) {
+    const next = await transmit(buildReadCertificate(offset));
+    if (!next.isOk || next.data.length === 0) throw new SwError(next.sw, `READ BINARY at ${offset} failed`);
+    chunks.push(next.data);
+    offset += next.data.length;
+  }
+  return Buffer.concat(chunks).subarray(0, total);
+}
+
+/** Length of the DER element at the start of `der` (tag, length octets and content). */
+function derElementLength(der: Buffer): number {
+  if (der.length < 2 || der[1] < 0x80) return der.length < 2 ? der.length : 2 + der[1];
+  const octets = der[1] & 0x7f;
+  let length = 0;
+  for (let i = 0; i < octets; i++) length = length * 256 + der[2 + i];
+  return 2 + octets + length;
 }
 
 export interface RsaPublicKeyComponents {

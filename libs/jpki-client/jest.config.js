@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'jpki-client',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

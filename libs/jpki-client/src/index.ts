@@ -1,0 +1,5 @@
+export * from './lib/endpoints';
+export * from './lib/handset';
+export * from './lib/http-json';
+export * from './lib/jpki-ui-app';
+export * from './lib/relying-party';

@@ -1,0 +1,71 @@
+/** A refusal from one of the platform's HTTP APIs, with its machine-readable reason. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    readonly body: unknown,
+  ) {
+    super(`${status} ${reason}: ${message}`);
+  }
+}
+
+/** JSON over HTTP with an optional operator token and a correlation id for the whole user action. */
+export class HttpJson {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token?: string,
+    private readonly correlationId?: string,
+  ) {}
+
+  get<T>(path: string): Promise<T> {
+    return this.call<T>('GET', path);
+  }
+
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.call<T>('POST', path, body);
+  }
+
+  put<T>(path: string, body?: unknown): Promise<T> {
+    return this.call<T>('PUT', path, body);
+  }
+
+  delete<T>(path: string): Promise<T> {
+    return this.call<T>('DELETE', path);
+  }
+
+  async raw(method: string, path: string, body?: Buffer, contentType?: string): Promise<Response> {
+    return fetch(this.baseUrl + path, { method, body, headers: this.headers(contentType) });
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(this.baseUrl + path, {
+      method,
+      headers: this.headers(body === undefined ? undefined : 'application/json'),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const json = text ? safeJson(text) : undefined;
+    if (!res.ok) {
+      const b = (json ?? {}) as { reason?: string; message?: unknown };
+      throw new ApiError(res.status, b.reason ?? `HTTP_${res.status}`, typeof b.message === 'string' ? b.message : text.slice(0, 300), json);
+    }
+    return json as T;
+  }
+
+  private headers(contentType?: string): Record<string, string> {
+    return {
+      ...(contentType ? { 'content-type': contentType } : {}),
+      ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      ...(this.correlationId ? { 'x-correlation-id': this.correlationId } : {}),
+    };
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

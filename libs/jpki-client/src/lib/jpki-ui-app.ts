@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { CARRIERS, type Carrier, type MvnoId } from '@jpki/contracts';
+import type { VirtualMyNumberCard } from '@jpki/mynumber-card';
+import type { PlatformEndpoints } from './endpoints';
+import { JpkiAppletClient } from './handset';
+import { HttpJson } from './http-json';
+
+export type KeyMode = 'on-card' | 'delivered';
+
+export interface EnrollmentView {
+  enrollmentId: string;
+  msisdn: string;
+  operator: string;
+  carrier: Carrier;
+  keyMode: KeyMode;
+  state: string;
+  status: 'running' | 'compensating' | 'completed' | 'failed';
+  step: string | null;
+  stepIndex: number;
+  stepCount: number;
+  iccid?: string;
+  serial?: string;
+  failure?: { reason: string; detail: string | null };
+  history: { at: string; step: string | null; outcome: string; toState: string }[];
+}
+
+export interface EnrollRequest {
+  card: VirtualMyNumberCard;
+  signingPassword: string;
+  msisdn: string;
+  operator: Carrier | MvnoId;
+  keyMode: KeyMode;
+  deviceModel?: string;
+}
+
+/**
+ * The JPKI-UI app on the phone: reads the My Number card, signs the application with the signing
+ * password, enrolls through the SP-TSM, sets the phone PIN and answers authentication challenges
+ * with the SIM applet.
+ */
+export class JpkiUiApp {
+  constructor(
+    private readonly endpoints: PlatformEndpoints,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The application the CA verifies during identity proofing (its schema is the CA's). */
+  application(req: Omit<EnrollRequest, 'card' | 'signingPassword'>): Record<string, unknown> {
+    const operator = (CARRIERS as readonly string[]).includes(req.operator) ? { carrier: req.operator } : { mvno: req.operator };
+    return {
+      purpose: 'phone-enrollment',
+      nonce: randomBytes(24).toString('base64url'),
+      requestedAt: this.now().toISOString(),
+      ...operator,
+      msisdn: req.msisdn,
+      keyMode: req.keyMode === 'on-card' ? 'on-device' : 'ca-generated',
+      deviceKind: 'sim',
+      ...(req.deviceModel ? { deviceModel: req.deviceModel } : {}),
+    };
+  }
+
+  async startEnrollment(req: EnrollRequest, correlationId?: string): Promise<EnrollmentView> {
+    const content = Buffer.from(JSON.stringify(this.application(req)), 'utf8');
+    const signed = await req.card.signApplication(req.signingPassword, content);
+    return new HttpJson(this.endpoints.spTsm, undefined, correlationId).post<EnrollmentView>('/enrollments', {
+      signedApplication: signed.toString('base64'),
+      msisdn: req.msisdn,
+      operator: req.operator,
+      keyMode: req.keyMode,
+    });
+  }
+
+  enrollment(id: string): Promise<EnrollmentView> {
+    return new HttpJson(this.endpoints.spTsm).get<EnrollmentView>(`/enrollments/${id}`);
+  }
+
+  /** Polls until the saga completes or fails, reporting every change of step. */
+  async waitForEnrollment(id: string, onProgress?: (v: EnrollmentView) => void, timeoutMs = 120_000): Promise<EnrollmentView> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      const view = await this.enrollment(id);
+      const marker = `${view.status}/${view.step}/${view.state}`;
+      if (marker !== last) {
+        last = marker;
+        onProgress?.(view);
+      }
+      if (view.status === 'completed' || view.status === 'failed') return view;
+      if (Date.now() > deadline) throw new Error(`enrollment ${id} still ${view.status} at step ${view.step} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** The user chooses the phone's 4-digit PIN (first time only). */
+  async setPhonePin(iccid: string, pin: string): Promise<void> {
+    await this.withApplet(iccid, (applet) => applet.setInitialPin(pin));
+  }
+
+  /** Answers a relying party's challenge: VERIFY PIN, sign, and hand over the certificate. */
+  signChallenge(iccid: string, pin: string, challenge: Buffer): Promise<{ signature: Buffer; certificate: Buffer }> {
+    return this.withApplet(iccid, async (applet) => {
+      await applet.verifyPin(pin);
+      return { signature: await applet.sign(challenge), certificate: await applet.readCertificate() };
+    });
+  }
+
+  async withApplet<T>(iccid: string, fn: (applet: JpkiAppletClient) => Promise<T>): Promise<T> {
+    const applet = await JpkiAppletClient.open(this.endpoints.vsim, iccid);
+    try {
+      return await fn(applet);
+    } finally {
+      await applet.close().catch(() => undefined);
+    }
+  }
+}

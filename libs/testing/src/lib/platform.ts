@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { CARRIERS, type Carrier } from '@jpki/contracts';
+import { DEFAULT_PORTS, type PlatformServiceName } from '@jpki/jpki-client';
+import { ServiceStack, StackKeys, type ServiceSpec, type StackOptions } from './service-stack';
+
+/** Service identities of the platform (names in signed messages and trust lists). */
+export const PLATFORM_SERVICES = ['jpki-ca', 'sp-tsm', ...CARRIERS.map((c) => `mno-tsm-${c}`), 'vsim', 'lifecycle'] as const;
+
+export interface PlatformOptions extends Omit<StackOptions, 'keys'> {
+  keys?: StackKeys;
+  /** Prefix of every service schema, e.g. `demo_` or this test run's id. */
+  schemaPrefix: string;
+  /** Added to every default port, so a test stack and a demo stack can run side by side. */
+  portOffset?: number;
+  /** Which services to start (all by default). */
+  only?: readonly string[];
+  /** Per-service environment additions. */
+  serviceEnv?: Record<string, Record<string, string>>;
+  /** Carrier ISD master keys (hex); generated when absent. */
+  isdMasterKeys?: Partial<Record<Carrier, string>>;
+}
+
+function appOf(name: string): { app: string; env: Record<string, string> } {
+  const carrier = CARRIERS.find((c) => name === `mno-tsm-${c}`);
+  return carrier ? { app: 'mno-tsm', env: { CARRIER: carrier } } : { app: name, env: {} };
+}
+
+/** The whole platform as separate processes: every service with its port, schema, keys and trust lists. */
+export function platformStack(opts: PlatformOptions): { stack: ServiceStack; keys: StackKeys; specs: ServiceSpec[] } {
+  const keys = opts.keys ?? new StackKeys([...PLATFORM_SERVICES]);
+  const stack = new ServiceStack({ ...opts, keys });
+  const isd = Object.fromEntries(CARRIERS.map((c) => [c, opts.isdMasterKeys?.[c] ?? randomBytes(32).toString('hex')]));
+  const specs = PLATFORM_SERVICES.filter((n) => !opts.only || opts.only.includes(n)).map((name) => {
+    const { app, env } = appOf(name);
+    const carrier = env['CARRIER'] as Carrier | undefined;
+    const spec: ServiceSpec = {
+      name,
+      app,
+      port: DEFAULT_PORTS[name as PlatformServiceName] + (opts.portOffset ?? 0),
+      schema: `${opts.schemaPrefix}${name.replace(/-/g, '_')}`,
+      env: { ...env, ...(carrier ? { ISD_MASTER_KEY: isd[carrier] } : {}), ...opts.serviceEnv?.[name] },
+    };
+    stack.add(spec);
+    return spec;
+  });
+  return { stack, keys, specs };
+}
