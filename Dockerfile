@@ -1,0 +1,48 @@
+# syntax=docker/dockerfile:1
+# One image for every service of the platform. APP selects the service:
+#   docker build -t jpki-platform:dev .
+#   docker run --rm -e APP=sp-tsm -e DATABASE_URL=... -e KAFKA_BROKERS=... jpki-platform:dev
+# The services run from TypeScript sources through @swc-node/register, exactly as in development.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- dependencies: the committed lockfile, nothing else -------------------------------------------
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+COPY package.json package-lock.json ./
+# Dev dependencies are included on purpose: @swc-node/register and @swc/core (listed under
+# devDependencies) are the runtime TypeScript loader. Install scripts are skipped; the SWC native
+# binding comes from its platform-specific optional package in the lockfile.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --ignore-scripts
+
+# ---- runtime ------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+# tini as PID 1: forwards SIGTERM to node (graceful shutdown) and reaps zombies.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
+COPY libs ./libs
+COPY apps ./apps
+COPY tools ./tools
+COPY deploy/src ./deploy/src
+
+# Sources stay root-owned and read-only for the service user (uid 1000 = "node" in the base image;
+# numeric so Kubernetes can verify runAsNonRoot). Only /tmp is written (SWC transform cache).
+USER 1000:1000
+ENV NODE_ENV=production \
+    HTTP_HOST=0.0.0.0 \
+    KAFKAJS_NO_PARTITIONER_WARNING=1
+ARG APP=""
+ENV APP=${APP}
+
+EXPOSE 7100 7200 7301 7302 7303 7400 7500
+HEALTHCHECK --interval=15s --timeout=5s --start-period=90s --retries=3 \
+  CMD ["node", "tools/deploy/healthcheck.js", "live"]
+ENTRYPOINT ["/usr/bin/tini", "--"]
+# exec: node replaces the shell, so tini's SIGTERM reaches it directly.
+CMD ["sh", "-c", "exec node -r @swc-node/register \"apps/${APP:?set APP to the service to run (jpki-ca, sp-tsm, mno-tsm, vsim, lifecycle)}/src/main.ts\""]

@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { CARRIERS, MVNOS, type Carrier, type MvnoId } from '@jpki/contracts';
+import { HttpJson, JpkiUiApp, RelyingPartyVerifier, type EnrollmentView } from '@jpki/jpki-client';
+import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-card';
+import { createSubscriber, endpoints, operatorToken, type CommonOptions } from './platform-clients';
+
+/**
+ * The JPKI-UI app as a command line: a test citizen's My Number card, a subscriber on a carrier,
+ * enrollment with a progress bar, the phone PIN, and authentication at a relying party.
+ */
+const program = new Command('device')
+  .description('JPKI-UI app and handset simulator for the JPKI smartphone platform (SIMULATION)')
+  .option('--port-offset <n>', 'offset added to the default service ports', process.env['JPKI_PORT_OFFSET'] ?? '0')
+  .option('--token <jwt>', 'operator/integrator token (or JPKI_OPERATOR_TOKEN)')
+  .option('--json', 'machine-readable output');
+
+const opts = (): CommonOptions => program.opts<CommonOptions>();
+const out = (human: string, data: unknown) => console.log(opts().json ? JSON.stringify(data) : human);
+const operators = [...CARRIERS, ...Object.keys(MVNOS)];
+
+program
+  .command('citizen-create')
+  .description('issue a virtual My Number card for a synthetic person and save its card file')
+  .requiredOption('--card <file>', 'where to save the card file')
+  .requiredOption('--password <password>', 'signing password: 6–16 A–Z and 0–9, both')
+  .requiredOption('--pin <pin>', 'card user-authentication PIN: 4 digits')
+  .option('--name <name>', 'name', '山田 太郎')
+  .option('--dob <yyyy-mm-dd>', 'date of birth', '1990-04-01')
+  .option('--gender <g>', 'male | female | other', 'male')
+  .option('--address <text>', 'address', '東京都千代田区霞が関2-1-2')
+  .option('--prefecture <text>', 'issuing prefecture', '東京都')
+  .option('--municipality <text>', 'issuing municipality', '千代田区')
+  .action(async (c) => {
+    const http = new HttpJson(endpoints(opts()).ca, operatorToken(opts()));
+    const created = await http.post<{ personId: string; cardFile: unknown }>('/citizens', {
+      name: c.name,
+      gender: c.gender,
+      dateOfBirth: c.dob,
+      address: c.address,
+      prefecture: c.prefecture,
+      municipality: c.municipality,
+      signingPassword: c.password,
+      userAuthenticationPin: c.pin,
+    });
+    await saveCardFile(c.card, VirtualMyNumberCard.open(created.cardFile).toFile());
+    out(`card issued for person ${created.personId} → ${c.card}`, { personId: created.personId, card: c.card });
+  });
+
+program
+  .command('subscriber-create')
+  .description('open a subscription with a new SIM at a carrier or MVNO')
+  .requiredOption('--operator <op>', operators.join(' | '))
+  .option('--generation <g>', 'SIM generation (default: the carrier’s current one)')
+  .action(async (c) => {
+    const sub = await createSubscriber(opts(), c.operator as Carrier | MvnoId, c.generation);
+    out(`${sub.msisdn} on ${c.operator} (host ${sub.carrier}), SIM ${sub.iccid} ${sub.sim.generation}`, sub);
+  });
+
+program
+  .command('enroll')
+  .description('sign the application with the My Number card and enroll the phone (SIM applet)')
+  .requiredOption('--card <file>', 'card file')
+  .requiredOption('--password <password>', 'the card’s signing password')
+  .requiredOption('--msisdn <msisdn>', 'phone number, +81…')
+  .requiredOption('--operator <op>', operators.join(' | '))
+  .option('--key-mode <mode>', 'on-card | delivered', 'on-card')
+  .action(async (c) => {
+    const card = VirtualMyNumberCard.open(await loadCardFile(c.card), { persist: (f) => saveCardFile(c.card, f) });
+    const app = new JpkiUiApp(endpoints(opts()));
+    const started = await app.startEnrollment({ card, signingPassword: c.password, msisdn: c.msisdn, operator: c.operator, keyMode: c.keyMode });
+    const bar = opts().json ? undefined : new SingleBar({ format: ' {bar} {value}/{total} {step} ({state})', hideCursor: true });
+    bar?.start(started.stepCount, 0, { step: 'starting', state: started.state });
+    const done = await app.waitForEnrollment(started.enrollmentId, (v: EnrollmentView) =>
+      bar?.update(v.stepIndex, { step: v.step ?? v.status, state: v.state }),
+    );
+    bar?.stop();
+    if (done.status !== 'completed') {
+      out(`enrollment ${done.enrollmentId} FAILED: ${done.failure?.reason} ${done.failure?.detail ?? ''}`, done);
+      process.exitCode = 2;
+      return;
+    }
+    out(`enrolled ${done.msisdn}: SIM ${done.iccid}, certificate ${done.serial} (${done.enrollmentId})`, done);
+  });
+
+program
+  .command('pin-set')
+  .description('choose the phone’s 4-digit PIN (first time)')
+  .requiredOption('--iccid <iccid>', 'the SIM')
+  .requiredOption('--pin <pin>', '4 digits')
+  .action(async (c) => {
+    await new JpkiUiApp(endpoints(opts())).setPhonePin(c.iccid, c.pin);
+    out('phone PIN set', { ok: true });
+  });
+
+program
+  .command('authenticate')
+  .description('answer a relying party’s challenge with the phone and verify it (signature, chain, OCSP)')
+  .requiredOption('--iccid <iccid>', 'the SIM')
+  .requiredOption('--pin <pin>', 'the phone PIN')
+  .option('--challenge <hex>', 'challenge (default: 32 random bytes)')
+  .action(async (c) => {
+    const e = endpoints(opts());
+    const challenge = c.challenge ? Buffer.from(c.challenge, 'hex') : randomBytes(32);
+    const { signature, certificate } = await new JpkiUiApp(e).signChallenge(c.iccid, c.pin, challenge);
+    const check = await new RelyingPartyVerifier(e.ca).verifyLogin(challenge, signature, certificate);
+    out(check.ok ? `authenticated: certificate ${check.serial} is good` : `REFUSED: ${check.reason} ${check.detail}`, check);
+    if (!check.ok) process.exitCode = 3;
+  });
+
+program
+  .command('enrollment')
+  .description('show an enrollment with its history')
+  .argument('<id>')
+  .action(async (id: string) => {
+    const v = await new JpkiUiApp(endpoints(opts())).enrollment(id);
+    out(`${v.enrollmentId} ${v.status} ${v.state} step=${v.step}\n${v.history.map((h) => `  ${h.at} ${h.step} ${h.outcome}`).join('\n')}`, v);
+  });
+
+program.parseAsync().catch((err: Error) => {
+  console.error(`device: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,487 @@
+/**
+ * Offline validation of the deployment artefacts (no kubectl, no Docker on the build machines):
+ * every YAML parses, every kustomization resolves, the overlays render (kustomize-lite) to the objects
+ * and replica counts each environment needs, every Deployment has the probes, shutdown budget, resources
+ * and security context the platform relies on, topics.yaml matches libs/contracts, docker-compose covers
+ * the whole stack, and the generated keys cover every Secret the manifests reference.
+ */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { CARRIER_PROFILES, physicalTopics } from '@jpki/contracts';
+import { envFileVariables, generateDeploymentKeys, secretObjects, trustEnv } from '../src/keys';
+import { envPrefixOf, keySecretOf, SERVICE_INSTANCES, TRUST_SECRET, type ServiceInstance } from '../src/services';
+import { renderKafkaTopics, TOPICS_FILE } from '../src/topics';
+import { containersOf, imageName, isObject, loadManifests, parseYamlFile, render, type Json, type JsonObject, type K8sObject } from './kustomize-lite';
+
+const ROOT = resolve(__dirname, '../..');
+const DEPLOY = join(ROOT, 'deploy');
+const COMPOSE = join(ROOT, 'docker-compose.yml');
+
+/** The CNPG operator creates this Secret (key `uri`); everything else must come from generate-keys. */
+const CNPG_APP_SECRET = 'jpki-pg-app';
+/** Kafka consumer session timeout (libs/messaging kafka-inbox-server) plus a drain margin. */
+const KAFKA_SESSION_TIMEOUT_S = 30;
+const MIN_GRACE_S = 45;
+
+const ENVIRONMENTS = {
+  dev: { namespace: 'jpki-dev', prod: false },
+  ci: { namespace: 'jpki-ci', prod: false },
+  prod: { namespace: 'jpki', prod: true },
+} as const;
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const p = join(dir, entry);
+    if (statSync(p).isDirectory()) return entry === 'node_modules' ? [] : walk(p);
+    return [p];
+  });
+}
+
+const yamlFiles = walk(DEPLOY).filter((f) => /\.ya?ml$/.test(f));
+const kustomizationFiles = yamlFiles.filter((f) => basename(f) === 'kustomization.yaml');
+const rel = (f: string) => relative(ROOT, f);
+
+const obj = (v: Json | undefined): JsonObject => (isObject(v) ? v : {});
+const list = (v: Json | undefined): Json[] => (Array.isArray(v) ? v : []);
+const str = (v: Json | undefined): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+const byKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
+const named = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+const instanceOf = (identity: string): ServiceInstance => {
+  const s = SERVICE_INSTANCES.find((i) => i.identity === identity);
+  if (!s) throw new Error(`unknown service ${identity}`);
+  return s;
+};
+const selects = (selector: Record<string, Json>, labels: Record<string, Json>) =>
+  Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+const keys = generateDeploymentKeys();
+const generatedSecrets = new Map(secretObjects(keys, 'test').map((s) => [obj(s['metadata'] as Json)['name'] as string, obj(s['stringData'] as Json)]));
+
+describe('YAML files', () => {
+  it('finds the manifests', () => {
+    expect(kustomizationFiles.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it.each(yamlFiles.map(rel))('%s parses and holds well-formed Kubernetes objects', (file) => {
+    const abs = join(ROOT, file);
+    if (basename(abs) === 'kustomization.yaml') {
+      expect(parseYamlFile(abs)).toHaveLength(1);
+      return;
+    }
+    const objects = loadManifests(abs);
+    expect(objects.length).toBeGreaterThan(0);
+    for (const o of objects) {
+      expect(o.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+      expect(o.metadata.name.length).toBeLessThanOrEqual(253);
+    }
+  });
+
+  it('docker-compose.yml parses (merge keys on)', () => {
+    expect(parseYamlFile(COMPOSE, { merge: true })).toHaveLength(1);
+  });
+
+  it('contains no Secret objects and no key material: secrets are referenced, never committed', () => {
+    for (const file of [...yamlFiles, COMPOSE]) {
+      const text = readFileSync(file, 'utf8');
+      expect({ file: rel(file), secret: /^kind:\s*Secret\s*$/m.test(text) }).toEqual({ file: rel(file), secret: false });
+      // base64 PKCS#8 DER of Ed25519/X25519 keys starts with MC4CAQAw; SPKI with MCowBQYDK2V.
+      expect({ file: rel(file), key: /MC4CAQAw|MCowBQYDK2V/.test(text) }).toEqual({ file: rel(file), key: false });
+    }
+  });
+});
+
+describe('kustomizations', () => {
+  it.each(kustomizationFiles.map(rel))('%s: every referenced path exists', (file) => {
+    const dir = join(ROOT, file, '..');
+    const [k] = parseYamlFile(join(ROOT, file)) as JsonObject[];
+    expect(['Kustomization', 'Component']).toContain(k['kind']);
+    const paths = [
+      ...list(k['resources']),
+      ...list(k['components']),
+      ...list(k['patches']).map((p) => obj(p)['path']).filter((p): p is string => typeof p === 'string'),
+    ] as string[];
+    expect(paths.length).toBeGreaterThan(0);
+    for (const p of paths) {
+      const target = resolve(dir, p);
+      expect({ path: p, exists: existsSync(target) }).toEqual({ path: p, exists: true });
+      if (existsSync(target) && statSync(target).isDirectory()) expect(existsSync(join(target, 'kustomization.yaml'))).toBe(true);
+    }
+  });
+
+  it('every manifest file is used by some kustomization (no orphans)', () => {
+    const used = new Set<string>();
+    for (const file of kustomizationFiles) {
+      const [k] = parseYamlFile(file) as JsonObject[];
+      const refs = [...list(k['resources']), ...list(k['patches']).map((p) => obj(p)['path'])].filter((p): p is string => typeof p === 'string');
+      for (const r of refs) used.add(resolve(file, '..', r));
+    }
+    const orphans = yamlFiles.filter((f) => basename(f) !== 'kustomization.yaml' && !used.has(f)).map(rel);
+    expect(orphans).toEqual([]);
+  });
+
+  it('the base renders on its own', () => {
+    const base = render(join(DEPLOY, 'base'));
+    expect(byKind(base, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(SERVICE_INSTANCES.map((s) => s.identity).sort());
+    expect(base.every((o) => o.kind === 'Namespace' || o.metadata.namespace === 'jpki')).toBe(true);
+  });
+});
+
+describe('topics.yaml', () => {
+  it('equals a fresh render from libs/contracts (run tools/deploy/generate-topics.ts after changing topics)', () => {
+    expect(readFileSync(TOPICS_FILE, 'utf8')).toBe(renderKafkaTopics(physicalTopics('')));
+  });
+
+  it('declares every topic with its retry and dead-letter companions', () => {
+    const declared = new Map(loadManifests(TOPICS_FILE).map((t) => [str(obj(t['spec'])['topicName']), obj(t['spec'])]));
+    const wanted = physicalTopics('');
+    expect(wanted.some((t) => t.name.endsWith('.retry'))).toBe(true);
+    expect(wanted.some((t) => t.name.endsWith('.dlq'))).toBe(true);
+    expect(declared.size).toBe(wanted.length);
+    for (const t of wanted) {
+      expect({ topic: t.name, partitions: declared.get(t.name)?.['partitions'] }).toEqual({ topic: t.name, partitions: t.partitions });
+      expect(Number(obj(declared.get(t.name)?.['config'])['retention.ms'])).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
+  let rendered: K8sObject[] = [];
+  let deployments: K8sObject[] = [];
+  let configMaps: K8sObject[] = [];
+  let nodePool: K8sObject;
+  let kafka: K8sObject;
+  let cluster: K8sObject;
+  const maxPartitions = Math.max(...physicalTopics('').map((t) => t.partitions));
+
+  // A rendering error (missing file, patch path that no longer exists, duplicate object) fails every test below.
+  beforeAll(() => {
+    rendered = render(join(DEPLOY, 'overlays', env));
+    deployments = byKind(rendered, 'Deployment');
+    configMaps = byKind(rendered, 'ConfigMap');
+    [nodePool] = byKind(rendered, 'KafkaNodePool');
+    [kafka] = byKind(rendered, 'Kafka');
+    [cluster] = byKind(rendered, 'Cluster');
+  });
+
+  it('puts everything into its namespace', () => {
+    const namespaces = byKind(rendered, 'Namespace');
+    expect(namespaces.map((n) => n.metadata.name)).toEqual([expected.namespace]);
+    for (const o of rendered.filter((x) => x.kind !== 'Namespace')) expect(`${o.kind}/${o.metadata.name}:${o.metadata.namespace}`).toBe(`${o.kind}/${o.metadata.name}:${expected.namespace}`);
+  });
+
+  it('has one Deployment, Service and ConfigMap per service instance', () => {
+    for (const kind of ['Deployment', 'Service']) {
+      expect(byKind(rendered, kind).map((o) => o.metadata.name).sort()).toEqual(SERVICE_INSTANCES.map((s) => s.identity).sort());
+    }
+    for (const s of SERVICE_INSTANCES) expect(named(rendered, 'ConfigMap', s.identity)).toBeDefined();
+  });
+
+  it('declares Strimzi KRaft Kafka with a controller+broker node pool, every topic, and a CNPG cluster', () => {
+    expect(nodePool.apiVersion).toBe('kafka.strimzi.io/v1');
+    expect(list(obj(nodePool['spec'])['roles']).sort()).toEqual(['broker', 'controller']);
+    expect(obj(nodePool.metadata.labels as Json)['strimzi.io/cluster']).toBe(kafka.metadata.name);
+    expect(obj(kafka.metadata['annotations'])).toMatchObject({ 'strimzi.io/node-pools': 'enabled', 'strimzi.io/kraft': 'enabled' });
+    const config = obj(obj(obj(kafka['spec'])['kafka'])['config']);
+    expect(config['auto.create.topics.enable']).toBe(false);
+    const topics = byKind(rendered, 'KafkaTopic');
+    expect(topics).toHaveLength(physicalTopics('').length);
+    for (const t of topics) expect(obj(t.metadata.labels as Json)['strimzi.io/cluster']).toBe(kafka.metadata.name);
+    expect(cluster.apiVersion).toBe('postgresql.cnpg.io/v1');
+    expect(obj(obj(cluster['spec'])['bootstrap'])['initdb']).toMatchObject({ database: 'jpki', owner: 'jpki' });
+    // The CNPG app Secret (<cluster>-app) is the one the Deployments read DATABASE_URL from.
+    expect(`${cluster.metadata.name}-app`).toBe(CNPG_APP_SECRET);
+  });
+
+  it('keeps replication settings consistent with the number of brokers', () => {
+    const brokers = Number(obj(nodePool['spec'])['replicas']);
+    const config = obj(obj(obj(kafka['spec'])['kafka'])['config']);
+    const rf = Number(config['default.replication.factor']);
+    const minIsr = Number(config['min.insync.replicas']);
+    expect(rf).toBeLessThanOrEqual(brokers);
+    expect(Number(config['offsets.topic.replication.factor'])).toBeLessThanOrEqual(brokers);
+    expect(Number(config['transaction.state.log.replication.factor'])).toBeLessThanOrEqual(brokers);
+    expect(minIsr).toBeLessThanOrEqual(Math.max(1, rf - 1));
+    for (const t of byKind(rendered, 'KafkaTopic')) {
+      const spec = obj(t['spec']);
+      expect(Number(spec['replicas'])).toBe(rf);
+      expect(Number(obj(spec['config'])['min.insync.replicas'] ?? minIsr)).toBeLessThanOrEqual(Math.max(1, rf - 1));
+    }
+  });
+
+  it.each(SERVICE_INSTANCES.map((s) => s.identity))('%s: Deployment is probe-, shutdown-, resource- and security-ready', (identity) => {
+    const s = instanceOf(identity);
+    const dep = named(rendered, 'Deployment', identity) as K8sObject;
+    const spec = obj(dep['spec']);
+    const template = obj(spec['template']);
+    const pod = obj(template['spec']);
+    const podLabels = obj(obj(template['metadata'])['labels']);
+    const [container, ...others] = containersOf(dep);
+    expect(others).toEqual([]);
+
+    // selector ↔ pod labels, unique per Deployment
+    const selector = obj(obj(spec['selector'])['matchLabels']);
+    expect(selects(selector, podLabels)).toBe(true);
+    expect(podLabels['app.kubernetes.io/instance']).toBe(identity);
+    for (const other of deployments.filter((d) => d !== dep)) {
+      expect(selects(selector, obj(obj(obj(obj(other['spec'])['template'])['metadata'])['labels']))).toBe(false);
+    }
+
+    // port, probes
+    const ports = list(container['ports']).map(obj);
+    expect(ports).toHaveLength(1);
+    const port = ports[0];
+    expect(port['containerPort']).toBe(s.port);
+    const probePort = (probe: string) => obj(obj(container[probe])['httpGet']);
+    for (const [probe, path] of [
+      ['startupProbe', '/health/live'],
+      ['livenessProbe', '/health/live'],
+      ['readinessProbe', '/health/ready'],
+    ] as const) {
+      const get = probePort(probe);
+      expect({ probe, path: get['path'] }).toEqual({ probe, path });
+      expect([port['name'], port['containerPort']]).toContain(get['port']);
+    }
+    const startup = obj(container['startupProbe']);
+    expect(Number(startup['periodSeconds']) * Number(startup['failureThreshold'])).toBeGreaterThanOrEqual(60);
+
+    // configuration: shared + own ConfigMap, trust + own keys Secret, DATABASE_URL from CNPG
+    const envFrom = list(container['envFrom']).map(obj);
+    const configRefs = envFrom.map((e) => str(obj(e['configMapRef'])['name'])).filter((n): n is string => !!n);
+    const secretRefs = envFrom.map((e) => str(obj(e['secretRef'])['name'])).filter((n): n is string => !!n);
+    expect(configRefs).toEqual(['jpki-platform', identity]);
+    expect(secretRefs).toEqual([TRUST_SECRET, keySecretOf(identity)]);
+    const env = new Map(list(container['env']).map(obj).map((e) => [str(e['name']), e]));
+    expect(env.get('APP')?.['value']).toBe(s.app);
+    expect(existsSync(join(ROOT, 'apps', s.app, 'project.json'))).toBe(true);
+    expect(obj(obj(env.get('DATABASE_URL')?.['valueFrom'])['secretKeyRef'])).toEqual({ name: CNPG_APP_SECRET, key: 'uri' });
+    const data = { ...obj(named(rendered, 'ConfigMap', 'jpki-platform')?.['data']), ...obj(named(rendered, 'ConfigMap', identity)?.['data']) };
+    expect(data['HTTP_PORT']).toBe(String(s.port));
+    expect(data['DB_SCHEMA']).toBe(s.schema);
+    expect(data['CARRIER']).toBe(s.carrier);
+    expect(data['KAFKA_BROKERS']).toBe(`${kafka.metadata.name}-kafka-bootstrap:9092`);
+    const ownSecret = generatedSecrets.get(keySecretOf(identity)) ?? {};
+    expect(Object.keys(ownSecret).sort()).toEqual(['KEY_ENCRYPTION_KEYS', 'SERVICE_SIGNING_KEY', 'SERVICE_TRANSPORT_KEY', ...(s.carrier ? ['ISD_MASTER_KEY'] : [])].sort());
+
+    // shutdown budget: preStop sleep + SHUTDOWN_TIMEOUT_MS within the grace period, which outlasts the Kafka session
+    const grace = Number(pod['terminationGracePeriodSeconds']);
+    const preStop = list(obj(obj(obj(container['lifecycle'])['preStop'])['exec'])['command']);
+    const preStopSeconds = preStop[0] === 'sleep' ? Number(preStop[1]) : 0;
+    expect(grace).toBeGreaterThanOrEqual(MIN_GRACE_S);
+    expect(grace).toBeGreaterThan(KAFKA_SESSION_TIMEOUT_S);
+    expect(preStopSeconds + Number(data['SHUTDOWN_TIMEOUT_MS']) / 1000).toBeLessThan(grace);
+
+    // resources
+    const resources = obj(container['resources']);
+    expect(obj(resources['requests'])).toEqual(expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }));
+    expect(obj(resources['limits'])['memory']).toBeDefined();
+
+    // security
+    const podSecurity = obj(pod['securityContext']);
+    const containerSecurity = obj(container['securityContext']);
+    expect(podSecurity['runAsNonRoot']).toBe(true);
+    expect(Number(podSecurity['runAsUser'])).toBeGreaterThan(0);
+    expect(obj(podSecurity['seccompProfile'])['type']).toBe('RuntimeDefault');
+    expect(containerSecurity).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(pod['automountServiceAccountToken']).toBe(false);
+    const tmp = list(container['volumeMounts']).map(obj).find((m) => m['mountPath'] === '/tmp');
+    expect(list(pod['volumes']).map(obj).find((v) => v['name'] === tmp?.['name'])?.['emptyDir']).toBeDefined();
+
+    // metrics
+    expect(obj(obj(template['metadata'])['annotations'])).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(s.port), 'prometheus.io/path': '/metrics' });
+
+    // image
+    expect(imageName(String(container['image']))).toBe(expected.prod ? 'registry.example.com/jpki/platform' : 'jpki-platform');
+    expect(String(container['image'])).toMatch(/:[\w.-]+$/);
+
+    // Service in front of it
+    const svc = named(rendered, 'Service', identity) as K8sObject;
+    const svcSpec = obj(svc['spec']);
+    expect(selects(obj(svcSpec['selector']), podLabels)).toBe(true);
+    expect(list(svcSpec['ports']).map(obj)).toEqual([expect.objectContaining({ port: s.port, targetPort: port['name'] })]);
+  });
+
+  it('references only ConfigMaps it renders and Secrets that generate-keys or CNPG create', () => {
+    for (const dep of deployments) {
+      for (const c of containersOf(dep)) {
+        for (const e of list(c['envFrom']).map(obj)) {
+          const cm = str(obj(e['configMapRef'])['name']);
+          const secret = str(obj(e['secretRef'])['name']);
+          if (cm) expect(configMaps.map((m) => m.metadata.name)).toContain(cm);
+          if (secret) expect([...generatedSecrets.keys()]).toContain(secret);
+        }
+      }
+    }
+  });
+
+  if (!expected.prod) {
+    it('runs one of everything', () => {
+      for (const d of deployments) expect(`${d.metadata.name}:${obj(d['spec'])['replicas']}`).toBe(`${d.metadata.name}:1`);
+      expect(obj(cluster['spec'])['instances']).toBe(1);
+      expect(obj(nodePool['spec'])['replicas']).toBe(1);
+      expect(byKind(rendered, 'HorizontalPodAutoscaler')).toEqual([]);
+    });
+    return;
+  }
+
+  /** spec.replicas, or the HPA's minReplicas where an HPA owns the size. */
+  const replicasOf = (d: K8sObject): number => {
+    const hpa = byKind(rendered, 'HorizontalPodAutoscaler').find((h) => obj(obj(h['spec'])['scaleTargetRef'])['name'] === d.metadata.name);
+    return Number(hpa ? obj(hpa['spec'])['minReplicas'] : obj(d['spec'])['replicas']);
+  };
+
+  it('runs 2–3 replicas of every service, 3 PostgreSQL instances and 3 Kafka nodes with RF 3', () => {
+    for (const d of deployments) expect(replicasOf(d)).toBeGreaterThanOrEqual(2);
+    for (const d of deployments) expect(replicasOf(d)).toBeLessThanOrEqual(3);
+    expect(obj(cluster['spec'])['instances']).toBe(3);
+    expect(obj(nodePool['spec'])['replicas']).toBe(3);
+    const config = obj(obj(obj(kafka['spec'])['kafka'])['config']);
+    expect(config['default.replication.factor']).toBe(3);
+    expect(config['min.insync.replicas']).toBe(2);
+    expect(new Set(byKind(rendered, 'KafkaTopic').map((t) => obj(t['spec'])['replicas']))).toEqual(new Set([3]));
+  });
+
+  it('has a PodDisruptionBudget selecting exactly each Deployment', () => {
+    const pdbs = byKind(rendered, 'PodDisruptionBudget');
+    expect(pdbs).toHaveLength(deployments.length);
+    for (const d of deployments) {
+      const podLabels = obj(obj(obj(obj(d['spec'])['template'])['metadata'])['labels']);
+      const covering = pdbs.filter((p) => selects(obj(obj(obj(p['spec'])['selector'])['matchLabels']), podLabels));
+      expect({ deployment: d.metadata.name, pdbs: covering.map((p) => p.metadata.name) }).toEqual({ deployment: d.metadata.name, pdbs: [d.metadata.name] });
+      expect(Number(obj(covering[0]['spec'])['minAvailable'])).toBeLessThan(replicasOf(d));
+    }
+  });
+
+  it('autoscales the stateless services on CPU within the partition count, and not vsim', () => {
+    const hpas = byKind(rendered, 'HorizontalPodAutoscaler');
+    expect(hpas.map((h) => h.metadata.name).sort()).toEqual(SERVICE_INSTANCES.map((s) => s.identity).filter((n) => n !== 'vsim').sort());
+    for (const h of hpas) {
+      const spec = obj(h['spec']);
+      const ref = obj(spec['scaleTargetRef']);
+      const dep = named(rendered, String(ref['kind']), String(ref['name']));
+      expect(dep).toBeDefined();
+      // The HPA owns the size: a replica count in the manifest would be reset on every apply.
+      expect(obj(dep?.['spec'])['replicas']).toBeUndefined();
+      expect(Number(spec['minReplicas'])).toBeGreaterThanOrEqual(2);
+      expect(Number(spec['maxReplicas'])).toBeLessThanOrEqual(maxPartitions);
+      expect(list(spec['metrics']).map((m) => obj(obj(m)['resource'])['name'])).toEqual(['cpu']);
+    }
+  });
+
+  it('scrapes the services through a PodMonitor and Kafka consumer lag through the Kafka Exporter', () => {
+    const [monitor] = byKind(rendered, 'PodMonitor');
+    const selector = obj(obj(obj(monitor['spec'])['selector'])['matchLabels']);
+    for (const d of deployments) expect(selects(selector, obj(obj(obj(obj(d['spec'])['template'])['metadata'])['labels']))).toBe(true);
+    expect(obj(kafka['spec'])['kafkaExporter']).toBeDefined();
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = obj(parseYamlFile(COMPOSE, { merge: true })[0]);
+  const services = obj(compose['services']);
+  const text = readFileSync(COMPOSE, 'utf8');
+
+  it('runs Kafka, PostgreSQL, the topic job and all seven service instances', () => {
+    expect(Object.keys(services).sort()).toEqual(['kafka', 'postgres', 'topics', ...SERVICE_INSTANCES.map((s) => s.identity)].sort());
+  });
+
+  it('runs Apache Kafka 4.1.1 in KRaft mode with topic auto-creation disabled', () => {
+    const kafka = obj(services['kafka']);
+    const env = obj(kafka['environment']);
+    expect(kafka['image']).toBe('apache/kafka:4.1.1');
+    expect(env['KAFKA_PROCESS_ROLES']).toBe('broker,controller');
+    expect(String(env['KAFKA_AUTO_CREATE_TOPICS_ENABLE'])).toBe('false');
+    expect(obj(kafka['healthcheck'])['test']).toBeDefined();
+    expect(String(obj(services['postgres'])['image'])).toMatch(/^postgres:16/);
+  });
+
+  it('creates topics with the contracts bootstrap script before any service starts', () => {
+    const topics = obj(services['topics']);
+    expect(list(topics['command'])).toContain('tools/kafka/create-topics.ts');
+    expect(existsSync(join(ROOT, 'tools/kafka/create-topics.ts'))).toBe(true);
+    expect(obj(obj(topics['depends_on'])['kafka'])['condition']).toBe('service_healthy');
+  });
+
+  it.each(SERVICE_INSTANCES.map((s) => s.identity))('%s: env, port, health check and start order', (identity) => {
+    const s = instanceOf(identity);
+    const svc = obj(services[identity]);
+    const env = obj(svc['environment']);
+    expect(env['APP']).toBe(s.app);
+    expect(String(env['HTTP_PORT'])).toBe(String(s.port));
+    expect(env['DB_SCHEMA']).toBe(s.schema);
+    expect(env['CARRIER']).toBe(s.carrier);
+    expect(String(env['KAFKA_BROKERS'])).toBe('kafka:19092');
+    const wanted = ['SERVICE_SIGNING_KEY', 'SERVICE_TRANSPORT_KEY', 'KEY_ENCRYPTION_KEYS', ...(s.carrier ? ['ISD_MASTER_KEY'] : [])];
+    for (const k of wanted) expect(String(env[k])).toContain(`\${${envPrefixOf(identity)}_${k}:?`);
+    for (const k of Object.keys(trustEnv(keys))) expect(String(env[k])).toContain(`\${${k}:?`);
+    expect(list(svc['ports'])).toEqual([`${s.port}:${s.port}`]);
+    expect(list(obj(svc['healthcheck'])['test']).join(' ')).toContain('healthcheck.js ready');
+    expect(obj(svc['depends_on'])).toEqual({
+      kafka: { condition: 'service_healthy' },
+      postgres: { condition: 'service_healthy' },
+      topics: { condition: 'service_completed_successfully' },
+    });
+    expect(svc['image']).toBe(obj(services['topics'])['image']);
+  });
+
+  it('every ${VAR} it needs is produced by generate-keys --format env or has a default', () => {
+    const produced = new Set(Object.keys(envFileVariables(keys)));
+    const refs = [...text.matchAll(/\$\{([A-Z0-9_]+)(:?[-?][^}]*)?\}/g)];
+    expect(refs.length).toBeGreaterThan(0);
+    for (const [, name, modifier] of refs) {
+      const ok = produced.has(name) || (modifier ?? '').startsWith(':-');
+      expect({ variable: name, ok }).toEqual({ variable: name, ok: true });
+    }
+  });
+});
+
+describe('image', () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+
+  it('builds from the lockfile on node:20-bookworm-slim and runs any app as non-root under tini', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS deps$/m);
+    expect(dockerfile).toMatch(/COPY package\.json package-lock\.json/);
+    expect(dockerfile).toMatch(/npm ci\b/);
+    expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+    expect(dockerfile).toMatch(/NODE_ENV=production/);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
+    expect(dockerfile).toMatch(/exec node -r @swc-node\/register \\"apps\/\$\{APP/);
+    expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*tools\/deploy\/healthcheck\.js", "live"/);
+    expect(existsSync(join(ROOT, 'tools/deploy/healthcheck.js'))).toBe(true);
+    // Everything the services and the deploy tools load at runtime is copied into the image.
+    for (const dir of ['libs', 'apps', 'tools', 'deploy/src']) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+  });
+
+  it('keeps dependencies, local state and secrets out of the build context', () => {
+    for (const entry of ['node_modules', '.kafka', 'tmp', 'reports', '.git', '.nx', '.env', '.env.*']) expect(dockerignore).toContain(entry);
+    for (const copied of ['libs', 'apps', 'tools', 'deploy', 'deploy/src', 'package-lock.json', 'tsconfig.json', 'tsconfig.base.json']) expect(dockerignore).not.toContain(copied);
+  });
+});
+
+describe('generate-keys', () => {
+  it('produces usable keys for every service instance', () => {
+    expect(Object.keys(keys.services).sort()).toEqual(SERVICE_INSTANCES.map((s) => s.identity).sort());
+    for (const [identity, k] of Object.entries(keys.services)) {
+      expect(createPrivateKey({ key: Buffer.from(k.signingPkcs8, 'base64'), format: 'der', type: 'pkcs8' }).asymmetricKeyType).toBe('ed25519');
+      expect(createPublicKey({ key: Buffer.from(k.signingSpki, 'base64'), format: 'der', type: 'spki' }).asymmetricKeyType).toBe('ed25519');
+      expect(createPrivateKey({ key: Buffer.from(k.transportPkcs8, 'base64'), format: 'der', type: 'pkcs8' }).asymmetricKeyType).toBe('x25519');
+      const [kekId, kek] = k.keyEncryptionKeys.split(':');
+      expect(kekId).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(Buffer.from(kek, 'base64')).toHaveLength(32);
+      const carrier = instanceOf(identity).carrier;
+      if (carrier) expect(Buffer.from(k.isdMasterKey ?? '', 'hex')).toHaveLength(CARRIER_PROFILES[carrier].scp03KeyBytes);
+      else expect(k.isdMasterKey).toBeUndefined();
+    }
+  });
+
+  it('trust lists name every service, and every key is fresh', () => {
+    const trust = trustEnv(keys);
+    for (const v of [trust['TRUSTED_PRODUCER_KEYS'], trust['TRANSPORT_PUBLIC_KEYS']]) {
+      expect(v.split(',').map((e) => e.split('=')[0]).sort()).toEqual(SERVICE_INSTANCES.map((s) => s.identity).sort());
+    }
+    const again = generateDeploymentKeys();
+    expect(again.services['sp-tsm'].signingPkcs8).not.toBe(keys.services['sp-tsm'].signingPkcs8);
+  });
+});
