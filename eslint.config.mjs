@@ -38,6 +38,11 @@ export default [
     },
   },
   {
+    // Command-line programs print to the terminal.
+    files: ['apps/device/**/*.ts', 'tools/**/*.ts', 'apps/*/src/cli.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  {
     files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts'],
     rules: {
       // Tests may also use the shared testing library (real broker and database resolution).

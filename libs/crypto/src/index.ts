@@ -1,2 +1,3 @@
 export * from './lib/at-rest-cipher';
 export * from './lib/sealed-box';
+export * from './lib/operator-token';

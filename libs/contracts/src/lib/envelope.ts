@@ -42,7 +42,10 @@ export interface MessageDefinition<S extends z.ZodType = z.ZodType> {
   readonly key: (payload: z.infer<S>) => string;
 }
 
+/** A payload as consumers see it (defaults applied). */
 export type PayloadOf<D> = D extends MessageDefinition<infer S> ? z.infer<S> : never;
+/** A payload as a producer may write it (fields with defaults may be left out). */
+export type PayloadInput<D> = D extends MessageDefinition<infer S> ? z.input<S> : never;
 
 const registry = new Map<string, MessageDefinition>();
 

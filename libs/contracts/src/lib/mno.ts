@@ -60,7 +60,15 @@ export const SsdStatusChangeRequested = defineMessage({
   type: 'mno.ssd-status.requested',
   schemaVersion: 1,
   ...toMno,
-  schema: z.object({ requestId: requestIdSchema, carrier: carrierSchema, iccid: iccidSchema, ssdAid: aidSchema, action: z.enum(['lock', 'unlock']) }),
+  schema: z.object({
+    requestId: requestIdSchema,
+    carrier: carrierSchema,
+    iccid: iccidSchema,
+    ssdAid: aidSchema,
+    action: z.enum(['lock', 'unlock']),
+    /** Queue the change until the SIM is reachable instead of failing (a lost phone is often off). */
+    queueIfUnreachable: z.boolean().default(true),
+  }),
   key: (p) => p.iccid,
 });
 

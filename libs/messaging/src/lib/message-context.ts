@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { Envelope, MessageDefinition, PayloadOf } from '@jpki/contracts';
+import type { Envelope, MessageDefinition, PayloadInput, PayloadOf } from '@jpki/contracts';
 import type { Outbox } from './outbox';
 
 /**
@@ -17,7 +17,7 @@ export class MessageContext {
     private readonly outbox: Outbox,
   ) {}
 
-  publish<D extends MessageDefinition>(definition: D, payload: PayloadOf<D>): Promise<Envelope<PayloadOf<D>>> {
+  publish<D extends MessageDefinition>(definition: D, payload: PayloadInput<D>): Promise<Envelope<PayloadOf<D>>> {
     return this.outbox.publish(this.manager, definition, payload, {
       correlationId: this.envelope.correlationId,
       causationId: this.envelope.messageId,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Headers, topicOf, type Envelope, type MessageDefinition, type PayloadOf } from '@jpki/contracts';
+import { Headers, topicOf, type Envelope, type MessageDefinition, type PayloadInput, type PayloadOf } from '@jpki/contracts';
 import { childTraceparent, currentContext } from '@jpki/observability';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options';
 
@@ -21,7 +21,7 @@ export class Outbox {
   async publish<D extends MessageDefinition>(
     manager: EntityManager,
     definition: D,
-    payload: PayloadOf<D>,
+    payload: PayloadInput<D>,
     opts: PublishOptions = {},
   ): Promise<Envelope<PayloadOf<D>>> {
     const valid = definition.schema.parse(payload) as PayloadOf<D>;

@@ -5,7 +5,19 @@ import { physicalTopics } from '@jpki/contracts';
  * Creates every declared topic (with retry and dead-letter companions) that does not exist yet.
  * Idempotent; the broker's auto-create is off, so this is the only way topics come to be.
  */
-export async function ensureTopics(kafka: Kafka, prefix: string): Promise<{ created: string[]; existing: number }> {
+export async function ensureTopics(kafka: Kafka, prefix: string, attempts = 10): Promise<{ created: string[]; existing: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createMissing(kafka, prefix);
+    } catch (err) {
+      // A broker busy deleting or electing leaders answers with retriable errors for a moment.
+      if (attempt >= attempts || !(err as { retriable?: boolean }).retriable) throw err;
+      await new Promise((r) => setTimeout(r, 300 * attempt));
+    }
+  }
+}
+
+async function createMissing(kafka: Kafka, prefix: string): Promise<{ created: string[]; existing: number }> {
   const admin = kafka.admin();
   await admin.connect();
   try {

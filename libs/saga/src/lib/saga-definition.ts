@@ -1,4 +1,4 @@
-import type { MessageDefinition, PayloadOf } from '@jpki/contracts';
+import type { MessageDefinition, PayloadInput } from '@jpki/contracts';
 import type { EntityManager } from 'typeorm';
 
 export type SagaData = Record<string, unknown>;
@@ -39,7 +39,7 @@ export interface StepContext<D extends SagaData> {
    * the command through the outbox, then waits for the reply. The command must carry the
    * correlation key (e.g. as its requestId) so the reply handler can record it.
    */
-  request<D extends MessageDefinition>(definition: D, payload: PayloadOf<D>, correlationKey: string): Promise<Reply>;
+  request<D extends MessageDefinition>(definition: D, payload: PayloadInput<D>, correlationKey: string): Promise<Reply>;
 }
 
 export interface SagaStep<D extends SagaData> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { MessageDefinition, PayloadOf } from '@jpki/contracts';
+import type { MessageDefinition, PayloadInput } from '@jpki/contracts';
 import { counter, createLogger } from '@jpki/observability';
 import {
   StepFailure,
@@ -27,7 +27,7 @@ export interface SagaEngineOptions {
 }
 
 /** Publishes a command inside a transaction (the service's outbox). */
-export type SagaPublisher = <D extends MessageDefinition>(manager: EntityManager, definition: D, payload: PayloadOf<D>, correlationId: string) => Promise<unknown>;
+export type SagaPublisher = <D extends MessageDefinition>(manager: EntityManager, definition: D, payload: PayloadInput<D>, correlationId: string) => Promise<unknown>;
 
 interface Row {
   id: string;

@@ -11,51 +11,11 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth } from '@nestjs/swagger';
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { Request } from 'express';
-import { z } from 'zod/v4';
+import { OperatorTokenVerifier, type OperatorPrincipal, type OperatorRole } from '@jpki/crypto';
 import type { BaseConfig } from './config';
 import { DomainHttpException } from './http-errors';
 import { SERVICE_CONFIG } from './tokens';
-
-export const OPERATOR_ROLES = ['operator', 'auditor', 'integrator'] as const;
-export type OperatorRole = (typeof OPERATOR_ROLES)[number];
-
-const claimsSchema = z.object({
-  sub: z.string().min(1).max(128),
-  roles: z.array(z.enum(OPERATOR_ROLES)).min(1),
-  iat: z.number().int(),
-  exp: z.number().int(),
-});
-export type OperatorPrincipal = z.infer<typeof claimsSchema>;
-
-const b64url = (b: Buffer) => b.toString('base64url');
-const HEADER = b64url(Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: 'JWT' })));
-
-/** Issues an EdDSA-signed JWT for an operator (the dev CLI and tests use it; production uses an IdP). */
-export function issueOperatorToken(privateKeyPkcs8B64: string, sub: string, roles: OperatorRole[], ttlSeconds = 3600): string {
-  const now = Math.floor(Date.now() / 1000);
-  const payload = b64url(Buffer.from(JSON.stringify({ sub, roles, iat: now, exp: now + ttlSeconds })));
-  const key = createPrivateKey({ key: Buffer.from(privateKeyPkcs8B64, 'base64'), format: 'der', type: 'pkcs8' });
-  return `${HEADER}.${payload}.${b64url(sign(null, Buffer.from(`${HEADER}.${payload}`), key))}`;
-}
-
-export class OperatorTokenVerifier {
-  constructor(private readonly key: KeyObject) {}
-
-  static fromSpki(b64: string): OperatorTokenVerifier {
-    return new OperatorTokenVerifier(createPublicKey({ key: Buffer.from(b64, 'base64'), format: 'der', type: 'spki' }));
-  }
-
-  verify(token: string, nowSeconds = Math.floor(Date.now() / 1000)): OperatorPrincipal {
-    const parts = token.split('.');
-    if (parts.length !== 3 || parts[0] !== HEADER) throw new Error('malformed token');
-    if (!verify(null, Buffer.from(`${parts[0]}.${parts[1]}`), this.key, Buffer.from(parts[2], 'base64url'))) throw new Error('bad signature');
-    const claims = claimsSchema.parse(JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')));
-    if (claims.exp < nowSeconds) throw new Error('token expired');
-    return claims;
-  }
-}
 
 const ROLES_KEY = 'operator-roles';
 
@@ -96,3 +56,5 @@ export function RequireRoles(...roles: OperatorRole[]): MethodDecorator & ClassD
 }
 
 export const Operator = createParamDecorator((_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<{ operator?: OperatorPrincipal }>().operator);
+
+export { OPERATOR_ROLES, issueOperatorToken, type OperatorPrincipal, type OperatorRole } from '@jpki/crypto';

@@ -23,6 +23,10 @@ export class ServiceKeys {
     this.cipher = config.KEY_ENCRYPTION_KEYS ? AtRestCipher.fromSpec(config.KEY_ENCRYPTION_KEYS) : undefined;
   }
 
+  canSealFor(recipient: string): boolean {
+    return this.recipients.has(recipient);
+  }
+
   sealFor(recipient: string, plaintext: Buffer, purpose: string): SealedBox {
     const key = this.recipients.get(recipient);
     if (!key) throw new Error(`no transport key configured for ${recipient} (TRANSPORT_PUBLIC_KEYS)`);

@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { generateServiceKeys } from '@jpki/crypto';
-import { issueOperatorToken, type OperatorRole } from '@jpki/service-kit';
+import { generateServiceKeys, issueOperatorToken, type OperatorRole } from '@jpki/crypto';
 
 const ROOT = resolve(__dirname, '../../../..');
 

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { issueOperatorToken, OperatorTokenVerifier } from './operator-auth';
+import { issueOperatorToken, OperatorTokenVerifier } from './operator-token';
 
 describe('operator tokens', () => {
   const pair = generateKeyPairSync('ed25519');

@@ -1,0 +1,36 @@
+import { Scp03KeySet, hex } from '@jpki/globalplatform';
+import { kddOf } from './iccid';
+
+/**
+ * The carrier's ISD keysets: never stored, derived on demand from the carrier master key by
+ * GPPro's KDF3 template (SP 800-108 counter mode, AES-CMAC) with KDD = BCD(ICCID) padded with F.
+ * The key length is the master key's, which the configuration pins to the profile's SCP03 length.
+ */
+export class IsdKeyDerivation {
+  constructor(
+    private readonly master: Buffer,
+    private readonly defaultKvn: number,
+  ) {}
+
+  forCard(iccid: string, kvn = this.defaultKvn): Scp03KeySet {
+    return Scp03KeySet.diversifyKdf3(kvn, this.master, kddOf(iccid));
+  }
+
+  /** A provider for Scp03HostSession: trusts the KDD the card reports only if it is this card's. */
+  provider(iccid: string): (kdd: Buffer, kvn: number) => Scp03KeySet {
+    const expected = kddOf(iccid);
+    return (kdd, kvn) => {
+      if (!kdd.equals(expected)) throw new Error(`card reported KDD ${hex(kdd)}, expected the ICCID's`);
+      return this.forCard(iccid, kvn);
+    };
+  }
+}
+
+/** The wire form of a keyset inside a sealed box: `{kvn, enc, mac, dek}` with hex keys. */
+export function keysetJson(keys: Scp03KeySet): { kvn: number; enc: string; mac: string; dek: string } {
+  return { kvn: keys.kvn, enc: hex(keys.enc), mac: hex(keys.mac), dek: hex(keys.dek) };
+}
+
+export function keysetFromJson(json: { kvn: number; enc: string; mac: string; dek: string }): Scp03KeySet {
+  return new Scp03KeySet(json.kvn, Buffer.from(json.enc, 'hex'), Buffer.from(json.mac, 'hex'), Buffer.from(json.dek, 'hex'));
+}

@@ -1,0 +1,28 @@
+import type { SagaData } from '@jpki/saga';
+
+export type OperationKind = 'eligibility' | 'ssd-creation' | 'script-forward' | 'ssd-status' | 'ssd-deletion' | 'audit';
+
+/** What every operation saga carries: the request, who sent it, and the reply once decided. */
+export interface OperationData extends SagaData {
+  requestId: string;
+  kind: OperationKind;
+  requestedBy: string;
+  correlationId: string;
+  causationId: string | null;
+  iccid?: string;
+  request: Record<string, unknown>;
+  /** The reply to publish when the saga completes (an answer, a refusal, or an `MnoOperationFailed`). */
+  result?: { type: string; payload: Record<string, unknown> };
+}
+
+export interface SsdOperationData extends OperationData {
+  iccid: string;
+  queueId: string;
+  operation: 'lock' | 'unlock' | 'delete';
+  ssdAid: string;
+  queueIfUnreachable: boolean;
+  /** Whether the SP-TSM was already told `queued` for this request. */
+  queuedNotified: boolean;
+  /** Set when the card was unreachable and the operation goes back to the queue. */
+  requeue?: boolean;
+}

@@ -1,0 +1,77 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { messageDefinition, MnoOperationFailed } from '@jpki/contracts';
+import { Outbox } from '@jpki/messaging';
+import { createLogger } from '@jpki/observability';
+import { Clock } from '@jpki/service-kit';
+import type { MnoTsmSettings } from '../config';
+import { statusWordOf } from '../ota/isd-session';
+import { MNO_SETTINGS } from '../tokens';
+import type { OperationData, OperationKind } from './operation-data';
+
+export interface OperationRow {
+  request_id: string;
+  kind: OperationKind;
+  status: 'running' | 'queued' | 'completed' | 'failed';
+  result: { type: string; payload: Record<string, unknown> } | null;
+}
+
+/**
+ * The record of each SP-TSM request (`tsm_operation`) and the publication of its reply, always
+ * in the transaction that decides it.
+ */
+@Injectable()
+export class OperationLog {
+  private readonly log = createLogger('tsm-operations');
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly clock: Clock,
+    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
+  ) {}
+
+  async find(m: EntityManager, requestId: string, kind: OperationKind): Promise<OperationRow | undefined> {
+    const rows: OperationRow[] = await m.query(`SELECT request_id, kind, status, result FROM tsm_operation WHERE request_id = $1 AND kind = $2`, [requestId, kind]);
+    return rows[0];
+  }
+
+  async start(m: EntityManager, d: OperationData, extra: { msisdn?: string; ssdAid?: string; sagaId?: string }): Promise<void> {
+    await m.query(
+      `INSERT INTO tsm_operation (request_id, kind, requested_by, iccid, msisdn, ssd_aid, correlation_id, causation_id, saga_id, status, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'running', $10)`,
+      [d.requestId, d.kind, d.requestedBy, d.iccid ?? null, extra.msisdn ?? null, extra.ssdAid ?? null, d.correlationId, d.causationId, extra.sagaId ?? null, this.clock.now()],
+    );
+  }
+
+  /** Publishes the decided reply and closes the operation (`queued` keeps it open). */
+  async reply(m: EntityManager, d: OperationData, result: { type: string; payload: Record<string, unknown> }, status: 'completed' | 'queued' = 'completed'): Promise<void> {
+    const def = messageDefinition(result.type);
+    if (!def) throw new Error(`unknown reply type ${result.type}`);
+    await this.outbox.publish(m, def, result.payload, { correlationId: d.correlationId, causationId: d.causationId ?? undefined });
+    const failed = result.type === MnoOperationFailed.type;
+    const outcome = failed ? 'failed' : String(result.payload['outcome'] ?? (result.payload['eligible'] === false ? 'refused' : 'done'));
+    const reason = (result.payload['reason'] as string | undefined) ?? null;
+    await m.query(
+      `UPDATE tsm_operation SET status = $3, outcome = $4, reason = $5, status_word = $6, result = $7, completed_at = CASE WHEN $3 = 'queued' THEN NULL ELSE $8::timestamptz END
+        WHERE request_id = $1 AND kind = $2`,
+      [d.requestId, d.kind, failed ? 'failed' : status, outcome, reason, (result.payload['statusWord'] as string | undefined) ?? null, result, this.clock.now()],
+    );
+  }
+
+  /** `mno.operation.failed` for a request, with the status word when the card refused. */
+  failure(d: Pick<OperationData, 'requestId' | 'kind'>, reason: string, detail?: string): { type: string; payload: Record<string, unknown> } {
+    const statusWord = statusWordOf(detail);
+    this.log.warn({ requestId: d.requestId, operation: d.kind, reason, statusWord }, 'TSM operation failed');
+    return {
+      type: MnoOperationFailed.type,
+      payload: {
+        requestId: d.requestId,
+        carrier: this.settings.carrier,
+        operation: d.kind,
+        reason: reason.slice(0, 64),
+        ...(statusWord ? { statusWord } : {}),
+        ...(detail ? { detail: detail.slice(0, 1024) } : {}),
+      },
+    };
+  }
+}

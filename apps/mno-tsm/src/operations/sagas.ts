@@ -1,0 +1,484 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  AuditCompleted,
+  AuditRequested,
+  EligibilityAnswered,
+  EligibilityRequested,
+  ScriptForwardRequested,
+  SsdCreationRequested,
+  MVNOS,
+  ScriptForwarded,
+  SsdCreated,
+  SsdOperationCompleted,
+  type PayloadOf,
+} from '@jpki/contracts';
+import {
+  buildDeleteCardContent,
+  buildGetData,
+  buildGetStatus,
+  buildInstallForInstall,
+  buildInstallForPersonalization,
+  buildInstallParameters,
+  buildKeySetDgis,
+  buildSelect,
+  buildSetStatus,
+  buildStoreDataCommands,
+  CommandApdu,
+  DataObject,
+  fromHex,
+  GetStatusScope,
+  hex,
+  Kvn,
+  parseExtendedCardResources,
+  parseGetStatusResponse,
+  Privilege,
+  Privileges,
+  Scp03HostSession,
+  Scp03KeySet,
+  SecurityLevel,
+  SetStatusScope,
+  Sw,
+  type GpRegistryEntry,
+  type ResponseApdu,
+} from '@jpki/globalplatform';
+import { createLogger } from '@jpki/observability';
+import { StepFailure, type SagaData, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
+import { Clock, ServiceKeys } from '@jpki/service-kit';
+import type { MnoTsmSettings } from '../config';
+import { keysetFromJson, keysetJson } from '../domain/isd-keys';
+import { FleetService } from '../fleet/fleet.service';
+import { CardAccess, type SimRecord } from '../ota/card-access';
+import { CardRejected, swHex, type CardScripts, type IsdSession } from '../ota/isd-session';
+import { OtaBearer } from '../ota/ota-bearer';
+import { MNO_SETTINGS } from '../tokens';
+import type { OperationData, SsdOperationData } from './operation-data';
+import { OperationLog } from './operation-log';
+import { OtaQueue, SSD_OPERATION_SAGA } from './queue';
+import { ScriptTamper } from './script-tamper';
+
+/** GlobalPlatform SD package and module (GPPro defaults; ROM on every card of the fleet). */
+export const SD_PACKAGE = fromHex('A0000001515350');
+export const SD_MODULE = fromHex('A000000151535041');
+/** An SP domain: Security Domain with Authorized Management, so the SP loads and installs its own applet. */
+export const SSD_PRIVILEGES = Privileges.of(Privilege.SecurityDomain, Privilege.AuthorizedManagement);
+/** SCP03 with i = 70 (pseudo-random challenge, R-MAC, R-ENC), as GPPro --domain sends it. */
+export const SSD_INSTALL_PARAMETERS = buildInstallParameters({ securityDomain: { scpId: 0x03, i: 0x70 } });
+
+const LOCKED = 0x80;
+const UNLOCKED = 0x00;
+
+type Data = OperationData;
+type Step = SagaDefinition<SagaData>['steps'][number];
+const tempKeysetAad = (iccid: string, aid: string) => `mno-tsm/ssd-temp-keyset/${iccid}/${aid.toUpperCase()}`;
+
+/**
+ * The operation sagas. Every card interaction is an OTA round trip, so each operation is a
+ * persisted saga whose steps send scripts and wait for the recorded responses; the reply to the
+ * SP-TSM is published by `onTransition` in the transaction that completes (or fails) the saga.
+ */
+@Injectable()
+export class OperationSagas {
+  private readonly log = createLogger('operation-sagas');
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly card: CardAccess,
+    private readonly bearer: OtaBearer,
+    private readonly ops: OperationLog,
+    private readonly queue: OtaQueue,
+    private readonly fleet: FleetService,
+    private readonly keys: ServiceKeys,
+    private readonly clock: Clock,
+    private readonly tamper: ScriptTamper,
+    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
+  ) {}
+
+  /** Per step attempt: enough for a few scripts with all their re-sends. */
+  private get cardStepTimeoutMs(): number {
+    return this.settings.otaResponseTimeoutMs * this.settings.otaMaxSends * 6 + 10_000;
+  }
+
+  definitions(): SagaDefinition<SagaData>[] {
+    const onTransition = (m: EntityManager, t: Transition<SagaData>) => this.onTransition(m, t);
+    const saga = (kind: string, steps: Step[]): SagaDefinition<SagaData> => ({ kind, initialState: 'requested', failedState: 'failed', steps, onTransition });
+    const cardStep = (name: string, run: (ctx: StepContext<Data>) => Promise<Partial<Data> | void>, stateAfter?: string): Step => ({
+      name,
+      timeoutMs: this.cardStepTimeoutMs,
+      maxAttempts: 6,
+      stateAfter,
+      run: (ctx) => (ctx.data['result'] ? Promise.resolve() : run(ctx as unknown as StepContext<Data>)),
+    });
+    const dbStep = (name: string, run: (ctx: StepContext<Data>) => Promise<Partial<Data> | void>, stateAfter?: string): Step => ({
+      name,
+      timeoutMs: 15_000,
+      maxAttempts: 3,
+      stateAfter,
+      run: (ctx) => (ctx.data['result'] ? Promise.resolve() : run(ctx as unknown as StepContext<Data>)),
+    });
+    return [
+      saga('eligibility', [dbStep('assess', (c) => this.assessEligibility(c), 'assessed'), cardStep('card-memory', (c) => this.cardMemory(c), 'answered')]),
+      saga('ssd-creation', [
+        dbStep('prepare', (c) => this.prepareSsd(c), 'initialized'),
+        cardStep('create-on-card', (c) => this.createSsdOnCard(c), 'installed'),
+        dbStep('hand-over', (c) => this.handOver(c), 'handed-over'),
+      ]),
+      saga('script-forward', [cardStep('forward', (c) => this.forward(c), 'forwarded')]),
+      saga('audit', [cardStep('audit', (c) => this.audit(c), 'audited')]),
+      saga(SSD_OPERATION_SAGA, [cardStep('apply', (c) => this.applySsdOperation(c as StepContext<SsdOperationData>), 'applied')]),
+    ];
+  }
+
+  // ---------------------------------------------------------------- eligibility
+
+  private async assessEligibility(ctx: StepContext<Data>): Promise<Partial<Data>> {
+    const req = ctx.data.request as PayloadOf<typeof EligibilityRequested>;
+    const refuse = (reason: string, extra: Partial<PayloadOf<typeof EligibilityAnswered>> = {}) => ({
+      result: { type: EligibilityAnswered.type, payload: { requestId: req.requestId, carrier: this.settings.carrier, msisdn: req.msisdn, eligible: false, reason, ...extra } },
+    });
+    if (req.mvno && MVNOS[req.mvno].hostCarrier !== this.settings.carrier) return refuse('MVNO_MISMATCH', { mvno: req.mvno });
+    const sub = await this.fleet.latestByMsisdn(this.ds.manager, req.msisdn);
+    if (!sub) return refuse('SUBSCRIBER_UNKNOWN');
+    const known = { iccid: sub.iccid, ...(sub.mvno ? { mvno: sub.mvno } : {}), simGeneration: sub.generation };
+    if ((sub.mvno ?? undefined) !== req.mvno) return refuse('MVNO_MISMATCH', known);
+    if (sub.status !== 'active' || sub.sim_state !== 'active') return refuse('SUBSCRIBER_NOT_ACTIVE', known);
+    if (!this.settings.profile.simGenerations[sub.generation]?.supportsJpkiApplet) return refuse('SIM_GENERATION_UNSUPPORTED', known);
+    return { iccid: sub.iccid, request: { ...req, known } };
+  }
+
+  /** Free memory as the card reports it (GET DATA FF21, no secure channel needed), not the fleet estimate. */
+  private async cardMemory(ctx: StepContext<Data>): Promise<Partial<Data>> {
+    const req = ctx.data.request as PayloadOf<typeof EligibilityRequested> & { known: Record<string, string> };
+    const iccid = ctx.data.iccid;
+    if (!iccid) throw new StepFailure('SUBSCRIBER_UNKNOWN', 'no SIM resolved for the subscriber', false);
+    const sim = await this.requireSim(iccid);
+    const answer = (eligible: boolean, reason?: string, freeMemoryBytes?: number) => ({
+      result: {
+        type: EligibilityAnswered.type,
+        payload: {
+          requestId: req.requestId,
+          carrier: this.settings.carrier,
+          msisdn: req.msisdn,
+          eligible,
+          ...(reason ? { reason } : {}),
+          ...req.known,
+          ...(freeMemoryBytes !== undefined ? { freeMemoryBytes } : {}),
+          maxApduDataBytes: this.settings.profile.maxApduDataBytes,
+          scp03KeyBytes: this.settings.profile.scp03KeyBytes,
+        },
+      },
+    });
+    try {
+      const free = await this.card.withCard(ctx, iccid, async () => {
+        const scripts = this.card.scripts(ctx, iccid, 'card-memory');
+        const [select, data] = await scripts.send([buildSelect(fromHex(sim.isd_aid)).toBytes(), buildGetData(DataObject.EXTENDED_CARD_RESOURCES).toBytes()]);
+        if (!select?.isSuccessOrWarning) throw new CardRejected('SELECT ISD', select?.sw ?? Sw.NO_PRECISE_DIAGNOSIS);
+        if (!data?.isOk) throw new CardRejected('GET DATA FF21', data?.sw ?? Sw.NO_PRECISE_DIAGNOSIS);
+        return parseExtendedCardResources(data.data).freeNonVolatileMemory;
+      });
+      await this.ds.query(`UPDATE sim SET free_memory_bytes = $2, memory_checked_at = $3 WHERE iccid = $1`, [iccid, free, this.clock.now()]);
+      return free < req.applet.requiredMemoryBytes ? answer(false, 'INSUFFICIENT_MEMORY', free) : answer(true, undefined, free);
+    } catch (err) {
+      if (err instanceof StepFailure && err.reason === 'SIM_UNREACHABLE') return answer(false, 'SIM_UNREACHABLE');
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- SSD creation
+
+  private async prepareSsd(ctx: StepContext<Data>): Promise<Partial<Data>> {
+    const req = ctx.data.request as PayloadOf<typeof SsdCreationRequested>;
+    const aid = req.ssdAid.toUpperCase();
+    const sim = await this.requireSim(req.iccid);
+    if (sim.state !== 'active') throw new StepFailure('SIM_NOT_ACTIVE', `SIM ${req.iccid} is ${sim.state}`, false);
+    const [sub] = await this.ds.query(`SELECT status FROM subscriber WHERE iccid = $1`, [req.iccid]);
+    if (sub?.status !== 'active') throw new StepFailure('SUBSCRIBER_NOT_ACTIVE', `the subscriber of ${req.iccid} is ${sub?.status ?? 'unknown'}`, false);
+    try {
+      this.keys.sealFor(req.keysetRecipient, Buffer.alloc(0), 'recipient-check');
+    } catch {
+      throw new StepFailure('KEYSET_RECIPIENT_UNKNOWN', `no transport key for ${req.keysetRecipient}`, false);
+    }
+    return this.ds.transaction(async (m) => {
+      const [existing] = await m.query(`SELECT * FROM ssd WHERE iccid = $1 AND ssd_aid = $2 FOR UPDATE`, [req.iccid, aid]);
+      if (existing && existing.request_id === req.requestId && existing.state === 'creating') return { iccid: req.iccid };
+      if (existing && (existing.state === 'created' || existing.state === 'locked')) {
+        throw new StepFailure(
+          'SSD_ALREADY_EXISTS',
+          `SSD ${aid} exists on ${req.iccid} (${existing.state}; created by request ${existing.request_id}, keyset handed over to ${existing.keyset_recipient} at ${existing.handed_over_at?.toISOString?.() ?? existing.handed_over_at})`,
+          false,
+        );
+      }
+      if (existing && existing.state === 'creating') {
+        throw new StepFailure('OPERATION_IN_PROGRESS', `SSD ${aid} is being created by request ${existing.request_id}`, false);
+      }
+      const keyBytes = this.settings.profile.scp03KeyBytes;
+      const temp = new Scp03KeySet(Kvn.SCP03_FIRST + randomInt(16), randomBytes(keyBytes), randomBytes(keyBytes), randomBytes(keyBytes));
+      const kcvs = temp.kcvs();
+      const sealed = this.keys.atRest.sealJson(keysetJson(temp), tempKeysetAad(req.iccid, aid));
+      const now = this.clock.now();
+      await m.query(
+        `INSERT INTO ssd (iccid, ssd_aid, state, request_id, requested_by, privileges, install_parameters, temp_kvn, temp_kcvs, temp_keyset_sealed, keyset_recipient, created_at, updated_at)
+         VALUES ($1, $2, 'creating', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+         ON CONFLICT (iccid, ssd_aid) DO UPDATE SET state = 'creating', request_id = $3, requested_by = $4, privileges = $5, install_parameters = $6,
+           temp_kvn = $7, temp_kcvs = $8, temp_keyset_sealed = $9, keyset_recipient = $10, handed_over_at = NULL, created_at = $11, updated_at = $11`,
+        [req.iccid, aid, req.requestId, ctx.data.requestedBy, hex(SSD_PRIVILEGES.toBytes()), hex(SSD_INSTALL_PARAMETERS), temp.kvn,
+          { enc: hex(kcvs.enc), mac: hex(kcvs.mac), dek: hex(kcvs.dek) }, sealed, req.keysetRecipient, now],
+      );
+      return { iccid: req.iccid };
+    });
+  }
+
+  private async temporaryKeys(iccid: string, aid: string): Promise<Scp03KeySet> {
+    const [row] = await this.ds.query(`SELECT temp_keyset_sealed FROM ssd WHERE iccid = $1 AND ssd_aid = $2`, [iccid, aid]);
+    if (!row?.temp_keyset_sealed) throw new StepFailure('TEMPORARY_KEYSET_GONE', `no temporary keyset for ${aid} on ${iccid}`, false);
+    return keysetFromJson(this.keys.atRest.openJson(row.temp_keyset_sealed, tempKeysetAad(iccid, aid)));
+  }
+
+  /**
+   * Two scripts: SELECT ISD + INITIALIZE UPDATE, then EXTERNAL AUTHENTICATE + INSTALL [install and
+   * make selectable] of the SSD + INSTALL [for personalization] + STORE DATA (DGI 00B9/8113, the
+   * temporary keys encrypted under the ISD's DEK). If the card says the AID exists (a previous
+   * attempt whose responses were lost), the temporary keyset is checked with INITIALIZE UPDATE on
+   * the SSD: ours → carry on; anything else → SSD_ALREADY_EXISTS.
+   */
+  private async createSsdOnCard(ctx: StepContext<Data>): Promise<void> {
+    const req = ctx.data.request as PayloadOf<typeof SsdCreationRequested>;
+    const aid = req.ssdAid.toUpperCase();
+    const sim = await this.requireSim(req.iccid);
+    const temp = await this.temporaryKeys(req.iccid, aid);
+    await this.card.withCard(ctx, req.iccid, async () => {
+      const scripts = this.card.scripts(ctx, req.iccid, 'create-on-card');
+      const isd = this.card.isdSession(scripts, sim);
+      await isd.open();
+      const ssdAid = fromHex(aid);
+      const install = buildInstallForInstall(
+        { loadFileAid: SD_PACKAGE, moduleAid: SD_MODULE, applicationAid: ssdAid, privileges: SSD_PRIVILEGES, installParameters: SSD_INSTALL_PARAMETERS },
+        true,
+      );
+      const dek = this.card.isdKeys.forCard(req.iccid, sim.isd_kvn).dek;
+      const store = buildStoreDataCommands(buildKeySetDgis(temp, dek), { structure: 'dgi', encryption: 'application-dependent' }, this.card.secureBlockSize);
+      const commands = [install, buildInstallForPersonalization(ssdAid), ...store];
+      const { responses } = await isd.run(commands);
+      const failedAt = responses.findIndex((r) => !r.isOk);
+      if (failedAt === -1 && responses.length === commands.length) return;
+      const bad = responses[failedAt] ?? responses[responses.length - 1];
+      if (failedAt === 0 && (bad.sw === Sw.WRONG_DATA || bad.sw === Sw.CONDITIONS_OF_USE_NOT_SATISFIED)) {
+        const ours = await this.temporaryKeysetInstalled(scripts, ssdAid, temp);
+        if (ours === 'ours') return;
+        if (ours === 'other') throw new StepFailure('SSD_ALREADY_EXISTS', `SSD ${aid} already exists on ${req.iccid} and does not hold this request's keyset`, false);
+      }
+      if (bad.sw === Sw.NOT_ENOUGH_MEMORY) throw new StepFailure('INSUFFICIENT_MEMORY', `[SW ${swHex(bad.sw)}] INSTALL of SSD ${aid}`, false);
+      throw new CardRejected(['INSTALL [for install and make selectable]', 'INSTALL [for personalization]'][failedAt] ?? 'STORE DATA (temporary keyset)', bad.sw);
+    });
+  }
+
+  /** SELECT the SSD and INITIALIZE UPDATE with the temporary KVN: does the card answer with our keys? */
+  private async temporaryKeysetInstalled(scripts: CardScripts, ssdAid: Buffer, temp: Scp03KeySet): Promise<'ours' | 'other' | 'absent'> {
+    const host = new Scp03HostSession({ keys: temp, securityLevel: SecurityLevel.C_MAC, challengeAid: ssdAid });
+    const [select, iu] = await scripts.send([buildSelect(ssdAid).toBytes(), host.buildInitializeUpdate().toBytes()]);
+    if (!select?.isSuccessOrWarning) return 'absent';
+    try {
+      host.checkInitializeUpdateResponse(iu);
+      return 'ours';
+    } catch {
+      return 'other';
+    }
+  }
+
+  /** Seals the temporary keyset to the requester, records the handover (who, when, KCVs) and forgets the keys. */
+  private async handOver(ctx: StepContext<Data>): Promise<Partial<Data>> {
+    const req = ctx.data.request as PayloadOf<typeof SsdCreationRequested>;
+    const aid = req.ssdAid.toUpperCase();
+    return this.ds.transaction(async (m) => {
+      const [row] = await m.query(`SELECT * FROM ssd WHERE iccid = $1 AND ssd_aid = $2 FOR UPDATE`, [req.iccid, aid]);
+      if (row?.handed_over_at && row.request_id === req.requestId) {
+        // A re-run after the handover committed: the sealed box went into the operation record with it.
+        const done = await this.ops.find(m, req.requestId, 'ssd-creation');
+        if (done?.result) return { result: done.result };
+      }
+      const temp = await this.temporaryKeys(req.iccid, aid);
+      const temporaryKeyset = this.keys.sealFor(req.keysetRecipient, Buffer.from(JSON.stringify(keysetJson(temp)), 'utf8'), `ssd-keyset/${req.iccid}/${req.ssdAid}`);
+      const result = {
+        type: SsdCreated.type,
+        payload: { requestId: req.requestId, carrier: this.settings.carrier, iccid: req.iccid, ssdAid: req.ssdAid, kvn: temp.kvn, temporaryKeyset },
+      };
+      await m.query(
+        `UPDATE ssd SET state = 'created', temp_keyset_sealed = NULL, keyset_recipient = $3, handed_over_at = $4, updated_at = $4 WHERE iccid = $1 AND ssd_aid = $2`,
+        [req.iccid, aid, req.keysetRecipient, this.clock.now()],
+      );
+      await m.query(`UPDATE tsm_operation SET result = $3 WHERE request_id = $1 AND kind = $2`, [req.requestId, 'ssd-creation', result]);
+      this.log.info({ iccid: req.iccid, ssdAid: aid, recipient: req.keysetRecipient, kvn: temp.kvn }, 'temporary keyset handed over');
+      return { result };
+    });
+  }
+
+  // ---------------------------------------------------------------- forwarding
+
+  /**
+   * Forwards the SP's APDUs unread as one script. Its scriptId is the request's (`fwd/<requestId>`)
+   * on every attempt: SP secure-channel APDUs must never run twice, and the vSIM replays a
+   * scriptId it already executed.
+   */
+  private async forward(ctx: StepContext<Data>): Promise<Partial<Data>> {
+    const req = ctx.data.request as PayloadOf<typeof ScriptForwardRequested>;
+    const sim = await this.requireSim(req.iccid);
+    if (sim.state === 'manufacturing') throw new StepFailure('SIM_NOT_ACTIVE', `SIM ${req.iccid} is still being manufactured`, false);
+    for (const [i, text] of req.apdus.entries()) {
+      let apdu: CommandApdu;
+      try {
+        apdu = CommandApdu.parse(fromHex(text));
+      } catch (err) {
+        throw new StepFailure('APDU_MALFORMED', `APDU ${i}: ${(err as Error).message}`, false);
+      }
+      if (apdu.data.length > this.settings.profile.maxApduDataBytes) {
+        throw new StepFailure('APDU_TOO_LARGE', `APDU ${i} carries ${apdu.data.length} bytes; the ${this.settings.carrier} OTA path takes ${this.settings.profile.maxApduDataBytes}`, false);
+      }
+    }
+    const apdus = this.tamper.apply(req.iccid, req.apdus);
+    const reply = await this.card.withCard(ctx, req.iccid, () => this.bearer.roundTrip(ctx, `fwd/${req.requestId}`, req.iccid, apdus));
+    if (reply.outcome === 'unknown-sim') throw new StepFailure('SIM_UNKNOWN', `the OTA bearer has no SIM ${req.iccid}`, false);
+    const payload: PayloadOf<typeof ScriptForwarded> = {
+      requestId: req.requestId,
+      carrier: this.settings.carrier,
+      iccid: req.iccid,
+      outcome: reply.outcome,
+      responses: reply.outcome === 'executed' ? reply.responses : [],
+    };
+    return { result: { type: ScriptForwarded.type, payload } };
+  }
+
+  // ---------------------------------------------------------------- audit
+
+  private async audit(ctx: StepContext<Data>): Promise<Partial<Data>> {
+    const req = ctx.data.request as PayloadOf<typeof AuditRequested>;
+    const sim = await this.requireSim(req.iccid);
+    const { free, entries } = await this.card.withCard(ctx, req.iccid, async () => {
+      const isd = this.card.isdSession(this.card.scripts(ctx, req.iccid, 'audit'), sim);
+      const [resources] = await isd.open([buildGetData(DataObject.EXTENDED_CARD_RESOURCES)]);
+      const found: GpRegistryEntry[] = [];
+      for (const scope of [GetStatusScope.ISSUER_SECURITY_DOMAIN, GetStatusScope.LOAD_FILES, GetStatusScope.APPLICATIONS]) {
+        found.push(...(await this.registry(isd, scope)));
+      }
+      return { free: parseExtendedCardResources(resources.data).freeNonVolatileMemory, entries: found };
+    });
+    await this.ds.query(`UPDATE sim SET free_memory_bytes = $2, memory_checked_at = $3 WHERE iccid = $1`, [req.iccid, free, this.clock.now()]);
+    const kinds = { ISD: 'isd', SSD: 'ssd', APP: 'application', ELF: 'load-file' } as const;
+    const payload: PayloadOf<typeof AuditCompleted> = {
+      requestId: req.requestId,
+      carrier: this.settings.carrier,
+      iccid: req.iccid,
+      freeMemoryBytes: free,
+      entries: entries.map((e) => ({ aid: hex(e.aid), kind: kinds[e.kind], lifecycle: e.lifeCycle, privileges: e.privileges ? hex(e.privileges.toBytes()) : '' })),
+    };
+    return { result: { type: AuditCompleted.type, payload } };
+  }
+
+  /** GET STATUS through the ISD session, following 6310 with "next occurrence"; 6A88 = none. */
+  private async registry(isd: IsdSession, scope: number): Promise<GpRegistryEntry[]> {
+    const out: GpRegistryEntry[] = [];
+    let next = false;
+    for (;;) {
+      const { responses } = await isd.run([buildGetStatus(scope, { next })]);
+      const r: ResponseApdu | undefined = responses[0];
+      if (r?.sw === Sw.REFERENCED_DATA_NOT_FOUND && out.length === 0) return out;
+      if (!r || (!r.isOk && r.sw !== Sw.MORE_DATA_AVAILABLE)) throw new CardRejected(`GET STATUS ${scope.toString(16)}`, r?.sw ?? Sw.NO_PRECISE_DIAGNOSIS);
+      out.push(...parseGetStatusResponse(r.data, scope));
+      if (r.sw !== Sw.MORE_DATA_AVAILABLE) return out;
+      next = true;
+    }
+  }
+
+  // ---------------------------------------------------------------- lock / unlock / delete
+
+  /** SET STATUS P1=60 (the SSD and its applications) or DELETE P2=80 (with related objects) through the ISD. */
+  private async applySsdOperation(ctx: StepContext<SsdOperationData>): Promise<Partial<SsdOperationData>> {
+    const d = ctx.data;
+    const sim = await this.requireSim(d.iccid);
+    const aid = fromHex(d.ssdAid);
+    const command =
+      d.operation === 'delete' ? buildDeleteCardContent(aid, true) : buildSetStatus(SetStatusScope.DOMAIN_AND_APPLICATIONS, d.operation === 'lock' ? LOCKED : UNLOCKED, aid);
+    const completed = (outcome: 'done' | 'queued' | 'not-present') => this.ssdCompleted(d, outcome);
+    try {
+      const response = await this.card.withCard(ctx, d.iccid, async () => {
+        const isd = this.card.isdSession(this.card.scripts(ctx, d.iccid, 'apply'), sim);
+        await isd.open();
+        const { responses } = await isd.run([command]);
+        return responses[0];
+      });
+      if (response?.isOk) return { result: completed('done') };
+      if (response?.sw === Sw.REFERENCED_DATA_NOT_FOUND || response?.sw === Sw.FILE_NOT_FOUND) return { result: completed('not-present') };
+      throw new CardRejected(d.operation === 'delete' ? 'DELETE' : 'SET STATUS', response?.sw ?? Sw.NO_PRECISE_DIAGNOSIS);
+    } catch (err) {
+      if (err instanceof StepFailure && err.reason === 'SIM_UNREACHABLE' && d.queueIfUnreachable) return { requeue: true, result: completed('queued') };
+      throw err;
+    }
+  }
+
+  private ssdCompleted(d: SsdOperationData, outcome: 'done' | 'queued' | 'not-present'): { type: string; payload: Record<string, unknown> } {
+    return {
+      type: SsdOperationCompleted.type,
+      payload: { requestId: d.requestId, carrier: this.settings.carrier, iccid: d.iccid, ssdAid: d.ssdAid, operation: d.operation, outcome },
+    };
+  }
+
+  // ---------------------------------------------------------------- replies
+
+  private async onTransition(m: EntityManager, t: Transition<SagaData>): Promise<void> {
+    if (t.status === 'running') return;
+    const d = t.data as Data;
+    if (t.kind === SSD_OPERATION_SAGA) return this.onSsdOperationEnd(m, t);
+    if (t.status === 'completed' && d.result) return this.ops.reply(m, d, d.result);
+    const failure = this.ops.failure(d, t.failure?.reason ?? 'FAILED', t.failure?.detail);
+    if (t.kind === 'ssd-creation') {
+      const req = d.request as { iccid: string; ssdAid: string };
+      await m.query(
+        `UPDATE ssd SET state = 'failed', temp_keyset_sealed = NULL, updated_at = $4 WHERE iccid = $1 AND ssd_aid = $2 AND request_id = $3 AND state = 'creating'`,
+        [req.iccid, req.ssdAid.toUpperCase(), d.requestId, this.clock.now()],
+      );
+    }
+    await this.ops.reply(m, d, failure);
+  }
+
+  private async onSsdOperationEnd(m: EntityManager, t: Transition<SagaData>): Promise<void> {
+    const d = t.data as SsdOperationData;
+    if (t.status === 'completed' && d.requeue) {
+      // The card is unreachable: this and every other pending operation of it wait (or fail) now.
+      await this.queue.finish(m, d.queueId, 'pending');
+      if (!d.queuedNotified) await this.ops.reply(m, d, d.result ?? this.ssdCompleted(d, 'queued'), 'queued');
+      for (const other of await this.queue.pending(m, d.iccid)) {
+        if (other.queueId === d.queueId || other.queuedNotified) continue;
+        if (other.queueIfUnreachable) {
+          await this.queue.finish(m, other.queueId, 'pending');
+          await this.ops.reply(m, other, this.ssdCompleted(other, 'queued'), 'queued');
+        } else {
+          await this.queue.finish(m, other.queueId, 'failed');
+          await this.ops.reply(m, other, this.ops.failure(other, 'SIM_UNREACHABLE', `SIM ${other.iccid} is not reachable over the air`));
+        }
+      }
+      return; // the queue waits for ota.sim.reachable
+    }
+    if (t.status === 'completed' && d.result) {
+      await this.queue.finish(m, d.queueId, 'done');
+      const outcome = d.result.payload['outcome'];
+      const state = d.operation === 'delete' || outcome === 'not-present' ? 'deleted' : d.operation === 'lock' ? 'locked' : 'created';
+      await m.query(`UPDATE ssd SET state = $3, temp_keyset_sealed = CASE WHEN $3 = 'deleted' THEN NULL ELSE temp_keyset_sealed END, updated_at = $4 WHERE iccid = $1 AND ssd_aid = $2`, [
+        d.iccid,
+        d.ssdAid.toUpperCase(),
+        state,
+        this.clock.now(),
+      ]);
+      await this.ops.reply(m, d, d.result);
+    } else {
+      await this.queue.finish(m, d.queueId, 'failed');
+      await this.ops.reply(m, d, this.ops.failure(d, t.failure?.reason ?? 'FAILED', t.failure?.detail));
+    }
+    await this.queue.drain(m, d.iccid);
+  }
+
+  private async requireSim(iccid: string): Promise<SimRecord> {
+    const sim = await this.card.sim(iccid);
+    if (!sim) throw new StepFailure('SIM_UNKNOWN', `no SIM ${iccid} in the ${this.settings.carrier} fleet`, false);
+    return sim;
+  }
+}

@@ -1,0 +1,78 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { fromHex, SecurityLevel } from '@jpki/globalplatform';
+import { StepFailure, type SagaData, type StepContext } from '@jpki/saga';
+import type { MnoTsmSettings } from '../config';
+import { IsdKeyDerivation } from '../domain/isd-keys';
+import { MNO_SETTINGS } from '../tokens';
+import { CardScripts, IsdSession, ScriptIds } from './isd-session';
+import { OtaBearer } from './ota-bearer';
+
+export interface SimRecord {
+  iccid: string;
+  generation: string;
+  state: 'manufacturing' | 'active' | 'retired' | 'deactivated';
+  isd_aid: string;
+  isd_kvn: number;
+  memory_quota_bytes: number;
+}
+
+/** The MNO's security level with its ISD: command encryption and MAC, response MAC. */
+export const ISD_SECURITY_LEVEL = SecurityLevel.C_DECRYPTION_C_MAC_R_MAC;
+
+/**
+ * Card access for saga steps: one MNO session per card at a time (a lease on the SIM row, so two
+ * operations never interleave their SELECT / INITIALIZE UPDATE on the same card), scripts with ids
+ * unique to the step attempt, and ISD secure channels with the card's diversified keyset.
+ */
+@Injectable()
+export class CardAccess {
+  readonly isdKeys: IsdKeyDerivation;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly bearer: OtaBearer,
+    @Inject(MNO_SETTINGS) readonly settings: MnoTsmSettings,
+  ) {
+    this.isdKeys = new IsdKeyDerivation(settings.isdMasterKey, settings.isdKvn);
+  }
+
+  async sim(iccid: string): Promise<SimRecord | undefined> {
+    const rows: SimRecord[] = await this.ds.query(`SELECT * FROM sim WHERE iccid = $1`, [iccid]);
+    return rows[0];
+  }
+
+  /** Runs `fn` holding the card's OTA lease; another holder makes the step retry later (CARD_BUSY). */
+  async withCard<T>(ctx: StepContext<SagaData>, iccid: string, fn: () => Promise<T>): Promise<T> {
+    const leaseMs = Math.max(1_000, ctx.deadline.getTime() - Date.now());
+    const [rows] = await this.ds.query(
+      `UPDATE sim SET ota_owner = $2, ota_owner_until = now() + ($3 || ' milliseconds')::interval
+        WHERE iccid = $1 AND (ota_owner IS NULL OR ota_owner = $2 OR ota_owner_until < now()) RETURNING iccid`,
+      [iccid, ctx.sagaId, String(leaseMs)],
+    );
+    if (!rows || rows.length === 0) throw new StepFailure('CARD_BUSY', `another operation holds the OTA session of ${iccid}`);
+    try {
+      return await fn();
+    } finally {
+      await this.ds.query(`UPDATE sim SET ota_owner = NULL, ota_owner_until = NULL WHERE iccid = $1 AND ota_owner = $2`, [iccid, ctx.sagaId]);
+    }
+  }
+
+  scripts(ctx: StepContext<SagaData>, iccid: string, step: string): CardScripts {
+    return new CardScripts(this.bearer, ctx, iccid, ScriptIds.forAttempt(ctx, step));
+  }
+
+  isdSession(scripts: CardScripts, sim: SimRecord): IsdSession {
+    return new IsdSession(scripts, {
+      isdAid: fromHex(sim.isd_aid),
+      keys: this.isdKeys.provider(sim.iccid),
+      kvn: sim.isd_kvn,
+      securityLevel: ISD_SECURITY_LEVEL,
+    });
+  }
+
+  /** Largest plain data per command that still fits the profile's APDU size after C-ENC padding and C-MAC. */
+  get secureBlockSize(): number {
+    return Math.floor((this.settings.profile.maxApduDataBytes - 8) / 16) * 16 - 1;
+  }
+}

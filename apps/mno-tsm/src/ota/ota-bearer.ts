@@ -1,0 +1,69 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { OtaScriptCompleted, OtaScriptRequested, type PayloadOf } from '@jpki/contracts';
+import { Outbox } from '@jpki/messaging';
+import { counter, createLogger } from '@jpki/observability';
+import { StepFailure, type SagaData, type StepContext } from '@jpki/saga';
+import { MNO_SETTINGS } from '../tokens';
+import type { MnoTsmSettings } from '../config';
+
+export type OtaReply = Pick<PayloadOf<typeof OtaScriptCompleted>, 'outcome' | 'responses'>;
+
+/** The SIM did not answer because the handset is off or out of coverage. */
+export class CardUnreachable extends StepFailure {
+  constructor(iccid: string) {
+    super('SIM_UNREACHABLE', `SIM ${iccid} is not reachable over the air`, false);
+  }
+}
+
+/** The bearer does not know the card (it was never manufactured there). */
+export class CardUnknown extends StepFailure {
+  constructor(iccid: string) {
+    super('SIM_UNKNOWN', `the OTA bearer has no SIM ${iccid}`, false);
+  }
+}
+
+const REPLY_POLL_MS = 40;
+
+/**
+ * The MNO side of the OTA bearer, used from saga steps. A script goes down as
+ * `ota.script.requested` (through the outbox) and its `ota.script.completed` is recorded as the
+ * saga reply under the scriptId. When no response arrives within the response timeout the same
+ * scriptId is sent again (the vSIM executes a scriptId at most once and replays its result), up
+ * to `OTA_MAX_SENDS` sends; then the step attempt fails and the next attempt starts afresh with
+ * new scriptIds.
+ */
+@Injectable()
+export class OtaBearer {
+  private readonly log = createLogger('ota-bearer');
+  private readonly sent = counter('ota_scripts_sent_total', 'OTA scripts sent, by kind of send', ['carrier', 'send']);
+
+  constructor(
+    private readonly outbox: Outbox,
+    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
+  ) {}
+
+  async roundTrip(ctx: StepContext<SagaData>, scriptId: string, iccid: string, apdus: string[]): Promise<OtaReply> {
+    const recorded = await ctx.reply(scriptId);
+    if (recorded) return recorded.payload as OtaReply;
+    const payload = { scriptId, carrier: this.settings.carrier, iccid, apdus };
+    for (let send = 1; send <= this.settings.otaMaxSends; send++) {
+      await ctx.transaction((m) => this.outbox.publish(m, OtaScriptRequested, payload, { correlationId: ctx.sagaId }));
+      this.sent.inc({ carrier: this.settings.carrier, send: send === 1 ? 'first' : 'resend' });
+      if (send > 1) this.log.warn({ scriptId, iccid, send }, 'no OTA response in time; re-sending the same script');
+      const reply = await this.waitForReply(ctx, scriptId, this.settings.otaResponseTimeoutMs);
+      if (reply) return reply;
+    }
+    throw new StepFailure('OTA_NO_RESPONSE', `no response to script ${scriptId} after ${this.settings.otaMaxSends} sends`);
+  }
+
+  private async waitForReply(ctx: StepContext<SagaData>, key: string, timeoutMs: number): Promise<OtaReply | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = await ctx.reply(key);
+      if (found) return found.payload as OtaReply;
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      if (Date.now() >= deadline) return undefined;
+      await new Promise((r) => setTimeout(r, REPLY_POLL_MS));
+    }
+  }
+}

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Producer } from 'kafkajs';
+import {
+  envelopeSchema,
+  Headers,
+  OtaScriptCompleted,
+  OtaScriptRequested,
+  SimManufactured,
+  SimManufactureRequested,
+  SimReachable,
+  Topics,
+  topicOf,
+  type Carrier,
+  type Envelope,
+  type MessageDefinition,
+  type PayloadOf,
+} from '@jpki/contracts';
+import { open, transportPrivateKey } from '@jpki/crypto';
+import { hex, ResponseApdu, Scp03KeySet } from '@jpki/globalplatform';
+import { kafkaClient, ProducerIdentity, TrustedProducers } from '@jpki/messaging';
+import { testKafkaBrokers, testTopicPrefix } from '@jpki/testing';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test double of the vsim service: the card behind the OTA bearer
+import { VirtualUicc } from '@jpki/uicc';
+
+type Keys = { signingPkcs8: string; signingSpki: string; transportPkcs8: string; transportSpki: string };
+
+/**
+ * TEST DOUBLE of the vsim service for the MNO-TSM integration tests: consumes `ota.<carrier>.down`
+ * (only envelopes signed by the carrier's MNO-TSM), manufactures `VirtualUicc`s from the sealed
+ * ISD keyset, runs scripts like the vsim does (stop after the first error SW, 61xx/62xx/63xx go
+ * on), executes a scriptId at most once and replays its stored result, and answers on
+ * `ota.<carrier>.up` signed as `vsim`. Knobs let tests switch handsets off and lose responses.
+ */
+export class TestVsimResponder {
+  readonly cards = new Map<string, VirtualUicc>();
+  readonly unreachable = new Set<string>();
+  /** scriptIds whose first response is "lost" on the uplink (the result is still stored). */
+  readonly loseFirstResponse = new Set<string | ((scriptId: string) => boolean)>();
+  /** scriptIds whose every response is lost (the script still runs once). */
+  readonly loseEveryResponse = new Set<(scriptId: string) => boolean>();
+  readonly received: { scriptId: string; apdus: string[] }[] = [];
+  private readonly results = new Map<string, string[]>();
+  private readonly lost = new Set<string>();
+  private consumer?: Consumer;
+  private producer?: Producer;
+  private readonly identity: ProducerIdentity;
+  private readonly trusted: TrustedProducers;
+
+  constructor(
+    private readonly carrier: Carrier,
+    /** Sub-prefix inside this run's topic prefix (the app under test uses `testTopicPrefix() + sub`). */
+    private readonly sub: string,
+    private readonly vsimKeys: Keys,
+    mnoKeys: Keys,
+  ) {
+    this.identity = ProducerIdentity.fromBase64Pkcs8('vsim', vsimKeys.signingPkcs8);
+    this.trusted = TrustedProducers.parse(`mno-tsm-${carrier}=${mnoKeys.signingSpki}`);
+  }
+
+  async start(): Promise<this> {
+    const kafka = kafkaClient('test-vsim-responder', testKafkaBrokers());
+    this.producer = kafka.producer({ allowAutoTopicCreation: false });
+    await this.producer.connect();
+    this.consumer = kafka.consumer({ groupId: `test-vsim-${randomUUID()}` });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.physical(Topics.otaDown[this.carrier].name)], fromBeginning: true });
+    await this.consumer.run({ eachMessage: async ({ message }) => this.onMessage(message.value?.toString('utf8') ?? '') });
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+  }
+
+  /** The handset attached again (`ota.sim.reachable`). */
+  async reachable(iccid: string): Promise<void> {
+    this.unreachable.delete(iccid);
+    await this.publish(SimReachable, { carrier: this.carrier, iccid, at: new Date().toISOString() }, randomUUID(), null);
+  }
+
+  private physical(name: string): string {
+    return `${testTopicPrefix()}${this.sub}${name}`;
+  }
+
+  private async onMessage(value: string): Promise<void> {
+    const envelope = envelopeSchema.parse(JSON.parse(value)) as Envelope;
+    if (!this.trusted.check(envelope, [`mno-tsm-${this.carrier}`]).ok) return;
+    if (envelope.type === SimManufactureRequested.type) return this.manufacture(envelope as Envelope<PayloadOf<typeof SimManufactureRequested>>);
+    if (envelope.type === OtaScriptRequested.type) return this.script(envelope as Envelope<PayloadOf<typeof OtaScriptRequested>>);
+  }
+
+  private async manufacture(e: Envelope<PayloadOf<typeof SimManufactureRequested>>): Promise<void> {
+    const p = e.payload;
+    if (!this.cards.has(p.iccid)) {
+      const json = JSON.parse(open(p.isdKeyset, 'vsim', transportPrivateKey(this.vsimKeys.transportPkcs8), `isd-keyset/${p.iccid}`).toString('utf8'));
+      const isdKeyset = new Scp03KeySet(json.kvn, Buffer.from(json.enc, 'hex'), Buffer.from(json.mac, 'hex'), Buffer.from(json.dek, 'hex'));
+      this.cards.set(p.iccid, VirtualUicc.manufacture({ iccid: p.iccid, isdKeyset, memoryQuotaBytes: p.memoryQuotaBytes }));
+    }
+    await this.publish(SimManufactured, { carrier: this.carrier, iccid: p.iccid, isdAid: 'A000000151000000' }, e.correlationId, e.messageId);
+  }
+
+  private async script(e: Envelope<PayloadOf<typeof OtaScriptRequested>>): Promise<void> {
+    const p = e.payload;
+    this.received.push({ scriptId: p.scriptId, apdus: p.apdus });
+    const reply = (outcome: PayloadOf<typeof OtaScriptCompleted>['outcome'], responses: string[]) =>
+      this.publish(OtaScriptCompleted, { scriptId: p.scriptId, carrier: this.carrier, iccid: p.iccid, outcome, responses }, e.correlationId, e.messageId);
+    const card = this.cards.get(p.iccid);
+    if (!card) return reply('unknown-sim', []);
+    if (this.unreachable.has(p.iccid)) return reply('unreachable', []);
+    let responses = this.results.get(p.scriptId);
+    if (!responses) {
+      responses = [];
+      for (const apdu of p.apdus) {
+        const response = card.transmit(Buffer.from(apdu, 'hex'));
+        responses.push(hex(response));
+        const sw = ResponseApdu.parse(response).sw;
+        if (!(sw === 0x9000 || [0x61, 0x62, 0x63].includes(sw >> 8))) break;
+      }
+      this.results.set(p.scriptId, responses);
+    }
+    if ([...this.loseEveryResponse].some((l) => l(p.scriptId))) return;
+    const lose = [...this.loseFirstResponse].some((l) => (typeof l === 'string' ? l === p.scriptId : l(p.scriptId)));
+    if (lose && !this.lost.has(p.scriptId)) {
+      this.lost.add(p.scriptId);
+      return;
+    }
+    await reply('executed', responses);
+  }
+
+  private async publish<D extends MessageDefinition>(def: D, payload: PayloadOf<D>, correlationId: string, causationId: string | null): Promise<void> {
+    const unsigned = {
+      messageId: randomUUID(),
+      type: def.type,
+      schemaVersion: def.schemaVersion,
+      correlationId,
+      causationId,
+      occurredAt: new Date().toISOString(),
+      producer: 'vsim',
+      payload,
+    };
+    const envelope = { ...unsigned, signature: this.identity.sign(unsigned) };
+    await this.producer!.send({
+      topic: this.physical(topicOf(def, payload).name),
+      acks: -1,
+      messages: [
+        {
+          key: def.key(payload),
+          value: JSON.stringify(envelope),
+          headers: { [Headers.messageId]: envelope.messageId, [Headers.messageType]: def.type, [Headers.correlationId]: correlationId, [Headers.producer]: 'vsim' },
+        },
+      ],
+    });
+  }
+}

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'mynumber-card',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};
