@@ -15,6 +15,7 @@ export const Headers = {
   originalTopic: 'x-original-topic',
   failureReason: 'x-failure-reason',
   failureDetail: 'x-failure-detail',
+  failedBy: 'x-failed-by',
 } as const;
 
 /** The JSON body of every message. Metadata is repeated in headers for routing and tracing. */

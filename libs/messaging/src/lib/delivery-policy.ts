@@ -37,6 +37,7 @@ export class DeliveryPolicy {
   constructor(
     private readonly producer: Producer,
     private readonly topicPrefix: string,
+    private readonly consumerName: string,
     policy: Partial<RetryPolicy> = {},
   ) {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...policy };
@@ -78,6 +79,7 @@ export class DeliveryPolicy {
       [Headers.originalTopic]: logicalTopic,
       [Headers.failureReason]: reason,
       [Headers.failureDetail]: detail.slice(0, DETAIL_LIMIT),
+      [Headers.failedBy]: this.consumerName,
       'x-failed-at': new Date().toISOString(),
     };
     await this.producer.send({

@@ -67,7 +67,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     super();
     const o = deps.kafka.options;
     this.log = createLogger(`${o.serviceName}.consumer`);
-    this.delivery = new DeliveryPolicy(deps.kafka.producer, o.topicPrefix, o.retry);
+    this.delivery = new DeliveryPolicy(deps.kafka.producer, o.topicPrefix, o.serviceName, o.retry);
     for (const subscription of o.subscriptions) {
       this.routes.set(deps.kafka.physical(subscription.topic.name), { subscription, viaRetry: false });
       this.routes.set(deps.kafka.physical(retryTopicName(subscription.topic.name)), { subscription, viaRetry: true });
@@ -108,6 +108,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
+      // Short fetch waits keep shutdown (which waits for the running fetch) under a second.
+      maxWaitTimeInMs: 500,
     });
     this.deps.status.set(name, 'starting');
     consumer.on(consumer.events.CRASH, (e) => this.deps.status.set(name, 'crashed', String(e.payload.error)));

@@ -1,0 +1,34 @@
+import { Controller, Get, Param, Put } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod/v4';
+import { ApiErrors, ApiZodBody, ApiZodResponse, Operator, RequireRoles, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
+import { parseIccid } from '../handset/handset.controller';
+import { powerBody, powerResponse, simSummary } from '../http-schemas';
+import { AdminService } from './admin.service';
+
+@ApiTags('sims')
+@Controller('sims/:iccid')
+export class AdminController {
+  constructor(private readonly admin: AdminService) {}
+
+  @Put('handset')
+  @RequireRoles('integrator', 'operator')
+  @ApiOperation({ summary: "Switch a SIM's handset off (airplane mode / out of coverage) or on; a change power-cycles the card" })
+  @ApiParam({ name: 'iccid' })
+  @ApiZodBody(powerBody)
+  @ApiZodResponse(200, powerResponse, 'the handset state now')
+  @ApiErrors(400, 401, 403, 404)
+  setPower(@Param('iccid') iccid: string, @ValidBody(powerBody) body: z.infer<typeof powerBody>, @Operator() operator: OperatorPrincipal) {
+    return this.admin.setPower(parseIccid(iccid), body.power, operator);
+  }
+
+  @Get()
+  @RequireRoles('auditor', 'integrator')
+  @ApiOperation({ summary: 'Inspect a SIM: carrier, generation, power, revision, registry summary (never keys, PINs or images)' })
+  @ApiParam({ name: 'iccid' })
+  @ApiZodResponse(200, simSummary, 'the card as the registry sees it')
+  @ApiErrors(400, 401, 403, 404)
+  inspect(@Param('iccid') iccid: string, @Operator() operator: OperatorPrincipal) {
+    return this.admin.inspect(parseIccid(iccid), operator);
+  }
+}

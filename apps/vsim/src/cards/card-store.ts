@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { Carrier } from '@jpki/contracts';
+import { createLogger } from '@jpki/observability';
+import { Clock, SERVICE_CONFIG, ServiceKeys } from '@jpki/service-kit';
+import { generateRsaKeyPair, VirtualUicc, type CardImage, type RsaKeyPairFactory } from '@jpki/uicc';
+import type { VsimConfig } from '../config';
+import { VSIM_RUNTIME, type VsimRuntime } from '../runtime';
+import { apduLogFields } from './apdu-log';
+
+/** One card as stored: the sealed image never leaves this module unopened. */
+export interface SimRow {
+  iccid: string;
+  carrier: Carrier;
+  generation: string;
+  isdAid: string;
+  sealedImage: string;
+  revision: number;
+  stateToken: string;
+  handsetOn: boolean;
+  powerChangedAt: Date | null;
+  manufacturedAt: Date;
+  updatedAt: Date;
+}
+
+interface SimDbRow {
+  iccid: string;
+  carrier: Carrier;
+  generation: string;
+  isd_aid: string;
+  image: string;
+  revision: number;
+  state_token: string;
+  handset_on: boolean;
+  power_changed_at: Date | null;
+  manufactured_at: Date;
+  updated_at: Date;
+}
+
+const toSim = (r: SimDbRow): SimRow => ({
+  iccid: r.iccid,
+  carrier: r.carrier,
+  generation: r.generation,
+  isdAid: r.isd_aid,
+  sealedImage: r.image,
+  revision: r.revision,
+  stateToken: r.state_token,
+  handsetOn: r.handset_on,
+  powerChangedAt: r.power_changed_at,
+  manufacturedAt: r.manufactured_at,
+  updatedAt: r.updated_at,
+});
+
+export type ApduPath = 'ota' | 'handset';
+
+/**
+ * A card checked out of the store for one transaction. Only this handle touches the card until it is saved (the
+ * caller holds the row lock); every APDU is logged by header and status word only.
+ */
+export class CardHandle {
+  private touched = false;
+
+  constructor(
+    readonly sim: SimRow,
+    readonly card: VirtualUicc,
+    /** Loaded from the stored image: all transient state (channels, secure channels, PIN verification) is new. */
+    readonly reloaded: boolean,
+    private readonly log: ReturnType<typeof createLogger>,
+  ) {}
+
+  get changed(): boolean {
+    return this.touched || this.reloaded;
+  }
+
+  transmit(command: Buffer, path: ApduPath): Buffer {
+    this.touched = true;
+    const response = this.card.transmit(command);
+    this.log.debug({ iccid: this.sim.iccid, path, apdu: apduLogFields(command, response) }, 'apdu');
+    return response;
+  }
+
+  /** Power cycle: transient state goes; persistent state (PIN tries included) stays. */
+  reset(): void {
+    this.touched = true;
+    this.card.reset();
+  }
+}
+
+const AAD = (iccid: string) => `vsim/card/${iccid}`;
+
+/**
+ * Card images in PostgreSQL, sealed at rest, plus an in-memory cache of `VirtualUicc` instances so that transient
+ * card state — above all an open SCP03 session — survives from one OTA script to the next.
+ *
+ * The cache entry is valid only while the row's `state_token` is the one this process wrote last. Every
+ * transaction that touches a card writes a fresh token, so when another replica (or a transaction that rolled
+ * back) touched the card, the tokens differ and the card is reloaded from its image: for the transient state that
+ * is a card reset, exactly what a real card does after losing power.
+ */
+@Injectable()
+export class CardStore {
+  private readonly cache = new Map<string, { token: string; card: VirtualUicc }>();
+  private readonly log: ReturnType<typeof createLogger>;
+  readonly keyPairFactory: RsaKeyPairFactory;
+
+  constructor(
+    private readonly keys: ServiceKeys,
+    private readonly clock: Clock,
+    @Inject(SERVICE_CONFIG) private readonly config: VsimConfig,
+    @Inject(VSIM_RUNTIME) runtime: VsimRuntime,
+  ) {
+    this.keyPairFactory = runtime.keyPairFactory ?? generateRsaKeyPair;
+    this.log = createLogger('vsim.cards', config.LOG_LEVEL);
+  }
+
+  /** Stores a newly manufactured card; false when the ICCID exists already. */
+  async insert(manager: EntityManager, card: VirtualUicc, carrier: Carrier, generation: string, isdAid: string): Promise<boolean> {
+    const token = randomUUID();
+    const now = this.clock.now();
+    const rows: unknown[] = await manager.query(
+      `INSERT INTO sim (iccid, carrier, generation, isd_aid, image, revision, state_token, manufactured_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (iccid) DO NOTHING RETURNING iccid`,
+      [card.iccid, carrier, generation, isdAid, this.seal(card.toImage()), card.revision, token, now],
+    );
+    if (rows.length === 0) return false;
+    card.markClean();
+    this.remember(card.iccid, token, card);
+    return true;
+  }
+
+  /** The card's row, locked until the end of the transaction (`SELECT … FOR UPDATE`). */
+  async lock(manager: EntityManager, iccid: string): Promise<SimRow | undefined> {
+    const rows: SimDbRow[] = await manager.query(`SELECT * FROM sim WHERE iccid = $1 FOR UPDATE`, [iccid]);
+    return rows[0] ? toSim(rows[0]) : undefined;
+  }
+
+  async find(manager: EntityManager, iccid: string): Promise<SimRow | undefined> {
+    const rows: SimDbRow[] = await manager.query(`SELECT * FROM sim WHERE iccid = $1`, [iccid]);
+    return rows[0] ? toSim(rows[0]) : undefined;
+  }
+
+  openImage(sim: SimRow): CardImage {
+    return this.keys.atRest.openJson<CardImage>(sim.sealedImage, AAD(sim.iccid));
+  }
+
+  /**
+   * Takes the card out of the cache for this transaction (the caller holds the row lock). If anything fails before
+   * `save`, the instance is simply not returned, and the next transaction reloads the stored image.
+   */
+  checkout(sim: SimRow): CardHandle {
+    const cached = this.cache.get(sim.iccid);
+    this.cache.delete(sim.iccid);
+    if (cached && cached.token === sim.stateToken && cached.card.revision === sim.revision) {
+      return new CardHandle(sim, cached.card, false, this.log);
+    }
+    const card = VirtualUicc.fromImage(this.openImage(sim), { keyPairFactory: this.keyPairFactory });
+    if (cached) this.log.info({ iccid: sim.iccid }, 'card state changed elsewhere: reloaded from its image (transient state reset)');
+    return new CardHandle(sim, card, true, this.log);
+  }
+
+  /** Returns an unchanged card to the cache (a refusal before any APDU reached it). */
+  release(handle: CardHandle): void {
+    if (!handle.changed) this.remember(handle.sim.iccid, handle.sim.stateToken, handle.card);
+  }
+
+  /**
+   * Persists what the transaction did to the card: the sealed image when it changed (optimistic check on the
+   * revision), and a new state token in any case. The cache gets the instance back under that token before the
+   * transaction commits, so the next transaction of this process, which waits for our row lock, finds it.
+   */
+  async save(manager: EntityManager, handle: CardHandle): Promise<void> {
+    if (!handle.changed) {
+      this.release(handle);
+      return;
+    }
+    const { sim, card } = handle;
+    const token = randomUUID();
+    const now = this.clock.now();
+    const [, count] = card.isDirty
+      ? ((await manager.query(
+          `UPDATE sim SET image = $2, revision = $3, state_token = $4, updated_at = $5 WHERE iccid = $1 AND revision = $6`,
+          [sim.iccid, this.seal(card.toImage()), card.revision, token, now, sim.revision],
+        )) as [unknown, number])
+      : ((await manager.query(`UPDATE sim SET state_token = $2, updated_at = $3 WHERE iccid = $1 AND revision = $4`, [
+          sim.iccid,
+          token,
+          now,
+          sim.revision,
+        ])) as [unknown, number]);
+    if (count !== 1) {
+      throw new Error(`card ${sim.iccid}: stored revision is no longer ${sim.revision}`);
+    }
+    if (handle.reloaded) {
+      // The reloaded card has no logical channels open: the handset's channels are gone with the old instance.
+      await manager.query(`DELETE FROM handset_channel WHERE iccid = $1`, [sim.iccid]);
+    }
+    card.markClean();
+    sim.stateToken = token;
+    sim.revision = card.revision;
+    sim.updatedAt = now;
+    this.remember(sim.iccid, token, card);
+  }
+
+  /** The in-memory instance, if this process holds a current one (diagnostics and tests). */
+  peek(iccid: string): VirtualUicc | undefined {
+    return this.cache.get(iccid)?.card;
+  }
+
+  private seal(image: CardImage): string {
+    return this.keys.atRest.sealJson(image, AAD(image.iccid));
+  }
+
+  private remember(iccid: string, token: string, card: VirtualUicc): void {
+    this.cache.delete(iccid);
+    this.cache.set(iccid, { token, card });
+    while (this.cache.size > this.config.CARD_CACHE_SIZE) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.cache.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod/v4';
+import { JpkiAid, hex } from '@jpki/globalplatform';
+import { baseConfigSchema, loadConfig } from '@jpki/service-kit';
+import { parseBearerSpec } from './bearer/ota-bearer';
+import { parseAidRules } from './handset/access-control';
+
+/** `parse` throws with a readable message; zod reports it against the variable. */
+function parsedBy<T>(parse: (value: string) => T) {
+  return z.string().transform((value, ctx) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      ctx.issues.push({ code: 'custom', message: (error as Error).message, input: value });
+      return z.NEVER;
+    }
+  });
+}
+
+export const vsimConfigSchema = baseConfigSchema.extend({
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(7400),
+  DB_SCHEMA: baseConfigSchema.shape.DB_SCHEMA.default('vsim'),
+  /** Card images are sealed at rest; the vSIM cannot run without a key-encryption key. */
+  KEY_ENCRYPTION_KEYS: z.string().min(10),
+  /** Opens the ISD keysets the MNO-TSMs seal to this service. */
+  SERVICE_TRANSPORT_KEY: z.string().min(40),
+  /**
+   * Per-carrier overrides of the simulated OTA bearer (defaults: CARRIER_PROFILES[c].ota), e.g.
+   * `docomo:latency=40,loss=0.05;kddi:latency=60`. Latency in ms delays each script; loss in [0,1] drops the
+   * downlink (not executed) or the uplink (executed, response lost), each drawn independently.
+   */
+  OTA_BEARER: parsedBy(parseBearerSpec).default({}),
+  /** When set, loss decisions are a deterministic function of (seed, direction, message id): replayable runs. */
+  OTA_BEARER_SEED: z.string().min(1).max(256).optional(),
+  /**
+   * ARA-style access rules for the handset channel: AIDs (hex) a handset may open a channel to; a trailing `*`
+   * makes a prefix rule. Security domains are refused whatever this list says.
+   */
+  HANDSET_ALLOWED_AIDS: parsedBy(parseAidRules).default(parseAidRules(hex(JpkiAid.DEFAULT_INSTANCE))),
+  /** VirtualUicc instances kept in memory (secure-channel sessions live there between OTA scripts). */
+  CARD_CACHE_SIZE: z.coerce.number().int().positive().default(10_000),
+});
+
+export type VsimConfig = z.infer<typeof vsimConfigSchema>;
+
+export function loadVsimConfig(env: NodeJS.ProcessEnv = process.env): VsimConfig {
+  return loadConfig(vsimConfigSchema, env);
+}

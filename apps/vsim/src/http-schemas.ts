@@ -1,0 +1,85 @@
+import { z } from 'zod/v4';
+import { aidSchema, carrierSchema, hexSchema, iccidSchema } from '@jpki/contracts';
+
+/** Request and response bodies of the vSIM's HTTP API (validated with zod, documented in OpenAPI). */
+
+export const openChannelBody = z.object({
+  aid: aidSchema.describe('AID of the applet to open a logical channel to (an ARA rule must allow it)'),
+});
+
+export const openChannelResponse = z.object({
+  channel: z.number().int().min(1).max(3),
+  selectResponse: hexSchema.describe('response to SELECT [by name]: FCI ‖ SW'),
+});
+
+export const transmitBody = z.object({
+  apdu: z.string().max(16_384).describe('command APDU in hex; the channel bits of the CLA are set by the terminal'),
+});
+
+export const transmitResponse = z.object({
+  response: hexSchema.describe('response APDU: data ‖ SW'),
+  sw: z.string().regex(/^[0-9A-F]{4}$/),
+});
+
+export const powerBody = z.object({
+  power: z.enum(['on', 'off']).describe('off = airplane mode / out of coverage; on = attached again (publishes ota.sim.reachable)'),
+});
+
+export const powerResponse = z.object({
+  iccid: iccidSchema,
+  carrier: carrierSchema,
+  power: z.enum(['on', 'off']),
+  changed: z.boolean().describe('false when the handset was already in that state'),
+  changedAt: z.string().nullable(),
+});
+
+const lifeCycle = z.object({ value: z.string(), name: z.string() });
+
+export const simSummary = z.object({
+  iccid: iccidSchema,
+  carrier: carrierSchema,
+  generation: z.string(),
+  handset: z.object({ power: z.enum(['on', 'off']), changedAt: z.string().nullable() }),
+  revision: z.number().int(),
+  manufacturedAt: z.string(),
+  updatedAt: z.string(),
+  card: z.object({
+    lifeCycle,
+    isdAid: z.string(),
+    memory: z.object({ quotaBytes: z.number().int(), usedBytes: z.number().int(), freeBytes: z.number().int() }),
+    registry: z.array(
+      z.object({
+        aid: z.string(),
+        kind: z.enum(['ISD', 'SSD', 'APP', 'ELF']),
+        lifeCycle,
+        associatedSd: z.string().nullable(),
+        privileges: z.array(z.string()).optional(),
+        modules: z.array(z.string()).optional(),
+        keysets: z
+          .array(
+            z.object({
+              kvn: z.string(),
+              keyBits: z.number().int(),
+              complete: z.boolean(),
+              sequenceCounter: z.number().int(),
+              failedAuthentications: z.number().int(),
+              blocked: z.boolean(),
+            }),
+          )
+          .optional(),
+        jpki: z
+          .object({
+            pinSet: z.boolean(),
+            pinTriesRemaining: z.number().int(),
+            contentKey: z.boolean(),
+            keyPair: z.boolean(),
+            certificate: z.boolean(),
+          })
+          .optional(),
+      }),
+    ),
+  }),
+  openChannels: z.array(z.object({ channel: z.number().int(), aid: z.string(), openedAt: z.string() })),
+});
+
+export type SimSummary = z.infer<typeof simSummary>;
