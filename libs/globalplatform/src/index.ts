@@ -166,7 +166,7 @@ export {
   type KeyInformation,
 } from './lib/commands/get-data';
 
-export { GpSession, type ApduTransport, type OpenSecureChannelOptions } from './lib/host/gp-session';
+export { GpSession, type ApduTransport, type OpenSecureChannelOptions, type ScriptTransport } from './lib/host/gp-session';
 
 export {
   buildChangeReferenceData,
@@ -174,6 +174,7 @@ export {
   buildProofOfPossession,
   buildReadCertificate,
   readJpkiCertificate,
+  derElementLength,
   buildReadPublicKey,
   buildResetRetryCounter,
   buildSign,

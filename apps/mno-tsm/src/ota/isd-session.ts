@@ -146,7 +146,7 @@ export class IsdSession {
     const first = !this.wrapper;
     const ea = first ? this.host.buildExternalAuthenticate() : undefined;
     // The wrapper exists once EXTERNAL AUTHENTICATE is built; the card's answer to it is checked below.
-    const wrapper = (this.wrapper ??= this.host.confirmExternalAuthenticate(ResponseApdu.ok()));
+    const wrapper = (this.wrapper ??= this.host.pendingWrapper());
     const wrapped = commands.map((c) => wrapper.wrap(c).toBytes());
     const responses = await this.scripts.send(ea ? [ea.toBytes(), ...wrapped] : wrapped);
     let rest = responses;

@@ -2,14 +2,22 @@ import {
   buildCertificateDo,
   buildContentKeyDo,
   buildGenerateKeyPair,
+  buildGetStatus,
+  buildInstallForInstall,
+  buildInstallForPersonalization,
   buildPrivateKeyDo,
   buildProofOfPossession,
+  buildPutKey,
+  buildReadCertificate,
   buildReadPublicKey,
+  buildSelect,
+  buildStoreDataCommands,
   CardStatusError,
+  CommandApdu,
+  derElementLength,
   GpSession,
   JpkiAid,
-  parsePublicKeyTemplate,
-  readJpkiCertificate,
+  parseGetStatusResponse,
   Privileges,
   ResponseApdu,
   Scp03KeySet,
@@ -22,16 +30,20 @@ import type { OtaCardChannel } from './ota-card-channel';
 
 const KEY_OBJECTS: StoreDataFlags = { structure: 'ber-tlv', encryption: 'application-dependent' };
 const GET_STATUS_APPLICATIONS = 0x40;
+/** READ BINARY blocks sent at once: enough for a 2 KiB certificate in one round trip. */
+const CERTIFICATE_READ_BLOCKS = 9;
 
 /**
  * What the SP does on a SIM through its own security domain, one method per card operation.
- * Each method is safe to repeat: it looks at the card first and does only what is missing.
+ * Each operation costs two OTA round trips (SELECT + INITIALIZE UPDATE, then EXTERNAL
+ * AUTHENTICATE + the wrapped commands). Each method is safe to repeat: it looks at the card first
+ * and does only what is missing.
  */
 export class SpCard {
   private readonly session: GpSession;
 
   constructor(
-    channel: OtaCardChannel,
+    private readonly channel: OtaCardChannel,
     private readonly securityLevel: number,
   ) {
     this.session = new GpSession(channel.transmit);
@@ -40,8 +52,7 @@ export class SpCard {
   /** Opens SCP03 on the SSD; `false` when the card has no keyset with this KVN (6A88 costs no authentication try). */
   async tryOpen(ssdAid: Buffer, keys: Scp03KeySet): Promise<boolean> {
     try {
-      await this.session.select(ssdAid);
-      await this.session.openSecureChannel({ keys, securityLevel: this.securityLevel });
+      await this.session.runSecureScript(this.script, ssdAid, { keys, securityLevel: this.securityLevel }, []);
       return true;
     } catch (err) {
       if (err instanceof CardStatusError && err.sw === Sw.REFERENCED_DATA_NOT_FOUND) return false;
@@ -49,78 +60,82 @@ export class SpCard {
     }
   }
 
-  async open(aid: Buffer, keys: Scp03KeySet): Promise<void> {
-    await guard(async () => {
-      await this.session.select(aid);
-      await this.session.openSecureChannel({ keys, securityLevel: this.securityLevel });
-    });
-  }
-
   /** PUT KEY replacing the temporary keyset, then proof that the SP keys authenticate. */
   async handOver(ssdAid: Buffer, temporary: Scp03KeySet, sp: Scp03KeySet): Promise<void> {
-    await this.open(ssdAid, temporary);
-    const answer = await guard(() => this.session.putKeys(sp, temporary.kvn));
+    const [answer] = await this.run(ssdAid, temporary, [buildPutKey(sp, temporary.dek, temporary.kvn)]);
     const kcvs = sp.kcvs();
     const expected = Buffer.concat([Buffer.from([sp.kvn]), kcvs.enc, kcvs.mac, kcvs.dek]);
     if (!answer.equals(expected)) throw new StepFailure('KCV_MISMATCH', 'the card reported other key check values', false);
-    await this.open(ssdAid, sp);
+    await this.run(ssdAid, sp, []);
   }
 
   async installAppletIfMissing(ssdAid: Buffer, keys: Scp03KeySet, appletAid: Buffer): Promise<'installed' | 'present'> {
-    await this.open(ssdAid, keys);
-    const apps = await guard(() => this.session.getStatus(GET_STATUS_APPLICATIONS));
-    if (apps.some((a) => a.aid.equals(appletAid))) return 'present';
+    const [status] = await this.run(ssdAid, keys, [buildGetStatus(GET_STATUS_APPLICATIONS)], [Sw.REFERENCED_DATA_NOT_FOUND]);
+    if (parseGetStatusResponse(status, GET_STATUS_APPLICATIONS).some((a) => a.aid.equals(appletAid))) return 'present';
     await guard(() =>
-      this.session.installAndMakeSelectable({
-        loadFileAid: JpkiAid.LOAD_FILE,
-        moduleAid: JpkiAid.MODULE,
-        applicationAid: appletAid,
-        privileges: Privileges.of(),
-      }),
+      this.session.transmitOk(
+        'INSTALL [for install and make selectable]',
+        buildInstallForInstall({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: appletAid, privileges: Privileges.of() }, true),
+      ),
     );
     return 'installed';
   }
 
   /** DF01: the applet's end-to-end content key, under the SSD's DEK (needs C-DECRYPTION). */
   async installContentKey(ssdAid: Buffer, keys: Scp03KeySet, appletAid: Buffer, contentKey: Buffer): Promise<void> {
-    await this.open(ssdAid, keys);
-    await guard(() => this.session.personalize(appletAid, buildContentKeyDo(contentKey, keys.dek), KEY_OBJECTS));
+    await this.run(ssdAid, keys, personalization(appletAid, buildContentKeyDo(contentKey, keys.dek)));
   }
 
-  /** On-card key generation (kept if a key already exists), then a proof-of-possession signer. */
+  /** On-card key generation (an existing key is kept); returns the 7F49 public key template. */
   async generateKeyPair(appletAid: Buffer, keys: Scp03KeySet): Promise<Buffer> {
-    await this.open(appletAid, keys);
-    const existing = await this.session.transmit(buildReadPublicKey());
+    await this.run(appletAid, keys, []);
+    const existing = await guard(() => this.session.transmit(buildReadPublicKey()));
     if (existing.isOk) return existing.data;
     return guard(() => this.session.transmitOk('GENERATE ASYMMETRIC KEY PAIR', buildGenerateKeyPair()));
   }
 
   /** Signs a SHA-256 DigestInfo with the new on-card key (allowed until the certificate is written). */
-  async proofOfPossession(digestInfo: Buffer): Promise<Buffer> {
+  proofOfPossession(digestInfo: Buffer): Promise<Buffer> {
     return guard(() => this.session.transmitOk('PROOF OF POSSESSION', buildProofOfPossession(digestInfo)));
   }
 
-  async writePrivateKey(ssdAid: Buffer, keys: Scp03KeySet, appletAid: Buffer, pkcs8: Buffer, contentKey: Buffer): Promise<void> {
-    await this.open(ssdAid, keys);
-    await guard(() => this.session.personalize(appletAid, buildPrivateKeyDo(pkcs8, contentKey, appletAid), KEY_OBJECTS));
+  /** DF02 (delivered key, sealed) and/or DF03 (certificate, sealed) in one personalization script. */
+  async writeKeyAndCertificate(ssdAid: Buffer, keys: Scp03KeySet, appletAid: Buffer, contentKey: Buffer, certificate: Buffer, pkcs8?: Buffer): Promise<void> {
+    const objects = [
+      ...(pkcs8 ? [buildPrivateKeyDo(pkcs8, contentKey, appletAid)] : []),
+      buildCertificateDo(certificate, appletAid, contentKey),
+    ];
+    await this.run(ssdAid, keys, personalization(appletAid, Buffer.concat(objects)));
   }
 
-  async writeCertificate(ssdAid: Buffer, keys: Scp03KeySet, appletAid: Buffer, certificate: Buffer, contentKey: Buffer): Promise<void> {
-    await this.open(ssdAid, keys);
-    await guard(() => this.session.personalize(appletAid, buildCertificateDo(certificate, appletAid, contentKey), KEY_OBJECTS));
-  }
-
-  /** The certificate the applet holds (empty if none), read as any handset could. */
+  /** The certificate the applet holds (empty if none), read as any handset could, in one round trip. */
   async readCertificate(appletAid: Buffer): Promise<Buffer> {
-    await guard(() => this.session.select(appletAid));
-    return guard(() => readJpkiCertificate((command) => this.session.transmit(command)));
+    const reads = Array.from({ length: CERTIFICATE_READ_BLOCKS }, (_, i) => buildReadCertificate(i * 256, 256));
+    const [select, ...responses] = (await this.channel.script([buildSelect(appletAid), ...reads].map((c) => c.toBytes()))).map((r) =>
+      ResponseApdu.parse(r),
+    );
+    if (!select?.isOk) throw cardFailure(select?.sw ?? Sw.NO_PRECISE_DIAGNOSIS, 'SELECT of the applet failed');
+    const data = Buffer.concat(responses.filter((r) => r.isOk).map((r) => r.data));
+    return data.length === 0 ? data : data.subarray(0, derElementLength(data));
   }
 
-  async publicKeyModulus(appletAid: Buffer): Promise<Buffer | undefined> {
-    await guard(() => this.session.select(appletAid));
-    const response: ResponseApdu = await this.session.transmit(buildReadPublicKey());
-    return response.isOk ? parsePublicKeyTemplate(response.data).modulus : undefined;
+  private readonly script = (apdus: Buffer[]) => this.channel.script(apdus);
+
+  /** Opens the secure channel and runs the commands; `tolerated` SWs of the last command count as success. */
+  private run(aid: Buffer, keys: Scp03KeySet, commands: CommandApdu[], tolerated: number[] = []): Promise<Buffer[]> {
+    return guard(async () => {
+      try {
+        return await this.session.runSecureScript(this.script, aid, { keys, securityLevel: this.securityLevel }, commands);
+      } catch (err) {
+        if (err instanceof CardStatusError && tolerated.includes(err.sw)) return [Buffer.alloc(0)];
+        throw err;
+      }
+    });
   }
+}
+
+function personalization(appletAid: Buffer, data: Buffer): CommandApdu[] {
+  return [buildInstallForPersonalization(appletAid), ...buildStoreDataCommands(data, KEY_OBJECTS)];
 }
 
 /** Card refusals become step failures naming the operation and status word; the saga decides on retries. */

@@ -196,12 +196,12 @@ export class EnrollmentSaga {
     if ((await card.readCertificate(APPLET_AID)).equals(certificate)) return;
     const keys = await this.spKeys(ctx);
     const contentKey = await this.vault.contentKey(d.iccid!, APPLET_AID_HEX);
+    let pkcs8: Buffer | undefined;
     if (d.keyMode === 'delivered') {
       if (!d.deliveredKey) throw new StepFailure('DELIVERED_KEY_MISSING', 'the CA returned no key', false);
-      const pkcs8 = this.keys.openSealed(d.deliveredKey, `delivered-key/${d.enrollmentId}:issuance`);
-      await card.writePrivateKey(this.ssdAid, keys, APPLET_AID, pkcs8, contentKey);
+      pkcs8 = this.keys.openSealed(d.deliveredKey, `delivered-key/${d.enrollmentId}:issuance`);
     }
-    await card.writeCertificate(this.ssdAid, keys, APPLET_AID, certificate, contentKey);
+    await card.writeKeyAndCertificate(this.ssdAid, keys, APPLET_AID, contentKey, certificate, pkcs8);
   }
 
   private async activate(ctx: Ctx): Promise<void> {

@@ -34,7 +34,6 @@ import {
   Scp03HostSession,
   Scp03KeySet,
   Scp03Wrapper,
-  Sw,
 } from '@jpki/globalplatform';
 import { kafkaClient, ProducerIdentity } from '@jpki/messaging';
 import { createServiceApp, type OperatorRole } from '@jpki/service-kit';
@@ -321,7 +320,7 @@ export async function openSecureChannelOverOta(
   expect(first.responses.map(swOf)).toEqual(['9000', '9000']);
   host.checkInitializeUpdateResponse(ResponseApdu.parse(Buffer.from(first.responses[1], 'hex')));
   const externalAuthenticate = host.buildExternalAuthenticate();
-  const wrapper = host.confirmExternalAuthenticate(ResponseApdu.status(Sw.OK));
+  const wrapper = host.pendingWrapper();
   const wrapped = commands.map((c) => wrapper.wrap(c));
   const second = await h.script(carrier, iccid, [externalAuthenticate, ...wrapped]);
   expect(swOf(second.responses[0])).toBe('9000');

@@ -28,10 +28,20 @@ import { Sw } from '../status-words';
 /** Sends one command APDU and resolves with the response APDU (OTA bearer, Kafka script hop, PC/SC, the virtual card). */
 export type ApduTransport = (command: Buffer) => Promise<Buffer>;
 
+/**
+ * Sends several command APDUs as one script (one OTA round trip); the card stops after the first
+ * error status word, so there may be fewer responses than commands.
+ */
+export type ScriptTransport = (commands: Buffer[]) => Promise<Buffer[]>;
+
 export type OpenSecureChannelOptions = Omit<Scp03HostSessionOptions, 'logicalChannel'>;
 
 const LOCK = 0x80;
 const UNLOCK = 0x00;
+
+function insName(command: CommandApdu): string {
+  return `INS ${command.ins.toString(16).toUpperCase().padStart(2, '0')}`;
+}
 
 /**
  * GlobalPlatform card-management session over an asynchronous transport, in the spirit of GPPro's GPSession.
@@ -83,6 +93,40 @@ export class GpSession {
     return cardInfo;
   }
 
+  /**
+   * SELECT and INITIALIZE UPDATE in one script, then EXTERNAL AUTHENTICATE and the wrapped
+   * `commands` in a second: two round trips for a whole card-management operation over OTA.
+   * Throws at the first refused command; the secure channel stays open for further transmits.
+   */
+  async runSecureScript(script: ScriptTransport, aid: Buffer, options: OpenSecureChannelOptions, commands: readonly CommandApdu[]): Promise<Buffer[]> {
+    this.closeSecureChannel();
+    const host = new Scp03HostSession({ ...options, logicalChannel: this.logicalChannel });
+    const [select, initializeUpdate] = (await script([this.onChannel(buildSelect(aid)).toBytes(), host.buildInitializeUpdate().toBytes()])).map((r) =>
+      ResponseApdu.parse(r),
+    );
+    if (!select?.isSuccessOrWarning) throw new CardStatusError('SELECT', select?.sw ?? Sw.NO_PRECISE_DIAGNOSIS);
+    if (!initializeUpdate) throw new CardStatusError('INITIALIZE UPDATE', Sw.NO_PRECISE_DIAGNOSIS);
+    host.checkInitializeUpdateResponse(initializeUpdate);
+    const externalAuthenticate = host.buildExternalAuthenticate();
+    const wrapper = host.pendingWrapper();
+    const wrapped = commands.map((c) => wrapper.wrap(this.onChannel(c)).toBytes());
+    const [eaResponse, ...responses] = (await script([externalAuthenticate.toBytes(), ...wrapped])).map((r) => ResponseApdu.parse(r));
+    this.wrapper = host.confirmExternalAuthenticate(eaResponse ?? new ResponseApdu(Buffer.alloc(0), Sw.NO_PRECISE_DIAGNOSIS));
+    this.staticKeys = host.staticKeys;
+    return commands.map((command, i) => {
+      const response = responses[i];
+      if (!response) throw new CardStatusError(`${insName(command)} (not executed)`, Sw.NO_PRECISE_DIAGNOSIS);
+      const unwrapped = wrapper.unwrap(response);
+      if (!unwrapped.isSuccessOrWarning) throw new CardStatusError(insName(command), unwrapped.sw);
+      return unwrapped.data;
+    });
+  }
+
+  /** The static keys of the open channel (for data encrypted under the DEK, e.g. PUT KEY blocks). */
+  get channelKeys(): Scp03KeySet {
+    return this.requireStaticKeys();
+  }
+
   closeSecureChannel(): void {
     this.wrapper = undefined;
     this.staticKeys = undefined;
@@ -90,7 +134,7 @@ export class GpSession {
 
   /** Moves the command to this logical channel, wraps it, follows 61xx and unwraps the response. */
   async transmit(command: CommandApdu): Promise<ResponseApdu> {
-    const onChannel = command.with({ cla: claWithLogicalChannel(command.cla, this.logicalChannel) });
+    const onChannel = this.onChannel(command);
     const response = await this.exchange(this.wrapper ? this.wrapper.wrap(onChannel) : onChannel);
     return this.wrapper ? this.wrapper.unwrap(response) : response;
   }
@@ -102,7 +146,7 @@ export class GpSession {
   /** Wraps every command of a script now; send them in order and pass the responses to `unwrapScriptResponses`. */
   wrapScript(commands: readonly CommandApdu[]): Buffer[] {
     return commands.map((command) => {
-      const onChannel = command.with({ cla: claWithLogicalChannel(command.cla, this.logicalChannel) });
+      const onChannel = this.onChannel(command);
       return (this.wrapper ? this.wrapper.wrap(onChannel) : onChannel).toBytes();
     });
   }
@@ -205,6 +249,10 @@ export class GpSession {
 
   async getData(tag: number): Promise<Buffer> {
     return this.transmitOk('GET DATA', buildGetData(tag));
+  }
+
+  private onChannel(command: CommandApdu): CommandApdu {
+    return command.with({ cla: claWithLogicalChannel(command.cla, this.logicalChannel) });
   }
 
   private async exchange(command: CommandApdu): Promise<ResponseApdu> {

@@ -127,7 +127,7 @@ export async function readJpkiCertificate(transmit: (command: CommandApdu) => Pr
 }
 
 /** Length of the DER element at the start of `der` (tag, length octets and content). */
-function derElementLength(der: Buffer): number {
+export function derElementLength(der: Buffer): number {
   if (der.length < 2 || der[1] < 0x80) return der.length < 2 ? der.length : 2 + der[1];
   const octets = der[1] & 0x7f;
   let length = 0;

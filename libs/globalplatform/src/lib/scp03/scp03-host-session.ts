@@ -94,6 +94,17 @@ export class Scp03HostSession {
     return this.onChannel(new CommandApdu(cla, Ins.EXTERNAL_AUTHENTICATE, level, 0x00, data));
   }
 
+  /**
+   * The wrapper for commands sent in the same script as EXTERNAL AUTHENTICATE (one OTA round trip);
+   * the caller still checks the card's answer to EXTERNAL AUTHENTICATE with `confirmExternalAuthenticate`.
+   */
+  pendingWrapper(): Scp03Wrapper {
+    if (!this.wrapper) {
+      throw new SecureChannelError('EXTERNAL AUTHENTICATE was not built');
+    }
+    return this.wrapper;
+  }
+
   /** Returns the wrapper for the session once the card has accepted EXTERNAL AUTHENTICATE. */
   confirmExternalAuthenticate(response: ResponseApdu): Scp03Wrapper {
     if (!response.isOk) {
