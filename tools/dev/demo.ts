@@ -5,12 +5,10 @@
  * and prints a summary. Logs of every service go to .run/demo/logs.
  */
 import { existsSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
-import { HttpJson, JpkiUiApp, localEndpoints, RelyingPartyVerifier } from '@jpki/jpki-client';
+import { createSubscriber, createTestCitizen, enrollAndAuthenticate, localEndpoints } from '@jpki/jpki-client';
 import { deleteTopicsWithPrefix, ensureTopics, kafkaClient } from '@jpki/messaging';
-import { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import { PLATFORM_SERVICES, platformStack } from '@jpki/testing';
 
 const TOPIC_PREFIX = 'demo.';
@@ -56,36 +54,17 @@ async function resetEnvironment(): Promise<void> {
 
 async function runPhone(p: Phone, token: string, e: ReturnType<typeof localEndpoints>) {
   const started = Date.now();
-  const password = `PASS${randomUUID().slice(0, 6).toUpperCase().replace(/[^A-Z0-9]/g, '7')}9`;
-  const created = await new HttpJson(e.ca, token).post<{ personId: string; cardFile: unknown }>('/citizens', {
-    name: p.name,
-    gender: 'female',
-    dateOfBirth: '1985-06-15',
-    address: '東京都千代田区霞が関2-1-2',
-    prefecture: '東京都',
-    municipality: '千代田区',
-    signingPassword: password,
-    userAuthenticationPin: '1234',
-  });
-  const card = VirtualMyNumberCard.open(created.cardFile);
-  const carrier = hostCarrierOf(p.operator);
-  const mno = new HttpJson(e.mno[carrier], token);
-  let sub = await mno.post<{ msisdn: string; iccid: string; status: string }>('/subscribers', p.operator === carrier ? {} : { mvno: p.operator });
-  while (sub.status !== 'active') {
-    await new Promise((r) => setTimeout(r, 200));
-    sub = await mno.get(`/subscribers/${encodeURIComponent(sub.msisdn)}`);
-  }
-  const app = new JpkiUiApp(e);
-  const enrollment = await app.startEnrollment({ card, signingPassword: password, msisdn: sub.msisdn, operator: p.operator, keyMode: p.keyMode });
-  const done = await app.waitForEnrollment(enrollment.enrollmentId, (v) =>
+  const citizen = await createTestCitizen(e, token, { name: p.name, gender: 'female', dateOfBirth: '1985-06-15' });
+  const sub = await createSubscriber(e, token, p.operator);
+  const outcome = await enrollAndAuthenticate(e, citizen, sub, p.operator, p.keyMode, (v) =>
     log(`${p.operator.padEnd(8)} ${v.enrollmentId.slice(0, 12)} ${String(v.stepIndex).padStart(2)}/${v.stepCount} ${v.step ?? v.status} (${v.state})`),
   );
-  if (done.status !== 'completed') return { p, sub, done, auth: `not enrolled: ${done.failure?.reason}`, ms: Date.now() - started };
-  await app.setPhonePin(sub.iccid, '2580');
-  const challenge = Buffer.from(randomUUID());
-  const answer = await app.signChallenge(sub.iccid, '2580', challenge);
-  const check = await new RelyingPartyVerifier(e.ca).verifyLogin(challenge, answer.signature, answer.certificate);
-  return { p, sub, done, auth: check.ok ? 'OK (signature, chain, OCSP good)' : `REFUSED ${check.reason}`, ms: Date.now() - started };
+  const auth = !outcome.login
+    ? `not enrolled: ${outcome.enrollment.failure?.reason}`
+    : outcome.login.ok
+      ? 'OK (signature, chain, OCSP good)'
+      : `REFUSED ${outcome.login.reason}`;
+  return { p, sub, done: outcome.enrollment, auth, ms: Date.now() - started };
 }
 
 async function main(): Promise<void> {

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CARRIERS, MVNOS, type Carrier, type MvnoId } from '@jpki/contracts';
-import { HttpJson, JpkiUiApp, RelyingPartyVerifier, type EnrollmentView } from '@jpki/jpki-client';
+import { authenticate, createSubscriber, HttpJson, JpkiUiApp, RelyingPartyVerifier, type EnrollmentView } from '@jpki/jpki-client';
 import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-card';
-import { createSubscriber, endpoints, operatorToken, type CommonOptions } from './platform-clients';
+import { endpoints, operatorToken, type CommonOptions } from './platform-clients';
 
 /**
  * The JPKI-UI app as a command line: a test citizen's My Number card, a subscriber on a carrier,
@@ -54,7 +53,7 @@ program
   .requiredOption('--operator <op>', operators.join(' | '))
   .option('--generation <g>', 'SIM generation (default: the carrier’s current one)')
   .action(async (c) => {
-    const sub = await createSubscriber(opts(), c.operator as Carrier | MvnoId, c.generation);
+    const sub = await createSubscriber(endpoints(opts()), operatorToken(opts()), c.operator as Carrier | MvnoId, c.generation);
     out(`${sub.msisdn} on ${c.operator} (host ${sub.carrier}), SIM ${sub.iccid} ${sub.sim.generation}`, sub);
   });
 
@@ -102,9 +101,9 @@ program
   .option('--challenge <hex>', 'challenge (default: 32 random bytes)')
   .action(async (c) => {
     const e = endpoints(opts());
-    const challenge = c.challenge ? Buffer.from(c.challenge, 'hex') : randomBytes(32);
-    const { signature, certificate } = await new JpkiUiApp(e).signChallenge(c.iccid, c.pin, challenge);
-    const check = await new RelyingPartyVerifier(e.ca).verifyLogin(challenge, signature, certificate);
+    const check = c.challenge
+      ? await challengeLogin(e, c.iccid, c.pin, Buffer.from(c.challenge, 'hex'))
+      : await authenticate(e, c.iccid, c.pin);
     out(check.ok ? `authenticated: certificate ${check.serial} is good` : `REFUSED: ${check.reason} ${check.detail}`, check);
     if (!check.ok) process.exitCode = 3;
   });
@@ -117,6 +116,11 @@ program
     const v = await new JpkiUiApp(endpoints(opts())).enrollment(id);
     out(`${v.enrollmentId} ${v.status} ${v.state} step=${v.step}\n${v.history.map((h) => `  ${h.at} ${h.step} ${h.outcome}`).join('\n')}`, v);
   });
+
+async function challengeLogin(e: ReturnType<typeof endpoints>, iccid: string, pin: string, challenge: Buffer) {
+  const { signature, certificate } = await new JpkiUiApp(e).signChallenge(iccid, pin, challenge);
+  return new RelyingPartyVerifier(e.ca).verifyLogin(challenge, signature, certificate);
+}
 
 program.parseAsync().catch((err: Error) => {
   console.error(`device: ${err.message}`);

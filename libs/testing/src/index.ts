@@ -1,5 +1,6 @@
 export * from './lib/infrastructure';
 export * from './lib/kafka-probe';
 export * from './lib/platform';
+export * from './lib/platform-under-test';
 export * from './lib/service-stack';
 export * from './lib/test-run';

@@ -21,7 +21,7 @@ import {
   type PayloadOf,
   type ServiceInstanceState,
 } from '@jpki/contracts';
-import { fromHex, JpkiAid, Scp03KeySet } from '@jpki/globalplatform';
+import { fromHex, JpkiAid, Kvn, Scp03KeySet } from '@jpki/globalplatform';
 import { Outbox } from '@jpki/messaging';
 import { buildCsr, createDigestInfoSigner, rsaSpkiFromPublicKeyTemplate } from '@jpki/pki';
 import { StepFailure, type Reply, type SagaDefinition, type SagaStep, type StepContext, type Transition } from '@jpki/saga';
@@ -136,7 +136,7 @@ export class EnrollmentSaga {
 
   private async handOverKeys(ctx: Ctx): Promise<void> {
     const d = ctx.data;
-    const sp = await this.vault.spKeyset(d.iccid!, this.config.SSD_AID, this.config.SP_KEYSET_KVN, d.scp03KeyBytes ?? 16);
+    const sp = await this.vault.spKeyset(d.iccid!, this.config.SSD_AID, this.spKvn(d.temporaryKvn), d.scp03KeyBytes ?? 16);
     if (sp.status === 'active') return;
     const card = this.spCard(ctx, 'key-handover');
     // After a crash the PUT KEY may already be on the card: try our keys first (an unknown KVN costs no try).
@@ -146,6 +146,13 @@ export class EnrollmentSaga {
       await card.handOver(this.ssdAid, temporary, sp.keys);
     }
     await this.vault.completeHandover(d.iccid!, this.config.SSD_AID);
+  }
+
+  /** The SP keyset's KVN: the configured one, unless the MNO chose it for the temporary keyset. */
+  private spKvn(temporaryKvn?: number): number {
+    const kvn = this.config.SP_KEYSET_KVN;
+    if (kvn !== temporaryKvn) return kvn;
+    return kvn === Kvn.SCP03_LAST ? Kvn.SCP03_FIRST : kvn + 1;
   }
 
   private async spKeys(ctx: Ctx): Promise<Scp03KeySet> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CARRIERS, type Carrier } from '@jpki/contracts';
+import { CARRIER_PROFILES, CARRIERS, type Carrier } from '@jpki/contracts';
 import { DEFAULT_PORTS, type PlatformServiceName } from '@jpki/jpki-client';
 import { ServiceStack, StackKeys, type ServiceSpec, type StackOptions } from './service-stack';
 
@@ -29,7 +29,8 @@ function appOf(name: string): { app: string; env: Record<string, string> } {
 export function platformStack(opts: PlatformOptions): { stack: ServiceStack; keys: StackKeys; specs: ServiceSpec[] } {
   const keys = opts.keys ?? new StackKeys([...PLATFORM_SERVICES]);
   const stack = new ServiceStack({ ...opts, keys });
-  const isd = Object.fromEntries(CARRIERS.map((c) => [c, opts.isdMasterKeys?.[c] ?? randomBytes(32).toString('hex')]));
+  // Each carrier's ISD master key has the AES length of its SCP03 profile.
+  const isd = Object.fromEntries(CARRIERS.map((c) => [c, opts.isdMasterKeys?.[c] ?? randomBytes(CARRIER_PROFILES[c].scp03KeyBytes).toString('hex')]));
   const specs = PLATFORM_SERVICES.filter((n) => !opts.only || opts.only.includes(n)).map((name) => {
     const { app, env } = appOf(name);
     const carrier = env['CARRIER'] as Carrier | undefined;

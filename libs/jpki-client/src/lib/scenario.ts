@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
+import { VirtualMyNumberCard } from '@jpki/mynumber-card';
+import type { PlatformEndpoints } from './endpoints';
+import { HttpJson } from './http-json';
+import { JpkiUiApp, type EnrollmentView, type KeyMode } from './jpki-ui-app';
+import { RelyingPartyVerifier, type LoginCheck } from './relying-party';
+
+export interface TestCitizen {
+  personId: string;
+  card: VirtualMyNumberCard;
+  signingPassword: string;
+  cardPin: string;
+}
+
+export interface Subscriber {
+  msisdn: string;
+  iccid: string;
+  carrier: Carrier;
+  mvno: string | null;
+  status: string;
+  sim: { generation: string; state: string };
+}
+
+export interface CitizenDetails {
+  name?: string;
+  gender?: 'male' | 'female' | 'other';
+  dateOfBirth?: string;
+  address?: string;
+  prefecture?: string;
+  municipality?: string;
+}
+
+/** A signing password that satisfies JPKI's rule (6–16 of A–Z and 0–9, both present). */
+export function newSigningPassword(): string {
+  const letters = randomBytes(6).toString('hex').toUpperCase().replace(/[0-9]/g, (d) => 'ABCDEFGHIJ'[Number(d)]);
+  return `${letters}${randomBytes(2).readUInt16BE() % 10}${randomBytes(2).readUInt16BE() % 10}`;
+}
+
+/** An integrator issues a virtual My Number card for a synthetic person at the (simulated) municipality. */
+export async function createTestCitizen(e: PlatformEndpoints, token: string, details: CitizenDetails = {}): Promise<TestCitizen> {
+  const signingPassword = newSigningPassword();
+  const cardPin = String(1000 + (randomBytes(2).readUInt16BE() % 9000));
+  const created = await new HttpJson(e.ca, token).post<{ personId: string; cardFile: unknown }>('/citizens', {
+    name: details.name ?? '山田 太郎',
+    gender: details.gender ?? 'male',
+    dateOfBirth: details.dateOfBirth ?? '1990-04-01',
+    address: details.address ?? '東京都千代田区霞が関2-1-2',
+    prefecture: details.prefecture ?? '東京都',
+    municipality: details.municipality ?? '千代田区',
+    signingPassword,
+    userAuthenticationPin: cardPin,
+  });
+  return { personId: created.personId, card: VirtualMyNumberCard.open(created.cardFile), signingPassword, cardPin };
+}
+
+/** A subscription with a new SIM at the operator's host carrier; resolves once the SIM is manufactured. */
+export async function createSubscriber(e: PlatformEndpoints, token: string, operator: Carrier | MvnoId, generation?: string): Promise<Subscriber> {
+  const carrier = hostCarrierOf(operator);
+  const http = new HttpJson(e.mno[carrier], token);
+  const body = { ...(operator !== carrier ? { mvno: operator } : {}), ...(generation ? { generation } : {}) };
+  let sub = await http.post<Omit<Subscriber, 'carrier'>>('/subscribers', body);
+  const deadline = Date.now() + 30_000;
+  while (sub.status !== 'active') {
+    if (Date.now() > deadline) throw new Error(`subscriber ${sub.msisdn} still ${sub.status} after 30 s`);
+    await new Promise((r) => setTimeout(r, 150));
+    sub = await http.get(`/subscribers/${encodeURIComponent(sub.msisdn)}`);
+  }
+  return { ...sub, carrier };
+}
+
+export interface PhoneOutcome {
+  enrollment: EnrollmentView;
+  login?: LoginCheck;
+}
+
+/**
+ * The whole user journey for one phone: enroll with the card, choose the phone PIN, and log in
+ * at a relying party that checks signature, chain and OCSP status.
+ */
+export async function enrollAndAuthenticate(
+  e: PlatformEndpoints,
+  citizen: TestCitizen,
+  subscriber: Subscriber,
+  operator: Carrier | MvnoId,
+  keyMode: KeyMode,
+  onProgress?: (v: EnrollmentView) => void,
+  phonePin = '2580',
+): Promise<PhoneOutcome> {
+  const app = new JpkiUiApp(e);
+  const started = await app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode });
+  const enrollment = await app.waitForEnrollment(started.enrollmentId, onProgress);
+  if (enrollment.status !== 'completed') return { enrollment };
+  await app.setPhonePin(subscriber.iccid, phonePin);
+  return { enrollment, login: await authenticate(e, subscriber.iccid, phonePin) };
+}
+
+/** One login at a relying party: a fresh challenge signed by the phone, verified by the relying party. */
+export async function authenticate(e: PlatformEndpoints, iccid: string, pin: string): Promise<LoginCheck> {
+  const challenge = randomBytes(32);
+  const answer = await new JpkiUiApp(e).signChallenge(iccid, pin, challenge);
+  return new RelyingPartyVerifier(e.ca).verifyLogin(challenge, answer.signature, answer.certificate);
+}
