@@ -1,6 +1,7 @@
 export * from './lib/topics';
 export * from './lib/envelope';
 export * from './lib/common';
+export * from './lib/application';
 export * from './lib/carrier-profiles';
 export * from './lib/probe';
 export * from './lib/ca';

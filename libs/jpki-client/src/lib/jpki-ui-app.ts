@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CARRIERS, type Carrier, type MvnoId } from '@jpki/contracts';
+import { CARRIERS, type Carrier, type MvnoId, type PhoneEnrollmentApplication } from '@jpki/contracts';
 import type { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import type { PlatformEndpoints } from './endpoints';
 import { JpkiAppletClient } from './handset';
@@ -45,8 +45,8 @@ export class JpkiUiApp {
   ) {}
 
   /** The application the CA verifies during identity proofing (its schema is the CA's). */
-  application(req: Omit<EnrollRequest, 'card' | 'signingPassword'>): Record<string, unknown> {
-    const operator = (CARRIERS as readonly string[]).includes(req.operator) ? { carrier: req.operator } : { mvno: req.operator };
+  application(req: Omit<EnrollRequest, 'card' | 'signingPassword'>): PhoneEnrollmentApplication {
+    const operator = (CARRIERS as readonly string[]).includes(req.operator) ? { carrier: req.operator as Carrier } : { mvno: req.operator as MvnoId };
     return {
       purpose: 'phone-enrollment',
       nonce: randomBytes(24).toString('base64url'),
@@ -54,7 +54,7 @@ export class JpkiUiApp {
       ...operator,
       msisdn: req.msisdn,
       keyMode: req.keyMode === 'on-card' ? 'on-device' : 'ca-generated',
-      deviceKind: 'sim',
+      deviceKind: 'sim' as const,
       ...(req.deviceModel ? { deviceModel: req.deviceModel } : {}),
     };
   }

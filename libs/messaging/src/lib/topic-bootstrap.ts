@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { physicalTopics } from '@jpki/contracts';
 
 /**
@@ -24,14 +24,30 @@ async function createMissing(kafka: Kafka, prefix: string): Promise<{ created: s
     const existing = new Set(await admin.listTopics());
     const wanted = physicalTopics(prefix).filter((t) => !existing.has(t.name));
     if (wanted.length > 0) {
+      // kafkajs retries only LEADER_NOT_AVAILABLE while waiting for leaders; poll metadata instead.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: wanted.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: -1 })),
       });
+      await waitForLeaders(admin, wanted.map((t) => t.name));
     }
     return { created: wanted.map((t) => t.name), existing: existing.size };
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics without leaders after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

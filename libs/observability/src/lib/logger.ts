@@ -7,7 +7,7 @@ import { currentContext } from './context';
  * slips into a log call is still never written.
  */
 const REDACTED_KEYS = [
-  'privateKey', 'privateKeyPem', 'pkcs8', 'enc', 'mac', 'dek', 'keys', 'keyset', 'pin', 'newPin', 'password',
+  'privateKey', 'privateKeyPem', 'pkcs8', 'enc', 'mac', 'dek', 'keys', 'keyset', 'pin', 'newPin', 'password', 'userAuthenticationPin', 'cardPin', 'phonePin',
   'signingPassword', 'sessionKeys', 'contentKey', 'kek', 'secret', 'authorization',
 ];
 const REDACT_PATHS = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);

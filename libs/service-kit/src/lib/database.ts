@@ -33,8 +33,9 @@ export async function migrateDatabase(s: DatabaseSettings): Promise<string[]> {
   const ds = new DataSource({ ...dataSourceOptions(s), extra: { options: `-c search_path=${s.schema}`, max: 1 } });
   await ds.initialize();
   try {
-    await ds.query(`CREATE SCHEMA IF NOT EXISTS "${s.schema}"`);
+    // Lock first: replicas starting together would otherwise race on CREATE SCHEMA itself.
     await ds.query(`SELECT pg_advisory_lock(hashtext($1))`, [`${s.schema}.migrations`]);
+    await ds.query(`CREATE SCHEMA IF NOT EXISTS "${s.schema}"`);
     try {
       const applied = await ds.runMigrations({ transaction: 'each' });
       return applied.map((m) => m.name);

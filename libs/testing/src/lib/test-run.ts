@@ -18,13 +18,9 @@ export function testTopicPrefix(): string {
   return `${testRunId()}.`;
 }
 
-let schemaCounter = 0;
-
-/** A schema name unique to this run and test file, e.g. `t1ab2c_ca_3`. */
+/** A schema name unique to this run and call, e.g. `t1ab2c_ca_3f9a1c`. */
 export function testSchema(service: string): string {
-  const worker = process.env['JEST_WORKER_ID'] ?? '0';
-  schemaCounter += 1;
-  return `${testRunId()}_${service.replace(/[^a-z0-9]/g, '_')}_w${worker}_${schemaCounter}`.toLowerCase();
+  return `${testRunId()}_${service.replace(/[^a-z0-9]/g, '_')}_${randomBytes(3).toString('hex')}`.toLowerCase();
 }
 
 export function testKafkaBrokers(): string[] {

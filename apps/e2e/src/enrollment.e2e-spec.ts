@@ -1,0 +1,55 @@
+import type { Carrier, MvnoId } from '@jpki/contracts';
+import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, type KeyMode } from '@jpki/jpki-client';
+import { startPlatformUnderTest, type PlatformUnderTest } from '@jpki/testing';
+
+/**
+ * The seed's central flow with every service as its own process on the real broker and database:
+ * one enrollment per carrier plus an MVNO subscriber, both key modes, each ending with a login
+ * verified by a relying party (signature, chain to the JPKI user-authentication CA, OCSP).
+ */
+describe('e2e: multi-carrier enrollment and authentication', () => {
+  let platform: PlatformUnderTest;
+
+  beforeAll(async () => {
+    platform = await startPlatformUnderTest();
+  }, 120_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  const phones: [Carrier | MvnoId, KeyMode][] = [
+    ['docomo', 'on-card'],
+    ['kddi', 'delivered'],
+    ['softbank', 'on-card'],
+    ['iijmio', 'delivered'],
+  ];
+
+  it.each(phones)('enrolls a %s phone (%s key) and logs in with it', async (operator, keyMode) => {
+    const e = platform.endpoints;
+    const citizen = await createTestCitizen(e, platform.operatorToken);
+    const subscriber = await createSubscriber(e, platform.operatorToken, operator);
+    const { enrollment, login } = await enrollAndAuthenticate(e, citizen, subscriber, operator, keyMode);
+
+    expect(enrollment).toMatchObject({ status: 'completed', state: 'operational', iccid: subscriber.iccid });
+    expect(enrollment.history.filter((h) => h.outcome === 'completed').map((h) => h.step)).toEqual([
+      'identity-proofing',
+      'eligibility',
+      'ssd-creation',
+      'key-handover',
+      'applet-install',
+      'key-provisioning',
+      'certificate-issuance',
+      'certificate-write',
+      'activation',
+    ]);
+    expect(login).toMatchObject({ ok: true, serial: enrollment.serial });
+
+    // The CA holds exactly one good phone certificate for this person, bound to this SIM.
+    const person = await new HttpJson(e.ca, platform.operatorToken).get<{ certificates: { kind: string; status: string; serial: string; device: { iccid?: string } | null }[] }>(
+      `/citizens/${citizen.personId}`,
+    );
+    const phonesOfPerson = person.certificates.filter((c) => c.kind === 'phone-user-authentication');
+    expect(phonesOfPerson).toEqual([expect.objectContaining({ status: 'good', serial: enrollment.serial, device: expect.objectContaining({ iccid: subscriber.iccid }) })]);
+  }, 120_000);
+});

@@ -1,0 +1,64 @@
+import { Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { ServiceKitModule, type ServiceDefinition } from '@jpki/service-kit';
+import { AuditController } from './http/audit.controller';
+import { CertificatesController } from './http/certificates.controller';
+import { CitizensController } from './http/citizens.controller';
+import { OcspRequestBodyMiddleware } from './http/ocsp-body.middleware';
+import { PkiController } from './http/pki.controller';
+import { CaCommandsHandler } from './messaging/ca-commands.handler';
+import { CaTransactions } from './ra/ca-transaction';
+import { CitizensService } from './ra/citizens.service';
+import { FaultInjector } from './ra/faults';
+import { IssuanceService } from './ra/issuance.service';
+import { ProofingService } from './ra/proofing.service';
+import { RevocationService } from './ra/revocation.service';
+import { StatusChanges } from './ra/status-changes';
+import { CertificateAuthority } from './signer/certificate-authority';
+import { CaKeyBackend, SealedSoftwareKeyBackend } from './signer/key-backend';
+import { KeyPool } from './signer/key-pool';
+import { CaStore } from './storage/ca-store';
+import { CaUrls } from './urls';
+import { CaEvents } from './va/ca-events';
+import { CrlPublisher } from './va/crl-publisher';
+import { Housekeeping } from './va/housekeeping';
+import { OcspPreSigner } from './va/ocsp-presigner';
+import { OcspService } from './va/ocsp.service';
+
+/**
+ * jpki-ca, Boulder-style: RA (ra/: proofing, issuance decisions, one-phone invariant, revocation policy),
+ * CA (signer/: holds the keys, only signs), SA (storage/: the only writer of CA tables), and the read side
+ * (va/: OCSP responder, pre-signer, CRL publisher).
+ */
+@Module({})
+export class CaModule implements NestModule {
+  static register(definition: ServiceDefinition): DynamicModule {
+    return {
+      module: CaModule,
+      imports: [ServiceKitModule.forRoot(definition)],
+      controllers: [PkiController, CitizensController, CertificatesController, AuditController, CaCommandsHandler],
+      providers: [
+        CaStore,
+        CaUrls,
+        { provide: CaKeyBackend, useClass: SealedSoftwareKeyBackend },
+        KeyPool,
+        CertificateAuthority,
+        FaultInjector,
+        CaTransactions,
+        StatusChanges,
+        RevocationService,
+        IssuanceService,
+        ProofingService,
+        CitizensService,
+        CaEvents,
+        OcspService,
+        OcspPreSigner,
+        CrlPublisher,
+        Housekeeping,
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(OcspRequestBodyMiddleware).forRoutes({ path: 'ocsp', method: RequestMethod.POST });
+  }
+}

@@ -1,0 +1,5 @@
+import { CreateMessagingTables1700000000000 } from '@jpki/messaging';
+import { CreateCaTables1700000001000 } from './1700000001000-create-ca-tables';
+import { CreateAuditLog1700000001100 } from './1700000001100-create-audit-log';
+
+export const caMigrations = [CreateMessagingTables1700000000000, CreateCaTables1700000001000, CreateAuditLog1700000001100];

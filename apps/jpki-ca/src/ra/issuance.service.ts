@@ -1,0 +1,327 @@
+/**
+ * Phone certificate issuance (RA side), following Boulder's issuance cycle:
+ *   policy checks → allocate the serial and store TBS + linting certificate + findings in a transaction that
+ *   COMMITS → (fault point) → the CA lints again and signs → in the inbox transaction: lock the person,
+ *   supersede the previous phone, store the certificate, publish.
+ * Exactly once per requestId: a redelivery finds the allocation and completes it with the same serial (the
+ * signature over the same TBS is deterministic), or answers with the stored certificate once issued.
+ */
+import { Injectable } from '@nestjs/common';
+import { createPublicKey } from 'node:crypto';
+import {
+  CertificateIssuanceFailed,
+  CertificateIssued,
+  type CertificateIssuanceRequested,
+  type DeviceBinding,
+  type PayloadOf,
+} from '@jpki/contracts';
+import {
+  CsrError,
+  exportPkcs8Der,
+  exportSpkiDer,
+  formatSerialNumber,
+  jpkiProfile,
+  LintRejectionError,
+  prepareCertificate,
+  randomSerialNumber,
+  userAuthenticationSubject,
+  verifyCsr,
+} from '@jpki/pki';
+import { counter, createLogger } from '@jpki/observability';
+import { Clock, ServiceKeys } from '@jpki/service-kit';
+import { CertificateAuthority } from '../signer/certificate-authority';
+import { KeyPool } from '../signer/key-pool';
+import { CaStore } from '../storage/ca-store';
+import type { IssuanceRow, NewIssuance, SealedBoxRecord } from '../storage/types';
+import { CaUrls } from '../urls';
+import type { CaTransaction } from './ca-transaction';
+import { canonicalJson, sha256Hex, wholeSeconds } from './canonical';
+import { cardProblem } from './card-policy';
+import { FaultInjector } from './faults';
+import { StatusChanges } from './status-changes';
+
+export type IssuanceRequest = PayloadOf<typeof CertificateIssuanceRequested>;
+
+const PHONE_PROFILE = jpkiProfile('jpki-phone-user-authentication');
+const DAY_MS = 86_400_000;
+
+type Decision = { ok: true; allocation: NewIssuance } | { ok: false; reason: string; detail: string };
+
+export function phoneSubjectCommonName(serial: string): string {
+  return `JPKIPHONE${serial}`;
+}
+
+@Injectable()
+export class IssuanceService {
+  private readonly log = createLogger('jpki-ca.issuance');
+  private readonly outcomes = counter('ca_issuance_total', 'Phone certificate issuance outcomes', ['outcome']);
+
+  constructor(
+    private readonly store: CaStore,
+    private readonly ca: CertificateAuthority,
+    private readonly keyPool: KeyPool,
+    private readonly keys: ServiceKeys,
+    private readonly statuses: StatusChanges,
+    private readonly clock: Clock,
+    private readonly urls: CaUrls,
+    private readonly faults: FaultInjector,
+  ) {}
+
+  async handle(tx: CaTransaction, request: IssuanceRequest): Promise<void> {
+    const digest = sha256Hex(canonicalJson(request));
+    let allocation = await this.store.findIssuance(request.requestId);
+    if (allocation && allocation.requestDigest !== digest) {
+      return this.refuse(tx, request, 'REQUEST_ID_REUSED', `request id ${request.requestId} was used for a different issuance request`);
+    }
+    if (allocation?.state === 'issued') return this.answerIssued(tx, allocation);
+    if (allocation?.state === 'failed') return this.answerFailed(tx, allocation);
+    if (!allocation) {
+      const decision = await this.decide(request, digest);
+      if (!decision.ok) return this.refuse(tx, request, decision.reason, decision.detail);
+      allocation = await this.store.allocateIssuance(decision.allocation, [
+        {
+          occurredAt: this.clock.now(),
+          actor: tx.actor,
+          action: decision.allocation.state === 'failed' ? 'issuance.lint-failed' : 'issuance.serial-allocated',
+          subject: decision.allocation.serial,
+          details: {
+            requestId: request.requestId,
+            personId: request.personId,
+            enrollmentId: request.enrollmentId,
+            keyMode: request.keySource.mode,
+            notAfter: decision.allocation.notAfter.toISOString(),
+            findings: decision.allocation.lintFindings,
+          },
+        },
+      ]);
+      if (allocation.state === 'failed') return this.answerFailed(tx, allocation);
+      if (allocation.state === 'issued') return this.answerIssued(tx, allocation);
+    }
+
+    this.faults.afterAllocation(allocation.requestId, allocation.serial);
+
+    let certificate: Buffer;
+    try {
+      certificate = await this.ca.signCertificate(
+        allocation.issuerCa,
+        { tbsCertificate: allocation.tbsCertificate, lintingCertificate: allocation.lintingCertificate },
+        { profile: PHONE_PROFILE, cardCertificateNotAfter: allocation.cardNotAfter ?? undefined },
+      );
+    } catch (error) {
+      if (!(error instanceof LintRejectionError)) throw error;
+      const detail = error.findings.map((f) => `${f.code}: ${f.message}`).join('; ');
+      if (await this.store.failIssuance(tx.manager, allocation.requestId, 'LINT_FAILED', detail, this.clock.now())) {
+        tx.audit({ occurredAt: this.clock.now(), action: 'issuance.lint-failed', subject: allocation.serial, details: { requestId: allocation.requestId, detail } });
+      }
+      return this.refuse(tx, request, 'LINT_FAILED', detail, false);
+    }
+    await this.complete(tx, allocation, certificate);
+  }
+
+  /** Policy checks; nothing is written. */
+  private async decide(request: IssuanceRequest, digest: string): Promise<Decision> {
+    const now = wholeSeconds(this.clock.now());
+    if (!(await this.store.findPerson(request.personId))) return { ok: false, reason: 'PERSON_UNKNOWN', detail: `no person ${request.personId}` };
+    const cards = await this.store.currentCardCertificates(request.personId);
+    const problem = cardProblem(cards, now);
+    const cardAuthentication = cards['card-user-authentication'];
+    if (problem || !cardAuthentication) return { ok: false, ...(problem ?? { reason: 'CARD_CERTIFICATE_MISSING', detail: 'no card certificate' }) };
+    const cardNotAfter = cardAuthentication.notAfter;
+
+    const device = request.device;
+    if (device.kind === 'sim') {
+      const bound = await this.store.activePhoneCertificates(undefined, { iccid: device.iccid }, false);
+      const other = bound.find((c) => c.personId !== request.personId);
+      if (other) return { ok: false, reason: 'DEVICE_BOUND_TO_OTHER_PERSON', detail: `ICCID ${device.iccid} carries an active certificate of another person` };
+    }
+
+    let subjectPublicKeyInfo: Buffer;
+    let deliveredKey: SealedBoxRecord | null = null;
+    if (request.keySource.mode === 'csr') {
+      try {
+        subjectPublicKeyInfo = verifyCsr(Buffer.from(request.keySource.csr, 'base64'), { minimumRsaBits: 2048 }).subjectPublicKeyInfo;
+      } catch (error) {
+        if (error instanceof CsrError) return { ok: false, reason: error.reason, detail: error.message };
+        throw error;
+      }
+      if (await this.store.isKeyCertified(sha256Hex(subjectPublicKeyInfo))) {
+        return { ok: false, reason: 'KEY_ALREADY_CERTIFIED', detail: 'this public key is already certified; generate a new key pair' };
+      }
+    } else {
+      const key = await this.keyPool.take();
+      subjectPublicKeyInfo = exportSpkiDer(createPublicKey(key));
+      const pkcs8 = exportPkcs8Der(key);
+      try {
+        deliveredKey = this.keys.sealFor(request.keySource.recipient, pkcs8, `delivered-key/${request.requestId}`);
+      } catch (error) {
+        return { ok: false, reason: 'RECIPIENT_UNKNOWN', detail: (error as Error).message };
+      } finally {
+        pkcs8.fill(0);
+      }
+    }
+
+    const serial = formatSerialNumber(randomSerialNumber());
+    const caInfo = this.ca.info('user-authentication');
+    const maxNotAfter = Math.min(caInfo.notAfter.getTime(), now.getTime() + PHONE_PROFILE.maxValidityDays * DAY_MS);
+    // The phone certificate never outlives the card's user-authentication certificate (REFERENCE §1.3).
+    const notAfter = new Date(this.faults.isArmed('ignore-card-bound') ? maxNotAfter : Math.min(maxNotAfter, cardNotAfter.getTime()));
+    const prepared = await prepareCertificate({
+      profile: PHONE_PROFILE,
+      serialNumber: serial,
+      subject: userAuthenticationSubject(phoneSubjectCommonName(serial)),
+      subjectPublicKeyInfo,
+      validity: { notBefore: now, notAfter },
+      issuer: this.ca.publicIssuer('user-authentication'),
+      crlDistributionPointUri: this.urls.crl('user-authentication'),
+      ocspUri: this.urls.ocsp,
+      caIssuersUri: this.urls.caCertificate('user-authentication'),
+      cardCertificateNotAfter: cardNotAfter,
+    });
+    const lintFailed = prepared.findings.length > 0;
+    return {
+      ok: true,
+      allocation: {
+        requestId: request.requestId,
+        requestDigest: digest,
+        serial,
+        issuerCa: 'user-authentication',
+        kind: 'phone-user-authentication',
+        personId: request.personId,
+        enrollmentId: request.enrollmentId,
+        device: request.device,
+        keyMode: request.keySource.mode,
+        subjectPublicKeyInfo,
+        tbsCertificate: prepared.tbsCertificate,
+        lintingCertificate: prepared.lintingCertificate,
+        lintFindings: prepared.findings.map(({ code, message }) => ({ code, message })),
+        cardNotAfter,
+        notBefore: now,
+        notAfter,
+        deliveredKey: lintFailed ? null : deliveredKey,
+        state: lintFailed ? 'failed' : 'allocated',
+        failureReason: lintFailed ? 'LINT_FAILED' : undefined,
+        failureDetail: lintFailed ? prepared.findings.map((f) => `${f.code}: ${f.message}`).join('; ') : undefined,
+      },
+    };
+  }
+
+  /** Inbox transaction: person lock, re-check, supersede, store, publish. */
+  private async complete(tx: CaTransaction, allocation: IssuanceRow, certificate: Buffer): Promise<void> {
+    const m = tx.manager;
+    await this.store.lockPerson(m, allocation.personId);
+    // Under the person lock: a concurrent delivery may have completed this request meanwhile.
+    const current = await this.store.findIssuance(allocation.requestId, m);
+    if (current?.state === 'issued') return this.answerIssued(tx, current);
+    if (current?.state === 'failed') return this.answerFailed(tx, current);
+    const now = this.clock.now();
+    const problem = cardProblem(await this.store.currentCardCertificates(allocation.personId, m), now);
+    if (problem) {
+      // The card was revoked between allocation and signing: the signed artefact is discarded, never published.
+      await this.store.failIssuance(m, allocation.requestId, problem.reason, problem.detail, now);
+      tx.audit({ occurredAt: now, action: 'issuance.abandoned', subject: allocation.serial, details: { requestId: allocation.requestId, ...problem } });
+      return this.answerFailed(tx, { ...allocation, state: 'failed', failureReason: problem.reason, failureDetail: problem.detail });
+    }
+    const previous = await this.store.activePhoneCertificates(m, { personId: allocation.personId });
+    const superseded: string[] = [];
+    for (const old of previous) {
+      const changed = await this.statuses.apply(tx, old, 'revoked', 'superseded', {
+        requestId: allocation.requestId,
+        cause: { supersededBy: allocation.serial, enrollmentId: allocation.enrollmentId },
+      });
+      if (changed) superseded.push(changed.serial);
+    }
+    if (!(await this.store.completeIssuance(m, allocation.requestId, superseded, now))) {
+      throw new Error(`issuance ${allocation.requestId} changed state under the person lock`);
+    }
+    const device = allocation.device as DeviceBinding;
+    const stored = await this.store.insertCertificate(
+      m,
+      {
+        serial: allocation.serial,
+        issuerCa: allocation.issuerCa,
+        kind: 'phone-user-authentication',
+        personId: allocation.personId,
+        requestId: allocation.requestId,
+        enrollmentId: allocation.enrollmentId,
+        device,
+        iccid: device.kind === 'sim' ? device.iccid : null,
+        der: certificate,
+        notBefore: allocation.notBefore,
+        notAfter: allocation.notAfter,
+        issuedAt: now,
+      },
+      sha256Hex(allocation.subjectPublicKeyInfo),
+    );
+    await tx.publish(CertificateIssued, this.issuedPayload({ ...allocation, supersededSerials: superseded }, stored.der));
+    tx.audit({
+      occurredAt: now,
+      action: 'certificate.issued',
+      subject: allocation.serial,
+      details: {
+        requestId: allocation.requestId,
+        personId: allocation.personId,
+        enrollmentId: allocation.enrollmentId,
+        kind: 'phone-user-authentication',
+        keyMode: allocation.keyMode,
+        notAfter: allocation.notAfter.toISOString(),
+        supersededSerials: superseded,
+        certificateSha256: sha256Hex(certificate),
+      },
+    });
+    this.outcomes.inc({ outcome: 'issued' });
+  }
+
+  private issuedPayload(allocation: IssuanceRow, der: Buffer): PayloadOf<typeof CertificateIssued> {
+    return {
+      requestId: allocation.requestId,
+      personId: allocation.personId,
+      enrollmentId: allocation.enrollmentId ?? '',
+      serial: allocation.serial,
+      certificate: der.toString('base64'),
+      notBefore: allocation.notBefore.toISOString(),
+      notAfter: allocation.notAfter.toISOString(),
+      device: allocation.device as DeviceBinding,
+      supersededSerials: [...allocation.supersededSerials],
+      ...(allocation.deliveredKey ? { deliveredKey: allocation.deliveredKey } : {}),
+    };
+  }
+
+  /** A repeat of a completed request answers with the same certificate (no new effect). */
+  private async answerIssued(tx: CaTransaction, allocation: IssuanceRow): Promise<void> {
+    const stored = await this.store.findCertificate(allocation.serial, tx.manager);
+    if (!stored) throw new Error(`issued request ${allocation.requestId} has no certificate ${allocation.serial}`);
+    this.log.info({ requestId: allocation.requestId, serial: allocation.serial }, 'repeated issuance request answered with the stored certificate');
+    this.outcomes.inc({ outcome: 'repeat' });
+    await tx.publish(CertificateIssued, this.issuedPayload(allocation, stored.der));
+  }
+
+  private async answerFailed(tx: CaTransaction, allocation: IssuanceRow): Promise<void> {
+    this.outcomes.inc({ outcome: 'failed' });
+    await tx.publish(CertificateIssuanceFailed, {
+      requestId: allocation.requestId,
+      personId: allocation.personId,
+      enrollmentId: allocation.enrollmentId ?? undefined,
+      reason: allocation.failureReason ?? 'ISSUANCE_FAILED',
+      detail: allocation.failureDetail?.slice(0, 2048) ?? undefined,
+    });
+  }
+
+  private async refuse(tx: CaTransaction, request: IssuanceRequest, reason: string, detail: string, audit = true): Promise<void> {
+    this.outcomes.inc({ outcome: 'refused' });
+    await tx.publish(CertificateIssuanceFailed, {
+      requestId: request.requestId,
+      personId: request.personId,
+      enrollmentId: request.enrollmentId,
+      reason,
+      detail: detail.slice(0, 2048),
+    });
+    if (audit) {
+      tx.audit({
+        occurredAt: this.clock.now(),
+        action: 'issuance.refused',
+        subject: request.requestId,
+        details: { personId: request.personId, enrollmentId: request.enrollmentId, keyMode: request.keySource.mode, reason, detail: detail.slice(0, 512) },
+      });
+    }
+  }
+}

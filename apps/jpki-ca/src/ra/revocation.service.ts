@@ -1,0 +1,180 @@
+/**
+ * RA revocation policy (REFERENCE §1.5, §1.8):
+ * - RFC 5280 reasons; `removeFromCRL` is not a revocation (use hold release), `cACompromise` is not a
+ *   subscriber reason.
+ * - `certificateHold` puts any subscriber certificate on hold; only phone user-authentication certificates
+ *   can be released (一時利用停止の解除). A card hold is never released (一時保留の解除は行わない): it can only be
+ *   revoked for good afterwards.
+ * - Revoking or holding a card certificate (signing or user-authentication) cascades to every active phone
+ *   certificate of the person with reason `cessationOfOperation`: the card the phone certificate was derived
+ *   from no longer stands behind it. The phone key is not compromised (not keyCompromise), nothing replaced it
+ *   (not superseded), and the cascade is final (not certificateHold: a card hold is never released either).
+ * - Refusals change nothing.
+ */
+import { Injectable } from '@nestjs/common';
+import type { RevocationReason } from '@jpki/contracts';
+import { Clock } from '@jpki/service-kit';
+import { CaStore } from '../storage/ca-store';
+import type { CertificateRow } from '../storage/types';
+import type { CaTransaction } from './ca-transaction';
+import { StatusChanges } from './status-changes';
+
+export const CARD_CASCADE_REASON: RevocationReason = 'cessationOfOperation';
+
+export type RevocationTarget = { by: 'serial'; serial: string } | { by: 'person-phones'; personId: string } | { by: 'iccid'; iccid: string };
+
+export interface RevokeCommand {
+  readonly requestId?: string;
+  readonly target: RevocationTarget;
+  readonly reason: RevocationReason;
+  readonly requestedBy: string;
+  readonly comment?: string;
+}
+
+export interface ReleaseHoldCommand {
+  readonly requestId?: string;
+  readonly serial: string;
+  readonly requestedBy: string;
+}
+
+export type RevocationRefusalReason =
+  | 'CERTIFICATE_UNKNOWN'
+  | 'ALREADY_REVOKED'
+  | 'ALREADY_ON_HOLD'
+  | 'NOT_ON_HOLD'
+  | 'HOLD_NOT_RELEASABLE'
+  | 'REASON_NOT_ALLOWED';
+
+export type RevocationOutcome =
+  | { readonly ok: true; readonly changed: readonly CertificateRow[]; readonly cascaded: readonly CertificateRow[] }
+  | { readonly ok: false; readonly reason: RevocationRefusalReason; readonly detail: string };
+
+const refuse = (reason: RevocationRefusalReason, detail: string): RevocationOutcome => ({ ok: false, reason, detail });
+
+const isCard = (certificate: CertificateRow) => certificate.kind !== 'phone-user-authentication';
+
+@Injectable()
+export class RevocationService {
+  constructor(
+    private readonly store: CaStore,
+    private readonly statuses: StatusChanges,
+    private readonly clock: Clock,
+  ) {}
+
+  async revoke(tx: CaTransaction, command: RevokeCommand): Promise<RevocationOutcome> {
+    const outcome = await this.decideRevocation(tx, command);
+    tx.audit({
+      occurredAt: this.clock.now(),
+      action: outcome.ok ? 'revocation.applied' : 'revocation.refused',
+      subject: describeTarget(command.target),
+      details: {
+        requestId: command.requestId ?? null,
+        reason: command.reason,
+        requestedBy: command.requestedBy,
+        comment: command.comment ?? null,
+        ...(outcome.ok
+          ? { serials: outcome.changed.map((c) => c.serial), cascaded: outcome.cascaded.map((c) => c.serial) }
+          : { refusal: outcome.reason, detail: outcome.detail }),
+      },
+    });
+    return outcome;
+  }
+
+  async releaseHold(tx: CaTransaction, command: ReleaseHoldCommand): Promise<RevocationOutcome> {
+    const outcome = await this.decideRelease(tx, command);
+    tx.audit({
+      occurredAt: this.clock.now(),
+      action: outcome.ok ? 'hold-release.applied' : 'hold-release.refused',
+      subject: command.serial,
+      details: { requestId: command.requestId ?? null, requestedBy: command.requestedBy, ...(outcome.ok ? {} : { refusal: outcome.reason, detail: outcome.detail }) },
+    });
+    return outcome;
+  }
+
+  private async decideRevocation(tx: CaTransaction, command: RevokeCommand): Promise<RevocationOutcome> {
+    if (command.reason === 'removeFromCRL') return refuse('REASON_NOT_ALLOWED', 'removeFromCRL is not a revocation reason; release the hold instead');
+    if (command.reason === 'cACompromise') return refuse('REASON_NOT_ALLOWED', 'cACompromise does not apply to subscriber certificates');
+    const targets = await this.lockTargets(tx, command.target);
+    if ('refusal' in targets) return targets.refusal;
+    const toHold = command.reason === 'certificateHold';
+    const applicable = targets.certificates.filter((c) => c.status === 'good' || (c.status === 'on-hold' && !toHold));
+    if (applicable.length === 0) {
+      const onHold = targets.certificates.some((c) => c.status === 'on-hold');
+      return onHold
+        ? refuse('ALREADY_ON_HOLD', `${describeTarget(command.target)} is already on hold`)
+        : refuse('ALREADY_REVOKED', `${describeTarget(command.target)} is already revoked`);
+    }
+    const changed: CertificateRow[] = [];
+    const cascaded: CertificateRow[] = [];
+    for (const certificate of applicable) {
+      const result = await this.statuses.apply(tx, certificate, toHold ? 'on-hold' : 'revoked', command.reason, { requestId: command.requestId });
+      if (!result) continue;
+      changed.push(result);
+      if (isCard(result)) cascaded.push(...(await this.cascadeFromCard(tx, result, command.requestId)));
+    }
+    return { ok: true, changed, cascaded };
+  }
+
+  /** Revokes the person's active phone certificates after one of their card certificates was revoked or held. */
+  async cascadeFromCard(tx: CaTransaction, card: CertificateRow, requestId?: string): Promise<CertificateRow[]> {
+    const phones = await this.store.activePhoneCertificates(tx.manager, { personId: card.personId });
+    const revoked: CertificateRow[] = [];
+    for (const phone of phones) {
+      const result = await this.statuses.apply(tx, phone, 'revoked', CARD_CASCADE_REASON, {
+        requestId,
+        cause: { cascadeFrom: card.serial, cardKind: card.kind, cardStatus: card.status, cardReason: card.revocationReason },
+      });
+      if (result) revoked.push(result);
+    }
+    return revoked;
+  }
+
+  private async decideRelease(tx: CaTransaction, command: ReleaseHoldCommand): Promise<RevocationOutcome> {
+    const found = await this.store.findCertificate(command.serial, tx.manager);
+    if (!found) return refuse('CERTIFICATE_UNKNOWN', `no subscriber certificate with serial ${command.serial}`);
+    await this.store.lockPerson(tx.manager, found.personId);
+    const certificate = await this.store.findCertificate(command.serial, tx.manager, true);
+    if (!certificate) return refuse('CERTIFICATE_UNKNOWN', `no subscriber certificate with serial ${command.serial}`);
+    if (isCard(certificate)) {
+      return refuse('HOLD_NOT_RELEASABLE', `a ${certificate.kind} certificate hold is never released (JPKI: revoke and re-issue the card)`);
+    }
+    if (certificate.status === 'revoked') return refuse('ALREADY_REVOKED', `certificate ${certificate.serial} is revoked (${certificate.revocationReason})`);
+    if (certificate.status === 'good') return refuse('NOT_ON_HOLD', `certificate ${certificate.serial} is not on hold`);
+    const released = await this.statuses.apply(tx, certificate, 'good', null, { requestId: command.requestId });
+    return released ? { ok: true, changed: [released], cascaded: [] } : refuse('NOT_ON_HOLD', `certificate ${certificate.serial} changed concurrently`);
+  }
+
+  /** Resolves the target and locks the owners' person rows first, then the certificate rows. */
+  private async lockTargets(
+    tx: CaTransaction,
+    target: RevocationTarget,
+  ): Promise<{ certificates: CertificateRow[] } | { refusal: RevocationOutcome }> {
+    const m = tx.manager;
+    if (target.by === 'serial') {
+      const found = await this.store.findCertificate(target.serial, m);
+      if (!found) return { refusal: refuse('CERTIFICATE_UNKNOWN', `no subscriber certificate with serial ${target.serial}`) };
+      await this.store.lockPerson(m, found.personId);
+      const locked = await this.store.findCertificate(target.serial, m, true);
+      return locked ? { certificates: [locked] } : { refusal: refuse('CERTIFICATE_UNKNOWN', `certificate ${target.serial} vanished`) };
+    }
+    if (target.by === 'person-phones') {
+      await this.store.lockPerson(m, target.personId);
+      const phones = await this.store.activePhoneCertificates(m, { personId: target.personId });
+      return phones.length > 0
+        ? { certificates: phones }
+        : { refusal: refuse('CERTIFICATE_UNKNOWN', `person ${target.personId} has no active phone certificate`) };
+    }
+    const bound = await this.store.activePhoneCertificates(m, { iccid: target.iccid }, false);
+    for (const personId of [...new Set(bound.map((c) => c.personId))].sort()) await this.store.lockPerson(m, personId);
+    const phones = await this.store.activePhoneCertificates(m, { iccid: target.iccid });
+    return phones.length > 0
+      ? { certificates: phones }
+      : { refusal: refuse('CERTIFICATE_UNKNOWN', `no active phone certificate is bound to ICCID ${target.iccid}`) };
+  }
+}
+
+export function describeTarget(target: RevocationTarget): string {
+  if (target.by === 'serial') return target.serial;
+  if (target.by === 'person-phones') return `person:${target.personId}`;
+  return `iccid:${target.iccid}`;
+}

@@ -1,0 +1,112 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { buildOcspResponse, computeCertId } from '@jpki/pki';
+import { counter, createLogger } from '@jpki/observability';
+import { Clock, SERVICE_CONFIG } from '@jpki/service-kit';
+import type { CaConfig } from '../config';
+import { CertificateAuthority } from '../signer/certificate-authority';
+import { CaStore } from '../storage/ca-store';
+import { CaEvents } from './ca-events';
+import { ocspStatus } from './ocsp.service';
+
+const BATCH = 100;
+const PERIOD_MS = 30_000;
+
+/**
+ * Pre-signs nonce-less OCSP responses (SHA-1 CertID, as OpenSSL and RFC 5019 clients send) after every
+ * status change and before they age past half their validity. Replicas share the work: rows are claimed
+ * with FOR UPDATE SKIP LOCKED.
+ */
+@Injectable()
+export class OcspPreSigner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = createLogger('jpki-ca.ocsp-presigner');
+  private readonly signed = counter('ca_ocsp_presigned_total', 'OCSP responses pre-signed');
+  private running = false;
+  private pending = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+
+  constructor(
+    private readonly store: CaStore,
+    private readonly ca: CertificateAuthority,
+    private readonly clock: Clock,
+    private readonly events: CaEvents,
+    @Inject(SERVICE_CONFIG) private readonly config: CaConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // Our own pre-signed rows notify with ca '*': ignore those.
+    this.events.onStatus((ca) => {
+      if (ca !== '*') this.nudge();
+    });
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  nudge(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  /** Signs everything stale now; returns how many responses were signed. */
+  async runOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const signed = await this.batch();
+      total += signed;
+      if (signed < BATCH) return total;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.pending = false;
+      try {
+        await this.runOnce();
+      } catch (err) {
+        this.log.error({ err }, 'OCSP pre-signing failed');
+      }
+      if (!this.pending && this.running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, PERIOD_MS);
+          function done() {
+            clearTimeout(timer);
+            resolve();
+          }
+          this.wake = done;
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  private batch(): Promise<number> {
+    return this.store.transaction(async (manager) => {
+      const now = this.clock.now();
+      const validityMs = this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000;
+      const rows = await this.store.claimStaleOcspResponses(manager, now, new Date(now.getTime() + validityMs / 2), new Date(now.getTime() - 86_400_000), BATCH);
+      if (rows.length === 0) return 0;
+      const authorities = await this.ca.ocspAuthorities();
+      for (const row of rows) {
+        const issuerCertificate = this.ca.certificate(row.issuerCa);
+        const authority = authorities.find((a) => a.issuerCertificate === issuerCertificate);
+        if (!authority) continue;
+        const certId = computeCertId(row.der, issuerCertificate, 'SHA-1');
+        const nextUpdate = new Date(now.getTime() + validityMs);
+        const response = await buildOcspResponse({
+          responder: authority.responder,
+          producedAt: now,
+          responses: [{ certId, status: ocspStatus(row), thisUpdate: now, nextUpdate }],
+        });
+        await this.store.storeOcspResponse(manager, row.serial, row.statusVersion, certId.raw, response, now, nextUpdate);
+      }
+      this.signed.inc(rows.length);
+      return rows.length;
+    });
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * OCSP responder (RFC 6960; the read side). Status is always the database's: a per-replica cache of
+ * status rows is invalidated by NOTIFY on every committed change (and bypassed while the listener is down),
+ * so a change is visible within milliseconds on every replica. Nonce-less single requests in the default
+ * (SHA-1) CertID form are answered with the pre-signed response when it matches the current status version;
+ * everything else (nonces, other hashes, several certificates) is signed live by the delegated responder.
+ */
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import {
+  buildOcspErrorResponse,
+  certIdMatchesIssuer,
+  OcspRequestError,
+  parseOcspRequest,
+  respondToOcspRequest,
+  type CertificateStatus,
+} from '@jpki/pki';
+import { counter } from '@jpki/observability';
+import { Clock, SERVICE_CONFIG } from '@jpki/service-kit';
+import type { CaConfig } from '../config';
+import { CertificateAuthority } from '../signer/certificate-authority';
+import { CaStore } from '../storage/ca-store';
+import type { OcspEntry } from '../storage/types';
+import { CaEvents } from './ca-events';
+
+const MAX_CACHED = 100_000;
+
+export function ocspStatus(entry: Pick<OcspEntry, 'status' | 'revocationReason' | 'revokedAt'>): CertificateStatus {
+  if (entry.status === 'good') return { status: 'good' };
+  return {
+    status: 'revoked',
+    revocationTime: entry.revokedAt ?? new Date(0),
+    reason: entry.status === 'on-hold' ? 'certificateHold' : (entry.revocationReason ?? 'unspecified'),
+  };
+}
+
+@Injectable()
+export class OcspService implements OnModuleInit {
+  private readonly cache = new Map<string, OcspEntry>();
+  private invalidations = 0;
+  private readonly served = counter('ca_ocsp_responses_total', 'OCSP responses served', ['kind']);
+
+  constructor(
+    private readonly store: CaStore,
+    private readonly ca: CertificateAuthority,
+    private readonly clock: Clock,
+    private readonly events: CaEvents,
+    @Inject(SERVICE_CONFIG) private readonly config: CaConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.events.onStatus((_ca, serial) => {
+      this.invalidations += 1;
+      this.cache.delete(serial);
+    });
+    this.events.onReset(() => {
+      this.invalidations += 1;
+      this.cache.clear();
+    });
+  }
+
+  async respond(requestDer: Buffer): Promise<Buffer> {
+    let request: ReturnType<typeof parseOcspRequest>;
+    try {
+      request = parseOcspRequest(requestDer);
+    } catch (error) {
+      if (!(error instanceof OcspRequestError)) throw error;
+      this.served.inc({ kind: 'malformed' });
+      return buildOcspErrorResponse('malformedRequest');
+    }
+    if (request.requests.length === 1 && !request.nonce) {
+      const { certId } = request.requests[0];
+      const entry = await this.entry(certId.serialNumber);
+      const preSigned = entry?.preSigned;
+      const validityMs = this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000;
+      const remaining = (preSigned?.nextUpdate.getTime() ?? 0) - this.clock.now().getTime();
+      if (
+        entry &&
+        preSigned &&
+        preSigned.statusVersion === entry.statusVersion &&
+        preSigned.certId.equals(certId.raw) &&
+        // fresh enough, and not produced "in the future" (the simulation clock may have been moved back)
+        remaining > validityMs / 4 &&
+        remaining <= validityMs &&
+        certIdMatchesIssuer(certId, this.ca.certificate(entry.issuerCa))
+      ) {
+        this.served.inc({ kind: 'pre-signed' });
+        return preSigned.response;
+      }
+    }
+    this.served.inc({ kind: 'live' });
+    return respondToOcspRequest(requestDer, {
+      authorities: await this.ca.ocspAuthorities(),
+      lookup: (issuer, serial) => this.lookup(issuer, serial),
+      now: () => this.clock.now(),
+      validityMs: this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000,
+    });
+  }
+
+  private async lookup(issuerCertificate: Buffer, serial: string): Promise<CertificateStatus> {
+    const entry = await this.entry(serial);
+    if (!entry || !this.ca.certificate(entry.issuerCa).equals(issuerCertificate)) return { status: 'unknown' };
+    return ocspStatus(entry);
+  }
+
+  private async entry(serial: string): Promise<OcspEntry | undefined> {
+    const cached = this.cache.get(serial);
+    if (cached) return cached;
+    const generation = this.invalidations;
+    const entry = await this.store.ocspEntry(serial);
+    // Cache only if nothing was invalidated while we read (else the row may predate a change we were told about).
+    if (entry && this.events.listening && generation === this.invalidations) {
+      if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(serial, entry);
+    }
+    return entry;
+  }
+}

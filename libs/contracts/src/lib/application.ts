@@ -1,0 +1,26 @@
+import { z } from 'zod/v4';
+import { carrierSchema, msisdnSchema, mvnoSchema } from './common';
+
+/**
+ * The phone-enrollment application the device app signs with the card signing key (CMS SignedData, content
+ * attached, UTF-8 JSON). Defined by the CA; unknown fields are refused.
+ */
+export const phoneEnrollmentApplicationSchema = z
+  .strictObject({
+    purpose: z.literal('phone-enrollment'),
+    /** 16–128 characters of base64url: unique per application (replays are refused). */
+    nonce: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'nonce: 16–128 base64url characters'),
+    /** When the user signed; must be within PROOFING_MAX_AGE_SECONDS of the CA's clock. */
+    requestedAt: z.iso.datetime({ offset: true }),
+    /** The network operator: a carrier, or an MVNO (riding on its host carrier). Exactly one. */
+    carrier: carrierSchema.optional(),
+    mvno: mvnoSchema.optional(),
+    msisdn: msisdnSchema,
+    /** on-device: the SIM applet / secure enclave generates the key (CSR); ca-generated: the CA delivers it. */
+    keyMode: z.enum(['on-device', 'ca-generated']),
+    deviceKind: z.enum(['sim', 'iphone']).default('sim'),
+    deviceModel: z.string().min(1).max(64).optional(),
+  })
+  .refine((a) => (a.carrier === undefined) !== (a.mvno === undefined), { message: 'exactly one of carrier or mvno', path: ['carrier'] });
+
+export type PhoneEnrollmentApplication = z.infer<typeof phoneEnrollmentApplicationSchema>;
