@@ -9,6 +9,8 @@ import { EnrollmentService } from './enrollment/enrollment.service';
 import { RepliesController } from './enrollment/replies.controller';
 import { KeysetVault } from './keys/keyset-vault';
 import { spTsmMigrations } from './migrations';
+import { ServiceCommandsController } from './service/service-commands.controller';
+import { ServiceOperationSaga } from './service/service-operation-saga';
 import { SP_TSM_CONFIG } from './tokens';
 
 export function spTsmDefinition(config: SpTsmConfig): ServiceDefinition {
@@ -20,6 +22,7 @@ export function spTsmDefinition(config: SpTsmConfig): ServiceDefinition {
     subscriptions: [
       { topic: Topics.caEvents, unknownTypes: 'ignore', producers: ['jpki-ca'] },
       ...CARRIERS.map((c) => ({ topic: Topics.mnoEvents[c], unknownTypes: 'ignore' as const, producers: [`mno-tsm-${c}`] })),
+      { topic: Topics.spTsmCommands, unknownTypes: 'dead-letter', producers: ['lifecycle'] },
     ],
   };
 }
@@ -30,14 +33,19 @@ export class SpTsmModule {
     return {
       module: SpTsmModule,
       imports: [ServiceKitModule.forRoot(spTsmDefinition(config))],
-      controllers: [EnrollmentController, RepliesController],
+      controllers: [EnrollmentController, RepliesController, ServiceCommandsController],
       providers: [
         { provide: SP_TSM_CONFIG, useValue: config },
         KeysetVault,
         EnrollmentSaga,
         EnrollmentService,
+        ServiceOperationSaga,
         SagaHost,
-        { provide: SAGA_DEFINITIONS, useFactory: (enrollment: EnrollmentSaga) => [enrollment.definition], inject: [EnrollmentSaga] },
+        {
+          provide: SAGA_DEFINITIONS,
+          useFactory: (enrollment: EnrollmentSaga, operations: ServiceOperationSaga) => [enrollment.definition, operations.definition],
+          inject: [EnrollmentSaga, ServiceOperationSaga],
+        },
         { provide: SAGA_ENGINE_OPTIONS, useValue: { concurrency: config.SAGA_CONCURRENCY } },
       ],
     };

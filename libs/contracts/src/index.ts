@@ -4,6 +4,7 @@ export * from './lib/common';
 export * from './lib/application';
 export * from './lib/carrier-profiles';
 export * from './lib/probe';
+export * from './lib/clock';
 export * from './lib/ca';
 export * from './lib/mno';
 export * from './lib/ota';

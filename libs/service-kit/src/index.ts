@@ -1,4 +1,5 @@
 export * from './lib/clock';
+export * from './lib/clock-feed';
 export * from './lib/config';
 export * from './lib/database';
 export * from './lib/http-context.middleware';

@@ -10,9 +10,11 @@ import {
   ScriptForwarded,
   SsdCreated,
   SsdOperationCompleted,
+  type PayloadOf,
 } from '@jpki/contracts';
 import type { MessageContext } from '@jpki/messaging';
 import { SagaHost } from '@jpki/saga';
+import { ServiceOperationSaga, type ServiceOperation } from '../service/service-operation-saga';
 
 /**
  * Replies from the CA and the MNO-TSMs: each is recorded under its request id, in the inbox
@@ -20,7 +22,10 @@ import { SagaHost } from '@jpki/saga';
  */
 @Controller()
 export class RepliesController {
-  constructor(private readonly sagas: SagaHost) {}
+  constructor(
+    private readonly sagas: SagaHost,
+    private readonly operations: ServiceOperationSaga,
+  ) {}
 
   private record(payload: { requestId: string }, ctx: MessageContext): Promise<void> {
     return this.sagas.engine.recordReply(ctx.manager, payload.requestId, ctx.envelope.type, payload, ctx.envelope.correlationId);
@@ -56,9 +61,25 @@ export class RepliesController {
     return this.record(p, ctx);
   }
 
+  /** Also the late answer of a queued operation: when it finally ran, the service instance follows. */
   @EventPattern(SsdOperationCompleted.type)
-  ssdOperation(@Payload() p: { requestId: string }, @Ctx() ctx: MessageContext) {
-    return this.record(p, ctx);
+  async ssdOperation(@Payload() p: PayloadOf<typeof SsdOperationCompleted>, @Ctx() ctx: MessageContext) {
+    await this.record(p, ctx);
+    if (p.outcome !== 'done' && p.outcome !== 'not-present') return;
+    const pending: { enrollment_id: string; ssd_aid: string; applet_aid: string; pending_operation: ServiceOperation }[] = await ctx.manager.query(
+      `SELECT enrollment_id, ssd_aid, applet_aid, pending_operation FROM service_instance WHERE iccid = $1 AND pending_request = $2 FOR UPDATE`,
+      [p.iccid, p.requestId],
+    );
+    const row = pending[0];
+    if (!row) return;
+    await this.operations.applied(ctx.manager, {
+      requestId: p.requestId,
+      operation: row.pending_operation,
+      iccid: p.iccid,
+      ssdAid: row.ssd_aid,
+      appletAid: row.applet_aid,
+      enrollmentId: row.enrollment_id,
+    });
   }
 
   @EventPattern(AuditCompleted.type)

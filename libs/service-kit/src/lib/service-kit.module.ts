@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } 
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule, ProducerIdentity, TrustedProducers, type Subscription } from '@jpki/messaging';
 import { Clock } from './clock';
+import { ClockFeed } from './clock-feed';
 import type { BaseConfig } from './config';
 import { dataSourceOptions, type DatabaseSettings } from './database';
 import { HttpContextMiddleware } from './http-context.middleware';
@@ -50,6 +51,7 @@ export class ServiceKitModule implements NestModule {
       providers: [
         Readiness,
         Clock,
+        ClockFeed,
         ServiceKeys,
         { provide: SERVICE_CONFIG, useValue: c },
         { provide: SERVICE_NAME, useValue: def.name },

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { Headers, ProbePing, Topics, deadLetterTopicName } from '@jpki/contracts';
+import { Headers, ProbePing, SimulationClockSet, Topics, deadLetterTopicName } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
 import { kcatRead, rawProducer, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, waitUntil } from '@jpki/testing';
-import { baseConfigSchema, createServiceApp, loadConfig, type ServiceDefinition } from '../index';
+import { baseConfigSchema, Clock, createServiceApp, loadConfig, type ServiceDefinition } from '../index';
 import { failures, ProbeModule, probeMigrations, probeSubscriptions, slowHandlers } from './probe-service';
 
 const probe = ProbePing.topic as typeof Topics.platformProbe;
@@ -157,6 +157,14 @@ describe('messaging over the real broker and database', () => {
     expect(seen).toBeDefined();
     expect(JSON.parse(seen!.payload)).toMatchObject({ messageId: sent.messageId, payload: { sequence: 42 } });
     expect(seen!.headers).toEqual(expect.arrayContaining([Headers.messageId, sent.messageId, Headers.messageType, ProbePing.type]));
+  });
+
+  it('moves every instance\'s simulation clock when the environment clock is set', async () => {
+    const clock = app.get(Clock);
+    const before = clock.now().getTime();
+    await ds.transaction((m) => app.get(Outbox).publish(m, SimulationClockSet, { offsetMs: 90 * 24 * 3600 * 1000, setBy: 'test' }));
+    await waitUntil(() => clock.offset === 90 * 24 * 3600 * 1000, 20_000, 'clock offset applied');
+    expect(clock.now().getTime() - before).toBeGreaterThanOrEqual(90 * 24 * 3600 * 1000);
   });
 
   it('serves liveness, readiness, metrics and OpenAPI', async () => {

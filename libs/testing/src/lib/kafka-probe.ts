@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { kafkaClient, headerString } from '@jpki/messaging';
+import { Headers, type Envelope, type MessageDefinition, type PayloadInput, type PayloadOf } from '@jpki/contracts';
+import { headerString, kafkaClient, ProducerIdentity } from '@jpki/messaging';
 import { testKafkaBrokers, testTopicPrefix } from './test-run';
 
 export interface ReceivedMessage {
@@ -26,15 +27,19 @@ export class TopicWatcher {
   readonly messages: ReceivedMessage[] = [];
   private consumer?: Consumer;
 
-  constructor(private readonly kafka: Kafka = kafkaClient('test-watcher', testKafkaBrokers())) {}
+  constructor(
+    private readonly kafka: Kafka = kafkaClient('test-watcher', testKafkaBrokers()),
+    /** Topic prefix; defaults to this run's. */
+    private readonly prefix = testTopicPrefix(),
+  ) {}
 
   async watch(...logicalTopics: string[]): Promise<this> {
-    this.consumer = this.kafka.consumer({ groupId: `watcher-${randomUUID()}` });
+    this.consumer = this.kafka.consumer({ groupId: `watcher-${randomUUID()}`, maxWaitTimeInMs: 500 });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: logicalTopics.map((t) => testTopicPrefix() + t), fromBeginning: true });
+    await this.consumer.subscribe({ topics: logicalTopics.map((t) => this.prefix + t), fromBeginning: true });
     await this.consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
-        this.messages.push(toReceived(topic.slice(testTopicPrefix().length), partition, message));
+        this.messages.push(toReceived(topic.slice(this.prefix.length), partition, message));
       },
     });
     return this;
@@ -50,14 +55,40 @@ export class TopicWatcher {
   }
 }
 
-export async function rawProducer(): Promise<Producer & { sendTo(logicalTopic: string, messages: { key?: string; value: string | Buffer; headers?: Record<string, string> }[]): Promise<void> }> {
+type RawMessage = { key?: string; value: string | Buffer; headers?: Record<string, string> };
+
+export async function rawProducer(prefix = testTopicPrefix()): Promise<Producer & { sendTo(logicalTopic: string, messages: RawMessage[]): Promise<void> }> {
   const producer = kafkaClient('test-producer', testKafkaBrokers()).producer({ allowAutoTopicCreation: false });
   await producer.connect();
   return Object.assign(producer, {
-    async sendTo(logicalTopic: string, messages: { key?: string; value: string | Buffer; headers?: Record<string, string> }[]) {
-      await producer.send({ topic: testTopicPrefix() + logicalTopic, acks: -1, messages });
+    async sendTo(logicalTopic: string, messages: RawMessage[]) {
+      await producer.send({ topic: prefix + logicalTopic, acks: -1, messages });
     },
   });
+}
+
+/**
+ * A signed envelope as the named platform service would produce it (tests play that service,
+ * e.g. the lifecycle service asking the SP-TSM to suspend a phone).
+ */
+export function signedEnvelope<D extends MessageDefinition>(def: D, input: PayloadInput<D>, producer: string, signingPkcs8: string, correlationId = randomUUID()): { key: string; value: string; headers: Record<string, string> } {
+  const payload = def.schema.parse(input) as PayloadOf<D>;
+  const unsigned: Envelope = {
+    messageId: randomUUID(),
+    type: def.type,
+    schemaVersion: def.schemaVersion,
+    correlationId,
+    causationId: null,
+    occurredAt: new Date().toISOString(),
+    producer,
+    payload,
+  };
+  const envelope = { ...unsigned, signature: ProducerIdentity.fromBase64Pkcs8(producer, signingPkcs8).sign(unsigned) };
+  return {
+    key: def.key(payload),
+    value: JSON.stringify(envelope),
+    headers: { [Headers.messageId]: envelope.messageId, [Headers.messageType]: def.type, [Headers.correlationId]: correlationId },
+  };
 }
 
 /** Polls until `fn` returns a truthy value or the timeout passes (then throws naming `what`). */

@@ -1,0 +1,68 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import {
+  ServiceOperationCompleted,
+  ServiceResumeRequested,
+  ServiceSuspendRequested,
+  ServiceTerminateRequested,
+  type PayloadOf,
+} from '@jpki/contracts';
+import type { MessageContext } from '@jpki/messaging';
+import { SagaHost } from '@jpki/saga';
+import { ServiceOperationSaga, type ServiceOperation, type ServiceOperationData } from './service-operation-saga';
+
+interface InstanceRow {
+  enrollment_id: string;
+  carrier: ServiceOperationData['carrier'];
+  ssd_aid: string;
+  applet_aid: string;
+  state: string;
+}
+
+/** Lifecycle requests on a SIM's service instance; each becomes a service-operation saga (idempotent per request id). */
+@Controller()
+export class ServiceCommandsController {
+  constructor(
+    private readonly sagas: SagaHost,
+    private readonly operations: ServiceOperationSaga,
+  ) {}
+
+  @EventPattern(ServiceSuspendRequested.type)
+  suspend(@Payload() p: PayloadOf<typeof ServiceSuspendRequested>, @Ctx() ctx: MessageContext) {
+    return this.start('suspend', p, true, ctx);
+  }
+
+  @EventPattern(ServiceResumeRequested.type)
+  resume(@Payload() p: PayloadOf<typeof ServiceResumeRequested>, @Ctx() ctx: MessageContext) {
+    return this.start('resume', p, true, ctx);
+  }
+
+  @EventPattern(ServiceTerminateRequested.type)
+  terminate(@Payload() p: PayloadOf<typeof ServiceTerminateRequested>, @Ctx() ctx: MessageContext) {
+    return this.start('terminate', p, p.queueIfUnreachable, ctx);
+  }
+
+  private async start(operation: ServiceOperation, p: { requestId: string; iccid: string }, queue: boolean, ctx: MessageContext): Promise<void> {
+    if (await this.sagas.engine.get(p.requestId, ctx.manager)) return;
+    const rows: InstanceRow[] = await ctx.manager.query(
+      `SELECT enrollment_id, carrier, ssd_aid, applet_aid, state FROM service_instance WHERE iccid = $1 FOR UPDATE`,
+      [p.iccid],
+    );
+    const instance = rows[0];
+    if (!instance || instance.state === 'terminated') {
+      await ctx.publish(ServiceOperationCompleted, { requestId: p.requestId, iccid: p.iccid, operation, outcome: 'not-deployed' });
+      return;
+    }
+    const data: ServiceOperationData = {
+      requestId: p.requestId,
+      operation,
+      iccid: p.iccid,
+      carrier: instance.carrier,
+      ssdAid: instance.ssd_aid,
+      appletAid: instance.applet_aid,
+      enrollmentId: instance.enrollment_id,
+      queueIfUnreachable: queue,
+    };
+    await this.sagas.engine.create(ctx.manager, this.operations.definition.kind, p.requestId, data);
+  }
+}
