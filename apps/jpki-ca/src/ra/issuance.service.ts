@@ -147,6 +147,8 @@ export class IssuanceService {
       if (await this.store.isKeyCertified(sha256Hex(subjectPublicKeyInfo))) {
         return { ok: false, reason: 'KEY_ALREADY_CERTIFIED', detail: 'this public key is already certified; generate a new key pair' };
       }
+    } else if (request.keySource.mode === 'renewal') {
+      return { ok: false, reason: 'RENEWAL_UNSUPPORTED', detail: 'renewal on the same key is not implemented yet' };
     } else {
       const key = await this.keyPool.take();
       subjectPublicKeyInfo = exportSpkiDer(createPublicKey(key));

@@ -13,7 +13,7 @@ export const responderOf = (ca: IssuingCaId): ResponderId => `${ca}-ocsp`;
 
 export type CertificateKind = 'card-signing' | 'card-user-authentication' | 'phone-user-authentication';
 export type CertificateStatusValue = 'good' | 'on-hold' | 'revoked';
-export type KeyMode = 'csr' | 'ca-generated' | 'card';
+export type KeyMode = 'csr' | 'ca-generated' | 'renewal' | 'card';
 
 export interface AuthorityRow {
   readonly caId: AuthorityId;

@@ -53,10 +53,19 @@ export const CertificateIssuanceRequested = defineMessage({
     enrollmentId: z.string().min(1).max(64),
     device: deviceBindingSchema,
     keySource: z.discriminatedUnion('mode', [
-      /** PKCS#10 (DER, base64) whose signature proves possession of the on-device key. */
+      /**
+       * PKCS#10 (DER, base64) whose signature proves possession of the on-device key; for an
+       * iPhone key also the device attestation (its format is defined with the iPhone flows).
+       */
       z.object({ mode: z.literal('csr'), csr: base64Schema.max(16_000), attestation: base64Schema.max(32_000).optional() }),
-      /** The CA generates the key pair and returns the private key sealed to `recipient`. */
-      z.object({ mode: z.literal('ca-generated'), recipient: z.string().min(1).max(64) }),
+      /**
+       * The CA generates the key pair and returns the private key sealed to `recipient` (a
+       * service's transport key), or, when `recipientKey` is given, to that device-held key
+       * agreement key (SPKI DER, base64), so nothing between the CA and the device can open it.
+       */
+      z.object({ mode: z.literal('ca-generated'), recipient: z.string().min(1).max(64), recipientKey: base64Schema.max(1_000).optional() }),
+      /** Renewal on the same applet: a new certificate for the key of `previousSerial` (same person and device). */
+      z.object({ mode: z.literal('renewal'), previousSerial: serialSchema }),
     ]),
   }),
   key: (p) => p.personId,
