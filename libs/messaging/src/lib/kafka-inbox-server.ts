@@ -106,8 +106,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     const consumer = this.deps.kafka.kafka.consumer({
       groupId: name,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: o.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.max(500, Math.floor((o.sessionTimeoutMs ?? 30_000) / 10)),
       // Short fetch waits keep shutdown (which waits for the running fetch) under a second.
       maxWaitTimeInMs: 500,
     });

@@ -26,6 +26,8 @@ export interface MessagingOptions {
   identity?: ProducerIdentity;
   /** Public keys of the producers this service accepts messages from. */
   trustedProducers?: TrustedProducers;
+  /** Consumer session timeout (default 30 s). */
+  sessionTimeoutMs?: number;
   /** Partitions handled in parallel by one consumer (order is kept within a partition). */
   partitionsConsumedConcurrently?: number;
 }

@@ -26,7 +26,7 @@ export class SagaHost implements OnApplicationBootstrap, BeforeApplicationShutdo
     this.engine = new SagaEngine(
       ds,
       definitions,
-      { databaseUrl: config.DATABASE_URL, schema: config.DB_SCHEMA, ...options },
+      { databaseUrl: config.DATABASE_URL, schema: config.DB_SCHEMA, leaseMs: config.SAGA_LEASE_MS, ...options },
       (manager, definition, payload, correlationId) => outbox.publish(manager, definition, payload, { correlationId }),
     );
   }

@@ -17,6 +17,10 @@ export const baseConfigSchema = z.object({
   KAFKA_BROKERS: brokerList,
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-z0-9._-]*$/).default(''),
   KAFKA_CONSUMER_GROUP: z.string().min(1).optional(),
+  /** Kafka consumer session timeout: how long a crashed instance keeps its partitions (broker minimum 6000). */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+  /** How long a saga claimed by a crashed instance waits before another instance resumes it. */
+  SAGA_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   /** base64 PKCS#8 DER of this service's Ed25519 identity key; every published envelope is signed with it. */

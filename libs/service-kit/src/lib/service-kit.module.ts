@@ -40,6 +40,7 @@ export class ServiceKitModule implements NestModule {
           brokers: c.KAFKA_BROKERS,
           topicPrefix: c.KAFKA_TOPIC_PREFIX,
           consumerGroup: c.KAFKA_CONSUMER_GROUP ?? `${c.KAFKA_TOPIC_PREFIX}${def.name}`,
+          sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
           subscriptions: def.subscriptions,
           databaseUrl: c.DATABASE_URL,
           schema: c.DB_SCHEMA,
