@@ -10,4 +10,5 @@ export * from './lib/outbox';
 export * from './lib/outbox-relay';
 export * from './lib/producer-identity';
 export * from './lib/topic-bootstrap';
+export * from './lib/wakeable-loop';
 export { DeliveryPolicy, headerString } from './lib/delivery-policy';

@@ -5,6 +5,7 @@ import { counter, createLogger } from '@jpki/observability';
 import { KafkaConnection } from './kafka-connection';
 import { outboxChannel } from './messaging-schema';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options';
+import { WakeableLoop } from './wakeable-loop';
 
 interface OutboxRow {
   id: string;
@@ -28,11 +29,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly published = counter('outbox_published_total', 'Outbox messages delivered to Kafka', ['topic']);
   private listener?: Client;
   private leader = false;
-  private running = false;
-  private wake?: () => void;
-  private notified = false;
-  private loop?: Promise<void>;
   private lastCleanup = 0;
+  private readonly loop = new WakeableLoop(
+    () => this.iteration(),
+    () => (this.leader ? POLL_MS : POLL_MS * 4),
+    (err) => this.log.error({ err }, 'outbox relay iteration failed'),
+  );
 
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
@@ -41,15 +43,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Before the database and the producer close. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
     await this.listener?.end().catch(() => undefined);
   }
 
@@ -63,19 +62,16 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        await this.ensureListener();
-        if (this.leader) {
-          await this.drain();
-          await this.cleanup();
-        }
-      } catch (err) {
-        this.log.error({ err }, 'outbox relay iteration failed');
-        await this.resetListener();
+  private async iteration(): Promise<void> {
+    try {
+      await this.ensureListener();
+      if (this.leader) {
+        await this.drain();
+        await this.cleanup();
       }
-      await this.sleep(this.leader ? POLL_MS : POLL_MS * 4);
+    } catch (err) {
+      await this.resetListener();
+      throw err;
     }
   }
 
@@ -84,10 +80,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       const client = new Client({ connectionString: this.options.databaseUrl });
       client.on('error', (err) => this.log.warn({ err }, 'outbox listener connection error'));
       await client.connect();
-      client.on('notification', () => {
-        this.notified = true;
-        this.wake?.();
-      });
+      client.on('notification', () => this.loop.nudge());
       await client.query(`LISTEN "${outboxChannel(this.options.schema)}"`);
       this.listener = client;
       this.leader = false;
@@ -109,7 +102,6 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private async publishBatch(): Promise<number> {
-    this.notified = false;
     return this.dataSource.transaction(async (manager) => {
       const rows: OutboxRow[] = await manager.query(
         `SELECT id, topic, message_key, headers, body FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
@@ -137,20 +129,5 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     if (Date.now() - this.lastCleanup < 60_000) return;
     this.lastCleanup = Date.now();
     await this.dataSource.query(`DELETE FROM outbox WHERE published_at < now() - interval '${RETENTION}'`);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.notified) {
-      this.notified = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

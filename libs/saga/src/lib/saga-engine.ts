@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { MessageDefinition, PayloadInput } from '@jpki/contracts';
+import { WakeableLoop } from '@jpki/messaging';
 import { counter, createLogger } from '@jpki/observability';
 import {
   StepFailure,
@@ -60,9 +61,12 @@ export class SagaEngine {
   private readonly log = createLogger('saga-engine');
   private readonly outcomes = counter('saga_steps_total', 'Saga step runs by outcome', ['kind', 'step', 'outcome']);
   private listener?: Client;
-  private loop?: Promise<void>;
   private active = false;
-  private wake?: () => void;
+  private readonly loop = new WakeableLoop(
+    () => this.claimFree(),
+    () => this.o.pollMs,
+    (err) => this.log.error({ err }, 'saga claim failed'),
+  );
   private readonly waiters = new Set<() => void>();
   private readonly o: Required<SagaEngineOptions>;
 
@@ -84,7 +88,7 @@ export class SagaEngine {
     client.on('notification', () => this.nudge());
     await client.query(`LISTEN "${WAKE_CHANNEL(this.o.schema)}"`);
     this.listener = client;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Stops claiming; running steps are aborted and their sagas released for the next owner. */
@@ -92,7 +96,11 @@ export class SagaEngine {
     this.active = false;
     this.running.forEach((c) => c.abort(new Error('engine stopping')));
     this.nudge();
-    await this.loop;
+    await this.loop.stop();
+    const deadline = Date.now() + this.o.stopTimeoutMs;
+    while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Steps that ignored the abort lose their lease; their late result fails the version check.
+    await Promise.all([...this.running.keys()].map((id) => this.release(id)));
     await this.listener?.end().catch(() => undefined);
   }
 
@@ -146,30 +154,13 @@ export class SagaEngine {
   }
 
   private nudge(): void {
-    this.wake?.();
+    this.loop.nudge();
     this.waiters.forEach((w) => w());
   }
 
-  private async run(): Promise<void> {
-    while (this.active) {
-      try {
-        const free = this.o.concurrency - this.running.size;
-        if (free > 0) (await this.claim(free)).forEach((row) => this.execute(row));
-      } catch (err) {
-        this.log.error({ err }, 'saga claim failed');
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.o.pollMs);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
-    const deadline = Date.now() + this.o.stopTimeoutMs;
-    while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    // Steps that ignored the abort lose their lease; their late result fails the version check.
-    await Promise.all([...this.running.keys()].map((id) => this.release(id)));
+  private async claimFree(): Promise<void> {
+    const free = this.o.concurrency - this.running.size;
+    if (free > 0) (await this.claim(free)).forEach((row) => this.execute(row));
   }
 
   private async claim(limit: number): Promise<Row[]> {
