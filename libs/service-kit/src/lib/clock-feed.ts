@@ -15,6 +15,8 @@ import { Clock } from './clock';
 export class ClockFeed implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = createLogger('clock-feed');
   private consumer?: Consumer;
+  private starting?: Promise<void>;
+  private stopped = true;
 
   constructor(
     private readonly clock: Clock,
@@ -22,15 +24,34 @@ export class ClockFeed implements OnApplicationBootstrap, BeforeApplicationShutd
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    const consumer = this.kafka.kafka.consumer({ groupId: `${this.options.consumerGroup}.clock.${randomUUID()}`, maxWaitTimeInMs: 500 });
-    this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.kafka.physical(Topics.platformClock.name), fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachMessage: async ({ message }) => this.apply(message.value?.toString('utf8')) });
+  /** Starts in the background: a missing clock topic must not stop the service from serving. */
+  onApplicationBootstrap(): void {
+    this.stopped = false;
+    this.starting = this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    for (let attempt = 1; !this.stopped; attempt++) {
+      const consumer = this.kafka.kafka.consumer({ groupId: `${this.options.consumerGroup}.clock.${randomUUID()}`, maxWaitTimeInMs: 500 });
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic: this.kafka.physical(Topics.platformClock.name), fromBeginning: true });
+        await consumer.run({ autoCommit: false, eachMessage: async ({ message }) => this.apply(message.value?.toString('utf8')) });
+        this.consumer = consumer;
+        return;
+      } catch (err) {
+        await consumer.disconnect().catch(() => undefined);
+        this.log.warn({ err, attempt }, 'simulation clock feed not available yet; retrying');
+        for (let waited = 0; waited < Math.min(30_000, 1000 * attempt) && !this.stopped; waited += 250) {
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.starting;
     await this.consumer?.disconnect();
   }
 
