@@ -3,6 +3,7 @@ import { SingleBar } from 'cli-progress';
 import { CARRIERS, MVNOS, type Carrier, type MvnoId } from '@jpki/contracts';
 import { authenticate, createSubscriber, HttpJson, JpkiUiApp, RelyingPartyVerifier, type EnrollmentView } from '@jpki/jpki-client';
 import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-card';
+import { registerIphoneCommands } from './iphone';
 import { endpoints, operatorToken, type CommonOptions } from './platform-clients';
 
 /**
@@ -121,6 +122,8 @@ async function challengeLogin(e: ReturnType<typeof endpoints>, iccid: string, pi
   const { signature, certificate } = await new JpkiUiApp(e).signChallenge(iccid, pin, challenge);
   return new RelyingPartyVerifier(e.ca).verifyLogin(challenge, signature, certificate);
 }
+
+registerIphoneCommands(program, opts, out);
 
 program.parseAsync().catch((err: Error) => {
   console.error(`device: ${err.message}`);

@@ -6,11 +6,16 @@ import { CitizensController } from './http/citizens.controller';
 import { OcspRequestBodyMiddleware } from './http/ocsp-body.middleware';
 import { PkiController } from './http/pki.controller';
 import { CaCommandsHandler } from './messaging/ca-commands.handler';
+import { DeviceAttestationService } from './ra/attestation.service';
 import { CaTransactions } from './ra/ca-transaction';
 import { CitizensService } from './ra/citizens.service';
 import { FaultInjector } from './ra/faults';
+import { IphoneIssuancePolicy } from './ra/iphone-issuance-policy';
 import { IssuanceService } from './ra/issuance.service';
 import { ProofingService } from './ra/proofing.service';
+import { CardRenewalController } from './ra/renewal-card.controller';
+import { CardRenewalService } from './ra/renewal-card.service';
+import { RenewalPolicy } from './ra/renewal-policy';
 import { RevocationService } from './ra/revocation.service';
 import { StatusChanges } from './ra/status-changes';
 import { CertificateAuthority } from './signer/certificate-authority';
@@ -35,7 +40,7 @@ export class CaModule implements NestModule {
     return {
       module: CaModule,
       imports: [ServiceKitModule.forRoot(definition)],
-      controllers: [PkiController, CitizensController, CertificatesController, AuditController, CaCommandsHandler],
+      controllers: [PkiController, CitizensController, CertificatesController, AuditController, CaCommandsHandler, CardRenewalController],
       providers: [
         CaStore,
         CaUrls,
@@ -47,6 +52,10 @@ export class CaModule implements NestModule {
         StatusChanges,
         RevocationService,
         IssuanceService,
+        DeviceAttestationService,
+        IphoneIssuancePolicy,
+        RenewalPolicy,
+        CardRenewalService,
         ProofingService,
         CitizensService,
         CaEvents,

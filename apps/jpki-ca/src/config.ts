@@ -32,8 +32,19 @@ export const caConfigSchema = baseConfigSchema
     KEY_POOL_SIZE: z.coerce.number().int().min(0).max(256).default(8),
     /** log2 of the scrypt cost N protecting the keys in issued card files (10 = fast tests, 15 = default). */
     CARD_FILE_KDF_LOG2N: z.coerce.number().int().min(10).max(20).default(15),
+    /** Cap on a phone certificate's validity in days (unset: it runs to the card's user-authentication certificate, as in JPKI); renewal extends it. */
+    PHONE_CERTIFICATE_MAX_DAYS: z.coerce.number().int().min(1).max(2000).optional(),
     /** Identity proofing: an application older than this (or this far in the future) is stale. */
     PROOFING_MAX_AGE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(600),
+    /**
+     * Trust anchors of iPhone device key attestation (the SIMULATED platform vendor's roots): comma-separated
+     * base64 DER certificates. Empty: every iPhone issuance is refused with ATTESTATION_UNTRUSTED.
+     */
+    DEVICE_ATTESTATION_ROOTS: z
+      .string()
+      .default('')
+      .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 DER certificate'))),
     /** Comma-separated `fault[:times]` from FAULTS, e.g. `crash-after-allocation:1` (test/drill only). */
     CA_FAULTS: z
       .string()

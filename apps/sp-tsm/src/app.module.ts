@@ -7,7 +7,10 @@ import { EnrollmentController } from './enrollment/enrollment.controller';
 import { EnrollmentSaga } from './enrollment/enrollment-saga';
 import { EnrollmentService } from './enrollment/enrollment.service';
 import { RepliesController } from './enrollment/replies.controller';
+import { IphoneEnrollmentController, IphoneEnrollments1700000002100, IphoneEnrollmentSaga, IphoneEnrollmentService } from './iphone';
 import { KeysetVault } from './keys/keyset-vault';
+import { RenewalCommandsController } from './renewal/renewal-commands.controller';
+import { RenewalSaga } from './renewal/renewal-saga';
 import { spTsmMigrations } from './migrations';
 import { ServiceCommandsController } from './service/service-commands.controller';
 import { ServiceOperationSaga } from './service/service-operation-saga';
@@ -18,7 +21,7 @@ export function spTsmDefinition(config: SpTsmConfig): ServiceDefinition {
     name: 'sp-tsm',
     config,
     entities: [],
-    migrations: spTsmMigrations,
+    migrations: [...spTsmMigrations, IphoneEnrollments1700000002100],
     subscriptions: [
       { topic: Topics.caEvents, unknownTypes: 'ignore', producers: ['jpki-ca'] },
       ...CARRIERS.map((c) => ({ topic: Topics.mnoEvents[c], unknownTypes: 'ignore' as const, producers: [`mno-tsm-${c}`] })),
@@ -33,18 +36,26 @@ export class SpTsmModule {
     return {
       module: SpTsmModule,
       imports: [ServiceKitModule.forRoot(spTsmDefinition(config))],
-      controllers: [EnrollmentController, RepliesController, ServiceCommandsController],
+      controllers: [EnrollmentController, RepliesController, ServiceCommandsController, RenewalCommandsController, IphoneEnrollmentController],
       providers: [
         { provide: SP_TSM_CONFIG, useValue: config },
         KeysetVault,
         EnrollmentSaga,
         EnrollmentService,
         ServiceOperationSaga,
+        RenewalSaga,
+        IphoneEnrollmentSaga,
+        IphoneEnrollmentService,
         SagaHost,
         {
           provide: SAGA_DEFINITIONS,
-          useFactory: (enrollment: EnrollmentSaga, operations: ServiceOperationSaga) => [enrollment.definition, operations.definition],
-          inject: [EnrollmentSaga, ServiceOperationSaga],
+          useFactory: (enrollment: EnrollmentSaga, operations: ServiceOperationSaga, renewal: RenewalSaga, iphone: IphoneEnrollmentSaga) => [
+            enrollment.definition,
+            operations.definition,
+            renewal.definition,
+            iphone.definition,
+          ],
+          inject: [EnrollmentSaga, ServiceOperationSaga, RenewalSaga, IphoneEnrollmentSaga],
         },
         { provide: SAGA_ENGINE_OPTIONS, useValue: { concurrency: config.SAGA_CONCURRENCY } },
       ],

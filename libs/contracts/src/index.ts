@@ -9,3 +9,4 @@ export * from './lib/ca';
 export * from './lib/mno';
 export * from './lib/ota';
 export * from './lib/sptsm';
+export * from './lib/lifecycle';

@@ -9,6 +9,9 @@ export { decodePemBlocks, fromPem, PemError, toDer, toPem, type PemBlock, type P
 export { fingerprintSha256 } from './lib/encoding/fingerprint';
 export { formatSerialNumber, parseSerialNumber, randomSerialNumber, SerialNumberError, type SerialNumberInput } from './lib/encoding/serial-number';
 export { Oid, type HashAlgorithmName } from './lib/asn1/oids';
+/** The strict DER codec, for structures the toolkit has no builder for (e.g. private certificate extensions). */
+export * as DerWriter from './lib/asn1/der-writer';
+export * as DerReader from './lib/asn1/der-reader';
 
 // Keys and signers
 export {
@@ -19,8 +22,18 @@ export {
   SoftwareRsaSigner,
   type DigestInfoSignerOptions,
   type DigestInfoSignFunction,
+  type SignatureAlgorithmName,
   type Signer,
 } from './lib/keys/signer';
+export {
+  generateEcP256KeyPair,
+  isEcP256Spki,
+  P256_CURVE,
+  parseEcP256Spki,
+  SoftwareEcdsaSigner,
+  type EcKeyPair,
+  type EcP256PublicKey,
+} from './lib/keys/ec-keys';
 export {
   describePublicKey,
   exportPkcs8Der,
@@ -38,7 +51,7 @@ export {
   type RsaKeyPair,
   type RsaPublicKeyComponents,
 } from './lib/keys/rsa-keys';
-export { verifyRsaSignature } from './lib/keys/signature-verification';
+export { verifyEcdsaSignature, verifyRsaSignature, verifySignature } from './lib/keys/signature-verification';
 
 // Names
 export {
@@ -83,7 +96,17 @@ export { JPKI_PROFILES, jpkiProfile, type CertificateKind, type CertificateProfi
 // Certificates: decoding, summaries, issuance, lint
 export { CertificateFormatError, decodeCertificate, type DecodedCertificate, type DecodedTbsCertificate } from './lib/x509/certificate';
 export { readCertificateExtensions, type CertificateExtensionView } from './lib/x509/extension-view';
-export { keyIdentifierFromSpki, type ExtensionInput, type KeyUsageName, type X509Extension } from './lib/x509/extensions';
+export {
+  basicConstraintsExtension,
+  extendedKeyUsageExtension,
+  keyIdentifierFromSpki,
+  keyUsageExtension,
+  type ExtensionInput,
+  type KeyUsageName,
+  type X509Extension,
+} from './lib/x509/extensions';
+export { buildPlainTbsCertificate, issuePlainCertificate, PlainCertificateError, type PlainCertificateRequest } from './lib/x509/plain-certificate';
+export { ecdsaWithSha256Algorithm, signatureAlgorithmFor } from './lib/x509/signed-structure';
 export { summarizeCertificate, type SummaryOptions, type X509Summary } from './lib/x509/x509-summary';
 export {
   IssuanceError,
@@ -96,6 +119,7 @@ export {
   type PreparedCertificate,
 } from './lib/issuance/issue-certificate';
 export {
+  ecP256KeyFindings,
   lintCertificate,
   type CertificateLintCode,
   type CertificateLintContext,
@@ -105,7 +129,16 @@ export { lintCrl, type CrlLintCode, type CrlLintContext, type CrlLintFinding } f
 export { LintRejectionError, type LintFinding } from './lib/lint/lint-finding';
 
 // PKCS#10
-export { buildCsr, CsrError, verifyCsr, type BuildCsrOptions, type CsrPolicy, type CsrRejectionReason, type VerifiedCsr } from './lib/csr/csr';
+export {
+  buildCsr,
+  CsrError,
+  verifyCsr,
+  type BuildCsrOptions,
+  type CsrKeyAlgorithm,
+  type CsrPolicy,
+  type CsrRejectionReason,
+  type VerifiedCsr,
+} from './lib/csr/csr';
 
 // Revocation: reasons, CRL, OCSP
 export {

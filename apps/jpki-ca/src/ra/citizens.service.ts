@@ -85,10 +85,11 @@ export class CitizensService {
     @Inject(SERVICE_CONFIG) private readonly config: CaConfig,
   ) {}
 
-  async issue(input: CitizenInput, actor: string): Promise<IssuedCitizen> {
+  /** `renewal`: a new card for an existing person (ra/renewal-card.service.ts); the person row is kept. */
+  async issue(input: CitizenInput, actor: string, renewal = false): Promise<IssuedCitizen> {
     const personId = input.personId ?? randomUUID();
     const cardId = randomUUID();
-    if (input.personId && (await this.store.findPerson(input.personId))) throw new CitizenError('PERSON_EXISTS', `person ${input.personId} already exists`);
+    if (!renewal && input.personId && (await this.store.findPerson(input.personId))) throw new CitizenError('PERSON_EXISTS', `person ${input.personId} already exists`);
     const now = wholeSeconds(this.clock.now());
     if (input.dateOfBirth > now.toISOString().slice(0, 10)) throw new CitizenError('DATE_OF_BIRTH_IN_FUTURE', `date of birth ${input.dateOfBirth} is after today`);
     const personalData: JpkiPersonalData = {
@@ -132,7 +133,7 @@ export class CitizensService {
 
     // 1. Person and both serials committed before any signature.
     await this.store.transaction(async (m) => {
-      await this.store.insertPerson(m, personId, this.keys.atRest.sealJson({ ...personalData, prefecture: input.prefecture, municipality: input.municipality }, `jpki-ca/person/${personId}`), now);
+      if (!renewal) await this.store.insertPerson(m, personId, this.keys.atRest.sealJson({ ...personalData, prefecture: input.prefecture, municipality: input.municipality }, `jpki-ca/person/${personId}`), now);
       await this.store.allocateIssuance(signingPlan, [], m);
       await this.store.allocateIssuance(authPlan, [], m);
     });
@@ -188,7 +189,7 @@ export class CitizensService {
       }
       tx.audit({
         occurredAt: now,
-        action: 'card.issued',
+        action: renewal ? 'card.renewed' : 'card.issued',
         subject: personId,
         details: { cardId, signingSerial: signingPlan.serial, userAuthenticationSerial: authPlan.serial, notAfter: notAfter.toISOString() },
       });

@@ -38,6 +38,8 @@ import type { CaTransaction } from './ca-transaction';
 import { canonicalJson, sha256Hex, wholeSeconds } from './canonical';
 import { cardProblem } from './card-policy';
 import { FaultInjector } from './faults';
+import { IphoneIssuancePolicy } from './iphone-issuance-policy';
+import { RenewalPolicy, renewalProblemUnderLock, type RenewalDecision } from './renewal-policy';
 import { StatusChanges } from './status-changes';
 
 export type IssuanceRequest = PayloadOf<typeof CertificateIssuanceRequested>;
@@ -65,6 +67,8 @@ export class IssuanceService {
     private readonly clock: Clock,
     private readonly urls: CaUrls,
     private readonly faults: FaultInjector,
+    private readonly renewals: RenewalPolicy,
+    private readonly iphones: IphoneIssuancePolicy,
   ) {}
 
   async handle(tx: CaTransaction, request: IssuanceRequest): Promise<void> {
@@ -137,7 +141,13 @@ export class IssuanceService {
 
     let subjectPublicKeyInfo: Buffer;
     let deliveredKey: SealedBoxRecord | null = null;
-    if (request.keySource.mode === 'csr') {
+    let renewalOf: RenewalDecision | undefined;
+    if (this.iphones.applies(request)) {
+      // iPhone (methods ① and ②): attested Secure Enclave keys, P-256 (see iphone-issuance-policy.ts).
+      const admitted = await this.iphones.admit(request);
+      if (!admitted.ok) return admitted;
+      ({ subjectPublicKeyInfo, deliveredKey } = admitted);
+    } else if (request.keySource.mode === 'csr') {
       try {
         subjectPublicKeyInfo = verifyCsr(Buffer.from(request.keySource.csr, 'base64'), { minimumRsaBits: 2048 }).subjectPublicKeyInfo;
       } catch (error) {
@@ -148,7 +158,9 @@ export class IssuanceService {
         return { ok: false, reason: 'KEY_ALREADY_CERTIFIED', detail: 'this public key is already certified; generate a new key pair' };
       }
     } else if (request.keySource.mode === 'renewal') {
-      return { ok: false, reason: 'RENEWAL_UNSUPPORTED', detail: 'renewal on the same key is not implemented yet' };
+      renewalOf = await this.renewals.decide(request, request.keySource.previousSerial, now);
+      if (!renewalOf.ok) return renewalOf;
+      subjectPublicKeyInfo = renewalOf.subjectPublicKeyInfo;
     } else {
       const key = await this.keyPool.take();
       subjectPublicKeyInfo = exportSpkiDer(createPublicKey(key));
@@ -164,9 +176,11 @@ export class IssuanceService {
 
     const serial = formatSerialNumber(randomSerialNumber());
     const caInfo = this.ca.info('user-authentication');
-    const maxNotAfter = Math.min(caInfo.notAfter.getTime(), now.getTime() + PHONE_PROFILE.maxValidityDays * DAY_MS);
+    const maxNotAfter = Math.min(caInfo.notAfter.getTime(), now.getTime() + this.renewals.phoneValidityDays(PHONE_PROFILE.maxValidityDays) * DAY_MS);
     // The phone certificate never outlives the card's user-authentication certificate (REFERENCE §1.3).
     const notAfter = new Date(this.faults.isArmed('ignore-card-bound') ? maxNotAfter : Math.min(maxNotAfter, cardNotAfter.getTime()));
+    const notExtending = renewalOf?.ok ? this.renewals.extends(renewalOf.previous, notAfter) : undefined;
+    if (notExtending && !notExtending.ok) return notExtending;
     const prepared = await prepareCertificate({
       profile: PHONE_PROFILE,
       serialNumber: serial,
@@ -224,6 +238,12 @@ export class IssuanceService {
       return this.answerFailed(tx, { ...allocation, state: 'failed', failureReason: problem.reason, failureDetail: problem.detail });
     }
     const previous = await this.store.activePhoneCertificates(m, { personId: allocation.personId });
+    const renewalProblem = allocation.keyMode === 'renewal' ? renewalProblemUnderLock(previous, allocation) : undefined;
+    if (renewalProblem) {
+      await this.store.failIssuance(m, allocation.requestId, renewalProblem.reason, renewalProblem.detail, now);
+      tx.audit({ occurredAt: now, action: 'issuance.abandoned', subject: allocation.serial, details: { requestId: allocation.requestId, ...renewalProblem } });
+      return this.answerFailed(tx, { ...allocation, state: 'failed', failureReason: renewalProblem.reason, failureDetail: renewalProblem.detail });
+    }
     const superseded: string[] = [];
     for (const old of previous) {
       const changed = await this.statuses.apply(tx, old, 'revoked', 'superseded', {

@@ -36,7 +36,8 @@ async function createTopics(prefix: string): Promise<void> {
   const admin = kafkaClient('jpki-ca-test-setup', testKafkaBrokers()).admin();
   await admin.connect();
   try {
-    const wanted = physicalTopics(prefix).filter((t) => /\.ca\.(commands|events)(\.retry|\.dlq)?$/.test(t.name));
+    // ca.* plus platform.clock, which every service's ClockFeed subscribes to at start.
+    const wanted = physicalTopics(prefix).filter((t) => /\.(ca\.(commands|events)|platform\.clock)(\.retry|\.dlq)?$/.test(t.name));
     const existing = new Set(await admin.listTopics());
     const missing = wanted.filter((t) => !existing.has(t.name));
     if (missing.length > 0) {

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { EntityManager } from 'typeorm';
 import { SagaHost } from '@jpki/saga';
 import { Clock } from '@jpki/service-kit';
+import type { MnoTsmSettings } from '../config';
+import { MNO_SETTINGS } from '../tokens';
 import type { OperationKind, SsdOperationData } from './operation-data';
 
 export const SSD_OPERATION_SAGA = 'ssd-operation';
@@ -17,6 +19,7 @@ export class OtaQueue {
   constructor(
     private readonly moduleRef: ModuleRef,
     private readonly clock: Clock,
+    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
   ) {}
 
   async enqueue(
@@ -39,7 +42,9 @@ export class OtaQueue {
     if (!next) return;
     const [[{ runs }]] = await m.query(`UPDATE ota_queue SET state = 'running', runs = runs + 1, updated_at = $2 WHERE id = $1 RETURNING runs`, [next.queueId, this.clock.now()]);
     const data = next;
-    await this.moduleRef.get(SagaHost, { strict: false }).engine.create(m, SSD_OPERATION_SAGA, `${SSD_OPERATION_SAGA}:${next.queueId}:${runs}`, data);
+    // The saga id names the OTA scriptIds, which the shared vSIM keeps unique across carriers: the carrier is part of it.
+    const sagaId = `${SSD_OPERATION_SAGA}:${this.settings.carrier}:${next.queueId}:${runs}`;
+    await this.moduleRef.get(SagaHost, { strict: false }).engine.create(m, SSD_OPERATION_SAGA, sagaId, data);
   }
 
   /** The card's pending operations in request order, with what their replies need. */

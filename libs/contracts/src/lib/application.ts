@@ -20,6 +20,14 @@ export const phoneEnrollmentApplicationSchema = z
     keyMode: z.enum(['on-device', 'ca-generated']),
     deviceKind: z.enum(['sim', 'iphone']).default('sim'),
     deviceModel: z.string().min(1).max(64).optional(),
+    /** iPhone: the device the certificate will be bound to (the CA compares it with the issuance's device binding). */
+    deviceId: z.string().min(8).max(64).optional(),
+    /**
+     * iPhone: base64url SHA-256 of the device key's uncompressed P-256 point (App Attest's keyId): the
+     * Secure Enclave signing key (on-device) or the key-agreement key the CA seals the key to (ca-generated).
+     * Signed by the card, so nothing between the phone and the CA can substitute another key.
+     */
+    deviceKeyId: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'deviceKeyId: base64url SHA-256').optional(),
   })
   .refine((a) => (a.carrier === undefined) !== (a.mvno === undefined), { message: 'exactly one of carrier or mvno', path: ['carrier'] });
 

@@ -52,6 +52,11 @@ export const CertificateIssuanceRequested = defineMessage({
     personId: z.uuid(),
     enrollmentId: z.string().min(1).max(64),
     device: deviceBindingSchema,
+    /**
+     * The identity proofing this issuance follows (its requestId). Required for iPhone bindings: the CA
+     * reads the application it verified itself (nonce for the attestation binding, deviceId, keyMode, deviceKeyId).
+     */
+    proofingRequestId: requestIdSchema.optional(),
     keySource: z.discriminatedUnion('mode', [
       /**
        * PKCS#10 (DER, base64) whose signature proves possession of the on-device key; for an
@@ -63,7 +68,13 @@ export const CertificateIssuanceRequested = defineMessage({
        * service's transport key), or, when `recipientKey` is given, to that device-held key
        * agreement key (SPKI DER, base64), so nothing between the CA and the device can open it.
        */
-      z.object({ mode: z.literal('ca-generated'), recipient: z.string().min(1).max(64), recipientKey: base64Schema.max(1_000).optional() }),
+      z.object({
+        mode: z.literal('ca-generated'),
+        recipient: z.string().min(1).max(64),
+        recipientKey: base64Schema.max(1_000).optional(),
+        /** iPhone: the device attestation of `recipientKey` (a Secure Enclave P-256 key-agreement key). */
+        attestation: base64Schema.max(32_000).optional(),
+      }),
       /** Renewal on the same applet: a new certificate for the key of `previousSerial` (same person and device). */
       z.object({ mode: z.literal('renewal'), previousSerial: serialSchema }),
     ]),

@@ -48,6 +48,8 @@ export function hostCarrierOf(operator: Carrier | MvnoId): Carrier {
 /**
  * Data sealed to one recipient service (ECDH-ES over X25519 + HKDF-SHA256 + AES-256-GCM):
  * temporary SSD keysets (MNO-TSM → SP-TSM), CA-generated keys (CA → SP-TSM), ISD keysets (MNO-TSM → vSIM).
+ * Also to a device-held P-256 key-agreement key (ECDH-ES over P-256, same wire format): CA-generated keys for
+ * an iPhone (CA → the iPhone's Secure Enclave, recipient `iphone:<deviceId>`; docs/IPHONE-METHODS.md).
  */
 export const sealedBoxSchema = z.object({
   alg: z.literal('ECDH-ES+A256GCM'),

@@ -133,3 +133,49 @@ export const ServiceOperationCompleted = defineMessage({
   }),
   key: (p) => p.iccid,
 });
+
+// ---------- iPhone enrollments (SP-TSM saga `iphone-enrollment`; no SIM, no SSD) ----------
+
+/**
+ * ② `device-key`: the Secure Enclave generates the key, the CA certifies it from a CSR with device attestation;
+ * ① `ca-generated`: the CA generates the key and seals it to an attested Secure Enclave key-agreement key.
+ */
+export const iphoneMethodSchema = z.enum(['device-key', 'ca-generated']);
+export type IphoneMethod = z.infer<typeof iphoneMethodSchema>;
+
+export const IPHONE_ENROLLMENT_STEPS = ['identity-proofing', 'certificate-issuance'] as const;
+export const iphoneEnrollmentStepSchema = z.enum(IPHONE_ENROLLMENT_STEPS);
+
+/** An iPhone holds an active phone certificate (the lifecycle service's read model starts here). */
+export const IphoneEnrollmentCompleted = defineMessage({
+  type: 'sptsm.iphone-enrollment.completed',
+  schemaVersion: 1,
+  topic: Topics.spTsmEvents,
+  schema: z.object({
+    enrollmentId: z.string().min(1).max(64),
+    personId: z.uuid(),
+    serial: serialSchema,
+    deviceId: z.string().min(8).max(64),
+    method: iphoneMethodSchema,
+    deviceModel: z.string().max(64).optional(),
+    /** The supplementary phone number the user named in the application (an iPhone binding is the device, not the SIM). */
+    msisdn: msisdnSchema.optional(),
+  }),
+  key: (p) => p.enrollmentId,
+});
+
+export const IphoneEnrollmentFailed = defineMessage({
+  type: 'sptsm.iphone-enrollment.failed',
+  schemaVersion: 1,
+  topic: Topics.spTsmEvents,
+  schema: z.object({
+    enrollmentId: z.string().min(1).max(64),
+    deviceId: z.string().min(8).max(64),
+    method: iphoneMethodSchema,
+    step: iphoneEnrollmentStepSchema,
+    /** e.g. ATTESTATION_UNTRUSTED, ATTESTATION_KEY_MISMATCH, SIGNATURE_INVALID, APPLICATION_MISMATCH. */
+    reason: z.string().max(64),
+    detail: z.string().max(1024).optional(),
+  }),
+  key: (p) => p.enrollmentId,
+});

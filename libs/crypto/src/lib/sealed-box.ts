@@ -24,18 +24,47 @@ const ALG = 'ECDH-ES+A256GCM';
 
 export class SealedBoxError extends Error {}
 
+/** A recipient key from SubjectPublicKeyInfo DER (base64 or raw), checked to be X25519 or P-256. */
+export function sealedBoxRecipientKey(spki: Buffer | string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: typeof spki === 'string' ? Buffer.from(spki, 'base64') : spki, format: 'der', type: 'spki' });
+  } catch (error) {
+    throw new SealedBoxError(`recipient key is not a SubjectPublicKeyInfo: ${(error as Error).message}`);
+  }
+  recipientCurve(key);
+  return key;
+}
+
 function kek(shared: Buffer, recipient: string, epkDer: Buffer, aad: string): Buffer {
   const info = Buffer.concat([Buffer.from(`${ALG}|${recipient}|${aad}|`, 'utf8'), epkDer]);
   return Buffer.from(hkdfSync('sha256', shared, Buffer.alloc(0), info, 32));
 }
 
 /**
- * Seals data to one recipient service's X25519 transport key with an ephemeral key (ECDH-ES),
- * HKDF-SHA256 and AES-256-GCM. Only the holder of the recipient's private key opens it; the
- * `aad` (e.g. the ICCID) binds the box to its purpose.
+ * An ephemeral key on the recipient key's curve: X25519 for service transport keys, NIST P-256 for
+ * device-held key-agreement keys (an iPhone Secure Enclave offers P-256 only). Anything else is refused.
+ */
+function ephemeralFor(recipientPublicKey: KeyObject): { privateKey: KeyObject; publicKey: KeyObject } {
+  return recipientCurve(recipientPublicKey) === 'x25519' ? generateKeyPairSync('x25519') : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+}
+
+function recipientCurve(key: KeyObject): 'x25519' | 'prime256v1' {
+  if (key.type !== 'public') throw new SealedBoxError('seal needs the recipient public key');
+  if (key.asymmetricKeyType === 'x25519') return 'x25519';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'prime256v1';
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  throw new SealedBoxError(`unsupported recipient key ${key.asymmetricKeyType}${curve ? ` (${curve})` : ''}: X25519 or P-256 only`);
+}
+
+/**
+ * Seals data to one recipient's key-agreement key — a service's X25519 transport key, or a device-held
+ * P-256 key (iPhone) — with an ephemeral key of the same curve (ECDH-ES), HKDF-SHA256 and AES-256-GCM.
+ * Only the holder of the recipient's private key opens it; the `aad` (e.g. the ICCID) binds the box to
+ * its purpose. The wire format is the same for both curves (`epk` is the ephemeral SPKI DER).
  */
 export function seal(recipient: string, recipientPublicKey: KeyObject, plaintext: Buffer, aad: string): SealedBox {
-  const ephemeral = generateKeyPairSync('x25519');
+  const ephemeral = ephemeralFor(recipientPublicKey);
   const epkDer = ephemeral.publicKey.export({ format: 'der', type: 'spki' });
   const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipientPublicKey });
   const iv = randomBytes(12);

@@ -9,6 +9,8 @@ export const DEFAULT_PORTS = {
   'mno-tsm-softbank': 7303,
   vsim: 7400,
   lifecycle: 7500,
+  'rp-bank': 7600,
+  'rp-ticketing': 7700,
 } as const;
 export type PlatformServiceName = keyof typeof DEFAULT_PORTS;
 
@@ -18,6 +20,8 @@ export interface PlatformEndpoints {
   mno: Record<Carrier, string>;
   vsim: string;
   lifecycle: string;
+  rpBank: string;
+  rpTicketing: string;
 }
 
 export function localEndpoints(portOffset = 0, host = '127.0.0.1'): PlatformEndpoints {
@@ -28,5 +32,7 @@ export function localEndpoints(portOffset = 0, host = '127.0.0.1'): PlatformEndp
     mno: Object.fromEntries(CARRIERS.map((c) => [c, url(`mno-tsm-${c}`)])) as Record<Carrier, string>,
     vsim: url('vsim'),
     lifecycle: url('lifecycle'),
+    rpBank: url('rp-bank'),
+    rpTicketing: url('rp-ticketing'),
   };
 }

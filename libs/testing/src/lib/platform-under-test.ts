@@ -47,7 +47,7 @@ export async function startPlatformUnderTest(
   const topicPrefix = `${testTopicPrefix()}${sub}.`;
   await ensureTopics(kafkaClient('e2e-setup', testKafkaBrokers()), topicPrefix);
   const portOffset = await freePortOffset();
-  const only = opts.only ?? PLATFORM_SERVICES.filter((s) => s !== 'lifecycle');
+  const only = opts.only ?? PLATFORM_SERVICES;
   const { stack, keys } = platformStack({
     databaseUrl: testDatabaseUrl(),
     kafkaBrokers: testKafkaBrokers().join(','),

@@ -4,7 +4,7 @@ import { DEFAULT_PORTS, type PlatformServiceName } from '@jpki/jpki-client';
 import { ServiceStack, StackKeys, type ServiceSpec, type StackOptions } from './service-stack';
 
 /** Service identities of the platform (names in signed messages and trust lists). */
-export const PLATFORM_SERVICES = ['jpki-ca', 'sp-tsm', ...CARRIERS.map((c) => `mno-tsm-${c}`), 'vsim', 'lifecycle'] as const;
+export const PLATFORM_SERVICES = ['jpki-ca', 'sp-tsm', ...CARRIERS.map((c) => `mno-tsm-${c}`), 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing'] as const;
 
 export interface PlatformOptions extends Omit<StackOptions, 'keys'> {
   keys?: StackKeys;
@@ -39,7 +39,13 @@ export function platformStack(opts: PlatformOptions): { stack: ServiceStack; key
       app,
       port: DEFAULT_PORTS[name as PlatformServiceName] + (opts.portOffset ?? 0),
       schema: `${opts.schemaPrefix}${name.replace(/-/g, '_')}`,
-      env: { ...env, ...(carrier ? { ISD_MASTER_KEY: isd[carrier] } : {}), ...opts.serviceEnv?.[name] },
+      env: {
+        ...env,
+        ...(carrier ? { ISD_MASTER_KEY: isd[carrier] } : {}),
+        // Relying parties reach the CA over HTTP (anchors, OCSP, CRLs).
+        ...(name.startsWith('rp-') ? { JPKI_CA_URL: `http://127.0.0.1:${DEFAULT_PORTS['jpki-ca'] + (opts.portOffset ?? 0)}` } : {}),
+        ...opts.serviceEnv?.[name],
+      },
     };
     stack.add(spec);
     return spec;

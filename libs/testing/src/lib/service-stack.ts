@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateServiceKeys, issueOperatorToken, type OperatorRole } from '@jpki/crypto';
+import { SimulatedAttestationAuthority, type AttestationAuthorityJson } from '@jpki/iphone-device';
 
 const ROOT = resolve(__dirname, '../../../..');
 
@@ -23,16 +24,25 @@ export class StackKeys {
   readonly keys: Map<string, Keys>;
   /** Signs operator tokens (stands in for the organisation's identity provider). */
   readonly operatorIdp: Keys;
+  /**
+   * The SIMULATED iPhone platform vendor's attestation CA: jpki-ca trusts its root (DEVICE_ATTESTATION_ROOTS),
+   * simulated iPhones use its signing key to obtain key attestations (they play the vendor).
+   */
+  readonly deviceAttestation: SimulatedAttestationAuthority;
   private readonly keks: Map<string, string>;
 
-  constructor(names: string[], existing?: { services: Record<string, Keys>; operatorIdp: Keys; keks: Record<string, string> }) {
+  constructor(
+    names: string[],
+    existing?: { services: Record<string, Keys>; operatorIdp: Keys; keks: Record<string, string>; deviceAttestation?: AttestationAuthorityJson },
+  ) {
     this.keys = new Map(names.map((n) => [n, existing?.services[n] ?? generateServiceKeys()]));
     this.operatorIdp = existing?.operatorIdp ?? generateServiceKeys();
     this.keks = new Map(names.map((n) => [n, existing?.keks[n] ?? `local:${randomBytes(32).toString('base64')}`]));
+    this.deviceAttestation = existing?.deviceAttestation ? SimulatedAttestationAuthority.fromJSON(existing.deviceAttestation) : SimulatedAttestationAuthority.generate();
   }
 
-  toJSON(): { services: Record<string, Keys>; operatorIdp: Keys; keks: Record<string, string> } {
-    return { services: Object.fromEntries(this.keys), operatorIdp: this.operatorIdp, keks: Object.fromEntries(this.keks) };
+  toJSON(): { services: Record<string, Keys>; operatorIdp: Keys; keks: Record<string, string>; deviceAttestation: AttestationAuthorityJson } {
+    return { services: Object.fromEntries(this.keys), operatorIdp: this.operatorIdp, keks: Object.fromEntries(this.keks), deviceAttestation: this.deviceAttestation.toJSON() };
   }
 
   operatorToken(sub: string, roles: OperatorRole[]): string {
@@ -50,6 +60,7 @@ export class StackKeys {
       TRANSPORT_PUBLIC_KEYS: list((k) => k.transportSpki),
       KEY_ENCRYPTION_KEYS: this.keks.get(name) ?? '',
       OPERATOR_TOKEN_PUBLIC_KEY: this.operatorIdp.signingSpki,
+      ...(name === 'jpki-ca' ? { DEVICE_ATTESTATION_ROOTS: this.deviceAttestation.trustAnchorBase64 } : {}),
     };
   }
 }

@@ -7,6 +7,12 @@ export const Oid = {
   sha512WithRsaEncryption: '1.2.840.113549.1.1.13',
   rsassaPss: '1.2.840.113549.1.1.10',
   ecPublicKey: '1.2.840.10045.2.1',
+  /** RFC 5480 named curve secp256r1 (OpenSSL: prime256v1, NIST P-256). */
+  prime256v1: '1.2.840.10045.3.1.7',
+  /** RFC 5758 ECDSA signature algorithms (AlgorithmIdentifier parameters absent). */
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  ecdsaWithSha384: '1.2.840.10045.4.3.3',
+  ecdsaWithSha512: '1.2.840.10045.4.3.4',
   sha1: '1.3.14.3.2.26',
   sha256: '2.16.840.1.101.3.4.2.1',
   sha384: '2.16.840.1.101.3.4.2.2',
@@ -93,6 +99,17 @@ export function hashAlgorithmOid(name: HashAlgorithmName): string {
 /** Hash of an RSASSA-PKCS1-v1_5 signature algorithm OID, or undefined for anything else. */
 export function rsaSignatureHash(signatureAlgorithmOid: string): HashAlgorithmName | undefined {
   return RSA_SIGNATURE_HASH[signatureAlgorithmOid];
+}
+
+const ECDSA_SIGNATURE_HASH: Readonly<Record<string, HashAlgorithmName>> = {
+  [Oid.ecdsaWithSha256]: 'SHA-256',
+  [Oid.ecdsaWithSha384]: 'SHA-384',
+  [Oid.ecdsaWithSha512]: 'SHA-512',
+};
+
+/** Hash of an ECDSA signature algorithm OID (RFC 5758), or undefined for anything else. */
+export function ecdsaSignatureHash(signatureAlgorithmOid: string): HashAlgorithmName | undefined {
+  return ECDSA_SIGNATURE_HASH[signatureAlgorithmOid];
 }
 
 /** node:crypto digest name for a hash algorithm. */

@@ -11,11 +11,12 @@ import {
   type Asn1Node,
 } from '../asn1/der-reader';
 import { bitString, contextTag, integer, objectIdentifier, sequence, setOf, Tag, tlv } from '../asn1/der-writer';
-import { Oid, rsaSignatureHash } from '../asn1/oids';
+import { ecdsaSignatureHash, Oid, rsaSignatureHash } from '../asn1/oids';
 import { toDer } from '../encoding/pem';
-import { sha256WithRsaAlgorithm } from '../x509/signed-structure';
+import { signatureAlgorithmFor } from '../x509/signed-structure';
 import { describePublicKey, type PublicKeyDescription } from '../keys/rsa-keys';
-import { verifyRsaSignature } from '../keys/signature-verification';
+import { verifySignature } from '../keys/signature-verification';
+import { parseEcP256Spki, P256_CURVE } from '../keys/ec-keys';
 import type { Signer } from '../keys/signer';
 import {
   decodeDistinguishedName,
@@ -45,7 +46,7 @@ export async function buildCsr(options: BuildCsrOptions): Promise<Buffer> {
     tlv(contextTag(0, true), Buffer.concat(csrAttributes(options.requestedExtensions ?? []))),
   );
   const signature = await options.signer.sign(requestInfo);
-  return sequence(requestInfo, sha256WithRsaAlgorithm(), bitString(signature));
+  return sequence(requestInfo, signatureAlgorithmFor(options.signer), bitString(signature));
 }
 
 function csrAttributes(extensions: readonly ExtensionInput[]): Buffer[] {
@@ -59,6 +60,7 @@ export type CsrRejectionReason =
   | 'CSR_SIGNATURE_ALGORITHM_UNSUPPORTED'
   | 'CSR_SIGNATURE_INVALID'
   | 'KEY_ALGORITHM_UNSUPPORTED'
+  | 'KEY_CURVE_UNSUPPORTED'
   | 'KEY_TOO_SMALL'
   | 'KEY_EXPONENT_UNSUPPORTED'
   | 'SUBJECT_EMPTY'
@@ -75,7 +77,15 @@ export class CsrError extends Error {
   }
 }
 
+/** `RSA`: RSA (size and exponent below); `EC-P256`: id-ecPublicKey on prime256v1, uncompressed point. */
+export type CsrKeyAlgorithm = 'RSA' | 'EC-P256';
+
 export interface CsrPolicy {
+  /**
+   * Key algorithms accepted; default `['RSA']` (every JPKI key). An iPhone Secure Enclave key is
+   * `['EC-P256']` (ECDSA-with-SHA256 signature). Anything else: KEY_ALGORITHM_UNSUPPORTED / KEY_CURVE_UNSUPPORTED.
+   */
+  readonly keyAlgorithms?: readonly CsrKeyAlgorithm[];
   /** Default 2048. */
   readonly minimumRsaBits?: number;
   /** Default true: JPKI keys use e = 65537. */
@@ -110,11 +120,9 @@ interface DecodedCsr {
 export function verifyCsr(input: Buffer | string, policy: CsrPolicy = {}): VerifiedCsr {
   const csr = decodeCsr(input);
   if (csr.version !== 0n) throw new CsrError('CSR_VERSION_UNSUPPORTED', `CSR version ${csr.version}`);
-  const publicKey = checkPublicKey(csr.subjectPublicKeyInfo);
-  if (!rsaSignatureHash(csr.signatureAlgorithmOid) || csr.signatureAlgorithmOid === Oid.sha1WithRsaEncryption) {
-    throw new CsrError('CSR_SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm ${csr.signatureAlgorithmOid}`);
-  }
-  const signatureValid = verifyRsaSignature({
+  const publicKey = checkPublicKey(csr.subjectPublicKeyInfo, policy);
+  checkSignatureAlgorithm(csr, publicKey);
+  const signatureValid = verifySignature({
     publicKeySpki: csr.subjectPublicKeyInfo,
     signatureAlgorithmOid: csr.signatureAlgorithmOid,
     data: csr.requestInfo,
@@ -163,20 +171,40 @@ function requestedExtensions(attributes: Asn1Node): X509Extension[] {
   return [];
 }
 
-function checkPublicKey(spki: Buffer): PublicKeyDescription {
+function checkPublicKey(spki: Buffer, policy: CsrPolicy): PublicKeyDescription {
   let description: PublicKeyDescription;
   try {
     description = describePublicKey(spki);
   } catch (error) {
     throw new CsrError('CSR_MALFORMED', (error as Error).message);
   }
-  if (description.algorithm !== 'RSA') {
-    throw new CsrError('KEY_ALGORITHM_UNSUPPORTED', `key type ${description.keyType}; only RSA is accepted`);
+  const accepted = policy.keyAlgorithms ?? ['RSA'];
+  if (description.algorithm === 'EC' && accepted.includes('EC-P256')) {
+    if (description.namedCurve !== P256_CURVE) throw new CsrError('KEY_CURVE_UNSUPPORTED', `EC curve ${description.namedCurve ?? 'explicit'}; only P-256 is accepted`);
+    try {
+      parseEcP256Spki(spki);
+    } catch (error) {
+      throw new CsrError('KEY_CURVE_UNSUPPORTED', (error as Error).message);
+    }
+    return description;
+  }
+  if (description.algorithm !== 'RSA' || !accepted.includes('RSA')) {
+    const names = accepted.map((a) => (a === 'EC-P256' ? 'EC P-256' : a)).join(' or ');
+    throw new CsrError('KEY_ALGORITHM_UNSUPPORTED', `key type ${description.keyType}${description.namedCurve ? ` (${description.namedCurve})` : ''}; only ${names} is accepted`);
   }
   return description;
 }
 
+/** RSA keys sign with sha{256,384,512}WithRSAEncryption, P-256 keys with ecdsa-with-SHA256 only. */
+function checkSignatureAlgorithm(csr: DecodedCsr, key: PublicKeyDescription): void {
+  const oid = csr.signatureAlgorithmOid;
+  const fits =
+    key.algorithm === 'EC' ? ecdsaSignatureHash(oid) === 'SHA-256' : !!rsaSignatureHash(oid) && oid !== Oid.sha1WithRsaEncryption;
+  if (!fits) throw new CsrError('CSR_SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm ${oid} for a ${key.algorithm} key`);
+}
+
 function checkKeyStrength(key: PublicKeyDescription, policy: CsrPolicy): void {
+  if (key.algorithm === 'EC') return;
   const minimumBits = policy.minimumRsaBits ?? 2048;
   if ((key.modulusBits ?? 0) < minimumBits) {
     throw new CsrError('KEY_TOO_SMALL', `RSA key is ${key.modulusBits} bits; at least ${minimumBits} required`);

@@ -39,6 +39,12 @@ export interface CertificateProfile {
   readonly maxValidityDays: number;
   /** Validity must end no later than the holder's card 利用者証明用 certificate. */
   readonly boundToCardCertificate: boolean;
+  /**
+   * Subject keys may also be EC P-256 (named curve prime256v1, uncompressed point): only the phone
+   * profile, for iPhone Secure Enclave keys (P-256 only). Absent/false: RSA ≥ 2048, e = 65537 only.
+   * The CA additionally allows EC only when the device binding is an iPhone.
+   */
+  readonly allowsEcP256?: boolean;
 }
 
 const CA_SUBJECT: readonly NameAttributeType[] = ['C', 'O', 'OU', 'CN'];
@@ -102,7 +108,10 @@ export const JPKI_PROFILES: Readonly<Record<JpkiProfileId, CertificateProfile>> 
     boundToCardCertificate: false,
   },
   'jpki-card-user-authentication': userAuthentication('jpki-card-user-authentication', JpkiOid.policyUserAuthentication, false),
-  'jpki-phone-user-authentication': userAuthentication('jpki-phone-user-authentication', JpkiOid.policyPhoneUserAuthentication, true),
+  'jpki-phone-user-authentication': {
+    ...userAuthentication('jpki-phone-user-authentication', JpkiOid.policyPhoneUserAuthentication, true),
+    allowsEcP256: true,
+  },
 };
 
 function issuingCa(id: JpkiProfileId): CertificateProfile {

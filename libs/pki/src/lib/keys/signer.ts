@@ -11,9 +11,17 @@ import { verifyPkcs1Signature } from './signature-verification';
 export interface Signer {
   /** SubjectPublicKeyInfo (DER) of the signing key. */
   readonly publicKeySpki: Buffer;
-  /** Signs `data` (the whole message, not a digest) with RSASSA-PKCS1-v1_5 and SHA-256. */
+  /**
+   * Absent or `sha256WithRSAEncryption`: RSASSA-PKCS1-v1_5 with SHA-256 (every JPKI key).
+   * `ecdsa-with-SHA256`: ECDSA P-256 with SHA-256, DER `ECDSA-Sig-Value` (an iPhone Secure Enclave key,
+   * the SIMULATED device-attestation CA).
+   */
+  readonly signatureAlgorithm?: SignatureAlgorithmName;
+  /** Signs `data` (the whole message, not a digest) with the algorithm above. */
   sign(data: Buffer): Promise<Buffer>;
 }
+
+export type SignatureAlgorithmName = 'sha256WithRSAEncryption' | 'ecdsa-with-SHA256';
 
 export class SignerError extends Error {
   constructor(

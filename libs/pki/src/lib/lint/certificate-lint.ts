@@ -8,6 +8,7 @@ import { JPKI_PERSONAL_DATA_OIDS } from '../jpki/jpki-oids';
 import { decodeJpkiPersonalData } from '../jpki/personal-data';
 import { isUserAuthenticationProfile, jpkiProfile, type CertificateProfile, type JpkiProfileId } from '../jpki/profiles';
 import { describePublicKey } from '../keys/rsa-keys';
+import { parseEcP256Spki } from '../keys/ec-keys';
 import { distinguishedNamesMatch, nameAttributeUpperBound, type NameAttributeType } from '../names/distinguished-name';
 import {
   decodeCertificate,
@@ -35,6 +36,7 @@ export type CertificateLintCode =
   | 'SIGNATURE_ALGORITHM_MISMATCH'
   | 'PUBLIC_KEY_MALFORMED'
   | 'PUBLIC_KEY_NOT_RSA'
+  | 'EC_KEY_NOT_P256'
   | 'RSA_KEY_TOO_SMALL'
   | 'RSA_EXPONENT_NOT_65537'
   | 'VALIDITY_INVERTED'
@@ -187,7 +189,26 @@ export function isSha256WithRsa(algorithm: AlgorithmIdentifierValue): boolean {
   return algorithm.oid === Oid.sha256WithRsaEncryption && !!algorithm.parameters?.equals(SHA256_RSA_PARAMETERS);
 }
 
-const lintPublicKey: CertificateRule = ({ tbs }) => rsaKeyFindings(tbs.subjectPublicKeyInfo);
+const lintPublicKey: CertificateRule = ({ tbs, profile }) =>
+  profile.allowsEcP256 && isEcKey(tbs.subjectPublicKeyInfo) ? ecP256KeyFindings(tbs.subjectPublicKeyInfo) : rsaKeyFindings(tbs.subjectPublicKeyInfo);
+
+function isEcKey(spki: Buffer): boolean {
+  try {
+    return describePublicKey(spki).algorithm === 'EC';
+  } catch {
+    return false;
+  }
+}
+
+/** Profiles that allow EC (the phone profile) accept exactly P-256 with an uncompressed point. */
+export function ecP256KeyFindings(spki: Buffer): CertificateLintFinding[] {
+  try {
+    parseEcP256Spki(spki);
+    return [];
+  } catch (error) {
+    return [finding('EC_KEY_NOT_P256', (error as Error).message)];
+  }
+}
 
 export function rsaKeyFindings(spki: Buffer): CertificateLintFinding[] {
   let description: ReturnType<typeof describePublicKey>;

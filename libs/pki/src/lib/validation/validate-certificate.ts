@@ -5,7 +5,7 @@
  * extension outside the understood set fails the path).
  */
 import { Oid } from '../asn1/oids';
-import { verifyRsaSignature } from '../keys/signature-verification';
+import { verifySignature } from '../keys/signature-verification';
 import { distinguishedNamesMatch } from '../names/distinguished-name';
 import type { CertificateStatus, RevocationReasonName } from '../revocation/revocation-reason';
 import { CertificateFormatError, decodeCertificate, type DecodedCertificate } from '../x509/certificate';
@@ -140,7 +140,8 @@ function issuerCandidates(certificate: DecodedCertificate, pool: readonly Decode
 function signedBy(certificate: DecodedCertificate, issuer: DecodedCertificate): boolean {
   return (
     certificate.signatureAlgorithm.raw.equals(certificate.tbs.signatureAlgorithm.raw) &&
-    verifyRsaSignature({
+    // RSASSA-PKCS1-v1_5 (every JPKI CA) or ECDSA (e.g. the SIMULATED device-attestation CA).
+    verifySignature({
       publicKeySpki: issuer.tbs.subjectPublicKeyInfo,
       signatureAlgorithmOid: certificate.signatureAlgorithm.oid,
       data: certificate.tbs.raw,

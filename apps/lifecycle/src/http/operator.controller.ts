@@ -1,0 +1,66 @@
+import { Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiZodBody, ApiZodResponse, Operator, RequireRoles, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
+import { OperatorActions, type PhoneSelector } from '../flows/operator-actions';
+import { AuditAction, AuditContextGuard, AuditedErrorFilter } from './audit-context';
+import { caseViewSchema, phoneReportSchema, revocationRequestSchema, type CaseView, type PhoneReport, type RevocationRequest } from './schemas';
+import { caseView } from './views';
+
+const selectorOf = (b: PhoneSelector): PhoneSelector => ({ serial: b.serial, iccid: b.iccid, msisdn: b.msisdn, personId: b.personId });
+
+/**
+ * The operator's actions on a phone (role `operator`). Each answers 202 with the case it opened; follow it with
+ * `GET /cases/{caseId}`. Refusals: 404 SUBSCRIBER_UNKNOWN / PHONE_UNKNOWN / PERSON_UNKNOWN, 409 ALREADY_REPORTED /
+ * NOT_LOST / CERTIFICATE_ALREADY_REVOKED / CERTIFICATE_ON_HOLD / CASE_ALREADY_OPEN, 401/403; every call is audited.
+ */
+@ApiTags('operator actions')
+@Controller()
+@UseGuards(AuditContextGuard)
+@UseFilters(AuditedErrorFilter)
+export class OperatorController {
+  constructor(private readonly actions: OperatorActions) {}
+
+  @Post('loss-reports')
+  @HttpCode(202)
+  @RequireRoles('operator')
+  @AuditAction('loss.report')
+  @ApiOperation({
+    summary: 'Report a phone lost (一時利用停止): certificateHold at the CA and SSD lock by the carrier',
+    description:
+      'The CA command and the SP-TSM suspension are published in the transaction that records the case: OCSP answers ' +
+      '"revoked, certificateHold" within a second. The lock is queued by the carrier while the phone is off (case `waiting-device`).',
+  })
+  @ApiZodBody(phoneReportSchema)
+  @ApiZodResponse(202, caseViewSchema, 'case opened')
+  @ApiErrors(400, 401, 403, 404, 409)
+  async loss(@ValidBody(phoneReportSchema) body: PhoneReport, @Operator() operator: OperatorPrincipal): Promise<CaseView> {
+    return caseView(await this.actions.reportLoss(operator, { selector: selectorOf(body), reason: body.reason }));
+  }
+
+  @Post('found-reports')
+  @HttpCode(202)
+  @RequireRoles('operator')
+  @AuditAction('found.report')
+  @ApiOperation({ summary: 'Report a lost phone found: hold released at the CA (user-authentication certificate) and SSD unlocked' })
+  @ApiZodBody(phoneReportSchema)
+  @ApiZodResponse(202, caseViewSchema, 'case opened')
+  @ApiErrors(400, 401, 403, 404, 409)
+  async found(@ValidBody(phoneReportSchema) body: PhoneReport, @Operator() operator: OperatorPrincipal): Promise<CaseView> {
+    return caseView(await this.actions.reportFound(operator, { selector: selectorOf(body), reason: body.reason }));
+  }
+
+  @Post('revocations')
+  @HttpCode(202)
+  @RequireRoles('operator')
+  @AuditAction('revocation.request')
+  @ApiOperation({
+    summary: 'Revoke a phone certificate for good and delete its SSD (queued while the phone is off)',
+    description: 'A lost phone never found: keyCompromise by default. Otherwise cessationOfOperation unless `revocationReason` says otherwise.',
+  })
+  @ApiZodBody(revocationRequestSchema)
+  @ApiZodResponse(202, caseViewSchema, 'case opened')
+  @ApiErrors(400, 401, 403, 404, 409)
+  async revoke(@ValidBody(revocationRequestSchema) body: RevocationRequest, @Operator() operator: OperatorPrincipal): Promise<CaseView> {
+    return caseView(await this.actions.revoke(operator, { selector: selectorOf(body), reason: body.reason, revocationReason: body.revocationReason }));
+  }
+}

@@ -1,0 +1,228 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import {
+  CertificateIssued,
+  CertificateStatusChanged,
+  ContractEnded,
+  EnrollmentCompleted,
+  LifecycleCaseChanged,
+  RevocationRefused,
+  ServiceOperationCompleted,
+  ServiceRenewalCompleted,
+  Topics,
+  topicOf,
+  type MessageDefinition,
+  type PayloadInput,
+} from '@jpki/contracts';
+import { ensureTopics, kafkaClient } from '@jpki/messaging';
+import { createServiceApp } from '@jpki/service-kit';
+import { rawProducer, signedEnvelope, StackKeys, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, waitUntil } from '@jpki/testing';
+import { LifecycleModule } from './app.module';
+import { loadLifecycleConfig } from './config';
+import { LIFECYCLE_OPENAPI, lifecycleDefinition } from './definition';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The lifecycle service alone on the real broker and database, its peers played by the test (signed envelopes as
+ * jpki-ca, sp-tsm, mno-tsm-docomo): deterministic orderings of the races the end-to-end tests can only provoke.
+ */
+describe('lifecycle service (integration)', () => {
+  const sub = `l${randomBytes(3).toString('hex')}.`;
+  const prefix = `${testTopicPrefix()}${sub}`;
+  const keys = new StackKeys(['lifecycle', 'jpki-ca', 'sp-tsm', 'mno-tsm-docomo', 'mno-tsm-kddi', 'mno-tsm-softbank']);
+  let app: INestApplication;
+  let watcher: TopicWatcher;
+  let producer: Awaited<ReturnType<typeof rawProducer>>;
+  const token = keys.operatorToken('olive', ['operator', 'auditor', 'integrator']);
+
+  async function send<D extends MessageDefinition>(def: D, payload: PayloadInput<D>, producerName: string): Promise<void> {
+    const envelope = signedEnvelope(def, payload, producerName, keys.keys.get(producerName)!.signingPkcs8);
+    await producer.sendTo(topicOf(def, def.schema.parse(payload)).name, [envelope]);
+  }
+  const sent = (type: string, where: (p: Record<string, unknown>) => boolean = () => true) =>
+    watcher.waitFor((m) => {
+      const body = m.json<{ type: string; payload: Record<string, unknown> }>();
+      return body.type === type && where(body.payload);
+    }, 20_000, type);
+  const sentAll = (type: string, where: (p: Record<string, unknown>) => boolean) =>
+    watcher.messages.map((m) => m.json<{ type: string; payload: Record<string, unknown> }>()).filter((b) => b.type === type && where(b.payload));
+  const http = () => request(app.getHttpServer());
+  const getCase = async (id: string) => (await http().get(`/cases/${id}`).set('authorization', `Bearer ${token}`).expect(200)).body;
+  const casesOf = async (q: string) => (await http().get(`/cases?${q}`).set('authorization', `Bearer ${token}`).expect(200)).body as { caseId: string; kind: string; status: string }[];
+  const iccid = () => `898110${String(Date.now()).slice(-8)}${String(Math.floor(Math.random() * 1e5)).padStart(5, '0')}`;
+  const msisdn = () => `+8190${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+  const serial = () => randomBytes(16).toString('hex').toUpperCase();
+
+  async function phone(opts: { notAfterDays?: number } = {}) {
+    const p = { personId: randomUUID(), enrollmentId: `enr-${randomUUID()}`, serial: serial(), iccid: iccid(), msisdn: msisdn() };
+    const device = { kind: 'sim' as const, iccid: p.iccid, msisdn: p.msisdn, carrier: 'docomo' as const };
+    await send(
+      CertificateIssued,
+      {
+        requestId: `${p.enrollmentId}:issuance`,
+        personId: p.personId,
+        enrollmentId: p.enrollmentId,
+        serial: p.serial,
+        certificate: 'AAAA',
+        notBefore: new Date().toISOString(),
+        notAfter: new Date(Date.now() + (opts.notAfterDays ?? 365) * DAY_MS).toISOString(),
+        device,
+        supersededSerials: [],
+      },
+      'jpki-ca',
+    );
+    await send(
+      EnrollmentCompleted,
+      { enrollmentId: p.enrollmentId, personId: p.personId, serial: p.serial, carrier: 'docomo', msisdn: p.msisdn, iccid: p.iccid, ssdAid: 'A000000151535050010001', keyMode: 'on-card' },
+      'sp-tsm',
+    );
+    await waitUntil(async () => (await http().get(`/phones?serial=${p.serial}`).set('authorization', `Bearer ${token}`)).body?.service?.state === 'operational', 20_000, 'phone known');
+    return { ...p, device };
+  }
+
+  beforeAll(async () => {
+    await ensureTopics(kafkaClient('lifecycle-test-setup', testKafkaBrokers()), prefix);
+    const config = loadLifecycleConfig({
+      HTTP_PORT: '0',
+      DB_SCHEMA: testSchema('lifecycle'),
+      DATABASE_URL: testDatabaseUrl(),
+      KAFKA_BROKERS: testKafkaBrokers().join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+      RENEWAL_SWEEP_INTERVAL_MS: '0',
+      CLOCK_SETTLE_MS: '0',
+      ...keys.envFor('lifecycle'),
+    });
+    watcher = await new TopicWatcher(kafkaClient('lifecycle-test-watch', testKafkaBrokers()), prefix).watch(Topics.caCommands.name, Topics.spTsmCommands.name, Topics.lifecycleEvents.name);
+    producer = await rawProducer(prefix);
+    app = await createServiceApp({ definition: lifecycleDefinition(config), module: LifecycleModule.register(config), openApi: LIFECYCLE_OPENAPI });
+    await app.listen(0, '127.0.0.1');
+  }, 60_000);
+
+  afterAll(async () => {
+    await watcher?.stop();
+    await producer?.disconnect();
+    await app?.close();
+  });
+
+  it('a loss report publishes the CA hold and the SP-TSM suspension at once, and answers 202 with the case', async () => {
+    const p = await phone();
+    const res = await http().post('/loss-reports').set('authorization', `Bearer ${token}`).send({ iccid: p.iccid, reason: 'hotline call' }).expect(202);
+    const caseId = res.body.caseId as string;
+    expect(await sent('ca.revocation.requested', (x) => x['requestId'] === `${caseId}:ca`)).toBeDefined();
+    const revocation = sentAll('ca.revocation.requested', (x) => x['requestId'] === `${caseId}:ca`)[0].payload;
+    expect(revocation).toMatchObject({ target: { by: 'serial', serial: p.serial }, reason: 'certificateHold', requestedBy: 'olive', comment: 'hotline call' });
+    await sent('sptsm.service.suspend-requested', (x) => x['requestId'] === `${caseId}:sp` && x['iccid'] === p.iccid);
+    await sent(LifecycleCaseChanged.type, (x) => x['caseId'] === caseId && x['status'] === 'open');
+  }, 30_000);
+
+  it('contract end before the certificate exists: the late issuance and the late completion are revoked and terminated', async () => {
+    const person = randomUUID();
+    const sim = iccid();
+    const number = msisdn();
+    await send(ContractEnded, { carrier: 'docomo', msisdn: number, iccid: sim, at: new Date().toISOString() }, 'mno-tsm-docomo');
+    const ended = await waitUntil(async () => (await casesOf(`iccid=${sim}`)).find((c) => c.kind === 'contract-end'), 20_000, 'contract-end case');
+    const byIccid = await sent('ca.revocation.requested', (x) => x['requestId'] === `${ended.caseId}:ca`);
+    expect(byIccid.json<{ payload: unknown }>().payload).toMatchObject({ target: { by: 'iccid', iccid: sim }, reason: 'cessationOfOperation' });
+    await send(RevocationRefused, { requestId: `${ended.caseId}:ca`, reason: 'CERTIFICATE_UNKNOWN' }, 'jpki-ca');
+    await send(ServiceOperationCompleted, { requestId: `${ended.caseId}:sp`, iccid: sim, operation: 'terminate', outcome: 'not-deployed' }, 'sp-tsm');
+    await waitUntil(async () => (await getCase(ended.caseId)).status === 'completed', 20_000, 'contract-end case completed');
+    expect(await getCase(ended.caseId)).toMatchObject({ outcomes: { certificate: 'refused:CERTIFICATE_UNKNOWN', service: 'not-deployed' } });
+
+    // The enrollment that raced it goes on and gets its certificate: it is revoked at once and the service terminated.
+    const late = serial();
+    const enrollmentId = `enr-${randomUUID()}`;
+    await send(
+      CertificateIssued,
+      {
+        requestId: `${enrollmentId}:issuance`,
+        personId: person,
+        enrollmentId,
+        serial: late,
+        certificate: 'AAAA',
+        notBefore: new Date().toISOString(),
+        notAfter: new Date(Date.now() + 365 * DAY_MS).toISOString(),
+        device: { kind: 'sim', iccid: sim, msisdn: number, carrier: 'docomo' },
+        supersededSerials: [],
+      },
+      'jpki-ca',
+    );
+    const followUp = await sent('ca.revocation.requested', (x) => (x['target'] as { serial?: string }).serial === late);
+    expect(followUp.json<{ payload: unknown }>().payload).toMatchObject({ reason: 'cessationOfOperation' });
+    await send(
+      EnrollmentCompleted,
+      { enrollmentId, personId: person, serial: late, carrier: 'docomo', msisdn: number, iccid: sim, ssdAid: 'A000000151535050010001', keyMode: 'on-card' },
+      'sp-tsm',
+    );
+    await waitUntil(() => sentAll('sptsm.service.terminate-requested', (x) => x['iccid'] === sim).length >= 3, 20_000, 'three terminations of the cancelled SIM');
+    const kinds = (await casesOf(`iccid=${sim}`)).map((c) => c.kind);
+    expect(kinds).toEqual(['contract-end', 'contract-end', 'contract-end']);
+  }, 60_000);
+
+  it('a supersession by a new phone is a device change; one by a renewal this service asked for is not', async () => {
+    const p = await phone({ notAfterDays: 60 });
+    // Renewal: the sweep opens the case (60 days left < 90-day window) and asks the SP-TSM.
+    const swept = (await http().post('/renewals/sweep').set('authorization', `Bearer ${token}`).expect(200)).body as { renewalCases: string[] };
+    const [caseId] = swept.renewalCases;
+    const renewal = await sent('sptsm.service.renewal-requested', (x) => x['previousSerial'] === p.serial);
+    const requestId = renewal.json<{ payload: { requestId: string } }>().payload.requestId;
+    expect(requestId).toMatch(/^case-.*:renewal$/);
+    const renewed = serial();
+    await send(
+      CertificateStatusChanged,
+      { serial: p.serial, personId: p.personId, kind: 'phone-user-authentication', status: 'revoked', reason: 'superseded', changedAt: new Date().toISOString(), requestId: `${requestId}:issuance`, device: p.device, enrollmentId: p.enrollmentId },
+      'jpki-ca',
+    );
+    await send(
+      CertificateIssued,
+      {
+        requestId: `${requestId}:issuance`,
+        personId: p.personId,
+        enrollmentId: p.enrollmentId,
+        serial: renewed,
+        certificate: 'AAAA',
+        notBefore: new Date().toISOString(),
+        notAfter: new Date(Date.now() + 400 * DAY_MS).toISOString(),
+        device: p.device,
+        supersededSerials: [p.serial],
+      },
+      'jpki-ca',
+    );
+    await send(ServiceRenewalCompleted, { requestId, iccid: p.iccid, previousSerial: p.serial, outcome: 'renewed', serial: renewed, notAfter: new Date(Date.now() + 400 * DAY_MS).toISOString() }, 'sp-tsm');
+    await waitUntil(async () => (await http().get(`/phones?iccid=${p.iccid}`).set('authorization', `Bearer ${token}`)).body?.serial === renewed, 20_000, 'renewed phone');
+    expect(caseId).toBeDefined();
+    expect((await casesOf(`serial=${p.serial}`)).map((c) => c.kind)).toEqual(['renewal']);
+
+    // Device change: the renewed certificate superseded by another enrollment's issuance.
+    await send(
+      CertificateStatusChanged,
+      { serial: renewed, personId: p.personId, kind: 'phone-user-authentication', status: 'revoked', reason: 'superseded', changedAt: new Date().toISOString(), requestId: `enr-${randomUUID()}:issuance`, device: p.device, enrollmentId: p.enrollmentId },
+      'jpki-ca',
+    );
+    const change = await waitUntil(async () => (await casesOf(`serial=${renewed}`)).find((c) => c.kind === 'device-change'), 20_000, 'device-change case');
+    const terminate = await sent('sptsm.service.terminate-requested', (x) => x['requestId'] === `${change.caseId}:sp`);
+    expect(terminate.json<{ payload: unknown }>().payload).toMatchObject({ iccid: p.iccid, queueIfUnreachable: true, reason: 'DEVICE_CHANGE' });
+  }, 60_000);
+
+  it('queued card operations: a later done on the SIM settles the older queued one (the carrier runs them in order)', async () => {
+    const p = await phone();
+    const loss = (await http().post('/loss-reports').set('authorization', `Bearer ${token}`).send({ serial: p.serial, reason: 'phone off' }).expect(202)).body.caseId as string;
+    await send(CertificateStatusChanged, { serial: p.serial, personId: p.personId, kind: 'phone-user-authentication', status: 'on-hold', reason: 'certificateHold', changedAt: new Date().toISOString(), requestId: `${loss}:ca`, device: p.device, enrollmentId: p.enrollmentId }, 'jpki-ca');
+    await send(ServiceOperationCompleted, { requestId: `${loss}:sp`, iccid: p.iccid, operation: 'suspend', outcome: 'queued' }, 'sp-tsm');
+    await waitUntil(async () => (await getCase(loss)).status === 'waiting-device', 20_000, 'loss waiting for the device');
+
+    const found = (await http().post('/found-reports').set('authorization', `Bearer ${token}`).send({ serial: p.serial, reason: 'found, still off' }).expect(202)).body.caseId as string;
+    await send(CertificateStatusChanged, { serial: p.serial, personId: p.personId, kind: 'phone-user-authentication', status: 'good', reason: 'removeFromCRL', changedAt: new Date().toISOString(), requestId: `${found}:ca`, device: p.device, enrollmentId: p.enrollmentId }, 'jpki-ca');
+    await send(ServiceOperationCompleted, { requestId: `${found}:sp`, iccid: p.iccid, operation: 'resume', outcome: 'queued' }, 'sp-tsm');
+    await waitUntil(async () => (await getCase(found)).status === 'waiting-device', 20_000, 'found waiting for the device');
+
+    // The phone comes back: the SP-TSM reports the last queued operation of the SIM.
+    await send(ServiceOperationCompleted, { requestId: `${found}:sp`, iccid: p.iccid, operation: 'resume', outcome: 'done' }, 'sp-tsm');
+    await waitUntil(async () => (await getCase(found)).status === 'completed' && (await getCase(loss)).status === 'completed', 20_000, 'both completed');
+    expect((await getCase(loss)).result).toMatchObject({ queuedOperationsSettledBy: `${found}:sp` });
+    const view = (await http().get(`/phones?serial=${p.serial}`).set('authorization', `Bearer ${token}`).expect(200)).body;
+    expect(view).toMatchObject({ lost: false, certificate: { status: 'good' }, service: { state: 'operational', pendingOperation: null } });
+  }, 60_000);
+});

@@ -1,0 +1,1 @@
+export const LIFECYCLE_CONFIG = Symbol('LIFECYCLE_CONFIG');

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'rp-bank',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

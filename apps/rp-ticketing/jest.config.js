@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'rp-ticketing',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

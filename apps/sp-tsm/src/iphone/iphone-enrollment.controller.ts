@@ -1,0 +1,44 @@
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod/v4';
+import { ApiErrors, ApiZodBody, ApiZodQuery, ApiZodResponse, ValidBody, ValidQuery } from '@jpki/service-kit';
+import { iphoneDeviceIdSchema, iphoneEnrollmentRequestSchema, iphoneEnrollmentViewSchema, type IphoneEnrollmentRequest, type IphoneEnrollmentView } from './iphone-enrollment.schemas';
+import { IphoneEnrollmentService } from './iphone-enrollment.service';
+
+const listQuery = z.object({ deviceId: iphoneDeviceIdSchema });
+
+@ApiTags('iphone-enrollments')
+@Controller('iphone-enrollments')
+export class IphoneEnrollmentController {
+  constructor(private readonly enrollments: IphoneEnrollmentService) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Enroll an iPhone: the application signed with the My Number card, plus either a Secure Enclave CSR with its device ' +
+      'attestation (method ② device-key) or an attested Secure Enclave key-agreement key (method ① ca-generated)',
+  })
+  @ApiZodBody(iphoneEnrollmentRequestSchema)
+  @ApiZodResponse(202, iphoneEnrollmentViewSchema, 'accepted; follow it with GET /iphone-enrollments/{id}')
+  @ApiErrors(400, 409)
+  start(@ValidBody(iphoneEnrollmentRequestSchema) body: IphoneEnrollmentRequest): Promise<IphoneEnrollmentView> {
+    return this.enrollments.start(body);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'State and history of an iPhone enrollment; once issued, the certificate and (method ①) the key sealed to the device' })
+  @ApiZodResponse(200, iphoneEnrollmentViewSchema, 'the enrollment')
+  @ApiErrors(404)
+  get(@Param('id') id: string): Promise<IphoneEnrollmentView> {
+    return this.enrollments.view(id);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Enrollment ids of an iPhone, newest first' })
+  @ApiZodQuery(listQuery)
+  @ApiZodResponse(200, z.object({ enrollmentIds: z.array(z.string()) }), 'ids')
+  async list(@ValidQuery(listQuery) q: z.infer<typeof listQuery>): Promise<{ enrollmentIds: string[] }> {
+    return { enrollmentIds: await this.enrollments.findByDevice(q.deviceId) };
+  }
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { IPHONE_ENROLLMENT_STEPS } from '@jpki/contracts';
+import { SagaHost } from '@jpki/saga';
+import { conflict, notFound } from '@jpki/service-kit';
+import { deliveredKeyAad, IPHONE_SAGA_KIND, type IphoneEnrollmentData } from './iphone-enrollment-data';
+import type { IphoneEnrollmentRequest, IphoneEnrollmentView } from './iphone-enrollment.schemas';
+
+const UNIQUE_VIOLATION = '23505';
+
+@Injectable()
+export class IphoneEnrollmentService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly sagas: SagaHost,
+  ) {}
+
+  /** Records the enrollment and starts its saga in one transaction; one running enrollment per device. */
+  async start(req: IphoneEnrollmentRequest): Promise<IphoneEnrollmentView> {
+    const id = `ienr-${randomUUID()}`;
+    const data: IphoneEnrollmentData = {
+      enrollmentId: id,
+      deviceId: req.deviceId,
+      method: req.method,
+      signedApplication: req.signedApplication,
+      ...(req.method === 'device-key' ? { csr: req.csr } : { keyAgreementPublicKey: req.keyAgreementPublicKey }),
+      ...(req.attestation ? { attestation: req.attestation } : {}),
+    };
+    try {
+      await this.ds.transaction(async (m) => {
+        await m.query(`INSERT INTO iphone_enrollment (id, device_id, method) VALUES ($1, $2, $3)`, [id, req.deviceId, req.method]);
+        await this.sagas.engine.create(m, IPHONE_SAGA_KIND, id, data);
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw conflict('ENROLLMENT_IN_PROGRESS', `an enrollment for iPhone ${req.deviceId} is already running`);
+      }
+      throw err;
+    }
+    return this.view(id);
+  }
+
+  async view(id: string): Promise<IphoneEnrollmentView> {
+    const saga = await this.sagas.engine.get<IphoneEnrollmentData>(id);
+    if (!saga || saga.kind !== IPHONE_SAGA_KIND) throw notFound('ENROLLMENT_UNKNOWN', `no iPhone enrollment ${id}`);
+    const history = await this.sagas.engine.history(id);
+    const d = saga.data;
+    return {
+      enrollmentId: id,
+      deviceId: d.deviceId,
+      method: d.method,
+      state: saga.state,
+      status: saga.status,
+      step: saga.step,
+      stepIndex: saga.step ? IPHONE_ENROLLMENT_STEPS.indexOf(saga.step as never) : IPHONE_ENROLLMENT_STEPS.length,
+      stepCount: IPHONE_ENROLLMENT_STEPS.length,
+      ...(d.serial ? { serial: d.serial } : {}),
+      ...(d.certificate ? { certificate: d.certificate } : {}),
+      ...(d.notAfter ? { notAfter: d.notAfter } : {}),
+      ...(d.deliveredKey ? { deliveredKey: d.deliveredKey, deliveredKeyAad: deliveredKeyAad(id) } : {}),
+      ...(saga.status === 'failed' || saga.status === 'compensating'
+        ? { failure: { reason: saga.failureReason ?? 'UNKNOWN', detail: saga.failureDetail } }
+        : {}),
+      history: history.map((h) => ({ at: h.at.toISOString(), step: h.step, outcome: h.outcome, toState: h.toState })),
+    };
+  }
+
+  async findByDevice(deviceId: string): Promise<string[]> {
+    const rows: { id: string }[] = await this.ds.query(`SELECT id FROM iphone_enrollment WHERE device_id = $1 ORDER BY created_at DESC LIMIT 20`, [deviceId]);
+    return rows.map((r) => r.id);
+  }
+}

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'iphone-device',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

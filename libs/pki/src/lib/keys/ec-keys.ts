@@ -1,0 +1,90 @@
+/**
+ * EC P-256 (secp256r1 / prime256v1) keys: the only curve an iPhone Secure Enclave offers, hence the
+ * only EC curve the platform accepts (phone certificates of iPhones, the SIMULATED device-attestation CA).
+ */
+import { createPublicKey, generateKeyPair, KeyObject, sign } from 'node:crypto';
+import { promisify } from 'node:util';
+import { readBitString, sequenceChildren, decodeDer, readObjectIdentifier } from '../asn1/der-reader';
+import { Oid } from '../asn1/oids';
+import { exportSpkiDer, KeyFormatError } from './rsa-keys';
+import { SignerError, type Signer } from './signer';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** Node's and OpenSSL's name for NIST P-256. */
+export const P256_CURVE = 'prime256v1';
+
+export interface EcKeyPair {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+/** A NIST P-256 key pair (~0.03 ms). */
+export function generateEcP256KeyPair(): Promise<EcKeyPair> {
+  return generateKeyPairAsync('ec', { namedCurve: P256_CURVE });
+}
+
+export interface EcP256PublicKey {
+  /** The uncompressed point `04 ‖ X ‖ Y` (65 bytes), as the subjectPublicKey BIT STRING carries it. */
+  readonly point: Buffer;
+}
+
+/**
+ * Checks that a SubjectPublicKeyInfo is `id-ecPublicKey` with the `prime256v1` named curve (RFC 5480:
+ * no explicit parameters) and an uncompressed point on the curve; returns the point.
+ */
+export function parseEcP256Spki(spki: Buffer): EcP256PublicKey {
+  let point: Buffer;
+  try {
+    const [algorithm, subjectPublicKey] = sequenceChildren(decodeDer(spki), 'SubjectPublicKeyInfo');
+    const [algorithmOid, curve] = sequenceChildren(algorithm, 'AlgorithmIdentifier');
+    if (readObjectIdentifier(algorithmOid, 'algorithm') !== Oid.ecPublicKey) throw new KeyFormatError('not an id-ecPublicKey key');
+    if (!curve || curve.tag !== 0x06 || readObjectIdentifier(curve, 'namedCurve') !== Oid.prime256v1) {
+      throw new KeyFormatError('EC key is not on the prime256v1 (P-256) named curve');
+    }
+    point = readBitString(subjectPublicKey, 'subjectPublicKey').bytes;
+  } catch (error) {
+    if (error instanceof KeyFormatError) throw error;
+    throw new KeyFormatError(`malformed EC SubjectPublicKeyInfo: ${(error as Error).message}`);
+  }
+  if (point.length !== 65 || point[0] !== 0x04) throw new KeyFormatError('EC point is not an uncompressed P-256 point (04 ‖ X ‖ Y)');
+  try {
+    createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  } catch (error) {
+    throw new KeyFormatError(`EC point is not on P-256: ${(error as Error).message}`);
+  }
+  return { point };
+}
+
+/** True when the SPKI is a well-formed P-256 key. */
+export function isEcP256Spki(spki: Buffer): boolean {
+  try {
+    parseEcP256Spki(spki);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Signer over a node:crypto P-256 private key: ECDSA with SHA-256, DER signatures. */
+export class SoftwareEcdsaSigner implements Signer {
+  readonly publicKeySpki: Buffer;
+  readonly signatureAlgorithm = 'ecdsa-with-SHA256' as const;
+
+  constructor(private readonly privateKey: KeyObject) {
+    if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== P256_CURVE) {
+      throw new SignerError('SIGNER_KEY_UNSUPPORTED', 'SoftwareEcdsaSigner needs a P-256 private key');
+    }
+    this.publicKeySpki = exportSpkiDer(createPublicKey(privateKey));
+  }
+
+  static async generate(): Promise<SoftwareEcdsaSigner> {
+    return new SoftwareEcdsaSigner((await generateEcP256KeyPair()).privateKey);
+  }
+
+  sign(data: Buffer): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      sign('sha256', data, { key: this.privateKey, dsaEncoding: 'der' }, (error, signature) => (error ? reject(error) : resolve(signature)));
+    });
+  }
+}

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'relying-party',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};
