@@ -108,7 +108,7 @@ describe('e2e lifecycle: simulation clock, renewal, expiry', () => {
       return phone.expired && phone.reenrollmentRequired ? phone : undefined;
     }, 30_000, 'expiry noticed');
     expect(view).toMatchObject({ serial: renewedSerial, certificate: { status: 'good' } });
-    expect(await relyingPartyCheck(platform.endpoints, renewable.subscriber.iccid, now)).toEqual({ ok: false, reason: 'EXPIRED', serial: renewedSerial });
+    expect(await relyingPartyCheck(platform.endpoints, renewable.subscriber.iccid, now)).toEqual({ ok: false, reason: 'CERTIFICATE_EXPIRED', serial: renewedSerial });
   }, 60_000);
 
   it('a phone certificate never outlives the card: renewal refused at the card’s end; after the card renewal the holder applies again', async () => {
@@ -139,7 +139,7 @@ describe('e2e lifecycle: simulation clock, renewal, expiry', () => {
     expect(await phoneOf(api, { serial: phone.serial })).toMatchObject({ reenrollmentRequired: true, certificate: { status: 'good' } });
 
     const moved = await advance(100, 'past the card’s end');
-    expect(await relyingPartyCheck(e, first.subscriber.iccid, new Date(moved.now))).toMatchObject({ ok: false, reason: 'EXPIRED' });
+    expect(await relyingPartyCheck(e, first.subscriber.iccid, new Date(moved.now))).toMatchObject({ ok: false, reason: 'CERTIFICATE_EXPIRED' });
     const withOldCard = await enrollAt(cardBound);
     expect(withOldCard.enrollment).toMatchObject({ status: 'failed', failure: { reason: 'CERTIFICATE_EXPIRED' } });
 

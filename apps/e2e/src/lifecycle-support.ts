@@ -3,7 +3,7 @@
  * OCSP and CRLs), the card registry seen by the vsim, and the CA's view of a person.
  */
 import { execFile } from 'node:child_process';
-import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,12 +15,13 @@ import {
   enrollAndAuthenticate,
   HttpJson,
   JpkiUiApp,
+  RelyingPartyVerifier,
   type KeyMode,
   type PlatformEndpoints,
   type Subscriber,
   type TestCitizen,
 } from '@jpki/jpki-client';
-import { buildOcspRequest, decodeCertificate, formatSerialNumber, toPem, validateCertificate, verifyOcspResponse } from '@jpki/pki';
+import { toPem } from '@jpki/pki';
 import { waitUntil, type PlatformUnderTest } from '@jpki/testing';
 
 /** The services the lifecycle flows cross (the relying-party apps are not needed here). */
@@ -191,36 +192,13 @@ export async function appletCertificate(e: PlatformEndpoints, iccid: string): Pr
 
 /**
  * A relying party's check of a login at a given time (the environment's simulation clock): the phone signs a
- * challenge after the PIN; signature, chain to the JPKI user-authentication CA at `at`, and OCSP status (verified at
- * `at` too). The result is what the relying party decides: ok, or the refusal (EXPIRED, REVOKED…).
+ * challenge after the PIN; signature, chain to the JPKI user-authentication CA and OCSP status, all at `at`.
  */
-export async function relyingPartyCheck(e: PlatformEndpoints, iccid: string, at: Date, pin = '2580'): Promise<{ ok: boolean; reason?: string; serial: string }> {
-  const binary = async (path: string) => Buffer.from(await (await fetch(`${e.ca}${path}`)).arrayBuffer());
-  const [root, ua] = await Promise.all([binary('/ca/root.der'), binary('/ca/user-authentication.der')]);
+export async function relyingPartyCheck(e: PlatformEndpoints, iccid: string, at: Date, pin = '2580'): Promise<{ ok: boolean; reason?: string; serial?: string }> {
   const challenge = randomBytes(32);
   const answer = await new JpkiUiApp(e).signChallenge(iccid, pin, challenge);
-  const tbs = decodeCertificate(answer.certificate).tbs;
-  const serial = formatSerialNumber(tbs.serialNumber);
-  if (!verify('sha256', challenge, createPublicKey({ key: tbs.subjectPublicKeyInfo, format: 'der', type: 'spki' }), answer.signature)) {
-    return { ok: false, reason: 'SIGNATURE_INVALID_FOR_CHALLENGE', serial };
-  }
-  const result = await validateCertificate({
-    certificate: answer.certificate,
-    intermediates: [ua],
-    trustAnchors: [root],
-    expectedIssuers: [ua],
-    requiredKeyUsage: ['digitalSignature'],
-    at,
-    revocation: async (certificate, issuer) => {
-      if (issuer.equals(root)) return { status: 'good' };
-      const request = buildOcspRequest({ certificate, issuerCertificate: issuer });
-      const res = await fetch(`${e.ca}/ocsp`, { method: 'POST', body: request.der, headers: { 'content-type': 'application/ocsp-request' } });
-      const verified = verifyOcspResponse({ response: Buffer.from(await res.arrayBuffer()), certificate, issuerCertificate: issuer, nonce: request.nonce, at });
-      if (!verified.ok) throw new Error(`OCSP: ${verified.reason}: ${verified.detail}`);
-      return verified.certificateStatus;
-    },
-  });
-  return result.ok ? { ok: true, serial } : { ok: false, reason: result.reason, serial };
+  const check = await new RelyingPartyVerifier(e.ca).verifyLogin(challenge, answer.signature, answer.certificate, at);
+  return check.ok ? { ok: true, serial: check.serial } : { ok: false, reason: check.reason, serial: check.serial };
 }
 
 /** The OpenSSL CLI in a scratch directory, with the platform's CA certificates. */

@@ -42,6 +42,8 @@ export class CrlPublisher implements OnApplicationBootstrap, BeforeApplicationSh
       if ((ISSUING_CAS as readonly string[]).includes(ca)) this.changed(ca as CaId);
     });
     for (const ca of ALL_CAS) await this.publishIfDue(ca);
+    // The environment's clock jumped: CRLs valid "now" must be published before anyone asks.
+    this.clock.onChange(() => ALL_CAS.forEach((ca) => void this.run(ca)));
     this.schedule = setInterval(() => {
       for (const ca of ALL_CAS) void this.run(ca);
     }, SCHEDULE_MS);

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { buildOcspResponse, computeCertId } from '@jpki/pki';
+import { WakeableLoop } from '@jpki/messaging';
 import { counter, createLogger } from '@jpki/observability';
 import { Clock, SERVICE_CONFIG } from '@jpki/service-kit';
 import type { CaConfig } from '../config';
@@ -20,10 +21,13 @@ const PERIOD_MS = 30_000;
 export class OcspPreSigner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = createLogger('jpki-ca.ocsp-presigner');
   private readonly signed = counter('ca_ocsp_presigned_total', 'OCSP responses pre-signed');
-  private running = false;
-  private pending = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop = new WakeableLoop(
+    async () => {
+      await this.runOnce();
+    },
+    () => PERIOD_MS,
+    (err) => this.log.error({ err }, 'OCSP pre-signing failed'),
+  );
 
   constructor(
     private readonly store: CaStore,
@@ -38,19 +42,16 @@ export class OcspPreSigner implements OnApplicationBootstrap, BeforeApplicationS
     this.events.onStatus((ca) => {
       if (ca !== '*') this.nudge();
     });
-    this.running = true;
-    this.loop = this.run();
+    this.clock.onChange(() => this.nudge());
+    this.loop.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
   }
 
   nudge(): void {
-    this.pending = true;
-    this.wake?.();
+    this.loop.nudge();
   }
 
   /** Signs everything stale now; returns how many responses were signed. */
@@ -60,28 +61,6 @@ export class OcspPreSigner implements OnApplicationBootstrap, BeforeApplicationS
       const signed = await this.batch();
       total += signed;
       if (signed < BATCH) return total;
-    }
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      this.pending = false;
-      try {
-        await this.runOnce();
-      } catch (err) {
-        this.log.error({ err }, 'OCSP pre-signing failed');
-      }
-      if (!this.pending && this.running) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, PERIOD_MS);
-          function done() {
-            clearTimeout(timer);
-            resolve();
-          }
-          this.wake = done;
-        });
-        this.wake = undefined;
-      }
     }
   }
 
