@@ -1,4 +1,5 @@
 import type { Carrier, DeviceBinding, MvnoId, SealedBox } from '@jpki/contracts';
+import { StepFailure } from '@jpki/saga';
 
 /** What an enrollment saga carries from step to step (no secrets in clear: keys live in the vault). */
 export interface EnrollmentData extends Record<string, unknown> {
@@ -22,6 +23,12 @@ export interface EnrollmentData extends Record<string, unknown> {
 }
 
 export function deviceOf(d: EnrollmentData): DeviceBinding {
-  if (!d.iccid) throw new Error('no ICCID yet');
-  return { kind: 'sim', iccid: d.iccid, msisdn: d.msisdn, carrier: d.carrier, ...(d.mvno ? { mvno: d.mvno } : {}) };
+  return { kind: 'sim', iccid: known(d, 'iccid'), msisdn: d.msisdn, carrier: d.carrier, ...(d.mvno ? { mvno: d.mvno } : {}) };
+}
+
+/** A value an earlier step must have recorded; its absence is a broken saga, not a retry case. */
+export function known<K extends keyof EnrollmentData>(d: EnrollmentData, key: K): NonNullable<EnrollmentData[K]> {
+  const value = d[key];
+  if (value === undefined || value === null) throw new StepFailure('SAGA_DATA_MISSING', `${String(key)} is not known at this step`, false);
+  return value as NonNullable<EnrollmentData[K]>;
 }

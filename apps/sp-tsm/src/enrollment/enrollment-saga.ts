@@ -31,7 +31,7 @@ import { SpCard } from '../card/sp-card';
 import { SP_TSM_CONFIG } from '../tokens';
 import type { SpTsmConfig } from '../config';
 import { KeysetVault } from '../keys/keyset-vault';
-import { deviceOf, type EnrollmentData } from './enrollment-data';
+import { deviceOf, known, type EnrollmentData } from './enrollment-data';
 
 type Ctx = StepContext<EnrollmentData>;
 const APPLET_AID = JpkiAid.DEFAULT_INSTANCE;
@@ -124,28 +124,28 @@ export class EnrollmentSaga {
     const key = `${d.enrollmentId}:ssd-creation`;
     const reply = await ctx.request(
       SsdCreationRequested,
-      { requestId: key, carrier: d.carrier, iccid: d.iccid!, ssdAid: this.config.SSD_AID, keysetRecipient: 'sp-tsm' },
+      { requestId: key, carrier: d.carrier, iccid: known(d, 'iccid'), ssdAid: this.config.SSD_AID, keysetRecipient: 'sp-tsm' },
       key,
     );
     const created = mnoAnswer<typeof SsdCreated>(reply);
     const plain = JSON.parse(this.keys.openSealed(created.temporaryKeyset, `ssd-keyset/${d.iccid}/${this.config.SSD_AID}`).toString('utf8'));
     const temporary = new Scp03KeySet(plain.kvn, fromHex(plain.enc), fromHex(plain.mac), fromHex(plain.dek));
-    await ctx.transaction((m) => this.vault.storeTemporary(m, d.iccid!, this.config.SSD_AID, temporary));
+    await ctx.transaction((m) => this.vault.storeTemporary(m, known(d, 'iccid'), this.config.SSD_AID, temporary));
     return { temporaryKvn: temporary.kvn };
   }
 
   private async handOverKeys(ctx: Ctx): Promise<void> {
     const d = ctx.data;
-    const sp = await this.vault.spKeyset(d.iccid!, this.config.SSD_AID, this.spKvn(d.temporaryKvn), d.scp03KeyBytes ?? 16);
+    const sp = await this.vault.spKeyset(known(d, 'iccid'), this.config.SSD_AID, this.spKvn(d.temporaryKvn), d.scp03KeyBytes ?? 16);
     if (sp.status === 'active') return;
     const card = this.spCard(ctx, 'key-handover');
     // After a crash the PUT KEY may already be on the card: try our keys first (an unknown KVN costs no try).
     if (!(await card.tryOpen(this.ssdAid, sp.keys))) {
-      const temporary = await ctx.transaction((m) => this.vault.load(m, d.iccid!, this.config.SSD_AID, 'temporary'));
+      const temporary = await ctx.transaction((m) => this.vault.load(m, known(d, 'iccid'), this.config.SSD_AID, 'temporary'));
       if (!temporary) throw new StepFailure('TEMPORARY_KEYSET_MISSING', 'no temporary keyset to hand over from', false);
       await card.handOver(this.ssdAid, temporary, sp.keys);
     }
-    await this.vault.completeHandover(d.iccid!, this.config.SSD_AID);
+    await this.vault.completeHandover(known(d, 'iccid'), this.config.SSD_AID);
   }
 
   /** The SP keyset's KVN: the configured one, unless the MNO chose it for the temporary keyset. */
@@ -156,7 +156,7 @@ export class EnrollmentSaga {
   }
 
   private async spKeys(ctx: Ctx): Promise<Scp03KeySet> {
-    const keys = await ctx.transaction((m) => this.vault.load(m, ctx.data.iccid!, this.config.SSD_AID, 'sp'));
+    const keys = await ctx.transaction((m) => this.vault.load(m, known(ctx.data, 'iccid'), this.config.SSD_AID, 'sp'));
     if (!keys) throw new StepFailure('SP_KEYSET_MISSING', 'no SP keyset for this SSD', false);
     return keys;
   }
@@ -169,7 +169,7 @@ export class EnrollmentSaga {
     const d = ctx.data;
     const keys = await this.spKeys(ctx);
     const card = this.spCard(ctx, 'key-provisioning');
-    const contentKey = await this.vault.contentKey(d.iccid!, APPLET_AID_HEX);
+    const contentKey = await this.vault.contentKey(known(d, 'iccid'), APPLET_AID_HEX);
     await card.installContentKey(this.ssdAid, keys, APPLET_AID, contentKey);
     if (d.keyMode === 'delivered') return {};
     const template = await card.generateKeyPair(APPLET_AID, keys);
@@ -182,10 +182,10 @@ export class EnrollmentSaga {
   private async issue(ctx: Ctx): Promise<Partial<EnrollmentData>> {
     const d = ctx.data;
     const key = `${d.enrollmentId}:issuance`;
-    const keySource = d.keyMode === 'on-card' ? { mode: 'csr' as const, csr: d.csr! } : { mode: 'ca-generated' as const, recipient: 'sp-tsm' };
+    const keySource = d.keyMode === 'on-card' ? { mode: 'csr' as const, csr: known(d, 'csr') } : { mode: 'ca-generated' as const, recipient: 'sp-tsm' };
     const reply = await ctx.request(
       CertificateIssuanceRequested,
-      { requestId: key, personId: d.personId!, enrollmentId: d.enrollmentId, device: deviceOf(d), keySource },
+      { requestId: key, personId: known(d, 'personId'), enrollmentId: d.enrollmentId, device: deviceOf(d), keySource },
       key,
     );
     if (reply.type === CertificateIssuanceFailed.type) {
@@ -198,11 +198,11 @@ export class EnrollmentSaga {
 
   private async writeCertificate(ctx: Ctx): Promise<void> {
     const d = ctx.data;
-    const certificate = Buffer.from(d.certificate!, 'base64');
+    const certificate = Buffer.from(known(d, 'certificate'), 'base64');
     const card = this.spCard(ctx, 'certificate-write');
     if ((await card.readCertificate(APPLET_AID)).equals(certificate)) return;
     const keys = await this.spKeys(ctx);
-    const contentKey = await this.vault.contentKey(d.iccid!, APPLET_AID_HEX);
+    const contentKey = await this.vault.contentKey(known(d, 'iccid'), APPLET_AID_HEX);
     let pkcs8: Buffer | undefined;
     if (d.keyMode === 'delivered') {
       if (!d.deliveredKey) throw new StepFailure('DELIVERED_KEY_MISSING', 'the CA returned no key', false);
@@ -214,7 +214,7 @@ export class EnrollmentSaga {
   private async activate(ctx: Ctx): Promise<void> {
     const d = ctx.data;
     const certificate = await this.spCard(ctx, 'activation').readCertificate(APPLET_AID);
-    if (!certificate.equals(Buffer.from(d.certificate!, 'base64'))) {
+    if (!certificate.equals(Buffer.from(known(d, 'certificate'), 'base64'))) {
       throw new StepFailure('CERTIFICATE_NOT_ON_CARD', 'the applet does not hold the issued certificate');
     }
   }
@@ -224,10 +224,10 @@ export class EnrollmentSaga {
     const key = `${d.enrollmentId}:compensate-ssd`;
     await ctx.request(
       SsdDeletionRequested,
-      { requestId: key, carrier: d.carrier, iccid: d.iccid!, ssdAid: this.config.SSD_AID, queueIfUnreachable: true },
+      { requestId: key, carrier: d.carrier, iccid: known(d, 'iccid'), ssdAid: this.config.SSD_AID, queueIfUnreachable: true },
       key,
     );
-    await ctx.transaction((m) => this.vault.destroy(m, d.iccid!, this.config.SSD_AID, APPLET_AID_HEX));
+    await ctx.transaction((m) => this.vault.destroy(m, known(d, 'iccid'), this.config.SSD_AID, APPLET_AID_HEX));
   }
 
   private async revokeIssued(ctx: Ctx): Promise<void> {
@@ -238,7 +238,7 @@ export class EnrollmentSaga {
       this.outbox.publish(
         m,
         RevocationRequested,
-        { requestId: `${d.enrollmentId}:compensate-issuance`, target: { by: 'serial', serial: d.serial! }, reason: 'unspecified', requestedBy: 'sp-tsm' },
+        { requestId: `${d.enrollmentId}:compensate-issuance`, target: { by: 'serial', serial: known(d, 'serial') }, reason: 'unspecified', requestedBy: 'sp-tsm' },
         { correlationId: d.enrollmentId },
       ),
     );
@@ -262,11 +262,12 @@ export class EnrollmentSaga {
     );
     if (t.status === 'completed') await this.complete(m, d);
     if (t.status === 'failed') {
+      const failure = t.failure ?? { step: t.step ?? 'identity-proofing', reason: 'UNKNOWN', detail: '' };
       await m.query(`UPDATE enrollment SET active = false WHERE id = $1`, [d.enrollmentId]);
       await this.outbox.publish(
         m,
         EnrollmentFailed,
-        { ...common, step: t.failure!.step as EnrollmentStep, reason: t.failure!.reason.slice(0, 64), detail: t.failure!.detail.slice(0, 1024) },
+        { ...common, step: failure.step as EnrollmentStep, reason: failure.reason.slice(0, 64), detail: failure.detail.slice(0, 1024) },
         { correlationId: d.enrollmentId },
       );
     }
@@ -286,12 +287,12 @@ export class EnrollmentSaga {
       EnrollmentCompleted,
       {
         enrollmentId: d.enrollmentId,
-        personId: d.personId!,
-        serial: d.serial!,
+        personId: known(d, 'personId'),
+        serial: known(d, 'serial'),
         carrier: d.carrier,
         ...(d.mvno ? { mvno: d.mvno } : {}),
         msisdn: d.msisdn,
-        iccid: d.iccid!,
+        iccid: known(d, 'iccid'),
         ssdAid: this.config.SSD_AID,
         keyMode: d.keyMode,
       },
