@@ -6,12 +6,14 @@
  * sealed boxes), a 32-byte key-encryption key for secrets at rest and, for each MNO-TSM, the carrier's
  * ISD master key (AES size of the carrier's SCP03 profile). Shared: the trust lists (every service's
  * public keys) and the public key of the operator identity provider, whose private key is printed once
- * for whoever issues operator tokens.
+ * for whoever issues operator tokens. For jpki-ca, the root of the SIMULATED device-attestation vendor
+ * (DEVICE_ATTESTATION_ROOTS); the vendor itself (its CA key, which the simulated iPhones use to attest
+ * their keys) is printed once too, in the vendor-file format of `apps/device` (`--vendor`).
  */
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { generateServiceKeys } from '@jpki/crypto';
-import { envPrefixOf, keySecretOf, OPERATOR_IDP_SECRET, SERVICE_INSTANCES, TRUST_SECRET } from './services';
+import { DEVICE_ATTESTATION_SECRET, envPrefixOf, keySecretOf, OPERATOR_IDP_SECRET, SERVICE_INSTANCES, TRUST_SECRET } from './services';
 
 type Keys = ReturnType<typeof generateServiceKeys>;
 
@@ -20,6 +22,20 @@ export interface ServiceKeyMaterial extends Keys {
   keyEncryptionKeys: string;
   /** Hex AES key, MNO-TSMs only. */
   isdMasterKey?: string;
+  /** DEVICE_ATTESTATION_ROOTS (comma-separated base64 DER), for the instances that verify iPhone key attestations. */
+  deviceAttestationRoots?: string;
+}
+
+/**
+ * The SIMULATED iPhone platform vendor (device-attestation CA). It is made outside this module
+ * (tools/deploy/device-attestation.ts, with @jpki/iphone-device), which keeps the deploy library free of
+ * domain dependencies.
+ */
+export interface DeviceAttestationVendor {
+  /** Comma-separated base64 DER root certificates: jpki-ca's DEVICE_ATTESTATION_ROOTS. */
+  roots: string;
+  /** The vendor file (JSON) that `apps/device` reads (`--vendor <file>` or JPKI_DEVICE_ATTESTATION=<file>). */
+  vendorJson: string;
 }
 
 export interface DeploymentKeys {
@@ -28,9 +44,10 @@ export interface DeploymentKeys {
   operatorIdp: Pick<Keys, 'signingPkcs8' | 'signingSpki'>;
   /** Password of the compose PostgreSQL user (hex, URL-safe). Kubernetes uses the CNPG-generated one. */
   postgresPassword: string;
+  deviceAttestation: DeviceAttestationVendor;
 }
 
-export function generateDeploymentKeys(opts: { kekId?: string; now?: Date } = {}): DeploymentKeys {
+export function generateDeploymentKeys(opts: { kekId?: string; now?: Date; deviceAttestation: DeviceAttestationVendor }): DeploymentKeys {
   const now = opts.now ?? new Date();
   const kekId = opts.kekId ?? `k${now.toISOString().slice(0, 10).replace(/-/g, '')}`;
   if (!/^[A-Za-z0-9_-]+$/.test(kekId)) throw new Error(`kek id "${kekId}": letters, digits, _ and - only`);
@@ -41,6 +58,7 @@ export function generateDeploymentKeys(opts: { kekId?: string; now?: Date } = {}
         ...generateServiceKeys(),
         keyEncryptionKeys: `${kekId}:${randomBytes(32).toString('base64')}`,
         ...(s.isdKeyBytes ? { isdMasterKey: randomBytes(s.isdKeyBytes).toString('hex').toUpperCase() } : {}),
+        ...(s.deviceAttestationRoots ? { deviceAttestationRoots: opts.deviceAttestation.roots } : {}),
       },
     ]),
   );
@@ -50,6 +68,7 @@ export function generateDeploymentKeys(opts: { kekId?: string; now?: Date } = {}
     services,
     operatorIdp: { signingPkcs8: idp.signingPkcs8, signingSpki: idp.signingSpki },
     postgresPassword: randomBytes(24).toString('hex'),
+    deviceAttestation: opts.deviceAttestation,
   };
 }
 
@@ -75,12 +94,30 @@ export function serviceSecretEnv(keys: DeploymentKeys, identity: string): Record
     SERVICE_TRANSPORT_KEY: k.transportPkcs8,
     KEY_ENCRYPTION_KEYS: k.keyEncryptionKeys,
     ...(k.isdMasterKey ? { ISD_MASTER_KEY: k.isdMasterKey } : {}),
+    ...(k.deviceAttestationRoots ? { DEVICE_ATTESTATION_ROOTS: k.deviceAttestationRoots } : {}),
   };
 }
 
-/** `.env` for docker-compose: shared variables as is, per-service ones prefixed (`SP_TSM_SERVICE_SIGNING_KEY`). */
+/** Key of the vendor file in the device-attestation Secret. */
+export const DEVICE_ATTESTATION_VENDOR_FILE = 'vendor.json';
+
+/** Contents of the device-attestation Secret: the vendor file and, for reference, its roots. */
+export function deviceAttestationEnv(keys: DeploymentKeys): Record<string, string> {
+  return { [DEVICE_ATTESTATION_VENDOR_FILE]: keys.deviceAttestation.vendorJson, DEVICE_ATTESTATION_ROOTS: keys.deviceAttestation.roots };
+}
+
+/**
+ * `.env` for docker-compose: shared variables as is, per-service ones prefixed (`SP_TSM_SERVICE_SIGNING_KEY`).
+ * The device-attestation vendor file is base64-encoded (DEVICE_ATTESTATION_VENDOR_B64), so the line stays one
+ * plain token for compose's .env parser.
+ */
 export function envFileVariables(keys: DeploymentKeys): Record<string, string> {
-  const out: Record<string, string> = { ...trustEnv(keys), OPERATOR_IDP_SIGNING_KEY: keys.operatorIdp.signingPkcs8, POSTGRES_PASSWORD: keys.postgresPassword };
+  const out: Record<string, string> = {
+    ...trustEnv(keys),
+    OPERATOR_IDP_SIGNING_KEY: keys.operatorIdp.signingPkcs8,
+    POSTGRES_PASSWORD: keys.postgresPassword,
+    DEVICE_ATTESTATION_VENDOR_B64: Buffer.from(keys.deviceAttestation.vendorJson, 'utf8').toString('base64'),
+  };
   for (const s of SERVICE_INSTANCES) {
     for (const [name, value] of Object.entries(serviceSecretEnv(keys, s.identity))) out[`${envPrefixOf(s.identity)}_${name}`] = value;
   }
@@ -111,7 +148,10 @@ function secret(name: string, namespace: string, generatedAt: string, data: Reco
   };
 }
 
-/** The Secrets the Deployments reference: `<identity>-keys` per service, `jpki-trust`, and the operator IdP key. */
+/**
+ * The Secrets the Deployments reference (`<identity>-keys` per service, `jpki-trust`), and two that no service
+ * mounts: the operator IdP key and the SIMULATED device-attestation vendor.
+ */
 export function secretObjects(keys: DeploymentKeys, namespace: string): Record<string, unknown>[] {
   return [
     secret(TRUST_SECRET, namespace, keys.generatedAt, trustEnv(keys), 'trust'),
@@ -123,6 +163,7 @@ export function secretObjects(keys: DeploymentKeys, namespace: string): Record<s
       { OPERATOR_IDP_SIGNING_KEY: keys.operatorIdp.signingPkcs8, OPERATOR_TOKEN_PUBLIC_KEY: keys.operatorIdp.signingSpki },
       'operator-idp',
     ),
+    secret(DEVICE_ATTESTATION_SECRET, namespace, keys.generatedAt, deviceAttestationEnv(keys), 'device-attestation'),
   ];
 }
 

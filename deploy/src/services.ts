@@ -1,7 +1,7 @@
 /**
  * The deployable service instances of the platform, declared once for the deploy tooling: one entry per
- * running identity (mno-tsm runs three times, once per carrier). Compose, the Kustomize base and the
- * manifest test are checked against this list.
+ * running identity (mno-tsm runs three times, once per carrier). Compose, the Kustomize base, the keys
+ * generator and the manifest test are checked against this list.
  */
 import { CARRIER_PROFILES, CARRIERS, type Carrier } from '@jpki/contracts';
 
@@ -15,13 +15,33 @@ export interface ServiceInstance {
   readonly carrier?: Carrier;
   /** AES key size of the carrier's SCP03 profile (the ISD master key must match it). */
   readonly isdKeyBytes?: number;
+  /**
+   * Non-secret settings every deployment of this instance sets to the same value (the base ConfigMap and
+   * docker-compose), beyond HTTP_PORT, DB_SCHEMA and CARRIER.
+   */
+  readonly settings?: Readonly<Record<string, string>>;
+  /** Trusts the SIMULATED device-attestation vendor: its root goes into this instance's keys Secret. */
+  readonly deviceAttestationRoots?: boolean;
+  /**
+   * prod: a CPU HPA owns the replica count. false = fixed replica count (vsim: its card cache holds
+   * secure-channel sessions that every consumer-group rebalance would drop).
+   */
+  readonly autoscaled: boolean;
 }
 
 const carrierPorts: Record<Carrier, number> = { docomo: 7301, kddi: 7302, softbank: 7303 };
 
+const jpkiCa = { identity: 'jpki-ca', app: 'jpki-ca', port: 7100, schema: 'jpki_ca', deviceAttestationRoots: true, autoscaled: true } as const;
+
+/**
+ * In-cluster (Kubernetes Service) and in-compose (service name) URL of the CA: the same in both. Relying
+ * parties are configured with it and never follow URLs taken from presented certificates.
+ */
+export const JPKI_CA_URL = `http://${jpkiCa.identity}:${jpkiCa.port}`;
+
 export const SERVICE_INSTANCES: readonly ServiceInstance[] = [
-  { identity: 'jpki-ca', app: 'jpki-ca', port: 7100, schema: 'jpki_ca' },
-  { identity: 'sp-tsm', app: 'sp-tsm', port: 7200, schema: 'sp_tsm' },
+  jpkiCa,
+  { identity: 'sp-tsm', app: 'sp-tsm', port: 7200, schema: 'sp_tsm', autoscaled: true },
   ...CARRIERS.map((carrier) => ({
     identity: `mno-tsm-${carrier}`,
     app: 'mno-tsm',
@@ -29,9 +49,12 @@ export const SERVICE_INSTANCES: readonly ServiceInstance[] = [
     schema: `mno_tsm_${carrier}`,
     carrier,
     isdKeyBytes: CARRIER_PROFILES[carrier].scp03KeyBytes,
+    autoscaled: true,
   })),
-  { identity: 'vsim', app: 'vsim', port: 7400, schema: 'vsim' },
-  { identity: 'lifecycle', app: 'lifecycle', port: 7500, schema: 'lifecycle' },
+  { identity: 'vsim', app: 'vsim', port: 7400, schema: 'vsim', autoscaled: false },
+  { identity: 'lifecycle', app: 'lifecycle', port: 7500, schema: 'lifecycle', autoscaled: true },
+  { identity: 'rp-bank', app: 'rp-bank', port: 7600, schema: 'rp_bank', settings: { JPKI_CA_URL }, autoscaled: true },
+  { identity: 'rp-ticketing', app: 'rp-ticketing', port: 7700, schema: 'rp_ticketing', settings: { JPKI_CA_URL }, autoscaled: true },
 ];
 
 /** `mno-tsm-docomo` → `MNO_TSM_DOCOMO`: prefix of a service's variables in the compose `.env` file. */
@@ -45,3 +68,9 @@ export const TRUST_SECRET = 'jpki-trust';
 
 /** Secret with the operator identity provider's signing key; mounted by no service. */
 export const OPERATOR_IDP_SECRET = 'jpki-operator-idp';
+
+/**
+ * Secret with the SIMULATED device-attestation vendor (its CA key signs the simulated iPhones' key
+ * attestations); mounted by no service. jpki-ca gets only the vendor's root, in its keys Secret.
+ */
+export const DEVICE_ATTESTATION_SECRET = 'jpki-device-attestation';

@@ -12,24 +12,20 @@
  * (same CA, same chain and OCSP path as a phone certificate) signing with their software RSA-2048 key, so the
  * client side costs one RSA signature per login and the vSIM's APDU path is not what is measured.
  */
-import { createServer } from 'node:net';
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { BankClient, HttpJson, JpkiCaDirectory, localEndpoints } from '@jpki/jpki-client';
-import { deleteTopicsWithPrefix, ensureTopics, kafkaClient } from '@jpki/messaging';
+import { ensureTopics, kafkaClient } from '@jpki/messaging';
 import { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import type { Signer } from '@jpki/pki';
 import { checkHolderCertificate, OnlineHolderVerifier, verifyHolder, type StatusSource } from '@jpki/relying-party';
-import { DEFAULT_PORTS } from '@jpki/jpki-client';
-import { platformStack } from '@jpki/testing';
+import { freePortOffset, platformStack } from '@jpki/testing';
+import { cleanUpBenchEnvironment, DATABASE_URL, KAFKA_BROKERS, log, measureRate, percentile, runAsScript } from './bench-support';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const LEVELS = (process.env['BENCH_CONCURRENCY'] ?? '1,4,16').split(',').map(Number);
 const HOLDERS = Number(process.env['BENCH_HOLDERS'] ?? 8);
-const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const KAFKA_BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
 
 export interface BankLoginsResult {
   primitives: { rsa2048Verify: number; ecdsaP256Verify: number; rsa2048Sign: number };
@@ -38,20 +34,6 @@ export interface BankLoginsResult {
   logins: { concurrency: number; perSecond: number; p50Ms: number; p95Ms: number; errors: number }[];
 }
 
-const log = (line: string) => console.log(line);
-
-/** Operations per second of a synchronous operation, over `ms` milliseconds on this thread. */
-function rate(ms: number, op: () => void): number {
-  for (let i = 0; i < 50; i++) op();
-  const start = process.hrtime.bigint();
-  const until = Date.now() + ms;
-  let n = 0;
-  while (Date.now() < until) {
-    for (let i = 0; i < 20; i++) op();
-    n += 20;
-  }
-  return n / (Number(process.hrtime.bigint() - start) / 1e9);
-}
 
 function primitives(): BankLoginsResult['primitives'] {
   const data = randomBytes(32);
@@ -60,29 +42,13 @@ function primitives(): BankLoginsResult['primitives'] {
   const rsaSig = sign('sha256', data, rsa.privateKey);
   const ecSig = sign('sha256', data, ec.privateKey);
   log('raw crypto (node:crypto, this thread, 2 s each)…');
-  const rsa2048Verify = rate(2000, () => verify('sha256', data, rsa.publicKey, rsaSig));
+  const rsa2048Verify = measureRate(2000, () => verify('sha256', data, rsa.publicKey, rsaSig));
   log(`  RSA-2048 PKCS#1 v1.5 verify: ${rsa2048Verify.toFixed(0)}/s`);
-  const ecdsaP256Verify = rate(2000, () => verify('sha256', data, ec.publicKey, ecSig));
+  const ecdsaP256Verify = measureRate(2000, () => verify('sha256', data, ec.publicKey, ecSig));
   log(`  ECDSA P-256 verify:          ${ecdsaP256Verify.toFixed(0)}/s`);
-  const rsa2048Sign = rate(2000, () => sign('sha256', data, rsa.privateKey));
+  const rsa2048Sign = measureRate(2000, () => sign('sha256', data, rsa.privateKey));
   log(`  RSA-2048 PKCS#1 v1.5 sign:   ${rsa2048Sign.toFixed(0)}/s`);
   return { rsa2048Verify, ecdsaP256Verify, rsa2048Sign };
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-async function freeOffset(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const offset = 20_000 + 10 * Math.floor(Math.random() * 3_000);
-    if ((await Promise.all([DEFAULT_PORTS['jpki-ca'], DEFAULT_PORTS['rp-bank']].map((p) => portFree(p + offset)))).every(Boolean)) return offset;
-  }
-  throw new Error('no free ports');
 }
 
 interface Holder {
@@ -118,9 +84,8 @@ async function hammer(label: string, concurrency: number, op: () => Promise<void
   }
   const elapsed = (Date.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
   if (firstError) log(`  ${errors} errors, first: ${(firstError as Error).message}`);
-  return { perSecond: latencies.length / elapsed, p50Ms: pct(0.5), p95Ms: pct(0.95), errors };
+  return { perSecond: latencies.length / elapsed, p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), errors };
 }
 
 export async function run(): Promise<BankLoginsResult> {
@@ -133,7 +98,7 @@ export async function run(): Promise<BankLoginsResult> {
   const kafka = kafkaClient('bench-bank-logins', brokers);
   log(`starting jpki-ca and rp-bank (topics ${topicPrefix}*, schemas ${tag}_*)…`);
   await ensureTopics(kafka, topicPrefix);
-  const portOffset = await freeOffset();
+  const portOffset = await freePortOffset();
   const { stack, keys } = platformStack({
     databaseUrl: DATABASE_URL,
     kafkaBrokers: KAFKA_BROKERS,
@@ -213,7 +178,7 @@ export async function run(): Promise<BankLoginsResult> {
     return result;
   } finally {
     await stack.stopAll();
-    await cleanUp(tag, topicPrefix, kafka);
+    await cleanUpBenchEnvironment(tag, topicPrefix, kafka);
   }
 }
 
@@ -237,24 +202,4 @@ function report(r: BankLoginsResult): void {
   log(' bench client, rp-bank and jpki-ca share this machine’s CPUs.)');
 }
 
-async function cleanUp(tag: string, topicPrefix: string, kafka: ReturnType<typeof kafkaClient>): Promise<void> {
-  const pg = new Client({ connectionString: DATABASE_URL });
-  await pg.connect();
-  try {
-    const { rows } = await pg.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${tag}\\_%`]);
-    for (const { nspname } of rows) await pg.query(`DROP SCHEMA "${nspname}" CASCADE`);
-  } finally {
-    await pg.end();
-  }
-  await deleteTopicsWithPrefix(kafka, topicPrefix).catch(() => undefined);
-}
-
-if (require.main === module) {
-  run().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runAsScript(module, run);

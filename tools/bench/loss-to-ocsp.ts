@@ -13,21 +13,17 @@
  * good) until the reports are done, the phones in parallel. OCSP is polled every BENCH_POLL_MS with nonce-less
  * SHA-1 CertID requests (RFC 5019, what relying parties send), each response's signature verified.
  */
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { createSubscriber, createTestCitizen, DEFAULT_PORTS, enrollAndAuthenticate, HttpJson, localEndpoints, type PlatformEndpoints } from '@jpki/jpki-client';
-import { deleteTopicsWithPrefix, ensureTopics, kafkaClient } from '@jpki/messaging';
+import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, localEndpoints, type PlatformEndpoints } from '@jpki/jpki-client';
+import { ensureTopics, kafkaClient } from '@jpki/messaging';
 import { buildOcspRequest, verifyOcspResponse } from '@jpki/pki';
-import { platformStack } from '@jpki/testing';
+import { freePortOffset, platformStack } from '@jpki/testing';
+import { cleanUpBenchEnvironment, DATABASE_URL, KAFKA_BROKERS, log, percentile, rsa2048SignRate, runAsScript } from './bench-support';
 
 const REPORTS = Number(process.env['BENCH_REPORTS'] ?? 1000);
 const PHONES = Number(process.env['BENCH_PHONES'] ?? 8);
 const POLL_MS = Number(process.env['BENCH_POLL_MS'] ?? 10);
-const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const KAFKA_BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
 const SERVICES = ['jpki-ca', 'sp-tsm', 'mno-tsm-docomo', 'mno-tsm-kddi', 'mno-tsm-softbank', 'vsim', 'lifecycle'];
 
 export interface LossToOcspResult {
@@ -38,41 +34,8 @@ export interface LossToOcspResult {
   withinOneSecond: number;
 }
 
-const log = (line: string) => console.log(line);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** RSA-2048 PKCS#1 v1.5 SHA-256 signatures per second on this thread, over 2 s. */
-function rsaSignRate(): number {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const data = randomBytes(256);
-  for (let i = 0; i < 20; i++) sign('sha256', data, privateKey);
-  const until = Date.now() + 2000;
-  const start = process.hrtime.bigint();
-  let n = 0;
-  while (Date.now() < until) {
-    sign('sha256', data, privateKey);
-    n++;
-  }
-  return n / (Number(process.hrtime.bigint() - start) / 1e9);
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-async function freeOffset(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const offset = 20_000 + 10 * Math.floor(Math.random() * 3_000);
-    if ((await Promise.all(Object.values(DEFAULT_PORTS).map((p) => portFree(p + offset)))).every(Boolean)) return offset;
-  }
-  throw new Error('no free port range');
-}
-
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
 
 interface BenchPhone {
   serial: string;
@@ -120,7 +83,7 @@ async function enroll(e: PlatformEndpoints, token: string, i: number): Promise<B
 
 export async function run(): Promise<LossToOcspResult> {
   log(`== loss report → OCSP certificateHold: ${REPORTS} reports over ${PHONES} phones, OCSP polled every ${POLL_MS} ms ==`);
-  const rsa = rsaSignRate();
+  const rsa = rsa2048SignRate();
   log(`RSA-2048 sign (node:crypto, one thread): ${rsa.toFixed(0)}/s`);
 
   const tag = `bench${Date.now().toString(36)}`;
@@ -128,7 +91,7 @@ export async function run(): Promise<LossToOcspResult> {
   const kafka = kafkaClient('bench-loss-to-ocsp', KAFKA_BROKERS.split(','));
   log(`starting the platform (topics ${topicPrefix}*, schemas ${tag}_*)…`);
   await ensureTopics(kafka, topicPrefix);
-  const portOffset = await freeOffset();
+  const portOffset = await freePortOffset();
   const { stack, keys } = platformStack({
     databaseUrl: DATABASE_URL,
     kafkaBrokers: KAFKA_BROKERS,
@@ -183,7 +146,7 @@ export async function run(): Promise<LossToOcspResult> {
           latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
           if (latencies.length % 100 === 0) {
             const sorted = [...latencies].sort((a, b) => a - b);
-            log(`  ${latencies.length}/${REPORTS} reports, ${((Date.now() - started) / 1000).toFixed(0)} s: p50 ${pct(sorted, 0.5).toFixed(1)} ms, p99 ${pct(sorted, 0.99).toFixed(1)} ms`);
+            log(`  ${latencies.length}/${REPORTS} reports, ${((Date.now() - started) / 1000).toFixed(0)} s: p50 ${percentile(sorted, 0.5).toFixed(1)} ms, p99 ${percentile(sorted, 0.99).toFixed(1)} ms`);
           }
           await waitCase(loss.caseId);
           const found = await lifecycle.post<{ caseId: string }>('/found-reports', { serial: phone.serial, reason: `bench found ${i}` });
@@ -198,13 +161,13 @@ export async function run(): Promise<LossToOcspResult> {
     const result: LossToOcspResult = {
       reports: latencies.length,
       lossToOcsp: {
-        p50Ms: pct(latencies, 0.5),
-        p95Ms: pct(latencies, 0.95),
-        p99Ms: pct(latencies, 0.99),
+        p50Ms: percentile(latencies, 0.5),
+        p95Ms: percentile(latencies, 0.95),
+        p99Ms: percentile(latencies, 0.99),
         maxMs: latencies[latencies.length - 1],
         meanMs: latencies.reduce((a, b) => a + b, 0) / latencies.length,
       },
-      httpAccepted: { p50Ms: pct(accepted, 0.5), p99Ms: pct(accepted, 0.99) },
+      httpAccepted: { p50Ms: percentile(accepted, 0.5), p99Ms: percentile(accepted, 0.99) },
       rsa2048SignPerSecond: rsa,
       withinOneSecond: latencies.filter((l) => l < 1000).length / latencies.length,
     };
@@ -212,7 +175,7 @@ export async function run(): Promise<LossToOcspResult> {
     return result;
   } finally {
     await stack.stopAll();
-    await cleanUp(tag, topicPrefix, kafka);
+    await cleanUpBenchEnvironment(tag, topicPrefix, kafka);
   }
 }
 
@@ -236,24 +199,4 @@ function report(r: LossToOcspResult, seconds: number): void {
   log(' invalidated and response re-signed; all seven services, the broker and PostgreSQL share this machine’s CPUs.)');
 }
 
-async function cleanUp(tag: string, topicPrefix: string, kafka: ReturnType<typeof kafkaClient>): Promise<void> {
-  const pg = new Client({ connectionString: DATABASE_URL });
-  await pg.connect();
-  try {
-    const { rows } = await pg.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${tag}\\_%`]);
-    for (const { nspname } of rows) await pg.query(`DROP SCHEMA "${nspname}" CASCADE`);
-  } finally {
-    await pg.end();
-  }
-  await deleteTopicsWithPrefix(kafka, topicPrefix).catch(() => undefined);
-}
-
-if (require.main === module) {
-  run().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runAsScript(module, run);

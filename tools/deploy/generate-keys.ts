@@ -7,9 +7,11 @@
  *   node -r @swc-node/register tools/deploy/generate-keys.ts --format k8s --namespace jpki | kubectl apply -f -
  *
  * Options: --format env|k8s (default env), --namespace <ns> (k8s, default jpki), --kek-id <id> (default
- * k<yyyymmdd>). What is generated: see deploy/src/keys.ts.
+ * k<yyyymmdd>), --attestation-vendor <file> (reuse a SIMULATED device-attestation vendor file instead of
+ * creating one, e.g. from `apps/device … iphone-vendor-create`). What is generated: see deploy/src/keys.ts.
  */
 import { generateDeploymentKeys, renderEnvFile, renderSecrets } from '../../deploy/src/keys';
+import { deviceAttestationVendor } from './device-attestation';
 
 function option(name: string, fallback: string): string {
   const inline = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -20,7 +22,7 @@ function option(name: string, fallback: string): string {
 
 function main(): void {
   if (process.argv.includes('--help')) {
-    console.warn('usage: generate-keys.ts [--format env|k8s] [--namespace jpki] [--kek-id k20250101]');
+    console.warn('usage: generate-keys.ts [--format env|k8s] [--namespace jpki] [--kek-id k20250101] [--attestation-vendor vendor.json]');
     return;
   }
   const format = option('format', 'env');
@@ -28,7 +30,10 @@ function main(): void {
     console.error(`unknown --format ${format} (env or k8s)`);
     process.exit(2);
   }
-  const keys = generateDeploymentKeys({ kekId: option('kek-id', '') || undefined });
+  const keys = generateDeploymentKeys({
+    kekId: option('kek-id', '') || undefined,
+    deviceAttestation: deviceAttestationVendor(option('attestation-vendor', '') || undefined),
+  });
   process.stdout.write(format === 'env' ? renderEnvFile(keys) : renderSecrets(keys, option('namespace', 'jpki')));
   console.warn('[deploy] generated fresh keys: this output is secret, never commit it');
 }

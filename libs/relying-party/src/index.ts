@@ -10,3 +10,4 @@ export * from './lib/online-verifier';
 export * from './lib/refusals';
 export * from './lib/status-sources';
 export * from './lib/verifier';
+export * from './lib/relying-party-env';

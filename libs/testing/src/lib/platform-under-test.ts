@@ -17,7 +17,7 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /** An offset (multiple of 10, ≥ 10 000) at which every service port is free. */
-async function freePortOffset(): Promise<number> {
+export async function freePortOffset(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const offset = 10_000 + 10 * Math.floor(Math.random() * 4_000);
     const free = await Promise.all(Object.values(DEFAULT_PORTS).map((p) => portFree(p + offset)));
