@@ -20,6 +20,7 @@ import { buildCsr, decodeCertificate, formatSerialNumber } from '@jpki/pki';
 import type { PlatformEndpoints } from './endpoints';
 import { HttpJson } from './http-json';
 import { RelyingPartyVerifier, type LoginCheck } from './relying-party';
+import { followSaga } from './saga-progress';
 
 export type { IphoneMethod };
 
@@ -201,21 +202,10 @@ export class IphoneJpkiApp {
     return new HttpJson(this.endpoints.spTsm).get<IphoneEnrollmentView>(`/iphone-enrollments/${id}`);
   }
 
-  async waitForEnrollment(id: string, onProgress?: (v: IphoneEnrollmentView) => void, timeoutMs = 60_000): Promise<IphoneEnrollmentView> {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    for (;;) {
-      const view = await this.enrollment(id);
-      const marker = `${view.status}/${view.step}/${view.state}`;
-      if (marker !== last) {
-        last = marker;
-        onProgress?.(view);
-      }
-      if (view.status === 'completed' || view.status === 'failed') return view;
-      if (Date.now() > deadline) throw new Error(`iPhone enrollment ${id} still ${view.status} at step ${view.step} after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 150));
-    }
+  waitForEnrollment(id: string, onProgress?: (v: IphoneEnrollmentView) => void, timeoutMs = 60_000): Promise<IphoneEnrollmentView> {
+    return followSaga(`iPhone enrollment ${id}`, () => this.enrollment(id), onProgress, timeoutMs, 150);
   }
+
 
   /**
    * Installs the outcome: ② checks that the certificate certifies the enclave key; ① opens the sealed key

@@ -4,6 +4,7 @@ import type { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import type { PlatformEndpoints } from './endpoints';
 import { JpkiAppletClient } from './handset';
 import { HttpJson } from './http-json';
+import { followSaga } from './saga-progress';
 
 export type KeyMode = 'on-card' | 'delivered';
 
@@ -75,20 +76,8 @@ export class JpkiUiApp {
   }
 
   /** Polls until the saga completes or fails, reporting every change of step. */
-  async waitForEnrollment(id: string, onProgress?: (v: EnrollmentView) => void, timeoutMs = 120_000): Promise<EnrollmentView> {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    for (;;) {
-      const view = await this.enrollment(id);
-      const marker = `${view.status}/${view.step}/${view.state}`;
-      if (marker !== last) {
-        last = marker;
-        onProgress?.(view);
-      }
-      if (view.status === 'completed' || view.status === 'failed') return view;
-      if (Date.now() > deadline) throw new Error(`enrollment ${id} still ${view.status} at step ${view.step} after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  waitForEnrollment(id: string, onProgress?: (v: EnrollmentView) => void, timeoutMs = 120_000): Promise<EnrollmentView> {
+    return followSaga(`enrollment ${id}`, () => this.enrollment(id), onProgress, timeoutMs);
   }
 
   /** The user chooses the phone's 4-digit PIN (first time only). */
