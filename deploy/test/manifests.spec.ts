@@ -2,16 +2,27 @@
  * Offline validation of the deployment artefacts (no kubectl, no Docker on the build machines):
  * every YAML parses, every kustomization resolves, the overlays render (kustomize-lite) to the objects
  * and replica counts each environment needs, every Deployment has the probes, shutdown budget, resources
- * and security context the platform relies on, topics.yaml matches libs/contracts, docker-compose covers
- * the whole stack, and the generated keys cover every Secret the manifests reference.
+ * and security context the platform relies on, the environment each pod (and each compose service) gets
+ * passes that app's own config schema, topics.yaml matches libs/contracts, docker-compose covers the whole
+ * stack, and the generated keys cover every Secret the manifests reference.
  */
-import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { CARRIER_PROFILES, physicalTopics } from '@jpki/contracts';
-import { envFileVariables, generateDeploymentKeys, secretObjects, trustEnv } from '../src/keys';
-import { envPrefixOf, keySecretOf, SERVICE_INSTANCES, TRUST_SECRET, type ServiceInstance } from '../src/services';
-import { renderKafkaTopics, TOPICS_FILE } from '../src/topics';
+import {
+  DEVICE_ATTESTATION_VENDOR_FILE,
+  envFileVariables,
+  generateDeploymentKeys,
+  secretObjects,
+  serviceSecretEnv,
+  trustEnv,
+  type DeploymentKeys,
+  type DeviceAttestationVendor,
+} from '../src/keys';
+import { DEVICE_ATTESTATION_SECRET, envPrefixOf, JPKI_CA_URL, keySecretOf, SERVICE_INSTANCES, TRUST_SECRET, type ServiceInstance } from '../src/services';
+import { BROADCAST_TOPICS, renderKafkaTopics, roleOf, TOPICS_FILE } from '../src/topics';
 import { containersOf, imageName, isObject, loadManifests, parseYamlFile, render, type Json, type JsonObject, type K8sObject } from './kustomize-lite';
 
 const ROOT = resolve(__dirname, '../..');
@@ -20,9 +31,18 @@ const COMPOSE = join(ROOT, 'docker-compose.yml');
 
 /** The CNPG operator creates this Secret (key `uri`); everything else must come from generate-keys. */
 const CNPG_APP_SECRET = 'jpki-pg-app';
-/** Kafka consumer session timeout (libs/messaging kafka-inbox-server) plus a drain margin. */
-const KAFKA_SESSION_TIMEOUT_S = 30;
 const MIN_GRACE_S = 45;
+/**
+ * Upper bound of the PostgreSQL connections one service pod holds: the service-kit pool (10), the outbox
+ * relay's LISTEN connection, the saga engine's, the CA's NOTIFY listener and a migration connection at start.
+ */
+const DB_CONNECTIONS_PER_POD = 13;
+/** What the Dockerfile sets with ENV (the image's part of every container's environment). */
+const IMAGE_ENV = { NODE_ENV: 'production', HTTP_HOST: '0.0.0.0', KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+/** Variables read by something other than the app's config schema (kafkajs; the image's entrypoint). */
+const NON_SCHEMA_VARIABLES = new Set(['KAFKAJS_NO_PARTITIONER_WARNING', 'APP']);
+/** A stand-in for the CNPG `uri` (the one value of a pod's environment no test can generate). */
+const FAKE_DATABASE_URL = 'postgres://jpki:secret@jpki-pg-rw:5432/jpki';
 
 const ENVIRONMENTS = {
   dev: { namespace: 'jpki-dev', prod: false },
@@ -55,8 +75,68 @@ const instanceOf = (identity: string): ServiceInstance => {
 const selects = (selector: Record<string, Json>, labels: Record<string, Json>) =>
   Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
 
-const keys = generateDeploymentKeys();
-const generatedSecrets = new Map(secretObjects(keys, 'test').map((s) => [obj(s['metadata'] as Json)['name'] as string, obj(s['stringData'] as Json)]));
+/**
+ * Loaded by path at run time, like the apps' config modules below: the device-attestation vendor is made by
+ * tools/deploy (with @jpki/iphone-device, a domain library the deploy project does not depend on), exactly
+ * as generate-keys makes it.
+ */
+let deviceAttestationVendor: (vendorFile?: string) => DeviceAttestationVendor;
+let keys: DeploymentKeys;
+let generatedSecrets: Map<string, JsonObject>;
+
+beforeAll(async () => {
+  ({ deviceAttestationVendor } = (await import(join(ROOT, 'tools/deploy/device-attestation.ts'))) as { deviceAttestationVendor: typeof deviceAttestationVendor });
+  keys = generateDeploymentKeys({ deviceAttestation: deviceAttestationVendor() });
+  generatedSecrets = new Map(secretObjects(keys, 'test').map((s) => [obj(s['metadata'] as Json)['name'] as string, obj(s['stringData'] as Json)]));
+});
+
+/**
+ * Each app's own configuration module (apps/<app>/src/config.ts): its `…ConfigSchema` (which variables it
+ * reads) and its `load…Config` (the validation the service runs at start). Loaded by path at run time: the
+ * deploy project does not depend on the apps, it only checks that what it deploys is what they accept.
+ */
+interface AppConfig {
+  variables: Set<string>;
+  load: (env: NodeJS.ProcessEnv) => Record<string, unknown>;
+}
+const appConfigs = new Map<string, AppConfig>();
+
+beforeAll(async () => {
+  for (const app of new Set(SERVICE_INSTANCES.map((s) => s.app))) {
+    const mod = (await import(join(ROOT, 'apps', app, 'src', 'config.ts'))) as Record<string, unknown>;
+    const schemas = Object.entries(mod).filter(([name]) => /ConfigSchema$/.test(name));
+    const loaders = Object.entries(mod).filter(([name, v]) => /^load\w*Config$/.test(name) && typeof v === 'function');
+    if (schemas.length !== 1 || loaders.length !== 1) throw new Error(`apps/${app}/src/config.ts: expected one *ConfigSchema and one load*Config export`);
+    const shape = obj((schemas[0][1] as { shape?: Json }).shape);
+    const loader = loaders[0][1] as (env: NodeJS.ProcessEnv) => Record<string, unknown>;
+    appConfigs.set(app, {
+      variables: new Set(Object.keys(shape)),
+      // mno-tsm's loader answers { config, settings }; the others answer the config.
+      load: (env) => {
+        const out = loader(env);
+        return isObject(out['config'] as Json) && 'settings' in out ? (out['config'] as Record<string, unknown>) : out;
+      },
+    });
+  }
+});
+
+/** Validates one instance's environment with its app's schema; answers the parsed config. */
+function checkEnvironment(s: ServiceInstance, env: Record<string, string>, where: string): Record<string, unknown> {
+  const app = appConfigs.get(s.app);
+  if (!app) throw new Error(`no config module for ${s.app}`);
+  const unknown = Object.keys(env).filter((k) => !app.variables.has(k) && !NON_SCHEMA_VARIABLES.has(k) && !(k in IMAGE_ENV));
+  expect({ where, unknown }).toEqual({ where, unknown: [] });
+  let config: Record<string, unknown> = {};
+  expect(() => {
+    config = app.load(env);
+  }).not.toThrow();
+  expect(config['HTTP_PORT']).toBe(s.port);
+  expect(config['DB_SCHEMA']).toBe(s.schema);
+  for (const [k, v] of Object.entries(s.settings ?? {})) expect({ where, [k]: env[k] }).toEqual({ where, [k]: v });
+  if (s.deviceAttestationRoots) expect((config['DEVICE_ATTESTATION_ROOTS'] as string[]).length).toBeGreaterThan(0);
+  for (const k of ['SERVICE_SIGNING_KEY', 'SERVICE_TRANSPORT_KEY', 'KEY_ENCRYPTION_KEYS', ...Object.keys(trustEnv(keys))]) expect({ where, [k]: typeof config[k] }).toEqual({ where, [k]: 'string' });
+  return config;
+}
 
 describe('YAML files', () => {
   it('finds the manifests', () => {
@@ -140,8 +220,22 @@ describe('topics.yaml', () => {
     expect(declared.size).toBe(wanted.length);
     for (const t of wanted) {
       expect({ topic: t.name, partitions: declared.get(t.name)?.['partitions'] }).toEqual({ topic: t.name, partitions: t.partitions });
-      expect(Number(obj(declared.get(t.name)?.['config'])['retention.ms'])).toBeGreaterThan(0);
+      if (roleOf(t.name) !== 'broadcast') expect(Number(obj(declared.get(t.name)?.['config'])['retention.ms'])).toBeGreaterThan(0);
     }
+  });
+
+  it('keeps broadcast topics (platform.clock) whole and in one partition: every instance replays them from the start', () => {
+    expect([...BROADCAST_TOPICS]).toContain('platform.clock');
+    const declared = new Map(loadManifests(TOPICS_FILE).map((t) => [str(obj(t['spec'])['topicName']), t]));
+    for (const name of BROADCAST_TOPICS) {
+      const t = declared.get(name) as K8sObject;
+      const spec = obj(t['spec']);
+      expect(spec['partitions']).toBe(1);
+      expect(obj(spec['config'])).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': -1 });
+      expect(obj(t.metadata.labels as Json)['jpki.dev/topic-role']).toBe('broadcast');
+    }
+    expect(roleOf('dev.platform.clock', 'dev.')).toBe('broadcast');
+    expect(roleOf('dev.platform.clock.retry', 'dev.')).toBe('retry');
   });
 });
 
@@ -261,15 +355,38 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     expect(data['CARRIER']).toBe(s.carrier);
     expect(data['KAFKA_BROKERS']).toBe(`${kafka.metadata.name}-kafka-bootstrap:9092`);
     const ownSecret = generatedSecrets.get(keySecretOf(identity)) ?? {};
-    expect(Object.keys(ownSecret).sort()).toEqual(['KEY_ENCRYPTION_KEYS', 'SERVICE_SIGNING_KEY', 'SERVICE_TRANSPORT_KEY', ...(s.carrier ? ['ISD_MASTER_KEY'] : [])].sort());
+    expect(Object.keys(ownSecret).sort()).toEqual(
+      [
+        'KEY_ENCRYPTION_KEYS',
+        'SERVICE_SIGNING_KEY',
+        'SERVICE_TRANSPORT_KEY',
+        ...(s.carrier ? ['ISD_MASTER_KEY'] : []),
+        ...(s.deviceAttestationRoots ? ['DEVICE_ATTESTATION_ROOTS'] : []),
+      ].sort(),
+    );
 
-    // shutdown budget: preStop sleep + SHUTDOWN_TIMEOUT_MS within the grace period, which outlasts the Kafka session
+    // the pod's whole environment (image ENV, ConfigMaps and Secrets in envFrom order, then env) passes the app's schema
+    const podEnv: Record<string, string> = { ...IMAGE_ENV };
+    for (const e of envFrom) {
+      const cm = str(obj(e['configMapRef'])['name']);
+      const secret = str(obj(e['secretRef'])['name']);
+      const source = cm ? obj(named(rendered, 'ConfigMap', cm)?.['data']) : obj(generatedSecrets.get(secret ?? ''));
+      for (const [k, v] of Object.entries(source)) podEnv[k] = String(v);
+    }
+    for (const e of list(container['env']).map(obj)) podEnv[String(e['name'])] = e['valueFrom'] ? FAKE_DATABASE_URL : String(e['value']);
+    const config = checkEnvironment(s, podEnv, `${env}/${identity}`);
+
+    // shutdown budget: preStop sleep + SHUTDOWN_TIMEOUT_MS within the grace period; both outlast the Kafka session
     const grace = Number(pod['terminationGracePeriodSeconds']);
     const preStop = list(obj(obj(obj(container['lifecycle'])['preStop'])['exec'])['command']);
     const preStopSeconds = preStop[0] === 'sleep' ? Number(preStop[1]) : 0;
+    const sessionTimeoutS = Number(config['KAFKA_SESSION_TIMEOUT_MS']) / 1000;
+    expect(data['KAFKA_SESSION_TIMEOUT_MS']).toBeDefined();
+    expect(data['SAGA_LEASE_MS']).toBeDefined();
     expect(grace).toBeGreaterThanOrEqual(MIN_GRACE_S);
-    expect(grace).toBeGreaterThan(KAFKA_SESSION_TIMEOUT_S);
-    expect(preStopSeconds + Number(data['SHUTDOWN_TIMEOUT_MS']) / 1000).toBeLessThan(grace);
+    expect(grace).toBeGreaterThan(sessionTimeoutS);
+    expect(Number(config['SHUTDOWN_TIMEOUT_MS']) / 1000).toBeGreaterThan(sessionTimeoutS);
+    expect(preStopSeconds + Number(config['SHUTDOWN_TIMEOUT_MS']) / 1000).toBeLessThan(grace);
 
     // resources
     const resources = obj(container['resources']);
@@ -299,6 +416,25 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     const svcSpec = obj(svc['spec']);
     expect(selects(obj(svcSpec['selector']), podLabels)).toBe(true);
     expect(list(svcSpec['ports']).map(obj)).toEqual([expect.objectContaining({ port: s.port, targetPort: port['name'] })]);
+  });
+
+  it('points the relying parties at the CA through its Service', () => {
+    const url = new URL(JPKI_CA_URL);
+    const ca = named(rendered, 'Service', url.hostname) as K8sObject;
+    expect(list(obj(ca['spec'])['ports']).map((p) => obj(p)['port'])).toContain(Number(url.port));
+    const users = SERVICE_INSTANCES.filter((s) => s.settings?.['JPKI_CA_URL']);
+    expect(users.map((s) => s.identity).sort()).toEqual(['rp-bank', 'rp-ticketing']);
+  });
+
+  it('gives PostgreSQL enough connections for every pod at its maximum count, plus one surge pod per Deployment', () => {
+    const hpas = byKind(rendered, 'HorizontalPodAutoscaler');
+    const maxPods = deployments.map((d) => {
+      const hpa = hpas.find((h) => obj(obj(h['spec'])['scaleTargetRef'])['name'] === d.metadata.name);
+      const surge = Number(obj(obj(obj(d['spec'])['strategy'])['rollingUpdate'])['maxSurge'] ?? 1);
+      return Number(hpa ? obj(hpa['spec'])['maxReplicas'] : obj(d['spec'])['replicas']) + surge;
+    });
+    const needed = maxPods.reduce((a, b) => a + b, 0) * DB_CONNECTIONS_PER_POD;
+    expect(Number(obj(obj(obj(cluster['spec'])['postgresql'])['parameters'])['max_connections'])).toBeGreaterThanOrEqual(needed);
   });
 
   it('references only ConfigMaps it renders and Secrets that generate-keys or CNPG create', () => {
@@ -354,7 +490,8 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
 
   it('autoscales the stateless services on CPU within the partition count, and not vsim', () => {
     const hpas = byKind(rendered, 'HorizontalPodAutoscaler');
-    expect(hpas.map((h) => h.metadata.name).sort()).toEqual(SERVICE_INSTANCES.map((s) => s.identity).filter((n) => n !== 'vsim').sort());
+    expect(SERVICE_INSTANCES.find((s) => s.identity === 'vsim')?.autoscaled).toBe(false);
+    expect(hpas.map((h) => h.metadata.name).sort()).toEqual(SERVICE_INSTANCES.filter((s) => s.autoscaled).map((s) => s.identity).sort());
     for (const h of hpas) {
       const spec = obj(h['spec']);
       const ref = obj(spec['scaleTargetRef']);
@@ -381,7 +518,7 @@ describe('docker-compose.yml', () => {
   const services = obj(compose['services']);
   const text = readFileSync(COMPOSE, 'utf8');
 
-  it('runs Kafka, PostgreSQL, the topic job and all seven service instances', () => {
+  it('runs Kafka, PostgreSQL, the topic job and every service instance', () => {
     expect(Object.keys(services).sort()).toEqual(['kafka', 'postgres', 'topics', ...SERVICE_INSTANCES.map((s) => s.identity)].sort());
   });
 
@@ -395,10 +532,12 @@ describe('docker-compose.yml', () => {
     expect(String(obj(services['postgres'])['image'])).toMatch(/^postgres:16/);
   });
 
-  it('creates topics with the contracts bootstrap script before any service starts', () => {
+  it('creates topics with the contracts bootstrap script, then sets their retention, before any service starts', () => {
     const topics = obj(services['topics']);
-    expect(list(topics['command'])).toContain('tools/kafka/create-topics.ts');
-    expect(existsSync(join(ROOT, 'tools/kafka/create-topics.ts'))).toBe(true);
+    const command = list(topics['command']).join(' ');
+    expect(command.indexOf('tools/kafka/create-topics.ts &&')).toBeGreaterThanOrEqual(0);
+    expect(command.indexOf('tools/deploy/configure-topics.ts')).toBeGreaterThan(command.indexOf('tools/kafka/create-topics.ts'));
+    for (const script of ['tools/kafka/create-topics.ts', 'tools/deploy/configure-topics.ts']) expect(existsSync(join(ROOT, script))).toBe(true);
     expect(obj(obj(topics['depends_on'])['kafka'])['condition']).toBe('service_healthy');
   });
 
@@ -411,8 +550,7 @@ describe('docker-compose.yml', () => {
     expect(env['DB_SCHEMA']).toBe(s.schema);
     expect(env['CARRIER']).toBe(s.carrier);
     expect(String(env['KAFKA_BROKERS'])).toBe('kafka:19092');
-    const wanted = ['SERVICE_SIGNING_KEY', 'SERVICE_TRANSPORT_KEY', 'KEY_ENCRYPTION_KEYS', ...(s.carrier ? ['ISD_MASTER_KEY'] : [])];
-    for (const k of wanted) expect(String(env[k])).toContain(`\${${envPrefixOf(identity)}_${k}:?`);
+    for (const k of Object.keys(serviceSecretEnv(keys, identity))) expect(String(env[k])).toContain(`\${${envPrefixOf(identity)}_${k}:?`);
     for (const k of Object.keys(trustEnv(keys))) expect(String(env[k])).toContain(`\${${k}:?`);
     expect(list(svc['ports'])).toEqual([`${s.port}:${s.port}`]);
     expect(list(obj(svc['healthcheck'])['test']).join(' ')).toContain('healthcheck.js ready');
@@ -422,6 +560,26 @@ describe('docker-compose.yml', () => {
       topics: { condition: 'service_completed_successfully' },
     });
     expect(svc['image']).toBe(obj(services['topics'])['image']);
+
+    // with the generated .env substituted, the environment passes the app's own config schema
+    const produced = envFileVariables(keys);
+    const substituted = Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [
+        k,
+        String(v).replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_, name: string, op?: string, arg?: string) => produced[name] ?? (op === '-' ? (arg ?? '') : '')),
+      ]),
+    );
+    checkEnvironment(s, { ...IMAGE_ENV, ...substituted }, `compose/${identity}`);
+  });
+
+  it('sets the same shutdown and failover timings as the Kubernetes platform ConfigMap', () => {
+    const [platform] = loadManifests(join(DEPLOY, 'base/platform/configmap.yaml'));
+    const data = obj(platform['data']);
+    const shared = obj(obj(compose['x-service-env']));
+    for (const k of ['SHUTDOWN_TIMEOUT_MS', 'KAFKA_SESSION_TIMEOUT_MS', 'SAGA_LEASE_MS']) expect({ k, compose: String(shared[k]) }).toEqual({ k, compose: data[k] });
+    // stop_grace_period ≥ the SIGTERM drain, as terminationGracePeriodSeconds on Kubernetes
+    const grace = Number(String(obj(compose['x-service'])['stop_grace_period']).replace(/s$/, ''));
+    expect(grace * 1000).toBeGreaterThan(Number(shared['SHUTDOWN_TIMEOUT_MS']));
   });
 
   it('every ${VAR} it needs is produced by generate-keys --format env or has a default', () => {
@@ -452,6 +610,14 @@ describe('image', () => {
     expect(existsSync(join(ROOT, 'tools/deploy/healthcheck.js'))).toBe(true);
     // Everything the services and the deploy tools load at runtime is copied into the image.
     for (const dir of ['libs', 'apps', 'tools', 'deploy/src']) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+    for (const s of SERVICE_INSTANCES) expect(dockerfile).toMatch(new RegExp(`^EXPOSE .*\\b${s.port}\\b`, 'm'));
+    for (const env of Object.entries(IMAGE_ENV).map(([k, v]) => `${k}=${v}`)) expect(dockerfile).toContain(env);
+  });
+
+  it('health check finds every service instance\'s default port', async () => {
+    const { portOf } = (await import(join(ROOT, 'tools/deploy/healthcheck.js'))) as { portOf: (env: Record<string, string | undefined>) => number | undefined };
+    for (const s of SERVICE_INSTANCES) expect({ id: s.identity, port: portOf({ APP: s.app, CARRIER: s.carrier }) }).toEqual({ id: s.identity, port: s.port });
+    expect(portOf({ APP: 'vsim', HTTP_PORT: '9999' })).toBe('9999');
   });
 
   it('keeps dependencies, local state and secrets out of the build context', () => {
@@ -481,7 +647,43 @@ describe('generate-keys', () => {
     for (const v of [trust['TRUSTED_PRODUCER_KEYS'], trust['TRANSPORT_PUBLIC_KEYS']]) {
       expect(v.split(',').map((e) => e.split('=')[0]).sort()).toEqual(SERVICE_INSTANCES.map((s) => s.identity).sort());
     }
-    const again = generateDeploymentKeys();
+    // The relying parties trust the CA's signed ca.events and are trusted themselves.
+    for (const id of ['jpki-ca', 'rp-bank', 'rp-ticketing', 'lifecycle']) expect(trust['TRUSTED_PRODUCER_KEYS']).toContain(`${id}=${keys.services[id].signingSpki}`);
+    const again = generateDeploymentKeys({ deviceAttestation: deviceAttestationVendor() });
     expect(again.services['sp-tsm'].signingPkcs8).not.toBe(keys.services['sp-tsm'].signingPkcs8);
+    expect(again.deviceAttestation.roots).not.toBe(keys.deviceAttestation.roots);
+  });
+
+  it('creates a SIMULATED device-attestation vendor: jpki-ca trusts its root, the vendor file stays in a Secret no pod mounts', () => {
+    const roots = keys.services['jpki-ca'].deviceAttestationRoots ?? '';
+    const root = new X509Certificate(Buffer.from(roots, 'base64'));
+    expect(root.ca).toBe(true);
+    expect(root.verify(root.publicKey)).toBe(true);
+    expect(root.subject).toContain('SIMULATED');
+    // The vendor file (what apps/device reads with --vendor) holds that root, an intermediate it signed and the intermediate's key.
+    const vendor = JSON.parse(keys.deviceAttestation.vendorJson) as { format: string; root: string; intermediate: string; intermediateKey: string };
+    expect(vendor.format).toBe('jpki-sim-device-attestation-ca/1');
+    expect(vendor.root).toBe(roots);
+    const intermediate = new X509Certificate(Buffer.from(vendor.intermediate, 'base64'));
+    expect(intermediate.verify(root.publicKey)).toBe(true);
+    const key = createPrivateKey({ key: Buffer.from(vendor.intermediateKey, 'base64'), format: 'der', type: 'pkcs8' });
+    expect(createPublicKey(key).export({ type: 'spki', format: 'der' }).equals(intermediate.publicKey.export({ type: 'spki', format: 'der' }))).toBe(true);
+    expect(generatedSecrets.get(DEVICE_ATTESTATION_SECRET)).toEqual({ [DEVICE_ATTESTATION_VENDOR_FILE]: keys.deviceAttestation.vendorJson, DEVICE_ATTESTATION_ROOTS: roots });
+    expect(Buffer.from(envFileVariables(keys)['DEVICE_ATTESTATION_VENDOR_B64'], 'base64').toString('utf8')).toBe(keys.deviceAttestation.vendorJson);
+    // Only jpki-ca gets the root.
+    for (const s of SERVICE_INSTANCES) expect({ id: s.identity, roots: 'DEVICE_ATTESTATION_ROOTS' in serviceSecretEnv(keys, s.identity) }).toEqual({ id: s.identity, roots: s.identity === 'jpki-ca' });
+  });
+
+  it('reuses an existing vendor file (--attestation-vendor) instead of creating one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jpki-vendor-'));
+    try {
+      const file = join(dir, 'vendor.json');
+      writeFileSync(file, keys.deviceAttestation.vendorJson);
+      const reused = deviceAttestationVendor(file);
+      expect(reused.roots).toBe(keys.deviceAttestation.roots);
+      expect(JSON.parse(reused.vendorJson)).toEqual(JSON.parse(keys.deviceAttestation.vendorJson));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

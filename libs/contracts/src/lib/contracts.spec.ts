@@ -14,13 +14,16 @@ import {
 } from '../index';
 
 describe('topic catalogue', () => {
-  it('declares unique topic names, each with retry and dead-letter companions', () => {
+  it('declares unique topic names, with retry and dead-letter companions where messages are consumed through the inbox', () => {
     const names = allTopics().map((t) => t.name);
     expect(new Set(names).size).toBe(names.length);
     const physical = physicalTopics('dev.').map((t) => t.name);
     expect(physical).toContain('dev.ca.commands.retry');
     expect(physical).toContain('dev.mno.kddi.events.dlq');
-    expect(physical).toHaveLength(names.length * 3);
+    expect(physical).toContain('dev.platform.clock');
+    expect(physical).not.toContain('dev.platform.clock.retry');
+    const companions = allTopics().filter((t) => t.withRetryAndDeadLetter).length;
+    expect(physical).toHaveLength(names.length + 2 * companions);
   });
 
   it('routes every registered message to a declared topic', () => {

@@ -35,7 +35,8 @@ const otaPerCarrier = (direction: 'down' | 'up', description: string) =>
 
 export const Topics = {
   platformProbe: topic('platform.probe', 3, 'Diagnostics and messaging self-tests'),
-  platformClock: topic('platform.clock', 1, 'Simulation clock of the environment, read by every service instance'),
+  // Read by every instance with a consumer of its own, never through the inbox: no retry or dead-letter topics.
+  platformClock: { ...topic('platform.clock', 1, 'Simulation clock of the environment, read by every service instance'), withRetryAndDeadLetter: false },
   caCommands: topic('ca.commands', 6, 'Requests to the JPKI CA: identity proofing, issuance, revocation'),
   caEvents: topic('ca.events', 6, 'JPKI CA outcomes and certificate status changes'),
   spTsmCommands: topic('sptsm.commands', 6, 'Requests to the SP-TSM from the lifecycle service'),
