@@ -20,7 +20,7 @@ import { ensureTopics, kafkaClient } from '@jpki/messaging';
 import { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import type { Signer } from '@jpki/pki';
 import { checkHolderCertificate, OnlineHolderVerifier, verifyHolder, type StatusSource } from '@jpki/relying-party';
-import { freePortOffset, platformStack } from '@jpki/testing';
+import { freePortOffset, platformStack, releasePortOffset } from '@jpki/testing';
 import { cleanUpBenchEnvironment, DATABASE_URL, KAFKA_BROKERS, log, measureRate, percentile, runAsScript } from './bench-support';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -178,6 +178,7 @@ export async function run(): Promise<BankLoginsResult> {
     return result;
   } finally {
     await stack.stopAll();
+    releasePortOffset(portOffset);
     await cleanUpBenchEnvironment(tag, topicPrefix, kafka);
   }
 }

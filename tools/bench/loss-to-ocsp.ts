@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, localEndpoints, type PlatformEndpoints } from '@jpki/jpki-client';
 import { ensureTopics, kafkaClient } from '@jpki/messaging';
 import { buildOcspRequest, verifyOcspResponse } from '@jpki/pki';
-import { freePortOffset, platformStack } from '@jpki/testing';
+import { freePortOffset, platformStack, releasePortOffset } from '@jpki/testing';
 import { cleanUpBenchEnvironment, DATABASE_URL, KAFKA_BROKERS, log, percentile, rsa2048SignRate, runAsScript } from './bench-support';
 
 const REPORTS = Number(process.env['BENCH_REPORTS'] ?? 1000);
@@ -175,6 +175,7 @@ export async function run(): Promise<LossToOcspResult> {
     return result;
   } finally {
     await stack.stopAll();
+    releasePortOffset(portOffset);
     await cleanUpBenchEnvironment(tag, topicPrefix, kafka);
   }
 }

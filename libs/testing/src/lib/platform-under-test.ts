@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,14 +17,52 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** An offset (multiple of 10, ≥ 10 000) at which every service port is free. */
-export async function freePortOffset(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const offset = 10_000 + 10 * Math.floor(Math.random() * 4_000);
-    const free = await Promise.all(Object.values(DEFAULT_PORTS).map((p) => portFree(p + offset)));
-    if (free.every(Boolean)) return offset;
+const SLOT_SIZE = 1000;
+/** Service ports stay below the kernel's ephemeral range (32768+), where client sockets could take them. */
+const SLOTS = 24;
+const SLOT_LOCKS = join(tmpdir(), 'jpki-port-slots');
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
-  throw new Error('no free port range for the platform under test');
+}
+
+/** Claims a slot's lock file for this process; a lock left by a dead process is taken over. */
+function claimSlot(slot: number): boolean {
+  const file = join(SLOT_LOCKS, String(slot));
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    const owner = Number(readFileSync(file, 'utf8'));
+    if (owner && pidAlive(owner)) return false;
+    writeFileSync(file, String(process.pid));
+    return true;
+  }
+}
+
+export function releasePortOffset(offset: number): void {
+  rmSync(join(SLOT_LOCKS, String(offset / SLOT_SIZE)), { force: true });
+}
+
+/**
+ * A port offset (k × 1000, below the ephemeral range) reserved for this process: concurrent test
+ * workers and benchmarks each get a slot of their own, and every service port in it is free.
+ */
+export async function freePortOffset(): Promise<number> {
+  mkdirSync(SLOT_LOCKS, { recursive: true });
+  const slots = Array.from({ length: SLOTS }, (_, i) => i + 1).sort(() => Math.random() - 0.5);
+  for (const slot of slots) {
+    if (!claimSlot(slot)) continue;
+    const offset = slot * SLOT_SIZE;
+    if ((await Promise.all(Object.values(DEFAULT_PORTS).map((p) => portFree(p + offset)))).every(Boolean)) return offset;
+    releasePortOffset(offset);
+  }
+  throw new Error('no free port slot for the platform under test');
 }
 
 export interface PlatformUnderTest {
@@ -63,6 +102,7 @@ export async function startPlatformUnderTest(
     await stack.startAll();
   } catch (err) {
     await stack.stopAll('SIGKILL');
+    releasePortOffset(portOffset);
     throw err;
   }
   return {
@@ -71,6 +111,9 @@ export async function startPlatformUnderTest(
     endpoints: localEndpoints(portOffset),
     topicPrefix,
     operatorToken: keys.operatorToken('e2e@integrator', ['integrator', 'operator', 'auditor']),
-    stop: () => stack.stopAll(),
+    stop: async () => {
+      await stack.stopAll();
+      releasePortOffset(portOffset);
+    },
   };
 }
