@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
 # The main job: PostgreSQL, a real Kafka broker, every service as its own process, and a
-# multi-carrier enrollment + authentication scenario. Ctrl-C (or the end) stops everything.
-set -euo pipefail
+# multi-carrier enrollment + authentication scenario. Ctrl-C (or the end) stops everything,
+# including the broker and the PostgreSQL cluster if this run started them.
+set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 export KAFKAJS_NO_PARTITIONER_WARNING=1
-bash tools/dev/postgres.sh
-bash tools/kafka/kafka.sh start
-exec node -r @swc-node/register tools/dev/demo.ts "$@"
+
+started_pg=false
+started_kafka=false
+if [[ -z "${DATABASE_URL:-}" ]] && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then started_pg=true; fi
+if [[ -z "${KAFKA_BROKERS:-}" ]] && ! bash tools/kafka/kafka.sh status >/dev/null 2>&1; then started_kafka=true; fi
+
+stop_infra() {
+  if $started_kafka; then bash tools/kafka/kafka.sh stop; fi
+  if $started_pg; then pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main stop || true; fi
+}
+trap stop_infra EXIT
+
+bash tools/dev/postgres.sh || exit 1
+bash tools/kafka/kafka.sh start || exit 1
+node -r @swc-node/register tools/dev/demo.ts "$@"
