@@ -39,17 +39,8 @@ async function resetEnvironment(): Promise<void> {
   const { rows } = await db.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)`, [SCHEMA_PREFIX]);
   for (const r of rows) await db.query(`DROP SCHEMA "${r.nspname}" CASCADE`);
   await db.end();
-  // Deleted topics disappear asynchronously; retry creation until the broker accepts the names again.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const { created } = await ensureTopics(kafka, TOPIC_PREFIX);
-      log(`fresh environment: ${created.length} topics, schemas ${SCHEMA_PREFIX}*`);
-      return;
-    } catch (err) {
-      if (attempt > 20) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  const { created } = await ensureTopics(kafka, TOPIC_PREFIX);
+  log(`fresh environment: ${created.length} topics, schemas ${SCHEMA_PREFIX}*`);
 }
 
 async function runPhone(p: Phone, token: string, e: ReturnType<typeof localEndpoints>) {

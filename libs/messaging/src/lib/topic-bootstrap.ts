@@ -51,13 +51,20 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
   }
 }
 
-export async function deleteTopicsWithPrefix(kafka: Kafka, prefix: string): Promise<number> {
+/** Deletes every topic with the prefix and waits until the broker no longer lists them. */
+export async function deleteTopicsWithPrefix(kafka: Kafka, prefix: string, timeoutMs = 30_000): Promise<number> {
   if (!prefix) throw new Error('refusing to delete topics without a prefix');
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length > 0) await admin.deleteTopics({ topics });
+    const prefixed = async () => (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    const topics = await prefixed();
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: timeoutMs });
+    const deadline = Date.now() + timeoutMs;
+    while ((await prefixed()).length > 0) {
+      if (Date.now() > deadline) throw new Error(`topics with prefix ${prefix} still listed after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
     return topics.length;
   } finally {
     await admin.disconnect();
