@@ -56,6 +56,8 @@ export {
   Scp03Option,
   SecurityLevel,
   SecurityLevelBit,
+  sModeOf,
+  type Scp03SMode,
 } from './lib/scp03/security-level';
 export {
   cardCryptogram,

@@ -2,11 +2,16 @@ import {
   buildGenerateKeyPair,
   buildInstallForInstall,
   buildInstallForPersonalization,
+  buildInstallParameters,
+  buildSelect,
   buildKeySetDgis,
   buildStoreDataCommands,
   GetStatusScope,
   GpSession,
   hex,
+  InitializeUpdateResponse,
+  JpkiAid,
+  Privileges,
   parsePublicKeyTemplate,
   Scp03KeySet,
   SecurityLevel,
@@ -19,17 +24,42 @@ import {
   ISD_AID,
   MNO_ISD_KEYS,
   newCard,
+  JPKI_A,
   provisionedCard,
   secureSession,
   SSD_A,
   SSD_B,
   SSD_PARAMETERS,
   SSD_PRIVILEGES,
+  SP_KEYS_A,
   sw,
   TEMP_KEYS_A,
   TEMP_KEYS_B,
 } from '../test/fixtures';
 import { SecurityDomainPackage } from './preloaded-content';
+import { VirtualUicc } from './virtual-uicc';
+
+/** The MNO creates an SSD whose install parameters announce SCP03 with i = 71 (S16 mode) and gives it temporary keys. */
+async function s16Ssd(): Promise<VirtualUicc> {
+  const card = newCard();
+  const isd = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
+  await isd.installAndMakeSelectable({
+    loadFileAid: SecurityDomainPackage.LOAD_FILE,
+    moduleAid: SecurityDomainPackage.MODULE,
+    applicationAid: SSD_A,
+    privileges: SSD_PRIVILEGES,
+    installParameters: buildInstallParameters({ securityDomain: { scpId: 0x03, i: 0x71 } }),
+  });
+  await isd.personalizeKeySet(SSD_A, TEMP_KEYS_A);
+  return card;
+}
+
+async function openS16(card: VirtualUicc, keys: Scp03KeySet): Promise<{ session: GpSession; info: InitializeUpdateResponse }> {
+  const session = connect(card);
+  await session.select(SSD_A);
+  const info = await session.openSecureChannel({ keys, securityLevel: SecurityLevel.C_DECRYPTION_R_ENCRYPTION_C_MAC_R_MAC, sMode: 16, challengeAid: SSD_A });
+  return { session, info };
+}
 
 describe('GpSession against the virtual UICC', () => {
   it('runs the SSD creation as one pre-wrapped script after authentication', async () => {
@@ -67,6 +97,30 @@ describe('GpSession against the virtual UICC', () => {
     });
     expect(hex(info.kdd)).toBe(hex(kdd));
     expect(await session.getStatus(GetStatusScope.ISSUER_SECURITY_DOMAIN)).toHaveLength(1);
+  });
+
+  it('an SSD installed with i = 71 runs SCP03 in S16 mode: key handover, applet install, and the mode survives a reload', async () => {
+    const card = await s16Ssd();
+    const temporary = await openS16(card, TEMP_KEYS_A);
+    expect(temporary.info).toMatchObject({ i: 0x71, kvn: TEMP_KEYS_A.kvn });
+    expect(temporary.info.cardChallenge).toHaveLength(16);
+    await temporary.session.putKeys(SP_KEYS_A, TEMP_KEYS_A.kvn);
+
+    const reloaded = VirtualUicc.fromImage(card.toImage());
+    const sp = await openS16(reloaded, SP_KEYS_A);
+    await sp.session.installAndMakeSelectable({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: JPKI_A, privileges: Privileges.of() });
+    expect((await sp.session.getStatus(GetStatusScope.APPLICATIONS)).map((entry) => hex(entry.aid))).toContain(hex(JPKI_A));
+  });
+
+  it('an S8 host on an S16 security domain gets 6700 and costs no authentication try', async () => {
+    const card = await s16Ssd();
+    const session = connect(card);
+    await session.select(SSD_A);
+    await expect(session.openSecureChannel({ keys: TEMP_KEYS_A, securityLevel: SecurityLevel.C_MAC })).rejects.toMatchObject({ sw: 0x6700 });
+    const ssd = card.toImage().registry.find((entry) => entry.aid === hex(SSD_A));
+    expect(ssd?.kind === 'SSD' && ssd.keysets.map((k) => k.failedAuthentications)).toEqual([0]);
+    expect(sw(card.transmit(buildSelect(SSD_A).toBytes()))).toBe('9000');
+    await expect(openS16(card, TEMP_KEYS_A)).resolves.toBeDefined();
   });
 
   it('keeps independent secure channels on different logical channels', async () => {

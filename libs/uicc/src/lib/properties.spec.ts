@@ -53,7 +53,7 @@ describe('robustness (property)', () => {
 const steps: fc.Arbitrary<Buffer>[] = [
   fc.constantFrom(ISD_AID, SSD_A, JPKI_A).map((aid) => buildSelect(aid).toBytes()),
   fc.constantFrom(ISD_AID, SSD_A, JPKI_A).map((aid) => buildSelect(aid, 1).toBytes()),
-  fc.constantFrom(0x00, 0x30, 0x31).map((kvn) => buildInitializeUpdate(kvn, Buffer.alloc(8, 1)).toBytes()),
+  fc.tuple(fc.constantFrom(0x00, 0x30, 0x31), fc.constantFrom(8, 16)).map(([kvn, sMode]) => buildInitializeUpdate(kvn, Buffer.alloc(sMode, 1)).toBytes()),
   fc.uint8Array({ minLength: 16, maxLength: 16 }).map((data) => new CommandApdu(0x84, 0x82, 0x01, 0x00, data).toBytes()),
   fc.constantFrom('0000', '1234', '9999').map((pin) => buildVerify(pin).toBytes()),
   fc.constant(buildManageChannelOpen().toBytes()),

@@ -8,6 +8,7 @@ import {
   ResponseApdu,
   Scp03CardSession,
   SEQUENCE_COUNTER_MAX,
+  sModeOf,
   Sw,
 } from '@jpki/globalplatform';
 import { CardContext, fail, SecuredCommand } from './card-context';
@@ -64,8 +65,9 @@ function initializeUpdate(ctx: CardContext, owner: SecurityDomainRecord, invoker
   if (command.p2 !== 0x00) {
     fail(Sw.INCORRECT_P1P2);
   }
-  if (command.data.length !== 8) {
-    fail(Sw.WRONG_LENGTH, 'only S8 mode is supported');
+  const sMode = sModeOf(owner.scpOptions);
+  if (command.data.length !== sMode) {
+    fail(Sw.WRONG_LENGTH, `host challenge must be ${sMode} bytes: this security domain uses S${sMode} mode`);
   }
   const keyset = command.p1 === 0 ? owner.keysets[0] : owner.keysets.find((candidate) => candidate.kvn === command.p1);
   if (!keyset || !keysetComplete(keyset)) {

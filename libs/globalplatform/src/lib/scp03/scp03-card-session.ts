@@ -18,8 +18,6 @@ import {
   responseIcv,
   responseMac,
   sameBytes,
-  SCP03_CHALLENGE_LENGTH,
-  SCP03_MAC_LENGTH,
   Scp03SessionKeys,
 } from './scp03-crypto';
 import {
@@ -28,8 +26,10 @@ import {
   isLevelSupportedByI,
   isValidSecurityLevel,
   Scp03Option,
+  Scp03SMode,
   SecurityLevel,
   SecurityLevelBit,
+  sModeOf,
 } from './security-level';
 
 export type Scp03CardSessionState = 'initialized' | 'authenticated' | 'aborted';
@@ -42,6 +42,7 @@ export interface Scp03InitializeUpdateParams {
   /** AID of the application invoking the secure channel (the SD, or an applet using its SD's channel). */
   readonly aid: Buffer;
   readonly hostChallenge: Buffer;
+  /** The SD's SCP03 options; bit 01 selects S16 mode. */
   readonly i?: number;
 }
 
@@ -54,24 +55,28 @@ export class Scp03CardSession {
   private level: number = SecurityLevel.NO_SECURITY_LEVEL;
   private chainingValue: Buffer = Buffer.alloc(16);
   private encryptionCounter = 0;
+  private readonly sMode: Scp03SMode;
 
   private constructor(
     private readonly keys: Scp03SessionKeys,
     readonly i: number,
     private readonly hostChallenge: Buffer,
     private readonly cardChallenge: Buffer,
-  ) {}
+  ) {
+    this.sMode = sModeOf(i);
+  }
 
   /** Computes the INITIALIZE UPDATE response data and the pending session. */
   static initializeUpdate(params: Scp03InitializeUpdateParams): { session: Scp03CardSession; response: Buffer } {
-    if (params.hostChallenge.length !== SCP03_CHALLENGE_LENGTH) {
-      throw new SecureChannelError('host challenge must be 8 bytes', Sw.WRONG_LENGTH);
-    }
     const i = params.i ?? DEFAULT_SCP03_I;
+    const sMode = sModeOf(i);
+    if (params.hostChallenge.length !== sMode) {
+      throw new SecureChannelError(`host challenge must be ${sMode} bytes in S${sMode} mode`, Sw.WRONG_LENGTH);
+    }
     const pseudoRandom = hasSecurity(i, Scp03Option.PSEUDO_RANDOM_CHALLENGE);
     const cardChallenge = pseudoRandom
-      ? pseudoRandomCardChallenge(params.keys.enc, params.sequenceCounter, params.aid)
-      : randomBytes(SCP03_CHALLENGE_LENGTH);
+      ? pseudoRandomCardChallenge(params.keys.enc, params.sequenceCounter, params.aid, sMode)
+      : randomBytes(sMode);
     const keys = deriveSessionKeys(params.keys, params.hostChallenge, cardChallenge);
     const session = new Scp03CardSession(keys, i, params.hostChallenge, cardChallenge);
     const response = encodeInitializeUpdateResponse({
@@ -111,15 +116,15 @@ export class Scp03CardSession {
     if (command.p2 !== 0 || !isValidSecurityLevel(level) || !isLevelSupportedByI(level, this.i)) {
       return this.fail(Sw.INCORRECT_P1P2);
     }
-    if (command.data.length !== SCP03_CHALLENGE_LENGTH + SCP03_MAC_LENGTH) {
+    if (command.data.length !== 2 * this.sMode) {
       return this.fail(Sw.WRONG_LENGTH);
     }
-    const cryptogram = command.data.subarray(0, SCP03_CHALLENGE_LENGTH);
+    const cryptogram = command.data.subarray(0, this.sMode);
     if (!sameBytes(cryptogram, hostCryptogram(this.keys.sMac, this.hostChallenge, this.cardChallenge))) {
       return this.fail(Sw.VERIFICATION_FAILED);
     }
     const mac = this.computeCommandMac(command, cryptogram, Buffer.alloc(16));
-    if (!sameBytes(command.data.subarray(SCP03_CHALLENGE_LENGTH), mac.subarray(0, SCP03_MAC_LENGTH))) {
+    if (!sameBytes(command.data.subarray(this.sMode), mac.subarray(0, this.sMode))) {
       return this.fail(Sw.SECURITY_STATUS_NOT_SATISFIED);
     }
     this.chainingValue = mac;
@@ -138,12 +143,12 @@ export class Scp03CardSession {
     if (!hasSecurity(this.level, SecurityLevelBit.C_MAC)) {
       return secured ? this.abortWith('secure messaging outside a C-MAC session') : command;
     }
-    if (!secured || command.data.length < SCP03_MAC_LENGTH) {
+    if (!secured || command.data.length < this.sMode) {
       return this.abortWith('command below the session security level');
     }
-    const body = command.data.subarray(0, -SCP03_MAC_LENGTH);
+    const body = command.data.subarray(0, -this.sMode);
     const mac = this.computeCommandMac(command, body, this.chainingValue);
-    if (!sameBytes(command.data.subarray(-SCP03_MAC_LENGTH), mac.subarray(0, SCP03_MAC_LENGTH))) {
+    if (!sameBytes(command.data.subarray(-this.sMode), mac.subarray(0, this.sMode))) {
       return this.abortWith('C-MAC mismatch');
     }
     this.chainingValue = mac;
@@ -160,7 +165,7 @@ export class Scp03CardSession {
       return response;
     }
     const data = this.encryptResponseData(response.data);
-    return new ResponseApdu(Buffer.concat([data, responseMac(this.keys.sRmac, this.chainingValue, data, response.sw)]), response.sw);
+    return new ResponseApdu(Buffer.concat([data, responseMac(this.keys.sRmac, this.chainingValue, data, response.sw, this.sMode)]), response.sw);
   }
 
   abort(): void {

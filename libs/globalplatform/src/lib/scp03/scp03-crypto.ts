@@ -3,9 +3,8 @@ import { aesEcbEncrypt } from '../crypto/aes';
 import { aesCmac } from '../crypto/aes-cmac';
 import { scp03Kdf, Scp03DerivationConstant } from '../crypto/scp03-kdf';
 import { Scp03KeySet } from '../keys/scp03-key-set';
+import { Scp03SMode } from './security-level';
 
-export const SCP03_CHALLENGE_LENGTH = 8;
-export const SCP03_MAC_LENGTH = 8;
 export const SEQUENCE_COUNTER_MAX = 0xffffff;
 
 export interface Scp03SessionKeys {
@@ -24,22 +23,23 @@ export function deriveSessionKeys(keys: Scp03KeySet, hostChallenge: Buffer, card
   };
 }
 
+/** Cryptograms are as long as the challenges: 8 bytes in S8 mode, 16 in S16. */
 export function cardCryptogram(sMac: Buffer, hostChallenge: Buffer, cardChallenge: Buffer): Buffer {
-  return scp03Kdf(sMac, Scp03DerivationConstant.CARD_CRYPTOGRAM, Buffer.concat([hostChallenge, cardChallenge]), 64);
+  return scp03Kdf(sMac, Scp03DerivationConstant.CARD_CRYPTOGRAM, Buffer.concat([hostChallenge, cardChallenge]), hostChallenge.length * 8);
 }
 
 export function hostCryptogram(sMac: Buffer, hostChallenge: Buffer, cardChallenge: Buffer): Buffer {
-  return scp03Kdf(sMac, Scp03DerivationConstant.HOST_CRYPTOGRAM, Buffer.concat([hostChallenge, cardChallenge]), 64);
+  return scp03Kdf(sMac, Scp03DerivationConstant.HOST_CRYPTOGRAM, Buffer.concat([hostChallenge, cardChallenge]), hostChallenge.length * 8);
 }
 
 export function encodeSequenceCounter(counter: number): Buffer {
   return Buffer.from([(counter >> 16) & 0xff, (counter >> 8) & 0xff, counter & 0xff]);
 }
 
-/** Amd D §6.2.2.1: KDF(static Key-ENC, 02, sequence counter ‖ AID of the invoking application, 64). */
-export function pseudoRandomCardChallenge(enc: Buffer, sequenceCounter: number, aid: Buffer): Buffer {
+/** Amd D §6.2.2.1: KDF(static Key-ENC, 02, sequence counter ‖ AID of the invoking application, 64 or 128 bits). */
+export function pseudoRandomCardChallenge(enc: Buffer, sequenceCounter: number, aid: Buffer, sMode: Scp03SMode): Buffer {
   const context = Buffer.concat([encodeSequenceCounter(sequenceCounter), aid]);
-  return scp03Kdf(enc, Scp03DerivationConstant.CARD_CHALLENGE, context, 64);
+  return scp03Kdf(enc, Scp03DerivationConstant.CARD_CHALLENGE, context, sMode * 8);
 }
 
 function counterBlock(counter: number): Buffer {
@@ -59,14 +59,14 @@ export function responseIcv(sEnc: Buffer, counter: number): Buffer {
   return aesEcbEncrypt(sEnc, block);
 }
 
-/** Full 16-byte CMAC over chaining value ‖ CLA' INS P1 P2 Lc' ‖ data; the first 8 bytes are the C-MAC. */
+/** Full 16-byte CMAC over chaining value ‖ CLA' INS P1 P2 Lc' ‖ data; the C-MAC is its first 8 (S8) or all 16 (S16) bytes. */
 export function commandMac(sMac: Buffer, chainingValue: Buffer, header: Buffer, encodedLc: Buffer, data: Buffer): Buffer {
   return aesCmac(sMac, Buffer.concat([chainingValue, header, encodedLc, data]));
 }
 
-export function responseMac(sRmac: Buffer, chainingValue: Buffer, data: Buffer, sw: number): Buffer {
+export function responseMac(sRmac: Buffer, chainingValue: Buffer, data: Buffer, sw: number, sMode: Scp03SMode): Buffer {
   const swBytes = Buffer.from([sw >> 8, sw & 0xff]);
-  return aesCmac(sRmac, Buffer.concat([chainingValue, data, swBytes])).subarray(0, SCP03_MAC_LENGTH);
+  return aesCmac(sRmac, Buffer.concat([chainingValue, data, swBytes])).subarray(0, sMode);
 }
 
 /** Constant-time comparison for cryptograms and MACs. */

@@ -13,12 +13,10 @@ import {
   hostCryptogram,
   pseudoRandomCardChallenge,
   sameBytes,
-  SCP03_CHALLENGE_LENGTH,
-  SCP03_MAC_LENGTH,
   Scp03SessionKeys,
 } from './scp03-crypto';
 import { Scp03Wrapper } from './scp03-wrapper';
-import { hasSecurity, isValidSecurityLevel, Scp03Option } from './security-level';
+import { hasSecurity, isValidSecurityLevel, Scp03Option, Scp03SMode, sModeOf } from './security-level';
 
 /** Supplies the static keyset once the card has told its KDD and KVN (e.g. KDF3 diversification). */
 export type Scp03KeyProvider = (kdd: Buffer, kvn: number) => Scp03KeySet;
@@ -28,6 +26,8 @@ export interface Scp03HostSessionOptions {
   readonly securityLevel: number;
   /** KVN for INITIALIZE UPDATE P1; defaults to the keyset's KVN, or 00 (first available) with a provider. */
   readonly kvn?: number;
+  /** S8 (default) or S16; must match the i parameter of the card's security domain. */
+  readonly sMode?: Scp03SMode;
   /** Injectable for tests; random otherwise. */
   readonly hostChallenge?: Buffer;
   readonly logicalChannel?: number;
@@ -43,6 +43,7 @@ interface Authenticated {
 
 /** Host side of SCP03 explicit initiation: INITIALIZE UPDATE, card verification, EXTERNAL AUTHENTICATE. */
 export class Scp03HostSession {
+  private readonly sMode: Scp03SMode;
   private readonly hostChallenge: Buffer;
   private authenticated?: Authenticated;
   private wrapper?: Scp03Wrapper;
@@ -51,7 +52,11 @@ export class Scp03HostSession {
     if (!isValidSecurityLevel(options.securityLevel)) {
       throw new SecureChannelError(`invalid security level ${options.securityLevel.toString(16)}`);
     }
-    this.hostChallenge = options.hostChallenge ?? randomBytes(SCP03_CHALLENGE_LENGTH);
+    this.sMode = options.sMode ?? 8;
+    this.hostChallenge = options.hostChallenge ?? randomBytes(this.sMode);
+    if (this.hostChallenge.length !== this.sMode) {
+      throw new SecureChannelError(`host challenge must be ${this.sMode} bytes in S${this.sMode} mode`);
+    }
   }
 
   get staticKeys(): Scp03KeySet {
@@ -70,6 +75,9 @@ export class Scp03HostSession {
       throw new CardStatusError('INITIALIZE UPDATE', response.sw);
     }
     const cardResponse = parseInitializeUpdateResponse(response.data);
+    if (sModeOf(cardResponse.i) !== this.sMode) {
+      throw new SecureChannelError(`card answered in S${sModeOf(cardResponse.i)} mode, host asked for S${this.sMode}`);
+    }
     const staticKeys = this.resolveKeys(cardResponse);
     const sessionKeys = deriveSessionKeys(staticKeys, this.hostChallenge, cardResponse.cardChallenge);
     const expected = cardCryptogram(sessionKeys.sMac, this.hostChallenge, cardResponse.cardChallenge);
@@ -87,10 +95,10 @@ export class Scp03HostSession {
     const cryptogram = hostCryptogram(sessionKeys.sMac, this.hostChallenge, cardResponse.cardChallenge);
     const cla = claWithSecureMessaging(GP_CLA);
     const header = Buffer.from([claForMac(cla), Ins.EXTERNAL_AUTHENTICATE, level, 0x00]);
-    const lc = Buffer.from([cryptogram.length + SCP03_MAC_LENGTH]);
+    const lc = Buffer.from([cryptogram.length + this.sMode]);
     const mac = commandMac(sessionKeys.sMac, Buffer.alloc(16), header, lc, cryptogram);
-    this.wrapper = new Scp03Wrapper(sessionKeys, level, mac);
-    const data = Buffer.concat([cryptogram, mac.subarray(0, SCP03_MAC_LENGTH)]);
+    this.wrapper = new Scp03Wrapper(sessionKeys, level, mac, this.sMode);
+    const data = Buffer.concat([cryptogram, mac.subarray(0, this.sMode)]);
     return this.onChannel(new CommandApdu(cla, Ins.EXTERNAL_AUTHENTICATE, level, 0x00, data));
   }
 
@@ -130,7 +138,7 @@ export class Scp03HostSession {
     if (!aid || !hasSecurity(cardResponse.i, Scp03Option.PSEUDO_RANDOM_CHALLENGE)) {
       return;
     }
-    const expected = pseudoRandomCardChallenge(keys.enc, cardResponse.sequenceCounter ?? 0, aid);
+    const expected = pseudoRandomCardChallenge(keys.enc, cardResponse.sequenceCounter ?? 0, aid, this.sMode);
     if (!sameBytes(expected, cardResponse.cardChallenge)) {
       throw new SecureChannelError('pseudo-random card challenge mismatch');
     }

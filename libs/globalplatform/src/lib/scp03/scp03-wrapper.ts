@@ -10,10 +10,9 @@ import {
   responseIcv,
   responseMac,
   sameBytes,
-  SCP03_MAC_LENGTH,
   Scp03SessionKeys,
 } from './scp03-crypto';
-import { hasSecurity, SecurityLevel, SecurityLevelBit } from './security-level';
+import { hasSecurity, Scp03SMode, SecurityLevel, SecurityLevelBit } from './security-level';
 
 interface PendingResponse {
   readonly chainingValue: Buffer;
@@ -34,6 +33,8 @@ export class Scp03Wrapper {
     private readonly keys: Scp03SessionKeys,
     readonly securityLevel: number,
     initialChainingValue: Buffer,
+    /** MAC length: 8 bytes in S8 mode, 16 in S16. */
+    private readonly sMode: Scp03SMode,
   ) {
     this.chainingValue = Buffer.from(initialChainingValue);
   }
@@ -46,12 +47,12 @@ export class Scp03Wrapper {
     const data = this.encryptCommandData(command.data);
     const sized = command.with({
       cla: claWithSecureMessaging(command.cla),
-      data: Buffer.alloc(data.length + SCP03_MAC_LENGTH),
+      data: Buffer.alloc(data.length + this.sMode),
     });
     const header = Buffer.from([claForMac(command.cla), command.ins, command.p1, command.p2]);
     this.chainingValue = commandMac(this.keys.sMac, this.chainingValue, header, sized.encodedLc(), data);
     this.pending.push({ chainingValue: this.chainingValue, counter: this.encryptionCounter });
-    return sized.with({ data: Buffer.concat([data, this.chainingValue.subarray(0, SCP03_MAC_LENGTH)]) });
+    return sized.with({ data: Buffer.concat([data, this.chainingValue.subarray(0, this.sMode)]) });
   }
 
   unwrap(response: ResponseApdu): ResponseApdu {
@@ -65,12 +66,12 @@ export class Scp03Wrapper {
     if (!context) {
       throw new SecureChannelError('response without a wrapped command');
     }
-    if (response.data.length < SCP03_MAC_LENGTH) {
+    if (response.data.length < this.sMode) {
       throw new SecureChannelError('response has no R-MAC');
     }
-    const body = response.data.subarray(0, -SCP03_MAC_LENGTH);
-    const rMac = response.data.subarray(-SCP03_MAC_LENGTH);
-    if (!sameBytes(rMac, responseMac(this.keys.sRmac, context.chainingValue, body, response.sw))) {
+    const body = response.data.subarray(0, -this.sMode);
+    const rMac = response.data.subarray(-this.sMode);
+    if (!sameBytes(rMac, responseMac(this.keys.sRmac, context.chainingValue, body, response.sw, this.sMode))) {
       throw new SecureChannelError('R-MAC mismatch');
     }
     return new ResponseApdu(this.decryptResponseData(body, context.counter), response.sw);

@@ -27,10 +27,19 @@ export function hasSecurity(level: number, required: number): boolean {
 
 /** SCP03 "i" parameter bits (Amd D Table 5-1). */
 export const Scp03Option = {
+  /** Amd D v1.2: 16-byte challenges, cryptograms and MACs instead of 8. */
+  S16: 0x01,
   PSEUDO_RANDOM_CHALLENGE: 0x10,
   R_MAC_SUPPORT: 0x20,
   R_ENCRYPTION_SUPPORT: 0x40,
 } as const;
+
+/** S8 or S16 mode (Amd D v1.2): the length in bytes of challenges, cryptograms, C-MAC and R-MAC. */
+export type Scp03SMode = 8 | 16;
+
+export function sModeOf(i: number): Scp03SMode {
+  return hasSecurity(i, Scp03Option.S16) ? 16 : 8;
+}
 
 /** i = 70: pseudo-random challenge, R-MAC and R-ENC supported (the pySim/GPPro common value). */
 export const DEFAULT_SCP03_I = 0x70;
