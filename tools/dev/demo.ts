@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { Client } from 'pg';
 import { hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
-import { createSubscriber, createTestCitizen, enrollAndAuthenticate, localEndpoints } from '@jpki/jpki-client';
+import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, localEndpoints } from '@jpki/jpki-client';
 import { deleteTopicsWithPrefix, ensureTopics, kafkaClient } from '@jpki/messaging';
 import { PLATFORM_SERVICES, platformStack } from '@jpki/testing';
 
@@ -55,7 +55,18 @@ async function runPhone(p: Phone, token: string, e: ReturnType<typeof localEndpo
     : outcome.login.ok
       ? 'OK (signature, chain, OCSP good)'
       : `REFUSED ${outcome.login.reason}`;
-  return { p, sub, done: outcome.enrollment, auth, ms: Date.now() - started };
+  return { p, sub, done: outcome.enrollment, auth, scp03: await ssdSecureChannel(e, token, sub.iccid), ms: Date.now() - started };
+}
+
+interface SimView {
+  card: { registry: { kind: string; scp03?: { mode: string }; keysets?: { keyBits: number }[] }[] };
+}
+
+/** The SP's security domain as the card reports it: AES key length and SCP03 S8/S16 mode. */
+async function ssdSecureChannel(e: ReturnType<typeof localEndpoints>, token: string, iccid: string): Promise<string> {
+  const sim = await new HttpJson(e.vsim, token).get<SimView>(`/sims/${iccid}`);
+  const ssd = sim.card.registry.find((r) => r.kind === 'SSD');
+  return ssd?.scp03 ? `AES-${ssd.keysets?.[0]?.keyBits ?? '?'} ${ssd.scp03.mode}` : '-';
 }
 
 async function main(): Promise<void> {
@@ -94,10 +105,10 @@ async function main(): Promise<void> {
     console.error('[demo] failed:', err);
     return stop(1);
   }
-  console.log('\n operator  host      MSISDN          ICCID                 key mode   state        certificate   authentication                     time');
+  console.log('\n operator  host      MSISDN          ICCID                 SSD SCP03    key mode   state        certificate   authentication                     time');
   for (const r of results) {
     console.log(
-      ` ${r.p.operator.padEnd(9)} ${hostCarrierOf(r.p.operator).padEnd(9)} ${r.sub.msisdn.padEnd(15)} ${r.sub.iccid.padEnd(21)} ${r.p.keyMode.padEnd(10)} ` +
+      ` ${r.p.operator.padEnd(9)} ${hostCarrierOf(r.p.operator).padEnd(9)} ${r.sub.msisdn.padEnd(15)} ${r.sub.iccid.padEnd(21)} ${r.scp03.padEnd(12)} ${r.p.keyMode.padEnd(10)} ` +
         `${r.done.state.padEnd(12)} ${(r.done.serial ?? '-').slice(0, 12).padEnd(13)} ${r.auth.padEnd(34)} ${(r.ms / 1000).toFixed(1)} s`,
     );
   }

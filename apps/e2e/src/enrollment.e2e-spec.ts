@@ -1,4 +1,4 @@
-import type { Carrier, MvnoId } from '@jpki/contracts';
+import { CARRIER_PROFILES, hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
 import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, type KeyMode } from '@jpki/jpki-client';
 import { startPlatformUnderTest, type PlatformUnderTest } from '@jpki/testing';
 
@@ -51,5 +51,12 @@ describe('e2e: multi-carrier enrollment and authentication', () => {
     );
     const phonesOfPerson = person.certificates.filter((c) => c.kind === 'phone-user-authentication');
     expect(phonesOfPerson).toEqual([expect.objectContaining({ status: 'good', serial: enrollment.serial, device: expect.objectContaining({ iccid: subscriber.iccid }) })]);
+
+    // The SSD runs SCP03 in the host carrier's mode (SoftBank's profile uses S16), and the SP's sessions worked in it.
+    const sim = await new HttpJson(e.vsim, platform.operatorToken).get<{ card: { registry: { kind: string; scp03?: { i: string; mode: string } }[] } }>(
+      `/sims/${subscriber.iccid}`,
+    );
+    const mode = CARRIER_PROFILES[hostCarrierOf(operator)].scp03SMode;
+    expect(sim.card.registry.filter((r) => r.kind === 'SSD').map((r) => r.scp03)).toEqual([{ i: mode === 16 ? '71' : '70', mode: `S${mode}` }]);
   }, 120_000);
 });

@@ -53,7 +53,8 @@ describe('e2e lifecycle: simulation clock, renewal, expiry', () => {
     // A holder whose card ends about four years from now (the 5th birthday after issuance is close).
     const birthday = new Date(Date.now() + 9 * 3600_000 + 12 * DAY_MS);
     const dateOfBirth = `1991-${String(birthday.getUTCMonth() + 1).padStart(2, '0')}-${String(Math.min(birthday.getUTCDate(), 28)).padStart(2, '0')}`;
-    [renewable, cardBound] = await Promise.all([enrollPhone(platform, 'docomo', 'on-card'), createTestCitizen(platform.endpoints, platform.operatorToken, { dateOfBirth })]);
+    // SoftBank's SSDs run SCP03 in S16 mode: the renewal's card steps must reopen the SSD in the mode recorded at enrollment.
+    [renewable, cardBound] = await Promise.all([enrollPhone(platform, 'softbank', 'on-card'), createTestCitizen(platform.endpoints, platform.operatorToken, { dateOfBirth })]);
     await knownToLifecycle(lifecycleApi(platform), renewable);
   }, 180_000);
 

@@ -27,6 +27,8 @@ export const mnoTsmConfigSchema = baseConfigSchema
     // ---- carrier profile overrides ----
     ICCID_PREFIX: z.string().regex(/^89\d{2,8}$/).optional(),
     SCP03_KEY_BYTES: z.union([z.literal('16'), z.literal('24'), z.literal('32')]).transform(Number).optional(),
+    /** S8 or S16 mode of the SSDs this carrier creates. */
+    SCP03_S_MODE: z.union([z.literal('8'), z.literal('16')]).transform(Number).optional(),
     MAX_APDU_DATA_BYTES: z.coerce.number().int().min(64).max(65535).optional(),
     OTA_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).optional(),
     OTA_LOSS_RATE: z.coerce.number().min(0).max(1).optional(),
@@ -90,6 +92,7 @@ export function resolveProfile(env: MnoTsmEnv): CarrierProfile {
     ...base,
     iccidPrefix: env.ICCID_PREFIX ?? base.iccidPrefix,
     scp03KeyBytes: (env.SCP03_KEY_BYTES as CarrierProfile['scp03KeyBytes'] | undefined) ?? base.scp03KeyBytes,
+    scp03SMode: (env.SCP03_S_MODE as CarrierProfile['scp03SMode'] | undefined) ?? base.scp03SMode,
     maxApduDataBytes: env.MAX_APDU_DATA_BYTES ?? base.maxApduDataBytes,
     ota: { latencyMs: env.OTA_LATENCY_MS ?? base.ota.latencyMs, lossRate: env.OTA_LOSS_RATE ?? base.ota.lossRate },
     simGenerations,

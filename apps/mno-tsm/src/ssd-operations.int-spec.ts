@@ -55,7 +55,7 @@ describe('mno-tsm-softbank: SSD creation, forwarding, lock/unlock/delete, audit 
     expect(scripts.flatMap((s) => s.apdus).join('')).not.toContain(hex(temp.enc));
 
     const entry = ssdEntry(iccid);
-    expect(entry).toMatchObject({ kind: 'SSD' });
+    expect(entry).toMatchObject({ kind: 'SSD', installParameters: 'C90481020371', scpOptions: 0x71 }); // SoftBank profile: S16 mode
     const [row] = await mno.ds.query(`SELECT * FROM ssd WHERE iccid = $1`, [iccid]);
     const kcvs = temp.kcvs();
     expect(row).toMatchObject({ state: 'created', requested_by: 'sp-tsm', keyset_recipient: 'sp-tsm', temp_keyset_sealed: null, temp_kvn: temp.kvn });
@@ -67,12 +67,12 @@ describe('mno-tsm-softbank: SSD creation, forwarding, lock/unlock/delete, audit 
     // The SP-TSM side: a host GpSession over mno.script.forward-requested authenticates with the temporary keys and rotates them.
     const sp = new GpSession(mno.forwardTransport(iccid));
     await sp.select(fromHex(SSD));
-    await sp.openSecureChannel({ keys: temp, securityLevel: SecurityLevel.C_DECRYPTION_C_MAC_R_MAC });
+    await sp.openSecureChannel({ keys: temp, securityLevel: SecurityLevel.C_DECRYPTION_C_MAC_R_MAC, sMode: 16 });
     const spKeys = Scp03KeySet.fromSingleKey(0x31, Buffer.alloc(32, 0x5a));
     await sp.putKeys(spKeys, temp.kvn);
     const after = new GpSession(mno.forwardTransport(iccid));
     await after.select(fromHex(SSD));
-    await after.openSecureChannel({ keys: spKeys, securityLevel: SecurityLevel.C_MAC });
+    await after.openSecureChannel({ keys: spKeys, securityLevel: SecurityLevel.C_MAC, sMode: 16 });
     expect((await after.getStatus(GetStatusScope.APPLICATIONS, fromHex(SSD))).length).toBe(0);
   }, 90_000);
 
@@ -110,7 +110,7 @@ describe('mno-tsm-softbank: SSD creation, forwarding, lock/unlock/delete, audit 
     const temp = openKeyset(other.iccid, SSD, (resumed.reply.payload as PayloadOf<typeof SsdCreated>).temporaryKeyset);
     const sp = new GpSession(mno.forwardTransport(other.iccid));
     await sp.select(fromHex(SSD));
-    await sp.openSecureChannel({ keys: temp, securityLevel: SecurityLevel.C_MAC });
+    await sp.openSecureChannel({ keys: temp, securityLevel: SecurityLevel.C_MAC, sMode: 16 });
   }, 90_000);
 
   it('reports a card refusal with its status word', async () => {

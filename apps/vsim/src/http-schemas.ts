@@ -55,6 +55,8 @@ export const simSummary = z.object({
         associatedSd: z.string().nullable(),
         privileges: z.array(z.string()).optional(),
         modules: z.array(z.string()).optional(),
+        /** A security domain's SCP03 "i" parameter and the S8/S16 mode it selects. */
+        scp03: z.object({ i: z.string(), mode: z.enum(['S8', 'S16']) }).optional(),
         keysets: z
           .array(
             z.object({

@@ -125,7 +125,7 @@ export {
   type MakeSelectableRequest,
   type SecurityDomainParameters,
 } from './lib/commands/install';
-export { buildLoadCommands, extractLoadFileDataBlock, MAX_SECURE_BLOCK, parseLoadCommand, splitBlocks, type LoadBlock } from './lib/commands/load';
+export { buildLoadCommands, extractLoadFileDataBlock, MAX_SECURE_BLOCK, parseLoadCommand, secureBlockSize, splitBlocks, type LoadBlock } from './lib/commands/load';
 export { buildCapLoadFile, parseCapLoadFile, type CapLoadFileInfo } from './lib/commands/load-file';
 export { buildDeleteCardContent, buildDeleteKey, parseDeleteCommand, type DeleteCommand } from './lib/commands/delete';
 export {

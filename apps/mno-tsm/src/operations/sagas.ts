@@ -27,6 +27,7 @@ import {
   buildStoreDataCommands,
   CommandApdu,
   DataObject,
+  DEFAULT_SCP03_I,
   fromHex,
   GetStatusScope,
   hex,
@@ -37,6 +38,7 @@ import {
   Privileges,
   Scp03HostSession,
   Scp03KeySet,
+  Scp03Option,
   SecurityLevel,
   SetStatusScope,
   Sw,
@@ -64,7 +66,10 @@ export const SD_MODULE = fromHex('A000000151535041');
 /** An SP domain: Security Domain with Authorized Management, so the SP loads and installs its own applet. */
 export const SSD_PRIVILEGES = Privileges.of(Privilege.SecurityDomain, Privilege.AuthorizedManagement);
 /** SCP03 with i = 70 (pseudo-random challenge, R-MAC, R-ENC), as GPPro --domain sends it. */
-export const SSD_INSTALL_PARAMETERS = buildInstallParameters({ securityDomain: { scpId: 0x03, i: 0x70 } });
+/** SCP03 with i = 70 (pseudo-random challenge, R-MAC, R-ENC), plus the S16 bit when the carrier's SSDs run in S16 mode. */
+function ssdInstallParametersFor(sMode: 8 | 16): Buffer {
+  return buildInstallParameters({ securityDomain: { scpId: 0x03, i: DEFAULT_SCP03_I | (sMode === 16 ? Scp03Option.S16 : 0) } });
+}
 
 const LOCKED = 0x80;
 const UNLOCKED = 0x00;
@@ -94,6 +99,10 @@ export class OperationSagas {
     private readonly tamper: ScriptTamper,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
   ) {}
+
+  private get ssdInstallParameters(): Buffer {
+    return ssdInstallParametersFor(this.settings.profile.scp03SMode);
+  }
 
   /** Per step attempt: enough for a few scripts with all their re-sends. */
   private get cardStepTimeoutMs(): number {
@@ -166,6 +175,7 @@ export class OperationSagas {
           ...(freeMemoryBytes !== undefined ? { freeMemoryBytes } : {}),
           maxApduDataBytes: this.settings.profile.maxApduDataBytes,
           scp03KeyBytes: this.settings.profile.scp03KeyBytes,
+          scp03SMode: this.settings.profile.scp03SMode,
         },
       },
     });
@@ -222,7 +232,7 @@ export class OperationSagas {
          VALUES ($1, $2, 'creating', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
          ON CONFLICT (iccid, ssd_aid) DO UPDATE SET state = 'creating', request_id = $3, requested_by = $4, privileges = $5, install_parameters = $6,
            temp_kvn = $7, temp_kcvs = $8, temp_keyset_sealed = $9, keyset_recipient = $10, handed_over_at = NULL, created_at = $11, updated_at = $11`,
-        [req.iccid, aid, req.requestId, ctx.data.requestedBy, hex(SSD_PRIVILEGES.toBytes()), hex(SSD_INSTALL_PARAMETERS), temp.kvn,
+        [req.iccid, aid, req.requestId, ctx.data.requestedBy, hex(SSD_PRIVILEGES.toBytes()), hex(this.ssdInstallParameters), temp.kvn,
           { enc: hex(kcvs.enc), mac: hex(kcvs.mac), dek: hex(kcvs.dek) }, sealed, req.keysetRecipient, now],
       );
       return { iccid: req.iccid };
@@ -253,7 +263,7 @@ export class OperationSagas {
       await isd.open();
       const ssdAid = fromHex(aid);
       const install = buildInstallForInstall(
-        { loadFileAid: SD_PACKAGE, moduleAid: SD_MODULE, applicationAid: ssdAid, privileges: SSD_PRIVILEGES, installParameters: SSD_INSTALL_PARAMETERS },
+        { loadFileAid: SD_PACKAGE, moduleAid: SD_MODULE, applicationAid: ssdAid, privileges: SSD_PRIVILEGES, installParameters: this.ssdInstallParameters },
         true,
       );
       const dek = this.card.isdKeys.forCard(req.iccid, sim.isd_kvn).dek;
@@ -275,7 +285,7 @@ export class OperationSagas {
 
   /** SELECT the SSD and INITIALIZE UPDATE with the temporary KVN: does the card answer with our keys? */
   private async temporaryKeysetInstalled(scripts: CardScripts, ssdAid: Buffer, temp: Scp03KeySet): Promise<'ours' | 'other' | 'absent'> {
-    const host = new Scp03HostSession({ keys: temp, securityLevel: SecurityLevel.C_MAC, challengeAid: ssdAid });
+    const host = new Scp03HostSession({ keys: temp, securityLevel: SecurityLevel.C_MAC, sMode: this.settings.profile.scp03SMode, challengeAid: ssdAid });
     const [select, iu] = await scripts.send([buildSelect(ssdAid).toBytes(), host.buildInitializeUpdate().toBytes()]);
     if (!select?.isSuccessOrWarning) return 'absent';
     try {

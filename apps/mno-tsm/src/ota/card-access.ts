@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { fromHex, SecurityLevel } from '@jpki/globalplatform';
+import { fromHex, secureBlockSize, SecurityLevel } from '@jpki/globalplatform';
 import { StepFailure, type SagaData, type StepContext } from '@jpki/saga';
 import type { MnoTsmSettings } from '../config';
 import { IsdKeyDerivation } from '../domain/isd-keys';
@@ -71,8 +71,8 @@ export class CardAccess {
     });
   }
 
-  /** Largest plain data per command that still fits the profile's APDU size after C-ENC padding and C-MAC. */
+  /** Largest plain data per command that still fits the profile's APDU size after C-ENC padding and the ISD's S8 C-MAC. */
   get secureBlockSize(): number {
-    return Math.floor((this.settings.profile.maxApduDataBytes - 8) / 16) * 16 - 1;
+    return secureBlockSize(this.settings.profile.maxApduDataBytes, 8);
   }
 }

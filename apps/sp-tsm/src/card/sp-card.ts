@@ -21,7 +21,9 @@ import {
   Privileges,
   ResponseApdu,
   Scp03KeySet,
+  secureBlockSize,
   SecureChannelError,
+  type Scp03SMode,
   Sw,
   type StoreDataFlags,
 } from '@jpki/globalplatform';
@@ -32,6 +34,20 @@ const KEY_OBJECTS: StoreDataFlags = { structure: 'ber-tlv', encryption: 'applica
 const GET_STATUS_APPLICATIONS = 0x40;
 /** READ BINARY blocks sent at once: enough for a 2 KiB certificate in one round trip. */
 const CERTIFICATE_READ_BLOCKS = 9;
+
+/** How the SP reaches its SSD on one SIM: its security level, and the carrier's S8/S16 mode and largest APDU data field. */
+export interface SsdChannel {
+  readonly securityLevel: number;
+  readonly sMode: Scp03SMode;
+  readonly maxApduDataBytes: number;
+}
+
+const SHORT_APDU_DATA = 255;
+
+/** The SSD path as the carrier described it at eligibility; S8 and short APDUs where it said nothing (older records). */
+export function ssdChannel(securityLevel: number, carrierSaid: { scp03SMode?: Scp03SMode; maxApduDataBytes?: number }): SsdChannel {
+  return { securityLevel, sMode: carrierSaid.scp03SMode ?? 8, maxApduDataBytes: carrierSaid.maxApduDataBytes ?? SHORT_APDU_DATA };
+}
 
 /**
  * What the SP does on a SIM through its own security domain, one method per card operation.
@@ -44,7 +60,7 @@ export class SpCard {
 
   constructor(
     private readonly channel: OtaCardChannel,
-    private readonly securityLevel: number,
+    private readonly ssd: SsdChannel,
   ) {
     this.session = new GpSession(channel.transmit);
   }
@@ -52,7 +68,7 @@ export class SpCard {
   /** Opens SCP03 on the SSD; `false` when the card has no keyset with this KVN (6A88 costs no authentication try). */
   async tryOpen(ssdAid: Buffer, keys: Scp03KeySet): Promise<boolean> {
     try {
-      await this.session.runSecureScript(this.script, ssdAid, { keys, securityLevel: this.securityLevel }, []);
+      await this.session.runSecureScript(this.script, ssdAid, this.secureChannel(keys), []);
       return true;
     } catch (err) {
       if (err instanceof CardStatusError && err.sw === Sw.REFERENCED_DATA_NOT_FOUND) return false;
@@ -83,7 +99,7 @@ export class SpCard {
 
   /** DF01: the applet's end-to-end content key, under the SSD's DEK (needs C-DECRYPTION). */
   async installContentKey(ssdAid: Buffer, keys: Scp03KeySet, appletAid: Buffer, contentKey: Buffer): Promise<void> {
-    await this.run(ssdAid, keys, personalization(appletAid, buildContentKeyDo(contentKey, keys.dek)));
+    await this.run(ssdAid, keys, this.personalization(appletAid, buildContentKeyDo(contentKey, keys.dek)));
   }
 
   /** On-card key generation (an existing key is kept); returns the 7F49 public key template. */
@@ -105,7 +121,7 @@ export class SpCard {
       ...(pkcs8 ? [buildPrivateKeyDo(pkcs8, contentKey, appletAid)] : []),
       buildCertificateDo(certificate, appletAid, contentKey),
     ];
-    await this.run(ssdAid, keys, personalization(appletAid, Buffer.concat(objects)));
+    await this.run(ssdAid, keys, this.personalization(appletAid, Buffer.concat(objects)));
   }
 
   /** The certificate the applet holds (empty if none), read as any handset could, in one round trip. */
@@ -121,21 +137,27 @@ export class SpCard {
 
   private readonly script = (apdus: Buffer[]) => this.channel.script(apdus);
 
+  private secureChannel(keys: Scp03KeySet) {
+    return { keys, securityLevel: this.ssd.securityLevel, sMode: this.ssd.sMode };
+  }
+
+  /** INSTALL [for personalization] and STORE DATA blocks small enough for the carrier's APDU size once wrapped. */
+  private personalization(appletAid: Buffer, data: Buffer): CommandApdu[] {
+    const blockSize = secureBlockSize(this.ssd.maxApduDataBytes, this.ssd.sMode);
+    return [buildInstallForPersonalization(appletAid), ...buildStoreDataCommands(data, KEY_OBJECTS, blockSize)];
+  }
+
   /** Opens the secure channel and runs the commands; `tolerated` SWs of the last command count as success. */
   private run(aid: Buffer, keys: Scp03KeySet, commands: CommandApdu[], tolerated: number[] = []): Promise<Buffer[]> {
     return guard(async () => {
       try {
-        return await this.session.runSecureScript(this.script, aid, { keys, securityLevel: this.securityLevel }, commands);
+        return await this.session.runSecureScript(this.script, aid, this.secureChannel(keys), commands);
       } catch (err) {
         if (err instanceof CardStatusError && tolerated.includes(err.sw)) return [Buffer.alloc(0)];
         throw err;
       }
     });
   }
-}
-
-function personalization(appletAid: Buffer, data: Buffer): CommandApdu[] {
-  return [buildInstallForPersonalization(appletAid), ...buildStoreDataCommands(data, KEY_OBJECTS)];
 }
 
 /** Card refusals become step failures naming the operation and status word; the saga decides on retries. */

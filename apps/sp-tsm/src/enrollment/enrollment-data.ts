@@ -13,6 +13,9 @@ export interface EnrollmentData extends Record<string, unknown> {
   cardUserAuthenticationNotAfter?: string;
   iccid?: string;
   scp03KeyBytes?: 16 | 24 | 32;
+  /** S8 or S16 mode of the carrier's SSD, and the largest APDU data field its OTA path carries. */
+  scp03SMode?: 8 | 16;
+  maxApduDataBytes?: number;
   temporaryKvn?: number;
   csr?: string;
   serial?: string;

@@ -27,7 +27,7 @@ import { buildCsr, createDigestInfoSigner, rsaSpkiFromPublicKeyTemplate } from '
 import { StepFailure, type Reply, type SagaDefinition, type SagaStep, type StepContext, type Transition } from '@jpki/saga';
 import { ServiceKeys } from '@jpki/service-kit';
 import { OtaCardChannel } from '../card/ota-card-channel';
-import { SpCard } from '../card/sp-card';
+import { SpCard, ssdChannel } from '../card/sp-card';
 import { SP_TSM_CONFIG } from '../tokens';
 import type { SpTsmConfig } from '../config';
 import { KeysetVault } from '../keys/keyset-vault';
@@ -89,7 +89,7 @@ export class EnrollmentSaga {
   private spCard(ctx: Ctx, step: EnrollmentStep): SpCard {
     const d = ctx.data;
     if (!d.iccid) throw new StepFailure('NO_SIM', 'eligibility did not name a SIM', false);
-    return new SpCard(new OtaCardChannel(ctx as never, step, d.carrier, d.iccid), this.config.SCP03_SECURITY_LEVEL);
+    return new SpCard(new OtaCardChannel(ctx as never, step, d.carrier, d.iccid), ssdChannel(this.config.SCP03_SECURITY_LEVEL, d));
   }
 
   private async proveIdentity(ctx: Ctx): Promise<Partial<EnrollmentData>> {
@@ -116,7 +116,12 @@ export class EnrollmentSaga {
       m.query(`SELECT state FROM service_instance WHERE iccid = $1 AND state <> 'terminated'`, [answer.iccid]),
     );
     if (existing.length > 0) throw new StepFailure('SIM_ALREADY_ENROLLED', `${answer.iccid} already carries the service`, false);
-    return { iccid: answer.iccid, scp03KeyBytes: answer.scp03KeyBytes ?? 16 };
+    return {
+      iccid: answer.iccid,
+      scp03KeyBytes: answer.scp03KeyBytes ?? 16,
+      scp03SMode: answer.scp03SMode,
+      maxApduDataBytes: answer.maxApduDataBytes,
+    };
   }
 
   private async createSsd(ctx: Ctx): Promise<Partial<EnrollmentData>> {
@@ -274,13 +279,15 @@ export class EnrollmentSaga {
   }
 
   private async complete(m: EntityManager, d: EnrollmentData): Promise<void> {
+    const ssd = ssdChannel(this.config.SCP03_SECURITY_LEVEL, d);
     await m.query(`UPDATE enrollment SET active = false WHERE id = $1`, [d.enrollmentId]);
     await m.query(
-      `INSERT INTO service_instance (iccid, enrollment_id, carrier, msisdn, person_id, ssd_aid, applet_aid, serial, key_mode, state)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'operational')
+      `INSERT INTO service_instance (iccid, enrollment_id, carrier, msisdn, person_id, ssd_aid, applet_aid, serial, key_mode, scp03_s_mode, max_apdu_data_bytes, state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'operational')
        ON CONFLICT (iccid) DO UPDATE SET enrollment_id = EXCLUDED.enrollment_id, msisdn = EXCLUDED.msisdn, person_id = EXCLUDED.person_id,
-         serial = EXCLUDED.serial, key_mode = EXCLUDED.key_mode, state = 'operational', updated_at = now()`,
-      [d.iccid, d.enrollmentId, d.carrier, d.msisdn, d.personId, this.config.SSD_AID, APPLET_AID_HEX, d.serial, d.keyMode],
+         serial = EXCLUDED.serial, key_mode = EXCLUDED.key_mode, scp03_s_mode = EXCLUDED.scp03_s_mode,
+         max_apdu_data_bytes = EXCLUDED.max_apdu_data_bytes, state = 'operational', updated_at = now()`,
+      [d.iccid, d.enrollmentId, d.carrier, d.msisdn, d.personId, this.config.SSD_AID, APPLET_AID_HEX, d.serial, d.keyMode, ssd.sMode, ssd.maxApduDataBytes],
     );
     await this.outbox.publish(
       m,

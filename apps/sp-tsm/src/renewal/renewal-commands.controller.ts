@@ -11,6 +11,8 @@ interface InstanceRow {
   person_id: string;
   ssd_aid: string;
   applet_aid: string;
+  scp03_s_mode: 8 | 16;
+  max_apdu_data_bytes: number;
   serial: string;
   state: string;
   pending_request: string | null;
@@ -28,7 +30,7 @@ export class RenewalCommandsController {
   async renew(@Payload() p: PayloadOf<typeof ServiceRenewalRequested>, @Ctx() ctx: MessageContext): Promise<void> {
     if (await this.sagas.engine.get(p.requestId, ctx.manager)) return;
     const rows: InstanceRow[] = await ctx.manager.query(
-      `SELECT enrollment_id, carrier, person_id, ssd_aid, applet_aid, serial, state, pending_request FROM service_instance WHERE iccid = $1 FOR UPDATE`,
+      `SELECT enrollment_id, carrier, person_id, ssd_aid, applet_aid, scp03_s_mode, max_apdu_data_bytes, serial, state, pending_request FROM service_instance WHERE iccid = $1 FOR UPDATE`,
       [p.iccid],
     );
     const instance = rows[0];
@@ -55,6 +57,8 @@ export class RenewalCommandsController {
       device: p.device,
       ssdAid: instance.ssd_aid,
       appletAid: instance.applet_aid,
+      scp03SMode: instance.scp03_s_mode,
+      maxApduDataBytes: instance.max_apdu_data_bytes,
     };
     await this.sagas.engine.create(ctx.manager, this.renewals.definition.kind, p.requestId, data);
   }

@@ -14,7 +14,7 @@ import { Outbox } from '@jpki/messaging';
 import { decodeCertificate, formatSerialNumber } from '@jpki/pki';
 import { StepFailure, type SagaDefinition, type SagaStep, type StepContext, type Transition } from '@jpki/saga';
 import { OtaCardChannel } from '../card/ota-card-channel';
-import { SpCard } from '../card/sp-card';
+import { SpCard, ssdChannel } from '../card/sp-card';
 import type { SpTsmConfig } from '../config';
 import { KeysetVault } from '../keys/keyset-vault';
 import { SP_TSM_CONFIG } from '../tokens';
@@ -30,6 +30,8 @@ export interface RenewalData extends Record<string, unknown> {
   device: DeviceBinding;
   ssdAid: string;
   appletAid: string;
+  scp03SMode?: 8 | 16;
+  maxApduDataBytes?: number;
   serial?: string;
   certificate?: string;
   notAfter?: string;
@@ -86,7 +88,7 @@ export class RenewalSaga {
   }
 
   private spCard(ctx: Ctx, step: string): SpCard {
-    return new SpCard(new OtaCardChannel(ctx as never, step, ctx.data.carrier, ctx.data.iccid), this.config.SCP03_SECURITY_LEVEL);
+    return new SpCard(new OtaCardChannel(ctx as never, step, ctx.data.carrier, ctx.data.iccid), ssdChannel(this.config.SCP03_SECURITY_LEVEL, ctx.data));
   }
 
   /** The applet answers and holds the certificate being renewed (one OTA round trip, nothing written). */

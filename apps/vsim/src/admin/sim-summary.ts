@@ -1,4 +1,4 @@
-import { CardLifeCycle, isLocked, Privileges } from '@jpki/globalplatform';
+import { CardLifeCycle, isLocked, Privileges, sModeOf } from '@jpki/globalplatform';
 import { freeMemory, memoryUsed, type CardImage, type RegistryRecord } from '@jpki/uicc';
 import type { SimRow } from '../cards/card-store';
 import type { SimSummary } from '../http-schemas';
@@ -31,6 +31,7 @@ function entrySummary(record: RegistryRecord, maxFailed: number): SimSummary['ca
       return {
         ...base,
         privileges: Privileges.fromBytes(Buffer.from(record.privileges, 'hex')).names(),
+        scp03: { i: byte(record.scpOptions), mode: `S${sModeOf(record.scpOptions)}` as const },
         keysets: record.keysets.map((k) => ({
           kvn: byte(k.kvn),
           keyBits: (Math.max(k.enc.length, k.mac.length, k.dek.length) / 2) * 8,

@@ -12,6 +12,8 @@ export interface CarrierProfile {
   iccidPrefix: string;
   /** AES key length of the SCP03 keysets on this carrier's SIMs. */
   scp03KeyBytes: 16 | 24 | 32;
+  /** SCP03 S8 or S16 mode (Amd D v1.2) of the SSDs the MNO-TSM creates: 8- or 16-byte challenges, cryptograms and MACs. */
+  scp03SMode: 8 | 16;
   /** Largest command data field the OTA path carries in one APDU. */
   maxApduDataBytes: number;
   ota: { latencyMs: number; lossRate: number };
@@ -26,6 +28,7 @@ export const CARRIER_PROFILES: Record<Carrier, CarrierProfile> = {
     displayName: 'NTT docomo',
     iccidPrefix: '898110',
     scp03KeyBytes: 16,
+    scp03SMode: 8,
     maxApduDataBytes: 255,
     ota: { latencyMs: 40, lossRate: 0 },
     simGenerations: {
@@ -39,6 +42,7 @@ export const CARRIER_PROFILES: Record<Carrier, CarrierProfile> = {
     displayName: 'KDDI (au)',
     iccidPrefix: '898130',
     scp03KeyBytes: 24,
+    scp03SMode: 8,
     maxApduDataBytes: 255,
     ota: { latencyMs: 60, lossRate: 0 },
     simGenerations: {
@@ -52,6 +56,7 @@ export const CARRIER_PROFILES: Record<Carrier, CarrierProfile> = {
     displayName: 'SoftBank',
     iccidPrefix: '898120',
     scp03KeyBytes: 32,
+    scp03SMode: 16,
     maxApduDataBytes: 255,
     ota: { latencyMs: 50, lossRate: 0 },
     simGenerations: {

@@ -114,6 +114,8 @@ export const EligibilityAnswered = defineMessage({
     freeMemoryBytes: z.number().int().nonnegative().optional(),
     maxApduDataBytes: z.number().int().positive().optional(),
     scp03KeyBytes: z.union([z.literal(16), z.literal(24), z.literal(32)]).optional(),
+    /** S8 or S16 mode of the SSD the carrier will create (absent = S8). */
+    scp03SMode: z.union([z.literal(8), z.literal(16)]).optional(),
   }),
   key: (p) => p.msisdn,
 });

@@ -1,11 +1,20 @@
 import { CommandApdu } from '../apdu/command-apdu';
+import { AES_BLOCK } from '../crypto/aes';
 import { SwError } from '../errors';
 import { Sw } from '../status-words';
 import { decodeTlvs, encodeTlv } from '../tlv/ber-tlv';
 import { GP_CLA, Ins } from './instructions';
 
-/** Largest plain block that still fits a short APDU after C-ENC padding and the C-MAC. */
-export const MAX_SECURE_BLOCK = 239;
+/**
+ * Largest plain data field that still fits `maxApduDataBytes` after C-ENC padding (to whole AES blocks, at least one
+ * padding byte) and a C-MAC of `macLength` bytes (8 in SCP03 S8 mode, 16 in S16).
+ */
+export function secureBlockSize(maxApduDataBytes: number, macLength: 8 | 16): number {
+  return Math.floor((maxApduDataBytes - macLength) / AES_BLOCK) * AES_BLOCK - 1;
+}
+
+/** Largest plain block that still fits a short APDU in S8 mode: 239. */
+export const MAX_SECURE_BLOCK = secureBlockSize(255, 8);
 
 const LAST_BLOCK = 0x80;
 

@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { CommandApdu } from '../apdu/command-apdu';
 import { ResponseApdu } from '../apdu/response-apdu';
 import { fromHex, hex } from '../bytes';
+import { buildStoreDataCommands } from '../commands/store-data';
+import { secureBlockSize } from '../commands/load';
 import { SecureChannelError } from '../errors';
 import { Scp03KeySet } from '../keys/scp03-key-set';
 import { Sw } from '../status-words';
@@ -26,7 +28,7 @@ function initializeUpdate(hostChallenge: Buffer, keys = KEYSETS[0], i = S16_I) {
 function establish(level: number, keys = KEYSETS[0], sMode: Scp03SMode = 16) {
   const host = new Scp03HostSession({ keys, securityLevel: level, sMode, challengeAid: AID });
   const initUpdateCommand = host.buildInitializeUpdate();
-  const { session: card, response } = initializeUpdate(initUpdateCommand.data, keys);
+  const { session: card, response } = initializeUpdate(initUpdateCommand.data, keys, sMode === 16 ? S16_I : DEFAULT_SCP03_I);
   host.checkInitializeUpdateResponse(ResponseApdu.ok(response));
   const externalAuthenticate = host.buildExternalAuthenticate();
   const eaSw = card.externalAuthenticate(externalAuthenticate);
@@ -129,5 +131,18 @@ describe('SCP03 S16 mode (Amd D v1.2: 16-byte challenges, cryptograms and MACs)'
     const response = card.wrapResponse(ResponseApdu.ok(fromHex('0102'))).toBytes();
     response[response.length - 3] ^= 0x01;
     expect(() => wrapper.unwrap(ResponseApdu.parse(response))).toThrow('R-MAC mismatch');
+  });
+
+  it('secure block sizes leave room for padding and the longer C-MAC: every wrapped STORE DATA fits the APDU size', () => {
+    expect([secureBlockSize(255, 8), secureBlockSize(255, 16), secureBlockSize(128, 16)]).toEqual([239, 223, 111]);
+    for (const [maxApduDataBytes, sMode] of [[255, 8], [255, 16], [128, 8], [128, 16]] as const) {
+      const { card, host, eaSw } = establish(SecurityLevel.C_DECRYPTION_C_MAC, KEYSETS[0], sMode);
+      expect(eaSw).toBe(Sw.OK);
+      const wrapper = host.confirmExternalAuthenticate(ResponseApdu.ok());
+      const data = Buffer.alloc(1500, 0x42);
+      const wrapped = buildStoreDataCommands(data, { structure: 'ber-tlv', encryption: 'none' }, secureBlockSize(maxApduDataBytes, sMode)).map((c) => wrapper.wrap(c));
+      expect(Math.max(...wrapped.map((c) => c.data.length))).toBeLessThanOrEqual(maxApduDataBytes);
+      expect(Buffer.concat(wrapped.map((c) => card.unwrapCommand(c).data)).equals(data)).toBe(true);
+    }
   });
 });
