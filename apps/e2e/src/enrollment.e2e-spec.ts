@@ -5,13 +5,16 @@ import { startPlatformUnderTest, type PlatformUnderTest } from '@jpki/testing';
 /**
  * The seed's central flow with every service as its own process on the real broker and database:
  * one enrollment per carrier plus an MVNO subscriber, both key modes, each ending with a login
- * verified by a relying party (signature, chain to the JPKI user-authentication CA, OCSP).
+ * verified by a relying party (signature, chain to the JPKI user-authentication CA, OCSP). The carriers
+ * differ: AES-128/192/256 keysets, S8 and S16 SSDs, 255- and 128-byte OTA APDUs.
  */
 describe('e2e: multi-carrier enrollment and authentication', () => {
   let platform: PlatformUnderTest;
 
   beforeAll(async () => {
-    platform = await startPlatformUnderTest();
+    // docomo's OTA path is narrowed to 128-byte APDU data fields: the SP-TSM must size its wrapped STORE DATA blocks from
+    // the eligibility answer, or the MNO-TSM refuses them (APDU_TOO_LARGE).
+    platform = await startPlatformUnderTest({ serviceEnv: { 'mno-tsm-docomo': { MAX_APDU_DATA_BYTES: '128' } } });
   }, 120_000);
 
   afterAll(async () => {
