@@ -42,15 +42,7 @@ import { VirtualUicc } from './virtual-uicc';
 /** The MNO creates an SSD whose install parameters announce SCP03 with i = 71 (S16 mode) and gives it temporary keys. */
 async function s16Ssd(): Promise<VirtualUicc> {
   const card = newCard();
-  const isd = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
-  await isd.installAndMakeSelectable({
-    loadFileAid: SecurityDomainPackage.LOAD_FILE,
-    moduleAid: SecurityDomainPackage.MODULE,
-    applicationAid: SSD_A,
-    privileges: SSD_PRIVILEGES,
-    installParameters: buildInstallParameters({ securityDomain: { scpId: 0x03, i: 0x71 } }),
-  });
-  await isd.personalizeKeySet(SSD_A, TEMP_KEYS_A);
+  await createSsd(card, SSD_A, TEMP_KEYS_A, buildInstallParameters({ securityDomain: { scpId: 0x03, i: 0x71 } }));
   return card;
 }
 

@@ -75,14 +75,14 @@ export const SSD_PRIVILEGES = Privileges.of(Privilege.SecurityDomain, Privilege.
 export const SSD_PARAMETERS = buildInstallParameters({ securityDomain: { scpId: 0x03, i: 0x70 } });
 
 /** MNO-TSM: INSTALL [for install and make selectable] of the SSD, then its temporary keyset via the ISD. */
-export async function createSsd(card: VirtualUicc, ssdAid: Buffer, tempKeys: Scp03KeySet): Promise<void> {
+export async function createSsd(card: VirtualUicc, ssdAid: Buffer, tempKeys: Scp03KeySet, installParameters = SSD_PARAMETERS): Promise<void> {
   const isd = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
   await isd.installAndMakeSelectable({
     loadFileAid: SecurityDomainPackage.LOAD_FILE,
     moduleAid: SecurityDomainPackage.MODULE,
     applicationAid: ssdAid,
     privileges: SSD_PRIVILEGES,
-    installParameters: SSD_PARAMETERS,
+    installParameters,
   });
   await isd.personalizeKeySet(ssdAid, tempKeys);
 }

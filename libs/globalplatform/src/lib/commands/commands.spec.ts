@@ -1,6 +1,5 @@
 import { CommandApdu } from '../apdu/command-apdu';
 import { fromHex, hex } from '../bytes';
-import { SwError } from '../errors';
 import { isLocked, isSelectableState, locked, unlocked } from '../registry/life-cycle';
 import { Privilege, Privileges } from '../registry/privileges';
 import { encodeRegistryEntry, GetStatusScope, parseGetStatusResponse } from '../registry/registry-entry';
@@ -30,19 +29,12 @@ import { buildCapLoadFile, parseCapLoadFile } from './load-file';
 import { buildManageChannelClose, buildManageChannelOpen, buildSelect } from './select';
 import { buildGetStatus, buildSetStatus, parseGetStatus, parseSetStatus, SetStatusScope } from './status';
 import { buildStoreDataCommands, parseStoreData } from './store-data';
+import { swOf } from '../../test/sw-of';
 
 const SSD = fromHex('A000000151535041AA');
 const PKG = fromHex('A0000001515350');
 const MODULE = fromHex('A000000151535041');
 
-function swOf(action: () => unknown): number {
-  try {
-    action();
-    return Sw.OK;
-  } catch (error) {
-    return (error as SwError).sw;
-  }
-}
 
 describe('INSTALL', () => {
   it('builds INSTALL [for install and make selectable] of an SSD like GPPro --domain', () => {

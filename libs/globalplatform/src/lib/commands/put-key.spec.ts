@@ -1,22 +1,14 @@
 import { CommandApdu } from '../apdu/command-apdu';
 import { ByteReader, fromHex, hex } from '../bytes';
-import { SwError } from '../errors';
 import { Scp03KeySet } from '../keys/scp03-key-set';
 import { Sw } from '../status-words';
 import { buildKeySetDgis, parseKeySetDgis } from './key-dgi';
 import { buildAesKeyBlock, buildPutKey, encodePutKeyResponse, parseAesKeyBlock, parsePutKey } from './put-key';
+import { swOf } from '../../test/sw-of';
 
 const DEK = fromHex('202122232425262728292a2b2c2d2e2f');
 const NEW_KEY = fromHex('404142434445464748494a4b4c4d4e4f');
 
-function swOf(action: () => unknown): number {
-  try {
-    action();
-    return Sw.OK;
-  } catch (error) {
-    return (error as SwError).sw;
-  }
-}
 
 describe('PUT KEY with an AES DEK', () => {
   it('reproduces the REFERENCE §2.11 key block', () => {

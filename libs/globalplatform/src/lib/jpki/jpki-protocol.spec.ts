@@ -16,19 +16,12 @@ import {
   publicKeyFromTemplate,
   sha256DigestInfo,
 } from './jpki-applet-protocol';
+import { swOf } from '../../test/sw-of';
 
 const CONTENT_KEY = Buffer.alloc(32, 0x5a);
 const DEK = fromHex('202122232425262728292a2b2c2d2e2f');
 const AID = JpkiAid.DEFAULT_INSTANCE;
 
-function swOf(action: () => unknown): number {
-  try {
-    action();
-    return Sw.OK;
-  } catch (error) {
-    return (error as SwError).sw;
-  }
-}
 
 describe('JPKI applet APDUs', () => {
   it('codes the PIN commands', () => {

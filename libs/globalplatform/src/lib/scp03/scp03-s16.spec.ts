@@ -12,6 +12,7 @@ import { encodeSequenceCounter, pseudoRandomCardChallenge } from './scp03-crypto
 import { Scp03CardSession } from './scp03-card-session';
 import { Scp03HostSession } from './scp03-host-session';
 import { DEFAULT_SCP03_I, Scp03Option, Scp03SMode, SecurityLevel } from './security-level';
+import { swOf } from '../../test/sw-of';
 
 const AID = fromHex('A0000005591010FFFFFFFF8900000100');
 const S16_I = DEFAULT_SCP03_I | Scp03Option.S16;
@@ -35,14 +36,6 @@ function establish(level: number, keys = KEYSETS[0], sMode: Scp03SMode = 16) {
   return { card, host, initUpdateCommand, initUpdateResponse: response, externalAuthenticate, eaSw };
 }
 
-function swOf(action: () => unknown): number {
-  try {
-    action();
-    return Sw.OK;
-  } catch (error) {
-    return error instanceof SecureChannelError ? error.sw : -1;
-  }
-}
 
 describe('SCP03 S16 mode (Amd D v1.2: 16-byte challenges, cryptograms and MACs)', () => {
   it('opens a session and round-trips commands and responses for AES-128/192/256 at every security level', () => {

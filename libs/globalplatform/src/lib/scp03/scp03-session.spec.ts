@@ -8,6 +8,7 @@ import { Scp03CardSession } from './scp03-card-session';
 import { Scp03HostSession } from './scp03-host-session';
 import { Scp03Wrapper } from './scp03-wrapper';
 import { SecurityLevel } from './security-level';
+import { swOf } from '../../test/sw-of';
 
 const AID = fromHex('A000000151000000');
 const KEYS = new Scp03KeySet(0x30, fromHex('404142434445464748494a4b4c4d4e4f'), fromHex('505152535455565758595a5b5c5d5e5f'), fromHex('606162636465666768696a6b6c6d6e6f'));
@@ -37,14 +38,6 @@ function established(level: number): { card: Scp03CardSession; wrapper: Scp03Wra
   return { card, wrapper: host.confirmExternalAuthenticate(ResponseApdu.ok()) };
 }
 
-function swOf(action: () => unknown): number {
-  try {
-    action();
-    return Sw.OK;
-  } catch (error) {
-    return error instanceof SecureChannelError ? error.sw : -1;
-  }
-}
 
 describe('SCP03 card session: key agreement and negative paths', () => {
   it('round-trips a command and its response at every security level', () => {
