@@ -59,6 +59,12 @@ export class KafkaConnection implements OnModuleInit, OnApplicationShutdown {
     await this.producer.disconnect();
   }
 
+  /** Deletes a consumer group that only this process used (e.g. a per-instance broadcast group) once it has no members. */
+  async deleteGroup(groupId: string): Promise<void> {
+    if (!this.adminConnected) throw new Error('kafka admin not connected');
+    await this.admin.deleteGroups([groupId]);
+  }
+
   physical(logicalTopic: string): string {
     return this.options.topicPrefix + logicalTopic;
   }

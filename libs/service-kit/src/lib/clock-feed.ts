@@ -9,11 +9,13 @@ import { Clock } from './clock';
 /**
  * Feeds the environment's simulation clock to this process. Every instance must see every clock
  * change, so this consumer has a group of its own (a broadcast, not a work queue) and replays the
- * topic from the beginning at start.
+ * topic from the beginning at start. A graceful shutdown deletes that group; after a crash the broker
+ * drops the empty, offset-less group at its next offsets clean-up.
  */
 @Injectable()
 export class ClockFeed implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = createLogger('clock-feed');
+  private readonly groupId: string;
   private consumer?: Consumer;
   private starting?: Promise<void>;
   private stopped = true;
@@ -21,8 +23,10 @@ export class ClockFeed implements OnApplicationBootstrap, BeforeApplicationShutd
   constructor(
     private readonly clock: Clock,
     private readonly kafka: KafkaConnection,
-    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
-  ) {}
+    @Inject(MESSAGING_OPTIONS) options: MessagingOptions,
+  ) {
+    this.groupId = `${options.consumerGroup}.clock.${randomUUID()}`;
+  }
 
   /** Starts in the background: a missing clock topic must not stop the service from serving. */
   onApplicationBootstrap(): void {
@@ -32,7 +36,7 @@ export class ClockFeed implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async connect(): Promise<void> {
     for (let attempt = 1; !this.stopped; attempt++) {
-      const consumer = this.kafka.kafka.consumer({ groupId: `${this.options.consumerGroup}.clock.${randomUUID()}`, maxWaitTimeInMs: 500 });
+      const consumer = this.kafka.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 500 });
       try {
         await consumer.connect();
         await consumer.subscribe({ topic: this.kafka.physical(Topics.platformClock.name), fromBeginning: true });
@@ -52,7 +56,9 @@ export class ClockFeed implements OnApplicationBootstrap, BeforeApplicationShutd
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     await this.starting;
-    await this.consumer?.disconnect();
+    if (!this.consumer) return;
+    await this.consumer.disconnect();
+    await this.kafka.deleteGroup(this.groupId).catch((err: unknown) => this.log.warn({ err, groupId: this.groupId }, 'clock feed group not deleted'));
   }
 
   private apply(value: string | undefined): void {

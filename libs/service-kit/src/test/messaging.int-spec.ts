@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { Headers, ProbePing, SimulationClockSet, Topics, deadLetterTopicName } from '@jpki/contracts';
-import { Outbox } from '@jpki/messaging';
+import { kafkaClient, Outbox } from '@jpki/messaging';
 import { kcatRead, rawProducer, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, waitUntil } from '@jpki/testing';
 import { baseConfigSchema, Clock, createServiceApp, loadConfig, type ServiceDefinition } from '../index';
 import { failures, ProbeModule, probeMigrations, probeSubscriptions, slowHandlers } from './probe-service';
@@ -181,13 +181,21 @@ describe('messaging over the real broker and database', () => {
     expect(res.headers['x-correlation-id']).toBe('abc-123');
   });
 
-  it('finishes an in-flight message before the consumer stops', async () => {
+  it('finishes an in-flight message before the consumer stops, and deletes its own clock-feed group', async () => {
+    const admin = kafkaClient('probe-test', testKafkaBrokers()).admin();
+    await admin.connect();
+    const clockGroups = async () =>
+      (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${testTopicPrefix()}probe.clock.`));
+    expect(await clockGroups()).toHaveLength(1);
+
     slowHandlers.delayMs = 1500;
     await producer.sendTo(probe.name, [{ key: 'slow', value: JSON.stringify(envelope('slow', 1)) }]);
     await new Promise((r) => setTimeout(r, 700)); // the handler is now sleeping inside its transaction
     const schema = (ds.options as { schema?: string }).schema;
     await app.close();
     slowHandlers.delayMs = 0;
+    expect(await clockGroups()).toEqual([]);
+    await admin.disconnect();
     const check = new DataSource({ type: 'postgres', url: testDatabaseUrl(), extra: { options: `-c search_path=${schema}` } });
     await check.initialize();
     const rows = await check.query(`SELECT count(*)::int AS n FROM probe_effect WHERE probe_id = 'slow'`);
