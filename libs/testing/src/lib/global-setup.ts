@@ -1,7 +1,7 @@
 import { kafkaClient, ensureTopics, deleteTopicsWithPrefix } from '@jpki/messaging';
 import { Client } from 'pg';
 import { resolveInfrastructure, stopContainers } from './infrastructure';
-import { newTestRunId } from './test-run';
+import { abandonedRunOf, newTestRunId } from './test-run';
 
 /** Jest globalSetup: resolve Kafka and PostgreSQL once, create this run's topics. */
 export async function globalSetup(): Promise<void> {
@@ -11,11 +11,30 @@ export async function globalSetup(): Promise<void> {
   process.env['KAFKA_BROKERS'] = infra.kafkaBrokers;
   process.env['DATABASE_URL'] = infra.databaseUrl;
   process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
-  const { created } = await ensureTopics(kafkaClient('test-setup', [infra.kafkaBrokers]), `${runId}.`);
+  const kafka = kafkaClient('test-setup', [infra.kafkaBrokers]);
+  const swept = await sweepAbandonedRuns(kafka, infra.databaseUrl);
+  const { created } = await ensureTopics(kafka, `${runId}.`);
   console.warn(
     `\n[test infra] run ${runId}: Kafka ${infra.kafkaBrokers} (${infra.source.kafka}), ` +
-      `PostgreSQL (${infra.source.database}), ${created.length} topics created`,
+      `PostgreSQL (${infra.source.database}), ${created.length} topics created` +
+      (swept.length ? `; removed the topics and schemas of ${swept.length} abandoned run(s): ${swept.join(', ')}` : ''),
   );
+}
+
+/** Topics and schemas of runs killed before their teardown would otherwise stay on the broker and database for good. */
+export async function sweepAbandonedRuns(kafka: ReturnType<typeof kafkaClient>, databaseUrl: string, now = Date.now()): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = await admin.listTopics().finally(() => admin.disconnect());
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  const schemas = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace`).finally(() => client.end());
+  const runs = new Set([...topics, ...schemas.rows.map((r) => r.nspname)].map((name) => abandonedRunOf(name, now)).filter((id): id is string => !!id));
+  for (const run of runs) {
+    await deleteTopicsWithPrefix(kafka, `${run}.`);
+    await dropSchemas(databaseUrl, `${run}_`);
+  }
+  return [...runs];
 }
 
 /** Jest globalTeardown: remove this run's topics and schemas unless KEEP_TEST_DATA is set. */

@@ -8,6 +8,16 @@ export function newTestRunId(): string {
   return `t${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
+/** Runs older than this are abandoned (a killed Jest never ran its teardown): longer than any run, CI's included. */
+export const ABANDONED_RUN_AGE_MS = 3 * 3600_000;
+
+/** The run id a topic or schema name starts with, if it was made more than `maxAgeMs` before `now`. */
+export function abandonedRunOf(name: string, now = Date.now(), maxAgeMs = ABANDONED_RUN_AGE_MS): string | undefined {
+  const match = /^(t([0-9a-z]{8})[0-9a-f]{4})[._]/.exec(name);
+  if (!match) return undefined;
+  return now - parseInt(match[2], 36) > maxAgeMs ? match[1] : undefined;
+}
+
 export function testRunId(): string {
   const id = process.env['TEST_RUN_ID'];
   if (!id) throw new Error('TEST_RUN_ID is not set: run the tests through the root jest config (npm test)');
