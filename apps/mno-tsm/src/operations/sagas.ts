@@ -65,8 +65,7 @@ export const SD_PACKAGE = fromHex('A0000001515350');
 export const SD_MODULE = fromHex('A000000151535041');
 /** An SP domain: Security Domain with Authorized Management, so the SP loads and installs its own applet. */
 export const SSD_PRIVILEGES = Privileges.of(Privilege.SecurityDomain, Privilege.AuthorizedManagement);
-/** SCP03 with i = 70 (pseudo-random challenge, R-MAC, R-ENC), as GPPro --domain sends it. */
-/** SCP03 with i = 70 (pseudo-random challenge, R-MAC, R-ENC), plus the S16 bit when the carrier's SSDs run in S16 mode. */
+/** SCP03 with i = 70 (pseudo-random challenge, R-MAC, R-ENC, as GPPro --domain sends it), plus the S16 bit for an S16 carrier. */
 function ssdInstallParametersFor(sMode: 8 | 16): Buffer {
   return buildInstallParameters({ securityDomain: { scpId: 0x03, i: DEFAULT_SCP03_I | (sMode === 16 ? Scp03Option.S16 : 0) } });
 }
