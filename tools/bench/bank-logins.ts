@@ -13,15 +13,11 @@
  * client side costs one RSA signature per login and the vSIM's APDU path is not what is measured.
  */
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BankClient, HttpJson, JpkiCaDirectory, localEndpoints } from '@jpki/jpki-client';
-import { ensureTopics, kafkaClient } from '@jpki/messaging';
+import { BankClient, HttpJson, JpkiCaDirectory } from '@jpki/jpki-client';
 import { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import type { Signer } from '@jpki/pki';
 import { checkHolderCertificate, OnlineHolderVerifier, verifyHolder, type StatusSource } from '@jpki/relying-party';
-import { freePortOffset, platformStack, releasePortOffset } from '@jpki/testing';
-import { cleanUpBenchEnvironment, DATABASE_URL, KAFKA_BROKERS, log, measureRate, percentile, runAsScript } from './bench-support';
+import { log, measureRate, percentile, runAsScript, startBenchPlatform } from './bench-support';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const LEVELS = (process.env['BENCH_CONCURRENCY'] ?? '1,4,16').split(',').map(Number);
@@ -92,27 +88,10 @@ export async function run(): Promise<BankLoginsResult> {
   log('== bank logins: challenge + sign + verify (signature, chain, OCSP over HTTP) + session ==');
   const raw = primitives();
 
-  const tag = `bench${Date.now().toString(36)}`;
-  const topicPrefix = `${tag}.`;
-  const brokers = KAFKA_BROKERS.split(',');
-  const kafka = kafkaClient('bench-bank-logins', brokers);
-  log(`starting jpki-ca and rp-bank (topics ${topicPrefix}*, schemas ${tag}_*)…`);
-  await ensureTopics(kafka, topicPrefix);
-  const portOffset = await freePortOffset();
-  const { stack, keys } = platformStack({
-    databaseUrl: DATABASE_URL,
-    kafkaBrokers: KAFKA_BROKERS,
-    topicPrefix,
-    schemaPrefix: `${tag}_`,
-    portOffset,
-    logDir: join(tmpdir(), 'jpki-bench', tag),
-    only: ['jpki-ca', 'rp-bank'],
-    env: { LOG_LEVEL: 'error' },
-    serviceEnv: { 'jpki-ca': { KEY_POOL_SIZE: '4', CARD_FILE_KDF_LOG2N: '10' } },
-  });
-  const e = localEndpoints(portOffset);
+  const platform = await startBenchPlatform(['jpki-ca', 'rp-bank'], 'error');
+  const e = platform.endpoints;
+  const keys = platform.keys;
   try {
-    await stack.startAll((s) => log(`  ${s.spec.name} ready on :${s.spec.port}`));
     const token = keys.operatorToken('bench', ['integrator']);
     log(`creating ${HOLDERS} holders (test citizens' card user-authentication keys)…`);
     const holders: Holder[] = [];
@@ -177,9 +156,7 @@ export async function run(): Promise<BankLoginsResult> {
     report(result);
     return result;
   } finally {
-    await stack.stopAll();
-    releasePortOffset(portOffset);
-    await cleanUpBenchEnvironment(tag, topicPrefix, kafka);
+    await platform.stop();
   }
 }
 

@@ -1,7 +1,11 @@
-/** What the benchmarks share: the machine's own crypto baseline, clean-up, and running as a script. */
+/** What the benchmarks share: the machine's own crypto baseline, the platform under measurement, and running as a script. */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
-import { deleteTopicsWithPrefix, type kafkaClient } from '@jpki/messaging';
+import { localEndpoints, type PlatformEndpoints } from '@jpki/jpki-client';
+import { deleteTopicsWithPrefix, ensureTopics, kafkaClient } from '@jpki/messaging';
+import { freePortOffset, platformStack, releasePortOffset, type StackKeys } from '@jpki/testing';
 
 export const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const KAFKA_BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
@@ -30,8 +34,51 @@ export function rsa2048SignRate(): number {
 /** The p-quantile of sorted values. */
 export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
 
+export interface BenchPlatform {
+  readonly endpoints: PlatformEndpoints;
+  readonly keys: StackKeys;
+  /** Stops the services and drops the benchmark's topics and schemas. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the named services as processes on their own topics (`bench<time>.*`), schemas and free ports. Cheap card-file
+ * KDF and a small CA key pool: the benchmarks measure the platform's paths, not test-citizen setup.
+ */
+export async function startBenchPlatform(only: string[], logLevel: 'error' | 'warn'): Promise<BenchPlatform> {
+  const tag = `bench${Date.now().toString(36)}`;
+  const topicPrefix = `${tag}.`;
+  const kafka = kafkaClient(tag, KAFKA_BROKERS.split(','));
+  log(`starting ${only.join(', ')} (topics ${topicPrefix}*, schemas ${tag}_*)…`);
+  await ensureTopics(kafka, topicPrefix);
+  const portOffset = await freePortOffset();
+  const { stack, keys } = platformStack({
+    databaseUrl: DATABASE_URL,
+    kafkaBrokers: KAFKA_BROKERS,
+    topicPrefix,
+    schemaPrefix: `${tag}_`,
+    portOffset,
+    logDir: join(tmpdir(), 'jpki-bench', tag),
+    only,
+    env: { LOG_LEVEL: logLevel },
+    serviceEnv: { 'jpki-ca': { KEY_POOL_SIZE: '4', CARD_FILE_KDF_LOG2N: '10' } },
+  });
+  const stop = async () => {
+    await stack.stopAll();
+    releasePortOffset(portOffset);
+    await cleanUpBenchEnvironment(tag, topicPrefix, kafka);
+  };
+  try {
+    await stack.startAll((s) => log(`  ${s.spec.name} ready on :${s.spec.port}`));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { endpoints: localEndpoints(portOffset), keys, stop };
+}
+
 /** Drops the benchmark's schemas (`<tag>_*`) and topics. */
-export async function cleanUpBenchEnvironment(tag: string, topicPrefix: string, kafka: ReturnType<typeof kafkaClient>): Promise<void> {
+async function cleanUpBenchEnvironment(tag: string, topicPrefix: string, kafka: ReturnType<typeof kafkaClient>): Promise<void> {
   const pg = new Client({ connectionString: DATABASE_URL });
   await pg.connect();
   try {

@@ -13,13 +13,9 @@
  * good) until the reports are done, the phones in parallel. OCSP is polled every BENCH_POLL_MS with nonce-less
  * SHA-1 CertID requests (RFC 5019, what relying parties send), each response's signature verified.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, localEndpoints, type PlatformEndpoints } from '@jpki/jpki-client';
-import { ensureTopics, kafkaClient } from '@jpki/messaging';
+import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, type PlatformEndpoints } from '@jpki/jpki-client';
 import { buildOcspRequest, verifyOcspResponse } from '@jpki/pki';
-import { freePortOffset, platformStack, releasePortOffset } from '@jpki/testing';
-import { cleanUpBenchEnvironment, DATABASE_URL, KAFKA_BROKERS, log, percentile, rsa2048SignRate, runAsScript } from './bench-support';
+import { log, percentile, rsa2048SignRate, runAsScript, startBenchPlatform } from './bench-support';
 
 const REPORTS = Number(process.env['BENCH_REPORTS'] ?? 1000);
 const PHONES = Number(process.env['BENCH_PHONES'] ?? 8);
@@ -86,26 +82,10 @@ export async function run(): Promise<LossToOcspResult> {
   const rsa = rsa2048SignRate();
   log(`RSA-2048 sign (node:crypto, one thread): ${rsa.toFixed(0)}/s`);
 
-  const tag = `bench${Date.now().toString(36)}`;
-  const topicPrefix = `${tag}.`;
-  const kafka = kafkaClient('bench-loss-to-ocsp', KAFKA_BROKERS.split(','));
-  log(`starting the platform (topics ${topicPrefix}*, schemas ${tag}_*)…`);
-  await ensureTopics(kafka, topicPrefix);
-  const portOffset = await freePortOffset();
-  const { stack, keys } = platformStack({
-    databaseUrl: DATABASE_URL,
-    kafkaBrokers: KAFKA_BROKERS,
-    topicPrefix,
-    schemaPrefix: `${tag}_`,
-    portOffset,
-    logDir: join(tmpdir(), 'jpki-bench', tag),
-    only: SERVICES,
-    env: { LOG_LEVEL: 'warn' },
-    serviceEnv: { 'jpki-ca': { KEY_POOL_SIZE: '4', CARD_FILE_KDF_LOG2N: '10' } },
-  });
-  const e = localEndpoints(portOffset);
+  const platform = await startBenchPlatform(SERVICES, 'warn');
+  const e = platform.endpoints;
+  const keys = platform.keys;
   try {
-    await stack.startAll((s) => log(`  ${s.spec.name} ready on :${s.spec.port}`));
     const token = keys.operatorToken('bench-integrator', ['integrator', 'operator', 'auditor']);
     const lifecycle = new HttpJson(e.lifecycle, keys.operatorToken('bench-operator', ['operator', 'auditor']));
     const ocsp = new OcspProbe(e.ca);
@@ -174,9 +154,7 @@ export async function run(): Promise<LossToOcspResult> {
     report(result, (Date.now() - started) / 1000);
     return result;
   } finally {
-    await stack.stopAll();
-    releasePortOffset(portOffset);
-    await cleanUpBenchEnvironment(tag, topicPrefix, kafka);
+    await platform.stop();
   }
 }
 
