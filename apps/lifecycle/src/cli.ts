@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { issueOperatorToken, OPERATOR_ROLES, type OperatorRole } from '@jpki/service-kit';
+import { developmentOperatorToken, OPERATOR_ROLES } from '@jpki/service-kit';
 
 /**
  * Operator CLI of the lifecycle service: one command per operator action, case lookup, the audit log and the
@@ -94,8 +94,7 @@ export function buildCli(io: Io): Command {
   const opts = () => program.opts<{ url: string; token?: string; as: string; roles: string; json?: boolean }>();
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const o = opts();
-    let token = o.token ?? io.env['JPKI_OPERATOR_TOKEN'];
-    if (!token && io.env['OPERATOR_TOKEN_PRIVATE_KEY']) token = issueOperatorToken(io.env['OPERATOR_TOKEN_PRIVATE_KEY'], o.as, o.roles.split(',') as OperatorRole[], 900);
+    const token = o.token ?? io.env['JPKI_OPERATOR_TOKEN'] ?? developmentOperatorToken(io.env, o.as, o.roles);
     if (!token) throw new CliError('no operator token: pass --token, or set JPKI_OPERATOR_TOKEN (or OPERATOR_TOKEN_PRIVATE_KEY to mint one in development)');
     const res = await io.fetch(`${o.url}${path}`, {
       method,
@@ -241,9 +240,9 @@ export function buildCli(io: Io): Command {
     .description('mint a development operator token from OPERATOR_TOKEN_PRIVATE_KEY')
     .option('--roles <list>', `comma-separated (${OPERATOR_ROLES.join(',')})`, 'operator')
     .action((o: { roles: string }) => {
-      const key = io.env['OPERATOR_TOKEN_PRIVATE_KEY'];
-      if (!key) throw new CliError('OPERATOR_TOKEN_PRIVATE_KEY is not set');
-      io.out(issueOperatorToken(key, opts().as, o.roles.split(',') as OperatorRole[]));
+      const token = developmentOperatorToken(io.env, opts().as, o.roles, 3600);
+      if (!token) throw new CliError('OPERATOR_TOKEN_PRIVATE_KEY is not set');
+      io.out(token);
     });
   return program;
 }

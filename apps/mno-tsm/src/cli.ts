@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { CARRIERS, type Carrier } from '@jpki/contracts';
-import { issueOperatorToken, OPERATOR_ROLES, type OperatorRole } from '@jpki/service-kit';
+import { developmentOperatorToken, OPERATOR_ROLES } from '@jpki/service-kit';
 import { DEFAULT_HTTP_PORTS } from './config';
 
 /**
@@ -55,8 +55,7 @@ export function buildCli(io: Io): Command {
     const o = program.opts<{ carrier: string; url?: string; token?: string; as: string }>();
     if (!(CARRIERS as readonly string[]).includes(o.carrier)) throw new Error(`unknown carrier ${o.carrier}`);
     const base = o.url ?? `http://127.0.0.1:${DEFAULT_HTTP_PORTS[o.carrier as Carrier]}`;
-    let token = o.token ?? io.env['MNO_OPERATOR_TOKEN'];
-    if (!token && io.env['OPERATOR_TOKEN_PRIVATE_KEY']) token = issueOperatorToken(io.env['OPERATOR_TOKEN_PRIVATE_KEY'], o.as, ['operator'] as OperatorRole[], 900);
+    const token = o.token ?? io.env['MNO_OPERATOR_TOKEN'] ?? developmentOperatorToken(io.env, o.as, 'operator');
     if (!token) throw new Error('no operator token: pass --token, or set MNO_OPERATOR_TOKEN (or OPERATOR_TOKEN_PRIVATE_KEY to mint one in development)');
     const res = await io.fetch(`${base}${path}`, {
       method,
@@ -132,9 +131,9 @@ export function buildCli(io: Io): Command {
     .description('mint a development operator token from OPERATOR_TOKEN_PRIVATE_KEY')
     .option('--roles <list>', `comma-separated (${OPERATOR_ROLES.join(',')})`, 'operator')
     .action((o: { roles: string }) => {
-      const key = io.env['OPERATOR_TOKEN_PRIVATE_KEY'];
-      if (!key) throw new Error('OPERATOR_TOKEN_PRIVATE_KEY is not set');
-      io.out(issueOperatorToken(key, program.opts<{ as: string }>().as, o.roles.split(',') as OperatorRole[]));
+      const token = developmentOperatorToken(io.env, program.opts<{ as: string }>().as, o.roles, 3600);
+      if (!token) throw new Error('OPERATOR_TOKEN_PRIVATE_KEY is not set');
+      io.out(token);
     });
   return program;
 }

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { issueOperatorToken, OperatorTokenVerifier } from './operator-token';
+import { developmentOperatorToken, issueOperatorToken, OperatorTokenVerifier } from './operator-token';
 
 describe('operator tokens', () => {
   const pair = generateKeyPairSync('ed25519');
@@ -19,5 +19,13 @@ describe('operator tokens', () => {
     const elevated = Buffer.from(JSON.stringify({ sub: 'bob', roles: ['operator'], iat: 0, exp: 9e9 })).toString('base64url');
     expect(() => verifier.verify(`${h}.${elevated}.${s}`)).toThrow('bad signature');
     expect(() => verifier.verify('garbage')).toThrow('malformed');
+  });
+
+  it('mints a development token only from OPERATOR_TOKEN_PRIVATE_KEY, and only for known roles', () => {
+    const env = { OPERATOR_TOKEN_PRIVATE_KEY: pkcs8 };
+    expect(verifier.verify(developmentOperatorToken(env, 'carol', 'operator, auditor')!)).toMatchObject({ sub: 'carol', roles: ['operator', 'auditor'] });
+    expect(developmentOperatorToken({}, 'carol', 'operator')).toBeUndefined();
+    expect(() => developmentOperatorToken(env, 'carol', 'operator,root')).toThrow('roles must be among operator,auditor,integrator');
+    expect(() => developmentOperatorToken(env, 'carol', '')).toThrow('roles must be among');
   });
 });

@@ -21,6 +21,23 @@ export function issueOperatorToken(privateKeyPkcs8B64: string, sub: string, role
   return `${HEADER}.${payload}.${b64url(sign(null, Buffer.from(`${HEADER}.${payload}`), key))}`;
 }
 
+/** Comma-separated role names, each one of OPERATOR_ROLES. */
+export function parseOperatorRoles(list: string): OperatorRole[] {
+  const roles = list.split(',').map((r) => r.trim()).filter(Boolean);
+  const unknown = roles.filter((r) => !(OPERATOR_ROLES as readonly string[]).includes(r));
+  if (unknown.length > 0 || roles.length === 0) throw new Error(`roles must be among ${OPERATOR_ROLES.join(',')}; got "${list}"`);
+  return roles as OperatorRole[];
+}
+
+/**
+ * For operator CLIs in development: a short-lived token minted from the IdP key in `OPERATOR_TOKEN_PRIVATE_KEY`,
+ * or undefined when that key is not set (production CLIs are given a token instead).
+ */
+export function developmentOperatorToken(env: NodeJS.ProcessEnv, sub: string, roles: string, ttlSeconds = 900): string | undefined {
+  const key = env['OPERATOR_TOKEN_PRIVATE_KEY'];
+  return key ? issueOperatorToken(key, sub, parseOperatorRoles(roles), ttlSeconds) : undefined;
+}
+
 function isPrincipal(v: unknown): v is OperatorPrincipal {
   const p = v as Partial<OperatorPrincipal>;
   return (

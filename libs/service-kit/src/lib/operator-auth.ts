@@ -57,4 +57,4 @@ export function RequireRoles(...roles: OperatorRole[]): MethodDecorator & ClassD
 
 export const Operator = createParamDecorator((_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<{ operator?: OperatorPrincipal }>().operator);
 
-export { OPERATOR_ROLES, issueOperatorToken, type OperatorPrincipal, type OperatorRole } from '@jpki/crypto';
+export { developmentOperatorToken, OPERATOR_ROLES, issueOperatorToken, type OperatorPrincipal, type OperatorRole } from '@jpki/crypto';
