@@ -1,11 +1,12 @@
 import {
-  ApiError,
   BankClient,
   createSubscriber,
   createTestCitizen,
   enrollAndAuthenticate,
   enrollIphone,
   HttpJson,
+  refusalOf,
+  refusedWith,
   simChallengeSigner,
   TicketingClient,
   type ChallengeAnswer,
@@ -19,28 +20,8 @@ import { startPlatformUnderTest, waitUntil, type PlatformUnderTest } from '@jpki
 const PIN = '2580';
 const EVENT = 'tokyo-dome-2027-01-01';
 
-interface Refusal {
-  status: number;
-  reason: string;
-  details?: Record<string, unknown>;
-}
 
-async function refusal(call: Promise<unknown>): Promise<Refusal> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof ApiError) return { status: error.status, reason: error.reason, details: (error.body as { details?: Record<string, unknown> }).details };
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
-/** Polling helper: the call's refusal when it has this reason, undefined otherwise (still accepted, or another refusal). */
-const refusedWith = (call: Promise<unknown>, reason: string) =>
-  refusal(call).then(
-    (r) => (r.reason === reason ? r : undefined),
-    () => undefined,
-  );
 
 /** A challenge of a relying party signed now, submitted later (an answer prepared before a loss report). */
 interface Prepared {
@@ -126,7 +107,7 @@ describe('e2e: relying parties (bank, ticket gates) through loss and found', () 
 
       const { challenge, answer } = await prepare(bank.challenge(), phone);
       await bank.submitLogin(challenge.challengeId, answer);
-      expect(await refusal(bank.submitLogin(challenge.challengeId, answer))).toMatchObject({ status: 409, reason: 'CHALLENGE_REPLAYED' });
+      expect(await refusalOf(bank.submitLogin(challenge.challengeId, answer))).toMatchObject({ status: 409, reason: 'CHALLENGE_REPLAYED' });
     });
 
     it('buys a ticket bound to the certificate and enters at the online and the offline gate', async () => {
@@ -135,11 +116,11 @@ describe('e2e: relying parties (bank, ticket gates) through loss and found', () 
       expect(await ticketing.enter('east-1', phone, { ticketId: first.ticketId })).toMatchObject({ mode: 'online', status: { source: 'ocsp' } });
       const second = await ticketing.buy(EVENT, phone);
       expect(await ticketing.enter('west-9', phone)).toMatchObject({ ticketId: second.ticketId, mode: 'offline', status: { source: 'crl' } });
-      expect(await refusal(ticketing.enter('west-9', phone, { ticketId: second.ticketId }))).toMatchObject({ status: 409, reason: 'TICKET_ALREADY_USED' });
+      expect(await refusalOf(ticketing.enter('west-9', phone, { ticketId: second.ticketId }))).toMatchObject({ status: 409, reason: 'TICKET_ALREADY_USED' });
       const { challenge, answer } = await prepare(ticketing.gateChallenge('east-1'), phone);
       const third = await ticketing.buy(EVENT, phone);
       await ticketing.submitEntry('east-1', challenge.challengeId, answer, { ticketId: third.ticketId });
-      expect(await refusal(ticketing.submitEntry('east-1', challenge.challengeId, answer, { ticketId: third.ticketId }))).toMatchObject({
+      expect(await refusalOf(ticketing.submitEntry('east-1', challenge.challengeId, answer, { ticketId: third.ticketId }))).toMatchObject({
         status: 409,
         reason: 'CHALLENGE_REPLAYED',
       });
@@ -166,12 +147,12 @@ describe('e2e: relying parties (bank, ticket gates) through loss and found', () 
       // The SIM applet is locked: the phone cannot answer at all.
       await expect(bank.login(phone)).rejects.toThrow();
 
-      expect(await refusal(bank.submitLogin(atBank.challenge.challengeId, atBank.answer))).toMatchObject({
+      expect(await refusalOf(bank.submitLogin(atBank.challenge.challengeId, atBank.answer))).toMatchObject({
         status: 403,
         reason: 'CERTIFICATE_ON_HOLD',
         details: { serial, revocationReason: 'certificateHold', statusSource: 'ocsp' },
       });
-      expect(await refusal(ticketing.submitEntry('east-1', atOnlineGate.challenge.challengeId, atOnlineGate.answer, { ticketId: tickets[0].ticketId }))).toMatchObject({
+      expect(await refusalOf(ticketing.submitEntry('east-1', atOnlineGate.challenge.challengeId, atOnlineGate.answer, { ticketId: tickets[0].ticketId }))).toMatchObject({
         status: 403,
         reason: 'CERTIFICATE_ON_HOLD',
         details: { statusSource: 'ocsp', mode: 'online' },
@@ -183,7 +164,7 @@ describe('e2e: relying parties (bank, ticket gates) through loss and found', () 
       // After its sync window the offline gate knows.
       await syncOfflineGate(serial, true);
       expect(
-        await refusal(ticketing.submitEntry('west-9', atOfflineGateAfterRefresh.challenge.challengeId, atOfflineGateAfterRefresh.answer, { ticketId: tickets[1].ticketId })),
+        await refusalOf(ticketing.submitEntry('west-9', atOfflineGateAfterRefresh.challenge.challengeId, atOfflineGateAfterRefresh.answer, { ticketId: tickets[1].ticketId })),
       ).toMatchObject({ status: 403, reason: 'CERTIFICATE_ON_HOLD', details: { statusSource: 'crl', mode: 'offline', revocationReason: 'certificateHold' } });
     }, 120_000);
 
@@ -238,18 +219,18 @@ describe('e2e: relying parties (bank, ticket gates) through loss and found', () 
       expect(await waitUntil(() => refusedWith(bank.account(session.sessionToken), 'SESSION_ENDED'), 20_000, 'session ended')).toMatchObject({
         details: { endReason: 'CERTIFICATE_ON_HOLD' },
       });
-      expect(await refusal(bank.login(phone))).toMatchObject({
+      expect(await refusalOf(bank.login(phone))).toMatchObject({
         status: 403,
         reason: 'CERTIFICATE_ON_HOLD',
         details: { serial, revocationReason: 'certificateHold', statusSource: 'ocsp' },
       });
-      expect(await refusal(ticketing.enter('east-1', phone, { ticketId: tickets[0].ticketId }))).toMatchObject({
+      expect(await refusalOf(ticketing.enter('east-1', phone, { ticketId: tickets[0].ticketId }))).toMatchObject({
         status: 403,
         reason: 'CERTIFICATE_ON_HOLD',
         details: { statusSource: 'ocsp' },
       });
       await syncOfflineGate(serial, true);
-      expect(await refusal(ticketing.enter('west-9', phone, { ticketId: tickets[1].ticketId }))).toMatchObject({
+      expect(await refusalOf(ticketing.enter('west-9', phone, { ticketId: tickets[1].ticketId }))).toMatchObject({
         status: 403,
         reason: 'CERTIFICATE_ON_HOLD',
         details: { statusSource: 'crl', mode: 'offline' },

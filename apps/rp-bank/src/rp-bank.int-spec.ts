@@ -1,11 +1,12 @@
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import {
-  ApiError,
   BankClient,
   createSubscriber,
   createTestCitizen,
   enrollAndAuthenticate,
   HttpJson,
+  refusalOf,
+  refusedWith,
   simChallengeSigner,
   type ChallengeSigner,
   type TestCitizen,
@@ -16,22 +17,7 @@ import { startBank, type BankUnderTest } from './test/bank-harness';
 
 const PIN = '2580';
 
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; reason: string; details?: Record<string, unknown> }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return { status: error.status, reason: error.reason, details: (error.body as { details?: Record<string, unknown> }).details };
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
-/** The refusal reason of a call, or undefined while it still succeeds (for polling). */
-const refusedWith = (promise: Promise<unknown>, reason: string) =>
-  refusal(promise).then(
-    (r) => (r.reason === reason ? r : undefined),
-    () => undefined,
-  );
 
 /** A look-alike hierarchy with the JPKI names but other keys (an attacker's CA). */
 async function forgedHolder(): Promise<ChallengeSigner> {
@@ -111,7 +97,7 @@ describe('rp-bank (integration)', () => {
     expect(row.spki_sha256).toBe(login.holder.spkiSha256);
     expect(Buffer.from(row.token_sha256).equals(createHash('sha256').update(login.sessionToken).digest())).toBe(true);
     await client.logout(login.sessionToken);
-    expect(await refusal(client.account(login.sessionToken))).toMatchObject({ status: 401, reason: 'SESSION_ENDED', details: { endReason: 'LOGOUT' } });
+    expect(await refusalOf(client.account(login.sessionToken))).toMatchObject({ status: 401, reason: 'SESSION_ENDED', details: { endReason: 'LOGOUT' } });
   });
 
   it('accepts the My Number card’s own user-authentication certificate as well (same CA)', async () => {
@@ -126,11 +112,11 @@ describe('rp-bank (integration)', () => {
     const { challengeId, challenge } = await client.challenge();
     const answer = await phone(Buffer.from(challenge, 'base64'));
     await client.submitLogin(challengeId, answer);
-    expect(await refusal(client.submitLogin(challengeId, answer))).toMatchObject({ status: 409, reason: 'CHALLENGE_REPLAYED' });
-    expect(await refusal(client.submitLogin('7d1f4a52-8a4e-4c57-9d5e-0f1e2d3c4b5a', answer))).toMatchObject({ status: 409, reason: 'CHALLENGE_UNKNOWN' });
+    expect(await refusalOf(client.submitLogin(challengeId, answer))).toMatchObject({ status: 409, reason: 'CHALLENGE_REPLAYED' });
+    expect(await refusalOf(client.submitLogin('7d1f4a52-8a4e-4c57-9d5e-0f1e2d3c4b5a', answer))).toMatchObject({ status: 409, reason: 'CHALLENGE_UNKNOWN' });
     const expired = await client.challenge();
     await bank.dataSource.query(`UPDATE login_challenge SET expires_at = now() - interval '1 second' WHERE challenge_id = $1`, [expired.challengeId]);
-    expect(await refusal(client.submitLogin(expired.challengeId, await phone(Buffer.from(expired.challenge, 'base64'))))).toMatchObject({
+    expect(await refusalOf(client.submitLogin(expired.challengeId, await phone(Buffer.from(expired.challenge, 'base64'))))).toMatchObject({
       status: 409,
       reason: 'CHALLENGE_EXPIRED',
     });
@@ -141,8 +127,8 @@ describe('rp-bank (integration)', () => {
   it('refuses a signature over something else (401 SIGNATURE_INVALID) and a look-alike CA (401 CHAIN_UNTRUSTED)', async () => {
     const { challengeId } = await client.challenge();
     const wrong = await phone(randomBytes(32));
-    expect(await refusal(client.submitLogin(challengeId, wrong))).toMatchObject({ status: 401, reason: 'SIGNATURE_INVALID', details: { serial } });
-    expect(await refusal(client.login(await forgedHolder()))).toMatchObject({ status: 401, reason: 'CHAIN_UNTRUSTED', details: { validationReason: 'CHAIN_UNTRUSTED' } });
+    expect(await refusalOf(client.submitLogin(challengeId, wrong))).toMatchObject({ status: 401, reason: 'SIGNATURE_INVALID', details: { serial } });
+    expect(await refusalOf(client.login(await forgedHolder()))).toMatchObject({ status: 401, reason: 'CHAIN_UNTRUSTED', details: { validationReason: 'CHAIN_UNTRUSTED' } });
   });
 
   it('ends the sessions of a held certificate (Kafka), refuses it while on hold, accepts it again after release', async () => {
@@ -150,7 +136,7 @@ describe('rp-bank (integration)', () => {
     await ca().post(`/certificates/${serial}/revocation`, { reason: 'certificateHold', comment: 'loss report (test)' });
     const ended = await waitUntil(() => refusedWith(client.account(login.sessionToken), 'SESSION_ENDED'), 20_000, 'session ended by the status event');
     expect(ended).toMatchObject({ status: 401, details: { endReason: 'CERTIFICATE_ON_HOLD' } });
-    expect(await refusal(client.login(phone))).toMatchObject({
+    expect(await refusalOf(client.login(phone))).toMatchObject({
       status: 403,
       reason: 'CERTIFICATE_ON_HOLD',
       details: { serial, revocationReason: 'certificateHold', revocationReasonCode: 6, statusSource: 'ocsp' },
@@ -173,15 +159,15 @@ describe('rp-bank (integration)', () => {
        FROM session WHERE session_id = $1`,
       [login.sessionId, createHash('sha256').update(token).digest()],
     );
-    expect(await refusal(client.account(token))).toMatchObject({ status: 403, reason: 'CERTIFICATE_ON_HOLD', details: { statusSource: 'ocsp' } });
-    expect(await refusal(client.account(token))).toMatchObject({ status: 401, reason: 'SESSION_ENDED', details: { endReason: 'CERTIFICATE_ON_HOLD' } });
+    expect(await refusalOf(client.account(token))).toMatchObject({ status: 403, reason: 'CERTIFICATE_ON_HOLD', details: { statusSource: 'ocsp' } });
+    expect(await refusalOf(client.account(token))).toMatchObject({ status: 401, reason: 'SESSION_ENDED', details: { endReason: 'CERTIFICATE_ON_HOLD' } });
     await ca().post(`/certificates/${serial}/hold-release`, {});
     await waitUntil(() => client.login(phone).catch(() => undefined), 20_000, 'login after release');
   }, 60_000);
 
   it('refuses a revoked certificate with its RFC 5280 reason (403 CERTIFICATE_REVOKED keyCompromise)', async () => {
     await ca().post(`/certificates/${serial}/revocation`, { reason: 'keyCompromise' });
-    expect(await refusal(client.login(phone))).toMatchObject({
+    expect(await refusalOf(client.login(phone))).toMatchObject({
       status: 403,
       reason: 'CERTIFICATE_REVOKED',
       details: { revocationReason: 'keyCompromise', revocationReasonCode: 1 },
@@ -195,7 +181,7 @@ describe('rp-bank (integration)', () => {
         signature: await citizen.card.signChallenge(citizen.cardPin, challenge),
         certificate: citizen.card.certificate('user-authentication'),
       });
-      expect(await refusal(new BankClient(offline.url).login(card))).toMatchObject({ status: 503, reason: 'STATUS_UNAVAILABLE' });
+      expect(await refusalOf(new BankClient(offline.url).login(card))).toMatchObject({ status: 503, reason: 'STATUS_UNAVAILABLE' });
     } finally {
       await offline.close();
     }

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import {
-  ApiError,
   createSubscriber,
   createTestCitizen,
   enrollAndAuthenticate,
   HttpJson,
+  refusalOf,
   simChallengeSigner,
   TicketingClient,
   type ChallengeSigner,
@@ -16,15 +16,6 @@ import { startTicketing, type TicketingUnderTest } from './test/ticketing-harnes
 const PIN = '2580';
 const EVENT = 'budokan-2026-12-24';
 
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; reason: string; details?: Record<string, unknown> }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return { status: error.status, reason: error.reason, details: (error.body as { details?: Record<string, unknown> }).details };
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 /**
  * rp-ticketing on the real broker and database against a platform (CA, SP-TSM, docomo MNO-TSM, vSIM) with
@@ -68,7 +59,7 @@ describe('rp-ticketing (integration)', () => {
     const entry = await client.enter('online-1', phone, { ticketId: ticket.ticketId });
     expect(entry).toMatchObject({ ticketId: ticket.ticketId, mode: 'online', status: { source: 'ocsp' } });
     expect(await client.ticket(ticket.ticketId)).toMatchObject({ status: 'used', usedAtGate: 'online-1' });
-    expect(await refusal(client.enter('online-1', phone, { ticketId: ticket.ticketId }))).toMatchObject({ status: 409, reason: 'TICKET_ALREADY_USED' });
+    expect(await refusalOf(client.enter('online-1', phone, { ticketId: ticket.ticketId }))).toMatchObject({ status: 409, reason: 'TICKET_ALREADY_USED' });
   });
 
   it('admits at an offline gate from its cached CRL, finding the ticket by the presented certificate', async () => {
@@ -85,19 +76,19 @@ describe('rp-ticketing (integration)', () => {
     const answer = await phone(Buffer.from(challenge, 'base64'));
     // Someone else (the card's key) cannot use the phone's ticket: the signature must verify with the bound certificate.
     const other = await card(Buffer.from(challenge, 'base64'));
-    expect(await refusal(client.submitEntry('online-1', challengeId, other, { ticketId: ticket.ticketId }))).toMatchObject({ status: 401, reason: 'SIGNATURE_INVALID' });
+    expect(await refusalOf(client.submitEntry('online-1', challengeId, other, { ticketId: ticket.ticketId }))).toMatchObject({ status: 401, reason: 'SIGNATURE_INVALID' });
     // The challenge is used up by that attempt: the right answer now is a replay.
-    expect(await refusal(client.submitEntry('online-1', challengeId, answer, { ticketId: ticket.ticketId }))).toMatchObject({ status: 409, reason: 'CHALLENGE_REPLAYED' });
+    expect(await refusalOf(client.submitEntry('online-1', challengeId, answer, { ticketId: ticket.ticketId }))).toMatchObject({ status: 409, reason: 'CHALLENGE_REPLAYED' });
     const atOther = await client.gateChallenge('offline-1');
-    expect(await refusal(client.submitEntry('online-1', atOther.challengeId, answer, { ticketId: ticket.ticketId }))).toMatchObject({ status: 409, reason: 'CHALLENGE_UNKNOWN' });
+    expect(await refusalOf(client.submitEntry('online-1', atOther.challengeId, answer, { ticketId: ticket.ticketId }))).toMatchObject({ status: 409, reason: 'CHALLENGE_UNKNOWN' });
     const fresh = await client.gateChallenge('online-1');
     const cardAnswer = await card(Buffer.from(fresh.challenge, 'base64'));
-    expect(await refusal(client.submitEntry('online-1', fresh.challengeId, cardAnswer, { ticketId: ticket.ticketId, presentCertificate: true }))).toMatchObject({
+    expect(await refusalOf(client.submitEntry('online-1', fresh.challengeId, cardAnswer, { ticketId: ticket.ticketId, presentCertificate: true }))).toMatchObject({
       status: 403,
       reason: 'HOLDER_MISMATCH',
     });
     await client.configureGate('other-event', { eventId: 'another-event', mode: 'online' });
-    expect(await refusal(client.enter('other-event', phone, { ticketId: ticket.ticketId }))).toMatchObject({ status: 403, reason: 'TICKET_NOT_FOR_THIS_EVENT' });
+    expect(await refusalOf(client.enter('other-event', phone, { ticketId: ticket.ticketId }))).toMatchObject({ status: 403, reason: 'TICKET_NOT_FOR_THIS_EVENT' });
     expect(await client.enter('online-1', phone, { ticketId: ticket.ticketId })).toMatchObject({ ticketId: ticket.ticketId });
     const attempts = await rp.dataSource.query(`SELECT outcome FROM entry_attempt WHERE ticket_id = $1 ORDER BY at`, [ticket.ticketId]);
     expect(attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['SIGNATURE_INVALID', 'HOLDER_MISMATCH', 'TICKET_NOT_FOR_THIS_EVENT', 'ADMITTED']);
@@ -110,7 +101,7 @@ describe('rp-ticketing (integration)', () => {
     const before = await crlNumber();
     await ca().post(`/certificates/${serial}/revocation`, { reason: 'certificateHold', comment: 'loss report (test)' });
 
-    expect(await refusal(client.enter('online-1', phone, { ticketId: tickets[0].ticketId }))).toMatchObject({
+    expect(await refusalOf(client.enter('online-1', phone, { ticketId: tickets[0].ticketId }))).toMatchObject({
       status: 403,
       reason: 'CERTIFICATE_ON_HOLD',
       details: { statusSource: 'ocsp', revocationReason: 'certificateHold', mode: 'online' },
@@ -122,7 +113,7 @@ describe('rp-ticketing (integration)', () => {
     const refreshed = await client.refreshGateCrl('offline-1');
     expect(refreshed.sync.kind).toBe('delta');
     expect(refreshed.crl).toMatchObject({ fresh: true, revokedEntries: 1 });
-    expect(await refusal(client.enter('offline-1', phone, { ticketId: tickets[1].ticketId }))).toMatchObject({
+    expect(await refusalOf(client.enter('offline-1', phone, { ticketId: tickets[1].ticketId }))).toMatchObject({
       status: 403,
       reason: 'CERTIFICATE_ON_HOLD',
       details: { statusSource: 'crl', revocationReason: 'certificateHold', mode: 'offline' },
@@ -131,7 +122,7 @@ describe('rp-ticketing (integration)', () => {
     const held = await crlNumber();
     await ca().post(`/certificates/${serial}/hold-release`, {});
     expect(await client.enter('online-1', phone, { ticketId: tickets[1].ticketId })).toMatchObject({ status: { source: 'ocsp' } });
-    expect(await refusal(client.enter('offline-1', phone, { ticketId: tickets[2].ticketId }))).toMatchObject({ reason: 'CERTIFICATE_ON_HOLD' });
+    expect(await refusalOf(client.enter('offline-1', phone, { ticketId: tickets[2].ticketId }))).toMatchObject({ reason: 'CERTIFICATE_ON_HOLD' });
     await waitUntil(async () => (await crlNumber()) > held, 10_000, 'a CRL with the release');
     const released = await client.refreshGateCrl('offline-1');
     expect(released.crl).toMatchObject({ revokedEntries: 0 });
@@ -143,7 +134,7 @@ describe('rp-ticketing (integration)', () => {
     await client.configureGate('offline-stale', { eventId: EVENT, mode: 'offline', crlMaxAgeSeconds: 30 });
     await rp.dataSource.query(`UPDATE gate_crl SET fetched_at = fetched_at - interval '31 seconds' WHERE gate_id = 'offline-stale'`);
     expect(await client.gate('offline-stale')).toMatchObject({ crl: { fresh: false, staleDetail: expect.stringContaining('limit 30 s') } });
-    expect(await refusal(client.enter('offline-stale', phone, { ticketId: ticket.ticketId }))).toMatchObject({ status: 503, reason: 'CRL_STALE' });
+    expect(await refusalOf(client.enter('offline-stale', phone, { ticketId: ticket.ticketId }))).toMatchObject({ status: 503, reason: 'CRL_STALE' });
     await client.refreshGateCrl('offline-stale');
     expect(await client.enter('offline-stale', phone, { ticketId: ticket.ticketId })).toMatchObject({ status: { source: 'crl' } });
   });
@@ -157,18 +148,18 @@ describe('rp-ticketing (integration)', () => {
       expect(entry).toMatchObject({ mode: 'online', status: { source: 'crl', note: expect.stringContaining('unavailable') } });
       // Nothing cached: a purchase (always online) fails closed, and so does a gate set up without the CA.
       const cutClient = new TicketingClient(cut.url, platform.operatorToken);
-      expect(await refusal(cutClient.buy(EVENT, phone))).toMatchObject({ status: 503, reason: 'STATUS_UNAVAILABLE' });
+      expect(await refusalOf(cutClient.buy(EVENT, phone))).toMatchObject({ status: 503, reason: 'STATUS_UNAVAILABLE' });
       expect(await cutClient.configureGate('never-synced', { eventId: EVENT, mode: 'offline' })).toMatchObject({ crl: null });
-      expect(await refusal(cutClient.enter('never-synced', phone, { ticketId: ticket.ticketId }))).toMatchObject({ status: 503, reason: 'CRL_UNAVAILABLE' });
-      expect(await refusal(cutClient.refreshGateCrl('never-synced'))).toMatchObject({ status: 503, reason: 'CA_UNREACHABLE' });
+      expect(await refusalOf(cutClient.enter('never-synced', phone, { ticketId: ticket.ticketId }))).toMatchObject({ status: 503, reason: 'CRL_UNAVAILABLE' });
+      expect(await refusalOf(cutClient.refreshGateCrl('never-synced'))).toMatchObject({ status: 503, reason: 'CA_UNREACHABLE' });
     } finally {
       await cut.close();
     }
   });
 
   it('refuses gate administration without the operator role and a purchase with a bad signature', async () => {
-    expect(await refusal(new TicketingClient(rp.url).configureGate('x', { eventId: EVENT, mode: 'online' }))).toMatchObject({ status: 401, reason: 'AUTH_REQUIRED' });
+    expect(await refusalOf(new TicketingClient(rp.url).configureGate('x', { eventId: EVENT, mode: 'online' }))).toMatchObject({ status: 401, reason: 'AUTH_REQUIRED' });
     const { challengeId } = await client.purchaseChallenge();
-    expect(await refusal(client.submitPurchase(EVENT, challengeId, await phone(randomBytes(32))))).toMatchObject({ status: 401, reason: 'SIGNATURE_INVALID' });
+    expect(await refusalOf(client.submitPurchase(EVENT, challengeId, await phone(randomBytes(32))))).toMatchObject({ status: 401, reason: 'SIGNATURE_INVALID' });
   });
 });

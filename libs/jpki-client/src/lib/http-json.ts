@@ -10,6 +10,32 @@ export class ApiError extends Error {
   }
 }
 
+/** A service's machine-readable refusal: HTTP status, reason code and the details it gave. */
+export interface Refusal {
+  status: number;
+  reason: string;
+  details?: Record<string, unknown>;
+}
+
+/** The refusal of a call that must be refused; fails when the call succeeds or breaks in another way. */
+export async function refusalOf(call: Promise<unknown>): Promise<Refusal> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof ApiError) return { status: error.status, reason: error.reason, details: (error.body as { details?: Record<string, unknown> }).details };
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+/** For polling: the call's refusal when it has this reason, undefined otherwise (still accepted, or refused otherwise). */
+export function refusedWith(call: Promise<unknown>, reason: string): Promise<Refusal | undefined> {
+  return refusalOf(call).then(
+    (r) => (r.reason === reason ? r : undefined),
+    () => undefined,
+  );
+}
+
 /** JSON over HTTP with an optional operator token and a correlation id for the whole user action. */
 export class HttpJson {
   constructor(
