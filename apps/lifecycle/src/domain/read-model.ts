@@ -36,6 +36,18 @@ export interface PhoneRow {
   readonly updatedAt: Date;
 }
 
+/** What a case records about the phone it concerns. */
+export function caseSubjectOf(phone: PhoneRow) {
+  return {
+    personId: phone.personId,
+    enrollmentId: phone.enrollmentId,
+    serial: phone.serial,
+    iccid: phone.iccid ?? undefined,
+    msisdn: phone.msisdn ?? undefined,
+    carrier: phone.carrier ?? undefined,
+  };
+}
+
 export interface SimRow {
   readonly iccid: string;
   readonly carrier: string | null;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { RevocationReason } from '@jpki/contracts';
 import { conflict, notFound, type OperatorPrincipal } from '@jpki/service-kit';
-import { ReadModel, type PhoneRow } from '../domain/read-model';
+import { caseSubjectOf, ReadModel, type PhoneRow } from '../domain/read-model';
 import { CaseAlreadyOpenError, CaseService } from './case-service';
 import type { CaseRow } from './case-types';
 
@@ -154,12 +154,7 @@ export class OperatorActions {
         trigger: 'operator',
         openedBy: `operator:${operator.sub}`,
         roles: operator.roles,
-        personId: phone.personId,
-        enrollmentId: phone.enrollmentId,
-        serial: phone.serial,
-        iccid: phone.iccid ?? undefined,
-        msisdn: phone.msisdn ?? undefined,
-        carrier: phone.carrier ?? undefined,
+        ...caseSubjectOf(phone),
       });
     } catch (err) {
       if (err instanceof CaseAlreadyOpenError) throw conflict('CASE_ALREADY_OPEN', err.message);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ReenrollmentRequired, type CertificateStatusChanged, type ContractEnded, type PayloadOf, type SimSwapped } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
-import { ReadModel, type PhoneRow, type SimRow } from '../domain/read-model';
+import { caseSubjectOf, ReadModel, type PhoneRow, type SimRow } from '../domain/read-model';
 import { CaseService } from './case-service';
 import type { CaseRow } from './case-types';
 
@@ -29,7 +29,7 @@ export class SystemFlows {
       auditAction: 'device-change.open',
       reason: `certificate ${change.serial} superseded by a new phone (${change.requestId ?? 'no request id'})`,
       revocationReason: 'superseded',
-      ...this.about(phone),
+      ...caseSubjectOf(phone),
       sp: phone.iccid && live(phone) ? { operation: 'terminate', iccids: [phone.iccid], reason: 'DEVICE_CHANGE' } : undefined,
       result: { supersededBy: change.requestId ?? null },
     });
@@ -44,7 +44,7 @@ export class SystemFlows {
       auditAction: 'revocation.observed',
       reason: `certificate ${change.serial} revoked at the CA (${change.reason ?? 'unspecified'})`,
       revocationReason: change.reason,
-      ...this.about(phone),
+      ...caseSubjectOf(phone),
       sp: phone.iccid && live(phone) ? { operation: 'terminate', iccids: [phone.iccid], reason: 'REVOKED' } : undefined,
     });
   }
@@ -59,7 +59,7 @@ export class SystemFlows {
       openedBy: `system:mno-tsm-${p.carrier}`,
       auditAction: 'sim-swap.open',
       reason: `SIM ${p.oldIccid} replaced by ${p.newIccid} for ${p.msisdn}`,
-      ...this.about(phone),
+      ...caseSubjectOf(phone),
       ca: phone.certStatus !== 'revoked' ? { kind: 'revoke', target: { by: 'serial', serial: phone.serial }, reason: 'cessationOfOperation', requestedBy: 'lifecycle', comment: 'SIM swap' } : undefined,
       sp: live(phone) ? { operation: 'terminate', iccids: [p.oldIccid], reason: 'SIM_SWAP' } : undefined,
       result: { newIccid: p.newIccid },
@@ -79,7 +79,7 @@ export class SystemFlows {
       openedBy: `system:mno-tsm-${p.carrier}`,
       auditAction: 'contract-end.open',
       reason: `contract of ${p.msisdn} ended at ${p.at}`,
-      ...(phone ? this.about(phone) : { iccid: p.iccid, msisdn: p.msisdn, carrier: p.carrier }),
+      ...(phone ? caseSubjectOf(phone) : { iccid: p.iccid, msisdn: p.msisdn, carrier: p.carrier }),
       ca: { kind: 'revoke', target: { by: 'iccid', iccid: p.iccid }, reason: 'cessationOfOperation', requestedBy: 'lifecycle', comment: 'contract ended' },
       sp: { operation: 'terminate', iccids: [p.iccid], reason: 'CONTRACT_END' },
     });
@@ -96,7 +96,7 @@ export class SystemFlows {
       openedBy: 'system:lifecycle',
       auditAction: `${kind}.late-${what}`,
       reason: `${what} on SIM ${sim.iccid}, closed (${sim.closedReason}) at ${sim.closedAt?.toISOString()}`,
-      ...this.about(phone),
+      ...caseSubjectOf(phone),
       ca: { kind: 'revoke', target: { by: 'serial', serial: phone.serial }, reason: 'cessationOfOperation', requestedBy: 'lifecycle', comment: `${what} after ${sim.closedReason}` },
       sp: { operation: 'terminate', iccids: [sim.iccid], reason: kind === 'sim-swap' ? 'SIM_SWAP' : 'CONTRACT_END' },
       result: { late: what },
@@ -148,16 +148,5 @@ export class SystemFlows {
   private async reenroll(m: EntityManager, personId: string, caseId: string, cause: PayloadOf<typeof ReenrollmentRequired>['cause'], serials: string[], detail: string): Promise<void> {
     await this.read.markReenrollment(m, personId, cause);
     await this.outbox.publish(m, ReenrollmentRequired, { personId, caseId, cause, serials, detail: detail.slice(0, 512) }, { correlationId: caseId });
-  }
-
-  private about(phone: PhoneRow) {
-    return {
-      personId: phone.personId,
-      enrollmentId: phone.enrollmentId,
-      serial: phone.serial,
-      iccid: phone.iccid ?? undefined,
-      msisdn: phone.msisdn ?? undefined,
-      carrier: phone.carrier ?? undefined,
-    };
   }
 }
