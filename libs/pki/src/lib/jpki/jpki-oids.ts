@@ -1,7 +1,9 @@
 /**
- * JPKI object identifiers. The 1.2.392.200149 values are J-LIS's (REFERENCE §1.6); everything this
- * SIMULATION invents lives under RFC 5612's documentation enterprise number 32473 so it can never be
- * mistaken for, or collide with, a real J-LIS assignment.
+ * JPKI object identifiers. The 1.2.392.200149 values are J-LIS's published ones (card certificate policies and the
+ * personal-data SAN otherNames), kept so that relying-party code written for real JPKI certificates reads the simulated
+ * ones unchanged; the simulated hierarchy's names say SIMULATED and no real verifier chains to its root. What J-LIS has
+ * not published (the phone certificate's policy) is invented under RFC 5612's documentation enterprise number 32473, so
+ * it can never collide with a real assignment.
  */
 export const JPKI_SIMULATION_ARC = '1.3.6.1.4.1.32473.392';
 
