@@ -1,5 +1,6 @@
 /** What the benchmarks share: the machine's own crypto baseline, the platform under measurement, and running as a script. */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -28,7 +29,7 @@ export function measureRate(ms: number, op: () => void): number {
 export function rsa2048SignRate(): number {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const data = randomBytes(256);
-  return measureRate(2000, () => sign('sha256', data, privateKey));
+  return measureRate(benchDuration(2000), () => sign('sha256', data, privateKey));
 }
 
 /** The p-quantile of sorted values. */
@@ -100,4 +101,21 @@ export function runAsScript(module: NodeModule, run: () => Promise<unknown>): vo
       process.exit(1);
     },
   );
+}
+
+/** BENCH_SMOKE=1 (CI): every benchmark runs in seconds, so it cannot rot; its figures then mean nothing. */
+export const SMOKE = process.env['BENCH_SMOKE'] === '1';
+
+/** A benchmark's measuring time per figure: BENCH_MS, or the default, or 200 ms in smoke mode. */
+export function benchDuration(defaultMs: number): number {
+  return SMOKE ? 200 : Number(process.env['BENCH_MS'] ?? defaultMs);
+}
+
+/** Writes a benchmark's figures as JSON to `reports/bench/<name>.json` (git-ignored) for scripts and the README. */
+export function writeBenchResult(name: string, result: unknown): void {
+  const dir = join(process.cwd(), 'reports', 'bench');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify({ name, smoke: SMOKE, measuredAt: new Date().toISOString(), result }, null, 2)}\n`);
+  log(`  figures written to ${file}`);
 }

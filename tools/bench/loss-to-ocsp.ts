@@ -15,10 +15,10 @@
  */
 import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, type PlatformEndpoints } from '@jpki/jpki-client';
 import { buildOcspRequest, verifyOcspResponse } from '@jpki/pki';
-import { log, percentile, rsa2048SignRate, runAsScript, startBenchPlatform } from './bench-support';
+import { log, percentile, rsa2048SignRate, runAsScript, SMOKE, startBenchPlatform, writeBenchResult } from './bench-support';
 
-const REPORTS = Number(process.env['BENCH_REPORTS'] ?? 1000);
-const PHONES = Number(process.env['BENCH_PHONES'] ?? 8);
+const REPORTS = Number(process.env['BENCH_REPORTS'] ?? (SMOKE ? 6 : 1000));
+const PHONES = Number(process.env['BENCH_PHONES'] ?? (SMOKE ? 2 : 8));
 const POLL_MS = Number(process.env['BENCH_POLL_MS'] ?? 10);
 const SERVICES = ['jpki-ca', 'sp-tsm', 'mno-tsm-docomo', 'mno-tsm-kddi', 'mno-tsm-softbank', 'vsim', 'lifecycle'];
 
@@ -152,6 +152,7 @@ export async function run(): Promise<LossToOcspResult> {
       withinOneSecond: latencies.filter((l) => l < 1000).length / latencies.length,
     };
     report(result, (Date.now() - started) / 1000);
+    writeBenchResult('loss-to-ocsp', result);
     return result;
   } finally {
     await platform.stop();

@@ -1,8 +1,10 @@
 /**
- * All benchmarks of the platform, one after the other (`npm run bench`). Each module exports `run()` and is
- * also runnable alone: `node -r @swc-node/register tools/bench/<name>.ts`. Add new benchmarks to the list.
+ * All benchmarks of the platform, one after the other (`npm run bench`; `npm run bench -- --smoke` or BENCH_SMOKE=1 runs
+ * each in seconds, as CI does, so none can rot). Each module exports `run()`, writes its figures to
+ * `reports/bench/<name>.json` and is also runnable alone: `node -r @swc-node/register tools/bench/<name>.ts`.
  */
-const benches = ['./bank-logins', './loss-to-ocsp'];
+if (process.argv.includes('--smoke')) process.env['BENCH_SMOKE'] = '1';
+const benches = ['./scp03', './bank-logins', './loss-to-ocsp'];
 
 async function main(): Promise<void> {
   for (const bench of benches) {
