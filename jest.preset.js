@@ -24,7 +24,10 @@ module.exports = {
         sourceMaps: 'inline',
       },
     ],
+    // jose ships ESM only: Jest's module system needs it as CommonJS (the services' Node loads it with require(esm)).
+    '/node_modules/jose/.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   testMatch: ['**/?(*.)+(spec|int-spec|e2e-spec).ts'],

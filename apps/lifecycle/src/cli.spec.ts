@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { runCli, table } from './cli';
 
 const caseBody = {
@@ -49,6 +50,16 @@ describe('lifecycle CLI', () => {
     const h = harness([{ status: 409, body: { statusCode: 409, reason: 'ALREADY_REPORTED', message: 'the phone is already reported lost' } }]);
     expect(await h.run(['report-loss', '--serial', '0A1B', '--reason', 'again'])).toBe(2);
     expect(h.err[0]).toBe('error: POST /loss-reports: HTTP 409 ALREADY_REPORTED — the phone is already reported lost');
+  });
+
+  it('mints a development token for the lifecycle service, scoped to the carrier given', async () => {
+    const key = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
+    const out: string[] = [];
+    expect(await runCli(['--as', 'dora', '--carrier', 'docomo', 'token', '--roles', 'operator'], { out: (l) => out.push(l), env: { OPERATOR_TOKEN_PRIVATE_KEY: key }, fetch })).toBe(0);
+    expect(JSON.parse(Buffer.from(out[0].split('.')[1], 'base64url').toString('utf8'))).toMatchObject({ sub: 'dora', aud: ['lifecycle'], roles: ['operator'], carrier: 'docomo' });
+    const err: string[] = [];
+    expect(await runCli(['--carrier', 'rakuten', 'token'], { out: () => undefined, env: { OPERATOR_TOKEN_PRIVATE_KEY: key }, fetch }, (l) => err.push(l))).toBe(1);
+    expect(err[0]).toContain('carrier must be one of docomo,kddi,softbank');
   });
 
   it('needs exactly one phone selector and a token', async () => {

@@ -1,10 +1,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { developmentOperatorToken, OPERATOR_ROLES } from '@jpki/service-kit';
+import { SERVICE_NAME as LIFECYCLE_SERVICE_NAME } from './config';
 
 /**
  * Operator CLI of the lifecycle service: one command per operator action, case lookup, the audit log and the
  * simulation clock. Human-readable output by default, `--json` for scripts. The token comes from `--token` /
- * `JPKI_OPERATOR_TOKEN`, or is minted for development from the IdP key in `OPERATOR_TOKEN_PRIVATE_KEY`.
+ * `JPKI_OPERATOR_TOKEN`, or is minted for development from the IdP key in `OPERATOR_TOKEN_PRIVATE_KEY` (for the
+ * lifecycle service; `--carrier` makes it a carrier's operator, who acts on that carrier's phones only).
  *
  *   node -r @swc-node/register apps/lifecycle/src/cli.ts report-loss --msisdn +819012345678 --reason "holder called" --wait
  */
@@ -87,14 +89,17 @@ export function buildCli(io: Io): Command {
     .option('--token <jwt>', 'operator bearer token (or JPKI_OPERATOR_TOKEN)')
     .option('--as <sub>', 'operator name when minting a dev token from OPERATOR_TOKEN_PRIVATE_KEY', 'cli-operator')
     .option('--roles <list>', 'roles of a minted dev token', 'operator,auditor,integrator')
+    .option('--carrier <carrier>', 'scope a minted dev token to one carrier (docomo, kddi, softbank); unscoped: platform staff')
     .option('--json', 'print the JSON answer')
     .showHelpAfterError()
     .exitOverride();
 
-  const opts = () => program.opts<{ url: string; token?: string; as: string; roles: string; json?: boolean }>();
+  const opts = () => program.opts<{ url: string; token?: string; as: string; roles: string; carrier?: string; json?: boolean }>();
+  const devToken = (roles: string, ttlSeconds?: number) =>
+    developmentOperatorToken(io.env, { sub: opts().as, roles, audience: [LIFECYCLE_SERVICE_NAME], carrier: opts().carrier }, ttlSeconds);
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const o = opts();
-    const token = o.token ?? io.env['JPKI_OPERATOR_TOKEN'] ?? developmentOperatorToken(io.env, o.as, o.roles);
+    const token = o.token ?? io.env['JPKI_OPERATOR_TOKEN'] ?? devToken(o.roles);
     if (!token) throw new CliError('no operator token: pass --token, or set JPKI_OPERATOR_TOKEN (or OPERATOR_TOKEN_PRIVATE_KEY to mint one in development)');
     const res = await io.fetch(`${o.url}${path}`, {
       method,
@@ -237,10 +242,10 @@ export function buildCli(io: Io): Command {
 
   program
     .command('token')
-    .description('mint a development operator token from OPERATOR_TOKEN_PRIVATE_KEY')
+    .description('mint a development operator token for the lifecycle service from OPERATOR_TOKEN_PRIVATE_KEY')
     .option('--roles <list>', `comma-separated (${OPERATOR_ROLES.join(',')})`, 'operator')
     .action((o: { roles: string }) => {
-      const token = developmentOperatorToken(io.env, opts().as, o.roles, 3600);
+      const token = devToken(o.roles, 3600);
       if (!token) throw new CliError('OPERATOR_TOKEN_PRIVATE_KEY is not set');
       io.out(token);
     });

@@ -6,7 +6,8 @@ import { DEFAULT_HTTP_PORTS } from './config';
 /**
  * Operator CLI of an MNO-TSM: seeds subscribers (each with a new SIM that the vSIM manufactures)
  * and runs the subscriber operations through the HTTP API. The token comes from `--token` /
- * `MNO_OPERATOR_TOKEN`, or is minted for development from the IdP key in `OPERATOR_TOKEN_PRIVATE_KEY`.
+ * `MNO_OPERATOR_TOKEN`, or is minted for development from the IdP key in `OPERATOR_TOKEN_PRIVATE_KEY`: a token of
+ * one of the carrier's operators, for that carrier's MNO-TSM only.
  *
  *   node -r @swc-node/register apps/mno-tsm/src/cli.ts seed --carrier kddi --count 3 --mvno mineo --wait
  */
@@ -51,11 +52,21 @@ export function buildCli(io: Io): Command {
     .showHelpAfterError()
     .exitOverride();
 
+  const carrierOption = (): Carrier => {
+    const { carrier } = program.opts<{ carrier: string }>();
+    if (!(CARRIERS as readonly string[]).includes(carrier)) throw new Error(`unknown carrier ${carrier}`);
+    return carrier as Carrier;
+  };
+  /** A development token of one of the carrier's operators, valid on that carrier's MNO-TSM only. */
+  const devToken = (roles: string, ttlSeconds?: number) => {
+    const carrier = carrierOption();
+    return developmentOperatorToken(io.env, { sub: program.opts<{ as: string }>().as, roles, audience: [`mno-tsm-${carrier}`], carrier }, ttlSeconds);
+  };
+
   const api = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const o = program.opts<{ carrier: string; url?: string; token?: string; as: string }>();
-    if (!(CARRIERS as readonly string[]).includes(o.carrier)) throw new Error(`unknown carrier ${o.carrier}`);
-    const base = o.url ?? `http://127.0.0.1:${DEFAULT_HTTP_PORTS[o.carrier as Carrier]}`;
-    const token = o.token ?? io.env['MNO_OPERATOR_TOKEN'] ?? developmentOperatorToken(io.env, o.as, 'operator');
+    const o = program.opts<{ url?: string; token?: string }>();
+    const base = o.url ?? `http://127.0.0.1:${DEFAULT_HTTP_PORTS[carrierOption()]}`;
+    const token = o.token ?? io.env['MNO_OPERATOR_TOKEN'] ?? devToken('operator');
     if (!token) throw new Error('no operator token: pass --token, or set MNO_OPERATOR_TOKEN (or OPERATOR_TOKEN_PRIVATE_KEY to mint one in development)');
     const res = await io.fetch(`${base}${path}`, {
       method,
@@ -128,10 +139,10 @@ export function buildCli(io: Io): Command {
   }
   program
     .command('token')
-    .description('mint a development operator token from OPERATOR_TOKEN_PRIVATE_KEY')
+    .description('mint a development token of one of the carrier’s operators (for its MNO-TSM) from OPERATOR_TOKEN_PRIVATE_KEY')
     .option('--roles <list>', `comma-separated (${OPERATOR_ROLES.join(',')})`, 'operator')
     .action((o: { roles: string }) => {
-      const token = developmentOperatorToken(io.env, program.opts<{ as: string }>().as, o.roles, 3600);
+      const token = devToken(o.roles, 3600);
       if (!token) throw new Error('OPERATOR_TOKEN_PRIVATE_KEY is not set');
       io.out(token);
     });

@@ -5,12 +5,14 @@ import { mnoTsmMigrations } from './migrations';
 
 /**
  * The carrier's service: commands only from the SP-TSM (anything else is dead-lettered with
- * PRODUCER_NOT_AUTHORIZED / PRODUCER_SIGNATURE_INVALID), OTA traffic only from the vSIM.
+ * PRODUCER_NOT_AUTHORIZED / PRODUCER_SIGNATURE_INVALID), OTA traffic only from the vSIM; operator calls only
+ * with this carrier's operator tokens (or the platform integrator's).
  */
 export function mnoTsmDefinition(config: MnoTsmConfig, settings: MnoTsmSettings): ServiceDefinition {
   return {
     name: serviceNameOf(settings.carrier),
     config,
+    operatorCarrier: settings.carrier,
     entities: [],
     migrations: mnoTsmMigrations,
     subscriptions: [

@@ -204,14 +204,33 @@ export class CaseService {
     return rows[0] && toCaseRow(rows[0]);
   }
 
-  async list(filter: { personId?: string; iccid?: string; serial?: string; enrollmentId?: string; kind?: string; status?: string; limit?: number }): Promise<CaseRow[]> {
+  async list(filter: {
+    personId?: string;
+    iccid?: string;
+    serial?: string;
+    enrollmentId?: string;
+    kind?: string;
+    status?: string;
+    carrier?: string;
+    limit?: number;
+  }): Promise<CaseRow[]> {
     const rows = await queryRows(
       this.ds.manager,
       `SELECT * FROM lifecycle_case
         WHERE ($1::uuid IS NULL OR person_id = $1) AND ($2::text IS NULL OR iccid = $2) AND ($3::text IS NULL OR serial = $3)
           AND ($4::text IS NULL OR enrollment_id = $4) AND ($5::text IS NULL OR kind = $5) AND ($6::text IS NULL OR status = $6)
-        ORDER BY created_at DESC LIMIT $7`,
-      [filter.personId ?? null, filter.iccid ?? null, filter.serial ?? null, filter.enrollmentId ?? null, filter.kind ?? null, filter.status ?? null, filter.limit ?? 50],
+          AND ($7::text IS NULL OR carrier = $7)
+        ORDER BY created_at DESC LIMIT $8`,
+      [
+        filter.personId ?? null,
+        filter.iccid ?? null,
+        filter.serial ?? null,
+        filter.enrollmentId ?? null,
+        filter.kind ?? null,
+        filter.status ?? null,
+        filter.carrier ?? null,
+        filter.limit ?? 50,
+      ],
     );
     return rows.map(toCaseRow);
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { RevocationReason } from '@jpki/contracts';
-import { conflict, notFound, type OperatorPrincipal } from '@jpki/service-kit';
+import { conflict, notFound, requireCarrierScope, type OperatorPrincipal } from '@jpki/service-kit';
 import { caseSubjectOf, ReadModel, type PhoneRow } from '../domain/read-model';
 import { CaseAlreadyOpenError, CaseService } from './case-service';
 import type { CaseRow } from './case-types';
@@ -30,7 +30,8 @@ export function describeSelector(s: PhoneSelector): string {
 /**
  * The operator's actions on a phone. Each runs in one transaction holding the SIM's lock (then the phone's), checks
  * the phone's state, and opens its case (which publishes the CA and SP-TSM commands in the same transaction).
- * Refusals are precise 4xx and change nothing (the refused attempt is audited by the HTTP layer).
+ * Refusals are precise 4xx and change nothing (the refused attempt is audited by the HTTP layer); a carrier-scoped
+ * operator is refused other carriers' phones (403 CARRIER_SCOPE).
  */
 @Injectable()
 export class OperatorActions {
@@ -42,7 +43,7 @@ export class OperatorActions {
 
   /** Loss (一時利用停止): certificateHold at the CA and SSD lock, both at once. */
   reportLoss(operator: OperatorPrincipal, req: OperatorRequest): Promise<CaseRow> {
-    return this.onPhone(req.selector, async (m, phone) => {
+    return this.onPhone(operator, req.selector, async (m, phone) => {
       if (phone.certStatus === 'revoked') throw alreadyRevoked(phone);
       if (phone.lost) {
         const loss = await this.cases.latest(m, { enrollmentId: phone.enrollmentId, kind: 'loss' });
@@ -65,7 +66,7 @@ export class OperatorActions {
 
   /** Found: the hold released (user-authentication certificate only, REFERENCE §1.5) and the SSD unlocked. */
   reportFound(operator: OperatorPrincipal, req: OperatorRequest): Promise<CaseRow> {
-    return this.onPhone(req.selector, async (m, phone) => {
+    return this.onPhone(operator, req.selector, async (m, phone) => {
       if (phone.certStatus === 'revoked') throw alreadyRevoked(phone);
       if (!phone.lost) throw conflict('NOT_LOST', `the phone ${phone.msisdn ?? phone.enrollmentId} is not reported lost`);
       await this.noOpenCase(m, phone);
@@ -82,7 +83,7 @@ export class OperatorActions {
 
   /** Revocation for good (a lost phone never found: keyCompromise by default) and the SSD deleted (queued while off). */
   revoke(operator: OperatorPrincipal, req: OperatorRequest & { revocationReason?: RevocationReason }): Promise<CaseRow> {
-    return this.onPhone(req.selector, async (m, phone) => {
+    return this.onPhone(operator, req.selector, async (m, phone) => {
       if (phone.certStatus === 'revoked') throw alreadyRevoked(phone);
       await this.noOpenCase(m, phone);
       const reason: RevocationReason = req.revocationReason ?? (phone.lost ? 'keyCompromise' : 'cessationOfOperation');
@@ -98,38 +99,49 @@ export class OperatorActions {
     });
   }
 
-  /** Finds the phone (404 with the selector's own reason), then locks its SIM and re-reads it. */
-  async resolve(selector: PhoneSelector, m?: EntityManager): Promise<PhoneRow> {
+  /**
+   * Finds the phone (404 with the selector's own reason); a carrier's operator learns nothing more about another
+   * carrier's phone than 403 CARRIER_SCOPE.
+   */
+  async resolve(operator: OperatorPrincipal, selector: PhoneSelector, m?: EntityManager): Promise<PhoneRow> {
+    const { phone, namedCertificate } = await this.find(selector, m);
+    requireCarrierScope(operator, phone.carrier, `the phone ${describeSelector(selector)}`);
+    if (namedCertificate && phone.serial !== selector.serial && namedCertificate.status === 'revoked') {
+      throw conflict('CERTIFICATE_ALREADY_REVOKED', `certificate ${selector.serial} is revoked (${namedCertificate.reason}); the phone now uses ${phone.serial}`, {
+        serial: selector.serial,
+        revocationReason: namedCertificate.reason,
+      });
+    }
+    return phone;
+  }
+
+  /** The phone the selector names (and, named by serial, that certificate's status). */
+  private async find(selector: PhoneSelector, m?: EntityManager): Promise<{ phone: PhoneRow; namedCertificate?: { status: string; reason: string | null } }> {
     if (selector.serial) {
       const found = await this.read.phoneByCertificate(selector.serial, m);
       if (!found) throw notFound('PHONE_UNKNOWN', `no phone certificate ${selector.serial}`);
-      if (found.phone.serial !== selector.serial && found.status === 'revoked') {
-        throw conflict('CERTIFICATE_ALREADY_REVOKED', `certificate ${selector.serial} is revoked (${found.reason}); the phone now uses ${found.phone.serial}`, {
-          serial: selector.serial,
-          revocationReason: found.reason,
-        });
-      }
-      return found.phone;
+      return { phone: found.phone, namedCertificate: { status: found.status, reason: found.reason } };
     }
     if (selector.iccid) {
       const [phone] = await this.read.phonesOnSim(selector.iccid, m);
       if (!phone) throw notFound('PHONE_UNKNOWN', `no phone certificate on SIM ${selector.iccid}`);
-      return phone;
+      return { phone };
     }
     if (selector.msisdn) {
       const [phone] = await this.read.phonesByMsisdn(selector.msisdn, m);
       if (!phone) throw notFound('SUBSCRIBER_UNKNOWN', `no phone with the JPKI service is known for ${selector.msisdn}`);
-      return phone;
+      return { phone };
     }
     const phones = selector.personId ? await this.read.phonesOfPerson(selector.personId, m) : [];
     const phone = phones.find((p) => p.certStatus !== 'revoked') ?? phones[0];
     if (!phone) throw notFound('PERSON_UNKNOWN', `no phone is known for person ${selector.personId}`);
-    return phone;
+    return { phone };
   }
 
-  private onPhone(selector: PhoneSelector, work: (m: EntityManager, phone: PhoneRow) => Promise<CaseRow>): Promise<CaseRow> {
+  /** Resolves the phone (carrier scope included), then locks its SIM and re-reads it. */
+  private onPhone(operator: OperatorPrincipal, selector: PhoneSelector, work: (m: EntityManager, phone: PhoneRow) => Promise<CaseRow>): Promise<CaseRow> {
     return this.ds.transaction(async (m) => {
-      const found = await this.resolve(selector, m);
+      const found = await this.resolve(operator, selector, m);
       if (found.iccid) await this.read.lockSim(m, found.iccid);
       const phone = await this.read.phone(found.enrollmentId, m, true);
       if (!phone) throw notFound('PHONE_UNKNOWN', `phone ${found.enrollmentId} vanished`);

@@ -1,7 +1,19 @@
 import { Controller, Get, Param, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
-import { ApiErrors, ApiZodQuery, ApiZodResponse, Clock, notFound, Operator, RequireRoles, ValidQuery, type OperatorPrincipal } from '@jpki/service-kit';
+import {
+  ApiErrors,
+  ApiZodQuery,
+  ApiZodResponse,
+  Clock,
+  notFound,
+  Operator,
+  requireCarrierScope,
+  requirePlatformScope,
+  RequireRoles,
+  ValidQuery,
+  type OperatorPrincipal,
+} from '@jpki/service-kit';
 import { AuditLog } from '../domain/audit-log';
 import { ReadModel } from '../domain/read-model';
 import { CaseService } from '../flows/case-service';
@@ -19,7 +31,10 @@ import {
 } from './schemas';
 import { caseView, phoneView } from './views';
 
-/** Case lookup and the read model (roles operator, auditor); the audit log (auditor). Reads are audited too. */
+/**
+ * Case lookup and the read model (roles operator, auditor); the audit log (auditor). Reads are audited too. A carrier's
+ * operator sees that carrier's phones and cases only (403 CARRIER_SCOPE), and not the audit log, which spans them all.
+ */
 @ApiTags('cases')
 @Controller()
 @UseGuards(AuditContextGuard)
@@ -42,6 +57,7 @@ export class CasesController {
   async get(@Param('caseId') caseId: string, @Operator() operator: OperatorPrincipal): Promise<CaseView> {
     const row = await this.cases.row(caseId);
     if (!row) throw notFound('CASE_UNKNOWN', `no case ${caseId}`);
+    requireCarrierScope(operator, row.carrier, `case ${caseId}`);
     const [saga, history] = await Promise.all([this.cases.engine.get(caseId), this.cases.engine.history(caseId)]);
     await this.audited(operator, 'case.read', caseId, caseId);
     return caseView(row, saga, history);
@@ -55,7 +71,8 @@ export class CasesController {
   @ApiZodResponse(200, z.array(caseViewSchema), 'cases (without saga history)')
   @ApiErrors(400, 401, 403)
   async list(@ValidQuery(caseListQuerySchema) q: z.infer<typeof caseListQuerySchema>, @Operator() operator: OperatorPrincipal): Promise<CaseView[]> {
-    const rows = await this.cases.list(q);
+    // A carrier's operator sees that carrier's cases only.
+    const rows = await this.cases.list({ ...q, carrier: operator.carrier });
     await this.audited(operator, 'case.list', JSON.stringify(q).slice(0, 200));
     return rows.map((r) => caseView(r));
   }
@@ -68,7 +85,7 @@ export class CasesController {
   @ApiZodResponse(200, phoneViewSchema, 'the phone')
   @ApiErrors(400, 401, 403, 404)
   async phone(@ValidQuery(phoneQuerySchema) q: z.infer<typeof phoneQuerySchema>, @Operator() operator: OperatorPrincipal): Promise<PhoneView> {
-    const phone = await this.actions.resolve(q).catch((err) => {
+    const phone = await this.actions.resolve(operator, q).catch((err) => {
       // A revoked, renewed-away serial still names its phone for reading.
       const serial = q.serial;
       if (!serial || (err as { reason?: string }).reason !== 'CERTIFICATE_ALREADY_REVOKED') throw err;
@@ -90,6 +107,7 @@ export class CasesController {
   @ApiZodResponse(200, z.array(auditEntrySchema), 'entries in order')
   @ApiErrors(400, 401, 403)
   async auditLog(@ValidQuery(auditQuerySchema) q: z.infer<typeof auditQuerySchema>, @Operator() operator: OperatorPrincipal) {
+    requirePlatformScope(operator, 'the lifecycle audit log');
     const entries = await this.audit.list(q);
     await this.audited(operator, 'audit.read', null);
     return entries;

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
 import { iccidSchema, msisdnSchema } from '@jpki/contracts';
@@ -17,6 +17,7 @@ import {
 import type { MnoTsmSettings } from '../config';
 import { MNO_SETTINGS } from '../tokens';
 import { FleetService } from './fleet.service';
+import { RefusedCallAuditFilter } from './refused-call-audit.filter';
 import {
   auditQuerySchema,
   createSubscriberSchema,
@@ -38,11 +39,14 @@ const msisdnParam = (value: string) => {
 const MsisdnParam = () => ApiParam({ name: 'msisdn', description: 'E.164 MSISDN, e.g. %2B819012345678', example: '+819012345678' });
 
 /**
- * Operator API of the carrier's fleet. Writes need the `operator` or `integrator` role; reads also
- * accept `auditor`. Every call is audited (who, what, when, outcome); writes with their refusals.
+ * Operator API of the carrier's fleet. Only this carrier's operators (a token scoped to it) and the platform
+ * integrator get in (403 CARRIER_SCOPE otherwise). Writes need the `operator` or `integrator` role; reads also
+ * accept `auditor`. Every call is audited (who, what, when, outcome); writes with their refusals, and calls the
+ * authentication refused under their route.
  */
 @ApiTags('subscribers and SIM fleet')
 @Controller()
+@UseFilters(RefusedCallAuditFilter)
 export class FleetController {
   constructor(
     private readonly fleet: FleetService,

@@ -146,6 +146,11 @@ export class FleetService {
     await this.audit(this.ds.manager, op, action, target, 'ok', details);
   }
 
+  /** A call the operator authentication refused before it reached the fleet (who, or `anonymous`; which route; why). */
+  async recordRefusedCall(op: Pick<OperatorPrincipal, 'sub' | 'roles'>, action: string, target: string | null, reason: string, details: Record<string, unknown>): Promise<void> {
+    await this.audit(this.ds.manager, op, action, target, `refused:${reason}`, details);
+  }
+
   async find(msisdn: string): Promise<SubscriberView> {
     const row = await this.latestByMsisdn(this.ds.manager, msisdn);
     if (!row) throw notFound('SUBSCRIBER_UNKNOWN', `no subscriber ${msisdn} on ${this.settings.carrier}`);
@@ -301,7 +306,7 @@ export class FleetService {
     }
   }
 
-  private async audit(m: EntityManager, op: OperatorPrincipal, action: string, target: string | null, outcome: string, details?: Record<string, unknown>): Promise<void> {
+  private async audit(m: EntityManager, op: Pick<OperatorPrincipal, 'sub' | 'roles'>, action: string, target: string | null, outcome: string, details?: Record<string, unknown>): Promise<void> {
     await m.query(`INSERT INTO operator_audit (at, actor, roles, action, target, outcome, details) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
       this.clock.now(),
       op.sub,

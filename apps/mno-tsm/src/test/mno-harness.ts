@@ -117,8 +117,9 @@ export class MnoTsmUnderTest {
     return request(this.app.getHttpServer());
   }
 
+  /** A token of one of this carrier's operators. */
   token(roles: OperatorRole[], sub = 'alice@ops'): string {
-    return `Bearer ${this.keys.operatorToken(sub, roles)}`;
+    return `Bearer ${this.keys.operatorToken(sub, roles, { carrier: this.carrier })}`;
   }
 
   /** Creates a subscriber through the operator API and waits until the test vsim manufactured its SIM. */

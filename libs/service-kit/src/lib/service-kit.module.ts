@@ -9,7 +9,8 @@ import { HttpContextMiddleware } from './http-context.middleware';
 import { OpsController } from './ops.controller';
 import { Readiness } from './readiness';
 import { ServiceKeys } from './service-keys';
-import { SERVICE_CONFIG, SERVICE_NAME } from './tokens';
+import type { OperatorCarrier } from '@jpki/crypto';
+import { SERVICE_CARRIER, SERVICE_CONFIG, SERVICE_NAME } from './tokens';
 
 export interface ServiceDefinition {
   /** e.g. "jpki-ca", "mno-tsm-docomo": log field, Kafka client id, inbox consumer name. */
@@ -18,6 +19,11 @@ export interface ServiceDefinition {
   entities: DatabaseSettings['entities'];
   migrations: DatabaseSettings['migrations'];
   subscriptions: Subscription[];
+  /**
+   * A carrier's own service (its MNO-TSM): every operator endpoint holds that carrier's data, so only its operators'
+   * tokens (and the platform integrator's) are accepted.
+   */
+  operatorCarrier?: OperatorCarrier;
 }
 
 
@@ -56,8 +62,9 @@ export class ServiceKitModule implements NestModule {
         ServiceKeys,
         { provide: SERVICE_CONFIG, useValue: c },
         { provide: SERVICE_NAME, useValue: def.name },
+        { provide: SERVICE_CARRIER, useValue: def.operatorCarrier ?? null },
       ],
-      exports: [Readiness, Clock, ServiceKeys, SERVICE_CONFIG, SERVICE_NAME],
+      exports: [Readiness, Clock, ServiceKeys, SERVICE_CONFIG, SERVICE_NAME, SERVICE_CARRIER],
     };
   }
 

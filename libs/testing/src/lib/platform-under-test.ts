@@ -71,6 +71,7 @@ export interface PlatformUnderTest {
   endpoints: PlatformEndpoints;
   /** Full topic prefix of this platform (the run's prefix plus a sub-prefix of its own). */
   topicPrefix: string;
+  /** Valid on every service, for every carrier (no carrier scope), with every role: the simulation's integrator. */
   operatorToken: string;
   stop(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { generateServiceKeys, issueOperatorToken, type OperatorRole } from '@jpki/crypto';
+import { generateServiceKeys, issueOperatorToken, type OperatorRole, type OperatorTokenRequest } from '@jpki/crypto';
 import { SimulatedAttestationAuthority, type AttestationAuthorityJson } from '@jpki/iphone-device';
 
 const ROOT = resolve(__dirname, '../../../..');
@@ -45,8 +45,12 @@ export class StackKeys {
     return { services: Object.fromEntries(this.keys), operatorIdp: this.operatorIdp, keks: Object.fromEntries(this.keks), deviceAttestation: this.deviceAttestation.toJSON() };
   }
 
-  operatorToken(sub: string, roles: OperatorRole[]): string {
-    return issueOperatorToken(this.operatorIdp.signingPkcs8, sub, roles);
+  /**
+   * A token from this stack's IdP. By default valid for every service of the stack, unscoped (platform staff), for one
+   * hour; `grant` narrows it (audience, carrier) or shapes it for an attack (issuer, lifetime, not-before).
+   */
+  operatorToken(sub: string, roles: OperatorRole[], grant: Partial<Omit<OperatorTokenRequest, 'sub' | 'roles'>> = {}): string {
+    return issueOperatorToken(this.operatorIdp.signingPkcs8, { audience: [...this.keys.keys()], ...grant, sub, roles });
   }
 
   envFor(name: string): Record<string, string> {
