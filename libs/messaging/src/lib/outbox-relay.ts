@@ -21,7 +21,10 @@ const RETENTION = '1 hour';
 
 /**
  * Drains the outbox into Kafka. One relay per schema is active at a time (a PostgreSQL advisory
- * lock held by its LISTEN connection), which keeps per-key order; the others stand by.
+ * lock held by its LISTEN connection), which keeps per-key order; the others stand by. The lock dies
+ * with its connection (a PostgreSQL restart, a killed backend): the relay then stops leading at once,
+ * and every publishing transaction also takes a transaction-level lock, so a relay that has not yet
+ * noticed it lost the lead can never publish beside the new leader.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -62,6 +65,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
+  /** Whether this relay holds the lead (tests and diagnostics). */
+  get active(): boolean {
+    return this.leader;
+  }
+
   private async iteration(): Promise<void> {
     try {
       await this.ensureListener();
@@ -77,8 +85,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async ensureListener(): Promise<void> {
     if (!this.listener) {
-      const client = new Client({ connectionString: this.options.databaseUrl });
-      client.on('error', (err) => this.log.warn({ err }, 'outbox listener connection error'));
+      const client = new Client({ connectionString: this.options.databaseUrl, application_name: this.lockName });
+      client.on('error', (err) => this.lostListener(client, err));
+      client.on('end', () => this.lostListener(client));
       await client.connect();
       client.on('notification', () => this.loop.nudge());
       await client.query(`LISTEN "${outboxChannel(this.options.schema)}"`);
@@ -86,12 +95,24 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       this.leader = false;
     }
     if (!this.leader) {
-      const { rows } = await this.listener.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [
-        `${this.options.schema}.outbox-relay`,
-      ]);
+      const { rows } = await this.listener.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [this.lockName]);
       this.leader = rows[0].locked;
       if (this.leader) this.log.info({ schema: this.options.schema }, 'outbox relay is active');
     }
+  }
+
+  private get lockName(): string {
+    return `${this.options.schema}.outbox-relay`;
+  }
+
+  /** The session lock went with the connection: stop leading now, reconnect and compete again on the next run. */
+  private lostListener(client: Client, err?: unknown): void {
+    if (this.listener !== client) return;
+    if (this.leader) this.log.warn({ err, schema: this.options.schema }, 'outbox relay lost its lock connection; standing down');
+    this.listener = undefined;
+    this.leader = false;
+    client.end().catch(() => undefined);
+    this.loop.nudge();
   }
 
   private async resetListener(): Promise<void> {
@@ -103,8 +124,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async publishBatch(): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
+      const [{ fenced }]: { fenced: boolean }[] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS fenced`, [
+        `${this.options.schema}.outbox-publish`,
+      ]);
+      if (!fenced) return 0;
       const rows: OutboxRow[] = await manager.query(
-        `SELECT id, topic, message_key, headers, body FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+        `SELECT id, topic, message_key, headers, body FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE`,
       );
       if (rows.length === 0) return 0;
       await this.kafka.producer.sendBatch({ acks: -1, topicMessages: this.groupByTopic(rows) });
