@@ -14,6 +14,12 @@ export const ATTACKS: Attack[] = [
   // handset channel (ATK-01..09)
   // clock, topics and producers (ATK-10..29)
   // CA issuance and the enrollment API (ATK-30..39)
+  { id: 'ATK-30', boundary: 'CA issuance ← proofing record', title: 'sp-tsm’s key sends a phone issuance (CSR or CA-generated) naming no proofing, or one the CA never made → ca.certificate-issuance.failed PROOFING_REQUIRED / PROOFING_NOT_FOUND, no certificate' },
+  { id: 'ATK-31', boundary: 'CA issuance ← proofing record', title: 'one proofing record used for a second issuance (another CSR and request id) → PROOFING_ALREADY_USED; the first request redelivered still gets its one certificate' },
+  { id: 'ATK-32', boundary: 'CA issuance ← proofing record', title: 'an issuance naming another person than its proofing record → PROOFING_PERSON_MISMATCH, the named person gets no certificate' },
+  { id: 'ATK-33', boundary: 'sp-tsm enrollment API', title: 'ICCID and serial looked up by MSISDN or iPhone device id without a token → 401 AUTH_REQUIRED (an auditor token works, audited)' },
+  { id: 'ATK-34', boundary: 'sp-tsm enrollment API', title: 'anonymous junk POST /enrollments for a victim’s MSISDN → 400 APPLICATION_MALFORMED / APPLICATION_SIGNATURE_INVALID, 422 APPLICATION_MISMATCH; the owner’s enrollment completes' },
+  { id: 'ATK-35', boundary: 'CA issuance ← proofing record', title: 'a proofing record older than PROOFING_RECORD_MAX_AGE_SECONDS at the CA’s clock → PROOFING_EXPIRED, no certificate' },
   // operator tokens (ATK-40..49)
   { id: 'ATK-40', boundary: 'operator token carrier scope (MNO-TSM)', title: 'a docomo operator creates, suspends and resumes subscribers on KDDI’s MNO-TSM → 403 CARRIER_SCOPE, KDDI’s fleet unchanged, refusal audited' },
   { id: 'ATK-41', boundary: 'operator token carrier scope (lifecycle)', title: 'a docomo operator revokes or reports lost a KDDI phone through lifecycle → 403 CARRIER_SCOPE, no case, certificate still good, audited' },

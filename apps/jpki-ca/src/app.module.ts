@@ -11,6 +11,7 @@ import { CaTransactions } from './ra/ca-transaction';
 import { CitizensService } from './ra/citizens.service';
 import { FaultInjector } from './ra/faults';
 import { IphoneIssuancePolicy } from './ra/iphone-issuance-policy';
+import { ProofingRecords } from './ra/proofing-records';
 import { IssuanceService } from './ra/issuance.service';
 import { ProofingService } from './ra/proofing.service';
 import { CardRenewalController } from './ra/renewal-card.controller';
@@ -54,6 +55,7 @@ export class CaModule implements NestModule {
         IssuanceService,
         DeviceAttestationService,
         IphoneIssuancePolicy,
+        ProofingRecords,
         RenewalPolicy,
         CardRenewalService,
         ProofingService,

@@ -68,14 +68,20 @@ describe('jpki-ca on the real broker and database', () => {
   const csrFor = async (key: KeyObject) =>
     (await buildCsr({ subject: [{ type: 'C', value: 'JP' }, { type: 'CN', value: 'JPKI applet' }], signer: new SoftwareRsaSigner(key) })).toString('base64');
 
-  const issuanceRequest = async (personId: string, overrides: Partial<IssuanceRequest> = {}): Promise<IssuanceRequest> => ({
-    requestId: `iss-${randomUUID()}`,
-    personId,
-    enrollmentId: `enr-${randomUUID().slice(0, 8)}`,
-    device: { kind: 'sim', iccid: randomIccid(), msisdn: '+819012345678', carrier: 'docomo' },
-    ...overrides,
-    keySource: overrides.keySource ?? { mode: 'csr', csr: await csrFor(nextKey()) },
-  });
+  /** A phone issuance request following a fresh identity proofing of the person for this phone (the record it consumes). */
+  const issuanceRequest = async (personId: string, overrides: Partial<IssuanceRequest> = {}): Promise<IssuanceRequest> => {
+    const device = overrides.device ?? { kind: 'sim', iccid: randomIccid(), msisdn: '+819012345678', carrier: 'docomo' };
+    const keySource = overrides.keySource ?? { mode: 'csr', csr: await csrFor(nextKey()) };
+    return {
+      requestId: `iss-${randomUUID()}`,
+      personId,
+      enrollmentId: `enr-${randomUUID().slice(0, 8)}`,
+      device,
+      ...(keySource.mode === 'renewal' ? {} : { proofingRequestId: await ca.proofingFor(personId, device, keySource.mode) }),
+      ...overrides,
+      keySource,
+    };
+  };
 
   const issue = async (request: IssuanceRequest) => {
     await ca.send(CertificateIssuanceRequested, request);
@@ -385,7 +391,7 @@ describe('jpki-ca on the real broker and database', () => {
         [{ keySource: { mode: 'csr', csr: badSignature.toString('base64') } }, 'CSR_SIGNATURE_INVALID'],
         [{ keySource: { mode: 'csr', csr: await csrFor(weakKey) } }, 'KEY_TOO_SMALL'],
         [{ keySource: { mode: 'ca-generated', recipient: 'nobody' } }, 'RECIPIENT_UNKNOWN'],
-        [{ personId: randomUUID() }, 'PERSON_UNKNOWN'],
+        [{ personId: randomUUID() }, 'PROOFING_PERSON_MISMATCH'],
       ];
       for (const [overrides, reason] of cases) {
         const answer = await issue(await issuanceRequest(alice.personId, overrides));
@@ -575,6 +581,8 @@ describe('jpki-ca on the real broker and database', () => {
     it('cascades a card revocation to every active phone certificate of the person (cessationOfOperation)', async () => {
       const ken = await ca.createCitizen();
       const phone = await issueOk(ken.personId);
+      // proofed while the card was still good; issued after its revocation
+      const next = await issuanceRequest(ken.personId);
       const requestId = `rev-${randomUUID()}`;
       await ca.send(RevocationRequested, { requestId, target: { by: 'serial', serial: ken.signingSerial }, reason: 'keyCompromise', requestedBy: 'municipality' }, 'lifecycle');
       const cascaded = await ca.waitForEvent<StatusChanged>(CertificateStatusChanged.type, (p) => p.serial === phone.serial);
@@ -586,7 +594,7 @@ describe('jpki-ca on the real broker and database', () => {
       );
       expect(audit.details.cause.cascadeFrom).toBe(ken.signingSerial);
       // a new phone for a person whose card is revoked is refused
-      const refused = await issue(await issuanceRequest(ken.personId));
+      const refused = await issue(next);
       expect(refused).toMatchObject({ type: CertificateIssuanceFailed.type, payload: { reason: 'CARD_CERTIFICATE_REVOKED' } });
       // the HTTP card revocation cascades the same way
       const liz = await ca.createCitizen();

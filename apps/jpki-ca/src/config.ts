@@ -37,6 +37,11 @@ export const caConfigSchema = baseConfigSchema
     /** Identity proofing: an application older than this (or this far in the future) is stale. */
     PROOFING_MAX_AGE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(600),
     /**
+     * Phone issuance: a verified identity proofing record older than this can no longer be used (PROOFING_EXPIRED).
+     * It covers the enrollment steps between proofing and issuance (eligibility, SSD, applet, key), retries included.
+     */
+    PROOFING_RECORD_MAX_AGE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(1800),
+    /**
      * Trust anchors of iPhone device key attestation (the SIMULATED platform vendor's roots): comma-separated
      * base64 DER certificates. Empty: every iPhone issuance is refused with ATTESTATION_UNTRUSTED.
      */

@@ -55,11 +55,13 @@ describe('jpki-ca replicas sharing one database and consumer group', () => {
     const citizen = await a.createCitizen();
     const { privateKey } = await generateRsaKeyPair();
     const csr = await buildCsr({ subject: [{ type: 'CN', value: 'applet' }], signer: new SoftwareRsaSigner(privateKey) });
+    const device = { kind: 'sim' as const, iccid: `8981${Array.from(randomBytes(15), (x) => x % 10).join('')}`, msisdn: '+819099998888', carrier: 'softbank' as const };
     const request = {
       requestId: `iss-${randomUUID()}`,
       personId: citizen.personId,
       enrollmentId: 'enr-replicas',
-      device: { kind: 'sim' as const, iccid: `8981${Array.from(randomBytes(15), (x) => x % 10).join('')}`, msisdn: '+819099998888', carrier: 'softbank' as const },
+      device,
+      proofingRequestId: await a.proofingFor(citizen.personId, device, 'csr'),
       keySource: { mode: 'csr' as const, csr: csr.toString('base64') },
     };
     await a.send(CertificateIssuanceRequested, request);

@@ -266,12 +266,8 @@ describe('jpki-ca: iPhone issuance with device attestation (real broker and data
     it('an EC key for a SIM stays refused (the SIM applet is RSA-2048): KEY_ALGORITHM_UNSUPPORTED', async () => {
       const phone = newPhone();
       phone.enclave.generateSigningKey('jpki');
-      const { answer } = await issue(alice, phone, { mode: 'csr', csr: await csrOf(phone, 'jpki') }, undefined, {
-        kind: 'sim',
-        iccid: `8981${Array.from(randomBytes(15), (b) => b % 10).join('')}`,
-        msisdn: '+819012345678',
-        carrier: 'docomo',
-      });
+      const sim = { kind: 'sim' as const, iccid: `8981${Array.from(randomBytes(15), (b) => b % 10).join('')}`, msisdn: '+819012345678', carrier: 'docomo' as const };
+      const { answer } = await issue(alice, phone, { mode: 'csr', csr: await csrOf(phone, 'jpki') }, await ca.proofingFor(alice.personId, sim, 'csr'), sim);
       expect(answer).toMatchObject({ type: CertificateIssuanceFailed.type, payload: { reason: 'KEY_ALGORITHM_UNSUPPORTED' } });
     });
 
@@ -290,7 +286,11 @@ describe('jpki-ca: iPhone issuance with device attestation (real broker and data
       const citizen = await ca.createCitizen({ name: '試験 次郎', dateOfBirth: '1975-05-05' });
       const simCsr = async () => (await buildCsr({ subject: [{ type: 'CN', value: 'sim' }], signer: await SoftwareRsaSigner.generate() })).toString('base64');
       const simDevice = () => ({ kind: 'sim' as const, iccid: `8981${Array.from(randomBytes(15), (b) => b % 10).join('')}`, msisdn: '+819012340000', carrier: 'kddi' as const });
-      const sim = await issue(citizen, newPhone(), { mode: 'csr', csr: await simCsr() }, undefined, simDevice());
+      const simPhone = async () => {
+        const device = simDevice();
+        return issue(citizen, newPhone(), { mode: 'csr', csr: await simCsr() }, await ca.proofingFor(citizen.personId, device, 'csr'), device);
+      };
+      const sim = await simPhone();
       const simSerial = (sim.answer.payload as Issued).serial;
 
       const iphone = await enrollDeviceKey(citizen);
@@ -299,7 +299,7 @@ describe('jpki-ca: iPhone issuance with device attestation (real broker and data
       const changed = await ca.waitForEvent<PayloadOf<typeof CertificateStatusChanged>>(CertificateStatusChanged.type, (e) => e.serial === simSerial);
       expect(changed).toMatchObject({ status: 'revoked', reason: 'superseded', device: { kind: 'sim' } });
 
-      const sim2 = await issue(citizen, newPhone(), { mode: 'csr', csr: await simCsr() }, undefined, simDevice());
+      const sim2 = await simPhone();
       expect((sim2.answer.payload as Issued).supersededSerials).toEqual([iphoneIssued.serial]);
       const iphoneChanged = await ca.waitForEvent<PayloadOf<typeof CertificateStatusChanged>>(CertificateStatusChanged.type, (e) => e.serial === iphoneIssued.serial);
       expect(iphoneChanged).toMatchObject({ status: 'revoked', reason: 'superseded', device: { kind: 'iphone', deviceId: iphone.phone.deviceId } });

@@ -236,6 +236,7 @@ export class CitizensService {
       enrollmentId: null,
       device: null,
       keyMode: 'card',
+      proofingRequestId: null,
       subjectPublicKeyInfo,
       tbsCertificate: prepared.tbsCertificate,
       lintingCertificate: prepared.lintingCertificate,

@@ -4,9 +4,9 @@
  *   ② `csr`: the Secure Enclave key — P-256 CSR (proof of possession) + device attestation of that key;
  *   ① `ca-generated`: the CA generates a P-256 key and seals its PKCS#8 to the device's attested Secure
  *      Enclave key-agreement key (`recipientKey`), so nothing between the CA and the device can open it.
- * In both, the application the CA verified in identity proofing (`proofingRequestId`) must be an iPhone
- * application for this device, this key mode and this device key (`deviceKeyId`, signed by the card).
- * Nothing is written here: the decision feeds the issuance cycle of IssuanceService.
+ * In both, the application the CA verified in identity proofing (the record ProofingRecords admitted: an iPhone
+ * application for this device and this key mode) must name this device key (`deviceKeyId`, signed by the card), and
+ * the attestation must carry its nonce. Nothing is written here: the decision feeds the issuance cycle of IssuanceService.
  */
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -19,6 +19,7 @@ import type { SealedBoxRecord } from '../storage/types';
 import { DeviceAttestationService } from './attestation.service';
 import { sha256Hex } from './canonical';
 import type { IssuanceRequest } from './issuance.service';
+import type { ProofedSubject } from './proofing-records';
 
 export type IphoneAdmission =
   | { readonly ok: true; readonly subjectPublicKeyInfo: Buffer; readonly deliveredKey: SealedBoxRecord | null }
@@ -44,34 +45,19 @@ export class IphoneIssuancePolicy {
     return request.device.kind === 'iphone' && request.keySource.mode !== 'renewal';
   }
 
-  async admit(request: IssuanceRequest): Promise<IphoneAdmission> {
+  /** `subject`: the proofing record the request consumes (ProofingRecords already matched its application to this device and key mode). */
+  async admit(request: IssuanceRequest, subject: ProofedSubject): Promise<IphoneAdmission> {
     const device = request.device as IphoneBinding;
     const refuse = (reason: string, detail: string): IphoneAdmission => ({ ok: false, reason, detail });
-
-    // 1. The application the CA itself verified: an iPhone application for this person, device and key mode.
-    if (!request.proofingRequestId) return refuse('PROOFING_REQUIRED', 'an iPhone issuance must name the identity proofing it follows (proofingRequestId)');
-    const proofing = (await this.store.findProofing(request.proofingRequestId)) as
-      | { verified?: boolean; personId?: string; application?: Record<string, unknown> }
-      | undefined;
-    if (!proofing) return refuse('PROOFING_UNKNOWN', `no identity proofing ${request.proofingRequestId}`);
-    if (!proofing.verified || proofing.personId !== request.personId || !proofing.application) {
-      return refuse('PROOFING_MISMATCH', `identity proofing ${request.proofingRequestId} did not verify this person`);
-    }
-    const application = proofing.application;
-    const keyMode = request.keySource.mode === 'csr' ? 'on-device' : 'ca-generated';
-    const mismatches = [
-      application['deviceKind'] !== 'iphone' && 'deviceKind',
-      application['deviceId'] !== device.deviceId && 'deviceId',
-      application['keyMode'] !== keyMode && 'keyMode',
-    ].filter(Boolean);
-    if (mismatches.length > 0) return refuse('APPLICATION_MISMATCH', `the signed application differs in ${mismatches.join(', ')}`);
+    const application = subject.application;
+    // 1. The attestation binds the key to the nonce of the application the CA itself verified.
     const applicationNonce = String(application['nonce']);
 
     // 2. One person per iPhone.
     const other: unknown[] = await this.dataSource.query(
       `SELECT 1 FROM certificate WHERE kind = 'phone-user-authentication' AND status <> 'revoked'
          AND device->>'kind' = 'iphone' AND device->>'deviceId' = $1 AND person_id <> $2 LIMIT 1`,
-      [device.deviceId, request.personId],
+      [device.deviceId, subject.personId],
     );
     if (other.length > 0) return refuse('DEVICE_BOUND_TO_OTHER_PERSON', `iPhone ${device.deviceId} carries an active certificate of another person`);
 

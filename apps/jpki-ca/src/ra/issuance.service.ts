@@ -1,7 +1,7 @@
 /**
  * Phone certificate issuance (RA side), following Boulder's issuance cycle:
- *   policy checks → allocate the serial and store TBS + linting certificate + findings in a transaction that
- *   COMMITS → (fault point) → the CA lints again and signs → in the inbox transaction: lock the person,
+ *   policy checks (whom for: the CA's own proofing record, ProofingRecords) → allocate the serial and store TBS + linting certificate + findings in a transaction that
+ *   COMMITS and consumes the proofing record → (fault point) → the CA lints again and signs → in the inbox transaction: lock the person,
  *   supersede the previous phone, store the certificate, publish.
  * Exactly once per requestId: a redelivery finds the allocation and completes it with the same serial (the
  * signature over the same TBS is deterministic), or answers with the stored certificate once issued.
@@ -39,6 +39,7 @@ import { canonicalJson, sha256Hex, wholeSeconds } from './canonical';
 import { cardProblem } from './card-policy';
 import { FaultInjector } from './faults';
 import { IphoneIssuancePolicy } from './iphone-issuance-policy';
+import { ProofingRecords, type ProofedSubject } from './proofing-records';
 import { RenewalPolicy, renewalProblemUnderLock, type RenewalDecision } from './renewal-policy';
 import { StatusChanges } from './status-changes';
 
@@ -69,6 +70,7 @@ export class IssuanceService {
     private readonly faults: FaultInjector,
     private readonly renewals: RenewalPolicy,
     private readonly iphones: IphoneIssuancePolicy,
+    private readonly proofings: ProofingRecords,
   ) {}
 
   async handle(tx: CaTransaction, request: IssuanceRequest): Promise<void> {
@@ -82,7 +84,7 @@ export class IssuanceService {
     if (!allocation) {
       const decision = await this.decide(request, digest);
       if (!decision.ok) return this.refuse(tx, request, decision.reason, decision.detail);
-      allocation = await this.store.allocateIssuance(decision.allocation, [
+      const allocated = await this.store.allocateIssuance(decision.allocation, [
         {
           occurredAt: this.clock.now(),
           actor: tx.actor,
@@ -90,14 +92,19 @@ export class IssuanceService {
           subject: decision.allocation.serial,
           details: {
             requestId: request.requestId,
-            personId: request.personId,
+            personId: decision.allocation.personId,
             enrollmentId: request.enrollmentId,
             keyMode: request.keySource.mode,
+            proofingRequestId: decision.allocation.proofingRequestId,
             notAfter: decision.allocation.notAfter.toISOString(),
             findings: decision.allocation.lintFindings,
           },
         },
       ]);
+      if (allocated === 'proofing-already-used') {
+        return this.refuse(tx, request, 'PROOFING_ALREADY_USED', `identity proofing ${request.proofingRequestId} was used by another issuance request`);
+      }
+      allocation = allocated;
       if (allocation.state === 'failed') return this.answerFailed(tx, allocation);
       if (allocation.state === 'issued') return this.answerIssued(tx, allocation);
     }
@@ -122,11 +129,21 @@ export class IssuanceService {
     await this.complete(tx, allocation, certificate);
   }
 
-  /** Policy checks; nothing is written. */
+  /**
+   * Policy checks; nothing is written. A new key is issued to the person of the CA's own proofing record
+   * (ProofingRecords), a renewal to the person of the certificate it renews (RenewalPolicy).
+   */
   private async decide(request: IssuanceRequest, digest: string): Promise<Decision> {
     const now = wholeSeconds(this.clock.now());
-    if (!(await this.store.findPerson(request.personId))) return { ok: false, reason: 'PERSON_UNKNOWN', detail: `no person ${request.personId}` };
-    const cards = await this.store.currentCardCertificates(request.personId);
+    let proofed: ProofedSubject | undefined;
+    if (request.keySource.mode !== 'renewal') {
+      const admitted = await this.proofings.admit(request, now);
+      if (!admitted.ok) return admitted;
+      proofed = admitted.subject;
+    }
+    const personId = proofed?.personId ?? request.personId;
+    if (!(await this.store.findPerson(personId))) return { ok: false, reason: 'PERSON_UNKNOWN', detail: `no person ${personId}` };
+    const cards = await this.store.currentCardCertificates(personId);
     const problem = cardProblem(cards, now);
     const cardAuthentication = cards['card-user-authentication'];
     if (problem || !cardAuthentication) return { ok: false, ...(problem ?? { reason: 'CARD_CERTIFICATE_MISSING', detail: 'no card certificate' }) };
@@ -135,16 +152,16 @@ export class IssuanceService {
     const device = request.device;
     if (device.kind === 'sim') {
       const bound = await this.store.activePhoneCertificates(undefined, { iccid: device.iccid }, false);
-      const other = bound.find((c) => c.personId !== request.personId);
+      const other = bound.find((c) => c.personId !== personId);
       if (other) return { ok: false, reason: 'DEVICE_BOUND_TO_OTHER_PERSON', detail: `ICCID ${device.iccid} carries an active certificate of another person` };
     }
 
     let subjectPublicKeyInfo: Buffer;
     let deliveredKey: SealedBoxRecord | null = null;
     let renewalOf: RenewalDecision | undefined;
-    if (this.iphones.applies(request)) {
+    if (proofed && this.iphones.applies(request)) {
       // iPhone (methods ① and ②): attested Secure Enclave keys, P-256 (see iphone-issuance-policy.ts).
-      const admitted = await this.iphones.admit(request);
+      const admitted = await this.iphones.admit(request, proofed);
       if (!admitted.ok) return admitted;
       ({ subjectPublicKeyInfo, deliveredKey } = admitted);
     } else if (request.keySource.mode === 'csr') {
@@ -202,10 +219,11 @@ export class IssuanceService {
         serial,
         issuerCa: 'user-authentication',
         kind: 'phone-user-authentication',
-        personId: request.personId,
+        personId,
         enrollmentId: request.enrollmentId,
         device: request.device,
         keyMode: request.keySource.mode,
+        proofingRequestId: proofed?.proofingRequestId ?? null,
         subjectPublicKeyInfo,
         tbsCertificate: prepared.tbsCertificate,
         lintingCertificate: prepared.lintingCertificate,

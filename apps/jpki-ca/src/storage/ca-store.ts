@@ -23,6 +23,7 @@ import type {
   IssuingCaId,
   NewIssuance,
   OcspEntry,
+  ProofingRecord,
   SealedBoxRecord,
 } from './types';
 
@@ -82,6 +83,7 @@ function toIssuance(r: Row): IssuanceRow {
     failureReason: (r['failure_reason'] as string | null) ?? null,
     failureDetail: (r['failure_detail'] as string | null) ?? null,
     supersededSerials: (r['superseded_serials'] as string[]) ?? [],
+    proofingRequestId: (r['proofing_request_id'] as string | null) ?? null,
   };
 }
 
@@ -207,13 +209,15 @@ export class CaStore {
    * own that commits before anything is signed. A concurrent allocation for the same request id wins or loses
    * on the primary key; either way the stored row is returned.
    */
-  async allocateIssuance(row: NewIssuance, audit: readonly AuditEntry[] = [], manager?: EntityManager): Promise<IssuanceRow> {
-    const insert = async (m: EntityManager) => {
+  async allocateIssuance(row: NewIssuance, audit: readonly AuditEntry[] = [], manager?: EntityManager): Promise<IssuanceRow | 'proofing-already-used'> {
+    const insert = async (m: EntityManager): Promise<IssuanceRow | 'proofing-already-used'> => {
+      // The proofing record is consumed with the allocation, or not at all: a second request naming it loses here.
+      if (row.proofingRequestId !== null && !(await this.consumeProofing(m, row.proofingRequestId, row.requestId, row.notBefore))) return 'proofing-already-used';
       const inserted: Row[] = await m.query(
         `INSERT INTO issuance (request_id, request_digest, serial, issuer_ca, kind, person_id, enrollment_id, device, key_mode,
            subject_public_key_info, tbs_certificate, linting_certificate, lint_findings, card_not_after, not_before, not_after,
-           delivered_key, state, failure_reason, failure_detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+           delivered_key, state, failure_reason, failure_detail, proofing_request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
          ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
         [
           row.requestId,
@@ -236,6 +240,7 @@ export class CaStore {
           row.state,
           row.failureReason ?? null,
           row.failureDetail ?? null,
+          row.proofingRequestId,
         ],
       );
       if (inserted.length === 1) await this.appendAudit(m, audit);
@@ -370,6 +375,38 @@ export class CaStore {
   async findProofing(requestId: string, manager?: EntityManager): Promise<Record<string, unknown> | undefined> {
     const rows: Row[] = await this.q(manager).query(`SELECT outcome FROM proofing WHERE request_id = $1`, [requestId]);
     return rows[0]?.['outcome'] as Record<string, unknown> | undefined;
+  }
+
+  async findProofingRecord(requestId: string, manager?: EntityManager): Promise<ProofingRecord | undefined> {
+    const rows: Row[] = await this.q(manager).query(
+      `SELECT request_id, verified, reason, person_id, outcome, decided_at, consumed_by, consumed_at FROM proofing WHERE request_id = $1`,
+      [requestId],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    const outcome = r['outcome'] as { signingCertificateSerial?: string; application?: Record<string, unknown> };
+    return {
+      requestId: r['request_id'] as string,
+      verified: r['verified'] as boolean,
+      reason: (r['reason'] as string | null) ?? null,
+      personId: (r['person_id'] as string | null) ?? null,
+      signingCertificateSerial: outcome.signingCertificateSerial ?? null,
+      application: outcome.application ?? null,
+      decidedAt: r['decided_at'] as Date,
+      consumedBy: (r['consumed_by'] as string | null) ?? null,
+      consumedAt: (r['consumed_at'] as Date | null) ?? null,
+    };
+  }
+
+  /** Marks a verified proofing record used by this issuance request; false when another request used it. */
+  private async consumeProofing(manager: EntityManager, proofingRequestId: string, issuanceRequestId: string, at: Date): Promise<boolean> {
+    const rows = await updateReturning(
+      manager,
+      `UPDATE proofing SET consumed_by = $2, consumed_at = coalesce(consumed_at, $3)
+       WHERE request_id = $1 AND verified AND (consumed_by IS NULL OR consumed_by = $2) RETURNING request_id`,
+      [proofingRequestId, issuanceRequestId, at],
+    );
+    return rows.length === 1;
   }
 
   async insertProofing(manager: EntityManager, requestId: string, outcome: { verified: boolean; reason?: string; personId?: string }, at: Date): Promise<void> {

@@ -80,6 +80,8 @@ export interface IssuanceRow {
   readonly failureReason: string | null;
   readonly failureDetail: string | null;
   readonly supersededSerials: readonly string[];
+  /** The identity proofing record this issuance consumed (none for card certificates and renewals). */
+  readonly proofingRequestId: string | null;
 }
 
 export type NewIssuance = Omit<IssuanceRow, 'state' | 'failureReason' | 'failureDetail' | 'supersededSerials'> & {
@@ -87,6 +89,19 @@ export type NewIssuance = Omit<IssuanceRow, 'state' | 'failureReason' | 'failure
   readonly failureReason?: string | null;
   readonly failureDetail?: string | null;
 };
+
+/** The CA's own identity proofing decision, and the issuance that consumed it (one at most). */
+export interface ProofingRecord {
+  readonly requestId: string;
+  readonly verified: boolean;
+  readonly reason: string | null;
+  readonly personId: string | null;
+  readonly signingCertificateSerial: string | null;
+  readonly application: Record<string, unknown> | null;
+  readonly decidedAt: Date;
+  readonly consumedBy: string | null;
+  readonly consumedAt: Date | null;
+}
 
 export interface StatusChangeRecord {
   readonly certificate: CertificateRow;

@@ -12,7 +12,7 @@ import { CertificateIssuanceRequested, CertificateIssued, type PayloadOf } from 
 import { deleteTopicsWithPrefix, kafkaClient } from '@jpki/messaging';
 import { buildCsr, buildOcspRequest, generateRsaKeyPair, SoftwareRsaSigner } from '@jpki/pki';
 import { testTopicPrefix, waitUntil } from '@jpki/testing';
-import { CaHarness } from './ca-harness';
+import { CaHarness, type TestCitizen } from './ca-harness';
 
 function rsaSignaturesPerSecond(): number {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   console.log(`RSA-2048 sign (node:crypto, one core): ${signRate.toFixed(0)}/s`);
   const ca = await CaHarness.start({ tag: 'bench', env: { LOG_LEVEL: 'error', KEY_POOL_SIZE: '16' } });
   try {
-    const citizens = [];
+    const citizens: TestCitizen[] = [];
     for (let i = 0; i < 6; i++) citizens.push(await ca.createCitizen());
     const issuer = Buffer.from(citizens[0].cardFile.caCertificates.userAuthentication, 'base64');
     const certificate = citizens[0].card.certificate('user-authentication');
@@ -67,17 +67,22 @@ async function main(): Promise<void> {
 
     const perPerson = 10;
     const keys = await Promise.all(Array.from({ length: citizens.length * perPerson }, async () => (await generateRsaKeyPair()).privateKey));
-    const requests: PayloadOf<typeof CertificateIssuanceRequested>[] = [];
-    for (const [i, key] of keys.entries()) {
-      const csr = await buildCsr({ subject: [{ type: 'CN', value: 'bench' }], signer: new SoftwareRsaSigner(key) });
-      requests.push({
-        requestId: `bench-${randomUUID()}`,
-        personId: citizens[i % citizens.length].personId,
-        enrollmentId: `bench-${i}`,
-        device: { kind: 'iphone', deviceId: `bench-device-${i}` },
-        keySource: { mode: 'csr', csr: csr.toString('base64') },
-      });
-    }
+    // Each issuance consumes an identity proofing of its own, made before the clock starts.
+    const requests: PayloadOf<typeof CertificateIssuanceRequested>[] = await Promise.all(
+      keys.map(async (key, i) => {
+        const csr = await buildCsr({ subject: [{ type: 'CN', value: 'bench' }], signer: new SoftwareRsaSigner(key) });
+        const personId = citizens[i % citizens.length].personId;
+        const device = { kind: 'sim' as const, iccid: `8981${Array.from(randomBytes(15), (b) => b % 10).join('')}`, msisdn: '+819012345678', carrier: 'docomo' as const };
+        return {
+          requestId: `bench-${randomUUID()}`,
+          personId,
+          enrollmentId: `bench-${i}`,
+          device,
+          proofingRequestId: await ca.proofingFor(personId, device, 'csr'),
+          keySource: { mode: 'csr' as const, csr: csr.toString('base64') },
+        };
+      }),
+    );
     const started = Date.now();
     await ca.sendEnvelopes(
       CertificateIssuanceRequested,

@@ -1,13 +1,22 @@
 /** Test harness: a jpki-ca app on the real broker and database, with its own topic namespace. */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { Headers, physicalTopics, type Envelope, type MessageDefinition, type PayloadOf } from '@jpki/contracts';
+import {
+  Headers,
+  IdentityProofingCompleted,
+  IdentityProofingRequested,
+  physicalTopics,
+  type CertificateIssuanceRequested,
+  type Envelope,
+  type MessageDefinition,
+  type PayloadOf,
+} from '@jpki/contracts';
 import { kafkaClient, ProducerIdentity } from '@jpki/messaging';
 import { VirtualMyNumberCard, type CardFile } from '@jpki/mynumber-card';
-import { createServiceApp, type OperatorRole } from '@jpki/service-kit';
+import { Clock, createServiceApp, type OperatorRole } from '@jpki/service-kit';
 import { rawProducer, StackKeys, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, waitUntil, type ReceivedMessage } from '@jpki/testing';
 import { CaModule } from '../app.module';
 import { loadCaConfig, type CaConfig } from '../config';
@@ -95,9 +104,13 @@ export interface TestCitizen {
   readonly authNotAfter: string;
 }
 
+type IssuanceRequest = PayloadOf<typeof CertificateIssuanceRequested>;
+
 export class CaHarness {
   watcher?: TopicWatcher;
   private producer?: Awaited<ReturnType<typeof rawProducer>>;
+  /** The citizens this harness created, by person id (their cards sign the applications of `proofingFor`). */
+  private readonly citizens = new Map<string, TestCitizen>();
 
   private constructor(
     readonly app: INestApplication,
@@ -253,7 +266,7 @@ export class CaHarness {
       })
       .expect(201);
     const cardFile = res.body.cardFile as CardFile;
-    return {
+    const citizen: TestCitizen = {
       personId: res.body.personId,
       cardFile,
       card: VirtualMyNumberCard.open(cardFile),
@@ -261,6 +274,33 @@ export class CaHarness {
       authSerial: res.body.certificates.userAuthentication.serial,
       authNotAfter: res.body.certificates.userAuthentication.notAfter,
     };
+    this.citizens.set(citizen.personId, citizen);
+    return citizen;
+  }
+
+  /**
+   * A verified identity proofing of a citizen this harness created, for this phone and key mode: the application
+   * the card signs names the SIM's number and operator (or the iPhone), as sp-tsm's enrollment does. Returns its
+   * request id, the `proofingRequestId` a phone issuance consumes.
+   */
+  async proofingFor(personId: string, device: IssuanceRequest['device'], keyMode: 'csr' | 'ca-generated'): Promise<string> {
+    const citizen = this.citizens.get(personId);
+    if (!citizen) throw new Error(`this harness did not create person ${personId}`);
+    const application = {
+      purpose: 'phone-enrollment',
+      nonce: randomBytes(16).toString('base64url'),
+      requestedAt: this.get(Clock).now().toISOString(),
+      ...(device.kind === 'sim' ? { ...(device.mvno ? { mvno: device.mvno } : { carrier: device.carrier }), msisdn: device.msisdn } : { carrier: 'docomo', msisdn: '+819011112222' }),
+      keyMode: keyMode === 'csr' ? 'on-device' : 'ca-generated',
+      deviceKind: device.kind,
+      ...(device.kind === 'iphone' ? { deviceId: device.deviceId } : {}),
+    };
+    const signed = await citizen.card.signApplication(PASSWORD, Buffer.from(JSON.stringify(application)));
+    const requestId = `prf-${randomUUID()}`;
+    await this.send(IdentityProofingRequested, { requestId, signedApplication: signed.toString('base64') });
+    const { payload } = await this.answer<PayloadOf<typeof IdentityProofingCompleted>>(requestId, [IdentityProofingCompleted.type]);
+    if (!payload.verified) throw new Error(`identity proofing of ${personId} refused: ${payload.reason} ${payload.detail ?? ''}`);
+    return requestId;
   }
 
   /** Consumers leave their groups concurrently (each waits for its in-flight fetch, up to ~5 s). */

@@ -1,5 +1,6 @@
 import type { Carrier, DeviceBinding, MvnoId, SealedBox } from '@jpki/contracts';
 import { StepFailure } from '@jpki/saga';
+import type { ExpectedApplication } from './signed-application';
 
 /** What an enrollment saga carries from step to step (no secrets in clear: keys live in the vault). */
 export interface EnrollmentData extends Record<string, unknown> {
@@ -25,6 +26,9 @@ export interface EnrollmentData extends Record<string, unknown> {
   deliveredKey?: SealedBox;
 }
 
+/** The CA identity proofing of an enrollment; its issuance consumes that record. */
+export const proofingRequestId = (enrollmentId: string): string => `${enrollmentId}:proofing`;
+
 export function deviceOf(d: EnrollmentData): DeviceBinding {
   return { kind: 'sim', iccid: known(d, 'iccid'), msisdn: d.msisdn, carrier: d.carrier, ...(d.mvno ? { mvno: d.mvno } : {}) };
 }
@@ -34,4 +38,9 @@ export function known<K extends keyof EnrollmentData>(d: EnrollmentData, key: K)
   const value = d[key];
   if (value === undefined || value === null) throw new StepFailure('SAGA_DATA_MISSING', `${String(key)} is not known at this step`, false);
   return value as NonNullable<EnrollmentData[K]>;
+}
+
+/** The request's words for the phone, as the application names them (on-device = on-card, ca-generated = delivered). */
+export function expectedApplication(d: Pick<EnrollmentData, 'msisdn' | 'carrier' | 'mvno' | 'keyMode'>): ExpectedApplication {
+  return { deviceKind: 'sim', keyMode: d.keyMode === 'on-card' ? 'on-device' : 'ca-generated', msisdn: d.msisdn, operator: d.mvno ?? d.carrier };
 }

@@ -31,12 +31,14 @@ import { SpCard, ssdChannel } from '../card/sp-card';
 import { SP_TSM_CONFIG } from '../tokens';
 import type { SpTsmConfig } from '../config';
 import { KeysetVault } from '../keys/keyset-vault';
-import { deviceOf, known, type EnrollmentData } from './enrollment-data';
+import { deviceOf, expectedApplication, known, proofingRequestId, type EnrollmentData } from './enrollment-data';
+import { applicationMismatches } from './signed-application';
 
 type Ctx = StepContext<EnrollmentData>;
 const APPLET_AID = JpkiAid.DEFAULT_INSTANCE;
 export const APPLET_AID_HEX = APPLET_AID.toString('hex').toUpperCase();
 const APPLET_MEMORY_BYTES = 8 * 1024;
+const UNIQUE_VIOLATION = '23505';
 
 /**
  * The enrollment saga (DESIGN §4 "Issuance to a SIM"): identity proofing → eligibility → SSD with
@@ -94,12 +96,28 @@ export class EnrollmentSaga {
 
   private async proveIdentity(ctx: Ctx): Promise<Partial<EnrollmentData>> {
     const d = ctx.data;
-    const key = `${d.enrollmentId}:proofing`;
+    const key = proofingRequestId(d.enrollmentId);
     const reply = await ctx.request(IdentityProofingRequested, { requestId: key, signedApplication: d.signedApplication }, key);
     const p = reply.payload as PayloadOf<typeof IdentityProofingCompleted>;
     if (!p.verified) throw new StepFailure(p.reason ?? 'IDENTITY_NOT_PROVEN', p.detail ?? 'the CA refused the application', false);
-    assertApplicationMatches(p.application ?? {}, d);
+    const mismatches = applicationMismatches(p.application ?? {}, expectedApplication(d));
+    if (mismatches.length > 0) throw new StepFailure('APPLICATION_MISMATCH', `the signed application differs in ${mismatches.join(', ')}`, false);
+    await this.holdNumber(ctx);
     return { personId: p.personId, cardUserAuthenticationNotAfter: p.cardUserAuthenticationNotAfter };
+  }
+
+  /**
+   * Only an enrollment whose holder the CA has proven holds its number: until then anyone could have sent it, and a
+   * request that cannot prove an identity must not keep the owner out (one proven enrollment per number at a time).
+   */
+  private async holdNumber(ctx: Ctx): Promise<void> {
+    const d = ctx.data;
+    try {
+      await ctx.transaction((m) => m.query(`UPDATE enrollment SET holds_msisdn = true WHERE id = $1`, [d.enrollmentId]));
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      throw new StepFailure('ENROLLMENT_IN_PROGRESS', `another enrollment for ${d.msisdn} is running`, false);
+    }
   }
 
   private async checkEligibility(ctx: Ctx): Promise<Partial<EnrollmentData>> {
@@ -190,7 +208,7 @@ export class EnrollmentSaga {
     const keySource = d.keyMode === 'on-card' ? { mode: 'csr' as const, csr: known(d, 'csr') } : { mode: 'ca-generated' as const, recipient: 'sp-tsm' };
     const reply = await ctx.request(
       CertificateIssuanceRequested,
-      { requestId: key, personId: known(d, 'personId'), enrollmentId: d.enrollmentId, device: deviceOf(d), keySource },
+      { requestId: key, personId: known(d, 'personId'), enrollmentId: d.enrollmentId, device: deviceOf(d), proofingRequestId: proofingRequestId(d.enrollmentId), keySource },
       key,
     );
     if (reply.type === CertificateIssuanceFailed.type) {
@@ -315,23 +333,4 @@ function mnoAnswer<D extends MessageDefinition>(reply: Reply): PayloadOf<D> {
     throw new StepFailure(f.reason, f.detail ?? `MNO-TSM: ${f.operation} failed${f.statusWord ? ` (${f.statusWord})` : ''}`, f.reason === 'SIM_UNREACHABLE');
   }
   return reply.payload as PayloadOf<D>;
-}
-
-/**
- * The verified application must say what the enrollment request said: phone number, operator and
- * key mode (the application's device-neutral words: on-device = on-card, ca-generated = delivered).
- */
-function assertApplicationMatches(application: Record<string, unknown>, d: EnrollmentData): void {
-  const operator = application['mvno'] ?? application['carrier'];
-  const expected = d.mvno ?? d.carrier;
-  const keyMode = d.keyMode === 'on-card' ? 'on-device' : 'ca-generated';
-  const mismatches = [
-    application['msisdn'] !== d.msisdn && 'msisdn',
-    operator !== expected && 'operator',
-    application['keyMode'] !== keyMode && 'keyMode',
-    application['deviceKind'] !== undefined && application['deviceKind'] !== 'sim' && 'deviceKind',
-  ].filter(Boolean);
-  if (mismatches.length > 0) {
-    throw new StepFailure('APPLICATION_MISMATCH', `the signed application differs in ${mismatches.join(', ')}`, false);
-  }
 }

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
 import { msisdnSchema } from '@jpki/contracts';
-import { ApiErrors, ApiZodBody, ApiZodQuery, ApiZodResponse, ValidBody, ValidQuery } from '@jpki/service-kit';
+import { ApiErrors, ApiZodBody, ApiZodQuery, ApiZodResponse, Operator, RequireRoles, ValidBody, ValidQuery, type OperatorPrincipal } from '@jpki/service-kit';
 import { enrollmentRequestSchema, enrollmentViewSchema, type EnrollmentRequest, type EnrollmentView } from './enrollment.schemas';
 import { EnrollmentService } from './enrollment.service';
 
@@ -15,16 +15,25 @@ export class EnrollmentController {
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Start enrolling a phone: the JPKI-UI app sends the application signed with the My Number card' })
+  @ApiOperation({
+    summary: 'Start enrolling a phone: the JPKI-UI app sends the application signed with the My Number card',
+    description:
+      'The application is checked before anything is recorded: a CMS SignedData (400 APPLICATION_MALFORMED) whose signature verifies ' +
+      '(400 APPLICATION_SIGNATURE_INVALID) over an application for this number, operator and key mode (422 APPLICATION_MISMATCH). ' +
+      'The number is held once the CA has proven the applicant: while such an enrollment runs, another gets 409 ENROLLMENT_IN_PROGRESS.',
+  })
   @ApiZodBody(enrollmentRequestSchema)
   @ApiZodResponse(202, enrollmentViewSchema, 'accepted; follow it with GET /enrollments/{id}')
-  @ApiErrors(400, 409)
+  @ApiErrors(400, 409, 422)
   start(@ValidBody(enrollmentRequestSchema) body: EnrollmentRequest): Promise<EnrollmentView> {
     return this.enrollments.start(body);
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'State, current step and history of an enrollment' })
+  @ApiOperation({
+    summary: 'State, current step and history of an enrollment',
+    description: 'No token: the unguessable id, returned only to whoever started the enrollment, is the capability. It shows that enrollment only.',
+  })
   @ApiZodResponse(200, enrollmentViewSchema, 'the enrollment')
   @ApiErrors(404)
   get(@Param('id') id: string): Promise<EnrollmentView> {
@@ -32,10 +41,12 @@ export class EnrollmentController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Enrollment ids of a phone number, newest first' })
+  @RequireRoles('operator', 'integrator', 'auditor')
+  @ApiOperation({ summary: 'Enrollment ids of a phone number, newest first (operators; audited: the ids lead to the ICCID and serial)' })
   @ApiZodQuery(listQuery)
   @ApiZodResponse(200, z.object({ enrollmentIds: z.array(z.string()) }), 'ids')
-  async list(@ValidQuery(listQuery) q: z.infer<typeof listQuery>): Promise<{ enrollmentIds: string[] }> {
-    return { enrollmentIds: await this.enrollments.findByMsisdn(q.msisdn) };
+  @ApiErrors(400, 401, 403)
+  async list(@ValidQuery(listQuery) q: z.infer<typeof listQuery>, @Operator() operator: OperatorPrincipal): Promise<{ enrollmentIds: string[] }> {
+    return { enrollmentIds: await this.enrollments.findByMsisdn(operator, q.msisdn) };
   }
 }

@@ -3,25 +3,37 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ENROLLMENT_STEPS, hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
 import { SagaHost } from '@jpki/saga';
-import { conflict, notFound } from '@jpki/service-kit';
-import type { EnrollmentData } from './enrollment-data';
+import { Clock, conflict, notFound, type OperatorPrincipal } from '@jpki/service-kit';
+import { recordOperatorRead } from '../operator-audit';
+import { expectedApplication, type EnrollmentData } from './enrollment-data';
+import { checkSignedApplication } from './signed-application';
 import type { EnrollmentRequest, EnrollmentView } from './enrollment.schemas';
 
 const UNIQUE_VIOLATION = '23505';
+
+const inProgress = (msisdn: string) => conflict('ENROLLMENT_IN_PROGRESS', `an enrollment for ${msisdn} is already running`);
 
 @Injectable()
 export class EnrollmentService {
   constructor(
     private readonly ds: DataSource,
     private readonly sagas: SagaHost,
+    private readonly clock: Clock,
   ) {}
 
-  /** Records the enrollment and starts its saga in one transaction; one running enrollment per number. */
+  /**
+   * Checks the signed application (structure, signature, that it is for this number, operator and key mode), then
+   * records the enrollment and starts its saga in one transaction. The number is held only once the CA has proven
+   * the applicant (the saga's first step): a running enrollment whose holder is proven answers 409 here.
+   */
   async start(req: EnrollmentRequest): Promise<EnrollmentView> {
     const id = `enr-${randomUUID()}`;
     const carrier: Carrier = hostCarrierOf(req.operator as Carrier | MvnoId);
     const mvno = req.operator === carrier ? undefined : (req.operator as MvnoId);
     const data: EnrollmentData = { enrollmentId: id, msisdn: req.msisdn, carrier, ...(mvno ? { mvno } : {}), keyMode: req.keyMode, signedApplication: req.signedApplication };
+    checkSignedApplication(req.signedApplication, expectedApplication(data));
+    const held: unknown[] = await this.ds.query(`SELECT 1 FROM enrollment WHERE msisdn = $1 AND active AND holds_msisdn`, [req.msisdn]);
+    if (held.length > 0) throw inProgress(req.msisdn);
     try {
       await this.ds.transaction(async (m) => {
         await m.query(`INSERT INTO enrollment (id, msisdn, operator, carrier, key_mode, application) VALUES ($1, $2, $3, $4, $5, $6)`, [
@@ -35,9 +47,7 @@ export class EnrollmentService {
         await this.sagas.engine.create(m, 'enrollment', id, data);
       });
     } catch (err) {
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
-        throw conflict('ENROLLMENT_IN_PROGRESS', `an enrollment for ${req.msisdn} is already running`);
-      }
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw inProgress(req.msisdn);
       throw err;
     }
     return this.view(id);
@@ -69,8 +79,10 @@ export class EnrollmentService {
     };
   }
 
-  async findByMsisdn(msisdn: string): Promise<string[]> {
+  /** Operators only: the enrollment ids of a number lead to its ICCID and certificate serial. Audited. */
+  async findByMsisdn(operator: OperatorPrincipal, msisdn: string): Promise<string[]> {
     const rows: { id: string }[] = await this.ds.query(`SELECT id FROM enrollment WHERE msisdn = $1 ORDER BY created_at DESC LIMIT 20`, [msisdn]);
+    await recordOperatorRead(this.ds.manager, this.clock.now(), operator, 'enrollments.listed', msisdn, { count: rows.length });
     return rows.map((r) => r.id);
   }
 }

@@ -1,4 +1,5 @@
 import type { IphoneMethod, SealedBox } from '@jpki/contracts';
+import type { ExpectedApplication } from '../enrollment/signed-application';
 
 export const IPHONE_SAGA_KIND = 'iphone-enrollment';
 
@@ -26,3 +27,8 @@ export const issuanceRequestId = (enrollmentId: string): string => `${enrollment
 /** The associated data the CA binds a delivered key to (`delivered-key/<issuance request id>`). */
 export const deliveredKeyAad = (enrollmentId: string): string => `delivered-key/${issuanceRequestId(enrollmentId)}`;
 export const iphoneRecipient = (deviceId: string): string => `iphone:${deviceId}`;
+
+/** The request's words for the iPhone, as the application names them. */
+export function expectedIphoneApplication(d: Pick<IphoneEnrollmentData, 'deviceId' | 'method'>): ExpectedApplication {
+  return { deviceKind: 'iphone', keyMode: d.method === 'device-key' ? 'on-device' : 'ca-generated', deviceId: d.deviceId };
+}

@@ -15,9 +15,11 @@ import { Outbox } from '@jpki/messaging';
 import { StepFailure, type SagaDefinition, type SagaStep, type StepContext, type Transition } from '@jpki/saga';
 import type { SpTsmConfig } from '../config';
 import { SP_TSM_CONFIG } from '../tokens';
-import { IPHONE_SAGA_KIND, iphoneRecipient, issuanceRequestId, proofingRequestId, type IphoneEnrollmentData } from './iphone-enrollment-data';
+import { applicationMismatches } from '../enrollment/signed-application';
+import { expectedIphoneApplication, IPHONE_SAGA_KIND, iphoneRecipient, issuanceRequestId, proofingRequestId, type IphoneEnrollmentData } from './iphone-enrollment-data';
 
 type Ctx = StepContext<IphoneEnrollmentData>;
+const UNIQUE_VIOLATION = '23505';
 type Step = (typeof IPHONE_ENROLLMENT_STEPS)[number];
 
 /**
@@ -59,12 +61,25 @@ export class IphoneEnrollmentSaga {
     const p = reply.payload as PayloadOf<typeof IdentityProofingCompleted>;
     if (!p.verified) throw new StepFailure(p.reason ?? 'IDENTITY_NOT_PROVEN', p.detail ?? 'the CA refused the application', false);
     const application = p.application ?? {};
-    assertIphoneApplication(application, d);
+    const mismatches = applicationMismatches(application, expectedIphoneApplication(d));
+    if (mismatches.length > 0) throw new StepFailure('APPLICATION_MISMATCH', `the signed application differs in ${mismatches.join(', ')}`, false);
+    await this.holdDevice(ctx);
     return {
       personId: p.personId,
       ...(typeof application['deviceModel'] === 'string' ? { deviceModel: application['deviceModel'] } : {}),
       ...(typeof application['msisdn'] === 'string' ? { msisdn: application['msisdn'] } : {}),
     };
+  }
+
+  /** Only an enrollment whose applicant the CA has proven holds the device (one such enrollment per device at a time). */
+  private async holdDevice(ctx: Ctx): Promise<void> {
+    const d = ctx.data;
+    try {
+      await ctx.transaction((m) => m.query(`UPDATE iphone_enrollment SET holds_device = true WHERE id = $1`, [d.enrollmentId]));
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      throw new StepFailure('ENROLLMENT_IN_PROGRESS', `another enrollment for iPhone ${d.deviceId} is running`, false);
+    }
   }
 
   private async issue(ctx: Ctx): Promise<Partial<IphoneEnrollmentData>> {
@@ -146,16 +161,6 @@ export class IphoneEnrollmentSaga {
  * The verified application must be an iPhone application for this device and method (the application's
  * words: on-device = device-key, ca-generated = ca-generated). The CA checks the same and the device key.
  */
-function assertIphoneApplication(application: Record<string, unknown>, d: IphoneEnrollmentData): void {
-  const keyMode = d.method === 'device-key' ? 'on-device' : 'ca-generated';
-  const mismatches = [
-    application['deviceKind'] !== 'iphone' && 'deviceKind',
-    application['deviceId'] !== d.deviceId && 'deviceId',
-    application['keyMode'] !== keyMode && 'keyMode',
-  ].filter(Boolean);
-  if (mismatches.length > 0) throw new StepFailure('APPLICATION_MISMATCH', `the signed application differs in ${mismatches.join(', ')}`, false);
-}
-
 function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new StepFailure('ENROLLMENT_DATA_MISSING', `the saga has no ${what}`, false);
   return value;

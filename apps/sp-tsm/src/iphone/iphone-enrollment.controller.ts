@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
-import { ApiErrors, ApiZodBody, ApiZodQuery, ApiZodResponse, ValidBody, ValidQuery } from '@jpki/service-kit';
+import { ApiErrors, ApiZodBody, ApiZodQuery, ApiZodResponse, Operator, RequireRoles, ValidBody, ValidQuery, type OperatorPrincipal } from '@jpki/service-kit';
 import { iphoneDeviceIdSchema, iphoneEnrollmentRequestSchema, iphoneEnrollmentViewSchema, type IphoneEnrollmentRequest, type IphoneEnrollmentView } from './iphone-enrollment.schemas';
 import { IphoneEnrollmentService } from './iphone-enrollment.service';
 
@@ -21,7 +21,7 @@ export class IphoneEnrollmentController {
   })
   @ApiZodBody(iphoneEnrollmentRequestSchema)
   @ApiZodResponse(202, iphoneEnrollmentViewSchema, 'accepted; follow it with GET /iphone-enrollments/{id}')
-  @ApiErrors(400, 409)
+  @ApiErrors(400, 409, 422)
   start(@ValidBody(iphoneEnrollmentRequestSchema) body: IphoneEnrollmentRequest): Promise<IphoneEnrollmentView> {
     return this.enrollments.start(body);
   }
@@ -35,10 +35,12 @@ export class IphoneEnrollmentController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Enrollment ids of an iPhone, newest first' })
+  @RequireRoles('operator', 'integrator', 'auditor')
+  @ApiOperation({ summary: 'Enrollment ids of an iPhone, newest first (operators; audited: the ids lead to the certificate)' })
   @ApiZodQuery(listQuery)
   @ApiZodResponse(200, z.object({ enrollmentIds: z.array(z.string()) }), 'ids')
-  async list(@ValidQuery(listQuery) q: z.infer<typeof listQuery>): Promise<{ enrollmentIds: string[] }> {
-    return { enrollmentIds: await this.enrollments.findByDevice(q.deviceId) };
+  @ApiErrors(400, 401, 403)
+  async list(@ValidQuery(listQuery) q: z.infer<typeof listQuery>, @Operator() operator: OperatorPrincipal): Promise<{ enrollmentIds: string[] }> {
+    return { enrollmentIds: await this.enrollments.findByDevice(operator, q.deviceId) };
   }
 }

@@ -3,21 +3,33 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { IPHONE_ENROLLMENT_STEPS } from '@jpki/contracts';
 import { SagaHost } from '@jpki/saga';
-import { conflict, notFound } from '@jpki/service-kit';
-import { deliveredKeyAad, IPHONE_SAGA_KIND, type IphoneEnrollmentData } from './iphone-enrollment-data';
+import { Clock, conflict, notFound, type OperatorPrincipal } from '@jpki/service-kit';
+import { checkSignedApplication } from '../enrollment/signed-application';
+import { recordOperatorRead } from '../operator-audit';
+import { deliveredKeyAad, expectedIphoneApplication, IPHONE_SAGA_KIND, type IphoneEnrollmentData } from './iphone-enrollment-data';
 import type { IphoneEnrollmentRequest, IphoneEnrollmentView } from './iphone-enrollment.schemas';
 
 const UNIQUE_VIOLATION = '23505';
+
+const inProgress = (deviceId: string) => conflict('ENROLLMENT_IN_PROGRESS', `an enrollment for iPhone ${deviceId} is already running`);
 
 @Injectable()
 export class IphoneEnrollmentService {
   constructor(
     private readonly ds: DataSource,
     private readonly sagas: SagaHost,
+    private readonly clock: Clock,
   ) {}
 
-  /** Records the enrollment and starts its saga in one transaction; one running enrollment per device. */
+  /**
+   * Checks the signed application (structure, signature, that it is for this device and method), then records the
+   * enrollment and starts its saga in one transaction. The device is held once the CA has proven the applicant: a
+   * running enrollment whose holder is proven answers 409 here.
+   */
   async start(req: IphoneEnrollmentRequest): Promise<IphoneEnrollmentView> {
+    checkSignedApplication(req.signedApplication, expectedIphoneApplication(req));
+    const held: unknown[] = await this.ds.query(`SELECT 1 FROM iphone_enrollment WHERE device_id = $1 AND active AND holds_device`, [req.deviceId]);
+    if (held.length > 0) throw inProgress(req.deviceId);
     const id = `ienr-${randomUUID()}`;
     const data: IphoneEnrollmentData = {
       enrollmentId: id,
@@ -33,9 +45,7 @@ export class IphoneEnrollmentService {
         await this.sagas.engine.create(m, IPHONE_SAGA_KIND, id, data);
       });
     } catch (err) {
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
-        throw conflict('ENROLLMENT_IN_PROGRESS', `an enrollment for iPhone ${req.deviceId} is already running`);
-      }
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw inProgress(req.deviceId);
       throw err;
     }
     return this.view(id);
@@ -66,8 +76,10 @@ export class IphoneEnrollmentService {
     };
   }
 
-  async findByDevice(deviceId: string): Promise<string[]> {
+  /** Operators only: the enrollment ids of a device lead to its certificate. Audited. */
+  async findByDevice(operator: OperatorPrincipal, deviceId: string): Promise<string[]> {
     const rows: { id: string }[] = await this.ds.query(`SELECT id FROM iphone_enrollment WHERE device_id = $1 ORDER BY created_at DESC LIMIT 20`, [deviceId]);
+    await recordOperatorRead(this.ds.manager, this.clock.now(), operator, 'iphone-enrollments.listed', deviceId, { count: rows.length });
     return rows.map((r) => r.id);
   }
 }

@@ -53,8 +53,10 @@ export const CertificateIssuanceRequested = defineMessage({
     enrollmentId: z.string().min(1).max(64),
     device: deviceBindingSchema,
     /**
-     * The identity proofing this issuance follows (its requestId). Required for iPhone bindings: the CA
-     * reads the application it verified itself (nonce for the attestation binding, deviceId, keyMode, deviceKeyId).
+     * The CA identity proofing this issuance follows (its requestId). Required for every new key (`csr`,
+     * `ca-generated`, SIM or iPhone): the CA issues to the person and card of its own verified record, fresh and used
+     * by one issuance request only, and compares the application it verified with `device` and the key mode;
+     * `personId` must be the record's. A `renewal` names none (the previous certificate is the CA's record).
      */
     proofingRequestId: requestIdSchema.optional(),
     keySource: z.discriminatedUnion('mode', [
@@ -161,7 +163,11 @@ export const CertificateIssuanceFailed = defineMessage({
     requestId: requestIdSchema,
     personId: z.uuid().optional(),
     enrollmentId: z.string().max(64).optional(),
-    /** e.g. CSR_SIGNATURE_INVALID, KEY_TOO_SMALL, PERSON_UNKNOWN, CARD_CERTIFICATE_REVOKED, LINT_FAILED. */
+    /**
+     * e.g. PROOFING_REQUIRED, PROOFING_NOT_FOUND, PROOFING_NOT_VERIFIED, PROOFING_EXPIRED, PROOFING_ALREADY_USED,
+     * PROOFING_PERSON_MISMATCH, PROOFING_CARD_REPLACED, APPLICATION_MISMATCH, CSR_SIGNATURE_INVALID, KEY_TOO_SMALL,
+     * PERSON_UNKNOWN, CARD_CERTIFICATE_REVOKED, LINT_FAILED.
+     */
     reason: z.string().max(64),
     detail: z.string().max(2048).optional(),
   }),
