@@ -48,6 +48,10 @@ interface Row {
 
 const WAKE_CHANNEL = (schema: string) => `${schema}_saga`;
 
+/** The abort reason of a step whose lease another runner took: this runner must stop touching the saga at once. */
+const LEASE_LOST = 'LEASE_LOST';
+const leaseLost = (signal: AbortSignal) => signal.aborted && signal.reason instanceof StepFailure && signal.reason.reason === LEASE_LOST;
+
 /**
  * Runs persisted sagas: claims runnable instances with a lease (so replicas share the work and a
  * crashed runner's sagas are picked up again), runs the current step with a deadline, records
@@ -179,7 +183,7 @@ export class SagaEngine {
   private execute(row: Row): void {
     const controller = new AbortController();
     this.running.set(row.id, controller);
-    const renew = setInterval(() => void this.renewLease(row.id), this.o.leaseMs / 3);
+    const renew = setInterval(() => void this.renewLease(row.id, controller), this.o.leaseMs / 3);
     const work = row.status === 'compensating' ? this.compensate(row, controller) : this.runStep(row, controller);
     work
       .catch((err) => this.log.error({ err, sagaId: row.id }, 'saga execution error'))
@@ -190,14 +194,20 @@ export class SagaEngine {
       });
   }
 
-  private async renewLease(id: string): Promise<void> {
-    await this.ds
-      .query(`UPDATE saga SET lease_until = now() + ($3 || ' milliseconds')::interval WHERE id = $1 AND lease_owner = $2`, [
-        id,
-        this.owner,
-        String(this.o.leaseMs),
-      ])
-      .catch((err) => this.log.warn({ err, sagaId: id }, 'lease renewal failed'));
+  /** Renews the lease; when another runner holds it now (ours expired, e.g. during a database outage), aborts the step. */
+  private async renewLease(id: string, controller: AbortController): Promise<void> {
+    try {
+      const [rows]: [unknown[], number] = await this.ds.query(
+        `UPDATE saga SET lease_until = now() + ($3 || ' milliseconds')::interval WHERE id = $1 AND lease_owner = $2 RETURNING id`,
+        [id, this.owner, String(this.o.leaseMs)],
+      );
+      if (rows.length === 0 && !controller.signal.aborted) {
+        this.log.warn({ sagaId: id }, 'saga lease lost to another runner; aborting the step');
+        controller.abort(new StepFailure(LEASE_LOST, `the lease of saga ${id} passed to another runner`));
+      }
+    } catch (err) {
+      this.log.warn({ err, sagaId: id }, 'lease renewal failed');
+    }
   }
 
   private async runStep(row: Row, controller: AbortController): Promise<void> {
@@ -216,6 +226,7 @@ export class SagaEngine {
       await this.advance(def, row, version, index, attempt, result ?? {});
       this.outcomes.inc({ kind: row.kind, step: step.name, outcome: 'completed' });
     } catch (err) {
+      if (leaseLost(controller.signal)) return;
       if (!this.active) return this.release(row.id);
       const failure = asFailure(controller.signal.aborted ? controller.signal.reason : err);
       this.outcomes.inc({ kind: row.kind, step: step.name, outcome: failure.reason });
@@ -257,48 +268,61 @@ export class SagaEngine {
     const exhausted = !f.retriable || attempt >= step.maxAttempts;
     await this.ds.transaction(async (m) => {
       if (!exhausted) {
-        await m.query(
+        const [retried]: [unknown[], number] = await m.query(
           `UPDATE saga SET failure_reason = $3, failure_detail = $4, lease_owner = NULL, lease_until = NULL, version = version + 1,
                   next_run_at = now() + ($5 || ' milliseconds')::interval, updated_at = now()
-            WHERE id = $1 AND version = $2`,
-          [row.id, version, f.reason, f.detail.slice(0, 2000), String(this.o.retryBackoffMs * 2 ** (attempt - 1))],
+            WHERE id = $1 AND version = $2 AND lease_owner = $6 RETURNING id`,
+          [row.id, version, f.reason, f.detail.slice(0, 2000), String(this.o.retryBackoffMs * 2 ** (attempt - 1)), this.owner],
         );
+        if (retried.length === 0) return;
         await this.recordHistory(m, row.id, step.name, attempt, row.state, row.state, `retry:${f.reason}`, f.detail);
         return;
       }
       const index = def.steps.findIndex((s) => s.name === step.name);
-      await m.query(
+      const [failed]: [unknown[], number] = await m.query(
         `UPDATE saga SET status = 'compensating', compensation_from = $3, failure_reason = $4, failure_detail = $5,
                 lease_owner = NULL, lease_until = NULL, version = version + 1, next_run_at = now(), updated_at = now()
-          WHERE id = $1 AND version = $2`,
-        [row.id, version, index - 1, f.reason, f.detail.slice(0, 2000)],
+          WHERE id = $1 AND version = $2 AND lease_owner = $6 RETURNING id`,
+        [row.id, version, index - 1, f.reason, f.detail.slice(0, 2000), this.owner],
       );
+      if (failed.length === 0) return;
       await this.recordHistory(m, row.id, step.name, attempt, row.state, row.state, `failed:${f.reason}`, f.detail);
     });
   }
 
-  /** Runs compensations from the last completed step backwards, then marks the saga failed. */
+  /**
+   * Runs compensations from the last completed step backwards, then marks the saga failed. Every write is conditional
+   * on still holding the lease, so a runner that lost it never records progress or ends the saga beside the new owner.
+   */
   private async compensate(row: Row, controller: AbortController): Promise<void> {
     const def = this.definition(row.kind);
     const ctx = this.context(row, row.attempt, new Date(Date.now() + 60_000), controller.signal);
     for (let i = row.compensation_from ?? -1; i >= 0; i--) {
+      if (leaseLost(controller.signal)) return;
       const step = def.steps[i];
       if (step.compensate) {
         try {
           await step.compensate(ctx);
           await this.recordHistory(this.ds.manager, row.id, step.name, 0, row.state, row.state, 'compensated');
         } catch (err) {
+          if (leaseLost(controller.signal)) return;
           if (!this.active) return this.release(row.id);
           await this.recordHistory(this.ds.manager, row.id, step.name, 0, row.state, row.state, 'compensation-failed', asFailure(err).detail);
         }
       }
-      await this.ds.query(`UPDATE saga SET compensation_from = $2, updated_at = now() WHERE id = $1`, [row.id, i - 1]);
+      const [progressed]: [unknown[], number] = await this.ds.query(
+        `UPDATE saga SET compensation_from = $2, updated_at = now() WHERE id = $1 AND lease_owner = $3 RETURNING id`,
+        [row.id, i - 1, this.owner],
+      );
+      if (progressed.length === 0) return;
     }
     await this.ds.transaction(async (m) => {
-      await m.query(
-        `UPDATE saga SET status = 'failed', state = $2, lease_owner = NULL, lease_until = NULL, version = version + 1, updated_at = now() WHERE id = $1`,
-        [row.id, def.failedState],
+      const [ended]: [unknown[], number] = await m.query(
+        `UPDATE saga SET status = 'failed', state = $2, lease_owner = NULL, lease_until = NULL, version = version + 1, updated_at = now()
+          WHERE id = $1 AND lease_owner = $3 AND status = 'compensating' RETURNING id`,
+        [row.id, def.failedState, this.owner],
       );
+      if (ended.length === 0) return;
       await this.recordHistory(m, row.id, row.step, row.attempt, row.state, def.failedState, 'failed', row.failure_reason ?? undefined);
       await def.onTransition?.(m, {
         sagaId: row.id,
