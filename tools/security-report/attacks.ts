@@ -12,6 +12,12 @@ export interface Attack {
 
 export const ATTACKS: Attack[] = [
   // handset channel (ATK-01..09)
+  { id: 'ATK-01', boundary: 'vsim handset channel ← handset identity', title: 'a second client (no credential, another phone, a phone claiming the victim’s IMEI) sets the initial phone PIN of a freshly enrolled victim → 401 HANDSET_AUTH_REQUIRED / 403 HANDSET_NOT_BOUND / 401 HANDSET_SIGNATURE_INVALID before the card; the owner’s app then sets it' },
+  { id: 'ATK-02', boundary: 'vsim handset channel ← channel ownership', title: 'a second client (or another session of the same phone) signs a challenge on the owner’s PIN-verified channel → refused before the card (… / 403 CHANNEL_NOT_OWNED); no signature, rp-bank login impossible; the owner’s session still signs' },
+  { id: 'ATK-03', boundary: 'vsim handset channel ← handset identity', title: 'a stranger opens channels on the victim’s SIM to exhaust them → every open refused (401/403), no channel opened; the owner still opens one and logs in' },
+  { id: 'ATK-04', boundary: 'vsim handset channel ← handset identity', title: 'a stranger guesses the phone PIN three times to block it → every VERIFY refused before the card; the owner’s try counter stays at 3 (card image unchanged)' },
+  { id: 'ATK-05', boundary: 'vsim handset request signature', title: 'a captured signed request replayed, sent to the other SIM of the same dual-SIM phone or to another SIM, reused with another body/call, or signed long ago → 401 HANDSET_REQUEST_REPLAYED / HANDSET_SIGNATURE_INVALID / 403 HANDSET_NOT_BOUND / 401 HANDSET_REQUEST_STALE' },
+  { id: 'ATK-06', boundary: 'vsim handset binding', title: 'a stranger binds the victim’s SIM to their own phone → 401 AUTH_REQUIRED / 403 ROLE_REQUIRED; the SIM stays in the victim’s phone, the stranger’s phone gets 403 HANDSET_NOT_BOUND' },
   // clock, topics and producers (ATK-10..29)
   // CA issuance and the enrollment API (ATK-30..39)
   { id: 'ATK-30', boundary: 'CA issuance ← proofing record', title: 'sp-tsm’s key sends a phone issuance (CSR or CA-generated) naming no proofing, or one the CA never made → ca.certificate-issuance.failed PROOFING_REQUIRED / PROOFING_NOT_FOUND, no certificate' },

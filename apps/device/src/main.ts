@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CARRIERS, MVNOS, type Carrier, type MvnoId } from '@jpki/contracts';
-import { authenticate, createSubscriber, HttpJson, JpkiUiApp, RelyingPartyVerifier, type EnrollmentView } from '@jpki/jpki-client';
+import { authenticate, createSubscriber, Handset, HttpJson, JpkiUiApp, RelyingPartyVerifier, type EnrollmentView } from '@jpki/jpki-client';
 import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-card';
+import { loadHandset, saveHandset } from './handset-file';
 import { registerIphoneCommands } from './iphone';
 import { endpoints, operatorToken, type CommonOptions } from './platform-clients';
 
@@ -50,30 +51,55 @@ program
 
 program
   .command('subscriber-create')
-  .description('open a subscription with a new SIM at a carrier or MVNO')
+  .description('open a subscription with a new SIM at a carrier or MVNO, the SIM put in a new phone (integrator token)')
   .requiredOption('--operator <op>', operators.join(' | '))
+  .requiredOption('--handset <file>', 'where to save the phone holding the SIM (its device key: keep it private)')
   .option('--generation <g>', 'SIM generation (default: the carrier’s current one)')
   .action(async (c) => {
-    const sub = await createSubscriber(endpoints(opts()), operatorToken(opts()), c.operator as Carrier | MvnoId, c.generation);
-    out(`${sub.msisdn} on ${c.operator} (host ${sub.carrier}), SIM ${sub.iccid} ${sub.sim.generation}`, sub);
+    const { handset, ...sub } = await createSubscriber(endpoints(opts()), operatorToken(opts()), c.operator as Carrier | MvnoId, c.generation);
+    saveHandset(c.handset, handset);
+    out(`${sub.msisdn} on ${c.operator} (host ${sub.carrier}), SIM ${sub.iccid} ${sub.sim.generation} in phone IMEI ${handset.imei} → ${c.handset}`, {
+      ...sub,
+      imei: handset.imei,
+      handset: c.handset,
+    });
+  });
+
+program
+  .command('handset-insert')
+  .description('put an existing SIM in a new phone (integrator token): from then on only that phone reaches the SIM')
+  .requiredOption('--iccid <iccid>', 'the SIM')
+  .requiredOption('--handset <file>', 'where to save the new phone (its device key: keep it private)')
+  .option('--imei <imei>', 'the phone’s IMEI (default: a new one)')
+  .action(async (c) => {
+    const handset = Handset.create(c.iccid, c.imei);
+    await handset.insertSim(endpoints(opts()).vsim, operatorToken(opts()));
+    saveHandset(c.handset, handset);
+    out(`SIM ${c.iccid} is in phone IMEI ${handset.imei} → ${c.handset}`, { iccid: c.iccid, imei: handset.imei, handset: c.handset });
   });
 
 program
   .command('enroll')
-  .description('sign the application with the My Number card and enroll the phone (SIM applet)')
+  .description('sign the application with the My Number card, enroll the phone (SIM applet) and set its PIN on the phone')
   .requiredOption('--card <file>', 'card file')
   .requiredOption('--password <password>', 'the card’s signing password')
   .requiredOption('--msisdn <msisdn>', 'phone number, +81…')
   .requiredOption('--operator <op>', operators.join(' | '))
+  .requiredOption('--handset <file>', 'the phone holding the SIM (subscriber-create / handset-insert)')
+  .requiredOption('--phone-pin <pin>', 'the phone’s new 4-digit PIN, set on the phone once the certificate is on the SIM')
   .option('--key-mode <mode>', 'on-card | delivered', 'on-card')
   .action(async (c) => {
     const card = VirtualMyNumberCard.open(await loadCardFile(c.card), { persist: (f) => saveCardFile(c.card, f) });
     const app = new JpkiUiApp(endpoints(opts()));
-    const started = await app.startEnrollment({ card, signingPassword: c.password, msisdn: c.msisdn, operator: c.operator, keyMode: c.keyMode });
     const bar = opts().json ? undefined : new SingleBar({ format: ' {bar} {value}/{total} {step} ({state})', hideCursor: true });
-    bar?.start(started.stepCount, 0, { step: 'starting', state: started.state });
-    const done = await app.waitForEnrollment(started.enrollmentId, (v: EnrollmentView) =>
-      bar?.update(v.stepIndex, { step: v.step ?? v.status, state: v.state }),
+    let started = false;
+    const done = await app.enroll(
+      { card, signingPassword: c.password, msisdn: c.msisdn, operator: c.operator, keyMode: c.keyMode, handset: loadHandset(c.handset), phonePin: c.phonePin },
+      (v: EnrollmentView) => {
+        if (!started) bar?.start(v.stepCount, 0, { step: 'starting', state: v.state });
+        started = true;
+        bar?.update(v.stepIndex, { step: v.step ?? v.status, state: v.state });
+      },
     );
     bar?.stop();
     if (done.status !== 'completed') {
@@ -81,30 +107,29 @@ program
       process.exitCode = 2;
       return;
     }
-    out(`enrolled ${done.msisdn}: SIM ${done.iccid}, certificate ${done.serial} (${done.enrollmentId})`, done);
+    out(`enrolled ${done.msisdn}: SIM ${done.iccid}, certificate ${done.serial}, phone PIN set (${done.enrollmentId})`, done);
   });
 
 program
   .command('pin-set')
-  .description('choose the phone’s 4-digit PIN (first time)')
-  .requiredOption('--iccid <iccid>', 'the SIM')
+  .description('choose the phone’s 4-digit PIN, if enroll could not (first time only)')
+  .requiredOption('--handset <file>', 'the phone holding the SIM')
   .requiredOption('--pin <pin>', '4 digits')
   .action(async (c) => {
-    await new JpkiUiApp(endpoints(opts())).setPhonePin(c.iccid, c.pin);
+    await new JpkiUiApp(endpoints(opts())).setPhonePin(loadHandset(c.handset), c.pin);
     out('phone PIN set', { ok: true });
   });
 
 program
   .command('authenticate')
   .description('answer a relying party’s challenge with the phone and verify it (signature, chain, OCSP)')
-  .requiredOption('--iccid <iccid>', 'the SIM')
+  .requiredOption('--handset <file>', 'the phone holding the SIM')
   .requiredOption('--pin <pin>', 'the phone PIN')
   .option('--challenge <hex>', 'challenge (default: 32 random bytes)')
   .action(async (c) => {
     const e = endpoints(opts());
-    const check = c.challenge
-      ? await challengeLogin(e, c.iccid, c.pin, Buffer.from(c.challenge, 'hex'))
-      : await authenticate(e, c.iccid, c.pin);
+    const handset = loadHandset(c.handset);
+    const check = c.challenge ? await challengeLogin(e, handset, c.pin, Buffer.from(c.challenge, 'hex')) : await authenticate(e, handset, c.pin);
     out(check.ok ? `authenticated: certificate ${check.serial} is good` : `REFUSED: ${check.reason} ${check.detail}`, check);
     if (!check.ok) process.exitCode = 3;
   });
@@ -118,8 +143,8 @@ program
     out(`${v.enrollmentId} ${v.status} ${v.state} step=${v.step}\n${v.history.map((h) => `  ${h.at} ${h.step} ${h.outcome}`).join('\n')}`, v);
   });
 
-async function challengeLogin(e: ReturnType<typeof endpoints>, iccid: string, pin: string, challenge: Buffer) {
-  const { signature, certificate } = await new JpkiUiApp(e).signChallenge(iccid, pin, challenge);
+async function challengeLogin(e: ReturnType<typeof endpoints>, handset: Handset, pin: string, challenge: Buffer) {
+  const { signature, certificate } = await new JpkiUiApp(e).signChallenge(handset, pin, challenge);
   return new RelyingPartyVerifier(e.ca).verifyLogin(challenge, signature, certificate);
 }
 

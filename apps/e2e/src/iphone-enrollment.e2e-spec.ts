@@ -132,7 +132,7 @@ describe('e2e: iPhone enrollment by method ① and ② and authentication', () =
     const { enrollment, authenticator } = await enrollIphone(e, citizen, { method: 'ca-generated', vendor: platform.keys.deviceAttestation });
     expect(enrollment.status).toBe('completed');
     expect(await authenticateIphone(e, authenticator!)).toMatchObject({ ok: true });
-    expect(await authenticate(e, subscriber.iccid, '2580')).toMatchObject({ ok: false, reason: 'CERTIFICATE_REVOKED', serial: sim.enrollment.serial });
+    expect(await authenticate(e, subscriber.handset, '2580')).toMatchObject({ ok: false, reason: 'CERTIFICATE_REVOKED', serial: sim.enrollment.serial });
 
     const phones = (await person(citizen.personId)).certificates.filter((c) => c.kind === 'phone-user-authentication');
     expect(phones).toEqual(

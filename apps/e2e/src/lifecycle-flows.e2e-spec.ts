@@ -80,7 +80,7 @@ describe('e2e lifecycle: device change, carrier notifications, card cascade, rac
     expect(await phoneOf(api, { serial: old.serial })).toMatchObject({ certificate: { status: 'revoked', revocationReason: 'superseded' }, service: { state: 'terminated' } });
     expect(await auditOf(change.caseId)).toContainEqual(expect.objectContaining({ actor: 'system:jpki-ca', action: 'device-change.open', outcome: 'accepted' }));
     expect(await phoneOf(api, { personId: old.citizen.personId })).toMatchObject({ serial: next.serial, certificate: { status: 'good' }, service: { state: 'operational' } });
-    expect(await authenticate(platform.endpoints, next.subscriber.iccid, '2580')).toMatchObject({ ok: true, serial: next.serial });
+    expect(await authenticate(platform.endpoints, next.subscriber.handset, '2580')).toMatchObject({ ok: true, serial: next.serial });
   }, 120_000);
 
   it('SIM swap notified by the carrier: certificate revoked (cessationOfOperation), old SSD deleted, person told to re-enroll', async () => {

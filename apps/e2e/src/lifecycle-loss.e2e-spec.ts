@@ -57,7 +57,7 @@ describe('e2e lifecycle: loss, found, revocation for good', () => {
     expect(done).toMatchObject({ status: 'completed', outcomes: { certificate: 'on-hold', service: 'done' }, failure: null });
     expect(done.saga?.history.filter((h) => h.outcome === 'completed').map((h) => h.step)).toEqual(['certificate-hold', 'ssd-lock']);
     expect(await ssdState(platform, phone.subscriber.iccid)).toBe('locked');
-    await expect(authenticate(platform.endpoints, phone.subscriber.iccid, '2580')).rejects.toThrow();
+    await expect(authenticate(platform.endpoints, phone.subscriber.handset, '2580')).rejects.toThrow();
     expect(await phoneOf(lifecycleApi(platform), { serial: phone.serial })).toMatchObject({ lost: true, certificate: { status: 'on-hold' }, service: { state: 'suspended' } });
 
     const audit = await lifecycleApi(platform, 'carol', ['auditor']).get<AuditEntry[]>(`/audit?caseId=${opened.caseId}`);
@@ -73,7 +73,7 @@ describe('e2e lifecycle: loss, found, revocation for good', () => {
     expect((await openssl.waitForOcsp(der, 'good')).verified).toBe(true);
     await openssl.waitForCrl(phone.serial, null);
     expect(await ssdState(platform, phone.subscriber.iccid)).toBe('unlocked');
-    expect(await authenticate(platform.endpoints, phone.subscriber.iccid, '2580')).toMatchObject({ ok: true, serial: phone.serial });
+    expect(await authenticate(platform.endpoints, phone.subscriber.handset, '2580')).toMatchObject({ ok: true, serial: phone.serial });
     expect(await phoneOf(lifecycleApi(platform), { iccid: phone.subscriber.iccid })).toMatchObject({ lost: false, certificate: { status: 'good' }, service: { state: 'operational' } });
   }, 60_000);
 

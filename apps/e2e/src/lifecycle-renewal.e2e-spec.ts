@@ -86,14 +86,14 @@ describe('e2e lifecycle: simulation clock, renewal, expiry', () => {
     const now = (await simulatedNow())();
     expect(new Date(issued.notAfter).getTime()).toBeGreaterThan(now.getTime() + 119 * DAY_MS);
 
-    const onCard = await appletCertificate(platform.endpoints, renewable.subscriber.iccid);
+    const onCard = await appletCertificate(platform.endpoints, renewable.subscriber.handset);
     const oldDer = await certificateDer(platform, renewable.citizen.personId, renewable.serial);
     expect(formatSerialNumber(decodeCertificate(onCard).tbs.serialNumber)).toBe(renewedSerial);
     expect(decodeCertificate(onCard).tbs.subjectPublicKeyInfo.equals(decodeCertificate(oldDer).tbs.subjectPublicKeyInfo)).toBe(true);
     expect((await openssl.waitForOcsp(oldDer, 'revoked', 'superseded')).status).toBe('revoked');
     await openssl.waitForCrl(renewable.serial, 'Superseded');
     expect((await openssl.ocsp(onCard)).status).toBe('good');
-    expect(await relyingPartyCheck(platform.endpoints, renewable.subscriber.iccid, now)).toEqual({ ok: true, serial: renewedSerial });
+    expect(await relyingPartyCheck(platform.endpoints, renewable.subscriber.handset, now)).toEqual({ ok: true, serial: renewedSerial });
     expect(await phoneOf(api, { iccid: renewable.subscriber.iccid })).toMatchObject({ serial: renewedSerial, enrollmentId: renewable.enrollmentId, certificate: { status: 'good' }, expired: false });
     // No device change was mistaken for it: the service stays.
     expect((await api.get<{ kind: string }[]>(`/cases?serial=${renewable.serial}`)).map((c) => c.kind)).toEqual(['renewal']);
@@ -109,7 +109,7 @@ describe('e2e lifecycle: simulation clock, renewal, expiry', () => {
       return phone.expired && phone.reenrollmentRequired ? phone : undefined;
     }, 30_000, 'expiry noticed');
     expect(view).toMatchObject({ serial: renewedSerial, certificate: { status: 'good' } });
-    expect(await relyingPartyCheck(platform.endpoints, renewable.subscriber.iccid, now)).toEqual({ ok: false, reason: 'CERTIFICATE_EXPIRED', serial: renewedSerial });
+    expect(await relyingPartyCheck(platform.endpoints, renewable.subscriber.handset, now)).toEqual({ ok: false, reason: 'CERTIFICATE_EXPIRED', serial: renewedSerial });
   }, 60_000);
 
   it('a phone certificate never outlives the card: renewal refused at the card’s end; after the card renewal the holder applies again', async () => {
@@ -120,9 +120,15 @@ describe('e2e lifecycle: simulation clock, renewal, expiry', () => {
       const now = await simulatedNow();
       const subscriber = await createSubscriber(e, platform.operatorToken, 'softbank');
       const app = new JpkiUiApp(e, now);
-      const started = await app.startEnrollment({ card: holder.card, signingPassword: holder.signingPassword, msisdn: subscriber.msisdn, operator: 'softbank', keyMode: 'on-card' });
-      const enrollment = await app.waitForEnrollment(started.enrollmentId);
-      if (enrollment.status === 'completed') await app.setPhonePin(subscriber.iccid, '2580');
+      const enrollment = await app.enroll({
+        card: holder.card,
+        signingPassword: holder.signingPassword,
+        msisdn: subscriber.msisdn,
+        operator: 'softbank',
+        keyMode: 'on-card',
+        handset: subscriber.handset,
+        phonePin: '2580',
+      });
       return { enrollment, subscriber, now };
     };
 
@@ -140,7 +146,7 @@ describe('e2e lifecycle: simulation clock, renewal, expiry', () => {
     expect(await phoneOf(api, { serial: phone.serial })).toMatchObject({ reenrollmentRequired: true, certificate: { status: 'good' } });
 
     const moved = await advance(100, 'past the card’s end');
-    expect(await relyingPartyCheck(e, first.subscriber.iccid, new Date(moved.now))).toMatchObject({ ok: false, reason: 'CERTIFICATE_EXPIRED' });
+    expect(await relyingPartyCheck(e, first.subscriber.handset, new Date(moved.now))).toMatchObject({ ok: false, reason: 'CERTIFICATE_EXPIRED' });
     const withOldCard = await enrollAt(cardBound);
     expect(withOldCard.enrollment).toMatchObject({ status: 'failed', failure: { reason: 'CERTIFICATE_EXPIRED' } });
 
@@ -151,6 +157,6 @@ describe('e2e lifecycle: simulation clock, renewal, expiry', () => {
     const holder: TestCitizen = { personId: cardBound.personId, card: VirtualMyNumberCard.open(renewed.cardFile), signingPassword: 'NEWCARD2031', cardPin: '8642' };
     const again = await enrollAt(holder);
     expect(again.enrollment.status).toBe('completed');
-    expect(await relyingPartyCheck(e, again.subscriber.iccid, again.now())).toEqual({ ok: true, serial: again.enrollment.serial });
+    expect(await relyingPartyCheck(e, again.subscriber.handset, again.now())).toEqual({ ok: true, serial: again.enrollment.serial });
   }, 240_000);
 });

@@ -15,6 +15,7 @@ import {
   enrollAndAuthenticate,
   HttpJson,
   JpkiUiApp,
+  type Handset,
   RelyingPartyVerifier,
   type KeyMode,
   type PlatformEndpoints,
@@ -186,17 +187,17 @@ export function setPower(platform: PlatformUnderTest, iccid: string, power: 'on'
 }
 
 /** The certificate the applet holds, as the handset reads it (no PIN needed). */
-export async function appletCertificate(e: PlatformEndpoints, iccid: string): Promise<Buffer> {
-  return new JpkiUiApp(e).withApplet(iccid, (applet) => applet.readCertificate());
+export async function appletCertificate(e: PlatformEndpoints, handset: Handset): Promise<Buffer> {
+  return new JpkiUiApp(e).withApplet(handset, (applet) => applet.readCertificate());
 }
 
 /**
  * A relying party's check of a login at a given time (the environment's simulation clock): the phone signs a
  * challenge after the PIN; signature, chain to the JPKI user-authentication CA and OCSP status, all at `at`.
  */
-export async function relyingPartyCheck(e: PlatformEndpoints, iccid: string, at: Date, pin = '2580'): Promise<{ ok: boolean; reason?: string; serial?: string }> {
+export async function relyingPartyCheck(e: PlatformEndpoints, handset: Handset, at: Date, pin = '2580'): Promise<{ ok: boolean; reason?: string; serial?: string }> {
   const challenge = randomBytes(32);
-  const answer = await new JpkiUiApp(e).signChallenge(iccid, pin, challenge);
+  const answer = await new JpkiUiApp(e).signChallenge(handset, pin, challenge);
   const check = await new RelyingPartyVerifier(e.ca).verifyLogin(challenge, answer.signature, answer.certificate, at);
   return check.ok ? { ok: true, serial: check.serial } : { ok: false, reason: check.reason, serial: check.serial };
 }

@@ -95,7 +95,7 @@ describe('e2e: relying parties (bank, ticket gates) through loss and found', () 
       expect(enrollment.status).toBe('completed');
       serial = enrollment.serial!;
       msisdn = subscriber.msisdn;
-      phone = simChallengeSigner(e, subscriber.iccid, PIN);
+      phone = simChallengeSigner(e, subscriber.handset, PIN);
       // The lifecycle service learns the phone from the SP-TSM's events.
       await knownToLifecycle(serial);
     }, 120_000);

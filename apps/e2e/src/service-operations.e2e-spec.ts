@@ -63,11 +63,11 @@ describe('e2e: SP-TSM service operations on a deployed phone', () => {
     const suspend = `susp-${randomUUID()}`;
     expect(await ask(ServiceSuspendRequested, { requestId: suspend, iccid: subscriber.iccid, reason: 'LOSS' })).toEqual(['done']);
     expect((await sim()).card.registry.find((e) => e.kind === 'SSD' && e.lifeCycle.name.includes('LOCKED'))).toBeDefined();
-    await expect(authenticate(platform.endpoints, subscriber.iccid, '2580')).rejects.toThrow(/APPLET|404|6A82/);
+    await expect(authenticate(platform.endpoints, subscriber.handset, '2580')).rejects.toThrow(/APPLET|404|6A82/);
 
     const resume = `res-${randomUUID()}`;
     expect(await ask(ServiceResumeRequested, { requestId: resume, iccid: subscriber.iccid, reason: 'FOUND' })).toEqual(['done']);
-    expect(await authenticate(platform.endpoints, subscriber.iccid, '2580')).toMatchObject({ ok: true });
+    expect(await authenticate(platform.endpoints, subscriber.handset, '2580')).toMatchObject({ ok: true });
   }, 120_000);
 
   it('queues a termination while the phone is off and deletes the SSD when it comes back', async () => {

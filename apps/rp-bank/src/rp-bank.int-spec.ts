@@ -79,7 +79,7 @@ describe('rp-bank (integration)', () => {
     const { enrollment } = await enrollAndAuthenticate(platform.endpoints, citizen, subscriber, 'docomo', 'on-card', undefined, PIN);
     expect(enrollment.status).toBe('completed');
     serial = enrollment.serial!;
-    phone = simChallengeSigner(platform.endpoints, subscriber.iccid, PIN);
+    phone = simChallengeSigner(platform.endpoints, subscriber.handset, PIN);
   }, 180_000);
 
   afterAll(async () => {

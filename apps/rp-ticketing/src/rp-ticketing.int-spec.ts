@@ -42,7 +42,7 @@ describe('rp-ticketing (integration)', () => {
     const { enrollment } = await enrollAndAuthenticate(platform.endpoints, citizen, subscriber, 'docomo', 'on-card', undefined, PIN);
     expect(enrollment.status).toBe('completed');
     serial = enrollment.serial!;
-    phone = simChallengeSigner(platform.endpoints, subscriber.iccid, PIN);
+    phone = simChallengeSigner(platform.endpoints, subscriber.handset, PIN);
     card = async (challenge) => ({ signature: await citizen.card.signChallenge(citizen.cardPin, challenge), certificate: citizen.card.certificate('user-authentication') });
     await client.configureGate('online-1', { eventId: EVENT, mode: 'online' });
     await client.configureGate('offline-1', { eventId: EVENT, mode: 'offline', crlMaxAgeSeconds: 600 });

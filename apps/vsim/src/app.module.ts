@@ -5,6 +5,7 @@ import { AdminService } from './admin/admin.service';
 import { bearerProfiles, OtaBearer, randomLossDraw, realSleep, seededLossDraw } from './bearer/ota-bearer';
 import { CardStore } from './cards/card-store';
 import type { VsimServiceDefinition } from './definition';
+import { HandsetAuthGuard } from './handset/handset-auth.guard';
 import { HandsetController } from './handset/handset.controller';
 import { HandsetService } from './handset/handset.service';
 import { OtaHandler } from './ota/ota.handler';
@@ -24,6 +25,7 @@ export class VsimModule {
         { provide: OtaBearer, useValue: new OtaBearer(bearerProfiles(config.OTA_BEARER), lossDraw, runtime.sleep ?? realSleep) },
         CardStore,
         HandsetService,
+        HandsetAuthGuard,
         AdminService,
       ],
     };

@@ -36,6 +36,16 @@ export const vsimConfigSchema = baseConfigSchema.extend({
    * makes a prefix rule. Security domains are refused whatever this list says.
    */
   HANDSET_ALLOWED_AIDS: parsedBy(parseAidRules).default(parseAidRules(hex(JpkiAid.DEFAULT_INSTANCE))),
+  /**
+   * A signed handset request is accepted while its timestamp is within this many seconds of the machine's clock
+   * (either way); its nonce is remembered that long.
+   */
+  HANDSET_REQUEST_MAX_AGE_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
+  /**
+   * A channel unused for this long is closed when its handset opens a channel: a phone whose app died with its
+   * channels open is not locked out for good (only the handset holding the SIM can open channels at all).
+   */
+  HANDSET_CHANNEL_IDLE_SECONDS: z.coerce.number().int().min(1).default(120),
   /** VirtualUicc instances kept in memory (secure-channel sessions live there between OTA scripts). */
   CARD_CACHE_SIZE: z.coerce.number().int().positive().default(10_000),
 });

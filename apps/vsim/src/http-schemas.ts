@@ -33,13 +33,30 @@ export const powerResponse = z.object({
   changedAt: z.string().nullable(),
 });
 
+export const handsetBindingBody = z.object({
+  imei: z.string().describe('the handset the SIM is put in: 15 digits, the last one the Luhn check digit'),
+  devicePublicKey: z.string().max(200).describe('the handset\'s device key: base64 DER SubjectPublicKeyInfo of an Ed25519 public key'),
+});
+
+export const handsetBindingResponse = z.object({
+  iccid: iccidSchema,
+  imei: z.string(),
+  boundAt: z.string(),
+  changed: z.boolean().describe('false when the SIM was already in this handset with this key; a change power-cycles the card'),
+});
+
 const lifeCycle = z.object({ value: z.string(), name: z.string() });
 
 export const simSummary = z.object({
   iccid: iccidSchema,
   carrier: carrierSchema,
   generation: z.string(),
-  handset: z.object({ power: z.enum(['on', 'off']), changedAt: z.string().nullable() }),
+  handset: z.object({
+    power: z.enum(['on', 'off']),
+    changedAt: z.string().nullable(),
+    imei: z.string().nullable().describe('the handset the SIM is in (PUT /sims/{iccid}/handset-binding); null: in none'),
+    boundAt: z.string().nullable(),
+  }),
   revision: z.number().int(),
   manufacturedAt: z.string(),
   updatedAt: z.string(),
@@ -81,7 +98,9 @@ export const simSummary = z.object({
       }),
     ),
   }),
-  openChannels: z.array(z.object({ channel: z.number().int(), aid: z.string(), openedAt: z.string() })),
+  openChannels: z.array(
+    z.object({ channel: z.number().int(), aid: z.string(), openedAt: z.string(), imei: z.string().describe('the handset that opened it'), lastUsedAt: z.string() }),
+  ),
 });
 
 export type SimSummary = z.infer<typeof simSummary>;

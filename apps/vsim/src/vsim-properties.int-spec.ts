@@ -22,6 +22,7 @@ import {
   randomIsdKeys,
   SSD_AID,
   VsimHarness,
+  type PhoneUnderTest,
 } from './test/vsim-harness';
 
 const JPKI = hex(JpkiAid.DEFAULT_INSTANCE);
@@ -44,15 +45,17 @@ describe('vsim properties (fast-check) over the real broker and database', () =>
   const isdKeys = randomIsdKeys();
   const tempKeys = randomIsdKeys();
   let channel: number;
+  let phone: PhoneUnderTest;
 
-  const transmit = (apdu: string) => h.http.post(`/sims/${handsetSim}/channels/${channel}/transmit`).send({ apdu });
+  const transmit = (apdu: string) => phone.transmit(channel, apdu);
 
   beforeAll(async () => {
     h = await VsimHarness.start();
     await Promise.all([h.manufacture('docomo', handsetSim, isdKeys), h.manufacture('docomo', otaSim, randomIsdKeys())]);
     await openSecureChannelOverOta(h, 'docomo', handsetSim, ISD_AID, isdKeys, createSsdCommands(isdKeys, tempKeys));
     await openSecureChannelOverOta(h, 'docomo', handsetSim, SSD_AID, tempKeys, [installJpkiCommand()], 0x01);
-    channel = (await h.http.post(`/sims/${handsetSim}/channels`).send({ aid: JPKI }).expect(201)).body.channel;
+    phone = await h.insertSim(handsetSim);
+    channel = (await phone.open(JPKI).expect(201)).body.channel;
     await transmit(buildChangeReferenceData('1234').toString()).expect(200);
   });
 

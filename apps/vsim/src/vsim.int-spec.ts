@@ -23,6 +23,7 @@ import {
   SSD_AID,
   swOf,
   VsimHarness,
+  type PhoneUnderTest,
 } from './test/vsim-harness';
 
 const SEED = 'vsim-int-seed';
@@ -51,7 +52,9 @@ describe('vsim over the real broker and database', () => {
     await h?.close();
   });
 
-  const transmit = (channel: number, apdu: string, sim = iccid) => h.http.post(`/sims/${sim}/channels/${channel}/transmit`).send({ apdu });
+  /** The phone the SIM is put in, once the JPKI applet is installed. */
+  let phone: PhoneUnderTest;
+  const transmit = (channel: number, apdu: string, sim = iccid) => phone.transmit(channel, apdu, sim);
   const summary = async (sim = iccid) => (await h.http.get(`/sims/${sim}`).set('authorization', h.token(['auditor'])).expect(200)).body;
 
   it('manufactures a SIM from an ISD keyset sealed to the vSIM, once per ICCID, with the image encrypted at rest', async () => {
@@ -114,12 +117,13 @@ describe('vsim over the real broker and database', () => {
   it('gives the handset the JPKI applet and refuses the security domains and channel switches', async () => {
     const { responses } = await openSecureChannelOverOta(h, 'docomo', iccid, SSD_AID, tempKeys, [installJpkiCommand()], 0x01);
     expect(responses.map((r) => r.sw)).toEqual([0x9000]);
+    phone = await h.insertSim(iccid);
 
     for (const aid of [hex(ISD_AID), hex(SSD_AID), 'A0000000871002FF']) {
-      const refused = await h.http.post(`/sims/${iccid}/channels`).send({ aid }).expect(403);
+      const refused = await phone.open(aid).expect(403);
       expect(refused.body.reason).toBe('ACCESS_DENIED_BY_ARA');
     }
-    const opened = await h.http.post(`/sims/${iccid}/channels`).send({ aid: JPKI }).expect(201);
+    const opened = await phone.open(JPKI).expect(201);
     expect(opened.body).toEqual({ channel: 1, selectResponse: '9000' });
 
     expect((await transmit(1, buildVerify().toString()).expect(200)).body).toEqual({ response: '6984', sw: '6984' });
@@ -139,36 +143,36 @@ describe('vsim over the real broker and database', () => {
     expect((await transmit(7, '00200081').expect(400)).body.reason).toBe('CHANNEL_INVALID');
     expect((await transmit(1, '00200081', newIccid('docomo')).expect(404)).body.reason).toBe('SIM_NOT_FOUND');
     expect((await transmit(1, '00200081', '1234').expect(400)).body.reason).toBe('ICCID_INVALID');
-    expect((await h.http.post(`/sims/${iccid}/channels`).send({ aid: 'A000' }).expect(400)).body.reason).toBe('VALIDATION_FAILED');
+    expect((await phone.open('A000').expect(400)).body.reason).toBe('VALIDATION_FAILED');
 
-    const absent = await h.http.post(`/sims/${iccid}/channels`).send({ aid: ABSENT_APPLET }).expect(404);
+    const absent = await phone.open(ABSENT_APPLET).expect(404);
     expect(absent.body).toMatchObject({ reason: 'APPLET_NOT_FOUND', details: { selectResponse: '6A82' } });
     const more = [];
-    for (let i = 0; i < 2; i++) more.push((await h.http.post(`/sims/${iccid}/channels`).send({ aid: JPKI }).expect(201)).body.channel);
+    for (let i = 0; i < 2; i++) more.push((await phone.open(JPKI).expect(201)).body.channel);
     expect(more).toEqual([2, 3]);
-    expect((await h.http.post(`/sims/${iccid}/channels`).send({ aid: JPKI }).expect(409)).body.reason).toBe('NO_CHANNEL_AVAILABLE');
-    for (const ch of more) await h.http.delete(`/sims/${iccid}/channels/${ch}`).expect(204);
+    expect((await phone.open(JPKI).expect(409)).body.reason).toBe('NO_CHANNEL_AVAILABLE');
+    for (const ch of more) await phone.close(ch).expect(204);
     await h.http.get(`/sims/${newIccid('docomo')}`).set('authorization', h.token(['integrator'])).expect(404);
 
     const card = await summary();
-    expect(card.openChannels).toEqual([{ channel: 1, aid: JPKI, openedAt: expect.any(String) }]);
+    expect(card.openChannels).toEqual([{ channel: 1, aid: JPKI, openedAt: expect.any(String), imei: phone.handset.imei, lastUsedAt: expect.any(String) }]);
     const applet = card.card.registry.find((e: { aid: string }) => e.aid === JPKI);
     expect(applet).toMatchObject({ kind: 'APP', associatedSd: hex(SSD_AID), jpki: { pinSet: true, pinTriesRemaining: 2, keyPair: false } });
     expect(JSON.stringify(card)).not.toMatch(/pinDigest|privateKey/);
 
-    await h.http.delete(`/sims/${iccid}/channels/1`).expect(204);
+    await phone.close(1).expect(204);
     await transmit(1, '00200081').expect(404);
   });
 
   it('switches the handset off and on: 409 and unreachable while off, reachable event and a reset card after, PIN tries kept', async () => {
-    const ch = (await h.http.post(`/sims/${iccid}/channels`).send({ aid: JPKI }).expect(201)).body.channel;
+    const ch = (await phone.open(JPKI).expect(201)).body.channel;
     await h.http.put(`/sims/${iccid}/handset`).send({ power: 'off' }).set('authorization', h.token(['auditor'])).expect(403);
     await h.http.put(`/sims/${iccid}/handset`).send({ power: 'off' }).expect(401);
     const off = await h.http.put(`/sims/${iccid}/handset`).send({ power: 'off' }).set('authorization', h.token(['integrator'], 'ian')).expect(200);
     expect(off.body).toMatchObject({ iccid, carrier: 'docomo', power: 'off', changed: true });
 
     expect((await transmit(ch, buildVerify().toString()).expect(409)).body.reason).toBe('HANDSET_OFF');
-    expect((await h.http.post(`/sims/${iccid}/channels`).send({ aid: JPKI }).expect(409)).body.reason).toBe('HANDSET_OFF');
+    expect((await phone.open(JPKI).expect(409)).body.reason).toBe('HANDSET_OFF');
     const revision = (await h.sealedImage(iccid)).revision;
     const unreachable = await h.script('docomo', iccid, [buildSelect(JpkiAid.DEFAULT_INSTANCE), buildVerify('0000')]);
     expect(unreachable).toMatchObject({ outcome: 'unreachable', responses: [] });
@@ -187,12 +191,13 @@ describe('vsim over the real broker and database', () => {
 
     // The power cycle closed the channel; the PIN try counter was not restored.
     expect((await transmit(ch, buildVerify().toString()).expect(404)).body.reason).toBe('CHANNEL_NOT_OPEN');
-    const reopened = (await h.http.post(`/sims/${iccid}/channels`).send({ aid: JPKI }).expect(201)).body.channel;
+    const reopened = (await phone.open(JPKI).expect(201)).body.channel;
     expect((await transmit(reopened, buildVerify().toString()).expect(200)).body.sw).toBe(`63C${pinTries}`);
-    await h.http.delete(`/sims/${iccid}/channels/${reopened}`).expect(204);
+    await phone.close(reopened).expect(204);
 
     const audit = await h.ds.query(`SELECT actor, action, details FROM audit_log WHERE iccid = $1 AND action LIKE 'handset.%' ORDER BY id`, [iccid]);
     expect(audit.map((a: { actor: string; action: string }) => `${a.actor}:${a.action}`)).toEqual([
+      'tester:handset.bind',
       'ian:handset.power-off',
       'olga:handset.power-on',
       'olga:handset.power-on',
@@ -301,7 +306,7 @@ describe('vsim over the real broker and database', () => {
     const { wrapper } = await openSecureChannelOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, [], 0x01);
     const getStatus = buildGetStatus(GetStatusScope.APPLICATIONS);
     expect((await h.script('docomo', iccid, [wrapper.wrap(getStatus)])).responses.map(swOf)).toEqual(['9000']);
-    const ch = (await h.http.post(`/sims/${iccid}/channels`).send({ aid: JPKI }).expect(201)).body.channel;
+    const ch = (await phone.open(JPKI).expect(201)).body.channel;
     // What another replica's transaction leaves behind: a state token this process did not write.
     await h.ds.query(`UPDATE sim SET state_token = gen_random_uuid() WHERE iccid = $1`, [iccid]);
     expect((await h.script('docomo', iccid, [wrapper.wrap(getStatus)])).responses.map(swOf)).toEqual(['6982']);
@@ -319,7 +324,7 @@ describe('vsim over the real broker and database', () => {
     const after = await summary();
     expect({ ...after, updatedAt: undefined }).toEqual({ ...before, updatedAt: undefined });
     expect(after.card.registry.map((e: { aid: string }) => e.aid)).toEqual(expect.arrayContaining([hex(SSD_AID), JPKI]));
-    const ch = (await h.http.post(`/sims/${iccid}/channels`).send({ aid: JPKI }).expect(201)).body.channel;
+    const ch = (await phone.open(JPKI).expect(201)).body.channel;
     expect((await transmit(ch, buildVerify().toString()).expect(200)).body.sw).toBe(`63C${pinTries}`);
 
     const stale = await h.script('docomo', iccid, [buildSelect(SSD_AID), wrapper.wrap(buildGetStatus(GetStatusScope.APPLICATIONS))]);

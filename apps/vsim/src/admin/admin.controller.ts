@@ -2,8 +2,8 @@ import { Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
 import { ApiErrors, ApiZodBody, ApiZodResponse, Operator, RequireRoles, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
-import { parseIccid } from '../handset/handset.controller';
-import { powerBody, powerResponse, simSummary } from '../http-schemas';
+import { parseIccid } from '../handset/iccid-param';
+import { handsetBindingBody, handsetBindingResponse, powerBody, powerResponse, simSummary } from '../http-schemas';
 import { AdminService } from './admin.service';
 
 @ApiTags('sims')
@@ -20,6 +20,21 @@ export class AdminController {
   @ApiErrors(400, 401, 403, 404)
   setPower(@Param('iccid') iccid: string, @ValidBody(powerBody) body: z.infer<typeof powerBody>, @Operator() operator: OperatorPrincipal) {
     return this.admin.setPower(parseIccid(iccid), body.power, operator);
+  }
+
+  @Put('handset-binding')
+  @RequireRoles('integrator', 'operator')
+  @ApiOperation({
+    summary:
+      'Put the SIM in a handset: bind it to the IMEI and device public key that must sign every handset-channel call; ' +
+      'moving it to another handset power-cycles the card. A carrier-scoped token binds only its own carrier\'s SIMs.',
+  })
+  @ApiParam({ name: 'iccid' })
+  @ApiZodBody(handsetBindingBody)
+  @ApiZodResponse(200, handsetBindingResponse, 'the handset the SIM is in now')
+  @ApiErrors(400, 401, 403, 404)
+  bindHandset(@Param('iccid') iccid: string, @ValidBody(handsetBindingBody) body: z.infer<typeof handsetBindingBody>, @Operator() operator: OperatorPrincipal) {
+    return this.admin.bindHandset(parseIccid(iccid), body.imei, body.devicePublicKey, operator);
   }
 
   @Get()

@@ -3,10 +3,11 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { SimReachable } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
-import { Clock, notFound, SERVICE_CONFIG, type BaseConfig, type OperatorPrincipal } from '@jpki/service-kit';
+import { badRequest, Clock, notFound, requireCarrierScope, SERVICE_CONFIG, type BaseConfig, type OperatorPrincipal } from '@jpki/service-kit';
 import { CardStore } from '../cards/card-store';
+import { imeiIsValid, parseDevicePublicKey } from '../handset/handset-auth';
 import type { SimSummary } from '../http-schemas';
-import { summarizeSim } from './sim-summary';
+import { summarizeSim, type ChannelRow } from './sim-summary';
 
 export interface PowerState {
   iccid: string;
@@ -14,6 +15,13 @@ export interface PowerState {
   power: 'on' | 'off';
   changed: boolean;
   changedAt: string | null;
+}
+
+export interface HandsetBinding {
+  iccid: string;
+  imei: string;
+  boundAt: string;
+  changed: boolean;
 }
 
 /** Operator and integrator controls of the simulated handsets, and read-only inspection of the cards. */
@@ -59,16 +67,54 @@ export class AdminService {
     });
   }
 
+  /**
+   * The SIM is put in a handset (the carrier's shop or the integrator provisioning the phone): from now on only that
+   * handset — its IMEI and the device key it proves possession of — may use the handset channel. Moving the SIM to
+   * another handset (or a new device key) is a power cycle: channels, secure channels and PIN verification are reset.
+   */
+  async bindHandset(iccid: string, imei: string, devicePublicKey: string, operator: OperatorPrincipal): Promise<HandsetBinding> {
+    if (!imeiIsValid(imei)) throw badRequest('IMEI_INVALID', 'an IMEI is 15 digits, the last one the Luhn check digit of the others');
+    const key = parseDevicePublicKey(devicePublicKey);
+    if (!key) throw badRequest('DEVICE_KEY_INVALID', 'the device key must be a base64 DER SubjectPublicKeyInfo of an Ed25519 public key');
+    const spki = key.export({ type: 'spki', format: 'der' }).toString('base64');
+    return this.ds.transaction(async (m) => {
+      const sim = await this.cards.lock(m, iccid);
+      if (!sim) throw notFound('SIM_NOT_FOUND', `no SIM ${iccid}`);
+      requireCarrierScope(operator, sim.carrier, `${sim.carrier}'s SIMs`);
+      const [current]: { imei: string; device_public_key: string; bound_at: Date }[] = await m.query(
+        `SELECT imei, device_public_key, bound_at FROM handset_binding WHERE iccid = $1`,
+        [iccid],
+      );
+      const changed = !current || current.imei !== imei || current.device_public_key !== spki;
+      const boundAt = changed ? this.clock.now() : current.bound_at;
+      if (changed) {
+        const handle = this.cards.checkout(sim);
+        handle.reset();
+        await this.cards.save(m, handle);
+        await m.query(`DELETE FROM handset_channel WHERE iccid = $1`, [iccid]);
+        await m.query(
+          `INSERT INTO handset_binding (iccid, imei, device_public_key, bound_at, bound_by) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (iccid) DO UPDATE SET imei = EXCLUDED.imei, device_public_key = EXCLUDED.device_public_key, bound_at = EXCLUDED.bound_at, bound_by = EXCLUDED.bound_by`,
+          [iccid, imei, spki, boundAt, operator.sub],
+        );
+        this.log.info({ iccid, imei, previousImei: current?.imei, operator: operator.sub }, 'SIM put in a handset');
+      }
+      await this.audit(m, operator, 'handset.bind', iccid, { imei, changed, previousImei: current?.imei ?? null });
+      return { iccid, imei, boundAt: boundAt.toISOString(), changed };
+    });
+  }
+
   async inspect(iccid: string, operator: OperatorPrincipal): Promise<SimSummary> {
     return this.ds.transaction(async (m) => {
       const sim = await this.cards.find(m, iccid);
       if (!sim) throw notFound('SIM_NOT_FOUND', `no SIM ${iccid}`);
-      const channels: { channel: number; aid: string; opened_at: Date }[] = await m.query(
-        `SELECT channel, aid, opened_at FROM handset_channel WHERE iccid = $1 ORDER BY channel`,
+      const channels: ChannelRow[] = await m.query(
+        `SELECT channel, aid, opened_at, imei, last_used_at FROM handset_channel WHERE iccid = $1 ORDER BY channel`,
         [iccid],
       );
+      const [binding]: { imei: string; bound_at: Date }[] = await m.query(`SELECT imei, bound_at FROM handset_binding WHERE iccid = $1`, [iccid]);
       await this.audit(m, operator, 'sim.inspect', iccid, {});
-      return summarizeSim(sim, this.cards.openImage(sim), channels);
+      return summarizeSim(sim, this.cards.openImage(sim), channels, binding);
     });
   }
 

@@ -60,12 +60,25 @@ function entrySummary(record: RegistryRecord, maxFailed: number): SimSummary['ca
   }
 }
 
-export function summarizeSim(sim: SimRow, image: CardImage, channels: { channel: number; aid: string; opened_at: Date }[]): SimSummary {
+export interface ChannelRow {
+  channel: number;
+  aid: string;
+  opened_at: Date;
+  imei: string;
+  last_used_at: Date;
+}
+
+export function summarizeSim(sim: SimRow, image: CardImage, channels: ChannelRow[], binding: { imei: string; bound_at: Date } | undefined): SimSummary {
   return {
     iccid: sim.iccid,
     carrier: sim.carrier,
     generation: sim.generation,
-    handset: { power: sim.handsetOn ? 'on' : 'off', changedAt: sim.powerChangedAt?.toISOString() ?? null },
+    handset: {
+      power: sim.handsetOn ? 'on' : 'off',
+      changedAt: sim.powerChangedAt?.toISOString() ?? null,
+      imei: binding?.imei ?? null,
+      boundAt: binding?.bound_at.toISOString() ?? null,
+    },
     revision: sim.revision,
     manufacturedAt: sim.manufacturedAt.toISOString(),
     updatedAt: sim.updatedAt.toISOString(),
@@ -75,6 +88,6 @@ export function summarizeSim(sim: SimRow, image: CardImage, channels: { channel:
       memory: { quotaBytes: image.memoryQuotaBytes, usedBytes: memoryUsed(image), freeBytes: freeMemory(image) },
       registry: image.registry.map((record) => entrySummary(record, image.maxFailedAuthentications)),
     },
-    openChannels: channels.map((c) => ({ channel: c.channel, aid: c.aid, openedAt: c.opened_at.toISOString() })),
+    openChannels: channels.map((c) => ({ channel: c.channel, aid: c.aid, openedAt: c.opened_at.toISOString(), imei: c.imei, lastUsedAt: c.last_used_at.toISOString() })),
   };
 }

@@ -1,12 +1,13 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { buildManageChannelClose, buildManageChannelOpen, buildSelect, hex, ResponseApdu } from '@jpki/globalplatform';
-import { counter, createLogger } from '@jpki/observability';
+import { createLogger } from '@jpki/observability';
 import { Clock, conflict, DomainHttpException, notFound, SERVICE_CONFIG } from '@jpki/service-kit';
 import type { VsimConfig } from '../config';
 import { statusWordOf } from '../cards/apdu-log';
-import { CardStore, type SimRow } from '../cards/card-store';
+import { CardStore, type CardHandle, type SimRow } from '../cards/card-store';
 import { checkOpenChannel, isRefusal, parseHandsetApdu, routeHandsetApdu, type Refusal } from './access-control';
+import { handsetRefusals, type HandsetCaller } from './handset-auth.guard';
 
 const refused = (r: Refusal) => new DomainHttpException(r.status, r.reason, r.message);
 
@@ -15,13 +16,14 @@ type Result<T> = { ok: T } | { refusal: DomainHttpException };
 
 /**
  * The handset's side of the card (OMAPI-like): logical channels 1-3 opened to allowed applets, APDUs transmitted on
- * them. Each call is one transaction holding the card's row lock; once an APDU reached the card, the transaction
+ * them. Callers are authenticated handsets (`HandsetAuthGuard`); a channel belongs to the handset session that opened
+ * it. Each call is one transaction holding the card's row lock; once an APDU reached the card, the transaction
  * commits (new image if it changed), even when the HTTP answer is a refusal.
  */
 @Injectable()
 export class HandsetService {
   private readonly log: ReturnType<typeof createLogger>;
-  private readonly refusals = counter('vsim_handset_refusals_total', 'Handset API calls refused before reaching the card', ['reason']);
+  private readonly refusals = handsetRefusals();
 
   constructor(
     private readonly ds: DataSource,
@@ -32,17 +34,19 @@ export class HandsetService {
     this.log = createLogger('vsim.handset', config.LOG_LEVEL);
   }
 
-  async openChannel(iccid: string, aid: string): Promise<{ channel: number; selectResponse: string }> {
+  async openChannel(caller: HandsetCaller, aid: string): Promise<{ channel: number; selectResponse: string }> {
+    const { iccid } = caller;
     const wanted = aid.toUpperCase();
     return this.settle(
       this.ds.transaction(async (m): Promise<Result<{ channel: number; selectResponse: string }>> => {
-        const sim = await this.lockPowered(m, iccid);
+        const sim = await this.lockPowered(m, caller);
         const handle = this.cards.checkout(sim);
         const denial = checkOpenChannel(this.config.HANDSET_ALLOWED_AIDS, wanted, handle.card.toImage());
         if (denial) {
           this.cards.release(handle);
           throw this.refuse(denial, iccid);
         }
+        if (!handle.reloaded) await this.closeIdleChannels(m, handle);
         const opened = ResponseApdu.parse(handle.transmit(buildManageChannelOpen().toBytes(), 'handset'));
         if (!opened.isOk || opened.data.length !== 1) {
           await this.cards.save(m, handle);
@@ -59,24 +63,27 @@ export class HandsetService {
           return { refusal };
         }
         await this.cards.save(m, handle);
+        const now = this.clock.now();
         await m.query(
-          `INSERT INTO handset_channel (iccid, channel, aid, opened_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (iccid, channel) DO UPDATE SET aid = EXCLUDED.aid, opened_at = EXCLUDED.opened_at`,
-          [iccid, channel, wanted, this.clock.now()],
+          `INSERT INTO handset_channel (iccid, channel, aid, opened_at, imei, session, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $4)
+           ON CONFLICT (iccid, channel) DO UPDATE
+             SET aid = EXCLUDED.aid, opened_at = EXCLUDED.opened_at, imei = EXCLUDED.imei, session = EXCLUDED.session, last_used_at = EXCLUDED.last_used_at`,
+          [iccid, channel, wanted, now, caller.imei, caller.session],
         );
-        this.log.info({ iccid, channel, aid: wanted }, 'handset channel opened');
+        this.log.info({ iccid, channel, aid: wanted, imei: caller.imei }, 'handset channel opened');
         return { ok: { channel, selectResponse: hex(select) } };
       }),
     );
   }
 
-  async transmit(iccid: string, channel: number, apduHex: string): Promise<{ response: string; sw: string }> {
+  async transmit(caller: HandsetCaller, channel: number, apduHex: string): Promise<{ response: string; sw: string }> {
+    const { iccid } = caller;
     const parsed = parseHandsetApdu(apduHex);
     if (isRefusal(parsed)) throw this.refuse(parsed, iccid);
     return this.settle(
       this.ds.transaction(async (m): Promise<Result<{ response: string; sw: string }>> => {
-        const sim = await this.lockPowered(m, iccid);
-        const aid = await this.channelAid(m, iccid, channel);
+        const sim = await this.lockPowered(m, caller);
+        const aid = await this.ownedChannel(m, caller, channel);
         const routed = routeHandsetApdu(parsed, channel, aid);
         if (isRefusal(routed)) throw this.refuse(routed, iccid);
         const handle = this.cards.checkout(sim);
@@ -86,21 +93,20 @@ export class HandsetService {
         }
         const response = handle.transmit(routed.bytes, 'handset');
         await this.cards.save(m, handle);
+        await m.query(`UPDATE handset_channel SET last_used_at = $3 WHERE iccid = $1 AND channel = $2`, [iccid, channel, this.clock.now()]);
         return { ok: { response: hex(response), sw: hex(response.subarray(-2)) } };
       }),
     );
   }
 
-  async closeChannel(iccid: string, channel: number): Promise<void> {
+  async closeChannel(caller: HandsetCaller, channel: number): Promise<void> {
+    const { iccid } = caller;
     await this.settle(
       this.ds.transaction(async (m): Promise<Result<void>> => {
-        const sim = await this.lockPowered(m, iccid);
-        await this.channelAid(m, iccid, channel);
+        const sim = await this.lockPowered(m, caller);
+        await this.ownedChannel(m, caller, channel);
         const handle = this.cards.checkout(sim);
-        if (!handle.reloaded) {
-          const sw = statusWordOf(handle.transmit(buildManageChannelClose(channel).toBytes(), 'handset'));
-          if (sw !== 0x9000) this.log.warn({ iccid, channel, sw: sw.toString(16) }, 'MANAGE CHANNEL [close] refused by the card');
-        }
+        if (!handle.reloaded) this.closeOnCard(handle, channel);
         await this.cards.save(m, handle);
         await m.query(`DELETE FROM handset_channel WHERE iccid = $1 AND channel = $2`, [iccid, channel]);
         this.log.info({ iccid, channel }, 'handset channel closed');
@@ -109,17 +115,51 @@ export class HandsetService {
     );
   }
 
-  private async lockPowered(m: EntityManager, iccid: string): Promise<SimRow> {
-    const sim = await this.cards.lock(m, iccid);
-    if (!sim) throw notFound('SIM_NOT_FOUND', `no SIM ${iccid}`);
-    if (!sim.handsetOn) throw conflict('HANDSET_OFF', `the handset of ${iccid} is off (airplane mode or out of coverage)`);
+  /**
+   * Channels idle for HANDSET_CHANNEL_IDLE_SECONDS are closed before the handset opens another: an app that died with
+   * its channels open does not lock its own phone out. Only the bound handset gets here, so no stranger can use this
+   * to close the owner's channels.
+   */
+  private async closeIdleChannels(m: EntityManager, handle: CardHandle): Promise<void> {
+    const { iccid } = handle.sim;
+    const idleSince = new Date(this.clock.now().getTime() - this.config.HANDSET_CHANNEL_IDLE_SECONDS * 1000);
+    // TypeORM answers a DELETE … RETURNING with [rows, count].
+    const [idle]: [{ channel: number }[], number] = await m.query(`DELETE FROM handset_channel WHERE iccid = $1 AND last_used_at < $2 RETURNING channel`, [iccid, idleSince]);
+    for (const { channel } of idle) this.closeOnCard(handle, channel);
+    if (idle.length > 0) this.log.info({ iccid, channels: idle.map((r) => r.channel) }, 'idle handset channels closed');
+  }
+
+  private closeOnCard(handle: CardHandle, channel: number): void {
+    const sw = statusWordOf(handle.transmit(buildManageChannelClose(channel).toBytes(), 'handset'));
+    if (sw !== 0x9000) this.log.warn({ iccid: handle.sim.iccid, channel, sw: sw.toString(16) }, 'MANAGE CHANNEL [close] refused by the card');
+  }
+
+  /** The card's row, locked; the caller's binding is checked again under the lock (the SIM may have moved since). */
+  private async lockPowered(m: EntityManager, caller: HandsetCaller): Promise<SimRow> {
+    const sim = await this.cards.lock(m, caller.iccid);
+    if (!sim) throw notFound('SIM_NOT_FOUND', `no SIM ${caller.iccid}`);
+    const bound: unknown[] = await m.query(`SELECT 1 FROM handset_binding WHERE iccid = $1 AND imei = $2 AND device_public_key = $3`, [
+      caller.iccid,
+      caller.imei,
+      caller.devicePublicKey,
+    ]);
+    if (bound.length === 0) throw this.refuse({ status: HttpStatus.FORBIDDEN, reason: 'HANDSET_NOT_BOUND', message: `SIM ${caller.iccid} is in another handset` }, caller.iccid);
+    if (!sim.handsetOn) throw conflict('HANDSET_OFF', `the handset of ${caller.iccid} is off (airplane mode or out of coverage)`);
     return sim;
   }
 
-  private async channelAid(m: EntityManager, iccid: string, channel: number): Promise<string> {
-    const rows: { aid: string }[] = await m.query(`SELECT aid FROM handset_channel WHERE iccid = $1 AND channel = $2`, [iccid, channel]);
-    if (!rows[0]) throw notFound('CHANNEL_NOT_OPEN', `channel ${channel} is not open on ${iccid}`);
-    return rows[0].aid;
+  /** The channel's AID, if the caller's session opened it: another session's channel (and its PIN state) is refused. */
+  private async ownedChannel(m: EntityManager, caller: HandsetCaller, channel: number): Promise<string> {
+    const rows: { aid: string; imei: string; session: string }[] = await m.query(
+      `SELECT aid, imei, session FROM handset_channel WHERE iccid = $1 AND channel = $2`,
+      [caller.iccid, channel],
+    );
+    const row = rows[0];
+    if (!row) throw notFound('CHANNEL_NOT_OPEN', `channel ${channel} is not open on ${caller.iccid}`);
+    if (row.imei !== caller.imei || row.session !== caller.session) {
+      throw this.refuse({ status: HttpStatus.FORBIDDEN, reason: 'CHANNEL_NOT_OWNED', message: `channel ${channel} belongs to another session` }, caller.iccid);
+    }
+    return row.aid;
   }
 
   private refuse(refusal: Refusal, iccid: string): DomainHttpException {

@@ -36,6 +36,7 @@ import {
   Scp03Wrapper,
 } from '@jpki/globalplatform';
 import { kafkaClient, ProducerIdentity } from '@jpki/messaging';
+import { Handset } from '@jpki/jpki-client';
 import { createServiceApp, type OperatorRole } from '@jpki/service-kit';
 import { rawProducer, StackKeys, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, type ReceivedMessage } from '@jpki/testing';
 import { SecurityDomainPackage, type RsaKeyPair, type RsaKeyPairFactory } from '@jpki/uicc';
@@ -293,9 +294,58 @@ export class VsimHarness {
     return { ...(reply.payload as PayloadOf<typeof OtaScriptCompleted>), messageId: request.messageId };
   }
 
+  /** Puts the SIM in a new phone (integrator call) and returns that phone, which signs its handset-channel calls. */
+  async insertSim(iccid: string): Promise<PhoneUnderTest> {
+    const handset = Handset.create(iccid);
+    await this.http
+      .put(`/sims/${iccid}/handset-binding`)
+      .set('authorization', this.token(['integrator']))
+      .send({ imei: handset.imei, devicePublicKey: handset.devicePublicKey })
+      .expect(200);
+    return new PhoneUnderTest(this, handset);
+  }
+
   async sealedImage(iccid: string): Promise<{ image: string; revision: number }> {
     const rows: { image: string; revision: number }[] = await this.ds.query(`SELECT image, revision FROM sim WHERE iccid = $1`, [iccid]);
     return rows[0];
+  }
+}
+
+/**
+ * A phone's handset-channel calls through supertest, signed with its device key in one OMAPI session (`inSession`
+ * gives the same phone's other sessions; the `iccid` arguments aim a call at another SIM).
+ */
+export class PhoneUnderTest {
+  readonly session: string;
+
+  constructor(
+    private readonly h: VsimHarness,
+    readonly handset: Handset,
+    session?: string,
+  ) {
+    this.session = session ?? `s-${randomBytes(6).toString('hex')}`;
+  }
+
+  inSession(session: string): PhoneUnderTest {
+    return new PhoneUnderTest(this.h, this.handset, session);
+  }
+
+  open(aid: string, iccid = this.handset.iccid) {
+    return this.call('post', `/sims/${iccid}/channels`, { aid });
+  }
+
+  transmit(channel: number | string, apdu: string, iccid = this.handset.iccid) {
+    return this.call('post', `/sims/${iccid}/channels/${channel}/transmit`, { apdu });
+  }
+
+  close(channel: number | string, iccid = this.handset.iccid) {
+    return this.call('delete', `/sims/${iccid}/channels/${channel}`);
+  }
+
+  private call(method: 'post' | 'delete', path: string, body?: object) {
+    const json = body === undefined ? '' : JSON.stringify(body);
+    const request = this.h.http[method](path).set('x-handset-signature', this.handset.signRequest(this.session, method, path, json));
+    return body === undefined ? request : request.set('content-type', 'application/json').send(json);
   }
 }
 

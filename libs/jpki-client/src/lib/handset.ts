@@ -1,3 +1,4 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomInt, sign, type KeyObject } from 'node:crypto';
 import {
   buildChangeReferenceData,
   buildSign,
@@ -11,6 +12,88 @@ import {
   Sw,
 } from '@jpki/globalplatform';
 import { HttpJson } from './http-json';
+
+const HANDSET_FILE_FORMAT = 'jpki-sim-handset/1';
+
+/** What the simulated phone keeps on its own storage: the SIM it holds, its IMEI and its device key. Secret. */
+export interface HandsetFile {
+  format: typeof HANDSET_FILE_FORMAT;
+  iccid: string;
+  imei: string;
+  /** base64 PKCS#8 of the Ed25519 device key. */
+  deviceKey: string;
+}
+
+/** A Luhn-valid IMEI with a simulated TAC (the first 8 digits). */
+export function newImei(): string {
+  const body = `35${String(randomInt(0, 1_000_000)).padStart(6, '0')}${String(randomInt(0, 1_000_000)).padStart(6, '0')}`;
+  let sum = 0;
+  for (let i = 0; i < 14; i++) {
+    const digit = Number(body[i]) * (i % 2 === 1 ? 2 : 1);
+    sum += digit > 9 ? digit - 9 : digit;
+  }
+  return body + String((10 - (sum % 10)) % 10);
+}
+
+/**
+ * The phone hardware that holds the SIM: its IMEI and a device key that never leaves it. Once the SIM is put in it
+ * (`insertSim`, done by the carrier or integrator provisioning the phone), the vSIM accepts handset-channel calls for
+ * that SIM only when this key signs them: the ICCID, the OMAPI session, the method, path and body, a timestamp and a
+ * nonce (`X-Handset-Signature`, see the vSIM's README).
+ */
+export class Handset {
+  private constructor(
+    readonly iccid: string,
+    readonly imei: string,
+    private readonly deviceKey: KeyObject,
+  ) {}
+
+  /** A new phone (new IMEI and device key) for the SIM `iccid`; call `insertSim` before using the SIM through it. */
+  static create(iccid: string, imei = newImei()): Handset {
+    return new Handset(iccid, imei, generateKeyPairSync('ed25519').privateKey);
+  }
+
+  static restore(file: HandsetFile): Handset {
+    if (file.format !== HANDSET_FILE_FORMAT) throw new Error(`not a handset file (${String(file.format)})`);
+    return new Handset(file.iccid, file.imei, createPrivateKey({ key: Buffer.from(file.deviceKey, 'base64'), format: 'der', type: 'pkcs8' }));
+  }
+
+  toFile(): HandsetFile {
+    return { format: HANDSET_FILE_FORMAT, iccid: this.iccid, imei: this.imei, deviceKey: this.deviceKey.export({ format: 'der', type: 'pkcs8' }).toString('base64') };
+  }
+
+  /** base64 DER SubjectPublicKeyInfo: the only part of the device key the vSIM ever sees. */
+  get devicePublicKey(): string {
+    return createPublicKey(this.deviceKey).export({ format: 'der', type: 'spki' }).toString('base64');
+  }
+
+  /** The carrier or integrator puts the SIM in this phone: the vSIM binds the ICCID to this IMEI and device key. */
+  async insertSim(vsimUrl: string, integratorToken: string): Promise<void> {
+    await new HttpJson(vsimUrl, integratorToken).put(`/sims/${this.iccid}/handset-binding`, { imei: this.imei, devicePublicKey: this.devicePublicKey });
+  }
+
+  /** A new OMAPI session of an app on this phone: the channels it opens belong to it alone. */
+  session(vsimUrl: string, session = randomBytes(12).toString('base64url')): HttpJson {
+    return new HttpJson(vsimUrl, undefined, undefined, (method, path, body) => ({ 'x-handset-signature': this.signRequest(session, method, path, body) }));
+  }
+
+  /** The `X-Handset-Signature` value for one request of `session` (the same canonical form the vSIM verifies). */
+  signRequest(session: string, method: string, path: string, body: string, timestamp = Date.now(), nonce = randomBytes(18).toString('base64url')): string {
+    const canonical = [
+      'JPKI-HANDSET-REQUEST-V1',
+      this.iccid,
+      this.imei,
+      session,
+      method.toUpperCase(),
+      path.split('?')[0],
+      createHash('sha256').update(body, 'utf8').digest('hex'),
+      String(timestamp),
+      nonce,
+    ].join('\n');
+    const signature = sign(null, Buffer.from(canonical, 'utf8'), this.deviceKey).toString('base64url');
+    return `v1 imei=${this.imei};session=${session};ts=${timestamp};nonce=${nonce};sig=${signature}`;
+  }
+}
 
 /** A logical channel the handset opened to an applet through the vSIM's OMAPI-like API. */
 export class HandsetChannel {
@@ -36,10 +119,11 @@ export class HandsetChannel {
 export class JpkiAppletClient {
   private constructor(private readonly channel: HandsetChannel) {}
 
-  static async open(vsimUrl: string, iccid: string): Promise<JpkiAppletClient> {
-    const http = new HttpJson(vsimUrl);
-    const opened = await http.post<{ channel: number }>(`/sims/${iccid}/channels`, { aid: JpkiAid.DEFAULT_INSTANCE.toString('hex').toUpperCase() });
-    return new JpkiAppletClient(new HandsetChannel(http, iccid, opened.channel));
+  /** Opens a channel to the applet in a new session of the handset holding the SIM. */
+  static async open(vsimUrl: string, handset: Handset): Promise<JpkiAppletClient> {
+    const http = handset.session(vsimUrl);
+    const opened = await http.post<{ channel: number }>(`/sims/${handset.iccid}/channels`, { aid: JpkiAid.DEFAULT_INSTANCE.toString('hex').toUpperCase() });
+    return new JpkiAppletClient(new HandsetChannel(http, handset.iccid, opened.channel));
   }
 
   close(): Promise<void> {

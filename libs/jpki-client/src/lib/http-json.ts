@@ -36,12 +36,16 @@ export function refusedWith(call: Promise<unknown>, reason: string): Promise<Ref
   );
 }
 
-/** JSON over HTTP with an optional operator token and a correlation id for the whole user action. */
+/** Headers that authenticate one request, computed over exactly what is sent (the body as serialized, `''` if none). */
+export type RequestAuthorizer = (method: string, path: string, body: string) => Record<string, string>;
+
+/** JSON over HTTP with an optional operator token (or request authorizer) and a correlation id for the whole user action. */
 export class HttpJson {
   constructor(
     readonly baseUrl: string,
     private readonly token?: string,
     private readonly correlationId?: string,
+    private readonly authorize?: RequestAuthorizer,
   ) {}
 
   get<T>(path: string): Promise<T> {
@@ -65,18 +69,19 @@ export class HttpJson {
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const json = body === undefined ? undefined : JSON.stringify(body);
     const res = await fetch(this.baseUrl + path, {
       method,
-      headers: this.headers(body === undefined ? undefined : 'application/json'),
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { ...this.headers(json === undefined ? undefined : 'application/json'), ...this.authorize?.(method, path, json ?? '') },
+      body: json,
     });
     const text = await res.text();
-    const json = text ? safeJson(text) : undefined;
+    const answer = text ? safeJson(text) : undefined;
     if (!res.ok) {
-      const b = (json ?? {}) as { reason?: string; message?: unknown };
-      throw new ApiError(res.status, b.reason ?? `HTTP_${res.status}`, typeof b.message === 'string' ? b.message : text.slice(0, 300), json);
+      const b = (answer ?? {}) as { reason?: string; message?: unknown };
+      throw new ApiError(res.status, b.reason ?? `HTTP_${res.status}`, typeof b.message === 'string' ? b.message : text.slice(0, 300), answer);
     }
-    return json as T;
+    return answer as T;
   }
 
   private headers(contentType?: string): Record<string, string> {

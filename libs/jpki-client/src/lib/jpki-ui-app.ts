@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CARRIERS, type Carrier, type MvnoId, type PhoneEnrollmentApplication } from '@jpki/contracts';
 import type { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import type { PlatformEndpoints } from './endpoints';
-import { JpkiAppletClient } from './handset';
+import { JpkiAppletClient, type Handset } from './handset';
 import { HttpJson } from './http-json';
 import { followSaga } from './saga-progress';
 
@@ -80,21 +80,38 @@ export class JpkiUiApp {
     return followSaga(`enrollment ${id}`, () => this.enrollment(id), onProgress, timeoutMs);
   }
 
-  /** The user chooses the phone's 4-digit PIN (first time only). */
-  async setPhonePin(iccid: string, pin: string): Promise<void> {
-    await this.withApplet(iccid, (applet) => applet.setInitialPin(pin));
+  /**
+   * The whole issuance on this phone: the card signs the application, the SP-TSM runs the saga, and once the
+   * certificate is on this handset's SIM the user's phone PIN is set on it, through this handset (the PIN never
+   * leaves the phone). Only the handset holding the SIM can reach the applet, so nobody else can choose the PIN.
+   */
+  async enroll(req: EnrollRequest & { handset: Handset; phonePin: string }, onProgress?: (v: EnrollmentView) => void): Promise<EnrollmentView> {
+    const started = await this.startEnrollment(req);
+    const done = await this.waitForEnrollment(started.enrollmentId, onProgress);
+    if (done.status !== 'completed') return done;
+    if (done.iccid !== req.handset.iccid) {
+      throw new Error(`enrollment ${done.enrollmentId} wrote SIM ${done.iccid ?? '?'}, not the SIM ${req.handset.iccid} in this handset`);
+    }
+    await this.setPhonePin(req.handset, req.phonePin);
+    return done;
+  }
+
+  /** The user chooses the phone's 4-digit PIN (first time only), on the phone holding the SIM. */
+  async setPhonePin(handset: Handset, pin: string): Promise<void> {
+    await this.withApplet(handset, (applet) => applet.setInitialPin(pin));
   }
 
   /** Answers a relying party's challenge: VERIFY PIN, sign, and hand over the certificate. */
-  signChallenge(iccid: string, pin: string, challenge: Buffer): Promise<{ signature: Buffer; certificate: Buffer }> {
-    return this.withApplet(iccid, async (applet) => {
+  signChallenge(handset: Handset, pin: string, challenge: Buffer): Promise<{ signature: Buffer; certificate: Buffer }> {
+    return this.withApplet(handset, async (applet) => {
       await applet.verifyPin(pin);
       return { signature: await applet.sign(challenge), certificate: await applet.readCertificate() };
     });
   }
 
-  async withApplet<T>(iccid: string, fn: (applet: JpkiAppletClient) => Promise<T>): Promise<T> {
-    const applet = await JpkiAppletClient.open(this.endpoints.vsim, iccid);
+  /** One OMAPI session to the applet on this handset's SIM, closed afterwards. */
+  async withApplet<T>(handset: Handset, fn: (applet: JpkiAppletClient) => Promise<T>): Promise<T> {
+    const applet = await JpkiAppletClient.open(this.endpoints.vsim, handset);
     try {
       return await fn(applet);
     } finally {

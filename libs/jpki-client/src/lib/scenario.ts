@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
 import { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import type { PlatformEndpoints } from './endpoints';
+import { Handset } from './handset';
 import { HttpJson } from './http-json';
 import { JpkiUiApp, type EnrollmentView, type KeyMode } from './jpki-ui-app';
 import { RelyingPartyVerifier, type LoginCheck } from './relying-party';
@@ -20,6 +21,8 @@ export interface Subscriber {
   mvno: string | null;
   status: string;
   sim: { generation: string; state: string };
+  /** The subscriber's phone, with the new SIM in it. */
+  handset: Handset;
 }
 
 export interface CitizenDetails {
@@ -54,19 +57,25 @@ export async function createTestCitizen(e: PlatformEndpoints, token: string, det
   return { personId: created.personId, card: VirtualMyNumberCard.open(created.cardFile), signingPassword, cardPin };
 }
 
-/** A subscription with a new SIM at the operator's host carrier; resolves once the SIM is manufactured. */
+/**
+ * A subscription with a new SIM at the operator's host carrier, the SIM put in a new phone (the carrier's shop binds
+ * it to the phone's IMEI and device key at the vSIM; the token needs the integrator role); resolves once the SIM is
+ * manufactured and in the phone.
+ */
 export async function createSubscriber(e: PlatformEndpoints, token: string, operator: Carrier | MvnoId, generation?: string): Promise<Subscriber> {
   const carrier = hostCarrierOf(operator);
   const http = new HttpJson(e.mno[carrier], token);
   const body = { ...(operator !== carrier ? { mvno: operator } : {}), ...(generation ? { generation } : {}) };
-  let sub = await http.post<Omit<Subscriber, 'carrier'>>('/subscribers', body);
+  let sub = await http.post<Omit<Subscriber, 'carrier' | 'handset'>>('/subscribers', body);
   const deadline = Date.now() + 30_000;
   while (sub.status !== 'active') {
     if (Date.now() > deadline) throw new Error(`subscriber ${sub.msisdn} still ${sub.status} after 30 s`);
     await new Promise((r) => setTimeout(r, 150));
     sub = await http.get(`/subscribers/${encodeURIComponent(sub.msisdn)}`);
   }
-  return { ...sub, carrier };
+  const handset = Handset.create(sub.iccid);
+  await handset.insertSim(e.vsim, token);
+  return { ...sub, carrier, handset };
 }
 
 export interface PhoneOutcome {
@@ -75,7 +84,7 @@ export interface PhoneOutcome {
 }
 
 /**
- * The whole user journey for one phone: enroll with the card, choose the phone PIN, and log in
+ * The whole user journey for one phone: enroll with the card (choosing the phone PIN on the phone), and log in
  * at a relying party that checks signature, chain and OCSP status.
  */
 export async function enrollAndAuthenticate(
@@ -87,17 +96,17 @@ export async function enrollAndAuthenticate(
   onProgress?: (v: EnrollmentView) => void,
   phonePin = '2580',
 ): Promise<PhoneOutcome> {
-  const app = new JpkiUiApp(e);
-  const started = await app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode });
-  const enrollment = await app.waitForEnrollment(started.enrollmentId, onProgress);
+  const enrollment = await new JpkiUiApp(e).enroll(
+    { card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode, handset: subscriber.handset, phonePin },
+    onProgress,
+  );
   if (enrollment.status !== 'completed') return { enrollment };
-  await app.setPhonePin(subscriber.iccid, phonePin);
-  return { enrollment, login: await authenticate(e, subscriber.iccid, phonePin) };
+  return { enrollment, login: await authenticate(e, subscriber.handset, phonePin) };
 }
 
 /** One login at a relying party: a fresh challenge signed by the phone, verified by the relying party. */
-export async function authenticate(e: PlatformEndpoints, iccid: string, pin: string): Promise<LoginCheck> {
+export async function authenticate(e: PlatformEndpoints, handset: Handset, pin: string): Promise<LoginCheck> {
   const challenge = randomBytes(32);
-  const answer = await new JpkiUiApp(e).signChallenge(iccid, pin, challenge);
+  const answer = await new JpkiUiApp(e).signChallenge(handset, pin, challenge);
   return new RelyingPartyVerifier(e.ca).verifyLogin(challenge, answer.signature, answer.certificate);
 }
