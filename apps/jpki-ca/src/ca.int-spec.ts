@@ -566,13 +566,13 @@ describe('jpki-ca on the real broker and database', () => {
       expect((await ca.answer(againId, [RevocationRefused.type])).payload).toMatchObject({ reason: 'NOT_ON_HOLD' });
     });
 
-    it('never releases a card hold (HOLD_NOT_RELEASABLE) and changes nothing', async () => {
+    it('never releases a card hold (HOLD_NOT_RELEASABLE; over Kafka CARD_CERTIFICATE_OPERATOR_ONLY) and changes nothing', async () => {
       const judy = await ca.createCitizen();
       await ca.http().post(`/certificates/${judy.authSerial}/revocation`).set('authorization', ca.token('operator')).send({ reason: 'certificateHold' }).expect(200);
       const versionBefore = (await ca.query<{ v: string }>(`SELECT status_version AS v FROM certificate WHERE serial = $1`, [judy.authSerial]))[0].v;
       const requestId = `rel-${randomUUID()}`;
-      await ca.send(HoldReleaseRequested, { requestId, serial: judy.authSerial, requestedBy: 'window' });
-      expect((await ca.answer(requestId, [RevocationRefused.type])).payload).toMatchObject({ reason: 'HOLD_NOT_RELEASABLE' });
+      await ca.send(HoldReleaseRequested, { requestId, serial: judy.authSerial, requestedBy: 'window' }, 'lifecycle');
+      expect((await ca.answer(requestId, [RevocationRefused.type])).payload).toMatchObject({ reason: 'CARD_CERTIFICATE_OPERATOR_ONLY' });
       const [after] = await ca.query<{ status: string; v: string }>(`SELECT status, status_version AS v FROM certificate WHERE serial = $1`, [judy.authSerial]);
       expect(after).toEqual({ status: 'on-hold', v: versionBefore });
       expect((await ca.http().post(`/certificates/${judy.authSerial}/hold-release`).set('authorization', ca.token('operator')).expect(409)).body.reason).toBe('HOLD_NOT_RELEASABLE');
@@ -583,10 +583,15 @@ describe('jpki-ca on the real broker and database', () => {
       const phone = await issueOk(ken.personId);
       // proofed while the card was still good; issued after its revocation
       const next = await issuanceRequest(ken.personId);
-      const requestId = `rev-${randomUUID()}`;
-      await ca.send(RevocationRequested, { requestId, target: { by: 'serial', serial: ken.signingSerial }, reason: 'keyCompromise', requestedBy: 'municipality' }, 'lifecycle');
+      // over Kafka a card certificate is refused whoever asks; the CA's operator API revokes it
+      for (const producer of ['lifecycle', 'sp-tsm']) {
+        const refusedId = `rev-${randomUUID()}`;
+        await ca.send(RevocationRequested, { requestId: refusedId, target: { by: 'serial', serial: ken.signingSerial }, reason: 'unspecified', requestedBy: 'municipality' }, producer);
+        expect((await ca.answer(refusedId, [RevocationRefused.type, CertificateStatusChanged.type])).payload).toMatchObject({ reason: 'CARD_CERTIFICATE_OPERATOR_ONLY' });
+      }
+      await ca.http().post(`/certificates/${ken.signingSerial}/revocation`).set('authorization', ca.token('operator')).send({ reason: 'keyCompromise' }).expect(200);
       const cascaded = await ca.waitForEvent<StatusChanged>(CertificateStatusChanged.type, (p) => p.serial === phone.serial);
-      expect(cascaded).toMatchObject({ status: 'revoked', reason: 'cessationOfOperation', requestId, kind: 'phone-user-authentication', enrollmentId: phone.enrollmentId });
+      expect(cascaded).toMatchObject({ status: 'revoked', reason: 'cessationOfOperation', kind: 'phone-user-authentication', enrollmentId: phone.enrollmentId });
       expect(await ocsp(Buffer.from(phone.certificate, 'base64'))).toMatchObject({ status: 'revoked', reason: 'cessationOfOperation' });
       const [audit] = await ca.query<{ details: { cause: { cascadeFrom: string } } }>(
         `SELECT details FROM audit_log WHERE action = 'certificate.status-changed' AND subject = $1`,
@@ -596,7 +601,7 @@ describe('jpki-ca on the real broker and database', () => {
       // a new phone for a person whose card is revoked is refused
       const refused = await issue(next);
       expect(refused).toMatchObject({ type: CertificateIssuanceFailed.type, payload: { reason: 'CARD_CERTIFICATE_REVOKED' } });
-      // the HTTP card revocation cascades the same way
+      // revoking both card certificates at once (operator API) cascades the same way
       const liz = await ca.createCitizen();
       const lizPhone = await issueOk(liz.personId);
       const res = await ca.http().post(`/citizens/${liz.personId}/card/revocation`).set('authorization', ca.token('operator')).send({ certificates: 'both', reason: 'keyCompromise' }).expect(200);
@@ -608,7 +613,7 @@ describe('jpki-ca on the real broker and database', () => {
       const phone = await issueOk(mallory.personId);
       const refusal = async (payload: Omit<PayloadOf<typeof RevocationRequested>, 'requestId' | 'requestedBy'>) => {
         const requestId = `rev-${randomUUID()}`;
-        await ca.send(RevocationRequested, { requestId, requestedBy: 'ops', ...payload });
+        await ca.send(RevocationRequested, { requestId, requestedBy: 'ops', ...payload }, 'lifecycle');
         return (await ca.answer<{ reason: string }>(requestId, [RevocationRefused.type, CertificateStatusChanged.type])).payload;
       };
       expect(await refusal({ target: { by: 'serial', serial: 'ABCDEF0123' }, reason: 'keyCompromise' })).toMatchObject({ reason: 'CERTIFICATE_UNKNOWN' });

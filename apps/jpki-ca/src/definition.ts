@@ -1,4 +1,4 @@
-import { Topics } from '@jpki/contracts';
+import { subscriptionsOf } from '@jpki/messaging';
 import type { ServiceDefinition } from '@jpki/service-kit';
 import { SERVICE_NAME, type CaConfig } from './config';
 import { caMigrations } from './migrations';
@@ -9,7 +9,8 @@ export function caDefinition(config: CaConfig): ServiceDefinition {
     config,
     entities: [],
     migrations: caMigrations,
-    subscriptions: [{ topic: Topics.caCommands, unknownTypes: 'dead-letter', producers: ['sp-tsm', 'lifecycle'] }],
+    // ca.commands: what each producer may ask is routed in libs/contracts and refined by purpose in ra/command-policy.ts.
+    subscriptions: subscriptionsOf(SERVICE_NAME),
   };
 }
 

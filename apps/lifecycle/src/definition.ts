@@ -1,4 +1,4 @@
-import { CARRIERS, Topics } from '@jpki/contracts';
+import { subscriptionsOf } from '@jpki/messaging';
 import type { ServiceDefinition } from '@jpki/service-kit';
 import { SERVICE_NAME, type LifecycleConfig } from './config';
 import { lifecycleMigrations } from './migrations';
@@ -14,11 +14,7 @@ export function lifecycleDefinition(config: LifecycleConfig): ServiceDefinition 
     config,
     entities: [],
     migrations: lifecycleMigrations,
-    subscriptions: [
-      { topic: Topics.caEvents, unknownTypes: 'ignore', producers: ['jpki-ca'] },
-      { topic: Topics.spTsmEvents, unknownTypes: 'ignore', producers: ['sp-tsm'] },
-      ...CARRIERS.map((c) => ({ topic: Topics.mnoEvents[c], unknownTypes: 'ignore' as const, producers: [`mno-tsm-${c}`] })),
-    ],
+    subscriptions: subscriptionsOf(SERVICE_NAME),
   };
 }
 

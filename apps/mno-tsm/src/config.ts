@@ -141,5 +141,3 @@ export function loadMnoTsmConfig(env: NodeJS.ProcessEnv = process.env): { config
     },
   };
 }
-
-export const serviceNameOf = (carrier: Carrier) => `mno-tsm-${carrier}`;

@@ -1,4 +1,4 @@
-import { Topics } from '@jpki/contracts';
+import { subscriptionsOf } from '@jpki/messaging';
 import type { ServiceDefinition } from '@jpki/service-kit';
 import { RP_BANK_SERVICE_NAME, type RpBankConfig } from './config';
 import { rpBankMigrations } from './migrations';
@@ -9,8 +9,8 @@ export function rpBankDefinition(config: RpBankConfig): ServiceDefinition {
     config,
     entities: [],
     migrations: rpBankMigrations,
-    // Status changes end sessions; only the CA's signed events count.
-    subscriptions: [{ topic: Topics.caEvents, unknownTypes: 'ignore', producers: ['jpki-ca'] }],
+    // ca.events: status changes end sessions (only the CA's signed events count, as routed in libs/contracts).
+    subscriptions: subscriptionsOf(RP_BANK_SERVICE_NAME),
   };
 }
 

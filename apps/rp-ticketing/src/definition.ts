@@ -1,10 +1,11 @@
+import { subscriptionsOf } from '@jpki/messaging';
 import type { ServiceDefinition } from '@jpki/service-kit';
 import { RP_TICKETING_SERVICE_NAME, type RpTicketingConfig } from './config';
 import { rpTicketingMigrations } from './migrations';
 
 export function rpTicketingDefinition(config: RpTicketingConfig): ServiceDefinition {
-  // No subscriptions: a gate learns about status changes through OCSP (online) or its CRL cache (offline).
-  return { name: RP_TICKETING_SERVICE_NAME, config, entities: [], migrations: rpTicketingMigrations, subscriptions: [] };
+  // No inbox topics: a gate learns about status changes through OCSP (online) or its CRL cache (offline).
+  return { name: RP_TICKETING_SERVICE_NAME, config, entities: [], migrations: rpTicketingMigrations, subscriptions: subscriptionsOf(RP_TICKETING_SERVICE_NAME) };
 }
 
 export const RP_TICKETING_OPENAPI = {

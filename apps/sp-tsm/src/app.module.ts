@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CARRIERS, Topics } from '@jpki/contracts';
 import { SAGA_DEFINITIONS, SAGA_ENGINE_OPTIONS, SagaHost } from '@jpki/saga';
+import { subscriptionsOf } from '@jpki/messaging';
 import { ServiceKitModule, type ServiceDefinition } from '@jpki/service-kit';
 import type { SpTsmConfig } from './config';
 import { EnrollmentController } from './enrollment/enrollment.controller';
@@ -22,11 +22,8 @@ export function spTsmDefinition(config: SpTsmConfig): ServiceDefinition {
     config,
     entities: [],
     migrations: [...spTsmMigrations, IphoneEnrollments1700000002100],
-    subscriptions: [
-      { topic: Topics.caEvents, unknownTypes: 'ignore', producers: ['jpki-ca'] },
-      ...CARRIERS.map((c) => ({ topic: Topics.mnoEvents[c], unknownTypes: 'ignore' as const, producers: [`mno-tsm-${c}`] })),
-      { topic: Topics.spTsmCommands, unknownTypes: 'dead-letter', producers: ['lifecycle'] },
-    ],
+    // ca.events, mno.<carrier>.events, sptsm.commands (who may send what: the routes in libs/contracts).
+    subscriptions: subscriptionsOf('sp-tsm'),
   };
 }
 

@@ -10,3 +10,4 @@ export * from './lib/mno';
 export * from './lib/ota';
 export * from './lib/sptsm';
 export * from './lib/lifecycle';
+export * from './lib/routing';

@@ -17,8 +17,10 @@ import { RevocationService, type RevocationOutcome } from '../ra/revocation.serv
 import { CaStore } from '../storage/ca-store';
 
 /**
- * `ca.commands` (only from sp-tsm and lifecycle, signature-checked by the inbox). Every handler runs in the
- * inbox transaction; refusals are events, not errors.
+ * `ca.commands`: each type only from the producers routed for it in libs/contracts (signature-checked by the inbox:
+ * proofing and issuance from sp-tsm, hold releases from lifecycle, revocations from both), and status changes only for
+ * the producer's purpose, on phone certificates (ra/command-policy.ts). Every handler runs in the inbox transaction;
+ * refusals are events, not errors.
  */
 @Controller()
 export class CaCommandsHandler {
@@ -51,6 +53,7 @@ export class CaCommandsHandler {
         reason: request.reason,
         requestedBy: request.requestedBy,
         comment: request.comment,
+        via: { producer: ctx.envelope.producer },
       });
       await this.conclude(tx, request.requestId, 'revocation', outcome);
     });
@@ -60,7 +63,12 @@ export class CaCommandsHandler {
   async onHoldRelease(@Payload() request: PayloadOf<typeof HoldReleaseRequested>, @Ctx() ctx: MessageContext): Promise<void> {
     await this.within(ctx, `service:${ctx.envelope.producer}:${request.requestedBy}`, async (tx) => {
       if (await this.repeated(tx, request.requestId)) return;
-      const outcome = await this.revocations.releaseHold(tx, { requestId: request.requestId, serial: request.serial, requestedBy: request.requestedBy });
+      const outcome = await this.revocations.releaseHold(tx, {
+        requestId: request.requestId,
+        serial: request.serial,
+        requestedBy: request.requestedBy,
+        via: { producer: ctx.envelope.producer },
+      });
       await this.conclude(tx, request.requestId, 'hold-release', outcome);
     });
   }

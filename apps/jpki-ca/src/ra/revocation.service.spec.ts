@@ -87,4 +87,61 @@ describe('revocation policy', () => {
     await tx.finish({ appendAudit: async (_m: unknown, e: unknown[]) => void entries.push(...e) } as unknown as CaStore);
     expect(entries).toEqual([expect.objectContaining({ action: 'revocation.refused', subject: 'person:p1', actor: 'test' })]);
   });
+
+  describe('commands over Kafka: phone certificates only, for the producer’s purpose', () => {
+    const lifecycle = { producer: 'lifecycle' };
+    const spTsm = { producer: 'sp-tsm' };
+
+    it('refuses a card certificate whoever asks (CARD_CERTIFICATE_OPERATOR_ONLY); the operator API still may', async () => {
+      const { service, tx, applied } = setup([row('C1', 'card-signing'), row('A1', 'card-user-authentication', { status: 'on-hold', revocationReason: 'certificateHold' }), row('P1', 'phone-user-authentication')]);
+      for (const via of [lifecycle, spTsm]) {
+        for (const reason of ['keyCompromise', 'unspecified', 'certificateHold'] as const) {
+          expect(await service.revoke(tx, { target: { by: 'serial', serial: 'C1' }, reason, requestedBy: 'x', via })).toEqual({
+            ok: false,
+            reason: 'CARD_CERTIFICATE_OPERATOR_ONLY',
+            detail: `C1 is a card-signing certificate: card certificates change only through the CA's operator API, not by a command from ${via.producer}`,
+          });
+        }
+      }
+      expect(await service.releaseHold(tx, { serial: 'A1', requestedBy: 'x', via: lifecycle })).toMatchObject({ reason: 'CARD_CERTIFICATE_OPERATOR_ONLY' });
+      expect(applied).toEqual([]);
+      expect(await service.revoke(tx, { target: { by: 'serial', serial: 'C1' }, reason: 'keyCompromise', requestedBy: 'city' })).toMatchObject({ ok: true });
+    });
+
+    it('revokes by ICCID only the phone on the notifying carrier’s SIM when the carrier is named (contract end)', async () => {
+      const kddiPhone = row('P1', 'phone-user-authentication', { iccid: '8981300000000000018', device: { kind: 'sim', iccid: '8981300000000000018', msisdn: '+819012345678', carrier: 'kddi' } });
+      const { service, tx, applied } = setup([kddiPhone]);
+      const target = { by: 'iccid' as const, iccid: '8981300000000000018' };
+      expect(await service.revoke(tx, { target: { ...target, carrier: 'docomo' }, reason: 'cessationOfOperation', requestedBy: 'lifecycle', via: lifecycle })).toEqual({
+        ok: false,
+        reason: 'CERTIFICATE_UNKNOWN',
+        detail: 'no active phone certificate is bound to ICCID 8981300000000000018 on docomo',
+      });
+      expect(applied).toEqual([]);
+      expect(await service.revoke(tx, { target: { ...target, carrier: 'kddi' }, reason: 'cessationOfOperation', requestedBy: 'lifecycle', via: lifecycle })).toMatchObject({ ok: true });
+    });
+
+    it('lets lifecycle hold, release and revoke phone certificates', async () => {
+      const { service, tx, applied } = setup([row('P1', 'phone-user-authentication')]);
+      expect(await service.revoke(tx, { target: { by: 'serial', serial: 'P1' }, reason: 'certificateHold', requestedBy: 'desk', via: lifecycle })).toMatchObject({ ok: true });
+      expect(await service.releaseHold(tx, { serial: 'P1', requestedBy: 'desk', via: lifecycle })).toMatchObject({ ok: true });
+      expect(await service.revoke(tx, { target: { by: 'person-phones', personId: 'p1' }, reason: 'cessationOfOperation', requestedBy: 'mno', via: lifecycle })).toMatchObject({ ok: true });
+      expect(applied.map((a) => a.to)).toEqual(['on-hold', 'good', 'revoked']);
+    });
+
+    it('lets sp-tsm only withdraw a phone certificate (by serial, unspecified); a hold or another revocation is lifecycle’s (PURPOSE_NOT_ALLOWED)', async () => {
+      const { service, tx, applied } = setup([row('P1', 'phone-user-authentication'), row('P2', 'phone-user-authentication')]);
+      expect(await service.revoke(tx, { target: { by: 'serial', serial: 'P1' }, reason: 'certificateHold', requestedBy: 'sp-tsm', via: spTsm })).toEqual({
+        ok: false,
+        reason: 'PURPOSE_NOT_ALLOWED',
+        detail: 'a revocation (certificateHold, by serial) from sp-tsm: sp-tsm may only withdraw a phone certificate of a failed enrollment (by serial, reason unspecified); holds, releases and revocations are lifecycle’s',
+      });
+      expect(await service.revoke(tx, { target: { by: 'serial', serial: 'P1' }, reason: 'keyCompromise', requestedBy: 'sp-tsm', via: spTsm })).toMatchObject({ reason: 'PURPOSE_NOT_ALLOWED' });
+      expect(await service.revoke(tx, { target: { by: 'person-phones', personId: 'p1' }, reason: 'unspecified', requestedBy: 'sp-tsm', via: spTsm })).toMatchObject({ reason: 'PURPOSE_NOT_ALLOWED' });
+      expect(await service.releaseHold(tx, { serial: 'P1', requestedBy: 'sp-tsm', via: spTsm })).toMatchObject({ reason: 'PURPOSE_NOT_ALLOWED' });
+      expect(applied).toEqual([]);
+      expect(await service.revoke(tx, { target: { by: 'serial', serial: 'P2' }, reason: 'unspecified', requestedBy: 'sp-tsm', via: spTsm })).toMatchObject({ ok: true });
+      expect(applied).toEqual([{ serial: 'P2', to: 'revoked', reason: 'unspecified' }]);
+    });
+  });
 });

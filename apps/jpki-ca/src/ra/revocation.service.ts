@@ -9,6 +9,8 @@
  *   certificate of the person with reason `cessationOfOperation`: the card the phone certificate was derived
  *   from no longer stands behind it. The phone key is not compromised (not keyCompromise), nothing replaced it
  *   (not superseded), and the cascade is final (not certificateHold: a card hold is never released either).
+ * - A command over Kafka (`via`) changes phone certificates only, for its producer's purpose (command-policy.ts);
+ *   card certificates change through the CA's operator API alone.
  * - Refusals change nothing.
  */
 import { Injectable } from '@nestjs/common';
@@ -17,11 +19,12 @@ import { Clock } from '@jpki/service-kit';
 import { CaStore } from '../storage/ca-store';
 import type { CertificateRow } from '../storage/types';
 import type { CaTransaction } from './ca-transaction';
+import { cardCertificateRefusal, purposeRefusal, type CommandRefusal, type CommandRefusalReason } from './command-policy';
 import { StatusChanges } from './status-changes';
 
 export const CARD_CASCADE_REASON: RevocationReason = 'cessationOfOperation';
 
-export type RevocationTarget = { by: 'serial'; serial: string } | { by: 'person-phones'; personId: string } | { by: 'iccid'; iccid: string };
+export type RevocationTarget = { by: 'serial'; serial: string } | { by: 'person-phones'; personId: string } | { by: 'iccid'; iccid: string; carrier?: string };
 
 export interface RevokeCommand {
   readonly requestId?: string;
@@ -29,12 +32,16 @@ export interface RevokeCommand {
   readonly reason: RevocationReason;
   readonly requestedBy: string;
   readonly comment?: string;
+  /** Asked over Kafka by this (verified) producer; absent for the CA's own operator API. */
+  readonly via?: { readonly producer: string };
 }
 
 export interface ReleaseHoldCommand {
   readonly requestId?: string;
   readonly serial: string;
   readonly requestedBy: string;
+  /** Asked over Kafka by this (verified) producer; absent for the CA's own operator API. */
+  readonly via?: { readonly producer: string };
 }
 
 export type RevocationRefusalReason =
@@ -43,13 +50,15 @@ export type RevocationRefusalReason =
   | 'ALREADY_ON_HOLD'
   | 'NOT_ON_HOLD'
   | 'HOLD_NOT_RELEASABLE'
-  | 'REASON_NOT_ALLOWED';
+  | 'REASON_NOT_ALLOWED'
+  | CommandRefusalReason;
 
 export type RevocationOutcome =
   | { readonly ok: true; readonly changed: readonly CertificateRow[]; readonly cascaded: readonly CertificateRow[] }
   | { readonly ok: false; readonly reason: RevocationRefusalReason; readonly detail: string };
 
 const refuse = (reason: RevocationRefusalReason, detail: string): RevocationOutcome => ({ ok: false, reason, detail });
+const refused = (r: CommandRefusal): RevocationOutcome => refuse(r.reason, r.detail);
 
 const isCard = (certificate: CertificateRow) => certificate.kind !== 'phone-user-authentication';
 
@@ -96,6 +105,12 @@ export class RevocationService {
     if (command.reason === 'cACompromise') return refuse('REASON_NOT_ALLOWED', 'cACompromise does not apply to subscriber certificates');
     const targets = await this.lockTargets(tx, command.target);
     if ('refusal' in targets) return targets.refusal;
+    if (command.via) {
+      const refusal =
+        cardCertificateRefusal(targets.certificates, command.via.producer) ??
+        purposeRefusal({ producer: command.via.producer, action: 'revoke', target: command.target, reason: command.reason });
+      if (refusal) return refused(refusal);
+    }
     const toHold = command.reason === 'certificateHold';
     const applicable = targets.certificates.filter((c) => c.status === 'good' || (c.status === 'on-hold' && !toHold));
     if (applicable.length === 0) {
@@ -135,6 +150,10 @@ export class RevocationService {
     await this.store.lockPerson(tx.manager, found.personId);
     const certificate = await this.store.findCertificate(command.serial, tx.manager, true);
     if (!certificate) return refuse('CERTIFICATE_UNKNOWN', `no subscriber certificate with serial ${command.serial}`);
+    if (command.via) {
+      const refusal = cardCertificateRefusal([certificate], command.via.producer) ?? purposeRefusal({ producer: command.via.producer, action: 'release-hold' });
+      if (refusal) return refused(refusal);
+    }
     if (isCard(certificate)) {
       return refuse('HOLD_NOT_RELEASABLE', `a ${certificate.kind} certificate hold is never released (JPKI: revoke and re-issue the card)`);
     }
@@ -166,10 +185,12 @@ export class RevocationService {
     }
     const bound = await this.store.activePhoneCertificates(m, { iccid: target.iccid }, false);
     for (const personId of [...new Set(bound.map((c) => c.personId))].sort()) await this.store.lockPerson(m, personId);
-    const phones = await this.store.activePhoneCertificates(m, { iccid: target.iccid });
+    const phones = (await this.store.activePhoneCertificates(m, { iccid: target.iccid })).filter(
+      (c) => !target.carrier || (c.device?.kind === 'sim' && c.device.carrier === target.carrier),
+    );
     return phones.length > 0
       ? { certificates: phones }
-      : { refusal: refuse('CERTIFICATE_UNKNOWN', `no active phone certificate is bound to ICCID ${target.iccid}`) };
+      : { refusal: refuse('CERTIFICATE_UNKNOWN', `no active phone certificate is bound to ICCID ${target.iccid}${target.carrier ? ` on ${target.carrier}` : ''}`) };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { DeviceBinding, LifecycleCaseKind, LifecycleCaseStatus, RevocationReason } from '@jpki/contracts';
+import type { Carrier, DeviceBinding, LifecycleCaseKind, LifecycleCaseStatus, RevocationReason } from '@jpki/contracts';
 
 export type Trigger = 'operator' | 'carrier' | 'ca' | 'sp-tsm' | 'schedule';
 export type ServiceOperation = 'suspend' | 'resume' | 'terminate';
@@ -32,7 +32,7 @@ export interface CaseData extends Record<string, unknown> {
 export type CaCommand =
   | {
       kind: 'revoke';
-      target: { by: 'serial'; serial: string } | { by: 'iccid'; iccid: string } | { by: 'person-phones'; personId: string };
+      target: { by: 'serial'; serial: string } | { by: 'iccid'; iccid: string; carrier?: Carrier } | { by: 'person-phones'; personId: string };
       reason: RevocationReason;
       requestedBy: string;
       comment?: string;

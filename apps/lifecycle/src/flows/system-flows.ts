@@ -80,7 +80,8 @@ export class SystemFlows {
       auditAction: 'contract-end.open',
       reason: `contract of ${p.msisdn} ended at ${p.at}`,
       ...(phone ? caseSubjectOf(phone) : { iccid: p.iccid, msisdn: p.msisdn, carrier: p.carrier }),
-      ca: { kind: 'revoke', target: { by: 'iccid', iccid: p.iccid }, reason: 'cessationOfOperation', requestedBy: 'lifecycle', comment: 'contract ended' },
+      // carrier: even a phone this service has not heard of yet is revoked only if it is on the notifying carrier's SIM
+      ca: { kind: 'revoke', target: { by: 'iccid', iccid: p.iccid, carrier: p.carrier }, reason: 'cessationOfOperation', requestedBy: 'lifecycle', comment: 'contract ended' },
       sp: { operation: 'terminate', iccids: [p.iccid], reason: 'CONTRACT_END' },
     });
   }

@@ -1,11 +1,26 @@
-import { Controller, Get, HttpCode, Inject, Post, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpStatus, Inject, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import type { z } from 'zod/v4';
 import { SimulationClockSet } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
-import { ApiErrors, ApiZodBody, ApiZodResponse, Clock, conflict, Operator, RequireRoles, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
+import {
+  ApiErrors,
+  ApiZodBody,
+  ApiZodResponse,
+  Clock,
+  clockMoveRefusal,
+  conflict,
+  DAY_MS,
+  DomainHttpException,
+  Operator,
+  RequireRoles,
+  unprocessable,
+  ValidBody,
+  type ClockMoveRefusal,
+  type OperatorPrincipal,
+} from '@jpki/service-kit';
 import type { LifecycleConfig } from '../config';
 import { AuditLog } from '../domain/audit-log';
 import { RenewalSweep } from '../renewal/renewal-sweep';
@@ -13,11 +28,18 @@ import { LIFECYCLE_CONFIG } from '../tokens';
 import { AuditAction, AuditContextGuard, AuditedErrorFilter } from './audit-context';
 import { clockAdvanceSchema, clockViewSchema, sweepResultSchema } from './schemas';
 
-const DAY_MS = 86_400_000;
+/** The HTTP answer to a refused clock move: off (production), backwards, or beyond the configured jump. */
+function refused(r: ClockMoveRefusal): DomainHttpException {
+  if (r.reason === 'CLOCK_DISABLED') return new DomainHttpException(HttpStatus.FORBIDDEN, r.reason, r.detail);
+  if (r.reason === 'CLOCK_NOT_FORWARD') return conflict(r.reason, r.detail);
+  return unprocessable(r.reason, r.detail);
+}
 
 /**
- * The environment's simulation clock (integrators): forward only. The change is broadcast on `platform.clock`;
- * every service instance follows it (service-kit ClockFeed). This service moves its own clock at once and, once the
+ * The environment's simulation clock (integrators): forward only, by at most SIMULATION_CLOCK_MAX_JUMP_DAYS at a time,
+ * and off where that is 0 (production). This service is the clock authority: the change is broadcast on
+ * `platform.clock`, signed with its key, and every service instance follows it (service-kit ClockFeed, which ignores
+ * anything not signed by lifecycle or beyond the same bound). This service moves its own clock at once and, once the
  * others have had `CLOCK_SETTLE_MS` to follow, runs the renewal and expiry sweep.
  */
 @ApiTags('simulation clock and renewal')
@@ -53,15 +75,18 @@ export class ClockController {
   @AuditAction('clock.advance')
   @ApiOperation({
     summary: 'Move the simulation clock forward (integrators only)',
-    description: 'Every service reads time as machine time + offset. Certificates expire, renewals open, OCSP and CRLs are dated by it. It never goes back.',
+    description:
+      'Every service reads time as machine time + offset. Certificates expire, renewals open, OCSP and CRLs are dated by it. It never goes back, ' +
+      'moves at most SIMULATION_CLOCK_MAX_JUMP_DAYS at a time (422 CLOCK_JUMP_TOO_LARGE) and is off where that is 0, as in production (403 CLOCK_DISABLED).',
   })
   @ApiZodBody(clockAdvanceSchema)
   @ApiZodResponse(200, clockViewSchema, 'the new time')
-  @ApiErrors(400, 401, 403, 409)
+  @ApiErrors(400, 401, 403, 409, 422)
   async advance(@ValidBody(clockAdvanceSchema) body: z.infer<typeof clockAdvanceSchema>, @Operator() operator: OperatorPrincipal) {
     const previous = this.clock.offset;
     const offsetMs = body.offsetMs ?? previous + (body.advanceMs ?? Math.round((body.advanceDays ?? 0) * DAY_MS));
-    if (offsetMs <= previous) throw conflict('CLOCK_NOT_FORWARD', `the simulation clock only moves forward (offset now ${previous} ms, asked ${offsetMs} ms)`);
+    const refusal = clockMoveRefusal(previous, offsetMs, this.config.SIMULATION_CLOCK_MAX_JUMP_DAYS * DAY_MS);
+    if (refusal) throw refused(refusal);
     await this.ds.transaction(async (m) => {
       await this.outbox.publish(m, SimulationClockSet, { offsetMs, setBy: `operator:${operator.sub}`, reason: body.reason });
       await this.audit.record(

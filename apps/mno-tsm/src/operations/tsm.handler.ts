@@ -9,7 +9,7 @@ import {
   SsdStatusChangeRequested,
   type PayloadOf,
 } from '@jpki/contracts';
-import { MessageContext, NonRetriableError } from '@jpki/messaging';
+import { MessageContext } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
 import { SagaHost } from '@jpki/saga';
 import type { MnoTsmSettings } from '../config';
@@ -88,8 +88,8 @@ export class TsmCommandHandler {
   }
 
   /**
-   * Refuses a command meant for another carrier (dead letter), answers a repeated requestId from the
-   * record, and a request for a SIM outside this fleet at once; otherwise returns the saga data.
+   * Answers a repeated requestId from the record, and a request for a SIM outside this fleet at once; otherwise
+   * returns the saga data. (A command for another carrier never gets here: the inbox dead-letters it, CARRIER_MISMATCH.)
    */
   private async admit(
     ctx: MessageContext,
@@ -97,9 +97,6 @@ export class TsmCommandHandler {
     p: { requestId: string; carrier: string },
     extra: { iccid?: string; msisdn?: string; ssdAid?: string },
   ): Promise<OperationData | undefined> {
-    if (p.carrier !== this.settings.carrier) {
-      throw new NonRetriableError('CARRIER_MISMATCH', `${ctx.envelope.type} for ${p.carrier} reached the ${this.settings.carrier} MNO-TSM`);
-    }
     const existing = await this.ops.find(ctx.manager, p.requestId, kind);
     if (existing) {
       this.log.info({ requestId: p.requestId, kind, status: existing.status }, 'repeated request');

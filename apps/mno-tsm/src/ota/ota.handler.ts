@@ -24,14 +24,12 @@ export class OtaUpHandler {
   /** The response of a script: recorded as the saga reply under its scriptId (a replayed duplicate is ignored). */
   @EventPattern(OtaScriptCompleted.type)
   async scriptCompleted(@Payload() p: PayloadOf<typeof OtaScriptCompleted>, @Ctx() ctx: MessageContext): Promise<void> {
-    if (p.carrier !== this.settings.carrier) return;
     await this.sagas.engine.recordReply(ctx.manager, p.scriptId, OtaScriptCompleted.type, { outcome: p.outcome, responses: p.responses, iccid: p.iccid });
   }
 
   /** A new card exists: the subscriber becomes active, or a SIM swap completes and is notified. */
   @EventPattern(SimManufactured.type)
   async manufactured(@Payload() p: PayloadOf<typeof SimManufactured>, @Ctx() ctx: MessageContext): Promise<void> {
-    if (p.carrier !== this.settings.carrier) return;
     const m = ctx.manager;
     const now = this.clock.now();
     const [[sim]] = await m.query(
@@ -60,7 +58,6 @@ export class OtaUpHandler {
   /** The handset attached again: run what waits in its OTA queue. */
   @EventPattern(SimReachable.type)
   async reachable(@Payload() p: PayloadOf<typeof SimReachable>, @Ctx() ctx: MessageContext): Promise<void> {
-    if (p.carrier !== this.settings.carrier) return;
     await this.queue.drain(ctx.manager, p.iccid);
   }
 }

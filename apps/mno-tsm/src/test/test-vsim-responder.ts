@@ -3,6 +3,7 @@ import type { Consumer, Producer } from 'kafkajs';
 import {
   envelopeSchema,
   Headers,
+  messageDefinition,
   OtaScriptCompleted,
   OtaScriptRequested,
   SimManufactured,
@@ -85,7 +86,8 @@ export class TestVsimResponder {
 
   private async onMessage(value: string): Promise<void> {
     const envelope = envelopeSchema.parse(JSON.parse(value)) as Envelope;
-    if (!this.trusted.check(envelope, [`mno-tsm-${this.carrier}`]).ok) return;
+    const definition = messageDefinition(envelope.type);
+    if (!definition || !this.trusted.check(envelope, definition, Topics.otaDown[this.carrier].name).ok) return;
     if (envelope.type === SimManufactureRequested.type) return this.manufacture(envelope as Envelope<PayloadOf<typeof SimManufactureRequested>>);
     if (envelope.type === OtaScriptRequested.type) return this.script(envelope as Envelope<PayloadOf<typeof OtaScriptRequested>>);
   }

@@ -2,16 +2,7 @@ import { createHash } from 'node:crypto';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { z } from 'zod/v4';
-import {
-  CARRIERS,
-  OtaScriptCompleted,
-  OtaScriptRequested,
-  SimManufactured,
-  SimManufactureRequested,
-  Topics,
-  type Carrier,
-  type PayloadOf,
-} from '@jpki/contracts';
+import { OtaScriptCompleted, OtaScriptRequested, SimManufactured, SimManufactureRequested, type PayloadOf } from '@jpki/contracts';
 import { GpError, hex, Scp03KeySet } from '@jpki/globalplatform';
 import { MessageContext, NonRetriableError } from '@jpki/messaging';
 import { counter, createLogger } from '@jpki/observability';
@@ -24,8 +15,6 @@ import { runScript } from './script-runner';
 type ScriptRequest = PayloadOf<typeof OtaScriptRequested>;
 type ManufactureRequest = PayloadOf<typeof SimManufactureRequested>;
 type Outcome = PayloadOf<typeof OtaScriptCompleted>['outcome'];
-
-const DOWN_TOPIC_CARRIER = new Map<string, Carrier>(CARRIERS.map((c) => [Topics.otaDown[c].name, c]));
 
 const hexKey = z.string().regex(/^([0-9A-Fa-f]{2})+$/);
 /** The ISD keyset the MNO-TSM seals to us: `{kvn, enc, mac, dek}`; kvn as a number or as two hex digits. */
@@ -64,7 +53,7 @@ export class OtaHandler {
 
   @EventPattern(SimManufactureRequested.type)
   async onManufactureRequested(@Payload() request: ManufactureRequest, @Ctx() ctx: MessageContext): Promise<void> {
-    const carrier = this.requireTopicCarrier(ctx, request.carrier);
+    const carrier = request.carrier;
     const existing = await this.cards.lock(ctx.manager, request.iccid);
     if (existing) {
       if (existing.carrier !== carrier || existing.generation !== request.generation) {
@@ -95,7 +84,7 @@ export class OtaHandler {
 
   @EventPattern(OtaScriptRequested.type)
   async onScriptRequested(@Payload() script: ScriptRequest, @Ctx() ctx: MessageContext): Promise<void> {
-    const carrier = this.requireTopicCarrier(ctx, script.carrier);
+    const carrier = script.carrier;
     await this.bearer.transit(carrier);
     const sim = await this.cards.lock(ctx.manager, script.iccid);
     if (!sim) {
@@ -168,15 +157,6 @@ export class OtaHandler {
       this.log.info({ scriptId: script.scriptId, iccid: script.iccid, outcome }, 'OTA script not executed');
     }
     await ctx.publish(OtaScriptCompleted, { scriptId: script.scriptId, carrier: script.carrier, iccid: script.iccid, outcome, responses });
-  }
-
-  /** Each carrier's topic carries only that carrier's traffic (its MNO-TSM is the only producer allowed on it). */
-  private requireTopicCarrier(ctx: MessageContext, carrier: Carrier): Carrier {
-    const topicCarrier = DOWN_TOPIC_CARRIER.get(ctx.topic);
-    if (topicCarrier !== carrier) {
-      throw new NonRetriableError('CARRIER_MISMATCH', `payload for ${carrier} on ${ctx.topic}`);
-    }
-    return carrier;
   }
 
   private openIsdKeyset(request: ManufactureRequest): Scp03KeySet {

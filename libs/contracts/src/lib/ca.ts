@@ -10,7 +10,7 @@ import {
   sealedBoxSchema,
   serialSchema,
 } from './common';
-import { defineMessage } from './envelope';
+import { defineMessage, route } from './envelope';
 import { Topics } from './topics';
 
 /** The phone a phone certificate is bound to (SIM applet or iPhone key store). */
@@ -33,7 +33,7 @@ export const certificateKindSchema = z.enum(['card-signing', 'card-user-authenti
 export const IdentityProofingRequested = defineMessage({
   type: 'ca.identity-proofing.requested',
   schemaVersion: 1,
-  topic: Topics.caCommands,
+  ...route(Topics.caCommands, ['sp-tsm']),
   schema: z.object({
     requestId: requestIdSchema,
     /** CMS SignedData (DER, base64) made with the My Number card's signing key over the application JSON. */
@@ -45,7 +45,7 @@ export const IdentityProofingRequested = defineMessage({
 export const CertificateIssuanceRequested = defineMessage({
   type: 'ca.certificate-issuance.requested',
   schemaVersion: 1,
-  topic: Topics.caCommands,
+  ...route(Topics.caCommands, ['sp-tsm']),
   schema: z.object({
     /** Issuance happens exactly once per request id; a repeat answers with the same certificate. */
     requestId: requestIdSchema,
@@ -87,15 +87,18 @@ export const CertificateIssuanceRequested = defineMessage({
 export const RevocationRequested = defineMessage({
   type: 'ca.revocation.requested',
   schemaVersion: 1,
-  topic: Topics.caCommands,
+  ...route(Topics.caCommands, ['sp-tsm', 'lifecycle']),
   schema: z.object({
     requestId: requestIdSchema,
     target: z.discriminatedUnion('by', [
       z.object({ by: z.literal('serial'), serial: serialSchema }),
       /** Every active phone certificate of the person (card revocation cascade, contract end). */
       z.object({ by: z.literal('person-phones'), personId: z.uuid() }),
-      /** The active phone certificate bound to this SIM. */
-      z.object({ by: z.literal('iccid'), iccid: iccidSchema }),
+      /**
+       * The active phone certificate bound to this SIM; with `carrier` (a carrier's notification: contract end), only
+       * one bound to this SIM on that carrier, so one carrier cannot end another carrier's phone.
+       */
+      z.object({ by: z.literal('iccid'), iccid: iccidSchema, carrier: carrierSchema.optional() }),
     ]),
     reason: revocationReasonSchema,
     requestedBy: z.string().min(1).max(128),
@@ -107,7 +110,7 @@ export const RevocationRequested = defineMessage({
 export const HoldReleaseRequested = defineMessage({
   type: 'ca.hold-release.requested',
   schemaVersion: 1,
-  topic: Topics.caCommands,
+  ...route(Topics.caCommands, ['lifecycle']),
   schema: z.object({ requestId: requestIdSchema, serial: serialSchema, requestedBy: z.string().min(1).max(128) }),
   key: (p) => p.requestId,
 });
@@ -117,7 +120,7 @@ export const HoldReleaseRequested = defineMessage({
 export const IdentityProofingCompleted = defineMessage({
   type: 'ca.identity-proofing.completed',
   schemaVersion: 1,
-  topic: Topics.caEvents,
+  ...route(Topics.caEvents, ['jpki-ca']),
   schema: z.object({
     requestId: requestIdSchema,
     verified: z.boolean(),
@@ -137,7 +140,7 @@ export const IdentityProofingCompleted = defineMessage({
 export const CertificateIssued = defineMessage({
   type: 'ca.certificate.issued',
   schemaVersion: 1,
-  topic: Topics.caEvents,
+  ...route(Topics.caEvents, ['jpki-ca']),
   schema: z.object({
     requestId: requestIdSchema,
     personId: z.uuid(),
@@ -158,7 +161,7 @@ export const CertificateIssued = defineMessage({
 export const CertificateIssuanceFailed = defineMessage({
   type: 'ca.certificate-issuance.failed',
   schemaVersion: 1,
-  topic: Topics.caEvents,
+  ...route(Topics.caEvents, ['jpki-ca']),
   schema: z.object({
     requestId: requestIdSchema,
     personId: z.uuid().optional(),
@@ -178,7 +181,7 @@ export const CertificateIssuanceFailed = defineMessage({
 export const CertificateStatusChanged = defineMessage({
   type: 'ca.certificate.status-changed',
   schemaVersion: 1,
-  topic: Topics.caEvents,
+  ...route(Topics.caEvents, ['jpki-ca']),
   schema: z.object({
     serial: serialSchema,
     personId: z.uuid(),
@@ -197,7 +200,7 @@ export const CertificateStatusChanged = defineMessage({
 export const RevocationRefused = defineMessage({
   type: 'ca.revocation.refused',
   schemaVersion: 1,
-  topic: Topics.caEvents,
+  ...route(Topics.caEvents, ['jpki-ca']),
   schema: z.object({
     requestId: requestIdSchema,
     /** e.g. CERTIFICATE_UNKNOWN, ALREADY_REVOKED, NOT_ON_HOLD, HOLD_NOT_RELEASABLE. */

@@ -1,5 +1,5 @@
 import { z } from 'zod/v4';
-import { defineMessage } from './envelope';
+import { defineMessage, route } from './envelope';
 import { Topics } from './topics';
 
 /**
@@ -9,7 +9,8 @@ import { Topics } from './topics';
 export const SimulationClockSet = defineMessage({
   type: 'platform.clock.set',
   schemaVersion: 1,
-  topic: Topics.platformClock,
+  // Only the clock authority (lifecycle, POST /clock) moves the clock; every service's ClockFeed checks its signature.
+  ...route(Topics.platformClock, ['lifecycle']),
   schema: z.object({
     offsetMs: z.number().int().nonnegative(),
     setBy: z.string().min(1).max(128),

@@ -1,5 +1,5 @@
 import { z } from 'zod/v4';
-import type { TopicDefinition } from './topics';
+import { CARRIERS, type Carrier, type ServiceIdentity, type TopicDefinition } from './topics';
 
 /** Kafka header names carried by every message. */
 export const Headers = {
@@ -33,14 +33,36 @@ export const envelopeSchema = z.object({
 });
 export type Envelope<P = unknown> = Omit<z.infer<typeof envelopeSchema>, 'payload'> & { payload: P };
 
+/** A topic a message may travel on, and the services that may emit it there (they sign it; consumers' inboxes check). */
+export interface MessageRoute {
+  readonly topic: TopicDefinition;
+  readonly producers: readonly ServiceIdentity[];
+}
+
 export interface MessageDefinition<S extends z.ZodType = z.ZodType> {
   readonly type: string;
   readonly schemaVersion: number;
-  /** A fixed topic, or one chosen from the payload (per-carrier topics). */
-  readonly topic: TopicDefinition | ((payload: z.infer<S>) => TopicDefinition);
+  /**
+   * Where the message may travel and who may emit it there, declared once: one route, or one per carrier (the
+   * payload's `carrier` picks the route). A message on any other topic, or from any other producer, is refused.
+   */
+  readonly routes: readonly MessageRoute[];
   readonly schema: S;
   /** The Kafka key: the aggregate the message belongs to, so one saga stays on one partition. */
   readonly key: (payload: z.infer<S>) => string;
+}
+
+/** The message travels on `topic`, emitted by `producers`. */
+export function route(topic: TopicDefinition, producers: readonly ServiceIdentity[]): { routes: readonly MessageRoute[] } {
+  return { routes: [{ topic, producers }] };
+}
+
+/** One route per carrier (the payload's `carrier` picks it); the producers may depend on the carrier. */
+export function perCarrierRoutes(
+  topics: Readonly<Record<Carrier, TopicDefinition>>,
+  producers: (carrier: Carrier) => readonly ServiceIdentity[],
+): { routes: readonly MessageRoute[] } {
+  return { routes: CARRIERS.map((c) => ({ topic: topics[c], producers: producers(c) })) };
 }
 
 /** A payload as consumers see it (defaults applied). */
@@ -52,6 +74,12 @@ const registry = new Map<string, MessageDefinition>();
 
 export function defineMessage<S extends z.ZodType>(def: MessageDefinition<S>): MessageDefinition<S> {
   if (registry.has(def.type)) throw new Error(`message type ${def.type} defined twice`);
+  if (def.routes.length === 0) throw new Error(`message type ${def.type} has no route`);
+  const perCarrier = def.routes.filter((r) => r.topic.carrier);
+  if (perCarrier.length > 0 && (perCarrier.length !== def.routes.length || new Set(perCarrier.map((r) => r.topic.carrier)).size !== CARRIERS.length)) {
+    throw new Error(`message type ${def.type}: per-carrier routes must name each carrier's topic once`);
+  }
+  if (perCarrier.length === 0 && def.routes.length !== 1) throw new Error(`message type ${def.type}: more than one route without a carrier to choose`);
   registry.set(def.type, def as unknown as MessageDefinition);
   return def;
 }
@@ -64,6 +92,16 @@ export function registeredMessageTypes(): string[] {
   return [...registry.keys()].sort();
 }
 
+/** The topic a message is published on: its only route's, or for per-carrier routes the one of the payload's `carrier`. */
 export function topicOf<S extends z.ZodType>(def: MessageDefinition<S>, payload: z.infer<S>): TopicDefinition {
-  return typeof def.topic === 'function' ? def.topic(payload) : def.topic;
+  if (def.routes.length === 1 && !def.routes[0].topic.carrier) return def.routes[0].topic;
+  const carrier = (payload as { carrier?: unknown } | null)?.carrier;
+  const found = def.routes.find((r) => r.topic.carrier === carrier);
+  if (!found) throw new Error(`${def.type} travels on per-carrier topics; the payload names no known carrier (${String(carrier)})`);
+  return found.topic;
+}
+
+/** The route of a message type on one topic (logical name), if it may travel there. */
+export function routeOn(def: MessageDefinition, topicName: string): MessageRoute | undefined {
+  return def.routes.find((r) => r.topic.name === topicName);
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod/v4';
 import { deviceBindingSchema } from './ca';
 import { iccidSchema, requestIdSchema, serialSchema } from './common';
-import { defineMessage } from './envelope';
+import { defineMessage, route } from './envelope';
 import { Topics } from './topics';
 
 /**
@@ -37,7 +37,7 @@ export type LifecycleCaseStatus = z.infer<typeof lifecycleCaseStatusSchema>;
 export const ServiceRenewalRequested = defineMessage({
   type: 'sptsm.service.renewal-requested',
   schemaVersion: 1,
-  topic: Topics.spTsmCommands,
+  ...route(Topics.spTsmCommands, ['lifecycle']),
   schema: z.object({
     requestId: requestIdSchema,
     iccid: iccidSchema,
@@ -54,7 +54,7 @@ export const ServiceRenewalRequested = defineMessage({
 export const ServiceRenewalCompleted = defineMessage({
   type: 'sptsm.service.renewal-completed',
   schemaVersion: 1,
-  topic: Topics.spTsmEvents,
+  ...route(Topics.spTsmEvents, ['sp-tsm']),
   schema: z.object({
     requestId: requestIdSchema,
     iccid: iccidSchema,
@@ -74,7 +74,7 @@ export const ServiceRenewalCompleted = defineMessage({
 export const LifecycleCaseChanged = defineMessage({
   type: 'lifecycle.case.changed',
   schemaVersion: 1,
-  topic: Topics.lifecycleEvents,
+  ...route(Topics.lifecycleEvents, ['lifecycle']),
   schema: z.object({
     caseId: z.string().min(1).max(64),
     kind: lifecycleCaseKindSchema,
@@ -93,7 +93,7 @@ export const LifecycleCaseChanged = defineMessage({
 export const ReenrollmentRequired = defineMessage({
   type: 'lifecycle.person.reenrollment-required',
   schemaVersion: 1,
-  topic: Topics.lifecycleEvents,
+  ...route(Topics.lifecycleEvents, ['lifecycle']),
   schema: z.object({
     personId: z.uuid(),
     caseId: z.string().min(1).max(64),

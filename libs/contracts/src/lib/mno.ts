@@ -1,14 +1,15 @@
 import { z } from 'zod/v4';
 import { aidSchema, carrierSchema, hexSchema, iccidSchema, msisdnSchema, mvnoSchema, requestIdSchema, sealedBoxSchema } from './common';
-import { defineMessage } from './envelope';
-import { Topics } from './topics';
+import { defineMessage, perCarrierRoutes } from './envelope';
+import { mnoTsmOf, Topics } from './topics';
 
 /**
  * SP-TSM ↔ MNO-TSM operations, one topic pair per carrier. Names are GP-Messaging-inspired
  * (the normative GlobalPlatform message names are not public; see REFERENCE §4).
  */
-const toMno = { topic: (p: { carrier: z.infer<typeof carrierSchema> }) => Topics.mnoCommands[p.carrier] };
-const fromMno = { topic: (p: { carrier: z.infer<typeof carrierSchema> }) => Topics.mnoEvents[p.carrier] };
+/** Commands from the SP-TSM on the carrier's command topic; replies and notifications from that carrier's MNO-TSM only. */
+const toMno = perCarrierRoutes(Topics.mnoCommands, () => ['sp-tsm']);
+const fromMno = perCarrierRoutes(Topics.mnoEvents, (carrier) => [mnoTsmOf(carrier)]);
 const apduList = z.array(hexSchema.min(8).max(2 * 65_544)).min(1).max(64);
 
 // ---------- SP-TSM → MNO-TSM ----------

@@ -1,11 +1,11 @@
 import { z } from 'zod/v4';
 import { carrierSchema, hexSchema, iccidSchema, sealedBoxSchema } from './common';
-import { defineMessage } from './envelope';
-import { Topics } from './topics';
+import { defineMessage, perCarrierRoutes } from './envelope';
+import { mnoTsmOf, Topics } from './topics';
 
-/** The OTA bearer between an MNO-TSM and the SIMs of its fleet (the vSIM service). */
-const down = { topic: (p: { carrier: z.infer<typeof carrierSchema> }) => Topics.otaDown[p.carrier] };
-const up = { topic: (p: { carrier: z.infer<typeof carrierSchema> }) => Topics.otaUp[p.carrier] };
+/** The OTA bearer between an MNO-TSM and the SIMs of its fleet (the vSIM service): down only from that carrier's MNO-TSM. */
+const down = perCarrierRoutes(Topics.otaDown, (carrier) => [mnoTsmOf(carrier)]);
+const up = perCarrierRoutes(Topics.otaUp, () => ['vsim']);
 
 export const OtaScriptRequested = defineMessage({
   type: 'ota.script.requested',

@@ -1,12 +1,12 @@
 import { z } from 'zod/v4';
-import { defineMessage } from './envelope';
+import { defineMessage, route } from './envelope';
 import { Topics } from './topics';
 
 /** Diagnostics message used by messaging self-tests and smoke checks. */
 export const ProbePing = defineMessage({
   type: 'platform.probe.ping',
   schemaVersion: 1,
-  topic: Topics.platformProbe,
+  ...route(Topics.platformProbe, ['probe']),
   schema: z.object({
     probeId: z.string().min(1).max(64),
     sequence: z.number().int().nonnegative(),

@@ -1,6 +1,6 @@
 import { z } from 'zod/v4';
 import { aidSchema, carrierSchema, iccidSchema, msisdnSchema, mvnoSchema, requestIdSchema, serialSchema } from './common';
-import { defineMessage } from './envelope';
+import { defineMessage, route } from './envelope';
 import { Topics } from './topics';
 
 /**
@@ -42,7 +42,7 @@ export const keyModeSchema = z.enum(['on-card', 'delivered']);
 export const EnrollmentStateChanged = defineMessage({
   type: 'sptsm.enrollment.state-changed',
   schemaVersion: 1,
-  topic: Topics.spTsmEvents,
+  ...route(Topics.spTsmEvents, ['sp-tsm']),
   schema: z.object({
     enrollmentId: z.string().min(1).max(64),
     state: serviceInstanceStateSchema,
@@ -60,7 +60,7 @@ export const EnrollmentStateChanged = defineMessage({
 export const EnrollmentCompleted = defineMessage({
   type: 'sptsm.enrollment.completed',
   schemaVersion: 1,
-  topic: Topics.spTsmEvents,
+  ...route(Topics.spTsmEvents, ['sp-tsm']),
   schema: z.object({
     enrollmentId: z.string().min(1).max(64),
     personId: z.uuid(),
@@ -78,7 +78,7 @@ export const EnrollmentCompleted = defineMessage({
 export const EnrollmentFailed = defineMessage({
   type: 'sptsm.enrollment.failed',
   schemaVersion: 1,
-  topic: Topics.spTsmEvents,
+  ...route(Topics.spTsmEvents, ['sp-tsm']),
   schema: z.object({
     enrollmentId: z.string().min(1).max(64),
     step: enrollmentStepSchema,
@@ -98,7 +98,7 @@ const serviceTarget = z.object({ requestId: requestIdSchema, iccid: iccidSchema,
 export const ServiceSuspendRequested = defineMessage({
   type: 'sptsm.service.suspend-requested',
   schemaVersion: 1,
-  topic: Topics.spTsmCommands,
+  ...route(Topics.spTsmCommands, ['lifecycle']),
   schema: serviceTarget,
   key: (p) => p.iccid,
 });
@@ -106,7 +106,7 @@ export const ServiceSuspendRequested = defineMessage({
 export const ServiceResumeRequested = defineMessage({
   type: 'sptsm.service.resume-requested',
   schemaVersion: 1,
-  topic: Topics.spTsmCommands,
+  ...route(Topics.spTsmCommands, ['lifecycle']),
   schema: serviceTarget,
   key: (p) => p.iccid,
 });
@@ -114,7 +114,7 @@ export const ServiceResumeRequested = defineMessage({
 export const ServiceTerminateRequested = defineMessage({
   type: 'sptsm.service.terminate-requested',
   schemaVersion: 1,
-  topic: Topics.spTsmCommands,
+  ...route(Topics.spTsmCommands, ['lifecycle']),
   schema: serviceTarget.extend({ queueIfUnreachable: z.boolean() }),
   key: (p) => p.iccid,
 });
@@ -122,7 +122,7 @@ export const ServiceTerminateRequested = defineMessage({
 export const ServiceOperationCompleted = defineMessage({
   type: 'sptsm.service.operation-completed',
   schemaVersion: 1,
-  topic: Topics.spTsmEvents,
+  ...route(Topics.spTsmEvents, ['sp-tsm']),
   schema: z.object({
     requestId: requestIdSchema,
     iccid: iccidSchema,
@@ -150,7 +150,7 @@ export const iphoneEnrollmentStepSchema = z.enum(IPHONE_ENROLLMENT_STEPS);
 export const IphoneEnrollmentCompleted = defineMessage({
   type: 'sptsm.iphone-enrollment.completed',
   schemaVersion: 1,
-  topic: Topics.spTsmEvents,
+  ...route(Topics.spTsmEvents, ['sp-tsm']),
   schema: z.object({
     enrollmentId: z.string().min(1).max(64),
     personId: z.uuid(),
@@ -167,7 +167,7 @@ export const IphoneEnrollmentCompleted = defineMessage({
 export const IphoneEnrollmentFailed = defineMessage({
   type: 'sptsm.iphone-enrollment.failed',
   schemaVersion: 1,
-  topic: Topics.spTsmEvents,
+  ...route(Topics.spTsmEvents, ['sp-tsm']),
   schema: z.object({
     enrollmentId: z.string().min(1).max(64),
     deviceId: z.string().min(8).max(64),

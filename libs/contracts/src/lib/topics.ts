@@ -1,51 +1,67 @@
 /**
- * Every Kafka topic of the platform, declared once. The bootstrap step creates each topic with its
- * retry and dead-letter companions; brokers never auto-create topics.
+ * Every Kafka topic of the platform, declared once: its partitions, its role and who consumes it. The bootstrap
+ * step creates each topic with its retry and dead-letter companions; brokers never auto-create topics. Who may
+ * produce each message type on which topic is declared with the message (`defineMessage`, `routes`); `topicAccess`
+ * (routing.ts) puts the two together.
  */
 export const CARRIERS = ['docomo', 'kddi', 'softbank'] as const;
 export type Carrier = (typeof CARRIERS)[number];
+
+/** The MNO-TSM of a carrier: one app run once per carrier, each with a signing identity of its own. */
+export const mnoTsmOf = (carrier: Carrier) => `mno-tsm-${carrier}` as const;
+
+/** The platform's service identities: the names in signed envelopes, trust lists, inbox rows and consumer groups. */
+export const PLATFORM_SERVICE_IDENTITIES = ['jpki-ca', 'sp-tsm', ...CARRIERS.map(mnoTsmOf), 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing'] as const;
+/** `probe`: the messaging self-test service (libs/service-kit tests), the only user of `platform.probe`. */
+export type ServiceIdentity = (typeof PLATFORM_SERVICE_IDENTITIES)[number] | 'probe';
+
+/**
+ * commands: requests to the one service that consumes the topic; a type it has no handler for is dead-lettered.
+ * events: outcomes and notifications; a consumer ignores types it has no handler for.
+ * broadcast: read whole by every service instance with a consumer of its own, never through the inbox (no retry or
+ * dead-letter companions).
+ */
+export type TopicRole = 'commands' | 'events' | 'broadcast';
 
 export interface TopicDefinition {
   /** Logical name, without the environment prefix. */
   readonly name: string;
   readonly partitions: number;
-  /** Whether `<name>.retry` and `<name>.dlq` exist. */
+  readonly role: TopicRole;
+  /** Whether `<name>.retry` and `<name>.dlq` exist (every topic read through the inbox). */
   readonly withRetryAndDeadLetter: boolean;
+  /** Per-carrier topics carry one carrier's traffic: a payload naming a carrier must name this one. */
+  readonly carrier?: Carrier;
+  /** The services that subscribe to it (their subscriptions are derived from this). */
+  readonly consumers: readonly ServiceIdentity[];
   readonly description: string;
 }
 
-const topic = (name: string, partitions: number, description: string): TopicDefinition => ({
+const topic = (name: string, partitions: number, role: TopicRole, consumers: readonly ServiceIdentity[], description: string, carrier?: Carrier): TopicDefinition => ({
   name,
   partitions,
-  withRetryAndDeadLetter: true,
+  role,
+  withRetryAndDeadLetter: role !== 'broadcast',
+  ...(carrier ? { carrier } : {}),
+  consumers,
   description,
 });
 
-const perCarrier = (suffix: string, partitions: number, description: string) =>
-  Object.fromEntries(CARRIERS.map((c) => [c, topic(`mno.${c}.${suffix}`, partitions, `${description} (${c})`)])) as Record<
-    Carrier,
-    TopicDefinition
-  >;
-
-const otaPerCarrier = (direction: 'down' | 'up', description: string) =>
-  Object.fromEntries(CARRIERS.map((c) => [c, topic(`ota.${c}.${direction}`, 6, `${description} (${c})`)])) as Record<
-    Carrier,
-    TopicDefinition
-  >;
+const perCarrier = (name: (c: Carrier) => string, role: TopicRole, consumers: (c: Carrier) => readonly ServiceIdentity[], description: string) =>
+  Object.fromEntries(CARRIERS.map((c) => [c, topic(name(c), 6, role, consumers(c), `${description} (${c})`, c)])) as Record<Carrier, TopicDefinition>;
 
 export const Topics = {
-  platformProbe: topic('platform.probe', 3, 'Diagnostics and messaging self-tests'),
-  // Read by every instance with a consumer of its own, never through the inbox: no retry or dead-letter topics.
-  platformClock: { ...topic('platform.clock', 1, 'Simulation clock of the environment, read by every service instance'), withRetryAndDeadLetter: false },
-  caCommands: topic('ca.commands', 6, 'Requests to the JPKI CA: identity proofing, issuance, revocation'),
-  caEvents: topic('ca.events', 6, 'JPKI CA outcomes and certificate status changes'),
-  spTsmCommands: topic('sptsm.commands', 6, 'Requests to the SP-TSM from the lifecycle service'),
-  spTsmEvents: topic('sptsm.events', 6, 'Enrollment saga transitions and SSD operations'),
-  lifecycleEvents: topic('lifecycle.events', 6, 'Lifecycle case transitions'),
-  mnoCommands: perCarrier('commands', 6, 'SP-TSM requests to an MNO-TSM (GP-Messaging-inspired)'),
-  mnoEvents: perCarrier('events', 6, 'MNO-TSM replies and notifications to the SP-TSM'),
-  otaDown: otaPerCarrier('down', 'OTA bearer: command scripts to SIMs'),
-  otaUp: otaPerCarrier('up', 'OTA bearer: response scripts from SIMs'),
+  platformProbe: topic('platform.probe', 3, 'commands', ['probe'], 'Diagnostics and messaging self-tests'),
+  platformClock: topic('platform.clock', 1, 'broadcast', PLATFORM_SERVICE_IDENTITIES, 'Simulation clock of the environment, read by every service instance'),
+  caCommands: topic('ca.commands', 6, 'commands', ['jpki-ca'], 'Requests to the JPKI CA: identity proofing, issuance, revocation'),
+  caEvents: topic('ca.events', 6, 'events', ['sp-tsm', 'lifecycle', 'rp-bank'], 'JPKI CA outcomes and certificate status changes'),
+  spTsmCommands: topic('sptsm.commands', 6, 'commands', ['sp-tsm'], 'Requests to the SP-TSM from the lifecycle service'),
+  spTsmEvents: topic('sptsm.events', 6, 'events', ['lifecycle'], 'Enrollment saga transitions and SSD operations'),
+  lifecycleEvents: topic('lifecycle.events', 6, 'events', [], 'Lifecycle case transitions'),
+  mnoCommands: perCarrier((c) => `mno.${c}.commands`, 'commands', (c) => [mnoTsmOf(c)], 'SP-TSM requests to an MNO-TSM (GP-Messaging-inspired)'),
+  mnoEvents: perCarrier((c) => `mno.${c}.events`, 'events', () => ['sp-tsm', 'lifecycle'], 'MNO-TSM replies and notifications to the SP-TSM'),
+  otaDown: perCarrier((c) => `ota.${c}.down`, 'commands', () => ['vsim'], 'OTA bearer: command scripts to SIMs'),
+  otaUp: perCarrier((c) => `ota.${c}.up`, 'events', (c) => [mnoTsmOf(c)], 'OTA bearer: response scripts from SIMs'),
 } as const;
 
 export function allTopics(): TopicDefinition[] {
@@ -56,6 +72,11 @@ export function allTopics(): TopicDefinition[] {
   };
   visit(Topics);
   return out;
+}
+
+/** The topic with this logical name, if one is declared. */
+export function topicNamed(name: string): TopicDefinition | undefined {
+  return allTopics().find((t) => t.name === name);
 }
 
 export const retryTopicName = (name: string): string => `${name}.retry`;

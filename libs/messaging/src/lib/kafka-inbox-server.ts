@@ -19,6 +19,7 @@ import type { KafkaConnection } from './kafka-connection';
 import { MessageContext } from './message-context';
 import type { Subscription } from './messaging-options';
 import type { Outbox } from './outbox';
+import { checkCarrier } from './producer-identity';
 
 /** Nest wraps handler errors into `{status:'error'}`; the server needs the original cause for the DLQ. */
 @Catch()
@@ -170,14 +171,16 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
         `${envelope.type} v${envelope.schemaVersion}, this consumer understands v${definition.schemaVersion}`,
       );
     }
-    if (route.subscription.producers) {
-      const trusted = this.deps.kafka.options.trustedProducers;
-      const check = trusted ? trusted.check(envelope, route.subscription.producers) : null;
-      if (!check) throw new Rejected('PRODUCER_NOT_AUTHORIZED', 'no trusted producer keys configured');
-      if (!check.ok) throw new Rejected(check.reason, check.detail);
-    }
+    // The routing declared with the message type decides: its topic, its producer (signed), its carrier.
+    const topic = route.subscription.topic.name;
+    const trusted = this.deps.kafka.options.trustedProducers;
+    const admitted = trusted ? trusted.check(envelope, definition, topic) : null;
+    if (!admitted) throw new Rejected('PRODUCER_NOT_AUTHORIZED', 'no trusted producer keys configured');
+    if (!admitted.ok) throw new Rejected(admitted.reason, admitted.detail);
     const payload = definition.schema.safeParse(envelope.payload);
     if (!payload.success) throw new Rejected('PAYLOAD_INVALID', payload.error.message);
+    const carrier = checkCarrier(definition, topic, payload.data);
+    if (!carrier.ok) throw new Rejected(carrier.reason, carrier.detail);
     return { envelope: { ...envelope, payload: payload.data }, definition };
   }
 

@@ -1,12 +1,21 @@
 import type { ProducerIdentity, TrustedProducers } from './producer-identity';
-import type { TopicDefinition } from '@jpki/contracts';
+import { allTopics, type ServiceIdentity, type TopicDefinition } from '@jpki/contracts';
 
+/**
+ * A topic this service reads through its inbox. Who may send what on it is not configured here: the inbox checks
+ * every envelope against the routes declared with its message type (libs/contracts).
+ */
 export interface Subscription {
   topic: TopicDefinition;
   /** Command topics dead-letter message types without a handler; event topics ignore them. */
   unknownTypes: 'dead-letter' | 'ignore';
-  /** When set, only envelopes signed by one of these producers are handled; others are dead-lettered. */
-  producers?: readonly string[];
+}
+
+/** The inbox subscriptions of a service: the topics that declare it as a consumer (broadcast topics have their own readers). */
+export function subscriptionsOf(service: ServiceIdentity): Subscription[] {
+  return allTopics()
+    .filter((topic) => topic.role !== 'broadcast' && topic.consumers.includes(service))
+    .map((topic) => ({ topic, unknownTypes: topic.role === 'commands' ? 'dead-letter' : 'ignore' }));
 }
 
 export interface MessagingOptions {
@@ -24,7 +33,7 @@ export interface MessagingOptions {
   retry?: Partial<RetryPolicy>;
   /** Signs every published envelope. */
   identity?: ProducerIdentity;
-  /** Public keys of the producers this service accepts messages from. */
+  /** Public keys of the producers this service accepts messages from (what each may send: the declared routes). */
   trustedProducers?: TrustedProducers;
   /** Consumer session timeout (default 30 s). */
   sessionTimeoutMs?: number;

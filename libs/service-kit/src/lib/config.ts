@@ -34,6 +34,11 @@ export const baseConfigSchema = z.object({
   TRANSPORT_PUBLIC_KEYS: z.string().optional(),
   /** `kekId:base64(32 bytes)[,…]`, first = active: encrypts secrets at rest (keysets, CA keys, card images). */
   KEY_ENCRYPTION_KEYS: z.string().min(10).optional(),
+  /**
+   * The simulation clock's largest single move forward, in days (lifecycle's POST /clock refuses more, every service's
+   * clock feed ignores more). 0 = the simulation clock is off: the production overlay sets it.
+   */
+  SIMULATION_CLOCK_MAX_JUMP_DAYS: z.coerce.number().min(0).max(3660).default(1830),
   /** base64 SPKI of the Ed25519 key that signs operator tokens (EdDSA JWT with roles). */
   OPERATOR_TOKEN_PUBLIC_KEY: z.string().min(40).optional(),
   /** The `iss` operator tokens must carry (the IdP's identifier). */

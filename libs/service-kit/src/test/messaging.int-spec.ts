@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { Headers, ProbePing, SimulationClockSet, Topics, deadLetterTopicName } from '@jpki/contracts';
-import { kafkaClient, Outbox } from '@jpki/messaging';
-import { kcatRead, rawProducer, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, waitUntil } from '@jpki/testing';
+import { Headers, ProbePing, SimulationClockSet, Topics, deadLetterTopicName, type Envelope } from '@jpki/contracts';
+import { kafkaClient, Outbox, ProducerIdentity } from '@jpki/messaging';
+import { kcatRead, rawProducer, signedEnvelope, StackKeys, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, waitUntil } from '@jpki/testing';
 import { baseConfigSchema, Clock, createServiceApp, loadConfig, type ServiceDefinition } from '../index';
 import { failures, ProbeModule, probeMigrations, probeSubscriptions, slowHandlers } from './probe-service';
 
-const probe = ProbePing.topic as typeof Topics.platformProbe;
+const probe = Topics.platformProbe;
 const dlq = deadLetterTopicName(probe.name);
+/** The probe signs as `probe` (the producer routed for platform.probe.ping); `lifecycle` is the clock authority. */
+const keys = new StackKeys(['probe', 'lifecycle', 'sp-tsm']);
 
 function definition(): ServiceDefinition {
   const config = loadConfig(baseConfigSchema, {
@@ -19,11 +21,12 @@ function definition(): ServiceDefinition {
     KAFKA_BROKERS: testKafkaBrokers().join(','),
     KAFKA_TOPIC_PREFIX: testTopicPrefix(),
     LOG_LEVEL: 'warn',
+    ...keys.envFor('probe'),
   });
   return { name: 'probe', config, entities: [], migrations: probeMigrations, subscriptions: probeSubscriptions };
 }
 
-function envelope(probeId: string, sequence: number, note?: string, messageId = randomUUID()) {
+function envelope(probeId: string, sequence: number, note?: string, messageId = randomUUID()): Envelope {
   return {
     messageId,
     type: ProbePing.type,
@@ -31,9 +34,15 @@ function envelope(probeId: string, sequence: number, note?: string, messageId = 
     correlationId: `corr-${probeId}`,
     causationId: null,
     occurredAt: new Date().toISOString(),
-    producer: 'test',
+    producer: 'probe',
     payload: { probeId, sequence, ...(note ? { note } : {}) },
   };
+}
+
+/** An envelope as the probe service signs it. */
+function signed(e: Envelope): Envelope {
+  const { signature: _, ...unsigned } = e;
+  return { ...unsigned, signature: ProducerIdentity.fromBase64Pkcs8('probe', keys.keys.get('probe')!.signingPkcs8).sign(unsigned) };
 }
 
 describe('messaging over the real broker and database', () => {
@@ -89,7 +98,7 @@ describe('messaging over the real broker and database', () => {
   });
 
   it('applies a redelivered message exactly once (inbox)', async () => {
-    const body = JSON.stringify(envelope('dup', 7));
+    const body = JSON.stringify(signed(envelope('dup', 7)));
     for (let i = 0; i < 5; i++) await producer.sendTo(probe.name, [{ key: 'dup', value: body }]);
     await waitUntil(async () => (await effects('dup')).length === 1, 20_000, 'first delivery handled');
     await new Promise((r) => setTimeout(r, 1500));
@@ -99,17 +108,19 @@ describe('messaging over the real broker and database', () => {
   it('dead-letters malformed input with the cause and keeps consuming the partition', async () => {
     await producer.sendTo(probe.name, [
       { key: 'same-key', value: '{not json' },
-      { key: 'same-key', value: JSON.stringify({ ...envelope('x', 1), payload: { probeId: 'x', sequence: -1 } }) },
-      { key: 'same-key', value: JSON.stringify({ ...envelope('x', 1), type: 'platform.probe.unheard-of' }) },
-      { key: 'same-key', value: JSON.stringify({ ...envelope('x', 1), schemaVersion: 2 }) },
-      { key: 'same-key', value: JSON.stringify(envelope('after-poison', 1)) },
+      { key: 'same-key', value: JSON.stringify(signed({ ...envelope('x', 1), payload: { probeId: 'x', sequence: -1 } })) },
+      { key: 'same-key', value: JSON.stringify(signed({ ...envelope('x', 1), type: 'platform.probe.unheard-of' })) },
+      { key: 'same-key', value: JSON.stringify(signed({ ...envelope('x', 1), schemaVersion: 2 })) },
+      { key: 'same-key', value: JSON.stringify(envelope('x', 1)) },
+      { key: 'same-key', value: JSON.stringify(signed({ ...envelope('x', 1), producer: 'lifecycle' })) },
+      { key: 'same-key', value: JSON.stringify(signed(envelope('after-poison', 1))) },
     ]);
     await waitUntil(async () => (await effects('after-poison')).length === 1, 20_000, 'message after poison handled');
     const reasons = new Set<string>();
     await waitUntil(() => {
       watcher.messages.filter((m) => m.topic === dlq).forEach((m) => reasons.add(m.headers[Headers.failureReason]));
-      return ['MALFORMED_JSON', 'PAYLOAD_INVALID', 'UNKNOWN_MESSAGE_TYPE', 'UNSUPPORTED_SCHEMA_VERSION'].every((r) => reasons.has(r));
-    }, 20_000, 'four dead letters');
+      return ['MALFORMED_JSON', 'PAYLOAD_INVALID', 'UNKNOWN_MESSAGE_TYPE', 'UNSUPPORTED_SCHEMA_VERSION', 'PRODUCER_SIGNATURE_INVALID', 'PRODUCER_NOT_AUTHORIZED'].every((r) => reasons.has(r));
+    }, 20_000, 'six dead letters');
     const malformed = watcher.messages.find((m) => m.headers[Headers.failureReason] === 'MALFORMED_JSON')!;
     expect(malformed.value).toBe('{not json');
     expect(malformed.headers[Headers.originalTopic]).toBe(probe.name);
@@ -118,13 +129,13 @@ describe('messaging over the real broker and database', () => {
 
   it('retries a failing handler with backoff and applies it once', async () => {
     failures.set('flaky', 2);
-    await producer.sendTo(probe.name, [{ key: 'flaky', value: JSON.stringify(envelope('flaky', 1)) }]);
+    await producer.sendTo(probe.name, [{ key: 'flaky', value: JSON.stringify(signed(envelope('flaky', 1))) }]);
     await waitUntil(async () => (await effects('flaky')).length === 1, 30_000, 'flaky ping finally handled');
     expect((await effects('flaky'))[0].attempt).toBe(3);
   });
 
   it('dead-letters a message that keeps failing, with the handler error as cause', async () => {
-    const msg = envelope('doomed', 1, 'fail-always');
+    const msg = signed(envelope('doomed', 1, 'fail-always'));
     await producer.sendTo(probe.name, [{ key: 'doomed', value: JSON.stringify(msg) }]);
     const dead = await watcher.waitFor((m) => m.topic === dlq && m.key === 'doomed', 60_000, 'doomed dead letter');
     expect(dead.headers[Headers.failureReason]).toBe('RETRIES_EXHAUSTED');
@@ -134,14 +145,14 @@ describe('messaging over the real broker and database', () => {
   }, 70_000);
 
   it('dead-letters a non-retriable failure at once and rolls back its effect', async () => {
-    await producer.sendTo(probe.name, [{ key: 'rej', value: JSON.stringify(envelope('rej', 1, 'reject')) }]);
+    await producer.sendTo(probe.name, [{ key: 'rej', value: JSON.stringify(signed(envelope('rej', 1, 'reject'))) }]);
     const dead = await watcher.waitFor((m) => m.topic === dlq && m.key === 'rej');
     expect(dead.headers[Headers.failureReason]).toBe('PROBE_REJECTED');
     expect(await effects('rej')).toHaveLength(0);
   });
 
   it('gives messages published by a handler the incoming message as cause and keeps the correlation id', async () => {
-    const incoming = envelope('chain', 1, 'echo');
+    const incoming = signed(envelope('chain', 1, 'echo'));
     await producer.sendTo(probe.name, [{ key: 'chain', value: JSON.stringify(incoming) }]);
     const echo = await watcher.waitFor((m) => m.key === 'chain-echo');
     expect(echo.headers[Headers.causationId]).toBe(incoming.messageId);
@@ -159,12 +170,21 @@ describe('messaging over the real broker and database', () => {
     expect(seen!.headers).toEqual(expect.arrayContaining([Headers.messageId, sent.messageId, Headers.messageType, ProbePing.type]));
   });
 
-  it('moves every instance\'s simulation clock when the environment clock is set', async () => {
+  it('moves every instance\'s simulation clock when the clock authority sets it, and only then', async () => {
     const clock = app.get(Clock);
     const before = clock.now().getTime();
-    await ds.transaction((m) => app.get(Outbox).publish(m, SimulationClockSet, { offsetMs: 90 * 24 * 3600 * 1000, setBy: 'test' }));
-    await waitUntil(() => clock.offset === 90 * 24 * 3600 * 1000, 20_000, 'clock offset applied');
-    expect(clock.now().getTime() - before).toBeGreaterThanOrEqual(90 * 24 * 3600 * 1000);
+    const days = (n: number) => n * 24 * 3600 * 1000;
+    const signedBy = (as: 'lifecycle' | 'sp-tsm' | 'probe', offsetMs: number) =>
+      producer.sendTo(Topics.platformClock.name, [signedEnvelope(SimulationClockSet, { offsetMs, setBy: 'test' }, as, keys.keys.get(as)!.signingPkcs8)]);
+    await signedBy('lifecycle', days(90));
+    // in topic order: signed by services that are not the clock authority, beyond SIMULATION_CLOCK_MAX_JUMP_DAYS, backwards
+    await signedBy('probe', days(120));
+    await signedBy('sp-tsm', days(130));
+    await signedBy('lifecycle', days(90 + 5000));
+    await signedBy('lifecycle', days(10));
+    await signedBy('lifecycle', days(91));
+    await waitUntil(() => clock.offset === days(91), 20_000, 'clock offset applied');
+    expect(clock.now().getTime() - before).toBeGreaterThanOrEqual(days(91));
   });
 
   it('serves liveness, readiness, metrics and OpenAPI', async () => {
@@ -189,7 +209,7 @@ describe('messaging over the real broker and database', () => {
     expect(await clockGroups()).toHaveLength(1);
 
     slowHandlers.delayMs = 1500;
-    await producer.sendTo(probe.name, [{ key: 'slow', value: JSON.stringify(envelope('slow', 1)) }]);
+    await producer.sendTo(probe.name, [{ key: 'slow', value: JSON.stringify(signed(envelope('slow', 1))) }]);
     await new Promise((r) => setTimeout(r, 700)); // the handler is now sleeping inside its transaction
     const schema = (ds.options as { schema?: string }).schema;
     await app.close();

@@ -1,8 +1,8 @@
 import { Controller, Module, type DynamicModule } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { ProbePing, Topics, type PayloadOf } from '@jpki/contracts';
-import { CreateMessagingTables1700000000000, MessageContext, NonRetriableError } from '@jpki/messaging';
+import { ProbePing, type PayloadOf } from '@jpki/contracts';
+import { CreateMessagingTables1700000000000, MessageContext, NonRetriableError, subscriptionsOf } from '@jpki/messaging';
 import { ServiceKitModule, type ServiceDefinition } from '../index';
 
 /** A minimal service used by the messaging integration tests: it records every ping it handles. */
@@ -47,4 +47,4 @@ export class ProbeModule {
 }
 
 export const probeMigrations = [CreateMessagingTables1700000000000, CreateProbeEffects1700000000001];
-export const probeSubscriptions = [{ topic: Topics.platformProbe, unknownTypes: 'dead-letter' as const }];
+export const probeSubscriptions = subscriptionsOf('probe');

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { CARRIER_PROFILES, CARRIERS, type Carrier } from '@jpki/contracts';
+import { CARRIER_PROFILES, CARRIERS, PLATFORM_SERVICE_IDENTITIES, type Carrier } from '@jpki/contracts';
 import { DEFAULT_PORTS, type PlatformServiceName } from '@jpki/jpki-client';
 import { ServiceStack, StackKeys, type ServiceSpec, type StackOptions } from './service-stack';
 
-/** Service identities of the platform (names in signed messages and trust lists). */
-export const PLATFORM_SERVICES = ['jpki-ca', 'sp-tsm', ...CARRIERS.map((c) => `mno-tsm-${c}`), 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing'] as const;
+/** Service identities of the platform (names in signed messages and trust lists), as libs/contracts declares them. */
+export const PLATFORM_SERVICES = PLATFORM_SERVICE_IDENTITIES;
 
 export interface PlatformOptions extends Omit<StackOptions, 'keys'> {
   keys?: StackKeys;
