@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { deadLetterTopicName, retryTopicName, Topics } from '@jpki/contracts';
+import { allTopics, deadLetterTopicName, retryTopicName } from '@jpki/contracts';
 
 export const KAFKA_CLUSTER = 'jpki-kafka';
 export const TOPICS_FILE = resolve(__dirname, '../base/kafka/topics.yaml');
@@ -23,9 +23,11 @@ export const RETENTION_MS = { topic: 7 * DAY_MS, retry: 7 * DAY_MS, deadLetter: 
  * run on machine time while the others run on the simulation clock. One partition (declared in the
  * contracts) keeps a total order. Not compacted: the feed applies the largest offset it has seen, and keeping
  * every message (one per integrator clock move, a few hundred bytes) keeps that maximum even when two lifecycle
- * replicas publish moves out of order, where compaction would keep only the last one.
+ * replicas publish moves out of order, where compaction would keep only the last one. Kept forever does not mean
+ * trusted forever: the feed applies only moves signed by lifecycle, forward, within SIMULATION_CLOCK_MAX_JUMP_DAYS, so
+ * anything else written to the topic is ignored at every replay.
  */
-export const BROADCAST_TOPICS: ReadonlySet<string> = new Set([Topics.platformClock.name]);
+export const BROADCAST_TOPICS: ReadonlySet<string> = new Set(allTopics().filter((t) => t.role === 'broadcast').map((t) => t.name));
 
 export type TopicRole = 'topic' | 'broadcast' | 'retry' | 'dead-letter';
 

@@ -271,6 +271,14 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     for (const s of SERVICE_INSTANCES) expect(named(rendered, 'ConfigMap', s.identity)).toBeDefined();
   });
 
+  it(expected.prod ? 'turns the simulation clock off (no POST /clock, platform.clock ignored)' : 'lets integrators move the simulation clock, within a bound', () => {
+    const days = Number(obj(named(rendered, 'ConfigMap', 'jpki-platform')?.['data'])['SIMULATION_CLOCK_MAX_JUMP_DAYS']);
+    if (expected.prod) expect(days).toBe(0);
+    else expect(days).toBeGreaterThan(0);
+    // one platform-wide value: no service overrides it in its own ConfigMap
+    for (const s of SERVICE_INSTANCES) expect(obj(named(rendered, 'ConfigMap', s.identity)?.['data'])['SIMULATION_CLOCK_MAX_JUMP_DAYS']).toBeUndefined();
+  });
+
   it('declares Strimzi KRaft Kafka with a controller+broker node pool, every topic, and a CNPG cluster', () => {
     expect(nodePool.apiVersion).toBe('kafka.strimzi.io/v1');
     expect(list(obj(nodePool['spec'])['roles']).sort()).toEqual(['broker', 'controller']);
