@@ -19,6 +19,16 @@ export const ATTACKS: Attack[] = [
   { id: 'ATK-05', boundary: 'vsim handset request signature', title: 'a captured signed request replayed, sent to the other SIM of the same dual-SIM phone or to another SIM, reused with another body/call, or signed long ago → 401 HANDSET_REQUEST_REPLAYED / HANDSET_SIGNATURE_INVALID / 403 HANDSET_NOT_BOUND / 401 HANDSET_REQUEST_STALE' },
   { id: 'ATK-06', boundary: 'vsim handset binding', title: 'a stranger binds the victim’s SIM to their own phone → 401 AUTH_REQUIRED / 403 ROLE_REQUIRED; the SIM stays in the victim’s phone, the stranger’s phone gets 403 HANDSET_NOT_BOUND' },
   // clock, topics and producers (ATK-10..29)
+  { id: 'ATK-10', boundary: 'simulation clock ← platform.clock', title: 'an unsigned clock message (claiming lifecycle) produced with kcat → every service ignores it, also when a restart replays the topic; OCSP still verifies now' },
+  { id: 'ATK-11', boundary: 'simulation clock ← platform.clock', title: 'clock messages signed with sp-tsm’s key (as sp-tsm, or claiming lifecycle) → ignored by every service' },
+  { id: 'ATK-12', boundary: 'simulation clock bound', title: 'a jump beyond SIMULATION_CLOCK_MAX_JUMP_DAYS → POST /clock 422 CLOCK_JUMP_TOO_LARGE; signed by lifecycle’s key on the topic, ignored by every feed' },
+  { id: 'ATK-13', boundary: 'lifecycle POST /clock', title: 'moving the clock without the integrator role → 403 ROLE_REQUIRED (401 without a token), refusal audited, nothing moves' },
+  { id: 'ATK-14', boundary: 'sp-tsm inbox ← mno.<carrier>.events', title: 'a proofing reply forged with an MNO-TSM key on its events topic → dead letter TOPIC_NOT_ALLOWED; the enrollment waits for the CA’s genuine answer' },
+  { id: 'ATK-15', boundary: 'lifecycle ← carrier notifications', title: 'a contract end on docomo’s topic, signed by docomo’s MNO-TSM, naming a KDDI subscriber → dead letter CARRIER_MISMATCH; no case, the KDDI phone stays good' },
+  { id: 'ATK-16', boundary: 'inbox topic routing', title: 'genuine messages replayed onto another topic (a suspend command on ca.events, a contract end on sptsm.events) → dead letter TOPIC_NOT_ALLOWED; nothing happens' },
+  { id: 'ATK-17', boundary: 'CA commands ← card certificates', title: 'a card-certificate revocation over ca.commands from sp-tsm or lifecycle → ca.revocation.refused CARD_CERTIFICATE_OPERATOR_ONLY; OCSP for the card still good' },
+  { id: 'ATK-18', boundary: 'CA commands ← producer purpose', title: 'a phone-certificate hold from sp-tsm → PURPOSE_NOT_ALLOWED; a hold release from sp-tsm → dead letter PRODUCER_NOT_AUTHORIZED; OCSP still good' },
+  { id: 'ATK-19', boundary: 'CA commands ← producer purpose', title: 'identity proofing or phone issuance asked by lifecycle → dead letter PRODUCER_NOT_AUTHORIZED; the CA answers nothing' },
   // CA issuance and the enrollment API (ATK-30..39)
   { id: 'ATK-30', boundary: 'CA issuance ← proofing record', title: 'sp-tsm’s key sends a phone issuance (CSR or CA-generated) naming no proofing, or one the CA never made → ca.certificate-issuance.failed PROOFING_REQUIRED / PROOFING_NOT_FOUND, no certificate' },
   { id: 'ATK-31', boundary: 'CA issuance ← proofing record', title: 'one proofing record used for a second issuance (another CSR and request id) → PROOFING_ALREADY_USED; the first request redelivered still gets its one certificate' },
