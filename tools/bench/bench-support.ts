@@ -46,7 +46,11 @@ export interface BenchPlatform {
  * Starts the named services as processes on their own topics (`bench<time>.*`), schemas and free ports. Cheap card-file
  * KDF and a small CA key pool: the benchmarks measure the platform's paths, not test-citizen setup.
  */
-export async function startBenchPlatform(only: string[], logLevel: 'error' | 'warn'): Promise<BenchPlatform> {
+export async function startBenchPlatform(
+  only: string[],
+  logLevel: 'error' | 'warn',
+  serviceEnv: Record<string, Record<string, string>> = {},
+): Promise<BenchPlatform> {
   const tag = `bench${Date.now().toString(36)}`;
   const topicPrefix = `${tag}.`;
   const kafka = kafkaClient(tag, KAFKA_BROKERS.split(','));
@@ -62,7 +66,7 @@ export async function startBenchPlatform(only: string[], logLevel: 'error' | 'wa
     logDir: join(tmpdir(), 'jpki-bench', tag),
     only,
     env: { LOG_LEVEL: logLevel },
-    serviceEnv: { 'jpki-ca': { KEY_POOL_SIZE: '4', CARD_FILE_KDF_LOG2N: '10' } },
+    serviceEnv: { ...serviceEnv, 'jpki-ca': { KEY_POOL_SIZE: '4', CARD_FILE_KDF_LOG2N: '10', ...serviceEnv['jpki-ca'] } },
   });
   const stop = async () => {
     await stack.stopAll();

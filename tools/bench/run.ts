@@ -4,7 +4,7 @@
  * `reports/bench/<name>.json` and is also runnable alone: `node -r @swc-node/register tools/bench/<name>.ts`.
  */
 if (process.argv.includes('--smoke')) process.env['BENCH_SMOKE'] = '1';
-const benches = ['./scp03', './bank-logins', './loss-to-ocsp'];
+const benches = ['./scp03', './enrollment', './bank-logins', './loss-to-ocsp'];
 
 async function main(): Promise<void> {
   for (const bench of benches) {
