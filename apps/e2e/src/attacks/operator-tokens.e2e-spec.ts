@@ -91,6 +91,10 @@ describe('attacks: operator tokens', () => {
     // Nor may it read the KDDI phone or its cases.
     expect(await outcomeOf(api.get(`/phones?${new URLSearchParams(selector)}`))).toEqual({ status: 403, reason: 'CARRIER_SCOPE' });
     expect(await api.get<unknown[]>(`/cases?${new URLSearchParams({ serial: kddiPhone.serial })}`)).toEqual([]);
+    // At the SP-TSM the KDDI number's enrollments are invisible to it, not to a KDDI operator.
+    const enrollments = (token: string) => new HttpJson(platform.endpoints.spTsm, token).get<{ enrollmentIds: string[] }>(`/enrollments?${new URLSearchParams(selector)}`);
+    expect(await enrollments(docomoOperator())).toEqual({ enrollmentIds: [] });
+    expect((await enrollments(platform.keys.operatorToken('kei@kddi', ['operator'], { carrier: 'kddi' }))).enrollmentIds).toContain(kddiPhone.enrollmentId);
 
     expect(await phoneState(kddiPhone)).toEqual(before);
     expect(before.certificate).toBe('good');

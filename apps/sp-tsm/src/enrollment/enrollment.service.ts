@@ -81,7 +81,11 @@ export class EnrollmentService {
 
   /** Operators only: the enrollment ids of a number lead to its ICCID and certificate serial. Audited. */
   async findByMsisdn(operator: OperatorPrincipal, msisdn: string): Promise<string[]> {
-    const rows: { id: string }[] = await this.ds.query(`SELECT id FROM enrollment WHERE msisdn = $1 ORDER BY created_at DESC LIMIT 20`, [msisdn]);
+    // A carrier's operator sees that carrier's enrollments only.
+    const rows: { id: string }[] = await this.ds.query(
+      `SELECT id FROM enrollment WHERE msisdn = $1 AND ($2::text IS NULL OR carrier = $2) ORDER BY created_at DESC LIMIT 20`,
+      [msisdn, operator.carrier ?? null],
+    );
     await recordOperatorRead(this.ds.manager, this.clock.now(), operator, 'enrollments.listed', msisdn, { count: rows.length });
     return rows.map((r) => r.id);
   }

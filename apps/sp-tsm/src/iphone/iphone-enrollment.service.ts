@@ -78,7 +78,10 @@ export class IphoneEnrollmentService {
 
   /** Operators only: the enrollment ids of a device lead to its certificate. Audited. */
   async findByDevice(operator: OperatorPrincipal, deviceId: string): Promise<string[]> {
-    const rows: { id: string }[] = await this.ds.query(`SELECT id FROM iphone_enrollment WHERE device_id = $1 ORDER BY created_at DESC LIMIT 20`, [deviceId]);
+    // An iPhone has no carrier: a carrier's operator sees none of its enrollments.
+    const rows: { id: string }[] = operator.carrier
+      ? []
+      : await this.ds.query(`SELECT id FROM iphone_enrollment WHERE device_id = $1 ORDER BY created_at DESC LIMIT 20`, [deviceId]);
     await recordOperatorRead(this.ds.manager, this.clock.now(), operator, 'iphone-enrollments.listed', deviceId, { count: rows.length });
     return rows.map((r) => r.id);
   }
