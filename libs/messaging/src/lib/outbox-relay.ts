@@ -52,7 +52,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** Before the database and the producer close. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.loop.stop();
-    await this.listener?.end().catch(() => undefined);
+    await this.resetListener();
   }
 
   /** Publishes everything pending now; used by the loop and by tests. */
