@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { currentContext } from '@jpki/observability';
-import { Clock } from '@jpki/service-kit';
+import { Clock, printable, printableJson } from '@jpki/service-kit';
 import { queryRows } from './read-model';
 
 export interface AuditEntry {
@@ -40,18 +40,20 @@ export class AuditLog {
     await m.query(
       `INSERT INTO operator_audit (occurred_at, actor, roles, action, target, reason, outcome, status_code, case_id, correlation_id, details)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      // Whatever a refused caller sent (a NUL byte, an unpaired surrogate, a control character) is stored escaped:
+      // PostgreSQL takes neither NUL in text nor \u0000 in jsonb, and the refusal must be audited all the same.
       [
         this.clock.now(),
-        entry.actor.slice(0, 200),
-        [...(entry.roles ?? [])],
-        entry.action,
-        entry.target?.slice(0, 200) ?? null,
-        entry.reason?.slice(0, 512) ?? null,
-        entry.outcome.slice(0, 128),
+        printable(entry.actor, 200),
+        (entry.roles ?? []).map((r) => printable(r, 64)),
+        printable(entry.action, 200),
+        entry.target == null ? null : printable(entry.target, 200),
+        entry.reason == null ? null : printable(entry.reason, 512),
+        printable(entry.outcome, 128),
         entry.statusCode ?? null,
-        entry.caseId ?? null,
+        entry.caseId == null ? null : printable(entry.caseId, 200),
         currentContext()?.correlationId ?? null,
-        JSON.stringify(entry.details ?? {}),
+        JSON.stringify(printableJson(entry.details ?? {})),
       ],
     );
   }

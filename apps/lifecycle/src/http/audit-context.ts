@@ -1,10 +1,8 @@
 import { Catch, Injectable, SetMetadata, type ArgumentsHost, type CanActivate, type ExceptionFilter, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { HttpException } from '@nestjs/common';
 import type { Request } from 'express';
-import { ZodError } from 'zod/v4';
 import { createLogger } from '@jpki/observability';
-import { HttpErrorFilter, type OperatorPrincipal } from '@jpki/service-kit';
+import { HttpErrorFilter, httpErrorBody, type OperatorPrincipal } from '@jpki/service-kit';
 import { AuditLog } from '../domain/audit-log';
 
 const ACTION_KEY = 'lifecycle-audit-action';
@@ -16,7 +14,7 @@ export const AuditAction = (action: string) => SetMetadata(ACTION_KEY, action);
 
 /**
  * Runs first (controller-level guard, before the role guard of each route): remembers which action the request is,
- * so a refusal by the role guard, the body validation or the handler can be audited under that name.
+ * so a refusal by the role guard, the input check, the body validation or the handler can be audited under that name.
  */
 @Injectable()
 export class AuditContextGuard implements CanActivate {
@@ -40,14 +38,22 @@ function claimedSubject(req: Request): string | null {
   }
 }
 
+/** The status and reason the caller is answered with (the shared error body's). */
 function statusAndReason(exception: unknown): { status: number; reason: string } {
-  if (exception instanceof ZodError) return { status: 400, reason: 'VALIDATION_FAILED' };
-  if (exception instanceof HttpException) {
-    const body = exception.getResponse();
-    const reason = typeof body === 'object' && body !== null && 'reason' in body ? String((body as { reason: unknown }).reason) : `HTTP_${exception.getStatus()}`;
-    return { status: exception.getStatus(), reason };
-  }
-  return { status: 500, reason: 'INTERNAL_ERROR' };
+  const { status, body } = httpErrorBody(exception);
+  return { status, reason: String(body['reason'] ?? `HTTP_${status}`) };
+}
+
+const hasQuery = (req: Request) => Object.keys(req.query ?? {}).length > 0;
+
+/** The query of a refused call, as the caller sent it (bounded: 20 parameters, 200 characters each; escaped on write). */
+function queryOf(req: Request): Record<string, string | string[]> {
+  const cut = (v: unknown) => String(v).slice(0, 200);
+  return Object.fromEntries(
+    Object.entries(req.query ?? {})
+      .slice(0, 20)
+      .map(([k, v]) => [k.slice(0, 64), Array.isArray(v) ? v.slice(0, 5).map(cut) : cut(v)]),
+  );
 }
 
 /** What the request was about, for the audit entry: the path parameter, or the body's phone selector. */
@@ -60,8 +66,11 @@ function targetOf(req: AuditedRequest): string | null {
 }
 
 /**
- * Every refused call is audited too (401, 403, 400, 404, 409…): who (the verified principal, or `anonymous` with the
- * token's claimed subject), what, when, why (the reason given, if any) and the refusal. Then the shared error body.
+ * Every refused call is audited too (401, 403, 400, 404, 409, 413…): who (the verified principal, or `anonymous` with
+ * the token's claimed subject), what, when, why (the reason given, if any) and the refusal. Then the shared error body.
+ * Refusals of the input itself (a NUL byte in a parameter, a body over the limit or not JSON: service-kit's
+ * http-input.ts) are raised inside the route, so they reach this filter too; AuditLog stores the offending values
+ * escaped (`\u0000`), never raw.
  */
 @Catch()
 export class AuditedErrorFilter implements ExceptionFilter {
@@ -82,7 +91,12 @@ export class AuditedErrorFilter implements ExceptionFilter {
       reason: typeof body['reason'] === 'string' ? (body['reason'] as string) : null,
       outcome: `refused:${reason}`,
       statusCode: status,
-      details: { method: req.method, path: req.path, ...(req.operator ? {} : { claimedSubject: claimedSubject(req) }) },
+      details: {
+        method: req.method,
+        path: req.path,
+        ...(hasQuery(req) ? { query: queryOf(req) } : {}),
+        ...(req.operator ? {} : { claimedSubject: claimedSubject(req) }),
+      },
     };
     this.audit
       .record(entry)

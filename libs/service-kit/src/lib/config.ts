@@ -9,6 +9,9 @@ const brokerList = z
 
 const schemaName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case SQL identifier');
 
+/** HTTP_BODY_LIMIT_BYTES unless configured: 1 MiB. */
+export const DEFAULT_HTTP_BODY_LIMIT_BYTES = 1024 * 1024;
+
 /** Variables every service reads. Service-specific schemas extend this one. */
 export const baseConfigSchema = z.object({
   HTTP_HOST: z.string().default('0.0.0.0'),
@@ -24,6 +27,18 @@ export const baseConfigSchema = z.object({
   SAGA_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  /**
+   * Largest JSON request body, in bytes; larger ones are refused with 413 PAYLOAD_TOO_LARGE before they are read.
+   * 1 MiB by default: the largest honest request (an iPhone enrollment: a signed application, a key attestation and a
+   * CSR, ≈ 120 kB of base64) fits eight times over.
+   */
+  HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(DEFAULT_HTTP_BODY_LIMIT_BYTES),
+  /**
+   * How long an inbox row (consumer, messageId) is kept for deduplication, in hours. It must outlive every way the same
+   * message can come back: 7-day topic retention replayed from the beginning, retries, a dead letter redriven within its
+   * 30-day retention (libs/messaging inbox-pruner.ts). Shorter than 31 days is refused.
+   */
+  INBOX_RETENTION_HOURS: z.coerce.number().int().min(31 * 24).max(3650 * 24).default(35 * 24),
   /** base64 PKCS#8 DER of this service's Ed25519 identity key; every published envelope is signed with it. */
   SERVICE_SIGNING_KEY: z.string().min(40).optional(),
   /** `producer=base64Spki,…`: whose signed messages this service accepts where a subscription requires it. */

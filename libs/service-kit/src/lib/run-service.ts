@@ -6,8 +6,10 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { ConsumerStatus, KafkaConnection, KafkaInboxServer, Outbox, RethrowRpcErrorsFilter } from '@jpki/messaging';
 import { collectProcessMetrics, createLogger, JsonLogger } from '@jpki/observability';
+import { DEFAULT_HTTP_BODY_LIMIT_BYTES } from './config';
 import { migrateDatabase } from './database';
 import { HttpErrorFilter } from './http-errors';
+import { installJsonBodyParsing, RequestInputInterceptor } from './http-input';
 import { Readiness } from './readiness';
 import { databaseSettings, type ServiceDefinition } from './service-kit.module';
 
@@ -41,8 +43,10 @@ export async function createServiceApp(opts: RunOptions): Promise<INestApplicati
   const applied = await migrateDatabase(databaseSettings(definition));
   if (applied.length) log.info({ migrations: applied }, 'database migrated');
 
-  const app = await NestFactory.create(opts.module, { logger: new JsonLogger(log), forceCloseConnections: true, bufferLogs: false });
+  const app = await NestFactory.create(opts.module, { logger: new JsonLogger(log), forceCloseConnections: true, bufferLogs: false, bodyParser: false });
+  installJsonBodyParsing(app, definition.config.HTTP_BODY_LIMIT_BYTES ?? DEFAULT_HTTP_BODY_LIMIT_BYTES);
   app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalInterceptors(new RequestInputInterceptor());
   mountOpenApi(app, opts.openApi);
   // Producer, admin and relay connect in init, before the consumer can need them.
   await app.init();

@@ -1,6 +1,9 @@
-import { applyDecorators, Body, Query, type PipeTransform } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, Query, type ExecutionContext, type PipeTransform } from '@nestjs/common';
 import { ApiBody, ApiQuery, ApiResponse } from '@nestjs/swagger';
+import type { Request } from 'express';
 import { z } from 'zod/v4';
+import { unsupportedMediaType } from './http-errors';
+import { requestHasBody } from './http-input';
 
 class ZodPipe<S extends z.ZodType> implements PipeTransform {
   constructor(private readonly schema: S) {}
@@ -17,9 +20,25 @@ export function openApiSchema(schema: z.ZodType): JsonSchema {
   return rest;
 }
 
-/** Validates the body with the contract schema and documents it in OpenAPI. Invalid → 400 VALIDATION_FAILED. */
+/**
+ * The parsed JSON body; a body the JSON parser left alone (another Content-Type, e.g. text/plain or a form) is
+ * refused with 415 UNSUPPORTED_MEDIA_TYPE rather than validated as if it were missing.
+ */
+const JsonBody = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
+  const req = ctx.switchToHttp().getRequest<Request>();
+  if (req.body === undefined && requestHasBody(req)) {
+    const type = req.headers['content-type'] ?? 'none';
+    throw unsupportedMediaType('UNSUPPORTED_MEDIA_TYPE', `this endpoint reads application/json; the body was sent as ${type.slice(0, 100)}`);
+  }
+  return req.body as unknown;
+});
+
+/**
+ * Validates the JSON body with the contract schema (document it with ApiZodBody). Invalid → 400 VALIDATION_FAILED;
+ * not JSON → 415 UNSUPPORTED_MEDIA_TYPE (or 400 MALFORMED_JSON when it claims to be); over the limit → 413.
+ */
 export function ValidBody<S extends z.ZodType>(schema: S): ParameterDecorator {
-  return Body(new ZodPipe(schema));
+  return JsonBody(new ZodPipe(schema));
 }
 
 export function ValidQuery<S extends z.ZodType>(schema: S): ParameterDecorator {
