@@ -22,6 +22,11 @@ export const caConfigSchema = baseConfigSchema
       .optional(),
     /** nextUpdate − thisUpdate of OCSP responses; pre-signed ones are refreshed at half of it. */
     OCSP_RESPONSE_VALIDITY_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
+    /**
+     * Most CertIDs one OCSP request may ask about; more are answered `malformedRequest` (as XiPKI's maxRequestListCount
+     * does) without a lookup. RFC 5019 clients send one; 20 leaves room for a relying party checking a whole chain.
+     */
+    OCSP_MAX_CERT_IDS: z.coerce.number().int().min(1).max(1000).default(20),
     /** nextUpdate − thisUpdate of CRLs. */
     CRL_VALIDITY_SECONDS: z.coerce.number().int().min(300).max(30 * 86_400).default(86_400),
     /** A new base (full) CRL at least this often, even without status changes. */

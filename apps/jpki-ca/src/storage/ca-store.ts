@@ -60,6 +60,25 @@ function toCertificate(r: Row): CertificateRow {
   };
 }
 
+function toOcspEntry(r: Row): OcspEntry {
+  return {
+    serial: r['serial'] as string,
+    issuerCa: r['issuer_ca'] as IssuingCaId,
+    status: r['status'] as CertificateStatusValue,
+    revocationReason: (r['revocation_reason'] as RevocationReason | null) ?? null,
+    revokedAt: (r['revoked_at'] as Date | null) ?? null,
+    statusVersion: Number(r['status_version']),
+    preSigned: r['response']
+      ? {
+          certId: r['cert_id'] as Buffer,
+          response: r['response'] as Buffer,
+          statusVersion: Number(r['presigned_version']),
+          nextUpdate: r['next_update'] as Date,
+        }
+      : undefined,
+  };
+}
+
 function toIssuance(r: Row): IssuanceRow {
   return {
     requestId: r['request_id'] as string,
@@ -448,30 +467,19 @@ export class CaStore {
   // ---------- OCSP ----------
 
   async ocspEntry(serial: string): Promise<OcspEntry | undefined> {
+    return (await this.ocspEntries([serial])).get(serial);
+  }
+
+  /** The OCSP entries of several serials in one query (serials the CA never issued are simply absent). */
+  async ocspEntries(serials: readonly string[]): Promise<Map<string, OcspEntry>> {
+    if (serials.length === 0) return new Map();
     const rows: Row[] = await this.dataSource.query(
       `SELECT c.serial, c.issuer_ca, c.status, c.revocation_reason, c.revoked_at, c.status_version,
               o.cert_id, o.response, o.status_version AS presigned_version, o.next_update
-       FROM certificate c LEFT JOIN ocsp_response o USING (serial) WHERE c.serial = $1`,
-      [serial],
+       FROM certificate c LEFT JOIN ocsp_response o USING (serial) WHERE c.serial = ANY($1::text[])`,
+      [serials],
     );
-    const r = rows[0];
-    if (!r) return undefined;
-    return {
-      serial: r['serial'] as string,
-      issuerCa: r['issuer_ca'] as IssuingCaId,
-      status: r['status'] as CertificateStatusValue,
-      revocationReason: (r['revocation_reason'] as RevocationReason | null) ?? null,
-      revokedAt: (r['revoked_at'] as Date | null) ?? null,
-      statusVersion: Number(r['status_version']),
-      preSigned: r['response']
-        ? {
-            certId: r['cert_id'] as Buffer,
-            response: r['response'] as Buffer,
-            statusVersion: Number(r['presigned_version']),
-            nextUpdate: r['next_update'] as Date,
-          }
-        : undefined,
-    };
+    return new Map(rows.map((r) => [r['serial'] as string, toOcspEntry(r)]));
   }
 
   /** Responses to (re-)sign: status changed since they were signed, or close to nextUpdate. Locked, skipping rows another replica holds. */

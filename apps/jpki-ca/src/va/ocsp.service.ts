@@ -4,6 +4,11 @@
  * so a change is visible within milliseconds on every replica. Nonce-less single requests in the default
  * (SHA-1) CertID form are answered with the pre-signed response when it matches the current status version;
  * everything else (nonces, other hashes, several certificates) is signed live by the delegated responder.
+ *
+ * Cheap abuse: a request naming more than OCSP_MAX_CERT_IDS certificates is answered `malformedRequest` before any
+ * lookup (XiPKI's maxRequestListCount does the same; RFC 5019 clients send one CertID), and the statuses a request
+ * needs are read with one query for the whole request, never one per CertID, so a request full of serials the CA
+ * never issued costs one indexed query (counted by `ca_ocsp_status_queries_total`).
  */
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import {
@@ -14,7 +19,7 @@ import {
   respondToOcspRequest,
   type CertificateStatus,
 } from '@jpki/pki';
-import { counter } from '@jpki/observability';
+import { counter, createLogger } from '@jpki/observability';
 import { Clock, SERVICE_CONFIG } from '@jpki/service-kit';
 import type { CaConfig } from '../config';
 import { CertificateAuthority } from '../signer/certificate-authority';
@@ -38,6 +43,8 @@ export class OcspService implements OnModuleInit {
   private readonly cache = new Map<string, OcspEntry>();
   private invalidations = 0;
   private readonly served = counter('ca_ocsp_responses_total', 'OCSP responses served', ['kind']);
+  private readonly statusQueries = counter('ca_ocsp_status_queries_total', 'Database queries for OCSP statuses (at most one per request)');
+  private readonly log = createLogger('jpki-ca.ocsp');
 
   constructor(
     private readonly store: CaStore,
@@ -67,9 +74,18 @@ export class OcspService implements OnModuleInit {
       this.served.inc({ kind: 'malformed' });
       return buildOcspErrorResponse('malformedRequest');
     }
+    if (request.requests.length > this.config.OCSP_MAX_CERT_IDS) {
+      this.served.inc({ kind: 'too-many-cert-ids' });
+      this.log.warn({ certIds: request.requests.length, max: this.config.OCSP_MAX_CERT_IDS }, 'OCSP request over the CertID limit: malformedRequest');
+      return buildOcspErrorResponse('malformedRequest');
+    }
+    const authorities = await this.ca.ocspAuthorities();
+    // Only CertIDs naming one of our CAs can have a status here; their serials are read in one go.
+    const ours = request.requests.filter(({ certId }) => authorities.some((a) => certIdMatchesIssuer(certId, a.issuerCertificate)));
+    const entries = await this.entries([...new Set(ours.map(({ certId }) => certId.serialNumber))]);
     if (request.requests.length === 1 && !request.nonce) {
       const { certId } = request.requests[0];
-      const entry = await this.entry(certId.serialNumber);
+      const entry = entries.get(certId.serialNumber);
       const preSigned = entry?.preSigned;
       const validityMs = this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000;
       const remaining = (preSigned?.nextUpdate.getTime() ?? 0) - this.clock.now().getTime();
@@ -89,29 +105,39 @@ export class OcspService implements OnModuleInit {
     }
     this.served.inc({ kind: 'live' });
     return respondToOcspRequest(requestDer, {
-      authorities: await this.ca.ocspAuthorities(),
-      lookup: (issuer, serial) => this.lookup(issuer, serial),
+      authorities,
+      lookup: async (issuer, serial) => this.statusOf(entries.get(serial), issuer),
       now: () => this.clock.now(),
       validityMs: this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000,
     });
   }
 
-  private async lookup(issuerCertificate: Buffer, serial: string): Promise<CertificateStatus> {
-    const entry = await this.entry(serial);
+  private statusOf(entry: OcspEntry | undefined, issuerCertificate: Buffer): CertificateStatus {
     if (!entry || !this.ca.certificate(entry.issuerCa).equals(issuerCertificate)) return { status: 'unknown' };
     return ocspStatus(entry);
   }
 
-  private async entry(serial: string): Promise<OcspEntry | undefined> {
-    const cached = this.cache.get(serial);
-    if (cached) return cached;
+  /** Entries of the serials: from the cache, the rest with one query (none when everything is cached). */
+  private async entries(serials: readonly string[]): Promise<Map<string, OcspEntry>> {
+    const found = new Map<string, OcspEntry>();
+    const missing: string[] = [];
+    for (const serial of serials) {
+      const cached = this.cache.get(serial);
+      if (cached) found.set(serial, cached);
+      else missing.push(serial);
+    }
+    if (missing.length === 0) return found;
     const generation = this.invalidations;
-    const entry = await this.store.ocspEntry(serial);
-    // Cache only if nothing was invalidated while we read (else the row may predate a change we were told about).
-    if (entry && this.events.listening && generation === this.invalidations) {
+    this.statusQueries.inc();
+    const read = await this.store.ocspEntries(missing);
+    // Cache only if nothing was invalidated while we read (else a row may predate a change we were told about).
+    const cacheable = this.events.listening && generation === this.invalidations;
+    for (const [serial, entry] of read) {
+      found.set(serial, entry);
+      if (!cacheable) continue;
       if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(serial, entry);
     }
-    return entry;
+    return found;
   }
 }
