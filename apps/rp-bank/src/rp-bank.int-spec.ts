@@ -115,7 +115,7 @@ describe('rp-bank (integration)', () => {
     expect(await refusalOf(client.submitLogin(challengeId, answer))).toMatchObject({ status: 409, reason: 'CHALLENGE_REPLAYED' });
     expect(await refusalOf(client.submitLogin('7d1f4a52-8a4e-4c57-9d5e-0f1e2d3c4b5a', answer))).toMatchObject({ status: 409, reason: 'CHALLENGE_UNKNOWN' });
     const expired = await client.challenge();
-    await bank.dataSource.query(`UPDATE login_challenge SET expires_at = now() - interval '1 second' WHERE challenge_id = $1`, [expired.challengeId]);
+    await bank.dataSource.query(`UPDATE rp_challenge SET expires_at = now() - interval '1 second' WHERE challenge_id = $1`, [expired.challengeId]);
     expect(await refusalOf(client.submitLogin(expired.challengeId, await phone(Buffer.from(expired.challenge, 'base64'))))).toMatchObject({
       status: 409,
       reason: 'CHALLENGE_EXPIRED',

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { newChallenge } from '@jpki/relying-party';
-import { Clock, conflict, SERVICE_CONFIG } from '@jpki/service-kit';
+import { CHALLENGE_REFUSALS, ChallengeCapacityReached, ChallengeStore, purgeChallengesPeriodically } from '@jpki/relying-party';
+import { counter, createLogger } from '@jpki/observability';
+import { Clock, DomainHttpException, SERVICE_CONFIG } from '@jpki/service-kit';
 import type { RpTicketingConfig } from '../config';
 
 export interface ChallengeView {
@@ -13,66 +13,49 @@ export interface ChallengeView {
 
 export type ChallengeScope = { purpose: 'purchase' } | { purpose: 'gate'; gateId: string };
 
+const scopeOf = (scope: ChallengeScope): string => (scope.purpose === 'gate' ? `gate:${scope.gateId}` : 'purchase');
+
 /**
- * Single-use, short-lived challenges for purchases and for one gate each. Consumption is one conditional
- * UPDATE (a gate challenge only at its own gate): the second use of an answer is CHALLENGE_REPLAYED.
+ * Purchase challenges and per-gate challenges: single use (a gate challenge only at its own gate), CHALLENGE_TTL_SECONDS,
+ * at most CHALLENGE_CAPACITY outstanding over both kinds (the shared ChallengeStore of @jpki/relying-party: 503
+ * CHALLENGE_CAPACITY_REACHED beyond it, expired ones purged).
  */
 @Injectable()
 export class Challenges implements OnApplicationBootstrap, OnApplicationShutdown {
-  private sweeper?: NodeJS.Timeout;
+  private readonly log = createLogger('rp-ticketing.challenges');
+  private readonly issued = counter('rp_challenges_total', 'Challenges asked for, by outcome', ['scope', 'outcome']);
+  readonly store: ChallengeStore;
+  private stopPurging?: () => void;
 
-  constructor(
-    private readonly ds: DataSource,
-    private readonly clock: Clock,
-    @Inject(SERVICE_CONFIG) private readonly config: RpTicketingConfig,
-  ) {}
+  constructor(ds: DataSource, clock: Clock, @Inject(SERVICE_CONFIG) config: RpTicketingConfig) {
+    this.store = new ChallengeStore(ds, { ttlMs: config.CHALLENGE_TTL_SECONDS * 1000, capacity: config.CHALLENGE_CAPACITY, now: () => clock.now() });
+  }
 
   onApplicationBootstrap(): void {
-    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), 60_000);
-    this.sweeper.unref();
+    this.stopPurging = purgeChallengesPeriodically(this.store, (err) => this.log.warn({ err }, 'challenge purge failed'));
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.sweeper);
+    this.stopPurging?.();
   }
 
   async issue(scope: ChallengeScope): Promise<ChallengeView> {
-    const now = this.clock.now();
-    const challengeId = randomUUID();
-    const challenge = newChallenge();
-    const expiresAt = new Date(now.getTime() + this.config.CHALLENGE_TTL_SECONDS * 1000);
-    await this.ds.query(`INSERT INTO challenge (challenge_id, purpose, gate_id, challenge, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      challengeId,
-      scope.purpose,
-      scope.purpose === 'gate' ? scope.gateId : null,
-      challenge,
-      now,
-      expiresAt,
-    ]);
-    return { challengeId, challenge: challenge.toString('base64'), expiresAt: expiresAt.toISOString() };
+    try {
+      const issued = await this.store.issue(scopeOf(scope));
+      this.issued.inc({ scope: scope.purpose, outcome: 'issued' });
+      return { challengeId: issued.challengeId, challenge: issued.challenge.toString('base64'), expiresAt: issued.expiresAt.toISOString() };
+    } catch (error) {
+      if (!(error instanceof ChallengeCapacityReached)) throw error;
+      this.issued.inc({ scope: scope.purpose, outcome: error.reason });
+      throw new DomainHttpException(HttpStatus.SERVICE_UNAVAILABLE, error.reason, error.message, { capacity: error.capacity, retryAfterSeconds: error.retryAfterSeconds });
+    }
   }
 
   /** The challenge bytes, marked used; 409 CHALLENGE_REPLAYED / CHALLENGE_EXPIRED / CHALLENGE_UNKNOWN otherwise. */
   async consume(challengeId: string, scope: ChallengeScope): Promise<Buffer> {
-    const now = this.clock.now();
-    const gateId = scope.purpose === 'gate' ? scope.gateId : null;
-    const [rows] = (await this.ds.query(
-      `UPDATE challenge SET used_at = $2 WHERE challenge_id = $1 AND purpose = $3 AND gate_id IS NOT DISTINCT FROM $4 AND used_at IS NULL AND expires_at > $2
-       RETURNING challenge`,
-      [challengeId, now, scope.purpose, gateId],
-    )) as [{ challenge: Buffer }[], number];
-    if (rows.length === 1) return rows[0].challenge;
-    const [row] = (await this.ds.query(`SELECT used_at, expires_at FROM challenge WHERE challenge_id = $1 AND purpose = $2 AND gate_id IS NOT DISTINCT FROM $3`, [
-      challengeId,
-      scope.purpose,
-      gateId,
-    ])) as { used_at: Date | null; expires_at: Date }[];
-    if (!row) throw conflict('CHALLENGE_UNKNOWN', scope.purpose === 'gate' ? `no such challenge of gate ${gateId}` : 'no such purchase challenge');
-    if (row.used_at) throw conflict('CHALLENGE_REPLAYED', `this challenge was already used at ${row.used_at.toISOString()}`);
-    throw conflict('CHALLENGE_EXPIRED', `this challenge expired at ${row.expires_at.toISOString()}`);
-  }
-
-  private async sweep(): Promise<void> {
-    await this.ds.query(`DELETE FROM challenge WHERE expires_at < $1`, [new Date(this.clock.now().getTime() - 86_400_000)]);
+    const consumed = await this.store.consume(challengeId, scopeOf(scope));
+    if (consumed.ok) return consumed.challenge;
+    const unknown = scope.purpose === 'gate' ? `no such challenge of gate ${scope.gateId}` : 'no such purchase challenge';
+    throw new DomainHttpException(CHALLENGE_REFUSALS[consumed.reason], consumed.reason, consumed.reason === 'CHALLENGE_UNKNOWN' ? unknown : consumed.message);
   }
 }

@@ -62,9 +62,12 @@ export class GatesController {
 
   @Post(':gateId/challenges')
   @HttpCode(201)
-  @ApiOperation({ summary: 'A gate challenge: 32 random bytes, single use at this gate, short-lived' })
+  @ApiOperation({
+    summary: 'A gate challenge: 32 random bytes, single use at this gate, short-lived',
+    description: 'Unauthenticated, so bounded: 503 CHALLENGE_CAPACITY_REACHED (Retry-After) while CHALLENGE_CAPACITY challenges are outstanding.',
+  })
   @ApiZodResponse(201, challengeViewSchema, 'sign `challenge` with the key the ticket is bound to')
-  @ApiErrors(404)
+  @ApiErrors(404, 503)
   challenge(@Param('gateId') id: string): Promise<ChallengeView> {
     return this.gates.challenge(gateId(id));
   }

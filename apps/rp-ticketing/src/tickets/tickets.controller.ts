@@ -12,8 +12,12 @@ export class TicketsController {
 
   @Post('challenges')
   @HttpCode(201)
-  @ApiOperation({ summary: 'A purchase challenge: 32 random bytes, single use, short-lived' })
+  @ApiOperation({
+    summary: 'A purchase challenge: 32 random bytes, single use, short-lived',
+    description: 'Unauthenticated, so bounded: 503 CHALLENGE_CAPACITY_REACHED (Retry-After) while CHALLENGE_CAPACITY challenges are outstanding.',
+  })
   @ApiZodResponse(201, challengeViewSchema, 'sign `challenge` with the phone’s user-authentication key')
+  @ApiErrors(503)
   challenge(): Promise<ChallengeView> {
     return this.tickets.challenge();
   }

@@ -17,4 +17,10 @@ export const relyingPartyEnvShape = {
   ROOT_CRL_MAX_AGE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
   /** Timeout of each call to the CA (OCSP, CRL, anchors). */
   CA_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  /**
+   * Most challenges outstanding (issued, not yet expired) at once, over every replica (ChallengeStore): beyond it the
+   * unauthenticated challenge endpoints answer 503 CHALLENGE_CAPACITY_REACHED. Size it as the expected challenges per
+   * second × the challenge TTL, with room to spare; the table never holds more than about three times this.
+   */
+  CHALLENGE_CAPACITY: z.coerce.number().int().min(10).max(10_000_000).default(10_000),
 };
