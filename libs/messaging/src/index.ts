@@ -1,5 +1,6 @@
 export * from './lib/consumer-status';
 export * from './lib/errors';
+export * from './lib/inbox-pruner';
 export * from './lib/kafka-connection';
 export * from './lib/kafka-inbox-server';
 export * from './lib/message-context';
@@ -11,4 +12,4 @@ export * from './lib/outbox-relay';
 export * from './lib/producer-identity';
 export * from './lib/topic-bootstrap';
 export * from './lib/wakeable-loop';
-export { DeliveryPolicy, headerString } from './lib/delivery-policy';
+export { DeadLetterHeaders, DeliveryPolicy, headerString, isRecordTooLarge } from './lib/delivery-policy';

@@ -1,9 +1,37 @@
+import { createHash } from 'node:crypto';
 import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { Headers, deadLetterTopicName, retryTopicName } from '@jpki/contracts';
-import { counter } from '@jpki/observability';
+import { counter, createLogger } from '@jpki/observability';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './messaging-options';
 
 const DETAIL_LIMIT = 2000;
+/** Headers a dead-letter summary keeps from the original (each cut to HEADER_LIMIT characters); the rest are dropped. */
+const SUMMARY_HEADERS = [Headers.messageId, Headers.messageType, Headers.schemaVersion, Headers.correlationId, Headers.causationId, Headers.traceparent, Headers.producer];
+const HEADER_LIMIT = 256;
+/** How much of the original value a summary quotes. */
+const SUMMARY_HEAD_BYTES = 1024;
+
+/** Headers of a dead letter that stands for a message too large to copy. */
+export const DeadLetterHeaders = {
+  truncated: 'x-dead-letter-truncated',
+  originalBytes: 'x-original-bytes',
+  originalSha256: 'x-original-sha256',
+  originalOffset: 'x-original-offset',
+} as const;
+
+/** True when Kafka refused a record for its size (MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE), wherever kafkajs wrapped it. */
+export function isRecordTooLarge(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  const pending = [err];
+  while (pending.length > 0) {
+    const e = pending.pop() as { type?: unknown; code?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown } | null | undefined;
+    if (!e || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    if (e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE' || e.code === 10 || e.code === 18) return true;
+    pending.push(e.cause, e.originalError, ...(Array.isArray(e.errors) ? e.errors : []));
+  }
+  return false;
+}
 
 export function headerString(headers: IHeaders | undefined, name: string): string | undefined {
   const v = headers?.[name];
@@ -25,9 +53,17 @@ function plainHeaders(headers: IHeaders | undefined): Record<string, string> {
  * Where a failed message goes next: the retry topic with exponential backoff, then the
  * dead-letter topic with the cause. The original bytes travel unchanged, so nothing is lost and
  * the partition is never blocked.
+ *
+ * Except when they cannot: a message close to the topic's max.message.bytes no longer fits once the
+ * failure headers are added, and a copy the broker refuses would fail the consumer on that message
+ * again and again (a poison pill blocking its partition). Such a message is dead-lettered as a
+ * summary instead: its cause, size, SHA-256, source offset, identifying headers and its first
+ * kilobyte (`x-dead-letter-truncated: true`); the original stays in its topic for the topic's
+ * retention. A copy too large for the retry topic is dead-lettered at once (RETRY_COPY_TOO_LARGE).
  */
 export class DeliveryPolicy {
   private readonly policy: RetryPolicy;
+  private readonly log = createLogger('delivery-policy');
   private readonly outcomes = counter('messages_redirected_total', 'Messages sent to retry or dead-letter topics', [
     'topic',
     'destination',
@@ -64,31 +100,84 @@ export class DeliveryPolicy {
       [Headers.originalTopic]: logicalTopic,
       [Headers.failureDetail]: describe(error).slice(0, DETAIL_LIMIT),
     };
-    await this.producer.send({
-      topic: this.topicPrefix + retryTopicName(logicalTopic),
-      acks: -1,
-      messages: [{ key: message.key, value: message.value, headers }],
-    });
+    try {
+      await this.producer.send({
+        topic: this.topicPrefix + retryTopicName(logicalTopic),
+        acks: -1,
+        messages: [{ key: message.key, value: message.value, headers }],
+      });
+    } catch (err) {
+      if (!isRecordTooLarge(err)) throw err;
+      await this.deadLetter(logicalTopic, message, 'RETRY_COPY_TOO_LARGE', `the retry copy exceeds the retry topic's size limit; the handler failed with ${describe(error)}`);
+      return 'dead-letter';
+    }
     this.outcomes.inc({ topic: logicalTopic, destination: 'retry', reason: 'HANDLER_FAILED' });
     return 'retry';
   }
 
   async deadLetter(logicalTopic: string, message: KafkaMessage, reason: string, detail: string): Promise<void> {
-    const headers = {
-      ...plainHeaders(message.headers),
+    const failure = {
       [Headers.originalTopic]: logicalTopic,
       [Headers.failureReason]: reason,
       [Headers.failureDetail]: detail.slice(0, DETAIL_LIMIT),
       [Headers.failedBy]: this.consumerName,
       'x-failed-at': new Date().toISOString(),
     };
-    await this.producer.send({
-      topic: this.topicPrefix + deadLetterTopicName(logicalTopic),
-      acks: -1,
-      messages: [{ key: message.key, value: message.value, headers }],
-    });
-    this.outcomes.inc({ topic: logicalTopic, destination: 'dead-letter', reason });
+    const topic = this.topicPrefix + deadLetterTopicName(logicalTopic);
+    try {
+      await this.producer.send({ topic, acks: -1, messages: [{ key: message.key, value: message.value, headers: { ...plainHeaders(message.headers), ...failure } }] });
+      this.outcomes.inc({ topic: logicalTopic, destination: 'dead-letter', reason });
+      return;
+    } catch (err) {
+      if (!isRecordTooLarge(err)) throw err;
+    }
+    const summary = deadLetterSummary(logicalTopic, message, reason, detail);
+    try {
+      await this.producer.send({ topic, acks: -1, messages: [{ key: message.key, value: summary.value, headers: { ...summary.headers, ...failure } }] });
+      this.outcomes.inc({ topic: logicalTopic, destination: 'dead-letter-summary', reason });
+      this.log.warn({ topic: logicalTopic, reason, offset: message.offset, bytes: summary.originalBytes }, 'dead letter too large to copy: summary sent');
+    } catch (err) {
+      if (!isRecordTooLarge(err)) throw err;
+      // Even the summary does not fit (a dead-letter topic limited to a few kilobytes): say so loudly, move on.
+      this.outcomes.inc({ topic: logicalTopic, destination: 'dead-letter-lost', reason });
+      this.log.error({ topic: logicalTopic, reason, detail, offset: message.offset, sha256: summary.originalSha256, err }, 'dead-letter topic refused even the summary; message skipped');
+    }
   }
+}
+
+/** What a dead letter carries instead of a message too large to copy (see DeliveryPolicy). */
+function deadLetterSummary(
+  logicalTopic: string,
+  message: KafkaMessage,
+  reason: string,
+  detail: string,
+): { value: string; headers: Record<string, string>; originalBytes: number; originalSha256: string } {
+  const value = message.value ?? Buffer.alloc(0);
+  const original = plainHeaders(message.headers);
+  const originalBytes = value.length;
+  const originalSha256 = createHash('sha256').update(value).digest('hex');
+  const headers: Record<string, string> = {};
+  for (const name of SUMMARY_HEADERS) if (original[name] !== undefined) headers[name] = original[name].slice(0, HEADER_LIMIT);
+  Object.assign(headers, {
+    [DeadLetterHeaders.truncated]: 'true',
+    [DeadLetterHeaders.originalBytes]: String(originalBytes),
+    [DeadLetterHeaders.originalSha256]: originalSha256,
+    [DeadLetterHeaders.originalOffset]: message.offset,
+  });
+  const body = {
+    deadLetterSummary: {
+      why: 'the message with its failure headers exceeds the dead-letter topic\'s max.message.bytes; the original stays in its topic for the topic\'s retention',
+      originalTopic: logicalTopic,
+      originalOffset: message.offset,
+      originalBytes,
+      originalSha256,
+      failureReason: reason,
+      failureDetail: detail.slice(0, DETAIL_LIMIT),
+      droppedHeaders: Object.keys(original).filter((h) => !(SUMMARY_HEADERS as string[]).includes(h)).slice(0, 50),
+      head: value.subarray(0, SUMMARY_HEAD_BYTES).toString('utf8'),
+    },
+  };
+  return { value: JSON.stringify(body), headers, originalBytes, originalSha256 };
 }
 
 export function describe(error: unknown): string {

@@ -39,6 +39,10 @@ export interface MessagingOptions {
   sessionTimeoutMs?: number;
   /** Partitions handled in parallel by one consumer (order is kept within a partition). */
   partitionsConsumedConcurrently?: number;
+  /** Inbox rows older than this are deleted (default 35 days; at least the longest redelivery window: inbox-pruner.ts). */
+  inboxRetentionMs?: number;
+  /** How often the inbox is pruned (default hourly). */
+  inboxPruneIntervalMs?: number;
 }
 
 export interface RetryPolicy {

@@ -52,6 +52,7 @@ export class ServiceKitModule implements NestModule {
           schema: c.DB_SCHEMA,
           identity: c.SERVICE_SIGNING_KEY ? ProducerIdentity.fromBase64Pkcs8(def.name, c.SERVICE_SIGNING_KEY) : undefined,
           trustedProducers: TrustedProducers.parse(c.TRUSTED_PRODUCER_KEYS),
+          inboxRetentionMs: c.INBOX_RETENTION_HOURS === undefined ? undefined : c.INBOX_RETENTION_HOURS * 3_600_000,
         }),
       ],
       controllers: [OpsController],
