@@ -42,5 +42,7 @@ export const ATTACKS: Attack[] = [
   { id: 'ATK-42', boundary: 'operator token audience', title: 'a token minted for jpki-ca is used on lifecycle → 401 TOKEN_AUDIENCE, nothing opened, audited' },
   { id: 'ATK-43', boundary: 'operator token issuer and signature', title: 'a token from another issuer, signed by an untrusted key, or with alg none → 401 TOKEN_ISSUER / AUTH_INVALID, nothing opened' },
   { id: 'ATK-44', boundary: 'operator token lifetime', title: 'a token living longer than the maximum, or with nbf in the future → 401 TOKEN_LIFETIME / TOKEN_NOT_YET_VALID, nothing opened' },
+  { id: 'ATK-45', boundary: 'operator token carrier scope (vSIM)', title: 'a docomo operator switches a KDDI SIM’s handset or inspects the SIM at the vSIM → 403 CARRIER_SCOPE, power unchanged' },
+  { id: 'ATK-46', boundary: 'operator token carrier scope (platform-wide actions)', title: 'a docomo-scoped integrator moves the simulation clock or runs every carrier’s renewal sweep → 403 CARRIER_SCOPE, clock unchanged, audited' },
   // cheap abuse and bad input (ATK-50..69)
 ];

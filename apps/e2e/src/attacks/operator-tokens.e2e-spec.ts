@@ -15,6 +15,7 @@ import {
 
 interface SubscriberView {
   msisdn: string;
+  iccid: string;
   status: string;
 }
 
@@ -43,6 +44,8 @@ describe('attacks: operator tokens', () => {
     certificate: await certificateStatus(phone),
   });
 
+  const simPower = async (iccid: string) =>
+    (await new HttpJson(platform.endpoints.vsim, platform.operatorToken).get<{ handset: { power: string } }>(`/sims/${iccid}`)).handset.power;
   const lossReport = (token: string, phone: Phone, reason: string) => outcomeOf(new HttpJson(platform.endpoints.lifecycle, token).post('/loss-reports', { msisdn: phone.subscriber.msisdn, reason }));
 
   beforeAll(async () => {
@@ -144,5 +147,24 @@ describe('attacks: operator tokens', () => {
     expect((await phoneOf(new HttpJson(platform.endpoints.lifecycle, platform.keys.operatorToken('lee@kddi', ['operator'], { carrier: 'kddi' })), { serial: kddiPhone.serial })).serial).toBe(
       kddiPhone.serial,
     );
+  });
+
+  it('ATK-45: a docomo operator switches a KDDI SIM’s handset or inspects the SIM at the vSIM → 403 CARRIER_SCOPE, the power unchanged', async () => {
+    const iccid = kddiSubscriber.iccid;
+    const before = await simPower(iccid);
+    const vsim = new HttpJson(platform.endpoints.vsim, platform.keys.operatorToken('dora@docomo', ['operator', 'auditor', 'integrator'], { carrier: 'docomo' }));
+    expect(await outcomeOf(vsim.put(`/sims/${iccid}/handset`, { power: before === 'on' ? 'off' : 'on' }))).toEqual({ status: 403, reason: 'CARRIER_SCOPE' });
+    expect(await outcomeOf(vsim.get(`/sims/${iccid}`))).toEqual({ status: 403, reason: 'CARRIER_SCOPE' });
+    expect(await simPower(iccid)).toBe(before);
+  });
+
+  it('ATK-46: a docomo-scoped integrator moves the simulation clock or runs the renewal sweep of every carrier → 403 CARRIER_SCOPE, clock unchanged, audited', async () => {
+    const api = new HttpJson(platform.endpoints.lifecycle, platform.keys.operatorToken('ida@docomo', ['integrator', 'operator'], { carrier: 'docomo' }));
+    const before = (await lifecycleApi(platform).get<{ offsetMs: number }>('/clock')).offsetMs;
+    expect(await outcomeOf(api.post('/clock', { advanceDays: 1, reason: 'docomo wants its renewals early' }))).toEqual({ status: 403, reason: 'CARRIER_SCOPE' });
+    expect(await outcomeOf(api.post('/renewals/sweep'))).toEqual({ status: 403, reason: 'CARRIER_SCOPE' });
+    expect((await lifecycleApi(platform).get<{ offsetMs: number }>('/clock')).offsetMs).toBe(before);
+    const refused = (await lifecycleAudit('refused:CARRIER_SCOPE')).filter((e) => e.actor === 'operator:ida@docomo');
+    expect(refused.map((e) => e.action)).toEqual(expect.arrayContaining(['clock.advance', 'renewal.sweep']));
   });
 });

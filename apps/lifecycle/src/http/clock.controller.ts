@@ -15,6 +15,7 @@ import {
   DAY_MS,
   DomainHttpException,
   Operator,
+  requirePlatformScope,
   RequireRoles,
   unprocessable,
   ValidBody,
@@ -83,6 +84,7 @@ export class ClockController {
   @ApiZodResponse(200, clockViewSchema, 'the new time')
   @ApiErrors(400, 401, 403, 409, 422)
   async advance(@ValidBody(clockAdvanceSchema) body: z.infer<typeof clockAdvanceSchema>, @Operator() operator: OperatorPrincipal) {
+    requirePlatformScope(operator, 'the simulation clock');
     const previous = this.clock.offset;
     const offsetMs = body.offsetMs ?? previous + (body.advanceMs ?? Math.round((body.advanceDays ?? 0) * DAY_MS));
     const refusal = clockMoveRefusal(previous, offsetMs, this.config.SIMULATION_CLOCK_MAX_JUMP_DAYS * DAY_MS);
@@ -116,6 +118,7 @@ export class ClockController {
   @ApiZodResponse(200, sweepResultSchema, 'renewal cases opened and phones newly expired')
   @ApiErrors(401, 403)
   async runSweep(@Operator() operator: OperatorPrincipal): Promise<z.infer<typeof sweepResultSchema>> {
+    requirePlatformScope(operator, 'the renewal sweep');
     const result = await this.sweep.sweep();
     await this.audit.record({ actor: `operator:${operator.sub}`, roles: operator.roles, action: 'renewal.sweep', outcome: 'ok', statusCode: 200, details: result });
     return result;

@@ -48,6 +48,7 @@ export class AdminService {
     return this.ds.transaction(async (m) => {
       const sim = await this.cards.lock(m, iccid);
       if (!sim) throw notFound('SIM_NOT_FOUND', `no SIM ${iccid}`);
+      requireCarrierScope(operator, sim.carrier, `${sim.carrier}'s SIMs`);
       const on = power === 'on';
       const changed = sim.handsetOn !== on;
       let changedAt = sim.powerChangedAt;
@@ -108,6 +109,7 @@ export class AdminService {
     return this.ds.transaction(async (m) => {
       const sim = await this.cards.find(m, iccid);
       if (!sim) throw notFound('SIM_NOT_FOUND', `no SIM ${iccid}`);
+      requireCarrierScope(operator, sim.carrier, `${sim.carrier}'s SIMs`);
       const channels: ChannelRow[] = await m.query(
         `SELECT channel, aid, opened_at, imei, last_used_at FROM handset_channel WHERE iccid = $1 ORDER BY channel`,
         [iccid],
