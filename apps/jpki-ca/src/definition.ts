@@ -11,6 +11,8 @@ export function caDefinition(config: CaConfig): ServiceDefinition {
     migrations: caMigrations,
     // ca.commands: what each producer may ask is routed in libs/contracts and refined by purpose in ra/command-policy.ts.
     subscriptions: subscriptionsOf(SERVICE_NAME),
+    // OCSP, CRLs and CA certificates must answer relying parties through a broker outage.
+    servesWithoutBroker: true,
   };
 }
 

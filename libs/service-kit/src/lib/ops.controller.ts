@@ -17,7 +17,8 @@ export class OpsController {
   @Get('health/ready')
   async ready(@Res() res: Response): Promise<void> {
     const result = await this.readiness.check();
-    res.status(result.ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json({ status: result.ready ? 'ok' : 'down', ...result });
+    const status = !result.ready ? 'down' : result.degraded ? 'degraded' : 'ok';
+    res.status(result.ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json({ status, ...result });
   }
 
   @Get('metrics')

@@ -10,7 +10,7 @@ import { OpsController } from './ops.controller';
 import { Readiness } from './readiness';
 import { ServiceKeys } from './service-keys';
 import type { OperatorCarrier } from '@jpki/crypto';
-import { SERVICE_CARRIER, SERVICE_CONFIG, SERVICE_NAME } from './tokens';
+import { SERVES_WITHOUT_BROKER, SERVICE_CARRIER, SERVICE_CONFIG, SERVICE_NAME } from './tokens';
 
 export interface ServiceDefinition {
   /** e.g. "jpki-ca", "mno-tsm-docomo": log field, Kafka client id, inbox consumer name. */
@@ -24,6 +24,11 @@ export interface ServiceDefinition {
    * tokens (and the platform integrator's) are accepted.
    */
   operatorCarrier?: OperatorCarrier;
+  /**
+   * The HTTP API needs only the database (the CA's OCSP, CRL and certificates): once the service has been ready, a
+   * broker outage no longer takes it out of rotation (messages wait in the outbox; consumers reconnect on their own).
+   */
+  servesWithoutBroker?: boolean;
 }
 
 
@@ -64,6 +69,7 @@ export class ServiceKitModule implements NestModule {
         { provide: SERVICE_CONFIG, useValue: c },
         { provide: SERVICE_NAME, useValue: def.name },
         { provide: SERVICE_CARRIER, useValue: def.operatorCarrier ?? null },
+        { provide: SERVES_WITHOUT_BROKER, useValue: def.servesWithoutBroker ?? false },
       ],
       exports: [Readiness, Clock, ServiceKeys, SERVICE_CONFIG, SERVICE_NAME, SERVICE_CARRIER],
     };
