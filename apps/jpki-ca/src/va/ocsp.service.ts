@@ -24,7 +24,7 @@ import { Clock, SERVICE_CONFIG } from '@jpki/service-kit';
 import type { CaConfig } from '../config';
 import { CertificateAuthority } from '../signer/certificate-authority';
 import { CaStore } from '../storage/ca-store';
-import type { OcspEntry } from '../storage/types';
+import { ISSUING_CAS, type OcspEntry } from '../storage/types';
 import { CaEvents } from './ca-events';
 
 const MAX_CACHED = 100_000;
@@ -79,9 +79,9 @@ export class OcspService implements OnModuleInit {
       this.log.warn({ certIds: request.requests.length, max: this.config.OCSP_MAX_CERT_IDS }, 'OCSP request over the CertID limit: malformedRequest');
       return buildOcspErrorResponse('malformedRequest');
     }
-    const authorities = await this.ca.ocspAuthorities();
-    // Only CertIDs naming one of our CAs can have a status here; their serials are read in one go.
-    const ours = request.requests.filter(({ certId }) => authorities.some((a) => certIdMatchesIssuer(certId, a.issuerCertificate)));
+    // Only CertIDs naming one of our issuing CAs can have a status here; their serials are read in one go.
+    const issuers = ISSUING_CAS.map((ca) => this.ca.certificate(ca));
+    const ours = request.requests.filter(({ certId }) => issuers.some((issuer) => certIdMatchesIssuer(certId, issuer)));
     const entries = await this.entries([...new Set(ours.map(({ certId }) => certId.serialNumber))]);
     if (request.requests.length === 1 && !request.nonce) {
       const { certId } = request.requests[0];
@@ -105,7 +105,7 @@ export class OcspService implements OnModuleInit {
     }
     this.served.inc({ kind: 'live' });
     return respondToOcspRequest(requestDer, {
-      authorities,
+      authorities: await this.ca.ocspAuthorities(),
       lookup: async (issuer, serial) => this.statusOf(entries.get(serial), issuer),
       now: () => this.clock.now(),
       validityMs: this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000,
