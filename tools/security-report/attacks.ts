@@ -45,4 +45,10 @@ export const ATTACKS: Attack[] = [
   { id: 'ATK-45', boundary: 'operator token carrier scope (vSIM)', title: 'a docomo operator switches a KDDI SIM’s handset or inspects the SIM at the vSIM → 403 CARRIER_SCOPE, power unchanged' },
   { id: 'ATK-46', boundary: 'operator token carrier scope (platform-wide actions)', title: 'a docomo-scoped integrator moves the simulation clock or runs every carrier’s renewal sweep → 403 CARRIER_SCOPE, clock unchanged, audited' },
   // cheap abuse and bad input (ATK-50..69)
+  { id: 'ATK-50', boundary: 'jpki-ca OCSP responder', title: 'an OCSP request naming 900 certificates → malformedRequest (openssl reads it) with no status lookup; 20 unknown serials cost one query; a normal request is answered as before' },
+  { id: 'ATK-51', boundary: 'HTTP body limit (every service)', title: 'a 5 MB JSON body to every service → 413 PAYLOAD_TOO_LARGE before it is read; nothing changed; lifecycle audits the refusal' },
+  { id: 'ATK-52', boundary: 'HTTP input (every service)', title: 'NUL bytes in path, query and body (/enrollments/%00, /cases?enrollmentId=%00, /audit?actor=%00, /audit-log?actor=%00, …) → 400 INPUT_CONTAINS_NUL, never 500; lifecycle audits the refusal with the value escaped' },
+  { id: 'ATK-53', boundary: 'relying parties’ unauthenticated challenge endpoints', title: 'a flood of challenge requests at rp-bank and rp-ticketing → 503 CHALLENGE_CAPACITY_REACHED with Retry-After once the cap is reached; the table stays bounded; honest login works after the TTL' },
+  { id: 'ATK-54', boundary: 'every HTTP API (OpenAPI)', title: 'schema-driven fuzzing of every operation of every service from its /docs-json, with and without an operator token → no 5xx, no hang; lifecycle audits its refusals' },
+  { id: 'ATK-55', boundary: 'Kafka dead-letter path', title: 'a message too large for its dead-letter copy → a summary with the cause is dead-lettered and the next message on the partition is handled (no poison pill)' },
 ];
