@@ -35,7 +35,7 @@ async function prepare(issue: Promise<RpChallenge>, sign: ChallengeSigner): Prom
 }
 
 /**
- * The two relying parties of DESIGN §1 with every service as its own process on the real broker and
+ * The two relying parties of docs/DESIGN.md §1 with every service as its own process on the real broker and
  * database: internet banking (login, session bound to the certificate) and a ticketless service
  * (purchase bound to the certificate; online OCSP gate and offline CRL gate). Loss and found go through
  * the lifecycle service's operator API: for a SIM phone certificateHold + SSD lock (then release + unlock),

@@ -9,7 +9,7 @@ export const lifecycleConfigSchema = baseConfigSchema.extend({
   /** Deadline of one attempt of a case step waiting for the CA or the SP-TSM (a queued card operation answers at once). */
   CASE_STEP_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   CASE_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
-  /** Renewal of a phone certificate opens this many days before its notAfter (REFERENCE §1.3: 3 months). */
+  /** Renewal of a phone certificate opens this many days before its notAfter (docs/DESIGN.md §3.3: 3 months). */
   RENEWAL_WINDOW_DAYS: z.coerce.number().int().min(1).max(365).default(90),
   /** How often the renewal and expiry sweep runs (machine time); 0 disables the timer (POST /renewals/sweep still works). */
   RENEWAL_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),

@@ -62,7 +62,7 @@ export class CitizenError extends Error {
   }
 }
 
-/** The card certificates run to the holder's 5th birthday after issuance (23:59:59 JST), REFERENCE §1.3. */
+/** The card certificates run to the holder's 5th birthday after issuance (23:59:59 JST), docs/DESIGN.md §3.3. */
 export function fifthBirthdayAfter(issuedAt: Date, dateOfBirth: string): Date {
   const [, month, day] = dateOfBirth.split('-').map(Number);
   const jst = new Date(issuedAt.getTime() + 9 * 3600_000);

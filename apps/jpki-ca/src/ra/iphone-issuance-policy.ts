@@ -1,5 +1,5 @@
 /**
- * RA policy for iPhone issuance (DESIGN §4 "iPhone"; docs/IPHONE-METHODS.md). Both methods end in an EC P-256
+ * RA policy for iPhone issuance (docs/DESIGN.md §4.2; docs/IPHONE-METHODS.md). Both methods end in an EC P-256
  * phone certificate under the RSA-2048 user-authentication CA:
  *   ② `csr`: the Secure Enclave key — P-256 CSR (proof of possession) + device attestation of that key;
  *   ① `ca-generated`: the CA generates a P-256 key and seals its PKCS#8 to the device's attested Secure

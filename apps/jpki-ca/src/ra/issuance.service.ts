@@ -194,7 +194,7 @@ export class IssuanceService {
     const serial = formatSerialNumber(randomSerialNumber());
     const caInfo = this.ca.info('user-authentication');
     const maxNotAfter = Math.min(caInfo.notAfter.getTime(), now.getTime() + this.renewals.phoneValidityDays(PHONE_PROFILE.maxValidityDays) * DAY_MS);
-    // The phone certificate never outlives the card's user-authentication certificate (REFERENCE §1.3).
+    // The phone certificate never outlives the card's user-authentication certificate (docs/DESIGN.md §3.3).
     const notAfter = new Date(this.faults.isArmed('ignore-card-bound') ? maxNotAfter : Math.min(maxNotAfter, cardNotAfter.getTime()));
     const notExtending = renewalOf?.ok ? this.renewals.extends(renewalOf.previous, notAfter) : undefined;
     if (notExtending && !notExtending.ok) return notExtending;

@@ -29,7 +29,7 @@ function card(kind: CertificateRow['kind'], overrides: Partial<CertificateRow> =
   };
 }
 
-describe('card validity: the 5th birthday after issuance (REFERENCE §1.3)', () => {
+describe('card validity: the 5th birthday after issuance (docs/DESIGN.md §3.3)', () => {
   it('counts from the next birthday, ending 23:59:59 JST', () => {
     expect(fifthBirthdayAfter(new Date('2026-11-25T10:00:00Z'), '1990-04-01').toISOString()).toBe('2031-04-01T14:59:59.000Z');
     expect(fifthBirthdayAfter(new Date('2026-11-25T10:00:00Z'), '1985-12-31').toISOString()).toBe('2030-12-31T14:59:59.000Z');

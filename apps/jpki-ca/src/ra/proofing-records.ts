@@ -1,5 +1,5 @@
 /**
- * The only way a phone issuance learns whom it is for (REFERENCE §1.2): from the CA's own identity proofing record,
+ * The only way a phone issuance learns whom it is for (docs/DESIGN.md §3.2): from the CA's own identity proofing record,
  * never from the request. Every new phone key — SIM on-card CSR, SIM CA-generated key, iPhone methods ① and ② —
  * names the proofing it follows (`proofingRequestId`); the record must be
  *   - one the CA made and verified (PROOFING_NOT_FOUND, PROOFING_NOT_VERIFIED),

@@ -1,5 +1,5 @@
 /**
- * Identity proofing for a phone application (REFERENCE §1.2): the CMS SignedData made with the My Number
+ * Identity proofing for a phone application (docs/DESIGN.md §3.2): the CMS SignedData made with the My Number
  * card's signing key is checked for signature, chain to the SIMULATED signing CA, validity at Clock.now(),
  * revocation status from the CA's own database, then the application content (schema, freshness, nonce).
  */

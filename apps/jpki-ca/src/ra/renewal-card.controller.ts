@@ -31,7 +31,7 @@ export class CardRenewalController {
     summary: 'Renew a person’s My Number card: new card certificates, the previous ones revoked as superseded',
     description:
       'The personal data is the one on record; the new card file is wrapped under the new signing password and PIN. ' +
-      'The card cascade revokes the person’s phone certificates (cessationOfOperation): phones must apply again (REFERENCE §1.3).',
+      'The card cascade revokes the person’s phone certificates (cessationOfOperation): phones must apply again (docs/DESIGN.md §3.3).',
   })
   @ApiZodBody(cardRenewalSchema)
   @ApiZodResponse(201, cardRenewedSchema, 'new card issued, previous certificates superseded')

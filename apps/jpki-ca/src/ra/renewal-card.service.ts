@@ -1,5 +1,5 @@
 /**
- * Card renewal (SIMULATION of the municipal window, REFERENCE §1.5 "card cert renewal / card re-issue"): the person
+ * Card renewal (SIMULATION of the municipal window, docs/DESIGN.md §3.5 "card cert renewal / card re-issue"): the person
  * gets a new virtual My Number card (new signing and user-authentication certificates, new keys, new passwords) and
  * the previous card certificates are revoked as `superseded` (JPKI: "renewed"). Revoking them cascades, as every card
  * revocation does, to the person's phone certificates (`cessationOfOperation`): phone certificates are tied to the card

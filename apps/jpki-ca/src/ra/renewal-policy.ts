@@ -3,7 +3,7 @@
  * the previous phone certificate again, for the same person and the same device, and the new certificate
  * supersedes the previous one in the usual completion transaction (one active phone per person).
  *
- * Rules (REFERENCE §1.3, §1.5):
+ * Rules (docs/DESIGN.md §3.3, §3.5):
  * - the previous certificate is a phone user-authentication certificate of this person, `good` (not on hold:
  *   a lost phone is not renewed; not revoked) and not expired (an expired phone certificate is re-applied for);
  * - same device: the same ICCID for a SIM applet, the same device id for an iPhone (the MSISDN may have changed);

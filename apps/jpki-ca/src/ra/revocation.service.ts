@@ -1,5 +1,5 @@
 /**
- * RA revocation policy (REFERENCE §1.5, §1.8):
+ * RA revocation policy (docs/DESIGN.md §3.5, §3.8):
  * - RFC 5280 reasons; `removeFromCRL` is not a revocation (use hold release), `cACompromise` is not a
  *   subscriber reason.
  * - `certificateHold` puts any subscriber certificate on hold; only phone user-authentication certificates

@@ -64,7 +64,7 @@ export class OperatorActions {
     });
   }
 
-  /** Found: the hold released (user-authentication certificate only, REFERENCE §1.5) and the SSD unlocked. */
+  /** Found: the hold released (user-authentication certificate only, docs/DESIGN.md §3.5) and the SSD unlocked. */
   reportFound(operator: OperatorPrincipal, req: OperatorRequest): Promise<CaseRow> {
     return this.onPhone(operator, req.selector, async (m, phone) => {
       if (phone.certStatus === 'revoked') throw alreadyRevoked(phone);

@@ -13,7 +13,7 @@ const DAY_MS = 86_400_000;
 const BATCH = 200;
 
 /**
- * Renewal and expiry, on the simulation clock (REFERENCE §1.3):
+ * Renewal and expiry, on the simulation clock (docs/DESIGN.md §3.3):
  * - a phone certificate that is good, on an operational service, not lost, enters the renewal window
  *   (`RENEWAL_WINDOW_DAYS` before notAfter) → a renewal case (the SP-TSM re-issues on the same applet). A renewal the
  *   CA refused for good (card expired, phone certificate already runs to the card's end…) is not tried again and the

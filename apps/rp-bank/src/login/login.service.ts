@@ -8,7 +8,7 @@ import { LoginChallenges } from './login-challenges';
 import type { ChallengeView, LoginRequest, LoginView } from './login.schemas';
 import { Sessions } from './sessions';
 
-/** Login by challenge–response with the phone's user-authentication key (DESIGN §4). */
+/** Login by challenge–response with the phone's user-authentication key (docs/DESIGN.md §4.3). */
 @Injectable()
 export class LoginService {
   private readonly log = createLogger('rp-bank.login');

@@ -41,7 +41,7 @@ const APPLET_MEMORY_BYTES = 8 * 1024;
 const UNIQUE_VIOLATION = '23505';
 
 /**
- * The enrollment saga (DESIGN §4 "Issuance to a SIM"): identity proofing → eligibility → SSD with
+ * The enrollment saga (docs/DESIGN.md §4.1): identity proofing → eligibility → SSD with
  * temporary keys → PUT KEY handover → applet install → key (on-card or delivered) → issuance →
  * certificate write → activation. Every step is idempotent (it inspects the card or the recorded
  * reply first), has a deadline and bounded retries; a step that fails for good compensates the

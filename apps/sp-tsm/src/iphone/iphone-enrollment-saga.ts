@@ -23,7 +23,7 @@ const UNIQUE_VIOLATION = '23505';
 type Step = (typeof IPHONE_ENROLLMENT_STEPS)[number];
 
 /**
- * The iPhone enrollment saga (DESIGN §4 "iPhone"), on the same engine as the SIM enrollment: identity
+ * The iPhone enrollment saga (docs/DESIGN.md §4.2), on the same engine as the SIM enrollment: identity
  * proofing at the CA (the same card-signed application check) → certificate issuance bound to
  * `{ kind: 'iphone', deviceId }` → completed. No SIM, no SSD, no OTA: the key is either the Secure
  * Enclave's own (② `device-key`, CSR + attestation) or CA-generated and sealed to the device (①), and the

@@ -14,7 +14,7 @@ export const base64Schema = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')
 export const serialSchema = z.string().regex(/^[0-9A-F]{2,40}$/, 'serial: upper-case hex');
 export const requestIdSchema = z.string().min(8).max(128).regex(/^[A-Za-z0-9._:-]+$/);
 
-/** RFC 5280 CRLReason names used across the platform (JPKI meanings in REFERENCE §1.8). */
+/** RFC 5280 CRLReason names used across the platform (JPKI meanings in docs/DESIGN.md §3.8). */
 export const REVOCATION_REASONS = [
   'unspecified',
   'keyCompromise',

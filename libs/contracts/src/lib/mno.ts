@@ -5,7 +5,7 @@ import { mnoTsmOf, Topics } from './topics';
 
 /**
  * SP-TSM ↔ MNO-TSM operations, one topic pair per carrier. Names are GP-Messaging-inspired
- * (the normative GlobalPlatform message names are not public; see REFERENCE §4).
+ * (the normative GlobalPlatform message names are not public; see docs/DESIGN.md §6.4).
  */
 /** Commands from the SP-TSM on the carrier's command topic; replies and notifications from that carrier's MNO-TSM only. */
 const toMno = perCarrierRoutes(Topics.mnoCommands, () => ['sp-tsm']);

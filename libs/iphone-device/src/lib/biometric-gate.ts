@@ -1,6 +1,6 @@
 /**
  * SIMULATED Face ID / Touch ID, as the Secure Enclave sees it. JPKI on iPhone requires biometrics and
- * does not accept the device passcode (REFERENCE §1.1): a successful match yields a short-lived,
+ * does not accept the device passcode (docs/DESIGN.md §3.1): a successful match yields a short-lived,
  * single-use authorization the enclave demands before using a JPKI key. After 5 failed matches biometry
  * is locked out (like Face ID); the passcode only re-enables biometry, it never authorizes a JPKI key.
  */

@@ -1,6 +1,6 @@
 import { credentialFormatProblem, isValidSigningPassword, isValidUserAuthenticationPin } from './credentials';
 
-describe('JPKI credential formats (REFERENCE §1.4)', () => {
+describe('JPKI credential formats (docs/DESIGN.md §3.4)', () => {
   it.each(['ABC123', 'A1B2C3D4E5F6G7H8', '1A2B3C', 'Z00000'])('accepts signing password %s', (value) => {
     expect(isValidSigningPassword(value)).toBe(true);
   });

@@ -1,5 +1,5 @@
 /**
- * JPKI credential rules (REFERENCE §1.4): the card 署名用 password is 6–16 characters of A–Z and 0–9 with at
+ * JPKI credential rules (docs/DESIGN.md §3.4): the card 署名用 password is 6–16 characters of A–Z and 0–9 with at
  * least one of each, 5 consecutive tries; the card 利用者証明用 PIN is 4 digits, 3 consecutive tries. A correct
  * entry resets the consecutive-failure counter; a blocked credential stays blocked (reset at the municipal window).
  */

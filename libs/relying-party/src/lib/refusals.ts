@@ -4,7 +4,7 @@ import { RevocationReason } from '@jpki/pki';
 /**
  * Why a relying party refuses a holder, with the HTTP status it answers. 401: the holder is not
  * authenticated (bad signature, untrusted or expired certificate); 403: authenticated, but the
- * certificate's status forbids it (cryptographically valid ≠ valid, REFERENCE §1.8); 503: the
+ * certificate's status forbids it (cryptographically valid ≠ valid, docs/DESIGN.md §3.8); 503: the
  * status could not be established (fail closed: no OCSP answer, no or stale CRL).
  */
 export const HOLDER_REFUSALS = {

@@ -40,7 +40,7 @@ export interface VerifyHolderRequest extends StatusCheck {
 }
 
 /**
- * Authentication of a holder at a relying party (DESIGN §4): the signature over the relying party's
+ * Authentication of a holder at a relying party (docs/DESIGN.md §4.3): the signature over the relying party's
  * challenge, then the path to the JPKI root through the user-authentication CA (validity, key usage
  * digitalSignature), then the status of every certificate below the root. Any doubt refuses.
  */

@@ -11,7 +11,7 @@ const NEW_KEY = fromHex('404142434445464748494a4b4c4d4e4f');
 
 
 describe('PUT KEY with an AES DEK', () => {
-  it('reproduces the REFERENCE §2.11 key block', () => {
+  it('reproduces the docs/DESIGN.md §6.3 key block', () => {
     expect(hex(buildAesKeyBlock(NEW_KEY, DEK))).toBe('881110859469C07743C7E45B318D151D3D87E903504A77');
   });
 

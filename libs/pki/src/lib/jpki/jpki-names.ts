@@ -1,5 +1,5 @@
 /**
- * Distinguished names of the SIMULATED JPKI hierarchy. They follow the J-LIS layout of REFERENCE §1.6
+ * Distinguished names of the SIMULATED JPKI hierarchy. They follow the J-LIS layout of docs/DESIGN.md §3.6
  * and add a final `CN=SIMULATED …` RDN: the real J-LIS CA names carry no CN, so the marker both labels
  * every artefact as a simulation and keeps the root and issuing CA names distinct.
  */

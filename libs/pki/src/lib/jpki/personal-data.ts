@@ -1,5 +1,5 @@
 /**
- * The JPKI 基本4情報 carried as subjectAltName otherNames in the 署名用 certificate (REFERENCE §1.6/1.7):
+ * The JPKI 基本4情報 carried as subjectAltName otherNames in the 署名用 certificate (docs/DESIGN.md §3.6, §3.7):
  * each value is `[0] EXPLICIT UTF8String` under 1.2.392.200149.8.5.5.x.
  */
 import { Asn1Error } from '../asn1/der-reader';
@@ -11,7 +11,7 @@ import { findExtension, subjectAltNameExtension, type ExtensionInput } from '../
 import { decodeGeneralNames, otherGeneralName } from '../x509/general-names';
 import { JpkiOid } from './jpki-oids';
 
-/** 1 = male, 2 = female, 3 = not stated/other (REFERENCE §1.6). */
+/** 1 = male, 2 = female, 3 = not stated/other (docs/DESIGN.md §3.7). */
 export type JpkiGenderCode = '1' | '2' | '3';
 
 export interface JpkiPersonalData {

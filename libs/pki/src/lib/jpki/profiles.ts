@@ -1,6 +1,6 @@
 /**
  * Certificate profiles of the SIMULATED JPKI hierarchy. Card profiles follow what is publicly observed
- * of J-LIS certificates (REFERENCE §1.6); the phone profile is invented (its real profile is not public)
+ * of J-LIS certificates (docs/DESIGN.md §3.6); the phone profile is invented (its real profile is not public)
  * with the same shape as the card 利用者証明用 certificate.
  */
 import { Oid } from '../asn1/oids';

@@ -1,5 +1,5 @@
 /**
- * Pre-issuance certificate lint with a JPKI rule set (REFERENCE §5.4/§5.8): run on a "linting
+ * Pre-issuance certificate lint with a JPKI rule set (docs/DESIGN.md §7): run on a "linting
  * certificate" signed by a throwaway key, before the CA key signs anything. Any finding aborts issuance.
  */
 import { nullValue } from '../asn1/der-writer';

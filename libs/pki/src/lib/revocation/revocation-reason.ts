@@ -22,7 +22,7 @@ export function revocationReasonName(code: number): RevocationReasonName | undef
   return NAMES_BY_CODE.get(code);
 }
 
-/** What each reason means in JPKI operations (REFERENCE §1.8, §1.5). */
+/** What each reason means in JPKI operations (docs/DESIGN.md §3.8, §3.5). */
 export const JPKI_REVOCATION_REASON_MEANINGS: Readonly<Partial<Record<RevocationReasonName, string>>> = {
   unspecified: 'destroyed before delivery',
   keyCompromise: 'key compromise',
