@@ -132,7 +132,7 @@ export function findInputProblem(root: unknown, location: string, maxDepth = MAX
     if (depth >= maxDepth) return { reason: 'INPUT_TOO_DEEP', where: printable(where, 200) };
     for (const [key, child] of Object.entries(value)) {
       const keyReason = stringProblem(key);
-      if (keyReason) return { reason: keyReason, where: printable(`${where}[key]`, 200) };
+      if (keyReason) return { reason: keyReason, where: printable(`${where}.${key}[key]`, 200) };
       pending.push([child, `${where}.${key}`, depth + 1]);
     }
   }
