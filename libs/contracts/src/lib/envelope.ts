@@ -12,6 +12,8 @@ export const Headers = {
   producer: 'producer',
   attempt: 'x-attempt',
   retryAt: 'x-retry-at',
+  /** The consumer's own signature over the retry headers: only it schedules its retries. */
+  retryStamp: 'x-retry-stamp',
   originalTopic: 'x-original-topic',
   failureReason: 'x-failure-reason',
   failureDetail: 'x-failure-detail',

@@ -3,8 +3,11 @@ import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { Headers, deadLetterTopicName, retryTopicName } from '@jpki/contracts';
 import { counter, createLogger } from '@jpki/observability';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './messaging-options';
+import type { ProducerIdentity } from './producer-identity';
 
 const DETAIL_LIMIT = 2000;
+/** Clock difference between replicas tolerated on a retry's due time. */
+const RETRY_CLOCK_SLACK_MS = 60_000;
 /** Headers a dead-letter summary keeps from the original (each cut to HEADER_LIMIT characters); the rest are dropped. */
 const SUMMARY_HEADERS = [Headers.messageId, Headers.messageType, Headers.schemaVersion, Headers.correlationId, Headers.causationId, Headers.traceparent, Headers.producer];
 const HEADER_LIMIT = 256;
@@ -75,8 +78,31 @@ export class DeliveryPolicy {
     private readonly topicPrefix: string,
     private readonly consumerName: string,
     policy: Partial<RetryPolicy> = {},
+    private readonly identity?: ProducerIdentity,
   ) {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...policy };
+  }
+
+  /**
+   * Why a message on a retry topic must not be retried, or null. Retry headers travel outside the producer's signed
+   * envelope, so anyone able to write the retry topic could copy a genuine envelope there with a far-future
+   * `x-retry-at` and stall the partition: the consumer stamps the headers it schedules with its own key, and never
+   * waits longer than its own backoff allows.
+   */
+  retryRefusal(logicalTopic: string, message: KafkaMessage, now = Date.now()): string | null {
+    const attempt = this.attemptOf(message);
+    const due = Number(headerString(message.headers, Headers.retryAt));
+    if (!Number.isInteger(attempt) || attempt < 2 || attempt > this.policy.maxAttempts) return `attempt ${headerString(message.headers, Headers.attempt)} is not one this consumer schedules`;
+    if (!Number.isFinite(due) || due > now + this.policy.maxDelayMs + RETRY_CLOCK_SLACK_MS) return `x-retry-at ${headerString(message.headers, Headers.retryAt)} lies beyond this consumer's longest backoff`;
+    if (!this.identity) return null;
+    const stamp = headerString(message.headers, Headers.retryStamp);
+    if (!stamp || !this.identity.stamped(this.retryStampInput(logicalTopic, message, attempt, due), stamp)) return `the retry headers are not stamped by ${this.consumerName}`;
+    return null;
+  }
+
+  private retryStampInput(logicalTopic: string, message: KafkaMessage, attempt: number, due: number): Buffer {
+    const value = createHash('sha256').update(message.value ?? Buffer.alloc(0)).digest('hex');
+    return Buffer.from([this.consumerName, logicalTopic, message.key?.toString('hex') ?? '', attempt, due, value].join('\n'), 'utf8');
   }
 
   attemptOf(message: KafkaMessage): number {
@@ -93,13 +119,15 @@ export class DeliveryPolicy {
       await this.deadLetter(logicalTopic, message, 'RETRIES_EXHAUSTED', describe(error));
       return 'dead-letter';
     }
-    const headers = {
+    const due = Date.now() + this.delayFor(attempt);
+    const headers: Record<string, string> = {
       ...plainHeaders(message.headers),
       [Headers.attempt]: String(attempt + 1),
-      [Headers.retryAt]: String(Date.now() + this.delayFor(attempt)),
+      [Headers.retryAt]: String(due),
       [Headers.originalTopic]: logicalTopic,
       [Headers.failureDetail]: describe(error).slice(0, DETAIL_LIMIT),
     };
+    if (this.identity) headers[Headers.retryStamp] = this.identity.stamp(this.retryStampInput(logicalTopic, message, attempt + 1, due));
     try {
       await this.producer.send({
         topic: this.topicPrefix + retryTopicName(logicalTopic),

@@ -68,7 +68,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     super();
     const o = deps.kafka.options;
     this.log = createLogger(`${o.serviceName}.consumer`);
-    this.delivery = new DeliveryPolicy(deps.kafka.producer, o.topicPrefix, o.serviceName, o.retry);
+    this.delivery = new DeliveryPolicy(deps.kafka.producer, o.topicPrefix, o.serviceName, o.retry, o.identity);
     for (const subscription of o.subscriptions) {
       this.routes.set(deps.kafka.physical(subscription.topic.name), { subscription, viaRetry: false });
       this.routes.set(deps.kafka.physical(retryTopicName(subscription.topic.name)), { subscription, viaRetry: true });
@@ -141,7 +141,11 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
         const { envelope, definition } = this.decode(message, route);
         if (!definition) return this.consumed.inc({ topic: logical, type: envelope.type, outcome: 'ignored' });
         type = envelope.type;
-        if (route.viaRetry) await this.waitUntilDue(message, heartbeat);
+        if (route.viaRetry) {
+          const refusal = this.delivery.retryRefusal(logical, message);
+          if (refusal) throw new Rejected('RETRY_HEADERS_INVALID', refusal);
+          await this.waitUntilDue(message, heartbeat);
+        }
         const outcome = await this.handle(envelope, definition, logical, partition, message);
         this.consumed.inc({ topic: logical, type, outcome });
       } catch (err) {

@@ -27,6 +27,16 @@ export class ProducerIdentity {
   sign(e: Omit<Envelope, 'signature'>): string {
     return sign(null, signingInput(e), this.privateKey).toString('base64');
   }
+
+  /** Signs data this service will read back itself (its retry headers). */
+  stamp(data: Buffer): string {
+    return sign(null, data, this.privateKey).toString('base64');
+  }
+
+  /** Whether `stamp` is this service's own signature over `data`. */
+  stamped(data: Buffer, stamp: string): boolean {
+    return verify(null, data, createPublicKey(this.privateKey), Buffer.from(stamp, 'base64'));
+  }
 }
 
 export type RouteRefusal = 'TOPIC_NOT_ALLOWED' | 'CARRIER_MISMATCH' | 'PRODUCER_NOT_AUTHORIZED' | 'PRODUCER_SIGNATURE_INVALID';

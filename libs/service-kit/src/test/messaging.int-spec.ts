@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { Headers, ProbePing, SimulationClockSet, Topics, deadLetterTopicName, type Envelope } from '@jpki/contracts';
+import { Headers, ProbePing, SimulationClockSet, Topics, deadLetterTopicName, retryTopicName, type Envelope } from '@jpki/contracts';
 import { kafkaClient, Outbox, ProducerIdentity } from '@jpki/messaging';
 import { kcatRead, rawProducer, signedEnvelope, StackKeys, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, waitUntil } from '@jpki/testing';
 import { baseConfigSchema, Clock, createServiceApp, loadConfig, type ServiceDefinition } from '../index';
@@ -133,6 +133,28 @@ describe('messaging over the real broker and database', () => {
     await waitUntil(async () => (await effects('flaky')).length === 1, 30_000, 'flaky ping finally handled');
     expect((await effects('flaky'))[0].attempt).toBe(3);
   });
+
+  it('dead-letters a genuine envelope copied to the retry topic with forged retry headers, without stalling the partition', async () => {
+    const forged = (id: string, headers: Record<string, string>) => ({
+      key: 'retry-forge',
+      value: JSON.stringify(signed(envelope(id, 1))),
+      headers: { [Headers.attempt]: '2', [Headers.originalTopic]: probe.name, ...headers },
+    });
+    await producer.sendTo(retryTopicName(probe.name), [
+      forged('forged-far-future', { [Headers.retryAt]: String(Date.now() + 10 * 365 * 86_400_000) }),
+      forged('forged-unstamped', { [Headers.retryAt]: String(Date.now()) }),
+    ]);
+    // A genuine retry on the same key (same retry partition) behind them is still handled.
+    failures.set('retry-forge', 1);
+    await producer.sendTo(probe.name, [{ key: 'retry-forge', value: JSON.stringify(signed(envelope('retry-forge', 1))) }]);
+    await waitUntil(async () => (await effects('retry-forge')).length === 1, 30_000, 'the genuine retry handled behind the forged ones');
+    expect((await effects('retry-forge'))[0].attempt).toBe(2);
+    for (const id of ['forged-far-future', 'forged-unstamped']) {
+      const dead = await watcher.waitFor((m) => m.topic === dlq && (m.value ?? '').includes(`"probeId":"${id}"`), 20_000, `${id} dead letter`);
+      expect(dead.headers[Headers.failureReason]).toBe('RETRY_HEADERS_INVALID');
+      expect(await effects(id)).toHaveLength(0);
+    }
+  }, 60_000);
 
   it('dead-letters a message that keeps failing, with the handler error as cause', async () => {
     const msg = signed(envelope('doomed', 1, 'fail-always'));
