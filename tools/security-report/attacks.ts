@@ -4,6 +4,11 @@
  */
 export interface Attack {
   id: string;
+  /**
+   * Where its test lives when not in the e2e attack suite: an attack on one library's mechanism that only an integration
+   * test on the real broker can stage (e.g. the broker refusing a record for its size).
+   */
+  suite?: string;
   /** The trust boundary it tries. */
   boundary: string;
   /** What the attacker does, and what the platform must answer. */
@@ -50,5 +55,5 @@ export const ATTACKS: Attack[] = [
   { id: 'ATK-52', boundary: 'HTTP input (every service)', title: 'NUL bytes in path, query and body (/enrollments/%00, /cases?enrollmentId=%00, /audit?actor=%00, /audit-log?actor=%00, …) → 400 INPUT_CONTAINS_NUL, never 500; lifecycle audits the refusal with the value escaped' },
   { id: 'ATK-53', boundary: 'relying parties’ unauthenticated challenge endpoints', title: 'a flood of challenge requests at rp-bank and rp-ticketing → 503 CHALLENGE_CAPACITY_REACHED with Retry-After once the cap is reached; the table stays bounded; honest login works after the TTL' },
   { id: 'ATK-54', boundary: 'every HTTP API (OpenAPI)', title: 'schema-driven fuzzing of every operation of every service from its /docs-json, with and without an operator token → no 5xx, no hang; lifecycle audits its refusals' },
-  { id: 'ATK-55', boundary: 'Kafka dead-letter path', title: 'a message too large for its dead-letter copy → a summary with the cause is dead-lettered and the next message on the partition is handled (no poison pill)' },
+  { id: 'ATK-55', suite: 'libs/service-kit/src/test/', boundary: 'Kafka dead-letter path', title: 'a message too large for its dead-letter copy → a summary with the cause is dead-lettered and the next message on the partition is handled (no poison pill)' },
 ];

@@ -73,7 +73,7 @@ interface TestResult {
 /** Appends "attacks tried: N — bypasses: B"; an attack without a passing test in the attack suite counts as a bypass. */
 function reportAttacks(tests: TestResult[], lines: string[]): number {
   const rows = ATTACKS.map((a) => {
-    const matched = tests.filter((t) => t.file.startsWith(ATTACK_SUITE) && new RegExp(`\\b${a.id}:`).test(t.fullName));
+    const matched = tests.filter((t) => t.file.startsWith(a.suite ?? ATTACK_SUITE) && new RegExp(`\\b${a.id}:`).test(t.fullName));
     const held = matched.length > 0 && matched.every((t) => t.status === 'passed');
     return { attack: a, matched, held };
   });
