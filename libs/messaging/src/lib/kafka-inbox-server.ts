@@ -15,6 +15,7 @@ import { counter, createLogger, histogram, newWorkContext, runInContext } from '
 import type { ConsumerStatus } from './consumer-status';
 import { DeliveryPolicy, describe, headerString } from './delivery-policy';
 import { NonRetriableError } from './errors';
+import { isInfrastructureFailure } from './infrastructure-failure';
 import type { KafkaConnection } from './kafka-connection';
 import { MessageContext } from './message-context';
 import type { Subscription } from './messaging-options';
@@ -62,6 +63,8 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   private readonly consumers: Consumer[] = [];
   private readonly delivery: DeliveryPolicy;
   private readonly consumed = counter('messages_consumed_total', 'Messages consumed', ['topic', 'type', 'outcome']);
+  private readonly infrastructureWaits = counter('messages_waiting_for_database_total', 'Handler runs that found the database unavailable and waited', ['topic']);
+  private closing = false;
   private readonly duration = histogram('message_handling_seconds', 'Handler duration including the transaction', ['type']);
 
   constructor(private readonly deps: KafkaInboxServerDeps) {
@@ -87,6 +90,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     // Disconnecting waits for in-flight handlers, then leaves the group so partitions move fast.
     await Promise.all(this.consumers.map((c) => c.disconnect()));
     this.consumers.length = 0;
@@ -146,9 +150,11 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
           if (refusal) throw new Rejected('RETRY_HEADERS_INVALID', refusal);
           await this.waitUntilDue(message, heartbeat);
         }
-        const outcome = await this.handle(envelope, definition, logical, partition, message);
+        const outcome = await this.handleOnceTheDatabaseIsUp(envelope, definition, logical, partition, message, heartbeat);
         this.consumed.inc({ topic: logical, type, outcome });
       } catch (err) {
+        // Stopping during an outage: leave the offset uncommitted, the next owner of the partition handles the message.
+        if (this.closing && isInfrastructureFailure(err)) throw err;
         await this.redirect(logical, message, type, err);
       }
     });
@@ -186,6 +192,35 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     const carrier = checkCarrier(definition, topic, payload.data);
     if (!carrier.ok) throw new Rejected(carrier.reason, carrier.detail);
     return { envelope: { ...envelope, payload: payload.data }, definition };
+  }
+
+  /**
+   * An unavailable database is not the message's fault: the partition holds this message (heartbeating, with backoff
+   * up to 30 s) until the database answers again, however long that takes, instead of spending its retries and
+   * dead-lettering it. Only failures of the message itself go through the retry topic.
+   */
+  private async handleOnceTheDatabaseIsUp(
+    envelope: Envelope,
+    definition: MessageDefinition,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+  ): Promise<'processed' | 'duplicate'> {
+    for (let wait = 1; ; wait++) {
+      try {
+        return await this.handle(envelope, definition, topic, partition, message);
+      } catch (err) {
+        if (!isInfrastructureFailure(err) || this.closing) throw err;
+        const delayMs = Math.min(30_000, 250 * 2 ** Math.min(wait, 7));
+        if (wait === 1 || wait % 10 === 0) this.log.warn({ topic, partition, err: describe(err), wait, delayMs }, 'database unavailable: holding the partition until it answers');
+        this.infrastructureWaits.inc({ topic });
+        for (const until = Date.now() + delayMs; Date.now() < until && !this.closing; ) {
+          await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
+          await heartbeat();
+        }
+      }
+    }
   }
 
   private async handle(
