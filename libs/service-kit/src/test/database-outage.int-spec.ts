@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { deadLetterTopicName, ProbePing, Topics, type Envelope } from '@jpki/contracts';
-import { ensureTopics, kafkaClient, ProducerIdentity } from '@jpki/messaging';
-import { rawProducer, StackKeys, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, waitUntil } from '@jpki/testing';
+import { deadLetterTopicName, ProbePing, Topics } from '@jpki/contracts';
+import { ensureTopics, kafkaClient } from '@jpki/messaging';
+import { rawProducer, signedEnvelope, StackKeys, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, waitUntil } from '@jpki/testing';
 import { baseConfigSchema, createServiceApp, loadConfig } from '../index';
 import { ProbeModule, probeMigrations, probeSubscriptions } from './probe-service';
 
@@ -25,19 +25,8 @@ describe('a database outage is waited out, never dead-lettered', () => {
   let watcher: TopicWatcher;
   let producer: Awaited<ReturnType<typeof rawProducer>>;
 
-  const signed = (probeId: string): Envelope => {
-    const unsigned = {
-      messageId: randomUUID(),
-      type: ProbePing.type,
-      schemaVersion: 1,
-      correlationId: `corr-${probeId}`,
-      causationId: null,
-      occurredAt: new Date().toISOString(),
-      producer: 'probe',
-      payload: { probeId, sequence: 1 },
-    };
-    return { ...unsigned, signature: ProducerIdentity.fromBase64Pkcs8('probe', keys.keys.get('probe')!.signingPkcs8).sign(unsigned) };
-  };
+  /** A ping as the probe signs it, on one key so every ping shares a partition. */
+  const ping = (probeId: string) => ({ ...signedEnvelope(ProbePing, { probeId, sequence: 1 }, 'probe', keys.keys.get('probe')!.signingPkcs8), key: 'outage' });
   const effects = async (probeId: string) =>
     ((await admin.query(`SELECT attempt FROM "${schema}".probe_effect WHERE probe_id = $1`, [probeId])).rows as { attempt: number }[]);
 
@@ -77,12 +66,12 @@ describe('a database outage is waited out, never dead-lettered', () => {
   });
 
   it('holds a message consumed during a 15 s outage and handles it once when the database is back; nothing is dead-lettered', async () => {
-    await producer.sendTo(probe.name, [{ key: 'outage', value: JSON.stringify(signed('before-outage')) }]);
+    await producer.sendTo(probe.name, [ping('before-outage')]);
     await waitUntil(async () => (await effects('before-outage')).length === 1, 20_000, 'handled before the outage');
 
     await admin.query(`ALTER ROLE "${role}" NOLOGIN`);
     await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [role]);
-    await producer.sendTo(probe.name, [{ key: 'outage', value: JSON.stringify(signed('during-outage')) }]);
+    await producer.sendTo(probe.name, [ping('during-outage')]);
     await new Promise((r) => setTimeout(r, 15_000));
     expect(watcher.messages).toHaveLength(0);
     await admin.query(`ALTER ROLE "${role}" LOGIN`);
