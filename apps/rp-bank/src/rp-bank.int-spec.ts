@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import {
   BankClient,
   createSubscriber,
@@ -108,7 +108,7 @@ describe('rp-bank (integration)', () => {
     expect(await client.login(card)).toMatchObject({ holder: { keyType: 'rsa' }, status: { source: 'ocsp' } });
   });
 
-  it('refuses a replayed, an unknown and an expired challenge (409) and records every attempt', async () => {
+  it('refuses a replayed, an unknown and an expired challenge (409); each outcome on an issued challenge is recorded once, anonymous floods not at all', async () => {
     const { challengeId, challenge } = await client.challenge();
     const answer = await phone(Buffer.from(challenge, 'base64'));
     await client.submitLogin(challengeId, answer);
@@ -122,6 +122,12 @@ describe('rp-bank (integration)', () => {
     });
     const outcomes = (await bank.dataSource.query(`SELECT outcome FROM login_attempt WHERE challenge_id = $1 ORDER BY id`, [challengeId])).map((r: { outcome: string }) => r.outcome);
     expect(outcomes).toEqual(['OK', 'CHALLENGE_REPLAYED']);
+
+    const unknownIds = Array.from({ length: 30 }, () => randomUUID());
+    for (const id of unknownIds) expect(await refusalOf(client.submitLogin(id, answer))).toMatchObject({ status: 409, reason: 'CHALLENGE_UNKNOWN' });
+    for (let i = 0; i < 30; i++) expect(await refusalOf(client.submitLogin(challengeId, answer))).toMatchObject({ status: 409, reason: 'CHALLENGE_REPLAYED' });
+    const [{ stored }] = await bank.dataSource.query(`SELECT count(*)::int AS stored FROM login_attempt WHERE challenge_id = ANY($1)`, [[...unknownIds, challengeId]]);
+    expect(stored).toBe(2);
   });
 
   it('refuses a signature over something else (401 SIGNATURE_INVALID) and a look-alike CA (401 CHAIN_UNTRUSTED)', async () => {

@@ -55,7 +55,7 @@ export class LoginService {
       };
     } catch (error) {
       if (error instanceof DomainHttpException) {
-        await this.attempt(request.challengeId, serial, error.reason, error.message, null);
+        if (error.reason !== 'CHALLENGE_UNKNOWN') await this.attempt(request.challengeId, serial, error.reason, error.message, null);
         this.outcomes.inc({ outcome: error.reason });
         this.log.info({ serial, reason: error.reason, detail: error.message }, 'login refused');
       }
@@ -65,9 +65,15 @@ export class LoginService {
     }
   }
 
+  /**
+   * Records an attempt on a challenge this bank issued, each outcome once per challenge: anonymous callers cannot grow
+   * the log faster than the challenge store's cap lets them hold challenges (a login naming no issued challenge, or
+   * replaying one again, is counted in metrics and logged, not stored).
+   */
   private async attempt(challengeId: string, serial: string | null, outcome: string, detail: string | null, sessionId: string | null): Promise<void> {
     await this.ds.query(
-      `INSERT INTO login_attempt (at, challenge_id, certificate_serial, outcome, detail, session_id) VALUES ($1, $2, $3, $4, $5, $6)`,
+      `INSERT INTO login_attempt (at, challenge_id, certificate_serial, outcome, detail, session_id)
+       SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM login_attempt WHERE challenge_id = $2 AND outcome = $4)`,
       [this.clock.now(), challengeId, serial, outcome, detail?.slice(0, 1000) ?? null, sessionId],
     );
   }

@@ -107,11 +107,12 @@ export class GatesService implements OnApplicationBootstrap, OnApplicationShutdo
   async enter(gateId: string, request: EntryRequest): Promise<EntryView> {
     const gate = await this.gate(gateId);
     const entryId = randomUUID();
-    const seen: { ticket?: TicketRow } = {};
+    const seen: { ticket?: TicketRow; challenge?: true } = {};
     let statusSource: string | undefined;
     let crlNumber: string | undefined;
     try {
       const challenge = await this.challenges.consume(request.challengeId, { purpose: 'gate', gateId });
+      seen.challenge = true;
       const ticket = await this.findTicket(gate, request, seen);
       const serial = ticket.holder_serial;
       const now = this.clock.now();
@@ -146,7 +147,9 @@ export class GatesService implements OnApplicationBootstrap, OnApplicationShutdo
       };
     } catch (error) {
       if (error instanceof DomainHttpException) {
-        await this.record(entryId, gate, this.clock.now(), seen.ticket?.ticket_id ?? null, seen.ticket?.holder_serial ?? null, error.reason, error.message, statusSource ?? null, crlNumber ?? null);
+        // Only attempts on a challenge this gate issued are stored (one per challenge: it is used up); a caller naming no
+        // live challenge is counted and logged, so anonymous requests cannot grow the entry log.
+        if (seen.challenge) await this.record(entryId, gate, this.clock.now(), seen.ticket?.ticket_id ?? null, seen.ticket?.holder_serial ?? null, error.reason, error.message, statusSource ?? null, crlNumber ?? null);
         this.entries.inc({ mode: gate.mode, outcome: error.reason });
       }
       throw error;
