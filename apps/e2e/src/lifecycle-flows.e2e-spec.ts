@@ -1,3 +1,4 @@
+import { type AuditEntryView, type CaseView } from '@jpki/contracts';
 import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, JpkiUiApp, authenticate, type TestCitizen } from '@jpki/jpki-client';
 import { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import { startPlatformUnderTest, waitUntil, type PlatformUnderTest } from '@jpki/testing';
@@ -16,8 +17,6 @@ import {
   ssdState,
   waitForCase,
   waitForCaseOf,
-  type AuditEntry,
-  type CaseView,
   type Phone,
 } from './lifecycle-support';
 
@@ -35,7 +34,7 @@ describe('e2e lifecycle: device change, carrier notifications, card cascade, rac
 
   const mno = (phone: Phone) => new HttpJson(platform.endpoints.mno[phone.subscriber.carrier], platform.operatorToken);
   const der = (phone: Phone) => certificateDer(platform, phone.citizen.personId, phone.serial);
-  const auditOf = (caseId: string) => lifecycleApi(platform, 'carol', ['auditor']).get<AuditEntry[]>(`/audit?caseId=${caseId}`);
+  const auditOf = (caseId: string) => lifecycleApi(platform, 'carol', ['auditor']).get<AuditEntryView[]>(`/audit?caseId=${caseId}`);
 
   beforeAll(async () => {
     platform = await startPlatformUnderTest({ only: LIFECYCLE_SERVICES });

@@ -1,3 +1,4 @@
+import { type AuditEntryView, type CaseView } from '@jpki/contracts';
 import { authenticate, HttpJson } from '@jpki/jpki-client';
 import { startPlatformUnderTest, type PlatformUnderTest } from '@jpki/testing';
 import {
@@ -13,8 +14,6 @@ import {
   setPower,
   ssdState,
   waitForCase,
-  type AuditEntry,
-  type CaseView,
   type Phone,
 } from './lifecycle-support';
 
@@ -60,7 +59,7 @@ describe('e2e lifecycle: loss, found, revocation for good', () => {
     await expect(authenticate(platform.endpoints, phone.subscriber.handset, '2580')).rejects.toThrow();
     expect(await phoneOf(lifecycleApi(platform), { serial: phone.serial })).toMatchObject({ lost: true, certificate: { status: 'on-hold' }, service: { state: 'suspended' } });
 
-    const audit = await lifecycleApi(platform, 'carol', ['auditor']).get<AuditEntry[]>(`/audit?caseId=${opened.caseId}`);
+    const audit = await lifecycleApi(platform, 'carol', ['auditor']).get<AuditEntryView[]>(`/audit?caseId=${opened.caseId}`);
     expect(audit).toContainEqual(expect.objectContaining({ actor: 'operator:alice', roles: ['operator'], action: 'loss.report', outcome: 'accepted', statusCode: 202 }));
     expect(audit[0].reason).toContain('hotline');
   }, 60_000);
@@ -124,7 +123,7 @@ describe('e2e lifecycle: loss, found, revocation for good', () => {
     expect((await casesOf(lifecycleApi(platform), { personId: phone.citizen.personId })).length).toBe(casesBefore);
     expect((await openssl.ocsp(der)).reason).toBe('keyCompromise');
 
-    const refused = await carol.get<AuditEntry[]>('/audit?outcome=refused&limit=1000');
+    const refused = await carol.get<AuditEntryView[]>('/audit?outcome=refused&limit=1000');
     const find = (reason: string) => refused.find((e) => e.outcome === `refused:${reason}`);
     expect(find('SUBSCRIBER_UNKNOWN')).toMatchObject({ actor: 'operator:erin', action: 'loss.report', target: 'msisdn:+819099990000', statusCode: 404, reason: 'caller gave an unknown number' });
     expect(find('PHONE_UNKNOWN')).toMatchObject({ actor: 'operator:erin', statusCode: 404 });

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Carrier, MvnoId } from '@jpki/contracts';
+import type { CaseView, Carrier, MvnoId, PhoneView } from '@jpki/contracts';
 import {
   ApiError,
   createSubscriber,
@@ -27,53 +27,6 @@ import { waitUntil, type PlatformUnderTest } from '@jpki/testing';
 
 /** The services the lifecycle flows cross (the relying-party apps are not needed here). */
 export const LIFECYCLE_SERVICES = ['jpki-ca', 'sp-tsm', 'mno-tsm-docomo', 'mno-tsm-kddi', 'mno-tsm-softbank', 'vsim', 'lifecycle'];
-
-export interface CaseView {
-  caseId: string;
-  kind: string;
-  status: 'open' | 'waiting-device' | 'completed' | 'failed';
-  step: string | null;
-  trigger: string;
-  openedBy: string;
-  reason: string | null;
-  revocationReason: string | null;
-  personId: string | null;
-  enrollmentId: string | null;
-  serial: string | null;
-  iccid: string | null;
-  outcomes: { certificate: string; service: string; serviceRequests: Record<string, string> };
-  result: Record<string, unknown>;
-  failure: { reason: string; detail: string | null } | null;
-  saga: { state: string; status: string; step: string | null; history: { step: string | null; outcome: string; toState: string }[] } | null;
-}
-
-export interface PhoneView {
-  enrollmentId: string;
-  personId: string;
-  iccid: string | null;
-  msisdn: string | null;
-  serial: string;
-  notAfter: string | null;
-  expired: boolean;
-  certificate: { status: string; revocationReason: string | null };
-  service: { state: string; pendingOperation: string | null };
-  lost: boolean;
-  reenrollmentRequired: boolean;
-  sim: { closedAt: string | null; closedReason: string | null; replacedBy: string | null } | null;
-}
-
-export interface AuditEntry {
-  id: number;
-  actor: string;
-  roles: string[];
-  action: string;
-  target: string | null;
-  reason: string | null;
-  outcome: string;
-  statusCode: number;
-  caseId: string | null;
-  details: Record<string, unknown>;
-}
 
 export interface CertificateSummary {
   serial: string;

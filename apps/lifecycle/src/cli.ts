@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { AuditEntryView, CaseView } from '@jpki/contracts';
 import { developmentOperatorToken, OPERATOR_ROLES } from '@jpki/service-kit';
 import { SERVICE_NAME as LIFECYCLE_SERVICE_NAME } from './config';
 
@@ -15,39 +16,6 @@ export interface Io {
   out(line: string): void;
   env: NodeJS.ProcessEnv;
   fetch: typeof fetch;
-}
-
-interface CaseView {
-  caseId: string;
-  kind: string;
-  status: string;
-  step: string | null;
-  trigger: string;
-  openedBy: string;
-  reason: string | null;
-  revocationReason: string | null;
-  personId: string | null;
-  serial: string | null;
-  iccid: string | null;
-  msisdn: string | null;
-  outcomes: { certificate: string; service: string };
-  failure: { reason: string; detail: string | null } | null;
-  openedAt: string;
-  closedAt: string | null;
-  result: Record<string, unknown>;
-  saga: { state: string; status: string; history: { at: string; step: string | null; outcome: string; toState: string }[] } | null;
-}
-
-interface AuditEntry {
-  id: number;
-  occurredAt: string;
-  actor: string;
-  action: string;
-  target: string | null;
-  reason: string | null;
-  outcome: string;
-  statusCode: number;
-  caseId: string | null;
 }
 
 export class CliError extends Error {}
@@ -203,7 +171,7 @@ export function buildCli(io: Io): Command {
           ([, v]) => v,
         ) as [string, string][],
       );
-      const rows = await api<AuditEntry[]>('GET', `/audit?${q}`);
+      const rows = await api<AuditEntryView[]>('GET', `/audit?${q}`);
       emit(rows, () =>
         table(
           ['ID', 'WHEN', 'ACTOR', 'ACTION', 'TARGET', 'OUTCOME', 'CODE', 'WHY'],

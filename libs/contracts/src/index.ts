@@ -10,4 +10,5 @@ export * from './lib/mno';
 export * from './lib/ota';
 export * from './lib/sptsm';
 export * from './lib/lifecycle';
+export * from './lib/lifecycle-views';
 export * from './lib/routing';

@@ -4,12 +4,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import type { AuditEntryView } from '@jpki/contracts';
 import { BankClient, createTestCitizen, HttpJson, type TestCitizen } from '@jpki/jpki-client';
 import { buildOcspRequest, computeCertId, DerWriter } from '@jpki/pki';
 import { startPlatformUnderTest, testDatabaseUrl, waitUntil, type PlatformUnderTest } from '@jpki/testing';
-import { lifecycleApi, type AuditEntry as LifecycleAuditEntry } from '../lifecycle-support';
-
-type AuditEntry = LifecycleAuditEntry & { correlationId: string | null };
+import { lifecycleApi } from '../lifecycle-support';
 
 /** Challenges the relying parties hold at most in this test (CHALLENGE_CAPACITY), and how long one lives. */
 const CHALLENGE_CAPACITY = 40;
@@ -158,7 +157,7 @@ describe('attacks: cheap abuse and bad input', () => {
     expect(await new HttpJson(e.mno.docomo, token()).get<unknown[]>('/subscribers?limit=1000')).toEqual(docomoBefore);
     expect(await lifecycleApi(platform).get<unknown[]>('/cases?limit=500')).toEqual(casesBefore);
     for (const base of [e.ca, e.spTsm, e.mno.docomo, e.vsim, e.lifecycle, e.rpBank, e.rpTicketing]) expect((await fetch(`${base}/health/ready`)).status).toBe(200);
-    const audited = await lifecycleApi(platform).get<AuditEntry[]>(`/audit?outcome=${encodeURIComponent('refused:PAYLOAD_TOO_LARGE')}&limit=1000`);
+    const audited = await lifecycleApi(platform).get<AuditEntryView[]>(`/audit?outcome=${encodeURIComponent('refused:PAYLOAD_TOO_LARGE')}&limit=1000`);
     expect(audited.filter((a) => a.correlationId === correlation)).toEqual([expect.objectContaining({ action: 'loss.report', statusCode: 413 })]);
   }, 120_000);
 
@@ -213,7 +212,7 @@ describe('attacks: cheap abuse and bad input', () => {
     // Lifecycle audited every refusal, with the offending value escaped (`\u0000`), never raw.
     const audit = await waitUntil(
       async () => {
-        const entries = (await lifecycleApi(platform, 'audrey@audit', ['auditor']).get<AuditEntry[]>('/audit?after=0&limit=1000')).filter((a) => a.correlationId === correlation);
+        const entries = (await lifecycleApi(platform, 'audrey@audit', ['auditor']).get<AuditEntryView[]>('/audit?after=0&limit=1000')).filter((a) => a.correlationId === correlation);
         return entries.length >= 9 ? entries : undefined;
       },
       10_000,

@@ -17,6 +17,7 @@ import {
   type Envelope,
   type MessageDefinition,
   type PayloadInput,
+  type AuditEntryView,
 } from '@jpki/contracts';
 import { createSubscriber, createTestCitizen, JpkiUiApp, type EnrollmentView } from '@jpki/jpki-client';
 import { kafkaClient } from '@jpki/messaging';
@@ -32,7 +33,6 @@ import {
   OpenSslJudge,
   outcomeOf,
   ssdState,
-  type AuditEntry,
   type Phone,
 } from '../lifecycle-support';
 
@@ -264,7 +264,7 @@ describe('attacks: topics, producers and the simulation clock', () => {
       const anonymous = await fetch(`${platform.endpoints.lifecycle}/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceDays: 10 }) });
       expect(anonymous.status).toBe(401);
       expect((await clock()).offsetMs).toBe(before);
-      const refused = await lifecycleApi(platform, 'carol', ['auditor']).get<AuditEntry[]>('/audit?outcome=refused&limit=1000');
+      const refused = await lifecycleApi(platform, 'carol', ['auditor']).get<AuditEntryView[]>('/audit?outcome=refused&limit=1000');
       expect(refused).toContainEqual(
         expect.objectContaining({ actor: 'operator:olga', action: 'clock.advance', outcome: 'refused:ROLE_REQUIRED', statusCode: 403, reason: 'not mine to move' }),
       );

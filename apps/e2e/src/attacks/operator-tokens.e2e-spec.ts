@@ -1,3 +1,4 @@
+import { type AuditEntryView } from '@jpki/contracts';
 import { createSubscriber, HttpJson } from '@jpki/jpki-client';
 import { StackKeys, startPlatformUnderTest, type PlatformUnderTest } from '@jpki/testing';
 import {
@@ -9,7 +10,6 @@ import {
   LIFECYCLE_SERVICES,
   outcomeOf,
   phoneOf,
-  type AuditEntry,
   type Phone,
 } from '../lifecycle-support';
 
@@ -34,7 +34,7 @@ describe('attacks: operator tokens', () => {
   const kddi = () => new HttpJson(platform.endpoints.mno.kddi, platform.keys.operatorToken('kei@kddi', ['operator', 'auditor'], { carrier: 'kddi' }));
   const auditor = () => lifecycleApi(platform, 'audrey@audit', ['auditor']);
   const kddiSubscribers = async () => (await kddi().get<SubscriberView[]>('/subscribers?limit=1000')).map((s) => `${s.msisdn}:${s.status}`).sort();
-  const lifecycleAudit = (outcome: string) => auditor().get<AuditEntry[]>(`/audit?outcome=${encodeURIComponent(outcome)}&limit=1000`);
+  const lifecycleAudit = (outcome: string) => auditor().get<AuditEntryView[]>(`/audit?outcome=${encodeURIComponent(outcome)}&limit=1000`);
   const certificateStatus = async (phone: Phone) => (await citizenCertificates(platform, phone.citizen.personId)).find((c) => c.serial === phone.serial)?.status;
 
   /** What a refused lifecycle call must leave as it was: the phone, its cases and its certificate at the CA. */

@@ -1,6 +1,5 @@
-import type { Carrier, DeviceBinding, LifecycleCaseKind, LifecycleCaseStatus, RevocationReason } from '@jpki/contracts';
+import type { Carrier, DeviceBinding, LifecycleCaseKind, LifecycleCaseStatus, LifecycleCaseTrigger, RevocationReason } from '@jpki/contracts';
 
-export type Trigger = 'operator' | 'carrier' | 'ca' | 'sp-tsm' | 'schedule';
 export type ServiceOperation = 'suspend' | 'resume' | 'terminate';
 
 export interface SpRequest {
@@ -42,7 +41,7 @@ export type CaCommand =
 /** Everything needed to open a case: what it is about, who asked and why, and the commands it sends at once. */
 export interface OpenCase {
   kind: LifecycleCaseKind;
-  trigger: Trigger;
+  trigger: LifecycleCaseTrigger;
   /** `operator:<sub>` or `system:<source>`. */
   openedBy: string;
   roles?: readonly string[];
@@ -70,7 +69,7 @@ export interface CaseRow {
   kind: LifecycleCaseKind;
   status: LifecycleCaseStatus;
   step: string | null;
-  trigger: Trigger;
+  trigger: LifecycleCaseTrigger;
   openedBy: string;
   reason: string | null;
   revocationReason: string | null;
@@ -98,7 +97,7 @@ export function toCaseRow(r: Record<string, unknown>): CaseRow {
     kind: r['kind'] as LifecycleCaseKind,
     status: r['status'] as LifecycleCaseStatus,
     step: (r['step'] as string | null) ?? null,
-    trigger: r['trigger'] as Trigger,
+    trigger: r['trigger'] as LifecycleCaseTrigger,
     openedBy: r['opened_by'] as string,
     reason: (r['reason'] as string | null) ?? null,
     revocationReason: (r['revocation_reason'] as string | null) ?? null,

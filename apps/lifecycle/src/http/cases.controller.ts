@@ -1,6 +1,7 @@
 import { Controller, Get, Param, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
+import { auditEntryViewSchema, caseViewSchema, phoneViewSchema, type CaseView, type PhoneView } from '@jpki/contracts';
 import {
   ApiErrors,
   ApiZodQuery,
@@ -19,16 +20,7 @@ import { ReadModel } from '../domain/read-model';
 import { CaseService } from '../flows/case-service';
 import { describeSelector, OperatorActions } from '../flows/operator-actions';
 import { AuditAction, AuditContextGuard, AuditedErrorFilter } from './audit-context';
-import {
-  auditEntrySchema,
-  auditQuerySchema,
-  caseListQuerySchema,
-  caseViewSchema,
-  phoneQuerySchema,
-  phoneViewSchema,
-  type CaseView,
-  type PhoneView,
-} from './schemas';
+import { auditQuerySchema, caseListQuerySchema, phoneQuerySchema } from './schemas';
 import { caseView, phoneView } from './views';
 
 /**
@@ -104,7 +96,7 @@ export class CasesController {
   @AuditAction('audit.read')
   @ApiOperation({ summary: 'The operator audit log (append-only): every call, accepted or refused, and every case the platform opened itself' })
   @ApiZodQuery(auditQuerySchema)
-  @ApiZodResponse(200, z.array(auditEntrySchema), 'entries in order')
+  @ApiZodResponse(200, z.array(auditEntryViewSchema), 'entries in order')
   @ApiErrors(400, 401, 403)
   async auditLog(@ValidQuery(auditQuerySchema) q: z.infer<typeof auditQuerySchema>, @Operator() operator: OperatorPrincipal) {
     requirePlatformScope(operator, 'the lifecycle audit log');

@@ -3,7 +3,8 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiZodBody, ApiZodResponse, Operator, RequireRoles, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
 import { OperatorActions, type PhoneSelector } from '../flows/operator-actions';
 import { AuditAction, AuditContextGuard, AuditedErrorFilter } from './audit-context';
-import { caseViewSchema, phoneReportSchema, revocationRequestSchema, type CaseView, type PhoneReport, type RevocationRequest } from './schemas';
+import { caseViewSchema, type CaseView } from '@jpki/contracts';
+import { phoneReportSchema, revocationRequestSchema, type PhoneReport, type RevocationRequest } from './schemas';
 import { caseView } from './views';
 
 const selectorOf = (b: PhoneSelector): PhoneSelector => ({ serial: b.serial, iccid: b.iccid, msisdn: b.msisdn, personId: b.personId });

@@ -1,7 +1,8 @@
+import type { CaseView, PhoneView } from '@jpki/contracts';
 import type { SagaRecord } from '@jpki/saga';
 import type { PhoneRow, SimRow } from '../domain/read-model';
 import type { CaseRow } from '../flows/case-types';
-import type { CaseView, PhoneView } from './schemas';
+
 
 type History = { at: Date; step: string | null; outcome: string; toState: string; detail: string | null }[];
 
