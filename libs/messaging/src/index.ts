@@ -1,6 +1,7 @@
 export * from './lib/consumer-status';
 export * from './lib/errors';
 export * from './lib/inbox-pruner';
+export { isInfrastructureFailure } from './lib/infrastructure-failure';
 export * from './lib/kafka-connection';
 export * from './lib/kafka-inbox-server';
 export * from './lib/message-context';

@@ -1,0 +1,2 @@
+export * from './lib/dead-letters';
+export * from './lib/redrive-ledger';
