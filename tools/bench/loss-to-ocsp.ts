@@ -13,7 +13,7 @@
  * good) until the reports are done, the phones in parallel. OCSP is polled every BENCH_POLL_MS with nonce-less
  * SHA-1 CertID requests (RFC 5019, what relying parties send), each response's signature verified.
  */
-import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, type PlatformEndpoints } from '@jpki/jpki-client';
+import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, JpkiCaDirectory, type PlatformEndpoints } from '@jpki/jpki-client';
 import { buildOcspRequest, verifyOcspResponse } from '@jpki/pki';
 import { log, percentile, rsa2048SignRate, runAsScript, SMOKE, startBenchPlatform, writeBenchResult } from './bench-support';
 
@@ -41,15 +41,17 @@ interface BenchPhone {
 
 class OcspProbe {
   private issuer?: Buffer;
+  private readonly ca: JpkiCaDirectory;
 
-  constructor(private readonly caUrl: string) {}
+  constructor(caUrl: string) {
+    this.ca = new JpkiCaDirectory(caUrl);
+  }
 
   /** The status the responder gives now (signature checked), e.g. `good` or `revoked:certificateHold`. */
   async status(certificate: Buffer): Promise<string> {
-    this.issuer ??= Buffer.from(await (await fetch(`${this.caUrl}/ca/user-authentication.der`)).arrayBuffer());
+    this.issuer ??= (await this.ca.trustAnchors()).userAuthentication;
     const request = buildOcspRequest({ certificate, issuerCertificate: this.issuer, hashAlgorithm: 'SHA-1', nonce: false });
-    const res = await fetch(`${this.caUrl}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: request.der });
-    const verified = verifyOcspResponse({ response: Buffer.from(await res.arrayBuffer()), certificate, issuerCertificate: this.issuer });
+    const verified = verifyOcspResponse({ response: await this.ca.ocsp(request.der), certificate, issuerCertificate: this.issuer });
     if (!verified.ok) throw new Error(`OCSP: ${verified.reason}: ${verified.detail}`);
     const s = verified.certificateStatus;
     return s.status === 'revoked' ? `revoked:${s.reason}` : s.status;

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AuditEntryView, CaseView } from '@jpki/contracts';
+import { ApiError, HttpJson } from '@jpki/jpki-client';
 import { developmentOperatorToken, OPERATOR_ROLES } from '@jpki/service-kit';
 import { SERVICE_NAME as LIFECYCLE_SERVICE_NAME } from './config';
 
@@ -69,17 +70,12 @@ export function buildCli(io: Io): Command {
     const o = opts();
     const token = o.token ?? io.env['JPKI_OPERATOR_TOKEN'] ?? devToken(o.roles);
     if (!token) throw new CliError('no operator token: pass --token, or set JPKI_OPERATOR_TOKEN (or OPERATOR_TOKEN_PRIVATE_KEY to mint one in development)');
-    const res = await io.fetch(`${o.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json().catch(() => ({}))) as { reason?: string; message?: unknown; details?: unknown };
-    if (!res.ok) {
-      const message = typeof json.message === 'string' ? json.message : JSON.stringify(json.message ?? json.details ?? '');
-      throw new CliError(`${method} ${path}: HTTP ${res.status} ${json.reason ?? ''} — ${message}`.trim());
+    try {
+      return await new HttpJson(o.url, token, undefined, undefined, { fetch: io.fetch }).request<T>(method, path, body);
+    } catch (error) {
+      if (error instanceof ApiError) throw new CliError(`${method} ${path}: HTTP ${error.status} ${error.reason} — ${error.detail}`);
+      throw error;
     }
-    return json as T;
   };
   const emit = (value: unknown, human: () => string[]) => (opts().json ? io.out(JSON.stringify(value, null, 2)) : human().forEach((l) => io.out(l)));
   const waitForCase = async (id: string, timeoutS: number): Promise<CaseView> => {

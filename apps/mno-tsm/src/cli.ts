@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { CARRIERS, type Carrier } from '@jpki/contracts';
+import { ApiError, HttpJson } from '@jpki/jpki-client';
 import { developmentOperatorToken, OPERATOR_ROLES } from '@jpki/service-kit';
 import { DEFAULT_HTTP_PORTS } from './config';
 
@@ -68,14 +69,12 @@ export function buildCli(io: Io): Command {
     const base = o.url ?? `http://127.0.0.1:${DEFAULT_HTTP_PORTS[carrierOption()]}`;
     const token = o.token ?? io.env['MNO_OPERATOR_TOKEN'] ?? devToken('operator');
     if (!token) throw new Error('no operator token: pass --token, or set MNO_OPERATOR_TOKEN (or OPERATOR_TOKEN_PRIVATE_KEY to mint one in development)');
-    const res = await io.fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json().catch(() => ({}))) as { reason?: string; message?: unknown };
-    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${json.reason ?? ''} ${typeof json.message === 'string' ? json.message : ''}`.trim());
-    return json;
+    try {
+      return await new HttpJson(base, token, undefined, undefined, { fetch: io.fetch }).request<unknown>(method, path, body);
+    } catch (error) {
+      if (error instanceof ApiError) throw new Error(`${method} ${path}: HTTP ${error.status} ${error.reason} ${error.detail}`);
+      throw error;
+    }
   };
   const path = (msisdn: string, action?: string) => `/subscribers/${encodeURIComponent(msisdn)}${action ? `/${action}` : ''}`;
   const print = (rows: Subscriber[]) => table(rows).forEach((l) => io.out(l));

@@ -3,10 +3,21 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly reason: string,
-    message: string,
+    readonly detail: string,
     readonly body: unknown,
   ) {
-    super(`${status} ${reason}: ${message}`);
+    super(`${status} ${reason}: ${detail}`);
+  }
+}
+
+/** A call that got no complete answer within its timeout. */
+export class HttpTimeoutError extends Error {
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${method} ${url}: no answer within ${timeoutMs} ms`);
   }
 }
 
@@ -39,49 +50,70 @@ export function refusedWith(call: Promise<unknown>, reason: string): Promise<Ref
 /** Headers that authenticate one request, computed over exactly what is sent (the body as serialized, `''` if none). */
 export type RequestAuthorizer = (method: string, path: string, body: string) => Record<string, string>;
 
-/** JSON over HTTP with an optional operator token (or request authorizer) and a correlation id for the whole user action. */
+/** How a client reaches the network: the fetch to use (a test's double) and how long one call may take in all. */
+export interface HttpTransport {
+  readonly fetch?: typeof fetch;
+  readonly timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * JSON over HTTP with an optional operator token (or request authorizer) and a correlation id for the whole user action.
+ * Every call, its body included, has a timeout: a service that hangs fails the call with an `HttpTimeoutError`.
+ */
 export class HttpJson {
   constructor(
     readonly baseUrl: string,
     private readonly token?: string,
     private readonly correlationId?: string,
     private readonly authorize?: RequestAuthorizer,
+    private readonly transport: HttpTransport = {},
   ) {}
 
   get<T>(path: string): Promise<T> {
-    return this.call<T>('GET', path);
+    return this.request<T>('GET', path);
   }
 
   post<T>(path: string, body?: unknown): Promise<T> {
-    return this.call<T>('POST', path, body);
+    return this.request<T>('POST', path, body);
   }
 
   put<T>(path: string, body?: unknown): Promise<T> {
-    return this.call<T>('PUT', path, body);
+    return this.request<T>('PUT', path, body);
   }
 
   delete<T>(path: string): Promise<T> {
-    return this.call<T>('DELETE', path);
+    return this.request<T>('DELETE', path);
   }
 
-  async raw(method: string, path: string, body?: Buffer, contentType?: string): Promise<Response> {
-    return fetch(this.baseUrl + path, { method, body, headers: this.headers(contentType) });
+  raw(method: string, path: string, body?: Buffer, contentType?: string): Promise<Response> {
+    return this.send(method, path, { method, body, headers: this.headers(contentType) }, (res) => Promise.resolve(res));
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** The JSON answer of an accepted call; an `ApiError` with the service's reason for a refused one. */
+  request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const json = body === undefined ? undefined : JSON.stringify(body);
-    const res = await fetch(this.baseUrl + path, {
-      method,
-      headers: { ...this.headers(json === undefined ? undefined : 'application/json'), ...this.authorize?.(method, path, json ?? '') },
-      body: json,
+    const headers = { ...this.headers(json === undefined ? undefined : 'application/json'), ...this.authorize?.(method, path, json ?? '') };
+    return this.send(method, path, { method, headers, body: json }, async (res) => {
+      const text = await res.text();
+      const answer = text ? safeJson(text) : undefined;
+      if (!res.ok) {
+        const b = (answer ?? {}) as { reason?: string; message?: unknown };
+        throw new ApiError(res.status, b.reason ?? `HTTP_${res.status}`, typeof b.message === 'string' ? b.message : text.slice(0, 300), answer);
+      }
+      return answer as T;
     });
-    const text = await res.text();
-    const answer = text ? safeJson(text) : undefined;
-    if (!res.ok) {
-      const b = (answer ?? {}) as { reason?: string; message?: unknown };
-      throw new ApiError(res.status, b.reason ?? `HTTP_${res.status}`, typeof b.message === 'string' ? b.message : text.slice(0, 300), answer);
+  }
+
+  private async send<T>(method: string, path: string, init: RequestInit, read: (res: Response) => Promise<T>): Promise<T> {
+    const timeoutMs = this.transport.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    try {
+      return await read(await (this.transport.fetch ?? fetch)(this.baseUrl + path, { ...init, signal: AbortSignal.timeout(timeoutMs) }));
+    } catch (error) {
+      if ((error as { name?: string } | undefined)?.name === 'TimeoutError') throw new HttpTimeoutError(method, this.baseUrl + path, timeoutMs);
+      throw error;
     }
-    return answer as T;
   }
 
   private headers(contentType?: string): Record<string, string> {
