@@ -11,13 +11,13 @@ function handlerOf(step: EnrollmentStep, carrier: Carrier): string {
       return 'jpki-ca';
     case 'eligibility':
     case 'ssd-creation':
-    case 'activation':
       return `mno-tsm-${carrier}`;
     case 'key-handover':
     case 'key-provisioning':
       return 'vsim';
     case 'applet-install':
     case 'certificate-write':
+    case 'activation':
       return 'sp-tsm';
   }
 }

@@ -1,4 +1,4 @@
-export { ApduFormatError, CardStatusError, GpError, SecureChannelError, SwError, TlvError } from './lib/errors';
+export { ApduFormatError, CardStatusError, GpError, SecureChannelError, SequenceCounterMismatch, SwError, TlvError } from './lib/errors';
 export {
   describeSw,
   formatSw,
@@ -168,7 +168,8 @@ export {
   type KeyInformation,
 } from './lib/commands/get-data';
 
-export { GpSession, type ApduTransport, type OpenSecureChannelOptions, type ScriptTransport } from './lib/host/gp-session';
+export { GpSession, type ApduTransport, type OpenSecureChannelOptions } from './lib/host/gp-session';
+export { CardScript, ScriptStopped, type PlannedSession, type ScriptPart, type ScriptTransport } from './lib/host/card-script';
 
 export {
   buildChangeReferenceData,

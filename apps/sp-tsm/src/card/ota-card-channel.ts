@@ -1,5 +1,5 @@
 import { MnoOperationFailed, ScriptForwardRequested, ScriptForwarded, type Carrier, type PayloadOf } from '@jpki/contracts';
-import type { ApduTransport } from '@jpki/globalplatform';
+import type { ScriptTransport } from '@jpki/globalplatform';
 import { StepFailure, type SagaData, type StepContext } from '@jpki/saga';
 
 /**
@@ -17,13 +17,8 @@ export class OtaCardChannel {
     private readonly iccid: string,
   ) {}
 
-  readonly transmit: ApduTransport = async (apdu) => {
-    const [response] = await this.script([apdu]);
-    return response;
-  };
-
   /** Sends the APDUs as one OTA script; the card stops after the first error status word. */
-  async script(apdus: Buffer[]): Promise<Buffer[]> {
+  readonly script: ScriptTransport = async (apdus) => {
     this.sequence += 1;
     const requestId = `${this.ctx.sagaId}:${this.step}:${this.ctx.attempt}:${this.sequence}`;
     const reply = await this.ctx.request(
@@ -38,5 +33,5 @@ export class OtaCardChannel {
     const forwarded = reply.payload as PayloadOf<typeof ScriptForwarded>;
     if (forwarded.outcome === 'unreachable') throw new StepFailure('SIM_UNREACHABLE', `${this.iccid} did not answer over OTA`);
     return forwarded.responses.map((r) => Buffer.from(r, 'hex'));
-  }
+  };
 }

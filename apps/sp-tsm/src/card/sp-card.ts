@@ -2,37 +2,38 @@ import {
   buildCertificateDo,
   buildContentKeyDo,
   buildGenerateKeyPair,
-  buildGetStatus,
   buildInstallForInstall,
   buildInstallForPersonalization,
   buildPrivateKeyDo,
   buildProofOfPossession,
   buildPutKey,
   buildReadCertificate,
-  buildReadPublicKey,
   buildSelect,
   buildStoreDataCommands,
+  CardScript,
   CardStatusError,
   CommandApdu,
   derElementLength,
-  GpSession,
   JpkiAid,
-  parseGetStatusResponse,
   Privileges,
   ResponseApdu,
   Scp03KeySet,
   secureBlockSize,
   SecureChannelError,
-  type Scp03SMode,
+  SequenceCounterMismatch,
   Sw,
+  type PlannedSession,
+  type Scp03SMode,
+  type ScriptPart,
   type StoreDataFlags,
 } from '@jpki/globalplatform';
 import { StepFailure } from '@jpki/saga';
+import type { SequenceCounters } from '../keys/keyset-vault';
 import type { OtaCardChannel } from './ota-card-channel';
 
 const KEY_OBJECTS: StoreDataFlags = { structure: 'ber-tlv', encryption: 'application-dependent' };
-const GET_STATUS_APPLICATIONS = 0x40;
-/** READ BINARY blocks sent at once: enough for a 2 KiB certificate in one round trip. */
+const READ_BLOCK = 256;
+/** READ BINARY blocks sent at once when the length is not known: enough for a 2 KiB certificate in one round trip. */
 const CERTIFICATE_READ_BLOCKS = 9;
 
 /** How the SP reaches its SSD on one SIM: its security level, and the carrier's S8/S16 mode and largest APDU data field. */
@@ -50,25 +51,24 @@ export function ssdChannel(securityLevel: number, carrierSaid: { scp03SMode?: Sc
 }
 
 /**
- * What the SP does on a SIM through its own security domain, one method per card operation.
- * Each operation costs two OTA round trips (SELECT + INITIALIZE UPDATE, then EXTERNAL
- * AUTHENTICATE + the wrapped commands). Each method is safe to repeat: it looks at the card first
- * and does only what is missing.
+ * What the SP does on a SIM through its own security domain, one method per card operation, each
+ * one OTA script: the SP knows the sequence counter of its keysets (it is the only one using them),
+ * so it computes the card's pseudo-random challenge ahead and sends INITIALIZE UPDATE, EXTERNAL
+ * AUTHENTICATE and the wrapped commands together. A counter it does not know (a lost answer) costs
+ * one INITIALIZE UPDATE to learn. Each method is safe to repeat.
  */
 export class SpCard {
-  private readonly session: GpSession;
-
   constructor(
     private readonly channel: OtaCardChannel,
+    private readonly ssdAid: Buffer,
     private readonly ssd: SsdChannel,
-  ) {
-    this.session = new GpSession(channel.transmit);
-  }
+    private readonly counters: SequenceCounters,
+  ) {}
 
-  /** Opens SCP03 on the SSD; `false` when the card has no keyset with this KVN (6A88 costs no authentication try). */
-  async tryOpen(ssdAid: Buffer, keys: Scp03KeySet): Promise<boolean> {
+  /** Whether the card holds this keyset (its cryptogram proves it); 6A88 (no such KVN) costs no authentication try. */
+  async holds(keys: Scp03KeySet): Promise<boolean> {
     try {
-      await this.session.runSecureScript(this.script, ssdAid, this.secureChannel(keys), []);
+      await this.learnCounter(keys);
       return true;
     } catch (err) {
       if (err instanceof CardStatusError && err.sw === Sw.REFERENCED_DATA_NOT_FOUND) return false;
@@ -76,57 +76,75 @@ export class SpCard {
     }
   }
 
-  /** PUT KEY replacing the temporary keyset, then proof that the SP keys authenticate. */
-  async handOver(ssdAid: Buffer, temporary: Scp03KeySet, sp: Scp03KeySet): Promise<void> {
-    const [answer] = await this.run(ssdAid, temporary, [buildPutKey(sp, temporary.dek, temporary.kvn)]);
+  /** PUT KEY replacing the temporary keyset; the card's key check values must be those of the SP keys. */
+  async handOver(temporary: Scp03KeySet, sp: Scp03KeySet): Promise<void> {
+    const [answer] = await this.perform(temporary, (script, next) => {
+      script.select(this.ssdAid);
+      return script.session(this.ssdAid, this.planned(temporary, next()), [buildPutKey(sp, temporary.dek, temporary.kvn)]);
+    });
     const kcvs = sp.kcvs();
     const expected = Buffer.concat([Buffer.from([sp.kvn]), kcvs.enc, kcvs.mac, kcvs.dek]);
     if (!answer.equals(expected)) throw new StepFailure('KCV_MISMATCH', 'the card reported other key check values', false);
-    await this.run(ssdAid, sp, []);
   }
 
-  async installAppletIfMissing(ssdAid: Buffer, keys: Scp03KeySet, appletAid: Buffer): Promise<'installed' | 'present'> {
-    const [status] = await this.run(ssdAid, keys, [buildGetStatus(GET_STATUS_APPLICATIONS)], [Sw.REFERENCED_DATA_NOT_FOUND]);
-    if (parseGetStatusResponse(status, GET_STATUS_APPLICATIONS).some((a) => a.aid.equals(appletAid))) return 'present';
-    await guard(() =>
-      this.session.transmitOk(
-        'INSTALL [for install and make selectable]',
-        buildInstallForInstall({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: appletAid, privileges: Privileges.of() }, true),
-      ),
-    );
-    return 'installed';
-  }
-
-  /** DF01: the applet's end-to-end content key, under the SSD's DEK (needs C-DECRYPTION). */
-  async installContentKey(ssdAid: Buffer, keys: Scp03KeySet, appletAid: Buffer, contentKey: Buffer): Promise<void> {
-    await this.run(ssdAid, keys, this.personalization(appletAid, buildContentKeyDo(contentKey, keys.dek)));
-  }
-
-  /** On-card key generation (an existing key is kept); returns the 7F49 public key template. */
-  async generateKeyPair(appletAid: Buffer, keys: Scp03KeySet): Promise<Buffer> {
-    await this.run(appletAid, keys, []);
-    const existing = await guard(() => this.session.transmit(buildReadPublicKey()));
-    if (existing.isOk) return existing.data;
-    return guard(() => this.session.transmitOk('GENERATE ASYMMETRIC KEY PAIR', buildGenerateKeyPair()));
+  /**
+   * The applet instance, its content key (DF01, under the SSD's DEK, needs C-DECRYPTION) and, for on-card keys, its
+   * key pair (returns the 7F49 public key template): one script. An instance left by an earlier attempt is kept.
+   */
+  async installApplet(keys: Scp03KeySet, appletAid: Buffer, contentKey: Buffer, generateKeyPair: boolean): Promise<Buffer | undefined> {
+    const install = buildInstallForInstall({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: appletAid, privileges: Privileges.of() }, true);
+    const plan = (withInstall: boolean) => (script: CardScript, next: () => number) => {
+      const personalization = this.personalization(appletAid, buildContentKeyDo(contentKey, keys.dek));
+      script.select(this.ssdAid);
+      script.session(this.ssdAid, this.planned(keys, next()), withInstall ? [install, ...personalization] : personalization);
+      if (!generateKeyPair) return { data: [] };
+      script.select(appletAid);
+      return script.session(appletAid, this.planned(keys, next()), [buildGenerateKeyPair()], true);
+    };
+    try {
+      return (await this.perform(keys, plan(true)))[0];
+    } catch (err) {
+      // 6A80 to INSTALL: the instance exists (the answer to an earlier attempt was lost).
+      if (!(err instanceof StepFailure && err.reason === 'CARD_REJECTED_6A80')) throw err;
+      return (await this.perform(keys, plan(false)))[0];
+    }
   }
 
   /** Signs a SHA-256 DigestInfo with the new on-card key (allowed until the certificate is written). */
-  proofOfPossession(digestInfo: Buffer): Promise<Buffer> {
-    return guard(() => this.session.transmitOk('PROOF OF POSSESSION', buildProofOfPossession(digestInfo)));
+  async proofOfPossession(keys: Scp03KeySet, appletAid: Buffer, digestInfo: Buffer): Promise<Buffer> {
+    const [signature] = await this.perform(keys, (script, next) => {
+      script.select(appletAid);
+      return script.session(appletAid, this.planned(keys, next()), [buildProofOfPossession(digestInfo)], true);
+    });
+    return signature;
   }
 
-  /** DF02 (delivered key, sealed) and/or DF03 (certificate, sealed) in one personalization script. */
-  async writeKeyAndCertificate(ssdAid: Buffer, keys: Scp03KeySet, appletAid: Buffer, contentKey: Buffer, certificate: Buffer, pkcs8?: Buffer): Promise<void> {
-    const objects = [
-      ...(pkcs8 ? [buildPrivateKeyDo(pkcs8, contentKey, appletAid)] : []),
-      buildCertificateDo(certificate, appletAid, contentKey),
-    ];
-    await this.run(ssdAid, keys, this.personalization(appletAid, Buffer.concat(objects)));
+  /**
+   * DF02 (delivered key, sealed) and/or DF03 (certificate, sealed), then the certificate read back as a handset reads
+   * it, in one script. A refused write is fine when the applet already holds this certificate (an earlier attempt).
+   */
+  async writeKeyAndCertificate(keys: Scp03KeySet, appletAid: Buffer, contentKey: Buffer, certificate: Buffer, pkcs8?: Buffer): Promise<void> {
+    const objects = [...(pkcs8 ? [buildPrivateKeyDo(pkcs8, contentKey, appletAid)] : []), buildCertificateDo(certificate, appletAid, contentKey)];
+    const blocks = Math.ceil(certificate.length / READ_BLOCK);
+    let held: Buffer;
+    try {
+      const read = await this.perform(keys, (script, next) => {
+        script.select(this.ssdAid);
+        script.session(this.ssdAid, this.planned(keys, next()), this.personalization(appletAid, Buffer.concat(objects)));
+        script.select(appletAid);
+        return script.plain(Array.from({ length: blocks }, (_, i) => buildReadCertificate(i * READ_BLOCK, READ_BLOCK)));
+      });
+      held = Buffer.concat(read);
+    } catch (err) {
+      if (!(await this.readCertificate(appletAid)).equals(certificate)) throw err;
+      return;
+    }
+    if (!held.equals(certificate)) throw new StepFailure('CERTIFICATE_NOT_ON_CARD', 'the applet does not hold the written certificate');
   }
 
   /** The certificate the applet holds (empty if none), read as any handset could, in one round trip. */
   async readCertificate(appletAid: Buffer): Promise<Buffer> {
-    const reads = Array.from({ length: CERTIFICATE_READ_BLOCKS }, (_, i) => buildReadCertificate(i * 256, 256));
+    const reads = Array.from({ length: CERTIFICATE_READ_BLOCKS }, (_, i) => buildReadCertificate(i * READ_BLOCK, READ_BLOCK));
     const [select, ...responses] = (await this.channel.script([buildSelect(appletAid), ...reads].map((c) => c.toBytes()))).map((r) =>
       ResponseApdu.parse(r),
     );
@@ -135,28 +153,48 @@ export class SpCard {
     return data.length === 0 ? data : data.subarray(0, derElementLength(data));
   }
 
-  private readonly script = (apdus: Buffer[]) => this.channel.script(apdus);
+  /**
+   * Plans and sends one script with the counter the SP knows (learning it when it does not), records the counter the
+   * card used, and re-plans once if the card had moved on (an answer that never came back): that costs one refused
+   * EXTERNAL AUTHENTICATE, which the next successful one clears.
+   */
+  private async perform(keys: Scp03KeySet, plan: (script: CardScript, next: () => number) => ScriptPart): Promise<Buffer[]> {
+    return guard(async () => {
+      for (let attempt = 1; ; attempt++) {
+        let counter = (await this.counters.last(keys.kvn)) ?? (await this.learnCounter(keys));
+        const script = new CardScript();
+        const result = plan(script, () => ++counter);
+        try {
+          await script.run(this.channel.script);
+        } catch (err) {
+          if (!(err instanceof SequenceCounterMismatch) || err.actual === undefined || attempt > 1) throw err;
+          await this.counters.saw(keys.kvn, err.actual);
+          continue;
+        }
+        await this.counters.saw(keys.kvn, counter);
+        return result.data;
+      }
+    });
+  }
 
-  private secureChannel(keys: Scp03KeySet) {
-    return { keys, securityLevel: this.ssd.securityLevel, sMode: this.ssd.sMode };
+  private async learnCounter(keys: Scp03KeySet): Promise<number> {
+    const script = new CardScript();
+    script.select(this.ssdAid);
+    const part = script.initializeUpdate(this.ssdAid, keys, { sMode: this.ssd.sMode });
+    await script.run(this.channel.script);
+    const counter = part.sequenceCounter ?? 0;
+    await this.counters.saw(keys.kvn, counter);
+    return counter;
+  }
+
+  private planned(keys: Scp03KeySet, sequenceCounter: number): PlannedSession {
+    return { keys, securityLevel: this.ssd.securityLevel, sMode: this.ssd.sMode, sequenceCounter };
   }
 
   /** INSTALL [for personalization] and STORE DATA blocks small enough for the carrier's APDU size once wrapped. */
   private personalization(appletAid: Buffer, data: Buffer): CommandApdu[] {
     const blockSize = secureBlockSize(this.ssd.maxApduDataBytes, this.ssd.sMode);
     return [buildInstallForPersonalization(appletAid), ...buildStoreDataCommands(data, KEY_OBJECTS, blockSize)];
-  }
-
-  /** Opens the secure channel and runs the commands; `tolerated` SWs of the last command count as success. */
-  private run(aid: Buffer, keys: Scp03KeySet, commands: CommandApdu[], tolerated: number[] = []): Promise<Buffer[]> {
-    return guard(async () => {
-      try {
-        return await this.session.runSecureScript(this.script, aid, this.secureChannel(keys), commands);
-      } catch (err) {
-        if (err instanceof CardStatusError && tolerated.includes(err.sw)) return [Buffer.alloc(0)];
-        throw err;
-      }
-    });
   }
 }
 

@@ -18,6 +18,8 @@ export interface EnrollmentData extends Record<string, unknown> {
   scp03SMode?: 8 | 16;
   maxApduDataBytes?: number;
   temporaryKvn?: number;
+  /** The 7F49 template of the key pair the applet generated (on-card mode), hex. */
+  publicKeyTemplate?: string;
   csr?: string;
   serial?: string;
   certificate?: string;

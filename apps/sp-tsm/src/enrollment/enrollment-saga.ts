@@ -39,13 +39,16 @@ const APPLET_AID = JpkiAid.DEFAULT_INSTANCE;
 export const APPLET_AID_HEX = APPLET_AID.toString('hex').toUpperCase();
 const APPLET_MEMORY_BYTES = 8 * 1024;
 const UNIQUE_VIOLATION = '23505';
+/** INITIALIZE UPDATE with the temporary KVN answered 6A88: the card has no such keyset (any more). */
+const TEMPORARY_KVN_GONE = 'CARD_REJECTED_6A88';
 
 /**
  * The enrollment saga (docs/DESIGN.md §4.1): identity proofing → eligibility → SSD with
- * temporary keys → PUT KEY handover → applet install → key (on-card or delivered) → issuance →
- * certificate write → activation. Every step is idempotent (it inspects the card or the recorded
- * reply first), has a deadline and bounded retries; a step that fails for good compensates the
- * earlier ones (delete the SSD, revoke an issued certificate).
+ * temporary keys → PUT KEY handover → applet install (content key, on-card key pair) → proof of
+ * possession → issuance → certificate write (read back) → activation. Each card step is one OTA
+ * script. Every step is idempotent (it inspects the card or the recorded reply first), has a
+ * deadline and bounded retries; a step that fails for good compensates the earlier ones (delete the
+ * SSD, revoke an issued certificate).
  */
 @Injectable()
 export class EnrollmentSaga {
@@ -70,7 +73,7 @@ export class EnrollmentSaga {
         this.card('key-provisioning', (ctx) => this.provisionKey(ctx)),
         { ...this.request('certificate-issuance', (ctx) => this.issue(ctx)), compensate: (ctx) => this.revokeIssued(ctx) },
         { ...this.card('certificate-write', (ctx) => this.writeCertificate(ctx)), stateAfter: 'personalized' },
-        { ...this.card('activation', (ctx) => this.activate(ctx)), stateAfter: 'operational' },
+        { ...this.request('activation', (ctx) => this.activate(ctx)), stateAfter: 'operational' },
       ],
       onTransition: (m, t) => this.publishTransition(m, t),
     };
@@ -91,7 +94,12 @@ export class EnrollmentSaga {
   private spCard(ctx: Ctx, step: EnrollmentStep): SpCard {
     const d = ctx.data;
     if (!d.iccid) throw new StepFailure('NO_SIM', 'eligibility did not name a SIM', false);
-    return new SpCard(new OtaCardChannel(ctx as never, step, d.carrier, d.iccid), ssdChannel(this.config.SCP03_SECURITY_LEVEL, d));
+    return new SpCard(
+      new OtaCardChannel(ctx as never, step, d.carrier, d.iccid),
+      this.ssdAid,
+      ssdChannel(this.config.SCP03_SECURITY_LEVEL, d),
+      this.vault.sequenceCounters(d.iccid, this.config.SSD_AID),
+    );
   }
 
   private async proveIdentity(ctx: Ctx): Promise<Partial<EnrollmentData>> {
@@ -161,12 +169,14 @@ export class EnrollmentSaga {
     const d = ctx.data;
     const sp = await this.vault.spKeyset(known(d, 'iccid'), this.config.SSD_AID, this.spKvn(d.temporaryKvn), d.scp03KeyBytes ?? 16);
     if (sp.status === 'active') return;
+    const temporary = await ctx.transaction((m) => this.vault.load(m, known(d, 'iccid'), this.config.SSD_AID, 'temporary'));
+    if (!temporary) throw new StepFailure('TEMPORARY_KEYSET_MISSING', 'no temporary keyset to hand over from', false);
     const card = this.spCard(ctx, 'key-handover');
-    // After a crash the PUT KEY may already be on the card: try our keys first (an unknown KVN costs no try).
-    if (!(await card.tryOpen(this.ssdAid, sp.keys))) {
-      const temporary = await ctx.transaction((m) => this.vault.load(m, known(d, 'iccid'), this.config.SSD_AID, 'temporary'));
-      if (!temporary) throw new StepFailure('TEMPORARY_KEYSET_MISSING', 'no temporary keyset to hand over from', false);
-      await card.handOver(this.ssdAid, temporary, sp.keys);
+    try {
+      await card.handOver(temporary, sp.keys);
+    } catch (err) {
+      // The temporary KVN is gone: an earlier attempt's PUT KEY reached the card if our keys are there now.
+      if (!(err instanceof StepFailure && err.reason === TEMPORARY_KVN_GONE && (await card.holds(sp.keys)))) throw err;
     }
     await this.vault.completeHandover(known(d, 'iccid'), this.config.SSD_AID);
   }
@@ -184,20 +194,22 @@ export class EnrollmentSaga {
     return keys;
   }
 
-  private async installApplet(ctx: Ctx): Promise<void> {
-    await this.spCard(ctx, 'applet-install').installAppletIfMissing(this.ssdAid, await this.spKeys(ctx), APPLET_AID);
+  private async installApplet(ctx: Ctx): Promise<Partial<EnrollmentData>> {
+    const d = ctx.data;
+    const contentKey = await this.vault.contentKey(known(d, 'iccid'), APPLET_AID_HEX);
+    const card = this.spCard(ctx, 'applet-install');
+    const template = await card.installApplet(await this.spKeys(ctx), APPLET_AID, contentKey, d.keyMode === 'on-card');
+    return template ? { publicKeyTemplate: template.toString('hex') } : {};
   }
 
+  /** The CSR, signed on the card by the key it generated: the CA's proof that the key is on this SIM. */
   private async provisionKey(ctx: Ctx): Promise<Partial<EnrollmentData>> {
     const d = ctx.data;
+    if (d.keyMode === 'delivered') return {};
     const keys = await this.spKeys(ctx);
     const card = this.spCard(ctx, 'key-provisioning');
-    const contentKey = await this.vault.contentKey(known(d, 'iccid'), APPLET_AID_HEX);
-    await card.installContentKey(this.ssdAid, keys, APPLET_AID, contentKey);
-    if (d.keyMode === 'delivered') return {};
-    const template = await card.generateKeyPair(APPLET_AID, keys);
-    const spki = rsaSpkiFromPublicKeyTemplate(template);
-    const signer = createDigestInfoSigner(spki, (digestInfo) => card.proofOfPossession(digestInfo));
+    const spki = rsaSpkiFromPublicKeyTemplate(Buffer.from(known(d, 'publicKeyTemplate'), 'hex'));
+    const signer = createDigestInfoSigner(spki, (digestInfo) => card.proofOfPossession(keys, APPLET_AID, digestInfo));
     const csr = await buildCsr({ subject: [{ type: 'C', value: 'JP' }, { type: 'CN', value: d.enrollmentId }], signer });
     return { csr: csr.toString('base64') };
   }
@@ -223,7 +235,6 @@ export class EnrollmentSaga {
     const d = ctx.data;
     const certificate = Buffer.from(known(d, 'certificate'), 'base64');
     const card = this.spCard(ctx, 'certificate-write');
-    if ((await card.readCertificate(APPLET_AID)).equals(certificate)) return;
     const keys = await this.spKeys(ctx);
     const contentKey = await this.vault.contentKey(known(d, 'iccid'), APPLET_AID_HEX);
     let pkcs8: Buffer | undefined;
@@ -231,15 +242,12 @@ export class EnrollmentSaga {
       if (!d.deliveredKey) throw new StepFailure('DELIVERED_KEY_MISSING', 'the CA returned no key', false);
       pkcs8 = this.keys.openSealed(d.deliveredKey, `delivered-key/${d.enrollmentId}:issuance`);
     }
-    await card.writeKeyAndCertificate(this.ssdAid, keys, APPLET_AID, contentKey, certificate, pkcs8);
+    await card.writeKeyAndCertificate(keys, APPLET_AID, contentKey, certificate, pkcs8);
   }
 
+  /** The certificate was read back from the applet: the SP records the service instance as operational. */
   private async activate(ctx: Ctx): Promise<void> {
-    const d = ctx.data;
-    const certificate = await this.spCard(ctx, 'activation').readCertificate(APPLET_AID);
-    if (!certificate.equals(Buffer.from(known(d, 'certificate'), 'base64'))) {
-      throw new StepFailure('CERTIFICATE_NOT_ON_CARD', 'the applet does not hold the issued certificate');
-    }
+    await ctx.transaction((m) => this.recordServiceInstance(m, ctx.data));
   }
 
   private async deleteSsd(ctx: Ctx): Promise<void> {
@@ -296,9 +304,8 @@ export class EnrollmentSaga {
     }
   }
 
-  private async complete(m: EntityManager, d: EnrollmentData): Promise<void> {
+  private async recordServiceInstance(m: EntityManager, d: EnrollmentData): Promise<void> {
     const ssd = ssdChannel(this.config.SCP03_SECURITY_LEVEL, d);
-    await m.query(`UPDATE enrollment SET active = false WHERE id = $1`, [d.enrollmentId]);
     await m.query(
       `INSERT INTO service_instance (iccid, enrollment_id, carrier, msisdn, person_id, ssd_aid, applet_aid, serial, key_mode, scp03_s_mode, max_apdu_data_bytes, state)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'operational')
@@ -307,6 +314,10 @@ export class EnrollmentSaga {
          max_apdu_data_bytes = EXCLUDED.max_apdu_data_bytes, state = 'operational', updated_at = now()`,
       [d.iccid, d.enrollmentId, d.carrier, d.msisdn, d.personId, this.config.SSD_AID, APPLET_AID_HEX, d.serial, d.keyMode, ssd.sMode, ssd.maxApduDataBytes],
     );
+  }
+
+  private async complete(m: EntityManager, d: EnrollmentData): Promise<void> {
+    await m.query(`UPDATE enrollment SET active = false WHERE id = $1`, [d.enrollmentId]);
     await this.outbox.publish(
       m,
       EnrollmentCompleted,

@@ -5,6 +5,12 @@ import { kcvAes, Scp03KeySet } from '@jpki/globalplatform';
 import { ServiceKeys } from '@jpki/service-kit';
 
 type Role = 'temporary' | 'sp';
+
+/** Where the SP keeps the SCP03 sequence counter the card last used with each keyset (by KVN). */
+export interface SequenceCounters {
+  last(kvn: number): Promise<number | undefined>;
+  saw(kvn: number, counter: number): Promise<void>;
+}
 interface KeysetRow {
   kvn: number;
   status: 'pending' | 'active' | 'retired';
@@ -31,17 +37,18 @@ export class KeysetVault {
 
   async storeTemporary(m: EntityManager, iccid: string, ssdAid: string, keyset: Scp03KeySet): Promise<void> {
     await m.query(
-      `INSERT INTO ssd_keyset (iccid, ssd_aid, role, kvn, status, sealed, kcv) VALUES ($1, $2, 'temporary', $3, 'active', $4, $5)
-       ON CONFLICT (iccid, ssd_aid, role) DO UPDATE SET kvn = EXCLUDED.kvn, status = 'active', sealed = EXCLUDED.sealed, kcv = EXCLUDED.kcv, updated_at = now()`,
+      `INSERT INTO ssd_keyset (iccid, ssd_aid, role, kvn, status, sealed, kcv, sequence_counter) VALUES ($1, $2, 'temporary', $3, 'active', $4, $5, 0)
+       ON CONFLICT (iccid, ssd_aid, role) DO UPDATE SET kvn = EXCLUDED.kvn, status = 'active', sealed = EXCLUDED.sealed, kcv = EXCLUDED.kcv,
+         sequence_counter = 0, updated_at = now()`,
       [iccid, ssdAid, keyset.kvn, this.seal(iccid, ssdAid, 'temporary', keyset), kcvAes(keyset.enc).toString('hex')],
     );
   }
 
-  /** The SP keyset for this SSD, generated and stored as `pending` on first use. */
+  /** The SP keyset for this SSD, generated and stored as `pending` on first use (a keyset PUT on a card starts at counter 0). */
   async spKeyset(iccid: string, ssdAid: string, kvn: number, keyBytes: number): Promise<{ keys: Scp03KeySet; status: KeysetRow['status'] }> {
     const fresh = new Scp03KeySet(kvn, randomBytes(keyBytes), randomBytes(keyBytes), randomBytes(keyBytes));
     await this.ds.query(
-      `INSERT INTO ssd_keyset (iccid, ssd_aid, role, kvn, status, sealed, kcv) VALUES ($1, $2, 'sp', $3, 'pending', $4, $5)
+      `INSERT INTO ssd_keyset (iccid, ssd_aid, role, kvn, status, sealed, kcv, sequence_counter) VALUES ($1, $2, 'sp', $3, 'pending', $4, $5, 0)
        ON CONFLICT DO NOTHING`,
       [iccid, ssdAid, kvn, this.seal(iccid, ssdAid, 'sp', fresh), kcvAes(fresh.enc).toString('hex')],
     );
@@ -53,6 +60,25 @@ export class KeysetVault {
   async load(m: EntityManager, iccid: string, ssdAid: string, role: Role): Promise<Scp03KeySet | undefined> {
     const row = await this.row(m, iccid, ssdAid, role);
     return row && row.status !== 'retired' ? this.open(iccid, ssdAid, role, row.sealed) : undefined;
+  }
+
+  /** The sequence counters of this SSD's keysets as the card last reported them. */
+  sequenceCounters(iccid: string, ssdAid: string): SequenceCounters {
+    return {
+      last: async (kvn) => {
+        const rows: { sequence_counter: number | null }[] = await this.ds.query(
+          `SELECT sequence_counter FROM ssd_keyset WHERE iccid = $1 AND ssd_aid = $2 AND kvn = $3 AND status <> 'retired'`,
+          [iccid, ssdAid, kvn],
+        );
+        return rows[0]?.sequence_counter ?? undefined;
+      },
+      saw: async (kvn, counter) => {
+        await this.ds.query(
+          `UPDATE ssd_keyset SET sequence_counter = $4, updated_at = now() WHERE iccid = $1 AND ssd_aid = $2 AND kvn = $3 AND status <> 'retired'`,
+          [iccid, ssdAid, kvn, counter],
+        );
+      },
+    };
   }
 
   /** After a confirmed handover the temporary keys are destroyed, not just marked. */

@@ -4,5 +4,6 @@ import { CreateSpTsmTables1700000001000 } from './1700000001000-create-sp-tsm-ta
 import { ServiceOperations1700000001100 } from './1700000001100-service-operations';
 import { SsdChannel1700000001200 } from './1700000001200-ssd-channel';
 import { ProvenHoldsAndOperatorAudit1700000002200 } from './1700000002200-proven-holds-and-operator-audit';
+import { SsdSequenceCounter1700000002300 } from './1700000002300-ssd-sequence-counter';
 
-export const spTsmMigrations = [CreateMessagingTables1700000000000, CreateSagaTables1700000000100, CreateSpTsmTables1700000001000, ServiceOperations1700000001100, SsdChannel1700000001200, ProvenHoldsAndOperatorAudit1700000002200];
+export const spTsmMigrations = [CreateMessagingTables1700000000000, CreateSagaTables1700000000100, CreateSpTsmTables1700000001000, ServiceOperations1700000001100, SsdChannel1700000001200, ProvenHoldsAndOperatorAudit1700000002200, SsdSequenceCounter1700000002300];

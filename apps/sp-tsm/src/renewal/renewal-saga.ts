@@ -81,14 +81,19 @@ export class RenewalSaga {
         card('card-check', (ctx) => this.checkCard(ctx)),
         { name: 'certificate-issuance', timeoutMs: config.REQUEST_STEP_TIMEOUT_MS, maxAttempts: config.STEP_MAX_ATTEMPTS, run: (ctx) => this.issue(ctx) },
         card('certificate-write', (ctx) => this.write(ctx)),
-        card('activation', (ctx) => this.activate(ctx)),
       ],
       onTransition: (m, t) => this.finish(m, t),
     };
   }
 
   private spCard(ctx: Ctx, step: string): SpCard {
-    return new SpCard(new OtaCardChannel(ctx as never, step, ctx.data.carrier, ctx.data.iccid), ssdChannel(this.config.SCP03_SECURITY_LEVEL, ctx.data));
+    const d = ctx.data;
+    return new SpCard(
+      new OtaCardChannel(ctx as never, step, d.carrier, d.iccid),
+      fromHex(d.ssdAid),
+      ssdChannel(this.config.SCP03_SECURITY_LEVEL, d),
+      this.vault.sequenceCounters(d.iccid, d.ssdAid),
+    );
   }
 
   /** The applet answers and holds the certificate being renewed (one OTA round trip, nothing written). */
@@ -121,17 +126,10 @@ export class RenewalSaga {
     const certificate = issuedCertificate(d);
     const appletAid = fromHex(d.appletAid);
     const card = this.spCard(ctx, 'certificate-write');
-    if ((await card.readCertificate(appletAid)).equals(certificate)) return;
     const keys = await ctx.transaction((m) => this.vault.load(m, d.iccid, d.ssdAid, 'sp'));
     if (!keys) throw new StepFailure('SP_KEYSET_MISSING', 'no SP keyset for this SSD', false);
     const contentKey = await this.vault.contentKey(d.iccid, d.appletAid);
-    await card.writeKeyAndCertificate(fromHex(d.ssdAid), keys, appletAid, contentKey, certificate);
-  }
-
-  private async activate(ctx: Ctx): Promise<void> {
-    const d = ctx.data;
-    const held = await this.spCard(ctx, 'activation').readCertificate(fromHex(d.appletAid));
-    if (!held.equals(issuedCertificate(d))) throw new StepFailure('CERTIFICATE_NOT_ON_CARD', 'the applet does not hold the renewed certificate');
+    await card.writeKeyAndCertificate(keys, appletAid, contentKey, certificate);
   }
 
   private async finish(m: EntityManager, t: Transition<RenewalData>): Promise<void> {

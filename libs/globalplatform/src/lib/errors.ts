@@ -42,3 +42,18 @@ export class CardStatusError extends SwError {
     super(sw, `${operation} failed: ${formatSw(sw)}`);
   }
 }
+
+/**
+ * A predicted session (pseudo-random card challenge) met a card whose sequence counter differs from the host's
+ * record: someone else opened a session on this keyset, or an earlier script's answer was lost. The card refused the
+ * EXTERNAL AUTHENTICATE computed for the predicted counter; the next session can predict from `actual`.
+ */
+export class SequenceCounterMismatch extends SecureChannelError {
+  constructor(
+    readonly kvn: number,
+    readonly predicted: number,
+    readonly actual: number | undefined,
+  ) {
+    super(`the card used sequence counter ${actual ?? 'none'} with KVN ${kvn}, the host predicted ${predicted}`);
+  }
+}

@@ -3,9 +3,9 @@ import { CommandApdu } from '../apdu/command-apdu';
 import { claForMac, claWithLogicalChannel, claWithSecureMessaging } from '../apdu/cla';
 import { ResponseApdu } from '../apdu/response-apdu';
 import { GP_CLA, Ins } from '../commands/instructions';
-import { CardStatusError, SecureChannelError } from '../errors';
+import { CardStatusError, SecureChannelError, SequenceCounterMismatch } from '../errors';
 import { Scp03KeySet } from '../keys/scp03-key-set';
-import { buildInitializeUpdate, InitializeUpdateResponse, parseInitializeUpdateResponse } from './initialize-update';
+import { buildInitializeUpdate, InitializeUpdateResponse, parseInitializeUpdateResponse, SCP03_ID } from './initialize-update';
 import {
   cardCryptogram,
   commandMac,
@@ -71,13 +71,7 @@ export class Scp03HostSession {
 
   /** Verifies the card cryptogram (and the pseudo-random challenge when `challengeAid` is known). */
   checkInitializeUpdateResponse(response: ResponseApdu): InitializeUpdateResponse {
-    if (!response.isOk) {
-      throw new CardStatusError('INITIALIZE UPDATE', response.sw);
-    }
-    const cardResponse = parseInitializeUpdateResponse(response.data);
-    if (sModeOf(cardResponse.i) !== this.sMode) {
-      throw new SecureChannelError(`card answered in S${sModeOf(cardResponse.i)} mode, host asked for S${this.sMode}`);
-    }
+    const cardResponse = this.parseResponse(response);
     const staticKeys = this.resolveKeys(cardResponse);
     const sessionKeys = deriveSessionKeys(staticKeys, this.hostChallenge, cardResponse.cardChallenge);
     const expected = cardCryptogram(sessionKeys.sMac, this.hostChallenge, cardResponse.cardChallenge);
@@ -87,6 +81,46 @@ export class Scp03HostSession {
     this.checkPseudoRandomChallenge(staticKeys, cardResponse);
     this.authenticated = { staticKeys, sessionKeys, cardResponse };
     return cardResponse;
+  }
+
+  /**
+   * Computes the card's answer to INITIALIZE UPDATE ahead (Amd D §6.2.2.1: with the pseudo-random challenge, a host
+   * that knows the sequence counter the card will use knows its challenge and cryptogram), so EXTERNAL AUTHENTICATE
+   * and the wrapped commands can travel in the same script. `confirmPrediction` checks the card's real answer.
+   */
+  predictInitializeUpdateResponse(sequenceCounter: number): void {
+    const { keys, challengeAid } = this.options;
+    if (!(keys instanceof Scp03KeySet) || !challengeAid) {
+      throw new SecureChannelError('a predicted session needs the static keyset and the AID of the challenge');
+    }
+    const cardChallenge = pseudoRandomCardChallenge(keys.enc, sequenceCounter, challengeAid, this.sMode);
+    const sessionKeys = deriveSessionKeys(keys, this.hostChallenge, cardChallenge);
+    const cardResponse: InitializeUpdateResponse = {
+      kdd: Buffer.alloc(0),
+      kvn: keys.kvn,
+      scpId: SCP03_ID,
+      i: Scp03Option.PSEUDO_RANDOM_CHALLENGE,
+      cardChallenge,
+      cardCryptogram: cardCryptogram(sessionKeys.sMac, this.hostChallenge, cardChallenge),
+      sequenceCounter,
+    };
+    this.authenticated = { staticKeys: keys, sessionKeys, cardResponse };
+  }
+
+  /**
+   * The card's real answer to a predicted INITIALIZE UPDATE: the same counter, challenge and cryptogram, or the
+   * card used another sequence counter (`SequenceCounterMismatch`, carrying it) or other keys (`SecureChannelError`).
+   */
+  confirmPrediction(response: ResponseApdu): InitializeUpdateResponse {
+    const predicted = this.requireAuthenticated().cardResponse;
+    const actual = this.parseResponse(response);
+    if (actual.sequenceCounter !== predicted.sequenceCounter) {
+      throw new SequenceCounterMismatch(predicted.kvn, predicted.sequenceCounter ?? 0, actual.sequenceCounter);
+    }
+    if (actual.kvn !== predicted.kvn || !sameBytes(actual.cardChallenge, predicted.cardChallenge) || !sameBytes(actual.cardCryptogram, predicted.cardCryptogram)) {
+      throw new SecureChannelError('card cryptogram mismatch: wrong keys, do not retry blindly');
+    }
+    return actual;
   }
 
   buildExternalAuthenticate(): CommandApdu {
@@ -122,6 +156,17 @@ export class Scp03HostSession {
       throw new SecureChannelError('EXTERNAL AUTHENTICATE was not built');
     }
     return this.wrapper;
+  }
+
+  private parseResponse(response: ResponseApdu): InitializeUpdateResponse {
+    if (!response.isOk) {
+      throw new CardStatusError('INITIALIZE UPDATE', response.sw);
+    }
+    const cardResponse = parseInitializeUpdateResponse(response.data);
+    if (sModeOf(cardResponse.i) !== this.sMode) {
+      throw new SecureChannelError(`card answered in S${sModeOf(cardResponse.i)} mode, host asked for S${this.sMode}`);
+    }
+    return cardResponse;
   }
 
   private resolveKeys(cardResponse: InitializeUpdateResponse): Scp03KeySet {
