@@ -20,6 +20,7 @@ import { Clock, SERVICE_CONFIG } from '@jpki/service-kit';
 import type { CaConfig } from '../config';
 import { CertificateAuthority } from '../signer/certificate-authority';
 import { CaStore } from '../storage/ca-store';
+import { certificateStatus } from '../storage/certificate-status';
 import { phoneEnrollmentApplicationSchema } from '@jpki/contracts';
 import type { CaTransaction } from './ca-transaction';
 import { cardProblem } from './card-policy';
@@ -196,11 +197,6 @@ export class ProofingService {
     const serial = formatSerialNumber(decodeCertificate(certificate).tbs.serialNumber);
     const row = await this.store.findCertificate(serial);
     if (!row || !row.der.equals(certificate)) return { status: 'unknown' };
-    if (row.status === 'good') return { status: 'good' };
-    return {
-      status: 'revoked',
-      revocationTime: row.revokedAt ?? new Date(0),
-      reason: row.status === 'on-hold' ? 'certificateHold' : (row.revocationReason ?? 'unspecified'),
-    };
+    return certificateStatus(row);
   }
 }

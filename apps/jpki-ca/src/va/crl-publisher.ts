@@ -13,6 +13,7 @@ import { wholeSeconds } from '../ra/canonical';
 import { CertificateAuthority } from '../signer/certificate-authority';
 import type { RevokedEntryRow } from '../storage/ca-store';
 import { CaStore } from '../storage/ca-store';
+import { publishedReason } from '../storage/certificate-status';
 import { ALL_CAS, ISSUING_CAS, type CaId, type CrlRow } from '../storage/types';
 import { CaUrls } from '../urls';
 import { CaEvents } from './ca-events';
@@ -147,7 +148,7 @@ export class CrlPublisher implements OnApplicationBootstrap, BeforeApplicationSh
     return {
       serialNumber: e.serial,
       revocationDate: clamp(e.revokedAt ?? e.changedAt, now),
-      reason: e.status === 'on-hold' ? 'certificateHold' : (e.reason ?? undefined),
+      reason: publishedReason(e.status, e.reason),
     };
   }
 }

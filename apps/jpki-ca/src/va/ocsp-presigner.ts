@@ -6,8 +6,8 @@ import { Clock, SERVICE_CONFIG } from '@jpki/service-kit';
 import type { CaConfig } from '../config';
 import { CertificateAuthority } from '../signer/certificate-authority';
 import { CaStore } from '../storage/ca-store';
+import { certificateStatus } from '../storage/certificate-status';
 import { CaEvents } from './ca-events';
-import { ocspStatus } from './ocsp.service';
 
 const BATCH = 100;
 const PERIOD_MS = 30_000;
@@ -80,7 +80,7 @@ export class OcspPreSigner implements OnApplicationBootstrap, BeforeApplicationS
         const response = await buildOcspResponse({
           responder: authority.responder,
           producedAt: now,
-          responses: [{ certId, status: ocspStatus(row), thisUpdate: now, nextUpdate }],
+          responses: [{ certId, status: certificateStatus(row), thisUpdate: now, nextUpdate }],
         });
         await this.store.storeOcspResponse(manager, row.serial, row.statusVersion, certId.raw, response, now, nextUpdate);
       }

@@ -24,19 +24,11 @@ import { Clock, SERVICE_CONFIG } from '@jpki/service-kit';
 import type { CaConfig } from '../config';
 import { CertificateAuthority } from '../signer/certificate-authority';
 import { CaStore } from '../storage/ca-store';
+import { certificateStatus } from '../storage/certificate-status';
 import { ISSUING_CAS, type OcspEntry } from '../storage/types';
 import { CaEvents } from './ca-events';
 
 const MAX_CACHED = 100_000;
-
-export function ocspStatus(entry: Pick<OcspEntry, 'status' | 'revocationReason' | 'revokedAt'>): CertificateStatus {
-  if (entry.status === 'good') return { status: 'good' };
-  return {
-    status: 'revoked',
-    revocationTime: entry.revokedAt ?? new Date(0),
-    reason: entry.status === 'on-hold' ? 'certificateHold' : (entry.revocationReason ?? 'unspecified'),
-  };
-}
 
 @Injectable()
 export class OcspService implements OnModuleInit {
@@ -114,7 +106,7 @@ export class OcspService implements OnModuleInit {
 
   private statusOf(entry: OcspEntry | undefined, issuerCertificate: Buffer): CertificateStatus {
     if (!entry || !this.ca.certificate(entry.issuerCa).equals(issuerCertificate)) return { status: 'unknown' };
-    return ocspStatus(entry);
+    return certificateStatus(entry);
   }
 
   /** Entries of the serials: from the cache, the rest with one query (none when everything is cached). */
