@@ -1,2 +1,3 @@
 export * from './lib/dead-letters';
 export * from './lib/redrive-ledger';
+export * from './lib/invariants';

@@ -16,6 +16,8 @@ export interface PlatformOptions extends Omit<StackOptions, 'keys'> {
   only?: readonly string[];
   /** Per-service environment additions. */
   serviceEnv?: Record<string, Record<string, string>>;
+  /** Extra instances of services that scale out: same identity, schema and consumer group, ports +50, +100… */
+  replicas?: Partial<Record<string, number>>;
   /** Carrier ISD master keys (hex); generated when absent. */
   isdMasterKeys?: Partial<Record<Carrier, string>>;
 }
@@ -23,6 +25,11 @@ export interface PlatformOptions extends Omit<StackOptions, 'keys'> {
 function appOf(name: string): { app: string; env: Record<string, string> } {
   const carrier = CARRIERS.find((c) => name === `mno-tsm-${c}`);
   return carrier ? { app: 'mno-tsm', env: { CARRIER: carrier } } : { app: name, env: {} };
+}
+
+/** The n-th extra instance of a service is `<name>#<n+1>`, listening on the service's port + 50·n. */
+function replicasOf(spec: ServiceSpec, count: number): ServiceSpec[] {
+  return Array.from({ length: count }, (_, i) => ({ ...spec, name: `${spec.name}#${i + 2}`, identity: spec.name, port: spec.port + 50 * (i + 1) }));
 }
 
 /** The whole platform as separate processes: every service with its port, schema, keys and trust lists. */
@@ -47,8 +54,9 @@ export function platformStack(opts: PlatformOptions): { stack: ServiceStack; key
         ...opts.serviceEnv?.[name],
       },
     };
-    stack.add(spec);
-    return spec;
-  });
+    const replicas = replicasOf(spec, opts.replicas?.[name] ?? 0);
+    [spec, ...replicas].forEach((s) => stack.add(s));
+    return [spec, ...replicas];
+  }).flat();
   return { stack, keys, specs };
 }

@@ -10,6 +10,8 @@ const ROOT = resolve(__dirname, '../../../..');
 export interface ServiceSpec {
   /** Service name (also its identity in signed messages), e.g. `mno-tsm-kddi`. */
   name: string;
+  /** A replica's identity (keys, trust lists) when its name is its own, e.g. `sp-tsm#2`; the name otherwise. */
+  identity?: string;
   /** App folder under apps/. */
   app: string;
   port: number;
@@ -168,7 +170,7 @@ export class ServiceStack {
       KAFKA_BROKERS: this.opts.kafkaBrokers,
       KAFKA_TOPIC_PREFIX: this.opts.topicPrefix,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      ...this.opts.keys.envFor(spec.name),
+      ...this.opts.keys.envFor(spec.identity ?? spec.name),
       ...this.opts.env,
       ...spec.env,
     };

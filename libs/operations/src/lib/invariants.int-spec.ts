@@ -1,0 +1,156 @@
+import { Client } from 'pg';
+import { testDatabaseUrl, testSchema } from '@jpki/testing';
+import type { DeadLetter } from './dead-letters';
+import { checkInvariants, platformSchemas, type CheckResult } from './invariants';
+
+/**
+ * Each invariant against rows inserted into scratch schemas shaped like the services' own (only the columns the checks
+ * read): an honest run's rows pass, each kind of lost, doubled or stuck work is reported with its offending rows.
+ */
+describe('invariant checker on PostgreSQL', () => {
+  const db = new Client({ connectionString: testDatabaseUrl() });
+  const prefix = `${testSchema('inv')}_`;
+  const s = platformSchemas(prefix);
+  const docomo = s.mnoTsm[0];
+  const sql = (text: string, params: unknown[] = []) => db.query(text, params);
+
+  const run = async (deadLetters?: DeadLetter[], expected: string[] = []): Promise<Map<string, CheckResult>> =>
+    new Map(
+      (await checkInvariants({ query: async (t, p) => (await db.query(t, p)).rows, schemaPrefix: prefix, graceSeconds: 30, deadLetters, expectedDeadLetters: expected })).map((r) => [r.name, r]),
+    );
+  const violations = async (name: string) => (await run()).get(name)?.violations ?? [];
+
+  beforeAll(async () => {
+    await db.connect();
+    for (const schema of [s.spTsm, s.ca, s.lifecycle, docomo]) await sql(`CREATE SCHEMA "${schema}"`);
+    for (const schema of [s.spTsm, s.lifecycle]) {
+      await sql(`CREATE TABLE "${schema}".saga (id TEXT PRIMARY KEY, kind TEXT, state TEXT, step TEXT, status TEXT, data JSONB NOT NULL DEFAULT '{}', step_deadline TIMESTAMPTZ, next_run_at TIMESTAMPTZ NOT NULL DEFAULT now(), lease_until TIMESTAMPTZ, updated_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+      await sql(`CREATE TABLE "${schema}".saga_history (id BIGSERIAL, saga_id TEXT, step TEXT, outcome TEXT)`);
+      await sql(`CREATE TABLE "${schema}".outbox (id BIGSERIAL, message_id UUID NOT NULL DEFAULT gen_random_uuid(), topic TEXT NOT NULL DEFAULT 't', message_type TEXT NOT NULL DEFAULT 'm', created_at TIMESTAMPTZ NOT NULL, published_at TIMESTAMPTZ)`);
+    }
+    await sql(`CREATE TABLE "${s.spTsm}".ssd_keyset (iccid TEXT, ssd_aid TEXT, role TEXT, status TEXT)`);
+    await sql(`CREATE TABLE "${s.ca}".certificate (serial TEXT PRIMARY KEY, kind TEXT, person_id TEXT, request_id TEXT UNIQUE, enrollment_id TEXT, status TEXT, issued_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    await sql(`CREATE TABLE "${s.ca}".status_change (serial TEXT, changed_at TIMESTAMPTZ)`);
+    await sql(`CREATE TABLE "${docomo}".ssd (iccid TEXT, ssd_aid TEXT, state TEXT)`);
+    await sql(`CREATE TABLE "${s.lifecycle}".phone_certificate (serial TEXT, status TEXT, created_at TIMESTAMPTZ)`);
+    await sql(`CREATE TABLE "${s.lifecycle}".phone (enrollment_id TEXT, serial TEXT, lost BOOLEAN, updated_at TIMESTAMPTZ)`);
+
+    // An honest run: one completed enrollment (card and phone certificates good, lifecycle agreeing) and one that
+    // failed and cleaned up (certificate revoked, SSD deleted, keys retired), everything published.
+    const old = `now() - interval '10 minutes'`;
+    await sql(`INSERT INTO "${s.spTsm}".saga (id, kind, state, status, data) VALUES ('enr-ok', 'enrollment', 'operational', 'completed', '{"serial":"A1","iccid":"8981001"}'),
+      ('enr-failed', 'enrollment', 'failed', 'failed', '{"serial":"B1","iccid":"8981002"}')`);
+    await sql(`INSERT INTO "${s.spTsm}".saga_history (saga_id, step, outcome) VALUES ('enr-ok', 'eligibility', 'completed'), ('enr-ok', 'eligibility', 'retry:OTA'), ('enr-ok', 'activation', 'completed')`);
+    await sql(`INSERT INTO "${s.spTsm}".outbox (created_at, published_at) VALUES (${old}, ${old})`);
+    await sql(`INSERT INTO "${s.spTsm}".ssd_keyset VALUES ('8981001', 'A000', 'sp', 'active'), ('8981002', 'A000', 'sp', 'retired')`);
+    await sql(`INSERT INTO "${s.ca}".certificate (serial, kind, person_id, request_id, enrollment_id, status) VALUES
+      ('C1', 'card-user-authentication', 'p1', 'card-1', NULL, 'good'),
+      ('A1', 'phone-user-authentication', 'p1', 'enr-ok:issuance', 'enr-ok', 'good'),
+      ('B1', 'phone-user-authentication', 'p2', 'enr-failed:issuance', 'enr-failed', 'revoked')`);
+    await sql(`INSERT INTO "${docomo}".ssd VALUES ('8981001', 'A000', 'created'), ('8981002', 'A000', 'deleted')`);
+    await sql(`INSERT INTO "${s.lifecycle}".phone_certificate VALUES ('A1', 'good', ${old})`);
+    await sql(`INSERT INTO "${s.lifecycle}".phone VALUES ('enr-ok', 'A1', false, ${old})`);
+  });
+
+  afterAll(async () => {
+    for (const schema of [s.spTsm, s.ca, s.lifecycle, docomo]) await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.end();
+  });
+
+  /** Inserts the rows of a violation, runs the checker, and removes them again (the honest rows stay). */
+  async function withRows(statements: string[], name: string): Promise<Record<string, unknown>[]> {
+    await sql('BEGIN');
+    try {
+      for (const st of statements) await sql(st);
+      return await violations(name);
+    } finally {
+      await sql('ROLLBACK');
+    }
+  }
+
+  it('passes every check on an honest run', async () => {
+    const results = await run([], []);
+    expect([...results.values()].filter((r) => !r.passed)).toEqual([]);
+    expect([...results.keys()]).toHaveLength(12);
+  });
+
+  it('reports a saga past its step deadline, and one nobody holds, but not one still leased', async () => {
+    const found = await withRows(
+      [
+        `INSERT INTO "${s.spTsm}".saga (id, kind, state, status, step_deadline, next_run_at, lease_until) VALUES
+          ('past-deadline', 'enrollment', 'x', 'running', now() - interval '5 minutes', now(), now() + interval '10 seconds'),
+          ('orphaned', 'enrollment', 'x', 'compensating', now() + interval '1 hour', now() - interval '5 minutes', now() - interval '4 minutes'),
+          ('leased', 'enrollment', 'x', 'running', now() + interval '1 minute', now() - interval '5 minutes', now() + interval '10 seconds')`,
+      ],
+      'sagas-not-stuck',
+    );
+    expect(found.map((r) => r['id']).sort()).toEqual(['orphaned', 'past-deadline']);
+    expect(found[0]['schema']).toBe(s.spTsm);
+  });
+
+  it('reports a saga step completed twice', async () => {
+    const found = await withRows([`INSERT INTO "${s.lifecycle}".saga_history (saga_id, step, outcome) VALUES ('case-1', 'ca-hold', 'completed'), ('case-1', 'ca-hold', 'completed')`], 'saga-steps-applied-once');
+    expect(found).toEqual([{ schema: s.lifecycle, saga_id: 'case-1', step: 'ca-hold', outcome: 'completed', times: 2 }]);
+  });
+
+  it('reports outbox rows never published, leaving young ones in flight', async () => {
+    const found = await withRows([`INSERT INTO "${s.spTsm}".outbox (created_at, topic) VALUES (now() - interval '2 minutes', 'stale'), (now(), 'young')`], 'outbox-published');
+    expect(found.map((r) => r['topic'])).toEqual(['stale']);
+  });
+
+  it('reports a completed enrollment that records a certificate other than the one issued for it', async () => {
+    const found = await withRows(
+      [`INSERT INTO "${s.spTsm}".saga (id, kind, state, status, data) VALUES ('enr-2', 'enrollment', 'operational', 'completed', '{"serial":"D2"}')`, `INSERT INTO "${s.ca}".certificate (serial, kind, person_id, request_id, enrollment_id, status) VALUES ('D1', 'phone-user-authentication', 'p3', 'enr-2:issuance', 'enr-2', 'good')`],
+      'completed-enrollment-kept-its-certificate',
+    );
+    expect(found).toEqual([{ enrollment_id: 'enr-2', recorded_serial: 'D2', issued_serial: 'D1' }]);
+  });
+
+  it('reports two live certificates for one enrollment', async () => {
+    const found = await withRows([`INSERT INTO "${s.ca}".certificate (serial, kind, person_id, request_id, enrollment_id, status) VALUES ('A2', 'phone-user-authentication', 'p9', 'enr-ok:other', 'enr-ok', 'on-hold')`], 'one-live-certificate-per-enrollment');
+    expect(found).toEqual([{ enrollment_id: 'enr-ok', serials: ['A1', 'A2'] }]);
+  });
+
+  it('reports a failed enrollment whose certificate is still live', async () => {
+    const found = await withRows([`UPDATE "${s.ca}".certificate SET status = 'good' WHERE serial = 'B1'`], 'failed-enrollment-revoked-what-it-issued');
+    expect(found).toEqual([{ enrollment_id: 'enr-failed', serial: 'B1', status: 'good' }]);
+  });
+
+  it('reports the SSD and SP keys a failed enrollment left on its SIM', async () => {
+    const found = await withRows([`UPDATE "${docomo}".ssd SET state = 'locked' WHERE iccid = '8981002'`, `UPDATE "${s.spTsm}".ssd_keyset SET status = 'active' WHERE iccid = '8981002'`], 'failed-enrollment-left-no-ssd-or-keys');
+    expect(found.map((r) => r['leftover']).sort()).toEqual(['sp keyset A000', 'ssd locked']);
+  });
+
+  it('accepts what a later completed enrollment on the same SIM set up', async () => {
+    const found = await withRows(
+      [`UPDATE "${docomo}".ssd SET state = 'created' WHERE iccid = '8981002'`, `INSERT INTO "${s.spTsm}".saga (id, kind, state, status, data) VALUES ('enr-again', 'enrollment', 'operational', 'completed', '{"iccid":"8981002"}')`],
+      'failed-enrollment-left-no-ssd-or-keys',
+    );
+    expect(found).toEqual([]);
+  });
+
+  it('reports lifecycle disagreeing with the CA', async () => {
+    const found = await withRows([`UPDATE "${s.ca}".certificate SET status = 'on-hold' WHERE serial = 'A1'`], 'lifecycle-agrees-with-ca');
+    expect(found).toEqual([{ serial: 'A1', lifecycle_status: 'good', ca_status: 'on-hold' }]);
+  });
+
+  it('reports a lost phone whose certificate is still good at the CA', async () => {
+    const found = await withRows([`UPDATE "${s.lifecycle}".phone SET lost = true`], 'lost-phone-held-at-ca');
+    expect(found).toEqual([{ enrollment_id: 'enr-ok', serial: 'A1', status: 'good' }]);
+  });
+
+  it('reports a good phone certificate under a revoked card certificate', async () => {
+    const found = await withRows(
+      [`UPDATE "${s.ca}".certificate SET status = 'revoked' WHERE serial = 'C1'`, `INSERT INTO "${s.ca}".status_change VALUES ('C1', now() - interval '5 minutes')`],
+      'no-good-phone-under-revoked-card',
+    );
+    expect(found).toEqual([{ person_id: 'p1', serial: 'A1' }]);
+  });
+
+  it('reports dead letters caused by infrastructure, and any the run did not inject', async () => {
+    const letter = (id: string, messageId: string, detail: string, infrastructureFailure: boolean) => ({ id, messageId, detail, infrastructureFailure, reason: 'RETRIES_EXHAUSTED', messageType: 't', failedBy: 'rp-bank' }) as DeadLetter;
+    const results = await run([letter('ca.events.dlq:0:1', 'm-1', 'Connection terminated', true), letter('ca.events.dlq:0:2', 'm-poison', 'bad input', false)], ['m-poison']);
+    expect(results.get('dead-letters-hold-no-infrastructure-failures')?.violations.map((r) => r['id'])).toEqual(['ca.events.dlq:0:1']);
+    expect(results.get('dead-letters-only-injected')?.violations.map((r) => r['id'])).toEqual(['ca.events.dlq:0:1']);
+  });
+});

@@ -1,0 +1,200 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { CARRIERS } from '@jpki/contracts';
+import { localEndpoints } from '@jpki/jpki-client';
+import { deleteTopicsWithPrefix, ensureTopics, kafkaClient } from '@jpki/messaging';
+import { platformSchemas, type CheckResult } from '@jpki/operations';
+import { freePortOffset, PLATFORM_SERVICES, platformStack, releasePortOffset } from '@jpki/testing';
+import { checkPlatform } from './check-platform';
+import { FaultInjector, type FaultPlan, type FaultRecord } from './faults';
+import { Random } from './random';
+import { Workload, type AcceptedWork, type OperationKind } from './workload';
+
+export interface ChaosOptions extends FaultPlan {
+  databaseUrl: string;
+  brokers: string[];
+  /** Topics `<prefix>.` and schemas `<prefix>_` of this run, removed afterwards unless `keep`. */
+  prefix: string;
+  seed: number;
+  /** How long the workload runs while faults are injected. */
+  workloadMs: number;
+  faultEveryMs: number;
+  /** Operations in flight at once. */
+  concurrency: number;
+  /** Extra instances per service (the services whose sagas and consumers share work through leases and groups). */
+  replicas: Partial<Record<string, number>>;
+  /** OTA bearer latency and loss per carrier (vsim OTA_BEARER). */
+  otaBearer: string;
+  quiescenceTimeoutMs: number;
+  keep: boolean;
+  log: (line: string) => void;
+}
+
+export interface ChaosSummary {
+  seed: number;
+  seconds: { start: number; workload: number; quiescence: number; total: number };
+  quiescent: boolean;
+  operations: Record<OperationKind, Record<string, number>>;
+  faults: FaultRecord[];
+  invariants: CheckResult[];
+  passed: boolean;
+}
+
+const since = (t0: number) => Math.round((Date.now() - t0) / 1000);
+
+/**
+ * One chaos run: the whole platform as separate processes (with replicas), a mixed workload while faults are
+ * injected, then quiescence and the invariant checks from the databases and dead-letter topics.
+ */
+export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
+  const t0 = Date.now();
+  const topicPrefix = `${o.prefix}.`;
+  const schemaPrefix = `${o.prefix}_`;
+  const kafka = kafkaClient('chaos', o.brokers);
+  await ensureTopics(kafka, topicPrefix);
+  const portOffset = await freePortOffset();
+  const { stack, keys } = platformStack({
+    databaseUrl: o.databaseUrl,
+    kafkaBrokers: o.brokers.join(','),
+    topicPrefix,
+    schemaPrefix,
+    portOffset,
+    logDir: join(tmpdir(), 'jpki-chaos', o.prefix),
+    replicas: o.replicas,
+    // Short sessions and leases let restarted instances take partitions and sagas back quickly.
+    env: { LOG_LEVEL: 'info', KAFKA_SESSION_TIMEOUT_MS: '6000', SAGA_LEASE_MS: '3000' },
+    serviceEnv: { vsim: { OTA_BEARER: o.otaBearer, OTA_BEARER_SEED: String(o.seed) } },
+  });
+  const random = new Random(o.seed);
+  const operations = Object.fromEntries((['enroll', 'login', 'loss', 'found'] as const).map((k) => [k, {}])) as ChaosSummary['operations'];
+  const faults = new FaultInjector(stack, random, o, o.log);
+  try {
+    o.log(`starting ${stack.services.size} service instances (${PLATFORM_SERVICES.length} services, replicas: ${JSON.stringify(o.replicas)}), logs in ${join(tmpdir(), 'jpki-chaos', o.prefix)}`);
+    await stack.startAll((s) => o.log(`ready: ${s.spec.name} (pid ${s.pid})`));
+    const started = since(t0);
+    const workload = new Workload(localEndpoints(portOffset), keys.operatorToken('chaos@integrator', ['integrator', 'operator', 'auditor']), random);
+    const t1 = Date.now();
+    await runWorkload(o, workload, faults, operations);
+    const workloadSeconds = since(t1);
+    await faults.restoreAll();
+    const t2 = Date.now();
+    const quiescent = await waitForQuiescence(o, schemaPrefix);
+    const invariants = [
+      ...(await checkPlatform({ databaseUrl: o.databaseUrl, brokers: o.brokers, schemaPrefix, topicPrefix, graceSeconds: 5 })),
+      await acceptedWorkRecorded(o.databaseUrl, schemaPrefix, workload.accepted),
+      noUnexpectedOutcome(operations),
+    ];
+    return {
+      seed: o.seed,
+      seconds: { start: started, workload: workloadSeconds, quiescence: since(t2), total: since(t0) },
+      quiescent,
+      operations,
+      faults: faults.injected,
+      invariants,
+      passed: quiescent && invariants.every((r) => r.passed),
+    };
+  } finally {
+    await stack.stopAll('SIGKILL');
+    releasePortOffset(portOffset);
+    if (!o.keep) await removeRun(o, kafka, topicPrefix, schemaPrefix);
+  }
+}
+
+async function runWorkload(o: ChaosOptions, workload: Workload, faults: FaultInjector, operations: ChaosSummary['operations']): Promise<void> {
+  const t0 = Date.now();
+  const until = t0 + o.workloadMs;
+  const count = (kind: OperationKind, outcome: string) => (operations[kind][outcome] = (operations[kind][outcome] ?? 0) + 1);
+  const worker = async () => {
+    while (Date.now() < until) {
+      const op = workload.next();
+      count(op.kind, await op.run());
+    }
+  };
+  const injector = async () => {
+    while (Date.now() + o.faultEveryMs < until) {
+      await new Promise((r) => setTimeout(r, o.faultEveryMs));
+      await faults.injectOne().catch((err: Error) => o.log(`fault failed: ${err.message}`));
+    }
+  };
+  const progress = setInterval(() => o.log(`t=${since(t0)}s operations ${JSON.stringify(operations)} faults ${faults.injected.length}`), 15_000);
+  try {
+    await Promise.all([...Array.from({ length: o.concurrency }, worker), injector()]);
+  } finally {
+    clearInterval(progress);
+  }
+}
+
+/** Waits until no saga is running or compensating and every outbox row is published, in every service schema. */
+async function waitForQuiescence(o: ChaosOptions, schemaPrefix: string): Promise<boolean> {
+  const db = new Client({ connectionString: o.databaseUrl });
+  await db.connect();
+  const schemas = platformSchemas(schemaPrefix).all;
+  const deadline = Date.now() + o.quiescenceTimeoutMs;
+  try {
+    for (;;) {
+      const busy = await busyWork(db, schemas, schemaPrefix);
+      if (busy.length === 0) return true;
+      if (Date.now() > deadline) {
+        o.log(`not quiescent after ${o.quiescenceTimeoutMs / 1000} s: ${busy.join(', ')}`);
+        return false;
+      }
+      o.log(`waiting for quiescence: ${busy.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 3_000));
+    }
+  } finally {
+    await db.end();
+  }
+}
+
+async function busyWork(db: Client, schemas: string[], schemaPrefix: string): Promise<string[]> {
+  const busy: string[] = [];
+  for (const s of schemas) {
+    const { rows } = await db.query(
+      `SELECT (SELECT count(*)::int FROM "${s}".outbox WHERE published_at IS NULL) AS unpublished,
+              CASE WHEN to_regclass($1) IS NULL THEN 0 ELSE (SELECT count(*)::int FROM "${s}".saga WHERE status IN ('running', 'compensating')) END AS sagas`,
+      [`"${s}".saga`],
+    ).catch(() => ({ rows: [{ unpublished: 0, sagas: 0 }] }));
+    const { unpublished, sagas } = rows[0] as { unpublished: number; sagas: number };
+    if (unpublished > 0 || sagas > 0) busy.push(`${s.slice(schemaPrefix.length)}: ${sagas} sagas, ${unpublished} unpublished`);
+  }
+  return busy;
+}
+
+/** Nothing a client was told was accepted is missing: every enrollment and case id handed out is on record. */
+async function acceptedWorkRecorded(databaseUrl: string, schemaPrefix: string, accepted: AcceptedWork): Promise<CheckResult> {
+  const s = platformSchemas(schemaPrefix);
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const missing = async (ids: string[], table: string) =>
+      (await db.query(`SELECT a.id FROM unnest($1::text[]) AS a(id) WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.id = a.id)`, [ids])).rows.map((r) => ({ id: r.id, in: table }));
+    const violations = [...(await missing(accepted.enrollments, `"${s.spTsm}".saga`)), ...(await missing(accepted.cases, `"${s.lifecycle}".lifecycle_case`))];
+    return { name: 'accepted-work-recorded', description: 'every enrollment and case the platform accepted from a client is on record', passed: violations.length === 0, violations };
+  } finally {
+    await db.end();
+  }
+}
+
+/** A client outcome no fault excuses: a login accepted on a phone whose certificate was put on hold. */
+function noUnexpectedOutcome(operations: ChaosSummary['operations']): CheckResult {
+  const violations = Object.entries(operations).flatMap(([kind, outcomes]) =>
+    Object.entries(outcomes)
+      .filter(([outcome]) => outcome.startsWith('unexpected:'))
+      .map(([outcome, times]) => ({ kind, outcome, times })),
+  );
+  return { name: 'clients-saw-no-forbidden-outcome', description: 'no login succeeded with a certificate on hold', passed: violations.length === 0, violations };
+}
+
+async function removeRun(o: ChaosOptions, kafka: ReturnType<typeof kafkaClient>, topicPrefix: string, schemaPrefix: string): Promise<void> {
+  await deleteTopicsWithPrefix(kafka, topicPrefix).catch((err: Error) => o.log(`topics ${topicPrefix}* not removed: ${err.message}`));
+  const db = new Client({ connectionString: o.databaseUrl });
+  await db.connect();
+  try {
+    for (const s of platformSchemas(schemaPrefix).all) await db.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  } finally {
+    await db.end();
+  }
+}
+
+export const DEFAULT_OTA_BEARER = CARRIERS.map((c, i) => `${c}:latency=${60 + 40 * i}${c === 'kddi' ? ',loss=0.02' : ''}`).join(';');

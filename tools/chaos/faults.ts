@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { ServiceProcess, ServiceStack } from '@jpki/testing';
+import type { Random } from './random';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '../..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export type FaultKind = 'sigkill' | 'sigkill-two' | 'broker-restart' | 'postgres-restart';
+
+export interface FaultRecord {
+  at: number;
+  kind: FaultKind;
+  targets: string[];
+  recoveredMs: number;
+}
+
+export interface FaultPlan {
+  /** Stop and start the local Kafka broker (tools/kafka/kafka.sh): only when nobody else uses it. */
+  brokerRestart: boolean;
+  /** Restart the local PostgreSQL cluster (pg_ctlcluster): only when nobody else uses it. */
+  postgresRestart: boolean;
+}
+
+/**
+ * Faults on a schedule: SIGKILL of one random service instance or two at once (each restarted after a few seconds),
+ * and, when allowed, one broker restart and one PostgreSQL restart per run.
+ */
+export class FaultInjector {
+  readonly injected: FaultRecord[] = [];
+  private infrastructureDone = new Set<FaultKind>();
+
+  constructor(
+    private readonly stack: ServiceStack,
+    private readonly random: Random,
+    private readonly plan: FaultPlan,
+    private readonly log: (line: string) => void,
+    private readonly started = Date.now(),
+  ) {}
+
+  async injectOne(): Promise<void> {
+    const kind = this.nextKind();
+    const t0 = Date.now();
+    const targets = await this.inject(kind);
+    const record = { at: Math.round((t0 - this.started) / 1000), kind, targets, recoveredMs: Date.now() - t0 };
+    this.injected.push(record);
+    this.log(`fault ${kind} ${targets.join(' + ')}: recovered in ${(record.recoveredMs / 1000).toFixed(1)} s`);
+  }
+
+  /** Brings back any instance a fault left down (e.g. one whose restart failed while the broker was away). */
+  async restoreAll(): Promise<void> {
+    for (const s of this.stack.services.values()) if (!s.running) await s.restart();
+  }
+
+  private nextKind(): FaultKind {
+    for (const kind of ['broker-restart', 'postgres-restart'] as const) {
+      const allowed = kind === 'broker-restart' ? this.plan.brokerRestart : this.plan.postgresRestart;
+      if (allowed && !this.infrastructureDone.has(kind) && this.random.next() < 0.25) return kind;
+    }
+    return this.random.next() < 0.3 ? 'sigkill-two' : 'sigkill';
+  }
+
+  private async inject(kind: FaultKind): Promise<string[]> {
+    switch (kind) {
+      case 'sigkill':
+        return this.kill(1);
+      case 'sigkill-two':
+        return this.kill(2);
+      case 'broker-restart':
+        this.infrastructureDone.add(kind);
+        await run('bash', [resolve(ROOT, 'tools/kafka/kafka.sh'), 'stop'], { cwd: ROOT });
+        await sleep(this.random.between(3_000, 8_000));
+        await run('bash', [resolve(ROOT, 'tools/kafka/kafka.sh'), 'start'], { cwd: ROOT });
+        return ['kafka'];
+      case 'postgres-restart': {
+        this.infrastructureDone.add(kind);
+        const version = readdirSync('/etc/postgresql').sort((a, b) => Number(a) - Number(b)).at(-1) ?? '';
+        await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart', '--', '-m', 'fast']);
+        return [`postgresql ${version}/main`];
+      }
+    }
+  }
+
+  private async kill(count: number): Promise<string[]> {
+    const victims: ServiceProcess[] = [];
+    const candidates = [...this.stack.services.values()].filter((s) => s.running);
+    while (victims.length < count && candidates.length > 0) victims.push(...candidates.splice(Math.floor(this.random.next() * candidates.length), 1));
+    await Promise.all(victims.map((v) => v.stop('SIGKILL')));
+    await sleep(this.random.between(1_000, 4_000));
+    await Promise.all(victims.map((v) => v.restart()));
+    return victims.map((v) => v.spec.name);
+  }
+}
