@@ -1,6 +1,6 @@
 import nx from '@nx/eslint-plugin';
 
-const scopes = ['sp-tsm', 'mno-tsm', 'vsim', 'jpki-ca', 'lifecycle', 'device', 'relying-party', 'e2e'];
+const scopes = ['sp-tsm', 'mno-tsm', 'vsim', 'jpki-ca', 'lifecycle', 'device', 'relying-party', 'e2e', 'console'];
 
 /** Tag rules: services meet only through contracts; an app never imports another app. */
 function boundaries(extraForTests) {

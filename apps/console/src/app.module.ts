@@ -1,0 +1,21 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { ConsoleConfig } from './config';
+import { HealthController } from './health.controller';
+import { ProxyController } from './proxy.controller';
+import { SessionController } from './session.controller';
+import { Sessions } from './sessions';
+import { CONSOLE_CONFIG } from './tokens';
+
+@Module({})
+export class ConsoleModule {
+  static forRoot(config: ConsoleConfig): DynamicModule {
+    return {
+      module: ConsoleModule,
+      controllers: [SessionController, ProxyController, HealthController],
+      providers: [
+        { provide: CONSOLE_CONFIG, useValue: config },
+        { provide: Sessions, useValue: new Sessions(config) },
+      ],
+    };
+  }
+}

@@ -1,0 +1,111 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { ApiErrors } from '@jpki/service-kit';
+import { DomainHttpException } from '@jpki/service-kit';
+import type { ConsoleConfig } from './config';
+import { requireConsoleRequest } from './console-request';
+import { Sessions, sessionToken } from './sessions';
+import { CONSOLE_CONFIG } from './tokens';
+
+const UPSTREAM_TIMEOUT_MS = 15_000;
+
+/**
+ * The services' operator APIs the console pages use, forwarded with the session's operator token as the bearer. Only
+ * these routes are forwarded; the service behind each decides (roles, carrier scope) and audits, and its answer —
+ * refusals with their reason included — is passed back unchanged.
+ */
+@ApiTags('proxy')
+@Controller('api')
+export class ProxyController {
+  constructor(
+    @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
+    @Inject(Sessions) private readonly sessions: Sessions,
+  ) {}
+
+  @Get('lifecycle/phones')
+  @ApiOperation({ summary: 'lifecycle GET /phones (one of serial, iccid, msisdn, personId)' })
+  @ApiErrors(400, 401, 403, 404, 502)
+  phones(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.config.LIFECYCLE_URL, '/phones');
+  }
+
+  @Get('lifecycle/cases')
+  @ApiOperation({ summary: 'lifecycle GET /cases' })
+  @ApiErrors(400, 401, 403, 502)
+  cases(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.config.LIFECYCLE_URL, '/cases');
+  }
+
+  @Get('lifecycle/cases/:caseId')
+  @ApiOperation({ summary: 'lifecycle GET /cases/{caseId} (with the saga history)' })
+  @ApiErrors(401, 403, 404, 502)
+  caseById(@Param('caseId') caseId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.config.LIFECYCLE_URL, `/cases/${encodeURIComponent(caseId)}`);
+  }
+
+  @Get('lifecycle/audit')
+  @ApiOperation({ summary: 'lifecycle GET /audit (auditors, platform scope)' })
+  @ApiErrors(400, 401, 403, 502)
+  audit(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.config.LIFECYCLE_URL, '/audit');
+  }
+
+  @Post('lifecycle/loss-reports')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'lifecycle POST /loss-reports' })
+  @ApiErrors(400, 401, 403, 404, 409, 502)
+  loss(@Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.config.LIFECYCLE_URL, '/loss-reports', body);
+  }
+
+  @Post('lifecycle/found-reports')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'lifecycle POST /found-reports' })
+  @ApiErrors(400, 401, 403, 404, 409, 502)
+  found(@Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.config.LIFECYCLE_URL, '/found-reports', body);
+  }
+
+  @Post('lifecycle/revocations')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'lifecycle POST /revocations (RFC 5280 reason)' })
+  @ApiErrors(400, 401, 403, 404, 409, 502)
+  revocation(@Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.config.LIFECYCLE_URL, '/revocations', body);
+  }
+
+  @Get('ca/citizens/:personId')
+  @ApiOperation({ summary: 'jpki-ca GET /citizens/{personId}: the person and their certificates (operators)' })
+  @ApiErrors(400, 401, 403, 404, 502)
+  citizen(@Param('personId') personId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.config.JPKI_CA_URL, `/citizens/${encodeURIComponent(personId)}`);
+  }
+
+  private async forward(req: Request, res: Response, base: string, path: string, body?: unknown): Promise<void> {
+    if (req.method !== 'GET') requireConsoleRequest(req);
+    const token = sessionToken(req.headers.cookie);
+    if (!(await this.sessions.principal(token))) throw new DomainHttpException(HttpStatus.UNAUTHORIZED, 'SIGNED_OUT', 'not signed in, or the session expired');
+    const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+    let upstream: globalThis.Response;
+    try {
+      upstream = await fetch(`${base}${path}${query}`, {
+        method: req.method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(req.header('x-correlation-id') ? { 'x-correlation-id': String(req.header('x-correlation-id')).slice(0, 128) } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
+      });
+    } catch (err) {
+      throw new DomainHttpException(HttpStatus.BAD_GATEWAY, 'UPSTREAM_UNAVAILABLE', `${new URL(base).host} did not answer: ${(err as Error).message}`);
+    }
+    res.status(upstream.status);
+    res.setHeader('content-type', upstream.headers.get('content-type') ?? 'application/json');
+    res.setHeader('cache-control', 'no-store');
+    res.send(Buffer.from(await upstream.arrayBuffer()));
+  }
+}

@@ -1,0 +1,344 @@
+import { Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Fragment, useCallback, useEffect, useState } from 'react';
+import { ActionDialog, type ActionKind } from './ActionDialog';
+import { api, canAct, canReadAudit, canReadCertificates, pemOf, type AuditEntry, type CaseView, type CertificateSummary, type PhoneView, type SearchKey, type Session } from './api';
+import { Refusal } from './App';
+import { CaseLive } from './CaseLive';
+import { useT } from './i18n';
+
+const statusColor: Record<string, string> = { good: 'green', 'on-hold': 'orange', revoked: 'red', open: 'blue', 'waiting-device': 'yellow', completed: 'green', failed: 'red' };
+const when = (iso: string | null) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) : '—');
+
+interface Loaded {
+  phone: PhoneView;
+  cases: CaseView[];
+  certificates: CertificateSummary[] | null;
+  audit: AuditEntry[] | null;
+}
+
+async function loadAll(session: Session, query: { key: SearchKey; value: string }): Promise<Loaded> {
+  const phone = await api.get<PhoneView>(`/api/lifecycle/phones?${new URLSearchParams({ [query.key]: query.value })}`);
+  const [cases, certificates] = await Promise.all([
+    api.get<CaseView[]>(`/api/lifecycle/cases?${new URLSearchParams({ personId: phone.personId, limit: '100' })}`),
+    canReadCertificates(session) ? api.get<{ certificates: CertificateSummary[] }>(`/api/ca/citizens/${phone.personId}`).then((c) => c.certificates) : Promise.resolve(null),
+  ]);
+  let audit: AuditEntry[] | null = null;
+  if (canReadAudit(session)) {
+    const targets = [`serial:${phone.serial}`, `person:${phone.personId}`, ...(phone.msisdn ? [`msisdn:${phone.msisdn}`] : []), ...(phone.iccid ? [`iccid:${phone.iccid}`] : [])];
+    const lists = await Promise.all([
+      ...cases.slice(0, 50).map((c) => api.get<AuditEntry[]>(`/api/lifecycle/audit?${new URLSearchParams({ caseId: c.caseId, limit: '1000' })}`)),
+      ...targets.map((target) => api.get<AuditEntry[]>(`/api/lifecycle/audit?${new URLSearchParams({ target, limit: '1000' })}`)),
+    ]);
+    const byId = new Map(lists.flat().map((e) => [e.id, e]));
+    audit = [...byId.values()].sort((a, b) => b.id - a.id);
+  }
+  return { phone, cases, certificates, audit };
+}
+
+export function PhonePage({ session, query }: { session: Session; query: { key: SearchKey; value: string }; onSearch: (q: { key: SearchKey; value: string }) => void }) {
+  const t = useT();
+  const [data, setData] = useState<Loaded | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [action, setAction] = useState<ActionKind | null>(null);
+  const [live, setLive] = useState<CaseView | null>(null);
+
+  const reload = useCallback(() => {
+    loadAll(session, query).then(
+      (d) => {
+        setData(d);
+        setError(null);
+      },
+      (err) => setError(err),
+    );
+  }, [session, query]);
+  useEffect(reload, [reload]);
+
+  if (error) return <Refusal error={error} />;
+  if (!data) return <Text>{t('loading')}</Text>;
+  const { phone } = data;
+  const revoked = phone.certificate.status === 'revoked';
+  const caseRunning = live !== null && live.status === 'open';
+
+  return (
+    <Stack data-testid="phone-page">
+      <Paper withBorder p="md" component="section" aria-labelledby="phone-title">
+        <Group justify="space-between" mb="sm" wrap="wrap">
+          <Title order={2} size="h3" id="phone-title">
+            {t('phoneTitle')} {phone.msisdn ?? phone.iccid ?? phone.serial}
+          </Title>
+          <Group gap="xs">
+            <Text size="sm">{t('certificateStatus')}:</Text>
+            <Badge size="lg" color={statusColor[phone.certificate.status]} data-testid="certificate-status">
+              {t(`status.${phone.certificate.status}`)}
+              {phone.certificate.revocationReason ? ` (${phone.certificate.revocationReason})` : ''}
+            </Badge>
+          </Group>
+        </Group>
+        <SimpleGrid cols={{ base: 1, sm: 2, md: 3 }} spacing="xs">
+          <Field label={t('msisdn')} value={phone.msisdn} />
+          <Field label={t('iccid')} value={phone.iccid} />
+          <Field label={t('carrier')} value={[phone.carrier, phone.mvno].filter(Boolean).join(' / ') || null} />
+          <Field label={t('device')} value={phone.deviceKind} />
+          <Field label={t('personId')} value={phone.personId} />
+          <Field label={t('enrollmentId')} value={phone.enrollmentId} />
+          <Field label={t('serial')} value={phone.serial} />
+          <Field label={t('validUntil')} value={when(phone.notAfter)} />
+          <Field label={t('serviceState')} value={phone.service.state} testId="service-state" />
+          <Field label={t('pendingOperation')} value={phone.service.pendingOperation} />
+          <Field label={t('lost')} value={phone.lost ? t('yes') : t('no')} testId="lost-flag" />
+        </SimpleGrid>
+      </Paper>
+
+      {canAct(session) ? (
+        <Paper withBorder p="md" component="section" aria-labelledby="actions-title">
+          <Title order={2} size="h4" id="actions-title" mb="xs">
+            {t('actionsTitle')}
+          </Title>
+          <Group wrap="wrap">
+            <Button color="orange" onClick={() => setAction('loss')} disabled={phone.lost || revoked || caseRunning}>
+              {t('reportLoss')}
+            </Button>
+            <Button color="teal" onClick={() => setAction('found')} disabled={!phone.lost || revoked || caseRunning}>
+              {t('reportFound')}
+            </Button>
+            <Button color="red" variant="outline" onClick={() => setAction('revocation')} disabled={revoked || caseRunning}>
+              {t('revoke')}
+            </Button>
+          </Group>
+        </Paper>
+      ) : (
+        <Text size="sm" c="dimmed" data-testid="read-only-note">
+          {t('noActionsForRole')}
+        </Text>
+      )}
+
+      {live && (
+        <CaseLive
+          initial={live}
+          onUpdate={(c) => setLive(c)}
+          onEnded={() => reload()}
+        />
+      )}
+
+      <Paper withBorder p="md" component="section" aria-labelledby="certs-title">
+        <Title order={2} size="h4" id="certs-title" mb="xs">
+          {t('certificatesTitle')}
+        </Title>
+        {data.certificates ? <Certificates certificates={data.certificates} /> : <Text size="sm">{t('certificatesNeedOperator')}</Text>}
+      </Paper>
+
+      <Paper withBorder p="md" component="section" aria-labelledby="cases-title">
+        <Title order={2} size="h4" id="cases-title" mb="xs">
+          {t('casesTitle')}
+        </Title>
+        <Text size="sm" mb="xs">
+          {t('enrollment')}: {phone.enrollmentId}
+        </Text>
+        <Cases cases={data.cases} />
+      </Paper>
+
+      <Paper withBorder p="md" component="section" aria-labelledby="audit-title">
+        <Title order={2} size="h4" id="audit-title" mb="xs">
+          {t('auditTitle')}
+        </Title>
+        {data.audit ? <Audit entries={data.audit} /> : <Text size="sm">{t('auditNeedsAuditor')}</Text>}
+      </Paper>
+
+      {action && (
+        <ActionDialog
+          kind={action}
+          phone={phone}
+          onClose={() => setAction(null)}
+          onOpened={(c) => {
+            setAction(null);
+            setLive(c);
+            reload();
+          }}
+        />
+      )}
+    </Stack>
+  );
+}
+
+function Field({ label, value, testId }: { label: string; value: string | null; testId?: string }) {
+  return (
+    <div>
+      <Text size="xs" c="dimmed">
+        {label}
+      </Text>
+      <Text size="sm" ff="monospace" style={{ overflowWrap: 'anywhere' }} data-testid={testId}>
+        {value ?? '—'}
+      </Text>
+    </div>
+  );
+}
+
+function download(name: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/x-pem-file' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function Certificates({ certificates }: { certificates: CertificateSummary[] }) {
+  const t = useT();
+  return (
+    <Table.ScrollContainer minWidth={640}>
+      <Table striped data-testid="certificates-table">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>{t('kind')}</Table.Th>
+            <Table.Th>{t('serial')}</Table.Th>
+            <Table.Th>{t('status')}</Table.Th>
+            <Table.Th>{t('validity')}</Table.Th>
+            <Table.Th>PEM</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {certificates.map((c) => (
+            <Table.Tr key={c.serial} data-serial={c.serial}>
+              <Table.Td>{c.kind}</Table.Td>
+              <Table.Td ff="monospace">{c.serial}</Table.Td>
+              <Table.Td>
+                <Badge color={statusColor[c.status]} data-testid={`cert-status-${c.serial}`}>
+                  {t(`status.${c.status}`)}
+                </Badge>
+                {c.revocationReason && <Text size="xs">{c.revocationReason}</Text>}
+              </Table.Td>
+              <Table.Td>
+                <Text size="xs">
+                  {when(c.notBefore)} → {when(c.notAfter)}
+                </Text>
+              </Table.Td>
+              <Table.Td>
+                <Anchor component="button" type="button" size="sm" onClick={() => download(`${c.serial}.pem`, pemOf(c.certificate))} aria-label={`${t('download')} ${c.serial}`}>
+                  {t('download')}
+                </Anchor>
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
+function Cases({ cases }: { cases: CaseView[] }) {
+  const t = useT();
+  const [open, setOpen] = useState<string | null>(null);
+  const [detail, setDetail] = useState<CaseView | null>(null);
+  useEffect(() => {
+    if (!open) return setDetail(null);
+    api.get<CaseView>(`/api/lifecycle/cases/${open}`).then(setDetail, () => setDetail(null));
+  }, [open]);
+  if (cases.length === 0) return <Text size="sm">{t('noCases')}</Text>;
+  return (
+    <Table.ScrollContainer minWidth={720}>
+      <Table data-testid="cases-table">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>{t('kind')}</Table.Th>
+            <Table.Th>{t('status')}</Table.Th>
+            <Table.Th>{t('openedBy')}</Table.Th>
+            <Table.Th>{t('reason')}</Table.Th>
+            <Table.Th>{t('outcome')}</Table.Th>
+            <Table.Th>{t('opened')}</Table.Th>
+            <Table.Th>{t('steps')}</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {cases.map((c) => (
+            <Fragment key={c.caseId}>
+              <Table.Tr data-case-kind={c.kind}>
+                <Table.Td>{c.kind}</Table.Td>
+                <Table.Td>
+                  <Badge color={statusColor[c.status]}>{t(`case.${c.status}`)}</Badge>
+                </Table.Td>
+                <Table.Td>{c.openedBy}</Table.Td>
+                <Table.Td>{c.reason ?? '—'}</Table.Td>
+                <Table.Td>
+                  <Text size="xs">
+                    {t('certificate')}: {c.outcomes.certificate}; SIM: {c.outcomes.service}
+                  </Text>
+                </Table.Td>
+                <Table.Td>
+                  <Text size="xs">{when(c.openedAt)}</Text>
+                </Table.Td>
+                <Table.Td>
+                  <Anchor component="button" type="button" size="sm" aria-expanded={open === c.caseId} onClick={() => setOpen(open === c.caseId ? null : c.caseId)}>
+                    {open === c.caseId ? t('hideSteps') : t('showSteps')}
+                  </Anchor>
+                </Table.Td>
+              </Table.Tr>
+              {open === c.caseId && detail?.caseId === c.caseId && (
+                <Table.Tr>
+                  <Table.Td colSpan={7}>
+                    <Steps steps={detail.saga?.history ?? []} />
+                  </Table.Td>
+                </Table.Tr>
+              )}
+            </Fragment>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
+export function Steps({ steps }: { steps: { at: string; step: string | null; outcome: string; toState: string; detail: string | null }[] }) {
+  return (
+    <Stack gap={2} component="ol" style={{ margin: 0, paddingLeft: 20 }}>
+      {steps.map((s, i) => {
+        const ms = i > 0 ? new Date(s.at).getTime() - new Date(steps[i - 1].at).getTime() : 0;
+        return (
+          <Text component="li" size="xs" key={i} ff="monospace">
+            {when(s.at)} {s.step ?? '—'} {s.outcome} → {s.toState}
+            {i > 0 ? ` (+${ms} ms)` : ''}
+            {s.detail ? ` — ${s.detail}` : ''}
+          </Text>
+        );
+      })}
+    </Stack>
+  );
+}
+
+function Audit({ entries }: { entries: AuditEntry[] }) {
+  const t = useT();
+  if (entries.length === 0) return <Text size="sm">{t('noAudit')}</Text>;
+  return (
+    <Table.ScrollContainer minWidth={720}>
+      <Table striped data-testid="audit-table">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>{t('time')}</Table.Th>
+            <Table.Th>{t('actor')}</Table.Th>
+            <Table.Th>{t('action')}</Table.Th>
+            <Table.Th>{t('target')}</Table.Th>
+            <Table.Th>{t('reason')}</Table.Th>
+            <Table.Th>{t('outcome')}</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {entries.map((e) => (
+            <Table.Tr key={e.id}>
+              <Table.Td>
+                <Text size="xs">{when(e.occurredAt)}</Text>
+              </Table.Td>
+              <Table.Td>{e.actor}</Table.Td>
+              <Table.Td>{e.action}</Table.Td>
+              <Table.Td ff="monospace">{e.target ?? '—'}</Table.Td>
+              <Table.Td>{e.reason ?? '—'}</Table.Td>
+              <Table.Td>
+                {e.outcome} ({e.statusCode})
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}

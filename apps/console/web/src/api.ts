@@ -1,0 +1,141 @@
+/** Calls to the console server (same origin): sign-in, and the services' operator APIs it forwards with the session token. */
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+
+  /** The field-level messages of a 400 VALIDATION_FAILED, joined. */
+  get detailText(): string {
+    if (!Array.isArray(this.details)) return '';
+    return (this.details as { path?: string; message?: string }[]).map((d) => (d.path ? `${d.path}: ${d.message}` : (d.message ?? ''))).join('; ');
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: { accept: 'application/json', 'x-console-request': '1', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const json = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!res.ok) {
+    const e = (json ?? {}) as { reason?: string; message?: unknown; details?: unknown };
+    const message = typeof e.message === 'string' ? e.message : JSON.stringify(e.message ?? res.statusText);
+    throw new ApiError(res.status, e.reason ?? `HTTP_${res.status}`, message, e.details);
+  }
+  return json as T;
+}
+
+export const api = {
+  get: <T>(path: string) => call<T>('GET', path),
+  post: <T>(path: string, body: unknown) => call<T>('POST', path, body),
+  del: (path: string) => call<void>('DELETE', path),
+};
+
+export type Role = 'operator' | 'auditor' | 'integrator';
+
+export interface Session {
+  username: string;
+  displayName: string;
+  roles: Role[];
+  carrier: string | null;
+  expiresAt: string;
+}
+
+export interface PhoneView {
+  enrollmentId: string;
+  personId: string;
+  deviceKind: 'sim' | 'iphone';
+  iccid: string | null;
+  msisdn: string | null;
+  carrier: string | null;
+  mvno: string | null;
+  serial: string;
+  notAfter: string | null;
+  expired: boolean;
+  certificate: { status: 'good' | 'on-hold' | 'revoked'; revocationReason: string | null };
+  service: { state: string; pendingOperation: string | null };
+  lost: boolean;
+  reenrollmentRequired: boolean;
+  sim: { closedAt: string | null; closedReason: string | null; replacedBy: string | null } | null;
+}
+
+export interface SagaStep {
+  at: string;
+  step: string | null;
+  outcome: string;
+  toState: string;
+  detail: string | null;
+}
+
+export interface CaseView {
+  caseId: string;
+  kind: string;
+  status: 'open' | 'waiting-device' | 'completed' | 'failed';
+  step: string | null;
+  trigger: string;
+  openedBy: string;
+  reason: string | null;
+  revocationReason: string | null;
+  personId: string | null;
+  enrollmentId: string | null;
+  serial: string | null;
+  iccid: string | null;
+  msisdn: string | null;
+  carrier: string | null;
+  outcomes: { certificate: string; service: string };
+  failure: { reason: string; detail: string | null } | null;
+  openedAt: string;
+  closedAt: string | null;
+  saga: { state: string; status: string; step: string | null; history: SagaStep[] } | null;
+}
+
+export interface CertificateSummary {
+  serial: string;
+  kind: string;
+  issuerCa: string;
+  status: 'good' | 'on-hold' | 'revoked';
+  revocationReason: string | null;
+  revokedAt: string | null;
+  notBefore: string;
+  notAfter: string;
+  issuedAt: string;
+  enrollmentId: string | null;
+  certificate: string;
+}
+
+export interface AuditEntry {
+  id: number;
+  occurredAt: string;
+  recordedAt: string;
+  actor: string;
+  roles: string[];
+  action: string;
+  target: string | null;
+  reason: string | null;
+  outcome: string;
+  statusCode: number;
+  caseId: string | null;
+}
+
+export type SearchKey = 'msisdn' | 'iccid' | 'serial' | 'personId';
+
+/** The operator may act (loss, found, revocation); auditors only read. */
+export const canAct = (s: Session) => s.roles.includes('operator');
+/** The lifecycle audit log spans every carrier: auditors without a carrier scope. */
+export const canReadAudit = (s: Session) => s.roles.includes('auditor') && s.carrier === null;
+/** Certificates with PEM come from the CA's operator API. */
+export const canReadCertificates = (s: Session) => s.roles.includes('operator') || s.roles.includes('integrator');
+
+export function pemOf(base64Der: string): string {
+  const lines = base64Der.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+}

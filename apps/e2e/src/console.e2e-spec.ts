@@ -1,0 +1,253 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ServiceProcess, startPlatformUnderTest, testRunId, type PlatformUnderTest } from '@jpki/testing';
+import { casesOf, enrollPhone, knownToLifecycle, lifecycleApi, LIFECYCLE_SERVICES, phoneOf, type Phone } from './lifecycle-support';
+
+/**
+ * The operator console in a real browser (Debian's Chromium driven by playwright-core) against the real platform:
+ * every service as its own process, the console server as one more, its single-page app built by Vite for this run.
+ * Screenshots of the main pages are kept in reports/console/.
+ */
+const ROOT = resolve(__dirname, '../../..');
+const SHOTS = join(ROOT, 'reports', 'console');
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const CONSOLE_BASE_PORT = 7800;
+
+const password = () => randomBytes(12).toString('base64url');
+const USERS = {
+  operator: { username: 'olivia', password: password(), displayName: 'Olivia (operator)', roles: ['operator'] },
+  auditor: { username: 'audrey', password: password(), displayName: 'Audrey (auditor)', roles: ['auditor'] },
+  docomo: { username: 'daichi', password: password(), displayName: 'Daichi (docomo)', roles: ['operator'], carrier: 'docomo' },
+} as const;
+
+describe('e2e console: the operator console in Chromium against the real platform', () => {
+  let platform: PlatformUnderTest;
+  let consoleServer: ServiceProcess;
+  let browser: Browser;
+  let url: string;
+  let staticDir: string;
+  let docomoPhone: Phone;
+  let kddiPhone: Phone;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    staticDir = mkdtempSync(join(tmpdir(), 'jpki-console-web-'));
+    // The console's build step: the single-page app's typecheck (browser code, outside the root tsconfig) and its Vite build.
+    const run = (script: string, args: string[]) =>
+      promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', ...script.split('/')), ...args], { cwd: ROOT, timeout: 120_000 }).catch((err: Error & { stdout?: string; stderr?: string }) => {
+        throw new Error(`${script} ${args.join(' ')} failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+      });
+    const build = Promise.all([
+      run('typescript/bin/tsc', ['-p', 'apps/console/tsconfig.web.json']),
+      run('vite/bin/vite.js', ['build', '--config', 'apps/console/web/vite.config.ts', '--outDir', staticDir, '--logLevel', 'warn']),
+    ]);
+    platform = await startPlatformUnderTest({ only: LIFECYCLE_SERVICES });
+    await build;
+    const offset = Number(new URL(platform.endpoints.lifecycle).port) - 7500;
+    const port = CONSOLE_BASE_PORT + offset;
+    const logDir = join(tmpdir(), 'jpki-e2e', testRunId(), 'console');
+    mkdirSync(logDir, { recursive: true });
+    consoleServer = new ServiceProcess(
+      { name: 'console', app: 'console', port, schema: '' },
+      {
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(port),
+        OPERATOR_TOKEN_PRIVATE_KEY: platform.keys.operatorIdp.signingPkcs8,
+        CONSOLE_USERS: JSON.stringify(Object.values(USERS)),
+        LIFECYCLE_URL: platform.endpoints.lifecycle,
+        JPKI_CA_URL: platform.endpoints.ca,
+        CONSOLE_STATIC_DIR: staticDir,
+        LOG_LEVEL: 'info',
+      },
+      join(logDir, `console-${port}.log`),
+    ).start();
+    [docomoPhone, kddiPhone] = await Promise.all([enrollPhone(platform, 'docomo', 'on-card'), enrollPhone(platform, 'kddi', 'on-card'), consoleServer.waitReady()]);
+    await Promise.all([knownToLifecycle(lifecycleApi(platform), docomoPhone), knownToLifecycle(lifecycleApi(platform), kddiPhone)]);
+    url = consoleServer.url;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  }, 240_000);
+
+  afterAll(async () => {
+    await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
+    await browser?.close();
+    await consoleServer?.stop();
+    await platform?.stop();
+    if (staticDir) rmSync(staticDir, { recursive: true, force: true });
+  });
+
+  async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
+    const context = await browser.newContext({ viewport, locale: 'en-US', acceptDownloads: true });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    return page;
+  }
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  async function signIn(page: Page, user: { username: string; password: string }): Promise<void> {
+    await page.goto(url);
+    await page.getByRole('textbox', { name: 'Username' }).fill(user.username);
+    await page.getByRole('textbox', { name: 'Password' }).fill(user.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('search').waitFor();
+  }
+
+  async function searchMsisdn(page: Page, msisdn: string): Promise<void> {
+    await page.getByRole('search').getByLabel('Value').fill(msisdn);
+    await page.getByRole('search').getByRole('button', { name: 'Search' }).click();
+  }
+
+  it('an operator finds a phone by MSISDN, reports it lost with a reason, sees the case complete and the certificate on hold, then reports it found', async () => {
+    const page = await newPage();
+    await page.goto(url);
+    await shot(page, '01-sign-in');
+    // A wrong password is refused with the server's reason next to the field.
+    await page.getByRole('textbox', { name: 'Username' }).fill(USERS.operator.username);
+    await page.getByRole('textbox', { name: 'Password' }).fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expectText(page.getByText('SIGN_IN_FAILED'), 'SIGN_IN_FAILED');
+    await signIn(page, USERS.operator);
+    await expectText(page.getByTestId('carrier-scope'), 'all carriers');
+
+    await searchMsisdn(page, docomoPhone.subscriber.msisdn);
+    await expectText(page.getByTestId('certificate-status'), 'good');
+    await expectText(page.getByRole('heading', { level: 2, name: /^Phone / }), docomoPhone.subscriber.msisdn);
+    await expectText(page.getByTestId('certificates-table'), docomoPhone.serial);
+    await shot(page, '02-phone-page-operator');
+
+    // Report loss: confirmation dialog, reason mandatory.
+    await page.getByRole('button', { name: 'Report loss' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await expectText(dialog, 'A reason is required');
+    expect((await phoneOf(lifecycleApi(platform), { serial: docomoPhone.serial })).lost).toBe(false);
+    await dialog.getByLabel('Reason (kept in the audit log)').fill('holder called the hotline; identity checked by PIN questions');
+    await shot(page, '03-report-loss-dialog');
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+
+    const live = page.getByTestId('live-case');
+    await live.waitFor();
+    await page.locator('[data-testid="live-case"][data-case-status="completed"]').waitFor({ timeout: 60_000 });
+    await expectText(page.getByTestId('live-case-certificate'), 'on-hold');
+    await expectText(page.getByTestId('certificate-status'), 'on hold');
+    await expectText(page.getByTestId('lost-flag'), 'yes');
+    await expectText(page.getByTestId(`cert-status-${docomoPhone.serial}`), 'on hold');
+    await shot(page, '04-loss-case-completed');
+    // The platform agrees: the lifecycle service and the CA both see the hold.
+    expect(await phoneOf(lifecycleApi(platform), { serial: docomoPhone.serial })).toMatchObject({ lost: true, certificate: { status: 'on-hold' } });
+    const loss = (await casesOf(lifecycleApi(platform), { serial: docomoPhone.serial })).find((c) => c.kind === 'loss');
+    expect(loss).toMatchObject({ status: 'completed', openedBy: 'operator:console:olivia', reason: expect.stringContaining('hotline') });
+
+    // Report found.
+    await page.getByRole('button', { name: 'Report found' }).click();
+    await page.getByRole('dialog').getByLabel('Reason (kept in the audit log)').fill('holder found it at home');
+    await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
+    await page.locator('[data-testid="live-case"][data-case-status="completed"]').filter({ hasText: 'found' }).waitFor({ timeout: 60_000 });
+    await expectText(page.getByTestId('live-case-certificate'), 'released');
+    await expectText(page.getByTestId('certificate-status'), 'good');
+    await expectText(page.getByTestId('lost-flag'), 'no');
+    expect(await phoneOf(lifecycleApi(platform), { serial: docomoPhone.serial })).toMatchObject({ lost: false, certificate: { status: 'good' } });
+    await expectText(page.getByTestId('cases-table'), 'found');
+    await shot(page, '05-found-case-completed');
+
+    // The same page in Japanese.
+    await page.getByText('日本語').click();
+    await page.getByRole('button', { name: '紛失届' }).waitFor();
+    await expectText(page.getByRole('heading', { name: '申込・案件の履歴' }), '申込・案件の履歴');
+    await shot(page, '06-phone-page-japanese');
+
+    // A certificate's PEM downloads.
+    await page.getByText('English').click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `Download PEM ${docomoPhone.serial}` }).click()]);
+    const pemFile = await download.path();
+    const pem = readFileSync(pemFile, 'utf8');
+    expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n$/);
+  }, 180_000);
+
+  it('an auditor sees the audit trail but no action buttons (narrow screen, keyboard sign-in)', async () => {
+    const page = await newPage({ width: 390, height: 844 });
+    await page.goto(url);
+    // Keyboard only: the username field has focus, Tab to the password, Enter submits.
+    await page.getByRole('textbox', { name: 'Username' }).waitFor();
+    await page.keyboard.type(USERS.auditor.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(USERS.auditor.password);
+    await page.keyboard.press('Enter');
+    await page.getByRole('search').waitFor();
+
+    await searchMsisdn(page, docomoPhone.subscriber.msisdn);
+    const audit = page.getByTestId('audit-table');
+    await expectText(audit, 'loss.report');
+    await expectText(audit, 'found.report');
+    await expectText(audit, 'operator:console:olivia');
+    await expectText(audit, 'holder called the hotline');
+    await expectText(page.getByTestId('read-only-note'), 'read but not act');
+    for (const name of ['Report loss', 'Report found', 'Revoke certificate']) expect(await page.getByRole('button', { name }).count()).toBe(0);
+    await shot(page, '07-phone-page-auditor-narrow');
+
+    // The API agrees: the auditor's session cannot act either.
+    const refused = await page.request.post(`${url}/api/lifecycle/loss-reports`, {
+      headers: { 'x-console-request': '1' },
+      data: { msisdn: docomoPhone.subscriber.msisdn, reason: 'an auditor tries to act' },
+    });
+    expect(refused.status()).toBe(403);
+    expect(await refused.json()).toMatchObject({ reason: 'ROLE_REQUIRED' });
+  }, 90_000);
+
+  it('a docomo operator cannot see or act on a KDDI subscriber: refused in the page and by the API, nothing changes', async () => {
+    const page = await newPage();
+    await signIn(page, USERS.docomo);
+    await expectText(page.getByTestId('carrier-scope'), 'docomo');
+
+    // Their own carrier's phone is there (the refusal below is about scope, not a broken page).
+    await searchMsisdn(page, docomoPhone.subscriber.msisdn);
+    await expectText(page.getByTestId('certificate-status'), 'good');
+    await page.getByRole('button', { name: 'Report loss' }).waitFor();
+
+    await searchMsisdn(page, kddiPhone.subscriber.msisdn);
+    const field = page.getByRole('search');
+    await expectText(field, 'CARRIER_SCOPE');
+    expect(await page.getByTestId('phone-page').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Report loss' }).count()).toBe(0);
+    await shot(page, '08-carrier-scope-refused');
+
+    const casesBefore = await casesOf(lifecycleApi(platform), { serial: kddiPhone.serial });
+    const act = await page.request.post(`${url}/api/lifecycle/loss-reports`, {
+      headers: { 'x-console-request': '1' },
+      data: { msisdn: kddiPhone.subscriber.msisdn, reason: 'a docomo operator tries a KDDI subscriber' },
+    });
+    expect(act.status()).toBe(403);
+    expect(await act.json()).toMatchObject({ reason: 'CARRIER_SCOPE' });
+    const read = await page.request.get(`${url}/api/lifecycle/phones?msisdn=${encodeURIComponent(kddiPhone.subscriber.msisdn)}`);
+    expect(read.status()).toBe(403);
+    expect(await read.json()).toMatchObject({ reason: 'CARRIER_SCOPE' });
+    // Without the console's header a state-changing call is not even forwarded.
+    const forged = await page.request.post(`${url}/api/lifecycle/loss-reports`, { data: { msisdn: docomoPhone.subscriber.msisdn, reason: 'cross-site attempt' } });
+    expect(forged.status()).toBe(403);
+    expect(await forged.json()).toMatchObject({ reason: 'CONSOLE_REQUEST_REQUIRED' });
+
+    expect(await phoneOf(lifecycleApi(platform), { serial: kddiPhone.serial })).toMatchObject({ lost: false, certificate: { status: 'good' } });
+    expect(await phoneOf(lifecycleApi(platform), { serial: docomoPhone.serial })).toMatchObject({ lost: false, certificate: { status: 'good' } });
+    expect(await casesOf(lifecycleApi(platform), { serial: kddiPhone.serial })).toEqual(casesBefore);
+  }, 90_000);
+});
+
+/** Waits until the locator's text contains `text` (Playwright's auto-waiting, failing with what it last saw). */
+async function expectText(locator: ReturnType<Page['getByTestId']>, text: string, timeout = 20_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = (await locator.first().textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => null)) ?? '';
+    if (last.includes(text)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`expected "${text}" in ${locator.toString()}; last text: ${JSON.stringify(last.slice(0, 500))}`);
+}
+
