@@ -10,6 +10,7 @@ export * from './lib/messaging-schema';
 export * from './lib/messaging.module';
 export * from './lib/outbox';
 export * from './lib/outbox-relay';
+export * from './lib/pg-listener';
 export * from './lib/producer-identity';
 export * from './lib/topic-bootstrap';
 export * from './lib/wakeable-loop';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { Client } from 'pg';
+import { PgListener } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
 import { SERVICE_CONFIG } from '@jpki/service-kit';
 import type { CaConfig } from '../config';
@@ -15,15 +15,23 @@ type CrlListener = (ca: string, crlNumber: string) => void;
 @Injectable()
 export class CaEvents implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = createLogger('jpki-ca.events');
-  private client?: Client;
-  private stopped = false;
-  private retry?: NodeJS.Timeout;
+  private readonly listener: PgListener;
   private readonly statusListeners: StatusListener[] = [];
   private readonly crlListeners: CrlListener[] = [];
   private readonly resetListeners: (() => void)[] = [];
-  listening = false;
 
-  constructor(@Inject(SERVICE_CONFIG) private readonly config: CaConfig) {}
+  constructor(@Inject(SERVICE_CONFIG) config: CaConfig) {
+    this.listener = new PgListener({
+      databaseUrl: config.DATABASE_URL,
+      channel: `${config.DB_SCHEMA}_ca`,
+      onNotification: (payload) => this.dispatch(payload),
+      onChange: () => this.resetListeners.forEach((listener) => listener()),
+    });
+  }
+
+  get listening(): boolean {
+    return this.listener.listening;
+  }
 
   onStatus(listener: StatusListener): void {
     this.statusListeners.push(listener);
@@ -37,54 +45,12 @@ export class CaEvents implements OnApplicationBootstrap, BeforeApplicationShutdo
     this.resetListeners.push(listener);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.connect();
+  onApplicationBootstrap(): Promise<void> {
+    return this.listener.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.retry);
-    this.listening = false;
-    await this.client?.end().catch(() => undefined);
-  }
-
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    const client = new Client({ connectionString: this.config.DATABASE_URL });
-    client.on('error', (err) => {
-      this.log.warn({ err }, 'status listener connection lost');
-      this.drop(client);
-    });
-    client.on('end', () => this.drop(client));
-    client.on('notification', (message) => this.dispatch(message.payload ?? ''));
-    try {
-      await client.connect();
-      await client.query(`LISTEN "${this.config.DB_SCHEMA}_ca"`);
-      this.client = client;
-      this.listening = true;
-      this.resetListeners.forEach((listener) => listener());
-    } catch (err) {
-      this.log.warn({ err }, 'status listener could not connect; retrying');
-      await client.end().catch(() => undefined);
-      this.scheduleReconnect();
-    }
-  }
-
-  private drop(client: Client): void {
-    if (this.client !== client) return;
-    this.client = undefined;
-    this.listening = false;
-    this.resetListeners.forEach((listener) => listener());
-    void client.end().catch(() => undefined);
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped || this.retry) return;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      void this.connect();
-    }, 1000);
+  beforeApplicationShutdown(): Promise<void> {
+    return this.listener.stop();
   }
 
   private dispatch(payload: string): void {

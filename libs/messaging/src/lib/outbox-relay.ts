@@ -1,10 +1,10 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { counter, createLogger } from '@jpki/observability';
 import { KafkaConnection } from './kafka-connection';
 import { outboxChannel } from './messaging-schema';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options';
+import { PgListener } from './pg-listener';
 import { WakeableLoop } from './wakeable-loop';
 
 interface OutboxRow {
@@ -30,7 +30,7 @@ const RETENTION = '1 hour';
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = createLogger('outbox-relay');
   private readonly published = counter('outbox_published_total', 'Outbox messages delivered to Kafka', ['topic']);
-  private listener?: Client;
+  private readonly listener: PgListener;
   private leader = false;
   private lastCleanup = 0;
   private readonly loop = new WakeableLoop(
@@ -43,16 +43,26 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
     private readonly dataSource: DataSource,
     private readonly kafka: KafkaConnection,
-  ) {}
+  ) {
+    this.listener = new PgListener({
+      databaseUrl: options.databaseUrl,
+      channel: outboxChannel(options.schema),
+      applicationName: this.lockName,
+      onNotification: () => this.loop.nudge(),
+      onChange: (listening) => this.listenerChanged(listening),
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.listener.start();
     this.loop.start();
   }
 
   /** Before the database and the producer close. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.loop.stop();
-    await this.resetListener();
+    this.leader = false;
+    await this.listener.stop();
   }
 
   /** Publishes everything pending now; used by the loop and by tests. */
@@ -72,54 +82,33 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async iteration(): Promise<void> {
     try {
-      await this.ensureListener();
+      await this.competeForLead();
       if (this.leader) {
         await this.drain();
         await this.cleanup();
       }
     } catch (err) {
-      await this.resetListener();
+      this.listener.reconnect();
       throw err;
     }
   }
 
-  private async ensureListener(): Promise<void> {
-    if (!this.listener) {
-      const client = new Client({ connectionString: this.options.databaseUrl, application_name: this.lockName });
-      client.on('error', (err) => this.lostListener(client, err));
-      client.on('end', () => this.lostListener(client));
-      await client.connect();
-      client.on('notification', () => this.loop.nudge());
-      await client.query(`LISTEN "${outboxChannel(this.options.schema)}"`);
-      this.listener = client;
-      this.leader = false;
-    }
-    if (!this.leader) {
-      const { rows } = await this.listener.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [this.lockName]);
-      this.leader = rows[0].locked;
-      if (this.leader) this.log.info({ schema: this.options.schema }, 'outbox relay is active');
-    }
+  private async competeForLead(): Promise<void> {
+    if (this.leader || !this.listener.listening) return;
+    const [{ locked }] = await this.listener.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [this.lockName]);
+    this.leader = locked;
+    if (locked) this.log.info({ schema: this.options.schema }, 'outbox relay is active');
   }
 
   private get lockName(): string {
     return `${this.options.schema}.outbox-relay`;
   }
 
-  /** The session lock went with the connection: stop leading now, reconnect and compete again on the next run. */
-  private lostListener(client: Client, err?: unknown): void {
-    if (this.listener !== client) return;
-    if (this.leader) this.log.warn({ err, schema: this.options.schema }, 'outbox relay lost its lock connection; standing down');
-    this.listener = undefined;
+  /** A new connection holds no lock; a lost one took it along: stop leading now and compete again on the next run. */
+  private listenerChanged(listening: boolean): void {
+    if (!listening && this.leader) this.log.warn({ schema: this.options.schema }, 'outbox relay lost its lock connection; standing down');
     this.leader = false;
-    client.end().catch(() => undefined);
     this.loop.nudge();
-  }
-
-  private async resetListener(): Promise<void> {
-    const l = this.listener;
-    this.listener = undefined;
-    this.leader = false;
-    await l?.end().catch(() => undefined);
   }
 
   private async publishBatch(): Promise<number> {
