@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { SAGA_DEFINITIONS, SAGA_ENGINE_OPTIONS, SagaHost } from '@jpki/saga';
-import { ServiceKitModule } from '@jpki/service-kit';
+import { REFUSED_CALL_AUDIT, ServiceKitModule } from '@jpki/service-kit';
 import type { LifecycleConfig } from './config';
 import { lifecycleDefinition } from './definition';
 import { AuditLog } from './domain/audit-log';
@@ -9,7 +9,7 @@ import { CaseSagas } from './flows/case-sagas';
 import { CaseService } from './flows/case-service';
 import { OperatorActions } from './flows/operator-actions';
 import { SystemFlows } from './flows/system-flows';
-import { AuditContextGuard, AuditedErrorFilter } from './http/audit-context';
+import { LifecycleRefusedCalls } from './http/refused-calls';
 import { CasesController } from './http/cases.controller';
 import { ClockController } from './http/clock.controller';
 import { OperatorController } from './http/operator.controller';
@@ -40,8 +40,7 @@ export class LifecycleModule {
         OperatorActions,
         SystemFlows,
         RenewalSweep,
-        AuditContextGuard,
-        AuditedErrorFilter,
+        { provide: REFUSED_CALL_AUDIT, useClass: LifecycleRefusedCalls },
         SagaHost,
         { provide: SAGA_DEFINITIONS, useFactory: (sagas: CaseSagas) => sagas.definitions, inject: [CaseSagas] },
         { provide: SAGA_ENGINE_OPTIONS, useValue: { concurrency: config.SAGA_CONCURRENCY } },

@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { SAGA_DEFINITIONS, SAGA_ENGINE_OPTIONS, SagaHost } from '@jpki/saga';
-import { ServiceKitModule, type ServiceDefinition } from '@jpki/service-kit';
+import { REFUSED_CALL_AUDIT, ServiceKitModule, type ServiceDefinition } from '@jpki/service-kit';
 import type { MnoTsmSettings } from './config';
 import { FleetController } from './fleet/fleet.controller';
 import { FleetService } from './fleet/fleet.service';
+import { FleetRefusedCalls } from './fleet/refused-calls';
 import { OperationLog } from './operations/operation-log';
 import { OtaQueue } from './operations/queue';
 import { OperationSagas } from './operations/sagas';
@@ -24,6 +25,7 @@ export class MnoTsmModule {
       providers: [
         { provide: MNO_SETTINGS, useValue: settings },
         FleetService,
+        { provide: REFUSED_CALL_AUDIT, useClass: FleetRefusedCalls },
         OperationLog,
         OtaQueue,
         OtaBearer,

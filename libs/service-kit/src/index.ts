@@ -7,6 +7,7 @@ export * from './lib/http-errors';
 export * from './lib/http-input';
 export * from './lib/operator-auth';
 export * from './lib/readiness';
+export * from './lib/refused-call-audit';
 export * from './lib/run-service';
 export * from './lib/service-keys';
 export * from './lib/service-kit.module';

@@ -6,20 +6,22 @@ import {
   ApiErrors,
   ApiZodQuery,
   ApiZodResponse,
+  AuditAction,
+  AuditContextGuard,
   Clock,
   notFound,
   Operator,
+  type OperatorPrincipal,
+  RefusedCallAuditFilter,
   requireCarrierScope,
   requirePlatformScope,
   RequireRoles,
   ValidQuery,
-  type OperatorPrincipal,
 } from '@jpki/service-kit';
 import { AuditLog } from '../domain/audit-log';
 import { ReadModel } from '../domain/read-model';
 import { CaseService } from '../flows/case-service';
 import { describeSelector, OperatorActions } from '../flows/operator-actions';
-import { AuditAction, AuditContextGuard, AuditedErrorFilter } from './audit-context';
 import { auditQuerySchema, caseListQuerySchema, phoneQuerySchema } from './schemas';
 import { caseView, phoneView } from './views';
 
@@ -30,7 +32,7 @@ import { caseView, phoneView } from './views';
 @ApiTags('cases')
 @Controller()
 @UseGuards(AuditContextGuard)
-@UseFilters(AuditedErrorFilter)
+@UseFilters(RefusedCallAuditFilter)
 export class CasesController {
   constructor(
     private readonly cases: CaseService,

@@ -9,24 +9,26 @@ import {
   ApiErrors,
   ApiZodBody,
   ApiZodResponse,
+  AuditAction,
+  AuditContextGuard,
   Clock,
   clockMoveRefusal,
+  type ClockMoveRefusal,
   conflict,
   DAY_MS,
   DomainHttpException,
   Operator,
+  type OperatorPrincipal,
+  RefusedCallAuditFilter,
   requirePlatformScope,
   RequireRoles,
   unprocessable,
   ValidBody,
-  type ClockMoveRefusal,
-  type OperatorPrincipal,
 } from '@jpki/service-kit';
 import type { LifecycleConfig } from '../config';
 import { AuditLog } from '../domain/audit-log';
 import { RenewalSweep } from '../renewal/renewal-sweep';
 import { LIFECYCLE_CONFIG } from '../tokens';
-import { AuditAction, AuditContextGuard, AuditedErrorFilter } from './audit-context';
 import { clockAdvanceSchema, clockViewSchema, sweepResultSchema } from './schemas';
 
 /** The HTTP answer to a refused clock move: off (production), backwards, or beyond the configured jump. */
@@ -46,7 +48,7 @@ function refused(r: ClockMoveRefusal): DomainHttpException {
 @ApiTags('simulation clock and renewal')
 @Controller()
 @UseGuards(AuditContextGuard)
-@UseFilters(AuditedErrorFilter)
+@UseFilters(RefusedCallAuditFilter)
 export class ClockController {
   private readonly log = createLogger('lifecycle.clock');
 

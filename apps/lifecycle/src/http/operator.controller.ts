@@ -1,8 +1,7 @@
 import { Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ApiZodBody, ApiZodResponse, Operator, RequireRoles, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
+import { ApiErrors, ApiZodBody, ApiZodResponse, AuditAction, AuditContextGuard, Operator, RefusedCallAuditFilter, RequireRoles, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
 import { OperatorActions, type PhoneSelector } from '../flows/operator-actions';
-import { AuditAction, AuditContextGuard, AuditedErrorFilter } from './audit-context';
 import { caseViewSchema, type CaseView } from '@jpki/contracts';
 import { phoneReportSchema, revocationRequestSchema, type PhoneReport, type RevocationRequest } from './schemas';
 import { caseView } from './views';
@@ -17,7 +16,7 @@ const selectorOf = (b: PhoneSelector): PhoneSelector => ({ serial: b.serial, icc
 @ApiTags('operator actions')
 @Controller()
 @UseGuards(AuditContextGuard)
-@UseFilters(AuditedErrorFilter)
+@UseFilters(RefusedCallAuditFilter)
 export class OperatorController {
   constructor(private readonly actions: OperatorActions) {}
 

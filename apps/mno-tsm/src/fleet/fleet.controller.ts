@@ -9,6 +9,7 @@ import {
   ApiZodResponse,
   badRequest,
   Operator,
+  RefusedCallAuditFilter,
   RequireRoles,
   ValidBody,
   ValidQuery,
@@ -17,7 +18,6 @@ import {
 import type { MnoTsmSettings } from '../config';
 import { MNO_SETTINGS } from '../tokens';
 import { FleetService } from './fleet.service';
-import { RefusedCallAuditFilter } from './refused-call-audit.filter';
 import {
   auditQuerySchema,
   createSubscriberSchema,
