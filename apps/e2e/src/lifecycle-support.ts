@@ -2,11 +2,7 @@
  * Shared helpers of the lifecycle end-to-end tests: the lifecycle API, the independent judges (the OpenSSL CLI for
  * OCSP and CRLs), the card registry seen by the vsim, and the CA's view of a person.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CaseView, Carrier, MvnoId, PhoneView } from '@jpki/contracts';
 import {
   ApiError,
@@ -22,6 +18,7 @@ import {
   type Subscriber,
   type TestCitizen,
 } from '@jpki/jpki-client';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { toPem } from '@jpki/pki';
 import { waitUntil, type PlatformUnderTest } from '@jpki/testing';
 
@@ -158,33 +155,27 @@ export async function relyingPartyCheck(e: PlatformEndpoints, handset: Handset, 
 /** The OpenSSL CLI in a scratch directory, with the platform's CA certificates. */
 export class OpenSslJudge {
   private constructor(
-    private readonly dir: string,
+    private readonly workspace: OpenSslWorkspace,
     private readonly caUrl: string,
   ) {}
 
   static async create(platform: PlatformUnderTest): Promise<OpenSslJudge> {
-    const dir = await mkdtemp(join(tmpdir(), 'jpki-lifecycle-e2e-'));
-    const judge = new OpenSslJudge(dir, platform.endpoints.ca);
+    const workspace = await OpenSslWorkspace.create();
     const pem = async (name: string) => (await fetch(`${platform.endpoints.ca}/ca/${name}.pem`)).text();
-    await writeFile(join(dir, 'ua.pem'), await pem('user-authentication'));
-    await writeFile(join(dir, 'root.pem'), await pem('root'));
-    await writeFile(join(dir, 'bundle.pem'), (await pem('root')) + (await pem('user-authentication')));
-    return judge;
+    await workspace.write('ua.pem', await pem('user-authentication'));
+    await workspace.write('root.pem', await pem('root'));
+    await workspace.write('bundle.pem', (await pem('root')) + (await pem('user-authentication')));
+    return new OpenSslJudge(workspace, platform.endpoints.ca);
   }
 
-  run(args: string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile('openssl', args, { cwd: this.dir, encoding: 'utf8', timeout: 15_000 }, (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') return reject(error);
-        resolve(`${stdout}\n${stderr}`);
-      });
-    });
+  async run(args: string[]): Promise<string> {
+    return (await this.workspace.run(args)).output;
   }
 
   /** `openssl ocsp` against the CA's responder: the status line and reason, as OpenSSL reads the signed response. */
   async ocsp(der: Buffer, extra: string[] = []): Promise<{ status: string; reason?: string; verified: boolean; output: string }> {
     const name = `cert-${der.subarray(-8).toString('hex')}.pem`;
-    await writeFile(join(this.dir, name), toPem(der, 'CERTIFICATE'));
+    await this.workspace.write(name, toPem(der, 'CERTIFICATE'));
     const output = await this.run(['ocsp', '-issuer', 'ua.pem', '-cert', name, '-url', `${this.caUrl}/ocsp`, '-CAfile', 'bundle.pem', '-resp_text', ...extra]);
     // After a jump of the simulation clock OpenSSL warns that the status times are in its future, then prints the status.
     const at = output.indexOf(`${name}: `);
@@ -196,7 +187,7 @@ export class OpenSslJudge {
   /** The user-authentication CA's CRL through `openssl crl -text`: entries as serial → reason, and the signature check. */
   async crl(): Promise<{ entries: Map<string, string>; verified: boolean; output: string }> {
     const res = await fetch(`${this.caUrl}/crl/user-authentication.crl`);
-    await writeFile(join(this.dir, 'ua.crl'), Buffer.from(await res.arrayBuffer()));
+    await this.workspace.write('ua.crl', Buffer.from(await res.arrayBuffer()));
     const output = await this.run(['crl', '-inform', 'DER', '-in', 'ua.crl', '-CAfile', 'bundle.pem', '-noout', '-text']);
     const entries = new Map<string, string>();
     const blocks = output.split(/Serial Number: /).slice(1);
@@ -233,7 +224,7 @@ export class OpenSslJudge {
   }
 
   dispose(): Promise<void> {
-    return rm(this.dir, { recursive: true, force: true });
+    return this.workspace.dispose();
   }
 }
 

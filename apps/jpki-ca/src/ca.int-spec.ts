@@ -40,7 +40,7 @@ import { Clock } from '@jpki/service-kit';
 import { testDatabaseUrl, waitUntil } from '@jpki/testing';
 import { FaultInjector } from './ra/faults';
 import { CaHarness, PASSWORD, PIN, type TestCitizen } from './test/ca-harness';
-import { OpenSsl } from './test/openssl';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 
 type Issued = PayloadOf<typeof CertificateIssued>;
 type Failed = PayloadOf<typeof CertificateIssuanceFailed>;
@@ -53,7 +53,7 @@ const DAY = 86_400_000;
 
 describe('jpki-ca on the real broker and database', () => {
   let ca: CaHarness;
-  let openssl: OpenSsl;
+  let openssl: OpenSslWorkspace;
   let keys: KeyObject[];
   let weakKey: KeyObject;
   let alice: TestCitizen;
@@ -162,7 +162,7 @@ describe('jpki-ca on the real broker and database', () => {
     let generated: KeyObject[];
     [ca, openssl, generated, weakKey] = await Promise.all([
       CaHarness.start({ tag: 'ca1' }),
-      OpenSsl.create(),
+      OpenSslWorkspace.create(),
       Promise.all(Array.from({ length: 20 }, async () => (await generateRsaKeyPair(2048)).privateKey)),
       generateRsaKeyPair(1024).then((k) => k.privateKey),
     ]);

@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import type { AuditEntryView } from '@jpki/contracts';
 import { BankClient, createTestCitizen, HttpJson, type TestCitizen } from '@jpki/jpki-client';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { buildOcspRequest, computeCertId, DerWriter } from '@jpki/pki';
 import { startPlatformUnderTest, testDatabaseUrl, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 import { lifecycleApi } from '../lifecycle-support';
@@ -14,10 +11,6 @@ import { lifecycleApi } from '../lifecycle-support';
 const CHALLENGE_CAPACITY = 40;
 const CHALLENGE_TTL_SECONDS = 12;
 const MB = 1024 * 1024;
-
-function openssl(args: string[], cwd: string): Promise<string> {
-  return new Promise((resolve) => execFile('openssl', args, { cwd, encoding: 'utf8', timeout: 15_000 }, (_e, stdout, stderr) => resolve(`${stdout}${stderr}`)));
-}
 
 /** The value of a Prometheus counter (summed over its labels matching `labels`). */
 async function metric(baseUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -37,7 +30,7 @@ async function metric(baseUrl: string, name: string, labels: Record<string, stri
 describe('attacks: cheap abuse and bad input', () => {
   let platform: PlatformUnderTest;
   let citizen: TestCitizen;
-  let work: string;
+  let openssl: OpenSslWorkspace;
   const token = () => platform.operatorToken;
   const call = async (baseUrl: string, path: string, init: RequestInit & { token?: boolean } = {}) => {
     const headers = new Headers(init.headers);
@@ -62,12 +55,12 @@ describe('attacks: cheap abuse and bad input', () => {
       },
     });
     citizen = await createTestCitizen(platform.endpoints, token());
-    work = await mkdtemp(join(tmpdir(), 'jpki-abuse-'));
+    openssl = await OpenSslWorkspace.create();
   }, 240_000);
 
   afterAll(async () => {
     await platform?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
+    await openssl?.dispose();
   });
 
   it('ATK-50: an OCSP request naming 900 certificates → malformedRequest without a lookup; 20 unknown serials cost one query; a normal request is answered as before', async () => {
@@ -97,15 +90,15 @@ describe('attacks: cheap abuse and bad input', () => {
     expect(huge.length).toBeLessThan(64 * 1024); // under the OCSP body limit: the CertID count is what is refused
     const before = await queries();
     const refused = await post(huge);
-    await writeFile(join(work, 'refused.der'), refused);
-    expect(await openssl(['ocsp', '-respin', 'refused.der', '-resp_text', '-noverify'], work)).toMatch(/Responder Error: malformedrequest \(1\)/);
-    expect(await openssl(['asn1parse', '-inform', 'DER', '-in', 'refused.der'], work)).toMatch(/ENUMERATED\s+:01/);
+    await openssl.write('refused.der', refused);
+    expect((await openssl.run(['ocsp', '-respin', 'refused.der', '-resp_text', '-noverify'])).output).toMatch(/Responder Error: malformedrequest \(1\)/);
+    expect((await openssl.run(['asn1parse', '-inform', 'DER', '-in', 'refused.der'])).output).toMatch(/ENUMERATED\s+:01/);
     expect(await queries()).toBe(before); // refused before any status lookup
 
     // At the limit (20), a request full of serials the CA never issued is answered, with one query for the lot.
     const twenty = await post(ocspRequest(20));
-    await writeFile(join(work, 'twenty.der'), twenty);
-    const text = await openssl(['ocsp', '-respin', 'twenty.der', '-resp_text', '-noverify'], work);
+    await openssl.write('twenty.der', twenty);
+    const text = (await openssl.run(['ocsp', '-respin', 'twenty.der', '-resp_text', '-noverify'])).output;
     expect(text).toMatch(/OCSP Response Status: successful/);
     expect(text.match(/Cert Status: unknown/g)).toHaveLength(20);
     expect(await queries()).toBe(before + 1);
@@ -114,8 +107,8 @@ describe('attacks: cheap abuse and bad input', () => {
     // A normal request right after: the card's user-authentication certificate is good.
     const cardCertificate = citizen.card.certificate('user-authentication');
     const normal = await post(buildOcspRequest({ certificate: cardCertificate, issuerCertificate: uaCa, hashAlgorithm: 'SHA-1', nonce: true }).der);
-    await writeFile(join(work, 'normal.der'), normal);
-    expect(await openssl(['ocsp', '-respin', 'normal.der', '-resp_text', '-noverify'], work)).toMatch(/Cert Status: good/);
+    await openssl.write('normal.der', normal);
+    expect((await openssl.run(['ocsp', '-respin', 'normal.der', '-resp_text', '-noverify'])).output).toMatch(/Cert Status: good/);
   });
 
   it('ATK-51: a 5 MB JSON body to every service → 413 PAYLOAD_TOO_LARGE before it is read; nothing changed; lifecycle audits the refusal', async () => {

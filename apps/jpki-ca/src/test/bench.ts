@@ -18,7 +18,7 @@ import { deleteTopicsWithPrefix, kafkaClient } from '@jpki/messaging';
 import { buildCsr, buildOcspRequest, generateRsaKeyPair, SoftwareRsaSigner } from '@jpki/pki';
 import { testTopicPrefix, waitUntil } from '@jpki/testing';
 import { CaHarness, type TestCitizen } from './ca-harness';
-import { OpenSsl } from './openssl';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 
 const SMOKE = process.env['BENCH_SMOKE'] === '1';
 const SECONDS = SMOKE ? 0.5 : 3;
@@ -47,7 +47,7 @@ function indexTime(date: Date): string {
  * is measured against. It signs every response live, one process, like `openssl ocsp -port` is run in practice.
  */
 async function opensslResponder(port: number): Promise<{ request: Buffer; url: string; stop(): void }> {
-  const o = await OpenSsl.create();
+  const o = await OpenSslWorkspace.create();
   const run = async (args: string[]) => {
     const r = await o.run(args);
     if (r.code !== 0) throw new Error(`openssl ${args[0]}: ${r.output}`);

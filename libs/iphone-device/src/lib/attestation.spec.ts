@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { decodeCertificate, toPem } from '@jpki/pki';
-import { OpenSslWorkspace } from '../test/openssl';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import {
   ATTESTATION_LEAF_VALIDITY_MS,
   attestationNonce,

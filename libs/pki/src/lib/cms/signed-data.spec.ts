@@ -5,7 +5,7 @@ import { digitalSignatureSubject } from '../jpki/jpki-names';
 import { jpkiDateOfBirth } from '../jpki/personal-data';
 import { exportPkcs8Pem, generateRsaKeyPair, type RsaKeyPair } from '../keys/rsa-keys';
 import { createDigestInfoSigner, SoftwareRsaSigner } from '../keys/signer';
-import { OpenSslWorkspace } from '../testing/openssl-cli';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { createTestHierarchy, daysFrom, TEST_URLS, type TestHierarchy } from '../testing/test-hierarchy';
 import { signCms, verifyCms, type CmsVerification } from './signed-data';
 

@@ -2,7 +2,7 @@ import { toPem } from '../encoding/pem';
 import { SoftwareRsaSigner } from '../keys/signer';
 import { LintRejectionError } from '../lint/lint-finding';
 import { lintCrl } from '../lint/crl-lint';
-import { OpenSslWorkspace } from '../testing/openssl-cli';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { createTestHierarchy, daysFrom, issuePhoneCertificate, type TestHierarchy } from '../testing/test-hierarchy';
 import { signTbs } from '../x509/signed-structure';
 import { applyDeltaCrl, buildTbsCertList, crlCertificateStatus, findCrlEntry, parseCrl, verifyCrlSignature, type BuildCrlRequest } from './crl';

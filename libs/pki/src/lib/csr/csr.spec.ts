@@ -3,7 +3,7 @@ import { fromPem, toPem } from '../encoding/pem';
 import { userAuthenticationSubject } from '../jpki/jpki-names';
 import { exportPkcs8Pem, generateRsaKeyPair, rsaSpkiFromPublicKeyTemplate, type RsaKeyPair } from '../keys/rsa-keys';
 import { createDigestInfoSigner, SignerError, SoftwareRsaSigner } from '../keys/signer';
-import { OpenSslWorkspace } from '../testing/openssl-cli';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { buildCsr, CsrError, verifyCsr, type CsrRejectionReason } from './csr';
 
 /** A 7F49 template as a SIM applet returns it after GENERATE ASYMMETRIC KEY PAIR. */

@@ -4,7 +4,7 @@ import { JpkiOid } from '../jpki/jpki-oids';
 import { jpkiDateOfBirth, readJpkiPersonalData, type JpkiPersonalData } from '../jpki/personal-data';
 import { SoftwareRsaSigner } from '../keys/signer';
 import { LintRejectionError } from '../lint/lint-finding';
-import { OpenSslWorkspace } from '../testing/openssl-cli';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { createTestHierarchy, daysFrom, TEST_URLS, type TestHierarchy } from '../testing/test-hierarchy';
 import { decodeCertificate } from '../x509/certificate';
 import { issueCertificate, prepareCertificate } from './issue-certificate';

@@ -5,7 +5,7 @@ import { toPem } from '../encoding/pem';
 import { prepareCertificate } from '../issuance/issue-certificate';
 import { userAuthenticationSubject } from '../jpki/jpki-names';
 import { lintCertificate } from '../lint/certificate-lint';
-import { OpenSslWorkspace } from '../testing/openssl-cli';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { createTestHierarchy, daysFrom, issuePhoneCertificate, TEST_URLS, type TestHierarchy } from '../testing/test-hierarchy';
 import { validateCertificate } from '../validation/validate-certificate';
 import { decodeCertificate } from '../x509/certificate';

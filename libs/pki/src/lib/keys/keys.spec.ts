@@ -1,4 +1,4 @@
-import { OpenSslWorkspace } from '../testing/openssl-cli';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import {
   describePublicKey,
   exportPkcs8Pem,

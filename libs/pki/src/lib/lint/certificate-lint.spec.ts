@@ -1,4 +1,4 @@
-import { OpenSslWorkspace } from '../testing/openssl-cli';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { createTestHierarchy, daysFrom, type TestHierarchy } from '../testing/test-hierarchy';
 import { buildTbsCertificate } from '../issuance/issue-certificate';
 import { userAuthenticationSubject } from '../jpki/jpki-names';

@@ -5,7 +5,7 @@ import { jpkiOcspResponderName } from '../jpki/jpki-names';
 import { exportPkcs8Pem, generateRsaKeyPair } from '../keys/rsa-keys';
 import { SoftwareRsaSigner } from '../keys/signer';
 import type { CertificateStatus } from '../revocation/revocation-reason';
-import { OpenSslWorkspace } from '../testing/openssl-cli';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { createTestHierarchy, daysFrom, issuePhoneCertificate, type TestHierarchy } from '../testing/test-hierarchy';
 import { decodeCertificate } from '../x509/certificate';
 import { computeCertId } from './cert-id';

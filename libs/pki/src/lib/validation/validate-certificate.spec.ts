@@ -10,7 +10,7 @@ import { buildOcspRequest } from '../ocsp/ocsp-request';
 import { respondToOcspRequest } from '../ocsp/ocsp-responder';
 import { verifyOcspResponse } from '../ocsp/ocsp-verification';
 import type { CertificateStatus } from '../revocation/revocation-reason';
-import { OpenSslWorkspace } from '../testing/openssl-cli';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { createTestHierarchy, daysFrom, issuePhoneCertificate, type TestHierarchy } from '../testing/test-hierarchy';
 import { decodeCertificate } from '../x509/certificate';
 import { signTbs } from '../x509/signed-structure';

@@ -3,7 +3,7 @@ import { issueCertificate } from '../issuance/issue-certificate';
 import { digitalSignatureSubject } from '../jpki/jpki-names';
 import { JpkiOid } from '../jpki/jpki-oids';
 import { SoftwareRsaSigner } from '../keys/signer';
-import { OpenSslWorkspace } from '../testing/openssl-cli';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { createTestHierarchy, daysFrom, TEST_URLS } from '../testing/test-hierarchy';
 import { summarizeCertificate } from './x509-summary';
 

@@ -1,4 +1,3 @@
-/** Test helper: the OpenSSL CLI in a throwaway directory, used as the independent judge of our artefacts. */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,11 +11,12 @@ export interface OpenSslResult {
   readonly output: string;
 }
 
+/** The OpenSSL CLI in a throwaway directory: the independent judge of what the platform encodes, signs and serves. */
 export class OpenSslWorkspace {
   private constructor(readonly directory: string) {}
 
   static async create(): Promise<OpenSslWorkspace> {
-    return new OpenSslWorkspace(await mkdtemp(join(tmpdir(), 'jpki-pki-openssl-')));
+    return new OpenSslWorkspace(await mkdtemp(join(tmpdir(), 'jpki-openssl-')));
   }
 
   path(name: string): string {
