@@ -68,7 +68,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   });
   const random = new Random(o.seed);
   const operations = Object.fromEntries((['enroll', 'login', 'loss', 'found'] as const).map((k) => [k, {}])) as ChaosSummary['operations'];
-  const faults = new FaultInjector(stack, random, o, o.log);
+  const faults = new FaultInjector(stack, random, o, kafka, topicPrefix, o.log);
   try {
     o.log(`starting ${stack.services.size} service instances (${PLATFORM_SERVICES.length} services, replicas: ${JSON.stringify(o.replicas)}), logs in ${join(tmpdir(), 'jpki-chaos', o.prefix)}`);
     await stack.startAll((s) => o.log(`ready: ${s.spec.name} (pid ${s.pid})`));
@@ -81,7 +81,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     const t2 = Date.now();
     const quiescent = await waitForQuiescence(o, schemaPrefix);
     const invariants = [
-      ...(await checkPlatform({ databaseUrl: o.databaseUrl, brokers: o.brokers, schemaPrefix, topicPrefix, graceSeconds: 5 })),
+      ...(await checkPlatform({ databaseUrl: o.databaseUrl, brokers: o.brokers, schemaPrefix, topicPrefix, graceSeconds: 5, expectedDeadLetters: faults.poison })),
       await acceptedWorkRecorded(o.databaseUrl, schemaPrefix, workload.accepted),
       noUnexpectedOutcome(operations),
     ];

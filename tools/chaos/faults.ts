@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { Kafka } from 'kafkajs';
+import { CARRIERS, Headers, Topics } from '@jpki/contracts';
 import type { ServiceProcess, ServiceStack } from '@jpki/testing';
 import type { Random } from './random';
 
@@ -9,7 +12,7 @@ const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export type FaultKind = 'sigkill' | 'sigkill-two' | 'broker-restart' | 'postgres-restart';
+export type FaultKind = 'sigkill' | 'sigkill-two' | 'mno-tsm-outage' | 'poison' | 'broker-restart' | 'postgres-restart';
 
 export interface FaultRecord {
   at: number;
@@ -19,6 +22,8 @@ export interface FaultRecord {
 }
 
 export interface FaultPlan {
+  /** One carrier's MNO-TSM (every instance) down for a minute. */
+  mnoTsmOutage: boolean;
   /** Stop and start the local Kafka broker (tools/kafka/kafka.sh): only when nobody else uses it. */
   brokerRestart: boolean;
   /** Restart the local PostgreSQL cluster (pg_ctlcluster): only when nobody else uses it. */
@@ -27,16 +32,21 @@ export interface FaultPlan {
 
 /**
  * Faults on a schedule: SIGKILL of one random service instance or two at once (each restarted after a few seconds),
- * and, when allowed, one broker restart and one PostgreSQL restart per run.
+ * one poison record (malformed JSON on ca.events, which must land in the dead-letter topic and nowhere else), and,
+ * when allowed, a carrier's MNO-TSM down for a minute, one broker restart and one PostgreSQL restart per run.
  */
 export class FaultInjector {
   readonly injected: FaultRecord[] = [];
-  private infrastructureDone = new Set<FaultKind>();
+  /** Message ids of the poison records injected: their dead letters are expected. */
+  readonly poison: string[] = [];
+  private onceDone = new Set<FaultKind>();
 
   constructor(
     private readonly stack: ServiceStack,
     private readonly random: Random,
     private readonly plan: FaultPlan,
+    private readonly kafka: Kafka,
+    private readonly topicPrefix: string,
     private readonly log: (line: string) => void,
     private readonly started = Date.now(),
   ) {}
@@ -56,9 +66,14 @@ export class FaultInjector {
   }
 
   private nextKind(): FaultKind {
-    for (const kind of ['broker-restart', 'postgres-restart'] as const) {
-      const allowed = kind === 'broker-restart' ? this.plan.brokerRestart : this.plan.postgresRestart;
-      if (allowed && !this.infrastructureDone.has(kind) && this.random.next() < 0.25) return kind;
+    const allowed: Record<'poison' | 'mno-tsm-outage' | 'broker-restart' | 'postgres-restart', boolean> = {
+      poison: true,
+      'mno-tsm-outage': this.plan.mnoTsmOutage,
+      'broker-restart': this.plan.brokerRestart,
+      'postgres-restart': this.plan.postgresRestart,
+    };
+    for (const [kind, ok] of Object.entries(allowed) as [FaultKind, boolean][]) {
+      if (ok && !this.onceDone.has(kind) && this.random.next() < 0.25) return kind;
     }
     return this.random.next() < 0.3 ? 'sigkill-two' : 'sigkill';
   }
@@ -69,19 +84,47 @@ export class FaultInjector {
         return this.kill(1);
       case 'sigkill-two':
         return this.kill(2);
+      case 'poison':
+        this.onceDone.add(kind);
+        return this.sendPoison();
+      case 'mno-tsm-outage':
+        this.onceDone.add(kind);
+        return this.mnoTsmOutage();
       case 'broker-restart':
-        this.infrastructureDone.add(kind);
+        this.onceDone.add(kind);
         await run('bash', [resolve(ROOT, 'tools/kafka/kafka.sh'), 'stop'], { cwd: ROOT });
         await sleep(this.random.between(3_000, 8_000));
         await run('bash', [resolve(ROOT, 'tools/kafka/kafka.sh'), 'start'], { cwd: ROOT });
         return ['kafka'];
       case 'postgres-restart': {
-        this.infrastructureDone.add(kind);
+        this.onceDone.add(kind);
         const version = readdirSync('/etc/postgresql').sort((a, b) => Number(a) - Number(b)).at(-1) ?? '';
         await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart', '--', '-m', 'fast']);
         return [`postgresql ${version}/main`];
       }
     }
+  }
+
+  private async sendPoison(): Promise<string[]> {
+    const messageId = randomUUID();
+    const producer = this.kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      await producer.send({ topic: this.topicPrefix + Topics.caEvents.name, acks: -1, messages: [{ key: 'chaos-poison', value: '{"poison":', headers: { [Headers.messageId]: messageId } }] });
+    } finally {
+      await producer.disconnect();
+    }
+    this.poison.push(messageId);
+    return [`${Topics.caEvents.name} ${messageId}`];
+  }
+
+  private async mnoTsmOutage(): Promise<string[]> {
+    const carrier = this.random.pick(CARRIERS);
+    const instances = [...this.stack.services.values()].filter((s) => s.spec.name.startsWith(`mno-tsm-${carrier}`));
+    await Promise.all(instances.map((v) => v.stop('SIGKILL')));
+    await sleep(60_000);
+    await Promise.all(instances.map((v) => v.restart()));
+    return instances.map((v) => v.spec.name);
   }
 
   private async kill(count: number): Promise<string[]> {

@@ -1,8 +1,9 @@
 /**
  * Fault-injection run over the whole platform: every service as its own process (sp-tsm and jpki-ca with a second
  * replica), a mixed workload (enrollments on docomo, KDDI, SoftBank and the MVNO mineo in both key modes, bank logins,
- * loss and found) while service instances are SIGKILLed (one or two at once) on a schedule and the OTA bearer adds
- * latency and loss; then quiescence and the invariant checks. Exits 1 on any violation.
+ * loss and found) while service instances are SIGKILLed (one or two at once) on a schedule, a poison record is
+ * injected, and the OTA bearer adds latency and loss (the long mode also takes one carrier's MNO-TSM down for a minute
+ * and restarts the broker); then quiescence and the invariant checks. Exits 1 on any violation.
  *
  *   npm run chaos -- --smoke                       about 2-3 minutes; SIGKILLs only
  *   npm run chaos -- --duration 10m --seed 7       the long run, with one broker restart
@@ -64,11 +65,12 @@ const program = new Command('chaos')
       prefix: `chaos${Date.now().toString(36)}`,
       seed: Number(o.seed),
       workloadMs: o.duration ? parseDuration(o.duration) : smoke ? 60_000 : 600_000,
-      faultEveryMs: smoke ? 12_000 : 10_000,
+      faultEveryMs: smoke ? 8_000 : 5_000,
       concurrency: Number(o.concurrency),
       replicas: smoke ? { 'sp-tsm': 1 } : { 'sp-tsm': 1, 'jpki-ca': 1 },
       otaBearer: DEFAULT_OTA_BEARER,
       brokerRestart: !smoke && o.brokerRestart && !process.env['KAFKA_BROKERS'],
+      mnoTsmOutage: !smoke,
       postgresRestart: !!o.postgresRestart,
       quiescenceTimeoutMs: smoke ? 45_000 : 180_000,
       keep: !!o.keep,

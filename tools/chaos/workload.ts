@@ -17,7 +17,7 @@ const PIN = '2580';
 const OPERATORS: (Carrier | MvnoId)[] = ['docomo', 'kddi', 'softbank', 'mineo'];
 const KEY_MODES: KeyMode[] = ['on-card', 'delivered'];
 /** How long a call keeps being retried while the service it calls is down (killed, restarting, or waiting for the broker). */
-const RETRY_WINDOW_MS = 45_000;
+const RETRY_WINDOW_MS = 90_000;
 
 export interface EnrolledPhone {
   subscriber: Subscriber;

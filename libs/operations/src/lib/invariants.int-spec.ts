@@ -71,7 +71,7 @@ describe('invariant checker on PostgreSQL', () => {
   it('passes every check on an honest run', async () => {
     const results = await run([], []);
     expect([...results.values()].filter((r) => !r.passed)).toEqual([]);
-    expect([...results.keys()]).toHaveLength(12);
+    expect([...results.keys()]).toHaveLength(13);
   });
 
   it('reports a saga past its step deadline, and one nobody holds, but not one still leased', async () => {
@@ -147,10 +147,11 @@ describe('invariant checker on PostgreSQL', () => {
     expect(found).toEqual([{ person_id: 'p1', serial: 'A1' }]);
   });
 
-  it('reports dead letters caused by infrastructure, and any the run did not inject', async () => {
+  it('reports dead letters caused by infrastructure, any the run did not inject, and injected poison that never arrived', async () => {
     const letter = (id: string, messageId: string, detail: string, infrastructureFailure: boolean) => ({ id, messageId, detail, infrastructureFailure, reason: 'RETRIES_EXHAUSTED', messageType: 't', failedBy: 'rp-bank' }) as DeadLetter;
-    const results = await run([letter('ca.events.dlq:0:1', 'm-1', 'Connection terminated', true), letter('ca.events.dlq:0:2', 'm-poison', 'bad input', false)], ['m-poison']);
+    const results = await run([letter('ca.events.dlq:0:1', 'm-1', 'Connection terminated', true), letter('ca.events.dlq:0:2', 'm-poison', 'bad input', false)], ['m-poison', 'm-swallowed']);
     expect(results.get('dead-letters-hold-no-infrastructure-failures')?.violations.map((r) => r['id'])).toEqual(['ca.events.dlq:0:1']);
     expect(results.get('dead-letters-only-injected')?.violations.map((r) => r['id'])).toEqual(['ca.events.dlq:0:1']);
+    expect(results.get('dead-letters-hold-the-injected-poison')?.violations).toEqual([{ messageId: 'm-swallowed' }]);
   });
 });

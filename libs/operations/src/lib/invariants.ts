@@ -196,6 +196,14 @@ export const INVARIANTS: InvariantCheck[] = [
     description: 'the dead-letter topics hold only the poison messages the run injected on purpose',
     run: async (ctx) => (ctx.deadLetters ?? []).filter((d) => !d.messageId || !ctx.expectedDeadLetters.has(d.messageId)).map(deadLetterRow),
   },
+  {
+    name: 'dead-letters-hold-the-injected-poison',
+    description: 'every poison message the run injected reached a dead-letter topic (none was swallowed)',
+    run: async (ctx) => {
+      const dead = new Set((ctx.deadLetters ?? []).map((d) => d.messageId));
+      return [...ctx.expectedDeadLetters].filter((id) => !dead.has(id)).map((messageId) => ({ messageId }));
+    },
+  },
 ];
 
 function deadLetterRow(d: DeadLetter): Row {
