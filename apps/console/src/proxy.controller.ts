@@ -82,6 +82,20 @@ export class ProxyController {
     return this.forward(req, res, this.config.JPKI_CA_URL, `/citizens/${encodeURIComponent(personId)}`);
   }
 
+  @Get('sp-tsm/enrollments/:enrollmentId')
+  @ApiOperation({ summary: 'sp-tsm GET /enrollments/{id}: state, steps and timings of the enrollment the lifecycle phone view names' })
+  @ApiErrors(401, 404, 502)
+  enrollment(@Param('enrollmentId') enrollmentId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.config.SP_TSM_URL, `/enrollments/${encodeURIComponent(enrollmentId)}`);
+  }
+
+  @Get('vsim/sims/:iccid')
+  @ApiOperation({ summary: 'vsim GET /sims/{iccid}: the card as its registry reports it (SSD, applet, keysets; auditors, carrier-scoped)' })
+  @ApiErrors(400, 401, 403, 404, 502)
+  sim(@Param('iccid') iccid: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.config.VSIM_URL, `/sims/${encodeURIComponent(iccid)}`);
+  }
+
   private async forward(req: Request, res: Response, base: string, path: string, body?: unknown): Promise<void> {
     if (req.method !== 'GET') requireConsoleRequest(req);
     const token = sessionToken(req.headers.cookie);

@@ -27,8 +27,8 @@ describe('console sessions', () => {
     const token = sessions.issue(users[1]);
     const lifecycle = OperatorTokenVerifier.fromSpki(publicKey, { issuer: 'urn:jpki-sim:operator-idp', audience: 'lifecycle', maxLifetimeSeconds: 12 * 3600, clockToleranceSeconds: 0 });
     expect(await lifecycle.verify(token)).toMatchObject({ sub: 'console:daichi', roles: ['operator'], carrier: 'docomo' });
-    const vsim = OperatorTokenVerifier.fromSpki(publicKey, { issuer: 'urn:jpki-sim:operator-idp', audience: 'vsim', maxLifetimeSeconds: 12 * 3600, clockToleranceSeconds: 0 });
-    await expect(vsim.verify(token)).rejects.toMatchObject({ reason: 'TOKEN_AUDIENCE' });
+    const bank = OperatorTokenVerifier.fromSpki(publicKey, { issuer: 'urn:jpki-sim:operator-idp', audience: 'rp-bank', maxLifetimeSeconds: 12 * 3600, clockToleranceSeconds: 0 });
+    await expect(bank.verify(token)).rejects.toMatchObject({ reason: 'TOKEN_AUDIENCE' });
     const principal = await sessions.principal(token);
     expect(sessions.view(principal!)).toMatchObject({ username: 'daichi', roles: ['operator'], carrier: 'docomo' });
   });

@@ -62,6 +62,8 @@ describe('e2e console: the operator console in Chromium against the real platfor
         CONSOLE_USERS: JSON.stringify(Object.values(USERS)),
         LIFECYCLE_URL: platform.endpoints.lifecycle,
         JPKI_CA_URL: platform.endpoints.ca,
+        SP_TSM_URL: platform.endpoints.spTsm,
+        VSIM_URL: platform.endpoints.vsim,
         CONSOLE_STATIC_DIR: staticDir,
         LOG_LEVEL: 'info',
       },
@@ -120,6 +122,9 @@ describe('e2e console: the operator console in Chromium against the real platfor
     await expectText(page.getByTestId('certificate-status'), 'good');
     await expectText(page.getByRole('heading', { level: 2, name: /^Phone / }), docomoPhone.subscriber.msisdn);
     await expectText(page.getByTestId('certificates-table'), docomoPhone.serial);
+    await expectText(page.getByTestId('enrollment'), 'completed');
+    await page.getByTestId('enrollment').getByRole('button', { name: 'Show steps' }).click();
+    await expectText(page.getByTestId('enrollment'), 'ms)');
     await shot(page, '02-phone-page-operator');
 
     // Report loss: confirmation dialog, reason mandatory.
@@ -189,6 +194,7 @@ describe('e2e console: the operator console in Chromium against the real platfor
     await expectText(audit, 'operator:console:olivia');
     await expectText(audit, 'holder called the hotline');
     await expectText(page.getByTestId('read-only-note'), 'read but not act');
+    await expectText(page.getByTestId('card-state'), 'SSD');
     for (const name of ['Report loss', 'Report found', 'Revoke certificate']) expect(await page.getByRole('button', { name }).count()).toBe(0);
     await shot(page, '07-phone-page-auditor-narrow');
 
@@ -210,6 +216,11 @@ describe('e2e console: the operator console in Chromium against the real platfor
     await searchMsisdn(page, docomoPhone.subscriber.msisdn);
     await expectText(page.getByTestId('certificate-status'), 'good');
     await page.getByRole('button', { name: 'Report loss' }).waitFor();
+
+    // Bad input: the API's precise reason next to the field, and no phone shown.
+    await searchMsisdn(page, '12345');
+    await expectText(page.getByRole('search'), 'VALIDATION_FAILED');
+    expect(await page.getByTestId('phone-page').count()).toBe(0);
 
     await searchMsisdn(page, kddiPhone.subscriber.msisdn);
     const field = page.getByRole('search');

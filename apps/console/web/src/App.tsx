@@ -1,4 +1,4 @@
-import { Alert, AppShell, Badge, Button, Container, Group, PasswordInput, Paper, SegmentedControl, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Badge, Box, Button, Container, Group, PasswordInput, Paper, SegmentedControl, Select, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, type SearchKey, type Session } from './api';
 import { LangProvider, useT, type Lang } from './i18n';
@@ -37,9 +37,9 @@ function Shell({ lang, setLang, session, setSession }: { lang: Lang; setLang: (l
     setSession(null);
   };
   return (
-    <AppShell header={{ height: { base: 96, sm: 60 } }} padding="md">
-      <AppShell.Header>
-        <Group justify="space-between" px="md" py={8} wrap="wrap" gap="xs">
+    <>
+      <Box component="header" px="md" py={8} style={{ borderBottom: '1px solid var(--mantine-color-gray-3)' }}>
+        <Group justify="space-between" wrap="wrap" gap="xs">
           <Group gap="xs">
             <Title order={1} size="h4">
               {t('appTitle')}
@@ -79,13 +79,13 @@ function Shell({ lang, setLang, session, setSession }: { lang: Lang; setLang: (l
             )}
           </Group>
         </Group>
-      </AppShell.Header>
-      <AppShell.Main>
+      </Box>
+      <Box component="main" p={{ base: 'xs', sm: 'md' }}>
         <Container size="lg" px={0}>
           {session === undefined ? <Text>{t('loading')}</Text> : session === null ? <SignIn onSignedIn={setSession} /> : <Workspace session={session} />}
         </Container>
-      </AppShell.Main>
-    </AppShell>
+      </Box>
+    </>
   );
 }
 

@@ -1,7 +1,7 @@
-import { Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Checkbox, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { Fragment, useCallback, useEffect, useState } from 'react';
 import { ActionDialog, type ActionKind } from './ActionDialog';
-import { api, canAct, canReadAudit, canReadCertificates, pemOf, type AuditEntry, type CaseView, type CertificateSummary, type PhoneView, type SearchKey, type Session } from './api';
+import { api, canAct, canReadAudit, canReadCard, canReadCertificates, pemOf, type AuditEntry, type CaseView, type CertificateSummary, type EnrollmentView, type PhoneView, type SearchKey, type Session, type SimView } from './api';
 import { Refusal } from './App';
 import { CaseLive } from './CaseLive';
 import { useT } from './i18n';
@@ -14,13 +14,17 @@ interface Loaded {
   cases: CaseView[];
   certificates: CertificateSummary[] | null;
   audit: AuditEntry[] | null;
+  enrollment: EnrollmentView | null;
+  sim: SimView | { refused: unknown } | null;
 }
 
 async function loadAll(session: Session, query: { key: SearchKey; value: string }): Promise<Loaded> {
   const phone = await api.get<PhoneView>(`/api/lifecycle/phones?${new URLSearchParams({ [query.key]: query.value })}`);
-  const [cases, certificates] = await Promise.all([
+  const [cases, certificates, enrollment, sim] = await Promise.all([
     api.get<CaseView[]>(`/api/lifecycle/cases?${new URLSearchParams({ personId: phone.personId, limit: '100' })}`),
     canReadCertificates(session) ? api.get<{ certificates: CertificateSummary[] }>(`/api/ca/citizens/${phone.personId}`).then((c) => c.certificates) : Promise.resolve(null),
+    api.get<EnrollmentView>(`/api/sp-tsm/enrollments/${encodeURIComponent(phone.enrollmentId)}`).catch(() => null),
+    canReadCard(session) && phone.iccid ? api.get<SimView>(`/api/vsim/sims/${phone.iccid}`).catch((refused: unknown) => ({ refused })) : Promise.resolve(null),
   ]);
   let audit: AuditEntry[] | null = null;
   if (canReadAudit(session)) {
@@ -32,7 +36,7 @@ async function loadAll(session: Session, query: { key: SearchKey; value: string 
     const byId = new Map(lists.flat().map((e) => [e.id, e]));
     audit = [...byId.values()].sort((a, b) => b.id - a.id);
   }
-  return { phone, cases, certificates, audit };
+  return { phone, cases, certificates, audit, enrollment, sim };
 }
 
 export function PhonePage({ session, query }: { session: Session; query: { key: SearchKey; value: string }; onSearch: (q: { key: SearchKey; value: string }) => void }) {
@@ -127,13 +131,20 @@ export function PhonePage({ session, query }: { session: Session; query: { key: 
         {data.certificates ? <Certificates certificates={data.certificates} /> : <Text size="sm">{t('certificatesNeedOperator')}</Text>}
       </Paper>
 
+      {data.sim && (
+        <Paper withBorder p="md" component="section" aria-labelledby="card-title">
+          <Title order={2} size="h4" id="card-title" mb="xs">
+            {t('cardTitle')}
+          </Title>
+          {'refused' in data.sim ? <Refusal error={data.sim.refused} /> : <CardState sim={data.sim} />}
+        </Paper>
+      )}
+
       <Paper withBorder p="md" component="section" aria-labelledby="cases-title">
         <Title order={2} size="h4" id="cases-title" mb="xs">
           {t('casesTitle')}
         </Title>
-        <Text size="sm" mb="xs">
-          {t('enrollment')}: {phone.enrollmentId}
-        </Text>
+        <EnrollmentSummary id={phone.enrollmentId} enrollment={data.enrollment} />
         <Cases cases={data.cases} />
       </Paper>
 
@@ -306,9 +317,22 @@ export function Steps({ steps }: { steps: { at: string; step: string | null; out
   );
 }
 
-function Audit({ entries }: { entries: AuditEntry[] }) {
+const isRead = (e: AuditEntry) => /\.(read|list)$/.test(e.action);
+
+function Audit({ entries: all }: { entries: AuditEntry[] }) {
   const t = useT();
-  if (entries.length === 0) return <Text size="sm">{t('noAudit')}</Text>;
+  const [reads, setReads] = useState(false);
+  const entries = reads ? all : all.filter((e) => !isRead(e));
+  return (
+    <Stack gap="xs">
+      <Checkbox label={t('includeReads')} checked={reads} onChange={(e) => setReads(e.currentTarget.checked)} />
+      {entries.length === 0 ? <Text size="sm">{t('noAudit')}</Text> : <AuditTable entries={entries} />}
+    </Stack>
+  );
+}
+
+function AuditTable({ entries }: { entries: AuditEntry[] }) {
+  const t = useT();
   return (
     <Table.ScrollContainer minWidth={720}>
       <Table striped data-testid="audit-table">
@@ -340,5 +364,63 @@ function Audit({ entries }: { entries: AuditEntry[] }) {
         </Table.Tbody>
       </Table>
     </Table.ScrollContainer>
+  );
+}
+
+function EnrollmentSummary({ id, enrollment }: { id: string; enrollment: EnrollmentView | null }) {
+  const t = useT();
+  const [open, setOpen] = useState(false);
+  return (
+    <Stack gap={4} mb="sm" data-testid="enrollment">
+      <Text size="sm">
+        {t('enrollment')}: <span style={{ fontFamily: 'monospace' }}>{id}</span>
+        {enrollment && (
+          <>
+            {' '}
+            — {enrollment.status}, {enrollment.state}, {enrollment.keyMode}, {enrollment.operator}
+            {enrollment.history.length > 1 && ` (${((new Date(enrollment.history[enrollment.history.length - 1].at).getTime() - new Date(enrollment.history[0].at).getTime()) / 1000).toFixed(1)} s)`}{' '}
+            <Anchor component="button" type="button" size="sm" aria-expanded={open} onClick={() => setOpen(!open)}>
+              {open ? t('hideSteps') : t('showSteps')}
+            </Anchor>
+          </>
+        )}
+      </Text>
+      {open && enrollment && <Steps steps={enrollment.history.map((h) => ({ ...h, detail: null }))} />}
+    </Stack>
+  );
+}
+
+function CardState({ sim }: { sim: SimView }) {
+  const t = useT();
+  return (
+    <Stack gap="xs" data-testid="card-state">
+      <Text size="sm">
+        {t('cardLifeCycle')}: {sim.card.lifeCycle.name}; {t('handsetPower')}: {sim.handset.power}; IMEI: {sim.handset.imei ?? '—'}
+      </Text>
+      <Table.ScrollContainer minWidth={560}>
+        <Table>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>AID</Table.Th>
+              <Table.Th>{t('kind')}</Table.Th>
+              <Table.Th>{t('status')}</Table.Th>
+              <Table.Th>SCP03</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {sim.card.registry
+              .filter((e) => e.kind !== 'ELF')
+              .map((e) => (
+                <Table.Tr key={e.aid}>
+                  <Table.Td ff="monospace">{e.aid}</Table.Td>
+                  <Table.Td>{e.kind}</Table.Td>
+                  <Table.Td>{e.lifeCycle.name}</Table.Td>
+                  <Table.Td>{e.scp03 ? `${e.scp03.mode} (i=${e.scp03.i})` : '—'}</Table.Td>
+                </Table.Tr>
+              ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+    </Stack>
   );
 }

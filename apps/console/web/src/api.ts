@@ -139,3 +139,34 @@ export function pemOf(base64Der: string): string {
   const lines = base64Der.match(/.{1,64}/g) ?? [];
   return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
 }
+
+export interface EnrollmentView {
+  enrollmentId: string;
+  msisdn: string;
+  operator: string;
+  carrier: string;
+  keyMode: string;
+  state: string;
+  status: string;
+  step: string | null;
+  stepIndex: number;
+  stepCount: number;
+  iccid?: string;
+  serial?: string;
+  failure?: { reason: string; detail: string | null };
+  history: { at: string; step: string | null; outcome: string; toState: string }[];
+}
+
+export interface SimView {
+  iccid: string;
+  carrier: string;
+  generation: string;
+  handset: { power: 'on' | 'off'; changedAt: string | null; imei: string | null; boundAt: string | null };
+  card: {
+    lifeCycle: { value: string; name: string };
+    registry: { aid: string; kind: string; lifeCycle: { value: string; name: string }; associatedSd: string | null; scp03?: { i: string; mode: string } }[];
+  };
+}
+
+/** The card as its registry reports it: the vsim shows it to auditors (and integrators). */
+export const canReadCard = (s: Session) => s.roles.includes('auditor') || s.roles.includes('integrator');

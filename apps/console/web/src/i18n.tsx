@@ -58,6 +58,7 @@ const en = {
   auditTitle: 'Audit trail',
   auditNeedsAuditor: 'The audit trail is shown to platform auditors.',
   noAudit: 'No audit entries.',
+  includeReads: 'Include reads (who looked at this phone)',
   actor: 'Actor',
   action: 'Action',
   target: 'Target',
@@ -90,6 +91,9 @@ const en = {
   'case.completed': 'completed',
   'case.failed': 'failed',
   enrollment: 'enrollment',
+  cardTitle: 'SIM card (as the card reports it)',
+  cardLifeCycle: 'Card life cycle',
+  handsetPower: 'Handset',
 };
 
 type Key = keyof typeof en;
@@ -150,6 +154,7 @@ const ja: Record<Key, string> = {
   auditTitle: '監査証跡',
   auditNeedsAuditor: '監査証跡はプラットフォーム監査者に表示されます。',
   noAudit: '監査記録はありません。',
+  includeReads: '閲覧記録も表示（誰がこの端末を参照したか）',
   actor: '操作者',
   action: '操作',
   target: '対象',
@@ -182,6 +187,9 @@ const ja: Record<Key, string> = {
   'case.completed': '完了',
   'case.failed': '失敗',
   enrollment: '申込',
+  cardTitle: 'SIMカード（カードの報告による）',
+  cardLifeCycle: 'カードのライフサイクル',
+  handsetPower: '端末電源',
 };
 
 export const dictionaries: Record<Lang, Record<Key, string>> = { en, ja };
