@@ -4,12 +4,14 @@
  * the phone PINs, authenticates each phone at a relying-party check (signature + chain + OCSP)
  * and prints a summary. Logs of every service go to .run/demo/logs.
  */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Client } from 'pg';
 import { hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
 import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, localEndpoints } from '@jpki/jpki-client';
 import { deleteTopicsWithPrefix, ensureTopics, kafkaClient } from '@jpki/messaging';
-import { PLATFORM_SERVICES, platformStack } from '@jpki/testing';
+import { PLATFORM_SERVICES, platformStack, ServiceProcess } from '@jpki/testing';
 
 const TOPIC_PREFIX = 'demo.';
 const SCHEMA_PREFIX = 'demo_';
@@ -82,11 +84,12 @@ async function main(): Promise<void> {
     env: { LOG_LEVEL: 'info' },
   });
   let stopping = false;
+  let consoleServer: ServiceProcess | undefined;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     log('stopping services (SIGTERM)…');
-    await stack.stopAll();
+    await Promise.all([stack.stopAll(), consoleServer?.stop()]);
     log('stopped');
     process.exit(code);
   };
@@ -99,6 +102,10 @@ async function main(): Promise<void> {
   try {
     await stack.startAll((s) => log(`ready: ${s.spec.name} on ${s.url} (pid ${s.pid})`));
     log(`all services ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; OpenAPI at <service>/docs`);
+    consoleServer = await startConsole(keys.operatorIdp.signingPkcs8).catch((err: Error) => {
+      console.error(`[demo] the operator console did not start (the scenario goes on): ${err.message}`);
+      return undefined;
+    });
     const token = keys.operatorToken('demo-integrator', ['integrator', 'operator']);
     results = await Promise.all(PHONES.map((p) => runPhone(p, token, localEndpoints())));
   } catch (err) {
@@ -114,7 +121,32 @@ async function main(): Promise<void> {
   }
   const failed = results.filter((r) => !r.auth.startsWith('OK')).length;
   console.log(`\n${results.length - failed}/${results.length} phones enrolled and authenticated. Logs: .run/demo/logs`);
+  if (consoleServer && process.argv.includes('--keep')) {
+    log(`operator console: ${consoleServer.url} — the platform keeps running; Ctrl-C stops it`);
+    return;
+  }
+  if (consoleServer) log(`operator console was at ${consoleServer.url}; \`npm start -- --keep\` keeps the platform and the console running`);
   await stop(failed === 0 ? 0 : 1);
+}
+
+/** The operator console (apps/console): its app built, its server signing in users whose password is generated for this run. */
+async function startConsole(operatorIdpKey: string): Promise<ServiceProcess> {
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'apps/console/web/vite.config.mts', '--logLevel', 'warn'], { stdio: 'inherit' });
+  const password = randomBytes(9).toString('base64url');
+  const users = [
+    { username: 'olivia', displayName: 'Olivia (operator)', roles: ['operator'] },
+    { username: 'audrey', displayName: 'Audrey (auditor)', roles: ['auditor'] },
+    { username: 'daichi', displayName: 'Daichi (docomo operator)', roles: ['operator'], carrier: 'docomo' },
+    { username: 'kenta', displayName: 'Kenta (KDDI operator)', roles: ['operator'], carrier: 'kddi' },
+  ].map((u) => ({ ...u, password }));
+  const server = new ServiceProcess(
+    { name: 'console', app: 'console', port: 7800, schema: '' },
+    { HTTP_HOST: '127.0.0.1', HTTP_PORT: '7800', OPERATOR_TOKEN_PRIVATE_KEY: operatorIdpKey, CONSOLE_USERS: JSON.stringify(users), LOG_LEVEL: 'info' },
+    '.run/demo/logs/console.log',
+  ).start();
+  await server.waitReady();
+  log(`operator console: ${server.url} — users ${users.map((u) => `${u.username} (${u.roles.join(',')}${u.carrier ? `, ${u.carrier}` : ''})`).join(', ')}; password for this run: ${password}`);
+  return server;
 }
 
 main().catch(async (err) => {

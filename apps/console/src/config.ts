@@ -37,7 +37,7 @@ export const consoleConfigSchema = z.object({
   JPKI_CA_URL: url.default('http://127.0.0.1:7100'),
   SP_TSM_URL: url.default('http://127.0.0.1:7200'),
   VSIM_URL: url.default('http://127.0.0.1:7400'),
-  /** The built single-page app (`vite build --config apps/console/web/vite.config.ts`). */
+  /** The built single-page app (`vite build --config apps/console/web/vite.config.mts`). */
   CONSOLE_STATIC_DIR: z.string().default('dist/apps/console'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });

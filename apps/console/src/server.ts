@@ -38,7 +38,7 @@ export async function createConsoleApp(config: ConsoleConfig): Promise<NestExpre
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'GET' || /^\/(api|docs|health)(\/|$|-)/.test(req.path)) return next();
     if (!existsSync(index)) {
-      res.status(503).type('text/plain').send(`the console is not built: vite build --config apps/console/web/vite.config.ts (looked in ${staticDir})`);
+      res.status(503).type('text/plain').send(`the console is not built: vite build --config apps/console/web/vite.config.mts (looked in ${staticDir})`);
       return;
     }
     res.setHeader('cache-control', 'no-cache');

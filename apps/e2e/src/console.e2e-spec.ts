@@ -45,7 +45,7 @@ describe('e2e console: the operator console in Chromium against the real platfor
       });
     const build = Promise.all([
       run('typescript/bin/tsc', ['-p', 'apps/console/tsconfig.web.json']),
-      run('vite/bin/vite.js', ['build', '--config', 'apps/console/web/vite.config.ts', '--outDir', staticDir, '--logLevel', 'warn']),
+      run('vite/bin/vite.js', ['build', '--config', 'apps/console/web/vite.config.mts', '--outDir', staticDir, '--logLevel', 'warn']),
     ]);
     platform = await startPlatformUnderTest({ only: LIFECYCLE_SERVICES });
     await build;
