@@ -1,6 +1,7 @@
-import { CARRIER_PROFILES, hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
+import { CARRIER_PROFILES, CARRIERS, hostCarrierOf, OtaScriptRequested, Topics, type Carrier, type MvnoId } from '@jpki/contracts';
 import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, type KeyMode } from '@jpki/jpki-client';
-import { startPlatformUnderTest, type PlatformUnderTest } from '@jpki/testing';
+import { kafkaClient } from '@jpki/messaging';
+import { startPlatformUnderTest, testKafkaBrokers, TopicWatcher, type PlatformUnderTest } from '@jpki/testing';
 
 /**
  * The seed's central flow with every service as its own process on the real broker and database:
@@ -10,14 +11,19 @@ import { startPlatformUnderTest, type PlatformUnderTest } from '@jpki/testing';
  */
 describe('e2e: multi-carrier enrollment and authentication', () => {
   let platform: PlatformUnderTest;
+  let otaDown: TopicWatcher;
 
   beforeAll(async () => {
     // docomo's OTA path is narrowed to 128-byte APDU data fields: the SP-TSM must size its wrapped STORE DATA blocks from
     // the eligibility answer, or the MNO-TSM refuses them (APDU_TOO_LARGE).
     platform = await startPlatformUnderTest({ serviceEnv: { 'mno-tsm-docomo': { MAX_APDU_DATA_BYTES: '128' } } });
+    otaDown = await new TopicWatcher(kafkaClient('ota-down-watch', testKafkaBrokers()), platform.topicPrefix).watch(
+      ...CARRIERS.map((c) => Topics.otaDown[c].name),
+    );
   }, 120_000);
 
   afterAll(async () => {
+    await otaDown?.stop();
     await platform?.stop();
   });
 
@@ -47,6 +53,16 @@ describe('e2e: multi-carrier enrollment and authentication', () => {
       'activation',
     ]);
     expect(login).toMatchObject({ ok: true, serial: enrollment.serial });
+
+    // Each card operation is one OTA script (a re-send keeps its scriptId): at most six round trips per enrollment,
+    // one fewer without the proof of possession.
+    const scripts = new Set(
+      otaDown.messages
+        .map((m) => m.json<{ type: string; payload: { iccid: string; scriptId: string } }>())
+        .filter((m) => m.type === OtaScriptRequested.type && m.payload.iccid === subscriber.iccid)
+        .map((m) => m.payload.scriptId),
+    );
+    expect(scripts.size).toBeLessThanOrEqual(keyMode === 'on-card' ? 6 : 5);
 
     // The CA holds exactly one good phone certificate for this person, bound to this SIM.
     const person = await new HttpJson(e.ca, platform.operatorToken).get<{ certificates: { kind: string; status: string; serial: string; device: { iccid?: string } | null }[] }>(

@@ -34,7 +34,7 @@ describe('mno-tsm-softbank: SSD creation, forwarding, lock/unlock/delete, audit 
   };
   const ssdEntry = (iccid: string, aid = SSD) => mno.responder.cards.get(iccid)!.toImage().registry.find((e) => e.aid === aid);
 
-  it('creates the SSD with a temporary keyset in two OTA scripts, hands it over sealed, and keeps only KCVs', async () => {
+  it('learns the ISD counter with one INITIALIZE UPDATE, creates the SSD with a temporary keyset in one OTA script, hands it over sealed, and keeps only KCVs', async () => {
     const { iccid } = await mno.subscriber();
     const { requestId, reply } = await createSsd(iccid);
     expect(reply.type).toBe(SsdCreated.type);
@@ -49,8 +49,11 @@ describe('mno-tsm-softbank: SSD creation, forwarding, lock/unlock/delete, audit 
     const scripts = mno.responder.received.filter((s) => s.scriptId.startsWith(`ssd-creation:${requestId}/`));
     expect(scripts.map((s) => s.scriptId)).toEqual([`ssd-creation:${requestId}/create-on-card/a1/s1`, `ssd-creation:${requestId}/create-on-card/a1/s2`]);
     expect(scripts[0].apdus.map((a) => a.slice(0, 8).toUpperCase())).toEqual(['00A40400', '80503000']);
-    expect(scripts[1].apdus[0].slice(0, 4).toUpperCase()).toBe('8482');
-    expect(scripts[1].apdus.slice(1).map((a) => a.slice(0, 4).toUpperCase())).toEqual(expect.arrayContaining(['84E6', '84E2']));
+    // SELECT, INITIALIZE UPDATE and EXTERNAL AUTHENTICATE with the predicted card challenge, then the wrapped commands.
+    expect(scripts[1].apdus.slice(0, 3).map((a) => a.slice(0, 4).toUpperCase())).toEqual(['00A4', '8050', '8482']);
+    expect(scripts[1].apdus.slice(3).map((a) => a.slice(0, 4).toUpperCase())).toEqual(expect.arrayContaining(['84E6', '84E2']));
+    const [{ isd_sequence_counter }] = await mno.ds.query(`SELECT isd_sequence_counter FROM sim WHERE iccid = $1`, [iccid]);
+    expect(isd_sequence_counter).toBe(2);
     // No key material in clear on the bearer: the STORE DATA carries the keys under the ISD DEK and C-ENC.
     expect(scripts.flatMap((s) => s.apdus).join('')).not.toContain(hex(temp.enc));
 

@@ -1,5 +1,6 @@
 import { CreateMessagingTables1700000000000 } from '@jpki/messaging';
 import { CreateSagaTables1700000000100 } from '@jpki/saga';
 import { CreateMnoTables1700000001000 } from './1700000001000-create-mno-tables';
+import { IsdSequenceCounter1700000001100 } from './1700000001100-isd-sequence-counter';
 
-export const mnoTsmMigrations = [CreateMessagingTables1700000000000, CreateSagaTables1700000000100, CreateMnoTables1700000001000];
+export const mnoTsmMigrations = [CreateMessagingTables1700000000000, CreateSagaTables1700000000100, CreateMnoTables1700000001000, IsdSequenceCounter1700000001100];

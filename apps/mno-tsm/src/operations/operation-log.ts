@@ -5,7 +5,7 @@ import { Outbox } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
 import { Clock } from '@jpki/service-kit';
 import type { MnoTsmSettings } from '../config';
-import { statusWordOf } from '../ota/isd-session';
+import { statusWordOf } from '../ota/isd-card';
 import { MNO_SETTINGS } from '../tokens';
 import type { OperationData, OperationKind } from './operation-data';
 

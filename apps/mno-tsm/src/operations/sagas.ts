@@ -22,28 +22,30 @@ import {
   buildInstallForPersonalization,
   buildInstallParameters,
   buildKeySetDgis,
-  buildSelect,
   buildSetStatus,
   buildStoreDataCommands,
+  CardScript,
   CommandApdu,
   DataObject,
   DEFAULT_SCP03_I,
   fromHex,
   GetStatusScope,
   hex,
+  Ins,
   Kvn,
   parseExtendedCardResources,
   parseGetStatusResponse,
   Privilege,
   Privileges,
-  Scp03HostSession,
   Scp03KeySet,
   Scp03Option,
-  SecurityLevel,
+  ScriptStopped,
+  SecureChannelError,
   SetStatusScope,
   Sw,
   type GpRegistryEntry,
-  type ResponseApdu,
+  type ScriptPart,
+  type ScriptTransport,
 } from '@jpki/globalplatform';
 import { createLogger } from '@jpki/observability';
 import { StepFailure, type SagaData, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
@@ -52,7 +54,7 @@ import type { MnoTsmSettings } from '../config';
 import { keysetFromJson, keysetJson } from '../domain/isd-keys';
 import { FleetService } from '../fleet/fleet.service';
 import { CardAccess, type SimRecord } from '../ota/card-access';
-import { CardRejected, swHex, type CardScripts, type IsdSession } from '../ota/isd-session';
+import { swHex, type IsdCard } from '../ota/isd-card';
 import { OtaBearer } from '../ota/ota-bearer';
 import { MNO_SETTINGS } from '../tokens';
 import type { OperationData, SsdOperationData } from './operation-data';
@@ -180,11 +182,10 @@ export class OperationSagas {
     });
     try {
       const free = await this.card.withCard(ctx, iccid, async () => {
-        const scripts = this.card.scripts(ctx, iccid, 'card-memory');
-        const [select, data] = await scripts.send([buildSelect(fromHex(sim.isd_aid)).toBytes(), buildGetData(DataObject.EXTENDED_CARD_RESOURCES).toBytes()]);
-        if (!select?.isSuccessOrWarning) throw new CardRejected('SELECT ISD', select?.sw ?? Sw.NO_PRECISE_DIAGNOSIS);
-        if (!data?.isOk) throw new CardRejected('GET DATA FF21', data?.sw ?? Sw.NO_PRECISE_DIAGNOSIS);
-        return parseExtendedCardResources(data.data).freeNonVolatileMemory;
+        // The INITIALIZE UPDATE proves the card holds this ICCID's ISD keys and tells the counter the SSD creation predicts from.
+        const isd = this.card.isdCard(this.card.scripts(ctx, iccid, 'card-memory'), sim);
+        const [resources] = await isd.authenticateCard([buildGetData(DataObject.EXTENDED_CARD_RESOURCES)]);
+        return parseExtendedCardResources(resources).freeNonVolatileMemory;
       });
       await this.ds.query(`UPDATE sim SET free_memory_bytes = $2, memory_checked_at = $3 WHERE iccid = $1`, [iccid, free, this.clock.now()]);
       return free < req.applet.requiredMemoryBytes ? answer(false, 'INSUFFICIENT_MEMORY', free) : answer(true, undefined, free);
@@ -245,11 +246,10 @@ export class OperationSagas {
   }
 
   /**
-   * Two scripts: SELECT ISD + INITIALIZE UPDATE, then EXTERNAL AUTHENTICATE + INSTALL [install and
-   * make selectable] of the SSD + INSTALL [for personalization] + STORE DATA (DGI 00B9/8113, the
-   * temporary keys encrypted under the ISD's DEK). If the card says the AID exists (a previous
-   * attempt whose responses were lost), the temporary keyset is checked with INITIALIZE UPDATE on
-   * the SSD: ours → carry on; anything else → SSD_ALREADY_EXISTS.
+   * One script: SELECT ISD, INITIALIZE UPDATE, EXTERNAL AUTHENTICATE, INSTALL [install and make selectable] of the SSD,
+   * INSTALL [for personalization] and STORE DATA (DGI 00B9/8113, the temporary keys encrypted under the ISD's DEK). If
+   * the card says the AID exists (a previous attempt whose responses were lost), the temporary keyset is checked with
+   * INITIALIZE UPDATE on the SSD: ours → carry on; anything else → SSD_ALREADY_EXISTS.
    */
   private async createSsdOnCard(ctx: StepContext<Data>): Promise<void> {
     const req = ctx.data.request as PayloadOf<typeof SsdCreationRequested>;
@@ -258,8 +258,6 @@ export class OperationSagas {
     const temp = await this.temporaryKeys(req.iccid, aid);
     await this.card.withCard(ctx, req.iccid, async () => {
       const scripts = this.card.scripts(ctx, req.iccid, 'create-on-card');
-      const isd = this.card.isdSession(scripts, sim);
-      await isd.open();
       const ssdAid = fromHex(aid);
       const install = buildInstallForInstall(
         { loadFileAid: SD_PACKAGE, moduleAid: SD_MODULE, applicationAid: ssdAid, privileges: SSD_PRIVILEGES, installParameters: this.ssdInstallParameters },
@@ -267,31 +265,32 @@ export class OperationSagas {
       );
       const dek = this.card.isdKeys.forCard(req.iccid, sim.isd_kvn).dek;
       const store = buildStoreDataCommands(buildKeySetDgis(temp, dek), { structure: 'dgi', encryption: 'application-dependent' }, this.card.secureBlockSize);
-      const commands = [install, buildInstallForPersonalization(ssdAid), ...store];
-      const { responses } = await isd.run(commands);
-      const failedAt = responses.findIndex((r) => !r.isOk);
-      if (failedAt === -1 && responses.length === commands.length) return;
-      const bad = responses[failedAt] ?? responses[responses.length - 1];
-      if (failedAt === 0 && (bad.sw === Sw.WRONG_DATA || bad.sw === Sw.CONDITIONS_OF_USE_NOT_SATISFIED)) {
-        const ours = await this.temporaryKeysetInstalled(scripts, ssdAid, temp);
-        if (ours === 'ours') return;
-        if (ours === 'other') throw new StepFailure('SSD_ALREADY_EXISTS', `SSD ${aid} already exists on ${req.iccid} and does not hold this request's keyset`, false);
-      }
-      if (bad.sw === Sw.NOT_ENOUGH_MEMORY) throw new StepFailure('INSUFFICIENT_MEMORY', `[SW ${swHex(bad.sw)}] INSTALL of SSD ${aid}`, false);
-      throw new CardRejected(['INSTALL [for install and make selectable]', 'INSTALL [for personalization]'][failedAt] ?? 'STORE DATA (temporary keyset)', bad.sw);
+      await this.card.isdCard(scripts, sim).run(
+        (_script, session) => session([install, buildInstallForPersonalization(ssdAid), ...store]),
+        async ({ command, sw }) => {
+          const atInstall = command.ins === install.ins && command.p1 === install.p1;
+          if (atInstall && sw === Sw.NOT_ENOUGH_MEMORY) throw new StepFailure('INSUFFICIENT_MEMORY', `[SW ${swHex(sw)}] INSTALL of SSD ${aid}`, false);
+          if (!atInstall || (sw !== Sw.WRONG_DATA && sw !== Sw.CONDITIONS_OF_USE_NOT_SATISFIED)) return undefined;
+          const ours = await this.temporaryKeysetInstalled(scripts, ssdAid, temp);
+          if (ours === 'other') throw new StepFailure('SSD_ALREADY_EXISTS', `SSD ${aid} already exists on ${req.iccid} and does not hold this request's keyset`, false);
+          return ours === 'ours' ? { data: [], sws: [] } : undefined;
+        },
+      );
     });
   }
 
   /** SELECT the SSD and INITIALIZE UPDATE with the temporary KVN: does the card answer with our keys? */
-  private async temporaryKeysetInstalled(scripts: CardScripts, ssdAid: Buffer, temp: Scp03KeySet): Promise<'ours' | 'other' | 'absent'> {
-    const host = new Scp03HostSession({ keys: temp, securityLevel: SecurityLevel.C_MAC, sMode: this.settings.profile.scp03SMode, challengeAid: ssdAid });
-    const [select, iu] = await scripts.send([buildSelect(ssdAid).toBytes(), host.buildInitializeUpdate().toBytes()]);
-    if (!select?.isSuccessOrWarning) return 'absent';
+  private async temporaryKeysetInstalled(scripts: ScriptTransport, ssdAid: Buffer, temp: Scp03KeySet): Promise<'ours' | 'other' | 'absent'> {
+    const script = new CardScript();
+    script.select(ssdAid);
+    script.initializeUpdate(ssdAid, temp, { sMode: this.settings.profile.scp03SMode });
     try {
-      host.checkInitializeUpdateResponse(iu);
+      await script.run(scripts);
       return 'ours';
-    } catch {
-      return 'other';
+    } catch (err) {
+      if (err instanceof ScriptStopped && err.command.ins === Ins.SELECT) return 'absent';
+      if (err instanceof SecureChannelError || err instanceof ScriptStopped) return 'other';
+      throw err;
     }
   }
 
@@ -363,13 +362,13 @@ export class OperationSagas {
     const req = ctx.data.request as PayloadOf<typeof AuditRequested>;
     const sim = await this.requireSim(req.iccid);
     const { free, entries } = await this.card.withCard(ctx, req.iccid, async () => {
-      const isd = this.card.isdSession(this.card.scripts(ctx, req.iccid, 'audit'), sim);
-      const [resources] = await isd.open([buildGetData(DataObject.EXTENDED_CARD_RESOURCES)]);
+      const isd = this.card.isdCard(this.card.scripts(ctx, req.iccid, 'audit'), sim);
+      const [resources] = await isd.authenticateCard([buildGetData(DataObject.EXTENDED_CARD_RESOURCES)]);
       const found: GpRegistryEntry[] = [];
       for (const scope of [GetStatusScope.ISSUER_SECURITY_DOMAIN, GetStatusScope.LOAD_FILES, GetStatusScope.APPLICATIONS]) {
         found.push(...(await this.registry(isd, scope)));
       }
-      return { free: parseExtendedCardResources(resources.data).freeNonVolatileMemory, entries: found };
+      return { free: parseExtendedCardResources(resources).freeNonVolatileMemory, entries: found };
     });
     await this.ds.query(`UPDATE sim SET free_memory_bytes = $2, memory_checked_at = $3 WHERE iccid = $1`, [req.iccid, free, this.clock.now()]);
     const kinds = { ISD: 'isd', SSD: 'ssd', APP: 'application', ELF: 'load-file' } as const;
@@ -383,18 +382,21 @@ export class OperationSagas {
     return { result: { type: AuditCompleted.type, payload } };
   }
 
-  /** GET STATUS through the ISD session, following 6310 with "next occurrence"; 6A88 = none. */
-  private async registry(isd: IsdSession, scope: number): Promise<GpRegistryEntry[]> {
-    const out: GpRegistryEntry[] = [];
-    let next = false;
-    for (;;) {
-      const { responses } = await isd.run([buildGetStatus(scope, { next })]);
-      const r: ResponseApdu | undefined = responses[0];
-      if (r?.sw === Sw.REFERENCED_DATA_NOT_FOUND && out.length === 0) return out;
-      if (!r || (!r.isOk && r.sw !== Sw.MORE_DATA_AVAILABLE)) throw new CardRejected(`GET STATUS ${scope.toString(16)}`, r?.sw ?? Sw.NO_PRECISE_DIAGNOSIS);
-      out.push(...parseGetStatusResponse(r.data, scope));
-      if (r.sw !== Sw.MORE_DATA_AVAILABLE) return out;
-      next = true;
+  /**
+   * GET STATUS of one scope through an ISD session. A 6310 (more data) page asks for a longer script: the first
+   * occurrence and as many "next occurrence" commands as pages seen so far plus one. 6A88 = none.
+   */
+  private async registry(isd: IsdCard, scope: number): Promise<GpRegistryEntry[]> {
+    const NONE: ScriptPart = { data: [], sws: [] };
+    for (let pages = 1; ; pages++) {
+      const commands = Array.from({ length: pages }, (_, i) => buildGetStatus(scope, { next: i > 0 }));
+      const part = await isd.run<ScriptPart>(
+        (_script, session) => session(commands),
+        async ({ command, sw }) => (sw === Sw.REFERENCED_DATA_NOT_FOUND && command.p2 === commands[0].p2 ? NONE : undefined),
+      );
+      const [first, ...rest] = part.data;
+      if (!first) return [];
+      if (part.sws[part.sws.length - 1] !== Sw.MORE_DATA_AVAILABLE) return [first, ...rest].flatMap((data) => parseGetStatusResponse(data, scope));
     }
   }
 
@@ -409,15 +411,13 @@ export class OperationSagas {
       d.operation === 'delete' ? buildDeleteCardContent(aid, true) : buildSetStatus(SetStatusScope.DOMAIN_AND_APPLICATIONS, d.operation === 'lock' ? LOCKED : UNLOCKED, aid);
     const completed = (outcome: 'done' | 'queued' | 'not-present') => this.ssdCompleted(d, outcome);
     try {
-      const response = await this.card.withCard(ctx, d.iccid, async () => {
-        const isd = this.card.isdSession(this.card.scripts(ctx, d.iccid, 'apply'), sim);
-        await isd.open();
-        const { responses } = await isd.run([command]);
-        return responses[0];
-      });
-      if (response?.isOk) return { result: completed('done') };
-      if (response?.sw === Sw.REFERENCED_DATA_NOT_FOUND || response?.sw === Sw.FILE_NOT_FOUND) return { result: completed('not-present') };
-      throw new CardRejected(d.operation === 'delete' ? 'DELETE' : 'SET STATUS', response?.sw ?? Sw.NO_PRECISE_DIAGNOSIS);
+      const outcome = await this.card.withCard(ctx, d.iccid, () =>
+        this.card.isdCard(this.card.scripts(ctx, d.iccid, 'apply'), sim).run(
+          (_script, session): 'done' | 'not-present' => (session([command]), 'done'),
+          async ({ sw }) => (sw === Sw.REFERENCED_DATA_NOT_FOUND || sw === Sw.FILE_NOT_FOUND ? 'not-present' : undefined),
+        ),
+      );
+      return { result: completed(outcome) };
     } catch (err) {
       if (err instanceof StepFailure && err.reason === 'SIM_UNREACHABLE' && d.queueIfUnreachable) return { requeue: true, result: completed('queued') };
       throw err;

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { fromHex, secureBlockSize, SecurityLevel } from '@jpki/globalplatform';
+import { fromHex, secureBlockSize, SecurityLevel, type ScriptTransport } from '@jpki/globalplatform';
 import { StepFailure, type SagaData, type StepContext } from '@jpki/saga';
 import type { MnoTsmSettings } from '../config';
 import { IsdKeyDerivation } from '../domain/isd-keys';
 import { MNO_SETTINGS } from '../tokens';
-import { CardScripts, IsdSession, ScriptIds } from './isd-session';
+import { IsdCard, otaScripts, ScriptIds, type IsdCounter } from './isd-card';
 import { OtaBearer } from './ota-bearer';
 
 export interface SimRecord {
@@ -58,17 +58,24 @@ export class CardAccess {
     }
   }
 
-  scripts(ctx: StepContext<SagaData>, iccid: string, step: string): CardScripts {
-    return new CardScripts(this.bearer, ctx, iccid, ScriptIds.forAttempt(ctx, step));
+  /** OTA scripts from one step attempt, ids unique to the attempt. */
+  scripts(ctx: StepContext<SagaData>, iccid: string, step: string): ScriptTransport {
+    return otaScripts(this.bearer, ctx, iccid, ScriptIds.forAttempt(ctx, step));
   }
 
-  isdSession(scripts: CardScripts, sim: SimRecord): IsdSession {
-    return new IsdSession(scripts, {
-      isdAid: fromHex(sim.isd_aid),
-      keys: this.isdKeys.provider(sim.iccid),
-      kvn: sim.isd_kvn,
-      securityLevel: ISD_SECURITY_LEVEL,
-    });
+  /** The card's ISD with this ICCID's diversified keyset, over `scripts`. */
+  isdCard(scripts: ScriptTransport, sim: SimRecord): IsdCard {
+    return new IsdCard(scripts, fromHex(sim.isd_aid), this.isdKeys.forCard(sim.iccid, sim.isd_kvn), ISD_SECURITY_LEVEL, this.isdCounter(sim.iccid));
+  }
+
+  /** The ISD sequence counter the card last reported; NULL (unknown) until the first INITIALIZE UPDATE. */
+  private isdCounter(iccid: string): IsdCounter {
+    return {
+      last: async () => (await this.ds.query(`SELECT isd_sequence_counter FROM sim WHERE iccid = $1`, [iccid]))[0]?.isd_sequence_counter ?? undefined,
+      saw: async (counter) => {
+        await this.ds.query(`UPDATE sim SET isd_sequence_counter = $2 WHERE iccid = $1`, [iccid, counter]);
+      },
+    };
   }
 
   /** Largest plain data per command that still fits the profile's APDU size after C-ENC padding and the ISD's S8 C-MAC. */

@@ -97,7 +97,7 @@ export class SpCard {
       const personalization = this.personalization(appletAid, buildContentKeyDo(contentKey, keys.dek));
       script.select(this.ssdAid);
       script.session(this.ssdAid, this.planned(keys, next()), withInstall ? [install, ...personalization] : personalization);
-      if (!generateKeyPair) return { data: [] };
+      if (!generateKeyPair) return { data: [], sws: [] };
       script.select(appletAid);
       return script.session(appletAid, this.planned(keys, next()), [buildGenerateKeyPair()], true);
     };

@@ -27,6 +27,8 @@ export interface PlannedSession {
 export interface ScriptPart {
   /** Response data of each command (unwrapped for a secure session). */
   readonly data: Buffer[];
+  /** Status word of each command (9000, or a warning such as 6310 "more data"). */
+  readonly sws: number[];
   /** The sequence counter the card used for a secure session. */
   readonly sequenceCounter?: number;
 }
@@ -41,11 +43,13 @@ export class ScriptStopped extends CardStatusError {
   }
 }
 
+type Part = { -readonly [K in keyof ScriptPart]: ScriptPart[K] };
+
 interface Planned {
   readonly apdus: Buffer[];
   /** Checks this part's responses (taken from the front of `responses`) and fills `part`. */
   check(responses: ResponseApdu[]): void;
-  readonly part: { data: Buffer[]; sequenceCounter?: number };
+  readonly part: Part;
 }
 
 /**
@@ -69,7 +73,7 @@ export class CardScript {
   plain(commands: readonly CommandApdu[]): ScriptPart {
     const onChannel = commands.map((c) => this.onChannel(c));
     return this.add(onChannel.map((c) => c.toBytes()), (responses, part) => {
-      for (const command of onChannel) part.data.push(expectOk(command, responses.shift()).data);
+      for (const command of onChannel) record(part, expectOk(command, responses.shift()));
     });
   }
 
@@ -91,7 +95,7 @@ export class CardScript {
       host.confirmExternalAuthenticate(responses.shift() ?? notExecuted());
       commands.forEach((command, i) => {
         const last = i === commands.length - 1;
-        part.data.push(unwrapOk(wrapper, command, responses, last && longLastResponse));
+        record(part, unwrapOk(wrapper, command, responses, last && longLastResponse));
       });
     });
   }
@@ -115,8 +119,8 @@ export class CardScript {
     for (const p of this.planned) p.check(responses);
   }
 
-  private add(apdus: Buffer[], check: (responses: ResponseApdu[], part: { data: Buffer[]; sequenceCounter?: number }) => void): ScriptPart {
-    const part: { data: Buffer[]; sequenceCounter?: number } = { data: [] };
+  private add(apdus: Buffer[], check: (responses: ResponseApdu[], part: Part) => void): ScriptPart {
+    const part: Part = { data: [], sws: [] };
     this.planned.push({ apdus, part, check: (responses) => check(responses, part) });
     return part;
   }
@@ -124,6 +128,11 @@ export class CardScript {
   private onChannel(command: CommandApdu): CommandApdu {
     return command.with({ cla: claWithLogicalChannel(command.cla, this.logicalChannel) });
   }
+}
+
+function record(part: Part, response: ResponseApdu): void {
+  part.data.push(response.data);
+  part.sws.push(response.sw);
 }
 
 function notExecuted(): ResponseApdu {
@@ -137,7 +146,7 @@ function expectOk(command: CommandApdu, response: ResponseApdu | undefined): Res
 }
 
 /** A wrapped command's response, completed by the GET RESPONSE that follows it when the card said 61xx. */
-function unwrapOk(wrapper: Scp03Wrapper, command: CommandApdu, responses: ResponseApdu[], followedByGetResponse: boolean): Buffer {
+function unwrapOk(wrapper: Scp03Wrapper, command: CommandApdu, responses: ResponseApdu[], followedByGetResponse: boolean): ResponseApdu {
   let response = responses.shift() ?? notExecuted();
   if (followedByGetResponse) {
     const rest = responses.shift();
@@ -146,7 +155,7 @@ function unwrapOk(wrapper: Scp03Wrapper, command: CommandApdu, responses: Respon
   if (response.sw1 === 0x61) throw new ScriptStopped(command, Sw.NO_PRECISE_DIAGNOSIS);
   const plain = wrapper.unwrap(response);
   if (!plain.isSuccessOrWarning) throw new ScriptStopped(command, plain.sw);
-  return plain.data;
+  return plain;
 }
 
 function commandName(command: CommandApdu): string {

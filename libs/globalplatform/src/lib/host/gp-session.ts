@@ -24,20 +24,14 @@ import { InitializeUpdateResponse } from '../scp03/initialize-update';
 import { Scp03HostSession, Scp03HostSessionOptions } from '../scp03/scp03-host-session';
 import { Scp03Wrapper } from '../scp03/scp03-wrapper';
 import { Sw } from '../status-words';
-import type { ScriptPart, ScriptTransport } from './card-script';
 
 /** Sends one command APDU and resolves with the response APDU (OTA bearer, Kafka script hop, PC/SC, the virtual card). */
 export type ApduTransport = (command: Buffer) => Promise<Buffer>;
-
 
 export type OpenSecureChannelOptions = Omit<Scp03HostSessionOptions, 'logicalChannel'>;
 
 const LOCK = 0x80;
 const UNLOCK = 0x00;
-
-function insName(command: CommandApdu): string {
-  return `INS ${command.ins.toString(16).toUpperCase().padStart(2, '0')}`;
-}
 
 /**
  * GlobalPlatform card-management session over an asynchronous transport, in the spirit of GPPro's GPSession.
@@ -87,37 +81,6 @@ export class GpSession {
     this.wrapper = host.confirmExternalAuthenticate(await this.exchange(host.buildExternalAuthenticate()));
     this.staticKeys = host.staticKeys;
     return cardInfo;
-  }
-
-  /**
-   * SELECT and INITIALIZE UPDATE in one script, then EXTERNAL AUTHENTICATE and the wrapped
-   * `commands` in a second: two round trips for a card-management operation over OTA when the host
-   * does not know the card's sequence counter (a `CardScript` needs one round trip when it does).
-   * Throws at the first refused command; the secure channel stays open for further transmits.
-   */
-  async runSecureScript(script: ScriptTransport, aid: Buffer, options: OpenSecureChannelOptions, commands: readonly CommandApdu[]): Promise<ScriptPart> {
-    this.closeSecureChannel();
-    const host = new Scp03HostSession({ ...options, logicalChannel: this.logicalChannel });
-    const [select, initializeUpdate] = (await script([this.onChannel(buildSelect(aid)).toBytes(), host.buildInitializeUpdate().toBytes()])).map((r) =>
-      ResponseApdu.parse(r),
-    );
-    if (!select?.isSuccessOrWarning) throw new CardStatusError('SELECT', select?.sw ?? Sw.NO_PRECISE_DIAGNOSIS);
-    if (!initializeUpdate) throw new CardStatusError('INITIALIZE UPDATE', Sw.NO_PRECISE_DIAGNOSIS);
-    const { sequenceCounter } = host.checkInitializeUpdateResponse(initializeUpdate);
-    const externalAuthenticate = host.buildExternalAuthenticate();
-    const wrapper = host.pendingWrapper();
-    const wrapped = commands.map((c) => wrapper.wrap(this.onChannel(c)).toBytes());
-    const [eaResponse, ...responses] = (await script([externalAuthenticate.toBytes(), ...wrapped])).map((r) => ResponseApdu.parse(r));
-    this.wrapper = host.confirmExternalAuthenticate(eaResponse ?? new ResponseApdu(Buffer.alloc(0), Sw.NO_PRECISE_DIAGNOSIS));
-    this.staticKeys = host.staticKeys;
-    const data = commands.map((command, i) => {
-      const response = responses[i];
-      if (!response) throw new CardStatusError(`${insName(command)} (not executed)`, Sw.NO_PRECISE_DIAGNOSIS);
-      const unwrapped = wrapper.unwrap(response);
-      if (!unwrapped.isSuccessOrWarning) throw new CardStatusError(insName(command), unwrapped.sw);
-      return unwrapped.data;
-    });
-    return { data, sequenceCounter };
   }
 
   /** The static keys of the open channel (for data encrypted under the DEK, e.g. PUT KEY blocks). */
