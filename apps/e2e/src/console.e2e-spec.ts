@@ -101,6 +101,13 @@ describe('e2e console: the operator console in Chromium against the real platfor
     await page.getByRole('search').waitFor();
   }
 
+  async function searchBy(page: Page, key: 'ICCID (SIM)' | 'Certificate serial' | 'Person id', value: string): Promise<void> {
+    await page.getByRole('search').getByLabel('Search by').click();
+    await page.getByRole('option', { name: key }).click();
+    await page.getByRole('search').getByLabel('Value').fill(value);
+    await page.getByRole('search').getByRole('button', { name: 'Search' }).click();
+  }
+
   async function searchMsisdn(page: Page, msisdn: string): Promise<void> {
     await page.getByRole('search').getByLabel('Value').fill(msisdn);
     await page.getByRole('search').getByRole('button', { name: 'Search' }).click();
@@ -162,6 +169,15 @@ describe('e2e console: the operator console in Chromium against the real platfor
     await expectText(page.getByTestId('cases-table'), 'found');
     await shot(page, '05-found-case-completed');
 
+    // Revocation offers the RFC 5280 reasons an operator may give; cancelling changes nothing.
+    await page.getByRole('button', { name: 'Revoke certificate' }).click();
+    await page.getByRole('dialog').getByLabel('Revocation reason (RFC 5280)').click();
+    for (const reason of ['keyCompromise', 'cessationOfOperation', 'affiliationChanged', 'privilegeWithdrawn', 'unspecified']) await page.getByRole('option', { name: reason }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    expect(await phoneOf(lifecycleApi(platform), { serial: docomoPhone.serial })).toMatchObject({ certificate: { status: 'good' } });
+
     // The same page in Japanese.
     await page.getByText('日本語').click();
     await page.getByRole('button', { name: '紛失届' }).waitFor();
@@ -187,7 +203,11 @@ describe('e2e console: the operator console in Chromium against the real platfor
     await page.keyboard.press('Enter');
     await page.getByRole('search').waitFor();
 
-    await searchMsisdn(page, docomoPhone.subscriber.msisdn);
+    // Found by ICCID and by certificate serial: the same phone.
+    await searchBy(page, 'Certificate serial', docomoPhone.serial);
+    await expectText(page.getByRole('heading', { level: 2, name: /^Phone / }), docomoPhone.subscriber.msisdn);
+    await searchBy(page, 'ICCID (SIM)', docomoPhone.subscriber.iccid);
+    await expectText(page.getByRole('heading', { level: 2, name: /^Phone / }), docomoPhone.subscriber.msisdn);
     const audit = page.getByTestId('audit-table');
     await expectText(audit, 'loss.report');
     await expectText(audit, 'found.report');
