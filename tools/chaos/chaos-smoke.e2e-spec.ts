@@ -3,7 +3,7 @@ import { testDatabaseUrl, testKafkaBrokers, testRunId } from '@jpki/testing';
 import { DEFAULT_OTA_BEARER, runChaos } from './chaos-run';
 
 /**
- * The chaos runner's smoke mode as CI runs it: the platform with an sp-tsm replica, a mixed workload while service
+ * The chaos runner's smoke mode as CI runs it: the platform with an sp-tsm replica, a poison record and a mixed workload while service
  * instances are SIGKILLed, then every invariant. The broker and PostgreSQL stay up here: other test files of the same
  * Jest run use them (`npm run chaos` restarts the broker in its long mode).
  */
@@ -33,5 +33,6 @@ describe('chaos smoke: SIGKILLs under a mixed workload lose, double and strand n
     expect(summary.invariants.length).toBeGreaterThanOrEqual(15);
     expect(summary.operations.enroll['completed']).toBeGreaterThan(0);
     expect(summary.faults.filter((f) => f.kind.startsWith('sigkill')).length).toBeGreaterThan(0);
+    expect(summary.faults.map((f) => f.kind)).toContain('poison');
   }, 240_000);
 });

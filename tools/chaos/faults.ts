@@ -32,14 +32,14 @@ export interface FaultPlan {
 
 /**
  * Faults on a schedule: SIGKILL of one random service instance or two at once (each restarted after a few seconds),
- * one poison record (malformed JSON on ca.events, which must land in the dead-letter topic and nowhere else), and,
+ * one poison record first (malformed JSON on ca.events, which must land in the dead-letter topic and nowhere else), and,
  * when allowed, a carrier's MNO-TSM down for a minute, one broker restart and one PostgreSQL restart per run.
  */
 export class FaultInjector {
   readonly injected: FaultRecord[] = [];
   /** Message ids of the poison records injected: their dead letters are expected. */
   readonly poison: string[] = [];
-  private onceDone = new Set<FaultKind>();
+  private readonly onceDone = new Set<FaultKind>();
 
   constructor(
     private readonly stack: ServiceStack,
@@ -65,9 +65,10 @@ export class FaultInjector {
     for (const s of this.stack.services.values()) if (!s.running) await s.restart();
   }
 
+  /** The poison record first (so every run checks its dead letters), then mostly SIGKILLs, each other fault once. */
   private nextKind(): FaultKind {
-    const allowed: Record<'poison' | 'mno-tsm-outage' | 'broker-restart' | 'postgres-restart', boolean> = {
-      poison: true,
+    if (!this.onceDone.has('poison')) return 'poison';
+    const allowed: Record<'mno-tsm-outage' | 'broker-restart' | 'postgres-restart', boolean> = {
       'mno-tsm-outage': this.plan.mnoTsmOutage,
       'broker-restart': this.plan.brokerRestart,
       'postgres-restart': this.plan.postgresRestart,
