@@ -13,6 +13,7 @@ import { TsmCommandHandler } from './operations/tsm.handler';
 import { CardAccess } from './ota/card-access';
 import { OtaBearer } from './ota/ota-bearer';
 import { OtaUpHandler } from './ota/ota.handler';
+import { ScriptForwarding } from './ota/script-forwarding';
 import { MNO_SETTINGS } from './tokens';
 
 @Module({})
@@ -31,6 +32,7 @@ export class MnoTsmModule {
         OtaBearer,
         CardAccess,
         ScriptTamper,
+        ScriptForwarding,
         OperationSagas,
         { provide: SAGA_DEFINITIONS, useFactory: (sagas: OperationSagas) => sagas.definitions(), inject: [OperationSagas] },
         { provide: SAGA_ENGINE_OPTIONS, useValue: { retryBackoffMs: 300 } },

@@ -136,6 +136,26 @@ describe('mno-tsm-softbank: SSD creation, forwarding, lock/unlock/delete, audit 
     mno.responder.unreachable.delete(iccid);
   }, 60_000);
 
+  it('forwards a script without a saga: re-sends the same scriptId when the answer is lost, and answers OTA_NO_RESPONSE after the last send', async () => {
+    const { iccid } = await mno.subscriber();
+    const selectIsd = ['00A4040008A000000151000000'];
+    const lostOnce = `fwd-lost-once-${randomUUID()}`;
+    mno.responder.loseFirstResponse.add(`fwd/${lostOnce}`);
+    await mno.send(ScriptForwardRequested, { requestId: lostOnce, carrier: 'softbank', iccid, apdus: selectIsd });
+    expect((await mno.reply(lostOnce)).payload).toMatchObject({ outcome: 'executed', responses: [expect.stringMatching(/9000$/)] });
+    const sends = mno.watcher.messages.filter((m) => m.topic === mno.otaDown && (m.value ?? '').includes(`fwd/${lostOnce}`));
+    expect(sends.length).toBe(2);
+    expect(sends[1].json<{ payload: unknown }>().payload).toEqual(sends[0].json<{ payload: unknown }>().payload);
+
+    const lostAll = `fwd-lost-all-${randomUUID()}`;
+    mno.responder.loseEveryResponse.add((id) => id === `fwd/${lostAll}`);
+    await mno.send(ScriptForwardRequested, { requestId: lostAll, carrier: 'softbank', iccid, apdus: selectIsd });
+    expect(await mno.reply(lostAll)).toMatchObject({ type: MnoOperationFailed.type, payload: { operation: 'script-forward', reason: 'OTA_NO_RESPONSE' } });
+    expect(mno.responder.received.filter((r) => r.scriptId === `fwd/${lostAll}`).length).toBe(3);
+    const sagas = await mno.ds.query(`SELECT count(*)::int AS n FROM saga WHERE id LIKE 'script-forward:%'`);
+    expect(sagas[0].n).toBe(0);
+  }, 60_000);
+
   it('locks and unlocks through the ISD, queueing while the handset is off, then deletes the SSD with its content', async () => {
     const { iccid } = await mno.subscriber();
     await createSsd(iccid);

@@ -6,10 +6,8 @@ import {
   AuditRequested,
   EligibilityAnswered,
   EligibilityRequested,
-  ScriptForwardRequested,
   SsdCreationRequested,
   MVNOS,
-  ScriptForwarded,
   SsdCreated,
   SsdOperationCompleted,
   type PayloadOf,
@@ -25,7 +23,6 @@ import {
   buildSetStatus,
   buildStoreDataCommands,
   CardScript,
-  CommandApdu,
   DataObject,
   DEFAULT_SCP03_I,
   fromHex,
@@ -55,12 +52,10 @@ import { keysetFromJson, keysetJson } from '../domain/isd-keys';
 import { FleetService } from '../fleet/fleet.service';
 import { CardAccess, type SimRecord } from '../ota/card-access';
 import { swHex, type IsdCard } from '../ota/isd-card';
-import { OtaBearer } from '../ota/ota-bearer';
 import { MNO_SETTINGS } from '../tokens';
 import type { OperationData, SsdOperationData } from './operation-data';
 import { OperationLog } from './operation-log';
 import { OtaQueue, SSD_OPERATION_SAGA } from './queue';
-import { ScriptTamper } from './script-tamper';
 
 /** GlobalPlatform SD package and module (GPPro defaults; ROM on every card of the fleet). */
 export const SD_PACKAGE = fromHex('A0000001515350');
@@ -91,13 +86,11 @@ export class OperationSagas {
   constructor(
     private readonly ds: DataSource,
     private readonly card: CardAccess,
-    private readonly bearer: OtaBearer,
     private readonly ops: OperationLog,
     private readonly queue: OtaQueue,
     private readonly fleet: FleetService,
     private readonly keys: ServiceKeys,
     private readonly clock: Clock,
-    private readonly tamper: ScriptTamper,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
   ) {}
 
@@ -134,7 +127,6 @@ export class OperationSagas {
         cardStep('create-on-card', (c) => this.createSsdOnCard(c), 'installed'),
         dbStep('hand-over', (c) => this.handOver(c), 'handed-over'),
       ]),
-      saga('script-forward', [cardStep('forward', (c) => this.forward(c), 'forwarded')]),
       saga('audit', [cardStep('audit', (c) => this.audit(c), 'audited')]),
       saga(SSD_OPERATION_SAGA, [cardStep('apply', (c) => this.applySsdOperation(c as StepContext<SsdOperationData>), 'applied')]),
     ];
@@ -319,41 +311,6 @@ export class OperationSagas {
       this.log.info({ iccid: req.iccid, ssdAid: aid, recipient: req.keysetRecipient, kvn: temp.kvn }, 'temporary keyset handed over');
       return { result };
     });
-  }
-
-  // ---------------------------------------------------------------- forwarding
-
-  /**
-   * Forwards the SP's APDUs unread as one script. Its scriptId is the request's (`fwd/<requestId>`)
-   * on every attempt: SP secure-channel APDUs must never run twice, and the vSIM replays a
-   * scriptId it already executed.
-   */
-  private async forward(ctx: StepContext<Data>): Promise<Partial<Data>> {
-    const req = ctx.data.request as PayloadOf<typeof ScriptForwardRequested>;
-    const sim = await this.requireSim(req.iccid);
-    if (sim.state === 'manufacturing') throw new StepFailure('SIM_NOT_ACTIVE', `SIM ${req.iccid} is still being manufactured`, false);
-    for (const [i, text] of req.apdus.entries()) {
-      let apdu: CommandApdu;
-      try {
-        apdu = CommandApdu.parse(fromHex(text));
-      } catch (err) {
-        throw new StepFailure('APDU_MALFORMED', `APDU ${i}: ${(err as Error).message}`, false);
-      }
-      if (apdu.data.length > this.settings.profile.maxApduDataBytes) {
-        throw new StepFailure('APDU_TOO_LARGE', `APDU ${i} carries ${apdu.data.length} bytes; the ${this.settings.carrier} OTA path takes ${this.settings.profile.maxApduDataBytes}`, false);
-      }
-    }
-    const apdus = this.tamper.apply(req.iccid, req.apdus);
-    const reply = await this.card.withCard(ctx, req.iccid, () => this.bearer.roundTrip(ctx, `fwd/${req.requestId}`, req.iccid, apdus));
-    if (reply.outcome === 'unknown-sim') throw new StepFailure('SIM_UNKNOWN', `the OTA bearer has no SIM ${req.iccid}`, false);
-    const payload: PayloadOf<typeof ScriptForwarded> = {
-      requestId: req.requestId,
-      carrier: this.settings.carrier,
-      iccid: req.iccid,
-      outcome: reply.outcome,
-      responses: reply.outcome === 'executed' ? reply.responses : [],
-    };
-    return { result: { type: ScriptForwarded.type, payload } };
   }
 
   // ---------------------------------------------------------------- audit

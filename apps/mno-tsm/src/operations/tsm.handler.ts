@@ -13,6 +13,7 @@ import { MessageContext } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
 import { SagaHost } from '@jpki/saga';
 import type { MnoTsmSettings } from '../config';
+import { ScriptForwarding } from '../ota/script-forwarding';
 import { MNO_SETTINGS } from '../tokens';
 import type { OperationData, OperationKind } from './operation-data';
 import { OperationLog } from './operation-log';
@@ -20,8 +21,9 @@ import { OtaQueue } from './queue';
 
 /**
  * SP-TSM → MNO-TSM commands (topic `mno.<carrier>.commands`, only envelopes signed by `sp-tsm`
- * reach these handlers). Each request becomes a saga keyed by its requestId; a repeated requestId
- * gets the recorded reply again instead of a second operation.
+ * reach these handlers). Each card operation becomes a saga keyed by its requestId (a forwarded
+ * script is only sent and awaited); a repeated requestId gets the recorded reply again instead of a
+ * second operation.
  */
 @Controller()
 export class TsmCommandHandler {
@@ -31,6 +33,7 @@ export class TsmCommandHandler {
     private readonly sagas: SagaHost,
     private readonly ops: OperationLog,
     private readonly queue: OtaQueue,
+    private readonly forwarding: ScriptForwarding,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
   ) {}
 
@@ -44,9 +47,13 @@ export class TsmCommandHandler {
     await this.start(ctx, 'ssd-creation', p, { iccid: p.iccid, ssdAid: p.ssdAid });
   }
 
+  /** Forwarding needs no saga: the script goes down in this transaction, the answer comes back as the reply. */
   @EventPattern(ScriptForwardRequested.type)
   async forward(@Payload() p: PayloadOf<typeof ScriptForwardRequested>, @Ctx() ctx: MessageContext): Promise<void> {
-    await this.start(ctx, 'script-forward', p, { iccid: p.iccid });
+    const data = await this.admit(ctx, 'script-forward', p, { iccid: p.iccid });
+    if (!data) return;
+    await this.ops.start(ctx.manager, data, {});
+    await this.forwarding.forward(ctx.manager, data, p);
   }
 
   @EventPattern(AuditRequested.type)

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { OtaScriptCompleted, OtaScriptRequested, type PayloadOf } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
 import { counter, createLogger } from '@jpki/observability';
@@ -42,14 +43,18 @@ export class OtaBearer {
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
   ) {}
 
+  /** Sends a script down (`ota.script.requested`, through the outbox in the caller's transaction); `send` counts re-sends. */
+  async send(m: EntityManager, script: { scriptId: string; iccid: string; apdus: string[] }, correlationId: string, send: number): Promise<void> {
+    await this.outbox.publish(m, OtaScriptRequested, { ...script, carrier: this.settings.carrier }, { correlationId });
+    this.sent.inc({ carrier: this.settings.carrier, send: send === 1 ? 'first' : 'resend' });
+    if (send > 1) this.log.warn({ scriptId: script.scriptId, iccid: script.iccid, send }, 'no OTA response in time; re-sending the same script');
+  }
+
   async roundTrip(ctx: StepContext<SagaData>, scriptId: string, iccid: string, apdus: string[]): Promise<OtaReply> {
     const recorded = await ctx.reply(scriptId);
     if (recorded) return recorded.payload as OtaReply;
-    const payload = { scriptId, carrier: this.settings.carrier, iccid, apdus };
     for (let send = 1; send <= this.settings.otaMaxSends; send++) {
-      await ctx.transaction((m) => this.outbox.publish(m, OtaScriptRequested, payload, { correlationId: ctx.sagaId }));
-      this.sent.inc({ carrier: this.settings.carrier, send: send === 1 ? 'first' : 'resend' });
-      if (send > 1) this.log.warn({ scriptId, iccid, send }, 'no OTA response in time; re-sending the same script');
+      await ctx.transaction((m) => this.send(m, { scriptId, iccid, apdus }, ctx.sagaId, send));
       const reply = await this.waitForReply(ctx, scriptId, this.settings.otaResponseTimeoutMs);
       if (reply) return reply;
     }

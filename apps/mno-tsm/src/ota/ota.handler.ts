@@ -8,6 +8,7 @@ import { Clock } from '@jpki/service-kit';
 import type { MnoTsmSettings } from '../config';
 import { OtaQueue } from '../operations/queue';
 import { MNO_SETTINGS } from '../tokens';
+import { ScriptForwarding } from './script-forwarding';
 
 /** Messages from the SIMs (topic `ota.<carrier>.up`, signed by `vsim`). */
 @Controller()
@@ -17,13 +18,15 @@ export class OtaUpHandler {
   constructor(
     private readonly sagas: SagaHost,
     private readonly queue: OtaQueue,
+    private readonly forwarding: ScriptForwarding,
     private readonly clock: Clock,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
   ) {}
 
-  /** The response of a script: recorded as the saga reply under its scriptId (a replayed duplicate is ignored). */
+  /** The response of a script: the reply to a forwarded SP script, or the saga reply under its scriptId (a replayed duplicate is ignored). */
   @EventPattern(OtaScriptCompleted.type)
   async scriptCompleted(@Payload() p: PayloadOf<typeof OtaScriptCompleted>, @Ctx() ctx: MessageContext): Promise<void> {
+    if (await this.forwarding.completed(ctx.manager, p)) return;
     await this.sagas.engine.recordReply(ctx.manager, p.scriptId, OtaScriptCompleted.type, { outcome: p.outcome, responses: p.responses, iccid: p.iccid });
   }
 

@@ -1,0 +1,122 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { OtaScriptCompleted, ScriptForwarded, ScriptForwardRequested, type PayloadOf } from '@jpki/contracts';
+import { CommandApdu, fromHex } from '@jpki/globalplatform';
+import { WakeableLoop } from '@jpki/messaging';
+import { createLogger } from '@jpki/observability';
+import type { MnoTsmSettings } from '../config';
+import type { OperationData } from '../operations/operation-data';
+import { OperationLog } from '../operations/operation-log';
+import { ScriptTamper } from '../operations/script-tamper';
+import { MNO_SETTINGS } from '../tokens';
+import { OtaBearer } from './ota-bearer';
+
+type Request = PayloadOf<typeof ScriptForwardRequested>;
+const SCRIPT_PREFIX = 'fwd/';
+
+/**
+ * Forwards the SP's APDUs unread as one script, without a saga: the request is checked and the script sent in the
+ * transaction that consumes the request, the card's answer becomes the reply in the transaction that consumes it,
+ * and a loop re-sends the same scriptId when no answer came in time (the vSIM runs a scriptId at most once and
+ * replays its result). Nothing else holds state between the two, so a crash in between loses nothing.
+ */
+@Injectable()
+export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
+  private readonly log = createLogger('script-forwarding');
+  private readonly resends = new WakeableLoop(
+    () => this.resendOverdue(),
+    () => Math.min(1_000, this.settings.otaResponseTimeoutMs / 4),
+    (err) => this.log.error({ err }, 'OTA re-send sweep failed'),
+  );
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly bearer: OtaBearer,
+    private readonly ops: OperationLog,
+    private readonly tamper: ScriptTamper,
+    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
+  ) {}
+
+  onModuleInit(): void {
+    this.resends.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.resends.stop();
+  }
+
+  /** Refuses what the carrier's OTA path cannot carry, or sends the script; the reply comes with the card's answer. */
+  async forward(m: EntityManager, d: OperationData, req: Request): Promise<void> {
+    const refusal = await this.refusal(m, req);
+    if (refusal) return this.ops.reply(m, d, this.ops.failure(d, refusal.reason, refusal.detail));
+    const script = { scriptId: `${SCRIPT_PREFIX}${req.requestId}`, iccid: req.iccid, apdus: this.tamper.apply(req.iccid, req.apdus) };
+    await m.query(
+      `INSERT INTO ota_forward (script_id, request_id, iccid, apdus, operation, resend_at) VALUES ($1, $2, $3, $4, $5, now() + ($6 || ' milliseconds')::interval)`,
+      [script.scriptId, req.requestId, req.iccid, JSON.stringify(script.apdus), d, String(this.settings.otaResponseTimeoutMs)],
+    );
+    await this.bearer.send(m, script, d.correlationId, 1);
+  }
+
+  /** The card's answer to a forwarded script: the reply to the SP (a duplicate answer is ignored). `false`: not a forward. */
+  async completed(m: EntityManager, p: PayloadOf<typeof OtaScriptCompleted>): Promise<boolean> {
+    if (!p.scriptId.startsWith(SCRIPT_PREFIX)) return false;
+    const [[row]] = await m.query(`UPDATE ota_forward SET completed_at = now() WHERE script_id = $1 AND completed_at IS NULL RETURNING operation`, [p.scriptId]);
+    if (!row) return true;
+    const d = row.operation as OperationData;
+    if (p.outcome === 'unknown-sim') {
+      await this.ops.reply(m, d, this.ops.failure(d, 'SIM_UNKNOWN', `the OTA bearer has no SIM ${p.iccid}`));
+      return true;
+    }
+    const payload: PayloadOf<typeof ScriptForwarded> = {
+      requestId: d.requestId,
+      carrier: this.settings.carrier,
+      iccid: p.iccid,
+      outcome: p.outcome,
+      responses: p.outcome === 'executed' ? p.responses : [],
+    };
+    await this.ops.reply(m, d, { type: ScriptForwarded.type, payload });
+    return true;
+  }
+
+  private async refusal(m: EntityManager, req: Request): Promise<{ reason: string; detail: string } | undefined> {
+    const [sim] = await m.query(`SELECT state FROM sim WHERE iccid = $1`, [req.iccid]);
+    if (sim?.state === 'manufacturing') return { reason: 'SIM_NOT_ACTIVE', detail: `SIM ${req.iccid} is still being manufactured` };
+    for (const [i, text] of req.apdus.entries()) {
+      let apdu: CommandApdu;
+      try {
+        apdu = CommandApdu.parse(fromHex(text));
+      } catch (err) {
+        return { reason: 'APDU_MALFORMED', detail: `APDU ${i}: ${(err as Error).message}` };
+      }
+      if (apdu.data.length > this.settings.profile.maxApduDataBytes) {
+        return {
+          reason: 'APDU_TOO_LARGE',
+          detail: `APDU ${i} carries ${apdu.data.length} bytes; the ${this.settings.carrier} OTA path takes ${this.settings.profile.maxApduDataBytes}`,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /** Re-sends overdue scripts (same scriptId); after the last send the SP is told OTA_NO_RESPONSE. Replicas skip each other's rows. */
+  private async resendOverdue(): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      const overdue: { script_id: string; iccid: string; apdus: string[]; operation: OperationData; sends: number }[] = await m.query(
+        `SELECT script_id, iccid, apdus, operation, sends FROM ota_forward WHERE completed_at IS NULL AND resend_at <= now()
+          ORDER BY resend_at LIMIT 100 FOR UPDATE SKIP LOCKED`,
+      );
+      for (const row of overdue) {
+        if (row.sends >= this.settings.otaMaxSends) {
+          await m.query(`UPDATE ota_forward SET completed_at = now() WHERE script_id = $1`, [row.script_id]);
+          await this.ops.reply(m, row.operation, this.ops.failure(row.operation, 'OTA_NO_RESPONSE', `no response to script ${row.script_id} after ${row.sends} sends`));
+          continue;
+        }
+        await m.query(`UPDATE ota_forward SET sends = sends + 1, resend_at = now() + ($2 || ' milliseconds')::interval WHERE script_id = $1`, [
+          row.script_id,
+          String(this.settings.otaResponseTimeoutMs),
+        ]);
+        await this.bearer.send(m, { scriptId: row.script_id, iccid: row.iccid, apdus: row.apdus }, row.operation.correlationId, row.sends + 1);
+      }
+    });
+  }
+}
