@@ -2,20 +2,36 @@
 # One image for every service of the platform. APP selects the service:
 #   docker build -t jpki-platform:dev .
 #   docker run --rm -e APP=sp-tsm -e DATABASE_URL=... -e KAFKA_BROKERS=... jpki-platform:dev
-# The services run from TypeScript sources through @swc-node/register, exactly as in development.
+# The services run as compiled JavaScript (tools/build/build.js, `npm run build`): the build stage has every
+# dependency and the sources; the runtime stage has only the compiled output and the production dependencies
+# (`npm ci --omit=dev`: no TypeScript, SWC, Jest or Nx). The build fails if compiled code requires a package that is
+# not a production dependency.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ---- dependencies: the committed lockfile, nothing else -------------------------------------------
+# ---- build: the committed lockfile with dev dependencies, the sources, then dist/node --------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+COPY package.json package-lock.json ./
+# Install scripts are skipped; the SWC native binding comes from its platform-specific optional package in the lockfile.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.base.json ./
+COPY libs ./libs
+COPY apps ./apps
+COPY tools ./tools
+COPY deploy/src ./deploy/src
+# apps/<app>/src/main.ts -> dist/node/apps/<app>/src/main.js, plus the deploy tools (generate-keys, topics).
+RUN node tools/build/build.js
+
+# ---- deps: production dependencies only, from the same lockfile ----------------------------------------------------
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
-# Dev dependencies are included on purpose: @swc-node/register and @swc/core (listed under
-# devDependencies) are the runtime TypeScript loader. Install scripts are skipped; the SWC native
-# binding comes from its platform-specific optional package in the lockfile.
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --ignore-scripts
+    npm ci --omit=dev --ignore-scripts
 
 # ---- runtime ------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -25,14 +41,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
-COPY libs ./libs
-COPY apps ./apps
-COPY tools ./tools
-COPY deploy/src ./deploy/src
+COPY package.json ./
+# The compiled tree keeps the repository's layout: /app/apps/<app>/src/main.js, /app/tools/deploy/generate-keys.js.
+COPY --from=build /app/dist/node ./
+COPY tools/deploy/healthcheck.js ./tools/deploy/healthcheck.js
 
-# Sources stay root-owned and read-only for the service user (uid 1000 = "node" in the base image;
-# numeric so Kubernetes can verify runAsNonRoot). Only /tmp is written (SWC transform cache).
+# Files stay root-owned and read-only for the service user (uid 1000 = "node" in the base image;
+# numeric so Kubernetes can verify runAsNonRoot).
 USER 1000:1000
 ENV NODE_ENV=production \
     HTTP_HOST=0.0.0.0 \
@@ -44,5 +59,6 @@ EXPOSE 7100 7200 7301 7302 7303 7400 7500 7600 7700
 HEALTHCHECK --interval=15s --timeout=5s --start-period=90s --retries=3 \
   CMD ["node", "tools/deploy/healthcheck.js", "live"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
-# exec: node replaces the shell, so tini's SIGTERM reaches it directly.
-CMD ["sh", "-c", "exec node -r @swc-node/register \"apps/${APP:?set APP to the service to run (jpki-ca, sp-tsm, mno-tsm, vsim, lifecycle, rp-bank, rp-ticketing)}/src/main.ts\""]
+# exec: node replaces the shell, so tini's SIGTERM reaches it directly. The .js.map files are in the image:
+# NODE_OPTIONS=--enable-source-maps maps stack traces to the TypeScript lines (costs start time and memory).
+CMD ["sh", "-c", "exec node \"apps/${APP:?set APP to the service to run (jpki-ca, sp-tsm, mno-tsm, vsim, lifecycle, rp-bank, rp-ticketing)}/src/main.js\""]

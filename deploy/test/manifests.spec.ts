@@ -543,9 +543,11 @@ describe('docker-compose.yml', () => {
   it('creates topics with the contracts bootstrap script, then sets their retention, before any service starts', () => {
     const topics = obj(services['topics']);
     const command = list(topics['command']).join(' ');
-    expect(command.indexOf('tools/kafka/create-topics.ts &&')).toBeGreaterThanOrEqual(0);
-    expect(command.indexOf('tools/deploy/configure-topics.ts')).toBeGreaterThan(command.indexOf('tools/kafka/create-topics.ts'));
+    // The image holds the compiled scripts (tools/build/build.js builds them next to the services).
+    expect(command.indexOf('node tools/kafka/create-topics.js &&')).toBeGreaterThanOrEqual(0);
+    expect(command.indexOf('node tools/deploy/configure-topics.js')).toBeGreaterThan(command.indexOf('tools/kafka/create-topics.js'));
     for (const script of ['tools/kafka/create-topics.ts', 'tools/deploy/configure-topics.ts']) expect(existsSync(join(ROOT, script))).toBe(true);
+    expect(readFileSync(join(ROOT, 'tools/build/build.js'), 'utf8')).toMatch(/'tools\/deploy\/configure-topics\.ts', 'tools\/kafka\/create-topics\.ts'/);
     expect(obj(obj(topics['depends_on'])['kafka'])['condition']).toBe('service_healthy');
   });
 
@@ -613,13 +615,44 @@ describe('image', () => {
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     expect(dockerfile).toMatch(/NODE_ENV=production/);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
-    expect(dockerfile).toMatch(/exec node -r @swc-node\/register \\"apps\/\$\{APP/);
+    expect(dockerfile).toMatch(/exec node \\"apps\/\$\{APP[^"]*\}\/src\/main\.js\\"/);
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*tools\/deploy\/healthcheck\.js", "live"/);
     expect(existsSync(join(ROOT, 'tools/deploy/healthcheck.js'))).toBe(true);
     // Everything the services and the deploy tools load at runtime is copied into the image.
     for (const dir of ['libs', 'apps', 'tools', 'deploy/src']) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
     for (const s of SERVICE_INSTANCES) expect(dockerfile).toMatch(new RegExp(`^EXPOSE .*\\b${s.port}\\b`, 'm'));
     for (const env of Object.entries(IMAGE_ENV).map(([k, v]) => `${k}=${v}`)) expect(dockerfile).toContain(env);
+  });
+
+  it('builds the services to JavaScript in a build stage and ships only the output and production dependencies', () => {
+    const stages = dockerfile.split(/^FROM /m).slice(1);
+    const stage = (name: string) => stages.find((s) => s.startsWith(`\${NODE_IMAGE} AS ${name}`)) ?? '';
+    expect(stage('build')).toMatch(/npm ci --ignore-scripts/);
+    expect(stage('build')).toMatch(/^RUN node tools\/build\/build\.js$/m);
+    expect(stage('deps')).toMatch(/npm ci --omit=dev --ignore-scripts/);
+    const runtime = stage('runtime');
+    expect(runtime).toContain('COPY --from=deps /app/node_modules ./node_modules');
+    expect(runtime).toContain('COPY --from=build /app/dist/node ./');
+    // No sources and no TypeScript loader in the runtime stage.
+    expect(runtime).not.toMatch(/^COPY (libs|apps|tools) /m);
+    expect(runtime).not.toMatch(/swc-node|\.ts\b/);
+  });
+
+  it('production dependencies (what `npm ci --omit=dev` installs from the lockfile) hold no build or test tool', () => {
+    // npm ci --omit=dev skips what the lockfile marks `dev`; `devOptional` (an optional dependency of a production
+    // package that is also a dev dependency) is installed.
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const installed = new Set(
+      Object.entries(lock.packages)
+        .filter(([path, p]) => path.startsWith('node_modules/') && !p.dev)
+        .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)),
+    );
+    expect(installed.size).toBeGreaterThan(50);
+    for (const tool of ['typescript', '@swc-node/register', '@swc/core', '@swc/jest', 'jest', 'nx', '@nx/js', 'eslint', 'vite', 'testcontainers', 'ts-node']) {
+      expect({ tool, installed: installed.has(tool) }).toEqual({ tool, installed: false });
+    }
+    // What the compiled services require at runtime (tools/build/build.js also fails the build otherwise).
+    for (const runtime of ['@nestjs/core', '@nestjs/platform-express', 'kafkajs', 'pg', 'typeorm', 'reflect-metadata', 'yaml']) expect(installed.has(runtime)).toBe(true);
   });
 
   it('health check finds every service instance\'s default port', async () => {

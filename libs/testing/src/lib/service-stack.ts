@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateServiceKeys, issueOperatorToken, type OperatorRole, type OperatorTokenRequest } from '@jpki/crypto';
@@ -20,6 +20,29 @@ export interface ServiceSpec {
 }
 
 type Keys = ReturnType<typeof generateServiceKeys>;
+
+/** Apps built to dist/node by tools/build/build.js (the console's server stays on its TypeScript sources). */
+const BUILT_APPS = ['jpki-ca', 'sp-tsm', 'mno-tsm', 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing'];
+let buildChecked = false;
+
+/**
+ * How a service process starts. By default from the compiled JavaScript in dist/node, as the image runs it. The first
+ * start in this process runs `tools/build/build.js --if-stale`, which compiles only if a source any service is built
+ * from changed since the last build (about 0.15 s when current, 1.5 s otherwise), so an edited source never runs
+ * stale. `JPKI_RUN_FROM=ts` starts services from their TypeScript sources through @swc-node/register instead.
+ * NODE_OPTIONS=--enable-source-maps (inherited) maps stack traces to the TypeScript lines; off by default, since node
+ * then parses the source map of every file it loads.
+ */
+export function serviceCommand(app: string): string[] {
+  if (process.env['JPKI_RUN_FROM'] === 'ts' || !BUILT_APPS.includes(app)) return ['-r', '@swc-node/register', join('apps', app, 'src', 'main.ts')];
+  if (!buildChecked) {
+    execFileSync(process.execPath, [join(ROOT, 'tools/build/build.js'), '--if-stale', '--quiet', ...BUILT_APPS], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    buildChecked = true;
+  }
+  const main = join('dist', 'node', 'apps', app, 'src', 'main.js');
+  if (!existsSync(join(ROOT, main))) throw new Error(`${main} missing after the build`);
+  return [main];
+}
 
 /** Identity and transport keys for a set of services, and the trust lists every service gets. */
 export class StackKeys {
@@ -109,7 +132,7 @@ export class ServiceProcess {
   start(): this {
     if (this.running) return this;
     this.log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', join('apps', this.spec.app, 'src', 'main.ts')], {
+    const child = spawn(process.execPath, serviceCommand(this.spec.app), {
       cwd: ROOT,
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
