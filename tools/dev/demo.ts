@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   try {
     await stack.startAll((s) => log(`ready: ${s.spec.name} on ${s.url} (pid ${s.pid})`));
     log(`all services ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; OpenAPI at <service>/docs`);
-    consoleServer = await startConsole(keys.operatorIdp.signingPkcs8).catch((err: Error) => {
+    consoleServer = await startConsole(keys.operatorIdp.signingPkcs8, keys.envFor('lifecycle')['TRUSTED_PRODUCER_KEYS']).catch((err: Error) => {
       console.error(`[demo] the operator console did not start (the scenario goes on): ${err.message}`);
       return undefined;
     });
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
 }
 
 /** The operator console (apps/console): its app built, its server signing in users whose password is generated for this run. */
-async function startConsole(operatorIdpKey: string): Promise<ServiceProcess> {
+async function startConsole(operatorIdpKey: string, trustedProducerKeys: string): Promise<ServiceProcess> {
   execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'apps/console/web/vite.config.mts', '--logLevel', 'warn'], { stdio: 'inherit' });
   const password = randomBytes(9).toString('base64url');
   const users = [
@@ -141,7 +141,18 @@ async function startConsole(operatorIdpKey: string): Promise<ServiceProcess> {
   ].map((u) => ({ ...u, password }));
   const server = new ServiceProcess(
     { name: 'console', app: 'console', port: 7800, schema: '' },
-    { HTTP_HOST: '127.0.0.1', HTTP_PORT: '7800', OPERATOR_TOKEN_PRIVATE_KEY: operatorIdpKey, CONSOLE_USERS: JSON.stringify(users), LOG_LEVEL: 'info' },
+    {
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '7800',
+      OPERATOR_TOKEN_PRIVATE_KEY: operatorIdpKey,
+      CONSOLE_USERS: JSON.stringify(users),
+      // The live event feed and the dashboards read this environment's topics, checking the producers' signatures.
+      KAFKA_BROKERS: KAFKA,
+      KAFKA_TOPIC_PREFIX: TOPIC_PREFIX,
+      TRUSTED_PRODUCER_KEYS: trustedProducerKeys,
+      DATABASE_URL,
+      LOG_LEVEL: 'info',
+    },
     '.run/demo/logs/console.log',
   ).start();
   await server.waitReady();

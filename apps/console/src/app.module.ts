@@ -1,5 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ConsoleConfig } from './config';
+import { DeadLetters } from './dashboard';
+import { EventsController } from './events.controller';
+import { EventFeed } from './feed';
 import { HealthController } from './health.controller';
 import { ProxyController } from './proxy.controller';
 import { SessionController } from './session.controller';
@@ -11,10 +14,12 @@ export class ConsoleModule {
   static forRoot(config: ConsoleConfig): DynamicModule {
     return {
       module: ConsoleModule,
-      controllers: [SessionController, ProxyController, HealthController],
+      controllers: [SessionController, ProxyController, EventsController, HealthController],
       providers: [
         { provide: CONSOLE_CONFIG, useValue: config },
         { provide: Sessions, useValue: new Sessions(config) },
+        { provide: EventFeed, useValue: new EventFeed(config) },
+        { provide: DeadLetters, useValue: new DeadLetters(config) },
       ],
     };
   }

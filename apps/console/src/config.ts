@@ -37,6 +37,17 @@ export const consoleConfigSchema = z.object({
   JPKI_CA_URL: url.default('http://127.0.0.1:7100'),
   SP_TSM_URL: url.default('http://127.0.0.1:7200'),
   VSIM_URL: url.default('http://127.0.0.1:7400'),
+  /** The platform's broker and topic prefix: the event feed reads lifecycle.events, sptsm.events, ca.events and the dead-letter topics. */
+  KAFKA_BROKERS: z
+    .string()
+    .default('127.0.0.1:9092')
+    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean)),
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-z0-9._-]*$/).default(''),
+  /** `name=base64Spki,…`: the producers whose signed envelopes the feed shows (as the services' TRUSTED_PRODUCER_KEYS). */
+  TRUSTED_PRODUCER_KEYS: z.string().optional(),
+  /** The dead-letter redrive ledger's database (tools/dlq's); the console only lists dead letters. */
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/postgres'),
+  DLQ_LEDGER_SCHEMA: z.string().default('ops'),
   /** The built single-page app (`vite build --config apps/console/web/vite.config.mts`). */
   CONSOLE_STATIC_DIR: z.string().default('dist/apps/console'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ServiceProcess, startPlatformUnderTest, testRunId, type PlatformUnderTest } from '@jpki/testing';
+import { kafkaClient } from '@jpki/messaging';
+import { ServiceProcess, startPlatformUnderTest, testDatabaseUrl, testKafkaBrokers, testRunId, type PlatformUnderTest } from '@jpki/testing';
 import { casesOf, enrollPhone, knownToLifecycle, lifecycleApi, LIFECYCLE_SERVICES, phoneOf, type Phone } from './lifecycle-support';
 
 /**
@@ -65,6 +66,11 @@ describe('e2e console: the operator console in Chromium against the real platfor
         SP_TSM_URL: platform.endpoints.spTsm,
         VSIM_URL: platform.endpoints.vsim,
         CONSOLE_STATIC_DIR: staticDir,
+        // The live feed and dashboards: this platform's topics, read with the producers' keys as the services read them.
+        KAFKA_BROKERS: testKafkaBrokers().join(','),
+        KAFKA_TOPIC_PREFIX: platform.topicPrefix,
+        TRUSTED_PRODUCER_KEYS: platform.keys.envFor('lifecycle')['TRUSTED_PRODUCER_KEYS'],
+        DATABASE_URL: testDatabaseUrl(),
         LOG_LEVEL: 'info',
       },
       join(logDir, `console-${port}.log`),
@@ -268,6 +274,74 @@ describe('e2e console: the operator console in Chromium against the real platfor
     expect(await phoneOf(lifecycleApi(platform), { serial: docomoPhone.serial })).toMatchObject({ lost: false, certificate: { status: 'good' } });
     expect(await casesOf(lifecycleApi(platform), { serial: kddiPhone.serial })).toEqual(casesBefore);
   }, 90_000);
+
+  it('the live feed shows a loss report as it happens, in the carrier scope of the user; the dashboards show the platform’s figures', async () => {
+    // A docomo operator watches the feed; platform staff watch the dashboard.
+    const docomo = await newPage();
+    await signIn(docomo, USERS.docomo);
+    await docomo.getByRole('tab', { name: 'Live events' }).click();
+    await docomo.locator('[data-testid="live-feed"][data-connected="true"]').waitFor();
+    // The backlog: their own carrier's enrollment, nothing of KDDI's.
+    await docomo.locator('[data-testid="feed-event"][data-event-type="sptsm.enrollment.completed"]').filter({ hasText: docomoPhone.serial }).first().waitFor({ timeout: 30_000 });
+    const carriersShown = await docomo.locator('[data-testid="feed-event"] td:nth-child(3)').allTextContents();
+    expect(carriersShown.length).toBeGreaterThan(0);
+    expect(new Set(carriersShown)).toEqual(new Set(['docomo']));
+    expect(await docomo.getByTestId('feed-table').textContent()).not.toContain(kddiPhone.serial);
+
+    // A loss report (the docomo operator's own session, through the console) appears in the feed while it is open.
+    const opened = await docomo.request.post(`${url}/api/lifecycle/loss-reports`, {
+      headers: { 'x-console-request': '1' },
+      data: { msisdn: docomoPhone.subscriber.msisdn, reason: 'holder lost it on the train (feed test)' },
+    });
+    expect(opened.status()).toBe(202);
+    const { caseId } = (await opened.json()) as { caseId: string };
+    const lossEvents = docomo.locator('[data-testid="feed-event"][data-event-type="lifecycle.case.changed"]').filter({ hasText: `caseId=${caseId}` });
+    await lossEvents.filter({ hasText: 'kind=loss' }).first().waitFor({ timeout: 30_000 });
+    await lossEvents.filter({ hasText: 'status=completed' }).first().waitFor({ timeout: 60_000 });
+    await docomo.locator('[data-testid="feed-event"][data-event-type="ca.certificate.status-changed"]').filter({ hasText: docomoPhone.serial }).filter({ hasText: 'status=on-hold' }).first().waitFor();
+    await shot(docomo, '09-live-feed-docomo');
+
+    // A poison record on docomo's MNO events topic: the consumers dead-letter it, the dashboards count it.
+    const producer = kafkaClient('console-e2e', testKafkaBrokers()).producer();
+    await producer.connect();
+    await producer.send({ topic: `${platform.topicPrefix}mno.docomo.events`, messages: [{ key: 'console-e2e-poison', value: '{ not json' }] });
+    await producer.disconnect();
+
+    const staff = await newPage();
+    await signIn(staff, USERS.operator);
+    await staff.getByRole('tab', { name: 'Dashboard' }).click();
+    await expectText(staff.getByTestId('figure-enrollments-value'), '2', 30_000);
+    await expectText(staff.getByTestId('enrollments-docomo'), '1');
+    await expectText(staff.getByTestId('enrollments-kddi'), '1');
+    await expectText(staff.getByTestId('figure-failures-value'), '0');
+    const deadLettersShown = async (page: Page) => {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        const n = Number((await page.getByTestId('figure-dead-letters-value').textContent()) ?? '0');
+        if (n > 0 && ((await page.getByTestId('dead-letters').textContent()) ?? '').includes('mno.docomo.events')) return n;
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+      throw new Error('the dead letter never reached the dashboard');
+    };
+    expect(await deadLettersShown(staff)).toBeGreaterThanOrEqual(1);
+    await shot(staff, '10-dashboard-platform');
+
+    // The docomo operator's dashboard: their enrollment only, and the dead letter of their carrier's topic.
+    await docomo.getByRole('tab', { name: 'Dashboard' }).click();
+    await expectText(docomo.getByTestId('figure-enrollments-value'), '1', 30_000);
+    expect(await docomo.getByTestId('enrollments-kddi').count()).toBe(0);
+    expect(await deadLettersShown(docomo)).toBeGreaterThanOrEqual(1);
+    await shot(docomo, '11-dashboard-docomo');
+
+    // The server agrees: figures in the user's scope, and no feed without a session.
+    const figures = (await (await docomo.request.get(`${url}/api/dashboard`)).json()) as { carrier: string; enrollmentsPerHour: { carrier: string }[] };
+    expect(figures.carrier).toBe('docomo');
+    expect(new Set(figures.enrollmentsPerHour.map((x) => x.carrier))).toEqual(new Set(['docomo']));
+    const anonymous = await fetch(`${url}/api/events`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ reason: 'SIGNED_OUT' });
+  }, 150_000);
 });
 
 /** Waits until the locator's text contains `text` (Playwright's auto-waiting, failing with what it last saw). */

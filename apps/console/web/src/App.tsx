@@ -1,7 +1,9 @@
-import { Alert, Badge, Box, Button, Container, Group, PasswordInput, Paper, SegmentedControl, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Badge, Box, Button, Container, Group, PasswordInput, Paper, SegmentedControl, Select, Stack, Tabs, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, type SearchKey, type Session } from './api';
 import { LangProvider, useT, type Lang } from './i18n';
+import { Dashboard } from './Dashboard';
+import { LiveFeed } from './LiveFeed';
 import { PhonePage } from './PhonePage';
 
 const initialLang = (): Lang => {
@@ -124,12 +126,29 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
 }
 
 function Workspace({ session }: { session: Session }) {
+  const t = useT();
   const [query, setQuery] = useState<{ key: SearchKey; value: string } | null>(null);
+  const [tab, setTab] = useState<string | null>('search');
   return (
-    <Stack>
-      <SearchForm onFound={setQuery} />
-      {query && <PhonePage key={`${query.key}=${query.value}`} session={session} query={query} onSearch={setQuery} />}
-    </Stack>
+    <Tabs value={tab} onChange={setTab} keepMounted>
+      <Tabs.List mb="md">
+        <Tabs.Tab value="search">{t('tab.search')}</Tabs.Tab>
+        <Tabs.Tab value="feed">{t('tab.feed')}</Tabs.Tab>
+        <Tabs.Tab value="dashboard">{t('tab.dashboard')}</Tabs.Tab>
+      </Tabs.List>
+      <Tabs.Panel value="search">
+        <Stack>
+          <SearchForm onFound={setQuery} />
+          {query && <PhonePage key={`${query.key}=${query.value}`} session={session} query={query} onSearch={setQuery} />}
+        </Stack>
+      </Tabs.Panel>
+      <Tabs.Panel value="feed">
+        <LiveFeed />
+      </Tabs.Panel>
+      <Tabs.Panel value="dashboard">
+        {tab === 'dashboard' && <Dashboard />}
+      </Tabs.Panel>
+    </Tabs>
   );
 }
 

@@ -1,5 +1,6 @@
 import {
   CARRIERS,
+  OBSERVER_IDENTITIES,
   ContractEnded,
   EligibilityRequested,
   HoldReleaseRequested,
@@ -25,11 +26,12 @@ const access = (topic: string) => topicAccess().find((t) => t.topic === topic)!;
 
 describe('routing declaration (every message type: its topics and who may emit it there)', () => {
   it('names at least one producer on every route, and only known service identities', () => {
-    const known = new Set<string>([...PLATFORM_SERVICE_IDENTITIES, 'probe']);
+    const producers = new Set<string>([...PLATFORM_SERVICE_IDENTITIES, 'probe']);
+    const known = new Set<string>([...producers, ...OBSERVER_IDENTITIES]);
     for (const type of registeredMessageTypes()) {
       for (const r of messageDefinition(type)!.routes) {
         expect(r.producers.length).toBeGreaterThan(0);
-        for (const p of r.producers) expect(known.has(p)).toBe(true);
+        for (const p of r.producers) expect(producers.has(p)).toBe(true);
       }
     }
     for (const t of allTopics()) for (const c of t.consumers) expect(known.has(c)).toBe(true);
@@ -64,7 +66,10 @@ describe('routing declaration (every message type: its topics and who may emit i
     const all = topicAccess();
     expect(all.map((t) => t.topic).sort()).toEqual(allTopics().map((t) => t.name).sort());
     expect(access('ca.commands')).toMatchObject({ role: 'commands', producers: ['lifecycle', 'sp-tsm'], consumers: ['jpki-ca'] });
-    expect(access('ca.events')).toMatchObject({ role: 'events', producers: ['jpki-ca'], consumers: ['lifecycle', 'rp-bank', 'sp-tsm'] });
+    expect(access('ca.events')).toMatchObject({ role: 'events', producers: ['jpki-ca'], consumers: ['console', 'lifecycle', 'rp-bank', 'sp-tsm'] });
+    // The console reads the event topics for its live feed and dashboards (an observer: it produces nothing).
+    for (const t of ['lifecycle.events', 'sptsm.events', 'ca.events']) expect(access(t).consumers).toContain('console');
+    for (const t of all) if (!t.topic.endsWith('.events')) expect(t.consumers).not.toContain('console');
     expect(access('platform.clock')).toMatchObject({ role: 'broadcast', producers: ['lifecycle'] });
     expect(access('platform.clock').consumers).toHaveLength(PLATFORM_SERVICE_IDENTITIES.length);
     // every topic a consumer reads carries at least one message type someone may produce, and vice versa

@@ -12,8 +12,13 @@ export const mnoTsmOf = (carrier: Carrier) => `mno-tsm-${carrier}` as const;
 
 /** The platform's service identities: the names in signed envelopes, trust lists, inbox rows and consumer groups. */
 export const PLATFORM_SERVICE_IDENTITIES = ['jpki-ca', 'sp-tsm', ...CARRIERS.map(mnoTsmOf), 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing'] as const;
+/**
+ * Readers that are not platform services: they sign nothing and keep no inbox, they read event topics whole and check
+ * every envelope against the producers' keys. `console`: the operator console's live event feed and dashboards.
+ */
+export const OBSERVER_IDENTITIES = ['console'] as const;
 /** `probe`: the messaging self-test service (libs/service-kit tests), the only user of `platform.probe`. */
-export type ServiceIdentity = (typeof PLATFORM_SERVICE_IDENTITIES)[number] | 'probe';
+export type ServiceIdentity = (typeof PLATFORM_SERVICE_IDENTITIES)[number] | (typeof OBSERVER_IDENTITIES)[number] | 'probe';
 
 /**
  * commands: requests to the one service that consumes the topic; a type it has no handler for is dead-lettered.
@@ -54,10 +59,10 @@ export const Topics = {
   platformProbe: topic('platform.probe', 3, 'commands', ['probe'], 'Diagnostics and messaging self-tests'),
   platformClock: topic('platform.clock', 1, 'broadcast', PLATFORM_SERVICE_IDENTITIES, 'Simulation clock of the environment, read by every service instance'),
   caCommands: topic('ca.commands', 6, 'commands', ['jpki-ca'], 'Requests to the JPKI CA: identity proofing, issuance, revocation'),
-  caEvents: topic('ca.events', 6, 'events', ['sp-tsm', 'lifecycle', 'rp-bank'], 'JPKI CA outcomes and certificate status changes'),
+  caEvents: topic('ca.events', 6, 'events', ['sp-tsm', 'lifecycle', 'rp-bank', 'console'], 'JPKI CA outcomes and certificate status changes'),
   spTsmCommands: topic('sptsm.commands', 6, 'commands', ['sp-tsm'], 'Requests to the SP-TSM from the lifecycle service'),
-  spTsmEvents: topic('sptsm.events', 6, 'events', ['lifecycle'], 'Enrollment saga transitions and SSD operations'),
-  lifecycleEvents: topic('lifecycle.events', 6, 'events', [], 'Lifecycle case transitions'),
+  spTsmEvents: topic('sptsm.events', 6, 'events', ['lifecycle', 'console'], 'Enrollment saga transitions and SSD operations'),
+  lifecycleEvents: topic('lifecycle.events', 6, 'events', ['console'], 'Lifecycle case transitions'),
   mnoCommands: perCarrier((c) => `mno.${c}.commands`, 'commands', (c) => [mnoTsmOf(c)], 'SP-TSM requests to an MNO-TSM (GP-Messaging-inspired)'),
   mnoEvents: perCarrier((c) => `mno.${c}.events`, 'events', () => ['sp-tsm', 'lifecycle'], 'MNO-TSM replies and notifications to the SP-TSM'),
   otaDown: perCarrier((c) => `ota.${c}.down`, 'commands', () => ['vsim'], 'OTA bearer: command scripts to SIMs'),
