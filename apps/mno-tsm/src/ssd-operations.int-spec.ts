@@ -12,7 +12,7 @@ import {
   type PayloadOf,
 } from '@jpki/contracts';
 import { open, transportPrivateKey, type SealedBox } from '@jpki/crypto';
-import { fromHex, GetStatusScope, GpSession, hex, Scp03KeySet, SecurityLevel } from '@jpki/globalplatform';
+import { fromHex, GetStatusScope, GpSession, hex, isLocked, Scp03KeySet, SecurityLevel } from '@jpki/globalplatform';
 import { waitUntil } from '@jpki/testing';
 import { MnoTsmUnderTest } from './test/mno-harness';
 
@@ -196,6 +196,21 @@ describe('mno-tsm-softbank: SSD creation, forwarding, lock/unlock/delete, audit 
     expect((await mno.reply(again)).payload).toMatchObject({ outcome: 'not-present' });
     const [row] = await mno.ds.query(`SELECT state FROM ssd WHERE iccid = $1`, [iccid]);
     expect(row.state).toBe('deleted');
+  }, 90_000);
+
+  it('a lock whose answer was lost is done when the retry finds the SSD already locked (6A80 to SET STATUS)', async () => {
+    const { iccid } = await mno.subscriber();
+    await createSsd(iccid);
+    const firstAttempt = (id: string) => id.includes('/apply/a1/');
+    mno.responder.loseEveryResponse.add(firstAttempt);
+    try {
+      const lock = `lock-lost-${randomUUID()}`;
+      await mno.send(SsdStatusChangeRequested, { requestId: lock, carrier: 'softbank', iccid, ssdAid: SSD, action: 'lock' });
+      expect((await mno.reply(lock, SsdOperationCompleted.type, () => true, 60_000)).payload).toMatchObject({ operation: 'lock', outcome: 'done' });
+    } finally {
+      mno.responder.loseEveryResponse.delete(firstAttempt);
+    }
+    expect(isLocked(ssdEntry(iccid)!.lifeCycle)).toBe(true);
   }, 90_000);
 
   it('audits the card through the ISD (GET STATUS) and reports free memory', async () => {

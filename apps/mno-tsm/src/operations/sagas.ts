@@ -29,6 +29,7 @@ import {
   GetStatusScope,
   hex,
   Ins,
+  isLocked,
   Kvn,
   parseExtendedCardResources,
   parseGetStatusResponse,
@@ -368,17 +369,30 @@ export class OperationSagas {
       d.operation === 'delete' ? buildDeleteCardContent(aid, true) : buildSetStatus(SetStatusScope.DOMAIN_AND_APPLICATIONS, d.operation === 'lock' ? LOCKED : UNLOCKED, aid);
     const completed = (outcome: 'done' | 'queued' | 'not-present') => this.ssdCompleted(d, outcome);
     try {
-      const outcome = await this.card.withCard(ctx, d.iccid, () =>
-        this.card.isdCard(this.card.scripts(ctx, d.iccid, 'apply'), sim).run(
+      const outcome = await this.card.withCard(ctx, d.iccid, () => {
+        const isd = this.card.isdCard(this.card.scripts(ctx, d.iccid, 'apply'), sim);
+        return isd.run(
           (_script, session): 'done' | 'not-present' => (session([command]), 'done'),
-          async ({ sw }) => (sw === Sw.REFERENCED_DATA_NOT_FOUND || sw === Sw.FILE_NOT_FOUND ? 'not-present' : undefined),
-        ),
-      );
+          async ({ command: refused, sw }) => {
+            if (sw === Sw.REFERENCED_DATA_NOT_FOUND || sw === Sw.FILE_NOT_FOUND) return 'not-present';
+            // 6A80 "already in the requested state": an earlier attempt's SET STATUS reached the card, its answer did not.
+            if (refused.ins === Ins.SET_STATUS && sw === Sw.WRONG_DATA && (await this.ssdLocked(isd, aid)) === (d.operation === 'lock')) return 'done';
+            return undefined;
+          },
+        );
+      });
       return { result: completed(outcome) };
     } catch (err) {
       if (err instanceof StepFailure && err.reason === 'SIM_UNREACHABLE' && d.queueIfUnreachable) return { requeue: true, result: completed('queued') };
       throw err;
     }
+  }
+
+  /** The SSD's lock state as the card's registry reports it (GET STATUS by AID through an ISD session). */
+  private async ssdLocked(isd: IsdCard, aid: Buffer): Promise<boolean> {
+    const part = await isd.run((_script, session) => session([buildGetStatus(GetStatusScope.APPLICATIONS, { aidPrefix: aid })]));
+    const entry = parseGetStatusResponse(part.data[0], GetStatusScope.APPLICATIONS).find((e) => e.aid.equals(aid));
+    return entry !== undefined && isLocked(entry.lifeCycle);
   }
 
   private ssdCompleted(d: SsdOperationData, outcome: 'done' | 'queued' | 'not-present'): { type: string; payload: Record<string, unknown> } {
