@@ -206,6 +206,25 @@ describe('lifecycle service (integration)', () => {
     expect(terminate.json<{ payload: unknown }>().payload).toMatchObject({ iccid: p.iccid, queueIfUnreachable: true, reason: 'DEVICE_CHANGE' });
   }, 60_000);
 
+  it('a found case whose unlock fails for good puts the certificate back on hold: the phone is still lost', async () => {
+    const p = await phone();
+    const loss = (await http().post('/loss-reports').set('authorization', `Bearer ${token}`).send({ serial: p.serial, reason: 'left on a train' }).expect(202)).body.caseId as string;
+    await send(CertificateStatusChanged, { serial: p.serial, personId: p.personId, kind: 'phone-user-authentication', status: 'on-hold', reason: 'certificateHold', changedAt: new Date().toISOString(), requestId: `${loss}:ca`, device: p.device, enrollmentId: p.enrollmentId }, 'jpki-ca');
+    await send(ServiceOperationCompleted, { requestId: `${loss}:sp`, iccid: p.iccid, operation: 'suspend', outcome: 'done' }, 'sp-tsm');
+    await waitUntil(async () => (await getCase(loss)).status === 'completed', 20_000, 'loss completed');
+
+    const found = (await http().post('/found-reports').set('authorization', `Bearer ${token}`).send({ serial: p.serial, reason: 'found at the station' }).expect(202)).body.caseId as string;
+    await send(CertificateStatusChanged, { serial: p.serial, personId: p.personId, kind: 'phone-user-authentication', status: 'good', reason: 'removeFromCRL', changedAt: new Date().toISOString(), requestId: `${found}:ca`, device: p.device, enrollmentId: p.enrollmentId }, 'jpki-ca');
+    await send(ServiceOperationCompleted, { requestId: `${found}:sp`, iccid: p.iccid, operation: 'resume', outcome: 'failed', reason: 'CARD_REJECTED' }, 'sp-tsm');
+
+    const holdAgain = await sent('ca.revocation.requested', (x) => x['requestId'] === `${found}:ca:hold-again`);
+    expect(holdAgain.json<{ payload: unknown }>().payload).toMatchObject({ target: { by: 'serial', serial: p.serial }, reason: 'certificateHold', requestedBy: 'lifecycle' });
+    await send(CertificateStatusChanged, { serial: p.serial, personId: p.personId, kind: 'phone-user-authentication', status: 'on-hold', reason: 'certificateHold', changedAt: new Date().toISOString(), requestId: `${found}:ca:hold-again`, device: p.device, enrollmentId: p.enrollmentId }, 'jpki-ca');
+    await waitUntil(async () => (await getCase(found)).status === 'failed', 20_000, 'found failed');
+    const view = (await http().get(`/phones?serial=${p.serial}`).set('authorization', `Bearer ${token}`).expect(200)).body;
+    expect(view).toMatchObject({ lost: true, certificate: { status: 'on-hold' } });
+  }, 60_000);
+
   it('queued card operations: a later done on the SIM settles the older queued one (the carrier runs them in order)', async () => {
     const p = await phone();
     const loss = (await http().post('/loss-reports').set('authorization', `Bearer ${token}`).send({ serial: p.serial, reason: 'phone off' }).expect(202)).body.caseId as string;

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   CertificateStatusChanged,
   RevocationRefused,
+  RevocationRequested,
   ServiceOperationCompleted,
   ServiceRenewalCompleted,
   type LifecycleCaseKind,
@@ -25,7 +26,7 @@ type Step = SagaStep<CaseData>;
  * | kind | steps |
  * |---|---|
  * | loss | certificate-hold → ssd-lock |
- * | found | hold-release → ssd-unlock |
+ * | found | hold-release → ssd-unlock (failing for good: the certificate goes back on hold) |
  * | revocation | certificate-revocation → service-termination |
  * | device-change | old-service-termination |
  * | sim-swap, contract-end | certificate-revocation → service-termination |
@@ -43,7 +44,7 @@ export class CaseSagas {
   ) {
     const flows: Record<LifecycleCaseKind, Step[]> = {
       loss: [this.ca('certificate-hold', 'certificate-held'), this.sp('ssd-lock', 'ssd-locked')],
-      found: [this.ca('hold-release', 'hold-released'), this.sp('ssd-unlock', 'ssd-unlocked')],
+      found: [{ ...this.ca('hold-release', 'hold-released'), compensate: (ctx) => this.holdAgain(ctx) }, this.sp('ssd-unlock', 'ssd-unlocked')],
       revocation: [this.ca('certificate-revocation', 'certificate-revoked'), this.sp('service-termination', 'service-terminated')],
       'device-change': [this.sp('old-service-termination', 'old-service-terminated')],
       'sim-swap': [this.ca('certificate-revocation', 'certificate-revoked'), this.sp('service-termination', 'service-terminated')],
@@ -79,6 +80,20 @@ export class CaseSagas {
       const change = reply.payload as PayloadOf<typeof CertificateStatusChanged>;
       return { caOutcome: change.status === 'on-hold' ? 'on-hold' : change.status === 'good' ? 'released' : `revoked:${change.reason ?? 'unspecified'}` };
     });
+  }
+
+  /** A found case whose unlock failed for good: the phone is still reported lost, so its certificate goes back on hold. */
+  private async holdAgain(ctx: Ctx): Promise<void> {
+    if (ctx.data.caOutcome !== 'released') return;
+    const serial = (await this.cases.row(ctx.sagaId))?.serial;
+    if (!serial) return;
+    const requestId = `${ctx.data.caseId}:ca:hold-again`;
+    const reply = await ctx.request(
+      RevocationRequested,
+      { requestId, target: { by: 'serial', serial }, reason: 'certificateHold', requestedBy: 'lifecycle', comment: 'found case failed: the phone is still reported lost' },
+      requestId,
+    );
+    if (reply.type === RevocationRefused.type) throw new StepFailure('HOLD_AGAIN_REFUSED', JSON.stringify(reply.payload).slice(0, 512));
   }
 
   /** The SP-TSM's outcome of every service operation of the case (`queued` counts: the carrier runs it later). */
