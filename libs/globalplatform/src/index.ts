@@ -1,90 +1,41 @@
-export { ApduFormatError, CardStatusError, GpError, SecureChannelError, SequenceCounterMismatch, SwError, TlvError } from './lib/errors';
-export {
-  describeSw,
-  formatSw,
-  isDefinedSw,
-  isSuccessOrWarning,
-  STATUS_WORDS,
-  Sw,
-  sw61xx,
-  sw63Cx,
-  type SwInfo,
-} from './lib/status-words';
-export { berLv, ByteReader, EMPTY, fromHex, hex, lv, minimalUnsigned, u16 } from './lib/bytes';
+export { CardStatusError, GpError, SecureChannelError, SequenceCounterMismatch, SwError } from './lib/errors';
+export { isDefinedSw, isSuccessOrWarning, Sw, sw61xx, sw63Cx } from './lib/status-words';
+export { fromHex, hex } from './lib/bytes';
 
 export {
-  claForMac,
   claHasSecureMessaging,
   claIsChained,
   claIsProprietary,
   claIsValid,
   claLogicalChannel,
   claWithLogicalChannel,
-  claWithSecureMessaging,
-  MAX_LOGICAL_CHANNEL,
 } from './lib/apdu/cla';
-export { CommandApdu, type IsoCase } from './lib/apdu/command-apdu';
+export { CommandApdu } from './lib/apdu/command-apdu';
 export { ResponseApdu } from './lib/apdu/response-apdu';
 
-export {
-  decodeTlv,
-  decodeTlvs,
-  encodeBerLength,
-  encodeTag,
-  encodeTlv,
-  encodeTlvs,
-  findTlv,
-  isConstructedTag,
-  requireTlv,
-  type Tlv,
-} from './lib/tlv/ber-tlv';
-export { decodeDgis, encodeDgi, type Dgi } from './lib/tlv/dgi';
+export { decodeTlv, decodeTlvs, encodeTlv } from './lib/tlv/ber-tlv';
 
-export { AES_BLOCK, aesCbcDecrypt, aesCbcEncrypt, aesEcbEncrypt } from './lib/crypto/aes';
 export { aesCmac } from './lib/crypto/aes-cmac';
 export { kcvAes } from './lib/crypto/kcv';
-export { pad80, unpad80 } from './lib/crypto/padding';
-export { scp03Kdf, Scp03DerivationConstant } from './lib/crypto/scp03-kdf';
 
-export { isScp03Kvn, Kvn, Scp03KeyId, Scp03KeySet, type KeyCheckValues, type KeyPurpose } from './lib/keys/scp03-key-set';
+export { isScp03Kvn, Kvn, Scp03KeyId, Scp03KeySet } from './lib/keys/scp03-key-set';
 
 export {
   DEFAULT_SCP03_I,
   hasSecurity,
-  isLevelSupportedByI,
-  isValidSecurityLevel,
   Scp03Option,
   SecurityLevel,
   SecurityLevelBit,
   sModeOf,
   type Scp03SMode,
 } from './lib/scp03/security-level';
-export {
-  cardCryptogram,
-  deriveSessionKeys,
-  encodeSequenceCounter,
-  hostCryptogram,
-  pseudoRandomCardChallenge,
-  SEQUENCE_COUNTER_MAX,
-  type Scp03SessionKeys,
-} from './lib/scp03/scp03-crypto';
-export {
-  buildInitializeUpdate,
-  encodeInitializeUpdateResponse,
-  KDD_LENGTH,
-  parseInitializeUpdateResponse,
-  SCP03_ID,
-  type InitializeUpdateResponse,
-} from './lib/scp03/initialize-update';
+export { SEQUENCE_COUNTER_MAX } from './lib/scp03/scp03-crypto';
+export { buildInitializeUpdate, SCP03_ID, type InitializeUpdateResponse } from './lib/scp03/initialize-update';
 export { Scp03Wrapper } from './lib/scp03/scp03-wrapper';
-export { Scp03HostSession, type Scp03HostSessionOptions, type Scp03KeyProvider } from './lib/scp03/scp03-host-session';
-export {
-  Scp03CardSession,
-  type Scp03CardSessionState,
-  type Scp03InitializeUpdateParams,
-} from './lib/scp03/scp03-card-session';
+export { Scp03HostSession } from './lib/scp03/scp03-host-session';
+export { Scp03CardSession } from './lib/scp03/scp03-card-session';
 
-export { Privilege, Privileges, type PrivilegeName } from './lib/registry/privileges';
+export { Privilege, Privileges } from './lib/registry/privileges';
 export {
   ApplicationLifeCycle,
   CardLifeCycle,
@@ -100,63 +51,36 @@ export {
   GetStatusScope,
   parseGetStatusResponse,
   type GpRegistryEntry,
-  type RegistryEntryKind,
 } from './lib/registry/registry-entry';
 
-export { GP_CLA, Ins, ISO_CLA } from './lib/commands/instructions';
-export { AID_MAX_LENGTH, AID_MIN_LENGTH, optionalAid, requireAid } from './lib/commands/aid';
-export { buildGetResponse, buildManageChannelClose, buildManageChannelOpen, buildSelect, ManageChannelP1, SelectP1 } from './lib/commands/select';
+export { Ins } from './lib/commands/instructions';
 export {
-  buildInstallForExtradition,
+  buildGetResponse,
+  buildManageChannelClose,
+  buildManageChannelOpen,
+  buildSelect,
+  ManageChannelP1,
+  SelectP1,
+} from './lib/commands/select';
+export {
   buildInstallForInstall,
   buildInstallForLoad,
-  buildInstallForMakeSelectable,
   buildInstallForPersonalization,
   buildInstallParameters,
-  InstallFor,
   parseInstallCommand,
   parseInstallParameters,
   parseSecurityDomainParameters,
-  type ExtraditionRequest,
-  type InstallCommand,
   type InstallForInstallRequest,
   type InstallForLoadRequest,
-  type InstallParameters,
   type MakeSelectableRequest,
-  type SecurityDomainParameters,
 } from './lib/commands/install';
-export { buildLoadCommands, extractLoadFileDataBlock, MAX_SECURE_BLOCK, parseLoadCommand, secureBlockSize, splitBlocks, type LoadBlock } from './lib/commands/load';
-export { buildCapLoadFile, parseCapLoadFile, type CapLoadFileInfo } from './lib/commands/load-file';
-export { buildDeleteCardContent, buildDeleteKey, parseDeleteCommand, type DeleteCommand } from './lib/commands/delete';
-export {
-  buildGetStatus,
-  buildSetStatus,
-  parseGetStatus,
-  parseSetStatus,
-  SetStatusScope,
-  type GetStatusCommand,
-  type SetStatusCommand,
-} from './lib/commands/status';
-export {
-  buildStoreDataCommands,
-  parseStoreData,
-  storeDataP1,
-  type StoreDataBlock,
-  type StoreDataEncryption,
-  type StoreDataFlags,
-  type StoreDataStructure,
-} from './lib/commands/store-data';
-export {
-  buildAesKeyBlock,
-  buildPutKey,
-  encodePutKeyResponse,
-  encryptKeyUnderDek,
-  KeyType,
-  parseAesKeyBlock,
-  parsePutKey,
-  type PutKeyCommand,
-} from './lib/commands/put-key';
-export { buildKeySetDgis, KeyDgi, KeyUsage, parseKeySetDgis } from './lib/commands/key-dgi';
+export { buildLoadCommands, extractLoadFileDataBlock, parseLoadCommand, secureBlockSize } from './lib/commands/load';
+export { buildCapLoadFile, parseCapLoadFile } from './lib/commands/load-file';
+export { buildDeleteCardContent, parseDeleteCommand, type DeleteCommand } from './lib/commands/delete';
+export { buildGetStatus, buildSetStatus, parseGetStatus, parseSetStatus, SetStatusScope } from './lib/commands/status';
+export { buildStoreDataCommands, parseStoreData, type StoreDataFlags } from './lib/commands/store-data';
+export { buildPutKey, encodePutKeyResponse, KeyType, parsePutKey } from './lib/commands/put-key';
+export { buildKeySetDgis, KeyUsage, parseKeySetDgis } from './lib/commands/key-dgi';
 export {
   buildGetData,
   DataObject,
@@ -164,12 +88,16 @@ export {
   encodeKeyInformationTemplate,
   parseExtendedCardResources,
   parseKeyInformationTemplate,
-  type ExtendedCardResources,
-  type KeyInformation,
 } from './lib/commands/get-data';
 
-export { GpSession, type ApduTransport, type OpenSecureChannelOptions } from './lib/host/gp-session';
-export { CardScript, ScriptStopped, type PlannedSession, type ScriptPart, type ScriptTransport } from './lib/host/card-script';
+export { GpSession, type ApduTransport } from './lib/host/gp-session';
+export {
+  CardScript,
+  ScriptStopped,
+  type PlannedSession,
+  type ScriptPart,
+  type ScriptTransport,
+} from './lib/host/card-script';
 
 export {
   buildChangeReferenceData,
@@ -182,7 +110,6 @@ export {
   buildResetRetryCounter,
   buildSign,
   buildVerify,
-  encodePin,
   encodePublicKeyTemplate,
   isSha256DigestInfo,
   JPKI_CERTIFICATE_SFI,
@@ -199,14 +126,12 @@ export {
   parsePublicKeyTemplate,
   publicKeyFromTemplate,
   sha256DigestInfo,
-  SHA256_DIGEST_INFO_LENGTH,
   type RsaPublicKeyComponents,
 } from './lib/jpki/jpki-applet-protocol';
 export {
   buildCertificateDo,
   buildContentKeyDo,
   buildPrivateKeyDo,
-  CONTENT_KEY_LENGTH,
   openContentKeyDo,
   seal,
   unseal,
