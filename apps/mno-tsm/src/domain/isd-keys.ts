@@ -15,15 +15,6 @@ export class IsdKeyDerivation {
   forCard(iccid: string, kvn = this.defaultKvn): Scp03KeySet {
     return Scp03KeySet.diversifyKdf3(kvn, this.master, kddOf(iccid));
   }
-
-  /** A provider for Scp03HostSession: trusts the KDD the card reports only if it is this card's. */
-  provider(iccid: string): (kdd: Buffer, kvn: number) => Scp03KeySet {
-    const expected = kddOf(iccid);
-    return (kdd, kvn) => {
-      if (!kdd.equals(expected)) throw new Error(`card reported KDD ${hex(kdd)}, expected the ICCID's`);
-      return this.forCard(iccid, kvn);
-    };
-  }
 }
 
 /** The wire form of a keyset inside a sealed box: `{kvn, enc, mac, dek}` with hex keys. */
