@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -90,11 +90,27 @@ describe('e2e console: the operator console in Chromium against the real platfor
   });
 
   async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
-    const context = await browser.newContext({ viewport, locale: 'en-US', acceptDownloads: true });
+    // bypassCSP: the accessibility check injects axe-core into the page, which the console's CSP would refuse.
+    const context = await browser.newContext({ viewport, locale: 'en-US', acceptDownloads: true, bypassCSP: true });
     contexts.push(context);
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     return page;
+  }
+
+  /**
+   * axe-core (pinned in package.json) injected into the page: WCAG 2.1 A and AA rules (labels, names, contrast, ARIA).
+   * The violations are kept next to the screenshots; the page must have none.
+   */
+  async function accessible(page: Page, name: string): Promise<void> {
+    await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+    // Evaluated in the page (a string: this file is compiled without the DOM library).
+    const violations = (await page.evaluate(`(async () => {
+      const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target.join(' '), summary: n.failureSummary })) }));
+    })()`)) as { id: string; impact: string; help: string; nodes: { target: string; summary: string }[] }[];
+    writeFileSync(join(SHOTS, `axe-${name}.json`), JSON.stringify(violations, null, 2));
+    expect(violations).toEqual([]);
   }
 
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -107,7 +123,7 @@ describe('e2e console: the operator console in Chromium against the real platfor
     await page.getByRole('search').waitFor();
   }
 
-  async function searchBy(page: Page, key: 'ICCID (SIM)' | 'Certificate serial' | 'Person id', value: string): Promise<void> {
+  async function searchBy(page: Page, key: 'ICCID (SIM)' | 'Certificate serial' | 'Person id' | 'Enrollment id', value: string): Promise<void> {
     await page.getByRole('search').getByLabel('Search by').click();
     await page.getByRole('option', { name: key }).click();
     await page.getByRole('search').getByLabel('Value').fill(value);
@@ -122,7 +138,9 @@ describe('e2e console: the operator console in Chromium against the real platfor
   it('an operator finds a phone by MSISDN, reports it lost with a reason, sees the case complete and the certificate on hold, then reports it found', async () => {
     const page = await newPage();
     await page.goto(url);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await shot(page, '01-sign-in');
+    await accessible(page, 'sign-in');
     // A wrong password is refused with the server's reason next to the field.
     await page.getByRole('textbox', { name: 'Username' }).fill(USERS.operator.username);
     await page.getByRole('textbox', { name: 'Password' }).fill('not-the-password');
@@ -139,6 +157,7 @@ describe('e2e console: the operator console in Chromium against the real platfor
     await page.getByTestId('enrollment').getByRole('button', { name: 'Show steps' }).click();
     await expectText(page.getByTestId('enrollment'), 'ms)');
     await shot(page, '02-phone-page-operator');
+    await accessible(page, 'phone-page-operator');
 
     // Report loss: confirmation dialog, reason mandatory.
     await page.getByRole('button', { name: 'Report loss' }).click();
@@ -214,6 +233,8 @@ describe('e2e console: the operator console in Chromium against the real platfor
     await expectText(page.getByRole('heading', { level: 2, name: /^Phone / }), docomoPhone.subscriber.msisdn);
     await searchBy(page, 'ICCID (SIM)', docomoPhone.subscriber.iccid);
     await expectText(page.getByRole('heading', { level: 2, name: /^Phone / }), docomoPhone.subscriber.msisdn);
+    await searchBy(page, 'Enrollment id', docomoPhone.enrollmentId);
+    await expectText(page.getByRole('heading', { level: 2, name: /^Phone / }), docomoPhone.subscriber.msisdn);
     const audit = page.getByTestId('audit-table');
     await expectText(audit, 'loss.report');
     await expectText(audit, 'found.report');
@@ -223,6 +244,7 @@ describe('e2e console: the operator console in Chromium against the real platfor
     await expectText(page.getByTestId('card-state'), 'SSD');
     for (const name of ['Report loss', 'Report found', 'Revoke certificate']) expect(await page.getByRole('button', { name }).count()).toBe(0);
     await shot(page, '07-phone-page-auditor-narrow');
+    await accessible(page, 'phone-page-auditor-narrow');
 
     // The API agrees: the auditor's session cannot act either.
     const refused = await page.request.post(`${url}/api/lifecycle/loss-reports`, {
@@ -265,6 +287,19 @@ describe('e2e console: the operator console in Chromium against the real platfor
     const read = await page.request.get(`${url}/api/lifecycle/phones?msisdn=${encodeURIComponent(kddiPhone.subscriber.msisdn)}`);
     expect(read.status()).toBe(403);
     expect(await read.json()).toMatchObject({ reason: 'CARRIER_SCOPE' });
+    // Named by its enrollment id, the KDDI phone is refused the same way (in the page and by the service).
+    await searchBy(page, 'Enrollment id', kddiPhone.enrollmentId);
+    await expectText(page.getByRole('search'), 'CARRIER_SCOPE');
+    expect(await page.getByTestId('phone-page').count()).toBe(0);
+    const byEnrollment = await page.request.get(`${url}/api/lifecycle/phones?enrollmentId=${encodeURIComponent(kddiPhone.enrollmentId)}`);
+    expect(byEnrollment.status()).toBe(403);
+    expect(await byEnrollment.json()).toMatchObject({ reason: 'CARRIER_SCOPE' });
+    const own = await page.request.get(`${url}/api/lifecycle/phones?enrollmentId=${encodeURIComponent(docomoPhone.enrollmentId)}`);
+    expect(own.status()).toBe(200);
+    expect(await own.json()).toMatchObject({ enrollmentId: docomoPhone.enrollmentId, carrier: 'docomo' });
+    const unknown = await page.request.get(`${url}/api/lifecycle/phones?enrollmentId=enr-no-such-enrollment`);
+    expect(unknown.status()).toBe(404);
+    expect(await unknown.json()).toMatchObject({ reason: 'PHONE_UNKNOWN' });
     // Without the console's header a state-changing call is not even forwarded.
     const forged = await page.request.post(`${url}/api/lifecycle/loss-reports`, { data: { msisdn: docomoPhone.subscriber.msisdn, reason: 'cross-site attempt' } });
     expect(forged.status()).toBe(403);
@@ -300,6 +335,7 @@ describe('e2e console: the operator console in Chromium against the real platfor
     await lossEvents.filter({ hasText: 'status=completed' }).first().waitFor({ timeout: 60_000 });
     await docomo.locator('[data-testid="feed-event"][data-event-type="ca.certificate.status-changed"]').filter({ hasText: docomoPhone.serial }).filter({ hasText: 'status=on-hold' }).first().waitFor();
     await shot(docomo, '09-live-feed-docomo');
+    await accessible(docomo, 'live-feed');
 
     // A poison record on docomo's MNO events topic: the consumers dead-letter it, the dashboards count it.
     const producer = kafkaClient('console-e2e', testKafkaBrokers()).producer();
@@ -326,6 +362,7 @@ describe('e2e console: the operator console in Chromium against the real platfor
     };
     expect(await deadLettersShown(staff)).toBeGreaterThanOrEqual(1);
     await shot(staff, '10-dashboard-platform');
+    await accessible(staff, 'dashboard');
 
     // The docomo operator's dashboard: their enrollment only, and the dead letter of their carrier's topic.
     await docomo.getByRole('tab', { name: 'Dashboard' }).click();

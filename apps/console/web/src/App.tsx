@@ -71,7 +71,7 @@ function Shell({ lang, setLang, session, setSession }: { lang: Lang; setLang: (l
                     {r}
                   </Badge>
                 ))}
-                <Badge color={session.carrier ? 'grape' : 'teal'} aria-label={`${t('carrierScope')}: ${session.carrier ?? t('allCarriers')}`} data-testid="carrier-scope">
+                <Badge color={session.carrier ? 'grape.9' : 'teal.9'} aria-label={`${t('carrierScope')}: ${session.carrier ?? t('allCarriers')}`} data-testid="carrier-scope">
                   {session.carrier ?? t('allCarriers')}
                 </Badge>
                 <Button size="xs" variant="default" onClick={signOut}>
@@ -186,7 +186,7 @@ function SearchForm({ onFound }: { onFound: (q: { key: SearchKey; value: string 
           value={key}
           onChange={(v) => v && setKey(v as SearchKey)}
           allowDeselect={false}
-          data={(['msisdn', 'iccid', 'serial', 'personId'] as const).map((k) => ({ value: k, label: t(`key.${k}`) }))}
+          data={(['msisdn', 'iccid', 'serial', 'personId', 'enrollmentId'] as const).map((k) => ({ value: k, label: t(`key.${k}`) }))}
           w={{ base: '100%', sm: 240 }}
         />
         <TextInput label={t('searchValue')} value={value} onChange={(e) => setValue(e.currentTarget.value)} required error={error} w={{ base: '100%', sm: 420 }} data-testid="search-value" />

@@ -3,6 +3,7 @@ import { Button, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from '@ma
 import { useCallback, useEffect, useState } from 'react';
 import { api } from './api';
 import { useT } from './i18n';
+import { KEYBOARD_SCROLLABLE } from './PhonePage';
 import { Refusal } from './App';
 
 /** apps/console/src/events.controller.ts `Dashboard`. */
@@ -80,7 +81,7 @@ export function Dashboard() {
           <Text>{t('none')}</Text>
         ) : (
           <>
-            <BarChart h={220} data={perHour} dataKey="hour" type="stacked" withLegend series={carriers.map((c) => ({ name: c, color: SERIES_COLORS[c] ?? 'violet.8' }))} aria-hidden />
+            <BarChart h={220} data={perHour} dataKey="hour" type="stacked" withLegend series={carriers.map((c) => ({ name: c, color: SERIES_COLORS[c] ?? 'violet.8' }))} />
             <Table mt="sm" data-testid="enrollments-per-hour" aria-labelledby="per-hour-title">
               <Table.Thead>
                 <Table.Tr>
@@ -111,7 +112,7 @@ export function Dashboard() {
           <Text data-testid="failures-by-cause">{t('none')}</Text>
         ) : (
           <>
-            <BarChart h={200} data={view.failuresByCause.map((x) => ({ cause: `${x.cause} (${x.carrier})`, count: x.count }))} dataKey="cause" series={[{ name: 'count', color: 'red.8' }]} aria-hidden />
+            <BarChart h={200} data={view.failuresByCause.map((x) => ({ cause: `${x.cause} (${x.carrier})`, count: x.count }))} dataKey="cause" series={[{ name: 'count', color: 'red.8' }]} />
             <Table mt="sm" data-testid="failures-by-cause" aria-labelledby="failures-title">
               <Table.Thead>
                 <Table.Tr>
@@ -142,7 +143,7 @@ export function Dashboard() {
         {view.deadLetters.recent.length === 0 ? (
           <Text data-testid="dead-letters">{t('none')}</Text>
         ) : (
-          <Table.ScrollContainer minWidth={560}>
+          <Table.ScrollContainer minWidth={560} scrollAreaProps={KEYBOARD_SCROLLABLE}>
             <Table data-testid="dead-letters" aria-labelledby="dlq-title">
               <Table.Thead>
                 <Table.Tr>

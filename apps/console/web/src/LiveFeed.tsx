@@ -1,6 +1,7 @@
 import { Badge, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { useT } from './i18n';
+import { KEYBOARD_SCROLLABLE } from './PhonePage';
 
 /** One platform event as the console server sends it (apps/console/src/feed.ts FeedEvent). */
 export interface FeedEvent {
@@ -47,7 +48,7 @@ export function LiveFeed() {
         {events.length === 0 ? (
           <Text>{t('feedEmpty')}</Text>
         ) : (
-          <Table.ScrollContainer minWidth={560}>
+          <Table.ScrollContainer minWidth={560} scrollAreaProps={KEYBOARD_SCROLLABLE}>
             <Table striped aria-labelledby="feed-title" data-testid="feed-table">
               <Table.Thead>
                 <Table.Tr>

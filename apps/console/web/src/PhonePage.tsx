@@ -18,6 +18,9 @@ interface Loaded {
   sim: SimView | { refused: unknown } | null;
 }
 
+/** A table that scrolls sideways can be scrolled with the keyboard (its viewport takes focus). */
+export const KEYBOARD_SCROLLABLE = { viewportProps: { tabIndex: 0 } };
+
 async function loadAll(session: Session, query: { key: SearchKey; value: string }): Promise<Loaded> {
   const phone = await api.get<PhoneView>(`/api/lifecycle/phones?${new URLSearchParams({ [query.key]: query.value })}`);
   const [cases, certificates, enrollment, sim] = await Promise.all([
@@ -111,7 +114,7 @@ export function PhonePage({ session, query }: { session: Session; query: { key: 
           </Group>
         </Paper>
       ) : (
-        <Text size="sm" c="dimmed" data-testid="read-only-note">
+        <Text size="sm" c="gray.7" data-testid="read-only-note">
           {t('noActionsForRole')}
         </Text>
       )}
@@ -174,7 +177,7 @@ export function PhonePage({ session, query }: { session: Session; query: { key: 
 function Field({ label, value, testId }: { label: string; value: string | null; testId?: string }) {
   return (
     <div>
-      <Text size="xs" c="dimmed">
+      <Text size="xs" c="gray.7">
         {label}
       </Text>
       <Text size="sm" ff="monospace" style={{ overflowWrap: 'anywhere' }} data-testid={testId}>
@@ -198,7 +201,7 @@ function download(name: string, text: string) {
 function Certificates({ certificates }: { certificates: CertificateSummary[] }) {
   const t = useT();
   return (
-    <Table.ScrollContainer minWidth={640}>
+    <Table.ScrollContainer minWidth={640} scrollAreaProps={KEYBOARD_SCROLLABLE}>
       <Table striped data-testid="certificates-table">
         <Table.Thead>
           <Table.Tr>
@@ -248,7 +251,7 @@ function Cases({ cases }: { cases: CaseView[] }) {
   }, [open]);
   if (cases.length === 0) return <Text size="sm">{t('noCases')}</Text>;
   return (
-    <Table.ScrollContainer minWidth={720}>
+    <Table.ScrollContainer minWidth={720} scrollAreaProps={KEYBOARD_SCROLLABLE}>
       <Table data-testid="cases-table">
         <Table.Thead>
           <Table.Tr>
@@ -334,7 +337,7 @@ function Audit({ entries: all }: { entries: AuditEntry[] }) {
 function AuditTable({ entries }: { entries: AuditEntry[] }) {
   const t = useT();
   return (
-    <Table.ScrollContainer minWidth={720}>
+    <Table.ScrollContainer minWidth={720} scrollAreaProps={KEYBOARD_SCROLLABLE}>
       <Table striped data-testid="audit-table">
         <Table.Thead>
           <Table.Tr>
@@ -397,7 +400,7 @@ function CardState({ sim }: { sim: SimView }) {
       <Text size="sm">
         {t('cardLifeCycle')}: {sim.card.lifeCycle.name}; {t('handsetPower')}: {sim.handset.power}; IMEI: {sim.handset.imei ?? '—'}
       </Text>
-      <Table.ScrollContainer minWidth={560}>
+      <Table.ScrollContainer minWidth={560} scrollAreaProps={KEYBOARD_SCROLLABLE}>
         <Table>
           <Table.Thead>
             <Table.Tr>

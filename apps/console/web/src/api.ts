@@ -126,7 +126,7 @@ export interface AuditEntry {
   caseId: string | null;
 }
 
-export type SearchKey = 'msisdn' | 'iccid' | 'serial' | 'personId';
+export type SearchKey = 'msisdn' | 'iccid' | 'serial' | 'personId' | 'enrollmentId';
 
 /** The operator may act (loss, found, revocation); auditors only read. */
 export const canAct = (s: Session) => s.roles.includes('operator');

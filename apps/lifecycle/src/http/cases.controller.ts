@@ -74,12 +74,16 @@ export class CasesController {
   @Get('phones')
   @RequireRoles('operator', 'auditor')
   @AuditAction('phone.read')
-  @ApiOperation({ summary: 'The phone named by exactly one of serial, iccid, msisdn, personId, as this service sees it' })
+  @ApiOperation({
+    summary: 'The phone named by exactly one of serial, iccid, msisdn, personId, enrollmentId, as this service sees it',
+    description: 'A carrier’s operator reads that carrier’s phones only (403 CARRIER_SCOPE), whichever way the phone is named.',
+  })
   @ApiZodQuery(phoneQuerySchema as unknown as z.ZodObject)
   @ApiZodResponse(200, phoneViewSchema, 'the phone')
   @ApiErrors(400, 401, 403, 404)
   async phone(@ValidQuery(phoneQuerySchema) q: z.infer<typeof phoneQuerySchema>, @Operator() operator: OperatorPrincipal): Promise<PhoneView> {
-    const phone = await this.actions.resolve(operator, q).catch((err) => {
+    const { enrollmentId, ...selector } = q;
+    const phone = await (enrollmentId ? this.byEnrollment(operator, enrollmentId) : this.actions.resolve(operator, selector)).catch((err) => {
       // A revoked, renewed-away serial still names its phone for reading.
       const serial = q.serial;
       if (!serial || (err as { reason?: string }).reason !== 'CERTIFICATE_ALREADY_REVOKED') throw err;
@@ -89,8 +93,15 @@ export class CasesController {
       });
     });
     const [sim, person] = await Promise.all([phone.iccid ? this.read.sim(phone.iccid) : undefined, this.read.person(phone.personId)]);
-    await this.audited(operator, 'phone.read', describeSelector(q));
+    await this.audited(operator, 'phone.read', enrollmentId ? `enrollment:${enrollmentId}` : describeSelector(selector));
     return phoneView(phone, sim, person?.reenrollmentRequired ?? false, this.clock.now());
+  }
+
+  private async byEnrollment(operator: OperatorPrincipal, enrollmentId: string) {
+    const phone = await this.read.phone(enrollmentId);
+    if (!phone) throw notFound('PHONE_UNKNOWN', `no phone certificate from enrollment ${enrollmentId}`);
+    requireCarrierScope(operator, phone.carrier, `the phone of enrollment ${enrollmentId}`);
+    return phone;
   }
 
   @Get('audit')

@@ -40,9 +40,17 @@ export const caseListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
+const exactlyOneForReading = (v: Record<string, unknown>) => ['serial', 'iccid', 'msisdn', 'personId', 'enrollmentId'].filter((k) => v[k] !== undefined).length === 1;
 export const phoneQuerySchema = z
-  .object({ serial: serialSchema.optional(), iccid: iccidSchema.optional(), msisdn: msisdnSchema.optional(), personId: z.uuid().optional() })
-  .refine(exactlyOne, ONE);
+  .object({
+    serial: serialSchema.optional(),
+    iccid: iccidSchema.optional(),
+    msisdn: msisdnSchema.optional(),
+    personId: z.uuid().optional(),
+    /** Reading only: the enrollment that put the phone certificate on the phone (the SP-TSM's id, `enr-…`). */
+    enrollmentId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  })
+  .refine(exactlyOneForReading, { message: 'name the phone by exactly one of serial, iccid, msisdn, personId, enrollmentId', path: ['serial'] });
 
 export const auditQuerySchema = z.object({
   after: z.coerce.number().int().min(0).default(0),
