@@ -103,6 +103,20 @@ describe('saga engine (real PostgreSQL)', () => {
     expect((await e.history('s-happy')).map((h) => h.outcome)).toEqual(['completed', 'completed', 'completed']);
   });
 
+  it('listens again for wake-ups after its LISTEN connection is lost (a PostgreSQL restart, a killed backend)', async () => {
+    await engine();
+    const listeners = () =>
+      ds.query(`SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'saga-engine %' AND query LIKE 'LISTEN %' AND datname = current_database()`);
+    const before: { pid: number }[] = await listeners();
+    expect(before.length).toBeGreaterThan(0);
+    await ds.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY($1)`, [before.map((l) => l.pid)]);
+    const after = await waitUntil(async () => {
+      const rows: { pid: number }[] = await listeners();
+      return rows.length === before.length && rows.every((r) => !before.some((b) => b.pid === r.pid)) ? rows : undefined;
+    }, 10_000, 'listeners reconnected');
+    expect(after.length).toBe(before.length);
+  });
+
   it('uses a reply recorded before the step runs (resumption after a crash)', async () => {
     const e = await engine();
     await reply(e, 's-early', 'early');

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { MessageDefinition, PayloadInput } from '@jpki/contracts';
-import { WakeableLoop } from '@jpki/messaging';
+import { PgListener, WakeableLoop } from '@jpki/messaging';
 import { counter, createLogger } from '@jpki/observability';
 import {
   StepFailure,
@@ -64,7 +63,7 @@ export class SagaEngine {
   private readonly running = new Map<string, AbortController>();
   private readonly log = createLogger('saga-engine');
   private readonly outcomes = counter('saga_steps_total', 'Saga step runs by outcome', ['kind', 'step', 'outcome']);
-  private listener?: Client;
+  private listener?: PgListener;
   private active = false;
   private readonly loop = new WakeableLoop(
     () => this.claimFree(),
@@ -86,12 +85,15 @@ export class SagaEngine {
 
   async start(): Promise<void> {
     this.active = true;
-    const client = new Client({ connectionString: this.o.databaseUrl });
-    client.on('error', (err) => this.log.warn({ err }, 'saga listener connection error'));
-    await client.connect();
-    client.on('notification', () => this.nudge());
-    await client.query(`LISTEN "${WAKE_CHANNEL(this.o.schema)}"`);
-    this.listener = client;
+    // Every (re)connect nudges too: wake-ups sent while the connection was down are not lost, only late.
+    this.listener = new PgListener({
+      databaseUrl: this.o.databaseUrl,
+      channel: WAKE_CHANNEL(this.o.schema),
+      applicationName: `saga-engine ${this.owner}`,
+      onNotification: () => this.nudge(),
+      onChange: () => this.nudge(),
+    });
+    await this.listener.start();
     this.loop.start();
   }
 
@@ -105,7 +107,7 @@ export class SagaEngine {
     while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     // Steps that ignored the abort lose their lease; their late result fails the version check.
     await Promise.all([...this.running.keys()].map((id) => this.release(id)));
-    await this.listener?.end().catch(() => undefined);
+    await this.listener?.stop();
   }
 
   /** Creates a saga inside the caller's transaction; it starts once that transaction commits. */
