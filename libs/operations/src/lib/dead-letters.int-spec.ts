@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Controller, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
@@ -118,7 +119,8 @@ describe('DLQ tool on the real broker and database', () => {
   }, 120_000);
 
   it('sends the original signed bytes back without the delivery headers, marked as redriven', async () => {
-    const malformed = '{not json';
+    // Unique: other suites of the same run dead-letter malformed pings on this topic too (and the test above redrives them all).
+    const malformed = `{not json ${randomUUID()}`;
     await producer.sendTo(Topics.platformProbe.name, [{ key: 'bad', value: malformed, headers: { 'message-id': 'not-a-uuid' } }]);
     const letter = await waitUntil(async () => (await archive.list('platform.probe')).find((d) => d.value === malformed), 30_000, 'the malformed message dead-lettered');
     expect(letter.reason).toBe('MALFORMED_JSON');
