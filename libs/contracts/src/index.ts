@@ -12,3 +12,4 @@ export * from './lib/sptsm';
 export * from './lib/lifecycle';
 export * from './lib/lifecycle-views';
 export * from './lib/routing';
+export * from './lib/kafka-acls';
