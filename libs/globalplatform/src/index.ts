@@ -98,6 +98,7 @@ export {
   type ScriptPart,
   type ScriptTransport,
 } from './lib/host/card-script';
+export { KeysetScripts, type KeysetChannel, type PlanSession, type SequenceCounterStore } from './lib/host/keyset-scripts';
 
 export {
   buildChangeReferenceData,

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { fromHex, secureBlockSize, SecurityLevel, type ScriptTransport } from '@jpki/globalplatform';
+import { fromHex, secureBlockSize, SecurityLevel, type ScriptTransport, type SequenceCounterStore } from '@jpki/globalplatform';
 import { StepFailure, type SagaData, type StepContext } from '@jpki/saga';
 import type { MnoTsmSettings } from '../config';
 import { IsdKeyDerivation } from '../domain/isd-keys';
 import { MNO_SETTINGS } from '../tokens';
-import { IsdCard, otaScripts, ScriptIds, type IsdCounter } from './isd-card';
+import { IsdCard, otaScripts, ScriptIds } from './isd-card';
 import { OtaBearer } from './ota-bearer';
 
 export interface SimRecord {
@@ -69,7 +69,7 @@ export class CardAccess {
   }
 
   /** The ISD sequence counter the card last reported; NULL (unknown) until the first INITIALIZE UPDATE. */
-  private isdCounter(iccid: string): IsdCounter {
+  private isdCounter(iccid: string): SequenceCounterStore {
     return {
       last: async () => (await this.ds.query(`SELECT isd_sequence_counter FROM sim WHERE iccid = $1`, [iccid]))[0]?.isd_sequence_counter ?? undefined,
       saw: async (counter) => {

@@ -1,16 +1,17 @@
 import {
-  CardScript,
   CardStatusError,
   fromHex,
   hex,
+  KeysetScripts,
   ScriptStopped,
   SecureChannelError,
   SequenceCounterMismatch,
+  type CardScript,
   type CommandApdu,
-  type PlannedSession,
   type Scp03KeySet,
   type ScriptPart,
   type ScriptTransport,
+  type SequenceCounterStore,
 } from '@jpki/globalplatform';
 import { StepFailure, type SagaData, type StepContext } from '@jpki/saga';
 import { CardUnknown, CardUnreachable, type OtaBearer } from './ota-bearer';
@@ -56,73 +57,41 @@ export function otaScripts(bearer: OtaBearer, ctx: StepContext<SagaData>, iccid:
   };
 }
 
-/** Where the MNO-TSM keeps the sequence counter the card last used with its ISD keyset. */
-export interface IsdCounter {
-  last(): Promise<number | undefined>;
-  saw(counter: number): Promise<void>;
-}
-
 /** A session with the ISD planned in a script: `commands` wrapped, `longLastResponse` adds the GET RESPONSE. */
 export type IsdSessionPlan = (commands: readonly CommandApdu[], longLastResponse?: boolean) => ScriptPart;
 
 /**
- * The MNO's card operations through the ISD, each one OTA script (see `CardScript`): the MNO-TSM is the only holder
- * of the ISD keys, so it knows the sequence counter and sends INITIALIZE UPDATE, EXTERNAL AUTHENTICATE and the
- * wrapped commands together. Card refusals become `CardRejected`, integrity failures `SECURE_CHANNEL_ERROR`.
+ * The MNO's card operations through the ISD, each one OTA script (see `KeysetScripts`): the MNO-TSM is the only holder
+ * of the ISD keys, so it knows the sequence counter. Card refusals become `CardRejected`, integrity failures
+ * `SECURE_CHANNEL_ERROR`.
  */
 export class IsdCard {
-  constructor(
-    private readonly transport: ScriptTransport,
-    readonly isdAid: Buffer,
-    private readonly keys: Scp03KeySet,
-    private readonly securityLevel: number,
-    private readonly counter: IsdCounter,
-  ) {}
+  private readonly scripts: KeysetScripts;
+
+  constructor(transport: ScriptTransport, readonly isdAid: Buffer, keys: Scp03KeySet, securityLevel: number, counter: SequenceCounterStore) {
+    this.scripts = new KeysetScripts(transport, isdAid, keys, { securityLevel }, counter);
+  }
 
   /** Plain commands and an INITIALIZE UPDATE: the card proves it holds this ICCID's ISD keys, the MNO learns the counter. */
-  async authenticateCard(plainBefore: readonly CommandApdu[]): Promise<Buffer[]> {
-    const script = new CardScript();
-    script.select(this.isdAid);
-    const plain = script.plain(plainBefore);
-    const initializeUpdate = script.initializeUpdate(this.isdAid, this.keys);
-    await script.run(this.transport).catch(rethrowAsStepFailure);
-    await this.counter.saw(initializeUpdate.sequenceCounter ?? 0);
-    return plain.data;
+  authenticateCard(plainBefore: readonly CommandApdu[]): Promise<Buffer[]> {
+    return this.scripts.authenticateCard(plainBefore).catch(rethrowAsStepFailure);
   }
 
   /**
-   * One script: SELECT ISD, then `plan` adds sessions (each predicted from the last counter) and other parts. When the
-   * card stops the script, `stopped` may turn that into a result (e.g. 6A88: already gone); otherwise it is refused.
+   * One script: SELECT ISD, then `plan` adds sessions and other parts. When the card stops the script, `stopped` may
+   * turn that into a result (e.g. 6A88: already gone); otherwise it is refused.
    */
   async run<T>(plan: (script: CardScript, session: IsdSessionPlan) => T, stopped?: (stop: ScriptStopped) => Promise<T | undefined>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      let counter = (await this.counter.last()) ?? (await this.learnCounter());
-      const script = new CardScript();
-      script.select(this.isdAid);
-      const result = plan(script, (commands, long = false) => script.session(this.isdAid, this.planned(++counter), commands, long));
-      try {
-        await script.run(this.transport);
-      } catch (err) {
-        if (err instanceof SequenceCounterMismatch && err.actual !== undefined && attempt === 1) {
-          await this.counter.saw(err.actual);
-          continue;
-        }
-        const recovered = err instanceof ScriptStopped && stopped ? await stopped(err) : undefined;
-        if (recovered !== undefined) return recovered;
-        return rethrowAsStepFailure(err);
-      }
-      await this.counter.saw(counter);
-      return result;
+    try {
+      return await this.scripts.run((script, session) => {
+        script.select(this.isdAid);
+        return plan(script, (commands, long) => session(this.isdAid, commands, long));
+      });
+    } catch (err) {
+      const recovered = err instanceof ScriptStopped && stopped ? await stopped(err) : undefined;
+      if (recovered !== undefined) return recovered;
+      return rethrowAsStepFailure(err);
     }
-  }
-
-  private async learnCounter(): Promise<number> {
-    await this.authenticateCard([]);
-    return (await this.counter.last()) ?? 0;
-  }
-
-  private planned(sequenceCounter: number): PlannedSession {
-    return { keys: this.keys, securityLevel: this.securityLevel, sequenceCounter };
   }
 }
 

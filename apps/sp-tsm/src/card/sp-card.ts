@@ -10,19 +10,19 @@ import {
   buildReadCertificate,
   buildSelect,
   buildStoreDataCommands,
-  CardScript,
   CardStatusError,
   CommandApdu,
   derElementLength,
   JpkiAid,
+  KeysetScripts,
   Privileges,
   ResponseApdu,
   Scp03KeySet,
   secureBlockSize,
   SecureChannelError,
-  SequenceCounterMismatch,
   Sw,
-  type PlannedSession,
+  type CardScript,
+  type PlanSession,
   type Scp03SMode,
   type ScriptPart,
   type StoreDataFlags,
@@ -68,7 +68,7 @@ export class SpCard {
   /** Whether the card holds this keyset (its cryptogram proves it); 6A88 (no such KVN) costs no authentication try. */
   async holds(keys: Scp03KeySet): Promise<boolean> {
     try {
-      await this.learnCounter(keys);
+      await this.scripts(keys).authenticateCard();
       return true;
     } catch (err) {
       if (err instanceof CardStatusError && err.sw === Sw.REFERENCED_DATA_NOT_FOUND) return false;
@@ -78,9 +78,9 @@ export class SpCard {
 
   /** PUT KEY replacing the temporary keyset; the card's key check values must be those of the SP keys. */
   async handOver(temporary: Scp03KeySet, sp: Scp03KeySet): Promise<void> {
-    const [answer] = await this.perform(temporary, (script, next) => {
+    const [answer] = await this.perform(temporary, (script, session) => {
       script.select(this.ssdAid);
-      return script.session(this.ssdAid, this.planned(temporary, next()), [buildPutKey(sp, temporary.dek, temporary.kvn)]);
+      return session(this.ssdAid, [buildPutKey(sp, temporary.dek, temporary.kvn)]);
     });
     const kcvs = sp.kcvs();
     const expected = Buffer.concat([Buffer.from([sp.kvn]), kcvs.enc, kcvs.mac, kcvs.dek]);
@@ -93,13 +93,13 @@ export class SpCard {
    */
   async installApplet(keys: Scp03KeySet, appletAid: Buffer, contentKey: Buffer, generateKeyPair: boolean): Promise<Buffer | undefined> {
     const install = buildInstallForInstall({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: appletAid, privileges: Privileges.of() }, true);
-    const plan = (withInstall: boolean) => (script: CardScript, next: () => number) => {
+    const plan = (withInstall: boolean) => (script: CardScript, session: PlanSession) => {
       const personalization = this.personalization(appletAid, buildContentKeyDo(contentKey, keys.dek));
       script.select(this.ssdAid);
-      script.session(this.ssdAid, this.planned(keys, next()), withInstall ? [install, ...personalization] : personalization);
+      session(this.ssdAid, withInstall ? [install, ...personalization] : personalization);
       if (!generateKeyPair) return { data: [], sws: [] };
       script.select(appletAid);
-      return script.session(appletAid, this.planned(keys, next()), [buildGenerateKeyPair()], true);
+      return session(appletAid, [buildGenerateKeyPair()], true);
     };
     try {
       return (await this.perform(keys, plan(true)))[0];
@@ -112,9 +112,9 @@ export class SpCard {
 
   /** Signs a SHA-256 DigestInfo with the new on-card key (allowed until the certificate is written). */
   async proofOfPossession(keys: Scp03KeySet, appletAid: Buffer, digestInfo: Buffer): Promise<Buffer> {
-    const [signature] = await this.perform(keys, (script, next) => {
+    const [signature] = await this.perform(keys, (script, session) => {
       script.select(appletAid);
-      return script.session(appletAid, this.planned(keys, next()), [buildProofOfPossession(digestInfo)], true);
+      return session(appletAid, [buildProofOfPossession(digestInfo)], true);
     });
     return signature;
   }
@@ -128,9 +128,9 @@ export class SpCard {
     const blocks = Math.ceil(certificate.length / READ_BLOCK);
     let held: Buffer;
     try {
-      const read = await this.perform(keys, (script, next) => {
+      const read = await this.perform(keys, (script, session) => {
         script.select(this.ssdAid);
-        script.session(this.ssdAid, this.planned(keys, next()), this.personalization(appletAid, Buffer.concat(objects)));
+        session(this.ssdAid, this.personalization(appletAid, Buffer.concat(objects)));
         script.select(appletAid);
         return script.plain(Array.from({ length: blocks }, (_, i) => buildReadCertificate(i * READ_BLOCK, READ_BLOCK)));
       });
@@ -153,42 +153,13 @@ export class SpCard {
     return data.length === 0 ? data : data.subarray(0, derElementLength(data));
   }
 
-  /**
-   * Plans and sends one script with the counter the SP knows (learning it when it does not), records the counter the
-   * card used, and re-plans once if the card had moved on (an answer that never came back): that costs one refused
-   * EXTERNAL AUTHENTICATE, which the next successful one clears.
-   */
-  private async perform(keys: Scp03KeySet, plan: (script: CardScript, next: () => number) => ScriptPart): Promise<Buffer[]> {
-    return guard(async () => {
-      for (let attempt = 1; ; attempt++) {
-        let counter = (await this.counters.last(keys.kvn)) ?? (await this.learnCounter(keys));
-        const script = new CardScript();
-        const result = plan(script, () => ++counter);
-        try {
-          await script.run(this.channel.script);
-        } catch (err) {
-          if (!(err instanceof SequenceCounterMismatch) || err.actual === undefined || attempt > 1) throw err;
-          await this.counters.saw(keys.kvn, err.actual);
-          continue;
-        }
-        await this.counters.saw(keys.kvn, counter);
-        return result.data;
-      }
-    });
+  /** One script with this keyset (see `KeysetScripts`); card refusals become step failures. */
+  private perform(keys: Scp03KeySet, plan: (script: CardScript, session: PlanSession) => ScriptPart): Promise<Buffer[]> {
+    return guard(async () => (await this.scripts(keys).run(plan)).data);
   }
 
-  private async learnCounter(keys: Scp03KeySet): Promise<number> {
-    const script = new CardScript();
-    script.select(this.ssdAid);
-    const part = script.initializeUpdate(this.ssdAid, keys, { sMode: this.ssd.sMode });
-    await script.run(this.channel.script);
-    const counter = part.sequenceCounter ?? 0;
-    await this.counters.saw(keys.kvn, counter);
-    return counter;
-  }
-
-  private planned(keys: Scp03KeySet, sequenceCounter: number): PlannedSession {
-    return { keys, securityLevel: this.ssd.securityLevel, sMode: this.ssd.sMode, sequenceCounter };
+  private scripts(keys: Scp03KeySet): KeysetScripts {
+    return new KeysetScripts(this.channel.script, this.ssdAid, keys, this.ssd, this.counters(keys.kvn));
   }
 
   /** INSTALL [for personalization] and STORE DATA blocks small enough for the carrier's APDU size once wrapped. */

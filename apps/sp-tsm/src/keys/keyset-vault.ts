@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { kcvAes, Scp03KeySet } from '@jpki/globalplatform';
+import { kcvAes, Scp03KeySet, type SequenceCounterStore } from '@jpki/globalplatform';
 import { ServiceKeys } from '@jpki/service-kit';
 
 type Role = 'temporary' | 'sp';
 
-/** Where the SP keeps the SCP03 sequence counter the card last used with each keyset (by KVN). */
-export interface SequenceCounters {
-  last(kvn: number): Promise<number | undefined>;
-  saw(kvn: number, counter: number): Promise<void>;
-}
+/** Where the SP keeps the SCP03 sequence counter the card last used with each keyset of one SSD (by KVN). */
+export type SequenceCounters = (kvn: number) => SequenceCounterStore;
 interface KeysetRow {
   kvn: number;
   status: 'pending' | 'active' | 'retired';
@@ -64,21 +61,21 @@ export class KeysetVault {
 
   /** The sequence counters of this SSD's keysets as the card last reported them. */
   sequenceCounters(iccid: string, ssdAid: string): SequenceCounters {
-    return {
-      last: async (kvn) => {
+    return (kvn) => ({
+      last: async () => {
         const rows: { sequence_counter: number | null }[] = await this.ds.query(
           `SELECT sequence_counter FROM ssd_keyset WHERE iccid = $1 AND ssd_aid = $2 AND kvn = $3 AND status <> 'retired'`,
           [iccid, ssdAid, kvn],
         );
         return rows[0]?.sequence_counter ?? undefined;
       },
-      saw: async (kvn, counter) => {
+      saw: async (counter) => {
         await this.ds.query(
           `UPDATE ssd_keyset SET sequence_counter = $4, updated_at = now() WHERE iccid = $1 AND ssd_aid = $2 AND kvn = $3 AND status <> 'retired'`,
           [iccid, ssdAid, kvn, counter],
         );
       },
-    };
+    });
   }
 
   /** After a confirmed handover the temporary keys are destroyed, not just marked. */

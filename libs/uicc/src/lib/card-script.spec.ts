@@ -4,6 +4,7 @@ import {
   buildPutKey,
   CardScript,
   GetStatusScope,
+  KeysetScripts,
   parsePublicKeyTemplate,
   ScriptStopped,
   SecureChannelError,
@@ -11,6 +12,7 @@ import {
   SequenceCounterMismatch,
   Sw,
   type ScriptTransport,
+  type SequenceCounterStore,
 } from '@jpki/globalplatform';
 import { createSsd, JPKI_A, newCard, provisionedCard, secureSession, SP_KEYS_A, SSD_A, swOf, TEMP_KEYS_A } from '../test/fixtures';
 import { VirtualUicc } from './virtual-uicc';
@@ -107,5 +109,66 @@ describe('CardScript: a whole card operation as one OTA script', () => {
     script.session(SSD_A, { keys: SP_KEYS_A.withKvn(TEMP_KEYS_A.kvn), securityLevel: LEVEL, sequenceCounter: 1 }, []);
 
     await expect(script.run(otaScripts(card))).rejects.toThrow(SecureChannelError);
+  });
+});
+
+/** A counter store in memory; `forgets` drops every write (a host that never learns). */
+function counterStore(initial?: number, forgets = false): SequenceCounterStore & { value?: number } {
+  const store = {
+    value: initial,
+    last: async () => store.value,
+    saw: async (counter: number) => {
+      if (!forgets) store.value = counter;
+    },
+  };
+  return store;
+}
+
+describe('KeysetScripts: card operations with one keyset whose sequence counter the host keeps', () => {
+  const getStatus = (keys: KeysetScripts) =>
+    keys.run((script, session) => {
+      script.select(SSD_A);
+      return session(SSD_A, [buildGetStatus(GetStatusScope.APPLICATIONS)]);
+    });
+
+  it('with the counter known, an operation is one round trip and the store moves to the counter the card used', async () => {
+    const card = await provisionedCard();
+    const ota = otaScripts(card);
+    const counter = counterStore(1);
+
+    const status = await getStatus(new KeysetScripts(ota, SSD_A, SP_KEYS_A, { securityLevel: LEVEL }, counter));
+
+    expect(status.data[0].length).toBeGreaterThan(0);
+    expect([ota.roundTrips, counter.value]).toEqual([1, 2]);
+  });
+
+  it('an unknown counter costs one INITIALIZE UPDATE to learn it first', async () => {
+    const card = await provisionedCard();
+    const ota = otaScripts(card);
+    const counter = counterStore(undefined);
+
+    await getStatus(new KeysetScripts(ota, SSD_A, SP_KEYS_A, { securityLevel: LEVEL }, counter));
+
+    expect([ota.roundTrips, counter.value]).toEqual([2, 3]);
+  });
+
+  it('a card that moved on (an answer lost) costs one refused script, then the operation is re-planned from its counter', async () => {
+    const card = await provisionedCard();
+    const ota = otaScripts(card);
+    const counter = counterStore(0);
+
+    await getStatus(new KeysetScripts(ota, SSD_A, SP_KEYS_A, { securityLevel: LEVEL }, counter));
+
+    expect([ota.roundTrips, counter.value]).toEqual([2, 3]);
+  });
+
+  it('a counter that still does not match after one re-plan is refused, not chased', async () => {
+    const card = await provisionedCard();
+    const ota = otaScripts(card);
+
+    const error = await getStatus(new KeysetScripts(ota, SSD_A, SP_KEYS_A, { securityLevel: LEVEL }, counterStore(0, true))).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SequenceCounterMismatch);
+    expect(ota.roundTrips).toBe(2);
   });
 });
