@@ -1,15 +1,11 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { CARRIERS } from '@jpki/contracts';
 import { localEndpoints } from '@jpki/jpki-client';
-import { deleteTopicsWithPrefix, ensureTopics, kafkaClient } from '@jpki/messaging';
-import { platformSchemas, type CheckResult } from '@jpki/operations';
-import { freePortOffset, PLATFORM_SERVICES, platformStack, releasePortOffset } from '@jpki/testing';
-import { checkPlatform } from './check-platform';
-import { FaultInjector, type FaultPlan, type FaultRecord } from './faults';
-import { Random } from './random';
-import { Workload, type AcceptedWork, type OperationKind } from './workload';
+import { ensureTopics, kafkaClient } from '@jpki/messaging';
+import { acceptedWorkRecorded, checkPlatform, removeRunData, waitForQuiescence, type CheckResult } from '@jpki/operations';
+import { FaultInjector, freePortOffset, PLATFORM_SERVICES, platformStack, Random, releasePortOffset, type FaultPlan, type FaultRecord } from '@jpki/testing';
+import { Workload, type OperationKind } from './workload';
 
 export interface ChaosOptions extends FaultPlan {
   databaseUrl: string;
@@ -79,7 +75,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     const workloadSeconds = since(t1);
     await faults.restoreAll();
     const t2 = Date.now();
-    const quiescent = await waitForQuiescence(o, schemaPrefix);
+    const quiescent = await waitForQuiescence(o.databaseUrl, schemaPrefix, o.quiescenceTimeoutMs, o.log);
     const invariants = [
       ...(await checkPlatform({ databaseUrl: o.databaseUrl, brokers: o.brokers, schemaPrefix, topicPrefix, graceSeconds: 5, expectedDeadLetters: faults.poison })),
       await acceptedWorkRecorded(o.databaseUrl, schemaPrefix, workload.accepted),
@@ -97,7 +93,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   } finally {
     await stack.stopAll('SIGKILL');
     releasePortOffset(portOffset);
-    if (!o.keep) await removeRun(o, kafka, topicPrefix, schemaPrefix);
+    if (!o.keep) await removeRunData(o.databaseUrl, kafka, topicPrefix, schemaPrefix, o.log);
   }
 }
 
@@ -125,57 +121,6 @@ async function runWorkload(o: ChaosOptions, workload: Workload, faults: FaultInj
   }
 }
 
-/** Waits until no saga is running or compensating and every outbox row is published, in every service schema. */
-async function waitForQuiescence(o: ChaosOptions, schemaPrefix: string): Promise<boolean> {
-  const db = new Client({ connectionString: o.databaseUrl });
-  await db.connect();
-  const schemas = platformSchemas(schemaPrefix).all;
-  const deadline = Date.now() + o.quiescenceTimeoutMs;
-  try {
-    for (;;) {
-      const busy = await busyWork(db, schemas, schemaPrefix);
-      if (busy.length === 0) return true;
-      if (Date.now() > deadline) {
-        o.log(`not quiescent after ${o.quiescenceTimeoutMs / 1000} s: ${busy.join(', ')}`);
-        return false;
-      }
-      o.log(`waiting for quiescence: ${busy.join(', ')}`);
-      await new Promise((r) => setTimeout(r, 3_000));
-    }
-  } finally {
-    await db.end();
-  }
-}
-
-async function busyWork(db: Client, schemas: string[], schemaPrefix: string): Promise<string[]> {
-  const busy: string[] = [];
-  for (const s of schemas) {
-    const { rows } = await db.query(
-      `SELECT (SELECT count(*)::int FROM "${s}".outbox WHERE published_at IS NULL) AS unpublished,
-              CASE WHEN to_regclass($1) IS NULL THEN 0 ELSE (SELECT count(*)::int FROM "${s}".saga WHERE status IN ('running', 'compensating')) END AS sagas`,
-      [`"${s}".saga`],
-    ).catch(() => ({ rows: [{ unpublished: 0, sagas: 0 }] }));
-    const { unpublished, sagas } = rows[0] as { unpublished: number; sagas: number };
-    if (unpublished > 0 || sagas > 0) busy.push(`${s.slice(schemaPrefix.length)}: ${sagas} sagas, ${unpublished} unpublished`);
-  }
-  return busy;
-}
-
-/** Nothing a client was told was accepted is missing: every enrollment and case id handed out is on record. */
-async function acceptedWorkRecorded(databaseUrl: string, schemaPrefix: string, accepted: AcceptedWork): Promise<CheckResult> {
-  const s = platformSchemas(schemaPrefix);
-  const db = new Client({ connectionString: databaseUrl });
-  await db.connect();
-  try {
-    const missing = async (ids: string[], table: string) =>
-      (await db.query(`SELECT a.id FROM unnest($1::text[]) AS a(id) WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.id = a.id)`, [ids])).rows.map((r) => ({ id: r.id, in: table }));
-    const violations = [...(await missing(accepted.enrollments, `"${s.spTsm}".saga`)), ...(await missing(accepted.cases, `"${s.lifecycle}".lifecycle_case`))];
-    return { name: 'accepted-work-recorded', description: 'every enrollment and case the platform accepted from a client is on record', passed: violations.length === 0, violations };
-  } finally {
-    await db.end();
-  }
-}
-
 /** A client outcome no fault excuses: a login accepted on a phone whose certificate was put on hold. */
 function noUnexpectedOutcome(operations: ChaosSummary['operations']): CheckResult {
   const violations = Object.entries(operations).flatMap(([kind, outcomes]) =>
@@ -184,17 +129,6 @@ function noUnexpectedOutcome(operations: ChaosSummary['operations']): CheckResul
       .map(([outcome, times]) => ({ kind, outcome, times })),
   );
   return { name: 'clients-saw-no-forbidden-outcome', description: 'no login succeeded with a certificate on hold', passed: violations.length === 0, violations };
-}
-
-async function removeRun(o: ChaosOptions, kafka: ReturnType<typeof kafkaClient>, topicPrefix: string, schemaPrefix: string): Promise<void> {
-  await deleteTopicsWithPrefix(kafka, topicPrefix).catch((err: Error) => o.log(`topics ${topicPrefix}* not removed: ${err.message}`));
-  const db = new Client({ connectionString: o.databaseUrl });
-  await db.connect();
-  try {
-    for (const s of platformSchemas(schemaPrefix).all) await db.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-  } finally {
-    await db.end();
-  }
 }
 
 export const DEFAULT_OTA_BEARER = CARRIERS.map((c, i) => `${c}:latency=${60 + 40 * i}${c === 'kddi' ? ',loss=0.02' : ''}`).join(';');

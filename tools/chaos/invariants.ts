@@ -5,7 +5,7 @@
  *   npm run invariants [-- --schema-prefix demo_ --topic-prefix demo. --grace 30 --json]
  */
 import { Command } from 'commander';
-import { checkPlatform, printResults } from './check-platform';
+import { checkPlatform, printResults } from '@jpki/operations';
 
 interface Options {
   schemaPrefix: string;
@@ -31,7 +31,7 @@ const program = new Command('invariants')
       graceSeconds: Number(o.grace),
     });
     if (o.json) console.log(JSON.stringify(results, null, 2));
-    else printResults(results);
+    else printResults(results, console.log);
     process.exitCode = results.every((r) => r.passed) ? 0 : 1;
   });
 

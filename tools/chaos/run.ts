@@ -13,7 +13,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_OTA_BEARER, runChaos, type ChaosSummary } from './chaos-run';
-import { printResults } from './check-platform';
+import { printResults } from '@jpki/operations';
 
 interface Options {
   smoke?: boolean;
@@ -43,7 +43,7 @@ function printSummary(s: ChaosSummary): void {
   const killed = s.faults.reduce((n, f) => n + (f.kind.startsWith('sigkill') ? f.targets.length : 0), 0);
   console.log(`\n faults: ${s.faults.length} (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}); instances SIGKILLed: ${killed}`);
   console.log(` quiescent: ${s.quiescent ? 'yes' : 'NO'}\n`);
-  printResults(s.invariants);
+  printResults(s.invariants, console.log);
   console.log(s.passed ? '\nchaos: PASSED' : '\nchaos: FAILED');
 }
 

@@ -6,18 +6,20 @@ import {
   createTestCitizen,
   HttpJson,
   JpkiUiApp,
+  outcomeOfError,
+  pollUntil,
+  retrying,
   simChallengeSigner,
   type KeyMode,
   type PlatformEndpoints,
   type Subscriber,
 } from '@jpki/jpki-client';
-import type { Random } from './random';
+import type { AcceptedWork } from '@jpki/operations';
+import type { Random } from '@jpki/testing';
 
 const PIN = '2580';
 const OPERATORS: (Carrier | MvnoId)[] = ['docomo', 'kddi', 'softbank', 'mineo'];
 const KEY_MODES: KeyMode[] = ['on-card', 'delivered'];
-/** How long a call keeps being retried while the service it calls is down (killed, restarting, or waiting for the broker). */
-const RETRY_WINDOW_MS = 90_000;
 
 export interface EnrolledPhone {
   subscriber: Subscriber;
@@ -29,34 +31,6 @@ export interface EnrolledPhone {
 }
 
 export type OperationKind = 'enroll' | 'login' | 'loss' | 'found';
-
-/** What the client was told was accepted: the checker makes sure each of these is on record. */
-export interface AcceptedWork {
-  enrollments: string[];
-  cases: string[];
-}
-
-/** A refusal by the platform (4xx) is an outcome; anything else (connection refused, 5xx, timeout) is worth retrying. */
-function transient(err: unknown): boolean {
-  return !(err instanceof ApiError) || err.status >= 500;
-}
-
-async function retrying<T>(call: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + RETRY_WINDOW_MS;
-  for (;;) {
-    try {
-      return await call();
-    } catch (err) {
-      if (!transient(err) || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
-function outcomeOfError(err: unknown): string {
-  if (err instanceof ApiError) return `refused:${err.reason}`;
-  return `error:${(err as Error).message.split('\n')[0].slice(0, 60)}`;
-}
 
 /** The mixed workload of a chaos run: enrollments on every carrier and an MVNO in both key modes, bank logins, loss and found. */
 export class Workload {
@@ -143,15 +117,5 @@ export class Workload {
     } catch (err) {
       return outcomeOfError(err);
     }
-  }
-}
-
-async function pollUntil<T>(what: string, view: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 240_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const current = await view();
-    if (done(current)) return current;
-    if (Date.now() > deadline) throw new Error(`${what} not done after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -4,6 +4,7 @@ export * from './lib/http-json';
 export * from './lib/iphone';
 export * from './lib/jpki-ui-app';
 export * from './lib/relying-party';
+export * from './lib/resilient-calls';
 export * from './lib/rp-bank-client';
 export * from './lib/rp-ca-directory';
 export * from './lib/rp-challenge-signer';

@@ -4,3 +4,5 @@ export * from './lib/platform';
 export * from './lib/platform-under-test';
 export * from './lib/service-stack';
 export * from './lib/test-run';
+export * from './lib/faults';
+export * from './lib/random';

@@ -4,15 +4,21 @@ import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Kafka } from 'kafkajs';
-import { CARRIERS, Headers, Topics } from '@jpki/contracts';
-import type { ServiceProcess, ServiceStack } from '@jpki/testing';
+import { CARRIERS, Headers, Topics, type Carrier } from '@jpki/contracts';
+import type { ServiceProcess, ServiceStack } from './service-stack';
 import type { Random } from './random';
 
 const run = promisify(execFile);
-const ROOT = resolve(__dirname, '../..');
+const ROOT = resolve(__dirname, '../../../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export type FaultKind = 'sigkill' | 'sigkill-two' | 'mno-tsm-outage' | 'poison' | 'broker-restart' | 'postgres-restart';
+
+/** A fault at a chosen moment, on a chosen target (scenario files). */
+export type ScheduledFault =
+  | { kind: 'kill'; service: string; downMs: number }
+  | { kind: 'carrier-outage'; carrier: Carrier; downMs: number }
+  | { kind: 'broker-restart' | 'postgres-restart' | 'poison' };
 
 export interface FaultRecord {
   at: number;
@@ -53,11 +59,28 @@ export class FaultInjector {
 
   async injectOne(): Promise<void> {
     const kind = this.nextKind();
+    await this.record(kind, () => this.inject(kind));
+  }
+
+  /** One fault a scenario names: every instance of a service killed, a carrier's MNO-TSM down, a broker or database restart. */
+  async injectScheduled(fault: ScheduledFault): Promise<FaultRecord> {
+    switch (fault.kind) {
+      case 'kill':
+        return this.record('sigkill', () => this.killService(fault.service, fault.downMs));
+      case 'carrier-outage':
+        return this.record('mno-tsm-outage', () => this.mnoTsmOutage(fault.carrier, fault.downMs));
+      default:
+        return this.record(fault.kind, () => this.inject(fault.kind));
+    }
+  }
+
+  private async record(kind: FaultKind, inject: () => Promise<string[]>): Promise<FaultRecord> {
     const t0 = Date.now();
-    const targets = await this.inject(kind);
+    const targets = await inject();
     const record = { at: Math.round((t0 - this.started) / 1000), kind, targets, recoveredMs: Date.now() - t0 };
     this.injected.push(record);
     this.log(`fault ${kind} ${targets.join(' + ')}: recovered in ${(record.recoveredMs / 1000).toFixed(1)} s`);
+    return record;
   }
 
   /** Brings back any instance a fault left down (e.g. one whose restart failed while the broker was away). */
@@ -119,11 +142,16 @@ export class FaultInjector {
     return [`${Topics.caEvents.name} ${messageId}`];
   }
 
-  private async mnoTsmOutage(): Promise<string[]> {
-    const carrier = this.random.pick(CARRIERS);
-    const instances = [...this.stack.services.values()].filter((s) => s.spec.name.startsWith(`mno-tsm-${carrier}`));
+  private mnoTsmOutage(carrier: Carrier = this.random.pick(CARRIERS), downMs = 60_000): Promise<string[]> {
+    return this.killService(`mno-tsm-${carrier}`, downMs);
+  }
+
+  /** Every instance of the service (its replicas too) SIGKILLed, restarted after `downMs`. */
+  private async killService(service: string, downMs: number): Promise<string[]> {
+    const instances = [...this.stack.services.values()].filter((s) => s.spec.name === service || s.spec.name.startsWith(`${service}#`));
+    if (instances.length === 0) throw new Error(`no running service ${service}`);
     await Promise.all(instances.map((v) => v.stop('SIGKILL')));
-    await sleep(60_000);
+    await sleep(downMs);
     await Promise.all(instances.map((v) => v.restart()));
     return instances.map((v) => v.spec.name);
   }
