@@ -8,6 +8,7 @@ import { ReadModel } from './domain/read-model';
 import { CaseSagas } from './flows/case-sagas';
 import { CaseService } from './flows/case-service';
 import { OperatorActions } from './flows/operator-actions';
+import { ReenrollmentNotices } from './flows/reenrollment-notices';
 import { SystemFlows } from './flows/system-flows';
 import { LifecycleRefusedCalls } from './http/refused-calls';
 import { CasesController } from './http/cases.controller';
@@ -38,6 +39,7 @@ export class LifecycleModule {
         CaseService,
         CaseSagas,
         OperatorActions,
+        ReenrollmentNotices,
         SystemFlows,
         RenewalSweep,
         { provide: REFUSED_CALL_AUDIT, useClass: LifecycleRefusedCalls },

@@ -6,9 +6,12 @@ import {
   CertificateStatusChanged,
   ContractEnded,
   EnrollmentCompleted,
+  HandsetChanged,
   LifecycleCaseChanged,
+  ReenrollmentRequired,
   RevocationRefused,
   ServiceOperationCompleted,
+  SimSwapped,
   ServiceRenewalCompleted,
   Topics,
   topicOf,
@@ -36,6 +39,8 @@ describe('lifecycle service (integration)', () => {
   let watcher: TopicWatcher;
   let producer: Awaited<ReturnType<typeof rawProducer>>;
   const token = keys.operatorToken('olive', ['operator', 'auditor', 'integrator']);
+  const docomoOperator = keys.operatorToken('daichi', ['operator'], { carrier: 'docomo' });
+  const kddiOperator = keys.operatorToken('kenta', ['operator'], { carrier: 'kddi' });
 
   async function send<D extends MessageDefinition>(def: D, payload: PayloadInput<D>, producerName: string): Promise<void> {
     const envelope = signedEnvelope(def, payload, producerName, keys.keys.get(producerName)!.signingPkcs8);
@@ -224,6 +229,39 @@ describe('lifecycle service (integration)', () => {
     const view = (await http().get(`/phones?serial=${p.serial}`).set('authorization', `Bearer ${token}`).expect(200)).body;
     expect(view).toMatchObject({ lost: true, certificate: { status: 'on-hold' } });
   }, 60_000);
+
+  it('a phone is found by the IMEI its carrier last reported, within the operator’s carrier scope', async () => {
+    const p = await phone();
+    const imei = `35${String(Date.now()).slice(-8)}${String(Math.floor(Math.random() * 1e5)).padStart(5, '0')}`;
+    const get = (query: string, bearer = token) => http().get(`/phones?${query}`).set('authorization', `Bearer ${bearer}`);
+    expect((await get(`imei=${imei}`).expect(404)).body).toMatchObject({ reason: 'PHONE_UNKNOWN' });
+    await send(HandsetChanged, { carrier: 'docomo', msisdn: p.msisdn, iccid: p.iccid, imei, at: new Date().toISOString() }, 'mno-tsm-docomo');
+    await waitUntil(async () => (await get(`imei=${imei}`)).status === 200, 20_000, 'phone known by IMEI');
+    expect((await get(`imei=${imei}`, docomoOperator).expect(200)).body).toMatchObject({ serial: p.serial, iccid: p.iccid, carrier: 'docomo' });
+    expect((await get(`imei=${imei}`, kddiOperator).expect(403)).body).toMatchObject({ reason: 'CARRIER_SCOPE' });
+    expect((await get('imei=12345').expect(400)).body).toMatchObject({ reason: 'VALIDATION_FAILED' });
+    expect((await get(`imei=${imei}&serial=${p.serial}`).expect(400)).body).toMatchObject({ reason: 'VALIDATION_FAILED' });
+  }, 30_000);
+
+  it('a re-enrollment notice tells a holder again after a SIM swap, with the recorded cause and case; refused when nothing is to be applied for', async () => {
+    const p = await phone();
+    const notice = (bearer: string, reason = 'holder called: told to apply again on the new SIM') =>
+      http().post('/reenrollment-notices').set('authorization', `Bearer ${bearer}`).send({ personId: p.personId, reason });
+    expect((await notice(docomoOperator).expect(409)).body).toMatchObject({ reason: 'REENROLLMENT_NOT_REQUIRED' });
+
+    await send(SimSwapped, { carrier: 'docomo', msisdn: p.msisdn, oldIccid: p.iccid, newIccid: iccid(), at: new Date().toISOString() }, 'mno-tsm-docomo');
+    const swap = await waitUntil(async () => (await casesOf(`personId=${p.personId}`)).find((c) => c.kind === 'sim-swap'), 20_000, 'sim-swap case');
+    await sent(ReenrollmentRequired.type, (x) => x['personId'] === p.personId && x['caseId'] === swap.caseId);
+
+    expect((await notice(kddiOperator).expect(403)).body).toMatchObject({ reason: 'CARRIER_SCOPE' });
+    expect((await notice(docomoOperator, '').expect(400)).body).toMatchObject({ reason: 'VALIDATION_FAILED' });
+    const sentNotice = (await notice(docomoOperator).expect(202)).body;
+    expect(sentNotice).toMatchObject({ personId: p.personId, cause: 'sim-swapped', caseId: swap.caseId, serials: [p.serial], sentBy: 'operator:daichi' });
+    const again = await sent(ReenrollmentRequired.type, (x) => x['personId'] === p.personId && String(x['detail']).includes('operator:daichi'));
+    expect(again.json<{ payload: unknown }>().payload).toMatchObject({ cause: 'sim-swapped', caseId: swap.caseId, serials: [p.serial] });
+    const audit = (await http().get(`/audit?action=reenrollment.notice&target=person:${p.personId}`).set('authorization', `Bearer ${token}`).expect(200)).body;
+    expect(audit).toEqual([expect.objectContaining({ actor: 'operator:daichi', reason: 'holder called: told to apply again on the new SIM', outcome: 'accepted', caseId: swap.caseId })]);
+  }, 30_000);
 
   it('queued card operations: a later done on the SIM settles the older queued one (the carrier runs them in order)', async () => {
     const p = await phone();

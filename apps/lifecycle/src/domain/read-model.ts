@@ -186,6 +186,16 @@ export class ReadModel {
     return (await queryRows(this.q(m), `SELECT * FROM phone WHERE iccid = $1 ORDER BY created_at DESC`, [iccid])).map(toPhone);
   }
 
+  /** The newest phone on the SIM the carrier last reported in this handset (IMEI from `mno.subscriber.handset-changed`). */
+  async phoneInHandset(imei: string): Promise<PhoneRow | undefined> {
+    const rows = await queryRows(
+      this.ds.manager,
+      `SELECT p.* FROM phone p JOIN sim s ON s.iccid = p.iccid WHERE s.imei = $1 ORDER BY s.updated_at DESC, p.created_at DESC LIMIT 1`,
+      [imei],
+    );
+    return rows[0] && toPhone(rows[0]);
+  }
+
   async phonesByMsisdn(msisdn: string, m?: EntityManager): Promise<PhoneRow[]> {
     return (await queryRows(this.q(m), `SELECT * FROM phone WHERE msisdn = $1 ORDER BY created_at DESC`, [msisdn])).map(toPhone);
   }

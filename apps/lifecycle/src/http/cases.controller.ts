@@ -75,15 +75,18 @@ export class CasesController {
   @RequireRoles('operator', 'auditor')
   @AuditAction('phone.read')
   @ApiOperation({
-    summary: 'The phone named by exactly one of serial, iccid, msisdn, personId, enrollmentId, as this service sees it',
-    description: 'A carrier’s operator reads that carrier’s phones only (403 CARRIER_SCOPE), whichever way the phone is named.',
+    summary: 'The phone named by exactly one of serial, iccid, msisdn, personId, enrollmentId, imei, as this service sees it',
+    description:
+      'A carrier’s operator reads that carrier’s phones only (403 CARRIER_SCOPE), whichever way the phone is named. ' +
+      'An IMEI names the handset the carrier last reported the SIM in (`mno.subscriber.handset-changed`).',
   })
   @ApiZodQuery(phoneQuerySchema as unknown as z.ZodObject)
   @ApiZodResponse(200, phoneViewSchema, 'the phone')
   @ApiErrors(400, 401, 403, 404)
   async phone(@ValidQuery(phoneQuerySchema) q: z.infer<typeof phoneQuerySchema>, @Operator() operator: OperatorPrincipal): Promise<PhoneView> {
-    const { enrollmentId, ...selector } = q;
-    const phone = await (enrollmentId ? this.byEnrollment(operator, enrollmentId) : this.actions.resolve(operator, selector)).catch((err) => {
+    const { enrollmentId, imei, ...selector } = q;
+    const named = enrollmentId ? this.byEnrollment(operator, enrollmentId) : imei ? this.inHandset(operator, imei) : this.actions.resolve(operator, selector);
+    const phone = await named.catch((err) => {
       // A revoked, renewed-away serial still names its phone for reading.
       const serial = q.serial;
       if (!serial || (err as { reason?: string }).reason !== 'CERTIFICATE_ALREADY_REVOKED') throw err;
@@ -93,7 +96,7 @@ export class CasesController {
       });
     });
     const [sim, person] = await Promise.all([phone.iccid ? this.read.sim(phone.iccid) : undefined, this.read.person(phone.personId)]);
-    await this.audited(operator, 'phone.read', enrollmentId ? `enrollment:${enrollmentId}` : describeSelector(selector));
+    await this.audited(operator, 'phone.read', enrollmentId ? `enrollment:${enrollmentId}` : imei ? `imei:${imei}` : describeSelector(selector));
     return phoneView(phone, sim, person?.reenrollmentRequired ?? false, this.clock.now());
   }
 
@@ -101,6 +104,13 @@ export class CasesController {
     const phone = await this.read.phone(enrollmentId);
     if (!phone) throw notFound('PHONE_UNKNOWN', `no phone certificate from enrollment ${enrollmentId}`);
     requireCarrierScope(operator, phone.carrier, `the phone of enrollment ${enrollmentId}`);
+    return phone;
+  }
+
+  private async inHandset(operator: OperatorPrincipal, imei: string) {
+    const phone = await this.read.phoneInHandset(imei);
+    if (!phone) throw notFound('PHONE_UNKNOWN', `no phone certificate on a SIM reported in handset ${imei}`);
+    requireCarrierScope(operator, phone.carrier, `the phone in handset ${imei}`);
     return phone;
   }
 

@@ -2,8 +2,18 @@ import { Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/commo
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiZodBody, ApiZodResponse, AuditAction, AuditContextGuard, Operator, RefusedCallAuditFilter, RequireRoles, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
 import { OperatorActions, type PhoneSelector } from '../flows/operator-actions';
+import { ReenrollmentNotices } from '../flows/reenrollment-notices';
 import { caseViewSchema, type CaseView } from '@jpki/contracts';
-import { phoneReportSchema, revocationRequestSchema, type PhoneReport, type RevocationRequest } from './schemas';
+import {
+  phoneReportSchema,
+  reenrollmentNoticeSchema,
+  reenrollmentNoticeViewSchema,
+  revocationRequestSchema,
+  type PhoneReport,
+  type ReenrollmentNoticeRequest,
+  type ReenrollmentNoticeView,
+  type RevocationRequest,
+} from './schemas';
 import { caseView } from './views';
 
 const selectorOf = (b: PhoneSelector): PhoneSelector => ({ serial: b.serial, iccid: b.iccid, msisdn: b.msisdn, personId: b.personId });
@@ -18,7 +28,10 @@ const selectorOf = (b: PhoneSelector): PhoneSelector => ({ serial: b.serial, icc
 @UseGuards(AuditContextGuard)
 @UseFilters(RefusedCallAuditFilter)
 export class OperatorController {
-  constructor(private readonly actions: OperatorActions) {}
+  constructor(
+    private readonly actions: OperatorActions,
+    private readonly notices: ReenrollmentNotices,
+  ) {}
 
   @Post('loss-reports')
   @HttpCode(202)
@@ -62,5 +75,23 @@ export class OperatorController {
   @ApiErrors(400, 401, 403, 404, 409)
   async revoke(@ValidBody(revocationRequestSchema) body: RevocationRequest, @Operator() operator: OperatorPrincipal): Promise<CaseView> {
     return caseView(await this.actions.revoke(operator, { selector: selectorOf(body), reason: body.reason, revocationReason: body.revocationReason }));
+  }
+
+  @Post('reenrollment-notices')
+  @HttpCode(202)
+  @RequireRoles('operator')
+  @AuditAction('reenrollment.notice')
+  @ApiOperation({
+    summary: 'Tell a holder again that they must apply again (re-enrollment notice)',
+    description:
+      'For a person marked to re-enroll (SIM swap, card revoked or renewed, renewal refused, certificate expired): publishes ' +
+      '`lifecycle.person.reenrollment-required` again with the recorded cause and the case that caused it. 409 REENROLLMENT_NOT_REQUIRED ' +
+      'otherwise; a carrier’s operator reaches only the holders of that carrier’s phones (403 CARRIER_SCOPE).',
+  })
+  @ApiZodBody(reenrollmentNoticeSchema)
+  @ApiZodResponse(202, reenrollmentNoticeViewSchema, 'notice published')
+  @ApiErrors(400, 401, 403, 404, 409)
+  reenrollmentNotice(@ValidBody(reenrollmentNoticeSchema) body: ReenrollmentNoticeRequest, @Operator() operator: OperatorPrincipal): Promise<ReenrollmentNoticeView> {
+    return this.notices.send(operator, body);
   }
 }

@@ -40,7 +40,7 @@ export const caseListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
-const exactlyOneForReading = (v: Record<string, unknown>) => ['serial', 'iccid', 'msisdn', 'personId', 'enrollmentId'].filter((k) => v[k] !== undefined).length === 1;
+const exactlyOneForReading = (v: Record<string, unknown>) => ['serial', 'iccid', 'msisdn', 'personId', 'enrollmentId', 'imei'].filter((k) => v[k] !== undefined).length === 1;
 export const phoneQuerySchema = z
   .object({
     serial: serialSchema.optional(),
@@ -49,8 +49,26 @@ export const phoneQuerySchema = z
     personId: z.uuid().optional(),
     /** Reading only: the enrollment that put the phone certificate on the phone (the SP-TSM's id, `enr-…`). */
     enrollmentId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+    /** Reading only: the handset the carrier last reported the phone's SIM in (`mno.subscriber.handset-changed`). */
+    imei: z.string().regex(/^\d{15}$/, 'IMEI: 15 digits').optional(),
   })
-  .refine(exactlyOneForReading, { message: 'name the phone by exactly one of serial, iccid, msisdn, personId, enrollmentId', path: ['serial'] });
+  .refine(exactlyOneForReading, { message: 'name the phone by exactly one of serial, iccid, msisdn, personId, enrollmentId, imei', path: ['serial'] });
+
+export const reenrollmentNoticeSchema = z.strictObject({
+  personId: z.uuid().describe('the holder who must apply again'),
+  reason: z.string().trim().min(3).max(512).describe('why the notice is sent again, and how the holder was reached (kept in the audit log)'),
+});
+export type ReenrollmentNoticeRequest = z.infer<typeof reenrollmentNoticeSchema>;
+
+export const reenrollmentNoticeViewSchema = z.object({
+  personId: z.string(),
+  cause: z.string().describe('why the holder must apply again (the cause recorded when it became necessary)'),
+  caseId: z.string().describe('the case (or expiry) that made it necessary'),
+  serials: z.array(z.string()),
+  sentBy: z.string(),
+  sentAt: z.string(),
+});
+export type ReenrollmentNoticeView = z.infer<typeof reenrollmentNoticeViewSchema>;
 
 export const auditQuerySchema = z.object({
   after: z.coerce.number().int().min(0).default(0),
