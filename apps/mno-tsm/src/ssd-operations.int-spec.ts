@@ -171,10 +171,19 @@ describe('mno-tsm-softbank: SSD creation, forwarding, lock/unlock/delete, audit 
     expect((await mno.reply(unlock, SsdOperationCompleted.type)).payload).toMatchObject({ operation: 'unlock', outcome: 'queued' });
     expect(lifeCycle()).toBe(unlockedState);
 
+    // The operators' view of the queue: both wait for the phone, counted with the oldest one's age; the card's own carrier only.
+    const backlog = (await mno.http().get('/ota-queue').set('authorization', mno.token(['auditor'])).expect(200)).body;
+    expect(backlog).toMatchObject({ carrier: 'softbank', states: expect.arrayContaining([expect.objectContaining({ state: 'waiting-for-phone', operation: 'lock' }), expect.objectContaining({ state: 'waiting-for-phone', operation: 'unlock' })]) });
+    for (const s of backlog.states as { count: number; oldestAgeSeconds: number }[]) expect(s.count >= 1 && s.oldestAgeSeconds >= 0).toBe(true);
+    const docomoToken = `Bearer ${mno.keys.operatorToken('daichi', ['operator'], { carrier: 'docomo' })}`;
+    expect((await mno.http().get('/ota-queue').set('authorization', docomoToken).expect(403)).body).toMatchObject({ reason: 'CARRIER_SCOPE' });
+
     await mno.responder.reachable(iccid);
     expect((await mno.reply(lock, SsdOperationCompleted.type, (m) => (m.value ?? '').includes('"done"'))).payload).toMatchObject({ outcome: 'done' });
     expect((await mno.reply(unlock, SsdOperationCompleted.type, (m) => (m.value ?? '').includes('"done"'))).payload).toMatchObject({ outcome: 'done' });
     expect(lifeCycle()).toBe(unlockedState); // locked, then unlocked, in request order
+    const drained = (await mno.http().get('/ota-queue').set('authorization', mno.token(['auditor'])).expect(200)).body.states as { state: string }[];
+    expect(drained.filter((x) => x.state === 'waiting-for-phone')).toEqual([]);
 
     const lockNow = `lock-now-${randomUUID()}`;
     await mno.send(SsdStatusChangeRequested, { requestId: lockNow, carrier: 'softbank', iccid, ssdAid: SSD, action: 'lock' });

@@ -25,6 +25,7 @@ import {
   listSubscribersSchema,
   msisdnChangeSchema,
   operationsQuerySchema,
+  otaBacklogSchema,
   reasonSchema,
   simSwapSchema,
   simViewSchema,
@@ -196,6 +197,21 @@ export class FleetController {
   async operations(@Operator() op: OperatorPrincipal, @ValidQuery(operationsQuerySchema) q: z.infer<typeof operationsQuerySchema>) {
     await this.fleet.recordRead(op, 'operations.read', q.iccid ?? null);
     return this.fleet.operations(q);
+  }
+
+  @Get('ota-queue')
+  @RequireRoles('operator', 'integrator', 'auditor')
+  @ApiOperation({
+    summary: 'Card operations waiting: counts per state and operation, with the oldest one’s age',
+    description:
+      'The OTA queue (lock, unlock, delete; `waiting-for-phone` once the card was found unreachable — it runs when the phone comes back) ' +
+      'and SP scripts forwarded whose answer is awaited (`forwarding`). Counts only, no SIM named.',
+  })
+  @ApiZodResponse(200, otaBacklogSchema, 'counts')
+  @ApiErrors(401, 403)
+  async otaQueue(@Operator() op: OperatorPrincipal) {
+    await this.fleet.recordRead(op, 'ota-queue.read', null);
+    return this.fleet.otaBacklog();
   }
 
   @Get('audit-log')

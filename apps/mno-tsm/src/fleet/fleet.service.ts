@@ -15,7 +15,7 @@ import type { MnoTsmSettings } from '../config';
 import { iccidFor } from '../domain/iccid';
 import { IsdKeyDerivation, keysetJson } from '../domain/isd-keys';
 import { MNO_SETTINGS } from '../tokens';
-import type { createSubscriberSchema, SubscriberView } from './schemas';
+import type { createSubscriberSchema, OtaBacklog, SubscriberView } from './schemas';
 
 interface SubscriberRow {
   id: string;
@@ -149,6 +149,29 @@ export class FleetService {
   /** A call the operator authentication refused before it reached the fleet (who, or `anonymous`; which route; why). */
   async recordRefusedCall(op: Pick<OperatorPrincipal, 'sub' | 'roles'>, action: string, target: string | null, reason: string, details: Record<string, unknown>): Promise<void> {
     await this.audit(this.ds.manager, op, action, target, `refused:${reason}`, details);
+  }
+
+  /** Card operations not done yet, per state and operation, with the oldest one's age (the OTA queue and SP scripts in flight). */
+  async otaBacklog(): Promise<OtaBacklog> {
+    const rows: { state: OtaBacklog['states'][number]['state']; operation: OtaBacklog['states'][number]['operation']; count: number; oldest: Date }[] = await this.ds.query(
+      `SELECT CASE WHEN state = 'pending' AND queued_notified THEN 'waiting-for-phone' ELSE state END AS state, operation, count(*)::int AS count, min(created_at) AS oldest
+         FROM ota_queue WHERE state IN ('pending', 'running') GROUP BY 1, 2
+       UNION ALL
+       SELECT 'forwarding', 'script', count(*)::int, min(created_at) FROM ota_forward WHERE completed_at IS NULL HAVING count(*) > 0
+       ORDER BY 1, 2`,
+    );
+    const now = this.clock.now();
+    return {
+      carrier: this.settings.carrier,
+      at: now.toISOString(),
+      states: rows.map((r) => ({
+        state: r.state,
+        operation: r.operation,
+        count: r.count,
+        oldestAt: r.oldest.toISOString(),
+        oldestAgeSeconds: Math.max(0, Math.floor((now.getTime() - r.oldest.getTime()) / 1000)),
+      })),
+    };
   }
 
   async find(msisdn: string): Promise<SubscriberView> {

@@ -76,3 +76,20 @@ export const simViewSchema = z.object({
   ),
   queuedOperations: z.array(z.object({ requestId: z.string(), operation: z.string(), ssdAid: z.string(), state: z.string() })),
 });
+
+export const otaBacklogSchema = z.object({
+  carrier: z.string(),
+  at: z.string().describe('the service clock when counted'),
+  states: z.array(
+    z.object({
+      state: z
+        .enum(['waiting-for-phone', 'pending', 'running', 'forwarding'])
+        .describe('waiting-for-phone: a queued lock/unlock/delete the card was found unreachable for; pending: queued behind another; running: on its way; forwarding: an SP script sent, its answer awaited'),
+      operation: z.enum(['lock', 'unlock', 'delete', 'script']),
+      count: z.number().int(),
+      oldestAt: z.string(),
+      oldestAgeSeconds: z.number().int(),
+    }),
+  ),
+});
+export type OtaBacklog = z.infer<typeof otaBacklogSchema>;
