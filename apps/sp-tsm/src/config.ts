@@ -21,4 +21,10 @@ export const spTsmConfigSchema = baseConfigSchema.extend({
 });
 export type SpTsmConfig = z.infer<typeof spTsmConfigSchema>;
 
+/** Deadlines and attempts of the SP-TSM's saga steps by kind. */
+export const stepPolicies = (config: SpTsmConfig) => ({
+  request: { timeoutMs: config.REQUEST_STEP_TIMEOUT_MS, maxAttempts: config.STEP_MAX_ATTEMPTS },
+  card: { timeoutMs: config.CARD_STEP_TIMEOUT_MS, maxAttempts: config.STEP_MAX_ATTEMPTS },
+});
+
 export const loadSpTsmConfig = (env: NodeJS.ProcessEnv = process.env): SpTsmConfig => loadConfig(spTsmConfigSchema, env);

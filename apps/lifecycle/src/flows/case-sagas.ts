@@ -8,7 +8,7 @@ import {
   type LifecycleCaseKind,
   type PayloadOf,
 } from '@jpki/contracts';
-import { StepFailure, type SagaDefinition, type SagaStep, type StepContext } from '@jpki/saga';
+import { sagaSteps, StepFailure, type SagaDefinition, type SagaStep, type StepBuilder, type StepContext } from '@jpki/saga';
 import type { LifecycleConfig } from '../config';
 import { ReadModel } from '../domain/read-model';
 import { LIFECYCLE_CONFIG } from '../tokens';
@@ -36,15 +36,18 @@ type Step = SagaStep<CaseData>;
 @Injectable()
 export class CaseSagas {
   readonly definitions: SagaDefinition<CaseData>[];
+  /** Every case step waits for replies to commands sent when the case opened. */
+  private readonly step: StepBuilder<CaseData>;
 
   constructor(
-    @Inject(LIFECYCLE_CONFIG) private readonly config: LifecycleConfig,
+    @Inject(LIFECYCLE_CONFIG) config: LifecycleConfig,
     private readonly cases: CaseService,
     private readonly read: ReadModel,
   ) {
+    this.step = sagaSteps<CaseData, 'request'>({ request: { timeoutMs: config.CASE_STEP_TIMEOUT_MS, maxAttempts: config.CASE_STEP_MAX_ATTEMPTS } }).request;
     const flows: Record<LifecycleCaseKind, Step[]> = {
       loss: [this.ca('certificate-hold', 'certificate-held'), this.sp('ssd-lock', 'ssd-locked')],
-      found: [{ ...this.ca('hold-release', 'hold-released'), compensate: (ctx) => this.holdAgain(ctx) }, this.sp('ssd-unlock', 'ssd-unlocked')],
+      found: [this.ca('hold-release', 'hold-released', (ctx) => this.holdAgain(ctx)), this.sp('ssd-unlock', 'ssd-unlocked')],
       revocation: [this.ca('certificate-revocation', 'certificate-revoked'), this.sp('service-termination', 'service-terminated')],
       'device-change': [this.sp('old-service-termination', 'old-service-terminated')],
       'sim-swap': [this.ca('certificate-revocation', 'certificate-revoked'), this.sp('service-termination', 'service-terminated')],
@@ -62,13 +65,9 @@ export class CaseSagas {
     }));
   }
 
-  private step(name: string, stateAfter: string, run: Step['run'], maxAttempts = this.config.CASE_STEP_MAX_ATTEMPTS): Step {
-    return { name, stateAfter, timeoutMs: this.config.CASE_STEP_TIMEOUT_MS, maxAttempts, run };
-  }
-
   /** The CA's answer to the command sent when the case opened: a status change, or a refusal. */
-  private ca(name: string, stateAfter: string): Step {
-    return this.step(name, stateAfter, async (ctx: Ctx) => {
+  private ca(name: string, stateAfter: string, compensate?: Step['compensate']): Step {
+    const run = async (ctx: Ctx) => {
       const d = ctx.data;
       if (!d.caRequestId) return { caOutcome: 'not-needed' };
       const reply = await ctx.awaitReply(d.caRequestId);
@@ -79,7 +78,8 @@ export class CaseSagas {
       }
       const change = reply.payload as PayloadOf<typeof CertificateStatusChanged>;
       return { caOutcome: change.status === 'on-hold' ? 'on-hold' : change.status === 'good' ? 'released' : `revoked:${change.reason ?? 'unspecified'}` };
-    });
+    };
+    return this.step(name, run, { stateAfter, compensate });
   }
 
   /** A found case whose unlock failed for good: the phone is still reported lost, so its certificate goes back on hold. */
@@ -98,7 +98,7 @@ export class CaseSagas {
 
   /** The SP-TSM's outcome of every service operation of the case (`queued` counts: the carrier runs it later). */
   private sp(name: string, stateAfter: string): Step {
-    return this.step(name, stateAfter, async (ctx: Ctx) => {
+    const run = async (ctx: Ctx) => {
       const outcomes: Record<string, string> = {};
       for (const request of ctx.data.spRequests) {
         const reply = await ctx.awaitReply(request.requestId);
@@ -109,35 +109,33 @@ export class CaseSagas {
         outcomes[request.requestId] = p.outcome;
       }
       return { spOutcomes: outcomes };
-    });
+    };
+    return this.step(name, run, { stateAfter });
   }
 
   /** Card cases: the CA cascades card revocations to the phones in the same transaction; wait until the read model shows it. */
   private cascade(): Step {
-    return this.step(
-      'phone-certificates-revoked',
-      'phones-revoked',
-      async (ctx: Ctx) => {
-        const personId = ctx.data.personId;
-        if (!personId) return { caOutcome: 'not-needed' };
-        const openedAt = new Date(ctx.data.openedAtMachine);
-        const phones = (await this.read.phonesOfPerson(personId)).filter((p) => p.createdAt <= openedAt);
-        const active = phones.filter((p) => p.certStatus !== 'revoked');
-        if (active.length > 0) throw new StepFailure('PHONE_CERTIFICATE_ACTIVE', `${active.map((p) => p.serial).join(', ')} not revoked yet`);
-        return { caOutcome: phones.length > 0 ? 'cascaded' : 'no-phone', revokedSerials: phones.map((p) => p.serial) };
-      },
-      8,
-    );
+    const run = async (ctx: Ctx) => {
+      const personId = ctx.data.personId;
+      if (!personId) return { caOutcome: 'not-needed' };
+      const openedAt = new Date(ctx.data.openedAtMachine);
+      const phones = (await this.read.phonesOfPerson(personId)).filter((p) => p.createdAt <= openedAt);
+      const active = phones.filter((p) => p.certStatus !== 'revoked');
+      if (active.length > 0) throw new StepFailure('PHONE_CERTIFICATE_ACTIVE', `${active.map((p) => p.serial).join(', ')} not revoked yet`);
+      return { caOutcome: phones.length > 0 ? 'cascaded' : 'no-phone', revokedSerials: phones.map((p) => p.serial) };
+    };
+    return this.step('phone-certificates-revoked', run, { stateAfter: 'phones-revoked', maxAttempts: 8 });
   }
 
   /** The SP-TSM's renewal saga: card check, CA issuance on the same key, certificate write, read back. */
   private renewal(): Step {
-    return this.step('renewal', 'renewed', async (ctx: Ctx) => {
+    const run = async (ctx: Ctx) => {
       if (!ctx.data.renewalRequestId) throw new StepFailure('RENEWAL_NOT_REQUESTED', 'the case has no renewal request', false);
       const reply = await ctx.awaitReply(ctx.data.renewalRequestId);
       const p = reply.payload as PayloadOf<typeof ServiceRenewalCompleted>;
       if (p.outcome === 'renewed' && p.serial && p.notAfter) return { renewal: { serial: p.serial, notAfter: p.notAfter }, caOutcome: `issued:${p.serial}` };
       throw new StepFailure(p.reason ?? (p.outcome === 'not-deployed' ? 'NOT_DEPLOYED' : 'RENEWAL_FAILED'), p.detail ?? `renewal ${p.outcome}`, false);
-    });
+    };
+    return this.step('renewal', run, { stateAfter: 'renewed' });
   }
 }

@@ -24,12 +24,12 @@ import {
 import { fromHex, JpkiAid, Kvn, Scp03KeySet } from '@jpki/globalplatform';
 import { Outbox } from '@jpki/messaging';
 import { buildCsr, createDigestInfoSigner, rsaSpkiFromPublicKeyTemplate } from '@jpki/pki';
-import { StepFailure, type Reply, type SagaDefinition, type SagaStep, type StepContext, type Transition } from '@jpki/saga';
+import { sagaSteps, StepFailure, type Reply, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
 import { ServiceKeys } from '@jpki/service-kit';
 import { OtaCardChannel } from '../card/ota-card-channel';
 import { SpCard, ssdChannel } from '../card/sp-card';
 import { SP_TSM_CONFIG } from '../tokens';
-import type { SpTsmConfig } from '../config';
+import { stepPolicies, type SpTsmConfig } from '../config';
 import { KeysetVault } from '../keys/keyset-vault';
 import { deviceOf, expectedApplication, known, proofingRequestId, type EnrollmentData } from './enrollment-data';
 import { applicationMismatches } from './signed-application';
@@ -60,20 +60,21 @@ export class EnrollmentSaga {
     private readonly keys: ServiceKeys,
     private readonly outbox: Outbox,
   ) {
+    const step = sagaSteps<EnrollmentData, 'request' | 'card'>(stepPolicies(config));
     this.definition = {
       kind: 'enrollment',
       initialState: 'not-deployed',
       failedState: 'in-error',
       steps: [
-        this.request('identity-proofing', (ctx) => this.proveIdentity(ctx)),
-        this.request('eligibility', (ctx) => this.checkEligibility(ctx)),
-        { ...this.request('ssd-creation', (ctx) => this.createSsd(ctx)), stateAfter: 'initialized', compensate: (ctx) => this.deleteSsd(ctx) },
-        this.card('key-handover', (ctx) => this.handOverKeys(ctx)),
-        { ...this.card('applet-install', (ctx) => this.installApplet(ctx)), stateAfter: 'installed' },
-        this.card('key-provisioning', (ctx) => this.provisionKey(ctx)),
-        { ...this.request('certificate-issuance', (ctx) => this.issue(ctx)), compensate: (ctx) => this.revokeIssued(ctx) },
-        { ...this.card('certificate-write', (ctx) => this.writeCertificate(ctx)), stateAfter: 'personalized' },
-        { ...this.request('activation', (ctx) => this.activate(ctx)), stateAfter: 'operational' },
+        step.request('identity-proofing', (ctx) => this.proveIdentity(ctx)),
+        step.request('eligibility', (ctx) => this.checkEligibility(ctx)),
+        step.request('ssd-creation', (ctx) => this.createSsd(ctx), { stateAfter: 'initialized', compensate: (ctx) => this.deleteSsd(ctx) }),
+        step.card('key-handover', (ctx) => this.handOverKeys(ctx)),
+        step.card('applet-install', (ctx) => this.installApplet(ctx), { stateAfter: 'installed' }),
+        step.card('key-provisioning', (ctx) => this.provisionKey(ctx)),
+        step.request('certificate-issuance', (ctx) => this.issue(ctx), { compensate: (ctx) => this.revokeIssued(ctx) }),
+        step.card('certificate-write', (ctx) => this.writeCertificate(ctx), { stateAfter: 'personalized' }),
+        step.request('activation', (ctx) => this.activate(ctx), { stateAfter: 'operational' }),
       ],
       onTransition: (m, t) => this.publishTransition(m, t),
     };
@@ -81,14 +82,6 @@ export class EnrollmentSaga {
 
   private get ssdAid(): Buffer {
     return fromHex(this.config.SSD_AID);
-  }
-
-  private request(name: EnrollmentStep, run: SagaStep<EnrollmentData>['run']): SagaStep<EnrollmentData> {
-    return { name, timeoutMs: this.config.REQUEST_STEP_TIMEOUT_MS, maxAttempts: this.config.STEP_MAX_ATTEMPTS, run };
-  }
-
-  private card(name: EnrollmentStep, run: SagaStep<EnrollmentData>['run']): SagaStep<EnrollmentData> {
-    return { name, timeoutMs: this.config.CARD_STEP_TIMEOUT_MS, maxAttempts: this.config.STEP_MAX_ATTEMPTS, run };
   }
 
   private spCard(ctx: Ctx, step: EnrollmentStep): SpCard {

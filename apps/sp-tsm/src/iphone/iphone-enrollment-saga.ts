@@ -12,8 +12,8 @@ import {
   type PayloadOf,
 } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
-import { StepFailure, type SagaDefinition, type SagaStep, type StepContext, type Transition } from '@jpki/saga';
-import type { SpTsmConfig } from '../config';
+import { sagaSteps, StepFailure, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
+import { stepPolicies, type SpTsmConfig } from '../config';
 import { SP_TSM_CONFIG } from '../tokens';
 import { applicationMismatches } from '../enrollment/signed-application';
 import { expectedIphoneApplication, IPHONE_SAGA_KIND, iphoneRecipient, issuanceRequestId, proofingRequestId, type IphoneEnrollmentData } from './iphone-enrollment-data';
@@ -35,23 +35,20 @@ export class IphoneEnrollmentSaga {
   readonly definition: SagaDefinition<IphoneEnrollmentData>;
 
   constructor(
-    @Inject(SP_TSM_CONFIG) private readonly config: SpTsmConfig,
+    @Inject(SP_TSM_CONFIG) config: SpTsmConfig,
     private readonly outbox: Outbox,
   ) {
+    const step = sagaSteps<IphoneEnrollmentData, 'request'>(stepPolicies(config));
     this.definition = {
       kind: IPHONE_SAGA_KIND,
       initialState: 'requested',
       failedState: 'refused',
       steps: [
-        { ...this.step('identity-proofing', (ctx) => this.proveIdentity(ctx)), stateAfter: 'identity-verified' },
-        { ...this.step('certificate-issuance', (ctx) => this.issue(ctx)), stateAfter: 'issued' },
+        step.request('identity-proofing', (ctx) => this.proveIdentity(ctx), { stateAfter: 'identity-verified' }),
+        step.request('certificate-issuance', (ctx) => this.issue(ctx), { stateAfter: 'issued' }),
       ],
       onTransition: (m, t) => this.publishTransition(m, t),
     };
-  }
-
-  private step(name: Step, run: SagaStep<IphoneEnrollmentData>['run']): SagaStep<IphoneEnrollmentData> {
-    return { name, timeoutMs: this.config.REQUEST_STEP_TIMEOUT_MS, maxAttempts: this.config.STEP_MAX_ATTEMPTS, run };
   }
 
   private async proveIdentity(ctx: Ctx): Promise<Partial<IphoneEnrollmentData>> {

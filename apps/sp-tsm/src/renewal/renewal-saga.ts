@@ -12,10 +12,10 @@ import {
 import { fromHex } from '@jpki/globalplatform';
 import { Outbox } from '@jpki/messaging';
 import { decodeCertificate, formatSerialNumber } from '@jpki/pki';
-import { StepFailure, type SagaDefinition, type SagaStep, type StepContext, type Transition } from '@jpki/saga';
+import { sagaSteps, StepFailure, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
 import { OtaCardChannel } from '../card/ota-card-channel';
 import { SpCard, ssdChannel } from '../card/sp-card';
-import type { SpTsmConfig } from '../config';
+import { stepPolicies, type SpTsmConfig } from '../config';
 import { KeysetVault } from '../keys/keyset-vault';
 import { SP_TSM_CONFIG } from '../tokens';
 
@@ -67,20 +67,15 @@ export class RenewalSaga {
     private readonly vault: KeysetVault,
     private readonly outbox: Outbox,
   ) {
-    const card = (name: string, run: SagaStep<RenewalData>['run']): SagaStep<RenewalData> => ({
-      name,
-      timeoutMs: config.CARD_STEP_TIMEOUT_MS,
-      maxAttempts: config.STEP_MAX_ATTEMPTS,
-      run,
-    });
+    const step = sagaSteps<RenewalData, 'request' | 'card'>(stepPolicies(config));
     this.definition = {
       kind: 'renewal',
       initialState: 'operational',
       failedState: 'operational',
       steps: [
-        card('card-check', (ctx) => this.checkCard(ctx)),
-        { name: 'certificate-issuance', timeoutMs: config.REQUEST_STEP_TIMEOUT_MS, maxAttempts: config.STEP_MAX_ATTEMPTS, run: (ctx) => this.issue(ctx) },
-        card('certificate-write', (ctx) => this.write(ctx)),
+        step.card('card-check', (ctx) => this.checkCard(ctx)),
+        step.request('certificate-issuance', (ctx) => this.issue(ctx)),
+        step.card('certificate-write', (ctx) => this.write(ctx)),
       ],
       onTransition: (m, t) => this.finish(m, t),
     };

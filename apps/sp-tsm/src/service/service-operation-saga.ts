@@ -10,8 +10,8 @@ import {
   type PayloadOf,
 } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
-import { StepFailure, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
-import type { SpTsmConfig } from '../config';
+import { sagaSteps, StepFailure, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
+import { stepPolicies, type SpTsmConfig } from '../config';
 import { KeysetVault } from '../keys/keyset-vault';
 import { SP_TSM_CONFIG } from '../tokens';
 
@@ -50,13 +50,7 @@ export class ServiceOperationSaga {
       initialState: 'requested',
       failedState: 'failed',
       steps: [
-        {
-          name: 'card-operation',
-          timeoutMs: config.REQUEST_STEP_TIMEOUT_MS,
-          maxAttempts: config.STEP_MAX_ATTEMPTS,
-          stateAfter: 'answered',
-          run: (ctx) => this.operate(ctx),
-        },
+        sagaSteps<ServiceOperationData, 'request'>(stepPolicies(config)).request('card-operation', (ctx) => this.operate(ctx), { stateAfter: 'answered' }),
       ],
       onTransition: (m, t) => this.finish(m, t),
     };
