@@ -13,7 +13,18 @@
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { generateServiceKeys } from '@jpki/crypto';
-import { DEVICE_ATTESTATION_SECRET, envPrefixOf, keySecretOf, OPERATOR_IDP_SECRET, SERVICE_INSTANCES, TRUST_SECRET } from './services';
+import {
+  dbRoleOf,
+  dbSecretOf,
+  DEVICE_ATTESTATION_SECRET,
+  envPrefixOf,
+  keySecretOf,
+  OPERATOR_IDP_SECRET,
+  PG_DATABASE,
+  PG_POOLER,
+  SERVICE_INSTANCES,
+  TRUST_SECRET,
+} from './services';
 
 type Keys = ReturnType<typeof generateServiceKeys>;
 
@@ -24,6 +35,8 @@ export interface ServiceKeyMaterial extends Keys {
   isdMasterKey?: string;
   /** DEVICE_ATTESTATION_ROOTS (comma-separated base64 DER), for the instances that verify iPhone key attestations. */
   deviceAttestationRoots?: string;
+  /** Password of the service's own PostgreSQL role on Kubernetes (hex, URL-safe). */
+  databasePassword: string;
 }
 
 /**
@@ -42,7 +55,7 @@ export interface DeploymentKeys {
   generatedAt: string;
   services: Record<string, ServiceKeyMaterial>;
   operatorIdp: Pick<Keys, 'signingPkcs8' | 'signingSpki'>;
-  /** Password of the compose PostgreSQL user (hex, URL-safe). Kubernetes uses the CNPG-generated one. */
+  /** Password of the compose PostgreSQL user (hex, URL-safe). On Kubernetes each service has a role of its own. */
   postgresPassword: string;
   deviceAttestation: DeviceAttestationVendor;
 }
@@ -59,6 +72,7 @@ export function generateDeploymentKeys(opts: { kekId?: string; now?: Date; devic
         keyEncryptionKeys: `${kekId}:${randomBytes(32).toString('base64')}`,
         ...(s.isdKeyBytes ? { isdMasterKey: randomBytes(s.isdKeyBytes).toString('hex').toUpperCase() } : {}),
         ...(s.deviceAttestationRoots ? { deviceAttestationRoots: opts.deviceAttestation.roots } : {}),
+        databasePassword: randomBytes(24).toString('hex'),
       },
     ]),
   );
@@ -133,29 +147,43 @@ export function renderEnvFile(keys: DeploymentKeys): string {
   return `${lines.join('\n')}\n`;
 }
 
-function secret(name: string, namespace: string, generatedAt: string, data: Record<string, string>, component: string): Record<string, unknown> {
+function secret(name: string, namespace: string, generatedAt: string, data: Record<string, string>, component: string, extra: { type?: string; labels?: Record<string, string> } = {}): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
       name,
       namespace,
-      labels: { 'app.kubernetes.io/part-of': 'jpki-platform', 'app.kubernetes.io/component': component },
+      labels: { 'app.kubernetes.io/part-of': 'jpki-platform', 'app.kubernetes.io/component': component, ...extra.labels },
       annotations: { 'jpki.dev/generated-at': generatedAt, 'jpki.dev/generated-by': 'tools/deploy/generate-keys.ts' },
     },
-    type: 'Opaque',
+    type: extra.type ?? 'Opaque',
     stringData: data,
   };
 }
 
 /**
- * The Secrets the Deployments reference (`<identity>-keys` per service, `jpki-trust`), and two that no service
+ * A service's database credentials: `username`/`password` for its CNPG managed role (a basic-auth Secret; the label
+ * makes CNPG apply a changed password) and `uri`, its DATABASE_URL through the Pooler.
+ */
+export function databaseSecretData(keys: DeploymentKeys, identity: string): Record<string, string> {
+  const s = SERVICE_INSTANCES.find((i) => i.identity === identity);
+  if (!s) throw new Error(`unknown service ${identity}`);
+  const password = keys.services[identity].databasePassword;
+  return { username: dbRoleOf(s), password, uri: `postgresql://${dbRoleOf(s)}:${password}@${PG_POOLER}:5432/${PG_DATABASE}` };
+}
+
+/**
+ * The Secrets the Deployments reference (`<identity>-keys` and `<identity>-db` per service, `jpki-trust`), and two that no service
  * mounts: the operator IdP key and the SIMULATED device-attestation vendor.
  */
 export function secretObjects(keys: DeploymentKeys, namespace: string): Record<string, unknown>[] {
   return [
     secret(TRUST_SECRET, namespace, keys.generatedAt, trustEnv(keys), 'trust'),
     ...SERVICE_INSTANCES.map((s) => secret(keySecretOf(s.identity), namespace, keys.generatedAt, serviceSecretEnv(keys, s.identity), s.identity)),
+    ...SERVICE_INSTANCES.map((s) =>
+      secret(dbSecretOf(s.identity), namespace, keys.generatedAt, databaseSecretData(keys, s.identity), s.identity, { type: 'kubernetes.io/basic-auth', labels: { 'cnpg.io/reload': 'true' } }),
+    ),
     secret(
       OPERATOR_IDP_SECRET,
       namespace,

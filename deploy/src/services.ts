@@ -74,3 +74,17 @@ export const OPERATOR_IDP_SECRET = 'jpki-operator-idp';
  * attestations); mounted by no service. jpki-ca gets only the vendor's root, in its keys Secret.
  */
 export const DEVICE_ATTESTATION_SECRET = 'jpki-device-attestation';
+
+/** The CloudNativePG cluster, its database and the Pooler (PgBouncer, session mode) every service connects through. */
+export const PG_CLUSTER = 'jpki-pg';
+export const PG_DATABASE = 'jpki';
+export const PG_POOLER = 'jpki-pg-pooler-rw';
+
+/**
+ * A service's own PostgreSQL role: named like its schema, so that PostgreSQL's default search_path (`"$user", public`)
+ * resolves to that schema even where PgBouncer drops the `options` startup parameter (`-c search_path=`).
+ */
+export const dbRoleOf = (s: Pick<ServiceInstance, 'schema'>): string => s.schema;
+
+/** Secret with a service's role (basic-auth username/password for CNPG's managed role) and its DATABASE_URL (`uri`). */
+export const dbSecretOf = (identity: string): string => `${identity}-db`;

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { CARRIER_PROFILES, physicalTopics } from '@jpki/contracts';
 import {
+  databaseSecretData,
   DEVICE_ATTESTATION_VENDOR_FILE,
   envFileVariables,
   generateDeploymentKeys,
@@ -21,7 +22,21 @@ import {
   type DeploymentKeys,
   type DeviceAttestationVendor,
 } from '../src/keys';
-import { DEVICE_ATTESTATION_SECRET, envPrefixOf, JPKI_CA_URL, keySecretOf, SERVICE_INSTANCES, TRUST_SECRET, type ServiceInstance } from '../src/services';
+import {
+  dbRoleOf,
+  dbSecretOf,
+  DEVICE_ATTESTATION_SECRET,
+  envPrefixOf,
+  JPKI_CA_URL,
+  keySecretOf,
+  PG_CLUSTER,
+  PG_DATABASE,
+  PG_POOLER,
+  SERVICE_INSTANCES,
+  TRUST_SECRET,
+  type ServiceInstance,
+} from '../src/services';
+import { httpCallees, KAFKA_CLIENT_PORT, NETWORK_POLICIES_FILE, PLATFORM_NAMESPACES, PUBLIC_SERVICES, renderNetworkPolicies } from '../src/network';
 import { BROADCAST_TOPICS, renderKafkaTopics, roleOf, TOPICS_FILE } from '../src/topics';
 import { containersOf, imageName, isObject, loadManifests, parseYamlFile, render, type Json, type JsonObject, type K8sObject } from './kustomize-lite';
 
@@ -29,8 +44,6 @@ const ROOT = resolve(__dirname, '../..');
 const DEPLOY = join(ROOT, 'deploy');
 const COMPOSE = join(ROOT, 'docker-compose.yml');
 
-/** The CNPG operator creates this Secret (key `uri`); everything else must come from generate-keys. */
-const CNPG_APP_SECRET = 'jpki-pg-app';
 const MIN_GRACE_S = 45;
 /**
  * Upper bound of the PostgreSQL connections one service pod holds: the service-kit pool (10), the outbox
@@ -239,6 +252,33 @@ describe('topics.yaml', () => {
   });
 });
 
+describe('network-policies.yaml', () => {
+  it('equals a fresh render from the service catalogue (run tools/deploy/generate-network-policies.ts after changing it)', () => {
+    expect(readFileSync(NETWORK_POLICIES_FILE, 'utf8')).toBe(renderNetworkPolicies());
+  });
+
+  it('derives service-to-service HTTP from the URLs in the settings: only the relying parties call the CA', () => {
+    const edges = SERVICE_INSTANCES.flatMap((s) => httpCallees(s).map((c) => `${s.identity} -> ${c.identity}`));
+    expect(edges).toEqual(['rp-bank -> jpki-ca', 'rp-ticketing -> jpki-ca']);
+  });
+});
+
+/** Does a NetworkPolicy peer list admit a pod with these labels in the same namespace (or from namespace `ns`)? */
+const admits = (peers: Json[], pod: { labels?: Record<string, Json>; namespace?: string }): boolean =>
+  peers.map(obj).some((peer) => {
+    const podSel = obj(obj(peer['podSelector'])['matchLabels']);
+    const nsSel = obj(obj(peer['namespaceSelector'])['matchLabels']);
+    if (peer['namespaceSelector']) return !!pod.namespace && nsSel['kubernetes.io/metadata.name'] === pod.namespace && (!peer['podSelector'] || selects(podSel, pod.labels ?? {}));
+    return !pod.namespace && !!pod.labels && selects(podSel, pod.labels);
+  });
+
+/** Gateway API PathPrefix / Exact matching (prefixes match whole path elements). */
+const pathMatches = (match: JsonObject, path: string): boolean => {
+  const p = obj(match['path']);
+  const value = String(p['value']);
+  return p['type'] === 'Exact' ? path === value : path === value || path.startsWith(`${value.replace(/\/$/, '')}/`);
+};
+
 describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
   let rendered: K8sObject[] = [];
   let deployments: K8sObject[] = [];
@@ -291,8 +331,7 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     for (const t of topics) expect(obj(t.metadata.labels as Json)['strimzi.io/cluster']).toBe(kafka.metadata.name);
     expect(cluster.apiVersion).toBe('postgresql.cnpg.io/v1');
     expect(obj(obj(cluster['spec'])['bootstrap'])['initdb']).toMatchObject({ database: 'jpki', owner: 'jpki' });
-    // The CNPG app Secret (<cluster>-app) is the one the Deployments read DATABASE_URL from.
-    expect(`${cluster.metadata.name}-app`).toBe(CNPG_APP_SECRET);
+    expect(cluster.metadata.name).toBe(PG_CLUSTER);
   });
 
   it('keeps replication settings consistent with the number of brokers', () => {
@@ -356,7 +395,7 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     const env = new Map(list(container['env']).map(obj).map((e) => [str(e['name']), e]));
     expect(env.get('APP')?.['value']).toBe(s.app);
     expect(existsSync(join(ROOT, 'apps', s.app, 'project.json'))).toBe(true);
-    expect(obj(obj(env.get('DATABASE_URL')?.['valueFrom'])['secretKeyRef'])).toEqual({ name: CNPG_APP_SECRET, key: 'uri' });
+    expect(obj(obj(env.get('DATABASE_URL')?.['valueFrom'])['secretKeyRef'])).toEqual({ name: dbSecretOf(identity), key: 'uri' });
     const data = { ...obj(named(rendered, 'ConfigMap', 'jpki-platform')?.['data']), ...obj(named(rendered, 'ConfigMap', identity)?.['data']) };
     expect(data['HTTP_PORT']).toBe(String(s.port));
     expect(data['DB_SCHEMA']).toBe(s.schema);
@@ -426,12 +465,61 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     expect(list(svcSpec['ports']).map(obj)).toEqual([expect.objectContaining({ port: s.port, targetPort: port['name'] })]);
   });
 
+  it('denies all traffic by default and opens, per service, Kafka, the pooler, Prometheus and the HTTP paths drawn', () => {
+    const policies = byKind(rendered, 'NetworkPolicy');
+    const deny = named(rendered, 'NetworkPolicy', 'default-deny') as K8sObject;
+    expect(obj(deny['spec'])).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] });
+    expect(String(obj(named(rendered, 'ConfigMap', 'jpki-platform')?.['data'])['KAFKA_BROKERS']).split(',').map((b) => Number(b.split(':')[1]))).toEqual([KAFKA_CLIENT_PORT]);
+    const podLabelsOf = (identity: string) => obj(obj(obj(obj(named(rendered, 'Deployment', identity)?.['spec'])['template'])['metadata'])['labels']) as Record<string, Json>;
+    const rulesFor = (identity: string, direction: 'ingress' | 'egress') =>
+      policies.filter((p) => selects(obj(obj(obj(p['spec'])['podSelector'])['matchLabels']), podLabelsOf(identity)) || Object.keys(obj(obj(p['spec'])['podSelector'])).length === 0).flatMap((p) => list(obj(p['spec'])[direction]).map(obj));
+    const kafkaPod = { 'strimzi.io/cluster': kafka.metadata.name };
+    for (const s of SERVICE_INSTANCES) {
+      const egress = rulesFor(s.identity, 'egress');
+      const ingress = rulesFor(s.identity, 'ingress');
+      const reaches = (labels: Record<string, Json>, port: number) => egress.some((r) => admits(list(r['to']), { labels }) && list(r['ports']).some((p) => obj(p)['port'] === port));
+      expect({ s: s.identity, kafka: reaches(kafkaPod, KAFKA_CLIENT_PORT) }).toEqual({ s: s.identity, kafka: true });
+      expect({ s: s.identity, pooler: reaches({ 'cnpg.io/poolerName': 'jpki-pg-pooler-rw' }, 5432) }).toEqual({ s: s.identity, pooler: true });
+      expect({ s: s.identity, prometheus: ingress.some((r) => admits(list(r['from']), { namespace: PLATFORM_NAMESPACES.prometheus })) }).toEqual({ s: s.identity, prometheus: true });
+      // HTTP between services: exactly the callees its settings name, both ways.
+      for (const other of SERVICE_INSTANCES.filter((o) => o !== s)) {
+        const drawn = httpCallees(s).includes(other);
+        expect({ from: s.identity, to: other.identity, egress: reaches(podLabelsOf(other.identity), other.port) }).toEqual({ from: s.identity, to: other.identity, egress: drawn });
+        const admitted = rulesFor(other.identity, 'ingress').some((r) => admits(list(r['from']), { labels: podLabelsOf(s.identity) }));
+        expect({ from: s.identity, to: other.identity, ingress: admitted }).toEqual({ from: s.identity, to: other.identity, ingress: drawn });
+      }
+      const fromGateway = ingress.some((r) => admits(list(r['from']), { namespace: PLATFORM_NAMESPACES.gateway }));
+      expect({ s: s.identity, fromGateway }).toEqual({ s: s.identity, fromGateway: PUBLIC_SERVICES.includes(s.identity) });
+    }
+  });
+
   it('points the relying parties at the CA through its Service', () => {
     const url = new URL(JPKI_CA_URL);
     const ca = named(rendered, 'Service', url.hostname) as K8sObject;
     expect(list(obj(ca['spec'])['ports']).map((p) => obj(p)['port'])).toContain(Number(url.port));
     const users = SERVICE_INSTANCES.filter((s) => s.settings?.['JPKI_CA_URL']);
     expect(users.map((s) => s.identity).sort()).toEqual(['rp-bank', 'rp-ticketing']);
+  });
+
+  it('gives every service a PostgreSQL role of its own, named like its schema, reached through the session-mode Pooler', () => {
+    const spec = obj(cluster['spec']);
+    const roles = list(obj(spec['managed'])['roles']).map(obj);
+    expect(roles.map((r) => r['name']).sort()).toEqual(SERVICE_INSTANCES.map((s) => s.schema).sort());
+    for (const s of SERVICE_INSTANCES) {
+      const role = roles.find((r) => r['name'] === dbRoleOf(s)) ?? {};
+      expect(role).toMatchObject({ login: true, ensure: 'present', passwordSecret: { name: dbSecretOf(s.identity) } });
+      // No role is a superuser, owns the database or may create roles: rights come from owning the schema it creates.
+      for (const right of ['superuser', 'createdb', 'createrole', 'replication', 'bypassrls']) expect({ role: role['name'], right, value: role[right] ?? false }).toEqual({ role: role['name'], right, value: false });
+      const data = databaseSecretData(keys, s.identity);
+      const url = new URL(data['uri']);
+      expect([url.username, url.password, url.hostname, url.pathname]).toEqual([data['username'], data['password'], PG_POOLER, `/${PG_DATABASE}`]);
+      expect(data['username']).toBe(dbRoleOf(s));
+    }
+    const initdb = obj(obj(spec['bootstrap'])['initdb']);
+    expect(list(initdb['postInitApplicationSQL'])).toEqual(['CREATE ROLE jpki_schema_creators NOLOGIN', `GRANT CREATE ON DATABASE ${PG_DATABASE} TO jpki_schema_creators`]);
+    const pooler = named(rendered, 'Pooler', PG_POOLER) as K8sObject;
+    expect(obj(pooler['spec'])).toMatchObject({ cluster: { name: PG_CLUSTER }, type: 'rw', pgbouncer: { poolMode: 'session' } });
+    expect(generatedSecrets.get(dbSecretOf('sp-tsm'))).toEqual(databaseSecretData(keys, 'sp-tsm'));
   });
 
   it('gives PostgreSQL enough connections for every pod at its maximum count, plus one surge pod per Deployment', () => {
@@ -453,6 +541,10 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
           const secret = str(obj(e['secretRef'])['name']);
           if (cm) expect(configMaps.map((m) => m.metadata.name)).toContain(cm);
           if (secret) expect([...generatedSecrets.keys()]).toContain(secret);
+        }
+        for (const e of list(c['env']).map(obj)) {
+          const ref = str(obj(obj(e['valueFrom'])['secretKeyRef'])['name']);
+          if (ref) expect([...generatedSecrets.keys()]).toContain(ref);
         }
       }
     }
@@ -511,6 +603,31 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
       expect(Number(spec['maxReplicas'])).toBeLessThanOrEqual(maxPartitions);
       expect(list(spec['metrics']).map((m) => obj(obj(m)['resource'])['name'])).toEqual(['cpu']);
     }
+  });
+
+  it('routes only the CA\'s certificate URLs and the relying parties\' user paths through the Gateway', () => {
+    const [gateway] = byKind(rendered, 'Gateway');
+    const routes = byKind(rendered, 'HTTPRoute');
+    const listeners = list(obj(gateway['spec'])['listeners']).map(obj);
+    const base = new URL(String(obj(named(rendered, 'ConfigMap', 'jpki-ca')?.['data'])['PUBLIC_BASE_URL']));
+    const routed = (host: string, method: string, path: string) =>
+      routes.filter((r) => list(obj(r['spec'])['hostnames']).includes(host)).flatMap((r) => list(obj(r['spec'])['rules']).map(obj)).filter((rule) =>
+        list(rule['matches']).map(obj).some((m) => (m['method'] ?? method) === method && pathMatches(m, path)),
+      );
+    // Every URL jpki-ca writes into certificates (apps/jpki-ca/src/urls.ts) reaches jpki-ca, on the listener of PUBLIC_BASE_URL's host.
+    expect(listeners.find((l) => l['hostname'] === base.hostname)?.['protocol']).toBe(base.protocol === 'https:' ? 'HTTPS' : 'HTTP');
+    for (const [method, path] of [['GET', '/ca'], ['GET', '/ca/user-authentication.der'], ['GET', '/crl/user-authentication.crl'], ['GET', '/crl/root-delta.crl'], ['POST', '/ocsp'], ['GET', '/ocsp/MEUwQzBB']]) {
+      const rules = routed(base.hostname, method, `${base.pathname.replace(/\/$/, '')}${path}`);
+      expect({ method, path, backends: rules.flatMap((r) => list(r['backendRefs']).map((b) => obj(b)['name'])) }).toEqual({ method, path, backends: ['jpki-ca'] });
+    }
+    for (const [method, path] of [['GET', '/certificates/01'], ['GET', '/audit'], ['POST', '/citizens'], ['GET', '/metrics'], ['GET', '/health/ready'], ['POST', '/ca'], ['GET', '/cab']]) {
+      expect({ method, path, rules: routed(base.hostname, method, path).length }).toEqual({ method, path, rules: 0 });
+    }
+    // Backends are the public services, on their catalogue port.
+    const backends = routes.flatMap((r) => list(obj(r['spec'])['rules']).flatMap((rule) => list(obj(rule)['backendRefs']).map(obj)));
+    for (const b of backends) expect({ name: b['name'], port: b['port'] }).toEqual({ name: b['name'], port: instanceOf(String(b['name'])).port });
+    expect([...new Set(backends.map((b) => b['name']))].sort()).toEqual([...PUBLIC_SERVICES].sort());
+    for (const r of routes) for (const p of list(obj(r['spec'])['parentRefs']).map(obj)) expect(listeners.map((l) => l['name'])).toContain(p['sectionName']);
   });
 
   it('scrapes the services through a PodMonitor and Kafka consumer lag through the Kafka Exporter', () => {
