@@ -23,10 +23,12 @@ export interface ServiceInstance {
   /** Trusts the SIMULATED device-attestation vendor: its root goes into this instance's keys Secret. */
   readonly deviceAttestationRoots?: boolean;
   /**
-   * prod: a CPU HPA owns the replica count. false = fixed replica count (vsim: its card cache holds
-   * secure-channel sessions that every consumer-group rebalance would drop).
+   * prod: a KEDA ScaledObject (consumer lag, CPU) owns the replica count. false = fixed replica count (vsim: its card
+   * cache holds secure-channel sessions that every consumer-group rebalance would drop).
    */
   readonly autoscaled: boolean;
+  /** prod: the autoscaled size at rest (default 2). */
+  readonly minReplicas?: number;
 }
 
 const carrierPorts: Record<Carrier, number> = { docomo: 7301, kddi: 7302, softbank: 7303 };
@@ -41,7 +43,7 @@ export const JPKI_CA_URL = `http://${jpkiCa.identity}:${jpkiCa.port}`;
 
 export const SERVICE_INSTANCES: readonly ServiceInstance[] = [
   jpkiCa,
-  { identity: 'sp-tsm', app: 'sp-tsm', port: 7200, schema: 'sp_tsm', autoscaled: true },
+  { identity: 'sp-tsm', app: 'sp-tsm', port: 7200, schema: 'sp_tsm', autoscaled: true, minReplicas: 3 },
   ...CARRIERS.map((carrier) => ({
     identity: `mno-tsm-${carrier}`,
     app: 'mno-tsm',
@@ -52,7 +54,7 @@ export const SERVICE_INSTANCES: readonly ServiceInstance[] = [
     autoscaled: true,
   })),
   { identity: 'vsim', app: 'vsim', port: 7400, schema: 'vsim', autoscaled: false },
-  { identity: 'lifecycle', app: 'lifecycle', port: 7500, schema: 'lifecycle', autoscaled: true },
+  { identity: 'lifecycle', app: 'lifecycle', port: 7500, schema: 'lifecycle', autoscaled: true, minReplicas: 3 },
   { identity: 'rp-bank', app: 'rp-bank', port: 7600, schema: 'rp_bank', settings: { JPKI_CA_URL }, autoscaled: true },
   { identity: 'rp-ticketing', app: 'rp-ticketing', port: 7700, schema: 'rp_ticketing', settings: { JPKI_CA_URL }, autoscaled: true },
 ];

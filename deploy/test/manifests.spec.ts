@@ -36,6 +36,7 @@ import {
   TRUST_SECRET,
   type ServiceInstance,
 } from '../src/services';
+import { consumedTopics, renderScaledObjects, SCALED_OBJECTS_FILE } from '../src/autoscaling';
 import { httpCallees, KAFKA_CLIENT_PORT, NETWORK_POLICIES_FILE, PLATFORM_NAMESPACES, PUBLIC_SERVICES, renderNetworkPolicies } from '../src/network';
 import { BROADCAST_TOPICS, renderKafkaTopics, roleOf, TOPICS_FILE } from '../src/topics';
 import { containersOf, imageName, isObject, loadManifests, parseYamlFile, render, type Json, type JsonObject, type K8sObject } from './kustomize-lite';
@@ -253,7 +254,7 @@ describe('topics.yaml', () => {
 });
 
 describe('network-policies.yaml', () => {
-  it('equals a fresh render from the service catalogue (run tools/deploy/generate-network-policies.ts after changing it)', () => {
+  it('equals a fresh render from the service catalogue (run tools/deploy/generate-manifests.ts after changing it)', () => {
     expect(readFileSync(NETWORK_POLICIES_FILE, 'utf8')).toBe(renderNetworkPolicies());
   });
 
@@ -262,6 +263,9 @@ describe('network-policies.yaml', () => {
     expect(edges).toEqual(['rp-bank -> jpki-ca', 'rp-ticketing -> jpki-ca']);
   });
 });
+
+/** The ScaledObject that owns a Deployment's size, if any. */
+const scalerOf = (objects: K8sObject[], d: K8sObject) => byKind(objects, 'ScaledObject').find((h) => obj(obj(h['spec'])['scaleTargetRef'])['name'] === d.metadata.name);
 
 /** Does a NetworkPolicy peer list admit a pod with these labels in the same namespace (or from namespace `ns`)? */
 const admits = (peers: Json[], pod: { labels?: Record<string, Json>; namespace?: string }): boolean =>
@@ -523,11 +527,10 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
   });
 
   it('gives PostgreSQL enough connections for every pod at its maximum count, plus one surge pod per Deployment', () => {
-    const hpas = byKind(rendered, 'HorizontalPodAutoscaler');
     const maxPods = deployments.map((d) => {
-      const hpa = hpas.find((h) => obj(obj(h['spec'])['scaleTargetRef'])['name'] === d.metadata.name);
+      const scaler = scalerOf(rendered, d);
       const surge = Number(obj(obj(obj(d['spec'])['strategy'])['rollingUpdate'])['maxSurge'] ?? 1);
-      return Number(hpa ? obj(hpa['spec'])['maxReplicas'] : obj(d['spec'])['replicas']) + surge;
+      return Number(scaler ? obj(scaler['spec'])['maxReplicaCount'] : obj(d['spec'])['replicas']) + surge;
     });
     const needed = maxPods.reduce((a, b) => a + b, 0) * DB_CONNECTIONS_PER_POD;
     expect(Number(obj(obj(obj(cluster['spec'])['postgresql'])['parameters'])['max_connections'])).toBeGreaterThanOrEqual(needed);
@@ -555,15 +558,15 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
       for (const d of deployments) expect(`${d.metadata.name}:${obj(d['spec'])['replicas']}`).toBe(`${d.metadata.name}:1`);
       expect(obj(cluster['spec'])['instances']).toBe(1);
       expect(obj(nodePool['spec'])['replicas']).toBe(1);
-      expect(byKind(rendered, 'HorizontalPodAutoscaler')).toEqual([]);
+      expect(byKind(rendered, 'ScaledObject')).toEqual([]);
     });
     return;
   }
 
-  /** spec.replicas, or the HPA's minReplicas where an HPA owns the size. */
+  /** spec.replicas, or the ScaledObject's minReplicaCount where KEDA owns the size. */
   const replicasOf = (d: K8sObject): number => {
-    const hpa = byKind(rendered, 'HorizontalPodAutoscaler').find((h) => obj(obj(h['spec'])['scaleTargetRef'])['name'] === d.metadata.name);
-    return Number(hpa ? obj(hpa['spec'])['minReplicas'] : obj(d['spec'])['replicas']);
+    const scaler = scalerOf(rendered, d);
+    return Number(scaler ? obj(scaler['spec'])['minReplicaCount'] : obj(d['spec'])['replicas']);
   };
 
   it('runs 2–3 replicas of every service, 3 PostgreSQL instances and 3 Kafka nodes with RF 3', () => {
@@ -588,21 +591,38 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     }
   });
 
-  it('autoscales the stateless services on CPU within the partition count, and not vsim', () => {
-    const hpas = byKind(rendered, 'HorizontalPodAutoscaler');
+  it('autoscales the stateless services with KEDA on the lag of the consumer groups they really use, and CPU; not vsim', () => {
+    expect(readFileSync(SCALED_OBJECTS_FILE, 'utf8')).toBe(renderScaledObjects());
+    expect(byKind(rendered, 'HorizontalPodAutoscaler')).toEqual([]);
+    const scalers = byKind(rendered, 'ScaledObject');
     expect(SERVICE_INSTANCES.find((s) => s.identity === 'vsim')?.autoscaled).toBe(false);
-    expect(hpas.map((h) => h.metadata.name).sort()).toEqual(SERVICE_INSTANCES.filter((s) => s.autoscaled).map((s) => s.identity).sort());
-    for (const h of hpas) {
+    expect(scalers.map((h) => h.metadata.name).sort()).toEqual(SERVICE_INSTANCES.filter((s) => s.autoscaled).map((s) => s.identity).sort());
+    const platform = obj(named(rendered, 'ConfigMap', 'jpki-platform')?.['data']);
+    expect(platform['KAFKA_TOPIC_PREFIX']).toBe('');
+    const topics = new Map(byKind(rendered, 'KafkaTopic').map((t) => [String(obj(t['spec'])['topicName']), Number(obj(t['spec'])['partitions'])]));
+    for (const h of scalers) {
       const spec = obj(h['spec']);
-      const ref = obj(spec['scaleTargetRef']);
-      const dep = named(rendered, String(ref['kind']), String(ref['name']));
+      const dep = named(rendered, 'Deployment', String(obj(spec['scaleTargetRef'])['name']));
       expect(dep).toBeDefined();
-      // The HPA owns the size: a replica count in the manifest would be reset on every apply.
+      // KEDA owns the size: a replica count in the manifest would be reset on every apply.
       expect(obj(dep?.['spec'])['replicas']).toBeUndefined();
-      expect(Number(spec['minReplicas'])).toBeGreaterThanOrEqual(2);
-      expect(Number(spec['maxReplicas'])).toBeLessThanOrEqual(maxPartitions);
-      expect(list(spec['metrics']).map((m) => obj(obj(m)['resource'])['name'])).toEqual(['cpu']);
+      expect(Number(spec['minReplicaCount'])).toBeGreaterThanOrEqual(2);
+      expect(Number(spec['maxReplicaCount'])).toBeLessThanOrEqual(maxPartitions);
+      const triggers = list(spec['triggers']).map(obj);
+      const kafkaTriggers = triggers.filter((t) => t['type'] === 'kafka').map((t) => obj(t['metadata']));
+      // Groups as libs/messaging names them (KAFKA_CONSUMER_GROUP is not overridden), topics that exist, every consumed topic covered.
+      expect(String(platform['KAFKA_CONSUMER_GROUP'] ?? '')).toBe('');
+      expect(new Set(kafkaTriggers.map((t) => t['consumerGroup']))).toEqual(new Set(consumedTopics(h.metadata.name).length ? [h.metadata.name, `${h.metadata.name}.retry`] : []));
+      for (const t of kafkaTriggers) {
+        expect({ topic: t['topic'], exists: topics.has(String(t['topic'])) }).toEqual({ topic: t['topic'], exists: true });
+        expect(t['bootstrapServers']).toBe(platform['KAFKA_BROKERS']);
+        expect(Number(spec['maxReplicaCount'])).toBeGreaterThanOrEqual(topics.get(String(t['topic'])) ?? 0);
+      }
+      expect(kafkaTriggers.filter((t) => t['consumerGroup'] === h.metadata.name).map((t) => t['topic']).sort()).toEqual(consumedTopics(h.metadata.name).sort());
+      expect(triggers.filter((t) => t['type'] === 'cpu')).toHaveLength(1);
     }
+    expect(consumedTopics('sp-tsm')).toEqual(expect.arrayContaining(['sptsm.commands', 'ca.events', 'mno.kddi.events']));
+    expect(consumedTopics('rp-ticketing')).toEqual([]);
   });
 
   it('routes only the CA\'s certificate URLs and the relying parties\' user paths through the Gateway', () => {
