@@ -37,6 +37,10 @@ export const consoleConfigSchema = z.object({
   JPKI_CA_URL: url.default('http://127.0.0.1:7100'),
   SP_TSM_URL: url.default('http://127.0.0.1:7200'),
   VSIM_URL: url.default('http://127.0.0.1:7400'),
+  /** Each carrier's MNO-TSM: contract end and the OTA queue, for that carrier's operators. */
+  MNO_TSM_DOCOMO_URL: url.default('http://127.0.0.1:7301'),
+  MNO_TSM_KDDI_URL: url.default('http://127.0.0.1:7302'),
+  MNO_TSM_SOFTBANK_URL: url.default('http://127.0.0.1:7303'),
   /** The platform's broker and topic prefix: the event feed reads lifecycle.events, sptsm.events, ca.events and the dead-letter topics. */
   KAFKA_BROKERS: z
     .string()

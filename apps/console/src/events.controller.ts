@@ -21,7 +21,6 @@ export const dashboardSchema = z.object({
     recent: z.array(z.object({ id: z.string(), originalTopic: z.string(), reason: z.string(), messageType: z.string().nullable(), failedBy: z.string().nullable(), failedAt: z.string().nullable(), detail: z.string() })),
     error: z.string().optional(),
   }),
-  queuedCardOperations: z.null().describe('not available: no platform API reports the OTA queue across SIMs yet'),
 });
 export type Dashboard = z.infer<typeof dashboardSchema>;
 
@@ -93,7 +92,6 @@ export class EventsController implements OnApplicationBootstrap, BeforeApplicati
       feed: { received: this.feed.received, refused: this.feed.refused },
       ...this.feed.figures(scope),
       deadLetters: await this.deadLetters.figures(scope),
-      queuedCardOperations: null,
     };
   }
 }

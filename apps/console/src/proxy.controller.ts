@@ -1,8 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiErrors } from '@jpki/service-kit';
-import { DomainHttpException } from '@jpki/service-kit';
+import { ApiErrors, badRequest, DomainHttpException } from '@jpki/service-kit';
 import type { ConsoleConfig } from './config';
 import { requireConsoleRequest } from './console-request';
 import { Sessions, sessionToken } from './sessions';
@@ -24,7 +23,7 @@ export class ProxyController {
   ) {}
 
   @Get('lifecycle/phones')
-  @ApiOperation({ summary: 'lifecycle GET /phones (one of serial, iccid, msisdn, personId)' })
+  @ApiOperation({ summary: 'lifecycle GET /phones (one of serial, iccid, msisdn, personId, enrollmentId, imei)' })
   @ApiErrors(400, 401, 403, 404, 502)
   phones(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.forward(req, res, this.config.LIFECYCLE_URL, '/phones');
@@ -75,6 +74,29 @@ export class ProxyController {
     return this.forward(req, res, this.config.LIFECYCLE_URL, '/revocations', body);
   }
 
+  @Post('lifecycle/reenrollment-notices')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'lifecycle POST /reenrollment-notices: tell a holder again that they must apply again' })
+  @ApiErrors(400, 401, 403, 404, 409, 502)
+  reenrollmentNotice(@Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.config.LIFECYCLE_URL, '/reenrollment-notices', body);
+  }
+
+  @Post('mno-tsm/:carrier/subscribers/:msisdn/contract-end')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'the carrier’s MNO-TSM POST /subscribers/{msisdn}/contract-end (that carrier’s operators); the lifecycle contract-end case follows' })
+  @ApiErrors(400, 401, 403, 404, 409, 502)
+  contractEnd(@Param('carrier') carrier: string, @Param('msisdn') msisdn: string, @Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.mnoTsm(carrier), `/subscribers/${encodeURIComponent(msisdn)}/contract-end`, body);
+  }
+
+  @Get('mno-tsm/:carrier/ota-queue')
+  @ApiOperation({ summary: 'the carrier’s MNO-TSM GET /ota-queue: card operations waiting, per state, with the oldest one’s age' })
+  @ApiErrors(400, 401, 403, 502)
+  otaQueue(@Param('carrier') carrier: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.mnoTsm(carrier), '/ota-queue');
+  }
+
   @Get('ca/citizens/:personId')
   @ApiOperation({ summary: 'jpki-ca GET /citizens/{personId}: the person and their certificates (operators)' })
   @ApiErrors(400, 401, 403, 404, 502)
@@ -94,6 +116,13 @@ export class ProxyController {
   @ApiErrors(400, 401, 403, 404, 502)
   sim(@Param('iccid') iccid: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     return this.forward(req, res, this.config.VSIM_URL, `/sims/${encodeURIComponent(iccid)}`);
+  }
+
+  private mnoTsm(carrier: string): string {
+    const urls: Record<string, string> = { docomo: this.config.MNO_TSM_DOCOMO_URL, kddi: this.config.MNO_TSM_KDDI_URL, softbank: this.config.MNO_TSM_SOFTBANK_URL };
+    const url = Object.hasOwn(urls, carrier) ? urls[carrier] : undefined;
+    if (!url) throw badRequest('CARRIER_UNKNOWN', `no MNO-TSM for carrier ${carrier.slice(0, 32)}: docomo, kddi or softbank`);
+    return url;
   }
 
   private async forward(req: Request, res: Response, base: string, path: string, body?: unknown): Promise<void> {

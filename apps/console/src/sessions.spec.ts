@@ -27,6 +27,9 @@ describe('console sessions', () => {
     const token = sessions.issue(users[1]);
     const lifecycle = OperatorTokenVerifier.fromSpki(publicKey, { issuer: 'urn:jpki-sim:operator-idp', audience: 'lifecycle', maxLifetimeSeconds: 12 * 3600, clockToleranceSeconds: 0 });
     expect(await lifecycle.verify(token)).toMatchObject({ sub: 'console:daichi', roles: ['operator'], carrier: 'docomo' });
+    // The carriers' MNO-TSMs are among the audiences: each decides by the carrier claim (a docomo token at KDDI's: CARRIER_SCOPE there).
+    const kddiTsm = OperatorTokenVerifier.fromSpki(publicKey, { issuer: 'urn:jpki-sim:operator-idp', audience: 'mno-tsm-kddi', maxLifetimeSeconds: 12 * 3600, clockToleranceSeconds: 0 });
+    expect(await kddiTsm.verify(token)).toMatchObject({ carrier: 'docomo' });
     const bank = OperatorTokenVerifier.fromSpki(publicKey, { issuer: 'urn:jpki-sim:operator-idp', audience: 'rp-bank', maxLifetimeSeconds: 12 * 3600, clockToleranceSeconds: 0 });
     await expect(bank.verify(token)).rejects.toMatchObject({ reason: 'TOKEN_AUDIENCE' });
     const principal = await sessions.principal(token);

@@ -3,7 +3,7 @@ import { issueOperatorToken, OperatorTokenVerifier, type OperatorPrincipal } fro
 import type { ConsoleConfig, ConsoleUser } from './config';
 
 /** The services a console session's token is valid for (its audience), besides the console itself. */
-export const CONSOLE_AUDIENCE = ['console', 'lifecycle', 'jpki-ca', 'sp-tsm', 'vsim'] as const;
+export const CONSOLE_AUDIENCE = ['console', 'lifecycle', 'jpki-ca', 'sp-tsm', 'vsim', 'mno-tsm-docomo', 'mno-tsm-kddi', 'mno-tsm-softbank'] as const;
 export const SESSION_COOKIE = 'jpki_console';
 
 export interface SessionView {

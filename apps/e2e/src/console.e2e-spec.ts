@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { HttpJson } from '@jpki/jpki-client';
 import { kafkaClient } from '@jpki/messaging';
-import { ServiceProcess, startPlatformUnderTest, testDatabaseUrl, testKafkaBrokers, testRunId, type PlatformUnderTest } from '@jpki/testing';
-import { casesOf, enrollPhone, knownToLifecycle, lifecycleApi, LIFECYCLE_SERVICES, phoneOf, type Phone } from './lifecycle-support';
+import { ServiceProcess, startPlatformUnderTest, testDatabaseUrl, testKafkaBrokers, testRunId, waitUntil, type PlatformUnderTest } from '@jpki/testing';
+import { casesOf, enrollPhone, knownToLifecycle, lifecycleApi, LIFECYCLE_SERVICES, outcomeOf, phoneOf, setPower, waitForCaseOf, type Phone } from './lifecycle-support';
 
 /**
  * The operator console in a real browser (Debian's Chromium driven by playwright-core) against the real platform:
@@ -34,6 +35,8 @@ describe('e2e console: the operator console in Chromium against the real platfor
   let staticDir: string;
   let docomoPhone: Phone;
   let kddiPhone: Phone;
+  /** A docomo subscriber whose contract the docomo operator ends. */
+  let endedPhone: Phone;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
@@ -65,6 +68,9 @@ describe('e2e console: the operator console in Chromium against the real platfor
         JPKI_CA_URL: platform.endpoints.ca,
         SP_TSM_URL: platform.endpoints.spTsm,
         VSIM_URL: platform.endpoints.vsim,
+        MNO_TSM_DOCOMO_URL: platform.endpoints.mno.docomo,
+        MNO_TSM_KDDI_URL: platform.endpoints.mno.kddi,
+        MNO_TSM_SOFTBANK_URL: platform.endpoints.mno.softbank,
         CONSOLE_STATIC_DIR: staticDir,
         // The live feed and dashboards: this platform's topics, read with the producers' keys as the services read them.
         KAFKA_BROKERS: testKafkaBrokers().join(','),
@@ -75,8 +81,13 @@ describe('e2e console: the operator console in Chromium against the real platfor
       },
       join(logDir, `console-${port}.log`),
     ).start();
-    [docomoPhone, kddiPhone] = await Promise.all([enrollPhone(platform, 'docomo', 'on-card'), enrollPhone(platform, 'kddi', 'on-card'), consoleServer.waitReady()]);
-    await Promise.all([knownToLifecycle(lifecycleApi(platform), docomoPhone), knownToLifecycle(lifecycleApi(platform), kddiPhone)]);
+    [docomoPhone, kddiPhone, endedPhone] = await Promise.all([
+      enrollPhone(platform, 'docomo', 'on-card'),
+      enrollPhone(platform, 'kddi', 'on-card'),
+      enrollPhone(platform, 'docomo', 'on-card'),
+      consoleServer.waitReady(),
+    ]);
+    await Promise.all([docomoPhone, kddiPhone, endedPhone].map((p) => knownToLifecycle(lifecycleApi(platform), p)));
     url = consoleServer.url;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   }, 240_000);
@@ -123,7 +134,7 @@ describe('e2e console: the operator console in Chromium against the real platfor
     await page.getByRole('search').waitFor();
   }
 
-  async function searchBy(page: Page, key: 'ICCID (SIM)' | 'Certificate serial' | 'Person id' | 'Enrollment id', value: string): Promise<void> {
+  async function searchBy(page: Page, key: 'ICCID (SIM)' | 'IMEI (handset)' | 'Certificate serial' | 'Person id' | 'Enrollment id', value: string): Promise<void> {
     await page.getByRole('search').getByLabel('Search by').click();
     await page.getByRole('option', { name: key }).click();
     await page.getByRole('search').getByLabel('Value').fill(value);
@@ -346,8 +357,8 @@ describe('e2e console: the operator console in Chromium against the real platfor
     const staff = await newPage();
     await signIn(staff, USERS.operator);
     await staff.getByRole('tab', { name: 'Dashboard' }).click();
-    await expectText(staff.getByTestId('figure-enrollments-value'), '2', 30_000);
-    await expectText(staff.getByTestId('enrollments-docomo'), '1');
+    await expectText(staff.getByTestId('figure-enrollments-value'), '3', 30_000);
+    await expectText(staff.getByTestId('enrollments-docomo'), '2');
     await expectText(staff.getByTestId('enrollments-kddi'), '1');
     await expectText(staff.getByTestId('figure-failures-value'), '0');
     const deadLettersShown = async (page: Page) => {
@@ -366,7 +377,7 @@ describe('e2e console: the operator console in Chromium against the real platfor
 
     // The docomo operator's dashboard: their enrollment only, and the dead letter of their carrier's topic.
     await docomo.getByRole('tab', { name: 'Dashboard' }).click();
-    await expectText(docomo.getByTestId('figure-enrollments-value'), '1', 30_000);
+    await expectText(docomo.getByTestId('figure-enrollments-value'), '2', 30_000);
     expect(await docomo.getByTestId('enrollments-kddi').count()).toBe(0);
     expect(await deadLettersShown(docomo)).toBeGreaterThanOrEqual(1);
     await shot(docomo, '11-dashboard-docomo');
@@ -379,6 +390,141 @@ describe('e2e console: the operator console in Chromium against the real platfor
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ reason: 'SIGNED_OUT' });
   }, 150_000);
+
+  /** The carrier's MNO-TSM, as the platform's integrator (what the carrier's own systems do, outside the console). */
+  const carrierApi = (carrier: 'docomo' | 'kddi') => new HttpJson(platform.endpoints.mno[carrier], platform.operatorToken);
+  const subscriberStatus = async (carrier: 'docomo' | 'kddi', msisdn: string) => (await carrierApi(carrier).get<{ status: string }>(`/subscribers/${encodeURIComponent(msisdn)}`)).status;
+
+  it('an operator finds a phone by the IMEI its carrier reported; a KDDI handset is refused to a docomo operator', async () => {
+    // The carriers record the handsets the SIMs are in (mno.subscriber.handset-changed reaches the lifecycle service).
+    for (const [carrier, phone] of [['docomo', docomoPhone], ['kddi', kddiPhone]] as const) {
+      await carrierApi(carrier).post(`/subscribers/${encodeURIComponent(phone.subscriber.msisdn)}/handset-change`, { imei: phone.subscriber.handset.imei });
+    }
+    const lifecycle = lifecycleApi(platform);
+    for (const phone of [docomoPhone, kddiPhone]) {
+      const imei = phone.subscriber.handset.imei;
+      await waitUntil(async () => {
+        const view = await outcomeOf(phoneOf(lifecycle, { imei }));
+        return 'serial' in view ? view : undefined;
+      }, 30_000, `lifecycle knows handset ${imei}`);
+    }
+
+    const page = await newPage();
+    await signIn(page, USERS.docomo);
+    await searchBy(page, 'IMEI (handset)', docomoPhone.subscriber.handset.imei);
+    await expectText(page.getByRole('heading', { level: 2, name: /^Phone / }), docomoPhone.subscriber.msisdn);
+    await shot(page, '12-found-by-imei');
+
+    await searchBy(page, 'IMEI (handset)', kddiPhone.subscriber.handset.imei);
+    await expectText(page.getByRole('search'), 'CARRIER_SCOPE');
+    expect(await page.getByTestId('phone-page').count()).toBe(0);
+    const refused = await page.request.get(`${url}/api/lifecycle/phones?imei=${kddiPhone.subscriber.handset.imei}`);
+    expect(refused.status()).toBe(403);
+    expect(await refused.json()).toMatchObject({ reason: 'CARRIER_SCOPE' });
+    await searchBy(page, 'IMEI (handset)', '35');
+    await expectText(page.getByRole('search'), 'VALIDATION_FAILED');
+  }, 90_000);
+
+  it('a carrier operator ends a contract with a reason and sees the case complete; a docomo operator cannot end a KDDI contract', async () => {
+    // Platform staff are not offered it: the contract is the carrier's.
+    const staff = await newPage();
+    await signIn(staff, USERS.operator);
+    await searchMsisdn(staff, endedPhone.subscriber.msisdn);
+    await staff.getByRole('button', { name: 'Report loss' }).waitFor();
+    expect(await staff.getByRole('button', { name: 'End contract' }).count()).toBe(0);
+
+    const page = await newPage();
+    await signIn(page, USERS.docomo);
+    await searchMsisdn(page, endedPhone.subscriber.msisdn);
+    await expectText(page.getByTestId('certificate-status'), 'good');
+    await page.getByRole('button', { name: 'End contract' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await expectText(dialog, 'A reason is required');
+    expect(await subscriberStatus('docomo', endedPhone.subscriber.msisdn)).toBe('active');
+    await dialog.getByLabel('Reason (kept in the audit log)').fill('holder cancelled at the docomo shop; identity checked with the My Number card');
+    await shot(page, '13-contract-end-dialog');
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+
+    await page.locator('[data-testid="live-case"][data-case-status="completed"]').filter({ hasText: 'contract-end' }).waitFor({ timeout: 60_000 });
+    await expectText(page.getByTestId('live-case-certificate'), 'revoked:cessationOfOperation');
+    await expectText(page.getByTestId('certificate-status'), 'revoked');
+    await expectText(page.getByTestId('sim-closed'), 'contract-ended');
+    expect(await page.getByRole('button', { name: 'End contract' }).count()).toBe(0);
+    await shot(page, '14-contract-end-completed');
+    await accessible(page, 'contract-end-completed');
+    // The platform agrees: the carrier cancelled the subscriber, the lifecycle case revoked the certificate and terminated the service.
+    expect(await subscriberStatus('docomo', endedPhone.subscriber.msisdn)).toBe('cancelled');
+    expect(await phoneOf(lifecycleApi(platform), { serial: endedPhone.serial })).toMatchObject({ certificate: { status: 'revoked', revocationReason: 'cessationOfOperation' }, sim: { closedReason: 'contract-ended' } });
+    expect((await casesOf(lifecycleApi(platform), { serial: endedPhone.serial })).find((c) => c.kind === 'contract-end')).toMatchObject({ status: 'completed', openedBy: 'system:mno-tsm-docomo' });
+
+    // KDDI's contract: refused by KDDI's MNO-TSM (the console forwards, the carrier decides), nothing changes.
+    const kddiCases = await casesOf(lifecycleApi(platform), { serial: kddiPhone.serial });
+    const refused = await page.request.post(`${url}/api/mno-tsm/kddi/subscribers/${encodeURIComponent(kddiPhone.subscriber.msisdn)}/contract-end`, {
+      headers: { 'x-console-request': '1' },
+      data: { note: 'a docomo operator tries a KDDI contract' },
+    });
+    expect(refused.status()).toBe(403);
+    expect(await refused.json()).toMatchObject({ reason: 'CARRIER_SCOPE' });
+    expect(await subscriberStatus('kddi', kddiPhone.subscriber.msisdn)).toBe('active');
+    expect(await phoneOf(lifecycleApi(platform), { serial: kddiPhone.serial })).toMatchObject({ certificate: { status: 'good' } });
+    expect(await casesOf(lifecycleApi(platform), { serial: kddiPhone.serial })).toEqual(kddiCases);
+  }, 120_000);
+
+  it('the dashboard shows the card operations waiting for a phone to come online, and the phone page what its case waits for', async () => {
+    // docomoPhone is lost (the feed test): switched off, then reported found, its SSD unlock waits at docomo's MNO-TSM.
+    await setPower(platform, docomoPhone.subscriber.iccid, 'off');
+    const page = await newPage();
+    await signIn(page, USERS.docomo);
+    const opened = await page.request.post(`${url}/api/lifecycle/found-reports`, { headers: { 'x-console-request': '1' }, data: { serial: docomoPhone.serial, reason: 'holder found it; the phone is off' } });
+    expect(opened.status()).toBe(202);
+    await waitForCaseOf(lifecycleApi(platform), { serial: docomoPhone.serial }, 'found', (c) => c.status === 'waiting-device');
+
+    await page.getByRole('tab', { name: 'Dashboard' }).click();
+    await expectText(page.getByTestId('figure-queued-operations-value'), '1', 30_000);
+    await expectText(page.getByTestId('queued-waiting-for-phone-unlock'), 'waiting for the phone');
+    await shot(page, '15-dashboard-queued-operations');
+    await accessible(page, 'dashboard-queued-operations');
+    await page.getByRole('tab', { name: 'Find a phone' }).click();
+    await searchMsisdn(page, docomoPhone.subscriber.msisdn);
+    await expectText(page.getByTestId('waiting-device'), 'found');
+
+    // The phone comes back: the queue drains, the case completes.
+    await setPower(platform, docomoPhone.subscriber.iccid, 'on');
+    await waitForCaseOf(lifecycleApi(platform), { serial: docomoPhone.serial }, 'found', (c) => c.status === 'completed');
+    await page.getByRole('tab', { name: 'Dashboard' }).click();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expectText(page.getByTestId('figure-queued-operations-value'), '0', 30_000);
+  }, 120_000);
+
+  it('after a SIM swap, an operator sends the holder a re-enrollment notice; a docomo operator cannot notify a KDDI holder', async () => {
+    await carrierApi('kddi').post(`/subscribers/${encodeURIComponent(kddiPhone.subscriber.msisdn)}/sim-swap`, {});
+    await waitForCaseOf(lifecycleApi(platform), { serial: kddiPhone.serial }, 'sim-swap', (c) => c.status === 'completed');
+
+    const page = await newPage();
+    await signIn(page, USERS.operator);
+    await searchBy(page, 'Certificate serial', kddiPhone.serial);
+    await expectText(page.getByTestId('reenrollment-flag'), 'yes');
+    await page.getByRole('button', { name: 'Send re-enrollment notice' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Reason (kept in the audit log)').fill('holder called after the SIM swap; told to apply again on the new SIM');
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await expectText(page.getByTestId('notice-sent'), 'sim-swapped');
+    await expectText(page.getByTestId('notice-sent'), 'operator:console:olivia');
+    await shot(page, '16-reenrollment-notice');
+    await accessible(page, 'reenrollment-notice');
+
+    const docomo = await newPage();
+    await signIn(docomo, USERS.docomo);
+    const refused = await docomo.request.post(`${url}/api/lifecycle/reenrollment-notices`, {
+      headers: { 'x-console-request': '1' },
+      data: { personId: kddiPhone.citizen.personId, reason: 'a docomo operator tries a KDDI holder' },
+    });
+    expect(refused.status()).toBe(403);
+    expect(await refused.json()).toMatchObject({ reason: 'CARRIER_SCOPE' });
+    const notices = await lifecycleApi(platform).get<{ actor: string; outcome: string }[]>(`/audit?${new URLSearchParams({ action: 'reenrollment.notice', target: `person:${kddiPhone.citizen.personId}` })}`);
+    expect(notices).toEqual([expect.objectContaining({ actor: 'operator:console:olivia', outcome: 'accepted' })]);
+  }, 120_000);
 });
 
 /** Waits until the locator's text contains `text` (Playwright's auto-waiting, failing with what it last saw). */

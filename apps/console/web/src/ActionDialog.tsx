@@ -1,18 +1,53 @@
 import { Alert, Button, Group, Modal, Select, Stack, Text, Textarea } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, type CaseView, type PhoneView } from './api';
+import { api, ApiError, type CaseView, type PhoneView, type ReenrollmentNotice } from './api';
 import { useT } from './i18n';
 
-export type ActionKind = 'loss' | 'found' | 'revocation';
+export type ActionKind = 'loss' | 'found' | 'revocation' | 'contract-end' | 'reenrollment-notice';
 
-const PATHS: Record<ActionKind, string> = { loss: 'loss-reports', found: 'found-reports', revocation: 'revocations' };
-const TITLES: Record<ActionKind, string> = { loss: 'reportLoss', found: 'reportFound', revocation: 'revoke' };
-const WARNINGS: Record<ActionKind, string> = { loss: 'confirmLoss', found: 'confirmFound', revocation: 'confirmRevoke' };
+const TITLES: Record<ActionKind, string> = { loss: 'reportLoss', found: 'reportFound', revocation: 'revoke', 'contract-end': 'endContract', 'reenrollment-notice': 'sendNotice' };
+const WARNINGS: Record<ActionKind, string> = {
+  loss: 'confirmLoss',
+  found: 'confirmFound',
+  revocation: 'confirmRevoke',
+  'contract-end': 'confirmContractEnd',
+  'reenrollment-notice': 'confirmNotice',
+};
+const COLORS: Record<ActionKind, string> = { loss: 'orange', found: 'teal', revocation: 'red', 'contract-end': 'red', 'reenrollment-notice': 'blue' };
 /** RFC 5280 CRLReason values the lifecycle API accepts from an operator (certificateHold is a loss report). */
 const REVOCATION_REASONS = ['keyCompromise', 'cessationOfOperation', 'affiliationChanged', 'privilegeWithdrawn', 'unspecified'] as const;
+const CASE_WAIT_MS = 30_000;
+
+export type ActionOutcome = { case: CaseView } | { notice: ReenrollmentNotice };
+
+/** The contract-end case the lifecycle service opens when the carrier's notification reaches it. */
+async function contractEndCase(iccid: string): Promise<CaseView> {
+  const deadline = Date.now() + CASE_WAIT_MS;
+  for (;;) {
+    const [found] = await api.get<CaseView[]>(`/api/lifecycle/cases?${new URLSearchParams({ iccid, kind: 'contract-end', limit: '1' })}`);
+    if (found) return found;
+    if (Date.now() > deadline) throw new ApiError(504, 'CASE_NOT_OPENED', `no contract-end case for SIM ${iccid} after ${CASE_WAIT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+async function perform(kind: ActionKind, phone: PhoneView, reason: string, revocationReason: string): Promise<ActionOutcome> {
+  switch (kind) {
+    case 'contract-end':
+      // The carrier ends the contract; the platform's follow-up (revocation, SSD deletion) is the lifecycle case.
+      await api.post(`/api/mno-tsm/${phone.carrier}/subscribers/${encodeURIComponent(phone.msisdn ?? '')}/contract-end`, { note: reason });
+      return { case: await contractEndCase(phone.iccid ?? '') };
+    case 'reenrollment-notice':
+      return { notice: await api.post<ReenrollmentNotice>('/api/lifecycle/reenrollment-notices', { personId: phone.personId, reason }) };
+    case 'revocation':
+      return { case: await api.post<CaseView>('/api/lifecycle/revocations', { serial: phone.serial, reason, revocationReason }) };
+    default:
+      return { case: await api.post<CaseView>(`/api/lifecycle/${kind === 'loss' ? 'loss-reports' : 'found-reports'}`, { serial: phone.serial, reason }) };
+  }
+}
 
 /** Confirmation of an action with a mandatory reason; the API's refusal is shown next to the field it concerns. */
-export function ActionDialog({ kind, phone, onClose, onOpened }: { kind: ActionKind; phone: PhoneView; onClose: () => void; onOpened: (c: CaseView) => void }) {
+export function ActionDialog({ kind, phone, onClose, onDone }: { kind: ActionKind; phone: PhoneView; onClose: () => void; onDone: (outcome: ActionOutcome) => void }) {
   const t = useT();
   const [reason, setReason] = useState('');
   const [revocationReason, setRevocationReason] = useState<string>(phone.lost ? 'keyCompromise' : 'cessationOfOperation');
@@ -25,8 +60,7 @@ export function ActionDialog({ kind, phone, onClose, onOpened }: { kind: ActionK
     setBusy(true);
     setError(null);
     try {
-      const body = { serial: phone.serial, reason: reason.trim(), ...(kind === 'revocation' ? { revocationReason } : {}) };
-      onOpened(await api.post<CaseView>(`/api/lifecycle/${PATHS[kind]}`, body));
+      onDone(await perform(kind, phone, reason.trim(), revocationReason));
     } catch (err) {
       if (err instanceof ApiError) {
         const text = `${err.reason}: ${err.message}${err.detailText ? ` (${err.detailText})` : ''}`;
@@ -74,7 +108,7 @@ export function ActionDialog({ kind, phone, onClose, onOpened }: { kind: ActionK
             <Button variant="default" onClick={onClose}>
               {t('cancel')}
             </Button>
-            <Button type="submit" color={kind === 'found' ? 'teal' : kind === 'loss' ? 'orange' : 'red'} loading={busy}>
+            <Button type="submit" color={COLORS[kind]} loading={busy}>
               {t('confirm')}
             </Button>
           </Group>

@@ -146,7 +146,7 @@ function Workspace({ session }: { session: Session }) {
         <LiveFeed />
       </Tabs.Panel>
       <Tabs.Panel value="dashboard">
-        {tab === 'dashboard' && <Dashboard />}
+        {tab === 'dashboard' && <Dashboard session={session} />}
       </Tabs.Panel>
     </Tabs>
   );
@@ -186,7 +186,7 @@ function SearchForm({ onFound }: { onFound: (q: { key: SearchKey; value: string 
           value={key}
           onChange={(v) => v && setKey(v as SearchKey)}
           allowDeselect={false}
-          data={(['msisdn', 'iccid', 'serial', 'personId', 'enrollmentId'] as const).map((k) => ({ value: k, label: t(`key.${k}`) }))}
+          data={(['msisdn', 'iccid', 'imei', 'serial', 'personId', 'enrollmentId'] as const).map((k) => ({ value: k, label: t(`key.${k}`) }))}
           w={{ base: '100%', sm: 240 }}
         />
         <TextInput label={t('searchValue')} value={value} onChange={(e) => setValue(e.currentTarget.value)} required error={error} w={{ base: '100%', sm: 420 }} data-testid="search-value" />

@@ -1,7 +1,7 @@
 import { BarChart } from '@mantine/charts';
 import { Button, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
-import { api } from './api';
+import { api, canReadOtaQueue, type OtaBacklog, type Session } from './api';
 import { useT } from './i18n';
 import { KEYBOARD_SCROLLABLE } from './PhonePage';
 import { Refusal } from './App';
@@ -18,16 +18,19 @@ export interface DashboardView {
     recent: { id: string; originalTopic: string; reason: string; messageType: string | null; failedBy: string | null; failedAt: string | null; detail: string }[];
     error?: string;
   };
-  queuedCardOperations: null;
 }
 
 const SERIES_COLORS: Record<string, string> = { docomo: 'red.8', kddi: 'orange.9', softbank: 'gray.7', iphone: 'blue.8' };
 const REFRESH_MS = 10_000;
 
-/** The carrier dashboard: enrollments per hour, failures by cause, dead letters — figures and charts, in the user's scope. */
-export function Dashboard() {
+/**
+ * The carrier dashboard: enrollments per hour, failures by cause, dead letters, and card operations waiting for a
+ * phone (the carrier's MNO-TSM) — figures and charts, in the user's scope.
+ */
+export function Dashboard({ session }: { session: Session }) {
   const t = useT();
   const [view, setView] = useState<DashboardView | null>(null);
+  const [queue, setQueue] = useState<OtaBacklog | { refused: unknown } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const load = useCallback(() => {
     api.get<DashboardView>('/api/dashboard').then(
@@ -37,7 +40,8 @@ export function Dashboard() {
       },
       (e: unknown) => setError(e),
     );
-  }, []);
+    if (canReadOtaQueue(session)) api.get<OtaBacklog>(`/api/mno-tsm/${session.carrier}/ota-queue`).then(setQueue, (refused: unknown) => setQueue({ refused }));
+  }, [session]);
   useEffect(() => {
     load();
     const timer = setInterval(load, REFRESH_MS);
@@ -70,7 +74,12 @@ export function Dashboard() {
         <Figure label={t('enrollmentsTotal')} value={String(enrollments)} testId="figure-enrollments" />
         <Figure label={t('failuresTotal')} value={String(failures)} testId="figure-failures" />
         <Figure label={t('deadLettersTotal')} value={view.deadLetters.error ? '?' : String(view.deadLetters.total)} testId="figure-dead-letters" />
-        <Figure label={t('queuedOps')} value="—" note={t('queuedOpsUnavailable')} testId="figure-queued-operations" />
+        <Figure
+          label={t('queuedOps')}
+          value={queue && 'states' in queue ? String(queue.states.filter((x) => x.state === 'waiting-for-phone').reduce((n, x) => n + x.count, 0)) : '—'}
+          note={canReadOtaQueue(session) ? undefined : t('queuedOpsForOperators')}
+          testId="figure-queued-operations"
+        />
       </SimpleGrid>
 
       <Paper withBorder p="md" component="section" aria-labelledby="per-hour-title">
@@ -135,6 +144,8 @@ export function Dashboard() {
         )}
       </Paper>
 
+      {queue && <QueuedOperations queue={queue} />}
+
       <Paper withBorder p="md" component="section" aria-labelledby="dlq-title">
         <Title order={3} size="h5" id="dlq-title" mb="sm">
           {t('deadLetters')}
@@ -171,6 +182,47 @@ export function Dashboard() {
         {t('feedRefused')}: <span data-testid="feed-refused">{view.feed.refused}</span>
       </Text>
     </Stack>
+  );
+}
+
+/** The carrier's OTA queue: card operations not done yet, per state and operation, with the oldest one's age. */
+function QueuedOperations({ queue }: { queue: OtaBacklog | { refused: unknown } }) {
+  const t = useT();
+  return (
+    <Paper withBorder p="md" component="section" aria-labelledby="queue-title">
+      <Title order={3} size="h5" id="queue-title" mb="sm">
+        {t('queuedOps')}
+        {'carrier' in queue ? ` — ${queue.carrier}` : ''}
+      </Title>
+      {'refused' in queue ? (
+        <Refusal error={queue.refused} />
+      ) : queue.states.length === 0 ? (
+        <Text data-testid="queued-operations">{t('none')}</Text>
+      ) : (
+        <Table data-testid="queued-operations" aria-labelledby="queue-title">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th scope="col">{t('queuedOpsState')}</Table.Th>
+              <Table.Th scope="col">{t('queuedOpsOperation')}</Table.Th>
+              <Table.Th scope="col">{t('count')}</Table.Th>
+              <Table.Th scope="col">{t('queuedOpsOldest')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {queue.states.map((x) => (
+              <Table.Tr key={`${x.state}-${x.operation}`} data-testid={`queued-${x.state}-${x.operation}`}>
+                <Table.Td>{t(`ota.${x.state}`)}</Table.Td>
+                <Table.Td>{x.operation}</Table.Td>
+                <Table.Td>{x.count}</Table.Td>
+                <Table.Td>
+                  {x.oldestAt.replace('T', ' ').slice(0, 19)} ({x.oldestAgeSeconds} s)
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </Paper>
   );
 }
 

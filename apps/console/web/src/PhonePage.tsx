@@ -1,7 +1,24 @@
-import { Anchor, Badge, Button, Checkbox, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Checkbox, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { Fragment, useCallback, useEffect, useState } from 'react';
 import { ActionDialog, type ActionKind } from './ActionDialog';
-import { api, canAct, canReadAudit, canReadCard, canReadCertificates, pemOf, type AuditEntry, type CaseView, type CertificateSummary, type EnrollmentView, type PhoneView, type SearchKey, type Session, type SimView } from './api';
+import {
+  api,
+  canAct,
+  canEndContract,
+  canReadAudit,
+  canReadCard,
+  canReadCertificates,
+  pemOf,
+  type AuditEntry,
+  type CaseView,
+  type CertificateSummary,
+  type EnrollmentView,
+  type PhoneView,
+  type ReenrollmentNotice,
+  type SearchKey,
+  type Session,
+  type SimView,
+} from './api';
 import { Refusal } from './App';
 import { CaseLive } from './CaseLive';
 import { useT } from './i18n';
@@ -48,6 +65,7 @@ export function PhonePage({ session, query }: { session: Session; query: { key: 
   const [error, setError] = useState<unknown>(null);
   const [action, setAction] = useState<ActionKind | null>(null);
   const [live, setLive] = useState<CaseView | null>(null);
+  const [notice, setNotice] = useState<ReenrollmentNotice | null>(null);
 
   const reload = useCallback(() => {
     loadAll(session, query).then(
@@ -65,6 +83,7 @@ export function PhonePage({ session, query }: { session: Session; query: { key: 
   const { phone } = data;
   const revoked = phone.certificate.status === 'revoked';
   const caseRunning = live !== null && live.status === 'open';
+  const waiting = data.cases.filter((c) => c.status === 'waiting-device');
 
   return (
     <Stack data-testid="phone-page">
@@ -93,6 +112,8 @@ export function PhonePage({ session, query }: { session: Session; query: { key: 
           <Field label={t('serviceState')} value={phone.service.state} testId="service-state" />
           <Field label={t('pendingOperation')} value={phone.service.pendingOperation} />
           <Field label={t('lost')} value={phone.lost ? t('yes') : t('no')} testId="lost-flag" />
+          <Field label={t('reenrollmentRequired')} value={phone.reenrollmentRequired ? t('yes') : t('no')} testId="reenrollment-flag" />
+          <Field label={t('simClosed')} value={phone.sim?.closedAt ? `${phone.sim.closedReason ?? ''} ${when(phone.sim.closedAt)}` : t('no')} testId="sim-closed" />
         </SimpleGrid>
       </Paper>
 
@@ -111,7 +132,18 @@ export function PhonePage({ session, query }: { session: Session; query: { key: 
             <Button color="red" variant="outline" onClick={() => setAction('revocation')} disabled={revoked || caseRunning}>
               {t('revoke')}
             </Button>
+            {canEndContract(session, phone) && (
+              <Button color="red" variant="light" onClick={() => setAction('contract-end')} disabled={caseRunning}>
+                {t('endContract')}
+              </Button>
+            )}
+            {phone.reenrollmentRequired && (
+              <Button variant="outline" onClick={() => setAction('reenrollment-notice')} disabled={caseRunning}>
+                {t('sendNotice')}
+              </Button>
+            )}
           </Group>
+          <FollowUp waiting={waiting} notice={notice} />
         </Paper>
       ) : (
         <Text size="sm" c="gray.7" data-testid="read-only-note">
@@ -163,12 +195,32 @@ export function PhonePage({ session, query }: { session: Session; query: { key: 
           kind={action}
           phone={phone}
           onClose={() => setAction(null)}
-          onOpened={(c) => {
+          onDone={(outcome) => {
             setAction(null);
-            setLive(c);
+            if ('notice' in outcome) setNotice(outcome.notice);
+            else setLive(outcome.case);
             reload();
           }}
         />
+      )}
+    </Stack>
+  );
+}
+
+/** What is left to do after a case: card operations waiting for the phone to come online, and the notice just sent. */
+function FollowUp({ waiting, notice }: { waiting: CaseView[]; notice: ReenrollmentNotice | null }) {
+  const t = useT();
+  return (
+    <Stack gap={4} mt="xs">
+      {waiting.map((c) => (
+        <Text size="sm" key={c.caseId} data-testid="waiting-device">
+          {t('waitingForPhone')}: {c.kind} ({when(c.openedAt)}) — {t('certificate')}: {c.outcomes.certificate}; SIM: {c.outcomes.service}
+        </Text>
+      ))}
+      {notice && (
+        <Alert color="blue" title={t('noticeSent')} data-testid="notice-sent">
+          {t('noticeCause')}: {notice.cause}; {t('noticeCase')}: {notice.caseId}; {notice.sentBy}, {when(notice.sentAt)}
+        </Alert>
       )}
     </Stack>
   );

@@ -126,12 +126,16 @@ export interface AuditEntry {
   caseId: string | null;
 }
 
-export type SearchKey = 'msisdn' | 'iccid' | 'serial' | 'personId' | 'enrollmentId';
+export type SearchKey = 'msisdn' | 'iccid' | 'imei' | 'serial' | 'personId' | 'enrollmentId';
 
 /** The operator may act (loss, found, revocation); auditors only read. */
 export const canAct = (s: Session) => s.roles.includes('operator');
 /** The lifecycle audit log spans every carrier: auditors without a carrier scope. */
 export const canReadAudit = (s: Session) => s.roles.includes('auditor') && s.carrier === null;
+/** Contract end is the carrier's act: its own operators, on its own live subscribers (the carrier's MNO-TSM decides). */
+export const canEndContract = (s: Session, p: PhoneView) => canAct(s) && s.carrier !== null && s.carrier === p.carrier && p.msisdn !== null && !p.sim?.closedAt;
+/** Each carrier's MNO-TSM shows its OTA queue to that carrier's operators and auditors only. */
+export const canReadOtaQueue = (s: Session) => s.carrier !== null;
 /** Certificates with PEM come from the CA's operator API. */
 export const canReadCertificates = (s: Session) => s.roles.includes('operator') || s.roles.includes('integrator');
 
@@ -170,3 +174,20 @@ export interface SimView {
 
 /** The card as its registry reports it: the vsim shows it to auditors (and integrators). */
 export const canReadCard = (s: Session) => s.roles.includes('auditor') || s.roles.includes('integrator');
+
+/** lifecycle POST /reenrollment-notices answer. */
+export interface ReenrollmentNotice {
+  personId: string;
+  cause: string;
+  caseId: string;
+  serials: string[];
+  sentBy: string;
+  sentAt: string;
+}
+
+/** mno-tsm GET /ota-queue: card operations not done yet. */
+export interface OtaBacklog {
+  carrier: string;
+  at: string;
+  states: { state: 'waiting-for-phone' | 'pending' | 'running' | 'forwarding'; operation: string; count: number; oldestAt: string; oldestAgeSeconds: number }[];
+}
