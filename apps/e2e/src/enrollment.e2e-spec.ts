@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { CARRIER_PROFILES, CARRIERS, hostCarrierOf, OtaScriptRequested, Topics, type Carrier, type MvnoId } from '@jpki/contracts';
 import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, type KeyMode } from '@jpki/jpki-client';
 import { kafkaClient } from '@jpki/messaging';
 import { startPlatformUnderTest, testKafkaBrokers, TopicWatcher, type PlatformUnderTest } from '@jpki/testing';
+import { orphans, OtlpReceiver, SpanKinds, type ReceivedSpan } from './otlp-receiver';
 
 /**
  * The seed's central flow with every service as its own process on the real broker and database:
@@ -12,11 +14,17 @@ import { startPlatformUnderTest, testKafkaBrokers, TopicWatcher, type PlatformUn
 describe('e2e: multi-carrier enrollment and authentication', () => {
   let platform: PlatformUnderTest;
   let otaDown: TopicWatcher;
+  const collector = new OtlpReceiver();
 
   beforeAll(async () => {
+    await collector.start();
     // docomo's OTA path is narrowed to 128-byte APDU data fields: the SP-TSM must size its wrapped STORE DATA blocks from
     // the eligibility answer, or the MNO-TSM refuses them (APDU_TOO_LARGE).
-    platform = await startPlatformUnderTest({ serviceEnv: { 'mno-tsm-docomo': { MAX_APDU_DATA_BYTES: '128' } } });
+    platform = await startPlatformUnderTest({
+      serviceEnv: { 'mno-tsm-docomo': { MAX_APDU_DATA_BYTES: '128' } },
+      // Traces on, exported to this test's receiver (the services batch spans for 200 ms).
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200' },
+    });
     otaDown = await new TopicWatcher(kafkaClient('ota-down-watch', testKafkaBrokers()), platform.topicPrefix).watch(
       ...CARRIERS.map((c) => Topics.otaDown[c].name),
     );
@@ -25,7 +33,44 @@ describe('e2e: multi-carrier enrollment and authentication', () => {
   afterAll(async () => {
     await otaDown?.stop();
     await platform?.stop();
+    await collector.stop();
   });
+
+  /** The trace the enrollment's saga steps are in, once its spans stopped arriving (every step exported, no parent missing). */
+  async function enrollmentTrace(enrollmentId: string, steps: number): Promise<ReceivedSpan[]> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const named = collector.spans.filter((s) => String(s.attributes['jpki.saga.id'] ?? '').includes(enrollmentId));
+      const traceIds = [...new Set(named.map((s) => s.traceId))];
+      const trace = traceIds.length === 1 ? collector.trace(traceIds[0]) : [];
+      const stepsExported = trace.filter((s) => s.attributes['jpki.saga.id'] === enrollmentId).length >= steps;
+      if ((stepsExported && orphans(trace).length === 0) || Date.now() > deadline) {
+        expect(traceIds).toHaveLength(1);
+        return trace;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** A Kafka hop: the process span continues the message's create span (its traceparent), which the relay's send span follows. */
+  function expectKafkaHop(trace: ReceivedSpan[], processed: ReceivedSpan): void {
+    const created = trace.find((s) => s.spanId === processed.parentSpanId);
+    const topic = processed.attributes['messaging.destination.name'];
+    expect(created).toMatchObject({ kind: SpanKinds.producer, name: `create ${topic}`, attributes: { 'messaging.message.id': processed.attributes['messaging.message.id'] } });
+    const sent = trace.filter((s) => s.parentSpanId === created?.spanId && s.attributes['messaging.operation.type'] === 'send');
+    expect(sent.map((s) => [s.service, s.kind, s.name])).toEqual([[created?.service, SpanKinds.client, `send ${topic}`]]);
+  }
+
+  /** Log lines written inside the trace carry its trace id and the id of a span in it. */
+  function expectLogLinesOnTheTrace(trace: ReceivedSpan[]): void {
+    const spanIds = new Set(trace.map((s) => s.spanId));
+    const lines = [...platform.stack.services.values()]
+      .flatMap((p) => readFileSync(p.logFile, 'utf8').split('\n'))
+      .filter((line) => line.includes(`"traceparent":"00-${trace[0].traceId}-`))
+      .map((line) => JSON.parse(line) as { service: string; traceparent: string });
+    expect(lines.map((l) => l.service)).toEqual(expect.arrayContaining(['vsim.ota']));
+    expect(lines.filter((l) => !spanIds.has(l.traceparent.split('-')[2]))).toEqual([]);
+  }
 
   const phones: [Carrier | MvnoId, KeyMode][] = [
     ['docomo', 'on-card'],
@@ -77,5 +122,25 @@ describe('e2e: multi-carrier enrollment and authentication', () => {
     );
     const mode = CARRIER_PROFILES[hostCarrierOf(operator)].scp03SMode;
     expect(sim.card.registry.filter((r) => r.kind === 'SSD').map((r) => r.scp03)).toEqual([{ i: mode === 16 ? '71' : '70', mode: `S${mode}` }]);
+
+    // One trace from the request that started it, through every Kafka hop, saga step and database call.
+    const completed = enrollment.history.filter((h) => h.outcome === 'completed').map((h) => `enrollment ${h.step}`);
+    const trace = await enrollmentTrace(enrollment.enrollmentId, completed.length);
+    const carrier = hostCarrierOf(operator);
+    expect([...new Set(trace.map((s) => s.service))].sort()).toEqual(['jpki-ca', 'lifecycle', `mno-tsm-${carrier}`, 'rp-bank', 'sp-tsm', 'vsim']);
+    expect(trace.filter((s) => !s.parentSpanId).map((s) => [s.service, s.kind, s.attributes['http.request.method'], s.attributes['url.path']])).toEqual([
+      ['sp-tsm', SpanKinds.server, 'POST', '/enrollments'],
+    ]);
+    expect(orphans(trace)).toEqual([]);
+    expect(new Set(trace.filter((s) => s.service === 'sp-tsm' && s.kind === SpanKinds.internal).map((s) => s.name))).toEqual(new Set(completed));
+    const consumed = trace.filter((s) => s.kind === SpanKinds.consumer);
+    expect(new Set(consumed.map((s) => s.attributes['messaging.destination.name']))).toEqual(
+      new Set(['ca.commands', 'ca.events', `mno.${carrier}.commands`, `mno.${carrier}.events`, `ota.${carrier}.down`, `ota.${carrier}.up`, 'sptsm.events']),
+    );
+    for (const processed of consumed) expectKafkaHop(trace, processed);
+    for (const service of ['sp-tsm', 'jpki-ca', `mno-tsm-${carrier}`, 'vsim', 'lifecycle']) {
+      expect(trace.filter((s) => s.service === service && s.attributes['db.system.name'] === 'postgresql').length).toBeGreaterThan(0);
+    }
+    expectLogLinesOnTheTrace(trace);
   }, 120_000);
 });

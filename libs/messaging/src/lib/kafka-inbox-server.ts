@@ -11,7 +11,19 @@ import {
   type Envelope,
   type MessageDefinition,
 } from '@jpki/contracts';
-import { counter, createLogger, histogram, newWorkContext, runInContext } from '@jpki/observability';
+import {
+  contextOfTraceparent,
+  counter,
+  createLogger,
+  histogram,
+  inSpan,
+  kafkaSpanAttributes,
+  markFailed,
+  newWorkContext,
+  runInContext,
+  SpanKind,
+  type Span,
+} from '@jpki/observability';
 import type { ConsumerStatus } from './consumer-status';
 import { DeliveryPolicy, describe, headerString } from './delivery-policy';
 import { NonRetriableError } from './errors';
@@ -129,35 +141,58 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     this.consumers.push(consumer);
   }
 
+  /** One process span per delivery, continuing the trace of the span that created the message (its traceparent). */
   private async onMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
     const route = this.routes.get(topic);
     if (!route) return;
     const logical = route.subscription.topic.name;
-    const ctx = newWorkContext({
-      correlationId: headerString(message.headers, Headers.correlationId),
-      causationId: headerString(message.headers, Headers.causationId),
-      messageId: headerString(message.headers, Headers.messageId),
-      traceparent: headerString(message.headers, Headers.traceparent),
+    const messageId = headerString(message.headers, Headers.messageId);
+    const spec = {
+      kind: SpanKind.CONSUMER,
+      parent: contextOfTraceparent(headerString(message.headers, Headers.traceparent)),
+      attributes: kafkaSpanAttributes('process', logical, headerString(message.headers, Headers.messageType) ?? 'unknown', {
+        'messaging.message.id': messageId ?? '',
+        'messaging.consumer.group.name': this.deps.kafka.options.consumerGroup,
+        'messaging.destination.partition.id': String(partition),
+        'messaging.kafka.offset': Number(message.offset),
+        'jpki.delivery': route.viaRetry ? 'retry' : 'main',
+      }),
+    };
+    await inSpan(`process ${logical}`, spec, (span) => {
+      const ctx = newWorkContext({
+        correlationId: headerString(message.headers, Headers.correlationId),
+        causationId: headerString(message.headers, Headers.causationId),
+        messageId,
+        traceparent: headerString(message.headers, Headers.traceparent),
+      });
+      return runInContext(ctx, () => this.deliver(span, route, logical, partition, message, heartbeat));
     });
-    await runInContext(ctx, async () => {
-      let type = 'unknown';
-      try {
-        const { envelope, definition } = this.decode(message, route);
-        if (!definition) return this.consumed.inc({ topic: logical, type: envelope.type, outcome: 'ignored' });
-        type = envelope.type;
-        if (route.viaRetry) {
-          const refusal = this.delivery.retryRefusal(logical, message);
-          if (refusal) throw new Rejected('RETRY_HEADERS_INVALID', refusal);
-          await this.waitUntilDue(message, heartbeat);
-        }
-        const outcome = await this.handleOnceTheDatabaseIsUp(envelope, definition, logical, partition, message, heartbeat);
-        this.consumed.inc({ topic: logical, type, outcome });
-      } catch (err) {
-        // Stopping during an outage: leave the offset uncommitted, the next owner of the partition handles the message.
-        if (this.closing && isInfrastructureFailure(err)) throw err;
-        await this.redirect(logical, message, type, err);
+  }
+
+  private async deliver(span: Span, route: Route, logical: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+    let type = 'unknown';
+    try {
+      const { envelope, definition } = this.decode(message, route);
+      if (!definition) return this.outcome(span, { topic: logical, type: envelope.type, outcome: 'ignored' });
+      type = envelope.type;
+      if (route.viaRetry) {
+        const refusal = this.delivery.retryRefusal(logical, message);
+        if (refusal) throw new Rejected('RETRY_HEADERS_INVALID', refusal);
+        await this.waitUntilDue(message, heartbeat);
       }
-    });
+      const outcome = await this.handleOnceTheDatabaseIsUp(envelope, definition, logical, partition, message, heartbeat);
+      this.outcome(span, { topic: logical, type, outcome });
+    } catch (err) {
+      // Stopping during an outage: leave the offset uncommitted, the next owner of the partition handles the message.
+      if (this.closing && isInfrastructureFailure(err)) throw err;
+      markFailed(span, err, err instanceof Rejected ? err.reason : undefined);
+      await this.redirect(span, logical, message, type, err);
+    }
+  }
+
+  private outcome(span: Span, labels: { topic: string; type: string; outcome: string }): void {
+    span.setAttribute('jpki.outcome', labels.outcome);
+    this.consumed.inc(labels);
   }
 
   private decode(message: KafkaMessage, route: Route): { envelope: Envelope; definition?: MessageDefinition } {
@@ -251,17 +286,17 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
     }
   }
 
-  private async redirect(topic: string, message: KafkaMessage, type: string, err: unknown): Promise<void> {
+  private async redirect(span: Span, topic: string, message: KafkaMessage, type: string, err: unknown): Promise<void> {
     if (err instanceof Rejected || err instanceof NonRetriableError) {
       const reason = err instanceof Rejected ? err.reason : err.reason;
       this.log.warn({ topic, type, reason, detail: err.message }, 'message dead-lettered');
       await this.delivery.deadLetter(topic, message, reason, err.message);
-      this.consumed.inc({ topic, type, outcome: 'dead-lettered' });
+      this.outcome(span, { topic, type, outcome: 'dead-lettered' });
       return;
     }
     const destination = await this.delivery.retryOrDeadLetter(topic, message, err);
     this.log.warn({ topic, type, destination, err: describe(err) }, 'message handler failed');
-    this.consumed.inc({ topic, type, outcome: destination === 'retry' ? 'retried' : 'dead-lettered' });
+    this.outcome(span, { topic, type, outcome: destination === 'retry' ? 'retried' : 'dead-lettered' });
   }
 
   private async waitUntilDue(message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { counter, createLogger } from '@jpki/observability';
+import { Headers } from '@jpki/contracts';
+import { contextOfTraceparent, counter, createLogger, kafkaSpanAttributes, markFailed, SpanKind, startSpan } from '@jpki/observability';
 import { KafkaConnection } from './kafka-connection';
 import { outboxChannel } from './messaging-schema';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options';
@@ -121,11 +122,33 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         `SELECT id, topic, message_key, headers, body FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE`,
       );
       if (rows.length === 0) return 0;
-      await this.kafka.producer.sendBatch({ acks: -1, topicMessages: this.groupByTopic(rows) });
+      await this.sendTraced(rows);
       await manager.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
       rows.forEach((r) => this.published.inc({ topic: r.topic }));
       return rows.length;
     });
+  }
+
+  /** One send span per message, in the trace of the span that created it (the traceparent it carries). */
+  private async sendTraced(rows: OutboxRow[]): Promise<void> {
+    const spans = rows.map((r) =>
+      startSpan(`send ${r.topic}`, {
+        kind: SpanKind.CLIENT,
+        parent: contextOfTraceparent(r.headers[Headers.traceparent]),
+        attributes: kafkaSpanAttributes('send', r.topic, r.headers[Headers.messageType] ?? 'unknown', {
+          'messaging.message.id': r.headers[Headers.messageId] ?? '',
+          'messaging.kafka.message.key': r.message_key,
+        }),
+      }),
+    );
+    try {
+      await this.kafka.producer.sendBatch({ acks: -1, topicMessages: this.groupByTopic(rows) });
+    } catch (err) {
+      spans.forEach((span) => markFailed(span, err));
+      throw err;
+    } finally {
+      spans.forEach((span) => span.end());
+    }
   }
 
   private groupByTopic(rows: OutboxRow[]) {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { traceparentOf } from './tracing';
 
 /** What every log line and every message produced inside a unit of work carries. */
 export interface WorkContext {
@@ -29,11 +30,12 @@ export function childTraceparent(parent?: string): string {
   return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
 }
 
+/** With tracing on, the traceparent is the active span's (the request's or message's span), so log lines match the spans. */
 export function newWorkContext(partial: Partial<WorkContext> = {}): WorkContext {
   return {
     correlationId: partial.correlationId ?? randomUUID(),
     causationId: partial.causationId,
     messageId: partial.messageId,
-    traceparent: childTraceparent(partial.traceparent),
+    traceparent: traceparentOf() ?? childTraceparent(partial.traceparent),
   };
 }

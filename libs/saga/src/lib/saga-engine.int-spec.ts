@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { migrateDatabase } from '@jpki/service-kit';
 import { testDatabaseUrl, testSchema, waitUntil } from '@jpki/testing';
-import { CreateSagaTables1700000000100 } from './saga-schema';
+import { CreateSagaTables1700000000100, SagaTraceparent1700000000110 } from './saga-schema';
 import { SagaEngine } from './saga-engine';
 import { StepFailure, type SagaDefinition, type StepContext } from './saga-definition';
 
@@ -74,7 +74,7 @@ describe('saga engine (real PostgreSQL)', () => {
 
   beforeAll(async () => {
     schema = testSchema('saga');
-    await migrateDatabase({ url: testDatabaseUrl(), schema, entities: [], migrations: [CreateSagaTables1700000000100] });
+    await migrateDatabase({ url: testDatabaseUrl(), schema, entities: [], migrations: [CreateSagaTables1700000000100, SagaTraceparent1700000000110] });
     ds = new DataSource({ type: 'postgres', url: testDatabaseUrl(), extra: { options: `-c search_path=${schema}` } });
     await ds.initialize();
   });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { MessageDefinition, PayloadInput } from '@jpki/contracts';
 import { PgListener, WakeableLoop } from '@jpki/messaging';
-import { counter, createLogger } from '@jpki/observability';
+import { contextOfTraceparent, counter, createLogger, inSpan, markFailed, newWorkContext, runInContext, traceparentOf, type Span } from '@jpki/observability';
 import {
   StepFailure,
   type Reply,
@@ -41,6 +41,7 @@ interface Row {
   failure_reason: string | null;
   failure_detail: string | null;
   version: number;
+  traceparent: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -113,12 +114,14 @@ export class SagaEngine {
   /** Creates a saga inside the caller's transaction; it starts once that transaction commits. */
   async create<D extends SagaData>(manager: EntityManager, kind: string, id: string, data: D): Promise<void> {
     const def = this.definition(kind);
-    await manager.query(`INSERT INTO saga (id, kind, state, step, status, data) VALUES ($1, $2, $3, $4, 'running', $5)`, [
+    // Its steps, whenever and wherever they run, join the trace of the request or message that created it.
+    await manager.query(`INSERT INTO saga (id, kind, state, step, status, data, traceparent) VALUES ($1, $2, $3, $4, 'running', $5, $6)`, [
       id,
       kind,
       def.initialState,
       def.steps[0].name,
       data,
+      traceparentOf() ?? null,
     ]);
     await manager.query(`SELECT pg_notify($1, $2)`, [WAKE_CHANNEL(this.o.schema), id]);
   }
@@ -220,22 +223,34 @@ export class SagaEngine {
     // The attempt is counted before running, so crashes count too and cannot loop forever.
     const version = await this.bumpAttempt(row, attempt, step.timeoutMs);
     if (version === null) return;
-    const deadline = new Date(Date.now() + step.timeoutMs);
-    const timer = setTimeout(() => controller.abort(new StepFailure('STEP_TIMEOUT', `${step.name} exceeded ${step.timeoutMs} ms`)), step.timeoutMs);
-    try {
-      const result = await step.run(this.context(row, attempt, deadline, controller.signal));
-      if (!this.active && controller.signal.aborted) return this.release(row.id);
-      await this.advance(def, row, version, index, attempt, result ?? {});
-      this.outcomes.inc({ kind: row.kind, step: step.name, outcome: 'completed' });
-    } catch (err) {
-      if (leaseLost(controller.signal)) return;
-      if (!this.active) return this.release(row.id);
-      const failure = asFailure(controller.signal.aborted ? controller.signal.reason : err);
-      this.outcomes.inc({ kind: row.kind, step: step.name, outcome: failure.reason });
-      await this.handleFailure(def, row, version, step, attempt, failure);
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.inStepSpan(row, step.name, attempt, async (span) => {
+      const deadline = new Date(Date.now() + step.timeoutMs);
+      const timer = setTimeout(() => controller.abort(new StepFailure('STEP_TIMEOUT', `${step.name} exceeded ${step.timeoutMs} ms`)), step.timeoutMs);
+      try {
+        const result = await step.run(this.context(row, attempt, deadline, controller.signal));
+        if (!this.active && controller.signal.aborted) return this.release(row.id);
+        await this.advance(def, row, version, index, attempt, result ?? {});
+        this.outcomes.inc({ kind: row.kind, step: step.name, outcome: 'completed' });
+        span.setAttribute('jpki.saga.outcome', 'completed');
+      } catch (err) {
+        if (leaseLost(controller.signal)) return;
+        if (!this.active) return this.release(row.id);
+        const failure = asFailure(controller.signal.aborted ? controller.signal.reason : err);
+        this.outcomes.inc({ kind: row.kind, step: step.name, outcome: failure.reason });
+        markFailed(span, failure, failure.reason);
+        await this.handleFailure(def, row, version, step, attempt, failure);
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+  }
+
+  /** One span per step run, in the trace of the request or message that created the saga; its log lines carry both. */
+  private inStepSpan<T>(row: Row, step: string, attempt: number, work: (span: Span) => Promise<T>): Promise<T> {
+    const attributes = { 'jpki.saga.kind': row.kind, 'jpki.saga.id': row.id, 'jpki.saga.step': step, 'jpki.saga.attempt': attempt };
+    return inSpan(`${row.kind} ${step}`, { parent: contextOfTraceparent(row.traceparent), attributes }, (span) =>
+      runInContext(newWorkContext({ correlationId: row.id, traceparent: row.traceparent ?? undefined }), () => work(span)),
+    );
   }
 
   private async bumpAttempt(row: Row, attempt: number, timeoutMs: number): Promise<number | null> {

@@ -55,3 +55,16 @@ export class CreateSagaTables1700000000100 implements MigrationInterface {
     await q.query(`DROP TABLE IF EXISTS saga`);
   }
 }
+
+/** The trace context of the request or message that created a saga: its steps join that trace. */
+export class SagaTraceparent1700000000110 implements MigrationInterface {
+  name = 'SagaTraceparent1700000000110';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE saga ADD COLUMN traceparent TEXT`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE saga DROP COLUMN traceparent`);
+  }
+}

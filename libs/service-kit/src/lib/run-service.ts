@@ -5,7 +5,7 @@ import type { MicroserviceOptions } from '@nestjs/microservices';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { ConsumerStatus, KafkaConnection, KafkaInboxServer, Outbox, RethrowRpcErrorsFilter } from '@jpki/messaging';
-import { collectProcessMetrics, createLogger, JsonLogger } from '@jpki/observability';
+import { collectProcessMetrics, createLogger, JsonLogger, startTracing, type Tracing } from '@jpki/observability';
 import { DEFAULT_HTTP_BODY_LIMIT_BYTES } from './config';
 import { migrateDatabase } from './database';
 import { HttpErrorFilter } from './http-errors';
@@ -23,15 +23,17 @@ export interface RunOptions {
 /**
  * Starts a service: migrations, HTTP (OpenAPI at /docs), the Kafka consumer, and a graceful
  * shutdown on SIGTERM/SIGINT: readiness goes down, consumers stop (in-flight messages finish),
- * then the relay, producer and database close.
+ * then the relay, producer and database close, and the spans still buffered are exported. Tracing (off unless the
+ * OTEL_* variables ask for it) starts first, so that its instrumentations see the database client and HTTP server load.
  */
 export async function runService(opts: RunOptions): Promise<INestApplication> {
   const { definition } = opts;
+  const tracing = await startTracing(definition.name);
   const log = createLogger(definition.name, definition.config.LOG_LEVEL);
   const app = await createServiceApp(opts);
   await app.listen(definition.config.HTTP_PORT, definition.config.HTTP_HOST);
   log.info({ port: definition.config.HTTP_PORT, schema: definition.config.DB_SCHEMA }, `${definition.name} started`);
-  installShutdown(app, definition, log);
+  installShutdown(app, definition, log, tracing);
   return app;
 }
 
@@ -77,7 +79,7 @@ function mountOpenApi(app: INestApplication, api: RunOptions['openApi']): void {
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs-json' });
 }
 
-function installShutdown(app: INestApplication, def: ServiceDefinition, log: ReturnType<typeof createLogger>): void {
+function installShutdown(app: INestApplication, def: ServiceDefinition, log: ReturnType<typeof createLogger>, tracing?: Tracing): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -90,6 +92,7 @@ function installShutdown(app: INestApplication, def: ServiceDefinition, log: Ret
     }, def.config.SHUTDOWN_TIMEOUT_MS);
     try {
       await app.close();
+      await tracing?.shutdown();
       log.info('stopped');
       clearTimeout(timer);
       process.exit(0);

@@ -1,0 +1,85 @@
+import { newWorkContext } from './context';
+import { contextOfTraceparent, inSpan, startTracing, traceparentOf, tracingRequested, type Tracing } from './tracing';
+
+interface ConsoleSpan {
+  resource: { attributes: Record<string, unknown> };
+  traceId: string;
+  parentSpanContext?: { spanId: string };
+  name: string;
+  id: string;
+  status: { code: number; message?: string };
+}
+
+/** Runs `fn` with these OTEL_* variables set (the SDK reads them from the process environment). */
+async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  Object.assign(process.env, vars);
+  try {
+    return await fn();
+  } finally {
+    process.env = saved;
+  }
+}
+
+describe('tracing setup', () => {
+  it('is off unless an OTLP endpoint or a traces exporter is configured, and always off when the SDK is disabled', () => {
+    expect(tracingRequested({})).toBe(false);
+    expect(tracingRequested({ OTEL_SERVICE_NAME: 'sp-tsm', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toBe(false);
+    expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
+    expect(tracingRequested({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' })).toBe(true);
+    expect(tracingRequested({ OTEL_TRACES_EXPORTER: 'otlp' })).toBe(true);
+    expect(tracingRequested({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(false);
+    expect(tracingRequested({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(false);
+  });
+
+  it('starts nothing when off: spans are no-ops and work contexts keep their own W3C trace context', async () => {
+    await expect(withEnv({ OTEL_SERVICE_NAME: 'sp-tsm' }, () => startTracing('sp-tsm'))).resolves.toBeUndefined();
+    const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await inSpan('work', {}, async () => {
+      expect(traceparentOf()).toBeUndefined();
+      expect(newWorkContext({ traceparent: parent }).traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    });
+  });
+
+  it('refuses an exporter or OTLP protocol this build does not carry, rather than exporting nothing', async () => {
+    await expect(withEnv({ OTEL_TRACES_EXPORTER: 'zipkin' }, () => startTracing('sp-tsm'))).rejects.toThrow(/OTEL_TRACES_EXPORTER=zipkin is not supported/);
+    const grpc = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+    await expect(withEnv(grpc, () => startTracing('sp-tsm'))).rejects.toThrow(
+      /OTLP protocol grpc is not supported/,
+    );
+  });
+
+  describe('when on', () => {
+    let tracing: Tracing | undefined;
+    const exported: ConsoleSpan[] = [];
+
+    beforeAll(async () => {
+      jest.spyOn(console, 'dir').mockImplementation((span: unknown) => void exported.push(span as ConsoleSpan));
+      tracing = await withEnv({ OTEL_TRACES_EXPORTER: 'console', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test' }, () => startTracing('mno-tsm-kddi'));
+    });
+
+    afterAll(() => jest.restoreAllMocks());
+
+    it('names the service by its identity, makes work contexts carry the active span, and continues a stored traceparent', async () => {
+      let created = '';
+      await inSpan('create ca.commands', {}, async () => {
+        created = traceparentOf() ?? '';
+        expect(newWorkContext({ traceparent: '00-11111111111111111111111111111111-2222222222222222-01' }).traceparent).toBe(created);
+      });
+      await expect(
+        inSpan('process ca.commands', { parent: contextOfTraceparent(created) }, async () => {
+          throw new Error('handler failed');
+        }),
+      ).rejects.toThrow('handler failed');
+      await tracing?.shutdown();
+
+      const [, traceId, spanId] = created.split('-');
+      expect(exported.map((s) => [s.name, s.traceId, s.parentSpanContext?.spanId, s.status.code])).toEqual([
+        ['create ca.commands', traceId, undefined, 0],
+        ['process ca.commands', traceId, spanId, 2],
+      ]);
+      expect(exported[0].id).toBe(spanId);
+      expect(exported[0].resource.attributes).toMatchObject({ 'service.name': 'mno-tsm-kddi', 'deployment.environment.name': 'test' });
+    });
+  });
+});
