@@ -1,6 +1,7 @@
 import { z } from 'zod/v4';
 import { CARRIER_PROFILES, CARRIERS, MVNOS, type Carrier, type CarrierProfile, type MvnoId } from '@jpki/contracts';
 import { baseConfigSchema, ConfigError, loadConfig } from '@jpki/service-kit';
+import type { StepPolicy } from '@jpki/saga';
 
 export const DEFAULT_HTTP_PORTS: Record<Carrier, number> = { docomo: 7301, kddi: 7302, softbank: 7303 };
 
@@ -41,6 +42,13 @@ export const mnoTsmConfigSchema = baseConfigSchema
     OTA_RESPONSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
     /** Sends of one scriptId (first send + re-sends) before the step attempt fails. */
     OTA_MAX_SENDS: z.coerce.number().int().min(1).max(20).default(3),
+    // ---- saga steps ----
+    /** Deadline of one attempt of a card step. Defaults to a few scripts with all their re-sends. */
+    CARD_STEP_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).optional(),
+    CARD_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+    /** Deadline and attempts of a step that only touches the database. */
+    LOCAL_STEP_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
+    LOCAL_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(3),
     /** Security tests only: alter or replay forwarded SP APDUs. Refused in production. */
     MNO_SCRIPT_TAMPERING: z.enum(['none', 'alter', 'replay']).default('none'),
   });
@@ -55,6 +63,7 @@ export interface MnoTsmSettings {
   isdAid: string;
   otaResponseTimeoutMs: number;
   otaMaxSends: number;
+  steps: { card: StepPolicy; local: StepPolicy };
   tampering: 'none' | 'alter' | 'replay';
 }
 
@@ -126,6 +135,8 @@ export function loadMnoTsmConfig(env: NodeJS.ProcessEnv = process.env): { config
     HTTP_PORT: parsed.HTTP_PORT ?? DEFAULT_HTTP_PORTS[parsed.CARRIER],
     DB_SCHEMA: parsed.DB_SCHEMA ?? `mno_tsm_${parsed.CARRIER}`,
   };
+  // Round trip = down + card + up; give the bearer 25 latencies (at least 2 s) before re-sending.
+  const otaResponseTimeoutMs = parsed.OTA_RESPONSE_TIMEOUT_MS ?? Math.max(2_000, profile.ota.latencyMs * 25);
   return {
     config,
     settings: {
@@ -134,9 +145,12 @@ export function loadMnoTsmConfig(env: NodeJS.ProcessEnv = process.env): { config
       isdMasterKey: master,
       isdKvn: parsed.ISD_KVN,
       isdAid: parsed.ISD_AID.toUpperCase(),
-      // Round trip = down + card + up; give the bearer 25 latencies (at least 2 s) before re-sending.
-      otaResponseTimeoutMs: parsed.OTA_RESPONSE_TIMEOUT_MS ?? Math.max(2_000, profile.ota.latencyMs * 25),
+      otaResponseTimeoutMs,
       otaMaxSends: parsed.OTA_MAX_SENDS,
+      steps: {
+        card: { timeoutMs: parsed.CARD_STEP_TIMEOUT_MS ?? otaResponseTimeoutMs * parsed.OTA_MAX_SENDS * 6 + 10_000, maxAttempts: parsed.CARD_STEP_MAX_ATTEMPTS },
+        local: { timeoutMs: parsed.LOCAL_STEP_TIMEOUT_MS, maxAttempts: parsed.LOCAL_STEP_MAX_ATTEMPTS },
+      },
       tampering: parsed.MNO_SCRIPT_TAMPERING,
     },
   };

@@ -16,6 +16,7 @@ import { iccidFor } from '../domain/iccid';
 import { IsdKeyDerivation, keysetJson } from '../domain/isd-keys';
 import { MNO_SETTINGS } from '../tokens';
 import type { createSubscriberSchema, OtaBacklog, SubscriberView } from './schemas';
+import { SsdRecords } from '../operations/ssd-records';
 
 interface SubscriberRow {
   id: string;
@@ -50,6 +51,7 @@ export class FleetService {
     private readonly clock: Clock,
     private readonly keys: ServiceKeys,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
+    private readonly ssds: SsdRecords,
   ) {
     this.isdKeys = new IsdKeyDerivation(settings.isdMasterKey, settings.isdKvn);
   }
@@ -191,7 +193,7 @@ export class FleetService {
   async sim(iccid: string): Promise<Record<string, unknown>> {
     const [sim] = await this.ds.query(`SELECT * FROM sim WHERE iccid = $1`, [iccid]);
     if (!sim) throw notFound('SIM_UNKNOWN', `no SIM ${iccid} in the ${this.settings.carrier} fleet`);
-    const ssds = await this.ds.query(`SELECT * FROM ssd WHERE iccid = $1 ORDER BY created_at`, [iccid]);
+    const ssds = await this.ssds.ofSim(iccid);
     const queue = await this.ds.query(`SELECT request_id, operation, ssd_aid, state FROM ota_queue WHERE iccid = $1 ORDER BY id`, [iccid]);
     return {
       iccid: sim.iccid,

@@ -43,6 +43,11 @@ export class OperationLog {
     );
   }
 
+  /** Keeps a reply decided before the saga ends (the handover's sealed keyset), so a re-run finds it. */
+  async keepResult(m: EntityManager, d: Pick<OperationData, 'requestId' | 'kind'>, result: { type: string; payload: Record<string, unknown> }): Promise<void> {
+    await m.query(`UPDATE tsm_operation SET result = $3 WHERE request_id = $1 AND kind = $2`, [d.requestId, d.kind, result]);
+  }
+
   /** Publishes the decided reply and closes the operation (`queued` keeps it open). */
   async reply(m: EntityManager, d: OperationData, result: { type: string; payload: Record<string, unknown> }, status: 'completed' | 'queued' = 'completed'): Promise<void> {
     const def = messageDefinition(result.type);

@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditCompleted, AuditRequested, type PayloadOf } from '@jpki/contracts';
+import {
+  buildGetData,
+  buildGetStatus,
+  DataObject,
+  GetStatusScope,
+  hex,
+  parseExtendedCardResources,
+  parseGetStatusResponse,
+  Sw,
+  type GpRegistryEntry,
+  type ScriptPart,
+} from '@jpki/globalplatform';
+import type { SagaData, SagaDefinition, StepContext } from '@jpki/saga';
+import { Clock } from '@jpki/service-kit';
+import type { MnoTsmSettings } from '../config';
+import { CardAccess } from '../ota/card-access';
+import type { IsdCard } from '../ota/isd-card';
+import { MNO_SETTINGS } from '../tokens';
+import type { OperationData } from './operation-data';
+import { OperationSteps } from './operation-steps';
+
+const KINDS = { ISD: 'isd', SSD: 'ssd', APP: 'application', ELF: 'load-file' } as const;
+
+/** Audit: the card's free memory and its registry (ISD, load files, applications) as the card reports them. */
+@Injectable()
+export class AuditSaga {
+  readonly definition: SagaDefinition<SagaData>;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly card: CardAccess,
+    private readonly clock: Clock,
+    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
+    private readonly steps: OperationSteps,
+  ) {
+    this.definition = steps.saga('audit', [steps.card('audit', (c: StepContext<OperationData>) => this.audit(c), 'audited')]);
+  }
+
+  private async audit(ctx: StepContext<OperationData>): Promise<Partial<OperationData>> {
+    const req = ctx.data.request as PayloadOf<typeof AuditRequested>;
+    const sim = await this.steps.requireSim(req.iccid);
+    const { free, entries } = await this.card.withCard(ctx, req.iccid, async () => {
+      const isd = this.card.isdCard(this.card.scripts(ctx, req.iccid, 'audit'), sim);
+      const [resources] = await isd.authenticateCard([buildGetData(DataObject.EXTENDED_CARD_RESOURCES)]);
+      const found: GpRegistryEntry[] = [];
+      for (const scope of [GetStatusScope.ISSUER_SECURITY_DOMAIN, GetStatusScope.LOAD_FILES, GetStatusScope.APPLICATIONS]) {
+        found.push(...(await this.registry(isd, scope)));
+      }
+      return { free: parseExtendedCardResources(resources).freeNonVolatileMemory, entries: found };
+    });
+    await this.ds.query(`UPDATE sim SET free_memory_bytes = $2, memory_checked_at = $3 WHERE iccid = $1`, [req.iccid, free, this.clock.now()]);
+    const payload: PayloadOf<typeof AuditCompleted> = {
+      requestId: req.requestId,
+      carrier: this.settings.carrier,
+      iccid: req.iccid,
+      freeMemoryBytes: free,
+      entries: entries.map((e) => ({ aid: hex(e.aid), kind: KINDS[e.kind], lifecycle: e.lifeCycle, privileges: e.privileges ? hex(e.privileges.toBytes()) : '' })),
+    };
+    return { result: { type: AuditCompleted.type, payload } };
+  }
+
+  /**
+   * GET STATUS of one scope through an ISD session. A 6310 (more data) page asks for a longer script: the first
+   * occurrence and as many "next occurrence" commands as pages seen so far plus one. 6A88 = none.
+   */
+  private async registry(isd: IsdCard, scope: number): Promise<GpRegistryEntry[]> {
+    const NONE: ScriptPart = { data: [], sws: [] };
+    for (let pages = 1; ; pages++) {
+      const commands = Array.from({ length: pages }, (_, i) => buildGetStatus(scope, { next: i > 0 }));
+      const part = await isd.run<ScriptPart>(
+        (_script, session) => session(commands),
+        async ({ command, sw }) => (sw === Sw.REFERENCED_DATA_NOT_FOUND && command.p2 === commands[0].p2 ? NONE : undefined),
+      );
+      const [first, ...rest] = part.data;
+      if (!first) return [];
+      if (part.sws[part.sws.length - 1] !== Sw.MORE_DATA_AVAILABLE) return [first, ...rest].flatMap((data) => parseGetStatusResponse(data, scope));
+    }
+  }
+}
