@@ -5,6 +5,7 @@ import type { LifecycleConfig } from './config';
 import { lifecycleDefinition } from './definition';
 import { AuditLog } from './domain/audit-log';
 import { ReadModel } from './domain/read-model';
+import { CaseFollowUps } from './flows/case-follow-ups';
 import { CaseSagas } from './flows/case-sagas';
 import { CaseService } from './flows/case-service';
 import { OperatorActions } from './flows/operator-actions';
@@ -40,6 +41,7 @@ export class LifecycleModule {
         CaseSagas,
         OperatorActions,
         ReenrollmentNotices,
+        CaseFollowUps,
         SystemFlows,
         RenewalSweep,
         { provide: REFUSED_CALL_AUDIT, useClass: LifecycleRefusedCalls },

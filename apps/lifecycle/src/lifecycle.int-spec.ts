@@ -275,10 +275,18 @@ describe('lifecycle service (integration)', () => {
     await send(ServiceOperationCompleted, { requestId: `${found}:sp`, iccid: p.iccid, operation: 'resume', outcome: 'queued' }, 'sp-tsm');
     await waitUntil(async () => (await getCase(found)).status === 'waiting-device', 20_000, 'found waiting for the device');
 
+    // Followed up while it waits (the holder was asked to switch the phone on): recorded in the case and audited.
+    const followUp = (id: string, bearer: string, reason = 'holder asked by phone to switch the handset on') =>
+      http().post(`/cases/${id}/follow-ups`).set('authorization', `Bearer ${bearer}`).send({ reason });
+    expect((await followUp(loss, kddiOperator).expect(403)).body).toMatchObject({ reason: 'CARRIER_SCOPE' });
+    expect((await followUp(loss, docomoOperator, 'x').expect(400)).body).toMatchObject({ reason: 'VALIDATION_FAILED' });
+    expect((await followUp(loss, docomoOperator).expect(200)).body).toMatchObject({ status: 'waiting-device', result: { followUps: [{ by: 'operator:daichi', reason: 'holder asked by phone to switch the handset on' }] } });
+
     // The phone comes back: the SP-TSM reports the last queued operation of the SIM.
     await send(ServiceOperationCompleted, { requestId: `${found}:sp`, iccid: p.iccid, operation: 'resume', outcome: 'done' }, 'sp-tsm');
     await waitUntil(async () => (await getCase(found)).status === 'completed' && (await getCase(loss)).status === 'completed', 20_000, 'both completed');
-    expect((await getCase(loss)).result).toMatchObject({ queuedOperationsSettledBy: `${found}:sp` });
+    expect((await getCase(loss)).result).toMatchObject({ queuedOperationsSettledBy: `${found}:sp`, followUps: [expect.objectContaining({ by: 'operator:daichi' })] });
+    expect((await followUp(loss, docomoOperator).expect(409)).body).toMatchObject({ reason: 'CASE_NOT_WAITING' });
     const view = (await http().get(`/phones?serial=${p.serial}`).set('authorization', `Bearer ${token}`).expect(200)).body;
     expect(view).toMatchObject({ lost: false, certificate: { status: 'good' }, service: { state: 'operational', pendingOperation: null } });
   }, 60_000);

@@ -1,14 +1,17 @@
-import { Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Param, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiZodBody, ApiZodResponse, AuditAction, AuditContextGuard, Operator, RefusedCallAuditFilter, RequireRoles, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
+import { CaseFollowUps } from '../flows/case-follow-ups';
 import { OperatorActions, type PhoneSelector } from '../flows/operator-actions';
 import { ReenrollmentNotices } from '../flows/reenrollment-notices';
 import { caseViewSchema, type CaseView } from '@jpki/contracts';
 import {
+  caseFollowUpSchema,
   phoneReportSchema,
   reenrollmentNoticeSchema,
   reenrollmentNoticeViewSchema,
   revocationRequestSchema,
+  type CaseFollowUp,
   type PhoneReport,
   type ReenrollmentNoticeRequest,
   type ReenrollmentNoticeView,
@@ -31,6 +34,7 @@ export class OperatorController {
   constructor(
     private readonly actions: OperatorActions,
     private readonly notices: ReenrollmentNotices,
+    private readonly followUps: CaseFollowUps,
   ) {}
 
   @Post('loss-reports')
@@ -75,6 +79,23 @@ export class OperatorController {
   @ApiErrors(400, 401, 403, 404, 409)
   async revoke(@ValidBody(revocationRequestSchema) body: RevocationRequest, @Operator() operator: OperatorPrincipal): Promise<CaseView> {
     return caseView(await this.actions.revoke(operator, { selector: selectorOf(body), reason: body.reason, revocationReason: body.revocationReason }));
+  }
+
+  @Post('cases/:caseId/follow-ups')
+  @HttpCode(200)
+  @RequireRoles('operator')
+  @AuditAction('case.follow-up')
+  @ApiOperation({
+    summary: 'Follow up a case waiting for the phone to come online (a device change waiting for the old phone, a queued lock or unlock)',
+    description:
+      'Records who contacted the holder, when and why in the case (`result.followUps`) and the audit log; the queued card operation runs when the phone is back. ' +
+      '409 CASE_NOT_WAITING for a case that is not `waiting-device`; a carrier’s operator follows up that carrier’s cases only (403 CARRIER_SCOPE).',
+  })
+  @ApiZodBody(caseFollowUpSchema)
+  @ApiZodResponse(200, caseViewSchema, 'the case with the follow-up')
+  @ApiErrors(400, 401, 403, 404, 409)
+  async followUp(@Param('caseId') caseId: string, @ValidBody(caseFollowUpSchema) body: CaseFollowUp, @Operator() operator: OperatorPrincipal): Promise<CaseView> {
+    return caseView(await this.followUps.record(operator, caseId, body.reason));
   }
 
   @Post('reenrollment-notices')

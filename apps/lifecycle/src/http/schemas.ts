@@ -54,6 +54,11 @@ export const phoneQuerySchema = z
   })
   .refine(exactlyOneForReading, { message: 'name the phone by exactly one of serial, iccid, msisdn, personId, enrollmentId, imei', path: ['serial'] });
 
+export const caseFollowUpSchema = z.strictObject({
+  reason: z.string().trim().min(3).max(512).describe('how the holder was contacted and what was agreed (kept in the case and the audit log)'),
+});
+export type CaseFollowUp = z.infer<typeof caseFollowUpSchema>;
+
 export const reenrollmentNoticeSchema = z.strictObject({
   personId: z.uuid().describe('the holder who must apply again'),
   reason: z.string().trim().min(3).max(512).describe('why the notice is sent again, and how the holder was reached (kept in the audit log)'),
