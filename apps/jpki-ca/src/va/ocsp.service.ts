@@ -19,7 +19,7 @@ import {
   respondToOcspRequest,
   type CertificateStatus,
 } from '@jpki/pki';
-import { counter, createLogger } from '@jpki/observability';
+import { counter, createLogger, histogram } from '@jpki/observability';
 import { Clock, SERVICE_CONFIG } from '@jpki/service-kit';
 import type { CaConfig } from '../config';
 import { CertificateAuthority } from '../signer/certificate-authority';
@@ -35,6 +35,8 @@ export class OcspService implements OnModuleInit {
   private readonly cache = new Map<string, OcspEntry>();
   private invalidations = 0;
   private readonly served = counter('ca_ocsp_responses_total', 'OCSP responses served', ['kind']);
+  /** Time to answer, by kind: what relying parties wait for at every login and gate entry (alert OcspSlow in deploy). */
+  private readonly latency = histogram('ca_ocsp_response_seconds', 'Time to build an OCSP response', ['kind'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
   private readonly statusQueries = counter('ca_ocsp_status_queries_total', 'Database queries for OCSP statuses (at most one per request)');
   private readonly log = createLogger('jpki-ca.ocsp');
 
@@ -58,18 +60,24 @@ export class OcspService implements OnModuleInit {
   }
 
   async respond(requestDer: Buffer): Promise<Buffer> {
+    const stop = this.latency.startTimer();
+    const { kind, response } = await this.answer(requestDer);
+    this.served.inc({ kind });
+    stop({ kind });
+    return response;
+  }
+
+  private async answer(requestDer: Buffer): Promise<{ kind: 'malformed' | 'too-many-cert-ids' | 'pre-signed' | 'live'; response: Buffer }> {
     let request: ReturnType<typeof parseOcspRequest>;
     try {
       request = parseOcspRequest(requestDer);
     } catch (error) {
       if (!(error instanceof OcspRequestError)) throw error;
-      this.served.inc({ kind: 'malformed' });
-      return buildOcspErrorResponse('malformedRequest');
+      return { kind: 'malformed', response: buildOcspErrorResponse('malformedRequest') };
     }
     if (request.requests.length > this.config.OCSP_MAX_CERT_IDS) {
-      this.served.inc({ kind: 'too-many-cert-ids' });
       this.log.warn({ certIds: request.requests.length, max: this.config.OCSP_MAX_CERT_IDS }, 'OCSP request over the CertID limit: malformedRequest');
-      return buildOcspErrorResponse('malformedRequest');
+      return { kind: 'too-many-cert-ids', response: buildOcspErrorResponse('malformedRequest') };
     }
     // Only CertIDs naming one of our issuing CAs can have a status here; their serials are read in one go.
     const issuers = ISSUING_CAS.map((ca) => this.ca.certificate(ca));
@@ -91,17 +99,16 @@ export class OcspService implements OnModuleInit {
         remaining <= validityMs &&
         certIdMatchesIssuer(certId, this.ca.certificate(entry.issuerCa))
       ) {
-        this.served.inc({ kind: 'pre-signed' });
-        return preSigned.response;
+        return { kind: 'pre-signed', response: preSigned.response };
       }
     }
-    this.served.inc({ kind: 'live' });
-    return respondToOcspRequest(requestDer, {
+    const response = await respondToOcspRequest(requestDer, {
       authorities: await this.ca.ocspAuthorities(),
       lookup: async (issuer, serial) => this.statusOf(entries.get(serial), issuer),
       now: () => this.clock.now(),
       validityMs: this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000,
     });
+    return { kind: 'live', response };
   }
 
   private statusOf(entry: OcspEntry | undefined, issuerCertificate: Buffer): CertificateStatus {
