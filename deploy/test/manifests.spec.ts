@@ -10,6 +10,7 @@ import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { CARRIER_PROFILES, physicalTopics } from '@jpki/contracts';
 import {
   databaseSecretData,
@@ -263,6 +264,17 @@ describe('network-policies.yaml', () => {
     expect(edges).toEqual(['rp-bank -> jpki-ca', 'rp-ticketing -> jpki-ca']);
   });
 });
+
+/** Metrics of Strimzi's Kafka Exporter (kafka_exporter) that alerts and the dashboard use. */
+const KAFKA_EXPORTER_METRICS = ['kafka_consumergroup_lag', 'kafka_topic_partition_current_offset'];
+
+/** Every metric the services register through @jpki/observability (counter/histogram calls in apps and libs). */
+function serviceMetricNames(): string[] {
+  const sources = [join(ROOT, 'apps'), join(ROOT, 'libs')].flatMap((d) => walk(d)).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'));
+  return sources.flatMap((f) =>
+    [...readFileSync(f, 'utf8').matchAll(/\b(counter|histogram)\('([a-z_][a-z0-9_]*)'/g)].flatMap(([, kind, name]) => (kind === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name])),
+  );
+}
 
 /** The ScaledObject that owns a Deployment's size, if any. */
 const scalerOf = (objects: K8sObject[], d: K8sObject) => byKind(objects, 'ScaledObject').find((h) => obj(obj(h['spec'])['scaleTargetRef'])['name'] === d.metadata.name);
@@ -648,6 +660,26 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     for (const b of backends) expect({ name: b['name'], port: b['port'] }).toEqual({ name: b['name'], port: instanceOf(String(b['name'])).port });
     expect([...new Set(backends.map((b) => b['name']))].sort()).toEqual([...PUBLIC_SERVICES].sort());
     for (const r of routes) for (const p of list(obj(r['spec'])['parentRefs']).map(obj)) expect(listeners.map((l) => l['name'])).toContain(p['sectionName']);
+  });
+
+  it('alerts and charts on metrics that exist: the services\', the Kafka Exporter\'s and the CNPG outbox query\'s', () => {
+    const rules = byKind(rendered, 'PrometheusRule').flatMap((r) => list(obj(r['spec'])['groups']).flatMap((g) => list(obj(g)['rules']).map(obj)));
+    expect(rules.map((r) => r['alert']).sort()).toEqual(['ConsumerLagHigh', 'DeadLetterTopicGrowing', 'OcspSlow', 'OutboxBacklog', 'SagaStepFailures']);
+    const dashboards = configMaps.filter((c) => obj(c.metadata.labels as Json)['grafana_dashboard'] === '1');
+    expect(dashboards).toHaveLength(1);
+    const dashboard = JSON.parse(String(Object.values(obj(dashboards[0]['data']))[0])) as { panels: { targets: { expr: string }[] }[] };
+    const exprs = [...rules.map((r) => String(r['expr'])), ...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr))];
+    // The CNPG exporter runs the custom queries of the ConfigMap the Cluster names; a query's metrics are cnpg_<query>_<column>.
+    const [queriesRef] = list(obj(obj(cluster['spec'])['monitoring'])['customQueriesConfigMap']).map(obj);
+    const queries = parse(String(obj(named(rendered, 'ConfigMap', String(queriesRef['name']))?.['data'])[String(queriesRef['key'])])) as Json;
+    const custom = Object.entries(obj(queries)).flatMap(([query, q]) =>
+      list(obj(q)['metrics']).flatMap((m) => Object.entries(obj(m)).filter(([, d]) => obj(d)['usage'] !== 'LABEL').map(([column]) => `cnpg_${query}_${column}`)),
+    );
+    const known = new Set([...serviceMetricNames(), ...KAFKA_EXPORTER_METRICS, ...custom]);
+    // Metric names: identifiers outside label matchers, ranges and by/without lists that are not function calls.
+    const used = exprs.flatMap((e) => e.replace(/\{[^}]*\}|\[[^\]]*\]|\b(by|without)\s*\([^)]*\)/g, '').match(/\b[a-z_][a-z0-9_]*\b(?!\s*\()/g) ?? []);
+    expect(used).toEqual(expect.arrayContaining(['saga_steps_total', 'ca_ocsp_response_seconds_bucket', 'cnpg_jpki_outbox_oldest_pending_seconds', 'kafka_topic_partition_current_offset']));
+    for (const metric of used) expect({ metric, known: known.has(metric) }).toEqual({ metric, known: true });
   });
 
   it('scrapes the services through a PodMonitor and Kafka consumer lag through the Kafka Exporter', () => {
