@@ -592,6 +592,17 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     expect(new Set(byKind(rendered, 'KafkaTopic').map((t) => obj(t['spec'])['replicas']))).toEqual(new Set([3]));
   });
 
+  it('backs PostgreSQL up: WAL archived to an object store, a nightly base backup, two pooler pods', () => {
+    const backup = obj(obj(cluster['spec'])['backup']);
+    expect(String(obj(backup['barmanObjectStore'])['destinationPath'])).toMatch(/^s3:\/\//);
+    expect(backup['retentionPolicy']).toMatch(/^\d+d$/);
+    const [scheduled, ...others] = byKind(rendered, 'ScheduledBackup');
+    expect(others).toEqual([]);
+    expect(obj(scheduled['spec'])).toMatchObject({ cluster: { name: cluster.metadata.name }, method: 'barmanObjectStore' });
+    expect(String(obj(scheduled['spec'])['schedule']).split(' ')).toHaveLength(6);
+    expect(obj(named(rendered, 'Pooler', PG_POOLER)?.['spec'])['instances']).toBe(2);
+  });
+
   it('has a PodDisruptionBudget selecting exactly each Deployment', () => {
     const pdbs = byKind(rendered, 'PodDisruptionBudget');
     expect(pdbs).toHaveLength(deployments.length);
