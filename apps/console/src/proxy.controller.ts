@@ -74,6 +74,14 @@ export class ProxyController {
     return this.forward(req, res, this.config.LIFECYCLE_URL, '/revocations', body);
   }
 
+  @Post('lifecycle/cases/:caseId/follow-ups')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'lifecycle POST /cases/{caseId}/follow-ups: follow up a case waiting for the phone' })
+  @ApiErrors(400, 401, 403, 404, 409, 502)
+  followUp(@Param('caseId') caseId: string, @Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.forward(req, res, this.config.LIFECYCLE_URL, `/cases/${encodeURIComponent(caseId)}/follow-ups`, body);
+  }
+
   @Post('lifecycle/reenrollment-notices')
   @HttpCode(202)
   @ApiOperation({ summary: 'lifecycle POST /reenrollment-notices: tell a holder again that they must apply again' })

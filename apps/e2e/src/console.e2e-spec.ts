@@ -471,31 +471,45 @@ describe('e2e console: the operator console in Chromium against the real platfor
     expect(await casesOf(lifecycleApi(platform), { serial: kddiPhone.serial })).toEqual(kddiCases);
   }, 120_000);
 
-  it('the dashboard shows the card operations waiting for a phone to come online, and the phone page what its case waits for', async () => {
-    // docomoPhone is lost (the feed test): switched off, then reported found, its SSD unlock waits at docomo's MNO-TSM.
+  it('a device change waiting for the old phone: the dashboard counts the queued deletion, the operator follows the case up and sees it complete when the old phone is back', async () => {
+    // docomoPhone (reported lost by the feed test) is off; its holder enrolls a new phone: the CA supersedes the old
+    // certificate and the old SSD's deletion waits at docomo's MNO-TSM for the old phone.
     await setPower(platform, docomoPhone.subscriber.iccid, 'off');
+    await enrollPhone(platform, 'docomo', 'on-card', docomoPhone.citizen);
+    const change = await waitForCaseOf(lifecycleApi(platform), { serial: docomoPhone.serial }, 'device-change', (c) => c.status === 'waiting-device');
+
     const page = await newPage();
     await signIn(page, USERS.docomo);
-    const opened = await page.request.post(`${url}/api/lifecycle/found-reports`, { headers: { 'x-console-request': '1' }, data: { serial: docomoPhone.serial, reason: 'holder found it; the phone is off' } });
-    expect(opened.status()).toBe(202);
-    await waitForCaseOf(lifecycleApi(platform), { serial: docomoPhone.serial }, 'found', (c) => c.status === 'waiting-device');
-
     await page.getByRole('tab', { name: 'Dashboard' }).click();
     await expectText(page.getByTestId('figure-queued-operations-value'), '1', 30_000);
-    await expectText(page.getByTestId('queued-waiting-for-phone-unlock'), 'waiting for the phone');
+    await expectText(page.getByTestId('queued-waiting-for-phone-delete'), 'waiting for the phone');
     await shot(page, '15-dashboard-queued-operations');
     await accessible(page, 'dashboard-queued-operations');
+
     await page.getByRole('tab', { name: 'Find a phone' }).click();
     await searchMsisdn(page, docomoPhone.subscriber.msisdn);
-    await expectText(page.getByTestId('waiting-device'), 'found');
+    const waiting = page.getByTestId('waiting-device').filter({ hasText: 'device-change' });
+    await waiting.getByRole('button', { name: 'Follow up' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await expectText(dialog, 'A reason is required');
+    await dialog.getByLabel('Reason (kept in the audit log)').fill('holder called; asked to switch the old phone on once at home');
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await page.locator('[data-testid="live-case"][data-case-status="waiting-device"]').filter({ hasText: 'device-change' }).waitFor();
+    await expectText(page.getByTestId('waiting-device'), 'operator:console:daichi');
+    await shot(page, '16-device-change-follow-up');
+    expect((await lifecycleApi(platform).get<{ result: { followUps?: { by: string }[] } }>(`/cases/${change.caseId}`)).result.followUps).toEqual([
+      expect.objectContaining({ by: 'operator:console:daichi', reason: 'holder called; asked to switch the old phone on once at home' }),
+    ]);
 
-    // The phone comes back: the queue drains, the case completes.
+    // The old phone comes back: the queued deletion runs, the case the page follows completes, the queue is empty.
     await setPower(platform, docomoPhone.subscriber.iccid, 'on');
-    await waitForCaseOf(lifecycleApi(platform), { serial: docomoPhone.serial }, 'found', (c) => c.status === 'completed');
+    await page.locator('[data-testid="live-case"][data-case-status="completed"]').filter({ hasText: 'device-change' }).waitFor({ timeout: 60_000 });
+    await shot(page, '17-device-change-completed');
     await page.getByRole('tab', { name: 'Dashboard' }).click();
     await page.getByRole('button', { name: 'Refresh' }).click();
     await expectText(page.getByTestId('figure-queued-operations-value'), '0', 30_000);
-  }, 120_000);
+  }, 150_000);
 
   it('after a SIM swap, an operator sends the holder a re-enrollment notice; a docomo operator cannot notify a KDDI holder', async () => {
     await carrierApi('kddi').post(`/subscribers/${encodeURIComponent(kddiPhone.subscriber.msisdn)}/sim-swap`, {});
@@ -511,7 +525,7 @@ describe('e2e console: the operator console in Chromium against the real platfor
     await dialog.getByRole('button', { name: 'Confirm' }).click();
     await expectText(page.getByTestId('notice-sent'), 'sim-swapped');
     await expectText(page.getByTestId('notice-sent'), 'operator:console:olivia');
-    await shot(page, '16-reenrollment-notice');
+    await shot(page, '18-reenrollment-notice');
     await accessible(page, 'reenrollment-notice');
 
     const docomo = await newPage();

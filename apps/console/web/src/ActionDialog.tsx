@@ -3,17 +3,30 @@ import { useState, type FormEvent } from 'react';
 import { api, ApiError, type CaseView, type PhoneView, type ReenrollmentNotice } from './api';
 import { useT } from './i18n';
 
-export type ActionKind = 'loss' | 'found' | 'revocation' | 'contract-end' | 'reenrollment-notice';
+export type ActionKind = 'loss' | 'found' | 'revocation' | 'contract-end' | 'reenrollment-notice' | 'follow-up';
+/** An action, and for a follow-up the case it follows. */
+export interface Action {
+  kind: ActionKind;
+  case?: CaseView;
+}
 
-const TITLES: Record<ActionKind, string> = { loss: 'reportLoss', found: 'reportFound', revocation: 'revoke', 'contract-end': 'endContract', 'reenrollment-notice': 'sendNotice' };
+const TITLES: Record<ActionKind, string> = {
+  loss: 'reportLoss',
+  found: 'reportFound',
+  revocation: 'revoke',
+  'contract-end': 'endContract',
+  'reenrollment-notice': 'sendNotice',
+  'follow-up': 'followUp',
+};
 const WARNINGS: Record<ActionKind, string> = {
   loss: 'confirmLoss',
   found: 'confirmFound',
   revocation: 'confirmRevoke',
   'contract-end': 'confirmContractEnd',
   'reenrollment-notice': 'confirmNotice',
+  'follow-up': 'confirmFollowUp',
 };
-const COLORS: Record<ActionKind, string> = { loss: 'orange', found: 'teal', revocation: 'red', 'contract-end': 'red', 'reenrollment-notice': 'blue' };
+const COLORS: Record<ActionKind, string> = { loss: 'orange', found: 'teal', revocation: 'red', 'contract-end': 'red', 'reenrollment-notice': 'blue', 'follow-up': 'blue' };
 /** RFC 5280 CRLReason values the lifecycle API accepts from an operator (certificateHold is a loss report). */
 const REVOCATION_REASONS = ['keyCompromise', 'cessationOfOperation', 'affiliationChanged', 'privilegeWithdrawn', 'unspecified'] as const;
 const CASE_WAIT_MS = 30_000;
@@ -31,8 +44,10 @@ async function contractEndCase(iccid: string): Promise<CaseView> {
   }
 }
 
-async function perform(kind: ActionKind, phone: PhoneView, reason: string, revocationReason: string): Promise<ActionOutcome> {
+async function perform({ kind, case: followed }: Action, phone: PhoneView, reason: string, revocationReason: string): Promise<ActionOutcome> {
   switch (kind) {
+    case 'follow-up':
+      return { case: await api.post<CaseView>(`/api/lifecycle/cases/${encodeURIComponent(followed?.caseId ?? '')}/follow-ups`, { reason }) };
     case 'contract-end':
       // The carrier ends the contract; the platform's follow-up (revocation, SSD deletion) is the lifecycle case.
       await api.post(`/api/mno-tsm/${phone.carrier}/subscribers/${encodeURIComponent(phone.msisdn ?? '')}/contract-end`, { note: reason });
@@ -47,7 +62,8 @@ async function perform(kind: ActionKind, phone: PhoneView, reason: string, revoc
 }
 
 /** Confirmation of an action with a mandatory reason; the API's refusal is shown next to the field it concerns. */
-export function ActionDialog({ kind, phone, onClose, onDone }: { kind: ActionKind; phone: PhoneView; onClose: () => void; onDone: (outcome: ActionOutcome) => void }) {
+export function ActionDialog({ action, phone, onClose, onDone }: { action: Action; phone: PhoneView; onClose: () => void; onDone: (outcome: ActionOutcome) => void }) {
+  const { kind } = action;
   const t = useT();
   const [reason, setReason] = useState('');
   const [revocationReason, setRevocationReason] = useState<string>(phone.lost ? 'keyCompromise' : 'cessationOfOperation');
@@ -60,7 +76,7 @@ export function ActionDialog({ kind, phone, onClose, onDone }: { kind: ActionKin
     setBusy(true);
     setError(null);
     try {
-      onDone(await perform(kind, phone, reason.trim(), revocationReason));
+      onDone(await perform(action, phone, reason.trim(), revocationReason));
     } catch (err) {
       if (err instanceof ApiError) {
         const text = `${err.reason}: ${err.message}${err.detailText ? ` (${err.detailText})` : ''}`;
@@ -73,7 +89,7 @@ export function ActionDialog({ kind, phone, onClose, onDone }: { kind: ActionKin
   };
 
   return (
-    <Modal opened onClose={onClose} title={`${t(TITLES[kind])}: ${phone.msisdn ?? phone.serial}`} size="lg" centered>
+    <Modal opened onClose={onClose} title={`${t(TITLES[kind])}: ${action.case ? `${action.case.kind} ` : ''}${phone.msisdn ?? phone.serial}`} size="lg" centered>
       <form onSubmit={submit} noValidate>
         <Stack>
           <Text size="sm">{t(WARNINGS[kind])}</Text>

@@ -6,23 +6,27 @@ import { Steps } from './PhonePage';
 
 const POLL_MS = 1000;
 
-/** A case just opened, polled until it ends (completed, failed, or waiting for the phone to come online). */
-export function CaseLive({ initial, onUpdate, onEnded }: { initial: CaseView; onUpdate: (c: CaseView) => void; onEnded: () => void }) {
+/** A case just opened or followed up, polled until it ends (completed or failed), through any wait for the phone to come online. */
+export function CaseLive({ initial, onUpdate, onChanged }: { initial: CaseView; onUpdate: (c: CaseView) => void; onChanged: () => void }) {
   const t = useT();
   const [view, setView] = useState<CaseView>(initial);
-  const callbacks = useRef({ onUpdate, onEnded });
-  callbacks.current = { onUpdate, onEnded };
+  const callbacks = useRef({ onUpdate, onChanged });
+  callbacks.current = { onUpdate, onChanged };
 
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let lastStatus = initial.status;
     const poll = async () => {
       try {
         const c = await api.get<CaseView>(`/api/lifecycle/cases/${initial.caseId}`);
         if (stopped) return;
         setView(c);
         callbacks.current.onUpdate(c);
-        if (c.status !== 'open') return callbacks.current.onEnded();
+        if (c.status !== lastStatus && c.status !== 'open') callbacks.current.onChanged();
+        lastStatus = c.status;
+        // A case waiting for the phone is followed until the phone comes back and it ends.
+        if (c.status !== 'open' && c.status !== 'waiting-device') return;
       } catch {
         // keep polling through a transient failure
       }
@@ -35,7 +39,7 @@ export function CaseLive({ initial, onUpdate, onEnded }: { initial: CaseView; on
     };
   }, [initial.caseId]);
 
-  const running = view.status === 'open';
+  const running = view.status === 'open' || view.status === 'waiting-device';
   return (
     <Paper withBorder p="md" component="section" aria-labelledby="live-title" aria-live="polite" data-testid="live-case" data-case-status={view.status}>
       <Group justify="space-between" mb="xs">

@@ -1,6 +1,6 @@
 import { Alert, Anchor, Badge, Button, Checkbox, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { Fragment, useCallback, useEffect, useState } from 'react';
-import { ActionDialog, type ActionKind } from './ActionDialog';
+import { ActionDialog, type Action } from './ActionDialog';
 import {
   api,
   canAct,
@@ -63,7 +63,7 @@ export function PhonePage({ session, query }: { session: Session; query: { key: 
   const t = useT();
   const [data, setData] = useState<Loaded | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [action, setAction] = useState<ActionKind | null>(null);
+  const [action, setAction] = useState<Action | null>(null);
   const [live, setLive] = useState<CaseView | null>(null);
   const [notice, setNotice] = useState<ReenrollmentNotice | null>(null);
 
@@ -123,27 +123,27 @@ export function PhonePage({ session, query }: { session: Session; query: { key: 
             {t('actionsTitle')}
           </Title>
           <Group wrap="wrap">
-            <Button color="orange" onClick={() => setAction('loss')} disabled={phone.lost || revoked || caseRunning}>
+            <Button color="orange" onClick={() => setAction({ kind: 'loss' })} disabled={phone.lost || revoked || caseRunning}>
               {t('reportLoss')}
             </Button>
-            <Button color="teal" onClick={() => setAction('found')} disabled={!phone.lost || revoked || caseRunning}>
+            <Button color="teal" onClick={() => setAction({ kind: 'found' })} disabled={!phone.lost || revoked || caseRunning}>
               {t('reportFound')}
             </Button>
-            <Button color="red" variant="outline" onClick={() => setAction('revocation')} disabled={revoked || caseRunning}>
+            <Button color="red" variant="outline" onClick={() => setAction({ kind: 'revocation' })} disabled={revoked || caseRunning}>
               {t('revoke')}
             </Button>
             {canEndContract(session, phone) && (
-              <Button color="red" variant="light" onClick={() => setAction('contract-end')} disabled={caseRunning}>
+              <Button color="red" variant="light" onClick={() => setAction({ kind: 'contract-end' })} disabled={caseRunning}>
                 {t('endContract')}
               </Button>
             )}
             {phone.reenrollmentRequired && (
-              <Button variant="outline" onClick={() => setAction('reenrollment-notice')} disabled={caseRunning}>
+              <Button variant="outline" onClick={() => setAction({ kind: 'reenrollment-notice' })} disabled={caseRunning}>
                 {t('sendNotice')}
               </Button>
             )}
           </Group>
-          <FollowUp waiting={waiting} notice={notice} />
+          <FollowUp waiting={waiting} notice={notice} onFollowUp={(c) => setAction({ kind: 'follow-up', case: c })} />
         </Paper>
       ) : (
         <Text size="sm" c="gray.7" data-testid="read-only-note">
@@ -155,7 +155,7 @@ export function PhonePage({ session, query }: { session: Session; query: { key: 
         <CaseLive
           initial={live}
           onUpdate={(c) => setLive(c)}
-          onEnded={() => reload()}
+          onChanged={() => reload()}
         />
       )}
 
@@ -192,7 +192,7 @@ export function PhonePage({ session, query }: { session: Session; query: { key: 
 
       {action && (
         <ActionDialog
-          kind={action}
+          action={action}
           phone={phone}
           onClose={() => setAction(null)}
           onDone={(outcome) => {
@@ -208,15 +208,24 @@ export function PhonePage({ session, query }: { session: Session; query: { key: 
 }
 
 /** What is left to do after a case: card operations waiting for the phone to come online, and the notice just sent. */
-function FollowUp({ waiting, notice }: { waiting: CaseView[]; notice: ReenrollmentNotice | null }) {
+function FollowUp({ waiting, notice, onFollowUp }: { waiting: CaseView[]; notice: ReenrollmentNotice | null; onFollowUp: (c: CaseView) => void }) {
   const t = useT();
   return (
     <Stack gap={4} mt="xs">
-      {waiting.map((c) => (
-        <Text size="sm" key={c.caseId} data-testid="waiting-device">
-          {t('waitingForPhone')}: {c.kind} ({when(c.openedAt)}) — {t('certificate')}: {c.outcomes.certificate}; SIM: {c.outcomes.service}
-        </Text>
-      ))}
+      {waiting.map((c) => {
+        const last = c.result?.followUps?.at(-1);
+        return (
+          <Group key={c.caseId} gap="xs" wrap="wrap" data-testid="waiting-device">
+            <Text size="sm">
+              {t('waitingForPhone')}: {c.kind} ({when(c.openedAt)}) — {t('certificate')}: {c.outcomes.certificate}; SIM: {c.outcomes.service}
+              {last ? ` — ${t('lastFollowUp')}: ${last.by}, ${when(last.at)}` : ''}
+            </Text>
+            <Button size="xs" variant="outline" onClick={() => onFollowUp(c)}>
+              {t('followUp')}
+            </Button>
+          </Group>
+        );
+      })}
       {notice && (
         <Alert color="blue" title={t('noticeSent')} data-testid="notice-sent">
           {t('noticeCause')}: {notice.cause}; {t('noticeCase')}: {notice.caseId}; {notice.sentBy}, {when(notice.sentAt)}

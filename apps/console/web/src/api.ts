@@ -93,6 +93,7 @@ export interface CaseView {
   carrier: string | null;
   outcomes: { certificate: string; service: string };
   failure: { reason: string; detail: string | null } | null;
+  result?: { followUps?: { at: string; by: string; reason: string }[] };
   openedAt: string;
   closedAt: string | null;
   saga: { state: string; status: string; step: string | null; history: SagaStep[] } | null;
