@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The main job: PostgreSQL, a real Kafka broker, every service as its own process, and a
-# multi-carrier enrollment + authentication scenario. Ctrl-C (or the end) stops everything,
-# including the broker and the PostgreSQL cluster if this run started them.
+# The main job: PostgreSQL, a real Kafka broker, every service as its own process, the operator console, and a scenario
+# file (default scenarios/quick-tour.yaml; `npm start -- scenarios/<name>.yaml`, see tools/scenario/main.ts). Ctrl-C (or
+# the end) stops everything, including the broker and the PostgreSQL cluster if this run started them.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 export KAFKAJS_NO_PARTITIONER_WARNING=1
+# This process's own logs (the services log at info to .run/demo/logs).
+export LOG_LEVEL="${LOG_LEVEL:-fatal}"
 
 started_pg=false
 started_kafka=false
@@ -19,4 +21,4 @@ trap stop_infra EXIT
 
 bash tools/dev/postgres.sh || exit 1
 bash tools/kafka/kafka.sh start || exit 1
-node -r @swc-node/register tools/dev/demo.ts "$@"
+node -r @swc-node/register tools/scenario/main.ts "$@"

@@ -6,3 +6,4 @@ export * from './lib/service-stack';
 export * from './lib/test-run';
 export * from './lib/faults';
 export * from './lib/random';
+export * from './lib/security-properties';

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'scenario',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,63 @@
+import { parseScenario, ScenarioFileError } from './load-scenario';
+
+const VALID = `name: small
+seed: 7
+duration: 30s
+population:
+  citizens: 10
+  operators:
+    docomo: 50
+    kddi: 30
+    mineo: 20
+arrivals:
+  rate: 2
+faults:
+  - at: 10s
+    kill: sp-tsm
+    down: 2s
+`;
+
+function problems(text: string): string[] {
+  try {
+    parseScenario(text, 'bad.yaml');
+  } catch (err) {
+    if (err instanceof ScenarioFileError) return err.problems;
+    throw err;
+  }
+  throw new Error('the scenario was accepted');
+}
+
+describe('scenario files are refused before anything starts, with file, line, column and reason', () => {
+  it('accepts a valid file (and --subscribers overrides the population)', () => {
+    expect(parseScenario(VALID, 'ok.yaml', { citizens: 2000 }).population.citizens).toBe(2000);
+  });
+
+  it('an unknown carrier: points at its key', () => {
+    expect(problems(VALID.replace('    kddi: 30', '    rakuten: 30'))).toEqual([
+      'bad.yaml:8:5: population.operators.rakuten: unknown carrier or MVNO "rakuten" (known: docomo, kddi, softbank, iijmio, mineo, linemo)',
+    ]);
+  });
+
+  it('a negative rate', () => {
+    expect(problems(VALID.replace('rate: 2', 'rate: -3'))).toEqual(['bad.yaml:11:9: arrivals.rate: the arrival rate must be above 0 (citizens per second)']);
+  });
+
+  it('shares not summing to 100 %', () => {
+    expect(problems(VALID.replace('mineo: 20', 'mineo: 25'))).toEqual(['bad.yaml:6:3: population.operators: shares sum to 105 %, not 100 %']);
+  });
+
+  it('a fault on a service that does not exist', () => {
+    expect(problems(VALID.replace('kill: sp-tsm', 'kill: billing'))).toEqual([
+      'bad.yaml:14:11: faults.0.kill: no service "billing" in the platform (services: jpki-ca, sp-tsm, mno-tsm-docomo, mno-tsm-kddi, mno-tsm-softbank, vsim, lifecycle, rp-bank, rp-ticketing)',
+    ]);
+  });
+
+  it('a flow the runner does not drive yet is refused as not supported, not ignored', () => {
+    expect(problems(`${VALID}events:\n  sim-swap: 0.1\n`)).toEqual(['bad.yaml:17:3: events.sim-swap: event "sim-swap" is not supported yet by the scenario runner']);
+  });
+
+  it('an unknown field and a YAML syntax error', () => {
+    expect(problems(VALID.replace('seed: 7', 'seed: 7\nspeed: 2'))).toEqual(['bad.yaml:3:1: speed: unknown field "speed"']);
+    expect(problems(VALID.replace('  rate: 2', '  rate: [2'))[0]).toMatch(/^bad\.yaml:12:\d+: /);
+  });
+});

@@ -1,0 +1,188 @@
+/**
+ * `npm start [-- scenarios/<name>.yaml] [--subscribers N] [--json] [--keep]`: runs a scenario file (default
+ * scenarios/quick-tour.yaml) against the whole platform started here, every service as its own process, with the
+ * operator console; writes reports/scenarios/<name>-<timestamp>/results.json and report.html. Exits 1 when a threshold,
+ * an invariant or quiescence fails, 2 when the scenario file is refused (before anything starts).
+ */
+import { writeFileSync } from 'node:fs';
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError } from 'commander';
+import type { ServiceProcess, ServiceStack } from '@jpki/testing';
+import { loadScenario, ScenarioFileError } from './load-scenario';
+import { startOperatorConsole } from './operator-console';
+import type { OperationRecord } from './operations';
+import { planScenario } from './plan';
+import { renderReport, securityItems } from './report';
+import { writeResults, type ScenarioResults } from './results';
+import { runScenario } from './run-scenario';
+import { scenarioJsonSchema } from './scenario-schema';
+
+const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const KAFKA = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
+const PREFIX = 'demo';
+
+interface Options {
+  subscribers?: number;
+  json?: boolean;
+  keep?: boolean;
+  console: boolean;
+  target?: string;
+  writeSchema?: boolean;
+}
+
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of 1 or more');
+  return n;
+};
+
+const program = new Command('scenario')
+  .description('run a scenario file against the platform and write its results and report')
+  .argument('[file]', 'scenario file', 'scenarios/quick-tour.yaml')
+  .option('--subscribers <n>', "override the population's citizens", positive)
+  .option('--json', 'the results as JSON on stdout (progress on stderr)')
+  .option('--keep', 'keep the platform and the operator console running afterwards (Ctrl-C stops them)')
+  .option('--no-console', 'do not build and start the operator console')
+  .option('--target <url|context>', 'run against an already running platform (not supported yet)')
+  .option('--write-schema', 'write scenarios/scenario.schema.json from the scenario schema and exit')
+  .action(async (file: string, o: Options) => {
+    if (o.writeSchema) return writeFileSync('scenarios/scenario.schema.json', scenarioJsonSchema());
+    if (o.target) throw new InvalidArgumentError('--target is not supported yet: the runner starts the platform itself');
+    const scenario = loadScenario(file, { citizens: o.subscribers });
+    const plan = planScenario(scenario);
+    const log = (line: string) => (o.json ? console.error : console.log)(`[scenario] ${line}`);
+    log(`${scenario.name}: ${plan.citizens.length} citizens, ${plan.events.length} planned operations, ${plan.faults.length} faults, seed ${scenario.seed}`);
+    const abort = new AbortController();
+    let services: ServiceStack | undefined;
+    let operatorConsole: ServiceProcess | undefined;
+    const progress = new Progress(plan.events.length);
+    process.on('SIGINT', () => {
+      if (abort.signal.aborted) process.exit(130);
+      log('Ctrl-C: no new operations; writing the results so far (Ctrl-C again to quit at once)');
+      abort.abort();
+    });
+    const results = await runScenario(scenario, plan, {
+      file,
+      databaseUrl: DATABASE_URL,
+      brokers: KAFKA.split(','),
+      prefix: PREFIX,
+      portOffset: 0,
+      logDir: `.run/${PREFIX}/logs`,
+      keep: !!o.keep,
+      quiescenceTimeoutMs: 120_000,
+      log: (line) => progress.log(line, log),
+      signal: abort.signal,
+      onOperation: (op) => progress.add(op),
+      onReady: async (stack, keys) => {
+        services = stack;
+        if (o.console) operatorConsole = await startConsole(keys.operatorIdp.signingPkcs8, keys.envFor('lifecycle')['TRUSTED_PRODUCER_KEYS'], log);
+        progress.start();
+      },
+    });
+    progress.stop();
+    const dir = writeResults(results, renderReport(results, securityItems()));
+    if (o.json) console.log(JSON.stringify(results, null, 2));
+    else printSummary(results, dir);
+    process.exitCode = results.passed ? 0 : 1;
+    if (o.keep && services) return keepRunning(services, operatorConsole, log);
+    if (operatorConsole) log(`operator console was at ${operatorConsole.url}; \`npm start -- --keep\` keeps the platform and the console running`);
+    await operatorConsole?.stop();
+  });
+
+function startConsole(operatorIdpKey: string, trustedProducerKeys: string, log: (line: string) => void): Promise<ServiceProcess | undefined> {
+  return startOperatorConsole(
+    { operatorIdpKey, trustedProducerKeys, databaseUrl: DATABASE_URL, kafkaBrokers: KAFKA, topicPrefix: `${PREFIX}.`, logFile: `.run/${PREFIX}/logs/console.log` },
+    log,
+  ).catch((err: Error) => {
+    console.error(`[scenario] the operator console did not start (the scenario goes on): ${err.message}`);
+    return undefined;
+  });
+}
+
+function keepRunning(stack: ServiceStack, operatorConsole: ServiceProcess | undefined, log: (line: string) => void): void {
+  log(`${operatorConsole ? `operator console: ${operatorConsole.url} — ` : ''}the platform keeps running (topics ${PREFIX}., schemas ${PREFIX}_); Ctrl-C stops it`);
+  process.removeAllListeners('SIGINT');
+  process.on('SIGINT', () => void Promise.all([stack.stopAll(), operatorConsole?.stop()]).then(() => process.exit(130)));
+}
+
+/** The live display: a bar over the planned operations, counters per carrier and outcome, and the throughput of the last 10 s. */
+class Progress {
+  private readonly bar = new SingleBar({ format: '{bar} {value}/{total} | {rate} ops/s | {carriers} | {outcomes}', hideCursor: true, noTTYOutput: false });
+  private readonly carriers: Record<string, number> = {};
+  private readonly outcomes: Record<string, number> = {};
+  private readonly recent: number[] = [];
+  private started = false;
+
+  constructor(private readonly total: number) {}
+
+  start(): void {
+    this.started = true;
+    this.bar.start(this.total, 0, this.payload());
+  }
+
+  add(op: OperationRecord): void {
+    this.carriers[op.operator] = (this.carriers[op.operator] ?? 0) + 1;
+    const outcome = op.expected ? op.outcome.split(':')[0] : 'unexpected';
+    this.outcomes[outcome] = (this.outcomes[outcome] ?? 0) + 1;
+    this.recent.push(Date.now());
+    this.bar.increment(1, this.payload());
+  }
+
+  /** Log lines while the bar is shown go above it. */
+  log(line: string, print: (line: string) => void): void {
+    if (!this.started || !process.stderr.isTTY) return print(line);
+    this.bar.stop();
+    print(line);
+    this.bar.start(this.total, this.bar.getProgress() * this.total, this.payload());
+  }
+
+  stop(): void {
+    if (this.started) this.bar.stop();
+    this.started = false;
+  }
+
+  private payload() {
+    while (this.recent.length > 0 && this.recent[0] < Date.now() - 10_000) this.recent.shift();
+    const join = (o: Record<string, number>) => Object.entries(o).map(([k, n]) => `${k} ${n}`).join(' ') || '-';
+    return { rate: (this.recent.length / 10).toFixed(1), carriers: join(this.carriers), outcomes: join(this.outcomes) };
+  }
+}
+
+/** Small runs list every phone, as the demo did: where it is, how its SP domain talks, its certificate and its last login. */
+function printPhones(r: ScenarioResults): void {
+  const enrollments = r.operations.filter((o) => o.kind === 'enroll');
+  if (enrollments.length === 0 || enrollments.length > 20) return;
+  console.log('\n operator  host      MSISDN          ICCID                 SSD SCP03    key mode   enrollment   certificate   last login');
+  for (const e of enrollments) {
+    const login = r.operations.filter((o) => o.citizen === e.citizen && o.kind === 'bank-login').at(-1)?.outcome ?? '-';
+    const c = e.phone;
+    console.log(
+      ` ${e.operator.padEnd(9)} ${e.carrier.padEnd(9)} ${(c ? c.msisdn : '-').padEnd(15)} ${(c ? c.iccid : '-').padEnd(21)} ${(c ? c.ssdSecureChannel : '-').padEnd(12)} ` +
+        `${(c ? c.keyMode : '-').padEnd(10)} ${e.outcome.slice(0, 12).padEnd(12)} ${(c ? c.serial.slice(0, 12) : '-').padEnd(13)} ${login}`,
+    );
+  }
+}
+
+function printSummary(r: ScenarioResults, dir: string): void {
+  printPhones(r);
+  const s = r.summary;
+  console.log(`\n operation            outcomes`);
+  for (const [kind, outcomes] of Object.entries(s.byKind)) console.log(` ${kind.padEnd(20)} ${Object.entries(outcomes).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  console.log(`\n operator  expected  unexpected`);
+  for (const [op, c] of Object.entries(s.byCarrier)) console.log(` ${op.padEnd(9)} ${String(c['expected'] ?? 0).padStart(8)}  ${String(c['unexpected'] ?? 0).padStart(10)}`);
+  console.log(`\n${r.operations.length}/${r.planned} operations in ${s.seconds.toFixed(1)} s: ${s.operationsPerSecond.toFixed(2)} ops/s, ${s.enrollmentsPerSecond.toFixed(2)} enrollments/s; enrollment p50 ${s.enrollMs.p50} ms, p99 ${s.enrollMs.p99} ms`);
+  for (const f of r.faults) console.log(` fault at ${f.at} s: ${f.kind} ${f.targets.join(' + ')} (recovered in ${(f.recoveredMs / 1000).toFixed(1)} s)`);
+  const failed = r.invariants.filter((i) => !i.passed);
+  console.log(` quiescent: ${r.quiescent ? 'yes' : 'NO'}; invariants: ${r.invariants.length - failed.length} passed, ${failed.length} failed${failed.length ? ` (${failed.map((i) => i.name).join(', ')})` : ''}`);
+  for (const t of r.thresholds) console.log(` threshold ${t.name}: ${Number(t.actual.toFixed(4))} (limit ${t.limit}) ${t.passed ? 'pass' : 'FAIL'}`);
+  console.log(`\n${r.interrupted ? 'INTERRUPTED — ' : ''}${r.passed ? 'PASSED' : 'FAILED'}. Results: ${dir}/results.json, report: ${dir}/report.html; logs: .run/${PREFIX}/logs`);
+}
+
+program.parseAsync().catch((err: Error) => {
+  if (err instanceof ScenarioFileError) {
+    console.error(`scenario refused before anything started:\n${err.message}`);
+    process.exit(2);
+  }
+  console.error(`[scenario] failed: ${err.stack ?? err.message}`);
+  process.exit(err instanceof InvalidArgumentError ? 2 : 1);
+});

@@ -1,0 +1,153 @@
+/**
+ * The scenario file format (YAML). `scenarios/scenario.schema.json` is generated from this schema
+ * (`npm start -- --write-schema`; a unit test keeps it in step). The checks that JSON Schema cannot express (known
+ * carriers and services, shares summing to 100 %, flows the runner does not drive yet) are in `semanticChecks`.
+ */
+import { z } from 'zod/v4';
+import { CARRIERS, MVNOS, PLATFORM_SERVICE_IDENTITIES as PLATFORM_SERVICES } from '@jpki/contracts';
+
+export const OPERATORS: readonly string[] = [...CARRIERS, ...Object.keys(MVNOS)];
+
+/** Flows the runner drives, each over the platform's public APIs. */
+export const SUPPORTED_EVENTS = ['bank-login', 'ticket-gate-online', 'ticket-gate-offline', 'loss', 'found', 'card-revocation'] as const;
+/** Flows the platform has but the runner does not drive yet: a scenario asking for them is refused. */
+export const UNSUPPORTED_EVENTS = ['device-change', 'device-change-across-carriers', 'sim-swap', 'msisdn-change', 'contract-end', 'card-renewal', 'certificate-renewal', 'certificate-expiry'] as const;
+export const HANDSETS = ['android', 'iphone-method-1', 'iphone-method-2'] as const;
+const SUPPORTED_HANDSETS: readonly string[] = ['android'];
+export const SIM_GENERATIONS = ['5g', 'legacy'] as const;
+export const KEY_MODES = ['on-card', 'delivered'] as const;
+
+const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, { error: 'a duration like 500ms, 30s, 5m or 1h' });
+const share = z.number().min(0, { error: 'a share is a percentage from 0 to 100' }).max(100, { error: 'a share is a percentage from 0 to 100' });
+const shares = <K extends string>(keys: readonly K[]) => z.partialRecord(z.enum(keys as [K, ...K[]]), share);
+
+const population = z
+  .object({
+    citizens: z.int().min(1, { error: 'at least one citizen' }).describe('how many citizens enroll (`--subscribers N` overrides it)'),
+    operators: z.record(z.string(), share).describe(`share of citizens per carrier or MVNO in % (${OPERATORS.join(', ')}); sums to 100`),
+    simGenerations: shares(SIM_GENERATIONS).optional().describe('share of SIMs per generation in %: legacy SIMs cannot host the JPKI applet; default 5g 100'),
+    handsets: shares(HANDSETS).optional().describe('share of handsets per kind in %; default android 100'),
+    keyModes: shares(KEY_MODES).optional().describe('share of enrollments per key mode in %; default half each'),
+  })
+  .strict();
+
+const arrivals = z
+  .object({
+    rate: z.number().positive({ error: 'the arrival rate must be above 0 (citizens per second)' }).optional().describe('citizens starting an enrollment per second'),
+    stages: z
+      .array(z.object({ duration, target: z.number().min(0, { error: 'a stage target is a rate of 0 or more per second' }) }).strict())
+      .min(1)
+      .optional()
+      .describe('k6-style: the rate moves linearly to each target over the stage duration, from 0'),
+  })
+  .strict();
+
+const events = z
+  .partialRecord(z.enum([...SUPPORTED_EVENTS, ...UNSUPPORTED_EVENTS]), z.number().min(0, { error: 'an event weight is 0 or more' }))
+  .describe('per enrolled phone: bank-login and ticket-gate-* are mean counts, loss and card-revocation shares of phones (0-1), found a share of lost phones (0-1)');
+
+const otaOverride = z
+  .object({
+    latencyMs: z.int().min(0).max(60_000).optional(),
+    loss: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+
+const fault = z
+  .object({
+    at: duration.describe('simulated time from the start of the event mix'),
+    kill: z.string().optional().describe('a service (every instance) is SIGKILLed, restarted after `down`'),
+    'carrier-outage': z.string().optional().describe("a carrier's MNO-TSM is down for `down`"),
+    restart: z.enum(['broker', 'database']).optional().describe('the local Kafka broker or PostgreSQL cluster restarts (disturbs every other user of it)'),
+    down: duration.optional(),
+  })
+  .strict();
+
+const thresholds = z
+  .object({
+    enrollP99Ms: z.number().positive().optional().describe('p99 of enrollment latency (ms) at most'),
+    lost: z.int().min(0).optional().describe('accepted work missing from the services afterwards, at most'),
+    failureRate: z.number().min(0).max(1).optional().describe('share of operations with an unexpected outcome, at most'),
+  })
+  .strict();
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9-]+$/, { error: 'lower-case letters, digits and dashes' }),
+    description: z.string().optional(),
+    seed: z.int().describe('same seed and scenario: same population, same events in the same order'),
+    duration: duration.describe('simulated time over which the event mix is spread'),
+    concurrency: z.int().min(1).optional().describe('operations in flight at once (default 4)'),
+    population,
+    arrivals,
+    events: events.optional(),
+    ota: z.record(z.string(), otaOverride).optional().describe(`OTA bearer latency/loss per carrier (${CARRIERS.join(', ')})`),
+    faults: z.array(fault).optional(),
+    thresholds: thresholds.optional(),
+  })
+  .strict();
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ScenarioFault = z.infer<typeof fault>;
+
+/** A problem found in a scenario: where (path into the document) and why. `atKey` points at the key rather than its value. */
+export interface ScenarioIssue {
+  path: (string | number)[];
+  message: string;
+  atKey?: boolean;
+}
+
+const sum = (o: Record<string, number | undefined> = {}) => Object.values(o).reduce<number>((a, b) => a + (b ?? 0), 0);
+
+/** The checks beyond the schema, run only on a document the schema accepts. */
+export function semanticChecks(s: Scenario): ScenarioIssue[] {
+  const issues: ScenarioIssue[] = [];
+  for (const key of Object.keys(s.population.operators).filter((k) => !OPERATORS.includes(k))) {
+    issues.push({ path: ['population', 'operators', key], atKey: true, message: `unknown carrier or MVNO "${key}" (known: ${OPERATORS.join(', ')})` });
+  }
+  for (const [field, values] of Object.entries({ operators: s.population.operators, simGenerations: s.population.simGenerations, handsets: s.population.handsets, keyModes: s.population.keyModes })) {
+    if (values && Math.abs(sum(values) - 100) > 1e-9) issues.push({ path: ['population', field], atKey: true, message: `shares sum to ${sum(values)} %, not 100 %` });
+  }
+  for (const [kind, value] of Object.entries(s.population.handsets ?? {})) {
+    if (!SUPPORTED_HANDSETS.includes(kind) && (value ?? 0) > 0) issues.push({ path: ['population', 'handsets', kind], atKey: true, message: `handset kind "${kind}" is not supported yet by the scenario runner` });
+  }
+  for (const [kind, value] of Object.entries(s.events ?? {})) {
+    if ((UNSUPPORTED_EVENTS as readonly string[]).includes(kind) && (value ?? 0) > 0) issues.push({ path: ['events', kind], atKey: true, message: `event "${kind}" is not supported yet by the scenario runner` });
+  }
+  for (const kind of ['loss', 'found', 'card-revocation'] as const) {
+    if ((s.events?.[kind] ?? 0) > 1) issues.push({ path: ['events', kind], message: `"${kind}" is a share of phones from 0 to 1` });
+  }
+  if ((s.arrivals.rate === undefined) === (s.arrivals.stages === undefined)) issues.push({ path: ['arrivals'], atKey: true, message: 'arrivals need either a rate or stages' });
+  for (const key of Object.keys(s.ota ?? {}).filter((k) => !(CARRIERS as readonly string[]).includes(k))) {
+    issues.push({ path: ['ota', key], atKey: true, message: `unknown carrier "${key}" (OTA overrides are per carrier: ${CARRIERS.join(', ')})` });
+  }
+  (s.faults ?? []).forEach((f, i) => issues.push(...faultIssues(f, i)));
+  return issues;
+}
+
+function faultIssues(f: ScenarioFault, i: number): ScenarioIssue[] {
+  const at = (field: string) => ['faults', i, field];
+  const kinds = (['kill', 'carrier-outage', 'restart'] as const).filter((k) => f[k] !== undefined);
+  if (kinds.length !== 1) return [{ path: ['faults', i], message: 'a fault is exactly one of kill, carrier-outage or restart' }];
+  if (f.kill !== undefined && !PLATFORM_SERVICES.includes(f.kill as (typeof PLATFORM_SERVICES)[number])) {
+    return [{ path: at('kill'), message: `no service "${f.kill}" in the platform (services: ${PLATFORM_SERVICES.join(', ')})` }];
+  }
+  if (f['carrier-outage'] !== undefined && !(CARRIERS as readonly string[]).includes(f['carrier-outage'])) {
+    return [{ path: at('carrier-outage'), message: `unknown carrier "${f['carrier-outage']}" (${CARRIERS.join(', ')})` }];
+  }
+  if (f.restart === undefined && f.down === undefined) return [{ path: ['faults', i], message: `a ${kinds[0]} fault needs "down" (how long it lasts)` }];
+  return [];
+}
+
+/** Milliseconds of a duration the schema accepted. */
+export function durationMs(d: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(d);
+  if (!m) throw new Error(`not a duration: ${d}`);
+  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']);
+}
+
+/** The published JSON Schema (scenarios/scenario.schema.json), generated from `scenarioSchema`. */
+export function scenarioJsonSchema(): string {
+  const schema = z.toJSONSchema(scenarioSchema);
+  return `${JSON.stringify({ ...schema, $id: 'https://jpki-platform.example/scenario.schema.json', title: 'JPKI platform scenario' }, null, 2)}\n`;
+}
