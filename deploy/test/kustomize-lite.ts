@@ -1,12 +1,14 @@
 /**
  * A small, strict subset of `kustomize build`, enough to render this repository's bases and overlays
  * in a unit test on machines without kubectl. Supported: resources (files and directories), components,
- * patches (inline or `path`; strategic-merge documents or JSON 6902 op lists; `target` by kind, name
- * regex and label selector), namespace, namePrefix/nameSuffix (with ConfigMap/Secret/Service/Deployment
- * reference updates), labels (includeSelectors/includeTemplates), replicas and images, applied in
- * kustomize's order. Anything else in a kustomization file is an error, so the test never silently
+ * configMapGenerator (`envs` files and `options.labels`; the content-hash name suffix, so that a changed
+ * ConfigMap rolls the pods that reference it), patches (inline or `path`; strategic-merge documents or
+ * JSON 6902 op lists; `target` by kind, name regex and label selector), namespace, namePrefix/nameSuffix
+ * (with ConfigMap/Secret/Service/Deployment reference updates), labels (includeSelectors/includeTemplates),
+ * replicas and images, applied in kustomize's order. Anything else in a kustomization file is an error, so the test never silently
  * renders something kustomize would render differently.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -25,6 +27,7 @@ const KUSTOMIZATION_KEYS = new Set([
   'kind',
   'resources',
   'components',
+  'configMapGenerator',
   'patches',
   'namespace',
   'namePrefix',
@@ -87,15 +90,19 @@ const strings = (v: Json | undefined, what: string): string[] => {
 
 /** Renders the kustomization in `dir` (a directory holding kustomization.yaml). */
 export function render(dir: string): K8sObject[] {
+  return applyNameHashes(build(dir));
+}
+
+function build(dir: string): K8sObject[] {
   const root = resolve(dir);
   const k = readKustomization(root);
   if (k.kind !== 'Kustomization') throw new Error(`${root}: kind ${k.kind}, expected Kustomization`);
-  let objects = loadResources(root, k);
+  let objects = [...loadResources(root, k), ...generateConfigMaps(root, k)];
   for (const c of strings(k['components'], `${root} components`)) {
     const cdir = resolve(root, c);
     const ck = readKustomization(cdir);
     if (ck.kind !== 'Component') throw new Error(`${cdir}: kind ${ck.kind}, expected Component`);
-    objects = transform(cdir, ck, [...objects, ...loadResources(cdir, ck)]);
+    objects = transform(cdir, ck, [...objects, ...loadResources(cdir, ck), ...generateConfigMaps(cdir, ck)]);
   }
   objects = transform(root, k, objects);
   const seen = new Set<string>();
@@ -110,8 +117,71 @@ function loadResources(dir: string, k: Kustomization): K8sObject[] {
   return strings(k['resources'], `${dir} resources`).flatMap((r) => {
     const p = resolve(dir, r);
     if (!existsSync(p)) throw new Error(`${dir}: resource ${r} does not exist`);
-    return statSync(p).isDirectory() ? render(p) : loadManifests(p);
+    return statSync(p).isDirectory() ? build(p) : loadManifests(p);
   });
+}
+
+// ---------------------------------------------------------------- configMapGenerator and name hashes
+
+/** Marks generated ConfigMaps until the top-level build gives them their hash suffix (then it is removed). */
+const NEEDS_HASH = 'kustomize-lite/needs-hash';
+
+/** A kustomize env file: `KEY=value` lines; blank lines and `#` comments skipped; the value is taken verbatim. */
+export function parseEnvFile(file: string): Record<string, string> {
+  const data: Record<string, string> = {};
+  for (const [i, raw] of readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split('\n').entries()) {
+    const line = raw.replace(/\r$/, '').trimStart();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new Error(`${file}:${i + 1}: expected KEY=value`);
+    const key = line.slice(0, eq);
+    if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new Error(`${file}:${i + 1}: "${key}" is not a valid ConfigMap key`);
+    if (key in data) throw new Error(`${file}:${i + 1}: ${key} is set twice`);
+    data[key] = line.slice(eq + 1);
+  }
+  return data;
+}
+
+function generateConfigMaps(dir: string, k: Kustomization): K8sObject[] {
+  const entries = k['configMapGenerator'] ?? [];
+  if (!Array.isArray(entries)) throw new Error(`${dir}: configMapGenerator must be a list`);
+  return entries.map((entry, i) => {
+    if (!isObject(entry) || typeof entry['name'] !== 'string') throw new Error(`${dir}: configMapGenerator ${i} needs a name`);
+    for (const key of Object.keys(entry)) if (!['name', 'envs', 'options'].includes(key)) throw new Error(`${dir}: configMapGenerator "${key}" is not supported by kustomize-lite`);
+    const options = isObject(entry['options']) ? entry['options'] : {};
+    for (const key of Object.keys(options)) if (key !== 'labels') throw new Error(`${dir}: configMapGenerator option "${key}" is not supported by kustomize-lite`);
+    const data = Object.assign({}, ...strings(entry['envs'], `${dir} configMapGenerator envs`).map((f) => parseEnvFile(resolve(dir, f)))) as Record<string, string>;
+    const labels = isObject(options['labels']) ? { labels: options['labels'] as Record<string, string> } : {};
+    return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: entry['name'], ...labels, annotations: { [NEEDS_HASH]: 'true' } }, data };
+  });
+}
+
+/** Go's json.Marshal: object keys sorted, <, > and & escaped (kustomize hashes that encoding). */
+function goJson(v: Json): string {
+  if (Array.isArray(v)) return `[${v.map(goJson).join(',')}]`;
+  if (isObject(v)) return `{${Object.keys(v).sort().map((key) => `${goJson(key)}:${goJson(v[key])}`).join(',')}}`;
+  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/** kustomize's ConfigMap name hash (api/hasher): sha256 of {kind, name, data}, first 10 hex digits, 0/1/3/a/e mapped to g/h/k/m/t. */
+export function configMapHash(name: string, data: JsonObject): string {
+  const hex = createHash('sha256').update(goJson({ kind: 'ConfigMap', name, data })).digest('hex');
+  return hex.slice(0, 10).replace(/[013ae]/g, (c) => ({ 0: 'g', 1: 'h', 3: 'k', a: 'm', e: 't' })[c] as string);
+}
+
+function applyNameHashes(objects: K8sObject[]): K8sObject[] {
+  const renamed = new Map<string, string>();
+  for (const o of objects) {
+    const annotations = o.metadata['annotations'];
+    if (o.kind !== 'ConfigMap' || !isObject(annotations) || !(NEEDS_HASH in annotations)) continue;
+    delete annotations[NEEDS_HASH];
+    if (Object.keys(annotations).length === 0) delete o.metadata['annotations'];
+    const next = `${o.metadata.name}-${configMapHash(o.metadata.name, isObject(o['data']) ? o['data'] : {})}`;
+    renamed.set(`ConfigMap/${o.metadata.name}`, next);
+    o.metadata.name = next;
+  }
+  updateReferences(objects, renamed);
+  return objects;
 }
 
 function transform(dir: string, k: Kustomization, input: K8sObject[]): K8sObject[] {
@@ -261,6 +331,12 @@ function rename(objects: K8sObject[], prefix: string, suffix: string): K8sObject
     if (REFERABLE.has(o.kind)) renamed.set(`${o.kind}/${o.metadata.name}`, next);
     o.metadata.name = next;
   }
+  updateReferences(objects, renamed);
+  return objects;
+}
+
+/** Points the pod templates' ConfigMap and Secret references at the new names (`Kind/old` → new). */
+function updateReferences(objects: K8sObject[], renamed: Map<string, string>): void {
   const ref = (kind: string, holder: Json | undefined, field: string) => {
     if (isObject(holder) && typeof holder[field] === 'string') holder[field] = renamed.get(`${kind}/${holder[field]}`) ?? holder[field];
   };
@@ -284,9 +360,7 @@ function rename(objects: K8sObject[], prefix: string, suffix: string): K8sObject
       ref('ConfigMap', v['configMap'], 'name');
       ref('Secret', v['secret'], 'secretName');
     }
-    if (o.kind === 'HorizontalPodAutoscaler' && isObject(o['spec'])) ref('Deployment', o['spec']['scaleTargetRef'], 'name');
   }
-  return objects;
 }
 
 function applyLabels(k: Kustomization, objects: K8sObject[]): void {

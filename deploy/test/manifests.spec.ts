@@ -40,7 +40,7 @@ import {
 import { consumedTopics, renderScaledObjects, SCALED_OBJECTS_FILE } from '../src/autoscaling';
 import { httpCallees, KAFKA_CLIENT_PORT, NETWORK_POLICIES_FILE, PLATFORM_NAMESPACES, PUBLIC_SERVICES, renderNetworkPolicies } from '../src/network';
 import { BROADCAST_TOPICS, renderKafkaTopics, roleOf, TOPICS_FILE } from '../src/topics';
-import { containersOf, imageName, isObject, loadManifests, parseYamlFile, render, type Json, type JsonObject, type K8sObject } from './kustomize-lite';
+import { containersOf, imageName, isObject, loadManifests, parseEnvFile, parseYamlFile, render, type Json, type JsonObject, type K8sObject } from './kustomize-lite';
 
 const ROOT = resolve(__dirname, '../..');
 const DEPLOY = join(ROOT, 'deploy');
@@ -81,6 +81,8 @@ const obj = (v: Json | undefined): JsonObject => (isObject(v) ? v : {});
 const list = (v: Json | undefined): Json[] => (Array.isArray(v) ? v : []);
 const str = (v: Json | undefined): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
 const byKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
+/** A configMapGenerator's ConfigMap, by the name it was generated under (rendered as `<name>-<content hash>`). */
+const generatedConfigMap = (objects: K8sObject[], name: string) => objects.find((o) => o.kind === 'ConfigMap' && new RegExp(`^${name}-[a-z0-9]{10}$`).test(o.metadata.name));
 const named = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
 const instanceOf = (identity: string): ServiceInstance => {
   const s = SERVICE_INSTANCES.find((i) => i.identity === identity);
@@ -195,6 +197,7 @@ describe('kustomizations', () => {
       ...list(k['resources']),
       ...list(k['components']),
       ...list(k['patches']).map((p) => obj(p)['path']).filter((p): p is string => typeof p === 'string'),
+      ...list(k['configMapGenerator']).flatMap((g) => list(obj(g)['envs'])),
     ] as string[];
     expect(paths.length).toBeGreaterThan(0);
     for (const p of paths) {
@@ -324,15 +327,15 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     for (const kind of ['Deployment', 'Service']) {
       expect(byKind(rendered, kind).map((o) => o.metadata.name).sort()).toEqual(SERVICE_INSTANCES.map((s) => s.identity).sort());
     }
-    for (const s of SERVICE_INSTANCES) expect(named(rendered, 'ConfigMap', s.identity)).toBeDefined();
+    for (const s of SERVICE_INSTANCES) expect(generatedConfigMap(rendered, s.identity)).toBeDefined();
   });
 
   it(expected.prod ? 'turns the simulation clock off (no POST /clock, platform.clock ignored)' : 'lets integrators move the simulation clock, within a bound', () => {
-    const days = Number(obj(named(rendered, 'ConfigMap', 'jpki-platform')?.['data'])['SIMULATION_CLOCK_MAX_JUMP_DAYS']);
+    const days = Number(obj(generatedConfigMap(rendered, 'jpki-platform')?.['data'])['SIMULATION_CLOCK_MAX_JUMP_DAYS']);
     if (expected.prod) expect(days).toBe(0);
     else expect(days).toBeGreaterThan(0);
     // one platform-wide value: no service overrides it in its own ConfigMap
-    for (const s of SERVICE_INSTANCES) expect(obj(named(rendered, 'ConfigMap', s.identity)?.['data'])['SIMULATION_CLOCK_MAX_JUMP_DAYS']).toBeUndefined();
+    for (const s of SERVICE_INSTANCES) expect(obj(generatedConfigMap(rendered, s.identity)?.['data'])['SIMULATION_CLOCK_MAX_JUMP_DAYS']).toBeUndefined();
   });
 
   it('declares Strimzi KRaft Kafka with a controller+broker node pool, every topic, and a CNPG cluster', () => {
@@ -406,13 +409,14 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     const envFrom = list(container['envFrom']).map(obj);
     const configRefs = envFrom.map((e) => str(obj(e['configMapRef'])['name'])).filter((n): n is string => !!n);
     const secretRefs = envFrom.map((e) => str(obj(e['secretRef'])['name'])).filter((n): n is string => !!n);
-    expect(configRefs).toEqual(['jpki-platform', identity]);
+    // Generated ConfigMaps, referenced under their content-hash name (a changed value rolls the pods).
+    expect(configRefs).toEqual([generatedConfigMap(rendered, 'jpki-platform')?.metadata.name, generatedConfigMap(rendered, identity)?.metadata.name]);
     expect(secretRefs).toEqual([TRUST_SECRET, keySecretOf(identity)]);
     const env = new Map(list(container['env']).map(obj).map((e) => [str(e['name']), e]));
     expect(env.get('APP')?.['value']).toBe(s.app);
     expect(existsSync(join(ROOT, 'apps', s.app, 'project.json'))).toBe(true);
     expect(obj(obj(env.get('DATABASE_URL')?.['valueFrom'])['secretKeyRef'])).toEqual({ name: dbSecretOf(identity), key: 'uri' });
-    const data = { ...obj(named(rendered, 'ConfigMap', 'jpki-platform')?.['data']), ...obj(named(rendered, 'ConfigMap', identity)?.['data']) };
+    const data = { ...obj(generatedConfigMap(rendered, 'jpki-platform')?.['data']), ...obj(generatedConfigMap(rendered, identity)?.['data']) };
     expect(data['HTTP_PORT']).toBe(String(s.port));
     expect(data['DB_SCHEMA']).toBe(s.schema);
     expect(data['CARRIER']).toBe(s.carrier);
@@ -485,7 +489,7 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     const policies = byKind(rendered, 'NetworkPolicy');
     const deny = named(rendered, 'NetworkPolicy', 'default-deny') as K8sObject;
     expect(obj(deny['spec'])).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] });
-    expect(String(obj(named(rendered, 'ConfigMap', 'jpki-platform')?.['data'])['KAFKA_BROKERS']).split(',').map((b) => Number(b.split(':')[1]))).toEqual([KAFKA_CLIENT_PORT]);
+    expect(String(obj(generatedConfigMap(rendered, 'jpki-platform')?.['data'])['KAFKA_BROKERS']).split(',').map((b) => Number(b.split(':')[1]))).toEqual([KAFKA_CLIENT_PORT]);
     const podLabelsOf = (identity: string) => obj(obj(obj(obj(named(rendered, 'Deployment', identity)?.['spec'])['template'])['metadata'])['labels']) as Record<string, Json>;
     const rulesFor = (identity: string, direction: 'ingress' | 'egress') =>
       policies.filter((p) => selects(obj(obj(obj(p['spec'])['podSelector'])['matchLabels']), podLabelsOf(identity)) || Object.keys(obj(obj(p['spec'])['podSelector'])).length === 0).flatMap((p) => list(obj(p['spec'])[direction]).map(obj));
@@ -620,7 +624,7 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     const scalers = byKind(rendered, 'ScaledObject');
     expect(SERVICE_INSTANCES.find((s) => s.identity === 'vsim')?.autoscaled).toBe(false);
     expect(scalers.map((h) => h.metadata.name).sort()).toEqual(SERVICE_INSTANCES.filter((s) => s.autoscaled).map((s) => s.identity).sort());
-    const platform = obj(named(rendered, 'ConfigMap', 'jpki-platform')?.['data']);
+    const platform = obj(generatedConfigMap(rendered, 'jpki-platform')?.['data']);
     expect(platform['KAFKA_TOPIC_PREFIX']).toBe('');
     const topics = new Map(byKind(rendered, 'KafkaTopic').map((t) => [String(obj(t['spec'])['topicName']), Number(obj(t['spec'])['partitions'])]));
     for (const h of scalers) {
@@ -652,7 +656,7 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     const [gateway] = byKind(rendered, 'Gateway');
     const routes = byKind(rendered, 'HTTPRoute');
     const listeners = list(obj(gateway['spec'])['listeners']).map(obj);
-    const base = new URL(String(obj(named(rendered, 'ConfigMap', 'jpki-ca')?.['data'])['PUBLIC_BASE_URL']));
+    const base = new URL(String(obj(generatedConfigMap(rendered, 'jpki-ca')?.['data'])['PUBLIC_BASE_URL']));
     const routed = (host: string, method: string, path: string) =>
       routes.filter((r) => list(obj(r['spec'])['hostnames']).includes(host)).flatMap((r) => list(obj(r['spec'])['rules']).map(obj)).filter((rule) =>
         list(rule['matches']).map(obj).some((m) => (m['method'] ?? method) === method && pathMatches(m, path)),
@@ -763,8 +767,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('sets the same shutdown and failover timings as the Kubernetes platform ConfigMap', () => {
-    const [platform] = loadManifests(join(DEPLOY, 'base/platform/configmap.yaml'));
-    const data = obj(platform['data']);
+    const data = parseEnvFile(join(DEPLOY, 'base/platform/config.env'));
     const shared = obj(obj(compose['x-service-env']));
     for (const k of ['SHUTDOWN_TIMEOUT_MS', 'KAFKA_SESSION_TIMEOUT_MS', 'SAGA_LEASE_MS']) expect({ k, compose: String(shared[k]) }).toEqual({ k, compose: data[k] });
     // stop_grace_period ≥ the SIGTERM drain, as terminationGracePeriodSeconds on Kubernetes
