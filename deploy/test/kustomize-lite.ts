@@ -151,8 +151,9 @@ function generateConfigMaps(dir: string, k: Kustomization): K8sObject[] {
     const options = isObject(entry['options']) ? entry['options'] : {};
     for (const key of Object.keys(options)) if (key !== 'labels') throw new Error(`${dir}: configMapGenerator option "${key}" is not supported by kustomize-lite`);
     const data = Object.assign({}, ...strings(entry['envs'], `${dir} configMapGenerator envs`).map((f) => parseEnvFile(resolve(dir, f)))) as Record<string, string>;
-    const labels = isObject(options['labels']) ? { labels: options['labels'] as Record<string, string> } : {};
-    return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: entry['name'], ...labels, annotations: { [NEEDS_HASH]: 'true' } }, data };
+    const metadata: K8sObject['metadata'] = { name: entry['name'], annotations: { [NEEDS_HASH]: 'true' } };
+    if (isObject(options['labels'])) metadata.labels = options['labels'] as Record<string, string>;
+    return { apiVersion: 'v1', kind: 'ConfigMap', metadata, data };
   });
 }
 
