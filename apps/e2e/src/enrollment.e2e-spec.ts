@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CARRIER_PROFILES, CARRIERS, hostCarrierOf, OtaScriptRequested, Topics, type Carrier, type MvnoId } from '@jpki/contracts';
 import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, type KeyMode } from '@jpki/jpki-client';
 import { kafkaClient } from '@jpki/messaging';
-import { startPlatformUnderTest, testKafkaBrokers, TopicWatcher, type PlatformUnderTest } from '@jpki/testing';
+import { startPlatformUnderTest, testKafkaBrokers, TopicWatcher, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 import { orphans, OtlpReceiver, SpanKinds, type ReceivedSpan } from './otlp-receiver';
 
 /**
@@ -36,20 +37,17 @@ describe('e2e: multi-carrier enrollment and authentication', () => {
     await collector.stop();
   });
 
-  /** The trace the enrollment's saga steps are in, once its spans stopped arriving (every step exported, no parent missing). */
+  /** The one trace holding the enrollment's saga steps, once all its spans arrived (every step exported, no parent missing). */
   async function enrollmentTrace(enrollmentId: string, steps: number): Promise<ReceivedSpan[]> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const named = collector.spans.filter((s) => String(s.attributes['jpki.saga.id'] ?? '').includes(enrollmentId));
-      const traceIds = [...new Set(named.map((s) => s.traceId))];
-      const trace = traceIds.length === 1 ? collector.trace(traceIds[0]) : [];
-      const stepsExported = trace.filter((s) => s.attributes['jpki.saga.id'] === enrollmentId).length >= steps;
-      if ((stepsExported && orphans(trace).length === 0) || Date.now() > deadline) {
-        expect(traceIds).toHaveLength(1);
-        return trace;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const traceIds = () => [...new Set(collector.spans.filter((s) => String(s.attributes['jpki.saga.id'] ?? '').includes(enrollmentId)).map((s) => s.traceId))];
+    const complete = () => {
+      const ids = traceIds();
+      const trace = ids.length === 1 ? collector.trace(ids[0]) : [];
+      return trace.filter((s) => s.attributes['jpki.saga.id'] === enrollmentId).length >= steps && orphans(trace).length === 0 && trace;
+    };
+    const trace = await waitUntil(complete, 20_000, `every span of enrollment ${enrollmentId}, in one trace`);
+    expect(traceIds()).toHaveLength(1);
+    return trace;
   }
 
   /** A Kafka hop: the process span continues the message's create span (its traceparent), which the relay's send span follows. */
@@ -143,4 +141,14 @@ describe('e2e: multi-carrier enrollment and authentication', () => {
     }
     expectLogLinesOnTheTrace(trace);
   }, 120_000);
+
+  it("continues a caller's trace context on incoming HTTP", async () => {
+    const [traceId, callerSpanId] = [randomBytes(16).toString('hex'), randomBytes(8).toString('hex')];
+    const res = await fetch(`${platform.endpoints.spTsm}/enrollments/enr-unknown`, { headers: { traceparent: `00-${traceId}-${callerSpanId}-01` } });
+    expect(res.status).toBe(404);
+    await waitUntil(() => collector.trace(traceId).length > 0, 10_000, 'the server span of the call');
+    expect(collector.trace(traceId).filter((s) => s.kind === SpanKinds.server)).toEqual([
+      expect.objectContaining({ service: 'sp-tsm', parentSpanId: callerSpanId, attributes: expect.objectContaining({ 'url.path': '/enrollments/enr-unknown' }) }),
+    ]);
+  });
 });

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { newWorkContext } from './context';
 import { contextOfTraceparent, inSpan, startTracing, traceparentOf, tracingRequested, type Tracing } from './tracing';
 
@@ -60,6 +62,26 @@ describe('tracing setup', () => {
 
     afterAll(() => jest.restoreAllMocks());
 
+    it('sends the trace context with outgoing HTTP (fetch), from a client span of its own', async () => {
+      const received: (string | undefined)[] = [];
+      const server: Server = createServer((req, res) => {
+        received.push(req.headers['traceparent'] as string | undefined);
+        res.end('{}');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const caller = await inSpan('call the CA', {}, async () => {
+          await (await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/ocsp`)).text();
+          return traceparentOf() ?? '';
+        });
+        const traceId = caller.split('-')[1];
+        expect(received).toEqual([expect.stringMatching(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`))]);
+        expect(received[0]).not.toBe(caller);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+
     it('names the service by its identity, makes work contexts carry the active span, and continues a stored traceparent', async () => {
       let created = '';
       await inSpan('create ca.commands', {}, async () => {
@@ -74,12 +96,13 @@ describe('tracing setup', () => {
       await tracing?.shutdown();
 
       const [, traceId, spanId] = created.split('-');
-      expect(exported.map((s) => [s.name, s.traceId, s.parentSpanContext?.spanId, s.status.code])).toEqual([
+      const ours = exported.filter((s) => s.name.endsWith('ca.commands'));
+      expect(ours.map((s) => [s.name, s.traceId, s.parentSpanContext?.spanId, s.status.code])).toEqual([
         ['create ca.commands', traceId, undefined, 0],
         ['process ca.commands', traceId, spanId, 2],
       ]);
-      expect(exported[0].id).toBe(spanId);
-      expect(exported[0].resource.attributes).toMatchObject({ 'service.name': 'mno-tsm-kddi', 'deployment.environment.name': 'test' });
+      expect(ours[0].id).toBe(spanId);
+      expect(ours[0].resource.attributes).toMatchObject({ 'service.name': 'mno-tsm-kddi', 'deployment.environment.name': 'test' });
     });
   });
 });
