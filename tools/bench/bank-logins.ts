@@ -17,7 +17,8 @@ import { BankClient, HttpJson, JpkiCaDirectory } from '@jpki/jpki-client';
 import { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import type { Signer } from '@jpki/pki';
 import { checkHolderCertificate, OnlineHolderVerifier, verifyHolder, type StatusSource } from '@jpki/relying-party';
-import { benchDuration, log, measureRate, percentile, runAsScript, SMOKE, startBenchPlatform, writeBenchResult } from './bench-support';
+import { measureRate } from '@jpki/testing';
+import { benchDuration, log, percentile, runAsScript, SMOKE, startBenchPlatform, writeBenchResult } from './bench-support';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? (SMOKE ? 1 : 5));
 const LEVELS = (process.env['BENCH_CONCURRENCY'] ?? (SMOKE ? '1,4' : '1,4,16')).split(',').map(Number);

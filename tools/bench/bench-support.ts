@@ -5,25 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { localEndpoints, type PlatformEndpoints } from '@jpki/jpki-client';
-import { deleteTopicsWithPrefix, ensureTopics, kafkaClient } from '@jpki/messaging';
-import { freePortOffset, platformStack, releasePortOffset, type StackKeys } from '@jpki/testing';
+import { deleteTopicsWithPrefix, ensureTopics, kafkaClient, LOCAL_KAFKA, useLocalKafkaAdmin } from '@jpki/messaging';
+import { freePortOffset, measureRate, platformStack, releasePortOffset, type StackKeys } from '@jpki/testing';
 
 export const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const KAFKA_BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
+useLocalKafkaAdmin();
+export const KAFKA_BROKERS = process.env['KAFKA_BROKERS'] ?? LOCAL_KAFKA;
 export const log = (line: string) => console.log(line);
-
-/** Operations per second of a synchronous operation, over `ms` milliseconds on this thread (after a warm-up). */
-export function measureRate(ms: number, op: () => void): number {
-  for (let i = 0; i < 50; i++) op();
-  const start = process.hrtime.bigint();
-  const until = Date.now() + ms;
-  let n = 0;
-  while (Date.now() < until) {
-    for (let i = 0; i < 20; i++) op();
-    n += 20;
-  }
-  return n / (Number(process.hrtime.bigint() - start) / 1e9);
-}
 
 /** RSA-2048 PKCS#1 v1.5 SHA-256 signatures per second on this thread, over 2 s: the baseline every figure is set against. */
 export function rsa2048SignRate(): number {

@@ -11,11 +11,11 @@
  * proofing → eligibility → SSD → key handover → applet → key → issuance → certificate write → activation), measured
  * from the SP-TSM's HTTP 202 to the saga's `completed`, every service a separate process on this machine.
  */
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { type Carrier, type MvnoId } from '@jpki/contracts';
 import { createSubscriber, createTestCitizen, JpkiUiApp, type EnrollmentView, type KeyMode, type Subscriber, type TestCitizen } from '@jpki/jpki-client';
-import { benchDuration, log, measureRate, percentile, runAsScript, SMOKE, startBenchPlatform, writeBenchResult, type BenchPlatform } from './bench-support';
+import { enrollmentCryptoBound, type EnrollmentCryptoBound } from '@jpki/testing';
+import { benchDuration, log, percentile, runAsScript, SMOKE, startBenchPlatform, writeBenchResult, type BenchPlatform } from './bench-support';
 
 const LEVELS = (process.env['BENCH_CONCURRENCY'] ?? (SMOKE ? '1,2' : '1,10,50')).split(',').map(Number);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? (SMOKE ? 1 : 2));
@@ -35,26 +35,14 @@ interface LevelResult {
 
 export interface EnrollmentBenchResult {
   cores: number;
-  crypto: { rsa2048KeygenPerSecond: number; rsa2048SignPerSecond: number; coreSecondsPerEnrollment: number; boundPerSecond: number };
+  crypto: EnrollmentCryptoBound;
   otaProfile: LevelResult[];
   otaZero: LevelResult[];
 }
 
-/** One RSA-2048 key generation and four signatures per enrollment (on-card key or CA key, proofing, issuance, OCSP). */
 function cryptoBound(): EnrollmentBenchResult['crypto'] {
   log('crypto bound of one enrollment (node:crypto, this thread)…');
-  const started = Date.now();
-  let keys = 0;
-  while (keys < 3 || Date.now() - started < benchDuration(4000)) {
-    generateKeyPairSync('rsa', { modulusLength: 2048 });
-    keys++;
-  }
-  const rsa2048KeygenPerSecond = keys / ((Date.now() - started) / 1000);
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const data = randomBytes(64);
-  const rsa2048SignPerSecond = measureRate(benchDuration(2000), () => sign('sha256', data, privateKey));
-  const coreSecondsPerEnrollment = 1 / rsa2048KeygenPerSecond + 4 / rsa2048SignPerSecond;
-  return { rsa2048KeygenPerSecond, rsa2048SignPerSecond, coreSecondsPerEnrollment, boundPerSecond: availableParallelism() / coreSecondsPerEnrollment };
+  return enrollmentCryptoBound(benchDuration(4000), benchDuration(2000));
 }
 
 interface Applicant {

@@ -18,7 +18,8 @@ import {
   SecurityLevel,
   type Scp03SMode,
 } from '@jpki/globalplatform';
-import { benchDuration, log, measureRate, runAsScript, writeBenchResult } from './bench-support';
+import { measureRate } from '@jpki/testing';
+import { benchDuration, log, runAsScript, writeBenchResult } from './bench-support';
 
 const BLOCK = 200;
 const AID = Buffer.from('A0000001515350', 'hex');

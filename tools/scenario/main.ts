@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
+import { LOCAL_KAFKA, useLocalKafkaAdmin } from '@jpki/messaging';
 import type { ServiceProcess, ServiceStack } from '@jpki/testing';
 import { loadScenario, ScenarioFileError } from './load-scenario';
 import { startOperatorConsole } from './operator-console';
@@ -18,7 +19,8 @@ import { runScenario } from './run-scenario';
 import { scenarioJsonSchema } from './scenario-schema';
 
 const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const KAFKA = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
+useLocalKafkaAdmin();
+const KAFKA = process.env['KAFKA_BROKERS'] ?? LOCAL_KAFKA;
 const PREFIX = 'demo';
 
 interface Options {
@@ -70,6 +72,7 @@ const program = new Command('scenario')
       logDir: `.run/${PREFIX}/logs`,
       keep: !!o.keep,
       quiescenceTimeoutMs: 120_000,
+      measureCryptoBound: true,
       log: (line) => progress.log(line, log),
       signal: abort.signal,
       onOperation: (op) => progress.add(op),
@@ -171,6 +174,8 @@ function printSummary(r: ScenarioResults, dir: string): void {
   console.log(`\n operator  expected  unexpected`);
   for (const [op, c] of Object.entries(s.byCarrier)) console.log(` ${op.padEnd(9)} ${String(c['expected'] ?? 0).padStart(8)}  ${String(c['unexpected'] ?? 0).padStart(10)}`);
   console.log(`\n${r.operations.length}/${r.planned} operations in ${s.seconds.toFixed(1)} s: ${s.operationsPerSecond.toFixed(2)} ops/s, ${s.enrollmentsPerSecond.toFixed(2)} enrollments/s; enrollment p50 ${s.enrollMs.p50} ms, p99 ${s.enrollMs.p99} ms`);
+  const b = s.cryptoBound;
+  if (b) console.log(` beside the crypto bound of this machine (${b.cores} cores, RSA-2048 keygen ${b.rsa2048KeygenPerSecond.toFixed(1)}/s, sign ${b.rsa2048SignPerSecond.toFixed(0)}/s per thread): ${b.boundPerSecond.toFixed(2)} enrollments/s, so ${(b.ofBound * 100).toFixed(1)} % of it`);
   for (const f of r.faults) console.log(` fault at ${f.at} s: ${f.kind} ${f.targets.join(' + ')} (recovered in ${(f.recoveredMs / 1000).toFixed(1)} s)`);
   const failed = r.invariants.filter((i) => !i.passed);
   console.log(` quiescent: ${r.quiescent ? 'yes' : 'NO'}; invariants: ${r.invariants.length - failed.length} passed, ${failed.length} failed${failed.length ? ` (${failed.map((i) => i.name).join(', ')})` : ''}`);

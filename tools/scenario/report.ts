@@ -43,6 +43,7 @@ table{border-collapse:collapse;margin:8px 0} td,th{border:1px solid #ccc;padding
 <p>File <code>${escape(r.file)}</code>, seed ${r.scenario.seed}, started ${escape(r.startedAt)}${r.interrupted ? ', <b>interrupted (Ctrl-C): results so far</b>' : ''}.
 ${r.operations.length} of ${r.planned} planned operations in ${s.seconds.toFixed(1)} s (${s.operationsPerSecond.toFixed(2)}/s; ${s.enrollmentsPerSecond.toFixed(2)} enrollments/s);
 enrollment p50 ${s.enrollMs.p50} ms, p95 ${s.enrollMs.p95} ms, p99 ${s.enrollMs.p99} ms; unexpected outcomes ${s.unexpected}; lost ${s.lost}.
+${s.cryptoBound ? `The machine's crypto bound (${s.cryptoBound.cores} cores, measured after the run): ${s.cryptoBound.boundPerSecond.toFixed(2)} enrollments/s; this run reached ${(s.cryptoBound.ofBound * 100).toFixed(1)} % of it.` : ''}
 Verdict: <span class="verdict">${r.passed ? 'PASSED' : 'FAILED'}</span></p>
 <h2>Thresholds</h2>${table(['threshold', 'limit', 'actual', 'result'], r.thresholds.map((t) => [t.name, String(t.limit), String(Number(t.actual.toFixed(4))), verdict(t.passed)]))}
 <div class="grid">
@@ -126,9 +127,10 @@ const d = JSON.parse(document.getElementById('data').textContent).charts;
 Chart.defaults.animation = false;
 const faultMarks = { type: 'bar', label: 'faults', backgroundColor: 'rgba(176,0,32,0.35)', barThickness: 4,
   data: d.labels.map((t) => (d.faults.some((f) => f.x >= t && f.x < t + 5) ? Math.max(1, ...d.throughput.flatMap((s) => s.data)) : null)) };
-new Chart(document.getElementById('throughput'), { type: 'line', data: { labels: d.labels, datasets: [...d.throughput.map((s) => ({ ...s, tension: 0.2 })), faultMarks] },
+const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
+new Chart(document.getElementById('throughput'), { type: 'line', data: { labels: d.labels, datasets: [...d.throughput.map((s, i) => ({ ...s, tension: 0.2, borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length] })), faultMarks] },
   options: { scales: { x: { title: { display: true, text: 's' } } }, plugins: { tooltip: { callbacks: { afterBody: (items) => d.faults.filter((f) => f.x >= Number(items[0].label) && f.x < Number(items[0].label) + 5).map((f) => 'fault: ' + f.label) } } } } });
-new Chart(document.getElementById('latency'), { type: 'scatter', data: { datasets: d.latency }, options: { scales: { x: { title: { display: true, text: 's' } }, y: { title: { display: true, text: 'ms' } } } } });
+new Chart(document.getElementById('latency'), { type: 'scatter', data: { datasets: d.latency.map((s, i) => ({ ...s, borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length] })) }, options: { scales: { x: { title: { display: true, text: 's' } }, y: { title: { display: true, text: 'ms' } } } } });
 new Chart(document.getElementById('outcomes'), { type: 'bar', data: { labels: d.kinds, datasets: d.outcomes }, options: { scales: { x: { stacked: true }, y: { stacked: true } } } });
 new Chart(document.getElementById('propagation'), { type: 'bar', data: { labels: d.propagation.labels, datasets: [{ label: 'CA hold', data: d.propagation.caHold }, { label: 'relying-party refusal', data: d.propagation.rpRefusal }] } });
 for (const s of d.steps) {

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { CheckResult } from '@jpki/operations';
-import type { FaultRecord } from '@jpki/testing';
+import type { EnrollmentCryptoBound, FaultRecord } from '@jpki/testing';
 import type { OperationRecord } from './operations';
 import type { Scenario } from './scenario-schema';
 
@@ -38,6 +39,8 @@ export interface Summary {
   unexpected: number;
   failureRate: number;
   lost: number;
+  /** The machine's crypto bound of one enrollment, measured after the run, and the run's enrollment throughput as a share of it. */
+  cryptoBound?: EnrollmentCryptoBound & { cores: number; ofBound: number };
 }
 
 export const percentile = (values: number[], p: number) => {
@@ -51,7 +54,7 @@ const count = (into: Record<string, Record<string, number>>, key: string, outcom
 };
 
 /** `lost`: work the platform accepted from a client that is not on record afterwards (invariant accepted-work-recorded). */
-export function summarize(operations: OperationRecord[], invariants: CheckResult[]): Summary {
+export function summarize(operations: OperationRecord[], invariants: CheckResult[], bound?: EnrollmentCryptoBound): Summary {
   const seconds = Math.max(1, ...operations.map((o) => o.endedAtMs)) / 1000;
   const enrolled = operations.filter((o) => o.kind === 'enroll' && o.outcome === 'completed').map((o) => o.ms);
   const byKind: Summary['byKind'] = {};
@@ -71,6 +74,7 @@ export function summarize(operations: OperationRecord[], invariants: CheckResult
     unexpected,
     failureRate: operations.length ? unexpected / operations.length : 0,
     lost: invariants.find((r) => r.name === 'accepted-work-recorded')?.violations.length ?? 0,
+    ...(bound ? { cryptoBound: { ...bound, cores: availableParallelism(), ofBound: enrolled.length / seconds / bound.boundPerSecond } } : {}),
   };
 }
 

@@ -2,7 +2,7 @@ import { CARRIERS, type Carrier } from '@jpki/contracts';
 import { localEndpoints } from '@jpki/jpki-client';
 import { ensureTopics, kafkaClient } from '@jpki/messaging';
 import { acceptedWorkRecorded, checkPlatform, removeRunData, waitForQuiescence, type CheckResult } from '@jpki/operations';
-import { FaultInjector, PLATFORM_SERVICES, platformStack, Random, type ServiceStack, type StackKeys } from '@jpki/testing';
+import { enrollmentCryptoBound, FaultInjector, PLATFORM_SERVICES, platformStack, Random, type ServiceStack, type StackKeys } from '@jpki/testing';
 import { ScenarioOperations, type OperationRecord } from './operations';
 import type { Plan, PlannedEvent } from './plan';
 import { checkThresholds, summarize, type ScenarioResults } from './results';
@@ -22,6 +22,8 @@ export interface RunOptions {
   onOperation?: (op: OperationRecord) => void;
   /** Called once every service is ready (the demo starts the operator console there). */
   onReady?: (stack: ServiceStack, keys: StackKeys) => Promise<void>;
+  /** Measure the machine's crypto bound of one enrollment after the run (about 6 s), to set the throughput beside it. */
+  measureCryptoBound: boolean;
   /** Aborted by Ctrl-C: no new operation starts, the results so far are written. */
   signal: AbortSignal;
 }
@@ -87,7 +89,8 @@ export async function runScenario(s: Scenario, plan: Plan, o: RunOptions): Promi
       await acceptedWorkRecorded(o.databaseUrl, schemaPrefix, ops.accepted),
     ];
     operations.sort((a, b) => a.seq - b.seq);
-    const summary = summarize(operations, invariants);
+    if (o.measureCryptoBound) o.log('measuring the crypto bound of one enrollment on this machine…');
+    const summary = summarize(operations, invariants, o.measureCryptoBound ? enrollmentCryptoBound(4000, 2000) : undefined);
     const thresholds = checkThresholds(s, summary);
     const interrupted = o.signal.aborted;
     return {

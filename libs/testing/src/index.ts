@@ -7,3 +7,4 @@ export * from './lib/test-run';
 export * from './lib/faults';
 export * from './lib/random';
 export * from './lib/security-properties';
+export * from './lib/crypto-bound';
