@@ -28,6 +28,7 @@ import { sagaSteps, StepFailure, type Reply, type SagaDefinition, type StepConte
 import { ServiceKeys } from '@jpki/service-kit';
 import { OtaCardChannel } from '../card/ota-card-channel';
 import { SpCard, ssdChannel } from '../card/sp-card';
+import { ServiceInstances } from '../service/service-instances';
 import { SP_TSM_CONFIG } from '../tokens';
 import { stepPolicies, type SpTsmConfig } from '../config';
 import { KeysetVault } from '../keys/keyset-vault';
@@ -59,6 +60,7 @@ export class EnrollmentSaga {
     private readonly vault: KeysetVault,
     private readonly keys: ServiceKeys,
     private readonly outbox: Outbox,
+    private readonly instances: ServiceInstances,
   ) {
     const step = sagaSteps<EnrollmentData, 'request' | 'card'>(stepPolicies(config));
     this.definition = {
@@ -131,10 +133,8 @@ export class EnrollmentSaga {
     );
     const answer = mnoAnswer<typeof EligibilityAnswered>(reply);
     if (!answer.eligible || !answer.iccid) throw new StepFailure(answer.reason ?? 'NOT_ELIGIBLE', `${d.msisdn} on ${d.carrier}`, false);
-    const existing = await ctx.transaction((m) =>
-      m.query(`SELECT state FROM service_instance WHERE iccid = $1 AND state <> 'terminated'`, [answer.iccid]),
-    );
-    if (existing.length > 0) throw new StepFailure('SIM_ALREADY_ENROLLED', `${answer.iccid} already carries the service`, false);
+    const iccid = answer.iccid;
+    if (await ctx.transaction((m) => this.instances.deployedOn(m, iccid))) throw new StepFailure('SIM_ALREADY_ENROLLED', `${answer.iccid} already carries the service`, false);
     return {
       iccid: answer.iccid,
       scp03KeyBytes: answer.scp03KeyBytes ?? 16,
@@ -299,14 +299,19 @@ export class EnrollmentSaga {
 
   private async recordServiceInstance(m: EntityManager, d: EnrollmentData): Promise<void> {
     const ssd = ssdChannel(this.config.SCP03_SECURITY_LEVEL, d);
-    await m.query(
-      `INSERT INTO service_instance (iccid, enrollment_id, carrier, msisdn, person_id, ssd_aid, applet_aid, serial, key_mode, scp03_s_mode, max_apdu_data_bytes, state)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'operational')
-       ON CONFLICT (iccid) DO UPDATE SET enrollment_id = EXCLUDED.enrollment_id, msisdn = EXCLUDED.msisdn, person_id = EXCLUDED.person_id,
-         serial = EXCLUDED.serial, key_mode = EXCLUDED.key_mode, scp03_s_mode = EXCLUDED.scp03_s_mode,
-         max_apdu_data_bytes = EXCLUDED.max_apdu_data_bytes, state = 'operational', updated_at = now()`,
-      [d.iccid, d.enrollmentId, d.carrier, d.msisdn, d.personId, this.config.SSD_AID, APPLET_AID_HEX, d.serial, d.keyMode, ssd.sMode, ssd.maxApduDataBytes],
-    );
+    await this.instances.deployed(m, {
+      iccid: known(d, 'iccid'),
+      enrollmentId: d.enrollmentId,
+      carrier: d.carrier,
+      msisdn: d.msisdn,
+      personId: known(d, 'personId'),
+      ssdAid: this.config.SSD_AID,
+      appletAid: APPLET_AID_HEX,
+      serial: known(d, 'serial'),
+      keyMode: d.keyMode,
+      scp03SMode: ssd.sMode,
+      maxApduDataBytes: ssd.maxApduDataBytes,
+    });
   }
 
   private async complete(m: EntityManager, d: EnrollmentData): Promise<void> {

@@ -14,7 +14,8 @@ import {
 } from '@jpki/contracts';
 import type { MessageContext } from '@jpki/messaging';
 import { SagaHost } from '@jpki/saga';
-import { ServiceOperationSaga, type ServiceOperation } from '../service/service-operation-saga';
+import { ServiceInstances } from '../service/service-instances';
+import { ServiceOperationSaga } from '../service/service-operation-saga';
 
 /**
  * Replies from the CA and the MNO-TSMs: each is recorded under its request id, in the inbox
@@ -25,6 +26,7 @@ export class RepliesController {
   constructor(
     private readonly sagas: SagaHost,
     private readonly operations: ServiceOperationSaga,
+    private readonly instances: ServiceInstances,
   ) {}
 
   private record(payload: { requestId: string }, ctx: MessageContext): Promise<void> {
@@ -66,20 +68,9 @@ export class RepliesController {
   async ssdOperation(@Payload() p: PayloadOf<typeof SsdOperationCompleted>, @Ctx() ctx: MessageContext) {
     await this.record(p, ctx);
     if (p.outcome !== 'done' && p.outcome !== 'not-present') return;
-    const pending: { enrollment_id: string; ssd_aid: string; applet_aid: string; pending_operation: ServiceOperation }[] = await ctx.manager.query(
-      `SELECT enrollment_id, ssd_aid, applet_aid, pending_operation FROM service_instance WHERE iccid = $1 AND pending_request = $2 FOR UPDATE`,
-      [p.iccid, p.requestId],
-    );
-    const row = pending[0];
-    if (!row) return;
-    await this.operations.applied(ctx.manager, {
-      requestId: p.requestId,
-      operation: row.pending_operation,
-      iccid: p.iccid,
-      ssdAid: row.ssd_aid,
-      appletAid: row.applet_aid,
-      enrollmentId: row.enrollment_id,
-    });
+    const instance = await this.instances.awaiting(ctx.manager, p.iccid, p.requestId);
+    if (!instance?.pendingOperation) return;
+    await this.operations.applied(ctx.manager, { ...instance, requestId: p.requestId, operation: instance.pendingOperation });
   }
 
   @EventPattern(AuditCompleted.type)

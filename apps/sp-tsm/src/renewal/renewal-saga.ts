@@ -17,6 +17,7 @@ import { OtaCardChannel } from '../card/ota-card-channel';
 import { SpCard, ssdChannel } from '../card/sp-card';
 import { stepPolicies, type SpTsmConfig } from '../config';
 import { KeysetVault } from '../keys/keyset-vault';
+import { ServiceInstances } from '../service/service-instances';
 import { SP_TSM_CONFIG } from '../tokens';
 
 /** What a renewal saga carries (no secrets: keys stay in the vault). */
@@ -66,6 +67,7 @@ export class RenewalSaga {
     @Inject(SP_TSM_CONFIG) private readonly config: SpTsmConfig,
     private readonly vault: KeysetVault,
     private readonly outbox: Outbox,
+    private readonly instances: ServiceInstances,
   ) {
     const step = sagaSteps<RenewalData, 'request' | 'card'>(stepPolicies(config));
     this.definition = {
@@ -131,7 +133,8 @@ export class RenewalSaga {
     const d = t.data;
     const common = { requestId: d.requestId, iccid: d.iccid, previousSerial: d.previousSerial };
     if (t.status === 'completed') {
-      await m.query(`UPDATE service_instance SET serial = $2, updated_at = now() WHERE iccid = $1 AND serial = $3`, [d.iccid, d.serial, d.previousSerial]);
+      if (!d.serial) throw new Error(`renewal ${d.requestId} completed without a serial`);
+      await this.instances.renewed(m, d.iccid, d.serial, d.previousSerial);
       await this.outbox.publish(m, ServiceRenewalCompleted, { ...common, outcome: 'renewed', serial: d.serial, notAfter: d.notAfter }, { correlationId: d.requestId });
     } else if (t.status === 'failed') {
       await this.outbox.publish(

@@ -9,15 +9,8 @@ import {
 } from '@jpki/contracts';
 import type { MessageContext } from '@jpki/messaging';
 import { SagaHost } from '@jpki/saga';
-import { ServiceOperationSaga, type ServiceOperation, type ServiceOperationData } from './service-operation-saga';
-
-interface InstanceRow {
-  enrollment_id: string;
-  carrier: ServiceOperationData['carrier'];
-  ssd_aid: string;
-  applet_aid: string;
-  state: string;
-}
+import { ServiceInstances, type ServiceOperation } from './service-instances';
+import { ServiceOperationSaga, type ServiceOperationData } from './service-operation-saga';
 
 /** Lifecycle requests on a SIM's service instance; each becomes a service-operation saga (idempotent per request id). */
 @Controller()
@@ -25,6 +18,7 @@ export class ServiceCommandsController {
   constructor(
     private readonly sagas: SagaHost,
     private readonly operations: ServiceOperationSaga,
+    private readonly instances: ServiceInstances,
   ) {}
 
   @EventPattern(ServiceSuspendRequested.type)
@@ -44,11 +38,7 @@ export class ServiceCommandsController {
 
   private async start(operation: ServiceOperation, p: { requestId: string; iccid: string }, queue: boolean, ctx: MessageContext): Promise<void> {
     if (await this.sagas.engine.get(p.requestId, ctx.manager)) return;
-    const rows: InstanceRow[] = await ctx.manager.query(
-      `SELECT enrollment_id, carrier, ssd_aid, applet_aid, state FROM service_instance WHERE iccid = $1 FOR UPDATE`,
-      [p.iccid],
-    );
-    const instance = rows[0];
+    const instance = await this.instances.lock(ctx.manager, p.iccid);
     if (!instance || instance.state === 'terminated') {
       await ctx.publish(ServiceOperationCompleted, { requestId: p.requestId, iccid: p.iccid, operation, outcome: 'not-deployed' });
       return;
@@ -58,9 +48,9 @@ export class ServiceCommandsController {
       operation,
       iccid: p.iccid,
       carrier: instance.carrier,
-      ssdAid: instance.ssd_aid,
-      appletAid: instance.applet_aid,
-      enrollmentId: instance.enrollment_id,
+      ssdAid: instance.ssdAid,
+      appletAid: instance.appletAid,
+      enrollmentId: instance.enrollmentId,
       queueIfUnreachable: queue,
     };
     await this.sagas.engine.create(ctx.manager, this.operations.definition.kind, p.requestId, data);

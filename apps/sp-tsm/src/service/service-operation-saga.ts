@@ -14,8 +14,8 @@ import { sagaSteps, StepFailure, type SagaDefinition, type StepContext, type Tra
 import { stepPolicies, type SpTsmConfig } from '../config';
 import { KeysetVault } from '../keys/keyset-vault';
 import { SP_TSM_CONFIG } from '../tokens';
+import { ServiceInstances, type ServiceOperation } from './service-instances';
 
-export type ServiceOperation = 'suspend' | 'resume' | 'terminate';
 
 export interface ServiceOperationData extends Record<string, unknown> {
   requestId: string;
@@ -29,7 +29,6 @@ export interface ServiceOperationData extends Record<string, unknown> {
   outcome?: 'done' | 'queued' | 'not-present';
 }
 
-const STATE_AFTER: Record<ServiceOperation, string> = { suspend: 'suspended', resume: 'operational', terminate: 'terminated' };
 
 /**
  * Operations on a deployed service instance, asked for by the lifecycle service: suspend (loss:
@@ -44,6 +43,7 @@ export class ServiceOperationSaga {
     @Inject(SP_TSM_CONFIG) config: SpTsmConfig,
     private readonly outbox: Outbox,
     private readonly vault: KeysetVault,
+    private readonly instances: ServiceInstances,
   ) {
     this.definition = {
       kind: 'service-operation',
@@ -82,11 +82,7 @@ export class ServiceOperationSaga {
     }
     if (t.status !== 'completed') return;
     if (d.outcome === 'queued') {
-      await m.query(`UPDATE service_instance SET pending_request = $2, pending_operation = $3, updated_at = now() WHERE iccid = $1`, [
-        d.iccid,
-        d.requestId,
-        d.operation,
-      ]);
+      await this.instances.queued(m, d.iccid, d.requestId, d.operation);
       await this.publish(m, d, 'queued');
       return;
     }
@@ -95,10 +91,7 @@ export class ServiceOperationSaga {
 
   /** The card operation happened (now, or later when a queued one ran): record it and tell the lifecycle service. */
   async applied(m: EntityManager, d: Pick<ServiceOperationData, 'requestId' | 'operation' | 'iccid' | 'ssdAid' | 'appletAid' | 'enrollmentId'>): Promise<void> {
-    await m.query(`UPDATE service_instance SET state = $2, pending_request = NULL, pending_operation = NULL, updated_at = now() WHERE iccid = $1`, [
-      d.iccid,
-      STATE_AFTER[d.operation],
-    ]);
+    await this.instances.applied(m, d.iccid, d.operation);
     if (d.operation === 'terminate') await this.vault.destroy(m, d.iccid, d.ssdAid, d.appletAid);
     await this.publish(m, d, 'done');
   }
