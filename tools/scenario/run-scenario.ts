@@ -39,6 +39,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done);
   });
 
+const aborted = (signal: AbortSignal) => new Promise<undefined>((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', () => resolve(undefined), { once: true })));
+
 /** OTA bearer settings (vsim OTA_BEARER) from the scenario's per-carrier overrides. */
 export function otaBearerSpec(s: Scenario): string {
   return Object.entries(s.ota ?? {})
@@ -82,8 +84,8 @@ export async function runScenario(s: Scenario, plan: Plan, o: RunOptions): Promi
     const injected = runFaults(plan, faults, t0, o.signal, o.log);
     await runEvents(plan, ops, s.concurrency ?? 4, t0, o, (op) => (operations.push(op), o.onOperation?.(op)));
     const faultRecords = await injected;
-    await faults.restoreAll();
-    const quiescent = await waitForQuiescence(o.databaseUrl, schemaPrefix, o.quiescenceTimeoutMs, o.log);
+    if (!o.signal.aborted) await faults.restoreAll();
+    const quiescent = await waitForQuiescence(o.databaseUrl, schemaPrefix, o.signal.aborted ? 0 : o.quiescenceTimeoutMs, o.log);
     const invariants: CheckResult[] = [
       ...(await checkPlatform({ databaseUrl: o.databaseUrl, brokers: o.brokers, schemaPrefix, topicPrefix, graceSeconds: 5 })),
       await acceptedWorkRecorded(o.databaseUrl, schemaPrefix, ops.accepted),
@@ -120,6 +122,7 @@ async function runEvents(plan: Plan, ops: ScenarioOperations, concurrency: numbe
   const chains = new Map<number, PlannedEvent[]>();
   for (const e of plan.events) chains.set(e.citizen, [...(chains.get(e.citizen) ?? []), e]);
   const ready = [...chains.values()];
+  const stopped = aborted(o.signal);
   let running = 0;
   const worker = async () => {
     while (!o.signal.aborted && (ready.length > 0 || running > 0)) {
@@ -132,7 +135,9 @@ async function runEvents(plan: Plan, ops: ScenarioOperations, concurrency: numbe
       running += 1;
       const event = chain.shift()!;
       await sleep(t0 + event.atMs - Date.now(), o.signal);
-      if (!o.signal.aborted) done(await ops.run(event, plan.citizens[event.citizen]));
+      // On Ctrl-C the terminal stopped the services too: an operation in flight is left out rather than waited for.
+      const record = o.signal.aborted ? undefined : await Promise.race([ops.run(event, plan.citizens[event.citizen]), stopped]);
+      if (record) done(record);
       if (chain.length > 0) ready.push(chain);
       running -= 1;
     }
