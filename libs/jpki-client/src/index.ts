@@ -3,6 +3,8 @@ export * from './lib/handset';
 export * from './lib/http-json';
 export * from './lib/iphone';
 export * from './lib/jpki-ui-app';
+export * from './lib/located-yaml';
+export * from './lib/platform-context';
 export * from './lib/relying-party';
 export * from './lib/resilient-calls';
 export * from './lib/rp-bank-client';

@@ -1,0 +1,200 @@
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod/v4';
+import { CARRIERS, type Carrier } from '@jpki/contracts';
+import { developmentOperatorToken } from '@jpki/crypto';
+import { DEFAULT_PORTS, type PlatformEndpoints, type PlatformServiceName } from './endpoints';
+import { LocatedFileError, parseLocatedYaml, type LocatedIssue } from './located-yaml';
+
+/**
+ * A platform context: which deployment the CLIs reach (each service's base URL) and where the operator token comes
+ * from (a file or an environment variable; a token itself is never written in the file). Without a file, the local
+ * development platform: today's localhost ports, JPKI_OPERATOR_TOKEN, or a token minted from OPERATOR_TOKEN_PRIVATE_KEY.
+ */
+
+export const PLATFORM_SERVICES = Object.keys(DEFAULT_PORTS) as PlatformServiceName[];
+export const DEFAULT_TOKEN_ENV = 'JPKI_OPERATOR_TOKEN';
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+const TOKEN_KEYS = /^(token|bearer|jwt|accessToken|access_token|idToken|password|secret)$/i;
+const JWT_SHAPE = /^eyJ[\w-]+\.[\w-]+\.[\w-]*$/;
+
+const serviceUrl = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not a URL: "${value}"` });
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `an http or https URL, not ${url.protocol}` });
+  if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'credentials in a URL are refused: name a tokenFile or tokenEnv' });
+  if (url.search || url.hash) ctx.addIssue({ code: 'custom', message: 'a base URL has no query or fragment' });
+});
+
+const services = z
+  .strictObject(Object.fromEntries(PLATFORM_SERVICES.map((s) => [s, serviceUrl.optional()])) as Record<PlatformServiceName, z.ZodOptional<typeof serviceUrl>>, {
+    error: (i) => (i.code === 'unrecognized_keys' ? `unknown service (known: ${PLATFORM_SERVICES.join(', ')})` : undefined),
+  })
+  .refine((s) => Object.values(s).some(Boolean), { error: 'name at least one service URL' });
+
+const operatorToken = z
+  .object(
+    {
+    tokenFile: z.string().min(1).optional().describe('a file holding the bearer token (relative to the context file; ~ is the home directory)'),
+    tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'an environment variable name' }).optional().describe('an environment variable holding the bearer token'),
+    mintDevelopmentTokens: z.boolean().optional().describe('mint tokens from OPERATOR_TOKEN_PRIVATE_KEY when no token is given (local platform only)'),
+    },
+    { error: (i) => (i.input === undefined ? 'where the operator token comes from is missing: operatorToken.tokenFile or operatorToken.tokenEnv' : undefined) },
+  )
+  .strict()
+  .refine((t) => (t.tokenFile === undefined) !== (t.tokenEnv === undefined), { error: 'name exactly one token source: tokenFile or tokenEnv' });
+
+const contextSchema = z
+  .object({
+    name: z.string().min(1),
+    services,
+    operatorToken,
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!c.operatorToken?.mintDevelopmentTokens) return;
+    for (const [service, url] of Object.entries(c.services)) {
+      if (url && !LOOPBACK_HOSTS.includes(new URL(url).hostname)) {
+        ctx.addIssue({ code: 'custom', path: ['operatorToken', 'mintDevelopmentTokens'], message: `only for a local platform, but ${service} is on ${new URL(url).hostname}` });
+      }
+    }
+  });
+
+/** A context file that is not valid, or a context that cannot give what a command needs. */
+export class PlatformContextError extends LocatedFileError {}
+
+export type PlatformContextFile = z.output<typeof contextSchema>;
+
+/** What a CLI asks the token for: used only to mint a development token; a given token is used as it is. */
+export interface OperatorGrant {
+  sub: string;
+  roles: string;
+  audience: readonly string[];
+  carrier?: string;
+}
+
+/** The deployment a CLI reaches: service URLs and the operator token. */
+export interface PlatformContext {
+  readonly name: string;
+  /** The context file, or `built-in local context`. */
+  readonly source: string;
+  /** Whether tokens may be minted from OPERATOR_TOKEN_PRIVATE_KEY (the local development platform only). */
+  readonly mintsDevelopmentTokens: boolean;
+  url(service: PlatformServiceName): string;
+  /** Every service's URL (for the device CLI, which reaches most of them). */
+  endpoints(): PlatformEndpoints;
+  operatorToken(grant: OperatorGrant): string;
+  /** A development token for `grant`, minted from OPERATOR_TOKEN_PRIVATE_KEY (local context only). */
+  developmentToken(grant: OperatorGrant, ttlSeconds: number): string;
+}
+
+/** The local development platform (`tools/contexts/local.yaml` says the same). */
+export const LOCAL_PLATFORM_CONTEXT: PlatformContextFile = {
+  name: 'local',
+  services: Object.fromEntries(PLATFORM_SERVICES.map((s) => [s, `http://127.0.0.1:${DEFAULT_PORTS[s]}`])) as Record<PlatformServiceName, string>,
+  operatorToken: { tokenEnv: DEFAULT_TOKEN_ENV, mintDevelopmentTokens: true },
+};
+
+/** Refuses a bearer token written into the file: under a token-like key, or any value shaped like a JWT. */
+function tokenValues(raw: unknown, path: (string | number)[] = []): LocatedIssue[] {
+  if (typeof raw === 'string') return JWT_SHAPE.test(raw) ? [{ path, message: 'a token value is never written in a context file: name a tokenFile or tokenEnv' }] : [];
+  if (typeof raw !== 'object' || raw === null) return [];
+  return Object.entries(raw).flatMap(([k, v]) =>
+    TOKEN_KEYS.test(k) ? [{ path: [...path, k], atKey: true, message: `"${k}": a token value is never written in a context file: name a tokenFile or tokenEnv` }] : tokenValues(v, [...path, k]),
+  );
+}
+
+/** Parses and validates a context file's text; errors name the file, line, column, key and reason. */
+export function parsePlatformContext(text: string, file: string): PlatformContextFile {
+  return parseLocatedYaml(text, file, contextSchema, tokenValues);
+}
+
+/**
+ * The context of `file`, else of the file JPKI_CONTEXT names, else the local development platform.
+ * Throws a PlatformContextError (`file:line:column: key: reason`) for a file that is not valid.
+ */
+export function loadPlatformContext(options: { file?: string; env?: NodeJS.ProcessEnv } = {}): PlatformContext {
+  const env = options.env ?? process.env;
+  const file = options.file ?? (env['JPKI_CONTEXT'] || undefined);
+  if (!file) return platformContext(LOCAL_PLATFORM_CONTEXT, 'built-in local context', env);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new PlatformContextError([`${file}: cannot read the context file: ${(error as Error).message}`]);
+  }
+  try {
+    return platformContext(parsePlatformContext(text, file), file, env);
+  } catch (error) {
+    if (error instanceof LocatedFileError) throw new PlatformContextError(error.problems);
+    throw error;
+  }
+}
+
+function platformContext(c: PlatformContextFile, source: string, env: NodeJS.ProcessEnv): PlatformContext {
+  const fail = (message: string) => new PlatformContextError([`${source}: ${message}`]);
+  const url = (service: PlatformServiceName) => {
+    const value = c.services[service];
+    if (!value) throw fail(`context "${c.name}" names no URL for ${service}`);
+    return value.replace(/\/+$/, '');
+  };
+  const mints = c.operatorToken.mintDevelopmentTokens === true;
+  const developmentToken = (grant: OperatorGrant, ttlSeconds?: number) => {
+    if (!mints) throw fail(`context "${c.name}" is a deployment: tokens are minted for the local development platform only`);
+    const token = developmentOperatorToken(env, grant, ttlSeconds);
+    if (!token) throw fail(`no operator token: set ${c.operatorToken.tokenEnv ?? DEFAULT_TOKEN_ENV}, or OPERATOR_TOKEN_PRIVATE_KEY to mint one in development`);
+    return token;
+  };
+  return {
+    name: c.name,
+    source,
+    mintsDevelopmentTokens: mints,
+    url,
+    endpoints: () => {
+      const missing = PLATFORM_SERVICES.filter((s) => !c.services[s]);
+      if (missing.length > 0) throw fail(`context "${c.name}" names no URL for ${missing.join(', ')}`);
+      return {
+        ca: url('jpki-ca'),
+        spTsm: url('sp-tsm'),
+        mno: Object.fromEntries(CARRIERS.map((carrier) => [carrier, url(`mno-tsm-${carrier}`)])) as Record<Carrier, string>,
+        vsim: url('vsim'),
+        lifecycle: url('lifecycle'),
+        rpBank: url('rp-bank'),
+        rpTicketing: url('rp-ticketing'),
+      };
+    },
+    operatorToken: (grant) => {
+      if (c.operatorToken.tokenFile) return readTokenFile(resolveTokenFile(c.operatorToken.tokenFile, source), fail);
+      const given = env[c.operatorToken.tokenEnv ?? DEFAULT_TOKEN_ENV];
+      if (given) return given.trim();
+      if (mints) return developmentToken(grant);
+      throw fail(`no operator token: ${c.operatorToken.tokenEnv} is not set`);
+    },
+    developmentToken,
+  };
+}
+
+function resolveTokenFile(path: string, contextFile: string): string {
+  if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
+  return isAbsolute(path) ? path : resolve(dirname(contextFile), path);
+}
+
+/** The token file must be the owner's alone (as ssh insists for keys). */
+function readTokenFile(path: string, fail: (message: string) => Error): string {
+  let token: string;
+  try {
+    if ((statSync(path).mode & 0o077) !== 0) throw fail(`token file ${path} is readable by others: chmod 600 it`);
+    token = readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    if (error instanceof PlatformContextError) throw error;
+    throw fail(`cannot read token file ${path}: ${(error as Error).message}`);
+  }
+  if (!token) throw fail(`token file ${path} is empty`);
+  return token;
+}
