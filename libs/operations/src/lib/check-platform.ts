@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { deleteTopicsWithPrefix, kafkaClient } from '@jpki/messaging';
 import { DeadLetterArchive } from './dead-letters';
 import { checkInvariants, platformSchemas, type CheckResult } from './invariants';
+import type { PlatformServices } from './platform-services';
 import { RedriveLedger } from './redrive-ledger';
 
 export interface PlatformLocation {
@@ -15,9 +16,11 @@ export interface PlatformLocation {
   graceSeconds?: number;
   /** Message ids of poison the run injected on purpose. */
   expectedDeadLetters?: string[];
+  /** The running services (vsim's cards, the CA's OCSP responder and CRLs); without them those checks are left out. */
+  services?: PlatformServices;
 }
 
-/** Every invariant over the platform's databases and, when a topic prefix is given, its dead-letter topics. */
+/** Every invariant over the platform's databases and, when a topic prefix or the services are given, its dead-letter topics, cards, OCSP and CRLs. */
 export async function checkPlatform(at: PlatformLocation): Promise<CheckResult[]> {
   const db = new Client({ connectionString: at.databaseUrl });
   await db.connect();
@@ -31,6 +34,7 @@ export async function checkPlatform(at: PlatformLocation): Promise<CheckResult[]
       graceSeconds: at.graceSeconds,
       deadLetters,
       expectedDeadLetters: at.expectedDeadLetters,
+      services: at.services,
     });
   } finally {
     await ledger.close();

@@ -1,7 +1,9 @@
 import { Client } from 'pg';
 import { testDatabaseUrl, testSchema } from '@jpki/testing';
+import { cardRegistriesAgreeWithTsmRecords } from './card-registries';
 import type { DeadLetter } from './dead-letters';
 import { checkInvariants, platformSchemas, type CheckResult } from './invariants';
+import type { CardContent, CardRegistryEntry } from './platform-services';
 
 /**
  * Each invariant against rows inserted into scratch schemas shaped like the services' own (only the columns the checks
@@ -20,15 +22,33 @@ describe('invariant checker on PostgreSQL', () => {
     );
   const violations = async (name: string) => (await run()).get(name)?.violations ?? [];
 
+  // The cards as vsim's operator API shows them: 8981001 carries the service, 8981002 (whose enrollment failed) is blank.
+  const ISD = 'A000000151000000';
+  const SSD = 'A00000055901000001';
+  const APPLET = 'D392F000260100000101';
+  const entry = (aid: string, kind: CardRegistryEntry['kind'], lifeCycle: string, associatedSd = ISD): CardRegistryEntry => ({ aid, kind, lifeCycle: { name: lifeCycle }, associatedSd });
+  const honestCards = (): Map<string, CardContent> =>
+    new Map([
+      ['8981001', { isdAid: ISD, registry: [entry(ISD, 'ISD', 'SECURED'), entry(SSD, 'SSD', 'PERSONALIZED'), entry(APPLET, 'APP', 'SELECTABLE', SSD)] }],
+      ['8981002', { isdAid: ISD, registry: [entry(ISD, 'ISD', 'SECURED')] }],
+    ]);
+  const cardViolations = async (cards: Map<string, CardContent>) => {
+    const services = { caUrl: 'http://unused', openssl: { write: async () => '', run: async () => ({ code: 1, output: '' }) }, cards: async (iccid: string) => cards.get(iccid) };
+    const [result] = await checkInvariants({ query: async (t, p) => (await db.query(t, p)).rows, schemaPrefix: prefix, services, checks: [cardRegistriesAgreeWithTsmRecords] });
+    return result.violations;
+  };
+
   beforeAll(async () => {
     await db.connect();
-    for (const schema of [s.spTsm, s.ca, s.lifecycle, docomo]) await sql(`CREATE SCHEMA "${schema}"`);
+    for (const schema of [s.spTsm, s.ca, s.lifecycle, s.vsim, docomo]) await sql(`CREATE SCHEMA "${schema}"`);
     for (const schema of [s.spTsm, s.lifecycle]) {
       await sql(`CREATE TABLE "${schema}".saga (id TEXT PRIMARY KEY, kind TEXT, state TEXT, step TEXT, status TEXT, data JSONB NOT NULL DEFAULT '{}', step_deadline TIMESTAMPTZ, next_run_at TIMESTAMPTZ NOT NULL DEFAULT now(), lease_until TIMESTAMPTZ, updated_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
       await sql(`CREATE TABLE "${schema}".saga_history (id BIGSERIAL, saga_id TEXT, step TEXT, outcome TEXT)`);
       await sql(`CREATE TABLE "${schema}".outbox (id BIGSERIAL, message_id UUID NOT NULL DEFAULT gen_random_uuid(), topic TEXT NOT NULL DEFAULT 't', message_type TEXT NOT NULL DEFAULT 'm', created_at TIMESTAMPTZ NOT NULL, published_at TIMESTAMPTZ)`);
     }
     await sql(`CREATE TABLE "${s.spTsm}".ssd_keyset (iccid TEXT, ssd_aid TEXT, role TEXT, status TEXT)`);
+    await sql(`CREATE TABLE "${s.spTsm}".service_instance (iccid TEXT PRIMARY KEY, ssd_aid TEXT, applet_aid TEXT, state TEXT, pending_operation TEXT, updated_at TIMESTAMPTZ)`);
+    await sql(`CREATE TABLE "${s.vsim}".sim (iccid TEXT PRIMARY KEY)`);
     await sql(`CREATE TABLE "${s.ca}".certificate (serial TEXT PRIMARY KEY, kind TEXT, person_id TEXT, request_id TEXT UNIQUE, enrollment_id TEXT, status TEXT, issued_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
     await sql(`CREATE TABLE "${s.ca}".status_change (serial TEXT, changed_at TIMESTAMPTZ)`);
     await sql(`CREATE TABLE "${docomo}".ssd (iccid TEXT, ssd_aid TEXT, state TEXT)`);
@@ -50,10 +70,12 @@ describe('invariant checker on PostgreSQL', () => {
     await sql(`INSERT INTO "${docomo}".ssd VALUES ('8981001', 'A000', 'created'), ('8981002', 'A000', 'deleted')`);
     await sql(`INSERT INTO "${s.lifecycle}".phone_certificate VALUES ('A1', 'good', ${old})`);
     await sql(`INSERT INTO "${s.lifecycle}".phone VALUES ('enr-ok', 'A1', false, ${old})`);
+    await sql(`INSERT INTO "${s.spTsm}".service_instance VALUES ('8981001', '${SSD}', '${APPLET}', 'operational', NULL, ${old})`);
+    await sql(`INSERT INTO "${s.vsim}".sim VALUES ('8981001'), ('8981002')`);
   });
 
   afterAll(async () => {
-    for (const schema of [s.spTsm, s.ca, s.lifecycle, docomo]) await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    for (const schema of [s.spTsm, s.ca, s.lifecycle, s.vsim, docomo]) await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await db.end();
   });
 
@@ -71,7 +93,7 @@ describe('invariant checker on PostgreSQL', () => {
   it('passes every check on an honest run', async () => {
     const results = await run([], []);
     expect([...results.values()].filter((r) => !r.passed)).toEqual([]);
-    expect([...results.keys()]).toHaveLength(13);
+    expect([...results.keys()]).toHaveLength(14);
   });
 
   it('reports a saga past its step deadline, and one nobody holds, but not one still leased', async () => {
@@ -153,5 +175,80 @@ describe('invariant checker on PostgreSQL', () => {
     expect(results.get('dead-letters-hold-no-infrastructure-failures')?.violations.map((r) => r['id'])).toEqual(['ca.events.dlq:0:1']);
     expect(results.get('dead-letters-only-injected')?.violations.map((r) => r['id'])).toEqual(['ca.events.dlq:0:1']);
     expect(results.get('dead-letters-hold-the-injected-poison')?.violations).toEqual([{ messageId: 'm-swallowed' }]);
+  });
+
+  describe('cards against the TSM records', () => {
+    it('passes when every card holds what the SP-TSM and the MNO-TSM record', async () => {
+      expect(await cardViolations(honestCards())).toEqual([]);
+    });
+
+    it('reports an SSD deleted on the card behind the SP-TSM\'s back, naming the ICCID', async () => {
+      const cards = honestCards();
+      cards.get('8981001')!.registry = [entry(ISD, 'ISD', 'SECURED')];
+      expect(await cardViolations(cards)).toEqual([
+        { iccid: '8981001', problem: `SSD ${SSD} missing on the card (SP-TSM: operational)` },
+        { iccid: '8981001', problem: `JPKI applet ${APPLET} missing on the card (SP-TSM: operational)` },
+      ]);
+    });
+
+    it('reports an SSD whose lock state is not the service state, both ways', async () => {
+      const cards = honestCards();
+      cards.get('8981001')!.registry[1] = entry(SSD, 'SSD', 'LOCKED');
+      expect(await cardViolations(cards)).toEqual([{ iccid: '8981001', problem: `SSD ${SSD} is LOCKED on the card but the SP-TSM records the service operational` }]);
+      await sql('BEGIN');
+      try {
+        await sql(`UPDATE "${s.spTsm}".service_instance SET state = 'suspended'`);
+        expect(await cardViolations(cards)).toEqual([]);
+        expect(await cardViolations(honestCards())).toEqual([{ iccid: '8981001', problem: `SSD ${SSD} is PERSONALIZED on the card but the SP-TSM records the service suspended` }]);
+      } finally {
+        await sql('ROLLBACK');
+      }
+    });
+
+    it('reports the SSD a terminated service left on the card', async () => {
+      await sql('BEGIN');
+      try {
+        await sql(`UPDATE "${s.spTsm}".service_instance SET state = 'terminated'`);
+        expect(await cardViolations(honestCards())).toEqual([
+          { iccid: '8981001', problem: `SSD ${SSD} still on the card after the SP-TSM terminated the service` },
+          { iccid: '8981001', problem: `orphan SSD ${SSD} on the card: neither the SP-TSM nor the MNO-TSM records it` },
+          { iccid: '8981001', problem: `orphan applet ${APPLET} on the card under SSD ${SSD}: neither the SP-TSM nor the MNO-TSM records it` },
+        ]);
+      } finally {
+        await sql('ROLLBACK');
+      }
+    });
+
+    it('reports an SSD and applet no TSM records, but not an SSD the carrier records as created', async () => {
+      const cards = honestCards();
+      cards.get('8981002')!.registry.push(entry('A00000055901000002', 'SSD', 'PERSONALIZED'), entry('A0000005590200', 'APP', 'SELECTABLE', 'A00000055901000002'));
+      expect(await cardViolations(cards)).toEqual([
+        { iccid: '8981002', problem: 'orphan SSD A00000055901000002 on the card: neither the SP-TSM nor the MNO-TSM records it' },
+        { iccid: '8981002', problem: 'orphan applet A0000005590200 on the card under SSD A00000055901000002: neither the SP-TSM nor the MNO-TSM records it' },
+      ]);
+      await sql('BEGIN');
+      try {
+        await sql(`INSERT INTO "${docomo}".ssd VALUES ('8981002', 'A00000055901000002', 'created')`);
+        expect(await cardViolations(cards)).toEqual([]);
+      } finally {
+        await sql('ROLLBACK');
+      }
+    });
+
+    it('leaves out a SIM with a queued service operation', async () => {
+      await sql('BEGIN');
+      try {
+        await sql(`UPDATE "${s.spTsm}".service_instance SET pending_operation = 'suspend'`);
+        expect(await cardViolations(new Map([...honestCards()].map(([iccid, c]) => [iccid, { ...c, registry: [] }])))).toEqual([]);
+      } finally {
+        await sql('ROLLBACK');
+      }
+    });
+
+    it('reports a SIM the SP-TSM serves that vsim does not have', async () => {
+      const cards = honestCards();
+      cards.delete('8981001');
+      expect(await cardViolations(cards)).toEqual([{ iccid: '8981001', problem: 'vsim lists the SIM but its operator API does not find it' }]);
+    });
   });
 });

@@ -1,11 +1,16 @@
 import { CARRIERS } from '@jpki/contracts';
+import { caAuditChainIntact } from './audit-chain';
+import { cardRegistriesAgreeWithTsmRecords } from './card-registries';
+import { certificateStatusAgrees } from './certificate-status';
 import type { DeadLetter } from './dead-letters';
+import type { PlatformServices } from './platform-services';
 
 /** The schemas of one platform run: one per service, all named `<prefix><service>` (libs/testing `platformStack`). */
 export interface PlatformSchemas {
   ca: string;
   spTsm: string;
   lifecycle: string;
+  vsim: string;
   mnoTsm: string[];
   /** Every schema with the messaging tables (outbox, inbox) and, where a service runs sagas, the saga tables. */
   all: string[];
@@ -17,9 +22,10 @@ export function platformSchemas(prefix: string): PlatformSchemas {
   const ca = name('jpki-ca');
   const spTsm = name('sp-tsm');
   const lifecycle = name('lifecycle');
-  const all = [ca, spTsm, ...mnoTsm, name('vsim'), lifecycle, name('rp-bank'), name('rp-ticketing')];
+  const vsim = name('vsim');
+  const all = [ca, spTsm, ...mnoTsm, vsim, lifecycle, name('rp-bank'), name('rp-ticketing')];
   for (const s of all) if (!/^[a-z_][a-z0-9_]*$/.test(s)) throw new Error(`invalid schema name ${s}`);
-  return { ca, spTsm, lifecycle, mnoTsm, all };
+  return { ca, spTsm, lifecycle, vsim, mnoTsm, all };
 }
 
 export type Row = Record<string, unknown>;
@@ -36,11 +42,15 @@ export interface CheckContext {
   deadLetters?: DeadLetter[];
   /** Dead letters the run put there on purpose (poison it injected), by message id. */
   expectedDeadLetters: Set<string>;
+  /** The running services the checks that look beyond the databases ask (cards, OCSP, CRLs). */
+  services?: PlatformServices;
 }
 
 export interface InvariantCheck {
   name: string;
   description: string;
+  /** What the check reads besides the databases; it is left out when that is not given. */
+  requires?: 'dead-letters' | 'services';
   /** The offending rows: none means the invariant holds. */
   run(ctx: CheckContext): Promise<Row[]>;
 }
@@ -186,18 +196,24 @@ export const INVARIANTS: InvariantCheck[] = [
                       WHERE card.person_id = phone.person_id AND sc.changed_at < now() - make_interval(secs => $1))`, [ctx.graceSeconds]);
     },
   },
+  caAuditChainIntact,
+  cardRegistriesAgreeWithTsmRecords,
+  certificateStatusAgrees,
   {
     name: 'dead-letters-hold-no-infrastructure-failures',
+    requires: 'dead-letters',
     description: 'no dead letter was caused by the database or the broker being away (consumers wait those out)',
     run: async (ctx) => (ctx.deadLetters ?? []).filter((d) => d.infrastructureFailure).map(deadLetterRow),
   },
   {
     name: 'dead-letters-only-injected',
+    requires: 'dead-letters',
     description: 'the dead-letter topics hold only the poison messages the run injected on purpose',
     run: async (ctx) => (ctx.deadLetters ?? []).filter((d) => !d.messageId || !ctx.expectedDeadLetters.has(d.messageId)).map(deadLetterRow),
   },
   {
     name: 'dead-letters-hold-the-injected-poison',
+    requires: 'dead-letters',
     description: 'every poison message the run injected reached a dead-letter topic (none was swallowed)',
     run: async (ctx) => {
       const dead = new Set((ctx.deadLetters ?? []).map((d) => d.messageId));
@@ -217,6 +233,7 @@ export async function checkInvariants(opts: {
   graceSeconds?: number;
   deadLetters?: DeadLetter[];
   expectedDeadLetters?: Iterable<string>;
+  services?: PlatformServices;
   checks?: InvariantCheck[];
 }): Promise<CheckResult[]> {
   const schemas = platformSchemas(opts.schemaPrefix);
@@ -228,11 +245,12 @@ export async function checkInvariants(opts: {
     graceSeconds: opts.graceSeconds ?? 30,
     deadLetters: opts.deadLetters,
     expectedDeadLetters: new Set(opts.expectedDeadLetters ?? []),
+    services: opts.services,
   };
   if (ctx.present.size === 0) throw new Error(`no service schema with prefix ${opts.schemaPrefix} in this database`);
   const results: CheckResult[] = [];
   for (const check of opts.checks ?? INVARIANTS) {
-    if (check.name.startsWith('dead-letters') && !opts.deadLetters) continue;
+    if ((check.requires === 'dead-letters' && !opts.deadLetters) || (check.requires === 'services' && !opts.services)) continue;
     const violations = await check.run(ctx);
     results.push({ name: check.name, description: check.description, passed: violations.length === 0, violations });
   }
