@@ -11,5 +11,6 @@ export * from './lib/ota';
 export * from './lib/sptsm';
 export * from './lib/lifecycle';
 export * from './lib/lifecycle-views';
+export * from './lib/sptsm-views';
 export * from './lib/routing';
 export * from './lib/kafka-acls';

@@ -1,6 +1,6 @@
 import { BarChart } from '@mantine/charts';
 import { Button, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { api, canReadOtaQueue, type OtaBacklog, type Session } from './api';
 import { useT } from './i18n';
 import { KEYBOARD_SCROLLABLE } from './PhonePage';
@@ -82,23 +82,14 @@ export function Dashboard({ session }: { session: Session }) {
         />
       </SimpleGrid>
 
-      <Paper withBorder p="md" component="section" aria-labelledby="per-hour-title">
-        <Title order={3} size="h5" id="per-hour-title" mb="sm">
-          {t('enrollmentsPerHour')}
-        </Title>
+      <Section id="per-hour-title" title={t('enrollmentsPerHour')}>
         {perHour.length === 0 ? (
           <Text>{t('none')}</Text>
         ) : (
           <>
             <BarChart h={220} data={perHour} dataKey="hour" type="stacked" withLegend series={carriers.map((c) => ({ name: c, color: SERIES_COLORS[c] ?? 'violet.8' }))} />
             <Table mt="sm" data-testid="enrollments-per-hour" aria-labelledby="per-hour-title">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th scope="col">{t('hour')}</Table.Th>
-                  <Table.Th scope="col">{t('carrier')}</Table.Th>
-                  <Table.Th scope="col">{t('count')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
+              <Columns keys={['hour', 'carrier', 'count']} />
               <Table.Tbody>
                 {view.enrollmentsPerHour.map((x) => (
                   <Table.Tr key={`${x.hour}-${x.carrier}`} data-testid={`enrollments-${x.carrier}`}>
@@ -111,25 +102,16 @@ export function Dashboard({ session }: { session: Session }) {
             </Table>
           </>
         )}
-      </Paper>
+      </Section>
 
-      <Paper withBorder p="md" component="section" aria-labelledby="failures-title">
-        <Title order={3} size="h5" id="failures-title" mb="sm">
-          {t('failuresByCause')}
-        </Title>
+      <Section id="failures-title" title={t('failuresByCause')}>
         {view.failuresByCause.length === 0 ? (
           <Text data-testid="failures-by-cause">{t('none')}</Text>
         ) : (
           <>
             <BarChart h={200} data={view.failuresByCause.map((x) => ({ cause: `${x.cause} (${x.carrier})`, count: x.count }))} dataKey="cause" series={[{ name: 'count', color: 'red.8' }]} />
             <Table mt="sm" data-testid="failures-by-cause" aria-labelledby="failures-title">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th scope="col">{t('cause')}</Table.Th>
-                  <Table.Th scope="col">{t('carrier')}</Table.Th>
-                  <Table.Th scope="col">{t('count')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
+              <Columns keys={['cause', 'carrier', 'count']} />
               <Table.Tbody>
                 {view.failuresByCause.map((x) => (
                   <Table.Tr key={`${x.cause}-${x.carrier}`}>
@@ -142,28 +124,18 @@ export function Dashboard({ session }: { session: Session }) {
             </Table>
           </>
         )}
-      </Paper>
+      </Section>
 
       {queue && <QueuedOperations queue={queue} />}
 
-      <Paper withBorder p="md" component="section" aria-labelledby="dlq-title">
-        <Title order={3} size="h5" id="dlq-title" mb="sm">
-          {t('deadLetters')}
-        </Title>
+      <Section id="dlq-title" title={t('deadLetters')}>
         {view.deadLetters.error && <Refusal error={view.deadLetters.error} />}
         {view.deadLetters.recent.length === 0 ? (
           <Text data-testid="dead-letters">{t('none')}</Text>
         ) : (
           <Table.ScrollContainer minWidth={560} scrollAreaProps={KEYBOARD_SCROLLABLE}>
             <Table data-testid="dead-letters" aria-labelledby="dlq-title">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th scope="col">{t('topic')}</Table.Th>
-                  <Table.Th scope="col">{t('cause')}</Table.Th>
-                  <Table.Th scope="col">{t('feedType')}</Table.Th>
-                  <Table.Th scope="col">{t('feedDetail')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
+              <Columns keys={['topic', 'cause', 'feedType', 'feedDetail']} />
               <Table.Tbody>
                 {view.deadLetters.recent.map((d) => (
                   <Table.Tr key={d.id}>
@@ -177,7 +149,7 @@ export function Dashboard({ session }: { session: Session }) {
             </Table>
           </Table.ScrollContainer>
         )}
-      </Paper>
+      </Section>
       <Text size="xs">
         {t('feedRefused')}: <span data-testid="feed-refused">{view.feed.refused}</span>
       </Text>
@@ -189,25 +161,14 @@ export function Dashboard({ session }: { session: Session }) {
 function QueuedOperations({ queue }: { queue: OtaBacklog | { refused: unknown } }) {
   const t = useT();
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="queue-title">
-      <Title order={3} size="h5" id="queue-title" mb="sm">
-        {t('queuedOps')}
-        {'carrier' in queue ? ` — ${queue.carrier}` : ''}
-      </Title>
+    <Section id="queue-title" title={`${t('queuedOps')}${'carrier' in queue ? ` — ${queue.carrier}` : ''}`}>
       {'refused' in queue ? (
         <Refusal error={queue.refused} />
       ) : queue.states.length === 0 ? (
         <Text data-testid="queued-operations">{t('none')}</Text>
       ) : (
         <Table data-testid="queued-operations" aria-labelledby="queue-title">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th scope="col">{t('queuedOpsState')}</Table.Th>
-              <Table.Th scope="col">{t('queuedOpsOperation')}</Table.Th>
-              <Table.Th scope="col">{t('count')}</Table.Th>
-              <Table.Th scope="col">{t('queuedOpsOldest')}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
+          <Columns keys={['queuedOpsState', 'queuedOpsOperation', 'count', 'queuedOpsOldest']} />
           <Table.Tbody>
             {queue.states.map((x) => (
               <Table.Tr key={`${x.state}-${x.operation}`} data-testid={`queued-${x.state}-${x.operation}`}>
@@ -222,7 +183,7 @@ function QueuedOperations({ queue }: { queue: OtaBacklog | { refused: unknown } 
           </Table.Tbody>
         </Table>
       )}
-    </Paper>
+    </Section>
   );
 }
 
@@ -235,5 +196,32 @@ function Figure({ label, value, note, testId }: { label: string; value: string; 
       </Text>
       {note && <Text size="xs">{note}</Text>}
     </Paper>
+  );
+}
+
+/** A dashboard panel: a titled section the tables inside it are labelled by. */
+function Section({ id, title, children }: { id: string; title: string; children: ReactNode }) {
+  return (
+    <Paper withBorder p="md" component="section" aria-labelledby={id}>
+      <Title order={3} size="h5" id={id} mb="sm">
+        {title}
+      </Title>
+      {children}
+    </Paper>
+  );
+}
+
+function Columns({ keys }: { keys: string[] }) {
+  const t = useT();
+  return (
+    <Table.Thead>
+      <Table.Tr>
+        {keys.map((k) => (
+          <Table.Th key={k} scope="col">
+            {t(k)}
+          </Table.Th>
+        ))}
+      </Table.Tr>
+    </Table.Thead>
   );
 }

@@ -8,6 +8,7 @@ import {
   canReadAudit,
   canReadCard,
   canReadCertificates,
+  followUpsOf,
   pemOf,
   type AuditEntry,
   type CaseView,
@@ -213,7 +214,7 @@ function FollowUp({ waiting, notice, onFollowUp }: { waiting: CaseView[]; notice
   return (
     <Stack gap={4} mt="xs">
       {waiting.map((c) => {
-        const last = c.result?.followUps?.at(-1);
+        const last = followUpsOf(c).at(-1);
         return (
           <Group key={c.caseId} gap="xs" wrap="wrap" data-testid="waiting-device">
             <Text size="sm">

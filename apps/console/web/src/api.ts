@@ -1,4 +1,15 @@
 /** Calls to the console server (same origin): sign-in, and the services' operator APIs it forwards with the session token. */
+import type { AuditEntryView, CaseView, EnrollmentView, PhoneView } from '@jpki/contracts';
+
+export type { CaseView, EnrollmentView, PhoneView };
+export type AuditEntry = AuditEntryView;
+
+/** Follow-ups an operator recorded on a case waiting for the phone (lifecycle POST /cases/{caseId}/follow-ups). */
+export function followUpsOf(c: CaseView): { at: string; by: string; reason: string }[] {
+  const followUps = c.result['followUps'];
+  return Array.isArray(followUps) ? (followUps as { at: string; by: string; reason: string }[]) : [];
+}
+
 
 export class ApiError extends Error {
   constructor(
@@ -50,55 +61,6 @@ export interface Session {
   expiresAt: string;
 }
 
-export interface PhoneView {
-  enrollmentId: string;
-  personId: string;
-  deviceKind: 'sim' | 'iphone';
-  iccid: string | null;
-  msisdn: string | null;
-  carrier: string | null;
-  mvno: string | null;
-  serial: string;
-  notAfter: string | null;
-  expired: boolean;
-  certificate: { status: 'good' | 'on-hold' | 'revoked'; revocationReason: string | null };
-  service: { state: string; pendingOperation: string | null };
-  lost: boolean;
-  reenrollmentRequired: boolean;
-  sim: { closedAt: string | null; closedReason: string | null; replacedBy: string | null } | null;
-}
-
-export interface SagaStep {
-  at: string;
-  step: string | null;
-  outcome: string;
-  toState: string;
-  detail: string | null;
-}
-
-export interface CaseView {
-  caseId: string;
-  kind: string;
-  status: 'open' | 'waiting-device' | 'completed' | 'failed';
-  step: string | null;
-  trigger: string;
-  openedBy: string;
-  reason: string | null;
-  revocationReason: string | null;
-  personId: string | null;
-  enrollmentId: string | null;
-  serial: string | null;
-  iccid: string | null;
-  msisdn: string | null;
-  carrier: string | null;
-  outcomes: { certificate: string; service: string };
-  failure: { reason: string; detail: string | null } | null;
-  result?: { followUps?: { at: string; by: string; reason: string }[] };
-  openedAt: string;
-  closedAt: string | null;
-  saga: { state: string; status: string; step: string | null; history: SagaStep[] } | null;
-}
-
 export interface CertificateSummary {
   serial: string;
   kind: string;
@@ -111,20 +73,6 @@ export interface CertificateSummary {
   issuedAt: string;
   enrollmentId: string | null;
   certificate: string;
-}
-
-export interface AuditEntry {
-  id: number;
-  occurredAt: string;
-  recordedAt: string;
-  actor: string;
-  roles: string[];
-  action: string;
-  target: string | null;
-  reason: string | null;
-  outcome: string;
-  statusCode: number;
-  caseId: string | null;
 }
 
 export type SearchKey = 'msisdn' | 'iccid' | 'imei' | 'serial' | 'personId' | 'enrollmentId';
@@ -143,23 +91,6 @@ export const canReadCertificates = (s: Session) => s.roles.includes('operator') 
 export function pemOf(base64Der: string): string {
   const lines = base64Der.match(/.{1,64}/g) ?? [];
   return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
-}
-
-export interface EnrollmentView {
-  enrollmentId: string;
-  msisdn: string;
-  operator: string;
-  carrier: string;
-  keyMode: string;
-  state: string;
-  status: string;
-  step: string | null;
-  stepIndex: number;
-  stepCount: number;
-  iccid?: string;
-  serial?: string;
-  failure?: { reason: string; detail: string | null };
-  history: { at: string; step: string | null; outcome: string; toState: string }[];
 }
 
 export interface SimView {

@@ -3,7 +3,8 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
 import { msisdnSchema } from '@jpki/contracts';
 import { ApiErrors, ApiZodBody, ApiZodQuery, ApiZodResponse, Operator, RequireRoles, ValidBody, ValidQuery, type OperatorPrincipal } from '@jpki/service-kit';
-import { enrollmentRequestSchema, enrollmentViewSchema, type EnrollmentRequest, type EnrollmentView } from './enrollment.schemas';
+import { enrollmentViewSchema, type EnrollmentView } from '@jpki/contracts';
+import { enrollmentRequestSchema, type EnrollmentRequest } from './enrollment.schemas';
 import { EnrollmentService } from './enrollment.service';
 
 const listQuery = z.object({ msisdn: msisdnSchema });

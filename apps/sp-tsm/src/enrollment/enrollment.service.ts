@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ENROLLMENT_STEPS, hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
+import { ENROLLMENT_STEPS, hostCarrierOf, type Carrier, type EnrollmentView, type MvnoId } from '@jpki/contracts';
 import { SagaHost } from '@jpki/saga';
 import { Clock, conflict, notFound, type OperatorPrincipal } from '@jpki/service-kit';
 import { recordOperatorRead } from '../operator-audit';
 import { expectedApplication, type EnrollmentData } from './enrollment-data';
 import { checkSignedApplication } from './signed-application';
-import type { EnrollmentRequest, EnrollmentView } from './enrollment.schemas';
+import type { EnrollmentRequest } from './enrollment.schemas';
 
 const UNIQUE_VIOLATION = '23505';
 

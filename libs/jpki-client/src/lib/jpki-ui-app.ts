@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { CARRIERS, type Carrier, type MvnoId, type PhoneEnrollmentApplication } from '@jpki/contracts';
+import { CARRIERS, type Carrier, type EnrollmentView, type MvnoId, type PhoneEnrollmentApplication } from '@jpki/contracts';
+export type { EnrollmentView } from '@jpki/contracts';
 import type { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import type { PlatformEndpoints } from './endpoints';
 import { JpkiAppletClient, type Handset } from './handset';
@@ -8,22 +9,6 @@ import { followSaga } from './saga-progress';
 
 export type KeyMode = 'on-card' | 'delivered';
 
-export interface EnrollmentView {
-  enrollmentId: string;
-  msisdn: string;
-  operator: string;
-  carrier: Carrier;
-  keyMode: KeyMode;
-  state: string;
-  status: 'running' | 'compensating' | 'completed' | 'failed';
-  step: string | null;
-  stepIndex: number;
-  stepCount: number;
-  iccid?: string;
-  serial?: string;
-  failure?: { reason: string; detail: string | null };
-  history: { at: string; step: string | null; outcome: string; toState: string }[];
-}
 
 export interface EnrollRequest {
   card: VirtualMyNumberCard;
