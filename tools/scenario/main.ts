@@ -90,6 +90,8 @@ const program = new Command('scenario')
     if (o.keep && services) return keepRunning(services, operatorConsole, log);
     if (operatorConsole) log(`operator console was at ${operatorConsole.url}; \`npm start -- --keep\` keeps the platform and the console running`);
     await operatorConsole?.stop();
+    // Operations left in flight at Ctrl-C are still retrying against the stopped services: nothing of theirs is awaited any more.
+    if (results.interrupted) process.exit(process.exitCode);
   });
 
 function startConsole(operatorIdpKey: string, trustedProducerKeys: string, log: (line: string) => void): Promise<ServiceProcess | undefined> {
@@ -188,6 +190,10 @@ program.parseAsync().catch((err: Error) => {
     console.error(`scenario refused before anything started:\n${err.message}`);
     process.exit(2);
   }
+  if (err instanceof InvalidArgumentError) {
+    console.error(`scenario: ${err.message}`);
+    process.exit(2);
+  }
   console.error(`[scenario] failed: ${err.stack ?? err.message}`);
-  process.exit(err instanceof InvalidArgumentError ? 2 : 1);
+  process.exit(1);
 });

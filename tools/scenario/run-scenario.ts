@@ -91,8 +91,9 @@ export async function runScenario(s: Scenario, plan: Plan, o: RunOptions): Promi
       await acceptedWorkRecorded(o.databaseUrl, schemaPrefix, ops.accepted),
     ];
     operations.sort((a, b) => a.seq - b.seq);
-    if (o.measureCryptoBound) o.log('measuring the crypto bound of one enrollment on this machine…');
-    const summary = summarize(operations, invariants, o.measureCryptoBound ? enrollmentCryptoBound(4000, 2000) : undefined);
+    const measure = o.measureCryptoBound && !o.signal.aborted;
+    if (measure) o.log('measuring the crypto bound of one enrollment on this machine…');
+    const summary = summarize(operations, invariants, measure ? enrollmentCryptoBound(4000, 2000) : undefined);
     const thresholds = checkThresholds(s, summary);
     const interrupted = o.signal.aborted;
     return {
