@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Real single-node Apache Kafka (KRaft) from Maven Central jars, for development and CI.
-#   tools/kafka/kafka.sh start    resolve jars (first run), format storage, start, wait until ready
+#   tools/kafka/kafka.sh start    resolve jars (first run), credentials (first run), format storage, start, wait
+#                                 until ready, create the SCRAM users the broker lacks
 #   tools/kafka/kafka.sh stop     controlled shutdown (SIGTERM), wait until gone
 #   tools/kafka/kafka.sh status   exit 0 when a broker answers on the configured address
 #   tools/kafka/kafka.sh reset    stop and wipe the data directory
@@ -14,7 +15,7 @@ LIBS="$STATE/libs"
 PIDFILE="$STATE/broker.pid"
 LOGFILE="$STATE/broker.log"
 HOST=127.0.0.1
-PORT=9092
+PORT=9094
 CLUSTER_ID="4L6g3nShT-eMCtK--X86sw"
 KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HERE/pom.xml")"
 
@@ -43,18 +44,46 @@ java_opts() {
        "-Dlog4j2.configurationFile=file:$HERE/log4j2.properties -Dkafka.logs.dir=$STATE/logs"
 }
 
-# The checked-in properties plus this checkout's absolute data directory.
+# `user password` lines of every SCRAM principal; generates missing passwords (tools/kafka/credentials.ts).
+SCRAM_USERS=""
+ensure_credentials() {
+  SCRAM_USERS="$(cd "$ROOT" && node -r @swc-node/register "$HERE/credentials.ts" "$STATE")"
+}
+
+# The checked-in properties plus this checkout's absolute data directory and generated secrets (mode 600).
 write_config() {
-  { grep -v '^log.dirs=' "$HERE/server.properties"; echo "log.dirs=$STATE/data"; } >"$STATE/server.properties"
+  (umask 077; { grep -v '^log.dirs=' "$HERE/server.properties"; echo "log.dirs=$STATE/data"; cat "$STATE/server-secrets.properties"; } >"$STATE/server.properties")
 }
 
 format_storage() {
   [[ -f "$STATE/data/meta.properties" ]] && return 0
-  log "formatting KRaft storage (cluster id $CLUSTER_ID)"
+  log "formatting KRaft storage (cluster id $CLUSTER_ID) with the SCRAM users"
   mkdir -p "$STATE/data" "$STATE/logs"
+  local scram=() user secret
+  while read -r user secret; do scram+=(--add-scram "SCRAM-SHA-512=[name=$user,password=$secret]"); done <<<"$SCRAM_USERS"
   # shellcheck disable=SC2046
   java $(java_opts) -cp "$LIBS/*" kafka.tools.StorageTool format \
-    -t "$CLUSTER_ID" -c "$STATE/server.properties" --ignore-formatted >/dev/null
+    -t "$CLUSTER_ID" -c "$STATE/server.properties" --ignore-formatted "${scram[@]}" >/dev/null
+}
+
+config_command() {
+  # shellcheck disable=SC2046
+  java $(java_opts) -cp "$LIBS/*" kafka.admin.ConfigCommand --bootstrap-server "$HOST:$PORT" \
+    --command-config "$STATE/admin-client.properties" --entity-type users "$@"
+}
+
+# Principals added to libs/contracts after the storage was formatted get their SCRAM user now (as the admin).
+ensure_scram_users() {
+  local known user secret
+  if ! known="$(config_command --describe 2>&1)"; then
+    log "the admin cannot authenticate: this storage predates the broker's credentials; run tools/kafka/kafka.sh reset"
+    exit 1
+  fi
+  while read -r user secret; do
+    grep -q "user-principal '$user'" <<<"$known" && continue
+    log "creating SCRAM user $user"
+    config_command --entity-name "$user" --alter --add-config "SCRAM-SHA-512=[password=$secret]" >/dev/null
+  done <<<"$SCRAM_USERS"
 }
 
 wait_ready() {
@@ -79,14 +108,20 @@ start() {
   command -v mvn >/dev/null || { log "mvn not found (Maven is required to resolve the broker jars)"; exit 1; }
   mkdir -p "$STATE"
   resolve_jars
+  ensure_credentials
   write_config
   format_storage
   : >"$LOGFILE"
-  # shellcheck disable=SC2046
-  nohup java $(java_opts) -cp "$LIBS/*" kafka.Kafka "$STATE/server.properties" >>"$LOGFILE" 2>&1 &
+  # The broker outlives this script: it must not keep the caller's descriptors open (a flock(1) lock, a pipe).
+  (
+    for fd in /proc/$BASHPID/fd/*; do fd="${fd##*/}"; ((fd > 2)) && eval "exec $fd>&-"; done
+    # shellcheck disable=SC2046
+    exec nohup java $(java_opts) -cp "$LIBS/*" kafka.Kafka "$STATE/server.properties" >>"$LOGFILE" 2>&1
+  ) &
   pid=$!
   echo "$pid" >"$PIDFILE"
   wait_ready "$pid"
+  ensure_scram_users
   log "Apache Kafka $KAFKA_VERSION ready on $HOST:$PORT (pid $pid, log $LOGFILE)"
 }
 

@@ -3,6 +3,7 @@ export * from './lib/errors';
 export * from './lib/inbox-pruner';
 export { isInfrastructureFailure } from './lib/infrastructure-failure';
 export * from './lib/kafka-connection';
+export * from './lib/local-kafka';
 export * from './lib/kafka-inbox-server';
 export * from './lib/message-context';
 export * from './lib/messaging-options';

@@ -21,7 +21,7 @@ import {
 } from '@jpki/contracts';
 import { createSubscriber, createTestCitizen, JpkiUiApp, type EnrollmentView } from '@jpki/jpki-client';
 import { kafkaClient } from '@jpki/messaging';
-import { rawProducer, signedEnvelope, startPlatformUnderTest, testKafkaBrokers, TopicWatcher, waitUntil, type PlatformUnderTest } from '@jpki/testing';
+import { kcatSasl, rawProducer, signedEnvelope, startPlatformUnderTest, testKafkaBrokers, TopicWatcher, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 import {
   casesOf,
   certificateDer,
@@ -275,7 +275,7 @@ describe('attacks: topics, producers and the simulation clock', () => {
       const forged = clockMessage(10, 'lifecycle');
       const topic = `${platform.topicPrefix}${Topics.platformClock.name}`;
       await new Promise<void>((resolve, reject) => {
-        const kcat = execFile('kcat', ['-P', '-b', testKafkaBrokers()[0], '-t', topic, '-k', 'clock', '-H', `${Headers.messageId}=${forged.messageId}`], { timeout: 15_000 }, (err) =>
+        const kcat = execFile('kcat', ['-P', '-b', testKafkaBrokers()[0], ...kcatSasl(), '-t', topic, '-k', 'clock', '-H', `${Headers.messageId}=${forged.messageId}`], { timeout: 15_000 }, (err) =>
           err ? reject(err) : resolve(),
         );
         kcat.stdin!.end(`${JSON.stringify(forged)}\n`);

@@ -10,11 +10,32 @@ const KAFKAJS_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-export function kafkaClient(clientId: string, brokers: string[]): Kafka {
+export interface KafkaScram {
+  mechanism: 'scram-sha-512';
+  username: string;
+  password: string;
+}
+
+/**
+ * The principal a process authenticates as: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD with KAFKA_SASL_MECHANISM
+ * (SCRAM-SHA-512, the only one the brokers offer). None set: no authentication (a broker without SASL).
+ */
+export function kafkaSaslFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaScram | undefined {
+  const username = env['KAFKA_SASL_USERNAME'];
+  const password = env['KAFKA_SASL_PASSWORD'];
+  if (!username && !password) return undefined;
+  if (!username || !password) throw new Error('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD go together');
+  const mechanism = env['KAFKA_SASL_MECHANISM'] ?? 'scram-sha-512';
+  if (mechanism !== 'scram-sha-512') throw new Error(`KAFKA_SASL_MECHANISM ${mechanism} is not offered: scram-sha-512`);
+  return { mechanism, username, password };
+}
+
+export function kafkaClient(clientId: string, brokers: string[], sasl: KafkaScram | undefined = kafkaSaslFromEnv()): Kafka {
   const logger = createLogger(`${clientId}.kafkajs`);
   return new Kafka({
     clientId,
     brokers,
+    ...(sasl ? { sasl } : {}),
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 200, retries: 8 },
     logCreator:

@@ -3,7 +3,7 @@ import { LOCAL_OPERATOR_TOKEN_ISSUER } from '@jpki/crypto';
 
 const brokerList = z
   .string()
-  .default('127.0.0.1:9092')
+  .default('127.0.0.1:9094')
   .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
   .refine((l) => l.length > 0 && l.every((b) => /^[^:\s]+:\d{1,5}$/.test(b)), 'comma-separated host:port list');
 
@@ -20,6 +20,14 @@ export const baseConfigSchema = z.object({
   DB_SCHEMA: schemaName,
   KAFKA_BROKERS: brokerList,
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-z0-9._-]*$/).default(''),
+  /**
+   * The service's Kafka principal (SCRAM-SHA-512; its ACLs come from libs/contracts kafkaGrants). Read by kafkaClient
+   * (libs/messaging); validated here so a half-set pair fails at start. On Kubernetes the password is the KafkaUser's
+   * Secret.
+   */
+  KAFKA_SASL_MECHANISM: z.literal('scram-sha-512').optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   KAFKA_CONSUMER_GROUP: z.string().min(1).optional(),
   /** Kafka consumer session timeout: how long a crashed instance keeps its partitions (broker minimum 6000). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),

@@ -9,14 +9,16 @@ export async function globalSetup(): Promise<void> {
   const runId = process.env['TEST_RUN_ID'] ?? newTestRunId();
   process.env['TEST_RUN_ID'] = runId;
   process.env['KAFKA_BROKERS'] = infra.kafkaBrokers;
+  // The test process (harnesses, watchers, kcat) is the admin; services started by the stacks get their own principal.
+  Object.assign(process.env, infra.kafkaAdmin);
   process.env['DATABASE_URL'] = infra.databaseUrl;
   process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
   const kafka = kafkaClient('test-setup', [infra.kafkaBrokers]);
   const swept = await sweepAbandonedRuns(kafka, infra.databaseUrl);
-  const { created } = await ensureTopics(kafka, `${runId}.`);
+  const { created, acls } = await ensureTopics(kafka, `${runId}.`);
   console.warn(
     `\n[test infra] run ${runId}: Kafka ${infra.kafkaBrokers} (${infra.source.kafka}), ` +
-      `PostgreSQL (${infra.source.database}), ${created.length} topics created` +
+      `PostgreSQL (${infra.source.database}), ${created.length} topics created, ACLs: ${acls}` +
       (swept.length ? `; removed the topics and schemas of ${swept.length} abandoned run(s): ${swept.join(', ')}` : ''),
   );
 }

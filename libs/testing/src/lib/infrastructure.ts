@@ -1,14 +1,17 @@
 import { Socket } from 'node:net';
 import { Client } from 'pg';
+import { KAFKA_ADMIN_PRINCIPAL } from '@jpki/contracts';
+import { LOCAL_KAFKA, localKafkaEnv } from '@jpki/messaging';
 
 export interface Infrastructure {
   kafkaBrokers: string;
+  /** KAFKA_SASL_* of the admin principal for the local broker; none for an explicit KAFKA_BROKERS (its own KAFKA_SASL_* apply). */
+  kafkaAdmin?: Record<string, string>;
   databaseUrl: string;
   /** Where each came from: explicit environment, the project's local services, or containers. */
   source: { kafka: 'env' | 'local' | 'testcontainers'; database: 'env' | 'local' | 'testcontainers' };
 }
 
-const LOCAL_KAFKA = '127.0.0.1:9092';
 const LOCAL_DATABASE = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function tcpAnswers(hostPort: string, timeoutMs = 1000): Promise<boolean> {
@@ -92,7 +95,8 @@ export async function resolveInfrastructure(env: NodeJS.ProcessEnv = process.env
   else throw unavailable('PostgreSQL', `no DATABASE_URL, nothing on 127.0.0.1:5432, no container runtime`);
 
   if (!(await postgresAnswers(databaseUrl))) throw unavailable('PostgreSQL', `${database} URL does not answer`);
-  return { kafkaBrokers, databaseUrl, source: { kafka, database } };
+  const kafkaAdmin = kafka === 'local' ? localKafkaEnv(KAFKA_ADMIN_PRINCIPAL) : undefined;
+  return { kafkaBrokers, ...(kafkaAdmin ? { kafkaAdmin } : {}), databaseUrl, source: { kafka, database } };
 }
 
 export async function stopContainers(): Promise<void> {

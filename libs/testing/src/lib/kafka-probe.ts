@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { Headers, type Envelope, type MessageDefinition, type PayloadInput, type PayloadOf } from '@jpki/contracts';
-import { headerString, kafkaClient, ProducerIdentity } from '@jpki/messaging';
+import { headerString, kafkaClient, kafkaSaslFromEnv, ProducerIdentity } from '@jpki/messaging';
 import { testKafkaBrokers, testTopicPrefix } from './test-run';
 
 export interface ReceivedMessage {
@@ -103,13 +106,26 @@ export async function waitUntil<T>(fn: () => T | undefined | null | false | Prom
 }
 
 /**
+ * kcat's options for the principal of KAFKA_SASL_* (the admin in tests), as a config file readable by this user only
+ * (a password on the command line would show in process lists and in a failed command's message). PLAIN, not SCRAM:
+ * Debian's librdkafka 2.0 fails SCRAM against Kafka 4 (fixed in librdkafka 2.6.1); the local broker takes both.
+ */
+export function kcatSasl(env: NodeJS.ProcessEnv = process.env): string[] {
+  const sasl = kafkaSaslFromEnv(env);
+  if (!sasl) return [];
+  const file = join(tmpdir(), `kcat-${sasl.username}-${process.pid}.conf`);
+  writeFileSync(file, `security.protocol=SASL_PLAINTEXT\nsasl.mechanisms=PLAIN\nsasl.username=${sasl.username}\nsasl.password=${sasl.password}\n`, { mode: 0o600 });
+  return ['-F', file];
+}
+
+/**
  * kcat (Debian package) as an independent reader of a topic: returns one JSON object per message
  * with kcat's own view of key, headers and payload.
  */
 export async function kcatRead(logicalTopic: string, count: number, timeoutMs = 15_000): Promise<{ key: string; payload: string; headers: string[] }[]> {
   const { stdout } = await promisify(execFile)(
     'kcat',
-    ['-C', '-b', testKafkaBrokers()[0], '-t', testTopicPrefix() + logicalTopic, '-o', 'beginning', '-c', String(count), '-e', '-J', '-q'],
+    ['-C', '-b', testKafkaBrokers()[0], ...kcatSasl(), '-t', testTopicPrefix() + logicalTopic, '-o', 'beginning', '-c', String(count), '-e', '-J', '-q'],
     { timeout: timeoutMs },
   );
   return stdout

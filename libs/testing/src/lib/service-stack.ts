@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateServiceKeys, issueOperatorToken, type OperatorRole, type OperatorTokenRequest } from '@jpki/crypto';
 import { SimulatedAttestationAuthority, type AttestationAuthorityJson } from '@jpki/iphone-device';
+import { localKafkaEnv } from '@jpki/messaging';
 
 const ROOT = resolve(__dirname, '../../../..');
 
@@ -193,6 +194,7 @@ export class ServiceStack {
       KAFKA_BROKERS: this.opts.kafkaBrokers,
       KAFKA_TOPIC_PREFIX: this.opts.topicPrefix,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...localKafkaEnv(spec.identity ?? spec.name),
       ...this.opts.keys.envFor(spec.identity ?? spec.name),
       ...this.opts.env,
       ...spec.env,
