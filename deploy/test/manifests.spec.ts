@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { CARRIER_PROFILES, physicalTopics } from '@jpki/contracts';
+import { CARRIER_PROFILES, physicalTopics, topicAccess } from '@jpki/contracts';
 import {
   databaseSecretData,
   DEVICE_ATTESTATION_VENDOR_FILE,
@@ -39,6 +39,7 @@ import {
 } from '../src/services';
 import { consumedTopics, renderScaledObjects, SCALED_OBJECTS_FILE } from '../src/autoscaling';
 import { httpCallees, KAFKA_CLIENT_PORT, NETWORK_POLICIES_FILE, PLATFORM_NAMESPACES, PUBLIC_SERVICES, renderNetworkPolicies } from '../src/network';
+import { KAFKA_USERS_FILE, renderKafkaUsers } from '../src/kafka-users';
 import { BROADCAST_TOPICS, renderKafkaTopics, roleOf, TOPICS_FILE } from '../src/topics';
 import { containersOf, imageName, isObject, loadManifests, parseEnvFile, parseYamlFile, render, type Json, type JsonObject, type K8sObject } from './kustomize-lite';
 
@@ -257,6 +258,32 @@ describe('topics.yaml', () => {
   });
 });
 
+describe('users.yaml', () => {
+  it('equals a fresh render from libs/contracts (run tools/deploy/generate-kafka-users.ts after changing topics or routes)', () => {
+    expect(readFileSync(KAFKA_USERS_FILE, 'utf8')).toBe(renderKafkaUsers());
+  });
+
+  it('lets each service write exactly the topics its messages are routed to (and the retry/dead-letter companions of what it consumes)', () => {
+    const users = new Map(loadManifests(KAFKA_USERS_FILE).map((u) => [u.metadata.name, obj(obj(u['spec'])['authorization'])]));
+    expect([...users.keys()].sort()).toEqual(SERVICE_INSTANCES.map((s) => s.identity).sort());
+    for (const [identity, authorization] of users) {
+      expect(authorization['type']).toBe('simple');
+      const writes = list(authorization['acls']).map(obj).filter((a) => list(a['operations']).includes('Write')).map((a) => str(obj(a['resource'])['name']));
+      const produced = topicAccess().filter((t) => (t.producers as readonly string[]).includes(identity)).map((t) => t.topic);
+      const companions = topicAccess().filter((t) => (t.consumers as readonly string[]).includes(identity) && t.role !== 'broadcast').flatMap((t) => [`${t.topic}.retry`, `${t.topic}.dlq`]);
+      expect(writes.sort()).toEqual([...produced, ...companions].sort());
+    }
+  });
+
+  it('authenticates every Kafka listener (SCRAM-SHA-512) and authorises with ACLs', () => {
+    const kafka = loadManifests(join(DEPLOY, 'base/kafka/kafka.yaml'))[0];
+    const spec = obj(obj(kafka['spec'])['kafka']);
+    for (const l of list(spec['listeners']).map(obj)) expect({ listener: l['name'], authentication: l['authentication'] }).toEqual({ listener: l['name'], authentication: { type: 'scram-sha-512' } });
+    expect(spec['authorization']).toEqual({ type: 'simple' });
+    expect(obj(obj(kafka['spec'])['entityOperator'])['userOperator']).toEqual({});
+  });
+});
+
 describe('network-policies.yaml', () => {
   it('equals a fresh render from the service catalogue (run tools/deploy/generate-manifests.ts after changing it)', () => {
     expect(readFileSync(NETWORK_POLICIES_FILE, 'utf8')).toBe(renderNetworkPolicies());
@@ -416,6 +443,10 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     expect(env.get('APP')?.['value']).toBe(s.app);
     expect(existsSync(join(ROOT, 'apps', s.app, 'project.json'))).toBe(true);
     expect(obj(obj(env.get('DATABASE_URL')?.['valueFrom'])['secretKeyRef'])).toEqual({ name: dbSecretOf(identity), key: 'uri' });
+    // Kafka as its own KafkaUser, the password from the Secret Strimzi's User Operator writes under the user's name.
+    expect(named(rendered, 'KafkaUser', identity)).toBeDefined();
+    expect(env.get('KAFKA_SASL_USERNAME')?.['value']).toBe(identity);
+    expect(obj(obj(env.get('KAFKA_SASL_PASSWORD')?.['valueFrom'])['secretKeyRef'])).toEqual({ name: identity, key: 'password' });
     const data = { ...obj(generatedConfigMap(rendered, 'jpki-platform')?.['data']), ...obj(generatedConfigMap(rendered, identity)?.['data']) };
     expect(data['HTTP_PORT']).toBe(String(s.port));
     expect(data['DB_SCHEMA']).toBe(s.schema);
@@ -552,7 +583,8 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     expect(Number(obj(obj(obj(cluster['spec'])['postgresql'])['parameters'])['max_connections'])).toBeGreaterThanOrEqual(needed);
   });
 
-  it('references only ConfigMaps it renders and Secrets that generate-keys or CNPG create', () => {
+  it('references only ConfigMaps it renders and Secrets that generate-keys, CNPG or Strimzi (a KafkaUser\'s) create', () => {
+    const kafkaUserSecrets = byKind(rendered, 'KafkaUser').map((u) => u.metadata.name);
     for (const dep of deployments) {
       for (const c of containersOf(dep)) {
         for (const e of list(c['envFrom']).map(obj)) {
@@ -563,7 +595,7 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
         }
         for (const e of list(c['env']).map(obj)) {
           const ref = str(obj(obj(e['valueFrom'])['secretKeyRef'])['name']);
-          if (ref) expect([...generatedSecrets.keys()]).toContain(ref);
+          if (ref) expect([...generatedSecrets.keys(), ...kafkaUserSecrets]).toContain(ref);
         }
       }
     }

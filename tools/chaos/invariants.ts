@@ -5,6 +5,7 @@
  *   npm run invariants [-- --schema-prefix demo_ --topic-prefix demo. --grace 30 --json]
  */
 import { Command } from 'commander';
+import { LOCAL_KAFKA, useLocalKafkaAdmin } from '@jpki/messaging';
 import { checkPlatform, printResults } from '@jpki/operations';
 
 interface Options {
@@ -23,9 +24,10 @@ const program = new Command('invariants')
   .option('--grace <seconds>', 'work younger than this may still be in flight', '30')
   .option('--json', 'machine-readable output')
   .action(async (o: Options) => {
+    useLocalKafkaAdmin();
     const results = await checkPlatform({
       databaseUrl: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-      brokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(','),
+      brokers: (process.env['KAFKA_BROKERS'] ?? LOCAL_KAFKA).split(','),
       schemaPrefix: o.schemaPrefix,
       topicPrefix: o.deadLetters ? o.topicPrefix : undefined,
       graceSeconds: Number(o.grace),

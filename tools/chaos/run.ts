@@ -13,6 +13,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_OTA_BEARER, runChaos, type ChaosSummary } from './chaos-run';
+import { LOCAL_KAFKA, useLocalKafkaAdmin } from '@jpki/messaging';
 import { printResults } from '@jpki/operations';
 
 interface Options {
@@ -58,10 +59,11 @@ const program = new Command('chaos')
   .option('--json', 'the summary as JSON')
   .option('--keep', 'keep the run\'s topics and schemas')
   .action(async (o: Options) => {
+    useLocalKafkaAdmin();
     const smoke = !!o.smoke;
     const summary = await runChaos({
       databaseUrl: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-      brokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(','),
+      brokers: (process.env['KAFKA_BROKERS'] ?? LOCAL_KAFKA).split(','),
       prefix: `chaos${Date.now().toString(36)}`,
       seed: Number(o.seed),
       workloadMs: o.duration ? parseDuration(o.duration) : smoke ? 60_000 : 600_000,

@@ -11,7 +11,7 @@
  */
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { kafkaClient } from '@jpki/messaging';
+import { kafkaClient, LOCAL_KAFKA, useLocalKafkaAdmin } from '@jpki/messaging';
 import { DeadLetterArchive, RedriveLedger, type DeadLetter, type RedriveOutcome } from '@jpki/operations';
 
 interface Common {
@@ -20,7 +20,8 @@ interface Common {
 }
 
 const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+useLocalKafkaAdmin();
+const BROKERS = (process.env['KAFKA_BROKERS'] ?? LOCAL_KAFKA).split(',');
 
 async function withArchive<T>(prefix: string, use: (archive: DeadLetterArchive) => Promise<T>): Promise<T> {
   const ledger = new RedriveLedger(DATABASE_URL, process.env['DLQ_LEDGER_SCHEMA'] ?? 'ops');

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { localKafkaEnv } from '@jpki/messaging';
 import { ServiceProcess } from '@jpki/testing';
 
 export interface ConsoleSettings {
@@ -31,6 +32,7 @@ export async function startOperatorConsole(c: ConsoleSettings, log: (line: strin
       // The live event feed and the dashboards read this environment's topics, checking the producers' signatures.
       KAFKA_BROKERS: c.kafkaBrokers,
       KAFKA_TOPIC_PREFIX: c.topicPrefix,
+      ...localKafkaEnv('console'),
       TRUSTED_PRODUCER_KEYS: c.trustedProducerKeys,
       DATABASE_URL: c.databaseUrl,
       LOG_LEVEL: 'info',

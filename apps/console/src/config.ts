@@ -44,7 +44,7 @@ export const consoleConfigSchema = z.object({
   /** The platform's broker and topic prefix: the event feed reads lifecycle.events, sptsm.events, ca.events and the dead-letter topics. */
   KAFKA_BROKERS: z
     .string()
-    .default('127.0.0.1:9092')
+    .default('127.0.0.1:9094')
     .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean)),
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-z0-9._-]*$/).default(''),
   /** `name=base64Spki,…`: the producers whose signed envelopes the feed shows (as the services' TRUSTED_PRODUCER_KEYS). */

@@ -29,7 +29,7 @@ export class DeadLetters {
   constructor(config: Pick<ConsoleConfig, 'KAFKA_BROKERS' | 'KAFKA_TOPIC_PREFIX' | 'DATABASE_URL' | 'DLQ_LEDGER_SCHEMA'>) {
     // The ledger is only consulted by redrives (never here); its pool connects on first use.
     this.ledger = new RedriveLedger(config.DATABASE_URL, config.DLQ_LEDGER_SCHEMA);
-    this.archive = new DeadLetterArchive(kafkaClient('console-dlq', config.KAFKA_BROKERS), config.KAFKA_TOPIC_PREFIX, this.ledger);
+    this.archive = new DeadLetterArchive(kafkaClient('console-dlq', config.KAFKA_BROKERS), config.KAFKA_TOPIC_PREFIX, this.ledger, 'console');
   }
 
   private letters(): Promise<DeadLetter[]> {

@@ -44,7 +44,7 @@ export class EventFeed extends EventEmitter {
   private readonly log = createLogger('console-feed');
   private readonly kafka: Kafka;
   private readonly trusted: TrustedProducers;
-  private readonly groupId = `console.feed.${randomUUID()}`;
+  private readonly groupId: string;
   private consumer?: Consumer;
   private starting?: Promise<void>;
   private stopped = true;
@@ -59,6 +59,8 @@ export class EventFeed extends EventEmitter {
     super();
     this.setMaxListeners(1000);
     this.kafka = kafkaClient('console', config.KAFKA_BROKERS);
+    // The console principal may use only the consumer groups named `<prefix>console…` (libs/contracts kafkaGrants).
+    this.groupId = `${config.KAFKA_TOPIC_PREFIX}console.feed.${randomUUID()}`;
     this.trusted = TrustedProducers.parse(config.TRUSTED_PRODUCER_KEYS);
   }
 

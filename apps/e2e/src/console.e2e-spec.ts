@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { HttpJson } from '@jpki/jpki-client';
-import { kafkaClient } from '@jpki/messaging';
+import { kafkaClient, localKafkaEnv } from '@jpki/messaging';
 import { ServiceProcess, startPlatformUnderTest, testDatabaseUrl, testKafkaBrokers, testRunId, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 import { casesOf, enrollPhone, knownToLifecycle, lifecycleApi, LIFECYCLE_SERVICES, outcomeOf, phoneOf, setPower, waitForCaseOf, type Phone } from './lifecycle-support';
 
@@ -74,6 +74,7 @@ describe('e2e console: the operator console in Chromium against the real platfor
         CONSOLE_STATIC_DIR: staticDir,
         // The live feed and dashboards: this platform's topics, read with the producers' keys as the services read them.
         KAFKA_BROKERS: testKafkaBrokers().join(','),
+        ...localKafkaEnv('console'),
         KAFKA_TOPIC_PREFIX: platform.topicPrefix,
         TRUSTED_PRODUCER_KEYS: platform.keys.envFor('lifecycle')['TRUSTED_PRODUCER_KEYS'],
         DATABASE_URL: testDatabaseUrl(),

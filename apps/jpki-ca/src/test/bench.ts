@@ -3,7 +3,7 @@
  * (`openssl ocsp -port`, RSA-2048, same clients, same run), and phone issuances/s end to end over Kafka, each also as a
  * ratio of this machine's single-core RSA-2048 signature rate. Figures also in `reports/bench/ca.json`.
  *
- *   TEST_RUN_ID=bench$(date +%s) KAFKA_BROKERS=127.0.0.1:9092 DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+ *   TEST_RUN_ID=bench$(date +%s) KAFKA_BROKERS=127.0.0.1:9094 DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
  *     node -r @swc-node/register apps/jpki-ca/src/test/bench.ts
  *   BENCH_SMOKE=1 …   (CI: seconds-long, figures meaningless)
  */
@@ -16,7 +16,7 @@ import { Client } from 'pg';
 import { CertificateIssuanceRequested, CertificateIssued, type PayloadOf } from '@jpki/contracts';
 import { deleteTopicsWithPrefix, kafkaClient } from '@jpki/messaging';
 import { buildCsr, buildOcspRequest, generateRsaKeyPair, SoftwareRsaSigner } from '@jpki/pki';
-import { testTopicPrefix, waitUntil } from '@jpki/testing';
+import { testKafkaBrokers, testTopicPrefix, waitUntil } from '@jpki/testing';
 import { CaHarness, type TestCitizen } from './ca-harness';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
 
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     writeFileSync('reports/bench/ca.json', `${JSON.stringify({ name: 'ca', smoke: SMOKE, measuredAt: new Date().toISOString(), result: figures }, null, 2)}\n`);
   } finally {
     await ca.stop();
-    await deleteTopicsWithPrefix(kafkaClient('bench-teardown', [process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092']), testTopicPrefix()).catch(() => 0);
+    await deleteTopicsWithPrefix(kafkaClient('bench-teardown', testKafkaBrokers()), testTopicPrefix()).catch(() => 0);
     const db = new Client({ connectionString: process.env['DATABASE_URL'] });
     await db.connect();
     await db.query(`DROP SCHEMA IF EXISTS "${ca.config.DB_SCHEMA}" CASCADE`);

@@ -100,6 +100,8 @@ export class DeadLetterArchive {
     private readonly kafka: Kafka,
     private readonly topicPrefix: string,
     private readonly ledger: RedriveLedger,
+    /** Whose consumer groups read the archive (`<prefix><reader>.dlq.…`): a service principal may use only its own. */
+    private readonly reader = 'dlq-tool',
   ) {}
 
   /** Every dead letter on the declared `.dlq` topics (or only `topic`, a logical name with or without `.dlq`). */
@@ -174,7 +176,7 @@ export class DeadLetterArchive {
   }
 
   private async consumeUntil(ends: Map<string, Map<number, bigint>>): Promise<DeadLetter[]> {
-    const groupId = `dlq-tool-${randomUUID()}`;
+    const groupId = `${this.topicPrefix}${this.reader}.dlq.${randomUUID()}`;
     const consumer = this.kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
     const letters: DeadLetter[] = [];
     const pending = new Set([...ends].flatMap(([t, parts]) => [...parts.keys()].map((p) => `${t}/${p}`)));
