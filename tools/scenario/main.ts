@@ -8,7 +8,6 @@ import { writeFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { LOCAL_KAFKA, useLocalKafkaAdmin } from '@jpki/messaging';
-import { LOCAL_KAFKA, useLocalKafkaAdmin } from '@jpki/messaging';
 import type { ServiceProcess, ServiceStack } from '@jpki/testing';
 import { loadScenario, ScenarioFileError } from './load-scenario';
 import { startOperatorConsole } from './operator-console';
