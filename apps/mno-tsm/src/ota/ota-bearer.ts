@@ -23,8 +23,6 @@ export class CardUnknown extends StepFailure {
   }
 }
 
-const REPLY_POLL_MS = 40;
-
 /**
  * The MNO side of the OTA bearer, used from saga steps. A script goes down as
  * `ota.script.requested` (through the outbox) and its `ota.script.completed` is recorded as the
@@ -55,20 +53,9 @@ export class OtaBearer {
     if (recorded) return recorded.payload as OtaReply;
     for (let send = 1; send <= this.settings.otaMaxSends; send++) {
       await ctx.transaction((m) => this.send(m, { scriptId, iccid, apdus }, ctx.sagaId, send));
-      const reply = await this.waitForReply(ctx, scriptId, this.settings.otaResponseTimeoutMs);
-      if (reply) return reply;
+      const reply = await ctx.replyWithin(scriptId, this.settings.otaResponseTimeoutMs);
+      if (reply) return reply.payload as OtaReply;
     }
     throw new StepFailure('OTA_NO_RESPONSE', `no response to script ${scriptId} after ${this.settings.otaMaxSends} sends`);
-  }
-
-  private async waitForReply(ctx: StepContext<SagaData>, key: string, timeoutMs: number): Promise<OtaReply | undefined> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = await ctx.reply(key);
-      if (found) return found.payload as OtaReply;
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      if (Date.now() >= deadline) return undefined;
-      await new Promise((r) => setTimeout(r, REPLY_POLL_MS));
-    }
   }
 }

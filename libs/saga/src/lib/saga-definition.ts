@@ -34,6 +34,8 @@ export interface StepContext<D extends SagaData> {
   reply(correlationKey: string): Promise<Reply | undefined>;
   /** Waits (until the step deadline) for the reply recorded for `correlationKey`. */
   awaitReply(correlationKey: string): Promise<Reply>;
+  /** Waits at most `timeoutMs` for the reply recorded for `correlationKey` (woken when one is recorded); undefined if none came. */
+  replyWithin(correlationKey: string, timeoutMs: number): Promise<Reply | undefined>;
   /**
    * Request/reply over events: unless a reply for `correlationKey` is already recorded, publishes
    * the command through the outbox, then waits for the reply. The command must carry the

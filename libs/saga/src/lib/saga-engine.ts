@@ -370,14 +370,18 @@ export class SagaEngine {
       const rows = await this.ds.query(`SELECT message_type, payload FROM saga_reply WHERE correlation_key = $1`, [key]);
       return rows[0] ? { type: rows[0].message_type, payload: rows[0].payload } : undefined;
     };
-    const awaitReply = async (key: string): Promise<Reply> => {
+    const replyWithin = async (key: string, timeoutMs: number): Promise<Reply | undefined> => {
+      const until = Date.now() + timeoutMs;
       for (;;) {
         const found = await reply(key);
         if (found) return found;
         if (signal.aborted) throw signal.reason;
-        await this.waitForNudge(signal, 500);
+        const left = until - Date.now();
+        if (left <= 0) return undefined;
+        await this.waitForNudge(signal, Math.min(500, left));
       }
     };
+    const awaitReply = async (key: string): Promise<Reply> => (await replyWithin(key, Number.POSITIVE_INFINITY)) as Reply;
     return {
       sagaId: row.id,
       kind: row.kind,
@@ -388,6 +392,7 @@ export class SagaEngine {
       transaction: (fn) => this.ds.transaction(fn),
       reply,
       awaitReply,
+      replyWithin,
       request: async (definition, payload, key) => {
         const publish = this.publish;
         if (!publish) throw new Error('this saga engine has no publisher');
