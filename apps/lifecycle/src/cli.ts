@@ -1,14 +1,15 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AuditEntryView, CaseView } from '@jpki/contracts';
-import { ApiError, HttpJson } from '@jpki/jpki-client';
-import { developmentOperatorToken, OPERATOR_ROLES } from '@jpki/service-kit';
+import { CommandError, commandErrorOf, CONTEXT_OPTION, HttpJson, loadPlatformContext, runCommand, type OperatorGrant } from '@jpki/jpki-client';
+import { OPERATOR_ROLES } from '@jpki/service-kit';
 import { SERVICE_NAME as LIFECYCLE_SERVICE_NAME } from './config';
 
 /**
  * Operator CLI of the lifecycle service: one command per operator action, case lookup, the audit log and the
- * simulation clock. Human-readable output by default, `--json` for scripts. The token comes from `--token` /
- * `JPKI_OPERATOR_TOKEN`, or is minted for development from the IdP key in `OPERATOR_TOKEN_PRIVATE_KEY` (for the
- * lifecycle service; `--carrier` makes it a carrier's operator, who acts on that carrier's phones only).
+ * simulation clock. Human-readable output by default, `--json` for scripts (errors too: `{ error, reason }`). The
+ * platform context (`--context` / JPKI_CONTEXT, default the local platform) gives the lifecycle URL and the token; on the
+ * local platform a token is minted from `OPERATOR_TOKEN_PRIVATE_KEY` when none is given (`--as`, `--roles`; `--carrier`
+ * makes it a carrier's operator, who acts on that carrier's phones only).
  *
  *   node -r @swc-node/register apps/lifecycle/src/cli.ts report-loss --msisdn +819012345678 --reason "holder called" --wait
  */
@@ -18,8 +19,6 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   fetch: typeof fetch;
 }
-
-export class CliError extends Error {}
 
 const positive = (v: string) => {
   const n = Number(v);
@@ -54,8 +53,7 @@ export function describeCase(c: CaseView): string[] {
 export function buildCli(io: Io): Command {
   const program = new Command('lifecycle')
     .description('Lifecycle operator CLI: loss, found, revocation, cases, audit, simulation clock')
-    .option('--url <url>', 'base URL of the lifecycle service', 'http://127.0.0.1:7500')
-    .option('--token <jwt>', 'operator bearer token (or JPKI_OPERATOR_TOKEN)')
+    .option(CONTEXT_OPTION.flags, CONTEXT_OPTION.description)
     .option('--as <sub>', 'operator name when minting a dev token from OPERATOR_TOKEN_PRIVATE_KEY', 'cli-operator')
     .option('--roles <list>', 'roles of a minted dev token', 'operator,auditor,integrator')
     .option('--carrier <carrier>', 'scope a minted dev token to one carrier (docomo, kddi, softbank); unscoped: platform staff')
@@ -63,18 +61,16 @@ export function buildCli(io: Io): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  const opts = () => program.opts<{ url: string; token?: string; as: string; roles: string; carrier?: string; json?: boolean }>();
-  const devToken = (roles: string, ttlSeconds?: number) =>
-    developmentOperatorToken(io.env, { sub: opts().as, roles, audience: [LIFECYCLE_SERVICE_NAME], carrier: opts().carrier }, ttlSeconds);
+  const opts = () => program.opts<{ context?: string; as: string; roles: string; carrier?: string; json?: boolean }>();
+  const context = () => loadPlatformContext({ file: opts().context, env: io.env });
+  const grant = (roles: string): OperatorGrant => ({ sub: opts().as, roles, audience: [LIFECYCLE_SERVICE_NAME], carrier: opts().carrier });
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const o = opts();
-    const token = o.token ?? io.env['JPKI_OPERATOR_TOKEN'] ?? devToken(o.roles);
-    if (!token) throw new CliError('no operator token: pass --token, or set JPKI_OPERATOR_TOKEN (or OPERATOR_TOKEN_PRIVATE_KEY to mint one in development)');
+    const ctx = context();
+    const http = new HttpJson(ctx.url('lifecycle'), ctx.operatorToken(grant(opts().roles)), undefined, undefined, { fetch: io.fetch });
     try {
-      return await new HttpJson(o.url, token, undefined, undefined, { fetch: io.fetch }).request<T>(method, path, body);
+      return await http.request<T>(method, path, body);
     } catch (error) {
-      if (error instanceof ApiError) throw new CliError(`${method} ${path}: HTTP ${error.status} ${error.reason} — ${error.detail}`);
-      throw error;
+      throw commandErrorOf(method, path, error);
     }
   };
   const emit = (value: unknown, human: () => string[]) => (opts().json ? io.out(JSON.stringify(value, null, 2)) : human().forEach((l) => io.out(l)));
@@ -96,7 +92,7 @@ export function buildCli(io: Io): Command {
   type Selector = { serial?: string; iccid?: string; msisdn?: string; person?: string };
   const target = (o: Selector) => {
     const chosen = { serial: o.serial, iccid: o.iccid, msisdn: o.msisdn, personId: o.person };
-    if (Object.values(chosen).filter(Boolean).length !== 1) throw new CliError('name the phone with exactly one of --serial, --iccid, --msisdn, --person');
+    if (Object.values(chosen).filter(Boolean).length !== 1) throw new CommandError('name the phone with exactly one of --serial, --iccid, --msisdn, --person');
     return Object.fromEntries(Object.entries(chosen).filter(([, v]) => v));
   };
   const action = (name: string, path: string, description: string, extra?: (cmd: Command) => Command) => {
@@ -191,7 +187,7 @@ export function buildCli(io: Io): Command {
     .option('--ms <n>', 'milliseconds to add', positive)
     .requiredOption('--reason <text>', 'why (kept in the audit log)')
     .action(async (o: { days?: number; ms?: number; reason: string }) => {
-      if ((o.days === undefined) === (o.ms === undefined)) throw new CliError('give exactly one of --days, --ms');
+      if ((o.days === undefined) === (o.ms === undefined)) throw new CommandError('give exactly one of --days, --ms');
       const c = await api<{ now: string; offsetDays: number }>('POST', '/clock', { ...(o.days ? { advanceDays: o.days } : { advanceMs: Math.round(o.ms ?? 0) }), reason: o.reason });
       emit(c, () => [`simulated now  ${c.now}  (offset ${c.offsetDays.toFixed(3)} days)`]);
     });
@@ -206,26 +202,18 @@ export function buildCli(io: Io): Command {
 
   program
     .command('token')
-    .description('mint a development operator token for the lifecycle service from OPERATOR_TOKEN_PRIVATE_KEY')
+    .description('mint a development operator token for the lifecycle service from OPERATOR_TOKEN_PRIVATE_KEY (local platform only)')
     .option('--roles <list>', `comma-separated (${OPERATOR_ROLES.join(',')})`, 'operator')
     .action((o: { roles: string }) => {
-      const token = devToken(o.roles, 3600);
-      if (!token) throw new CliError('OPERATOR_TOKEN_PRIVATE_KEY is not set');
-      io.out(token);
+      const token = context().developmentToken(grant(o.roles), 3600);
+      emit({ token }, () => [token]);
     });
   return program;
 }
 
-export async function runCli(argv: string[], io: Io, err: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
-  try {
-    await buildCli(io).parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (error) {
-    const e = error as { code?: string; exitCode?: number; message: string };
-    if (e.code?.startsWith('commander.')) return e.exitCode ?? 1;
-    err(`error: ${e.message}`);
-    return error instanceof CliError ? 2 : 1;
-  }
+/** Exit 0 done, 1 failed, 2 refused (see runCommand). */
+export function runCli(argv: string[], io: Io, err: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+  return runCommand(buildCli(io), argv, { out: io.out, err });
 }
 
 if (require.main === module) {

@@ -1,14 +1,14 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { CARRIERS, type Carrier } from '@jpki/contracts';
-import { ApiError, HttpJson } from '@jpki/jpki-client';
-import { developmentOperatorToken, OPERATOR_ROLES } from '@jpki/service-kit';
-import { DEFAULT_HTTP_PORTS } from './config';
+import { CommandError, commandErrorOf, CONTEXT_OPTION, HttpJson, loadPlatformContext, runCommand, type OperatorGrant } from '@jpki/jpki-client';
+import { OPERATOR_ROLES } from '@jpki/service-kit';
 
 /**
  * Operator CLI of an MNO-TSM: seeds subscribers (each with a new SIM that the vSIM manufactures)
- * and runs the subscriber operations through the HTTP API. The token comes from `--token` /
- * `MNO_OPERATOR_TOKEN`, or is minted for development from the IdP key in `OPERATOR_TOKEN_PRIVATE_KEY`: a token of
- * one of the carrier's operators, for that carrier's MNO-TSM only.
+ * and runs the subscriber operations through the HTTP API. The platform context (`--context` / JPKI_CONTEXT, default
+ * the local platform) gives the carrier's MNO-TSM URL and the token; on the local platform a token is minted from the
+ * IdP key in `OPERATOR_TOKEN_PRIVATE_KEY` when none is given: one of the carrier's operators, for its MNO-TSM only.
+ * Tables by default, `--json` for scripts (errors too: `{ error, reason }`).
  *
  *   node -r @swc-node/register apps/mno-tsm/src/cli.ts seed --carrier kddi --count 3 --mvno mineo --wait
  */
@@ -47,37 +47,36 @@ export function buildCli(io: Io): Command {
   const program = new Command('mno-tsm')
     .description('MNO-TSM operator CLI (subscribers and SIM fleet)')
     .option('--carrier <carrier>', `carrier (${CARRIERS.join('|')})`, 'docomo')
-    .option('--url <url>', 'base URL of the MNO-TSM (default http://127.0.0.1:<carrier port>)')
-    .option('--token <jwt>', 'operator bearer token (or MNO_OPERATOR_TOKEN)')
+    .option(CONTEXT_OPTION.flags, CONTEXT_OPTION.description)
     .option('--as <sub>', 'operator name when minting a dev token from OPERATOR_TOKEN_PRIVATE_KEY', 'cli-operator')
+    .option('--json', 'machine-readable output')
     .showHelpAfterError()
     .exitOverride();
 
   const carrierOption = (): Carrier => {
     const { carrier } = program.opts<{ carrier: string }>();
-    if (!(CARRIERS as readonly string[]).includes(carrier)) throw new Error(`unknown carrier ${carrier}`);
+    if (!(CARRIERS as readonly string[]).includes(carrier)) throw new CommandError(`unknown carrier ${carrier}`);
     return carrier as Carrier;
   };
-  /** A development token of one of the carrier's operators, valid on that carrier's MNO-TSM only. */
-  const devToken = (roles: string, ttlSeconds?: number) => {
+  const context = () => loadPlatformContext({ file: program.opts<{ context?: string }>().context, env: io.env });
+  /** One of the carrier's operators, on that carrier's MNO-TSM only (what a minted development token says). */
+  const grant = (roles: string): OperatorGrant => {
     const carrier = carrierOption();
-    return developmentOperatorToken(io.env, { sub: program.opts<{ as: string }>().as, roles, audience: [`mno-tsm-${carrier}`], carrier }, ttlSeconds);
+    return { sub: program.opts<{ as: string }>().as, roles, audience: [`mno-tsm-${carrier}`], carrier };
   };
 
   const api = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const o = program.opts<{ url?: string; token?: string }>();
-    const base = o.url ?? `http://127.0.0.1:${DEFAULT_HTTP_PORTS[carrierOption()]}`;
-    const token = o.token ?? io.env['MNO_OPERATOR_TOKEN'] ?? devToken('operator');
-    if (!token) throw new Error('no operator token: pass --token, or set MNO_OPERATOR_TOKEN (or OPERATOR_TOKEN_PRIVATE_KEY to mint one in development)');
+    const ctx = context();
+    const http = new HttpJson(ctx.url(`mno-tsm-${carrierOption()}`), ctx.operatorToken(grant('operator')), undefined, undefined, { fetch: io.fetch });
     try {
-      return await new HttpJson(base, token, undefined, undefined, { fetch: io.fetch }).request<unknown>(method, path, body);
+      return await http.request<unknown>(method, path, body);
     } catch (error) {
-      if (error instanceof ApiError) throw new Error(`${method} ${path}: HTTP ${error.status} ${error.reason} ${error.detail}`);
-      throw error;
+      throw commandErrorOf(method, path, error);
     }
   };
   const path = (msisdn: string, action?: string) => `/subscribers/${encodeURIComponent(msisdn)}${action ? `/${action}` : ''}`;
-  const print = (rows: Subscriber[]) => table(rows).forEach((l) => io.out(l));
+  const json = () => program.opts<{ json?: boolean }>().json === true;
+  const print = (rows: Subscriber[]) => (json() ? io.out(JSON.stringify(rows, null, 2)) : table(rows).forEach((l) => io.out(l)));
   const waitActive = async (rows: Subscriber[], timeoutMs: number): Promise<Subscriber[]> => {
     const deadline = Date.now() + timeoutMs;
     let current = rows;
@@ -138,26 +137,18 @@ export function buildCli(io: Io): Command {
   }
   program
     .command('token')
-    .description('mint a development token of one of the carrier’s operators (for its MNO-TSM) from OPERATOR_TOKEN_PRIVATE_KEY')
+    .description('mint a development token of one of the carrier’s operators (for its MNO-TSM) from OPERATOR_TOKEN_PRIVATE_KEY (local platform only)')
     .option('--roles <list>', `comma-separated (${OPERATOR_ROLES.join(',')})`, 'operator')
     .action((o: { roles: string }) => {
-      const token = devToken(o.roles, 3600);
-      if (!token) throw new Error('OPERATOR_TOKEN_PRIVATE_KEY is not set');
-      io.out(token);
+      const token = context().developmentToken(grant(o.roles), 3600);
+      io.out(json() ? JSON.stringify({ token }) : token);
     });
   return program;
 }
 
-export async function runCli(argv: string[], io: Io): Promise<number> {
-  try {
-    await buildCli(io).parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (err) {
-    const e = err as { code?: string; exitCode?: number; message: string };
-    if (e.code?.startsWith('commander.')) return e.exitCode ?? 1;
-    process.stderr.write(`error: ${e.message}\n`);
-    return 1;
-  }
+/** Exit 0 done, 1 failed, 2 refused (see runCommand). */
+export function runCli(argv: string[], io: Io, err: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+  return runCommand(buildCli(io), argv, { out: io.out, err });
 }
 
 if (require.main === module) {

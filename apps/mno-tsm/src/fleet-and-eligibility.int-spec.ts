@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EligibilityAnswered, EligibilityRequested, Headers, SsdCreationRequested, Topics, type PayloadOf } from '@jpki/contracts';
 import { waitUntil } from '@jpki/testing';
 import { runCli } from './cli';
@@ -57,21 +60,31 @@ describe('mno-tsm-docomo: fleet, operator API, notifications, command authentica
     });
   });
 
-  it('seeds subscribers with the CLI through the HTTP API and prints a table', async () => {
-    const lines: string[] = [];
+  it('seeds subscribers with the CLI through a context file (token from a file) and prints a table, or JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mno-cli-'));
     const url = (await mno.app.getUrl()).replace('[::1]', '127.0.0.1');
-    const token = mno.token(['operator'], 'cli@ops').slice('Bearer '.length);
-    const code = await runCli(['--carrier', 'docomo', '--url', url, '--token', token, 'seed', '--count', '2', '--mvno', 'iijmio', '--wait'], {
-      out: (l) => lines.push(l),
-      env: {},
-      fetch,
-    });
-    expect(code).toBe(0);
-    expect(lines[0]).toMatch(/^MSISDN\s+ICCID\s+MVNO\s+GENERATION\s+SIM\s+STATUS\s+IMEI$/);
-    expect(lines.slice(2)).toHaveLength(2);
-    for (const row of lines.slice(2)) expect(row).toMatch(/^\+81[789]0\d{8}\s+898110\d{13}\s+iijmio\s+docomo-uim-5g\s+active\s+active\s+-$/);
-    const refused = await runCli(['--url', url, 'seed'], { out: () => undefined, env: {}, fetch });
-    expect(refused).toBe(1);
+    writeFileSync(join(dir, 'operator.jwt'), mno.token(['operator'], 'cli@ops').slice('Bearer '.length), { mode: 0o600 });
+    writeFileSync(join(dir, 'context.yaml'), `name: test\nservices:\n  mno-tsm-docomo: ${url}\noperatorToken:\n  tokenFile: operator.jwt\n`);
+    writeFileSync(join(dir, 'no-token.yaml'), `name: test\nservices:\n  mno-tsm-docomo: ${url}\noperatorToken:\n  tokenEnv: NO_SUCH_TOKEN\n`);
+    try {
+      const lines: string[] = [];
+      const code = await runCli(['--carrier', 'docomo', '--context', join(dir, 'context.yaml'), 'seed', '--count', '2', '--mvno', 'iijmio', '--wait'], { out: (l) => lines.push(l), env: {}, fetch });
+      expect(code).toBe(0);
+      expect(lines[0]).toMatch(/^MSISDN\s+ICCID\s+MVNO\s+GENERATION\s+SIM\s+STATUS\s+IMEI$/);
+      expect(lines.slice(2)).toHaveLength(2);
+      for (const row of lines.slice(2)) expect(row).toMatch(/^\+81[789]0\d{8}\s+898110\d{13}\s+iijmio\s+docomo-uim-5g\s+active\s+active\s+-$/);
+      const msisdn = lines[2].split(/\s+/)[0];
+      const shown: string[] = [];
+      expect(await runCli(['--json', 'show', msisdn], { out: (l) => shown.push(l), env: { JPKI_CONTEXT: join(dir, 'context.yaml') }, fetch })).toBe(0);
+      expect(JSON.parse(shown.join('\n'))).toEqual([expect.objectContaining({ msisdn, mvno: 'iijmio', status: 'active' })]);
+      const audit = await mno.http().get('/audit-log').query({ actor: 'cli@ops' }).set('authorization', mno.token(['auditor'])).expect(200);
+      expect(audit.body.map((a: { action: string }) => a.action)).toContain('subscriber.create');
+      const refused: string[] = [];
+      expect(await runCli(['--context', join(dir, 'no-token.yaml'), '--json', 'seed'], { out: (l) => refused.push(l), env: {}, fetch }, () => undefined)).toBe(2);
+      expect(JSON.parse(refused[0])).toEqual({ error: `${join(dir, 'no-token.yaml')}: no operator token: NO_SUCH_TOKEN is not set`, reason: 'TOKEN_MISSING' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('serves readiness, metrics and an OpenAPI document of the operator API; reads are audited too', async () => {

@@ -1,3 +1,4 @@
+export * from './lib/cli-output';
 export * from './lib/endpoints';
 export * from './lib/handset';
 export * from './lib/http-json';

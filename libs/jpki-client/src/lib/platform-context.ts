@@ -36,7 +36,7 @@ const services = z
   .strictObject(Object.fromEntries(PLATFORM_SERVICES.map((s) => [s, serviceUrl.optional()])) as Record<PlatformServiceName, z.ZodOptional<typeof serviceUrl>>, {
     error: (i) => (i.code === 'unrecognized_keys' ? `unknown service (known: ${PLATFORM_SERVICES.join(', ')})` : undefined),
   })
-  .refine((s) => Object.values(s).some(Boolean), { error: 'name at least one service URL' });
+  .refine((s) => Object.values(s).some(Boolean), { error: 'name at least one service URL', when: (payload) => payload.issues.length === 0 });
 
 const operatorToken = z
   .object(
@@ -66,8 +66,18 @@ const contextSchema = z
     }
   });
 
+/** Why a context cannot serve a command: an invalid file, no URL for the service, no token, a refused minting. */
+export type PlatformContextRefusal = 'CONTEXT_INVALID' | 'SERVICE_NOT_IN_CONTEXT' | 'TOKEN_MISSING' | 'TOKEN_MINTING_REFUSED';
+
 /** A context file that is not valid, or a context that cannot give what a command needs. */
-export class PlatformContextError extends LocatedFileError {}
+export class PlatformContextError extends LocatedFileError {
+  constructor(
+    problems: string[],
+    readonly reason: PlatformContextRefusal = 'CONTEXT_INVALID',
+  ) {
+    super(problems);
+  }
+}
 
 export type PlatformContextFile = z.output<typeof contextSchema>;
 
@@ -138,17 +148,17 @@ export function loadPlatformContext(options: { file?: string; env?: NodeJS.Proce
 }
 
 function platformContext(c: PlatformContextFile, source: string, env: NodeJS.ProcessEnv): PlatformContext {
-  const fail = (message: string) => new PlatformContextError([`${source}: ${message}`]);
+  const fail = (message: string, reason: PlatformContextRefusal) => new PlatformContextError([`${source}: ${message}`], reason);
   const url = (service: PlatformServiceName) => {
     const value = c.services[service];
-    if (!value) throw fail(`context "${c.name}" names no URL for ${service}`);
+    if (!value) throw fail(`context "${c.name}" names no URL for ${service}`, 'SERVICE_NOT_IN_CONTEXT');
     return value.replace(/\/+$/, '');
   };
   const mints = c.operatorToken.mintDevelopmentTokens === true;
   const developmentToken = (grant: OperatorGrant, ttlSeconds?: number) => {
-    if (!mints) throw fail(`context "${c.name}" is a deployment: tokens are minted for the local development platform only`);
+    if (!mints) throw fail(`context "${c.name}" is a deployment: tokens are minted for the local development platform only`, 'TOKEN_MINTING_REFUSED');
     const token = developmentOperatorToken(env, grant, ttlSeconds);
-    if (!token) throw fail(`no operator token: set ${c.operatorToken.tokenEnv ?? DEFAULT_TOKEN_ENV}, or OPERATOR_TOKEN_PRIVATE_KEY to mint one in development`);
+    if (!token) throw fail(`no operator token: set ${c.operatorToken.tokenEnv ?? DEFAULT_TOKEN_ENV}, or OPERATOR_TOKEN_PRIVATE_KEY to mint one in development`, 'TOKEN_MISSING');
     return token;
   };
   return {
@@ -158,7 +168,7 @@ function platformContext(c: PlatformContextFile, source: string, env: NodeJS.Pro
     url,
     endpoints: () => {
       const missing = PLATFORM_SERVICES.filter((s) => !c.services[s]);
-      if (missing.length > 0) throw fail(`context "${c.name}" names no URL for ${missing.join(', ')}`);
+      if (missing.length > 0) throw fail(`context "${c.name}" names no URL for ${missing.join(', ')}`, 'SERVICE_NOT_IN_CONTEXT');
       return {
         ca: url('jpki-ca'),
         spTsm: url('sp-tsm'),
@@ -174,7 +184,7 @@ function platformContext(c: PlatformContextFile, source: string, env: NodeJS.Pro
       const given = env[c.operatorToken.tokenEnv ?? DEFAULT_TOKEN_ENV];
       if (given) return given.trim();
       if (mints) return developmentToken(grant);
-      throw fail(`no operator token: ${c.operatorToken.tokenEnv} is not set`);
+      throw fail(`no operator token: ${c.operatorToken.tokenEnv} is not set`, 'TOKEN_MISSING');
     },
     developmentToken,
   };
@@ -186,15 +196,15 @@ function resolveTokenFile(path: string, contextFile: string): string {
 }
 
 /** The token file must be the owner's alone (as ssh insists for keys). */
-function readTokenFile(path: string, fail: (message: string) => Error): string {
+function readTokenFile(path: string, fail: (message: string, reason: PlatformContextRefusal) => Error): string {
   let token: string;
   try {
-    if ((statSync(path).mode & 0o077) !== 0) throw fail(`token file ${path} is readable by others: chmod 600 it`);
+    if ((statSync(path).mode & 0o077) !== 0) throw fail(`token file ${path} is readable by others: chmod 600 it`, 'TOKEN_MISSING');
     token = readFileSync(path, 'utf8').trim();
   } catch (error) {
     if (error instanceof PlatformContextError) throw error;
-    throw fail(`cannot read token file ${path}: ${(error as Error).message}`);
+    throw fail(`cannot read token file ${path}: ${(error as Error).message}`, 'TOKEN_MISSING');
   }
-  if (!token) throw fail(`token file ${path} is empty`);
+  if (!token) throw fail(`token file ${path} is empty`, 'TOKEN_MISSING');
   return token;
 }
