@@ -1,7 +1,18 @@
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CARRIERS, MVNOS, type Carrier, type MvnoId } from '@jpki/contracts';
-import { authenticate, createSubscriber, Handset, HttpJson, JpkiUiApp, RelyingPartyVerifier, type EnrollmentView } from '@jpki/jpki-client';
+import {
+  authenticate,
+  CONTEXT_OPTION,
+  createSubscriber,
+  Handset,
+  HttpJson,
+  JpkiUiApp,
+  RelyingPartyVerifier,
+  reportFailure,
+  wantsJson,
+  type EnrollmentView,
+} from '@jpki/jpki-client';
 import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-card';
 import { loadHandset, saveHandset } from './handset-file';
 import { registerIphoneCommands } from './iphone';
@@ -9,13 +20,14 @@ import { endpoints, operatorToken, type CommonOptions } from './platform-clients
 
 /**
  * The JPKI-UI app as a command line: a test citizen's My Number card, a subscriber on a carrier,
- * enrollment with a progress bar, the phone PIN, and authentication at a relying party.
+ * enrollment with a progress bar, the phone PIN, and authentication at a relying party. The platform context
+ * (`--context` / JPKI_CONTEXT, default the local platform) gives the service URLs and the integrator token.
  */
 const program = new Command('device')
   .description('JPKI-UI app and handset simulator for the JPKI smartphone platform (SIMULATION)')
-  .option('--port-offset <n>', 'offset added to the default service ports', process.env['JPKI_PORT_OFFSET'] ?? '0')
-  .option('--token <jwt>', 'operator/integrator token (or JPKI_OPERATOR_TOKEN)')
-  .option('--json', 'machine-readable output');
+  .option(CONTEXT_OPTION.flags, CONTEXT_OPTION.description)
+  .option('--json', 'machine-readable output (failures as { error, reason })')
+  .exitOverride();
 
 const opts = (): CommonOptions => program.opts<CommonOptions>();
 const out = (human: string, data: unknown) => console.log(opts().json ? JSON.stringify(data) : human);
@@ -150,7 +162,9 @@ async function challengeLogin(e: ReturnType<typeof endpoints>, handset: Handset,
 
 registerIphoneCommands(program, opts, out);
 
-program.parseAsync().catch((err: Error) => {
-  console.error(`device: ${err.message}`);
-  process.exit(1);
+program.parseAsync().catch((err: Error & { code?: string; exitCode?: number }) => {
+  // commander has printed its own usage errors and help.
+  const usage = err.code?.startsWith('commander.');
+  if (!usage || (err.exitCode && wantsJson(process.argv))) reportFailure(err, wantsJson(process.argv), { out: console.log, err: console.error }, 'device: ');
+  process.exit(usage ? (err.exitCode ?? 1) : 1);
 });
