@@ -7,27 +7,35 @@
  *   npm run dlq -- inspect ca.events.dlq:0:12 [--json]
  *   npm run dlq -- redrive ca.events.dlq:0:12 [more ids] | --all [--topic ca.events] [--json]
  *
- * KAFKA_BROKERS, KAFKA_TOPIC_PREFIX (or --prefix, e.g. `demo.`) and DATABASE_URL select the environment.
+ * The platform context (`--context` / JPKI_CONTEXT) names the brokers, topic prefix and database URL (its `operations`);
+ * without one, the local platform, where KAFKA_BROKERS, KAFKA_TOPIC_PREFIX and DATABASE_URL still apply and the tool
+ * authenticates as the local broker's admin. Elsewhere Kafka credentials come from KAFKA_SASL_USERNAME/PASSWORD.
+ * `--prefix` (e.g. `demo.`) overrides the topic prefix. `--json`: machine-readable output, failures as { error, reason }.
  */
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { kafkaClient, LOCAL_KAFKA, useLocalKafkaAdmin } from '@jpki/messaging';
+import { CONTEXT_OPTION, loadPlatformContext, reportFailure, wantsJson, type PlatformOperations } from '@jpki/jpki-client';
+import { kafkaClient, useLocalKafkaAdmin } from '@jpki/messaging';
 import { DeadLetterArchive, RedriveLedger, type DeadLetter, type RedriveOutcome } from '@jpki/operations';
 
 interface Common {
-  prefix: string;
+  prefix?: string;
+  context?: string;
   json?: boolean;
 }
 
-const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-useLocalKafkaAdmin();
-const BROKERS = (process.env['KAFKA_BROKERS'] ?? LOCAL_KAFKA).split(',');
+function operations(o: Common): PlatformOperations {
+  const context = loadPlatformContext({ file: o.context });
+  if (context.local) useLocalKafkaAdmin();
+  return context.operations();
+}
 
-async function withArchive<T>(prefix: string, use: (archive: DeadLetterArchive) => Promise<T>): Promise<T> {
-  const ledger = new RedriveLedger(DATABASE_URL, process.env['DLQ_LEDGER_SCHEMA'] ?? 'ops');
+async function withArchive<T>(o: Common, use: (archive: DeadLetterArchive) => Promise<T>): Promise<T> {
+  const platform = operations(o);
+  const ledger = new RedriveLedger(platform.databaseUrl, process.env['DLQ_LEDGER_SCHEMA'] ?? 'ops');
   try {
     await ledger.ensure();
-    return await use(new DeadLetterArchive(kafkaClient('dlq-tool', BROKERS), prefix, ledger));
+    return await use(new DeadLetterArchive(kafkaClient('dlq-tool', platform.kafkaBrokers), o.prefix ?? platform.topicPrefix, ledger));
   } finally {
     await ledger.close();
   }
@@ -65,15 +73,19 @@ function printOutcomes(outcomes: RedriveOutcome[]): void {
 const output = (json: boolean | undefined, value: unknown, human: () => void) => (json ? console.log(JSON.stringify(value, null, 2)) : human());
 
 const program = new Command('dlq').description('List, inspect and redrive dead letters');
-const common = (c: Command) => c.option('--prefix <prefix>', 'topic prefix of the environment', process.env['KAFKA_TOPIC_PREFIX'] ?? '').option('--json', 'machine-readable output');
+const common = (c: Command) =>
+  c
+    .option(CONTEXT_OPTION.flags, CONTEXT_OPTION.description)
+    .option('--prefix <prefix>', 'topic prefix of the environment (default: the context’s)')
+    .option('--json', 'machine-readable output');
 
 common(program.command('list').description('every dead letter with its cause').option('--topic <topic>', 'one topic (logical name)')).action(async (o: Common & { topic?: string }) => {
-  const letters = await withArchive(o.prefix, (a) => a.list(o.topic));
+  const letters = await withArchive(o, (a) => a.list(o.topic));
   output(o.json, letters.map(({ value: _v, headers: _h, ...rest }) => rest), () => printList(letters));
 });
 
 common(program.command('inspect <id>').description('one dead letter, decoded')).action(async (id: string, o: Common) => {
-  const letter = await withArchive(o.prefix, (a) => a.inspect(id));
+  const letter = await withArchive(o, (a) => a.inspect(id));
   output(o.json, letter, () => printLetter(letter));
 });
 
@@ -87,12 +99,12 @@ common(
 ).action(async (ids: string[], o: Common & { all?: boolean; topic?: string; operator: string }) => {
   if (!o.all && ids.length === 0) throw new Error('name the dead letters to redrive, or --all');
   if (o.all && ids.length > 0) throw new Error('--all redrives every dead letter: name no ids with it');
-  const outcomes = await withArchive(o.prefix, (a) => (o.all ? a.redriveAll(o.operator, o.topic) : a.redrive(ids, o.operator)));
+  const outcomes = await withArchive(o, (a) => (o.all ? a.redriveAll(o.operator, o.topic) : a.redrive(ids, o.operator)));
   output(o.json, outcomes, () => printOutcomes(outcomes));
   if (!o.all && outcomes.some((x) => x.outcome === 'refused')) process.exitCode = 1;
 });
 
 program.parseAsync().catch((err: Error) => {
-  console.error(`dlq: ${err.message}`);
+  reportFailure(err, wantsJson(process.argv), { out: console.log, err: console.error }, 'dlq: ');
   process.exit(2);
 });

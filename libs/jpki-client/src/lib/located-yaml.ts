@@ -30,16 +30,16 @@ export function parseLocatedYaml<S extends z.ZodType>(text: string, file: string
   const raw = doc.toJS() as unknown;
   const extra = extraChecks(raw);
   const parsed = schema.safeParse(raw);
-  const issues: LocatedIssue[] = [
-    ...extra,
-    ...(parsed.success
-      ? []
-      : parsed.error.issues.map((i) =>
-          i.code === 'unrecognized_keys'
-            ? { path: [...(i.path as (string | number)[]), i.keys[0]], atKey: true, message: i.message.startsWith('Unrecognized key') ? `unknown field "${i.keys[0]}"` : i.message }
-            : { path: i.path as (string | number)[], message: i.message },
-        )),
-  ];
+  const schemaIssues: LocatedIssue[] = parsed.success
+    ? []
+    : parsed.error.issues.map((i) =>
+        i.code === 'unrecognized_keys'
+          ? { path: [...(i.path as (string | number)[]), i.keys[0]], atKey: true, message: i.message.startsWith('Unrecognized key') ? `unknown field "${i.keys[0]}"` : i.message }
+          : { path: i.path as (string | number)[], message: i.message },
+      );
+  // An extra check's problem says more than the schema's about the same place.
+  const said = new Set(extra.map((i) => i.path.join('.')));
+  const issues = [...extra, ...schemaIssues.filter((i) => !said.has(i.path.join('.')))];
   if (issues.length > 0) {
     const located = issues.map((i) => ({ offset: offsetOf(doc, i), issue: i })).sort((a, b) => a.offset - b.offset);
     throw new LocatedFileError(located.map(({ offset, issue }) => `${where(offset)}: ${issue.path.join('.') || '(document)'}: ${issue.message}`));

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LOCAL_KAFKA } from '@jpki/messaging';
 import { LOCAL_PLATFORM_CONTEXT, loadPlatformContext, parsePlatformContext, PlatformContextError } from './platform-context';
 
 const CONTEXTS = join(__dirname, '../../../../tools/contexts');
@@ -36,7 +37,7 @@ describe('platform context', () => {
     const prod = loadPlatformContext({ file: join(CONTEXTS, 'kubernetes.example.yaml'), env: {} });
     expect(prod.url('lifecycle')).toBe('https://lifecycle.ops.jpki.example.com');
     expect(prod.endpoints().mno.kddi).toBe('https://mno-tsm-kddi.ops.jpki.example.com');
-    expect(prod.mintsDevelopmentTokens).toBe(false);
+    expect(prod.local).toBe(false);
   });
 
   it('without a file or JPKI_CONTEXT: the local platform; JPKI_OPERATOR_TOKEN first, else a token minted for the grant', () => {
@@ -81,10 +82,10 @@ describe('platform context', () => {
 
   it('refuses a token value written in the file, under a token key or shaped like a JWT', () => {
     expect(problems('name: x\nservices:\n  lifecycle: https://l.example.com\noperatorToken:\n  tokenEnv: T\n  token: abc\n')).toContain(
-      'ctx.yaml:6:3: operatorToken.token: "token": a token value is never written in a context file: name a tokenFile or tokenEnv',
+      'ctx.yaml:6:3: operatorToken.token: "token": a secret is never written in a context file: name the file or environment variable holding it (tokenFile, tokenEnv)',
     );
     expect(problems('name: eyJhbGciOiJFZERTQSJ9.e30.c2ln\nservices:\n  lifecycle: https://l.example.com\noperatorToken:\n  tokenEnv: T\n')).toEqual([
-      'ctx.yaml:1:7: name: a token value is never written in a context file: name a tokenFile or tokenEnv',
+      'ctx.yaml:1:7: name: a secret is never written in a context file: name the file or environment variable holding it (tokenFile, tokenEnv)',
     ]);
   });
 
@@ -109,6 +110,31 @@ describe('platform context', () => {
   it('mints development tokens only when every URL is on this machine', () => {
     expect(problems('name: x\nservices:\n  lifecycle: http://127.0.0.1:7500\n  sp-tsm: https://sp.example.com\noperatorToken:\n  tokenEnv: T\n  mintDevelopmentTokens: true\n')).toEqual([
       'ctx.yaml:7:26: operatorToken.mintDevelopmentTokens: only for a local platform, but sp-tsm is on sp.example.com',
+    ]);
+  });
+
+  it('operations: the local broker and database (KAFKA_BROKERS, KAFKA_TOPIC_PREFIX, DATABASE_URL apply), a deployment’s from its file', () => {
+    expect(LOCAL_PLATFORM_CONTEXT.operations?.kafkaBrokers).toEqual([LOCAL_KAFKA]);
+    expect(loadPlatformContext({ env: {} }).operations()).toEqual({ kafkaBrokers: [LOCAL_KAFKA], topicPrefix: '', schemaPrefix: '', databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres' });
+    expect(loadPlatformContext({ env: { KAFKA_BROKERS: 'a:1,b:2', KAFKA_TOPIC_PREFIX: 'demo.', DATABASE_URL: 'postgres://x@db/y' } }).operations()).toMatchObject({
+      kafkaBrokers: ['a:1', 'b:2'],
+      topicPrefix: 'demo.',
+      databaseUrl: 'postgres://x@db/y',
+    });
+    write('db.url', 'postgres://ops:pw@pooler:5432/jpki\n');
+    const operations = 'operations:\n  kafkaBrokers: [kafka.example.com:9094]\n  topicPrefix: prod.\n  databaseUrlFile: db.url\n';
+    const file = write('prod.yaml', `name: prod\nservices: { lifecycle: 'https://l.example.com' }\noperatorToken: { tokenEnv: T }\n${operations}`);
+    expect(loadPlatformContext({ file, env: { KAFKA_BROKERS: 'ignored:1' } }).operations()).toEqual({
+      kafkaBrokers: ['kafka.example.com:9094'],
+      topicPrefix: 'prod.',
+      schemaPrefix: '',
+      databaseUrl: 'postgres://ops:pw@pooler:5432/jpki',
+    });
+    const noDb = write('c.yaml', `name: prod\nservices: { lifecycle: 'https://l.example.com' }\noperatorToken: { tokenEnv: T }\noperations: { kafkaBrokers: ['k:9094'], databaseUrlEnv: PROD_DB }\n`);
+    expect(() => loadPlatformContext({ file: noDb, env: { DATABASE_URL: 'local-only' } }).operations()).toThrow('no database URL: PROD_DB is not set');
+    expect(problems("name: x\nservices: { lifecycle: 'https://l.example.com' }\noperatorToken: { tokenEnv: T }\noperations:\n  kafkaBrokers: [kafka]\n  databaseUrl: postgres://a:b@c/d\n")).toEqual([
+      'ctx.yaml:5:18: operations.kafkaBrokers.0: host:port',
+      'ctx.yaml:6:3: operations.databaseUrl: "databaseUrl": a secret is never written in a context file: name the file or environment variable holding it (tokenFile, tokenEnv)',
     ]);
   });
 

@@ -16,7 +16,8 @@ import { LocatedFileError, parseLocatedYaml, type LocatedIssue } from './located
 export const PLATFORM_SERVICES = Object.keys(DEFAULT_PORTS) as PlatformServiceName[];
 export const DEFAULT_TOKEN_ENV = 'JPKI_OPERATOR_TOKEN';
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
-const TOKEN_KEYS = /^(token|bearer|jwt|accessToken|access_token|idToken|password|secret)$/i;
+const SECRET_REFUSED = 'a secret is never written in a context file: name the file or environment variable holding it (tokenFile, tokenEnv)';
+const SECRET_KEYS = /^(token|bearer|jwt|accessToken|access_token|idToken|password|secret|databaseUrl)$/i;
 const JWT_SHAPE = /^eyJ[\w-]+\.[\w-]+\.[\w-]*$/;
 
 const serviceUrl = z.string().superRefine((value, ctx) => {
@@ -50,11 +51,23 @@ const operatorToken = z
   .strict()
   .refine((t) => (t.tokenFile === undefined) !== (t.tokenEnv === undefined), { error: 'name exactly one token source: tokenFile or tokenEnv' });
 
+const operations = z
+  .object({
+    kafkaBrokers: z.array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, { error: 'host:port' })).min(1).describe('the bootstrap brokers (credentials: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD)'),
+    topicPrefix: z.string().optional().describe('the KAFKA_TOPIC_PREFIX of the deployment'),
+    schemaPrefix: z.string().optional().describe('the prefix of the service schemas'),
+    databaseUrlEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'an environment variable name' }).optional(),
+    databaseUrlFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((o) => (o.databaseUrlEnv === undefined) !== (o.databaseUrlFile === undefined), { error: 'name exactly one database URL source: databaseUrlEnv or databaseUrlFile' });
+
 const contextSchema = z
   .object({
     name: z.string().min(1),
     services,
     operatorToken,
+    operations: operations.optional().describe('what dlq and invariants reach: the Kafka brokers and the database'),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -67,7 +80,7 @@ const contextSchema = z
   });
 
 /** Why a context cannot serve a command: an invalid file, no URL for the service, no token, a refused minting. */
-export type PlatformContextRefusal = 'CONTEXT_INVALID' | 'SERVICE_NOT_IN_CONTEXT' | 'TOKEN_MISSING' | 'TOKEN_MINTING_REFUSED';
+export type PlatformContextRefusal = 'CONTEXT_INVALID' | 'SERVICE_NOT_IN_CONTEXT' | 'TOKEN_MISSING' | 'DATABASE_URL_MISSING' | 'TOKEN_MINTING_REFUSED';
 
 /** A context file that is not valid, or a context that cannot give what a command needs. */
 export class PlatformContextError extends LocatedFileError {
@@ -89,17 +102,30 @@ export interface OperatorGrant {
   carrier?: string;
 }
 
+/** Where the operations tools (dlq, invariants) reach the platform's Kafka and PostgreSQL. */
+export interface PlatformOperations {
+  kafkaBrokers: string[];
+  topicPrefix: string;
+  schemaPrefix: string;
+  databaseUrl: string;
+}
+
 /** The deployment a CLI reaches: service URLs and the operator token. */
 export interface PlatformContext {
   readonly name: string;
   /** The context file, or `built-in local context`. */
   readonly source: string;
-  /** Whether tokens may be minted from OPERATOR_TOKEN_PRIVATE_KEY (the local development platform only). */
-  readonly mintsDevelopmentTokens: boolean;
+  /**
+   * The local development platform (`mintDevelopmentTokens`, every URL on this machine): tokens may be minted from
+   * OPERATOR_TOKEN_PRIVATE_KEY and the tools may use the local broker's admin credentials.
+   */
+  readonly local: boolean;
   url(service: PlatformServiceName): string;
   /** Every service's URL (for the device CLI, which reaches most of them). */
   endpoints(): PlatformEndpoints;
   operatorToken(grant: OperatorGrant): string;
+  /** Kafka and PostgreSQL; on the local platform KAFKA_BROKERS, KAFKA_TOPIC_PREFIX and DATABASE_URL apply as they always did. */
+  operations(): PlatformOperations;
   /** A development token for `grant`, minted from OPERATOR_TOKEN_PRIVATE_KEY (local context only). */
   developmentToken(grant: OperatorGrant, ttlSeconds: number): string;
 }
@@ -109,20 +135,23 @@ export const LOCAL_PLATFORM_CONTEXT: PlatformContextFile = {
   name: 'local',
   services: Object.fromEntries(PLATFORM_SERVICES.map((s) => [s, `http://127.0.0.1:${DEFAULT_PORTS[s]}`])) as Record<PlatformServiceName, string>,
   operatorToken: { tokenEnv: DEFAULT_TOKEN_ENV, mintDevelopmentTokens: true },
+  // The local broker's SASL listener (LOCAL_KAFKA of libs/messaging); the tools authenticate as its admin.
+  operations: { kafkaBrokers: ['127.0.0.1:9094'], databaseUrlEnv: 'DATABASE_URL' },
 };
+const LOCAL_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/** Refuses a bearer token written into the file: under a token-like key, or any value shaped like a JWT. */
-function tokenValues(raw: unknown, path: (string | number)[] = []): LocatedIssue[] {
-  if (typeof raw === 'string') return JWT_SHAPE.test(raw) ? [{ path, message: 'a token value is never written in a context file: name a tokenFile or tokenEnv' }] : [];
+/** Refuses a secret written into the file: under a token-like key, or any value shaped like a JWT. */
+function secretValues(raw: unknown, path: (string | number)[] = []): LocatedIssue[] {
+  if (typeof raw === 'string') return JWT_SHAPE.test(raw) ? [{ path, message: SECRET_REFUSED }] : [];
   if (typeof raw !== 'object' || raw === null) return [];
   return Object.entries(raw).flatMap(([k, v]) =>
-    TOKEN_KEYS.test(k) ? [{ path: [...path, k], atKey: true, message: `"${k}": a token value is never written in a context file: name a tokenFile or tokenEnv` }] : tokenValues(v, [...path, k]),
+    SECRET_KEYS.test(k) ? [{ path: [...path, k], atKey: true, message: `"${k}": ${SECRET_REFUSED}` }] : secretValues(v, [...path, k]),
   );
 }
 
 /** Parses and validates a context file's text; errors name the file, line, column, key and reason. */
 export function parsePlatformContext(text: string, file: string): PlatformContextFile {
-  return parseLocatedYaml(text, file, contextSchema, tokenValues);
+  return parseLocatedYaml(text, file, contextSchema, secretValues);
 }
 
 /**
@@ -164,7 +193,7 @@ function platformContext(c: PlatformContextFile, source: string, env: NodeJS.Pro
   return {
     name: c.name,
     source,
-    mintsDevelopmentTokens: mints,
+    local: mints,
     url,
     endpoints: () => {
       const missing = PLATFORM_SERVICES.filter((s) => !c.services[s]);
@@ -180,31 +209,44 @@ function platformContext(c: PlatformContextFile, source: string, env: NodeJS.Pro
       };
     },
     operatorToken: (grant) => {
-      if (c.operatorToken.tokenFile) return readTokenFile(resolveTokenFile(c.operatorToken.tokenFile, source), fail);
+      if (c.operatorToken.tokenFile) return readSecretFile(resolveFile(c.operatorToken.tokenFile, source), 'token', (m) => fail(m, 'TOKEN_MISSING'));
       const given = env[c.operatorToken.tokenEnv ?? DEFAULT_TOKEN_ENV];
       if (given) return given.trim();
       if (mints) return developmentToken(grant);
       throw fail(`no operator token: ${c.operatorToken.tokenEnv} is not set`, 'TOKEN_MISSING');
     },
+    operations: () => {
+      const o = c.operations;
+      if (!o) throw fail(`context "${c.name}" names no operations (Kafka brokers, database URL)`, 'SERVICE_NOT_IN_CONTEXT');
+      const local = (name: string) => (mints ? env[name] || undefined : undefined);
+      const databaseUrl = o.databaseUrlFile ? readSecretFile(resolveFile(o.databaseUrlFile, source), 'database URL', (m) => fail(m, 'DATABASE_URL_MISSING')) : (env[o.databaseUrlEnv ?? ''] ?? (mints ? LOCAL_DATABASE_URL : undefined));
+      if (!databaseUrl) throw fail(`no database URL: ${o.databaseUrlEnv} is not set`, 'DATABASE_URL_MISSING');
+      return {
+        kafkaBrokers: local('KAFKA_BROKERS')?.split(',') ?? o.kafkaBrokers,
+        topicPrefix: local('KAFKA_TOPIC_PREFIX') ?? o.topicPrefix ?? '',
+        schemaPrefix: o.schemaPrefix ?? '',
+        databaseUrl,
+      };
+    },
     developmentToken,
   };
 }
 
-function resolveTokenFile(path: string, contextFile: string): string {
+function resolveFile(path: string, contextFile: string): string {
   if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
   return isAbsolute(path) ? path : resolve(dirname(contextFile), path);
 }
 
-/** The token file must be the owner's alone (as ssh insists for keys). */
-function readTokenFile(path: string, fail: (message: string, reason: PlatformContextRefusal) => Error): string {
-  let token: string;
+/** A token or database URL file must be the owner's alone (as ssh insists for keys). */
+function readSecretFile(path: string, what: string, fail: (message: string) => Error): string {
+  let secret: string;
   try {
-    if ((statSync(path).mode & 0o077) !== 0) throw fail(`token file ${path} is readable by others: chmod 600 it`, 'TOKEN_MISSING');
-    token = readFileSync(path, 'utf8').trim();
+    if ((statSync(path).mode & 0o077) !== 0) throw fail(`${what} file ${path} is readable by others: chmod 600 it`);
+    secret = readFileSync(path, 'utf8').trim();
   } catch (error) {
     if (error instanceof PlatformContextError) throw error;
-    throw fail(`cannot read token file ${path}: ${(error as Error).message}`, 'TOKEN_MISSING');
+    throw fail(`cannot read ${what} file ${path}: ${(error as Error).message}`);
   }
-  if (!token) throw fail(`token file ${path} is empty`, 'TOKEN_MISSING');
-  return token;
+  if (!secret) throw fail(`${what} file ${path} is empty`);
+  return secret;
 }
