@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { CARRIERS } from '@jpki/contracts';
 import { localEndpoints } from '@jpki/jpki-client';
 import { ensureTopics, kafkaClient } from '@jpki/messaging';
-import { acceptedWorkRecorded, checkPlatform, removeRunData, waitForQuiescence, type CheckResult } from '@jpki/operations';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
+import { acceptedWorkRecorded, checkPlatform, removeRunData, vsimCards, waitForQuiescence, type CheckResult } from '@jpki/operations';
 import { FaultInjector, freePortOffset, PLATFORM_SERVICES, platformStack, Random, releasePortOffset, type FaultPlan, type FaultRecord } from '@jpki/testing';
 import { Workload, type OperationKind } from './workload';
 
@@ -41,7 +42,8 @@ const since = (t0: number) => Math.round((Date.now() - t0) / 1000);
 
 /**
  * One chaos run: the whole platform as separate processes (with replicas), a mixed workload while faults are
- * injected, then quiescence and the invariant checks from the databases and dead-letter topics.
+ * injected, then quiescence and the invariant checks from the databases, dead-letter topics, vsim's cards and (through
+ * OpenSSL) the CA's OCSP responder and CRLs.
  */
 export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   const t0 = Date.now();
@@ -69,15 +71,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     o.log(`starting ${stack.services.size} service instances (${PLATFORM_SERVICES.length} services, replicas: ${JSON.stringify(o.replicas)}), logs in ${join(tmpdir(), 'jpki-chaos', o.prefix)}`);
     await stack.startAll((s) => o.log(`ready: ${s.spec.name} (pid ${s.pid})`));
     const started = since(t0);
-    const workload = new Workload(localEndpoints(portOffset), keys.operatorToken('chaos@integrator', ['integrator', 'operator', 'auditor']), random);
+    const endpoints = localEndpoints(portOffset);
+    const operatorToken = keys.operatorToken('chaos@integrator', ['integrator', 'operator', 'auditor']);
+    const workload = new Workload(endpoints, operatorToken, random);
     const t1 = Date.now();
     await runWorkload(o, workload, faults, operations);
     const workloadSeconds = since(t1);
     await faults.restoreAll();
     const t2 = Date.now();
     const quiescent = await waitForQuiescence(o.databaseUrl, schemaPrefix, o.quiescenceTimeoutMs, o.log);
+    const openssl = await OpenSslWorkspace.create();
+    const services = { caUrl: endpoints.ca, cards: vsimCards(endpoints.vsim, operatorToken), openssl };
     const invariants = [
-      ...(await checkPlatform({ databaseUrl: o.databaseUrl, brokers: o.brokers, schemaPrefix, topicPrefix, graceSeconds: 5, expectedDeadLetters: faults.poison })),
+      ...(await checkPlatform({ databaseUrl: o.databaseUrl, brokers: o.brokers, schemaPrefix, topicPrefix, graceSeconds: 5, expectedDeadLetters: faults.poison, services }).finally(() => openssl.dispose())),
       await acceptedWorkRecorded(o.databaseUrl, schemaPrefix, workload.accepted),
       noUnexpectedOutcome(operations),
     ];

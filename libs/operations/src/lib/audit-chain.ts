@@ -26,7 +26,7 @@ export const caAuditChainIntact: InvariantCheck = {
                 seq::text || E'\\n' || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || E'\\n' ||
                 to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || E'\\n' || actor || E'\\n' || action || E'\\n' ||
                 coalesce(subject, '') || E'\\n' || details::text AS content
-         FROM "${ca}".audit_log WHERE seq > $1::bigint ORDER BY seq LIMIT ${PAGE}`,
+         FROM "${ca}".audit_log a WHERE a.seq > $1::bigint ORDER BY a.seq LIMIT ${PAGE}`,
         [after],
       );
       for (const row of rows) {

@@ -177,6 +177,25 @@ describe('invariant checker on PostgreSQL', () => {
     expect(results.get('dead-letters-hold-the-injected-poison')?.violations).toEqual([{ messageId: 'm-swallowed' }]);
   });
 
+  it('re-chains the CA audit log past ten entries in seq order, and reports a removed entry by the seq after it', async () => {
+    await sql(`CREATE TABLE "${s.ca}".audit_log (seq BIGINT PRIMARY KEY, occurred_at TIMESTAMPTZ, recorded_at TIMESTAMPTZ, actor TEXT, action TEXT, subject TEXT, details JSONB, prev_hash BYTEA, hash BYTEA)`);
+    // Chained in SQL as the CA's trigger chains them, so the checker's own hashing is judged against another implementation.
+    await sql(`DO $$ DECLARE prev BYTEA := decode(repeat('00', 32), 'hex'); t TIMESTAMPTZ := '2026-12-03T10:00:00.123456Z'; BEGIN
+      FOR n IN 1..12 LOOP
+        INSERT INTO "${s.ca}".audit_log VALUES (n, t, t, 'service:sp-tsm', 'certificate.issued', 'S' || n, '{"a": 1}', prev,
+          sha256(prev || convert_to(n::text || E'\\n' || to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || E'\\n' || to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || E'\\n' || 'service:sp-tsm' || E'\\n' || 'certificate.issued' || E'\\n' || 'S' || n || E'\\n' || '{"a": 1}'::jsonb::text, 'UTF8')));
+        SELECT hash INTO prev FROM "${s.ca}".audit_log WHERE seq = n;
+      END LOOP; END $$`);
+    try {
+      expect(await violations('ca-audit-chain-intact')).toEqual([]);
+      expect(await withRows([`DELETE FROM "${s.ca}".audit_log WHERE seq = 5`], 'ca-audit-chain-intact')).toEqual([
+        { seq: '6', problem: 'audit entry 6 does not link to the entry before it (an entry was removed, inserted or reordered)' },
+      ]);
+    } finally {
+      await sql(`DROP TABLE "${s.ca}".audit_log`);
+    }
+  });
+
   describe('cards against the TSM records', () => {
     it('passes when every card holds what the SP-TSM and the MNO-TSM record', async () => {
       expect(await cardViolations(honestCards())).toEqual([]);
