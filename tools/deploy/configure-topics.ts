@@ -9,11 +9,12 @@
  */
 import { ConfigResourceTypes } from 'kafkajs';
 import { physicalTopics } from '@jpki/contracts';
-import { kafkaClient } from '@jpki/messaging';
+import { kafkaClient, LOCAL_KAFKA, useLocalKafkaAdmin } from '@jpki/messaging';
 import { topicConfig } from '../../deploy/src/topics';
 
 async function main(): Promise<void> {
-  const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+  useLocalKafkaAdmin();
+  const brokers = (process.env['KAFKA_BROKERS'] ?? LOCAL_KAFKA).split(',');
   const prefix = process.env['KAFKA_TOPIC_PREFIX'] ?? '';
   const admin = kafkaClient('topic-config', brokers).admin();
   await admin.connect();
