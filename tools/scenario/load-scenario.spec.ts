@@ -53,7 +53,7 @@ describe('scenario files are refused before anything starts, with file, line, co
   });
 
   it('a flow the runner does not drive yet is refused as not supported, not ignored', () => {
-    expect(problems(`${VALID}events:\n  sim-swap: 0.1\n`)).toEqual(['bad.yaml:17:3: events.sim-swap: event "sim-swap" is not supported yet by the scenario runner']);
+    expect(problems(`${VALID}events:\n  device-change: 0.1\n`)).toEqual(['bad.yaml:17:3: events.device-change: event "device-change" is not supported yet by the scenario runner']);
   });
 
   it('an unknown field and a YAML syntax error', () => {

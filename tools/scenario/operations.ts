@@ -110,7 +110,7 @@ export class ScenarioOperations {
   private perform(kind: EventKind, c: PlannedCitizen, phone: PhoneState): Promise<Outcome> {
     if (kind === 'enroll') return this.enroll(c, phone);
     if (!phone.serial || !phone.subscriber) return Promise.resolve({ outcome: 'skipped:not-enrolled', expected: c.legacySim });
-    if (phone.revoked && (kind === 'loss' || kind === 'found' || kind === 'card-revocation')) return Promise.resolve({ outcome: 'skipped:card-revoked', expected: true });
+    if (phone.revoked && kind !== 'bank-login' && !kind.startsWith('ticket-gate')) return Promise.resolve({ outcome: 'skipped:certificate-revoked', expected: true });
     switch (kind) {
       case 'bank-login':
         return this.holderCheck(phone, () => new BankClient(this.e.rpBank).login(simChallengeSigner(this.e, phone.subscriber!.handset, PIN)));
@@ -124,6 +124,11 @@ export class ScenarioOperations {
         return this.reportCase(phone, '/found-reports', false).then(({ caseOpenedAt: _, ...outcome }) => outcome);
       case 'card-revocation':
         return this.revokeCard(phone);
+      case 'msisdn-change':
+        return this.changeMsisdn(c, phone);
+      case 'contract-end':
+      case 'sim-swap':
+        return this.endService(kind, c, phone);
     }
   }
 
@@ -201,6 +206,28 @@ export class ScenarioOperations {
     if (done.status !== 'failed') phone.lost = lost;
     const openedAt = Date.parse(opened.openedAt);
     return { outcome: done.status, expected: done.status !== 'failed', correlationId: opened.caseId, steps: stepTimings(done.saga?.history ?? [], openedAt), caseOpenedAt: openedAt };
+  }
+
+  /** The carrier gives the subscriber a new number: the phone and its certificate stay as they are. */
+  private async changeMsisdn(c: PlannedCitizen, phone: PhoneState): Promise<Outcome> {
+    const changed = await retrying(() => new HttpJson(this.e.mno[c.carrier], this.token).post<{ msisdn: string }>(`/subscribers/${encodeURIComponent(phone.subscriber!.msisdn)}/msisdn-change`, {}));
+    phone.subscriber = { ...phone.subscriber!, msisdn: changed.msisdn };
+    return { outcome: 'changed', expected: true };
+  }
+
+  /** A contract end or a SIM swap at the carrier: the lifecycle service revokes the phone certificate in a case of that kind. */
+  private async endService(kind: 'contract-end' | 'sim-swap', c: PlannedCitizen, phone: PhoneState): Promise<Outcome> {
+    const path = `/subscribers/${encodeURIComponent(phone.subscriber!.msisdn)}/${kind}`;
+    await retrying(() => new HttpJson(this.e.mno[c.carrier], this.token).post(path, kind === 'contract-end' ? { note: 'scenario' } : {}));
+    const lifecycle = new HttpJson(this.e.lifecycle, this.token);
+    const [done] = await pollUntil(
+      `${kind} case of ${phone.serial}`,
+      () => retrying(() => lifecycle.get<(CaseView & { caseId: string })[]>(`/cases?serial=${phone.serial}&kind=${kind}`)),
+      (cases) => cases.some((x) => x.status !== 'open'),
+    );
+    phone.revoked = true;
+    const view = await retrying(() => lifecycle.get<CaseView & { caseId: string; openedAt: string }>(`/cases/${done.caseId}`));
+    return { outcome: view.status, expected: view.status !== 'failed', correlationId: view.caseId, steps: stepTimings(view.saga?.history ?? [], Date.parse(view.openedAt)) };
   }
 
   private async revokeCard(phone: PhoneState): Promise<Outcome> {

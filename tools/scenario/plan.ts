@@ -1,8 +1,10 @@
 import { CARRIER_PROFILES, hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
 import { Random, type ScheduledFault } from '@jpki/testing';
-import { durationMs, type Scenario, type ScenarioFault } from './scenario-schema';
+import { durationMs, SUPPORTED_EVENTS, type Scenario, type ScenarioFault } from './scenario-schema';
 
-export type EventKind = 'enroll' | 'bank-login' | 'ticket-gate-online' | 'ticket-gate-offline' | 'loss' | 'found' | 'card-revocation';
+export type EventKind = 'enroll' | (typeof SUPPORTED_EVENTS)[number];
+/** Events that happen at most once to a phone, to a share of the phones. */
+const ONE_OFF_EVENTS = ['card-revocation', 'msisdn-change', 'contract-end', 'sim-swap'] as const;
 
 export interface PlannedCitizen {
   index: number;
@@ -51,7 +53,8 @@ export function planScenario(s: Scenario): Plan {
   });
   const total = durationMs(s.duration);
   const lost = pickShare(random, citizens.map((c) => c.index), s.events?.loss ?? 0);
-  const picked = { lost, found: pickShare(random, [...lost], s.events?.found ?? 0), revoked: pickShare(random, citizens.map((c) => c.index), s.events?.['card-revocation'] ?? 0) };
+  const oneOff = Object.fromEntries(ONE_OFF_EVENTS.map((kind) => [kind, pickShare(random, citizens.map((c) => c.index), s.events?.[kind] ?? 0)])) as Record<(typeof ONE_OFF_EVENTS)[number], Set<number>>;
+  const picked = { lost, found: pickShare(random, [...lost], s.events?.found ?? 0), oneOff };
   const events: Omit<PlannedEvent, 'seq'>[] = citizens.flatMap((c) => eventsOf(random, s, c, total, picked));
   events.sort((a, b) => a.atMs - b.atMs || a.citizen - b.citizen);
   return {
@@ -103,7 +106,7 @@ export function arrivalTimes(s: Scenario, n: number): number[] {
   return out;
 }
 
-/** A citizen's events after enrolling, spread over the rest of the run: logins and gate passes, maybe a loss (and a find), maybe a card revocation. */
+/** A citizen's events after enrolling, spread over the rest of the run: logins and gate passes, maybe a loss (and a find), maybe a card revocation or a carrier's change. */
 /** Exactly the share (rounded) of the given citizens, chosen by the seed. */
 function pickShare(random: Random, citizens: number[], share: number): Set<number> {
   const pool = [...citizens];
@@ -112,7 +115,7 @@ function pickShare(random: Random, citizens: number[], share: number): Set<numbe
   return chosen;
 }
 
-function eventsOf(random: Random, s: Scenario, c: PlannedCitizen, total: number, picked: Record<'lost' | 'found' | 'revoked', Set<number>>): Omit<PlannedEvent, 'seq'>[] {
+function eventsOf(random: Random, s: Scenario, c: PlannedCitizen, total: number, picked: { lost: Set<number>; found: Set<number>; oneOff: Record<(typeof ONE_OFF_EVENTS)[number], Set<number>> }): Omit<PlannedEvent, 'seq'>[] {
   const mix = s.events ?? {};
   const end = Math.max(total, c.arrivalMs + 1000);
   const within = (from: number) => Math.round(from + 1 + random.next() * (end - from));
@@ -126,7 +129,7 @@ function eventsOf(random: Random, s: Scenario, c: PlannedCitizen, total: number,
     out.push({ atMs: lostAt, citizen: c.index, kind: 'loss' });
     if (picked.found.has(c.index)) out.push({ atMs: within(lostAt) + 1, citizen: c.index, kind: 'found' });
   }
-  if (picked.revoked.has(c.index)) out.push({ atMs: within(c.arrivalMs), citizen: c.index, kind: 'card-revocation' });
+  for (const kind of ONE_OFF_EVENTS) if (picked.oneOff[kind].has(c.index)) out.push({ atMs: within(c.arrivalMs), citizen: c.index, kind });
   return out;
 }
 

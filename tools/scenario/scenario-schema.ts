@@ -9,9 +9,9 @@ import { CARRIERS, MVNOS, PLATFORM_SERVICE_IDENTITIES as PLATFORM_SERVICES } fro
 export const OPERATORS: readonly string[] = [...CARRIERS, ...Object.keys(MVNOS)];
 
 /** Flows the runner drives, each over the platform's public APIs. */
-export const SUPPORTED_EVENTS = ['bank-login', 'ticket-gate-online', 'ticket-gate-offline', 'loss', 'found', 'card-revocation'] as const;
+export const SUPPORTED_EVENTS = ['bank-login', 'ticket-gate-online', 'ticket-gate-offline', 'loss', 'found', 'card-revocation', 'msisdn-change', 'contract-end', 'sim-swap'] as const;
 /** Flows the platform has but the runner does not drive yet: a scenario asking for them is refused. */
-export const UNSUPPORTED_EVENTS = ['device-change', 'device-change-across-carriers', 'sim-swap', 'msisdn-change', 'contract-end', 'card-renewal', 'certificate-renewal', 'certificate-expiry'] as const;
+export const UNSUPPORTED_EVENTS = ['device-change', 'device-change-across-carriers', 'card-renewal', 'certificate-renewal', 'certificate-expiry'] as const;
 export const HANDSETS = ['android', 'iphone-method-1', 'iphone-method-2'] as const;
 const SUPPORTED_HANDSETS: readonly string[] = ['android'];
 export const SIM_GENERATIONS = ['5g', 'legacy'] as const;
@@ -44,7 +44,7 @@ const arrivals = z
 
 const events = z
   .partialRecord(z.enum([...SUPPORTED_EVENTS, ...UNSUPPORTED_EVENTS]), z.number().min(0, { error: 'an event weight is 0 or more' }))
-  .describe('per enrolled phone: bank-login and ticket-gate-* are mean counts, loss and card-revocation shares of phones (0-1), found a share of lost phones (0-1)');
+  .describe('per enrolled phone: bank-login and ticket-gate-* are mean counts; loss, card-revocation, msisdn-change, contract-end and sim-swap shares of phones (0-1); found a share of lost phones (0-1)');
 
 const otaOverride = z
   .object({
@@ -97,6 +97,9 @@ export interface ScenarioIssue {
   atKey?: boolean;
 }
 
+/** Events given as a share of phones (0-1) rather than a mean count. */
+export const SHARE_EVENTS = ['loss', 'found', 'card-revocation', 'msisdn-change', 'contract-end', 'sim-swap'] as const;
+
 const sum = (o: Record<string, number | undefined> = {}) => Object.values(o).reduce<number>((a, b) => a + (b ?? 0), 0);
 
 /** The checks beyond the schema, run only on a document the schema accepts. */
@@ -114,7 +117,7 @@ export function semanticChecks(s: Scenario): ScenarioIssue[] {
   for (const [kind, value] of Object.entries(s.events ?? {})) {
     if ((UNSUPPORTED_EVENTS as readonly string[]).includes(kind) && (value ?? 0) > 0) issues.push({ path: ['events', kind], atKey: true, message: `event "${kind}" is not supported yet by the scenario runner` });
   }
-  for (const kind of ['loss', 'found', 'card-revocation'] as const) {
+  for (const kind of SHARE_EVENTS) {
     if ((s.events?.[kind] ?? 0) > 1) issues.push({ path: ['events', kind], message: `"${kind}" is a share of phones from 0 to 1` });
   }
   if ((s.arrivals.rate === undefined) === (s.arrivals.stages === undefined)) issues.push({ path: ['arrivals'], atKey: true, message: 'arrivals need either a rate or stages' });

@@ -33,6 +33,8 @@ events:
   ticket-gate-online: 1
   loss: 0.34
   found: 1
+  msisdn-change: 0.34
+  contract-end: 0.34
 ota:
   kddi: { latencyMs: 120 }
 faults:
@@ -83,7 +85,12 @@ describe('scenario runner: a small scenario file against the platform, its resul
     const written = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as ScenarioResults;
     expect(written.operations).toHaveLength(written.planned);
     expect(written.operations.filter((o) => !o.expected)).toEqual([]);
-    expect(written.operations.map((o) => o.kind).sort()).toEqual(['bank-login', 'bank-login', 'bank-login', 'enroll', 'enroll', 'enroll', 'found', 'loss', 'ticket-gate-online', 'ticket-gate-online', 'ticket-gate-online']);
+    expect(written.operations.map((o) => o.kind).sort()).toEqual([
+      ...['bank-login', 'bank-login', 'bank-login', 'contract-end', 'enroll', 'enroll', 'enroll', 'found', 'loss', 'msisdn-change'],
+      ...['ticket-gate-online', 'ticket-gate-online', 'ticket-gate-online'],
+    ]);
+    expect(written.operations.find((o) => o.kind === 'contract-end')).toMatchObject({ outcome: expect.stringMatching(/^(completed|waiting-device)$/), correlationId: expect.stringMatching(/^case-/) });
+    expect(written.operations.find((o) => o.kind === 'msisdn-change')).toMatchObject({ outcome: 'changed' });
     const enrollments = written.operations.filter((o) => o.kind === 'enroll');
     expect(new Set(enrollments.map((o) => o.operator))).toEqual(new Set(['docomo', 'kddi', 'linemo']));
     for (const e of enrollments) {
