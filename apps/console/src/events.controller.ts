@@ -5,7 +5,8 @@ import { z } from 'zod/v4';
 import type { Carrier } from '@jpki/contracts';
 import { ApiErrors, ApiZodResponse, DomainHttpException } from '@jpki/service-kit';
 import { DeadLetters } from './dashboard';
-import { EventFeed, type FeedEvent } from './feed';
+import { EventFeed } from './feed';
+import type { FeedEvent } from './feed-event';
 import { Sessions, sessionToken } from './sessions';
 
 const HEARTBEAT_MS = 15_000;

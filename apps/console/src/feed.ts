@@ -5,21 +5,10 @@ import { CARRIERS, envelopeSchema, messageDefinition, Topics, type Carrier, type
 import { checkCarrier, kafkaClient, TrustedProducers } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
 import type { ConsoleConfig } from './config';
+import type { FeedEvent } from './feed-event';
 
 /** The event topics the console reads (it is declared among their consumers in libs/contracts). */
 export const FEED_TOPICS = [Topics.lifecycleEvents.name, Topics.spTsmEvents.name, Topics.caEvents.name] as const;
-
-/** One platform event as the console shows it: what happened, to whom, for which carrier (null: not known to be one carrier's). */
-export interface FeedEvent {
-  id: string;
-  topic: string;
-  type: string;
-  producer: string;
-  occurredAt: string;
-  carrier: Carrier | null;
-  /** The payload fields worth showing (ids, state, reason); never key material (the topics carry none). */
-  fields: Record<string, string>;
-}
 
 export interface Figures {
   /** Completed enrollments per carrier (`iphone` for iPhone enrollments, bound to a device, not a SIM) per UTC hour. */

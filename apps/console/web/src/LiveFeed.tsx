@@ -1,18 +1,8 @@
 import { Badge, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
+import type { FeedEvent } from '../../src/feed-event';
 import { useT } from './i18n';
 import { KEYBOARD_SCROLLABLE } from './PhonePage';
-
-/** One platform event as the console server sends it (apps/console/src/feed.ts FeedEvent). */
-export interface FeedEvent {
-  id: string;
-  topic: string;
-  type: string;
-  producer: string;
-  occurredAt: string;
-  carrier: string | null;
-  fields: Record<string, string>;
-}
 
 const MAX_SHOWN = 100;
 
