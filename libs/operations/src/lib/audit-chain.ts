@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { InvariantCheck, Row } from './invariants';
 
-const GENESIS = Buffer.alloc(32);
+const GENESIS: Buffer = Buffer.alloc(32);
 const PAGE = 5_000;
 
 /**

@@ -36,7 +36,7 @@ export const cardRegistriesAgreeWithTsmRecords: InvariantCheck = {
       for (const [iccid, card] of read) {
         const record = records.find((r) => r.iccid === iccid);
         if (!card) violations.push({ iccid, problem: 'vsim lists the SIM but its operator API does not find it' });
-        else violations.push(...cardAgainstRecords(iccid, card, record, carrierSsds.get(iccid) ?? new Set()).map((problem) => ({ iccid, problem })));
+        else violations.push(...cardAgainstRecords(card, record, carrierSsds.get(iccid) ?? new Set()).map((problem) => ({ iccid, problem })));
       }
     }
     const missingSims = records.filter((r) => r.state !== 'terminated' && !unsettled.has(r.iccid) && !sims.includes(r.iccid));
@@ -45,7 +45,7 @@ export const cardRegistriesAgreeWithTsmRecords: InvariantCheck = {
 };
 
 /** What is wrong with one card given the SP-TSM's record of it (if any) and the SSDs its carrier records as live. */
-function cardAgainstRecords(iccid: string, card: CardContent, record: ServiceRecord | undefined, carrierSsds: Set<string>): string[] {
+function cardAgainstRecords(card: CardContent, record: ServiceRecord | undefined, carrierSsds: Set<string>): string[] {
   const problems: string[] = [];
   const entry = (aid: string) => card.registry.find((e) => upper(e.aid) === upper(aid));
   const live = record && record.state !== 'terminated' ? record : undefined;
