@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AuditEntryView, CaseView } from '@jpki/contracts';
-import { CommandError, commandErrorOf, CONTEXT_OPTION, HttpJson, loadPlatformContext, runCommand, type OperatorGrant } from '@jpki/jpki-client';
+import { CommandError, commandErrorOf, CONTEXT_OPTION, HttpJson, loadPlatformContext, runCommand, type OperatorGrant, type PlatformContext } from '@jpki/jpki-client';
 import { OPERATOR_ROLES } from '@jpki/service-kit';
 import { SERVICE_NAME as LIFECYCLE_SERVICE_NAME } from './config';
 
@@ -62,7 +62,8 @@ export function buildCli(io: Io): Command {
     .exitOverride();
 
   const opts = () => program.opts<{ context?: string; as: string; roles: string; carrier?: string; json?: boolean }>();
-  const context = () => loadPlatformContext({ file: opts().context, env: io.env });
+  let loaded: PlatformContext | undefined;
+  const context = () => (loaded ??= loadPlatformContext({ file: opts().context, env: io.env }));
   const grant = (roles: string): OperatorGrant => ({ sub: opts().as, roles, audience: [LIFECYCLE_SERVICE_NAME], carrier: opts().carrier });
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const ctx = context();

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { CARRIERS, type Carrier } from '@jpki/contracts';
-import { CommandError, commandErrorOf, CONTEXT_OPTION, HttpJson, loadPlatformContext, runCommand, type OperatorGrant } from '@jpki/jpki-client';
+import { CommandError, commandErrorOf, CONTEXT_OPTION, HttpJson, loadPlatformContext, runCommand, type OperatorGrant, type PlatformContext } from '@jpki/jpki-client';
 import { OPERATOR_ROLES } from '@jpki/service-kit';
 
 /**
@@ -58,7 +58,8 @@ export function buildCli(io: Io): Command {
     if (!(CARRIERS as readonly string[]).includes(carrier)) throw new CommandError(`unknown carrier ${carrier}`);
     return carrier as Carrier;
   };
-  const context = () => loadPlatformContext({ file: program.opts<{ context?: string }>().context, env: io.env });
+  let loaded: PlatformContext | undefined;
+  const context = () => (loaded ??= loadPlatformContext({ file: program.opts<{ context?: string }>().context, env: io.env }));
   /** One of the carrier's operators, on that carrier's MNO-TSM only (what a minted development token says). */
   const grant = (roles: string): OperatorGrant => {
     const carrier = carrierOption();
