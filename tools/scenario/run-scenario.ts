@@ -1,7 +1,8 @@
 import { CARRIERS, type Carrier } from '@jpki/contracts';
-import { localEndpoints } from '@jpki/jpki-client';
+import { localEndpoints, type PlatformEndpoints } from '@jpki/jpki-client';
 import { ensureTopics, kafkaClient } from '@jpki/messaging';
-import { acceptedWorkRecorded, checkPlatform, removeRunData, waitForQuiescence, type CheckResult } from '@jpki/operations';
+import { acceptedWorkRecorded, checkPlatform, removeRunData, vsimCards, waitForQuiescence, type CheckResult } from '@jpki/operations';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { enrollmentCryptoBound, FaultInjector, PLATFORM_SERVICES, platformStack, Random, type ServiceStack, type StackKeys } from '@jpki/testing';
 import { ScenarioOperations, type OperationRecord } from './operations';
 import type { Plan, PlannedEvent } from './plan';
@@ -78,7 +79,9 @@ export async function runScenario(s: Scenario, plan: Plan, o: RunOptions): Promi
     await stack.startAll((svc) => o.log(`ready: ${svc.spec.name} on ${svc.url} (pid ${svc.pid})`));
     await o.onReady?.(stack, keys);
     const t0 = Date.now();
-    const ops = new ScenarioOperations(localEndpoints(o.portOffset), keys.operatorToken('scenario@integrator', ['integrator', 'operator', 'auditor']), t0);
+    const endpoints = localEndpoints(o.portOffset);
+    const token = keys.operatorToken('scenario@integrator', ['integrator', 'operator', 'auditor']);
+    const ops = new ScenarioOperations(endpoints, token, t0);
     await ops.prepareGates();
     const faults = new FaultInjector(stack, new Random(s.seed), { mnoTsmOutage: true, brokerRestart: true, postgresRestart: true }, kafka, topicPrefix, o.log, t0);
     const injected = runFaults(plan, faults, t0, o.signal, o.log);
@@ -87,7 +90,7 @@ export async function runScenario(s: Scenario, plan: Plan, o: RunOptions): Promi
     if (!o.signal.aborted) await faults.restoreAll();
     const quiescent = await waitForQuiescence(o.databaseUrl, schemaPrefix, o.signal.aborted ? 0 : o.quiescenceTimeoutMs, o.log);
     const invariants: CheckResult[] = [
-      ...(await checkPlatform({ databaseUrl: o.databaseUrl, brokers: o.brokers, schemaPrefix, topicPrefix, graceSeconds: 5 })),
+      ...(await checkWithServices(o, schemaPrefix, topicPrefix, endpoints, token)),
       await acceptedWorkRecorded(o.databaseUrl, schemaPrefix, ops.accepted),
     ];
     operations.sort((a, b) => a.seq - b.seq);
@@ -116,6 +119,13 @@ export async function runScenario(s: Scenario, plan: Plan, o: RunOptions): Promi
       await removeRunData(o.databaseUrl, kafka, topicPrefix, schemaPrefix, o.log);
     }
   }
+}
+
+/** Every invariant, with the cards at vsim and the CA's OCSP and CRLs judged by OpenSSL while the services still run (not after Ctrl-C). */
+async function checkWithServices(o: RunOptions, schemaPrefix: string, topicPrefix: string, endpoints: PlatformEndpoints, token: string): Promise<CheckResult[]> {
+  const openssl = o.signal.aborted ? undefined : await OpenSslWorkspace.create();
+  const services = openssl ? { caUrl: endpoints.ca, cards: vsimCards(endpoints.vsim, token), openssl } : undefined;
+  return checkPlatform({ databaseUrl: o.databaseUrl, brokers: o.brokers, schemaPrefix, topicPrefix, graceSeconds: 5, services }).finally(() => openssl?.dispose());
 }
 
 /** Each citizen's events in planned order; citizens run side by side, at most `concurrency` operations at once, none before its planned time. */
