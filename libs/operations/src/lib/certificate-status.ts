@@ -18,6 +18,8 @@ interface Heard {
 const DEFAULT_SAMPLE = 50;
 /** The responder answers at most this many CertIDs in one request (jpki-ca OCSP_MAX_CERT_IDS). */
 const CERT_IDS_PER_REQUEST = 20;
+const VERIFIED = /Response verify OK/;
+const RETRY_MS = 2_000;
 
 /**
  * A sample of certificates (the most recently issued or changed first) judged by the OpenSSL CLI: the CA's OCSP
@@ -40,6 +42,7 @@ export const certificateStatusAgrees: InvariantCheck = {
       const crl = await judge.crl();
       if (!crl.verified) violations.push({ issuer, problem: `the ${issuer} CRL does not verify against the CA certificates` });
       const ocsp = await judge.ocsp(certificates);
+      violations.push(...ocsp.unverified);
       for (const c of certificates) {
         const expected = expectedStatus(c);
         const problems = [
@@ -112,14 +115,20 @@ async function issuerJudge(services: PlatformServices, issuer: string) {
   const issuerPem = await openssl.write(`${issuer}.pem`, await fetched(`/ca/${issuer}.pem`));
   const bundle = await openssl.write(`${issuer}-bundle.pem`, Buffer.concat([await fetched('/ca/root.pem'), await fetched(`/ca/${issuer}.pem`)]));
   return {
-    async ocsp(certificates: CaCertificate[]): Promise<Map<string, Heard>> {
-      const heard = new Map<string, Heard>();
+    async ocsp(certificates: CaCertificate[]): Promise<Map<string, Heard> & { unverified: Row[] }> {
+      const heard = Object.assign(new Map<string, Heard>(), { unverified: [] as Row[] });
       for (let i = 0; i < certificates.length; i += CERT_IDS_PER_REQUEST) {
         const batch = certificates.slice(i, i + CERT_IDS_PER_REQUEST);
         const files = await Promise.all(batch.map((c) => openssl.write(`${c.serial}.pem`, toPem(c.der))));
-        const { output } = await openssl.run(['ocsp', '-issuer', issuerPem, ...files.flatMap((f) => ['-cert', f]), '-url', `${services.caUrl}/ocsp`, '-CAfile', bundle]);
-        // An unverified response is no answer: its statuses are not taken.
-        if (!/Response verify OK/.test(output)) continue;
+        const ask = () => openssl.run(['ocsp', '-issuer', issuerPem, ...files.flatMap((f) => ['-cert', f]), '-url', `${services.caUrl}/ocsp`, '-CAfile', bundle]);
+        // A responder that just restarted may refuse the connection: asked once more before the answer counts.
+        let { output } = await ask();
+        if (!VERIFIED.test(output)) output = await new Promise<void>((r) => setTimeout(r, RETRY_MS)).then(async () => (await ask()).output);
+        // An unverified response is no answer: its statuses are not taken, and OpenSSL's words say why.
+        if (!VERIFIED.test(output)) {
+          heard.unverified.push({ issuer, serials: batch.map((c) => c.serial), problem: `the OCSP answer does not verify: ${output.trim().split('\n').slice(-3).join(' | ')}` });
+          continue;
+        }
         for (const c of batch) {
           const block = new RegExp(`${c.serial}\\.pem: (good|revoked|unknown)([\\s\\S]*?)(?=\\n\\S|$)`).exec(output);
           if (block) heard.set(c.serial, { status: block[1], reason: /Reason: (\w+)/.exec(block[2])?.[1] });
