@@ -6,7 +6,7 @@ import { ensureTopics, kafkaClient } from '@jpki/messaging';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { acceptedWorkRecorded, checkPlatform, removeRunData, vsimCards, waitForQuiescence, type CheckResult } from '@jpki/operations';
 import { FaultInjector, freePortOffset, PLATFORM_SERVICES, platformStack, Random, releasePortOffset, type FaultPlan, type FaultRecord } from '@jpki/testing';
-import { Workload, type OperationKind } from './workload';
+import { OPERATION_KINDS, Workload, type OperationKind } from './workload';
 
 export interface ChaosOptions extends FaultPlan {
   databaseUrl: string;
@@ -65,7 +65,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     serviceEnv: { vsim: { OTA_BEARER: o.otaBearer, OTA_BEARER_SEED: String(o.seed) } },
   });
   const random = new Random(o.seed);
-  const operations = Object.fromEntries((['enroll', 'login', 'loss', 'found'] as const).map((k) => [k, {}])) as ChaosSummary['operations'];
+  const operations = Object.fromEntries(OPERATION_KINDS.map((k) => [k, {}])) as ChaosSummary['operations'];
   const faults = new FaultInjector(stack, random, o, kafka, topicPrefix, o.log);
   try {
     o.log(`starting ${stack.services.size} service instances (${PLATFORM_SERVICES.length} services, replicas: ${JSON.stringify(o.replicas)}), logs in ${join(tmpdir(), 'jpki-chaos', o.prefix)}`);
@@ -73,7 +73,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     const started = since(t0);
     const endpoints = localEndpoints(portOffset);
     const operatorToken = keys.operatorToken('chaos@integrator', ['integrator', 'operator', 'auditor']);
-    const workload = new Workload(endpoints, operatorToken, random);
+    const workload = new Workload(endpoints, operatorToken, random, keys.deviceAttestation);
     const t1 = Date.now();
     await runWorkload(o, workload, faults, operations);
     const workloadSeconds = since(t1);

@@ -1,7 +1,8 @@
 /**
  * Fault-injection run over the whole platform: every service as its own process (sp-tsm and jpki-ca with a second
- * replica), a mixed workload (enrollments on docomo, KDDI, SoftBank and the MVNO mineo in both key modes, bank logins,
- * loss and found) while service instances are SIGKILLed (one or two at once) on a schedule, a poison record is
+ * replica), a mixed workload (SIM enrollments on docomo, KDDI, SoftBank and the MVNO mineo in both key modes, iPhone
+ * enrollments by both methods, bank logins, loss and found, device changes, contract ends) while service instances are
+ * SIGKILLed (one or two at once) on a schedule, a poison record is
  * injected, and the OTA bearer adds latency and loss (the long mode also takes one carrier's MNO-TSM down for a minute
  * and restarts the broker); then quiescence and the invariant checks. Exits 1 on any violation.
  *
@@ -35,10 +36,10 @@ function parseDuration(v: string): number {
 
 function printSummary(s: ChaosSummary): void {
   console.log(`\nchaos run, seed ${s.seed}: start ${s.seconds.start} s, workload ${s.seconds.workload} s, quiescence ${s.seconds.quiescence} s, total ${s.seconds.total} s`);
-  console.log('\n operation  outcomes');
+  console.log('\n operation      outcomes');
   for (const [kind, outcomes] of Object.entries(s.operations)) {
     const total = Object.values(outcomes).reduce((a, b) => a + b, 0);
-    console.log(` ${kind.padEnd(10)} ${String(total).padStart(4)}  ${Object.entries(outcomes).map(([o, n]) => `${o} ${n}`).join(', ') || '-'}`);
+    console.log(` ${kind.padEnd(14)} ${String(total).padStart(4)}  ${Object.entries(outcomes).map(([o, n]) => `${o} ${n}`).join(', ') || '-'}`);
   }
   const byKind = s.faults.reduce<Record<string, number>>((acc, f) => ({ ...acc, [f.kind]: (acc[f.kind] ?? 0) + 1 }), {});
   const killed = s.faults.reduce((n, f) => n + (f.kind.startsWith('sigkill') ? f.targets.length : 0), 0);

@@ -1,9 +1,10 @@
-import type { MvnoId, Carrier } from '@jpki/contracts';
+import type { MvnoId, Carrier, IphoneMethod } from '@jpki/contracts';
 import {
   ApiError,
   BankClient,
   createSubscriber,
   createTestCitizen,
+  enrollIphone,
   HttpJson,
   JpkiUiApp,
   outcomeOfError,
@@ -13,15 +14,19 @@ import {
   type KeyMode,
   type PlatformEndpoints,
   type Subscriber,
+  type TestCitizen,
 } from '@jpki/jpki-client';
+import type { SimulatedAttestationAuthority } from '@jpki/iphone-device';
 import type { AcceptedWork } from '@jpki/operations';
 import type { Random } from '@jpki/testing';
 
 const PIN = '2580';
 const OPERATORS: (Carrier | MvnoId)[] = ['docomo', 'kddi', 'softbank', 'mineo'];
 const KEY_MODES: KeyMode[] = ['on-card', 'delivered'];
+const IPHONE_METHODS: IphoneMethod[] = ['device-key', 'ca-generated'];
 
 export interface EnrolledPhone {
+  citizen: TestCitizen;
   subscriber: Subscriber;
   operator: Carrier | MvnoId;
   enrollmentId: string;
@@ -30,9 +35,14 @@ export interface EnrolledPhone {
   busy: boolean;
 }
 
-export type OperationKind = 'enroll' | 'login' | 'loss' | 'found';
+export const OPERATION_KINDS = ['enroll', 'iphone-enroll', 'login', 'loss', 'found', 'device-change', 'contract-end'] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
 
-/** The mixed workload of a chaos run: enrollments on every carrier and an MVNO in both key modes, bank logins, loss and found. */
+/**
+ * The mixed workload of a chaos run: SIM enrollments on every carrier and an MVNO in both key modes, iPhone enrollments
+ * by both methods, bank logins, loss and found, device changes (the holder enrolls a new SIM phone: the CA supersedes
+ * the old certificate and lifecycle clears the old SIM) and contract ends at the carrier.
+ */
 export class Workload {
   readonly phones: EnrolledPhone[] = [];
   readonly accepted: AcceptedWork = { enrollments: [], cases: [] };
@@ -41,6 +51,8 @@ export class Workload {
     private readonly e: PlatformEndpoints,
     private readonly operatorToken: string,
     private readonly random: Random,
+    /** The simulated iPhone vendor the CA trusts (StackKeys.deviceAttestation). */
+    private readonly iphoneVendor: SimulatedAttestationAuthority,
   ) {}
 
   /** The next operation: enrollments until a few phones exist, then a mix weighted towards enrollments and logins. */
@@ -49,9 +61,12 @@ export class Workload {
     const lost = idle.filter((p) => p.lost);
     const held = idle.filter((p) => !p.lost);
     const roll = this.random.next();
-    if (idle.length < 2 || roll < 0.4) return { kind: 'enroll', run: () => this.enroll() };
-    if (lost.length > 0 && roll < 0.5) return this.on('found', this.random.pick(lost), (p) => this.found(p));
-    if (held.length > 0 && roll < 0.6) return this.on('loss', this.random.pick(held), (p) => this.loss(p));
+    if (idle.length < 2 || roll < 0.3) return { kind: 'enroll', run: () => this.enroll() };
+    if (roll < 0.36) return { kind: 'iphone-enroll', run: () => this.enrollIphone() };
+    if (lost.length > 0 && roll < 0.45) return this.on('found', this.random.pick(lost), (p) => this.found(p));
+    if (held.length > 0 && roll < 0.54) return this.on('loss', this.random.pick(held), (p) => this.loss(p));
+    if (held.length > 0 && roll < 0.6) return this.on('device-change', this.random.pick(held), (p) => this.changeDevice(p));
+    if (held.length > 0 && roll < 0.64) return this.on('contract-end', this.random.pick(held), (p) => this.endContract(p));
     return this.on('login', this.random.pick(idle), (p) => this.login(p));
   }
 
@@ -70,22 +85,69 @@ export class Workload {
   }
 
   private async enroll(): Promise<string> {
-    const operator = this.random.pick(OPERATORS);
-    const keyMode = this.random.pick(KEY_MODES);
     try {
       const citizen = await retrying(() => createTestCitizen(this.e, this.operatorToken));
-      const subscriber = await retrying(() => createSubscriber(this.e, this.operatorToken, operator));
-      const app = new JpkiUiApp(this.e);
-      const started = await retrying(() => app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode }));
-      this.accepted.enrollments.push(started.enrollmentId);
-      const done = await pollUntil(`enrollment ${started.enrollmentId}`, () => retrying(() => app.enrollment(started.enrollmentId)), (v) => v.status === 'completed' || v.status === 'failed');
-      if (done.status !== 'completed' || !done.serial) return `failed:${done.failure?.reason ?? done.status}`;
-      await retrying(() => app.setPhonePin(subscriber.handset, PIN));
-      this.phones.push({ subscriber, operator, enrollmentId: done.enrollmentId, serial: done.serial, lost: false, busy: false });
+      const phone = await this.enrollSim(citizen, this.random.pick(OPERATORS));
+      if (typeof phone === 'string') return phone;
+      this.phones.push(phone);
       return 'completed';
     } catch (err) {
       return outcomeOfError(err);
     }
+  }
+
+  /** The holder enrolls a new SIM phone: the old one leaves the workload (its certificate superseded, its SIM cleared). */
+  private async changeDevice(old: EnrolledPhone): Promise<string> {
+    try {
+      const phone = await this.enrollSim(old.citizen, old.operator);
+      if (typeof phone === 'string') return phone;
+      this.phones.splice(this.phones.indexOf(old), 1, phone);
+      return 'completed';
+    } catch (err) {
+      return outcomeOfError(err);
+    }
+  }
+
+  /** The carrier ends the subscriber's contract: lifecycle revokes the certificate and clears the SIM in a contract-end case. */
+  private async endContract(phone: EnrolledPhone): Promise<string> {
+    try {
+      const carrier = phone.subscriber.carrier;
+      await retrying(() => new HttpJson(this.e.mno[carrier], this.operatorToken).post(`/subscribers/${encodeURIComponent(phone.subscriber.msisdn)}/contract-end`, { note: 'chaos workload' }));
+      this.phones.splice(this.phones.indexOf(phone), 1);
+      const lifecycle = new HttpJson(this.e.lifecycle, this.operatorToken);
+      const cases = await pollUntil(
+        `contract-end case of ${phone.serial}`,
+        () => retrying(() => lifecycle.get<{ caseId: string; status: string }[]>(`/cases?serial=${phone.serial}&kind=contract-end`)),
+        (found) => found.some((c) => c.status !== 'open'),
+      );
+      this.accepted.cases.push(...cases.map((c) => c.caseId));
+      return cases.find((c) => c.status !== 'open')?.status ?? 'open';
+    } catch (err) {
+      return outcomeOfError(err);
+    }
+  }
+
+  private async enrollIphone(): Promise<string> {
+    try {
+      const citizen = await retrying(() => createTestCitizen(this.e, this.operatorToken));
+      const { enrollment } = await enrollIphone(this.e, citizen, { method: this.random.pick(IPHONE_METHODS), vendor: this.iphoneVendor });
+      return enrollment.status === 'completed' ? 'completed' : `failed:${enrollment.state}`;
+    } catch (err) {
+      return outcomeOfError(err);
+    }
+  }
+
+  /** A SIM phone enrolled for the citizen at the operator (a new subscription), in either key mode; a string says why not. */
+  private async enrollSim(citizen: TestCitizen, operator: Carrier | MvnoId): Promise<EnrolledPhone | string> {
+    const keyMode = this.random.pick(KEY_MODES);
+    const subscriber = await retrying(() => createSubscriber(this.e, this.operatorToken, operator));
+    const app = new JpkiUiApp(this.e);
+    const started = await retrying(() => app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode }));
+    this.accepted.enrollments.push(started.enrollmentId);
+    const done = await pollUntil(`enrollment ${started.enrollmentId}`, () => retrying(() => app.enrollment(started.enrollmentId)), (v) => v.status === 'completed' || v.status === 'failed');
+    if (done.status !== 'completed' || !done.serial) return `failed:${done.failure?.reason ?? done.status}`;
+    await retrying(() => app.setPhonePin(subscriber.handset, PIN));
+    return { citizen, subscriber, operator, enrollmentId: done.enrollmentId, serial: done.serial, lost: false, busy: false };
   }
 
   private async login(phone: EnrolledPhone): Promise<string> {
