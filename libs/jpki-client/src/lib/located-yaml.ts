@@ -15,11 +15,21 @@ export class LocatedFileError extends Error {
   }
 }
 
+/** What a caller adds to the schema: changes to the raw document before validation, and checks before and after it. */
+export interface LocatedChecks<S extends z.ZodType> {
+  /** Changes the raw document before it is validated (e.g. a command-line override). */
+  prepare?: (raw: unknown) => void;
+  /** Problems the schema cannot express, found in the raw document. */
+  extraChecks?: (raw: unknown) => LocatedIssue[];
+  /** Problems found in a document the schema accepted. */
+  refine?: (data: z.output<S>) => LocatedIssue[];
+}
+
 /**
- * Parses YAML text (JSON is YAML too) and validates it with `schema`; `extraChecks` adds the problems a schema cannot
- * express. Throws a LocatedFileError naming the file, line and column of each problem.
+ * Parses YAML text (JSON is YAML too) and validates it with `schema` and the caller's `checks`. Throws a
+ * LocatedFileError naming the file, line and column of each problem.
  */
-export function parseLocatedYaml<S extends z.ZodType>(text: string, file: string, schema: S, extraChecks: (raw: unknown) => LocatedIssue[] = () => []): z.output<S> {
+export function parseLocatedYaml<S extends z.ZodType>(text: string, file: string, schema: S, checks: LocatedChecks<S> = {}): z.output<S> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const where = (offset: number) => {
@@ -28,10 +38,11 @@ export function parseLocatedYaml<S extends z.ZodType>(text: string, file: string
   };
   if (doc.errors.length > 0) throw new LocatedFileError(doc.errors.map((e) => `${where(e.pos[0])}: ${e.message.split('\n')[0]}`));
   const raw = doc.toJS() as unknown;
-  const extra = extraChecks(raw);
+  checks.prepare?.(raw);
+  const extra = checks.extraChecks?.(raw) ?? [];
   const parsed = schema.safeParse(raw);
   const schemaIssues: LocatedIssue[] = parsed.success
-    ? []
+    ? (checks.refine?.(parsed.data as z.output<S>) ?? [])
     : parsed.error.issues.map((i) =>
         i.code === 'unrecognized_keys'
           ? { path: [...(i.path as (string | number)[]), i.keys[0]], atKey: true, message: i.message.startsWith('Unrecognized key') ? `unknown field "${i.keys[0]}"` : i.message }

@@ -151,7 +151,7 @@ function secretValues(raw: unknown, path: (string | number)[] = []): LocatedIssu
 
 /** Parses and validates a context file's text; errors name the file, line, column, key and reason. */
 export function parsePlatformContext(text: string, file: string): PlatformContextFile {
-  return parseLocatedYaml(text, file, contextSchema, secretValues);
+  return parseLocatedYaml(text, file, contextSchema, { extraChecks: secretValues });
 }
 
 /**
