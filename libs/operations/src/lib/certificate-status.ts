@@ -102,7 +102,8 @@ function crlEntry(entries: Map<string, string | undefined>, serial: string): Hea
 }
 
 const normalSerial = (serial: string) => serial.toUpperCase().replace(/^0+/, '');
-const toPem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+/** PEM for openssl; no empty line before the footer when the base64 fills its last line (OpenSSL refuses one). */
+export const toPem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${(der.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`;
 
 /** `openssl ocsp` and `openssl crl` for one issuing CA, its certificate and the root written to the workspace. */
 async function issuerJudge(services: PlatformServices, issuer: string) {
