@@ -307,7 +307,7 @@ function requestArbitrary(op: Operation): fc.Arbitrary<FuzzRequest> {
       const h: Record<string, string> = {};
       headerParams.forEach((p, i) => headers[i] !== undefined && (h[p.name] = headers[i] as string));
       const normalised = new URL(url, 'http://127.0.0.1').pathname;
-      const route = new RegExp(`^${op.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]*')}$`);
+      const route = new RegExp(`^${op.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`); // a path parameter is never an empty segment (Express)
       return { path: url, query: q, headers: h, body, auth, routed: route.test(normalised) };
     });
 }
