@@ -1,16 +1,7 @@
 /** PKCS#10 (RFC 2986) certification requests: built through any Signer, verified with reason codes. */
-import {
-  Asn1Error,
-  childrenOf,
-  decodeDer,
-  expectTag,
-  readInteger,
-  readObjectIdentifier,
-  sequenceChildren,
-  SequenceReader,
-  type Asn1Node,
-} from '../asn1/der-reader';
-import { bitString, contextTag, integer, objectIdentifier, sequence, setOf, Tag, tlv } from '../asn1/der-writer';
+import * as pkijs from 'pkijs';
+import { decodeDer } from '../asn1/der-reader';
+import { derOf, parsePkijs, pkijsExtensions, signPkijs, x509Extensions } from '../asn1/pkijs-interop';
 import { ecdsaSignatureHash, Oid, rsaSignatureHash } from '../asn1/oids';
 import { toDer } from '../encoding/pem';
 import { signatureAlgorithmFor } from '../x509/signed-structure';
@@ -26,8 +17,7 @@ import {
   type DistinguishedName,
   type NameAttributeType,
 } from '../names/distinguished-name';
-import { decodeAlgorithmIdentifier, readSignatureBits } from '../x509/certificate';
-import { decodeExtensions, encodeExtensions, type ExtensionInput, type X509Extension } from '../x509/extensions';
+import type { ExtensionInput, X509Extension } from '../x509/extensions';
 
 export interface BuildCsrOptions {
   readonly subject: DistinguishedName;
@@ -39,19 +29,18 @@ export interface BuildCsrOptions {
 }
 
 export async function buildCsr(options: BuildCsrOptions): Promise<Buffer> {
-  const requestInfo = sequence(
-    integer(0),
-    encodeDistinguishedName(options.subject),
-    options.subjectPublicKeyInfo ?? options.signer.publicKeySpki,
-    tlv(contextTag(0, true), Buffer.concat(csrAttributes(options.requestedExtensions ?? []))),
-  );
-  const signature = await options.signer.sign(requestInfo);
-  return sequence(requestInfo, signatureAlgorithmFor(options.signer), bitString(signature));
-}
-
-function csrAttributes(extensions: readonly ExtensionInput[]): Buffer[] {
-  if (extensions.length === 0) return [];
-  return [sequence(objectIdentifier(Oid.pkcs9ExtensionRequest), setOf(encodeExtensions(extensions)))];
+  const extensions = options.requestedExtensions ?? [];
+  const csr = new pkijs.CertificationRequest({
+    subject: pkijs.RelativeDistinguishedNames.fromBER(encodeDistinguishedName(options.subject)),
+    subjectPublicKeyInfo: pkijs.PublicKeyInfo.fromBER(options.subjectPublicKeyInfo ?? options.signer.publicKeySpki),
+    // RFC 2986: the attributes [0] is present even when empty.
+    attributes:
+      extensions.length === 0
+        ? []
+        : [new pkijs.Attribute({ type: Oid.pkcs9ExtensionRequest, values: [pkijsExtensions(extensions).toSchema()] })],
+  });
+  csr.signatureAlgorithm = pkijs.AlgorithmIdentifier.fromBER(signatureAlgorithmFor(options.signer));
+  return signPkijs(csr, options.signer);
 }
 
 export type CsrRejectionReason =
@@ -137,38 +126,28 @@ export function verifyCsr(input: Buffer | string, policy: CsrPolicy = {}): Verif
 
 function decodeCsr(input: Buffer | string): DecodedCsr {
   try {
-    const root = decodeDer(toDer(input, 'CERTIFICATE REQUEST'));
-    const reader = SequenceReader.of(root, 'CertificationRequest');
-    const requestInfo = reader.next('certificationRequestInfo');
-    const signatureAlgorithm = decodeAlgorithmIdentifier(reader.next('signatureAlgorithm'));
-    const signature = readSignatureBits(reader.next('signature'));
-    reader.end();
-    return { raw: root.raw, ...decodeRequestInfo(requestInfo), signatureAlgorithmOid: signatureAlgorithm.oid, signature };
+    const raw = toDer(input, 'CERTIFICATE REQUEST');
+    const csr = parsePkijs(pkijs.CertificationRequest, raw);
+    return {
+      raw,
+      requestInfo: Buffer.from(csr.tbsView),
+      version: BigInt(csr.version),
+      subject: decodeDistinguishedName(decodeDer(derOf(csr.subject))),
+      subjectPublicKeyInfo: derOf(csr.subjectPublicKeyInfo),
+      requestedExtensions: requestedExtensions(csr.attributes ?? []),
+      signatureAlgorithmOid: csr.signatureAlgorithm.algorithmId,
+      signature: Buffer.from(csr.signatureValue.valueBlock.valueHexView),
+    };
   } catch (error) {
     throw new CsrError('CSR_MALFORMED', `malformed CSR: ${(error as Error).message}`);
   }
 }
 
-function decodeRequestInfo(node: Asn1Node): Omit<DecodedCsr, 'raw' | 'signatureAlgorithmOid' | 'signature'> {
-  const reader = SequenceReader.of(node, 'CertificationRequestInfo');
-  const version = readInteger(reader.next('version'), 'version');
-  const subject = decodeDistinguishedName(reader.next('subject'));
-  const spki = reader.next('subjectPKInfo');
-  sequenceChildren(spki, 'SubjectPublicKeyInfo');
-  const attributes = expectTag(reader.next('attributes'), contextTag(0, true), 'attributes');
-  reader.end();
-  return { requestInfo: node.raw, version, subject, subjectPublicKeyInfo: spki.raw, requestedExtensions: requestedExtensions(attributes) };
-}
-
-function requestedExtensions(attributes: Asn1Node): X509Extension[] {
-  for (const attribute of childrenOf(attributes)) {
-    const [typeNode, values] = sequenceChildren(attribute, 'Attribute');
-    if (readObjectIdentifier(typeNode, 'attribute type') !== Oid.pkcs9ExtensionRequest) continue;
-    const [extensions, ...rest] = childrenOf(expectTag(values, Tag.SET, 'extensionRequest values'));
-    if (!extensions || rest.length > 0) throw new Asn1Error('extensionRequest must hold one Extensions value');
-    return decodeExtensions(extensions);
-  }
-  return [];
+function requestedExtensions(attributes: readonly pkijs.Attribute[]): X509Extension[] {
+  const request = attributes.find((attribute) => attribute.type === Oid.pkcs9ExtensionRequest);
+  if (!request) return [];
+  if (request.values.length !== 1) throw new Error('extensionRequest must hold one Extensions value');
+  return x509Extensions(new pkijs.Extensions({ schema: request.values[0] }).extensions);
 }
 
 function checkPublicKey(spki: Buffer, policy: CsrPolicy): PublicKeyDescription {

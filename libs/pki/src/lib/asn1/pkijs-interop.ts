@@ -1,0 +1,54 @@
+/** Bridges between pkijs/asn1js objects and the Buffers the toolkit's API speaks. */
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import type { Signer } from '../keys/signer';
+import type { ExtensionInput, X509Extension } from '../x509/extensions';
+
+/** Decodes `der` into a pkijs structure; unlike pkijs' fromBER, trailing bytes are refused. */
+export function parsePkijs<T>(Structure: new (parameters: { schema: asn1js.AsnType }) => T, der: Buffer): T {
+  const { offset, result } = asn1js.fromBER(der);
+  if (offset === -1) throw new Error(result.error);
+  if (offset !== der.length) throw new Error(`${der.length - offset} trailing byte(s) after DER value`);
+  return new Structure({ schema: result });
+}
+
+export function derOf(value: { toSchema(): asn1js.AsnType }): Buffer {
+  return Buffer.from(value.toSchema().toBER());
+}
+
+export function pkijsExtensions(extensions: readonly ExtensionInput[]): pkijs.Extensions {
+  return new pkijs.Extensions({
+    extensions: extensions.map(({ oid, critical, value }) => new pkijs.Extension({ extnID: oid, critical, extnValue: arrayBuffer(value) })),
+  });
+}
+
+export function x509Extensions(extensions: readonly pkijs.Extension[]): X509Extension[] {
+  return extensions.map((extension) => ({
+    oid: extension.extnID,
+    critical: extension.critical,
+    value: Buffer.from(extension.extnValue.valueBlock.valueHexView),
+    raw: derOf(extension),
+  }));
+}
+
+export function arrayBuffer(bytes: Buffer): ArrayBuffer {
+  return Uint8Array.from(bytes).buffer;
+}
+
+/** A signed structure whose TBS part pkijs encodes: Certificate, CertificateList or CertificationRequest. */
+interface PkijsSignedStructure {
+  tbsView: Uint8Array;
+  signatureValue: asn1js.BitString;
+  toSchema(encodeFlag?: boolean): asn1js.Sequence;
+}
+
+/**
+ * Signs the TBS bytes with the toolkit's Signer (software key, HSM or card applet) rather than a pkijs
+ * crypto engine; the signatureAlgorithm must already be set.
+ */
+export async function signPkijs(structure: PkijsSignedStructure, signer: Signer): Promise<Buffer> {
+  const tbs = Buffer.from(structure.toSchema(true).valueBlock.value[0].toBER());
+  structure.tbsView = new Uint8Array(tbs);
+  structure.signatureValue = new asn1js.BitString({ valueHex: arrayBuffer(await signer.sign(tbs)) });
+  return derOf(structure);
+}
