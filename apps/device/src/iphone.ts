@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CARRIERS, MVNOS, type Carrier, type MvnoId } from '@jpki/contracts';
-import { SimulatedAttestationAuthority, type AttestationAuthorityJson, type BiometricPresentation, type EnclaveStateFile } from '@jpki/iphone-device';
-import { Iphone, IphoneAuthenticator, IphoneJpkiApp, RelyingPartyVerifier, type IphoneEnrollmentView, type IphoneMethod } from '@jpki/jpki-client';
+import { SimulatedAttestationAuthority, type BiometricPresentation, type EnclaveStateFile } from '@jpki/iphone-device';
+import { Iphone, IphoneAuthenticator, IphoneJpkiApp, loadIphoneVendor, RelyingPartyVerifier, type IphoneEnrollmentView, type IphoneMethod } from '@jpki/jpki-client';
 import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-card';
 import { endpoints, type CommonOptions } from './platform-clients';
 
@@ -33,12 +33,6 @@ function writeAtomically(path: string, data: string, mode = 0o600): void {
   renameSync(temporary, path);
 }
 
-function loadVendor(path: string | undefined): SimulatedAttestationAuthority {
-  const source = path ?? process.env['JPKI_DEVICE_ATTESTATION'];
-  if (!source) throw new Error('the platform vendor (attestation CA) is needed: --vendor <file> or JPKI_DEVICE_ATTESTATION=<file>');
-  return SimulatedAttestationAuthority.fromJSON(JSON.parse(readFileSync(source, 'utf8')) as AttestationAuthorityJson);
-}
-
 /** Opens the device: its enclave writes the device file at every change (counters, keys). */
 function openDevice(path: string, vendorPath: string | undefined): { iphone: Iphone; file: DeviceFile; save: () => void } {
   const file = JSON.parse(readFileSync(path, 'utf8')) as DeviceFile;
@@ -46,7 +40,7 @@ function openDevice(path: string, vendorPath: string | undefined): { iphone: Iph
   const hardwareKey = Buffer.from(readFileSync(`${path}.uid`, 'utf8').trim(), 'base64');
   const save = () => writeAtomically(path, JSON.stringify(file, null, 2));
   const iphone = Iphone.restore({
-    vendor: loadVendor(vendorPath),
+    vendor: loadIphoneVendor(vendorPath),
     state: file.enclave,
     hardwareKey,
     model: file.model,
@@ -92,7 +86,7 @@ export function registerIphoneCommands(program: Command, opts: () => CommonOptio
       const hardwareKey = randomBytes(32);
       const holder: { file?: DeviceFile } = {};
       const iphone = Iphone.create({
-        vendor: loadVendor(c.vendor),
+        vendor: loadIphoneVendor(c.vendor),
         deviceId: c.deviceId,
         model: c.model,
         passcode: c.passcode,

@@ -5,6 +5,7 @@
  * challenges with the enclave key after Face ID / Touch ID. Formats: docs/IPHONE-METHODS.md.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { CARRIERS, type Carrier, type IphoneMethod, type MvnoId, type PhoneEnrollmentApplication, type SealedBox } from '@jpki/contracts';
 import {
   deviceKeyIdText,
@@ -79,6 +80,13 @@ export class Iphone {
   }): Iphone {
     return new Iphone(SecureEnclave.restore(options.state, options.hardwareKey, options.enclave), vendorOf(options.vendor), options.model ?? 'iPhone 16');
   }
+}
+
+/** The platform vendor (attestation CA) saved in `file` (`iphone-vendor-create`), else in the file JPKI_DEVICE_ATTESTATION names. */
+export function loadIphoneVendor(file: string | undefined, env: NodeJS.ProcessEnv = process.env): SimulatedAttestationAuthority {
+  const source = file ?? env['JPKI_DEVICE_ATTESTATION'];
+  if (!source) throw new Error('the platform vendor (attestation CA) is needed: --vendor <file> or JPKI_DEVICE_ATTESTATION=<file>');
+  return SimulatedAttestationAuthority.fromJSON(JSON.parse(readFileSync(source, 'utf8')) as AttestationAuthorityJson);
 }
 
 function vendorOf(vendor: SimulatedAttestationAuthority | AttestationAuthorityJson): SimulatedAttestationAuthority {

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_KAFKA } from '@jpki/messaging';
-import { LOCAL_PLATFORM_CONTEXT, loadPlatformContext, parsePlatformContext, PlatformContextError } from './platform-context';
+import { LOCAL_PLATFORM_CONTEXT, loadPlatformContext, parsePlatformContext, platformContextAt, PlatformContextError } from './platform-context';
 
 const CONTEXTS = join(__dirname, '../../../../tools/contexts');
 const grant = { sub: 'cli-operator', roles: 'operator', audience: ['lifecycle'] };
@@ -141,5 +141,18 @@ describe('platform context', () => {
   it('names the file, line and column of a YAML syntax error, and a file that cannot be read', () => {
     expect(problems('name: x\nservices: [\n')[0]).toMatch(/^ctx\.yaml:3:1: /);
     expect(() => loadPlatformContext({ file: join(dir, 'absent.yaml'), env: {} })).toThrow(/absent\.yaml: cannot read the context file: ENOENT/);
+  });
+
+  it('a platform by the URL of its jpki-ca: every service at the same offset on that host; minting and local operations only on this machine', () => {
+    const shifted = platformContextAt('http://127.0.0.1:7150', { OPERATOR_TOKEN_PRIVATE_KEY: idpKey() });
+    expect(shifted.endpoints()).toMatchObject({ ca: 'http://127.0.0.1:7150', spTsm: 'http://127.0.0.1:7250', mno: { kddi: 'http://127.0.0.1:7352' }, rpTicketing: 'http://127.0.0.1:7750' });
+    expect(shifted.local).toBe(true);
+    expect(claims(shifted.operatorToken(grant))).toMatchObject({ sub: 'cli-operator', roles: ['operator'] });
+    expect(shifted.operations().kafkaBrokers).toEqual([LOCAL_KAFKA]);
+    const remote = platformContextAt('https://jpki.example.org', { JPKI_OPERATOR_TOKEN: 'given' });
+    expect(remote.url('lifecycle')).toBe('https://jpki.example.org:7500');
+    expect(remote.operatorToken(grant)).toBe('given');
+    expect(() => remote.operations()).toThrow(expect.objectContaining({ reason: 'SERVICE_NOT_IN_CONTEXT' }));
+    expect(() => platformContextAt('https://jpki.example.org', {}).operatorToken(grant)).toThrow(expect.objectContaining({ reason: 'TOKEN_MISSING' }));
   });
 });

@@ -176,6 +176,25 @@ export function loadPlatformContext(options: { file?: string; env?: NodeJS.Proce
   }
 }
 
+/**
+ * The platform whose jpki-ca answers at `url`, every service on the same host and at the same offset from its default
+ * port (the layout of `npm start` and the test stacks): the token from JPKI_OPERATOR_TOKEN, minted from
+ * OPERATOR_TOKEN_PRIVATE_KEY and the local operations (broker, database) only on this machine.
+ */
+export function platformContextAt(url: string, env: NodeJS.ProcessEnv = process.env): PlatformContext {
+  const base = new URL(url);
+  const offset = (base.port ? Number(base.port) : DEFAULT_PORTS['jpki-ca']) - DEFAULT_PORTS['jpki-ca'];
+  const at = (service: PlatformServiceName) => `${base.protocol}//${base.hostname}:${DEFAULT_PORTS[service] + offset}`;
+  const local = LOOPBACK_HOSTS.includes(base.hostname);
+  const file: PlatformContextFile = {
+    name: base.host,
+    services: Object.fromEntries(PLATFORM_SERVICES.map((s) => [s, at(s)])) as Record<PlatformServiceName, string>,
+    operatorToken: { tokenEnv: DEFAULT_TOKEN_ENV, ...(local ? { mintDevelopmentTokens: true } : {}) },
+    ...(local ? { operations: LOCAL_PLATFORM_CONTEXT.operations } : {}),
+  };
+  return platformContext(file, url, env);
+}
+
 function platformContext(c: PlatformContextFile, source: string, env: NodeJS.ProcessEnv): PlatformContext {
   const fail = (message: string, reason: PlatformContextRefusal) => new PlatformContextError([`${source}: ${message}`], reason);
   const url = (service: PlatformServiceName) => {
