@@ -11,9 +11,10 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import {
   aesCmac,
   buildStoreDataCommands,
+  CommandApdu,
+  GpSession,
   ResponseApdu,
   Scp03CardSession,
-  Scp03HostSession,
   Scp03KeySet,
   SecurityLevel,
   type Scp03SMode,
@@ -40,20 +41,29 @@ function keyset(bytes: number): Scp03KeySet {
   return new Scp03KeySet(0x30, randomBytes(bytes), randomBytes(bytes), randomBytes(bytes));
 }
 
-/** An authenticated host/card pair, as the SP-TSM and the SSD hold after EXTERNAL AUTHENTICATE. */
-function openSession(keys: Scp03KeySet, level: number, sMode: Scp03SMode) {
-  const host = new Scp03HostSession({ keys, securityLevel: level, sMode, challengeAid: AID });
-  const { session: card, response } = Scp03CardSession.initializeUpdate({
-    keys,
-    kdd: Buffer.alloc(10),
-    sequenceCounter: 1,
-    aid: AID,
-    hostChallenge: host.buildInitializeUpdate().data,
-    i: sMode === 16 ? 0x71 : 0x70,
+/**
+ * An authenticated host/card pair, as the SP-TSM and the SSD hold after EXTERNAL AUTHENTICATE: the host's GpSession
+ * talks straight to the card's session (INITIALIZE UPDATE, then EXTERNAL AUTHENTICATE).
+ */
+async function openSession(keys: Scp03KeySet, level: number, sMode: Scp03SMode) {
+  let card: Scp03CardSession | undefined;
+  const host = new GpSession(async (bytes) => {
+    const command = CommandApdu.parse(bytes);
+    if (card) return ResponseApdu.status(card.externalAuthenticate(command)).toBytes();
+    const initialized = Scp03CardSession.initializeUpdate({
+      keys,
+      kdd: Buffer.alloc(10),
+      sequenceCounter: 1,
+      aid: AID,
+      hostChallenge: command.data,
+      i: sMode === 16 ? 0x71 : 0x70,
+    });
+    card = initialized.session;
+    return ResponseApdu.ok(initialized.response).toBytes();
   });
-  host.checkInitializeUpdateResponse(ResponseApdu.ok(response));
-  card.externalAuthenticate(host.buildExternalAuthenticate());
-  return { card, wrapper: host.confirmExternalAuthenticate(ResponseApdu.ok()) };
+  await host.openSecureChannel({ keys, securityLevel: level, sMode, challengeAid: AID });
+  if (!card?.isAuthenticated) throw new Error('the card did not authenticate the host');
+  return { card, host };
 }
 
 export async function run(): Promise<Scp03Result> {
@@ -68,17 +78,18 @@ export async function run(): Promise<Scp03Result> {
   for (const keyBits of [128, 256]) {
     for (const sMode of [8, 16] as Scp03SMode[]) {
       for (const [level, value] of LEVELS) {
-        const { card, wrapper } = openSession(keyset(keyBits / 8), value, sMode);
+        const { card, host } = await openSession(keyset(keyBits / 8), value, sMode);
         const apdusPerSecond = measureRate(ms, () => {
-          card.unwrapCommand(wrapper.wrap(command));
-          wrapper.unwrap(card.wrapResponse(ResponseApdu.ok()));
+          const [wrapped] = host.wrapScript([command]);
+          card.unwrapCommand(CommandApdu.parse(wrapped));
+          host.unwrapScriptResponses([card.wrapResponse(ResponseApdu.ok()).toBytes()]);
         });
         wrapped.push({ level, sMode, keyBits, apdusPerSecond, perCmac: apdusPerSecond / aesCmacPerSecond });
       }
     }
   }
   log(`  raw AES-CMAC (${BLOCK} B, this library): ${aesCmacPerSecond.toFixed(0)}/s   node AES-128-CBC (${BLOCK} B): ${aes128CbcPerSecond.toFixed(0)}/s`);
-  log('  wrapped APDU round trips (host wrap + card unwrap + card response + host check):');
+  log('  wrapped APDU round trips (host wrap + card unwrap + card response + host check, as bytes on the wire):');
   for (const w of wrapped) {
     log(`    AES-${w.keyBits} S${String(w.sMode).padEnd(2)} ${w.level.padEnd(24)} ${w.apdusPerSecond.toFixed(0).padStart(7)}/s  (${w.perCmac.toFixed(2)} × raw AES-CMAC)`);
   }

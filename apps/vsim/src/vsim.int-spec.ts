@@ -5,10 +5,10 @@ import {
   buildManageChannelOpen,
   buildSelect,
   buildVerify,
+  fromHex,
   GetStatusScope,
   hex,
   JpkiAid,
-  ResponseApdu,
 } from '@jpki/globalplatform';
 import { OtaScriptRequested, SimManufactureRequested, SimReachable, Topics, type Envelope } from '@jpki/contracts';
 import { waitUntil } from '@jpki/testing';
@@ -91,22 +91,22 @@ describe('vsim over the real broker and database', () => {
   });
 
   it('drives the card with SCP03 over OTA: the session survives between scripts, a tampered C-MAC stops the script with 6982', async () => {
-    const { wrapper, responses } = await openSecureChannelOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, createSsdCommands(isdKeys, tempKeys));
+    const { session, responses } = await openSecureChannelOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, createSsdCommands(isdKeys, tempKeys));
     expect(responses.map((r) => r.sw)).toEqual(responses.map(() => 0x9000));
 
     // A later script continues the same secure channel (C-MAC chaining, R-MAC checked by the host).
     const getStatus = buildGetStatus(GetStatusScope.APPLICATIONS);
-    const next = await h.script('docomo', iccid, [wrapper.wrap(getStatus)]);
-    const [status] = next.responses.map((r) => wrapper.unwrap(ResponseApdu.parse(Buffer.from(r, 'hex'))));
+    const next = await h.script('docomo', iccid, session.wrapScript([getStatus]));
+    const [status] = session.unwrapScriptResponses(next.responses.map(fromHex));
     expect(status.sw).toBe(0x9000);
     expect(hex(status.data)).toContain(hex(SSD_AID));
 
-    const [good, tampered, never] = [getStatus, getStatus, getStatus].map((c) => wrapper.wrap(c).toBytes());
+    const [good, tampered, never] = session.wrapScript([getStatus, getStatus, getStatus]);
     tampered[tampered.length - 2] ^= 0x01; // the last byte is Le; the C-MAC ends just before it
     const stopped = await h.script('docomo', iccid, [good, tampered, never]);
     expect(stopped.responses.map(swOf)).toEqual(['9000', '6982']);
     // The card aborted the session: nothing more goes through it.
-    const after = await h.script('docomo', iccid, [wrapper.wrap(getStatus)]);
+    const after = await h.script('docomo', iccid, session.wrapScript([getStatus]));
     expect(after.responses.map(swOf)).toEqual(['6982']);
     const ssd = (await summary()).card.registry.find((e: { aid: string }) => e.aid === hex(SSD_AID));
     expect(ssd).toMatchObject({ kind: 'SSD', lifeCycle: { name: 'SELECTABLE' }, privileges: ['SecurityDomain', 'AuthorizedManagement'] });
@@ -303,19 +303,19 @@ describe('vsim over the real broker and database', () => {
   });
 
   it('reloads a card another replica touched: persistent state kept, transient state (secure channel, channels) reset', async () => {
-    const { wrapper } = await openSecureChannelOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, [], 0x01);
+    const { session } = await openSecureChannelOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, [], 0x01);
     const getStatus = buildGetStatus(GetStatusScope.APPLICATIONS);
-    expect((await h.script('docomo', iccid, [wrapper.wrap(getStatus)])).responses.map(swOf)).toEqual(['9000']);
+    expect((await h.script('docomo', iccid, session.wrapScript([getStatus]))).responses.map(swOf)).toEqual(['9000']);
     const ch = (await phone.open(JPKI).expect(201)).body.channel;
     // What another replica's transaction leaves behind: a state token this process did not write.
     await h.ds.query(`UPDATE sim SET state_token = gen_random_uuid() WHERE iccid = $1`, [iccid]);
-    expect((await h.script('docomo', iccid, [wrapper.wrap(getStatus)])).responses.map(swOf)).toEqual(['6982']);
+    expect((await h.script('docomo', iccid, session.wrapScript([getStatus]))).responses.map(swOf)).toEqual(['6982']);
     expect((await transmit(ch, buildVerify().toString()).expect(404)).body.reason).toBe('CHANNEL_NOT_OPEN');
     expect((await summary()).openChannels).toEqual([]);
   });
 
   it('keeps every card across a restart; transient state (the OTA secure channel) is reset as on a real card', async () => {
-    const { wrapper } = await openSecureChannelOverOta(h, 'docomo', iccid, SSD_AID, tempKeys, [], 0x01);
+    const { session } = await openSecureChannelOverOta(h, 'docomo', iccid, SSD_AID, tempKeys, [], 0x01);
     const before = await summary();
 
     await h.stopApp();
@@ -327,7 +327,7 @@ describe('vsim over the real broker and database', () => {
     const ch = (await phone.open(JPKI).expect(201)).body.channel;
     expect((await transmit(ch, buildVerify().toString()).expect(200)).body.sw).toBe(`63C${pinTries}`);
 
-    const stale = await h.script('docomo', iccid, [buildSelect(SSD_AID), wrapper.wrap(buildGetStatus(GetStatusScope.APPLICATIONS))]);
+    const stale = await h.script('docomo', iccid, [buildSelect(SSD_AID), ...session.wrapScript([buildGetStatus(GetStatusScope.APPLICATIONS)])]);
     expect(stale.responses.map(swOf)).toEqual(['9000', '6982']);
     const docs = await h.http.get('/docs-json').expect(200);
     expect(Object.keys(docs.body.paths)).toEqual(

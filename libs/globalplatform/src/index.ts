@@ -1,5 +1,5 @@
 export { CardStatusError, GpError, SecureChannelError, SequenceCounterMismatch, SwError } from './lib/errors';
-export { isDefinedSw, isSuccessOrWarning, Sw, sw61xx, sw63Cx } from './lib/status-words';
+export { isDefinedSw, Sw, sw61xx, sw63Cx } from './lib/status-words';
 export { fromHex, hex } from './lib/bytes';
 
 export {
@@ -31,8 +31,6 @@ export {
 } from './lib/scp03/security-level';
 export { SEQUENCE_COUNTER_MAX } from './lib/scp03/scp03-crypto';
 export { buildInitializeUpdate, SCP03_ID, type InitializeUpdateResponse } from './lib/scp03/initialize-update';
-export { Scp03Wrapper } from './lib/scp03/scp03-wrapper';
-export { Scp03HostSession } from './lib/scp03/scp03-host-session';
 export { Scp03CardSession } from './lib/scp03/scp03-card-session';
 
 export { Privilege, Privileges } from './lib/registry/privileges';
@@ -80,7 +78,7 @@ export { buildDeleteCardContent, parseDeleteCommand, type DeleteCommand } from '
 export { buildGetStatus, buildSetStatus, parseGetStatus, parseSetStatus, SetStatusScope } from './lib/commands/status';
 export { buildStoreDataCommands, parseStoreData, type StoreDataFlags } from './lib/commands/store-data';
 export { buildPutKey, encodePutKeyResponse, KeyType, parsePutKey } from './lib/commands/put-key';
-export { buildKeySetDgis, KeyUsage, parseKeySetDgis } from './lib/commands/key-dgi';
+export { buildKeySetDgis, parseKeySetDgis } from './lib/commands/key-dgi';
 export {
   buildGetData,
   DataObject,
@@ -91,14 +89,8 @@ export {
 } from './lib/commands/get-data';
 
 export { GpSession, type ApduTransport } from './lib/host/gp-session';
-export {
-  CardScript,
-  ScriptStopped,
-  type PlannedSession,
-  type ScriptPart,
-  type ScriptTransport,
-} from './lib/host/card-script';
-export { KeysetScripts, type KeysetChannel, type PlanSession, type SequenceCounterStore } from './lib/host/keyset-scripts';
+export { CardScript, ScriptStopped, type ScriptPart, type ScriptTransport } from './lib/host/card-script';
+export { KeysetScripts, type PlanSession, type SequenceCounterStore } from './lib/host/keyset-scripts';
 
 export {
   buildChangeReferenceData,
@@ -127,13 +119,11 @@ export {
   parsePublicKeyTemplate,
   publicKeyFromTemplate,
   sha256DigestInfo,
-  type RsaPublicKeyComponents,
 } from './lib/jpki/jpki-applet-protocol';
 export {
   buildCertificateDo,
   buildContentKeyDo,
   buildPrivateKeyDo,
   openContentKeyDo,
-  seal,
   unseal,
 } from './lib/jpki/content-protection';

@@ -24,16 +24,16 @@ import {
   buildInstallForPersonalization,
   buildInstallParameters,
   buildKeySetDgis,
-  buildSelect,
   buildStoreDataCommands,
   CommandApdu,
+  fromHex,
+  GpSession,
   JpkiAid,
   Privilege,
   Privileges,
   ResponseApdu,
-  Scp03HostSession,
   Scp03KeySet,
-  Scp03Wrapper,
+  type ApduTransport,
 } from '@jpki/globalplatform';
 import { kafkaClient, ProducerIdentity } from '@jpki/messaging';
 import { Handset } from '@jpki/jpki-client';
@@ -294,6 +294,15 @@ export class VsimHarness {
     return { ...(reply.payload as PayloadOf<typeof OtaScriptCompleted>), messageId: request.messageId };
   }
 
+  /** A host GpSession's transport: each command APDU is one OTA script, executed by the card. */
+  otaTransport(carrier: Carrier, iccid: string): ApduTransport {
+    return async (command) => {
+      const done = await this.script(carrier, iccid, [command]);
+      expect(done.outcome).toBe('executed');
+      return fromHex(done.responses[0]);
+    };
+  }
+
   /** Puts the SIM in a new phone (integrator call) and returns that phone, which signs its handset-channel calls. */
   async insertSim(iccid: string): Promise<PhoneUnderTest> {
     const handset = Handset.create(iccid);
@@ -352,8 +361,9 @@ export class PhoneUnderTest {
 export const swOf = (responseHex: string): string => responseHex.slice(-4).toUpperCase();
 
 /**
- * The MNO side of SCP03 over OTA in two round trips: [SELECT sd, INITIALIZE UPDATE], then EXTERNAL AUTHENTICATE with
- * the first wrapped commands in the same script (wrapped before the card's answer; checked when it comes).
+ * The MNO side of SCP03 over OTA: a host GpSession selects the security domain and opens the secure channel (one
+ * command a script), then `commands` travel wrapped as one script. The session stays open for later scripts
+ * (`wrapScript` / `unwrapScriptResponses`).
  */
 export async function openSecureChannelOverOta(
   h: VsimHarness,
@@ -363,19 +373,13 @@ export async function openSecureChannelOverOta(
   keys: Scp03KeySet,
   commands: readonly CommandApdu[],
   securityLevel = 0x13,
-): Promise<{ wrapper: Scp03Wrapper; responses: ResponseApdu[] }> {
-  const host = new Scp03HostSession({ keys, securityLevel });
-  const first = await h.script(carrier, iccid, [buildSelect(sdAid), host.buildInitializeUpdate()]);
-  expect(first.outcome).toBe('executed');
-  expect(first.responses.map(swOf)).toEqual(['9000', '9000']);
-  host.checkInitializeUpdateResponse(ResponseApdu.parse(Buffer.from(first.responses[1], 'hex')));
-  const externalAuthenticate = host.buildExternalAuthenticate();
-  const wrapper = host.pendingWrapper();
-  const wrapped = commands.map((c) => wrapper.wrap(c));
-  const second = await h.script(carrier, iccid, [externalAuthenticate, ...wrapped]);
-  expect(swOf(second.responses[0])).toBe('9000');
-  const responses = second.responses.slice(1).map((r) => wrapper.unwrap(ResponseApdu.parse(Buffer.from(r, 'hex'))));
-  return { wrapper, responses };
+): Promise<{ session: GpSession; responses: ResponseApdu[] }> {
+  const session = new GpSession(h.otaTransport(carrier, iccid));
+  await session.select(sdAid);
+  await session.openSecureChannel({ keys, securityLevel });
+  if (commands.length === 0) return { session, responses: [] };
+  const script = await h.script(carrier, iccid, session.wrapScript(commands));
+  return { session, responses: session.unwrapScriptResponses(script.responses.map(fromHex)) };
 }
 
 /** The MNO-TSM's part of SSD creation: INSTALL the SSD, then its temporary keyset (DGIs under the ISD's DEK). */

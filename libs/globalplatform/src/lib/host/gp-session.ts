@@ -55,10 +55,6 @@ export class GpSession {
     return new GpSession(transport, response.data[0]);
   }
 
-  get secureChannel(): Scp03Wrapper | undefined {
-    return this.wrapper;
-  }
-
   async closeLogicalChannel(): Promise<void> {
     this.closeSecureChannel();
     await this.expectOk('MANAGE CHANNEL [close]', this.exchange(buildManageChannelClose(this.logicalChannel)));
