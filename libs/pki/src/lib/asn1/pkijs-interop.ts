@@ -2,6 +2,7 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { Signer } from '../keys/signer';
+import type { AlgorithmIdentifierValue } from '../x509/certificate';
 import type { ExtensionInput, X509Extension } from '../x509/extensions';
 
 /** Decodes `der` into a pkijs structure; unlike pkijs' fromBER, trailing bytes are refused. */
@@ -10,6 +11,17 @@ export function parsePkijs<T>(Structure: new (parameters: { schema: asn1js.AsnTy
   if (offset === -1) throw new Error(result.error);
   if (offset !== der.length) throw new Error(`${der.length - offset} trailing byte(s) after DER value`);
   return new Structure({ schema: result });
+}
+
+/** A single DER value of one ASN.1 type, e.g. an extension's value. */
+export function parseAsn1Value<T>(Type: new () => T, der: Buffer, what: string): T {
+  const { offset, result } = asn1js.fromBER(der);
+  if (offset !== der.length || !(result instanceof Type)) throw new Error(`${what} is not a DER ${Type.name}`);
+  return result;
+}
+
+export function asn1Der(value: asn1js.AsnType): Buffer {
+  return Buffer.from(value.toBER());
 }
 
 export function derOf(value: { toSchema(): asn1js.AsnType }): Buffer {
@@ -29,6 +41,21 @@ export function x509Extensions(extensions: readonly pkijs.Extension[]): X509Exte
     value: Buffer.from(extension.extnValue.valueBlock.valueHexView),
     raw: derOf(extension),
   }));
+}
+
+export function algorithmIdentifierValue(algorithm: pkijs.AlgorithmIdentifier): AlgorithmIdentifierValue {
+  const raw = derOf(algorithm);
+  return algorithm.algorithmParams ? { oid: algorithm.algorithmId, parameters: asn1Der(algorithm.algorithmParams), raw } : { oid: algorithm.algorithmId, raw };
+}
+
+/**
+ * RFC 5280 §4.1.2.5: whole seconds, UTCTime through 2049 and GeneralizedTime from 2050, unless the
+ * field is always a GeneralizedTime (invalidityDate, OCSP times).
+ */
+export function pkijsTime(date: Date, kind?: 'GeneralizedTime'): pkijs.Time {
+  const year = date.getUTCFullYear();
+  const utc = kind === undefined && year >= 1950 && year < 2050;
+  return new pkijs.Time({ type: utc ? pkijs.TimeType.UTCTime : pkijs.TimeType.GeneralizedTime, value: new Date(Math.floor(date.getTime() / 1000) * 1000) });
 }
 
 export function arrayBuffer(bytes: Buffer): ArrayBuffer {

@@ -1,18 +1,18 @@
 /** X.509 v2 CRLs (RFC 5280 §5): complete and delta CRLs, parsing for relying-party caches, serial lookup. */
-import {
-  Asn1Error,
-  decodeDer,
-  readEnumerated,
-  readGeneralizedTime,
-  readInteger,
-  readTime,
-  sequenceChildren,
-  SequenceReader,
-  unwrapExplicit,
-  type Asn1Node,
-} from '../asn1/der-reader';
-import { enumerated, explicit, generalizedTime, integer, sequence, time, Tag } from '../asn1/der-writer';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { decodeDer } from '../asn1/der-reader';
 import { Oid } from '../asn1/oids';
+import {
+  algorithmIdentifierValue,
+  asn1Der,
+  derOf,
+  parseAsn1Value,
+  parsePkijs,
+  pkijsExtensions,
+  pkijsTime,
+  x509Extensions,
+} from '../asn1/pkijs-interop';
 import { toDer } from '../encoding/pem';
 import { formatSerialNumber, parseSerialNumber, type SerialNumberInput } from '../encoding/serial-number';
 import { sha256WithRsaAlgorithm } from '../x509/signed-structure';
@@ -25,14 +25,12 @@ import {
   type CertificateStatus,
   type RevocationReasonName,
 } from '../revocation/revocation-reason';
-import { decodeAlgorithmIdentifier, decodeCertificate, readSignatureBits, type AlgorithmIdentifierValue } from '../x509/certificate';
+import { decodeCertificate, type AlgorithmIdentifierValue } from '../x509/certificate';
 import { readCertificateExtensions } from '../x509/extension-view';
 import {
   authorityKeyIdentifierExtension,
   crlDistributionPointsExtension,
   decodeAuthorityKeyIdentifier,
-  decodeExtensions,
-  encodeExtensions,
   findExtension,
   keyIdentifierFromSpki,
   type ExtensionInput,
@@ -65,29 +63,31 @@ export interface BuildCrlRequest {
   readonly deltaCrlUri?: string;
 }
 
-export function buildTbsCertList(request: BuildCrlRequest): Buffer {
+/** The unsigned CRL; its signature and signatureAlgorithm are sha256WithRSAEncryption. */
+export function buildCertificateList(request: BuildCrlRequest): pkijs.CertificateRevocationList {
   const issuer = decodeCertificate(request.issuer.certificate);
-  const revoked = request.entries.map(encodeCrlEntry);
-  return sequence(
-    integer(1),
-    sha256WithRsaAlgorithm(),
-    issuer.tbs.subject.raw,
-    time(request.thisUpdate),
-    time(request.nextUpdate),
+  const algorithm = pkijs.AlgorithmIdentifier.fromBER(sha256WithRsaAlgorithm());
+  return new pkijs.CertificateRevocationList({
+    version: 1,
+    signature: algorithm,
+    signatureAlgorithm: algorithm,
+    issuer: pkijs.RelativeDistinguishedNames.fromBER(issuer.tbs.subject.raw),
+    thisUpdate: pkijsTime(request.thisUpdate),
+    nextUpdate: pkijsTime(request.nextUpdate),
     // An empty revokedCertificates list must be omitted, not encoded empty.
-    ...(revoked.length > 0 ? [sequence(...revoked)] : []),
-    explicit(0, encodeExtensions(crlExtensions(request, issuer.tbs.subjectPublicKeyInfo, issuer.tbs.extensions))),
-  );
+    ...(request.entries.length > 0 ? { revokedCertificates: request.entries.map(revokedCertificate) } : {}),
+    crlExtensions: pkijsExtensions(crlExtensions(request, issuer.tbs.subjectPublicKeyInfo, issuer.tbs.extensions)),
+  });
 }
 
 function crlExtensions(request: BuildCrlRequest, issuerSpki: Buffer, issuerExtensions: readonly X509Extension[]): ExtensionInput[] {
   const keyId = readCertificateExtensions(issuerExtensions).subjectKeyIdentifier ?? keyIdentifierFromSpki(issuerSpki);
   const extensions: ExtensionInput[] = [
     authorityKeyIdentifierExtension(keyId),
-    { oid: Oid.crlNumber, critical: false, value: integer(request.crlNumber) },
+    { oid: Oid.crlNumber, critical: false, value: asn1Der(asn1js.Integer.fromBigInt(request.crlNumber)) },
   ];
   if (request.baseCrlNumber !== undefined) {
-    extensions.push({ oid: Oid.deltaCrlIndicator, critical: true, value: integer(request.baseCrlNumber) });
+    extensions.push({ oid: Oid.deltaCrlIndicator, critical: true, value: asn1Der(asn1js.Integer.fromBigInt(request.baseCrlNumber)) });
   }
   if (request.deltaCrlUri) {
     extensions.push({ ...crlDistributionPointsExtension([request.deltaCrlUri]), oid: Oid.freshestCrl });
@@ -95,17 +95,19 @@ function crlExtensions(request: BuildCrlRequest, issuerSpki: Buffer, issuerExten
   return extensions;
 }
 
-function encodeCrlEntry(entry: CrlEntryInput): Buffer {
+function revokedCertificate(entry: CrlEntryInput): pkijs.RevokedCertificate {
   const extensions: ExtensionInput[] = [];
   if (entry.reason && entry.reason !== 'unspecified') {
-    extensions.push({ oid: Oid.crlReason, critical: false, value: enumerated(RevocationReason[entry.reason]) });
+    extensions.push({ oid: Oid.crlReason, critical: false, value: asn1Der(new asn1js.Enumerated({ value: RevocationReason[entry.reason] })) });
   }
   if (entry.invalidityDate) {
-    extensions.push({ oid: Oid.invalidityDate, critical: false, value: generalizedTime(entry.invalidityDate) });
+    extensions.push({ oid: Oid.invalidityDate, critical: false, value: derOf(pkijsTime(entry.invalidityDate, 'GeneralizedTime')) });
   }
-  const serial = integer(parseSerialNumber(entry.serialNumber));
-  const revocationDate = time(entry.revocationDate);
-  return extensions.length > 0 ? sequence(serial, revocationDate, encodeExtensions(extensions)) : sequence(serial, revocationDate);
+  return new pkijs.RevokedCertificate({
+    userCertificate: asn1js.Integer.fromBigInt(parseSerialNumber(entry.serialNumber)),
+    revocationDate: pkijsTime(entry.revocationDate),
+    ...(extensions.length > 0 ? { crlEntryExtensions: pkijsExtensions(extensions) } : {}),
+  });
 }
 
 export interface CrlEntry {
@@ -148,44 +150,30 @@ export class CrlFormatError extends Error {
 }
 
 export function parseCrl(input: Buffer | string): ParsedCrl {
+  const raw = toDer(input, 'X509 CRL');
   try {
-    const root = decodeDer(toDer(input, 'X509 CRL'));
-    const reader = SequenceReader.of(root, 'CertificateList');
-    const tbsNode = reader.next('tbsCertList');
-    const outerSignatureAlgorithm = decodeAlgorithmIdentifier(reader.next('signatureAlgorithm'));
-    const signature = readSignatureBits(reader.next('signatureValue'));
-    reader.end();
-    return { raw: root.raw, tbs: tbsNode.raw, outerSignatureAlgorithm, signature, ...decodeTbsCertList(tbsNode) };
+    return decodeCertificateList(raw, parsePkijs(pkijs.CertificateRevocationList, raw));
   } catch (error) {
-    if (error instanceof Asn1Error) throw new CrlFormatError(`malformed CRL: ${error.message}`);
-    throw error;
+    throw new CrlFormatError(`malformed CRL: ${(error as Error).message}`);
   }
 }
 
-type TbsCertListFields = Omit<ParsedCrl, 'raw' | 'tbs' | 'outerSignatureAlgorithm' | 'signature'>;
-
-function decodeTbsCertList(node: Asn1Node): TbsCertListFields {
-  const reader = SequenceReader.of(node, 'TBSCertList');
-  const versionNode = reader.optional(Tag.INTEGER);
-  const version = versionNode ? Number(readInteger(versionNode, 'version')) + 1 : 1;
-  const signatureAlgorithm = decodeAlgorithmIdentifier(reader.next('signature'));
-  const issuer = decodeDistinguishedName(reader.next('issuer'));
-  const thisUpdate = readTime(reader.next('thisUpdate'), 'thisUpdate');
-  const nextUpdateNode = reader.optional(Tag.UTC_TIME) ?? reader.optional(Tag.GENERALIZED_TIME);
-  const revokedNode = reader.optional(Tag.SEQUENCE);
-  const extensionsNode = reader.optional(0xa0);
-  reader.end();
-  const extensions = extensionsNode ? decodeExtensions(unwrapExplicit(extensionsNode, 'crlExtensions')) : [];
-  const entries = revokedNode ? sequenceChildren(revokedNode, 'revokedCertificates').map(decodeCrlEntry) : [];
+function decodeCertificateList(raw: Buffer, crl: pkijs.CertificateRevocationList): ParsedCrl {
+  const extensions = x509Extensions(crl.crlExtensions?.extensions ?? []);
+  const entries = (crl.revokedCertificates ?? []).map(crlEntry);
   return {
-    version,
-    signatureAlgorithm,
-    issuer,
-    thisUpdate,
-    nextUpdate: nextUpdateNode && readTime(nextUpdateNode, 'nextUpdate'),
+    raw,
+    tbs: Buffer.from(crl.tbsView),
+    version: crl.version + 1,
+    signatureAlgorithm: algorithmIdentifierValue(crl.signature),
+    outerSignatureAlgorithm: algorithmIdentifierValue(crl.signatureAlgorithm),
+    signature: Buffer.from(crl.signatureValue.valueBlock.valueHexView),
+    issuer: decodeDistinguishedName(decodeDer(derOf(crl.issuer))),
+    thisUpdate: crl.thisUpdate.value,
+    nextUpdate: crl.nextUpdate?.value,
     entries,
     extensions,
-    emptyRevokedListEncoded: revokedNode !== undefined && entries.length === 0,
+    emptyRevokedListEncoded: crl.revokedCertificates !== undefined && entries.length === 0,
     ...crlExtensionValues(extensions),
   };
 }
@@ -195,28 +183,23 @@ function crlExtensionValues(extensions: readonly X509Extension[]): Pick<ParsedCr
   const delta = findExtension(extensions, Oid.deltaCrlIndicator);
   const aki = findExtension(extensions, Oid.authorityKeyIdentifier);
   return {
-    crlNumber: crlNumber && readInteger(decodeDer(crlNumber.value), 'CRLNumber'),
-    baseCrlNumber: delta && readInteger(decodeDer(delta.value), 'BaseCRLNumber'),
+    crlNumber: crlNumber && parseAsn1Value(asn1js.Integer, crlNumber.value, 'CRLNumber').toBigInt(),
+    baseCrlNumber: delta && parseAsn1Value(asn1js.Integer, delta.value, 'BaseCRLNumber').toBigInt(),
     authorityKeyIdentifier: aki && decodeAuthorityKeyIdentifier(aki.value).keyIdentifier,
   };
 }
 
-function decodeCrlEntry(node: Asn1Node): CrlEntry {
-  const reader = SequenceReader.of(node, 'revokedCertificate');
-  const serial = readInteger(reader.next('userCertificate'), 'userCertificate');
-  const revocationDate = readTime(reader.next('revocationDate'), 'revocationDate');
-  const extensionsNode = reader.optional(Tag.SEQUENCE);
-  reader.end();
-  const extensions = extensionsNode ? decodeExtensions(extensionsNode) : [];
+function crlEntry(revoked: pkijs.RevokedCertificate): CrlEntry {
+  const extensions = x509Extensions(revoked.crlEntryExtensions?.extensions ?? []);
   const reasonExtension = findExtension(extensions, Oid.crlReason);
   const invalidity = findExtension(extensions, Oid.invalidityDate);
-  const reasonCode = reasonExtension && readEnumerated(decodeDer(reasonExtension.value), 'CRLReason');
+  const reasonCode = reasonExtension && parseAsn1Value(asn1js.Enumerated, reasonExtension.value, 'CRLReason').valueBlock.valueDec;
   return {
-    serialNumber: formatSerialNumber(serial),
-    revocationDate,
+    serialNumber: formatSerialNumber(revoked.userCertificate.toBigInt()),
+    revocationDate: revoked.revocationDate.value,
     reasonCode,
     reason: reasonCode === undefined ? 'unspecified' : revocationReasonName(reasonCode),
-    invalidityDate: invalidity && readGeneralizedTime(decodeDer(invalidity.value), 'invalidityDate'),
+    invalidityDate: invalidity && parseAsn1Value(asn1js.GeneralizedTime, invalidity.value, 'invalidityDate').toDate(),
     extensions,
   };
 }
