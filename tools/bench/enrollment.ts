@@ -12,8 +12,8 @@
  * from the SP-TSM's HTTP 202 to the saga's `completed`, every service a separate process on this machine.
  */
 import { availableParallelism } from 'node:os';
-import { type Carrier, type MvnoId } from '@jpki/contracts';
-import { createSubscriber, createTestCitizen, JpkiUiApp, type EnrollmentView, type KeyMode, type Subscriber, type TestCitizen } from '@jpki/jpki-client';
+import { type Carrier, type EnrollmentView, type KeyMode, type MvnoId } from '@jpki/contracts';
+import { createSubscriber, createTestCitizen, JpkiUiApp, type Subscriber, type TestCitizen } from '@jpki/jpki-client';
 import { enrollmentCryptoBound, type EnrollmentCryptoBound } from '@jpki/testing';
 import { benchDuration, log, percentile, runAsScript, SMOKE, startBenchPlatform, writeBenchResult, type BenchPlatform } from './bench-support';
 

@@ -1,4 +1,4 @@
-import type { MvnoId, Carrier, IphoneMethod } from '@jpki/contracts';
+import type { MvnoId, Carrier, IphoneMethod, KeyMode } from '@jpki/contracts';
 import {
   ApiError,
   BankClient,
@@ -11,7 +11,6 @@ import {
   pollUntil,
   retrying,
   simChallengeSigner,
-  type KeyMode,
   type PlatformEndpoints,
   type Subscriber,
   type TestCitizen,

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { CARRIERS, MVNOS, type Carrier, type MvnoId } from '@jpki/contracts';
+import { CARRIERS, MVNOS, type Carrier, type EnrollmentView, type MvnoId } from '@jpki/contracts';
 import {
   authenticate,
   CONTEXT_OPTION,
@@ -11,7 +11,6 @@ import {
   RelyingPartyVerifier,
   reportFailure,
   wantsJson,
-  type EnrollmentView,
 } from '@jpki/jpki-client';
 import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-card';
 import { loadHandset, saveHandset } from './handset-file';

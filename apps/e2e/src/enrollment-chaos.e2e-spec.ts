@@ -1,5 +1,5 @@
-import { CARRIERS, ENROLLMENT_STEPS, EnrollmentStateChanged, Topics, type Carrier, type EnrollmentStep } from '@jpki/contracts';
-import { createSubscriber, createTestCitizen, HttpJson, JpkiUiApp, type EnrollmentView, type KeyMode } from '@jpki/jpki-client';
+import { CARRIERS, ENROLLMENT_STEPS, EnrollmentStateChanged, Topics, type Carrier, type EnrollmentStep, type EnrollmentView, type KeyMode } from '@jpki/contracts';
+import { createSubscriber, createTestCitizen, HttpJson, JpkiUiApp } from '@jpki/jpki-client';
 import { kafkaClient } from '@jpki/messaging';
 import { startPlatformUnderTest, testKafkaBrokers, TopicWatcher, type PlatformUnderTest } from '@jpki/testing';
 

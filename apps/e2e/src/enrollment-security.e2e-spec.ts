@@ -1,5 +1,5 @@
-import { hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
-import { createSubscriber, createTestCitizen, HttpJson, JpkiUiApp, type EnrollmentView, type KeyMode } from '@jpki/jpki-client';
+import { hostCarrierOf, type Carrier, type EnrollmentView, type KeyMode, type MvnoId } from '@jpki/contracts';
+import { createSubscriber, createTestCitizen, HttpJson, JpkiUiApp } from '@jpki/jpki-client';
 import { startPlatformUnderTest, type PlatformUnderTest } from '@jpki/testing';
 
 interface SimView {

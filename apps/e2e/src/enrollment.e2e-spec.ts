@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CARRIER_PROFILES, CARRIERS, hostCarrierOf, OtaScriptRequested, Topics, type Carrier, type MvnoId } from '@jpki/contracts';
-import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, type KeyMode } from '@jpki/jpki-client';
+import { CARRIER_PROFILES, CARRIERS, hostCarrierOf, OtaScriptRequested, Topics, type Carrier, type KeyMode, type MvnoId } from '@jpki/contracts';
+import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson } from '@jpki/jpki-client';
 import { kafkaClient } from '@jpki/messaging';
 import { startPlatformUnderTest, testKafkaBrokers, TopicWatcher, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 import { orphans, OtlpReceiver, SpanKinds, type ReceivedSpan } from './otlp-receiver';

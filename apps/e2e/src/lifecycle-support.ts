@@ -3,7 +3,7 @@
  * OCSP and CRLs), the card registry seen by the vsim, and the CA's view of a person.
  */
 import { randomBytes } from 'node:crypto';
-import type { CaseView, Carrier, MvnoId, PhoneView } from '@jpki/contracts';
+import type { CaseView, Carrier, KeyMode, MvnoId, PhoneView } from '@jpki/contracts';
 import {
   ApiError,
   createSubscriber,
@@ -13,7 +13,6 @@ import {
   JpkiUiApp,
   type Handset,
   RelyingPartyVerifier,
-  type KeyMode,
   type PlatformEndpoints,
   type Subscriber,
   type TestCitizen,

@@ -1,6 +1,7 @@
 import { Alert, Button, Group, Modal, Select, Stack, Text, Textarea } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, type CaseView, type PhoneView, type ReenrollmentNotice } from './api';
+import type { CaseView, PhoneView } from '@jpki/contracts';
+import { api, ApiError, type ReenrollmentNotice } from './api';
 import { useT } from './i18n';
 
 export type ActionKind = 'loss' | 'found' | 'revocation' | 'contract-end' | 'reenrollment-notice' | 'follow-up';

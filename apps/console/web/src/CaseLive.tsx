@@ -1,6 +1,7 @@
 import { Badge, Group, Loader, Paper, Text, Title } from '@mantine/core';
 import { useEffect, useRef, useState } from 'react';
-import { api, type CaseView } from './api';
+import type { CaseView } from '@jpki/contracts';
+import { api } from './api';
 import { useT } from './i18n';
 import { Steps } from './PhonePage';
 

@@ -1,5 +1,6 @@
 import { Alert, Anchor, Badge, Button, Checkbox, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { Fragment, useCallback, useEffect, useState } from 'react';
+import type { AuditEntryView, CaseView, EnrollmentView, PhoneView } from '@jpki/contracts';
 import { ActionDialog, type Action } from './ActionDialog';
 import {
   api,
@@ -10,11 +11,7 @@ import {
   canReadCertificates,
   followUpsOf,
   pemOf,
-  type AuditEntry,
-  type CaseView,
   type CertificateSummary,
-  type EnrollmentView,
-  type PhoneView,
   type ReenrollmentNotice,
   type SearchKey,
   type Session,
@@ -31,7 +28,7 @@ interface Loaded {
   phone: PhoneView;
   cases: CaseView[];
   certificates: CertificateSummary[] | null;
-  audit: AuditEntry[] | null;
+  audit: AuditEntryView[] | null;
   enrollment: EnrollmentView | null;
   sim: SimView | { refused: unknown } | null;
 }
@@ -47,12 +44,12 @@ async function loadAll(session: Session, query: { key: SearchKey; value: string 
     api.get<EnrollmentView>(`/api/sp-tsm/enrollments/${encodeURIComponent(phone.enrollmentId)}`).catch(() => null),
     canReadCard(session) && phone.iccid ? api.get<SimView>(`/api/vsim/sims/${phone.iccid}`).catch((refused: unknown) => ({ refused })) : Promise.resolve(null),
   ]);
-  let audit: AuditEntry[] | null = null;
+  let audit: AuditEntryView[] | null = null;
   if (canReadAudit(session)) {
     const targets = [`serial:${phone.serial}`, `person:${phone.personId}`, ...(phone.msisdn ? [`msisdn:${phone.msisdn}`] : []), ...(phone.iccid ? [`iccid:${phone.iccid}`] : [])];
     const lists = await Promise.all([
-      ...cases.slice(0, 50).map((c) => api.get<AuditEntry[]>(`/api/lifecycle/audit?${new URLSearchParams({ caseId: c.caseId, limit: '1000' })}`)),
-      ...targets.map((target) => api.get<AuditEntry[]>(`/api/lifecycle/audit?${new URLSearchParams({ target, limit: '1000' })}`)),
+      ...cases.slice(0, 50).map((c) => api.get<AuditEntryView[]>(`/api/lifecycle/audit?${new URLSearchParams({ caseId: c.caseId, limit: '1000' })}`)),
+      ...targets.map((target) => api.get<AuditEntryView[]>(`/api/lifecycle/audit?${new URLSearchParams({ target, limit: '1000' })}`)),
     ]);
     const byId = new Map(lists.flat().map((e) => [e.id, e]));
     audit = [...byId.values()].sort((a, b) => b.id - a.id);
@@ -382,9 +379,9 @@ export function Steps({ steps }: { steps: { at: string; step: string | null; out
   );
 }
 
-const isRead = (e: AuditEntry) => /\.(read|list)$/.test(e.action);
+const isRead = (e: AuditEntryView) => /\.(read|list)$/.test(e.action);
 
-function Audit({ entries: all }: { entries: AuditEntry[] }) {
+function Audit({ entries: all }: { entries: AuditEntryView[] }) {
   const t = useT();
   const [reads, setReads] = useState(false);
   const entries = reads ? all : all.filter((e) => !isRead(e));
@@ -396,7 +393,7 @@ function Audit({ entries: all }: { entries: AuditEntry[] }) {
   );
 }
 
-function AuditTable({ entries }: { entries: AuditEntry[] }) {
+function AuditTable({ entries }: { entries: AuditEntryView[] }) {
   const t = useT();
   return (
     <Table.ScrollContainer minWidth={720} scrollAreaProps={KEYBOARD_SCROLLABLE}>

@@ -1,8 +1,5 @@
 /** Calls to the console server (same origin): sign-in, and the services' operator APIs it forwards with the session token. */
-import type { AuditEntryView, CaseView, EnrollmentView, PhoneView } from '@jpki/contracts';
-
-export type { CaseView, EnrollmentView, PhoneView };
-export type AuditEntry = AuditEntryView;
+import type { CaseView, PhoneView } from '@jpki/contracts';
 
 /** Follow-ups an operator recorded on a case waiting for the phone (lifecycle POST /cases/{caseId}/follow-ups). */
 export function followUpsOf(c: CaseView): { at: string; by: string; reason: string }[] {

@@ -18,8 +18,9 @@ import {
   type MessageDefinition,
   type PayloadInput,
   type AuditEntryView,
+  type EnrollmentView,
 } from '@jpki/contracts';
-import { createSubscriber, createTestCitizen, JpkiUiApp, type EnrollmentView } from '@jpki/jpki-client';
+import { createSubscriber, createTestCitizen, JpkiUiApp } from '@jpki/jpki-client';
 import { kafkaClient } from '@jpki/messaging';
 import { kcatSasl, rawProducer, signedEnvelope, startPlatformUnderTest, testKafkaBrokers, TopicWatcher, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 import {

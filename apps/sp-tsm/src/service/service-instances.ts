@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { Carrier } from '@jpki/contracts';
+import type { Carrier, KeyMode } from '@jpki/contracts';
 import type { Scp03SMode } from '@jpki/globalplatform';
 
 export type ServiceState = 'operational' | 'suspended' | 'terminated';
 export type ServiceOperation = 'suspend' | 'resume' | 'terminate';
-export type KeyMode = 'on-card' | 'delivered';
 
 /** The JPKI service deployed on one SIM: where it lives on the card and the certificate it runs. */
 export interface ServiceInstance {

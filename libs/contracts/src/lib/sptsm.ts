@@ -38,6 +38,7 @@ export const enrollmentStepSchema = z.enum(ENROLLMENT_STEPS);
 export type EnrollmentStep = z.infer<typeof enrollmentStepSchema>;
 
 export const keyModeSchema = z.enum(['on-card', 'delivered']);
+export type KeyMode = z.infer<typeof keyModeSchema>;
 
 export const EnrollmentStateChanged = defineMessage({
   type: 'sptsm.enrollment.state-changed',

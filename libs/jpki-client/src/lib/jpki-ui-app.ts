@@ -1,14 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { CARRIERS, type Carrier, type EnrollmentView, type MvnoId, type PhoneEnrollmentApplication } from '@jpki/contracts';
-export type { EnrollmentView } from '@jpki/contracts';
+import { CARRIERS, type Carrier, type EnrollmentView, type KeyMode, type MvnoId, type PhoneEnrollmentApplication } from '@jpki/contracts';
 import type { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import type { PlatformEndpoints } from './endpoints';
 import { JpkiAppletClient, type Handset } from './handset';
 import { HttpJson } from './http-json';
 import { followSaga } from './saga-progress';
-
-export type KeyMode = 'on-card' | 'delivered';
-
 
 export interface EnrollRequest {
   card: VirtualMyNumberCard;

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
+import { hostCarrierOf, type Carrier, type EnrollmentView, type KeyMode, type MvnoId } from '@jpki/contracts';
 import { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import type { PlatformEndpoints } from './endpoints';
 import { Handset } from './handset';
 import { HttpJson } from './http-json';
-import { JpkiUiApp, type EnrollmentView, type KeyMode } from './jpki-ui-app';
+import { JpkiUiApp } from './jpki-ui-app';
 import { RelyingPartyVerifier, type LoginCheck } from './relying-party';
 
 export interface TestCitizen {
