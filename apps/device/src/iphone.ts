@@ -8,9 +8,9 @@ import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from '
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { CARRIERS, MVNOS, type Carrier, type MvnoId } from '@jpki/contracts';
+import { CARRIERS, MVNOS, type Carrier, type IphoneEnrollmentView, type IphoneMethod, type MvnoId } from '@jpki/contracts';
 import { SimulatedAttestationAuthority, type BiometricPresentation, type EnclaveStateFile } from '@jpki/iphone-device';
-import { Iphone, IphoneAuthenticator, IphoneJpkiApp, loadIphoneVendor, RelyingPartyVerifier, type IphoneEnrollmentView, type IphoneMethod } from '@jpki/jpki-client';
+import { Iphone, IphoneAuthenticator, IphoneJpkiApp, loadIphoneVendor, RelyingPartyVerifier } from '@jpki/jpki-client';
 import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-card';
 import { endpoints, type CommonOptions } from './platform-clients';
 

@@ -11,9 +11,9 @@ import {
   TicketingClient,
   type ChallengeAnswer,
   type ChallengeSigner,
-  type IphoneMethod,
   type RpChallenge,
 } from '@jpki/jpki-client';
+import type { IphoneMethod } from '@jpki/contracts';
 import { parseCrl } from '@jpki/pki';
 import { startPlatformUnderTest, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 

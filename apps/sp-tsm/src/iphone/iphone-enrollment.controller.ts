@@ -2,7 +2,8 @@ import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
 import { ApiErrors, ApiZodBody, ApiZodQuery, ApiZodResponse, Operator, RequireRoles, ValidBody, ValidQuery, type OperatorPrincipal } from '@jpki/service-kit';
-import { iphoneDeviceIdSchema, iphoneEnrollmentRequestSchema, iphoneEnrollmentViewSchema, type IphoneEnrollmentRequest, type IphoneEnrollmentView } from './iphone-enrollment.schemas';
+import { iphoneEnrollmentViewSchema, type IphoneEnrollmentView } from '@jpki/contracts';
+import { iphoneDeviceIdSchema, iphoneEnrollmentRequestSchema, type IphoneEnrollmentRequest } from './iphone-enrollment.schemas';
 import { IphoneEnrollmentService } from './iphone-enrollment.service';
 
 const listQuery = z.object({ deviceId: iphoneDeviceIdSchema });

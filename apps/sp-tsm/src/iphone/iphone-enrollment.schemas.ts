@@ -1,5 +1,5 @@
 import { z } from 'zod/v4';
-import { base64Schema, iphoneMethodSchema, sealedBoxSchema } from '@jpki/contracts';
+import { base64Schema } from '@jpki/contracts';
 
 /** An iPhone's identifier; `iphone:<deviceId>` (the sealed-box recipient name) stays within 64 characters. */
 export const iphoneDeviceIdSchema = z.string().regex(/^[A-Za-z0-9._-]{8,56}$/, 'deviceId: 8–56 of A–Z a–z 0–9 . _ -');
@@ -27,25 +27,3 @@ export const iphoneEnrollmentRequestSchema = z.discriminatedUnion('method', [
   }),
 ]);
 export type IphoneEnrollmentRequest = z.infer<typeof iphoneEnrollmentRequestSchema>;
-
-export const iphoneEnrollmentViewSchema = z.object({
-  enrollmentId: z.string(),
-  deviceId: z.string(),
-  method: iphoneMethodSchema,
-  state: z.string().describe('requested, identity-verified, issued, or refused'),
-  status: z.enum(['running', 'compensating', 'completed', 'failed']),
-  step: z.string().nullable(),
-  stepIndex: z.number().int(),
-  stepCount: z.number().int(),
-  serial: z.string().optional(),
-  /** The issued phone certificate (DER, base64), once issued. */
-  certificate: z.string().optional(),
-  notAfter: z.string().optional(),
-  /** Method ①: the CA-generated PKCS#8 sealed to the device's key-agreement key (the SP-TSM cannot open it). */
-  deliveredKey: sealedBoxSchema.optional(),
-  /** Associated data the device needs to open `deliveredKey`. */
-  deliveredKeyAad: z.string().optional(),
-  failure: z.object({ reason: z.string(), detail: z.string().nullable() }).optional(),
-  history: z.array(z.object({ at: z.string(), step: z.string().nullable(), outcome: z.string(), toState: z.string() })),
-});
-export type IphoneEnrollmentView = z.infer<typeof iphoneEnrollmentViewSchema>;

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { IPHONE_ENROLLMENT_STEPS } from '@jpki/contracts';
+import { IPHONE_ENROLLMENT_STEPS, type IphoneEnrollmentView } from '@jpki/contracts';
 import { SagaHost } from '@jpki/saga';
 import { Clock, conflict, notFound, type OperatorPrincipal } from '@jpki/service-kit';
 import { checkSignedApplication } from '../enrollment/signed-application';
 import { recordOperatorRead } from '../operator-audit';
 import { deliveredKeyAad, expectedIphoneApplication, IPHONE_SAGA_KIND, type IphoneEnrollmentData } from './iphone-enrollment-data';
-import type { IphoneEnrollmentRequest, IphoneEnrollmentView } from './iphone-enrollment.schemas';
+import type { IphoneEnrollmentRequest } from './iphone-enrollment.schemas';
 
 const UNIQUE_VIOLATION = '23505';
 

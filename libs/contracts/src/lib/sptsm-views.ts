@@ -1,5 +1,6 @@
 import { z } from 'zod/v4';
-import { keyModeSchema } from './sptsm';
+import { sealedBoxSchema } from './common';
+import { iphoneMethodSchema, keyModeSchema } from './sptsm';
 
 /**
  * What the SP-TSM's enrollment API answers for one enrollment. The service documents its responses with this schema
@@ -22,3 +23,26 @@ export const enrollmentViewSchema = z.object({
   history: z.array(z.object({ at: z.string(), step: z.string().nullable(), outcome: z.string(), toState: z.string() })),
 });
 export type EnrollmentView = z.infer<typeof enrollmentViewSchema>;
+
+/** What the SP-TSM answers for one iPhone enrollment (POST and GET /iphone-enrollments), read by the iPhone JPKI app. */
+export const iphoneEnrollmentViewSchema = z.object({
+  enrollmentId: z.string(),
+  deviceId: z.string(),
+  method: iphoneMethodSchema,
+  state: z.string().describe('requested, identity-verified, issued, or refused'),
+  status: z.enum(['running', 'compensating', 'completed', 'failed']),
+  step: z.string().nullable(),
+  stepIndex: z.number().int(),
+  stepCount: z.number().int(),
+  serial: z.string().optional(),
+  /** The issued phone certificate (DER, base64), once issued. */
+  certificate: z.string().optional(),
+  notAfter: z.string().optional(),
+  /** Method ①: the CA-generated PKCS#8 sealed to the device's key-agreement key (the SP-TSM cannot open it). */
+  deliveredKey: sealedBoxSchema.optional(),
+  /** Associated data the device needs to open `deliveredKey`. */
+  deliveredKeyAad: z.string().optional(),
+  failure: z.object({ reason: z.string(), detail: z.string().nullable() }).optional(),
+  history: z.array(z.object({ at: z.string(), step: z.string().nullable(), outcome: z.string(), toState: z.string() })),
+});
+export type IphoneEnrollmentView = z.infer<typeof iphoneEnrollmentViewSchema>;

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CARRIERS, type Carrier, type IphoneMethod, type MvnoId, type PhoneEnrollmentApplication, type SealedBox } from '@jpki/contracts';
+import { CARRIERS, type Carrier, type IphoneEnrollmentView, type IphoneMethod, type MvnoId, type PhoneEnrollmentApplication } from '@jpki/contracts';
 import {
   deviceKeyIdText,
   SecureEnclave,
@@ -22,26 +22,6 @@ import type { PlatformEndpoints } from './endpoints';
 import { HttpJson } from './http-json';
 import { RelyingPartyVerifier, type LoginCheck } from './relying-party';
 import { followSaga } from './saga-progress';
-
-export type { IphoneMethod };
-
-export interface IphoneEnrollmentView {
-  enrollmentId: string;
-  deviceId: string;
-  method: IphoneMethod;
-  state: string;
-  status: 'running' | 'compensating' | 'completed' | 'failed';
-  step: string | null;
-  stepIndex: number;
-  stepCount: number;
-  serial?: string;
-  certificate?: string;
-  notAfter?: string;
-  deliveredKey?: SealedBox;
-  deliveredKeyAad?: string;
-  failure?: { reason: string; detail: string | null };
-  history: { at: string; step: string | null; outcome: string; toState: string }[];
-}
 
 /** The SIMULATED handset: its Secure Enclave and the platform vendor it obtains attestations from. */
 export class Iphone {
