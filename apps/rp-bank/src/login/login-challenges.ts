@@ -5,8 +5,6 @@ import { counter, createLogger } from '@jpki/observability';
 import { Clock, DomainHttpException, SERVICE_CONFIG } from '@jpki/service-kit';
 import type { RpBankConfig } from '../config';
 
-export type { IssuedChallenge } from '@jpki/relying-party';
-
 const SCOPE = 'login';
 
 /**
