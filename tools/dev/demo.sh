@@ -8,6 +8,11 @@ export KAFKAJS_NO_PARTITIONER_WARNING=1
 # This process's own logs (the services log at info to .run/demo/logs).
 export LOG_LEVEL="${LOG_LEVEL:-fatal}"
 
+# Against a platform already running (--target), nothing is started here.
+for arg in "$@"; do
+  if [[ "$arg" == --target* ]]; then exec node -r @swc-node/register tools/scenario/main.ts "$@"; fi
+done
+
 started_pg=false
 started_kafka=false
 if [[ -z "${DATABASE_URL:-}" ]] && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then started_pg=true; fi

@@ -52,8 +52,13 @@ describe('scenario files are refused before anything starts, with file, line, co
     ]);
   });
 
-  it('a flow the runner does not drive yet is refused as not supported, not ignored', () => {
-    expect(problems(`${VALID}events:\n  device-change: 0.1\n`)).toEqual(['bad.yaml:17:3: events.device-change: event "device-change" is not supported yet by the scenario runner']);
+  it('device changes, card renewals and iPhones are accepted; a flow the runner does not drive is refused with the reason, not ignored', () => {
+    const s = parseScenario(`${VALID.replace('arrivals:', '  handsets: { android: 50, iphone-method-1: 25, iphone-method-2: 25 }\narrivals:')}events:\n  device-change: 0.1\n  device-change-across-carriers: 0.1\n  card-renewal: 0.1\n`, 'ok.yaml');
+    expect(s.events).toEqual({ 'device-change': 0.1, 'device-change-across-carriers': 0.1, 'card-renewal': 0.1 });
+    expect(problems(`${VALID}events:\n  certificate-expiry: 0.1\n`)).toEqual([
+      expect.stringMatching(/^bad\.yaml:17:3: events\.certificate-expiry: event "certificate-expiry" is not driven by the scenario runner: a phone certificate expires only when the simulation clock/),
+    ]);
+    expect(problems(`${VALID}events:\n  device-change: 1.5\n`)).toEqual(['bad.yaml:17:18: events.device-change: "device-change" is a share of phones from 0 to 1']);
   });
 
   it('an unknown field and a YAML syntax error', () => {

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { VirtualMyNumberCard } from '@jpki/mynumber-card';
+import { hostCarrierOf, type Carrier, type IphoneMethod, type MvnoId } from '@jpki/contracts';
+import type { SimulatedAttestationAuthority } from '@jpki/iphone-device';
 import {
   BankClient,
   createSubscriber,
   createTestCitizen,
+  enrollIphone,
   HttpJson,
   JpkiUiApp,
   outcomeOfError,
@@ -11,6 +15,7 @@ import {
   retrying,
   simChallengeSigner,
   TicketingClient,
+  type ChallengeSigner,
   type PlatformEndpoints,
   type Subscriber,
   type TestCitizen,
@@ -19,6 +24,10 @@ import type { AcceptedWork } from '@jpki/operations';
 import type { EventKind, PlannedCitizen, PlannedEvent } from './plan';
 
 const PIN = '2580';
+/** The credentials the holder chooses for a renewed card at the municipal window. */
+const RENEWED_CARD = { signingPassword: 'RENEWED2031', userAuthenticationPin: '8642' };
+/** iPhone methods, docs/IPHONE-METHODS.md: ① the CA generates the key and seals it to the enclave, ② the enclave generates it. */
+const IPHONE_METHODS: Record<string, IphoneMethod> = { 'iphone-method-1': 'ca-generated', 'iphone-method-2': 'device-key' };
 const TICKETED_EVENT = 'scenario-concert';
 export const GATES = { 'ticket-gate-online': 'scenario-gate-online', 'ticket-gate-offline': 'scenario-gate-offline' } as const;
 
@@ -53,17 +62,26 @@ export interface OperationRecord {
   phone?: EnrolledPhone;
 }
 
+/** A SIM phone's MSISDN, ICCID and SP domain mode, or an iPhone's device id; the key mode is an iPhone's method. */
 export interface EnrolledPhone {
+  handset: string;
   keyMode: string;
-  msisdn: string;
-  iccid: string;
   serial: string;
-  ssdSecureChannel: string;
+  msisdn?: string;
+  iccid?: string;
+  ssdSecureChannel?: string;
+  deviceId?: string;
 }
 
+/** The citizen's current phone: after a device change, the new one (possibly at another operator). */
 interface PhoneState {
   citizen?: TestCitizen;
+  operator: Carrier | MvnoId;
+  carrier: Carrier;
+  /** A SIM phone's subscription (absent for an iPhone). */
   subscriber?: Subscriber;
+  /** Answers a relying party's challenge: the SIM applet after the PIN, or the iPhone's enclave after Face ID. */
+  sign?: ChallengeSigner;
   serial?: string;
   lost: boolean;
   revoked: boolean;
@@ -78,6 +96,8 @@ export class ScenarioOperations {
     private readonly e: PlatformEndpoints,
     private readonly token: string,
     private readonly startedAt: number,
+    /** The iPhone vendor the platform's CA trusts (its attestation CA), for iPhone handsets. */
+    private readonly iphoneVendor?: SimulatedAttestationAuthority,
   ) {}
 
   /** The relying party's gates for the ticket events, online (OCSP) and offline (cached CRL). */
@@ -88,17 +108,18 @@ export class ScenarioOperations {
   }
 
   async run(event: PlannedEvent, c: PlannedCitizen): Promise<OperationRecord> {
-    const phone = this.phones.get(c.index) ?? { lost: false, revoked: false };
+    const phone = this.phones.get(c.index) ?? { operator: c.operator, carrier: c.carrier, lost: false, revoked: false };
     this.phones.set(c.index, phone);
+    const { operator, carrier } = phone;
     const started = Date.now();
-    const result = await this.perform(event.kind, c, phone).catch((err: unknown) => ({ outcome: outcomeOfError(err), expected: false }));
+    const result = await this.perform(event, c, phone).catch((err: unknown) => ({ outcome: outcomeOfError(err), expected: false }));
     const ended = Date.now();
     return {
       seq: event.seq,
       kind: event.kind,
       citizen: c.index,
-      operator: c.operator,
-      carrier: c.carrier,
+      operator,
+      carrier,
       plannedAtMs: event.atMs,
       startedAtMs: started - this.startedAt,
       endedAtMs: ended - this.startedAt,
@@ -107,13 +128,14 @@ export class ScenarioOperations {
     };
   }
 
-  private perform(kind: EventKind, c: PlannedCitizen, phone: PhoneState): Promise<Outcome> {
+  private perform(event: PlannedEvent, c: PlannedCitizen, phone: PhoneState): Promise<Outcome> {
+    const { kind } = event;
     if (kind === 'enroll') return this.enroll(c, phone);
-    if (!phone.serial || !phone.subscriber) return Promise.resolve({ outcome: 'skipped:not-enrolled', expected: c.legacySim });
+    if (!phone.serial || !phone.sign) return Promise.resolve({ outcome: 'skipped:not-enrolled', expected: c.legacySim });
     if (phone.revoked && kind !== 'bank-login' && !kind.startsWith('ticket-gate')) return Promise.resolve({ outcome: 'skipped:certificate-revoked', expected: true });
     switch (kind) {
       case 'bank-login':
-        return this.holderCheck(phone, () => new BankClient(this.e.rpBank).login(simChallengeSigner(this.e, phone.subscriber!.handset, PIN)));
+        return this.holderCheck(phone, () => new BankClient(this.e.rpBank).login(phone.sign!));
       case 'ticket-gate-online':
         return this.holderCheck(phone, () => this.passGate(GATES[kind], phone));
       case 'ticket-gate-offline':
@@ -124,30 +146,79 @@ export class ScenarioOperations {
         return this.reportCase(phone, '/found-reports', false).then(({ caseOpenedAt: _, ...outcome }) => outcome);
       case 'card-revocation':
         return this.revokeCard(phone);
+      case 'card-renewal':
+        return this.renewCard(phone);
       case 'msisdn-change':
-        return this.changeMsisdn(c, phone);
+        return this.changeMsisdn(phone);
       case 'contract-end':
       case 'sim-swap':
-        return this.endService(kind, c, phone);
+        return this.endService(kind, phone);
+      case 'device-change':
+      case 'device-change-across-carriers':
+        return this.changeDevice(c, phone, event.toOperator ?? phone.operator);
     }
   }
 
   private async enroll(c: PlannedCitizen, phone: PhoneState): Promise<Outcome> {
     phone.citizen = await retrying(() => createTestCitizen(this.e, this.token));
-    phone.subscriber = await retrying(() => createSubscriber(this.e, this.token, c.operator, c.generation));
+    const enrolled = await this.enrollPhone(c, phone, c.operator, c.generation);
+    return { ...enrolled, expected: enrolled.outcome === 'completed' ? !c.legacySim : c.legacySim };
+  }
+
+  /** A new phone of the citizen's handset kind at `operator` becomes the citizen's phone once enrolled. */
+  private enrollPhone(c: PlannedCitizen, phone: PhoneState, operator: Carrier | MvnoId, generation?: string): Promise<Outcome> {
+    const method = IPHONE_METHODS[c.handset];
+    return method ? this.enrollIphone(phone, operator, method) : this.enrollSimPhone(c, phone, operator, generation);
+  }
+
+  private async enrollSimPhone(c: PlannedCitizen, phone: PhoneState, operator: Carrier | MvnoId, generation?: string): Promise<Outcome> {
+    const subscriber = await retrying(() => createSubscriber(this.e, this.token, operator, generation));
     const app = new JpkiUiApp(this.e);
     const requestedAt = Date.now();
     const started = await retrying(() =>
-      app.startEnrollment({ card: phone.citizen!.card, signingPassword: phone.citizen!.signingPassword, msisdn: phone.subscriber!.msisdn, operator: c.operator, keyMode: c.keyMode }),
+      app.startEnrollment({ card: phone.citizen!.card, signingPassword: phone.citizen!.signingPassword, msisdn: subscriber.msisdn, operator, keyMode: c.keyMode }),
     );
     this.accepted.enrollments.push(started.enrollmentId);
     const done = await pollUntil(`enrollment ${started.enrollmentId}`, () => retrying(() => app.enrollment(started.enrollmentId)), (v) => v.status === 'completed' || v.status === 'failed');
     const steps = stepTimings(done.history, requestedAt);
-    if (done.status !== 'completed' || !done.serial) return { outcome: `failed:${done.failure?.reason ?? done.status}`, expected: c.legacySim, correlationId: done.enrollmentId, steps };
-    await retrying(() => app.setPhonePin(phone.subscriber!.handset, PIN));
-    phone.serial = done.serial;
-    const enrolled = { keyMode: c.keyMode, msisdn: phone.subscriber.msisdn, iccid: phone.subscriber.iccid, serial: done.serial, ssdSecureChannel: await this.ssdSecureChannel(phone.subscriber.iccid) };
-    return { outcome: 'completed', expected: !c.legacySim, correlationId: done.enrollmentId, steps, phone: enrolled };
+    if (done.status !== 'completed' || !done.serial) return { outcome: `failed:${done.failure?.reason ?? done.status}`, expected: false, correlationId: done.enrollmentId, steps };
+    await retrying(() => app.setPhonePin(subscriber.handset, PIN));
+    Object.assign(phone, { operator, carrier: hostCarrierOf(operator), subscriber, sign: simChallengeSigner(this.e, subscriber.handset, PIN), serial: done.serial, lost: false, revoked: false });
+    const enrolled = { handset: c.handset, keyMode: c.keyMode, serial: done.serial, msisdn: subscriber.msisdn, iccid: subscriber.iccid, ssdSecureChannel: await this.ssdSecureChannel(subscriber.iccid) };
+    return { outcome: 'completed', expected: true, correlationId: done.enrollmentId, steps, phone: enrolled };
+  }
+
+  /** A new iPhone (as tools/chaos/workload.ts enrolls them): its Secure Enclave attested by the vendor the CA trusts. */
+  private async enrollIphone(phone: PhoneState, operator: Carrier | MvnoId, method: IphoneMethod): Promise<Outcome> {
+    if (!this.iphoneVendor) throw new Error('an iPhone handset needs the platform’s iPhone vendor (attestation CA)');
+    const requestedAt = Date.now();
+    const { enrollment, authenticator, iphone } = await enrollIphone(this.e, phone.citizen!, { method, vendor: this.iphoneVendor, operator });
+    this.accepted.enrollments.push(enrollment.enrollmentId);
+    const steps = stepTimings(enrollment.history, requestedAt);
+    if (enrollment.status !== 'completed' || !authenticator) return { outcome: `failed:${enrollment.failure?.reason ?? enrollment.status}`, expected: false, correlationId: enrollment.enrollmentId, steps };
+    Object.assign(phone, { operator, carrier: hostCarrierOf(operator), subscriber: undefined, sign: authenticator.challengeSigner(), serial: authenticator.serial, lost: false, revoked: false });
+    return { outcome: 'completed', expected: true, correlationId: enrollment.enrollmentId, steps, phone: { handset: `iphone (${method})`, keyMode: method, serial: authenticator.serial, deviceId: iphone.deviceId } };
+  }
+
+  /**
+   * Device change (機種変更), also to another carrier: the holder enrolls a new phone with the same card; the CA
+   * supersedes the old certificate and lifecycle clears the old phone in a device-change case.
+   */
+  private async changeDevice(c: PlannedCitizen, phone: PhoneState, operator: Carrier | MvnoId): Promise<Outcome> {
+    const oldSerial = phone.serial!;
+    const enrolled = await this.enrollPhone(c, phone, operator, operator === c.operator ? c.generation : undefined);
+    if (enrolled.outcome !== 'completed') return enrolled;
+    const lifecycle = new HttpJson(this.e.lifecycle, this.token);
+    const cases = await pollUntil(
+      `device-change case of ${oldSerial}`,
+      () => retrying(() => lifecycle.get<(CaseView & { caseId: string })[]>(`/cases?serial=${oldSerial}&kind=device-change`)),
+      (found) => found.some((x) => x.status !== 'open'),
+    );
+    const closed = cases.find((x) => x.status !== 'open')!;
+    this.accepted.cases.push(closed.caseId);
+    const view = await retrying(() => lifecycle.get<CaseView & { openedAt: string }>(`/cases/${closed.caseId}`));
+    const steps = [...(enrolled.steps ?? []), ...stepTimings(view.saga?.history ?? [], Date.parse(view.openedAt))];
+    return { ...enrolled, outcome: view.status === 'failed' ? 'failed:device-change-case' : 'completed', expected: view.status !== 'failed', steps };
   }
 
   /** The SP's security domain as the card reports it: AES key length and SCP03 S8/S16 mode. */
@@ -177,15 +248,14 @@ export class ScenarioOperations {
 
   private async passGate(gateId: string, phone: PhoneState): Promise<unknown> {
     const ticketing = new TicketingClient(this.e.rpTicketing, this.token);
-    const sign = simChallengeSigner(this.e, phone.subscriber!.handset, PIN);
-    const ticket = await ticketing.buy(TICKETED_EVENT, sign);
-    return ticketing.enter(gateId, sign, { ticketId: ticket.ticketId });
+    const ticket = await ticketing.buy(TICKETED_EVENT, phone.sign!);
+    return ticketing.enter(gateId, phone.sign!, { ticketId: ticket.ticketId });
   }
 
   /** A loss report, with how fast it reaches the CA and a relying party (an answer signed before the report, checked until refused). */
   private async loss(phone: PhoneState): Promise<Outcome> {
     const challenge = randomBytes(32);
-    const answer = await retrying(() => new JpkiUiApp(this.e).signChallenge(phone.subscriber!.handset, PIN, challenge));
+    const answer = await retrying(() => phone.sign!(challenge));
     const reportedAt = Date.now();
     const verifier = new RelyingPartyVerifier(this.e.ca);
     const refused = pollUntil('relying-party refusal', () => retrying(() => verifier.verifyLogin(challenge, answer.signature, answer.certificate)), (r) => !r.ok, 120_000).then(
@@ -209,16 +279,16 @@ export class ScenarioOperations {
   }
 
   /** The carrier gives the subscriber a new number: the phone and its certificate stay as they are. */
-  private async changeMsisdn(c: PlannedCitizen, phone: PhoneState): Promise<Outcome> {
-    const changed = await retrying(() => new HttpJson(this.e.mno[c.carrier], this.token).post<{ msisdn: string }>(`/subscribers/${encodeURIComponent(phone.subscriber!.msisdn)}/msisdn-change`, {}));
+  private async changeMsisdn(phone: PhoneState): Promise<Outcome> {
+    const changed = await retrying(() => new HttpJson(this.e.mno[phone.carrier], this.token).post<{ msisdn: string }>(`/subscribers/${encodeURIComponent(phone.subscriber!.msisdn)}/msisdn-change`, {}));
     phone.subscriber = { ...phone.subscriber!, msisdn: changed.msisdn };
     return { outcome: 'changed', expected: true };
   }
 
   /** A contract end or a SIM swap at the carrier: the lifecycle service revokes the phone certificate in a case of that kind. */
-  private async endService(kind: 'contract-end' | 'sim-swap', c: PlannedCitizen, phone: PhoneState): Promise<Outcome> {
+  private async endService(kind: 'contract-end' | 'sim-swap', phone: PhoneState): Promise<Outcome> {
     const path = `/subscribers/${encodeURIComponent(phone.subscriber!.msisdn)}/${kind}`;
-    await retrying(() => new HttpJson(this.e.mno[c.carrier], this.token).post(path, kind === 'contract-end' ? { note: 'scenario' } : {}));
+    await retrying(() => new HttpJson(this.e.mno[phone.carrier], this.token).post(path, kind === 'contract-end' ? { note: 'scenario' } : {}));
     const lifecycle = new HttpJson(this.e.lifecycle, this.token);
     const [done] = await pollUntil(
       `${kind} case of ${phone.serial}`,
@@ -234,6 +304,27 @@ export class ScenarioOperations {
     await retrying(() => new HttpJson(this.e.ca, this.token).post(`/citizens/${phone.citizen!.personId}/card/revocation`, { certificates: 'both', reason: 'keyCompromise', comment: 'scenario' }));
     phone.revoked = true;
     return { outcome: 'revoked', expected: true, correlationId: phone.citizen!.personId };
+  }
+
+  /**
+   * Card renewal at the municipal window: new card certificates, the previous ones superseded; the card cascade revokes
+   * the phone certificate (the holder must apply again) in lifecycle's card-renewal case.
+   */
+  private async renewCard(phone: PhoneState): Promise<Outcome> {
+    const { personId } = phone.citizen!;
+    const renewed = await retrying(() => new HttpJson(this.e.ca, this.token).post<{ cardFile: unknown }>(`/citizens/${personId}/card/renewal`, RENEWED_CARD));
+    phone.citizen = { personId, card: VirtualMyNumberCard.open(renewed.cardFile), signingPassword: RENEWED_CARD.signingPassword, cardPin: RENEWED_CARD.userAuthenticationPin };
+    phone.revoked = true;
+    const lifecycle = new HttpJson(this.e.lifecycle, this.token);
+    const cases = await pollUntil(
+      `card-renewal case of ${personId}`,
+      () => retrying(() => lifecycle.get<(CaseView & { caseId: string })[]>(`/cases?personId=${personId}&kind=card-renewal`)),
+      (found) => found.some((x) => x.status !== 'open'),
+    );
+    const closed = cases.find((x) => x.status !== 'open')!;
+    this.accepted.cases.push(closed.caseId);
+    const view = await retrying(() => lifecycle.get<CaseView & { openedAt: string }>(`/cases/${closed.caseId}`));
+    return { outcome: view.status, expected: view.status !== 'failed', correlationId: closed.caseId, steps: stepTimings(view.saga?.history ?? [], Date.parse(view.openedAt)) };
   }
 }
 

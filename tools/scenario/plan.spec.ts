@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostCarrierOf } from '@jpki/contracts';
 import { loadScenario, parseScenario } from './load-scenario';
 import { arrivalTimes, planScenario } from './plan';
 import { scenarioJsonSchema } from './scenario-schema';
@@ -24,6 +25,24 @@ describe('scenario plans are deterministic', () => {
     expect(plan.events.filter((e) => e.kind === 'found')).toHaveLength(1);
     const loss = plan.events.find((e) => e.kind === 'loss')!;
     expect(plan.events.find((e) => e.kind === 'found')!.seq).toBeGreaterThan(loss.seq);
+  });
+
+  it('iPhones get no carrier flow; a device change across carriers moves to another host carrier', () => {
+    const s = parseScenario(
+      'name: mix\nseed: 3\nduration: 60s\npopulation: { citizens: 40, operators: { docomo: 50, linemo: 50 }, handsets: { android: 50, iphone-method-1: 25, iphone-method-2: 25 } }\narrivals: { rate: 4 }\n' +
+        'events: { msisdn-change: 1, contract-end: 1, sim-swap: 1, device-change-across-carriers: 1, device-change: 1, loss: 1 }\n',
+      'mix.yaml',
+    );
+    const plan = planScenario(s);
+    const handset = (e: { citizen: number }) => plan.citizens[e.citizen].handset;
+    for (const kind of ['msisdn-change', 'contract-end', 'sim-swap', 'device-change-across-carriers']) {
+      expect(plan.events.filter((e) => e.kind === kind).map(handset)).toEqual(Array(20).fill('android'));
+    }
+    expect(new Set(plan.events.filter((e) => e.kind === 'device-change').map(handset))).toEqual(new Set(['android', 'iphone-method-1', 'iphone-method-2']));
+    expect(plan.events.filter((e) => e.kind === 'loss')).toHaveLength(40);
+    for (const change of plan.events.filter((e) => e.kind === 'device-change-across-carriers')) {
+      expect(hostCarrierOf(change.toOperator!)).not.toBe(plan.citizens[change.citizen].carrier);
+    }
   });
 
   it('k6-style stages ramp the arrival rate', () => {

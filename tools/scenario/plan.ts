@@ -1,10 +1,12 @@
 import { CARRIER_PROFILES, hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
 import { Random, type ScheduledFault } from '@jpki/testing';
-import { durationMs, SUPPORTED_EVENTS, type Scenario, type ScenarioFault } from './scenario-schema';
+import { durationMs, OPERATORS, SUPPORTED_EVENTS, type Scenario, type ScenarioFault } from './scenario-schema';
 
 export type EventKind = 'enroll' | (typeof SUPPORTED_EVENTS)[number];
 /** Events that happen at most once to a phone, to a share of the phones. */
-const ONE_OFF_EVENTS = ['card-revocation', 'msisdn-change', 'contract-end', 'sim-swap'] as const;
+const ONE_OFF_EVENTS = ['card-revocation', 'card-renewal', 'msisdn-change', 'contract-end', 'sim-swap', 'device-change', 'device-change-across-carriers'] as const;
+/** A carrier's events about a SIM subscription: an iPhone (no SIM applet) is never chosen for them. */
+const SIM_ONLY_EVENTS: readonly string[] = ['msisdn-change', 'contract-end', 'sim-swap', 'device-change-across-carriers'];
 
 export interface PlannedCitizen {
   index: number;
@@ -23,6 +25,8 @@ export interface PlannedEvent {
   atMs: number;
   citizen: number;
   kind: EventKind;
+  /** A device change across carriers: the operator of the new phone (another host carrier). */
+  toOperator?: Carrier | MvnoId;
 }
 
 export interface PlannedFault {
@@ -49,11 +53,17 @@ export function planScenario(s: Scenario): Plan {
   const arrivals = arrivalTimes(s, n);
   const citizens = operators.map((operator, index) => {
     const carrier = hostCarrierOf(operator);
-    return { index, operator, carrier, generation: simGeneration(carrier, generations[index]), legacySim: generations[index] === 'legacy', keyMode: keyModes[index], handset: handsets[index], arrivalMs: arrivals[index] };
+    const legacySim = generations[index] === 'legacy' && handsets[index] === 'android';
+    return { index, operator, carrier, generation: simGeneration(carrier, generations[index]), legacySim, keyMode: keyModes[index], handset: handsets[index], arrivalMs: arrivals[index] };
   });
   const total = durationMs(s.duration);
-  const lost = pickShare(random, citizens.map((c) => c.index), s.events?.loss ?? 0);
-  const oneOff = Object.fromEntries(ONE_OFF_EVENTS.map((kind) => [kind, pickShare(random, citizens.map((c) => c.index), s.events?.[kind] ?? 0)])) as Record<(typeof ONE_OFF_EVENTS)[number], Set<number>>;
+  const everyone = citizens.map((c) => c.index);
+  const simPhones = citizens.filter((c) => c.handset === 'android').map((c) => c.index);
+  const lost = pickShare(random, everyone, s.events?.loss ?? 0);
+  const oneOff = Object.fromEntries(ONE_OFF_EVENTS.map((kind) => [kind, pickShare(random, SIM_ONLY_EVENTS.includes(kind) ? simPhones : everyone, s.events?.[kind] ?? 0)])) as Record<
+    (typeof ONE_OFF_EVENTS)[number],
+    Set<number>
+  >;
   const picked = { lost, found: pickShare(random, [...lost], s.events?.found ?? 0), oneOff };
   const events: Omit<PlannedEvent, 'seq'>[] = citizens.flatMap((c) => eventsOf(random, s, c, total, picked));
   events.sort((a, b) => a.atMs - b.atMs || a.citizen - b.citizen);
@@ -106,7 +116,6 @@ export function arrivalTimes(s: Scenario, n: number): number[] {
   return out;
 }
 
-/** A citizen's events after enrolling, spread over the rest of the run: logins and gate passes, maybe a loss (and a find), maybe a card revocation or a carrier's change. */
 /** Exactly the share (rounded) of the given citizens, chosen by the seed. */
 function pickShare(random: Random, citizens: number[], share: number): Set<number> {
   const pool = [...citizens];
@@ -115,6 +124,7 @@ function pickShare(random: Random, citizens: number[], share: number): Set<numbe
   return chosen;
 }
 
+/** A citizen's events after enrolling, spread over the rest of the run: logins and gate passes, maybe a loss (and a find), maybe a card's or a carrier's change, maybe a new phone. */
 function eventsOf(random: Random, s: Scenario, c: PlannedCitizen, total: number, picked: { lost: Set<number>; found: Set<number>; oneOff: Record<(typeof ONE_OFF_EVENTS)[number], Set<number>> }): Omit<PlannedEvent, 'seq'>[] {
   const mix = s.events ?? {};
   const end = Math.max(total, c.arrivalMs + 1000);
@@ -129,7 +139,11 @@ function eventsOf(random: Random, s: Scenario, c: PlannedCitizen, total: number,
     out.push({ atMs: lostAt, citizen: c.index, kind: 'loss' });
     if (picked.found.has(c.index)) out.push({ atMs: within(lostAt) + 1, citizen: c.index, kind: 'found' });
   }
-  for (const kind of ONE_OFF_EVENTS) if (picked.oneOff[kind].has(c.index)) out.push({ atMs: within(c.arrivalMs), citizen: c.index, kind });
+  for (const kind of ONE_OFF_EVENTS) {
+    if (!picked.oneOff[kind].has(c.index)) continue;
+    const toOperator = kind === 'device-change-across-carriers' ? random.pick((OPERATORS as (Carrier | MvnoId)[]).filter((o) => hostCarrierOf(o) !== c.carrier)) : undefined;
+    out.push({ atMs: within(c.arrivalMs), citizen: c.index, kind, ...(toOperator ? { toOperator } : {}) });
+  }
   return out;
 }
 

@@ -42,7 +42,7 @@ table{border-collapse:collapse;margin:8px 0} td,th{border:1px solid #ccc;padding
 <p>${escape(r.scenario.description ?? '')}</p>
 <p>File <code>${escape(r.file)}</code>, seed ${r.scenario.seed}, started ${escape(r.startedAt)}${r.interrupted ? ', <b>interrupted (Ctrl-C): results so far</b>' : ''}.
 ${r.operations.length} of ${r.planned} planned operations in ${s.seconds.toFixed(1)} s (${s.operationsPerSecond.toFixed(2)}/s; ${s.enrollmentsPerSecond.toFixed(2)} enrollments/s);
-enrollment p50 ${s.enrollMs.p50} ms, p95 ${s.enrollMs.p95} ms, p99 ${s.enrollMs.p99} ms; unexpected outcomes ${s.unexpected}; lost ${s.lost}.
+enrollment p50 ${s.enrollMs.p50} ms, p95 ${s.enrollMs.p95} ms, p99 ${s.enrollMs.p99} ms; unexpected outcomes ${s.unexpected}; lost ${s.lost ?? 'not checked'}.
 ${s.cryptoBound ? `The machine's crypto bound (${s.cryptoBound.cores} cores, measured after the run): ${s.cryptoBound.boundPerSecond.toFixed(2)} enrollments/s; this run reached ${(s.cryptoBound.ofBound * 100).toFixed(1)} % of it.` : ''}
 Verdict: <span class="verdict">${r.passed ? 'PASSED' : 'FAILED'}</span></p>
 <h2>Thresholds</h2>${table(['threshold', 'limit', 'actual', 'result'], r.thresholds.map((t) => [t.name, String(t.limit), String(Number(t.actual.toFixed(4))), verdict(t.passed)]))}
@@ -56,7 +56,7 @@ Verdict: <span class="verdict">${r.passed ? 'PASSED' : 'FAILED'}</span></p>
 <h2>Latency per saga step (histograms, ms)</h2><div class="small" id="steps"></div>
 <h2>Failures by cause</h2>${table(['operation', 'outcome', 'count'], failures(r))}
 <h2>Faults</h2>${table(['planned at', 'started at (s)', 'kind', 'targets', 'recovered in'], r.faults.map((f) => [`${f.plannedAtMs / 1000} s`, String(f.at), f.kind, f.targets.join(', '), `${(f.recoveredMs / 1000).toFixed(1)} s`]))}
-<h2>Invariants${r.quiescent ? '' : ' (the platform was not quiescent)'}</h2>${table(['check', 'result', 'violations'], r.invariants.map((i) => [`${i.name}: ${i.description}`, verdict(i.passed), i.violations.slice(0, 3).map((v) => JSON.stringify(v)).join('\n') || '-']))}
+<h2>Invariants${r.unchecked ? ` (not checked: ${escape(r.unchecked)})` : r.quiescent ? '' : ' (the platform was not quiescent)'}</h2>${table(['check', 'result', 'violations'], r.invariants.map((i) => [`${i.name}: ${i.description}`, verdict(i.passed), i.violations.slice(0, 3).map((v) => JSON.stringify(v)).join('\n') || '-']))}
 <h2>Security items 1–11</h2>${security ? table(['item', 'verdict', 'tests (last run)'], security.map((i) => [`${i.id}. ${i.title}`, i.verdict, i.tests.map((t) => `${t.status === 'passed' ? '✓' : '✗'} ${t.fullName} (${t.file})`).join('\n') || '-'])) : '<p>no test run found (reports/jest.json): run <code>npm test</code> first.</p>'}
 <script>${readFileSync(CHART_JS, 'utf8')}</script>
 <script type="application/json" id="data">${data}</script>

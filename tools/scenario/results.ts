@@ -22,8 +22,11 @@ export interface ScenarioResults {
   planned: number;
   operations: OperationRecord[];
   faults: (FaultRecord & { plannedAtMs: number })[];
-  quiescent: boolean;
+  /** Whether the platform settled; absent when it could not be checked (a target without database access). */
+  quiescent?: boolean;
   invariants: CheckResult[];
+  /** What was not checked on a target, and why (quiescence, invariants and `lost` need its database and broker). */
+  unchecked?: string;
   summary: Summary;
   thresholds: ThresholdResult[];
   passed: boolean;
@@ -38,7 +41,8 @@ export interface Summary {
   byCarrier: Record<string, Record<string, number>>;
   unexpected: number;
   failureRate: number;
-  lost: number;
+  /** Accepted work missing afterwards; absent when the invariants could not run. */
+  lost?: number;
   /** The machine's crypto bound of one enrollment, measured after the run, and the run's enrollment throughput as a share of it. */
   cryptoBound?: EnrollmentCryptoBound & { cores: number; ofBound: number };
 }
@@ -73,7 +77,7 @@ export function summarize(operations: OperationRecord[], invariants: CheckResult
     byCarrier,
     unexpected,
     failureRate: operations.length ? unexpected / operations.length : 0,
-    lost: invariants.find((r) => r.name === 'accepted-work-recorded')?.violations.length ?? 0,
+    lost: invariants.find((r) => r.name === 'accepted-work-recorded')?.violations.length,
     ...(bound ? { cryptoBound: { ...bound, cores: availableParallelism(), ofBound: enrolled.length / seconds / bound.boundPerSecond } } : {}),
   };
 }
@@ -83,7 +87,7 @@ export function checkThresholds(s: Scenario, summary: Summary): ThresholdResult[
   const t = s.thresholds ?? {};
   const out: ThresholdResult[] = [];
   if (t.enrollP99Ms !== undefined) out.push({ name: 'enrollment p99 (ms)', limit: t.enrollP99Ms, actual: summary.enrollMs.p99, passed: summary.enrollMs.p99 <= t.enrollP99Ms });
-  if (t.lost !== undefined) out.push({ name: 'lost', limit: t.lost, actual: summary.lost, passed: summary.lost <= t.lost });
+  if (t.lost !== undefined && summary.lost !== undefined) out.push({ name: 'lost', limit: t.lost, actual: summary.lost, passed: summary.lost <= t.lost });
   if (t.failureRate !== undefined) out.push({ name: 'failure rate', limit: t.failureRate, actual: summary.failureRate, passed: summary.failureRate <= t.failureRate });
   return out;
 }

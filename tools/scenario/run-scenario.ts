@@ -1,6 +1,8 @@
 import { CARRIERS, type Carrier } from '@jpki/contracts';
-import { localEndpoints, type PlatformEndpoints } from '@jpki/jpki-client';
-import { ensureTopics, kafkaClient } from '@jpki/messaging';
+import type { OperatorRole } from '@jpki/crypto';
+import type { SimulatedAttestationAuthority } from '@jpki/iphone-device';
+import { loadIphoneVendor, loadPlatformContext, localEndpoints, platformContextAt, PlatformContextError, type PlatformContext, type PlatformEndpoints } from '@jpki/jpki-client';
+import { ensureTopics, kafkaClient, useLocalKafkaAdmin } from '@jpki/messaging';
 import { acceptedWorkRecorded, checkPlatform, removeRunData, vsimCards, waitForQuiescence, type CheckResult } from '@jpki/operations';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { enrollmentCryptoBound, FaultInjector, PLATFORM_SERVICES, platformStack, Random, type ServiceStack, type StackKeys } from '@jpki/testing';
@@ -9,8 +11,9 @@ import type { Plan, PlannedEvent } from './plan';
 import { checkThresholds, summarize, type ScenarioResults } from './results';
 import type { Scenario } from './scenario-schema';
 
-export interface RunOptions {
-  file: string;
+/** A platform this run starts itself: every service its own process, topics and schemas of its own. */
+export interface LocalPlatform {
+  kind: 'local';
   databaseUrl: string;
   brokers: string[];
   /** Topics `<prefix>.` and schemas `<prefix>_` of this run: emptied first, removed afterwards unless `keep`. */
@@ -18,15 +21,73 @@ export interface RunOptions {
   portOffset: number;
   logDir: string;
   keep: boolean;
+  /** Called once every service is ready (the demo starts the operator console there). */
+  onReady?: (stack: ServiceStack, keys: StackKeys) => Promise<void>;
+}
+
+/**
+ * An already running or deployed platform (`--target`): its context's endpoints and token; nothing is started or
+ * emptied. Quiescence and the invariants run only when the context names its database and brokers (`operations`).
+ */
+export interface TargetPlatform {
+  kind: 'target';
+  context: PlatformContext;
+  /** The iPhone vendor its CA trusts, for iPhone handsets (`--vendor` or JPKI_DEVICE_ATTESTATION). */
+  iphoneVendor?: SimulatedAttestationAuthority;
+}
+
+export interface RunOptions {
+  file: string;
+  platform: LocalPlatform | TargetPlatform;
   quiescenceTimeoutMs: number;
   log: (line: string) => void;
   onOperation?: (op: OperationRecord) => void;
-  /** Called once every service is ready (the demo starts the operator console there). */
-  onReady?: (stack: ServiceStack, keys: StackKeys) => Promise<void>;
   /** Measure the machine's crypto bound of one enrollment after the run (about 6 s), to set the throughput beside it. */
   measureCryptoBound: boolean;
   /** Aborted by Ctrl-C: no new operation starts, the results so far are written. */
   signal: AbortSignal;
+}
+
+/** Where the run checks quiescence and the invariants: the platform's database and brokers, with its prefixes. */
+interface PlatformChecks {
+  databaseUrl: string;
+  brokers: string[];
+  schemaPrefix: string;
+  topicPrefix: string;
+}
+
+/** What the events run against, wherever the platform comes from. */
+interface Platform {
+  endpoints: PlatformEndpoints;
+  token: string;
+  iphoneVendor?: SimulatedAttestationAuthority;
+  faults?: FaultInjector;
+  /** Absent: the reason quiescence and the invariants are not checked. */
+  checks: PlatformChecks | string;
+}
+
+/** Who the scenario acts as: an integrator (citizens, subscribers, gates) who is also an operator and auditor (cases, invariants). */
+const SCENARIO_SUBJECT = 'scenario@integrator';
+const SCENARIO_ROLES: OperatorRole[] = ['integrator', 'operator', 'auditor'];
+
+/** `--target`: the URL of a platform's jpki-ca, or a platform context file; the iPhone vendor from `--vendor` or JPKI_DEVICE_ATTESTATION. */
+export function scenarioTarget(target: string, vendorFile: string | undefined, env: NodeJS.ProcessEnv = process.env): TargetPlatform {
+  const context = /^https?:\/\//i.test(target) ? platformContextAt(target, env) : loadPlatformContext({ file: target, env });
+  const vendor = vendorFile ?? env['JPKI_DEVICE_ATTESTATION'];
+  return { kind: 'target', context, ...(vendor ? { iphoneVendor: loadIphoneVendor(vendor, env) } : {}) };
+}
+
+/**
+ * Why a scenario cannot run against a target, before anything starts: its faults and OTA settings act on local
+ * processes, and iPhones need the vendor the target's CA trusts.
+ */
+export function targetRefusals(s: Scenario, plan: Plan, target: TargetPlatform): string[] {
+  const refusals = (s.faults ?? []).map((_, i) => `faults.${i}: a fault acts on the processes of a platform this runner started; ${target.context.name} runs elsewhere`);
+  if (s.ota) refusals.push(`ota: the OTA bearer is set when the vsim starts; ${target.context.name} runs its own`);
+  if (!target.iphoneVendor && plan.citizens.some((c) => c.handset !== 'android')) {
+    refusals.push('population.handsets: iPhones need the iPhone vendor (attestation CA) the target’s CA trusts: --vendor <file> or JPKI_DEVICE_ATTESTATION=<file>');
+  }
+  return refusals;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -51,81 +112,111 @@ export function otaBearerSpec(s: Scenario): string {
 }
 
 /**
- * One scenario run: a fresh environment, every service as its own process, the planned events in simulated order
- * (simulated time runs as wall time; a citizen's events run one after another), the scenario's faults on schedule,
- * then quiescence, the invariants and the thresholds.
+ * One scenario run: against a fresh local platform (every service as its own process) or a target, the planned
+ * events in simulated order (simulated time runs as wall time; a citizen's events run one after another), the
+ * scenario's faults on schedule, then quiescence, the invariants and the thresholds.
  */
 export async function runScenario(s: Scenario, plan: Plan, o: RunOptions): Promise<ScenarioResults> {
-  const topicPrefix = `${o.prefix}.`;
-  const schemaPrefix = `${o.prefix}_`;
-  const kafka = kafkaClient('scenario', o.brokers);
-  await removeRunData(o.databaseUrl, kafka, topicPrefix, schemaPrefix, o.log);
+  if (o.platform.kind === 'target') return drive(s, plan, o, await targetPlatform(o.platform, o.log));
+  const local = o.platform;
+  const topicPrefix = `${local.prefix}.`;
+  const schemaPrefix = `${local.prefix}_`;
+  const kafka = kafkaClient('scenario', local.brokers);
+  await removeRunData(local.databaseUrl, kafka, topicPrefix, schemaPrefix, o.log);
   await ensureTopics(kafka, topicPrefix);
   const bearer = otaBearerSpec(s);
   const { stack, keys } = platformStack({
-    databaseUrl: o.databaseUrl,
-    kafkaBrokers: o.brokers.join(','),
+    databaseUrl: local.databaseUrl,
+    kafkaBrokers: local.brokers.join(','),
     topicPrefix,
     schemaPrefix,
-    portOffset: o.portOffset,
-    logDir: o.logDir,
+    portOffset: local.portOffset,
+    logDir: local.logDir,
     env: { LOG_LEVEL: 'info', KAFKA_SESSION_TIMEOUT_MS: '6000', SAGA_LEASE_MS: '3000' },
     serviceEnv: { vsim: { OTA_BEARER_SEED: String(s.seed), ...(bearer ? { OTA_BEARER: bearer } : {}) } },
   });
-  const startedAt = new Date();
-  const operations: OperationRecord[] = [];
   try {
-    o.log(`starting ${PLATFORM_SERVICES.length} services as separate processes (logs in ${o.logDir})`);
+    o.log(`starting ${PLATFORM_SERVICES.length} services as separate processes (logs in ${local.logDir})`);
     await stack.startAll((svc) => o.log(`ready: ${svc.spec.name} on ${svc.url} (pid ${svc.pid})`));
-    await o.onReady?.(stack, keys);
-    const t0 = Date.now();
-    const endpoints = localEndpoints(o.portOffset);
-    const token = keys.operatorToken('scenario@integrator', ['integrator', 'operator', 'auditor']);
-    const ops = new ScenarioOperations(endpoints, token, t0);
-    await ops.prepareGates();
-    const faults = new FaultInjector(stack, new Random(s.seed), { mnoTsmOutage: true, brokerRestart: true, postgresRestart: true }, kafka, topicPrefix, o.log, t0);
-    const injected = runFaults(plan, faults, t0, o.signal, o.log);
-    await runEvents(plan, ops, s.concurrency ?? 4, t0, o, (op) => (operations.push(op), o.onOperation?.(op)));
-    const faultRecords = await injected;
-    if (!o.signal.aborted) await faults.restoreAll();
-    const quiescent = await waitForQuiescence(o.databaseUrl, schemaPrefix, o.signal.aborted ? 0 : o.quiescenceTimeoutMs, o.log);
-    const invariants: CheckResult[] = [
-      ...(await checkWithServices(o, schemaPrefix, topicPrefix, endpoints, token)),
-      await acceptedWorkRecorded(o.databaseUrl, schemaPrefix, ops.accepted),
-    ];
-    operations.sort((a, b) => a.seq - b.seq);
-    const measure = o.measureCryptoBound && !o.signal.aborted;
-    if (measure) o.log('measuring the crypto bound of one enrollment on this machine…');
-    const summary = summarize(operations, invariants, measure ? enrollmentCryptoBound(4000, 2000) : undefined);
-    const thresholds = checkThresholds(s, summary);
-    const interrupted = o.signal.aborted;
-    return {
-      scenario: s,
-      file: o.file,
-      startedAt: startedAt.toISOString(),
-      interrupted,
-      planned: plan.events.length,
-      operations,
-      faults: faultRecords,
-      quiescent,
-      invariants,
-      summary,
-      thresholds,
-      passed: !interrupted && quiescent && invariants.every((i) => i.passed) && thresholds.every((t) => t.passed),
-    };
+    await local.onReady?.(stack, keys);
+    return await drive(s, plan, o, {
+      endpoints: localEndpoints(local.portOffset),
+      token: keys.operatorToken(SCENARIO_SUBJECT, SCENARIO_ROLES),
+      iphoneVendor: keys.deviceAttestation,
+      faults: new FaultInjector(stack, new Random(s.seed), { mnoTsmOutage: true, brokerRestart: true, postgresRestart: true }, kafka, topicPrefix, o.log, Date.now()),
+      checks: { databaseUrl: local.databaseUrl, brokers: local.brokers, schemaPrefix, topicPrefix },
+    });
   } finally {
-    if (!o.keep) {
+    if (!local.keep) {
       await stack.stopAll();
-      await removeRunData(o.databaseUrl, kafka, topicPrefix, schemaPrefix, o.log);
+      await removeRunData(local.databaseUrl, kafka, topicPrefix, schemaPrefix, o.log);
     }
   }
 }
 
+/** A target's endpoints and token; its database and brokers when its context names them (on the local platform, the demo's prefixes unless the context names others). */
+async function targetPlatform(target: TargetPlatform, log: (line: string) => void): Promise<Platform> {
+  const { context } = target;
+  const endpoints = context.endpoints();
+  const token = context.operatorToken({ sub: SCENARIO_SUBJECT, roles: SCENARIO_ROLES.join(','), audience: PLATFORM_SERVICES });
+  let checks: PlatformChecks | string;
+  try {
+    const ops = context.operations();
+    if (context.local) useLocalKafkaAdmin();
+    checks = { databaseUrl: ops.databaseUrl, brokers: ops.kafkaBrokers, schemaPrefix: ops.schemaPrefix || (context.local ? 'demo_' : ''), topicPrefix: ops.topicPrefix || (context.local ? 'demo.' : '') };
+  } catch (error) {
+    if (!(error instanceof PlatformContextError)) throw error;
+    checks = `the context gives no database and broker access (${error.message})`;
+    log(`quiescence and the invariants are not checked: ${checks}`);
+  }
+  log(`target ${context.name} (${context.source}): nothing is started or emptied there`);
+  return { endpoints, token, iphoneVendor: target.iphoneVendor, checks };
+}
+
+/** The events and faults against the platform, then quiescence, the invariants and the thresholds. */
+async function drive(s: Scenario, plan: Plan, o: RunOptions, p: Platform): Promise<ScenarioResults> {
+  const startedAt = new Date();
+  const operations: OperationRecord[] = [];
+  const t0 = Date.now();
+  const ops = new ScenarioOperations(p.endpoints, p.token, t0, p.iphoneVendor);
+  await ops.prepareGates();
+  const injected = p.faults ? runFaults(plan, p.faults, t0, o.signal, o.log) : Promise.resolve([]);
+  await runEvents(plan, ops, s.concurrency ?? 4, t0, o, (op) => (operations.push(op), o.onOperation?.(op)));
+  const faultRecords = await injected;
+  if (!o.signal.aborted) await p.faults?.restoreAll();
+  const checks = typeof p.checks === 'string' ? undefined : p.checks;
+  const quiescent = checks ? await waitForQuiescence(checks.databaseUrl, checks.schemaPrefix, o.signal.aborted ? 0 : o.quiescenceTimeoutMs, o.log) : undefined;
+  const invariants: CheckResult[] = checks
+    ? [...(await checkWithServices(o.signal, checks, p.endpoints, p.token)), await acceptedWorkRecorded(checks.databaseUrl, checks.schemaPrefix, ops.accepted)]
+    : [];
+  operations.sort((a, b) => a.seq - b.seq);
+  const measure = o.measureCryptoBound && !o.signal.aborted;
+  if (measure) o.log('measuring the crypto bound of one enrollment on this machine…');
+  const summary = summarize(operations, invariants, measure ? enrollmentCryptoBound(4000, 2000) : undefined);
+  const thresholds = checkThresholds(s, summary);
+  const interrupted = o.signal.aborted;
+  return {
+    scenario: s,
+    file: o.file,
+    startedAt: startedAt.toISOString(),
+    interrupted,
+    planned: plan.events.length,
+    operations,
+    faults: faultRecords,
+    ...(quiescent === undefined ? {} : { quiescent }),
+    invariants,
+    ...(typeof p.checks === 'string' ? { unchecked: p.checks } : {}),
+    summary,
+    thresholds,
+    passed: !interrupted && quiescent !== false && invariants.every((i) => i.passed) && thresholds.every((t) => t.passed),
+  };
+}
+
 /** Every invariant, with the cards at vsim and the CA's OCSP and CRLs judged by OpenSSL while the services still run (not after Ctrl-C). */
-async function checkWithServices(o: RunOptions, schemaPrefix: string, topicPrefix: string, endpoints: PlatformEndpoints, token: string): Promise<CheckResult[]> {
-  const openssl = o.signal.aborted ? undefined : await OpenSslWorkspace.create();
+async function checkWithServices(signal: AbortSignal, c: PlatformChecks, endpoints: PlatformEndpoints, token: string): Promise<CheckResult[]> {
+  const openssl = signal.aborted ? undefined : await OpenSslWorkspace.create();
   const services = openssl ? { caUrl: endpoints.ca, cards: vsimCards(endpoints.vsim, token), openssl } : undefined;
-  return checkPlatform({ databaseUrl: o.databaseUrl, brokers: o.brokers, schemaPrefix, topicPrefix, graceSeconds: 5, services }).finally(() => openssl?.dispose());
+  return checkPlatform({ databaseUrl: c.databaseUrl, brokers: c.brokers, schemaPrefix: c.schemaPrefix, topicPrefix: c.topicPrefix, graceSeconds: 5, services }).finally(() => openssl?.dispose());
 }
 
 /** Each citizen's events in planned order; citizens run side by side, at most `concurrency` operations at once, none before its planned time. */

@@ -9,11 +9,29 @@ import { CARRIERS, MVNOS, PLATFORM_SERVICE_IDENTITIES as PLATFORM_SERVICES } fro
 export const OPERATORS: readonly string[] = [...CARRIERS, ...Object.keys(MVNOS)];
 
 /** Flows the runner drives, each over the platform's public APIs. */
-export const SUPPORTED_EVENTS = ['bank-login', 'ticket-gate-online', 'ticket-gate-offline', 'loss', 'found', 'card-revocation', 'msisdn-change', 'contract-end', 'sim-swap'] as const;
-/** Flows the platform has but the runner does not drive yet: a scenario asking for them is refused. */
-export const UNSUPPORTED_EVENTS = ['device-change', 'device-change-across-carriers', 'card-renewal', 'certificate-renewal', 'certificate-expiry'] as const;
+export const SUPPORTED_EVENTS = [
+  'bank-login',
+  'ticket-gate-online',
+  'ticket-gate-offline',
+  'loss',
+  'found',
+  'card-revocation',
+  'card-renewal',
+  'msisdn-change',
+  'contract-end',
+  'sim-swap',
+  'device-change',
+  'device-change-across-carriers',
+] as const;
+/** Flows the runner does not drive yet, and why: a scenario asking for them is refused. */
+export const UNSUPPORTED_EVENTS = {
+  'certificate-renewal':
+    'the platform renews a phone certificate only when the simulation clock (lifecycle POST /clock) brings it into the renewal window, and that clock moves every phone of the environment at once, forward only: it is not an event of one phone, and the scenario format has no clock step yet',
+  'certificate-expiry':
+    'a phone certificate expires only when the simulation clock (lifecycle POST /clock) passes its notAfter, and that clock moves every phone of the environment at once, forward only: it is not an event of one phone, and the scenario format has no clock step yet',
+} as const;
+/** Handsets: Android phones enroll on the SIM applet; iPhones by method ① (`ca-generated`) or ② (`device-key`), docs/IPHONE-METHODS.md. */
 export const HANDSETS = ['android', 'iphone-method-1', 'iphone-method-2'] as const;
-const SUPPORTED_HANDSETS: readonly string[] = ['android'];
 export const SIM_GENERATIONS = ['5g', 'legacy'] as const;
 export const KEY_MODES = ['on-card', 'delivered'] as const;
 
@@ -43,8 +61,10 @@ const arrivals = z
   .strict();
 
 const events = z
-  .partialRecord(z.enum([...SUPPORTED_EVENTS, ...UNSUPPORTED_EVENTS]), z.number().min(0, { error: 'an event weight is 0 or more' }))
-  .describe('per enrolled phone: bank-login and ticket-gate-* are mean counts; loss, card-revocation, msisdn-change, contract-end and sim-swap shares of phones (0-1); found a share of lost phones (0-1)');
+  .partialRecord(z.enum([...SUPPORTED_EVENTS, ...(Object.keys(UNSUPPORTED_EVENTS) as (keyof typeof UNSUPPORTED_EVENTS)[])]), z.number().min(0, { error: 'an event weight is 0 or more' }))
+  .describe(
+    'per enrolled phone: bank-login and ticket-gate-* are mean counts; loss, card-revocation, card-renewal, msisdn-change, contract-end, sim-swap, device-change and device-change-across-carriers shares of phones (0-1; the carrier flows only among SIM phones); found a share of lost phones (0-1)',
+  );
 
 const otaOverride = z
   .object({
@@ -98,7 +118,7 @@ export interface ScenarioIssue {
 }
 
 /** Events given as a share of phones (0-1) rather than a mean count. */
-export const SHARE_EVENTS = ['loss', 'found', 'card-revocation', 'msisdn-change', 'contract-end', 'sim-swap'] as const;
+export const SHARE_EVENTS = ['loss', 'found', 'card-revocation', 'card-renewal', 'msisdn-change', 'contract-end', 'sim-swap', 'device-change', 'device-change-across-carriers'] as const;
 
 const sum = (o: Record<string, number | undefined> = {}) => Object.values(o).reduce<number>((a, b) => a + (b ?? 0), 0);
 
@@ -111,11 +131,9 @@ export function semanticChecks(s: Scenario): ScenarioIssue[] {
   for (const [field, values] of Object.entries({ operators: s.population.operators, simGenerations: s.population.simGenerations, handsets: s.population.handsets, keyModes: s.population.keyModes })) {
     if (values && Math.abs(sum(values) - 100) > 1e-9) issues.push({ path: ['population', field], atKey: true, message: `shares sum to ${sum(values)} %, not 100 %` });
   }
-  for (const [kind, value] of Object.entries(s.population.handsets ?? {})) {
-    if (!SUPPORTED_HANDSETS.includes(kind) && (value ?? 0) > 0) issues.push({ path: ['population', 'handsets', kind], atKey: true, message: `handset kind "${kind}" is not supported yet by the scenario runner` });
-  }
   for (const [kind, value] of Object.entries(s.events ?? {})) {
-    if ((UNSUPPORTED_EVENTS as readonly string[]).includes(kind) && (value ?? 0) > 0) issues.push({ path: ['events', kind], atKey: true, message: `event "${kind}" is not supported yet by the scenario runner` });
+    const why = UNSUPPORTED_EVENTS[kind as keyof typeof UNSUPPORTED_EVENTS];
+    if (why && (value ?? 0) > 0) issues.push({ path: ['events', kind], atKey: true, message: `event "${kind}" is not driven by the scenario runner: ${why}` });
   }
   for (const kind of SHARE_EVENTS) {
     if ((s.events?.[kind] ?? 0) > 1) issues.push({ path: ['events', kind], message: `"${kind}" is a share of phones from 0 to 1` });
