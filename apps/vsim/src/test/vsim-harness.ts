@@ -24,6 +24,7 @@ import {
   buildInstallForPersonalization,
   buildInstallParameters,
   buildKeySetDgis,
+  buildSelect,
   buildStoreDataCommands,
   CommandApdu,
   fromHex,
@@ -375,7 +376,7 @@ export async function openSecureChannelOverOta(
   securityLevel = 0x13,
 ): Promise<{ session: GpSession; responses: ResponseApdu[] }> {
   const session = new GpSession(h.otaTransport(carrier, iccid));
-  await session.select(sdAid);
+  await session.transmitOk('SELECT', buildSelect(sdAid)); // 9000 exactly (GpSession.select lets the warning 6283 pass)
   await session.openSecureChannel({ keys, securityLevel });
   if (commands.length === 0) return { session, responses: [] };
   const script = await h.script(carrier, iccid, session.wrapScript(commands));
