@@ -55,7 +55,12 @@ export function algorithmIdentifierValue(algorithm: pkijs.AlgorithmIdentifier): 
 export function pkijsTime(date: Date, kind?: 'GeneralizedTime'): pkijs.Time {
   const year = date.getUTCFullYear();
   const utc = kind === undefined && year >= 1950 && year < 2050;
-  return new pkijs.Time({ type: utc ? pkijs.TimeType.UTCTime : pkijs.TimeType.GeneralizedTime, value: new Date(Math.floor(date.getTime() / 1000) * 1000) });
+  return new pkijs.Time({ type: utc ? pkijs.TimeType.UTCTime : pkijs.TimeType.GeneralizedTime, value: wholeSeconds(date) });
+}
+
+/** DER times carry whole seconds (asn1js would encode milliseconds as a fraction). */
+export function wholeSeconds(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
 }
 
 export function arrayBuffer(bytes: Buffer): ArrayBuffer {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { decodeDer, readBitString, readInteger, readOctetString, sequenceChildren, SequenceReader, type Asn1Node } from '../asn1/der-reader';
-import { algorithmIdentifier, integer, nullValue, octetString, sequence } from '../asn1/der-writer';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { arrayBuffer, derOf } from '../asn1/pkijs-interop';
 import { hashAlgorithmFromOid, hashAlgorithmOid, nodeHashName, type HashAlgorithmName } from '../asn1/oids';
 import { formatSerialNumber } from '../encoding/serial-number';
-import { decodeAlgorithmIdentifier, decodeCertificate } from '../x509/certificate';
+import { decodeCertificate } from '../x509/certificate';
 
 /** RFC 6960 CertID: identifies a certificate by hashes of its issuer's name and key plus its serial. */
 export interface CertId {
@@ -18,20 +19,15 @@ export interface CertId {
   readonly raw: Buffer;
 }
 
-export function decodeCertId(node: Asn1Node): CertId {
-  const reader = SequenceReader.of(node, 'CertID');
-  const algorithm = decodeAlgorithmIdentifier(reader.next('hashAlgorithm'));
-  const issuerNameHash = readOctetString(reader.next('issuerNameHash'), 'issuerNameHash');
-  const issuerKeyHash = readOctetString(reader.next('issuerKeyHash'), 'issuerKeyHash');
-  const serial = readInteger(reader.next('serialNumber'), 'serialNumber');
-  reader.end();
+export function decodeCertId(certId: pkijs.CertID): CertId {
+  const algorithm = certId.hashAlgorithm.algorithmId;
   return {
-    hashAlgorithm: hashAlgorithmFromOid(algorithm.oid),
-    hashAlgorithmOid: algorithm.oid,
-    issuerNameHash,
-    issuerKeyHash,
-    serialNumber: formatSerialNumber(serial),
-    raw: node.raw,
+    hashAlgorithm: hashAlgorithmFromOid(algorithm),
+    hashAlgorithmOid: algorithm,
+    issuerNameHash: Buffer.from(certId.issuerNameHash.valueBlock.valueHexView),
+    issuerKeyHash: Buffer.from(certId.issuerKeyHash.valueBlock.valueHexView),
+    serialNumber: formatSerialNumber(certId.serialNumber.toBigInt()),
+    raw: derOf(certId),
   };
 }
 
@@ -56,8 +52,7 @@ export function issuerHashes(issuerCertificate: Buffer, hash: HashAlgorithmName)
 }
 
 export function subjectPublicKeyBits(spki: Buffer): Buffer {
-  const [, subjectPublicKey] = sequenceChildren(decodeDer(spki), 'SubjectPublicKeyInfo');
-  return readBitString(subjectPublicKey, 'subjectPublicKey').bytes;
+  return Buffer.from(pkijs.PublicKeyInfo.fromBER(spki).subjectPublicKey.valueBlock.valueHexView);
 }
 
 /** CertID for `certificate` (DER). SHA-1 is what OpenSSL and RFC 5019 clients send by default. */
@@ -65,11 +60,13 @@ export function computeCertId(certificate: Buffer, issuerCertificate: Buffer, ha
   const { issuerNameHash, issuerKeyHash } = issuerHashes(issuerCertificate, hash);
   const serial = decodeCertificate(certificate).tbs.serialNumber;
   // NULL parameters, as OpenSSL emits them; RFC 6960 verifiers compare the algorithm OID.
-  const raw = sequence(
-    algorithmIdentifier(hashAlgorithmOid(hash), nullValue()),
-    octetString(issuerNameHash),
-    octetString(issuerKeyHash),
-    integer(serial),
+  const raw = derOf(
+    new pkijs.CertID({
+      hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: hashAlgorithmOid(hash), algorithmParams: new asn1js.Null() }),
+      issuerNameHash: new asn1js.OctetString({ valueHex: arrayBuffer(issuerNameHash) }),
+      issuerKeyHash: new asn1js.OctetString({ valueHex: arrayBuffer(issuerKeyHash) }),
+      serialNumber: asn1js.Integer.fromBigInt(serial),
+    }),
   );
   return { hashAlgorithm: hash, hashAlgorithmOid: hashAlgorithmOid(hash), issuerNameHash, issuerKeyHash, serialNumber: formatSerialNumber(serial), raw };
 }

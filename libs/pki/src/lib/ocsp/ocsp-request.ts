@@ -1,18 +1,10 @@
 /** RFC 6960 OCSP requests: parsing on the responder (POST body or GET path) and building on the client. */
 import { randomBytes } from 'node:crypto';
-import {
-  Asn1Error,
-  decodeDer,
-  readInteger,
-  readOctetString,
-  sequenceChildren,
-  SequenceReader,
-  unwrapExplicit,
-  type Asn1Node,
-} from '../asn1/der-reader';
-import { contextTag, explicit, octetString, sequence } from '../asn1/der-writer';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { arrayBuffer, asn1Der, parseAsn1Value, parsePkijs, x509Extensions } from '../asn1/pkijs-interop';
 import { Oid, type HashAlgorithmName } from '../asn1/oids';
-import { decodeExtensions, encodeExtensions, findExtension, type X509Extension } from '../x509/extensions';
+import { findExtension, type X509Extension } from '../x509/extensions';
 import { computeCertId, decodeCertId, type CertId } from './cert-id';
 
 export interface OcspSingleRequest {
@@ -44,46 +36,27 @@ const UNDERSTOOD_REQUEST_EXTENSIONS = new Set<string>([Oid.ocspNonce]);
 
 /** Parses a DER OCSPRequest; throws OcspRequestError (answer `malformedRequest`) on anything invalid. */
 export function parseOcspRequest(der: Buffer): OcspRequestInfo {
+  let request: pkijs.OCSPRequest;
   try {
-    const root = decodeDer(der);
-    const reader = SequenceReader.of(root, 'OCSPRequest');
-    const tbs = decodeTbsRequest(reader.next('tbsRequest'));
-    const signature = reader.optional(contextTag(0, true));
-    reader.end();
-    return { raw: root.raw, ...tbs, signed: signature !== undefined };
+    request = parsePkijs(pkijs.OCSPRequest, der);
   } catch (error) {
-    if (error instanceof Asn1Error) throw new OcspRequestError(`malformed OCSP request: ${error.message}`);
-    throw error;
+    throw new OcspRequestError(`malformed OCSP request: ${(error as Error).message}`);
   }
+  const { version, requestList, requestExtensions } = request.tbsRequest;
+  if (version !== undefined && version !== 0) throw new OcspRequestError('unsupported OCSP request version');
+  if (requestList.length === 0) throw new OcspRequestError('OCSP request lists no certificate');
+  const requests = requestList.map((single) => ({
+    certId: decodeCertId(single.reqCert),
+    extensions: rejectUnknownCritical(x509Extensions(single.singleRequestExtensions ?? [])),
+  }));
+  const extensions = rejectUnknownCritical(x509Extensions(requestExtensions ?? []));
+  return { raw: der, requests, extensions, nonce: validatedNonce(extensions), signed: request.optionalSignature !== undefined };
 }
 
-function decodeTbsRequest(node: Asn1Node): Omit<OcspRequestInfo, 'raw' | 'signed'> {
-  const reader = SequenceReader.of(node, 'TBSRequest');
-  const versionNode = reader.optional(contextTag(0, true));
-  if (versionNode && readInteger(unwrapExplicit(versionNode, 'version')) !== 0n) throw new OcspRequestError('unsupported OCSP request version');
-  reader.optional(contextTag(1, true));
-  const requests = sequenceChildren(reader.next('requestList'), 'requestList').map(decodeSingleRequest);
-  const extensionsNode = reader.optional(contextTag(2, true));
-  reader.end();
-  if (requests.length === 0) throw new OcspRequestError('OCSP request lists no certificate');
-  const extensions = extensionsNode ? decodeExtensions(unwrapExplicit(extensionsNode, 'requestExtensions')) : [];
-  rejectUnknownCritical(extensions);
-  return { requests, extensions, nonce: validatedNonce(extensions) };
-}
-
-function decodeSingleRequest(node: Asn1Node): OcspSingleRequest {
-  const reader = SequenceReader.of(node, 'Request');
-  const certId = decodeCertId(reader.next('reqCert'));
-  const extensionsNode = reader.optional(contextTag(0, true));
-  reader.end();
-  const extensions = extensionsNode ? decodeExtensions(unwrapExplicit(extensionsNode, 'singleRequestExtensions')) : [];
-  rejectUnknownCritical(extensions);
-  return { certId, extensions };
-}
-
-function rejectUnknownCritical(extensions: readonly X509Extension[]): void {
+function rejectUnknownCritical(extensions: X509Extension[]): X509Extension[] {
   const unknown = extensions.find((extension) => extension.critical && !UNDERSTOOD_REQUEST_EXTENSIONS.has(extension.oid));
   if (unknown) throw new OcspRequestError(`unsupported critical request extension ${unknown.oid}`);
+  return extensions;
 }
 
 /** RFC 8954: the nonce is an OCTET STRING of 1..32 octets; anything else is a malformed request. */
@@ -92,7 +65,7 @@ function validatedNonce(extensions: readonly X509Extension[]): Buffer | undefine
   if (!extension) return undefined;
   let inner: Buffer;
   try {
-    inner = readOctetString(decodeDer(extension.value), 'nonce');
+    inner = Buffer.from(parseAsn1Value(asn1js.OctetString, extension.value, 'nonce').valueBlock.valueHexView);
   } catch {
     throw new OcspRequestError('nonce extension is not a DER OCTET STRING');
   }
@@ -135,9 +108,11 @@ export interface BuiltOcspRequest {
 export function buildOcspRequest(options: BuildOcspRequestOptions): BuiltOcspRequest {
   const certId = computeCertId(options.certificate, options.issuerCertificate, options.hashAlgorithm ?? 'SHA-256');
   const nonceOctets = options.nonce === false ? undefined : Buffer.isBuffer(options.nonce) ? options.nonce : randomBytes(MAX_NONCE_OCTETS);
-  const nonce = nonceOctets && octetString(nonceOctets);
-  const extensions = nonce ? [explicit(2, encodeExtensions([{ oid: Oid.ocspNonce, critical: false, value: nonce }]))] : [];
-  const der = sequence(sequence(sequence(sequence(certId.raw)), ...extensions));
-  return { der, certId, nonce };
+  const nonce = nonceOctets && asn1Der(new asn1js.OctetString({ valueHex: arrayBuffer(nonceOctets) }));
+  const tbsRequest = new pkijs.TBSRequest({
+    requestList: [new pkijs.Request({ reqCert: pkijs.CertID.fromBER(certId.raw) })],
+    ...(nonce ? { requestExtensions: [new pkijs.Extension({ extnID: Oid.ocspNonce, extnValue: arrayBuffer(nonce) })] } : {}),
+  });
+  return { der: Buffer.from(new pkijs.OCSPRequest({ tbsRequest }).toSchema(true).toBER()), certId, nonce };
 }
 

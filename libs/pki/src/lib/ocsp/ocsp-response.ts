@@ -1,11 +1,12 @@
 /** RFC 6960 responder side: BasicOCSPResponse signed with SHA-256 by a delegated responder (or the CA). */
 import { createHash } from 'node:crypto';
-import { bitString, contextTag, enumerated, explicit, generalizedTime, objectIdentifier, octetString, sequence, tlv } from '../asn1/der-writer';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { arrayBuffer, derOf, wholeSeconds } from '../asn1/pkijs-interop';
 import { Oid } from '../asn1/oids';
 import type { Signer } from '../keys/signer';
 import { RevocationReason, type CertificateStatus } from '../revocation/revocation-reason';
 import { decodeCertificate } from '../x509/certificate';
-import { encodeExtensions } from '../x509/extensions';
 import { sha256WithRsaAlgorithm } from '../x509/signed-structure';
 import { subjectPublicKeyBits, type CertId } from './cert-id';
 
@@ -50,35 +51,38 @@ export interface BuildOcspResponseRequest {
 
 /** A successful OCSPResponse (DER) carrying a BasicOCSPResponse signed with sha256WithRSAEncryption. */
 export async function buildOcspResponse(request: BuildOcspResponseRequest): Promise<Buffer> {
-  const tbsResponseData = encodeResponseData(request);
-  const signature = await request.responder.signer.sign(tbsResponseData);
-  const certificates = [request.responder.certificate, ...(request.responder.additionalCertificates ?? [])];
-  const basicResponse = sequence(tbsResponseData, sha256WithRsaAlgorithm(), bitString(signature), explicit(0, sequence(...certificates)));
-  const responseBytes = sequence(objectIdentifier(Oid.ocspBasic), octetString(basicResponse));
-  return sequence(enumerated(OCSP_RESPONSE_STATUS.successful), explicit(0, responseBytes));
+  const tbsResponseData = new pkijs.ResponseData({
+    responderID: responderId(request.responder),
+    producedAt: wholeSeconds(request.producedAt),
+    responses: request.responses.map(singleResponse),
+    ...(request.nonce ? { responseExtensions: [new pkijs.Extension({ extnID: Oid.ocspNonce, extnValue: arrayBuffer(request.nonce) })] } : {}),
+  });
+  const tbs = Buffer.from(tbsResponseData.toSchema(true).toBER());
+  tbsResponseData.tbsView = new Uint8Array(tbs);
+  const basicResponse = new pkijs.BasicOCSPResponse({
+    tbsResponseData,
+    signatureAlgorithm: pkijs.AlgorithmIdentifier.fromBER(sha256WithRsaAlgorithm()),
+    signature: new asn1js.BitString({ valueHex: arrayBuffer(await request.responder.signer.sign(tbs)) }),
+    certs: [request.responder.certificate, ...(request.responder.additionalCertificates ?? [])].map((der) => pkijs.Certificate.fromBER(der)),
+  });
+  const response = new asn1js.OctetString({ valueHex: arrayBuffer(derOf(basicResponse)) });
+  return derOf(
+    new pkijs.OCSPResponse({
+      responseStatus: new asn1js.Enumerated({ value: OCSP_RESPONSE_STATUS.successful }),
+      responseBytes: new pkijs.ResponseBytes({ responseType: Oid.ocspBasic, response }),
+    }),
+  );
 }
 
 /** An unsuccessful OCSPResponse: just the status, no responseBytes (and no signature). */
 export function buildOcspErrorResponse(status: OcspErrorStatus): Buffer {
-  return sequence(enumerated(OCSP_RESPONSE_STATUS[status]));
+  return derOf(new pkijs.OCSPResponse({ responseStatus: new asn1js.Enumerated({ value: OCSP_RESPONSE_STATUS[status] }) }));
 }
 
-function encodeResponseData(request: BuildOcspResponseRequest): Buffer {
-  const responseExtensions = request.nonce
-    ? [explicit(1, encodeExtensions([{ oid: Oid.ocspNonce, critical: false, value: request.nonce }]))]
-    : [];
-  return sequence(
-    responderId(request.responder),
-    generalizedTime(request.producedAt),
-    sequence(...request.responses.map(encodeSingleResponse)),
-    ...responseExtensions,
-  );
-}
-
-function responderId(responder: OcspResponder): Buffer {
+function responderId(responder: OcspResponder): pkijs.RelativeDistinguishedNames | asn1js.OctetString {
   const certificate = decodeCertificate(responder.certificate).tbs;
-  if (responder.responderIdType === 'byName') return explicit(1, certificate.subject.raw);
-  return explicit(2, octetString(responderKeyHash(certificate.subjectPublicKeyInfo)));
+  if (responder.responderIdType === 'byName') return pkijs.RelativeDistinguishedNames.fromBER(certificate.subject.raw);
+  return new asn1js.OctetString({ valueHex: arrayBuffer(responderKeyHash(certificate.subjectPublicKeyInfo)) });
 }
 
 /** ResponderID byKey: SHA-1 of the responder's subjectPublicKey BIT STRING value (RFC 6960 §4.2.1). */
@@ -86,14 +90,23 @@ export function responderKeyHash(spki: Buffer): Buffer {
   return createHash('sha1').update(subjectPublicKeyBits(spki)).digest();
 }
 
-function encodeSingleResponse(single: OcspSingleResponseInput): Buffer {
-  const nextUpdate = single.nextUpdate ? [explicit(0, generalizedTime(single.nextUpdate))] : [];
-  return sequence(single.certId.raw, encodeCertStatus(single.status), generalizedTime(single.thisUpdate), ...nextUpdate);
+function singleResponse(single: OcspSingleResponseInput): pkijs.SingleResponse {
+  return new pkijs.SingleResponse({
+    certID: pkijs.CertID.fromBER(single.certId.raw),
+    certStatus: certStatus(single.status),
+    thisUpdate: wholeSeconds(single.thisUpdate),
+    ...(single.nextUpdate ? { nextUpdate: wholeSeconds(single.nextUpdate) } : {}),
+  });
 }
 
-function encodeCertStatus(status: CertificateStatus): Buffer {
-  if (status.status === 'good') return tlv(contextTag(0, false), Buffer.alloc(0));
-  if (status.status === 'unknown') return tlv(contextTag(2, false), Buffer.alloc(0));
-  const reason = status.reason === 'unspecified' ? [] : [explicit(0, enumerated(RevocationReason[status.reason]))];
-  return tlv(contextTag(1, true), Buffer.concat([generalizedTime(status.revocationTime), ...reason]));
+function certStatus(status: CertificateStatus): asn1js.BaseBlock {
+  if (status.status !== 'revoked') return new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: status.status === 'good' ? 0 : 2 } });
+  const reason =
+    status.reason === 'unspecified'
+      ? []
+      : [new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Enumerated({ value: RevocationReason[status.reason] })] })];
+  return new asn1js.Constructed({
+    idBlock: { tagClass: 3, tagNumber: 1 },
+    value: [new asn1js.GeneralizedTime({ valueDate: wholeSeconds(status.revocationTime) }), ...reason],
+  });
 }

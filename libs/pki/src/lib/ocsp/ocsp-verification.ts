@@ -1,26 +1,15 @@
 /** RFC 6960 client side: parse and verify an OCSP response for one certificate. */
-import {
-  Asn1Error,
-  childrenOf,
-  decodeDer,
-  readEnumerated,
-  readGeneralizedTime,
-  readInteger,
-  readObjectIdentifier,
-  readOctetString,
-  sequenceChildren,
-  SequenceReader,
-  unwrapExplicit,
-  type Asn1Node,
-} from '../asn1/der-reader';
-import { contextTag } from '../asn1/der-writer';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { decodeDer } from '../asn1/der-reader';
+import { derOf, parsePkijs, x509Extensions } from '../asn1/pkijs-interop';
 import { Oid, rsaSignatureHash } from '../asn1/oids';
 import { verifyRsaSignature } from '../keys/signature-verification';
 import { decodeDistinguishedName, distinguishedNamesMatch, type DecodedName } from '../names/distinguished-name';
 import { revocationReasonName, type CertificateStatus } from '../revocation/revocation-reason';
-import { decodeAlgorithmIdentifier, decodeCertificate, readSignatureBits, type DecodedCertificate } from '../x509/certificate';
+import { decodeCertificate, type DecodedCertificate } from '../x509/certificate';
 import { readCertificateExtensions } from '../x509/extension-view';
-import { decodeExtensions, findExtension, type X509Extension } from '../x509/extensions';
+import { findExtension, type X509Extension } from '../x509/extensions';
 import { certIdMatchesIssuer, decodeCertId, type CertId } from './cert-id';
 import { OCSP_RESPONSE_STATUS, responderKeyHash, type OcspResponseStatus } from './ocsp-response';
 
@@ -135,71 +124,53 @@ function verifyOrThrow(options: VerifyOcspResponseOptions): OcspVerificationResu
 }
 
 function decodeOcspResponse(der: Buffer): BasicResponse {
-  const reader = SequenceReader.of(decodeDer(der), 'OCSPResponse');
-  const statusCode = readEnumerated(reader.next('responseStatus'), 'responseStatus');
-  const responseBytes = reader.optional(contextTag(0, true));
-  reader.end();
+  const response = parsePkijs(pkijs.OCSPResponse, der);
+  const statusCode = response.responseStatus.valueBlock.valueDec;
   const status = RESPONSE_STATUS_NAMES.get(statusCode);
   if (status !== 'successful') throw new Failure('OCSP_RESPONSE_UNSUCCESSFUL', `responder answered ${status ?? statusCode}`, status);
-  if (!responseBytes) throw new Asn1Error('successful response without responseBytes');
-  const [typeNode, responseNode] = sequenceChildren(unwrapExplicit(responseBytes, 'responseBytes'), 'ResponseBytes');
-  const responseType = readObjectIdentifier(typeNode, 'responseType');
+  if (!response.responseBytes) throw new Error('successful response without responseBytes');
+  const { responseType } = response.responseBytes;
   if (responseType !== Oid.ocspBasic) throw new Failure('OCSP_RESPONSE_TYPE_UNSUPPORTED', `response type ${responseType}`);
-  return decodeBasicResponse(decodeDer(readOctetString(responseNode, 'response')));
+  const basic = parsePkijs(pkijs.BasicOCSPResponse, Buffer.from(response.responseBytes.response.valueBlock.valueHexView));
+  const data = basic.tbsResponseData;
+  if (data.version !== undefined && data.version !== 0) throw new Error('unsupported ResponseData version');
+  return {
+    tbs: Buffer.from(data.tbsView),
+    ...decodeResponderId(data.responderID),
+    producedAt: data.producedAt,
+    responses: data.responses.map(decodeSingleResponse),
+    extensions: x509Extensions(data.responseExtensions ?? []),
+    signatureAlgorithmOid: basic.signatureAlgorithm.algorithmId,
+    signature: Buffer.from(basic.signature.valueBlock.valueHexView),
+    certificates: (basic.certs ?? []).map(derOf),
+  };
 }
 
-function decodeBasicResponse(node: Asn1Node): BasicResponse {
-  const reader = SequenceReader.of(node, 'BasicOCSPResponse');
-  const tbsNode = reader.next('tbsResponseData');
-  const signatureAlgorithmOid = decodeAlgorithmIdentifier(reader.next('signatureAlgorithm')).oid;
-  const signature = readSignatureBits(reader.next('signature'));
-  const certsNode = reader.optional(contextTag(0, true));
-  reader.end();
-  const certificates = certsNode ? sequenceChildren(unwrapExplicit(certsNode, 'certs'), 'certs').map((cert) => cert.raw) : [];
-  return { tbs: tbsNode.raw, ...decodeResponseData(tbsNode), signatureAlgorithmOid, signature, certificates };
+function decodeResponderId(responderId: unknown): Pick<BasicResponse, 'responderName' | 'responderKeyHash'> {
+  if (responderId instanceof pkijs.RelativeDistinguishedNames) return { responderName: decodeDistinguishedName(decodeDer(derOf(responderId))) };
+  if (responderId instanceof asn1js.OctetString) return { responderKeyHash: Buffer.from(responderId.valueBlock.valueHexView) };
+  throw new Error('ResponderID must be byName [1] or byKey [2]');
 }
 
-function decodeResponseData(node: Asn1Node): Pick<BasicResponse, 'responderName' | 'responderKeyHash' | 'producedAt' | 'responses' | 'extensions'> {
-  const reader = SequenceReader.of(node, 'ResponseData');
-  const version = reader.optional(contextTag(0, true));
-  if (version && readInteger(unwrapExplicit(version, 'version')) !== 0n) throw new Asn1Error('unsupported ResponseData version');
-  const responderNode = reader.next('responderID');
-  const producedAt = readGeneralizedTime(reader.next('producedAt'), 'producedAt');
-  const responses = sequenceChildren(reader.next('responses'), 'responses').map(decodeSingleResponse);
-  const extensionsNode = reader.optional(contextTag(1, true));
-  reader.end();
-  const extensions = extensionsNode ? decodeExtensions(unwrapExplicit(extensionsNode, 'responseExtensions')) : [];
-  return { ...decodeResponderId(responderNode), producedAt, responses, extensions };
+function decodeSingleResponse(single: pkijs.SingleResponse): SingleResponse {
+  return { certId: decodeCertId(single.certID), status: decodeCertStatus(single.certStatus), thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate };
 }
 
-function decodeResponderId(node: Asn1Node): Pick<BasicResponse, 'responderName' | 'responderKeyHash'> {
-  if (node.tag === contextTag(1, true)) return { responderName: decodeDistinguishedName(unwrapExplicit(node, 'byName')) };
-  if (node.tag === contextTag(2, true)) return { responderKeyHash: readOctetString(unwrapExplicit(node, 'byKey'), 'byKey') };
-  throw new Asn1Error('ResponderID must be byName [1] or byKey [2]');
-}
-
-function decodeSingleResponse(node: Asn1Node): SingleResponse {
-  const reader = SequenceReader.of(node, 'SingleResponse');
-  const certId = decodeCertId(reader.next('certID'));
-  const status = decodeCertStatus(reader.next('certStatus'));
-  const thisUpdate = readGeneralizedTime(reader.next('thisUpdate'), 'thisUpdate');
-  const nextUpdateNode = reader.optional(contextTag(0, true));
-  reader.optional(contextTag(1, true));
-  reader.end();
-  const nextUpdate = nextUpdateNode && readGeneralizedTime(unwrapExplicit(nextUpdateNode, 'nextUpdate'), 'nextUpdate');
-  return { certId, status, thisUpdate, nextUpdate };
-}
-
-function decodeCertStatus(node: Asn1Node): CertificateStatus {
-  if (node.tag === contextTag(0, false) && node.value.length === 0) return { status: 'good' };
-  if (node.tag === contextTag(2, false) && node.value.length === 0) return { status: 'unknown' };
-  if (node.tag !== contextTag(1, true)) throw new Asn1Error('unknown CertStatus choice');
-  const [timeNode, reasonNode, ...rest] = childrenOf(node);
-  if (!timeNode || rest.length > 0 || (reasonNode && reasonNode.tag !== contextTag(0, true))) throw new Asn1Error('malformed RevokedInfo');
-  const code = reasonNode ? readEnumerated(unwrapExplicit(reasonNode, 'revocationReason')) : 0;
+function decodeCertStatus(node: asn1js.BaseBlock): CertificateStatus {
+  const { tagClass, tagNumber } = node.idBlock;
+  const empty = node.valueBeforeDecodeView.length === 2;
+  if (tagClass === 3 && tagNumber === 0 && empty) return { status: 'good' };
+  if (tagClass === 3 && tagNumber === 2 && empty) return { status: 'unknown' };
+  if (tagClass !== 3 || tagNumber !== 1 || !(node instanceof asn1js.Constructed)) throw new Error('unknown CertStatus choice');
+  const [time, reasonNode, ...rest] = node.valueBlock.value;
+  const reasonValue = reasonNode instanceof asn1js.Constructed ? reasonNode.valueBlock.value : [];
+  if (!(time instanceof asn1js.GeneralizedTime) || rest.length > 0 || (reasonNode && !(reasonValue[0] instanceof asn1js.Enumerated))) {
+    throw new Error('malformed RevokedInfo');
+  }
+  const code = reasonNode ? (reasonValue[0] as asn1js.Enumerated).valueBlock.valueDec : 0;
   const reason = revocationReasonName(code);
-  if (!reason) throw new Asn1Error(`undefined revocation reason ${code}`);
-  return { status: 'revoked', revocationTime: readGeneralizedTime(timeNode, 'revocationTime'), reason };
+  if (!reason) throw new Error(`undefined revocation reason ${code}`);
+  return { status: 'revoked', revocationTime: time.toDate(), reason };
 }
 
 /** RFC 6960 §4.2.2.2: the CA itself, a locally trusted responder, or a CA-issued id-kp-OCSPSigning certificate. */
