@@ -3,40 +3,16 @@
  * application; the CA verifies it. Attached content, SHA-256, one signer with signed attributes.
  */
 import { createHash } from 'node:crypto';
-import {
-  Asn1Error,
-  childrenOf,
-  decodeDer,
-  expectTag,
-  readInteger,
-  readObjectIdentifier,
-  readOctetString,
-  readTime,
-  sequenceChildren,
-  SequenceReader,
-  unwrapExplicit,
-  type Asn1Node,
-} from '../asn1/der-reader';
-import {
-  algorithmIdentifier,
-  contextTag,
-  explicit,
-  integer,
-  nullValue,
-  objectIdentifier,
-  octetString,
-  sequence,
-  setOf,
-  Tag,
-  tlv,
-  utcTime,
-} from '../asn1/der-writer';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { decodeDer } from '../asn1/der-reader';
+import { arrayBuffer, asn1Der, derOf, parsePkijs } from '../asn1/pkijs-interop';
 import { hashAlgorithmFromOid, nodeHashName, Oid, rsaSignatureHash, type HashAlgorithmName } from '../asn1/oids';
 import { toDer } from '../encoding/pem';
 import { verifyPkcs1Signature } from '../keys/signature-verification';
 import type { Signer } from '../keys/signer';
 import { distinguishedNamesMatch, decodeDistinguishedName } from '../names/distinguished-name';
-import { decodeAlgorithmIdentifier, decodeCertificate, type DecodedCertificate } from '../x509/certificate';
+import { decodeCertificate, type DecodedCertificate } from '../x509/certificate';
 import { readCertificateExtensions } from '../x509/extension-view';
 
 export interface SignCmsOptions {
@@ -49,39 +25,42 @@ export interface SignCmsOptions {
 /** Attached SignedData (DER ContentInfo) over `content`, signed through any Signer (card, HSM, software). */
 export async function signCms(content: Buffer, signerCertificate: Buffer, signer: Signer, options: SignCmsOptions = {}): Promise<Buffer> {
   const certificate = decodeCertificate(signerCertificate);
-  const signedAttributes = encodeSignedAttributes(content, options.signingTime ?? new Date());
+  const attributes = signedAttributes(content, options.signingTime ?? new Date());
   // The signature covers the attributes as a DER SET OF; they travel as [0] IMPLICIT.
-  const signature = await signer.sign(tlv(Tag.SET, signedAttributes));
-  const signerInfo = sequence(
-    integer(1),
-    sequence(certificate.tbs.issuer.raw, integer(certificate.tbs.serialNumber)),
-    algorithmIdentifier(Oid.sha256),
-    tlv(contextTag(0, true), signedAttributes),
-    algorithmIdentifier(Oid.rsaEncryption, nullValue()),
-    octetString(signature),
-  );
-  const certificates = [signerCertificate, ...(options.additionalCertificates ?? [])].sort(Buffer.compare);
-  const signedData = sequence(
-    integer(1),
-    setOf(algorithmIdentifier(Oid.sha256)),
-    sequence(objectIdentifier(Oid.cmsData), explicit(0, octetString(content))),
-    tlv(contextTag(0, true), Buffer.concat(certificates)),
-    setOf(signerInfo),
-  );
-  return sequence(objectIdentifier(Oid.cmsSignedData), explicit(0, signedData));
+  const signature = await signer.sign(asn1Der(new asn1js.Set({ value: attributes.map((attribute) => attribute.toSchema()) })));
+  const signerInfo = new pkijs.SignerInfo({
+    version: 1,
+    sid: new pkijs.IssuerAndSerialNumber({
+      issuer: pkijs.RelativeDistinguishedNames.fromBER(certificate.tbs.issuer.raw),
+      serialNumber: asn1js.Integer.fromBigInt(certificate.tbs.serialNumber),
+    }),
+    digestAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: Oid.sha256 }),
+    signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes }),
+    signatureAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: Oid.rsaEncryption, algorithmParams: new asn1js.Null() }),
+    signature: new asn1js.OctetString({ valueHex: arrayBuffer(signature) }),
+  });
+  const encapContentInfo = new pkijs.EncapsulatedContentInfo({ eContentType: Oid.cmsData });
+  // Assigned after construction: given to the constructor, pkijs re-cuts eContent into a constructed (BER) OCTET STRING.
+  encapContentInfo.eContent = new asn1js.OctetString({ valueHex: arrayBuffer(content) });
+  const signedData = new pkijs.SignedData({
+    version: 1,
+    digestAlgorithms: [new pkijs.AlgorithmIdentifier({ algorithmId: Oid.sha256 })],
+    encapContentInfo,
+    // DER SET OF: sorted by encoding.
+    certificates: [signerCertificate, ...(options.additionalCertificates ?? [])].sort(Buffer.compare).map((der) => pkijs.Certificate.fromBER(der)),
+    signerInfos: [signerInfo],
+  });
+  return derOf(new pkijs.ContentInfo({ contentType: Oid.cmsSignedData, content: signedData.toSchema() }));
 }
 
-function encodeSignedAttributes(content: Buffer, signingTime: Date): Buffer {
+/** contentType, signingTime and messageDigest, in DER SET OF order. */
+function signedAttributes(content: Buffer, signingTime: Date): pkijs.Attribute[] {
   const attributes = [
-    attribute(Oid.pkcs9ContentType, objectIdentifier(Oid.cmsData)),
-    attribute(Oid.pkcs9SigningTime, utcTime(signingTime)),
-    attribute(Oid.pkcs9MessageDigest, octetString(createHash('sha256').update(content).digest())),
+    new pkijs.Attribute({ type: Oid.pkcs9ContentType, values: [new asn1js.ObjectIdentifier({ value: Oid.cmsData })] }),
+    new pkijs.Attribute({ type: Oid.pkcs9SigningTime, values: [new asn1js.UTCTime({ valueDate: signingTime })] }),
+    new pkijs.Attribute({ type: Oid.pkcs9MessageDigest, values: [new asn1js.OctetString({ valueHex: arrayBuffer(createHash('sha256').update(content).digest()) })] }),
   ];
-  return Buffer.concat(attributes.sort(Buffer.compare));
-}
-
-function attribute(oid: string, value: Buffer): Buffer {
-  return sequence(objectIdentifier(oid), setOf(value));
+  return attributes.sort((a, b) => Buffer.compare(derOf(a), derOf(b)));
 }
 
 export type CmsFailureReason =
@@ -132,22 +111,11 @@ class CmsFailure extends Error {
   }
 }
 
-interface ParsedSignerInfo {
-  readonly issuer?: Asn1Node;
-  readonly serialNumber?: bigint;
-  readonly subjectKeyIdentifier?: Buffer;
-  readonly digestAlgorithm: HashAlgorithmName | undefined;
-  readonly digestAlgorithmOid: string;
-  readonly signedAttributes?: Asn1Node;
-  readonly signatureAlgorithmOid: string;
-  readonly signature: Buffer;
-}
-
 interface ParsedSignedData {
   readonly contentType: string;
   readonly content?: Buffer;
   readonly certificates: readonly Buffer[];
-  readonly signerInfos: readonly ParsedSignerInfo[];
+  readonly signerInfos: readonly pkijs.SignerInfo[];
 }
 
 /** Verifies an attached (or detached, with `detachedContent`) SignedData with exactly one signer. Never throws. */
@@ -174,83 +142,52 @@ export function verifyCms(input: Buffer | string, options: VerifyCmsOptions = {}
 }
 
 function parseSignedData(der: Buffer): ParsedSignedData {
-  const contentInfo = SequenceReader.of(decodeDer(der), 'ContentInfo');
-  const contentType = readObjectIdentifier(contentInfo.next('contentType'), 'contentType');
-  if (contentType !== Oid.cmsSignedData) throw new CmsFailure('CMS_NOT_SIGNED_DATA', `content type ${contentType}`);
-  const reader = SequenceReader.of(unwrapExplicit(contentInfo.next('content'), 'content'), 'SignedData');
-  contentInfo.end();
-  readInteger(reader.next('version'), 'version');
-  expectTag(reader.next('digestAlgorithms'), Tag.SET, 'digestAlgorithms');
-  const encapsulated = parseEncapsulatedContent(reader.next('encapContentInfo'));
-  const certificatesNode = reader.optional(contextTag(0, true));
-  reader.optional(contextTag(1, true));
-  const signerInfos = childrenOf(expectTag(reader.next('signerInfos'), Tag.SET, 'signerInfos')).map(parseSignerInfo);
-  reader.end();
-  const certificates = certificatesNode ? childrenOf(certificatesNode).filter((node) => node.tag === Tag.SEQUENCE).map((node) => node.raw) : [];
-  return { ...encapsulated, certificates, signerInfos };
+  const contentInfo = parsePkijs(pkijs.ContentInfo, der);
+  if (contentInfo.contentType !== Oid.cmsSignedData) throw new CmsFailure('CMS_NOT_SIGNED_DATA', `content type ${contentInfo.contentType}`);
+  const signedData = new pkijs.SignedData({ schema: contentInfo.content });
+  const { eContentType, eContent } = signedData.encapContentInfo;
+  return {
+    contentType: eContentType,
+    content: eContent && Buffer.from(eContent.getValue()),
+    certificates: (signedData.certificates ?? []).filter((certificate) => certificate instanceof pkijs.Certificate).map(derOf),
+    signerInfos: signedData.signerInfos,
+  };
 }
 
-function parseEncapsulatedContent(node: Asn1Node): Pick<ParsedSignedData, 'contentType' | 'content'> {
-  const reader = SequenceReader.of(node, 'EncapsulatedContentInfo');
-  const contentType = readObjectIdentifier(reader.next('eContentType'), 'eContentType');
-  const contentNode = reader.optional(contextTag(0, true));
-  reader.end();
-  return { contentType, content: contentNode && readOctetString(unwrapExplicit(contentNode, 'eContent'), 'eContent') };
-}
-
-function parseSignerInfo(node: Asn1Node): ParsedSignerInfo {
-  const reader = SequenceReader.of(node, 'SignerInfo');
-  readInteger(reader.next('version'), 'version');
-  const sid = reader.next('sid');
-  const digestAlgorithmOid = decodeAlgorithmIdentifier(reader.next('digestAlgorithm')).oid;
-  const signedAttributes = reader.optional(contextTag(0, true));
-  const signatureAlgorithmOid = decodeAlgorithmIdentifier(reader.next('signatureAlgorithm')).oid;
-  const signature = readOctetString(reader.next('signature'), 'signature');
-  reader.optional(contextTag(1, true));
-  reader.end();
-  return { ...parseSignerIdentifier(sid), digestAlgorithm: hashAlgorithmFromOid(digestAlgorithmOid), digestAlgorithmOid, signedAttributes, signatureAlgorithmOid, signature };
-}
-
-function parseSignerIdentifier(sid: Asn1Node): Pick<ParsedSignerInfo, 'issuer' | 'serialNumber' | 'subjectKeyIdentifier'> {
-  if (sid.tag === contextTag(0, false)) return { subjectKeyIdentifier: sid.value };
-  const [issuer, serial] = sequenceChildren(sid, 'IssuerAndSerialNumber');
-  if (!issuer || !serial) throw new Asn1Error('IssuerAndSerialNumber: missing member');
-  return { issuer, serialNumber: readInteger(serial, 'serialNumber') };
-}
-
-function findSignerCertificate(signerInfo: ParsedSignerInfo, certificates: readonly Buffer[]): DecodedCertificate {
+function findSignerCertificate(signerInfo: pkijs.SignerInfo, certificates: readonly Buffer[]): DecodedCertificate {
   const decoded = certificates.map((der) => decodeCertificate(der));
   const match = decoded.find((certificate) => identifiesSigner(signerInfo, certificate));
   if (!match) throw new CmsFailure('CMS_SIGNER_CERTIFICATE_MISSING', 'no embedded certificate matches the SignerIdentifier');
   return match;
 }
 
-function identifiesSigner(signerInfo: ParsedSignerInfo, certificate: DecodedCertificate): boolean {
-  if (signerInfo.subjectKeyIdentifier) {
-    return readCertificateExtensions(certificate.tbs.extensions).subjectKeyIdentifier?.equals(signerInfo.subjectKeyIdentifier) ?? false;
+function identifiesSigner({ sid }: pkijs.SignerInfo, certificate: DecodedCertificate): boolean {
+  if (sid instanceof pkijs.IssuerAndSerialNumber) {
+    return (
+      sid.serialNumber.toBigInt() === certificate.tbs.serialNumber &&
+      distinguishedNamesMatch(decodeDistinguishedName(decodeDer(derOf(sid.issuer))), certificate.tbs.issuer)
+    );
   }
-  return (
-    signerInfo.serialNumber === certificate.tbs.serialNumber &&
-    signerInfo.issuer !== undefined &&
-    distinguishedNamesMatch(decodeDistinguishedName(signerInfo.issuer), certificate.tbs.issuer)
-  );
+  const keyIdentifier = Buffer.from((sid as asn1js.Primitive).valueBlock.valueHexView);
+  return readCertificateExtensions(certificate.tbs.extensions).subjectKeyIdentifier?.equals(keyIdentifier) ?? false;
 }
 
 /** Checks digest and signature; returns the signingTime attribute if present. */
-function verifySignerInfo(signerInfo: ParsedSignerInfo, signer: DecodedCertificate, content: Buffer, contentType: string): Date | undefined {
-  const digestAlgorithm = signerInfo.digestAlgorithm;
-  if (!digestAlgorithm || digestAlgorithm === 'SHA-1') throw new CmsFailure('CMS_DIGEST_ALGORITHM_UNSUPPORTED', `digest ${signerInfo.digestAlgorithmOid}`);
-  checkSignatureAlgorithm(signerInfo.signatureAlgorithmOid, digestAlgorithm);
+function verifySignerInfo(signerInfo: pkijs.SignerInfo, signer: DecodedCertificate, content: Buffer, contentType: string): Date | undefined {
+  const digestAlgorithm = hashAlgorithmFromOid(signerInfo.digestAlgorithm.algorithmId);
+  if (!digestAlgorithm || digestAlgorithm === 'SHA-1') throw new CmsFailure('CMS_DIGEST_ALGORITHM_UNSUPPORTED', `digest ${signerInfo.digestAlgorithm.algorithmId}`);
+  checkSignatureAlgorithm(signerInfo.signatureAlgorithm.algorithmId, digestAlgorithm);
   const digest = createHash(nodeHashName(digestAlgorithm)).update(content).digest();
   let signedBytes = content;
   let signingTime: Date | undefined;
-  if (signerInfo.signedAttributes) {
-    signingTime = checkSignedAttributes(signerInfo.signedAttributes, digest, contentType);
-    signedBytes = Buffer.concat([Buffer.from([Tag.SET]), signerInfo.signedAttributes.raw.subarray(1)]);
+  if (signerInfo.signedAttrs) {
+    signingTime = checkSignedAttributes(signerInfo.signedAttrs.attributes, digest, contentType);
+    // Signed as the DER SET OF they were received as, not as the [0] IMPLICIT they travel in.
+    signedBytes = Buffer.concat([Buffer.from([0x31]), Buffer.from(signerInfo.signedAttrs.encodedValue).subarray(1)]);
   } else if (contentType !== Oid.cmsData) {
     throw new CmsFailure('CMS_SIGNED_ATTRIBUTE_MISSING', 'signed attributes are mandatory for non-data content');
   }
-  if (!verifyPkcs1Signature(signer.tbs.subjectPublicKeyInfo, digestAlgorithm, signedBytes, signerInfo.signature)) {
+  if (!verifyPkcs1Signature(signer.tbs.subjectPublicKeyInfo, digestAlgorithm, signedBytes, Buffer.from(signerInfo.signature.valueBlock.valueHexView))) {
     throw new CmsFailure('CMS_SIGNATURE_INVALID', 'signature does not verify with the signer certificate key');
   }
   return signingTime;
@@ -261,19 +198,18 @@ function checkSignatureAlgorithm(oid: string, digestAlgorithm: HashAlgorithmName
   if (hash !== digestAlgorithm) throw new CmsFailure('CMS_SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm ${oid} with digest ${digestAlgorithm}`);
 }
 
-function checkSignedAttributes(node: Asn1Node, contentDigest: Buffer, contentType: string): Date | undefined {
-  const attributes = new Map<string, Asn1Node[]>();
-  for (const attributeNode of childrenOf(node)) {
-    const [typeNode, valuesNode] = sequenceChildren(attributeNode, 'Attribute');
-    attributes.set(readObjectIdentifier(typeNode, 'attrType'), childrenOf(expectTag(valuesNode, Tag.SET, 'attrValues')));
-  }
-  const [typeValue] = attributes.get(Oid.pkcs9ContentType) ?? [];
-  const [digestValue] = attributes.get(Oid.pkcs9MessageDigest) ?? [];
+function checkSignedAttributes(attributes: readonly pkijs.Attribute[], contentDigest: Buffer, contentType: string): Date | undefined {
+  const value = (oid: string): unknown => attributes.find((attribute) => attribute.type === oid)?.values[0];
+  const typeValue = value(Oid.pkcs9ContentType);
+  const digestValue = value(Oid.pkcs9MessageDigest);
   if (!typeValue || !digestValue) throw new CmsFailure('CMS_SIGNED_ATTRIBUTE_MISSING', 'content-type and message-digest attributes are required');
-  if (readObjectIdentifier(typeValue, 'content-type') !== contentType) throw new CmsFailure('CMS_CONTENT_TYPE_MISMATCH', 'content-type attribute differs from eContentType');
-  if (!readOctetString(digestValue, 'message-digest').equals(contentDigest)) {
+  if (!(typeValue instanceof asn1js.ObjectIdentifier) || !(digestValue instanceof asn1js.OctetString)) throw new Error('malformed content-type or message-digest attribute');
+  if (typeValue.getValue() !== contentType) throw new CmsFailure('CMS_CONTENT_TYPE_MISMATCH', 'content-type attribute differs from eContentType');
+  if (!Buffer.from(digestValue.getValue()).equals(contentDigest)) {
     throw new CmsFailure('CMS_MESSAGE_DIGEST_MISMATCH', 'message-digest attribute does not match the content');
   }
-  const [timeValue] = attributes.get(Oid.pkcs9SigningTime) ?? [];
-  return timeValue && readTime(timeValue, 'signing-time');
+  const timeValue = value(Oid.pkcs9SigningTime);
+  if (timeValue === undefined) return undefined;
+  if (!(timeValue instanceof asn1js.UTCTime || timeValue instanceof asn1js.GeneralizedTime)) throw new Error('signing-time is not a Time');
+  return timeValue.toDate();
 }
