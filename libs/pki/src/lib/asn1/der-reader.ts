@@ -118,10 +118,6 @@ export function readBitString(node: Asn1Node, what = 'BIT STRING'): BitStringVal
   return { unusedBits: value[0], bytes: value.subarray(1) };
 }
 
-export function readNull(node: Asn1Node, what = 'NULL'): void {
-  if (expectTag(node, Tag.NULL, what).value.length !== 0) throw new Asn1Error(`${what}: NULL with content`);
-}
-
 export function readObjectIdentifier(node: Asn1Node, what = 'OBJECT IDENTIFIER'): string {
   return oidFromContent(expectTag(node, Tag.OBJECT_IDENTIFIER, what).value, what);
 }
@@ -152,10 +148,6 @@ const STRING_DECODERS: Readonly<Record<number, (content: Buffer) => string>> = {
   [Tag.BMP_STRING]: (content) => decodeBmp(content),
 };
 
-export function isStringTag(tag: number): boolean {
-  return tag in STRING_DECODERS;
-}
-
 export function readString(node: Asn1Node, what = 'string'): string {
   const decode = STRING_DECODERS[node.tag];
   if (!decode) throw new Asn1Error(`${what}: unsupported string tag 0x${hex(node.tag)}`);
@@ -184,11 +176,6 @@ export function readTime(node: Asn1Node, what = 'Time'): Date {
   if (node.tag === Tag.UTC_TIME) return timeFromMatch(UTC_TIME_PATTERN.exec(text), what, true);
   if (node.tag === Tag.GENERALIZED_TIME) return timeFromMatch(GENERALIZED_TIME_PATTERN.exec(text), what, false);
   throw new Asn1Error(`${what}: expected UTCTime or GeneralizedTime`);
-}
-
-export function readGeneralizedTime(node: Asn1Node, what = 'GeneralizedTime'): Date {
-  expectTag(node, Tag.GENERALIZED_TIME, what);
-  return readTime(node, what);
 }
 
 function timeFromMatch(match: RegExpExecArray | null, what: string, twoDigitYear: boolean): Date {
