@@ -7,7 +7,7 @@ import { readString } from '../asn1/der-reader';
 import { Tag, utf8String } from '../asn1/der-writer';
 import { Oid } from '../asn1/oids';
 import { decodeCertificate } from '../x509/certificate';
-import { findExtension, subjectAltNameExtension, type ExtensionInput } from '../x509/extensions';
+import { findExtension } from '../x509/extensions';
 import { decodeGeneralNames, otherGeneralName } from '../x509/general-names';
 import { JpkiOid } from './jpki-oids';
 
@@ -85,10 +85,6 @@ export function encodeJpkiPersonalData(data: JpkiPersonalData): Buffer[] {
     [JpkiOid.personalDataAddressSubstitute, data.addressSubstitute],
   ];
   return fields.flatMap(([oid, value]) => (value === undefined ? [] : [otherGeneralName(oid, utf8String(value))]));
-}
-
-export function jpkiPersonalDataExtension(data: JpkiPersonalData): ExtensionInput {
-  return subjectAltNameExtension(encodeJpkiPersonalData(data));
 }
 
 /** Decodes the personal data from a subjectAltName extension value; undefined when it has no JPKI otherNames. */

@@ -52,10 +52,6 @@ export function nameAttributeUpperBound(type: string): number | undefined {
   return (NAME_ATTRIBUTE_UPPER_BOUNDS as Readonly<Record<string, number | undefined>>)[type];
 }
 
-export function nameAttributeOid(type: NameAttributeType): string {
-  return ATTRIBUTE_OIDS[type];
-}
-
 /**
  * DER Name. countryName and serialNumber are PrintableString (X.520); every DirectoryString is
  * UTF8String as RFC 5280 §4.1.2.6 asks of new certificates, so Japanese values need no special case.
@@ -131,9 +127,4 @@ export function distinguishedNamesMatch(a: DecodedName, b: DecodedName): boolean
 
 function foldForComparison(value: string): string {
   return value.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
-}
-
-/** Value of the first attribute of a type, e.g. the CN. */
-export function firstAttributeValue(name: DecodedName, type: NameAttributeType): string | undefined {
-  return name.attributes.find((attribute) => attribute.type === type)?.value;
 }

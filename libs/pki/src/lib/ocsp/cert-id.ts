@@ -77,12 +77,3 @@ export function certIdMatchesIssuer(certId: CertId, issuerCertificate: Buffer): 
   const expected = issuerHashes(issuerCertificate, certId.hashAlgorithm);
   return expected.issuerNameHash.equals(certId.issuerNameHash) && expected.issuerKeyHash.equals(certId.issuerKeyHash);
 }
-
-export function certIdsMatch(a: CertId, b: CertId): boolean {
-  return (
-    a.hashAlgorithmOid === b.hashAlgorithmOid &&
-    a.issuerNameHash.equals(b.issuerNameHash) &&
-    a.issuerKeyHash.equals(b.issuerKeyHash) &&
-    a.serialNumber === b.serialNumber
-  );
-}
