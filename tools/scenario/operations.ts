@@ -87,6 +87,16 @@ interface PhoneState {
   revoked: boolean;
 }
 
+/** A phone holding a certificate: what every event after the enrollment acts on. */
+type HeldPhone = PhoneState & { citizen: TestCitizen; serial: string; sign: ChallengeSigner };
+const isHeld = (p: PhoneState): p is HeldPhone => p.citizen !== undefined && p.serial !== undefined && p.sign !== undefined;
+
+/** The carrier flows are planned for SIM phones only. */
+function subscriptionOf(phone: PhoneState): Subscriber {
+  if (!phone.subscriber) throw new Error('a carrier flow on a phone without a SIM');
+  return phone.subscriber;
+}
+
 /** The platform operations a scenario's events stand for, over the services' public APIs; one phone state per citizen. */
 export class ScenarioOperations {
   readonly accepted: AcceptedWork = { enrollments: [], cases: [] };
@@ -131,11 +141,11 @@ export class ScenarioOperations {
   private perform(event: PlannedEvent, c: PlannedCitizen, phone: PhoneState): Promise<Outcome> {
     const { kind } = event;
     if (kind === 'enroll') return this.enroll(c, phone);
-    if (!phone.serial || !phone.sign) return Promise.resolve({ outcome: 'skipped:not-enrolled', expected: c.legacySim });
+    if (!isHeld(phone)) return Promise.resolve({ outcome: 'skipped:not-enrolled', expected: c.legacySim });
     if (phone.revoked && kind !== 'bank-login' && !kind.startsWith('ticket-gate')) return Promise.resolve({ outcome: 'skipped:certificate-revoked', expected: true });
     switch (kind) {
       case 'bank-login':
-        return this.holderCheck(phone, () => new BankClient(this.e.rpBank).login(phone.sign!));
+        return this.holderCheck(phone, () => new BankClient(this.e.rpBank).login(phone.sign));
       case 'ticket-gate-online':
         return this.holderCheck(phone, () => this.passGate(GATES[kind], phone));
       case 'ticket-gate-offline':
@@ -161,22 +171,22 @@ export class ScenarioOperations {
 
   private async enroll(c: PlannedCitizen, phone: PhoneState): Promise<Outcome> {
     phone.citizen = await retrying(() => createTestCitizen(this.e, this.token));
-    const enrolled = await this.enrollPhone(c, phone, c.operator, c.generation);
+    const enrolled = await this.enrollPhone(c, phone, phone.citizen, c.operator, c.generation);
     return { ...enrolled, expected: enrolled.outcome === 'completed' ? !c.legacySim : c.legacySim };
   }
 
   /** A new phone of the citizen's handset kind at `operator` becomes the citizen's phone once enrolled. */
-  private enrollPhone(c: PlannedCitizen, phone: PhoneState, operator: Carrier | MvnoId, generation?: string): Promise<Outcome> {
+  private enrollPhone(c: PlannedCitizen, phone: PhoneState, citizen: TestCitizen, operator: Carrier | MvnoId, generation?: string): Promise<Outcome> {
     const method = IPHONE_METHODS[c.handset];
-    return method ? this.enrollIphone(phone, operator, method) : this.enrollSimPhone(c, phone, operator, generation);
+    return method ? this.enrollIphone(phone, citizen, operator, method) : this.enrollSimPhone(c, phone, citizen, operator, generation);
   }
 
-  private async enrollSimPhone(c: PlannedCitizen, phone: PhoneState, operator: Carrier | MvnoId, generation?: string): Promise<Outcome> {
+  private async enrollSimPhone(c: PlannedCitizen, phone: PhoneState, citizen: TestCitizen, operator: Carrier | MvnoId, generation?: string): Promise<Outcome> {
     const subscriber = await retrying(() => createSubscriber(this.e, this.token, operator, generation));
     const app = new JpkiUiApp(this.e);
     const requestedAt = Date.now();
     const started = await retrying(() =>
-      app.startEnrollment({ card: phone.citizen!.card, signingPassword: phone.citizen!.signingPassword, msisdn: subscriber.msisdn, operator, keyMode: c.keyMode }),
+      app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode: c.keyMode }),
     );
     this.accepted.enrollments.push(started.enrollmentId);
     const done = await pollUntil(`enrollment ${started.enrollmentId}`, () => retrying(() => app.enrollment(started.enrollmentId)), (v) => v.status === 'completed' || v.status === 'failed');
@@ -189,10 +199,10 @@ export class ScenarioOperations {
   }
 
   /** A new iPhone (as tools/chaos/workload.ts enrolls them): its Secure Enclave attested by the vendor the CA trusts. */
-  private async enrollIphone(phone: PhoneState, operator: Carrier | MvnoId, method: IphoneMethod): Promise<Outcome> {
+  private async enrollIphone(phone: PhoneState, citizen: TestCitizen, operator: Carrier | MvnoId, method: IphoneMethod): Promise<Outcome> {
     if (!this.iphoneVendor) throw new Error('an iPhone handset needs the platform’s iPhone vendor (attestation CA)');
     const requestedAt = Date.now();
-    const { enrollment, authenticator, iphone } = await enrollIphone(this.e, phone.citizen!, { method, vendor: this.iphoneVendor, operator });
+    const { enrollment, authenticator, iphone } = await enrollIphone(this.e, citizen, { method, vendor: this.iphoneVendor, operator });
     this.accepted.enrollments.push(enrollment.enrollmentId);
     const steps = stepTimings(enrollment.history, requestedAt);
     if (enrollment.status !== 'completed' || !authenticator) return { outcome: `failed:${enrollment.failure?.reason ?? enrollment.status}`, expected: false, correlationId: enrollment.enrollmentId, steps };
@@ -204,21 +214,13 @@ export class ScenarioOperations {
    * Device change (機種変更), also to another carrier: the holder enrolls a new phone with the same card; the CA
    * supersedes the old certificate and lifecycle clears the old phone in a device-change case.
    */
-  private async changeDevice(c: PlannedCitizen, phone: PhoneState, operator: Carrier | MvnoId): Promise<Outcome> {
-    const oldSerial = phone.serial!;
-    const enrolled = await this.enrollPhone(c, phone, operator, operator === c.operator ? c.generation : undefined);
+  private async changeDevice(c: PlannedCitizen, phone: HeldPhone, operator: Carrier | MvnoId): Promise<Outcome> {
+    const oldSerial = phone.serial;
+    const enrolled = await this.enrollPhone(c, phone, phone.citizen, operator, operator === c.operator ? c.generation : undefined);
     if (enrolled.outcome !== 'completed') return enrolled;
-    const lifecycle = new HttpJson(this.e.lifecycle, this.token);
-    const cases = await pollUntil(
-      `device-change case of ${oldSerial}`,
-      () => retrying(() => lifecycle.get<(CaseView & { caseId: string })[]>(`/cases?serial=${oldSerial}&kind=device-change`)),
-      (found) => found.some((x) => x.status !== 'open'),
-    );
-    const closed = cases.find((x) => x.status !== 'open')!;
-    this.accepted.cases.push(closed.caseId);
-    const view = await retrying(() => lifecycle.get<CaseView & { openedAt: string }>(`/cases/${closed.caseId}`));
-    const steps = [...(enrolled.steps ?? []), ...stepTimings(view.saga?.history ?? [], Date.parse(view.openedAt))];
-    return { ...enrolled, outcome: view.status === 'failed' ? 'failed:device-change-case' : 'completed', expected: view.status !== 'failed', steps };
+    const cleared = await this.settledCase(`device-change case of ${oldSerial}`, `serial=${oldSerial}&kind=device-change`);
+    const steps = [...(enrolled.steps ?? []), ...(cleared.steps ?? [])];
+    return { ...enrolled, outcome: cleared.expected ? 'completed' : 'failed:device-change-case', expected: cleared.expected, steps };
   }
 
   /** The SP's security domain as the card reports it: AES key length and SCP03 S8/S16 mode. */
@@ -241,21 +243,21 @@ export class ScenarioOperations {
   }
 
   /** An offline gate checks a cached CRL: a phone lost or revoked since its last refresh may still pass, within the CRL's freshness limit. */
-  private async offlineGate(phone: PhoneState): Promise<Outcome> {
+  private async offlineGate(phone: HeldPhone): Promise<Outcome> {
     const result = await this.holderCheck(phone, () => this.passGate(GATES['ticket-gate-offline'], phone));
     return result.outcome.startsWith('unexpected:') ? { outcome: 'accepted-on-cached-crl', expected: true } : result;
   }
 
-  private async passGate(gateId: string, phone: PhoneState): Promise<unknown> {
+  private async passGate(gateId: string, phone: HeldPhone): Promise<unknown> {
     const ticketing = new TicketingClient(this.e.rpTicketing, this.token);
-    const ticket = await ticketing.buy(TICKETED_EVENT, phone.sign!);
-    return ticketing.enter(gateId, phone.sign!, { ticketId: ticket.ticketId });
+    const ticket = await ticketing.buy(TICKETED_EVENT, phone.sign);
+    return ticketing.enter(gateId, phone.sign, { ticketId: ticket.ticketId });
   }
 
   /** A loss report, with how fast it reaches the CA and a relying party (an answer signed before the report, checked until refused). */
-  private async loss(phone: PhoneState): Promise<Outcome> {
+  private async loss(phone: HeldPhone): Promise<Outcome> {
     const challenge = randomBytes(32);
-    const answer = await retrying(() => phone.sign!(challenge));
+    const answer = await retrying(() => phone.sign(challenge));
     const reportedAt = Date.now();
     const verifier = new RelyingPartyVerifier(this.e.ca);
     const refused = pollUntil('relying-party refusal', () => retrying(() => verifier.verifyLogin(challenge, answer.signature, answer.certificate)), (r) => !r.ok, 120_000).then(
@@ -279,52 +281,53 @@ export class ScenarioOperations {
   }
 
   /** The carrier gives the subscriber a new number: the phone and its certificate stay as they are. */
-  private async changeMsisdn(phone: PhoneState): Promise<Outcome> {
-    const changed = await retrying(() => new HttpJson(this.e.mno[phone.carrier], this.token).post<{ msisdn: string }>(`/subscribers/${encodeURIComponent(phone.subscriber!.msisdn)}/msisdn-change`, {}));
-    phone.subscriber = { ...phone.subscriber!, msisdn: changed.msisdn };
+  private async changeMsisdn(phone: HeldPhone): Promise<Outcome> {
+    const subscriber = subscriptionOf(phone);
+    const changed = await retrying(() => new HttpJson(this.e.mno[phone.carrier], this.token).post<{ msisdn: string }>(`/subscribers/${encodeURIComponent(subscriber.msisdn)}/msisdn-change`, {}));
+    phone.subscriber = { ...subscriber, msisdn: changed.msisdn };
     return { outcome: 'changed', expected: true };
   }
 
   /** A contract end or a SIM swap at the carrier: the lifecycle service revokes the phone certificate in a case of that kind. */
-  private async endService(kind: 'contract-end' | 'sim-swap', phone: PhoneState): Promise<Outcome> {
-    const path = `/subscribers/${encodeURIComponent(phone.subscriber!.msisdn)}/${kind}`;
+  private async endService(kind: 'contract-end' | 'sim-swap', phone: HeldPhone): Promise<Outcome> {
+    const path = `/subscribers/${encodeURIComponent(subscriptionOf(phone).msisdn)}/${kind}`;
     await retrying(() => new HttpJson(this.e.mno[phone.carrier], this.token).post(path, kind === 'contract-end' ? { note: 'scenario' } : {}));
-    const lifecycle = new HttpJson(this.e.lifecycle, this.token);
-    const [done] = await pollUntil(
-      `${kind} case of ${phone.serial}`,
-      () => retrying(() => lifecycle.get<(CaseView & { caseId: string })[]>(`/cases?serial=${phone.serial}&kind=${kind}`)),
-      (cases) => cases.some((x) => x.status !== 'open'),
-    );
     phone.revoked = true;
-    const view = await retrying(() => lifecycle.get<CaseView & { caseId: string; openedAt: string }>(`/cases/${done.caseId}`));
-    return { outcome: view.status, expected: view.status !== 'failed', correlationId: view.caseId, steps: stepTimings(view.saga?.history ?? [], Date.parse(view.openedAt)) };
+    return this.settledCase(`${kind} case of ${phone.serial}`, `serial=${phone.serial}&kind=${kind}`);
   }
 
-  private async revokeCard(phone: PhoneState): Promise<Outcome> {
-    await retrying(() => new HttpJson(this.e.ca, this.token).post(`/citizens/${phone.citizen!.personId}/card/revocation`, { certificates: 'both', reason: 'keyCompromise', comment: 'scenario' }));
+  private async revokeCard(phone: HeldPhone): Promise<Outcome> {
+    await retrying(() => new HttpJson(this.e.ca, this.token).post(`/citizens/${phone.citizen.personId}/card/revocation`, { certificates: 'both', reason: 'keyCompromise', comment: 'scenario' }));
     phone.revoked = true;
-    return { outcome: 'revoked', expected: true, correlationId: phone.citizen!.personId };
+    return { outcome: 'revoked', expected: true, correlationId: phone.citizen.personId };
   }
 
   /**
    * Card renewal at the municipal window: new card certificates, the previous ones superseded; the card cascade revokes
    * the phone certificate (the holder must apply again) in lifecycle's card-renewal case.
    */
-  private async renewCard(phone: PhoneState): Promise<Outcome> {
-    const { personId } = phone.citizen!;
+  private async renewCard(phone: HeldPhone): Promise<Outcome> {
+    const { personId } = phone.citizen;
     const renewed = await retrying(() => new HttpJson(this.e.ca, this.token).post<{ cardFile: unknown }>(`/citizens/${personId}/card/renewal`, RENEWED_CARD));
     phone.citizen = { personId, card: VirtualMyNumberCard.open(renewed.cardFile), signingPassword: RENEWED_CARD.signingPassword, cardPin: RENEWED_CARD.userAuthenticationPin };
     phone.revoked = true;
+    return this.settledCase(`card-renewal case of ${personId}`, `personId=${personId}&kind=card-renewal`);
+  }
+
+  /**
+   * The case lifecycle opened itself (from the CA's or a carrier's event) once it has done what it can now (a case
+   * waiting for the device runs the rest when the SIM comes back): its outcome and saga steps, on record as accepted work.
+   */
+  private async settledCase(what: string, query: string): Promise<Outcome> {
     const lifecycle = new HttpJson(this.e.lifecycle, this.token);
-    const cases = await pollUntil(
-      `card-renewal case of ${personId}`,
-      () => retrying(() => lifecycle.get<(CaseView & { caseId: string })[]>(`/cases?personId=${personId}&kind=card-renewal`)),
-      (found) => found.some((x) => x.status !== 'open'),
+    const [settled] = await pollUntil(
+      what,
+      async () => (await retrying(() => lifecycle.get<(CaseView & { caseId: string })[]>(`/cases?${query}`))).filter((x) => x.status !== 'open'),
+      (found) => found.length > 0,
     );
-    const closed = cases.find((x) => x.status !== 'open')!;
-    this.accepted.cases.push(closed.caseId);
-    const view = await retrying(() => lifecycle.get<CaseView & { openedAt: string }>(`/cases/${closed.caseId}`));
-    return { outcome: view.status, expected: view.status !== 'failed', correlationId: closed.caseId, steps: stepTimings(view.saga?.history ?? [], Date.parse(view.openedAt)) };
+    this.accepted.cases.push(settled.caseId);
+    const view = await retrying(() => lifecycle.get<CaseView & { openedAt: string }>(`/cases/${settled.caseId}`));
+    return { outcome: view.status, expected: view.status !== 'failed', correlationId: settled.caseId, steps: stepTimings(view.saga?.history ?? [], Date.parse(view.openedAt)) };
   }
 }
 
