@@ -2,6 +2,8 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { Signer } from '../keys/signer';
+import { decodeDistinguishedName, type DecodedName } from '../names/distinguished-name';
+import { decodeDer } from './der-reader';
 import type { AlgorithmIdentifierValue } from '../x509/certificate';
 import type { ExtensionInput, X509Extension } from '../x509/extensions';
 
@@ -22,6 +24,11 @@ export function parseAsn1Value<T>(Type: new () => T, der: Buffer, what: string):
 
 export function asn1Der(value: asn1js.AsnType): Buffer {
   return Buffer.from(value.toBER());
+}
+
+/** The toolkit's view of a Name, decoded from the bytes pkijs received. */
+export function decodedName(name: pkijs.RelativeDistinguishedNames): DecodedName {
+  return decodeDistinguishedName(decodeDer(derOf(name)));
 }
 
 export function derOf(value: { toSchema(): asn1js.AsnType }): Buffer {

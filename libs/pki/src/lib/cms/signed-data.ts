@@ -5,13 +5,12 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { decodeDer } from '../asn1/der-reader';
-import { arrayBuffer, asn1Der, derOf, parsePkijs } from '../asn1/pkijs-interop';
+import { arrayBuffer, asn1Der, decodedName, derOf, parsePkijs } from '../asn1/pkijs-interop';
 import { hashAlgorithmFromOid, nodeHashName, Oid, rsaSignatureHash, type HashAlgorithmName } from '../asn1/oids';
 import { toDer } from '../encoding/pem';
 import { verifyPkcs1Signature } from '../keys/signature-verification';
 import type { Signer } from '../keys/signer';
-import { distinguishedNamesMatch, decodeDistinguishedName } from '../names/distinguished-name';
+import { distinguishedNamesMatch } from '../names/distinguished-name';
 import { decodeCertificate, type DecodedCertificate } from '../x509/certificate';
 import { readCertificateExtensions } from '../x509/extension-view';
 
@@ -165,7 +164,7 @@ function identifiesSigner({ sid }: pkijs.SignerInfo, certificate: DecodedCertifi
   if (sid instanceof pkijs.IssuerAndSerialNumber) {
     return (
       sid.serialNumber.toBigInt() === certificate.tbs.serialNumber &&
-      distinguishedNamesMatch(decodeDistinguishedName(decodeDer(derOf(sid.issuer))), certificate.tbs.issuer)
+      distinguishedNamesMatch(decodedName(sid.issuer), certificate.tbs.issuer)
     );
   }
   const keyIdentifier = Buffer.from((sid as asn1js.Primitive).valueBlock.valueHexView);

@@ -1,11 +1,11 @@
 /** X.509 v2 CRLs (RFC 5280 §5): complete and delta CRLs, parsing for relying-party caches, serial lookup. */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { decodeDer } from '../asn1/der-reader';
 import { Oid } from '../asn1/oids';
 import {
   algorithmIdentifierValue,
   asn1Der,
+  decodedName,
   derOf,
   parseAsn1Value,
   parsePkijs,
@@ -18,7 +18,7 @@ import { formatSerialNumber, parseSerialNumber, type SerialNumberInput } from '.
 import { sha256WithRsaAlgorithm } from '../x509/signed-structure';
 import { verifyRsaSignature } from '../keys/signature-verification';
 import type { Signer } from '../keys/signer';
-import { decodeDistinguishedName, type DecodedName } from '../names/distinguished-name';
+import type { DecodedName } from '../names/distinguished-name';
 import {
   RevocationReason,
   revocationReasonName,
@@ -168,7 +168,7 @@ function decodeCertificateList(raw: Buffer, crl: pkijs.CertificateRevocationList
     signatureAlgorithm: algorithmIdentifierValue(crl.signature),
     outerSignatureAlgorithm: algorithmIdentifierValue(crl.signatureAlgorithm),
     signature: Buffer.from(crl.signatureValue.valueBlock.valueHexView),
-    issuer: decodeDistinguishedName(decodeDer(derOf(crl.issuer))),
+    issuer: decodedName(crl.issuer),
     thisUpdate: crl.thisUpdate.value,
     nextUpdate: crl.nextUpdate?.value,
     entries,

@@ -1,7 +1,6 @@
 /** PKCS#10 (RFC 2986) certification requests: built through any Signer, verified with reason codes. */
 import * as pkijs from 'pkijs';
-import { decodeDer } from '../asn1/der-reader';
-import { derOf, parsePkijs, pkijsExtensions, signPkijs, x509Extensions } from '../asn1/pkijs-interop';
+import { decodedName, derOf, parsePkijs, pkijsExtensions, signPkijs, x509Extensions } from '../asn1/pkijs-interop';
 import { ecdsaSignatureHash, Oid, rsaSignatureHash } from '../asn1/oids';
 import { toDer } from '../encoding/pem';
 import { signatureAlgorithmFor } from '../x509/signed-structure';
@@ -10,7 +9,6 @@ import { verifySignature } from '../keys/signature-verification';
 import { parseEcP256Spki, P256_CURVE } from '../keys/ec-keys';
 import type { Signer } from '../keys/signer';
 import {
-  decodeDistinguishedName,
   encodeDistinguishedName,
   nameAttributeUpperBound,
   type DecodedName,
@@ -132,7 +130,7 @@ function decodeCsr(input: Buffer | string): DecodedCsr {
       raw,
       requestInfo: Buffer.from(csr.tbsView),
       version: BigInt(csr.version),
-      subject: decodeDistinguishedName(decodeDer(derOf(csr.subject))),
+      subject: decodedName(csr.subject),
       subjectPublicKeyInfo: derOf(csr.subjectPublicKeyInfo),
       requestedExtensions: requestedExtensions(csr.attributes ?? []),
       signatureAlgorithmOid: csr.signatureAlgorithm.algorithmId,

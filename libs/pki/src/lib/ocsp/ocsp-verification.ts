@@ -1,11 +1,10 @@
 /** RFC 6960 client side: parse and verify an OCSP response for one certificate. */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { decodeDer } from '../asn1/der-reader';
-import { derOf, parsePkijs, x509Extensions } from '../asn1/pkijs-interop';
+import { decodedName, derOf, parsePkijs, x509Extensions } from '../asn1/pkijs-interop';
 import { Oid, rsaSignatureHash } from '../asn1/oids';
 import { verifyRsaSignature } from '../keys/signature-verification';
-import { decodeDistinguishedName, distinguishedNamesMatch, type DecodedName } from '../names/distinguished-name';
+import { distinguishedNamesMatch, type DecodedName } from '../names/distinguished-name';
 import { revocationReasonName, type CertificateStatus } from '../revocation/revocation-reason';
 import { decodeCertificate, type DecodedCertificate } from '../x509/certificate';
 import { readCertificateExtensions } from '../x509/extension-view';
@@ -147,7 +146,7 @@ function decodeOcspResponse(der: Buffer): BasicResponse {
 }
 
 function decodeResponderId(responderId: unknown): Pick<BasicResponse, 'responderName' | 'responderKeyHash'> {
-  if (responderId instanceof pkijs.RelativeDistinguishedNames) return { responderName: decodeDistinguishedName(decodeDer(derOf(responderId))) };
+  if (responderId instanceof pkijs.RelativeDistinguishedNames) return { responderName: decodedName(responderId) };
   if (responderId instanceof asn1js.OctetString) return { responderKeyHash: Buffer.from(responderId.valueBlock.valueHexView) };
   throw new Error('ResponderID must be byName [1] or byKey [2]');
 }

@@ -7,7 +7,7 @@ import {
   decodeCertificatePolicies,
   decodeCrlDistributionPoints,
   decodeKeyUsage,
-  decodeOidSequence,
+  decodeExtendedKeyUsage,
   decodeSubjectKeyIdentifier,
   type AuthorityInfoAccess,
   type BasicConstraints,
@@ -40,7 +40,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const DECODERS: readonly [string, keyof CertificateExtensionView, (value: Buffer) => unknown][] = [
   [Oid.basicConstraints, 'basicConstraints', decodeBasicConstraints],
   [Oid.keyUsage, 'keyUsage', decodeKeyUsage],
-  [Oid.extKeyUsage, 'extendedKeyUsage', (value) => decodeOidSequence(value, 'ExtKeyUsageSyntax')],
+  [Oid.extKeyUsage, 'extendedKeyUsage', decodeExtendedKeyUsage],
   [Oid.subjectKeyIdentifier, 'subjectKeyIdentifier', decodeSubjectKeyIdentifier],
   [Oid.authorityKeyIdentifier, 'authorityKeyIdentifier', decodeAuthorityKeyIdentifier],
   [Oid.certificatePolicies, 'certificatePolicies', decodeCertificatePolicies],

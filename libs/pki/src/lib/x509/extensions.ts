@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import {
   Asn1Error,
-  childrenOf,
   decodeDer,
   readBitString,
   readBoolean,
-  readInteger,
   readObjectIdentifier,
   readOctetString,
   sequenceChildren,
   SequenceReader,
-  unwrapExplicit,
   type Asn1Node,
 } from '../asn1/der-reader';
 import {
@@ -26,8 +25,9 @@ import {
   tlv,
 } from '../asn1/der-writer';
 import { Oid } from '../asn1/oids';
+import { decodedName, parseAsn1Value, parsePkijs } from '../asn1/pkijs-interop';
 import { type DecodedName } from '../names/distinguished-name';
-import { decodeGeneralName, decodeGeneralNames, directoryGeneralName, encodeGeneralNames, uriGeneralName } from './general-names';
+import { directoryGeneralName, encodeGeneralNames, uriGeneralName } from './general-names';
 
 export interface ExtensionInput {
   readonly oid: string;
@@ -105,7 +105,7 @@ function countTrailingZeroBits(byte: number): number {
 }
 
 export function decodeKeyUsage(value: Buffer): KeyUsageName[] {
-  const { bytes } = readBitString(decodeDer(value), 'KeyUsage');
+  const bytes = parseAsn1Value(asn1js.BitString, value, 'KeyUsage').valueBlock.valueHexView;
   return KEY_USAGE_BITS.filter((_, bit) => ((bytes[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0);
 }
 
@@ -120,12 +120,9 @@ export function basicConstraintsExtension({ ca, pathLength }: BasicConstraints):
 }
 
 export function decodeBasicConstraints(value: Buffer): BasicConstraints {
-  const reader = SequenceReader.of(decodeDer(value), 'BasicConstraints');
-  const caNode = reader.optional(Tag.BOOLEAN);
-  const ca = caNode ? readBoolean(caNode, 'cA') : false;
-  const pathNode = reader.optional(Tag.INTEGER);
-  reader.end();
-  return pathNode ? { ca, pathLength: Number(readInteger(pathNode, 'pathLenConstraint')) } : { ca };
+  const { cA, pathLenConstraint } = parsePkijs(pkijs.BasicConstraints, value);
+  if (pathLenConstraint === undefined) return { ca: cA };
+  return { ca: cA, pathLength: typeof pathLenConstraint === 'number' ? pathLenConstraint : Number(pathLenConstraint.toBigInt()) };
 }
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 over the subjectPublicKey BIT STRING value. */
@@ -140,7 +137,7 @@ export function subjectKeyIdentifierExtension(keyIdentifier: Buffer): ExtensionI
 }
 
 export function decodeSubjectKeyIdentifier(value: Buffer): Buffer {
-  return readOctetString(decodeDer(value), 'SubjectKeyIdentifier');
+  return Buffer.from(parseAsn1Value(asn1js.OctetString, value, 'SubjectKeyIdentifier').getValue());
 }
 
 export function authorityKeyIdentifierExtension(keyIdentifier: Buffer): ExtensionInput {
@@ -148,17 +145,16 @@ export function authorityKeyIdentifierExtension(keyIdentifier: Buffer): Extensio
 }
 
 export function decodeAuthorityKeyIdentifier(value: Buffer): { readonly keyIdentifier?: Buffer } {
-  const members = sequenceChildren(decodeDer(value), 'AuthorityKeyIdentifier');
-  const keyIdNode = members.find((member) => member.tag === contextTag(0, false));
-  return keyIdNode ? { keyIdentifier: keyIdNode.value } : {};
+  const { keyIdentifier } = parsePkijs(pkijs.AuthorityKeyIdentifier, value);
+  return keyIdentifier ? { keyIdentifier: Buffer.from(keyIdentifier.valueBlock.valueHexView) } : {};
 }
 
 export function extendedKeyUsageExtension(purposes: readonly string[]): ExtensionInput {
   return { oid: Oid.extKeyUsage, critical: false, value: sequence(...purposes.map(objectIdentifier)) };
 }
 
-export function decodeOidSequence(value: Buffer, what: string): string[] {
-  return sequenceChildren(decodeDer(value), what).map((node) => readObjectIdentifier(node, what));
+export function decodeExtendedKeyUsage(value: Buffer): string[] {
+  return parsePkijs(pkijs.ExtKeyUsage, value).keyPurposes;
 }
 
 export function ocspNoCheckExtension(): ExtensionInput {
@@ -171,9 +167,7 @@ export function certificatePoliciesExtension(policyOids: readonly string[]): Ext
 }
 
 export function decodeCertificatePolicies(value: Buffer): string[] {
-  return sequenceChildren(decodeDer(value), 'CertificatePolicies').map((policy) =>
-    readObjectIdentifier(sequenceChildren(policy, 'PolicyInformation')[0], 'policyIdentifier'),
-  );
+  return parsePkijs(pkijs.CertificatePolicies, value).certificatePolicies.map((policy) => policy.policyIdentifier);
 }
 
 export function crlDistributionPointsExtension(uris: readonly string[]): ExtensionInput {
@@ -181,24 +175,23 @@ export function crlDistributionPointsExtension(uris: readonly string[]): Extensi
   return { oid: Oid.crlDistributionPoints, critical: false, value: sequence(...points) };
 }
 
+/** GeneralName choices (RFC 5280 §4.2.1.6) as pkijs numbers them. */
+const DIRECTORY_NAME = 4;
+const URI_NAME = 6;
+
 export interface DistributionPointNames {
   readonly uris: readonly string[];
   readonly directoryNames: readonly DecodedName[];
 }
 
 export function decodeCrlDistributionPoints(value: Buffer): DistributionPointNames {
-  const uris: string[] = [];
-  const directoryNames: DecodedName[] = [];
-  for (const point of sequenceChildren(decodeDer(value), 'CRLDistributionPoints')) {
-    const pointName = childrenOf(point).find((member) => member.tag === contextTag(0, true));
-    const fullName = pointName && unwrapExplicit(pointName, 'distributionPoint');
-    if (fullName?.tag !== contextTag(0, true)) continue;
-    for (const name of childrenOf(fullName).map(decodeGeneralName)) {
-      if (name.kind === 'uniformResourceIdentifier') uris.push(name.value);
-      if (name.kind === 'directoryName') directoryNames.push(name.name);
-    }
-  }
-  return { uris, directoryNames };
+  const fullNames = parsePkijs(pkijs.CRLDistributionPoints, value).distributionPoints.flatMap(({ distributionPoint }) =>
+    Array.isArray(distributionPoint) ? distributionPoint : [],
+  );
+  return {
+    uris: fullNames.flatMap((name) => (name.type === URI_NAME ? [name.value as string] : [])),
+    directoryNames: fullNames.flatMap((name) => (name.type === DIRECTORY_NAME ? [decodedName(name.value)] : [])),
+  };
 }
 
 export interface AuthorityInfoAccess {
@@ -215,17 +208,10 @@ export function authorityInfoAccessExtension({ ocsp, caIssuers }: AuthorityInfoA
 }
 
 export function decodeAuthorityInfoAccess(value: Buffer): AuthorityInfoAccess {
-  const ocsp: string[] = [];
-  const caIssuers: string[] = [];
-  for (const description of sequenceChildren(decodeDer(value), 'AuthorityInfoAccess')) {
-    const [methodNode, locationNode] = sequenceChildren(description, 'AccessDescription');
-    const method = readObjectIdentifier(methodNode, 'accessMethod');
-    const location = decodeGeneralName(locationNode);
-    if (location.kind !== 'uniformResourceIdentifier') continue;
-    if (method === Oid.adOcsp) ocsp.push(location.value);
-    if (method === Oid.adCaIssuers) caIssuers.push(location.value);
-  }
-  return { ocsp, caIssuers };
+  const descriptions = parsePkijs(pkijs.InfoAccess, value).accessDescriptions;
+  const uris = (method: string) =>
+    descriptions.flatMap(({ accessMethod, accessLocation }) => (accessMethod === method && accessLocation.type === URI_NAME ? [accessLocation.value as string] : []));
+  return { ocsp: uris(Oid.adOcsp), caIssuers: uris(Oid.adCaIssuers) };
 }
 
 export function issuerAltNameDirectoryExtension(nameDer: Buffer): ExtensionInput {
@@ -237,5 +223,5 @@ export function subjectAltNameExtension(generalNames: readonly Buffer[], critica
 }
 
 export function decodeDirectoryNames(value: Buffer): DecodedName[] {
-  return decodeGeneralNames(value).flatMap((name) => (name.kind === 'directoryName' ? [name.name] : []));
+  return parsePkijs(pkijs.GeneralNames, value).names.flatMap((name) => (name.type === DIRECTORY_NAME ? [decodedName(name.value)] : []));
 }
