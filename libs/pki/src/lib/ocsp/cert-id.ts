@@ -5,6 +5,7 @@ import { arrayBuffer, derOf } from '../asn1/pkijs-interop';
 import { hashAlgorithmFromOid, hashAlgorithmOid, nodeHashName, type HashAlgorithmName } from '../asn1/oids';
 import { formatSerialNumber } from '../encoding/serial-number';
 import { decodeCertificate } from '../x509/certificate';
+import { subjectPublicKeyBits } from '../x509/extensions';
 
 /** RFC 6960 CertID: identifies a certificate by hashes of its issuer's name and key plus its serial. */
 export interface CertId {
@@ -49,10 +50,6 @@ export function issuerHashes(issuerCertificate: Buffer, hash: HashAlgorithmName)
   const byHash = issuerHashCache.get(issuerCertificate) ?? new Map<HashAlgorithmName, IssuerHashes>();
   issuerHashCache.set(issuerCertificate, byHash.set(hash, hashes));
   return hashes;
-}
-
-export function subjectPublicKeyBits(spki: Buffer): Buffer {
-  return Buffer.from(pkijs.PublicKeyInfo.fromBER(spki).subjectPublicKey.valueBlock.valueHexView);
 }
 
 /** CertID for `certificate` (DER). SHA-1 is what OpenSSL and RFC 5019 clients send by default. */

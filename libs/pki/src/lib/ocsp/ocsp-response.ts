@@ -1,5 +1,4 @@
 /** RFC 6960 responder side: BasicOCSPResponse signed with SHA-256 by a delegated responder (or the CA). */
-import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { arrayBuffer, derOf, wholeSeconds } from '../asn1/pkijs-interop';
@@ -7,8 +6,9 @@ import { Oid } from '../asn1/oids';
 import type { Signer } from '../keys/signer';
 import { RevocationReason, type CertificateStatus } from '../revocation/revocation-reason';
 import { decodeCertificate } from '../x509/certificate';
+import { keyIdentifierFromSpki } from '../x509/extensions';
 import { sha256WithRsaAlgorithm } from '../x509/signed-structure';
-import { subjectPublicKeyBits, type CertId } from './cert-id';
+import type { CertId } from './cert-id';
 
 export const OCSP_RESPONSE_STATUS = {
   successful: 0,
@@ -79,15 +79,11 @@ export function buildOcspErrorResponse(status: OcspErrorStatus): Buffer {
   return derOf(new pkijs.OCSPResponse({ responseStatus: new asn1js.Enumerated({ value: OCSP_RESPONSE_STATUS[status] }) }));
 }
 
+/** byKey is SHA-1 of the responder's subjectPublicKey bits (RFC 6960 §4.2.1): its method-1 key identifier. */
 function responderId(responder: OcspResponder): pkijs.RelativeDistinguishedNames | asn1js.OctetString {
   const certificate = decodeCertificate(responder.certificate).tbs;
   if (responder.responderIdType === 'byName') return pkijs.RelativeDistinguishedNames.fromBER(certificate.subject.raw);
-  return new asn1js.OctetString({ valueHex: arrayBuffer(responderKeyHash(certificate.subjectPublicKeyInfo)) });
-}
-
-/** ResponderID byKey: SHA-1 of the responder's subjectPublicKey BIT STRING value (RFC 6960 §4.2.1). */
-export function responderKeyHash(spki: Buffer): Buffer {
-  return createHash('sha1').update(subjectPublicKeyBits(spki)).digest();
+  return new asn1js.OctetString({ valueHex: arrayBuffer(keyIdentifierFromSpki(certificate.subjectPublicKeyInfo)) });
 }
 
 function singleResponse(single: OcspSingleResponseInput): pkijs.SingleResponse {

@@ -8,9 +8,9 @@ import { distinguishedNamesMatch, type DecodedName } from '../names/distinguishe
 import { revocationReasonName, type CertificateStatus } from '../revocation/revocation-reason';
 import { decodeCertificate, type DecodedCertificate } from '../x509/certificate';
 import { readCertificateExtensions } from '../x509/extension-view';
-import { findExtension, type X509Extension } from '../x509/extensions';
+import { findExtension, keyIdentifierFromSpki, type X509Extension } from '../x509/extensions';
 import { certIdMatchesIssuer, decodeCertId, type CertId } from './cert-id';
-import { OCSP_RESPONSE_STATUS, responderKeyHash, type OcspResponseStatus } from './ocsp-response';
+import { OCSP_RESPONSE_STATUS, type OcspResponseStatus } from './ocsp-response';
 
 export type OcspVerificationFailure =
   | 'OCSP_RESPONSE_MALFORMED'
@@ -187,7 +187,7 @@ function authorisedResponder(basic: BasicResponse, options: VerifyOcspResponseOp
 }
 
 function identifiesResponder(basic: BasicResponse, candidate: DecodedCertificate): boolean {
-  if (basic.responderKeyHash) return responderKeyHash(candidate.tbs.subjectPublicKeyInfo).equals(basic.responderKeyHash);
+  if (basic.responderKeyHash) return keyIdentifierFromSpki(candidate.tbs.subjectPublicKeyInfo).equals(basic.responderKeyHash);
   return basic.responderName !== undefined && distinguishedNamesMatch(basic.responderName, candidate.tbs.subject);
 }
 

@@ -3,8 +3,6 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import {
   Asn1Error,
-  decodeDer,
-  readBitString,
   readBoolean,
   readObjectIdentifier,
   readOctetString,
@@ -127,9 +125,12 @@ export function decodeBasicConstraints(value: Buffer): BasicConstraints {
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 over the subjectPublicKey BIT STRING value. */
 export function keyIdentifierFromSpki(spki: Buffer): Buffer {
-  const [, subjectPublicKey] = sequenceChildren(decodeDer(spki), 'SubjectPublicKeyInfo');
-  if (!subjectPublicKey) throw new Asn1Error('SubjectPublicKeyInfo without subjectPublicKey');
-  return createHash('sha1').update(readBitString(subjectPublicKey).bytes).digest();
+  return createHash('sha1').update(subjectPublicKeyBits(spki)).digest();
+}
+
+/** The subjectPublicKey BIT STRING value of a SubjectPublicKeyInfo. */
+export function subjectPublicKeyBits(spki: Buffer): Buffer {
+  return Buffer.from(pkijs.PublicKeyInfo.fromBER(spki).subjectPublicKey.valueBlock.valueHexView);
 }
 
 export function subjectKeyIdentifierExtension(keyIdentifier: Buffer): ExtensionInput {
