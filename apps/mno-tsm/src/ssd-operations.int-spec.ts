@@ -19,7 +19,7 @@ import { MnoTsmUnderTest } from './test/mno-harness';
 const SSD = 'A0000005591010FFFFFFFF8900000100';
 
 describe('mno-tsm-softbank: SSD creation, forwarding, lock/unlock/delete, audit over OTA (real broker and DB, test vsim)', () => {
-  const mno = new MnoTsmUnderTest('softbank');
+  const mno = new MnoTsmUnderTest('softbank', { CARD_STEP_MAX_ATTEMPTS: '2' });
 
   beforeAll(() => mno.start(), 60_000);
   afterAll(() => mno.stop());
@@ -220,6 +220,27 @@ describe('mno-tsm-softbank: SSD creation, forwarding, lock/unlock/delete, audit 
       mno.responder.loseEveryResponse.delete(firstAttempt);
     }
     expect(isLocked(ssdEntry(iccid)!.lifeCycle)).toBe(true);
+  }, 90_000);
+
+  it('a delete the card carried out but never answered is not reported failed: the SP hears queued, and the retry finds the SSD gone', async () => {
+    const { iccid } = await mno.subscriber();
+    await createSsd(iccid);
+    const firstRun = (id: string) => /^ssd-operation:softbank:\d+:1\//.test(id);
+    mno.responder.loseEveryResponse.add(firstRun);
+    const del = `del-unanswered-${randomUUID()}`;
+    try {
+      await mno.send(SsdDeletionRequested, { requestId: del, carrier: 'softbank', iccid, ssdAid: SSD, queueIfUnreachable: true });
+      expect(await mno.reply(del, undefined, () => true, 60_000)).toMatchObject({ type: SsdOperationCompleted.type, payload: { operation: 'delete', outcome: 'queued' } });
+    } finally {
+      mno.responder.loseEveryResponse.delete(firstRun);
+    }
+    expect(ssdEntry(iccid)).toBeUndefined();
+    const settled = await mno.reply(del, SsdOperationCompleted.type, (m) => (m.value ?? '').includes('"not-present"'), 60_000);
+    expect(settled.payload).toMatchObject({ operation: 'delete', outcome: 'not-present' });
+    const answers = mno.watcher.messages.filter((m) => m.topic === mno.events && (m.value ?? '').includes(del));
+    expect(answers.map((m) => m.json<{ type: string }>().type)).not.toContain(MnoOperationFailed.type);
+    const [row] = await mno.ds.query(`SELECT state FROM ssd WHERE iccid = $1`, [iccid]);
+    expect(row.state).toBe('deleted');
   }, 90_000);
 
   it('audits the card through the ISD (GET STATUS) and reports free memory', async () => {

@@ -1,6 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { WakeableLoop } from '@jpki/messaging';
+import { createLogger } from '@jpki/observability';
 import { SagaHost } from '@jpki/saga';
 import { Clock } from '@jpki/service-kit';
 import type { MnoTsmSettings } from '../config';
@@ -8,19 +10,39 @@ import { MNO_SETTINGS } from '../tokens';
 import type { OperationKind, SsdOperationData } from './operation-data';
 
 export const SSD_OPERATION_SAGA = 'ssd-operation';
+/** The longest wait before a card that did not answer is tried again. */
+const MAX_RETRY_MS = 60_000;
+const RETRY_SWEEP_MS = 2_000;
 
 /**
  * The per-card OTA queue: lock, unlock and delete run one at a time per ICCID, in the order they
  * were requested. An operation that finds the card unreachable (and may wait) goes back to
- * `pending`; `ota.sim.reachable` drains the queue again.
+ * `pending`; `ota.sim.reachable` drains the queue again. One whose card did not answer (the outcome on
+ * the card is unknown) goes back to `pending` with a `retry_at`, doubling per run: only the card can settle it.
  */
 @Injectable()
-export class OtaQueue {
+export class OtaQueue implements OnModuleInit, OnApplicationShutdown {
+  private readonly log = createLogger('ota-queue');
+  private readonly retries = new WakeableLoop(
+    () => this.retryDue(),
+    () => RETRY_SWEEP_MS,
+    (err) => this.log.error({ err }, 'OTA queue retry sweep failed'),
+  );
+
   constructor(
+    private readonly ds: DataSource,
     private readonly moduleRef: ModuleRef,
     private readonly clock: Clock,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
   ) {}
+
+  onModuleInit(): void {
+    this.retries.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.retries.stop();
+  }
 
   async enqueue(
     m: EntityManager,
@@ -71,11 +93,27 @@ export class OtaQueue {
     }));
   }
 
-  /** Records the end of a run: done, failed, or back to pending (then `queued` has been notified). */
-  async finish(m: EntityManager, queueId: string, state: 'done' | 'failed' | 'pending'): Promise<void> {
+  /**
+   * Records the end of a run: done, failed, or back to pending (then `queued` has been notified); `retry` when the
+   * card did not answer: the run is tried again after the response timeout, doubled per run, at most a minute.
+   */
+  async finish(m: EntityManager, queueId: string, state: 'done' | 'failed' | 'pending', retry = false): Promise<void> {
     await m.query(
-      `UPDATE ota_queue SET state = $2, queued_notified = queued_notified OR $2 = 'pending', updated_at = $3 WHERE id = $1`,
-      [queueId, state, this.clock.now()],
+      `UPDATE ota_queue SET state = $2, queued_notified = queued_notified OR $2 = 'pending', updated_at = $3,
+              retry_at = CASE WHEN $4 THEN now() + (least($5::bigint * 2 ^ (runs - 1), $6::bigint) || ' milliseconds')::interval END
+        WHERE id = $1`,
+      [queueId, state, this.clock.now(), retry, this.settings.otaResponseTimeoutMs, MAX_RETRY_MS],
     );
+  }
+
+  /** Drains the queues of cards whose unanswered operation is due again; replicas may race, `drain` runs one at a time. */
+  private async retryDue(): Promise<void> {
+    const due: { iccid: string }[] = await this.ds.query(`SELECT DISTINCT iccid FROM ota_queue WHERE state = 'pending' AND retry_at <= now() LIMIT 100`);
+    for (const { iccid } of due) {
+      await this.ds.transaction(async (m) => {
+        await m.query(`UPDATE ota_queue SET retry_at = NULL WHERE iccid = $1 AND state = 'pending' AND retry_at <= now()`, [iccid]);
+        await this.drain(m, iccid);
+      });
+    }
   }
 }

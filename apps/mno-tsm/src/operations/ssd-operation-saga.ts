@@ -28,6 +28,13 @@ const LOCKED = 0x80;
 const UNLOCKED = 0x00;
 
 type Outcome = 'done' | 'queued' | 'not-present';
+
+/**
+ * Failures after which the card's state is unknown: it did not answer (or the attempt never reached it). Lock,
+ * unlock and delete are safe to repeat, so such an operation waits in the queue for the card to answer instead of
+ * being reported failed while the card may have done it (unless its requester asked not to wait).
+ */
+const UNANSWERED = new Set(['OTA_NO_RESPONSE', 'STEP_TIMEOUT', 'STEP_ERROR', 'CARD_BUSY']);
 type Reply = { type: string; payload: Record<string, unknown> };
 
 /**
@@ -98,6 +105,7 @@ export class SsdOperationSaga {
     if (t.status === 'running') return;
     const d = t.data as SsdOperationData;
     if (t.status === 'completed' && d.requeue) return this.backToQueue(m, d);
+    if (t.status === 'failed' && d.queueIfUnreachable && UNANSWERED.has(t.failure?.reason ?? '')) return this.backToQueue(m, d, true);
     if (t.status === 'completed' && d.result) {
       await this.queue.finish(m, d.queueId, 'done');
       const outcome = d.result.payload['outcome'];
@@ -110,9 +118,12 @@ export class SsdOperationSaga {
     await this.queue.drain(m, d.iccid);
   }
 
-  /** The card is unreachable: this and every other pending operation of it wait (or fail) now; the queue waits for `ota.sim.reachable`. */
-  private async backToQueue(m: EntityManager, d: SsdOperationData): Promise<void> {
-    await this.queue.finish(m, d.queueId, 'pending');
+  /**
+   * The card is unreachable (the queue waits for `ota.sim.reachable`) or did not answer (`retry`: tried again later):
+   * this and every other pending operation of it wait (or fail) now.
+   */
+  private async backToQueue(m: EntityManager, d: SsdOperationData, retry = false): Promise<void> {
+    await this.queue.finish(m, d.queueId, 'pending', retry);
     if (!d.queuedNotified) await this.ops.reply(m, d, d.result ?? this.completed(d, 'queued'), 'queued');
     for (const other of await this.queue.pending(m, d.iccid)) {
       if (other.queueId === d.queueId || other.queuedNotified) continue;
