@@ -52,13 +52,20 @@ describe('scenario files are refused before anything starts, with file, line, co
     ]);
   });
 
-  it('device changes, card renewals and iPhones are accepted; a flow the runner does not drive is refused with the reason, not ignored', () => {
+  it('device changes, card renewals and iPhones are accepted; renewal and expiry as events of one phone are refused with the way to ask for them', () => {
     const s = parseScenario(`${VALID.replace('arrivals:', '  handsets: { android: 50, iphone-method-1: 25, iphone-method-2: 25 }\narrivals:')}events:\n  device-change: 0.1\n  device-change-across-carriers: 0.1\n  card-renewal: 0.1\n`, 'ok.yaml');
     expect(s.events).toEqual({ 'device-change': 0.1, 'device-change-across-carriers': 0.1, 'card-renewal': 0.1 });
     expect(problems(`${VALID}events:\n  certificate-expiry: 0.1\n`)).toEqual([
-      expect.stringMatching(/^bad\.yaml:17:3: events\.certificate-expiry: event "certificate-expiry" is not driven by the scenario runner: a phone certificate expires only when the simulation clock/),
+      'bad.yaml:17:3: events.certificate-expiry: "certificate-expiry" is not an event of one phone: the simulation clock moves every phone of the environment at once; use a clock move (clock.moves: [{ advanceDays, expect: certificate-expiry }])',
     ]);
     expect(problems(`${VALID}events:\n  device-change: 1.5\n`)).toEqual(['bad.yaml:17:18: events.device-change: "device-change" is a share of phones from 0 to 1']);
+  });
+
+  it('clock moves: forward only, with a consequence the runner checks', () => {
+    const clock = (moves: string) => `${VALID}clock:\n  phoneCertificateDays: 120\n  moves:\n${moves}`;
+    expect(parseScenario(clock('    - { advanceDays: 40, expect: certificate-renewal }\n'), 'ok.yaml').clock).toEqual({ phoneCertificateDays: 120, moves: [{ advanceDays: 40, expect: 'certificate-renewal' }] });
+    expect(problems(clock('    - { advanceDays: -3, expect: certificate-expiry }\n'))).toEqual(['bad.yaml:19:22: clock.moves.0.advanceDays: the simulation clock only moves forward']);
+    expect(problems(clock('    - { advanceDays: 3, expect: card-renewal }\n'))[0]).toMatch(/^bad\.yaml:19:\d+: clock\.moves\.0\.expect: /);
   });
 
   it('an unknown field and a YAML syntax error', () => {

@@ -20,6 +20,7 @@ import {
   type Subscriber,
   type TestCitizen,
 } from '@jpki/jpki-client';
+import type { PhoneView } from '@jpki/contracts';
 import type { AcceptedWork } from '@jpki/operations';
 import type { EventKind, PlannedCitizen, PlannedEvent } from './plan';
 
@@ -101,6 +102,10 @@ function subscriptionOf(phone: PhoneState): Subscriber {
 export class ScenarioOperations {
   readonly accepted: AcceptedWork = { enrollments: [], cases: [] };
   private readonly phones = new Map<number, PhoneState>();
+  /** How far the environment's simulation clock is ahead of this machine's: clients date what they sign by it. */
+  private clockOffsetMs = 0;
+  /** The environment's time (what the services read), for the holder's signed applications and the judges. */
+  readonly now = () => new Date(Date.now() + this.clockOffsetMs);
 
   constructor(
     private readonly e: PlatformEndpoints,
@@ -109,6 +114,23 @@ export class ScenarioOperations {
     /** The iPhone vendor the platform's CA trusts (its attestation CA), for iPhone handsets. */
     private readonly iphoneVendor?: SimulatedAttestationAuthority,
   ) {}
+
+  /** Citizens whose phone holds a certificate still good (not lost, not revoked): what a clock move acts on. */
+  goodPhones(): number[] {
+    return [...this.phones].filter(([, p]) => isHeld(p) && !p.lost && !p.revoked).map(([citizen]) => citizen);
+  }
+
+  /** Follows the environment's simulation clock (lifecycle GET /clock): a platform whose clock moved before this run. */
+  async followClock(): Promise<void> {
+    this.clockOffsetMs = (await retrying(() => new HttpJson(this.e.lifecycle, this.token).get<ClockView>('/clock'))).offsetMs;
+  }
+
+  /** Moves the environment's simulation clock forward (lifecycle POST /clock, integrators only); every service follows it. */
+  async moveClock(advanceDays: number, reason: string): Promise<ClockView> {
+    const moved = await retrying(() => new HttpJson(this.e.lifecycle, this.token).post<ClockView>('/clock', { advanceDays, reason }));
+    this.clockOffsetMs = moved.offsetMs;
+    return moved;
+  }
 
   /** The relying party's gates for the ticket events, online (OCSP) and offline (cached CRL). */
   async prepareGates(): Promise<void> {
@@ -144,6 +166,10 @@ export class ScenarioOperations {
     if (!isHeld(phone)) return Promise.resolve({ outcome: 'skipped:not-enrolled', expected: c.legacySim });
     if (phone.revoked && kind !== 'bank-login' && !kind.startsWith('ticket-gate')) return Promise.resolve({ outcome: 'skipped:certificate-revoked', expected: true });
     switch (kind) {
+      case 'certificate-renewal':
+        return this.renewal(phone);
+      case 'certificate-expiry':
+        return this.expiry(phone);
       case 'bank-login':
         return this.holderCheck(phone, () => new BankClient(this.e.rpBank).login(phone.sign));
       case 'ticket-gate-online':
@@ -183,7 +209,7 @@ export class ScenarioOperations {
 
   private async enrollSimPhone(c: PlannedCitizen, phone: PhoneState, citizen: TestCitizen, operator: Carrier | MvnoId, generation?: string): Promise<Outcome> {
     const subscriber = await retrying(() => createSubscriber(this.e, this.token, operator, generation));
-    const app = new JpkiUiApp(this.e);
+    const app = new JpkiUiApp(this.e, this.now);
     const requestedAt = Date.now();
     const started = await retrying(() =>
       app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode: c.keyMode }),
@@ -202,7 +228,7 @@ export class ScenarioOperations {
   private async enrollIphone(phone: PhoneState, citizen: TestCitizen, operator: Carrier | MvnoId, method: IphoneMethod): Promise<Outcome> {
     if (!this.iphoneVendor) throw new Error('an iPhone handset needs the platform’s iPhone vendor (attestation CA)');
     const requestedAt = Date.now();
-    const { enrollment, authenticator, iphone } = await enrollIphone(this.e, citizen, { method, vendor: this.iphoneVendor, operator });
+    const { enrollment, authenticator, iphone } = await enrollIphone(this.e, citizen, { method, vendor: this.iphoneVendor, operator, now: this.now });
     this.accepted.enrollments.push(enrollment.enrollmentId);
     const steps = stepTimings(enrollment.history, requestedAt);
     if (enrollment.status !== 'completed' || !authenticator) return { outcome: `failed:${enrollment.failure?.reason ?? enrollment.status}`, expected: false, correlationId: enrollment.enrollmentId, steps };
@@ -228,6 +254,39 @@ export class ScenarioOperations {
     const sim = await retrying(() => new HttpJson(this.e.vsim, this.token).get<SimView>(`/sims/${iccid}`));
     const ssd = sim.card.registry.find((r) => r.kind === 'SSD');
     return ssd?.scp03 ? `AES-${ssd.keysets?.[0]?.keyBits ?? '?'} ${ssd.scp03.mode}` : '-';
+  }
+
+  /**
+   * The clock entered the renewal window: lifecycle's sweep opens a renewal case, the CA re-issues for the same key and
+   * the SP-TSM writes the new certificate to the same applet; the phone then logs in with it. The platform renews SIM
+   * phones only (an iPhone's holder applies again).
+   */
+  private async renewal(phone: HeldPhone): Promise<Outcome> {
+    if (!phone.subscriber) return { outcome: 'skipped:iphone-not-renewed', expected: true };
+    const renewed = await this.settledCase(`renewal case of ${phone.serial}`, `serial=${phone.serial}&kind=renewal`);
+    if (!renewed.expected) return renewed;
+    const view = await retrying(() => new HttpJson(this.e.lifecycle, this.token).get<PhoneView>(`/phones?iccid=${subscriptionOf(phone).iccid}`));
+    if (view.serial === phone.serial) return { ...renewed, outcome: 'failed:serial-unchanged', expected: false };
+    phone.serial = view.serial;
+    const login = await this.holderCheck(phone, () => new BankClient(this.e.rpBank).login(phone.sign));
+    return { ...renewed, outcome: login.expected ? 'renewed' : `failed:login-after-renewal:${login.outcome}`, expected: login.expected };
+  }
+
+  /**
+   * The clock passed the certificate's notAfter (lifecycle's view says so): the bank refuses the phone with
+   * CERTIFICATE_EXPIRED once its clock follows; later checks treat the phone as no longer good.
+   */
+  private async expiry(phone: HeldPhone): Promise<Outcome> {
+    const view = await retrying(() => new HttpJson(this.e.lifecycle, this.token).get<PhoneView>(`/phones?serial=${phone.serial}`));
+    if (!view.expired) return { outcome: 'skipped:not-expired', expected: true };
+    const refused = await pollUntil(
+      `bank refusal of expired ${phone.serial}`,
+      () => new BankClient(this.e.rpBank).login(phone.sign).then(() => 'accepted', outcomeOfError),
+      (outcome) => outcome !== 'accepted',
+      30_000,
+    ).catch(() => 'unexpected:accepted-after-expiry');
+    phone.revoked = true;
+    return { outcome: refused, expected: refused === 'refused:CERTIFICATE_EXPIRED' };
   }
 
   /** A relying party checks the phone: accepted while its certificate is good, refused once it is lost or revoked. */
@@ -338,6 +397,11 @@ interface Outcome {
   steps?: StepTiming[];
   propagation?: RevocationPropagation;
   phone?: EnrolledPhone;
+}
+
+interface ClockView {
+  now: string;
+  offsetMs: number;
 }
 
 interface SimView {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostCarrierOf } from '@jpki/contracts';
 import { loadScenario, parseScenario } from './load-scenario';
@@ -16,6 +16,12 @@ describe('scenario plans are deterministic', () => {
     expect(first.events.map((e) => e.atMs)).toEqual([...first.events.map((e) => e.atMs)].sort((a, b) => a - b));
     const other = planScenario({ ...scenario, seed: scenario.seed + 1 });
     expect(other.events.map((e) => `${e.citizen}:${e.kind}`)).not.toEqual(first.events.map((e) => `${e.citizen}:${e.kind}`));
+  });
+
+  it('every shipped scenario file is accepted', () => {
+    const files = readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml'));
+    expect(files).toEqual(expect.arrayContaining(['quick-tour.yaml', 'carrier-day.yaml', 'mvno-launch.yaml', 'mass-incident.yaml', 'certificate-lifetimes.yaml']));
+    for (const f of files) expect(planScenario(loadScenario(join(SCENARIOS, f))).citizens.length).toBeGreaterThan(0);
   });
 
   it('shares become exact counts: operators, lost phones and finds', () => {

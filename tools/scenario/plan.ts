@@ -1,8 +1,9 @@
 import { CARRIER_PROFILES, hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
 import { Random, type ScheduledFault } from '@jpki/testing';
-import { durationMs, OPERATORS, SUPPORTED_EVENTS, type Scenario, type ScenarioFault } from './scenario-schema';
+import { durationMs, OPERATORS, SUPPORTED_EVENTS, type CLOCK_CONSEQUENCES, type Scenario, type ScenarioFault } from './scenario-schema';
 
-export type EventKind = 'enroll' | (typeof SUPPORTED_EVENTS)[number];
+/** The planned events, and what a clock move must do to each phone afterwards (checked per phone). */
+export type EventKind = 'enroll' | (typeof SUPPORTED_EVENTS)[number] | (typeof CLOCK_CONSEQUENCES)[number];
 /** Events that happen at most once to a phone, to a share of the phones. */
 const ONE_OFF_EVENTS = ['card-revocation', 'card-renewal', 'msisdn-change', 'contract-end', 'sim-swap', 'device-change', 'device-change-across-carriers'] as const;
 /** A carrier's events about a SIM subscription: an iPhone (no SIM applet) is never chosen for them. */

@@ -16,6 +16,7 @@ ota: { docomo: { latencyMs: 50 } }
 faults:
   - { at: 2s, kill: sp-tsm, down: 1s }
   - { at: 4s, restart: broker }
+clock: { moves: [{ advanceDays: 40, expect: certificate-renewal }] }
 `;
 
 describe('--target: the platform a scenario runs against without starting it', () => {
@@ -40,13 +41,14 @@ describe('--target: the platform a scenario runs against without starting it', (
     expect(() => scenarioTarget(join(dir, 'absent.yaml'), undefined, {})).toThrow(PlatformContextError);
   });
 
-  it('refuses, before anything starts, what acts on local processes (faults, the OTA bearer) and iPhones without the vendor', () => {
+  it('refuses, before anything starts, what acts on local processes (faults, the OTA bearer), the environment-wide clock and iPhones without the vendor', () => {
     const s = parseScenario(SCENARIO, 'on-target.yaml');
     const target = scenarioTarget('https://jpki.example.org', undefined, {});
     expect(targetRefusals(s, planScenario(s), target)).toEqual([
       'faults.0: a fault acts on the processes of a platform this runner started; jpki.example.org runs elsewhere',
       'faults.1: a fault acts on the processes of a platform this runner started; jpki.example.org runs elsewhere',
       'ota: the OTA bearer is set when the vsim starts; jpki.example.org runs its own',
+      "clock: it moves the simulation clock of every phone of jpki.example.org and sets its CA's phone certificate life, which only a platform this runner starts may do",
       'population.handsets: iPhones need the iPhone vendor (attestation CA) the target’s CA trusts: --vendor <file> or JPKI_DEVICE_ATTESTATION=<file>',
     ]);
     const plain = parseScenario(SCENARIO.replace(/ota:[\s\S]*$/, '').replace('android: 50, iphone-method-2: 50', 'android: 100'), 'plain.yaml');

@@ -84,6 +84,7 @@ export function scenarioTarget(target: string, vendorFile: string | undefined, e
 export function targetRefusals(s: Scenario, plan: Plan, target: TargetPlatform): string[] {
   const refusals = (s.faults ?? []).map((_, i) => `faults.${i}: a fault acts on the processes of a platform this runner started; ${target.context.name} runs elsewhere`);
   if (s.ota) refusals.push(`ota: the OTA bearer is set when the vsim starts; ${target.context.name} runs its own`);
+  if (s.clock) refusals.push(`clock: it moves the simulation clock of every phone of ${target.context.name} and sets its CA's phone certificate life, which only a platform this runner starts may do`);
   if (!target.iphoneVendor && plan.citizens.some((c) => c.handset !== 'android')) {
     refusals.push('population.handsets: iPhones need the iPhone vendor (attestation CA) the target’s CA trusts: --vendor <file> or JPKI_DEVICE_ATTESTATION=<file>');
   }
@@ -133,7 +134,7 @@ export async function runScenario(s: Scenario, plan: Plan, o: RunOptions): Promi
     portOffset: local.portOffset,
     logDir: local.logDir,
     env: { LOG_LEVEL: 'info', KAFKA_SESSION_TIMEOUT_MS: '6000', SAGA_LEASE_MS: '3000' },
-    serviceEnv: { vsim: { OTA_BEARER_SEED: String(s.seed), ...(bearer ? { OTA_BEARER: bearer } : {}) } },
+    serviceEnv: { vsim: { OTA_BEARER_SEED: String(s.seed), ...(bearer ? { OTA_BEARER: bearer } : {}) }, ...clockEnv(s) },
   });
   try {
     o.log(`starting ${PLATFORM_SERVICES.length} services as separate processes (logs in ${local.logDir})`);
@@ -152,6 +153,13 @@ export async function runScenario(s: Scenario, plan: Plan, o: RunOptions): Promi
       await removeRunData(local.databaseUrl, kafka, topicPrefix, schemaPrefix, o.log);
     }
   }
+}
+
+/** With clock moves: the CA's phone certificate life, and lifecycle's renewal sweep often enough for a run of minutes. */
+function clockEnv(s: Scenario): Record<string, Record<string, string>> {
+  if (!s.clock) return {};
+  const days = s.clock.phoneCertificateDays;
+  return { lifecycle: { RENEWAL_SWEEP_INTERVAL_MS: '5000' }, ...(days ? { 'jpki-ca': { PHONE_CERTIFICATE_MAX_DAYS: String(days) } } : {}) };
 }
 
 /** A target's endpoints and token; its database and brokers when its context names them (on the local platform, the demo's prefixes unless the context names others). */
@@ -179,15 +187,18 @@ async function drive(s: Scenario, plan: Plan, o: RunOptions, p: Platform): Promi
   const operations: OperationRecord[] = [];
   const t0 = Date.now();
   const ops = new ScenarioOperations(p.endpoints, p.token, t0, p.iphoneVendor);
+  await ops.followClock();
   await ops.prepareGates();
   const injected = p.faults ? runFaults(plan, p.faults, t0, o.signal, o.log) : Promise.resolve([]);
-  await runEvents(plan, ops, s.concurrency ?? 4, t0, o, (op) => (operations.push(op), o.onOperation?.(op)));
+  const done = (op: OperationRecord) => (operations.push(op), o.onOperation?.(op));
+  await runEvents(plan, ops, s.concurrency ?? 4, t0, o, done);
   const faultRecords = await injected;
   if (!o.signal.aborted) await p.faults?.restoreAll();
+  const clockChecks = await runClockMoves(s, plan, ops, t0, o, done);
   const checks = typeof p.checks === 'string' ? undefined : p.checks;
   const quiescent = checks ? await waitForQuiescence(checks.databaseUrl, checks.schemaPrefix, o.signal.aborted ? 0 : o.quiescenceTimeoutMs, o.log) : undefined;
   const invariants: CheckResult[] = checks
-    ? [...(await checkWithServices(o.signal, checks, p.endpoints, p.token)), await acceptedWorkRecorded(checks.databaseUrl, checks.schemaPrefix, ops.accepted)]
+    ? [...(await checkWithServices(o.signal, checks, p.endpoints, p.token, ops.now)), await acceptedWorkRecorded(checks.databaseUrl, checks.schemaPrefix, ops.accepted)]
     : [];
   operations.sort((a, b) => a.seq - b.seq);
   const measure = o.measureCryptoBound && !o.signal.aborted;
@@ -200,7 +211,7 @@ async function drive(s: Scenario, plan: Plan, o: RunOptions, p: Platform): Promi
     file: o.file,
     startedAt: startedAt.toISOString(),
     interrupted,
-    planned: plan.events.length,
+    planned: plan.events.length + clockChecks,
     operations,
     faults: faultRecords,
     ...(quiescent === undefined ? {} : { quiescent }),
@@ -212,10 +223,13 @@ async function drive(s: Scenario, plan: Plan, o: RunOptions, p: Platform): Promi
   };
 }
 
-/** Every invariant, with the cards at vsim and the CA's OCSP and CRLs judged by OpenSSL while the services still run (not after Ctrl-C). */
-async function checkWithServices(signal: AbortSignal, c: PlatformChecks, endpoints: PlatformEndpoints, token: string): Promise<CheckResult[]> {
+/**
+ * Every invariant, with the cards at vsim and the CA's OCSP and CRLs judged by OpenSSL at the environment's time while
+ * the services still run (not after Ctrl-C).
+ */
+async function checkWithServices(signal: AbortSignal, c: PlatformChecks, endpoints: PlatformEndpoints, token: string, now: () => Date): Promise<CheckResult[]> {
   const openssl = signal.aborted ? undefined : await OpenSslWorkspace.create();
-  const services = openssl ? { caUrl: endpoints.ca, cards: vsimCards(endpoints.vsim, token), openssl } : undefined;
+  const services = openssl ? { caUrl: endpoints.ca, cards: vsimCards(endpoints.vsim, token), openssl, now } : undefined;
   return checkPlatform({ databaseUrl: c.databaseUrl, brokers: c.brokers, schemaPrefix: c.schemaPrefix, topicPrefix: c.topicPrefix, graceSeconds: 5, services }).finally(() => openssl?.dispose());
 }
 
@@ -245,6 +259,24 @@ async function runEvents(plan: Plan, ops: ScenarioOperations, concurrency: numbe
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/**
+ * After the event mix, each clock move: the environment's simulation clock moves forward, then every phone still
+ * holding a good certificate is checked for what the move must do to it (renewed, or refused as expired). Returns
+ * how many checks there were.
+ */
+async function runClockMoves(s: Scenario, plan: Plan, ops: ScenarioOperations, t0: number, o: RunOptions, done: (op: OperationRecord) => void): Promise<number> {
+  let seq = plan.events.length;
+  for (const [i, move] of (s.clock?.moves ?? []).entries()) {
+    if (o.signal.aborted) break;
+    const moved = await ops.moveClock(move.advanceDays, `scenario ${s.name}: clock move ${i + 1} (${move.expect})`);
+    const atMs = Date.now() - t0;
+    const events = ops.goodPhones().map((citizen) => ({ seq: seq++, atMs, citizen, kind: move.expect }));
+    o.log(`clock moved ${move.advanceDays} days (now ${moved.now}): ${move.expect} of ${events.length} phones holding a good certificate`);
+    await runEvents({ ...plan, events }, ops, s.concurrency ?? 4, t0, o, done);
+  }
+  return seq - plan.events.length;
 }
 
 async function runFaults(plan: Plan, faults: FaultInjector, t0: number, signal: AbortSignal, log: (line: string) => void): Promise<ScenarioResults['faults']> {

@@ -23,13 +23,8 @@ export const SUPPORTED_EVENTS = [
   'device-change',
   'device-change-across-carriers',
 ] as const;
-/** Flows the runner does not drive yet, and why: a scenario asking for them is refused. */
-export const UNSUPPORTED_EVENTS = {
-  'certificate-renewal':
-    'the platform renews a phone certificate only when the simulation clock (lifecycle POST /clock) brings it into the renewal window, and that clock moves every phone of the environment at once, forward only: it is not an event of one phone, and the scenario format has no clock step yet',
-  'certificate-expiry':
-    'a phone certificate expires only when the simulation clock (lifecycle POST /clock) passes its notAfter, and that clock moves every phone of the environment at once, forward only: it is not an event of one phone, and the scenario format has no clock step yet',
-} as const;
+/** Not events of one phone: the `clock` section moves the environment's simulation clock, which acts on every phone at once. */
+export const CLOCK_CONSEQUENCES = ['certificate-renewal', 'certificate-expiry'] as const;
 /** Handsets: Android phones enroll on the SIM applet; iPhones by method ① (`ca-generated`) or ② (`device-key`), docs/IPHONE-METHODS.md. */
 export const HANDSETS = ['android', 'iphone-method-1', 'iphone-method-2'] as const;
 export const SIM_GENERATIONS = ['5g', 'legacy'] as const;
@@ -61,7 +56,7 @@ const arrivals = z
   .strict();
 
 const events = z
-  .partialRecord(z.enum([...SUPPORTED_EVENTS, ...(Object.keys(UNSUPPORTED_EVENTS) as (keyof typeof UNSUPPORTED_EVENTS)[])]), z.number().min(0, { error: 'an event weight is 0 or more' }))
+  .partialRecord(z.enum([...SUPPORTED_EVENTS, ...CLOCK_CONSEQUENCES]), z.number().min(0, { error: 'an event weight is 0 or more' }))
   .describe(
     'per enrolled phone: bank-login and ticket-gate-* are mean counts; loss, card-revocation, card-renewal, msisdn-change, contract-end, sim-swap, device-change and device-change-across-carriers shares of phones (0-1; the carrier flows only among SIM phones); found a share of lost phones (0-1)',
   );
@@ -83,6 +78,28 @@ const fault = z
   })
   .strict();
 
+const clock = z
+  .object({
+    phoneCertificateDays: z
+      .int()
+      .min(1)
+      .max(2000)
+      .optional()
+      .describe("the CA's cap on a phone certificate's validity in days (PHONE_CERTIFICATE_MAX_DAYS), so that renewal has something to extend; default: the card certificate's end"),
+    moves: z
+      .array(
+        z
+          .object({
+            advanceDays: z.number().positive({ error: 'the simulation clock only moves forward' }).max(3650),
+            expect: z.enum(CLOCK_CONSEQUENCES).describe('certificate-renewal: every good SIM phone certificate is renewed on the same applet and logs in; certificate-expiry: every phone whose certificate ran out is refused (CERTIFICATE_EXPIRED)'),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict()
+  .describe("after the event mix, the environment's simulation clock moves forward (lifecycle POST /clock), and every phone still holding a good certificate is checked for what the move must do to it");
+
 const thresholds = z
   .object({
     enrollP99Ms: z.number().positive().optional().describe('p99 of enrollment latency (ms) at most'),
@@ -103,6 +120,7 @@ export const scenarioSchema = z
     events: events.optional(),
     ota: z.record(z.string(), otaOverride).optional().describe(`OTA bearer latency/loss per carrier (${CARRIERS.join(', ')})`),
     faults: z.array(fault).optional(),
+    clock: clock.optional(),
     thresholds: thresholds.optional(),
   })
   .strict();
@@ -132,8 +150,9 @@ export function semanticChecks(s: Scenario): ScenarioIssue[] {
     if (values && Math.abs(sum(values) - 100) > 1e-9) issues.push({ path: ['population', field], atKey: true, message: `shares sum to ${sum(values)} %, not 100 %` });
   }
   for (const [kind, value] of Object.entries(s.events ?? {})) {
-    const why = UNSUPPORTED_EVENTS[kind as keyof typeof UNSUPPORTED_EVENTS];
-    if (why && (value ?? 0) > 0) issues.push({ path: ['events', kind], atKey: true, message: `event "${kind}" is not driven by the scenario runner: ${why}` });
+    if ((CLOCK_CONSEQUENCES as readonly string[]).includes(kind) && (value ?? 0) > 0) {
+      issues.push({ path: ['events', kind], atKey: true, message: `"${kind}" is not an event of one phone: the simulation clock moves every phone of the environment at once; use a clock move (clock.moves: [{ advanceDays, expect: ${kind} }])` });
+    }
   }
   for (const kind of SHARE_EVENTS) {
     if ((s.events?.[kind] ?? 0) > 1) issues.push({ path: ['events', kind], message: `"${kind}" is a share of phones from 0 to 1` });

@@ -24,7 +24,8 @@ const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 // Planned (seed 4279): docomo phone changed at docomo, then a new MSISDN; a KDDI phone changed to iijmio (docomo), whose
 // contract then ends; a linemo phone whose card is renewed (its certificate revoked: later checks refused); an iPhone by
-// method ① at mineo, lost and found.
+// method ① at mineo, lost and found. Then the clock: 40 days on, the docomo phone's certificate (capped at 120 days) is
+// renewed on the same applet and logs in with it (the iPhone is not renewed); 130 days later both have expired.
 const SMALL = `name: e2e-small
 seed: 4279
 duration: 20s
@@ -52,6 +53,11 @@ faults:
   - at: 6s
     kill: rp-bank
     down: 2s
+clock:
+  phoneCertificateDays: 120
+  moves:
+    - { advanceDays: 40, expect: certificate-renewal }
+    - { advanceDays: 130, expect: certificate-expiry }
 thresholds:
   enrollP99Ms: 90000
   lost: 0
@@ -128,7 +134,8 @@ describe('scenario runner: a small scenario file against the platform, its resul
     expect(written.operations).toHaveLength(written.planned);
     expect(written.operations.filter((o) => !o.expected)).toEqual([]);
     expect(written.operations.map((o) => o.kind).sort()).toEqual([
-      ...['bank-login', 'bank-login', 'bank-login', 'bank-login', 'card-renewal', 'contract-end', 'device-change', 'device-change-across-carriers'],
+      ...['bank-login', 'bank-login', 'bank-login', 'bank-login', 'card-renewal', 'certificate-expiry', 'certificate-expiry', 'certificate-renewal', 'certificate-renewal'],
+      ...['contract-end', 'device-change', 'device-change-across-carriers'],
       ...['enroll', 'enroll', 'enroll', 'enroll', 'found', 'loss', 'msisdn-change'],
       ...['ticket-gate-online', 'ticket-gate-online', 'ticket-gate-online', 'ticket-gate-online'],
     ]);
@@ -159,7 +166,12 @@ describe('scenario runner: a small scenario file against the platform, its resul
       ['ticket-gate-online', 'ok'],
       ['loss', 'completed'],
       ['found', 'completed'],
+      ['certificate-renewal', 'skipped:iphone-not-renewed'],
+      ['certificate-expiry', 'refused:CERTIFICATE_EXPIRED'],
     ]);
+    const renewal = written.operations.find((o) => o.kind === 'certificate-renewal' && o.operator === 'docomo')!;
+    expect(renewal).toMatchObject({ outcome: 'renewed', correlationId: expect.stringMatching(/^case-/) });
+    expect(written.operations.filter((o) => o.citizen === renewal.citizen && o.seq > renewal.seq).map((o) => [o.kind, o.outcome])).toEqual([['certificate-expiry', 'refused:CERTIFICATE_EXPIRED']]);
     const loss = written.operations.find((o) => o.kind === 'loss')!;
     expect(loss).toMatchObject({ outcome: 'completed', correlationId: expect.stringMatching(/^case-/), propagation: { caHoldMs: expect.any(Number), rpRefusalMs: expect.any(Number) } });
     expect(written.faults).toEqual([expect.objectContaining({ kind: 'sigkill', targets: ['rp-bank'], plannedAtMs: 6000 })]);

@@ -105,6 +105,15 @@ const normalSerial = (serial: string) => serial.toUpperCase().replace(/^0+/, '')
 /** PEM for openssl; no empty line before the footer when the base64 fills its last line (OpenSSL refuses one). */
 export const toPem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${(der.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`;
 
+/**
+ * OpenSSL verifies at the environment's time (`-attime`: the responder's certificate may be issued after a clock move),
+ * and takes a thisUpdate that far ahead of this machine as current (`-validity_period`, 5 minutes by default).
+ */
+function simulatedTime(now: Date): string[] {
+  const aheadSeconds = Math.ceil(Math.max(0, now.getTime() - Date.now()) / 1000);
+  return ['-attime', String(Math.floor(now.getTime() / 1000)), '-validity_period', String(aheadSeconds + 300)];
+}
+
 /** `openssl ocsp` and `openssl crl` for one issuing CA, its certificate and the root written to the workspace. */
 async function issuerJudge(services: PlatformServices, issuer: string) {
   const openssl: OpenSslRunner = services.openssl;
@@ -121,7 +130,8 @@ async function issuerJudge(services: PlatformServices, issuer: string) {
       for (let i = 0; i < certificates.length; i += CERT_IDS_PER_REQUEST) {
         const batch = certificates.slice(i, i + CERT_IDS_PER_REQUEST);
         const files = await Promise.all(batch.map((c) => openssl.write(`${c.serial}.pem`, toPem(c.der))));
-        const ask = () => openssl.run(['ocsp', '-issuer', issuerPem, ...files.flatMap((f) => ['-cert', f]), '-url', `${services.caUrl}/ocsp`, '-CAfile', bundle]);
+        const at = services.now ? simulatedTime(services.now()) : [];
+        const ask = () => openssl.run(['ocsp', '-issuer', issuerPem, ...files.flatMap((f) => ['-cert', f]), '-url', `${services.caUrl}/ocsp`, '-CAfile', bundle, ...at]);
         // A responder that just restarted may refuse the connection: asked once more before the answer counts.
         let { output } = await ask();
         if (!VERIFIED.test(output)) output = await new Promise<void>((r) => setTimeout(r, RETRY_MS)).then(async () => (await ask()).output);

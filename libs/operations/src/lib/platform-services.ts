@@ -32,6 +32,8 @@ export interface PlatformServices {
   openssl: OpenSslRunner;
   /** How many phone certificates (the most recently changed first) OpenSSL judges; 50 by default. */
   certificateSample?: number;
+  /** The environment's simulation time, at which OpenSSL verifies the OCSP responder's certificate; machine time by default. */
+  now?: () => Date;
 }
 
 /** Cards read from vsim's operator API with a token holding the auditor (or integrator) role. */
