@@ -66,7 +66,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   });
   const random = new Random(o.seed);
   const operations = Object.fromEntries(OPERATION_KINDS.map((k) => [k, {}])) as ChaosSummary['operations'];
-  const faults = new FaultInjector(stack, random, o, kafka, topicPrefix, o.log);
+  const faults = new FaultInjector(stack, random, { ...o, integratorToken: keys.operatorToken('chaos@integrator', ['integrator']) }, kafka, topicPrefix, o.log);
   try {
     o.log(`starting ${stack.services.size} service instances (${PLATFORM_SERVICES.length} services, replicas: ${JSON.stringify(o.replicas)}), logs in ${join(tmpdir(), 'jpki-chaos', o.prefix)}`);
     await stack.startAll((s) => o.log(`ready: ${s.spec.name} (pid ${s.pid})`));

@@ -74,6 +74,7 @@ const program = new Command('chaos')
       otaBearer: DEFAULT_OTA_BEARER,
       brokerRestart: !smoke && o.brokerRestart && !process.env['KAFKA_BROKERS'],
       mnoTsmOutage: !smoke,
+      otaDegradation: !smoke,
       postgresRestart: !!o.postgresRestart,
       quiescenceTimeoutMs: smoke ? 45_000 : 180_000,
       keep: !!o.keep,

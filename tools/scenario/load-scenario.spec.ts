@@ -61,6 +61,13 @@ describe('scenario files are refused before anything starts, with file, line, co
     expect(problems(`${VALID}events:\n  device-change: 1.5\n`)).toEqual(['bad.yaml:17:18: events.device-change: "device-change" is a share of phones from 0 to 1']);
   });
 
+  it('an OTA degradation names a known carrier; its latency and loss belong to it alone', () => {
+    const degraded = VALID.replace('kill: sp-tsm\n    down: 2s', 'ota-degradation: kddi\n    down: 30s\n    latencyMs: 900');
+    expect(parseScenario(degraded, 'ok.yaml').faults).toEqual([{ at: '10s', 'ota-degradation': 'kddi', down: '30s', latencyMs: 900 }]);
+    expect(problems(degraded.replace('ota-degradation: kddi', 'ota-degradation: au'))).toEqual(['bad.yaml:14:22: faults.0.ota-degradation: unknown carrier "au" (docomo, kddi, softbank)']);
+    expect(problems(VALID.replace('down: 2s', 'down: 2s\n    loss: 0.5'))).toEqual(['bad.yaml:13:5: faults.0: latencyMs and loss belong to an ota-degradation fault']);
+  });
+
   it('clock moves: forward only, with a consequence the runner checks', () => {
     const clock = (moves: string) => `${VALID}clock:\n  phoneCertificateDays: 120\n  moves:\n${moves}`;
     expect(parseScenario(clock('    - { advanceDays: 40, expect: certificate-renewal }\n'), 'ok.yaml').clock).toEqual({ phoneCertificateDays: 120, moves: [{ advanceDays: 40, expect: 'certificate-renewal' }] });

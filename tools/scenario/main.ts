@@ -63,7 +63,7 @@ const program = new Command('scenario')
     const abort = new AbortController();
     let services: ServiceStack | undefined;
     let operatorConsole: ServiceProcess | undefined;
-    const progress = new Progress(plan.events.length);
+    const progress = new Progress(plan.events.length, log);
     process.on('SIGINT', () => {
       if (abort.signal.aborted) process.exit(130);
       log('Ctrl-C: no new operations; writing the results so far (Ctrl-C again to quit at once)');
@@ -123,7 +123,12 @@ function keepRunning(stack: ServiceStack, operatorConsole: ServiceProcess | unde
   process.on('SIGINT', () => void Promise.all([stack.stopAll(), operatorConsole?.stop()]).then(() => process.exit(130)));
 }
 
-/** The live display: a bar over the planned operations, counters per carrier and outcome, and the throughput of the last 10 s. */
+/**
+ * The live display: a bar over the planned operations, counters per carrier and outcome, and the throughput of the last
+ * 10 s; without a terminal (a log file, CI), the same as a line every 30 s.
+ */
+const PLAIN_PROGRESS_MS = 30_000;
+
 class Progress {
   private readonly bar = new SingleBar({ format: '{bar} {value}/{total} | {rate} ops/s | {carriers} | {outcomes}', hideCursor: true, noTTYOutput: false });
   private readonly carriers: Record<string, number> = {};
@@ -131,9 +136,13 @@ class Progress {
   private readonly recent: number[] = [];
   private started = false;
   private count = 0;
+  private lastLine = Date.now();
 
   /** The planned events; the checks after a clock move (one per phone then holding a good certificate) add to it. */
-  constructor(private total: number) {}
+  constructor(
+    private total: number,
+    private readonly print: (line: string) => void,
+  ) {}
 
   start(): void {
     this.started = true;
@@ -147,6 +156,11 @@ class Progress {
     this.recent.push(Date.now());
     if (++this.count > this.total) this.bar.setTotal((this.total = this.count));
     this.bar.increment(1, this.payload());
+    if (!process.stderr.isTTY && Date.now() - this.lastLine >= PLAIN_PROGRESS_MS) {
+      this.lastLine = Date.now();
+      const p = this.payload();
+      this.print(`${this.count}/${this.total} operations | ${p.rate} ops/s | ${p.carriers} | ${p.outcomes}`);
+    }
   }
 
   /** Log lines while the bar is shown go above it. */

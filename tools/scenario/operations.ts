@@ -30,6 +30,9 @@ const RENEWED_CARD = { signingPassword: 'RENEWED2031', userAuthenticationPin: '8
 /** iPhone methods, docs/IPHONE-METHODS.md: ① the CA generates the key and seals it to the enclave, ② the enclave generates it. */
 const IPHONE_METHODS: Record<string, IphoneMethod> = { 'iphone-method-1': 'ca-generated', 'iphone-method-2': 'device-key' };
 const TICKETED_EVENT = 'scenario-concert';
+/** The offline gate's CRL may be 15 minutes old; the venue syncs it while connected every 5 minutes. */
+const OFFLINE_CRL_MAX_AGE_S = 900;
+const OFFLINE_GATE_SYNC_MS = 300_000;
 export const GATES = { 'ticket-gate-online': 'scenario-gate-online', 'ticket-gate-offline': 'scenario-gate-offline' } as const;
 
 export interface StepTiming {
@@ -102,6 +105,7 @@ function subscriptionOf(phone: PhoneState): Subscriber {
 export class ScenarioOperations {
   readonly accepted: AcceptedWork = { enrollments: [], cases: [] };
   private readonly phones = new Map<number, PhoneState>();
+  private offlineGateSyncedAt = 0;
   /** How far the environment's simulation clock is ahead of this machine's: clients date what they sign by it. */
   private clockOffsetMs = 0;
   /** The environment's time (what the services read), for the holder's signed applications and the judges. */
@@ -136,7 +140,8 @@ export class ScenarioOperations {
   async prepareGates(): Promise<void> {
     const ticketing = new TicketingClient(this.e.rpTicketing, this.token);
     await retrying(() => ticketing.configureGate(GATES['ticket-gate-online'], { eventId: TICKETED_EVENT, mode: 'online' }));
-    await retrying(() => ticketing.configureGate(GATES['ticket-gate-offline'], { eventId: TICKETED_EVENT, mode: 'offline', crlMaxAgeSeconds: 900 }));
+    await retrying(() => ticketing.configureGate(GATES['ticket-gate-offline'], { eventId: TICKETED_EVENT, mode: 'offline', crlMaxAgeSeconds: OFFLINE_CRL_MAX_AGE_S }));
+    this.offlineGateSyncedAt = Date.now();
   }
 
   async run(event: PlannedEvent, c: PlannedCitizen): Promise<OperationRecord> {
@@ -301,8 +306,15 @@ export class ScenarioOperations {
     }
   }
 
-  /** An offline gate checks a cached CRL: a phone lost or revoked since its last refresh may still pass, within the CRL's freshness limit. */
+  /**
+   * An offline gate checks a cached CRL: a phone lost or revoked since its last refresh may still pass, within the CRL's
+   * freshness limit. The venue syncs the gate's CRL while connected, every few minutes, as a day-long run needs.
+   */
   private async offlineGate(phone: HeldPhone): Promise<Outcome> {
+    if (Date.now() - this.offlineGateSyncedAt > OFFLINE_GATE_SYNC_MS) {
+      this.offlineGateSyncedAt = Date.now();
+      await retrying(() => new TicketingClient(this.e.rpTicketing, this.token).refreshGateCrl(GATES['ticket-gate-offline']));
+    }
     const result = await this.holderCheck(phone, () => this.passGate(GATES['ticket-gate-offline'], phone));
     return result.outcome.startsWith('unexpected:') ? { outcome: 'accepted-on-cached-crl', expected: true } : result;
   }

@@ -151,5 +151,6 @@ function eventsOf(random: Random, s: Scenario, c: PlannedCitizen, total: number,
 function scheduledFault(f: ScenarioFault): ScheduledFault {
   if (f.kill) return { kind: 'kill', service: f.kill, downMs: durationMs(f.down!) };
   if (f['carrier-outage']) return { kind: 'carrier-outage', carrier: f['carrier-outage'] as Carrier, downMs: durationMs(f.down!) };
+  if (f['ota-degradation']) return { kind: 'ota-degradation', carrier: f['ota-degradation'] as Carrier, downMs: durationMs(f.down!), latencyMs: f.latencyMs, lossRate: f.loss };
   return { kind: f.restart === 'broker' ? 'broker-restart' : 'postgres-restart' };
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { CARRIERS, type Carrier } from '@jpki/contracts';
 import type { OperatorRole } from '@jpki/crypto';
 import type { SimulatedAttestationAuthority } from '@jpki/iphone-device';
@@ -144,7 +145,15 @@ export async function runScenario(s: Scenario, plan: Plan, o: RunOptions): Promi
       endpoints: localEndpoints(local.portOffset),
       token: keys.operatorToken(SCENARIO_SUBJECT, SCENARIO_ROLES),
       iphoneVendor: keys.deviceAttestation,
-      faults: new FaultInjector(stack, new Random(s.seed), { mnoTsmOutage: true, brokerRestart: true, postgresRestart: true }, kafka, topicPrefix, o.log, Date.now()),
+      faults: new FaultInjector(
+        stack,
+        new Random(s.seed),
+        { mnoTsmOutage: true, brokerRestart: true, postgresRestart: true, integratorToken: keys.operatorToken(SCENARIO_SUBJECT, ['integrator']) },
+        kafka,
+        topicPrefix,
+        o.log,
+        Date.now(),
+      ),
       checks: { databaseUrl: local.databaseUrl, brokers: local.brokers, schemaPrefix, topicPrefix },
     });
   } finally {
@@ -184,6 +193,8 @@ async function targetPlatform(target: TargetPlatform, log: (line: string) => voi
 /** The events and faults against the platform, then quiescence, the invariants and the thresholds. */
 async function drive(s: Scenario, plan: Plan, o: RunOptions, p: Platform): Promise<ScenarioResults> {
   const startedAt = new Date();
+  // Every worker's wait listens to Ctrl-C, as do the fault schedule and the race with operations in flight.
+  setMaxListeners((s.concurrency ?? 4) * 2 + 8, o.signal);
   const operations: OperationRecord[] = [];
   const t0 = Date.now();
   const ops = new ScenarioOperations(p.endpoints, p.token, t0, p.iphoneVendor);

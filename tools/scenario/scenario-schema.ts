@@ -73,6 +73,9 @@ const fault = z
     at: duration.describe('simulated time from the start of the event mix'),
     kill: z.string().optional().describe('a service (every instance) is SIGKILLed, restarted after `down`'),
     'carrier-outage': z.string().optional().describe("a carrier's MNO-TSM is down for `down`"),
+    'ota-degradation': z.string().optional().describe("a carrier's OTA bearer is degraded for `down`: `latencyMs` (default 1500) and `loss` (default 0.3)"),
+    latencyMs: z.int().min(0).max(60_000).optional().describe('an OTA degradation: the transit time (ms)'),
+    loss: z.number().min(0).max(1).optional().describe('an OTA degradation: the share of messages lost each way'),
     restart: z.enum(['broker', 'database']).optional().describe('the local Kafka broker or PostgreSQL cluster restarts (disturbs every other user of it)'),
     down: duration.optional(),
   })
@@ -167,13 +170,17 @@ export function semanticChecks(s: Scenario): ScenarioIssue[] {
 
 function faultIssues(f: ScenarioFault, i: number): ScenarioIssue[] {
   const at = (field: string) => ['faults', i, field];
-  const kinds = (['kill', 'carrier-outage', 'restart'] as const).filter((k) => f[k] !== undefined);
-  if (kinds.length !== 1) return [{ path: ['faults', i], message: 'a fault is exactly one of kill, carrier-outage or restart' }];
+  const kinds = (['kill', 'carrier-outage', 'ota-degradation', 'restart'] as const).filter((k) => f[k] !== undefined);
+  if (kinds.length !== 1) return [{ path: ['faults', i], message: 'a fault is exactly one of kill, carrier-outage, ota-degradation or restart' }];
+  if (kinds[0] !== 'ota-degradation' && (f.latencyMs !== undefined || f.loss !== undefined)) {
+    return [{ path: ['faults', i], message: 'latencyMs and loss belong to an ota-degradation fault' }];
+  }
   if (f.kill !== undefined && !PLATFORM_SERVICES.includes(f.kill as (typeof PLATFORM_SERVICES)[number])) {
     return [{ path: at('kill'), message: `no service "${f.kill}" in the platform (services: ${PLATFORM_SERVICES.join(', ')})` }];
   }
-  if (f['carrier-outage'] !== undefined && !(CARRIERS as readonly string[]).includes(f['carrier-outage'])) {
-    return [{ path: at('carrier-outage'), message: `unknown carrier "${f['carrier-outage']}" (${CARRIERS.join(', ')})` }];
+  for (const kind of ['carrier-outage', 'ota-degradation'] as const) {
+    const carrier = f[kind];
+    if (carrier !== undefined && !(CARRIERS as readonly string[]).includes(carrier)) return [{ path: at(kind), message: `unknown carrier "${carrier}" (${CARRIERS.join(', ')})` }];
   }
   if (f.restart === undefined && f.down === undefined) return [{ path: ['faults', i], message: `a ${kinds[0]} fault needs "down" (how long it lasts)` }];
   return [];

@@ -50,6 +50,7 @@ events:
 ota:
   kddi: { latencyMs: 120 }
 faults:
+  - { at: 1s, ota-degradation: kddi, down: 4s, latencyMs: 400, loss: 0 }
   - at: 6s
     kill: rp-bank
     down: 2s
@@ -174,7 +175,10 @@ describe('scenario runner: a small scenario file against the platform, its resul
     expect(written.operations.filter((o) => o.citizen === renewal.citizen && o.seq > renewal.seq).map((o) => [o.kind, o.outcome])).toEqual([['certificate-expiry', 'refused:CERTIFICATE_EXPIRED']]);
     const loss = written.operations.find((o) => o.kind === 'loss')!;
     expect(loss).toMatchObject({ outcome: 'completed', correlationId: expect.stringMatching(/^case-/), propagation: { caHoldMs: expect.any(Number), rpRefusalMs: expect.any(Number) } });
-    expect(written.faults).toEqual([expect.objectContaining({ kind: 'sigkill', targets: ['rp-bank'], plannedAtMs: 6000 })]);
+    expect(written.faults).toEqual([
+      expect.objectContaining({ kind: 'ota-degradation', targets: ['ota kddi 400 ms loss 0 for 4 s'], plannedAtMs: 1000 }),
+      expect.objectContaining({ kind: 'sigkill', targets: ['rp-bank'], plannedAtMs: 6000 }),
+    ]);
     expect({ quiescent: written.quiescent, failed: written.invariants.filter((i) => !i.passed) }).toEqual({ quiescent: true, failed: [] });
     expect(written.thresholds.map((t) => [t.name, t.passed])).toEqual([
       ['enrollment p99 (ms)', true],

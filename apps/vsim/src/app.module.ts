@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ServiceKitModule } from '@jpki/service-kit';
 import { AdminController } from './admin/admin.controller';
 import { AdminService } from './admin/admin.service';
+import { BearerController } from './bearer/bearer.controller';
 import { bearerProfiles, OtaBearer, randomLossDraw, realSleep, seededLossDraw } from './bearer/ota-bearer';
 import { CardStore } from './cards/card-store';
 import type { VsimServiceDefinition } from './definition';
@@ -19,7 +20,7 @@ export class VsimModule {
     return {
       module: VsimModule,
       imports: [ServiceKitModule.forRoot(definition)],
-      controllers: [OtaHandler, HandsetController, AdminController],
+      controllers: [OtaHandler, HandsetController, AdminController, BearerController],
       providers: [
         { provide: VSIM_RUNTIME, useValue: runtime },
         { provide: OtaBearer, useValue: new OtaBearer(bearerProfiles(config.OTA_BEARER), lossDraw, runtime.sleep ?? realSleep) },

@@ -21,6 +21,21 @@ export const transmitResponse = z.object({
   sw: z.string().regex(/^[0-9A-F]{4}$/),
 });
 
+export const bearerChange = z
+  .object({
+    latencyMs: z.int().min(0).max(60_000).optional().describe('delay of one transit (ms)'),
+    lossRate: z.number().min(0).max(1).optional().describe('probability that a message is lost, drawn per direction'),
+  })
+  .strict()
+  .refine((b) => b.latencyMs !== undefined || b.lossRate !== undefined, { message: 'give latencyMs, lossRate or both' });
+
+export const bearerState = z.object({
+  carrier: carrierSchema,
+  latencyMs: z.number(),
+  lossRate: z.number(),
+  degraded: z.boolean().describe('true while the bearer runs other than the configured profile'),
+});
+
 export const powerBody = z.object({
   power: z.enum(['on', 'off']).describe('off = airplane mode / out of coverage; on = attached again (publishes ota.sim.reachable)'),
 });

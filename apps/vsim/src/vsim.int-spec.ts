@@ -271,6 +271,32 @@ describe('vsim over the real broker and database', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
   });
 
+  it("degrades a carrier's OTA bearer for an integrator (a latency spike), restores it, audits both; refuses everyone else", async () => {
+    const sim = newIccid('docomo');
+    await h.manufacture('docomo', sim, randomIsdKeys());
+    const integrator = h.token(['integrator'], 'ivy');
+    const put = (token: string, body: object, carrier = 'docomo') => h.http.put(`/ota-bearer/${carrier}`).send(body).set('authorization', token);
+    expect((await put(h.token(['auditor', 'operator']), { latencyMs: 400 }).expect(403)).body.reason).toBe('ROLE_REQUIRED');
+    const docomoIntegrator = `Bearer ${h.keys.operatorToken('dai', ['integrator'], { carrier: 'docomo' })}`;
+    expect((await put(docomoIntegrator, { latencyMs: 400 }).expect(403)).body.reason).toBe('CARRIER_SCOPE');
+    expect((await put(integrator, { latencyMs: 400 }, 'rakuten').expect(400)).body.reason).toBe('CARRIER_UNKNOWN');
+    await put(integrator, {}).expect(400);
+    await put(integrator, { lossRate: 2 }).expect(400);
+    expect((await h.http.get('/ota-bearer/docomo').set('authorization', h.token(['auditor'])).expect(200)).body).toEqual({ carrier: 'docomo', latencyMs: 0, lossRate: 0, degraded: false });
+
+    expect((await put(integrator, { latencyMs: 400 }).expect(200)).body).toEqual({ carrier: 'docomo', latencyMs: 400, lossRate: 0, degraded: true });
+    const slow = Date.now();
+    expect((await h.script('docomo', sim, [buildSelect()])).responses.map(swOf)).toEqual(['9000']);
+    expect(Date.now() - slow).toBeGreaterThanOrEqual(400);
+
+    expect((await h.http.delete('/ota-bearer/docomo').set('authorization', integrator).expect(200)).body).toEqual({ carrier: 'docomo', latencyMs: 0, lossRate: 0, degraded: false });
+    const audited = await h.ds.query(`SELECT actor, action, details->>'latencyMs' AS latency FROM audit_log WHERE action LIKE 'ota-bearer.%' ORDER BY id`);
+    expect(audited).toEqual([
+      { actor: 'ivy', action: 'ota-bearer.degrade', latency: '400' },
+      { actor: 'ivy', action: 'ota-bearer.restore', latency: '0' },
+    ]);
+  });
+
   it("accepts scripts only from the carrier's own MNO-TSM, signed, for its own SIMs", async () => {
     const before = (await h.sealedImage(iccid)).revision;
     const script = (carrier: 'docomo' | 'kddi') => ({

@@ -4,6 +4,8 @@ import { SimReachable } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
 import { badRequest, Clock, notFound, requireCarrierScope, SERVICE_CONFIG, type BaseConfig, type OperatorPrincipal } from '@jpki/service-kit';
+import type { Carrier } from '@jpki/contracts';
+import { OtaBearer, type BearerProfile } from '../bearer/ota-bearer';
 import { CardStore } from '../cards/card-store';
 import { imeiIsValid, parseDevicePublicKey } from '../handset/handset-auth';
 import type { SimSummary } from '../http-schemas';
@@ -34,9 +36,22 @@ export class AdminService {
     private readonly cards: CardStore,
     private readonly outbox: Outbox,
     private readonly clock: Clock,
+    private readonly bearer: OtaBearer,
     @Inject(SERVICE_CONFIG) config: BaseConfig,
   ) {
     this.log = createLogger('vsim.admin', config.LOG_LEVEL);
+  }
+
+  bearerState(carrier: Carrier) {
+    return { carrier, ...this.bearer.profile(carrier), degraded: this.bearer.degraded(carrier) };
+  }
+
+  /** A carrier's OTA bearer degraded (a latency spike, a loss burst: integrators' fault injection) or restored; audited. */
+  async setBearer(carrier: Carrier, change: Partial<BearerProfile> | 'configured', operator: OperatorPrincipal) {
+    const profile = change === 'configured' ? this.bearer.restore(carrier) : this.bearer.degrade(carrier, change);
+    this.log.warn({ carrier, ...profile, operator: operator.sub }, change === 'configured' ? 'OTA bearer restored' : 'OTA bearer degraded');
+    await this.ds.transaction((m) => this.audit(m, operator, change === 'configured' ? 'ota-bearer.restore' : 'ota-bearer.degrade', null, { carrier, ...profile }));
+    return this.bearerState(carrier);
   }
 
   /**
@@ -120,7 +135,7 @@ export class AdminService {
     });
   }
 
-  private async audit(m: EntityManager, operator: OperatorPrincipal, action: string, iccid: string, details: object): Promise<void> {
+  private async audit(m: EntityManager, operator: OperatorPrincipal, action: string, iccid: string | null, details: object): Promise<void> {
     await m.query(`INSERT INTO audit_log (at, actor, action, iccid, details) VALUES ($1, $2, $3, $4, $5)`, [
       this.clock.now(),
       operator.sub,

@@ -67,15 +67,38 @@ export const randomLossDraw: LossDraw = () => randomInt(0, FRACTION_BITS) / FRAC
 export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
 
-/** The simulated OTA bearer of each carrier (SMS/BIP between the MNO's OTA platform and the handset). */
+/**
+ * The simulated OTA bearer of each carrier (SMS/BIP between the MNO's OTA platform and the handset). A carrier's bearer
+ * can be degraded for a while (a latency spike, a loss burst) and restored to its configured profile; the degradation
+ * lives in this process only (a restart ends it).
+ */
 export class OtaBearer {
+  private readonly profiles: Record<Carrier, BearerProfile>;
+
   constructor(
-    private readonly profiles: Record<Carrier, BearerProfile>,
+    private readonly configured: Record<Carrier, BearerProfile>,
     private readonly draw: LossDraw = randomLossDraw,
     private readonly sleep: Sleep = realSleep,
-  ) {}
+  ) {
+    this.profiles = { ...configured };
+  }
 
   profile(carrier: Carrier): BearerProfile {
+    return this.profiles[carrier];
+  }
+
+  /** Whether the carrier's bearer runs other than configured. */
+  degraded(carrier: Carrier): boolean {
+    return this.profiles[carrier] !== this.configured[carrier];
+  }
+
+  degrade(carrier: Carrier, change: Partial<BearerProfile>): BearerProfile {
+    this.profiles[carrier] = { ...this.configured[carrier], ...change };
+    return this.profiles[carrier];
+  }
+
+  restore(carrier: Carrier): BearerProfile {
+    this.profiles[carrier] = this.configured[carrier];
     return this.profiles[carrier];
   }
 

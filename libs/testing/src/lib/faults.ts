@@ -12,12 +12,13 @@ const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export type FaultKind = 'sigkill' | 'sigkill-two' | 'mno-tsm-outage' | 'poison' | 'broker-restart' | 'postgres-restart';
+export type FaultKind = 'sigkill' | 'sigkill-two' | 'mno-tsm-outage' | 'ota-degradation' | 'poison' | 'broker-restart' | 'postgres-restart';
 
 /** A fault at a chosen moment, on a chosen target (scenario files). */
 export type ScheduledFault =
   | { kind: 'kill'; service: string; downMs: number }
   | { kind: 'carrier-outage'; carrier: Carrier; downMs: number }
+  | { kind: 'ota-degradation'; carrier: Carrier; downMs: number; latencyMs?: number; lossRate?: number }
   | { kind: 'broker-restart' | 'postgres-restart' | 'poison' };
 
 export interface FaultRecord {
@@ -34,12 +35,20 @@ export interface FaultPlan {
   brokerRestart: boolean;
   /** Restart the local PostgreSQL cluster (pg_ctlcluster): only when nobody else uses it. */
   postgresRestart: boolean;
+  /** Now and then a carrier's OTA bearer degraded for half a minute or more: a latency spike and a loss burst. */
+  otaDegradation?: boolean;
+  /** An integrator's token for vsim's OTA bearer control (`PUT /ota-bearer/<carrier>`): needed for OTA degradations. */
+  integratorToken?: string;
 }
+
+/** A degraded bearer: a transit well over the carriers' usual 60-140 ms, and almost a third of the messages lost each way. */
+const DEGRADED_BEARER = { latencyMs: 1_500, lossRate: 0.3 };
 
 /**
  * Faults on a schedule: SIGKILL of one random service instance or two at once (each restarted after a few seconds),
  * one poison record first (malformed JSON on ca.events, which must land in the dead-letter topic and nowhere else), and,
- * when allowed, a carrier's MNO-TSM down for a minute, one broker restart and one PostgreSQL restart per run.
+ * when allowed, a carrier's OTA bearer degraded now and then, a carrier's MNO-TSM down for a minute, one broker restart
+ * and one PostgreSQL restart per run.
  */
 export class FaultInjector {
   readonly injected: FaultRecord[] = [];
@@ -69,6 +78,8 @@ export class FaultInjector {
         return this.record('sigkill', () => this.killService(fault.service, fault.downMs));
       case 'carrier-outage':
         return this.record('mno-tsm-outage', () => this.mnoTsmOutage(fault.carrier, fault.downMs));
+      case 'ota-degradation':
+        return this.record('ota-degradation', () => this.degradeBearer(fault.carrier, fault.downMs, { latencyMs: fault.latencyMs ?? DEGRADED_BEARER.latencyMs, lossRate: fault.lossRate ?? DEGRADED_BEARER.lossRate }));
       default:
         return this.record(fault.kind, () => this.inject(fault.kind));
     }
@@ -99,6 +110,7 @@ export class FaultInjector {
     for (const [kind, ok] of Object.entries(allowed) as [FaultKind, boolean][]) {
       if (ok && !this.onceDone.has(kind) && this.random.next() < 0.25) return kind;
     }
+    if (this.plan.otaDegradation && this.random.next() < 0.08) return 'ota-degradation';
     return this.random.next() < 0.3 ? 'sigkill-two' : 'sigkill';
   }
 
@@ -114,6 +126,8 @@ export class FaultInjector {
       case 'mno-tsm-outage':
         this.onceDone.add(kind);
         return this.mnoTsmOutage();
+      case 'ota-degradation':
+        return this.degradeBearer(this.random.pick(CARRIERS), this.random.between(30_000, 60_000), DEGRADED_BEARER);
       case 'broker-restart':
         this.onceDone.add(kind);
         await run('bash', [resolve(ROOT, 'tools/kafka/kafka.sh'), 'stop'], { cwd: ROOT });
@@ -144,6 +158,25 @@ export class FaultInjector {
 
   private mnoTsmOutage(carrier: Carrier = this.random.pick(CARRIERS), downMs = 60_000): Promise<string[]> {
     return this.killService(`mno-tsm-${carrier}`, downMs);
+  }
+
+  /** The carrier's OTA bearer at vsim degraded for `downMs`, then restored to its configured profile. */
+  private async degradeBearer(carrier: Carrier, downMs: number, degraded: { latencyMs: number; lossRate: number }): Promise<string[]> {
+    const vsim = this.stack.services.get('vsim');
+    if (!vsim || !this.plan.integratorToken) throw new Error('an OTA degradation needs vsim and an integrator token for its bearer control');
+    const bearer = (method: 'PUT' | 'DELETE', body?: object) =>
+      fetch(`${vsim.url}/ota-bearer/${carrier}`, {
+        method,
+        headers: { authorization: `Bearer ${this.plan.integratorToken}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      }).then((res) => {
+        if (!res.ok) throw new Error(`vsim ${method} /ota-bearer/${carrier}: HTTP ${res.status}`);
+      });
+    await bearer('PUT', degraded);
+    await sleep(downMs);
+    // A vsim killed meanwhile came back with the configured bearer; restoring it again changes nothing.
+    await bearer('DELETE');
+    return [`ota ${carrier} ${degraded.latencyMs} ms loss ${degraded.lossRate} for ${Math.round(downMs / 1000)} s`];
   }
 
   /** Every instance of the service (its replicas too) SIGKILLed, restarted after `downMs`. */
