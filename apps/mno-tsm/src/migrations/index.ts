@@ -1,8 +1,8 @@
 import { CreateMessagingTables1700000000000 } from '@jpki/messaging';
-import { CreateSagaTables1700000000100, SagaTraceparent1700000000110 } from '@jpki/saga';
+import { sagaMigrations } from '@jpki/saga';
 import { CreateMnoTables1700000001000 } from './1700000001000-create-mno-tables';
 import { IsdSequenceCounter1700000001100 } from './1700000001100-isd-sequence-counter';
 import { OtaForward1700000001200 } from './1700000001200-ota-forward';
 import { OtaQueueRetry1700000001300 } from './1700000001300-ota-queue-retry';
 
-export const mnoTsmMigrations = [CreateMessagingTables1700000000000, CreateSagaTables1700000000100, SagaTraceparent1700000000110, CreateMnoTables1700000001000, IsdSequenceCounter1700000001100, OtaForward1700000001200, OtaQueueRetry1700000001300];
+export const mnoTsmMigrations = [CreateMessagingTables1700000000000, ...sagaMigrations, CreateMnoTables1700000001000, IsdSequenceCounter1700000001100, OtaForward1700000001200, OtaQueueRetry1700000001300];

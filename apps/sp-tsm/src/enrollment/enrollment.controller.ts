@@ -1,8 +1,23 @@
-import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
 import { msisdnSchema } from '@jpki/contracts';
-import { ApiErrors, ApiZodBody, ApiZodQuery, ApiZodResponse, Operator, RequireRoles, ValidBody, ValidQuery, type OperatorPrincipal } from '@jpki/service-kit';
+import type { Response } from 'express';
+import {
+  answerVersion,
+  ApiErrors,
+  ApiVersionedRead,
+  ApiZodBody,
+  ApiZodQuery,
+  ApiZodResponse,
+  Operator,
+  ReadVersion,
+  RequireRoles,
+  ValidBody,
+  ValidQuery,
+  type OperatorPrincipal,
+  type VersionedRead,
+} from '@jpki/service-kit';
 import { enrollmentViewSchema, type EnrollmentView } from '@jpki/contracts';
 import { enrollmentRequestSchema, type EnrollmentRequest } from './enrollment.schemas';
 import { EnrollmentService } from './enrollment.service';
@@ -33,12 +48,16 @@ export class EnrollmentController {
   @Get(':id')
   @ApiOperation({
     summary: 'State, current step and history of an enrollment',
-    description: 'No token: the unguessable id, returned only to whoever started the enrollment, is the capability. It shows that enrollment only.',
+    description:
+      'No token: the unguessable id, returned only to whoever started the enrollment, is the capability. It shows that enrollment only. ' +
+      'Send the ETag back in If-None-Match with Prefer: wait=<seconds> to be answered at its next change (long polling) instead of polling.',
   })
   @ApiZodResponse(200, enrollmentViewSchema, 'the enrollment')
+  @ApiVersionedRead()
   @ApiErrors(404)
-  get(@Param('id') id: string): Promise<EnrollmentView> {
-    return this.enrollments.view(id);
+  async get(@Param('id') id: string, @ReadVersion() read: VersionedRead, @Res({ passthrough: true }) res: Response): Promise<EnrollmentView | undefined> {
+    const { view, version } = await this.enrollments.follow(id, read);
+    return answerVersion(res, read, version, view);
   }
 
   @Get()

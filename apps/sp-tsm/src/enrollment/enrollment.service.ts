@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ENROLLMENT_STEPS, hostCarrierOf, type Carrier, type EnrollmentView, type MvnoId } from '@jpki/contracts';
-import { SagaHost } from '@jpki/saga';
-import { Clock, conflict, notFound, type OperatorPrincipal } from '@jpki/service-kit';
+import { SagaHost, type SagaRecord } from '@jpki/saga';
+import { Clock, conflict, notFound, type OperatorPrincipal, type VersionedRead } from '@jpki/service-kit';
 import { recordOperatorRead } from '../operator-audit';
 import { expectedApplication, type EnrollmentData } from './enrollment-data';
 import { checkSignedApplication } from './signed-application';
@@ -54,8 +54,18 @@ export class EnrollmentService {
   }
 
   async view(id: string): Promise<EnrollmentView> {
-    const saga = await this.sagas.engine.get<EnrollmentData>(id);
+    return (await this.follow(id, { waitMs: 0 })).view;
+  }
+
+  /** The enrollment once it differs from the version the client has, waiting at most `read.waitMs` for a change. */
+  async follow(id: string, read: VersionedRead): Promise<{ view: EnrollmentView; version: number }> {
+    const saga = await this.sagas.engine.follow<EnrollmentData>(id, read.seenVersion, read.waitMs);
     if (!saga || saga.kind !== 'enrollment') throw notFound('ENROLLMENT_UNKNOWN', `no enrollment ${id}`);
+    return { view: await this.viewOf(saga), version: saga.version };
+  }
+
+  private async viewOf(saga: SagaRecord<EnrollmentData>): Promise<EnrollmentView> {
+    const id = saga.id;
     const rows: { operator: string }[] = await this.ds.query(`SELECT operator FROM enrollment WHERE id = $1`, [id]);
     const history = await this.sagas.engine.history(id);
     const d = saga.data;

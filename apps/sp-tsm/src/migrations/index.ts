@@ -1,9 +1,9 @@
 import { CreateMessagingTables1700000000000 } from '@jpki/messaging';
-import { CreateSagaTables1700000000100, SagaTraceparent1700000000110 } from '@jpki/saga';
+import { sagaMigrations } from '@jpki/saga';
 import { CreateSpTsmTables1700000001000 } from './1700000001000-create-sp-tsm-tables';
 import { ServiceOperations1700000001100 } from './1700000001100-service-operations';
 import { SsdChannel1700000001200 } from './1700000001200-ssd-channel';
 import { ProvenHoldsAndOperatorAudit1700000002200 } from './1700000002200-proven-holds-and-operator-audit';
 import { SsdSequenceCounter1700000002300 } from './1700000002300-ssd-sequence-counter';
 
-export const spTsmMigrations = [CreateMessagingTables1700000000000, CreateSagaTables1700000000100, SagaTraceparent1700000000110, CreateSpTsmTables1700000001000, ServiceOperations1700000001100, SsdChannel1700000001200, ProvenHoldsAndOperatorAudit1700000002200, SsdSequenceCounter1700000002300];
+export const spTsmMigrations = [CreateMessagingTables1700000000000, ...sagaMigrations, CreateSpTsmTables1700000001000, ServiceOperations1700000001100, SsdChannel1700000001200, ProvenHoldsAndOperatorAudit1700000002200, SsdSequenceCounter1700000002300];

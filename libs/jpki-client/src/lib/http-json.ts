@@ -75,6 +75,22 @@ export class HttpJson {
     return this.request<T>('GET', path);
   }
 
+  /**
+   * A conditional read that may wait: with the ETag of the version the caller has, the service answers at the next
+   * change or, after `waitSeconds`, 304 (`body` undefined).
+   */
+  async getVersioned<T>(path: string, etag?: string, waitSeconds = 20): Promise<{ body?: T; etag?: string }> {
+    const headers = { ...this.headers(), ...(etag ? { 'if-none-match': etag, prefer: `wait=${waitSeconds}` } : {}) };
+    return this.send('GET', path, { method: 'GET', headers }, async (res) => {
+      const next = res.headers.get('etag') ?? undefined;
+      if (res.status === 304) return { etag: next ?? etag };
+      const text = await res.text();
+      const answer = text ? safeJson(text) : undefined;
+      if (!res.ok) throw refusal(res.status, answer, text);
+      return { body: answer as T, etag: next };
+    });
+  }
+
   post<T>(path: string, body?: unknown): Promise<T> {
     return this.request<T>('POST', path, body);
   }
@@ -98,10 +114,7 @@ export class HttpJson {
     return this.send(method, path, { method, headers, body: json }, async (res) => {
       const text = await res.text();
       const answer = text ? safeJson(text) : undefined;
-      if (!res.ok) {
-        const b = (answer ?? {}) as { reason?: string; message?: unknown };
-        throw new ApiError(res.status, b.reason ?? `HTTP_${res.status}`, typeof b.message === 'string' ? b.message : text.slice(0, 300), answer);
-      }
+      if (!res.ok) throw refusal(res.status, answer, text);
       return answer as T;
     });
   }
@@ -131,4 +144,9 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+function refusal(status: number, answer: unknown, text: string): ApiError {
+  const b = (answer ?? {}) as { reason?: string; message?: unknown };
+  return new ApiError(status, b.reason ?? `HTTP_${status}`, typeof b.message === 'string' ? b.message : text.slice(0, 300), answer);
 }

@@ -191,7 +191,7 @@ export class IphoneJpkiApp {
   }
 
   waitForEnrollment(id: string, onProgress?: (v: IphoneEnrollmentView) => void, timeoutMs = 60_000): Promise<IphoneEnrollmentView> {
-    return followSaga(`iPhone enrollment ${id}`, () => this.enrollment(id), onProgress, timeoutMs, 150);
+    return followSaga(`iPhone enrollment ${id}`, new HttpJson(this.endpoints.spTsm), `/iphone-enrollments/${id}`, onProgress, timeoutMs);
   }
 
 

@@ -56,9 +56,9 @@ export class JpkiUiApp {
     return new HttpJson(this.endpoints.spTsm).get<EnrollmentView>(`/enrollments/${id}`);
   }
 
-  /** Polls until the saga completes or fails, reporting every change of step. */
+  /** Follows the saga until it completes or fails, reporting every change of step. */
   waitForEnrollment(id: string, onProgress?: (v: EnrollmentView) => void, timeoutMs = 120_000): Promise<EnrollmentView> {
-    return followSaga(`enrollment ${id}`, () => this.enrollment(id), onProgress, timeoutMs);
+    return followSaga(`enrollment ${id}`, new HttpJson(this.endpoints.spTsm), `/enrollments/${id}`, onProgress, timeoutMs);
   }
 
   /**

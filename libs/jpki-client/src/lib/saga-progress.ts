@@ -1,3 +1,5 @@
+import type { HttpJson } from './http-json';
+
 /** What both enrollment views (SIM and iPhone) have in common for following a saga. */
 export interface SagaProgress {
   status: 'running' | 'compensating' | 'completed' | 'failed';
@@ -6,27 +8,38 @@ export interface SagaProgress {
 }
 
 /**
- * Polls a saga view until it completes or fails, reporting each change of status, step or state
- * (the JPKI-UI app's progress bar).
+ * Follows a saga view until it completes or fails, reporting each change of status, step or state (the JPKI-UI app's
+ * progress bar). Long polling: each read sends the ETag it has and is answered at the next change.
  */
 export async function followSaga<V extends SagaProgress>(
   what: string,
-  fetchView: () => Promise<V>,
+  http: HttpJson,
+  path: string,
   onProgress: ((v: V) => void) | undefined,
   timeoutMs: number,
-  pollMs = 200,
 ): Promise<V> {
   const deadline = Date.now() + timeoutMs;
+  let etag: string | undefined;
   let last = '';
+  let view: V | undefined;
   for (;;) {
-    const view = await fetchView();
-    const marker = `${view.status}/${view.step}/${view.state}`;
-    if (marker !== last) {
-      last = marker;
-      onProgress?.(view);
+    const waitSeconds = Math.max(1, Math.min(MAX_WAIT_SECONDS, Math.ceil((deadline - Date.now()) / 1000)));
+    const answer = await http.getVersioned<V>(path, etag, waitSeconds);
+    etag = answer.etag;
+    view = answer.body ?? view;
+    if (view) {
+      const marker = `${view.status}/${view.step}/${view.state}`;
+      if (marker !== last) {
+        last = marker;
+        onProgress?.(view);
+      }
+      if (view.status === 'completed' || view.status === 'failed') return view;
     }
-    if (view.status === 'completed' || view.status === 'failed') return view;
-    if (Date.now() > deadline) throw new Error(`${what} still ${view.status} at step ${view.step} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, pollMs));
+    if (Date.now() > deadline) throw new Error(`${what} still ${view?.status} at step ${view?.step} after ${timeoutMs} ms`);
+    // A service that does not version its answers cannot make a read wait: poll it.
+    if (!etag) await new Promise((r) => setTimeout(r, UNVERSIONED_POLL_MS));
   }
 }
+
+const MAX_WAIT_SECONDS = 20;
+const UNVERSIONED_POLL_MS = 200;

@@ -86,6 +86,8 @@ export interface SagaRecord<D extends SagaData = SagaData> {
   status: 'running' | 'compensating' | 'completed' | 'failed';
   data: D;
   attempt: number;
+  /** Grows with every change of step, attempt or status (a view's ETag). */
+  version: number;
   failureReason: string | null;
   failureDetail: string | null;
   createdAt: Date;

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { migrateDatabase } from '@jpki/service-kit';
 import { testDatabaseUrl, testSchema, waitUntil } from '@jpki/testing';
-import { CreateSagaTables1700000000100, SagaTraceparent1700000000110 } from './saga-schema';
+import { sagaMigrations } from './saga-schema';
 import { SagaEngine } from './saga-engine';
 import { StepFailure, type SagaDefinition, type StepContext } from './saga-definition';
 
@@ -74,7 +74,7 @@ describe('saga engine (real PostgreSQL)', () => {
 
   beforeAll(async () => {
     schema = testSchema('saga');
-    await migrateDatabase({ url: testDatabaseUrl(), schema, entities: [], migrations: [CreateSagaTables1700000000100, SagaTraceparent1700000000110] });
+    await migrateDatabase({ url: testDatabaseUrl(), schema, entities: [], migrations: [...sagaMigrations] });
     ds = new DataSource({ type: 'postgres', url: testDatabaseUrl(), extra: { options: `-c search_path=${schema}` } });
     await ds.initialize();
   });
@@ -101,6 +101,26 @@ describe('saga engine (real PostgreSQL)', () => {
       's-happy:installed->operational:completed',
     ]);
     expect((await e.history('s-happy')).map((h) => h.outcome)).toEqual(['completed', 'completed', 'completed']);
+  });
+
+  it('answers a follower at the saga\'s next change (long polling), at once when it differs already, and as it is after the wait', async () => {
+    const e = await engine();
+    await ds.transaction((m) => e.create(m, 'demo', 's-follow', { calls: [] }));
+    const waiting = await waitUntil(async () => {
+      const s = await e.get('s-follow');
+      return s?.step === 'wait-reply' ? s : undefined;
+    }, 10_000, 'reach wait-reply');
+    expect((await e.follow('s-follow', waiting.version - 1, 5_000))?.version).toBe(waiting.version);
+    const started = Date.now();
+    expect((await e.follow('s-follow', waiting.version, 300))?.version).toBe(waiting.version);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    const followed = e.follow('s-follow', waiting.version, 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    await reply(e, 's-follow', 'xyz');
+    const changed = await followed;
+    expect(changed?.version).toBeGreaterThan(waiting.version);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await e.follow('no-such-saga', undefined, 1_000)).toBeUndefined();
   });
 
   it('listens again for wake-ups after its LISTEN connection is lost (a PostgreSQL restart, a killed backend)', async () => {

@@ -46,7 +46,29 @@ interface Row {
   updated_at: Date;
 }
 
+/** A registered wait for a wake-up: `within(ms)` resolves on it (or at once if it came already) or after ms. */
+interface WakeUp {
+  within(ms: number): Promise<void>;
+  cancel(): void;
+}
+
+/** A saga this runner holds the lease of, with the attempt of its current step recorded at `version`. */
+interface Claimed {
+  row: Row;
+  version: number;
+  attempt: number;
+}
+
 const WAKE_CHANNEL = (schema: string) => `${schema}_saga`;
+/**
+ * Wake-up payloads: a saga became runnable (the claim loop looks), a reply was recorded (only the step waiting for it
+ * looks), a saga changed (sent by the database's trigger; whoever follows that saga looks).
+ */
+const RUNNABLE = 'run:';
+const REPLY = 'reply:';
+const CHANGED = 'changed:';
+/** How often a step waiting for a reply looks again without a wake-up (a wake-up lost with a connection is only late). */
+const REPLY_RECHECK_MS = 1_000;
 
 /** The abort reason of a step whose lease another runner took: this runner must stop touching the saga at once. */
 const LEASE_LOST = 'LEASE_LOST';
@@ -71,7 +93,8 @@ export class SagaEngine {
     () => this.o.pollMs,
     (err) => this.log.error({ err }, 'saga claim failed'),
   );
-  private readonly waiters = new Set<() => void>();
+  /** Steps waiting for a reply and followers of a saga, by the wake-up payload they wait for. */
+  private readonly waiters = new Map<string, Set<() => void>>();
   private readonly o: Required<SagaEngineOptions>;
 
   constructor(
@@ -91,7 +114,7 @@ export class SagaEngine {
       databaseUrl: this.o.databaseUrl,
       channel: WAKE_CHANNEL(this.o.schema),
       applicationName: `saga-engine ${this.owner}`,
-      onNotification: () => this.nudge(),
+      onNotification: (payload) => this.wake(payload),
       onChange: () => this.nudge(),
     });
     await this.listener.start();
@@ -123,7 +146,7 @@ export class SagaEngine {
       data,
       traceparentOf() ?? null,
     ]);
-    await manager.query(`SELECT pg_notify($1, $2)`, [WAKE_CHANNEL(this.o.schema), id]);
+    await manager.query(`SELECT pg_notify($1, $2)`, [WAKE_CHANNEL(this.o.schema), RUNNABLE + id]);
   }
 
   /** Records a reply a step waits for (call it from the message handler, in its transaction). */
@@ -132,7 +155,7 @@ export class SagaEngine {
       `INSERT INTO saga_reply (correlation_key, saga_id, message_type, payload) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
       [correlationKey, sagaId ?? null, type, payload],
     );
-    await manager.query(`SELECT pg_notify($1, $2)`, [WAKE_CHANNEL(this.o.schema), correlationKey]);
+    await manager.query(`SELECT pg_notify($1, $2)`, [WAKE_CHANNEL(this.o.schema), REPLY + correlationKey]);
   }
 
   async get<D extends SagaData>(id: string, manager: EntityManager = this.ds.manager): Promise<SagaRecord<D> | undefined> {
@@ -162,9 +185,35 @@ export class SagaEngine {
     return def;
   }
 
+  /** Wakes everything: the claim loop and every waiting step (after a reconnect, wake-ups may have been missed). */
   private nudge(): void {
     this.loop.nudge();
-    this.waiters.forEach((w) => w());
+    this.waiters.forEach((set) => set.forEach((w) => w()));
+  }
+
+  private wake(payload: string): void {
+    if (payload.startsWith(RUNNABLE)) this.loop.nudge();
+    else this.waiters.get(payload)?.forEach((w) => w());
+  }
+
+  /**
+   * The saga once its version differs from `seenVersion` (long polling): at once if it differs already or the saga has
+   * ended, otherwise on its next change (step, attempt or status), or as it is after `waitMs`.
+   */
+  async follow<D extends SagaData>(id: string, seenVersion: number | undefined, waitMs: number): Promise<SagaRecord<D> | undefined> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      // Listening before reading: a change made while reading still wakes this follower.
+      const changed = this.listen(CHANGED + id);
+      try {
+        const saga = await this.get<D>(id);
+        const left = until - Date.now();
+        if (!saga || saga.version !== seenVersion || saga.status === 'completed' || saga.status === 'failed' || left <= 0) return saga;
+        await changed.within(left);
+      } finally {
+        changed.cancel();
+      }
+    }
   }
 
   private async claimFree(): Promise<void> {
@@ -195,7 +244,7 @@ export class SagaEngine {
       .finally(() => {
         clearInterval(renew);
         this.running.delete(row.id);
-        this.nudge();
+        this.loop.nudge();
       });
   }
 
@@ -215,30 +264,49 @@ export class SagaEngine {
     }
   }
 
+  /**
+   * Runs the claimed saga's current step and, while each one completes, the next under the same lease: a saga that
+   * can go on does not go back to the queue between its steps.
+   */
   private async runStep(row: Row, controller: AbortController): Promise<void> {
     const def = this.definition(row.kind);
-    const index = def.steps.findIndex((s) => s.name === row.step);
-    const step = def.steps[index];
+    const first = def.steps.find((s) => s.name === row.step);
+    if (!first) throw new Error(`saga ${row.id}: unknown step ${row.step}`);
     const attempt = row.attempt + 1;
     // The attempt is counted before running, so crashes count too and cannot loop forever.
-    const version = await this.bumpAttempt(row, attempt, step.timeoutMs);
-    if (version === null) return;
-    await this.inStepSpan(row, step.name, attempt, async (span) => {
+    const version = await this.bumpAttempt(row, attempt, first.timeoutMs);
+    let claimed: Claimed | null = version === null ? null : { row, version, attempt };
+    while (claimed) claimed = await this.runClaimedStep(def, claimed, controller);
+  }
+
+  /** Runs one step whose attempt is recorded; returns the next step when the saga advanced and still holds the lease. */
+  private async runClaimedStep(def: SagaDefinition<SagaData>, { row, version, attempt }: Claimed, controller: AbortController): Promise<Claimed | null> {
+    const index = def.steps.findIndex((s) => s.name === row.step);
+    const step = def.steps[index];
+    return this.inStepSpan(row, step.name, attempt, async (span) => {
       const deadline = new Date(Date.now() + step.timeoutMs);
       const timer = setTimeout(() => controller.abort(new StepFailure('STEP_TIMEOUT', `${step.name} exceeded ${step.timeoutMs} ms`)), step.timeoutMs);
       try {
         const result = await step.run(this.context(row, attempt, deadline, controller.signal));
-        if (!this.active && controller.signal.aborted) return this.release(row.id);
-        await this.advance(def, row, version, index, attempt, result ?? {});
+        if (!this.active && controller.signal.aborted) {
+          await this.release(row.id);
+          return null;
+        }
+        const next = await this.advance(def, row, version, index, attempt, result ?? {}, this.active && !controller.signal.aborted);
         this.outcomes.inc({ kind: row.kind, step: step.name, outcome: 'completed' });
         span.setAttribute('jpki.saga.outcome', 'completed');
+        return next;
       } catch (err) {
-        if (leaseLost(controller.signal)) return;
-        if (!this.active) return this.release(row.id);
+        if (leaseLost(controller.signal)) return null;
+        if (!this.active) {
+          await this.release(row.id);
+          return null;
+        }
         const failure = asFailure(controller.signal.aborted ? controller.signal.reason : err);
         this.outcomes.inc({ kind: row.kind, step: step.name, outcome: failure.reason });
         markFailed(span, failure, failure.reason);
         await this.handleFailure(def, row, version, step, attempt, failure);
+        return null;
       } finally {
         clearTimeout(timer);
       }
@@ -262,21 +330,37 @@ export class SagaEngine {
     return rows[0]?.[0]?.version ?? null;
   }
 
-  private async advance(def: SagaDefinition<SagaData>, row: Row, version: number, index: number, attempt: number, result: Partial<SagaData>): Promise<void> {
+  /**
+   * Records the completed step and moves to the next. With `keepLease` the next step's first attempt is recorded in
+   * the same update and returned to run here; otherwise the saga is released for any runner to claim.
+   */
+  private async advance(
+    def: SagaDefinition<SagaData>,
+    row: Row,
+    version: number,
+    index: number,
+    attempt: number,
+    result: Partial<SagaData>,
+    keepLease: boolean,
+  ): Promise<Claimed | null> {
     const step = def.steps[index];
     const next = def.steps[index + 1];
     const toState = step.stateAfter ?? row.state;
     const data = { ...row.data, ...result };
-    await this.ds.transaction(async (m) => {
-      const updated: [unknown[], number] = await m.query(
-        `UPDATE saga SET state = $3, step = $4, status = $5, data = $6, attempt = 0, version = version + 1,
-                lease_owner = NULL, lease_until = NULL, next_run_at = now(), step_deadline = NULL, updated_at = now()
-          WHERE id = $1 AND version = $2 AND lease_owner = $7 RETURNING id`,
-        [row.id, version, toState, next?.name ?? null, next ? 'running' : 'completed', data, this.owner],
+    const chain = keepLease && next !== undefined;
+    const ownership = chain
+      ? `attempt = 1, lease_until = now() + ($8 || ' milliseconds')::interval, step_deadline = now() + ($9 || ' milliseconds')::interval`
+      : `attempt = 0, lease_owner = NULL, lease_until = NULL, step_deadline = NULL`;
+    return this.ds.transaction(async (m) => {
+      const [updated]: [Row[], number] = await m.query(
+        `UPDATE saga SET state = $3, step = $4, status = $5, data = $6, version = version + 1, next_run_at = now(), updated_at = now(), ${ownership}
+          WHERE id = $1 AND version = $2 AND lease_owner = $7 RETURNING *`,
+        [row.id, version, toState, next?.name ?? null, next ? 'running' : 'completed', data, this.owner, ...(chain ? [String(this.o.leaseMs), String(next.timeoutMs)] : [])],
       );
-      if (updated[1] === 0) throw new Error(`saga ${row.id} changed under us; not advancing`);
+      if (updated.length === 0) throw new Error(`saga ${row.id} changed under us; not advancing`);
       await this.recordHistory(m, row.id, step.name, attempt, row.state, toState, 'completed');
       await def.onTransition?.(m, { sagaId: row.id, kind: row.kind, fromState: row.state, toState, step: next?.name ?? null, status: next ? 'running' : 'completed', data });
+      return chain ? { row: updated[0], version: updated[0].version, attempt: 1 } : null;
     });
   }
 
@@ -370,15 +454,22 @@ export class SagaEngine {
       const rows = await this.ds.query(`SELECT message_type, payload FROM saga_reply WHERE correlation_key = $1`, [key]);
       return rows[0] ? { type: rows[0].message_type, payload: rows[0].payload } : undefined;
     };
-    const replyWithin = async (key: string, timeoutMs: number): Promise<Reply | undefined> => {
+    const replyWithin = async (key: string, timeoutMs: number, wakeUp = this.listen(REPLY + key, signal)): Promise<Reply | undefined> => {
       const until = Date.now() + timeoutMs;
-      for (;;) {
-        const found = await reply(key);
-        if (found) return found;
-        if (signal.aborted) throw signal.reason;
-        const left = until - Date.now();
-        if (left <= 0) return undefined;
-        await this.waitForNudge(signal, Math.min(500, left));
+      try {
+        for (;;) {
+          const found = await reply(key);
+          if (found) return found;
+          if (signal.aborted) throw signal.reason;
+          const left = until - Date.now();
+          if (left <= 0) return undefined;
+          // Listening before looking again: a reply recorded while the query runs still wakes this step.
+          const woken = wakeUp.within(Math.min(REPLY_RECHECK_MS, left));
+          wakeUp = this.listen(REPLY + key, signal);
+          await woken;
+        }
+      } finally {
+        wakeUp.cancel();
       }
     };
     const awaitReply = async (key: string): Promise<Reply> => (await replyWithin(key, Number.POSITIVE_INFINITY)) as Reply;
@@ -396,26 +487,48 @@ export class SagaEngine {
       request: async (definition, payload, key) => {
         const publish = this.publish;
         if (!publish) throw new Error('this saga engine has no publisher');
-        const existing = await reply(key);
+        // A retried step or a resumed compensation may have sent the command already; a step's first attempt cannot have.
+        const firstRun = row.status === 'running' && attempt === 1;
+        const existing = firstRun ? undefined : await reply(key);
         if (existing) return existing;
+        const wakeUp = this.listen(REPLY + key, signal);
         await this.ds.transaction((m) => publish(m, definition, payload, row.id));
-        return awaitReply(key);
+        // The reply cannot be there before the command left: wait for its wake-up before the first look.
+        await wakeUp.within(REPLY_RECHECK_MS);
+        return (await replyWithin(key, Number.POSITIVE_INFINITY, wakeUp)) as Reply;
       },
     };
   }
 
-  private waitForNudge(signal: AbortSignal, maxMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.waiters.delete(done);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const t = setTimeout(done, maxMs);
-      this.waiters.add(done);
-      signal.addEventListener('abort', done);
-    });
+  /** Registers a waiter for `payload` now; `within(ms)` resolves on its wake-up, the abort of the step, or after ms. */
+  private listen(payload: string, signal?: AbortSignal): WakeUp {
+    let woken = false;
+    let resolveWait: (() => void) | undefined;
+    const waiting = this.waiters.get(payload) ?? new Set<() => void>();
+    this.waiters.set(payload, waiting);
+    const wake = () => {
+      woken = true;
+      resolveWait?.();
+    };
+    waiting.add(wake);
+    signal?.addEventListener('abort', wake);
+    return {
+      within: (ms) =>
+        woken
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, ms);
+              resolveWait = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            }),
+      cancel: () => {
+        waiting.delete(wake);
+        if (waiting.size === 0 && this.waiters.get(payload) === waiting) this.waiters.delete(payload);
+        signal?.removeEventListener('abort', wake);
+      },
+    };
   }
 }
 
@@ -434,6 +547,7 @@ function toRecord<D extends SagaData>(r: Row): SagaRecord<D> {
     status: r.status,
     data: r.data as D,
     attempt: r.attempt,
+    version: r.version,
     failureReason: r.failure_reason,
     failureDetail: r.failure_detail,
     createdAt: r.created_at,

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { migrateDatabase } from '@jpki/service-kit';
 import { testDatabaseUrl, testSchema, waitUntil } from '@jpki/testing';
-import { CreateSagaTables1700000000100, SagaTraceparent1700000000110 } from './saga-schema';
+import { sagaMigrations } from './saga-schema';
 import { SagaEngine } from './saga-engine';
 import { StepFailure, type SagaDefinition, type StepContext } from './saga-definition';
 
@@ -66,7 +66,7 @@ describe('saga engine: a lost lease stops the runner (real PostgreSQL)', () => {
 
   beforeAll(async () => {
     schema = testSchema('saga_lease');
-    await migrateDatabase({ url: testDatabaseUrl(), schema, entities: [], migrations: [CreateSagaTables1700000000100, SagaTraceparent1700000000110] });
+    await migrateDatabase({ url: testDatabaseUrl(), schema, entities: [], migrations: [...sagaMigrations] });
     ds = new DataSource({ type: 'postgres', url: testDatabaseUrl(), extra: { options: `-c search_path=${schema}` } });
     await ds.initialize();
     engine = new SagaEngine(ds, [definition as never], { databaseUrl: testDatabaseUrl(), schema, leaseMs: 900, pollMs: 100, retryBackoffMs: 50 });

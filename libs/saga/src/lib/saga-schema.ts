@@ -68,3 +68,32 @@ export class SagaTraceparent1700000000110 implements MigrationInterface {
     await q.query(`ALTER TABLE saga DROP COLUMN traceparent`);
   }
 }
+
+/**
+ * Every change of a saga's version or status is announced on the schema's saga channel as `changed:<id>`, from the
+ * database itself, so whoever follows a saga (a long-polling client) learns of it whichever runner made the change.
+ */
+export class SagaChangeNotify1700000000120 implements MigrationInterface {
+  name = 'SagaChangeNotify1700000000120';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE FUNCTION saga_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify(TG_TABLE_SCHEMA || '_saga', 'changed:' || NEW.id);
+        RETURN NULL;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER saga_change_notify AFTER UPDATE ON saga FOR EACH ROW
+        WHEN (OLD.version IS DISTINCT FROM NEW.version OR OLD.status IS DISTINCT FROM NEW.status)
+        EXECUTE FUNCTION saga_notify_change()`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TRIGGER IF EXISTS saga_change_notify ON saga`);
+    await q.query(`DROP FUNCTION IF EXISTS saga_notify_change()`);
+  }
+}
+
+/** The saga tables' migrations in order, for a service's migration list. */
+export const sagaMigrations = [CreateSagaTables1700000000100, SagaTraceparent1700000000110, SagaChangeNotify1700000000120];

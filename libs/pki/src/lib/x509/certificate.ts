@@ -55,8 +55,27 @@ export class CertificateFormatError extends Error {
 
 /** Decodes an X.509 certificate (DER or PEM); throws CertificateFormatError on anything malformed. */
 export function decodeCertificate(input: Buffer | string): DecodedCertificate {
+  const der = toDer(input, 'CERTIFICATE');
+  const key = der.toString('latin1');
+  const known = recentlyDecoded.get(key);
+  if (known) return known;
+  // Decoded from a copy: the result must not change if the caller reuses its buffer.
+  const decoded = decodeCertificateDer(Buffer.from(der));
+  if (recentlyDecoded.size >= RECENTLY_DECODED) recentlyDecoded.delete(recentlyDecoded.keys().next().value as string);
+  recentlyDecoded.set(key, decoded);
+  return decoded;
+}
+
+/**
+ * Certificates decoded lately, by DER. A CA's or relying party's chain certificates are decoded on every request; the
+ * results are immutable, so they are shared (the extension views hang off them, see readCertificateExtensions).
+ */
+const recentlyDecoded = new Map<string, DecodedCertificate>();
+const RECENTLY_DECODED = 512;
+
+function decodeCertificateDer(der: Buffer): DecodedCertificate {
   try {
-    const root = decodeDer(toDer(input, 'CERTIFICATE'));
+    const root = decodeDer(der);
     const reader = SequenceReader.of(root, 'Certificate');
     const tbs = decodeTbsNode(reader.next('tbsCertificate'));
     const signatureAlgorithm = decodeAlgorithmIdentifier(reader.next('signatureAlgorithm'));

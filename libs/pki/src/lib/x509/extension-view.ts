@@ -50,7 +50,18 @@ const DECODERS: readonly [string, keyof CertificateExtensionView, (value: Buffer
   [Oid.subjectAltName, 'subjectAltName', (value) => value],
 ];
 
+/** Views already read, by extension list: a certificate decoded once (decodeCertificate shares it) is read once. */
+const views = new WeakMap<readonly X509Extension[], CertificateExtensionView>();
+
 export function readCertificateExtensions(extensions: readonly X509Extension[]): CertificateExtensionView {
+  const known = views.get(extensions);
+  if (known) return known;
+  const view = readExtensions(extensions);
+  views.set(extensions, view);
+  return view;
+}
+
+function readExtensions(extensions: readonly X509Extension[]): CertificateExtensionView {
   const problems: string[] = [];
   const view: Partial<Mutable<CertificateExtensionView>> = {};
   const viewRecord = view as Record<string, unknown>;
