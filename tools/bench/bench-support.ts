@@ -1,6 +1,6 @@
 /** What the benchmarks share: the machine's own crypto baseline, the platform under measurement, and running as a script. */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -110,4 +110,36 @@ export function writeBenchResult(name: string, result: unknown): void {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify({ name, smoke: SMOKE, measuredAt: new Date().toISOString(), result }, null, 2)}\n`);
   log(`  figures written to ${file}`);
+}
+
+export interface ProcessCpu {
+  /** This process's children (the services it started): CPU time (s, user + system) and resident memory. */
+  services: { cpuS: number; rssMb: number };
+  /** PostgreSQL's processes and the Kafka broker's, CPU time (s) so far. */
+  postgresCpuS: number;
+  kafkaCpuS: number;
+}
+
+/** CPU used so far by the services, PostgreSQL and the broker, read from /proc (Linux). */
+export function processCpu(): ProcessCpu {
+  const out: ProcessCpu = { services: { cpuS: 0, rssMb: 0 }, postgresCpuS: 0, kafkaCpuS: 0 };
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      const cpuS = (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14 and 15)
+      if (fields[1] === String(process.pid)) {
+        out.services.cpuS += cpuS;
+        out.services.rssMb += Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+        continue;
+      }
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (stat.includes('(postgres)')) out.postgresCpuS += cpuS;
+      else if (command.includes('kafka.Kafka')) out.kafkaCpuS += cpuS;
+    } catch {
+      // gone
+    }
+  }
+  out.services.rssMb = Math.round(out.services.rssMb);
+  return out;
 }

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 
 if (process.argv.includes('--smoke')) process.env['BENCH_SMOKE'] = '1';
-const benches = ['./scp03', './enrollment', './bank-logins', './loss-to-ocsp'];
+const benches = ['./idle', './scp03', './enrollment', './bank-logins', './loss-to-ocsp'];
 
 async function main(): Promise<void> {
   for (const bench of benches) {

@@ -6,28 +6,11 @@
  *   node -r @swc-node/register tools/build/start-bench.ts            (compiled output, built first if stale)
  *   JPKI_RUN_FROM=ts node -r @swc-node/register tools/build/start-bench.ts
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { createSubscriber, createTestCitizen, enrollAndAuthenticate } from '@jpki/jpki-client';
 import { PLATFORM_SERVICES } from '@jpki/testing';
-import { runAsScript, startBenchPlatform } from '../bench/bench-support';
+import { processCpu, runAsScript, startBenchPlatform } from '../bench/bench-support';
 
-/** The services (this process's children): resident memory (MB) and CPU time used so far (s, user + system). */
-function services(): { rssMb: number; cpuS: number } {
-  let kb = 0;
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      if (/^PPid:\s+(\d+)$/m.exec(status)?.[1] !== String(process.pid)) continue;
-      kb += Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0);
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      ticks += Number(stat[11]) + Number(stat[12]); // utime, stime (fields 14 and 15)
-    } catch {
-      // gone
-    }
-  }
-  return { rssMb: Math.round(kb / 1024), cpuS: Math.round(ticks) / 100 };
-}
+const services = () => processCpu().services;
 
 async function run(): Promise<void> {
   const from = process.env['JPKI_RUN_FROM'] === 'ts' ? 'ts (@swc-node/register)' : 'dist/node (compiled)';

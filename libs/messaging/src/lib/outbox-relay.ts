@@ -17,7 +17,12 @@ interface OutboxRow {
 }
 
 const BATCH = 200;
-const POLL_MS = 500;
+/** Every commit that adds to the outbox wakes the leader (NOTIFY), and every reconnect does; this is only the fallback. */
+const LEADER_POLL_MS = 5_000;
+/** How soon a standby notices the leader is gone and takes over. */
+const STANDBY_POLL_MS = 2_000;
+/** After a failed run (the broker or the database away): try again soon. */
+const RETRY_MS = 500;
 const RETENTION = '1 hour';
 
 /**
@@ -33,10 +38,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly published = counter('outbox_published_total', 'Outbox messages delivered to Kafka', ['topic']);
   private readonly listener: PgListener;
   private leader = false;
+  private failing = false;
   private lastCleanup = 0;
   private readonly loop = new WakeableLoop(
     () => this.iteration(),
-    () => (this.leader ? POLL_MS : POLL_MS * 4),
+    () => (!this.leader ? STANDBY_POLL_MS : this.failing ? RETRY_MS : LEADER_POLL_MS),
     (err) => this.log.error({ err }, 'outbox relay iteration failed'),
   );
 
@@ -88,7 +94,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         await this.drain();
         await this.cleanup();
       }
+      this.failing = false;
     } catch (err) {
+      this.failing = true;
       this.listener.reconnect();
       throw err;
     }
@@ -114,12 +122,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async publishBatch(): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
-      const [{ fenced }]: { fenced: boolean }[] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS fenced`, [
-        `${this.options.schema}.outbox-publish`,
-      ]);
-      if (!fenced) return 0;
+      // Only the holder of the publish fence reads (and so sends) anything.
       const rows: OutboxRow[] = await manager.query(
-        `SELECT id, topic, message_key, headers, body FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE`,
+        `WITH fence AS (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS held)
+         SELECT id, topic, message_key, headers, body FROM outbox, fence
+          WHERE fence.held AND published_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE OF outbox`,
+        [`${this.options.schema}.outbox-publish`],
       );
       if (rows.length === 0) return 0;
       await this.sendTraced(rows);

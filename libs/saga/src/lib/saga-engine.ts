@@ -20,6 +20,10 @@ export interface SagaEngineOptions {
   concurrency?: number;
   /** A claimed saga belongs to this process until the lease expires (renewed while a step runs). */
   leaseMs?: number;
+  /**
+   * How often to look for runnable sagas without a wake-up: new sagas and replies wake the engine, and a retry wakes
+   * its runner when its backoff ends, so this only finds sagas released by a crashed or stopped runner.
+   */
   pollMs?: number;
   retryBackoffMs?: number;
   /** How long stop() waits for running steps to honour their abort signal. */
@@ -104,7 +108,7 @@ export class SagaEngine {
     private readonly publish?: SagaPublisher,
   ) {
     definitions.forEach((d) => this.definitions.set(d.kind, d));
-    this.o = { concurrency: 16, leaseMs: 15_000, pollMs: 250, retryBackoffMs: 500, stopTimeoutMs: 5_000, ...options };
+    this.o = { concurrency: 16, leaseMs: 15_000, pollMs: 1_000, retryBackoffMs: 500, stopTimeoutMs: 5_000, ...options };
   }
 
   async start(): Promise<void> {
@@ -367,16 +371,19 @@ export class SagaEngine {
   private async handleFailure(def: SagaDefinition<SagaData>, row: Row, version: number, step: SagaStep<SagaData>, attempt: number, f: StepFailure): Promise<void> {
     this.log.warn({ sagaId: row.id, step: step.name, attempt, reason: f.reason, detail: f.detail }, 'saga step failed');
     const exhausted = !f.retriable || attempt >= step.maxAttempts;
+    const backoffMs = this.o.retryBackoffMs * 2 ** (attempt - 1);
     await this.ds.transaction(async (m) => {
       if (!exhausted) {
         const [retried]: [unknown[], number] = await m.query(
           `UPDATE saga SET failure_reason = $3, failure_detail = $4, lease_owner = NULL, lease_until = NULL, version = version + 1,
                   next_run_at = now() + ($5 || ' milliseconds')::interval, updated_at = now()
             WHERE id = $1 AND version = $2 AND lease_owner = $6 RETURNING id`,
-          [row.id, version, f.reason, f.detail.slice(0, 2000), String(this.o.retryBackoffMs * 2 ** (attempt - 1)), this.owner],
+          [row.id, version, f.reason, f.detail.slice(0, 2000), String(backoffMs), this.owner],
         );
         if (retried.length === 0) return;
         await this.recordHistory(m, row.id, step.name, attempt, row.state, row.state, `retry:${f.reason}`, f.detail);
+        // This runner looks again when the backoff ends rather than on its next poll.
+        setTimeout(() => this.active && this.loop.nudge(), backoffMs + 5).unref();
         return;
       }
       const index = def.steps.findIndex((s) => s.name === step.name);

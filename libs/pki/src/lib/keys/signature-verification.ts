@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { ecdsaSignatureHash, nodeHashName, rsaSignatureHash, type HashAlgorithmName } from '../asn1/oids';
 
 /** RSASSA-PKCS1-v1_5 verification; false (never a throw) for bad keys, unsupported algorithms or bad signatures. */
@@ -20,7 +20,7 @@ export function verifyPkcs1Signature(
   signature: Buffer,
 ): boolean {
   try {
-    const key = createPublicKey({ key: publicKeySpki, format: 'der', type: 'spki' });
+    const key = publicKeyOf(publicKeySpki);
     if (key.asymmetricKeyType !== 'rsa') return false;
     return verify(nodeHashName(hash), data, key, signature);
   } catch {
@@ -47,10 +47,24 @@ export function verifySignature(params: {
 /** ECDSA verification with a DER-encoded signature; false for non-EC keys or bad signatures. */
 export function verifyEcdsaSignature(publicKeySpki: Buffer, hash: HashAlgorithmName, data: Buffer, signature: Buffer): boolean {
   try {
-    const key = createPublicKey({ key: publicKeySpki, format: 'der', type: 'spki' });
+    const key = publicKeyOf(publicKeySpki);
     if (key.asymmetricKeyType !== 'ec') return false;
     return verify(nodeHashName(hash), data, { key, dsaEncoding: 'der' }, signature);
   } catch {
     return false;
   }
+}
+
+/** Keys imported lately, by SubjectPublicKeyInfo: the issuers of a chain verify signatures on every request. */
+const recentKeys = new Map<string, KeyObject>();
+const RECENT_KEYS = 256;
+
+function publicKeyOf(spki: Buffer): KeyObject {
+  const id = spki.toString('latin1');
+  const known = recentKeys.get(id);
+  if (known) return known;
+  const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  if (recentKeys.size >= RECENT_KEYS) recentKeys.delete(recentKeys.keys().next().value as string);
+  recentKeys.set(id, key);
+  return key;
 }
