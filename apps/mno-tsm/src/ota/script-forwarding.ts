@@ -13,6 +13,7 @@ import { OtaBearer } from './ota-bearer';
 
 type Request = PayloadOf<typeof ScriptForwardRequested>;
 const SCRIPT_PREFIX = 'fwd/';
+const SWEEP_FALLBACK_MS = 5_000;
 
 /**
  * Forwards the SP's APDUs unread as one script, without a saga: the request is checked and the script sent in the
@@ -23,11 +24,16 @@ const SCRIPT_PREFIX = 'fwd/';
 @Injectable()
 export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
   private readonly log = createLogger('script-forwarding');
+  /**
+   * Every send wakes the sweep when its answer is due; the slow poll finds what other replicas (or this process before
+   * a restart) sent.
+   */
   private readonly resends = new WakeableLoop(
     () => this.resendOverdue(),
-    () => Math.min(1_000, this.settings.otaResponseTimeoutMs / 4),
+    () => SWEEP_FALLBACK_MS,
     (err) => this.log.error({ err }, 'OTA re-send sweep failed'),
   );
+  private readonly due = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly ds: DataSource,
@@ -42,7 +48,18 @@ export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.due.forEach((t) => clearTimeout(t));
     await this.resends.stop();
+  }
+
+  /** Runs the sweep when an answer to a script sent now is overdue. */
+  private sweepWhenDue(): void {
+    const timer = setTimeout(() => {
+      this.due.delete(timer);
+      this.resends.nudge();
+    }, this.settings.otaResponseTimeoutMs + 20);
+    timer.unref();
+    this.due.add(timer);
   }
 
   /** Refuses what the carrier's OTA path cannot carry, or sends the script; the reply comes with the card's answer. */
@@ -55,6 +72,7 @@ export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
       [script.scriptId, req.requestId, req.iccid, JSON.stringify(script.apdus), d, String(this.settings.otaResponseTimeoutMs)],
     );
     await this.bearer.send(m, script, d.correlationId, 1);
+    this.sweepWhenDue();
   }
 
   /** The card's answer to a forwarded script: the reply to the SP (a duplicate answer is ignored). `false`: not a forward. */
@@ -116,6 +134,7 @@ export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
           String(this.settings.otaResponseTimeoutMs),
         ]);
         await this.bearer.send(m, { scriptId: row.script_id, iccid: row.iccid, apdus: row.apdus }, row.operation.correlationId, row.sends + 1);
+        this.sweepWhenDue();
       }
     });
   }

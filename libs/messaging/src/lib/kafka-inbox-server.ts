@@ -125,8 +125,9 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       allowAutoTopicCreation: false,
       sessionTimeout: o.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.max(500, Math.floor((o.sessionTimeoutMs ?? 30_000) / 10)),
-      // Short fetch waits keep shutdown (which waits for the running fetch) under a second.
-      maxWaitTimeInMs: 500,
+      // How long the broker holds a fetch when nothing is there (a message ends it at once): idle consumers fetch seldom,
+      // the session (≥ 6 s) still sees a heartbeat between fetches, and stopping does not wait for a held fetch.
+      maxWaitTimeInMs: 2_000,
     });
     this.deps.status.set(name, 'starting');
     consumer.on(consumer.events.CRASH, (e) => this.deps.status.set(name, 'crashed', String(e.payload.error)));
