@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CARRIER_PROFILES, CARRIERS, hostCarrierOf, OtaScriptRequested, Topics, type Carrier, type KeyMode, type MvnoId } from '@jpki/contracts';
-import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson } from '@jpki/jpki-client';
+import { CARRIER_PROFILES, CARRIERS, hostCarrierOf, OtaScriptRequested, Topics, type Carrier, type EnrollmentView, type KeyMode, type MvnoId } from '@jpki/contracts';
+import { createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, JpkiUiApp } from '@jpki/jpki-client';
 import { kafkaClient } from '@jpki/messaging';
 import { startPlatformUnderTest, testKafkaBrokers, TopicWatcher, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 import { orphans, OtlpReceiver, SpanKinds, type ReceivedSpan } from './otlp-receiver';
@@ -140,6 +140,29 @@ describe('e2e: multi-carrier enrollment and authentication', () => {
       expect(trace.filter((s) => s.service === service && s.attributes['db.system.name'] === 'postgresql').length).toBeGreaterThan(0);
     }
     expectLogLinesOnTheTrace(trace);
+  }, 120_000);
+
+  it('answers a follower of an enrollment at its next change (long polling), and 304 when the version it has is still current', async () => {
+    const e = platform.endpoints;
+    const citizen = await createTestCitizen(e, platform.operatorToken);
+    const subscriber = await createSubscriber(e, platform.operatorToken, 'kddi');
+    const app = new JpkiUiApp(e);
+    const started = await app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator: 'kddi', keyMode: 'delivered' });
+    const http = new HttpJson(e.spTsm);
+    const path = `/enrollments/${started.enrollmentId}`;
+    const first = await http.getVersioned<EnrollmentView>(path);
+    expect(first.etag).toMatch(/^"v\d+"$/);
+    const t0 = Date.now();
+    const next = await http.getVersioned<EnrollmentView>(path, first.etag, 20);
+    expect(next.etag).not.toEqual(first.etag);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    const done = await app.waitForEnrollment(started.enrollmentId);
+    expect(done.status).toBe('completed');
+    const settled = await http.getVersioned<EnrollmentView>(path);
+    const unchanged = await fetch(`${e.spTsm}${path}`, { headers: { 'if-none-match': settled.etag ?? '', prefer: 'wait=1' } });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.headers.get('etag')).toBe(settled.etag);
+    expect(await unchanged.text()).toBe('');
   }, 120_000);
 
   it("continues a caller's trace context on incoming HTTP", async () => {

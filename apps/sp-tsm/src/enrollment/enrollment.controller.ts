@@ -1,23 +1,9 @@
-import { Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
 import { msisdnSchema } from '@jpki/contracts';
-import type { Response } from 'express';
-import {
-  answerVersion,
-  ApiErrors,
-  ApiVersionedRead,
-  ApiZodBody,
-  ApiZodQuery,
-  ApiZodResponse,
-  Operator,
-  ReadVersion,
-  RequireRoles,
-  ValidBody,
-  ValidQuery,
-  type OperatorPrincipal,
-  type VersionedRead,
-} from '@jpki/service-kit';
+import { ApiErrors, ApiZodBody, ApiZodQuery, ApiZodResponse, Operator, ReadVersion, RequireRoles, ValidBody, ValidQuery, VersionedGet } from '@jpki/service-kit';
+import type { OperatorPrincipal, Versioned, VersionedRead } from '@jpki/service-kit';
 import { enrollmentViewSchema, type EnrollmentView } from '@jpki/contracts';
 import { enrollmentRequestSchema, type EnrollmentRequest } from './enrollment.schemas';
 import { EnrollmentService } from './enrollment.service';
@@ -45,7 +31,7 @@ export class EnrollmentController {
     return this.enrollments.start(body);
   }
 
-  @Get(':id')
+  @VersionedGet(':id')
   @ApiOperation({
     summary: 'State, current step and history of an enrollment',
     description:
@@ -53,11 +39,9 @@ export class EnrollmentController {
       'Send the ETag back in If-None-Match with Prefer: wait=<seconds> to be answered at its next change (long polling) instead of polling.',
   })
   @ApiZodResponse(200, enrollmentViewSchema, 'the enrollment')
-  @ApiVersionedRead()
   @ApiErrors(404)
-  async get(@Param('id') id: string, @ReadVersion() read: VersionedRead, @Res({ passthrough: true }) res: Response): Promise<EnrollmentView | undefined> {
-    const { view, version } = await this.enrollments.follow(id, read);
-    return answerVersion(res, read, version, view);
+  get(@Param('id') id: string, @ReadVersion() read: VersionedRead): Promise<Versioned<EnrollmentView>> {
+    return this.enrollments.follow(id, read);
   }
 
   @Get()

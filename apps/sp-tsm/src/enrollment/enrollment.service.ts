@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ENROLLMENT_STEPS, hostCarrierOf, type Carrier, type EnrollmentView, type MvnoId } from '@jpki/contracts';
 import { SagaHost, type SagaRecord } from '@jpki/saga';
-import { Clock, conflict, notFound, type OperatorPrincipal, type VersionedRead } from '@jpki/service-kit';
+import { Clock, conflict, notFound, type OperatorPrincipal, type Versioned, type VersionedRead } from '@jpki/service-kit';
 import { recordOperatorRead } from '../operator-audit';
 import { expectedApplication, type EnrollmentData } from './enrollment-data';
 import { checkSignedApplication } from './signed-application';
@@ -54,14 +54,14 @@ export class EnrollmentService {
   }
 
   async view(id: string): Promise<EnrollmentView> {
-    return (await this.follow(id, { waitMs: 0 })).view;
+    return (await this.follow(id, { waitMs: 0 })).body;
   }
 
   /** The enrollment once it differs from the version the client has, waiting at most `read.waitMs` for a change. */
-  async follow(id: string, read: VersionedRead): Promise<{ view: EnrollmentView; version: number }> {
+  async follow(id: string, read: VersionedRead): Promise<Versioned<EnrollmentView>> {
     const saga = await this.sagas.engine.follow<EnrollmentData>(id, read.seenVersion, read.waitMs);
     if (!saga || saga.kind !== 'enrollment') throw notFound('ENROLLMENT_UNKNOWN', `no enrollment ${id}`);
-    return { view: await this.viewOf(saga), version: saga.version };
+    return { body: await this.viewOf(saga), version: saga.version };
   }
 
   private async viewOf(saga: SagaRecord<EnrollmentData>): Promise<EnrollmentView> {

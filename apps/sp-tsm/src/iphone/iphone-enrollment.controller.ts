@@ -1,22 +1,8 @@
-import { Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
-import type { Response } from 'express';
-import {
-  answerVersion,
-  ApiErrors,
-  ApiVersionedRead,
-  ApiZodBody,
-  ApiZodQuery,
-  ApiZodResponse,
-  Operator,
-  ReadVersion,
-  RequireRoles,
-  ValidBody,
-  ValidQuery,
-  type OperatorPrincipal,
-  type VersionedRead,
-} from '@jpki/service-kit';
+import { ApiErrors, ApiZodBody, ApiZodQuery, ApiZodResponse, Operator, ReadVersion, RequireRoles, ValidBody, ValidQuery, VersionedGet } from '@jpki/service-kit';
+import type { OperatorPrincipal, Versioned, VersionedRead } from '@jpki/service-kit';
 import { iphoneEnrollmentViewSchema, type IphoneEnrollmentView } from '@jpki/contracts';
 import { iphoneDeviceIdSchema, iphoneEnrollmentRequestSchema, type IphoneEnrollmentRequest } from './iphone-enrollment.schemas';
 import { IphoneEnrollmentService } from './iphone-enrollment.service';
@@ -42,14 +28,12 @@ export class IphoneEnrollmentController {
     return this.enrollments.start(body);
   }
 
-  @Get(':id')
+  @VersionedGet(':id')
   @ApiOperation({ summary: 'State and history of an iPhone enrollment; once issued, the certificate and (method ①) the key sealed to the device' })
   @ApiZodResponse(200, iphoneEnrollmentViewSchema, 'the enrollment')
-  @ApiVersionedRead()
   @ApiErrors(404)
-  async get(@Param('id') id: string, @ReadVersion() read: VersionedRead, @Res({ passthrough: true }) res: Response): Promise<IphoneEnrollmentView | undefined> {
-    const { view, version } = await this.enrollments.follow(id, read);
-    return answerVersion(res, read, version, view);
+  get(@Param('id') id: string, @ReadVersion() read: VersionedRead): Promise<Versioned<IphoneEnrollmentView>> {
+    return this.enrollments.follow(id, read);
   }
 
   @Get()

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { IPHONE_ENROLLMENT_STEPS, type IphoneEnrollmentView } from '@jpki/contracts';
 import { SagaHost, type SagaRecord } from '@jpki/saga';
-import { Clock, conflict, notFound, type OperatorPrincipal, type VersionedRead } from '@jpki/service-kit';
+import { Clock, conflict, notFound, type OperatorPrincipal, type Versioned, type VersionedRead } from '@jpki/service-kit';
 import { checkSignedApplication } from '../enrollment/signed-application';
 import { recordOperatorRead } from '../operator-audit';
 import { deliveredKeyAad, expectedIphoneApplication, IPHONE_SAGA_KIND, type IphoneEnrollmentData } from './iphone-enrollment-data';
@@ -52,14 +52,14 @@ export class IphoneEnrollmentService {
   }
 
   async view(id: string): Promise<IphoneEnrollmentView> {
-    return (await this.follow(id, { waitMs: 0 })).view;
+    return (await this.follow(id, { waitMs: 0 })).body;
   }
 
   /** The enrollment once it differs from the version the client has, waiting at most `read.waitMs` for a change. */
-  async follow(id: string, read: VersionedRead): Promise<{ view: IphoneEnrollmentView; version: number }> {
+  async follow(id: string, read: VersionedRead): Promise<Versioned<IphoneEnrollmentView>> {
     const saga = await this.sagas.engine.follow<IphoneEnrollmentData>(id, read.seenVersion, read.waitMs);
     if (!saga || saga.kind !== IPHONE_SAGA_KIND) throw notFound('ENROLLMENT_UNKNOWN', `no iPhone enrollment ${id}`);
-    return { view: await this.viewOf(saga), version: saga.version };
+    return { body: await this.viewOf(saga), version: saga.version };
   }
 
   private async viewOf(saga: SagaRecord<IphoneEnrollmentData>): Promise<IphoneEnrollmentView> {
