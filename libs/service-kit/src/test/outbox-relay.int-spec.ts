@@ -59,7 +59,15 @@ describe('outbox relay leadership across a lost lock connection', () => {
     await ds.query(`SELECT pg_terminate_backend($1)`, [leaderPid]);
 
     // The standby takes the lock; the old leader must have stood down rather than keep publishing beside it.
-    await waitUntil(async () => leaders() === 1 && (await holder()).length === 1 && (await holder())[0] !== leaderPid, 20_000, 'a new, single leader');
+    // One snapshot of the lock holders: the killed backend may still be listed in one query and gone in the next.
+    await waitUntil(
+      async () => {
+        const holders = await holder();
+        return holders.length === 1 && holders[0] !== leaderPid && leaders() === 1;
+      },
+      20_000,
+      'a new, single leader',
+    );
     for (let i = 0; i < 3; i++) {
       await new Promise((r) => setTimeout(r, 500));
       expect(leaders()).toBe(1);
