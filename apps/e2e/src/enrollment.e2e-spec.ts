@@ -43,7 +43,10 @@ describe('e2e: multi-carrier enrollment and authentication', () => {
     const complete = () => {
       const ids = traceIds();
       const trace = ids.length === 1 ? collector.trace(ids[0]) : [];
-      return trace.filter((s) => s.attributes['jpki.saga.id'] === enrollmentId).length >= steps && orphans(trace).length === 0 && trace;
+      // Spans arrive in batches from each service: wait also for the relay's send span of every message consumed.
+      const sent = (p: ReceivedSpan) => trace.some((s) => s.parentSpanId === p.parentSpanId && s.attributes['messaging.operation.type'] === 'send');
+      const hopsComplete = trace.filter((s) => s.kind === SpanKinds.consumer).every(sent);
+      return trace.filter((s) => s.attributes['jpki.saga.id'] === enrollmentId).length >= steps && orphans(trace).length === 0 && hopsComplete && trace;
     };
     const trace = await waitUntil(complete, 20_000, `every span of enrollment ${enrollmentId}, in one trace`);
     expect(traceIds()).toHaveLength(1);
