@@ -1,6 +1,10 @@
 import { KafkajsRequestQueue } from './kafkajs-idle-timers';
 
-type Queue = { pending: unknown[]; throttledUntil: number; throttleCheckTimeoutId: NodeJS.Timeout | null; checkPendingRequests(): void; destroy(): void };
+type Queue = {
+  inflight: Map<number, { sentAt: number; requestTimeout: number; timeoutRequest(): void }>;
+  scheduleRequestTimeoutCheck(): void;
+  requestTimeoutIntervalId?: NodeJS.Timeout;
+  pending: unknown[]; throttledUntil: number; throttleCheckTimeoutId: NodeJS.Timeout | null; checkPendingRequests(): void; destroy(): void };
 
 describe('kafkajs request queue timers', () => {
   const logger = { debug: () => undefined, warn: () => undefined, error: () => undefined, info: () => undefined };
@@ -25,5 +29,25 @@ describe('kafkajs request queue timers', () => {
     throttled.checkPendingRequests();
     expect(throttled.throttleCheckTimeoutId).not.toBeNull();
     throttled.destroy();
+  });
+
+  it('looks for timed-out requests once a second, and still fails a request that outlived its timeout', () => {
+    jest.useFakeTimers();
+    try {
+      const q = new (KafkajsRequestQueue as unknown as new (o: object) => Queue)({ clientId: 't', broker: 'b', logger, maxInFlightRequests: 1, requestTimeout: 30_000, enforceRequestTimeout: true });
+      const timeoutRequest = jest.fn();
+      const fresh = jest.fn();
+      q.inflight.set(1, { sentAt: Date.now() - 31_000, requestTimeout: 30_000, timeoutRequest });
+      q.inflight.set(2, { sentAt: Date.now(), requestTimeout: 30_000, timeoutRequest: fresh });
+      q.scheduleRequestTimeoutCheck();
+      jest.advanceTimersByTime(999);
+      expect(timeoutRequest).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(1);
+      expect(timeoutRequest).toHaveBeenCalledTimes(1);
+      expect(fresh).not.toHaveBeenCalled();
+      q.destroy();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
