@@ -20,6 +20,8 @@ import type { AcceptedWork } from '@jpki/operations';
 import type { Random } from '@jpki/testing';
 
 const PIN = '2580';
+/** An enrollment is waited for through service restarts and faults (the long poll retries reads a service cannot answer). */
+const ENROLLMENT_TIMEOUT_MS = 240_000;
 const OPERATORS: (Carrier | MvnoId)[] = ['docomo', 'kddi', 'softbank', 'mineo'];
 const KEY_MODES: KeyMode[] = ['on-card', 'delivered'];
 const IPHONE_METHODS: IphoneMethod[] = ['device-key', 'ca-generated'];
@@ -143,7 +145,7 @@ export class Workload {
     const app = new JpkiUiApp(this.e);
     const started = await retrying(() => app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode }));
     this.accepted.enrollments.push(started.enrollmentId);
-    const done = await pollUntil(`enrollment ${started.enrollmentId}`, () => retrying(() => app.enrollment(started.enrollmentId)), (v) => v.status === 'completed' || v.status === 'failed');
+    const done = await app.waitForEnrollment(started.enrollmentId, undefined, ENROLLMENT_TIMEOUT_MS);
     if (done.status !== 'completed' || !done.serial) return `failed:${done.failure?.reason ?? done.status}`;
     await retrying(() => app.setPhonePin(subscriber.handset, PIN));
     return { citizen, subscriber, operator, enrollmentId: done.enrollmentId, serial: done.serial, lost: false, busy: false };

@@ -25,6 +25,8 @@ import type { AcceptedWork } from '@jpki/operations';
 import type { EventKind, PlannedCitizen, PlannedEvent } from './plan';
 
 const PIN = '2580';
+/** An enrollment is waited for through service restarts and faults (the long poll retries reads a service cannot answer). */
+const ENROLLMENT_TIMEOUT_MS = 240_000;
 /** The credentials the holder chooses for a renewed card at the municipal window. */
 const RENEWED_CARD = { signingPassword: 'RENEWED2031', userAuthenticationPin: '8642' };
 /** iPhone methods, docs/IPHONE-METHODS.md: ① the CA generates the key and seals it to the enclave, ② the enclave generates it. */
@@ -220,7 +222,7 @@ export class ScenarioOperations {
       app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode: c.keyMode }),
     );
     this.accepted.enrollments.push(started.enrollmentId);
-    const done = await pollUntil(`enrollment ${started.enrollmentId}`, () => retrying(() => app.enrollment(started.enrollmentId)), (v) => v.status === 'completed' || v.status === 'failed');
+    const done = await app.waitForEnrollment(started.enrollmentId, undefined, ENROLLMENT_TIMEOUT_MS);
     const steps = stepTimings(done.history, requestedAt);
     if (done.status !== 'completed' || !done.serial) return { outcome: `failed:${done.failure?.reason ?? done.status}`, expected: false, correlationId: done.enrollmentId, steps };
     await retrying(() => app.setPhonePin(subscriber.handset, PIN));

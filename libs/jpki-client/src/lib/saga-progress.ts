@@ -1,4 +1,5 @@
 import type { HttpJson } from './http-json';
+import { retrying } from './resilient-calls';
 
 /** What both enrollment views (SIM and iPhone) have in common for following a saga. */
 export interface SagaProgress {
@@ -9,7 +10,8 @@ export interface SagaProgress {
 
 /**
  * Follows a saga view until it completes or fails, reporting each change of status, step or state (the JPKI-UI app's
- * progress bar). Long polling: each read sends the ETag it has and is answered at the next change.
+ * progress bar). Long polling: each read sends the ETag it has and is answered at the next change. A read the service
+ * could not answer (restarting, unreachable, 5xx) is tried again, as the app would; a refusal (4xx) ends the wait.
  */
 export async function followSaga<V extends SagaProgress>(
   what: string,
@@ -24,7 +26,7 @@ export async function followSaga<V extends SagaProgress>(
   let view: V | undefined;
   for (;;) {
     const waitSeconds = Math.max(1, Math.min(MAX_WAIT_SECONDS, Math.ceil((deadline - Date.now()) / 1000)));
-    const answer = await http.getVersioned<V>(path, etag, waitSeconds);
+    const answer = await retrying(() => http.getVersioned<V>(path, etag, waitSeconds));
     etag = answer.etag;
     view = answer.body ?? view;
     if (view) {
