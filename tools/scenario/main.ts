@@ -1,14 +1,16 @@
 /**
- * `npm start [-- scenarios/<name>.yaml] [--subscribers N] [--json] [--keep] [--target <url|context> [--vendor <file>]]`:
+ * `npm start [-- scenarios/<name>.yaml] [--subscribers N] [--json] [--keep] [--context <file> | --target <url|context> [--vendor <file>]]`:
  * runs a scenario file (default scenarios/quick-tour.yaml) against the whole platform started here, every service as
- * its own process, with the operator console, or against a platform already running (`--target`); writes
- * reports/scenarios/<name>-<timestamp>/results.json and report.html. Exits 1 when a threshold, an invariant or
- * quiescence fails, 2 when the scenario file or the target is refused (before anything starts).
+ * its own process, with the operator console, or against a platform already running or deployed: the platform context
+ * file of `--context` (or JPKI_CONTEXT, as the other CLIs take it), or `--target`, its alias that also takes the URL of
+ * a running jpki-ca. Writes reports/scenarios/<name>-<timestamp>/results.json and report.html. Exits 1 when a
+ * threshold, an invariant or quiescence fails, 2 when the scenario file or the target is refused (before anything
+ * starts); under --json a failure is also `{"error","reason"}` on stdout.
  */
 import { writeFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { PlatformContextError } from '@jpki/jpki-client';
+import { cliFailure, PlatformContextError } from '@jpki/jpki-client';
 import { LOCAL_KAFKA, useLocalKafkaAdmin } from '@jpki/messaging';
 import type { ServiceProcess, ServiceStack } from '@jpki/testing';
 import { loadScenario, ScenarioFileError } from './load-scenario';
@@ -29,6 +31,7 @@ interface Options {
   json?: boolean;
   keep?: boolean;
   console: boolean;
+  context?: string;
   target?: string;
   vendor?: string;
   writeSchema?: boolean;
@@ -40,6 +43,44 @@ const positive = (v: string) => {
   return n;
 };
 
+/** Where the platform a scenario runs against was named: `--context`, `--target` or JPKI_CONTEXT. */
+export interface TargetChoice {
+  from: '--context' | '--target' | 'JPKI_CONTEXT';
+  value: string;
+}
+
+const URL_SHAPE = /^https?:\/\//i;
+
+/**
+ * The platform to run against, without starting one: `--context <file>`, else `--target <url|context>` (its alias that
+ * also takes a jpki-ca URL), else the context file JPKI_CONTEXT names; none of them: the platform is started here.
+ * A flag wins over JPKI_CONTEXT; both flags, an empty value or a URL where a context file is expected are refused.
+ */
+export function targetChoice(o: { context?: string; target?: string }, env: NodeJS.ProcessEnv = process.env): TargetChoice | undefined {
+  if (o.context !== undefined && o.target !== undefined) {
+    throw new InvalidArgumentError('give --context <file> or --target <url|context>, not both (--target is the alias of --context that also takes a jpki-ca URL)');
+  }
+  if (o.context !== undefined) {
+    if (!o.context.trim()) throw new InvalidArgumentError('--context names a platform context file, but it is empty');
+    if (URL_SHAPE.test(o.context)) throw new InvalidArgumentError(`--context takes a platform context file, not a URL (${o.context}): --target <url> runs against the jpki-ca at a URL`);
+    return { from: '--context', value: o.context };
+  }
+  if (o.target !== undefined) {
+    if (!o.target.trim()) throw new InvalidArgumentError('--target names a jpki-ca URL or a platform context file, but it is empty');
+    return { from: '--target', value: o.target };
+  }
+  const fromEnv = env['JPKI_CONTEXT'];
+  if (!fromEnv) return undefined;
+  if (URL_SHAPE.test(fromEnv)) throw new InvalidArgumentError(`JPKI_CONTEXT names a platform context file, not a URL (${fromEnv}): --target <url> runs against the jpki-ca at a URL`);
+  return { from: 'JPKI_CONTEXT', value: fromEnv };
+}
+
+/** `--context staging.yaml`, `JPKI_CONTEXT=staging.yaml`: where a refused target came from, for its message. */
+export const describeChoice = (c: TargetChoice): string => (c.from === 'JPKI_CONTEXT' ? `JPKI_CONTEXT=${c.value}` : `${c.from} ${c.value}`);
+
+/** The target the run chose, for the message of a refusal. */
+let chosen: TargetChoice | undefined;
+
 const program = new Command('scenario')
   .description('run a scenario file against the platform and write its results and report')
   .argument('[file]', 'scenario file', 'scenarios/quick-tour.yaml')
@@ -47,15 +88,17 @@ const program = new Command('scenario')
   .option('--json', 'the results as JSON on stdout (progress on stderr)')
   .option('--keep', 'keep the platform and the operator console running afterwards (Ctrl-C stops them)')
   .option('--no-console', 'do not build and start the operator console')
-  .option('--target <url|context>', 'run against a platform already running: the URL of its jpki-ca (the other services at the same port offset) or a platform context file')
-  .option('--vendor <file>', 'with --target: the iPhone vendor (attestation CA) its CA trusts, for iPhone handsets (or JPKI_DEVICE_ATTESTATION)')
+  .option('--context <file>', 'run against a platform already running or deployed: its platform context file, YAML or JSON (or JPKI_CONTEXT); without one the whole platform is started here')
+  .option('--target <url|context>', 'alias of --context that also takes the URL of a running jpki-ca (the other services at the same port offset)')
+  .option('--vendor <file>', 'with --context/--target: the iPhone vendor (attestation CA) its CA trusts, for iPhone handsets (or JPKI_DEVICE_ATTESTATION)')
   .option('--write-schema', 'write scenarios/scenario.schema.json from the scenario schema and exit')
   .action(async (file: string, o: Options) => {
     if (o.writeSchema) return writeFileSync('scenarios/scenario.schema.json', scenarioJsonSchema());
-    if (o.target && o.keep) throw new InvalidArgumentError('--keep keeps a platform this runner started; a --target keeps running anyway');
+    chosen = targetChoice(o);
+    if (chosen && o.keep) throw new InvalidArgumentError(`--keep keeps a platform this runner started; the platform of ${describeChoice(chosen)} keeps running anyway`);
     const scenario = loadScenario(file, { citizens: o.subscribers });
     const plan = planScenario(scenario);
-    const target = o.target ? scenarioTarget(o.target, o.vendor) : undefined;
+    const target = chosen ? scenarioTarget(chosen.value, o.vendor) : undefined;
     const refusals = target ? targetRefusals(scenario, plan, target) : [];
     if (refusals.length > 0) throw new ScenarioFileError(refusals.map((r) => `${file}: ${r}`));
     const log = (line: string) => (o.json ? console.error : console.log)(`[scenario] ${line}`);
@@ -216,19 +259,20 @@ function printSummary(r: ScenarioResults, dir: string): void {
   console.log(`\n${r.interrupted ? 'INTERRUPTED — ' : ''}${r.passed ? 'PASSED' : 'FAILED'}. Results: ${dir}/results.json, report: ${dir}/report.html; logs: .run/${PREFIX}/logs`);
 }
 
-program.parseAsync().catch((err: Error) => {
-  if (err instanceof ScenarioFileError) {
-    console.error(`scenario refused before anything started:\n${err.message}`);
-    process.exit(2);
-  }
-  if (err instanceof PlatformContextError) {
-    console.error(`scenario: the target is refused before anything started:\n${err.message}`);
-    process.exit(2);
-  }
-  if (err instanceof InvalidArgumentError) {
-    console.error(`scenario: ${err.message}`);
-    process.exit(2);
-  }
-  console.error(`[scenario] failed: ${err.stack ?? err.message}`);
-  process.exit(1);
-});
+/** Under --json a failure is also `{"error","reason"}` on stdout, as the other CLIs report theirs. */
+function fail(err: Error, message: string, reason: string, code: number): never {
+  console.error(message);
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ error: err.message, reason }));
+  process.exit(code);
+}
+
+if (require.main === module) {
+  program.parseAsync().catch((err: Error) => {
+    if (err instanceof ScenarioFileError) fail(err, `scenario refused before anything started:\n${err.message}`, 'SCENARIO_INVALID', 2);
+    if (err instanceof PlatformContextError) {
+      fail(err, `scenario: the target${chosen ? ` (${describeChoice(chosen)})` : ''} is refused before anything started:\n${err.message}`, cliFailure(err).reason, 2);
+    }
+    if (err instanceof InvalidArgumentError) fail(err, `scenario: ${err.message}`, 'USAGE', 2);
+    fail(err, `[scenario] failed: ${err.stack ?? err.message}`, 'FAILED', 1);
+  });
+}
