@@ -164,9 +164,15 @@ function goJson(v: Json): string {
   return JSON.stringify(v).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-/** kustomize's ConfigMap name hash (api/hasher): sha256 of {kind, name, data}, first 10 hex digits, 0/1/3/a/e mapped to g/h/k/m/t. */
-export function configMapHash(name: string, data: JsonObject): string {
-  const hex = createHash('sha256').update(goJson({ kind: 'ConfigMap', name, data })).digest('hex');
+/**
+ * kustomize's ConfigMap name hash (api/hasher, kustomize v5): sha256 of the Go JSON of {kind: "ConfigMap", name, data},
+ * first 10 hex digits, 0/1/3/a/e mapped to g/h/k/m/t. The name is always "": kustomize looks it up with
+ * `yaml.Lookup("metadata/name")`, one path element named "metadata/name" that no object has, so the suffix depends on the
+ * data only (two generated ConfigMaps with the same data get the same suffix, whatever their names).
+ * Checked against `kubectl kustomize` (kustomize v5.5.0) in kustomize-lite.spec.ts.
+ */
+export function configMapHash(data: JsonObject): string {
+  const hex = createHash('sha256').update(goJson({ kind: 'ConfigMap', name: '', data })).digest('hex');
   return hex.slice(0, 10).replace(/[013ae]/g, (c) => ({ 0: 'g', 1: 'h', 3: 'k', a: 'm', e: 't' })[c] as string);
 }
 
@@ -177,7 +183,7 @@ function applyNameHashes(objects: K8sObject[]): K8sObject[] {
     if (o.kind !== 'ConfigMap' || !isObject(annotations) || !(NEEDS_HASH in annotations)) continue;
     delete annotations[NEEDS_HASH];
     if (Object.keys(annotations).length === 0) delete o.metadata['annotations'];
-    const next = `${o.metadata.name}-${configMapHash(o.metadata.name, isObject(o['data']) ? o['data'] : {})}`;
+    const next = `${o.metadata.name}-${configMapHash(isObject(o['data']) ? o['data'] : {})}`;
     renamed.set(`ConfigMap/${o.metadata.name}`, next);
     o.metadata.name = next;
   }
