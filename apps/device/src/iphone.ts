@@ -13,6 +13,7 @@ import { SimulatedAttestationAuthority, type BiometricPresentation, type Enclave
 import { Iphone, IphoneAuthenticator, IphoneJpkiApp, loadIphoneVendor, RelyingPartyVerifier } from '@jpki/jpki-client';
 import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-card';
 import { endpoints, type CommonOptions } from './platform-clients';
+import { passwordOptions, signingPassword } from './signing-password';
 
 const DEVICE_FORMAT = 'jpki-sim-iphone-device/1';
 
@@ -105,12 +106,14 @@ export function registerIphoneCommands(program: Command, opts: () => CommonOptio
       out(`iPhone ${iphone.deviceId} (${iphone.model}) → ${c.device} (hardware key ${c.device}.uid)`, { deviceId: iphone.deviceId, device: c.device });
     });
 
-  program
-    .command('iphone-enroll')
-    .description('enroll the iPhone with the My Number card: --method device-key (②, Secure Enclave key + attestation) or ca-generated (①)')
-    .requiredOption('--device <file>', 'device file')
-    .requiredOption('--card <file>', 'card file')
-    .requiredOption('--password <password>', 'the card’s signing password')
+  passwordOptions(
+    program
+      .command('iphone-enroll')
+      .description('enroll the iPhone with the My Number card: --method device-key (②, Secure Enclave key + attestation) or ca-generated (①)')
+      .requiredOption('--device <file>', 'device file')
+      .requiredOption('--card <file>', 'card file'),
+    'the card’s signing password',
+  )
     .option('--method <method>', 'device-key | ca-generated', 'device-key')
     .option('--vendor <file>', 'platform vendor file (or JPKI_DEVICE_ATTESTATION)')
     .option('--msisdn <msisdn>', 'the phone line named in the application (+81…)')
@@ -118,11 +121,12 @@ export function registerIphoneCommands(program: Command, opts: () => CommonOptio
     .option('--biometric <b>', 'what Face ID sees when the key is used: match | no-match', 'match')
     .action(async (c) => {
       if (!['device-key', 'ca-generated'].includes(c.method)) throw new Error('--method is device-key or ca-generated');
+      const password = signingPassword(c);
       const { iphone, file, save } = openDevice(c.device, c.vendor);
       const card = VirtualMyNumberCard.open(await loadCardFile(c.card), { persist: (f) => saveCardFile(c.card, f) });
       const app = new IphoneJpkiApp(endpoints(opts()), iphone);
       const biometric = c.biometric as BiometricPresentation;
-      const started = await app.startEnrollment({ card, signingPassword: c.password, method: c.method, msisdn: c.msisdn, operator: c.operator as Carrier | MvnoId, biometric });
+      const started = await app.startEnrollment({ card, signingPassword: password, method: c.method, msisdn: c.msisdn, operator: c.operator as Carrier | MvnoId, biometric });
       const bar = opts().json ? undefined : new SingleBar({ format: ' {bar} {value}/{total} {step} ({state})', hideCursor: true });
       bar?.start(started.view.stepCount, 0, { step: 'starting', state: started.view.state });
       const done = await app.waitForEnrollment(started.view.enrollmentId, (v: IphoneEnrollmentView) => bar?.update(v.stepIndex, { step: v.step ?? v.status, state: v.state }));

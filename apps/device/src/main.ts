@@ -16,11 +16,13 @@ import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-
 import { loadHandset, saveHandset } from './handset-file';
 import { registerIphoneCommands } from './iphone';
 import { endpoints, operatorToken, type CommonOptions } from './platform-clients';
+import { passwordOptions, signingPassword } from './signing-password';
 
 /**
  * The JPKI-UI app as a command line: a test citizen's My Number card, a subscriber on a carrier,
  * enrollment with a progress bar, the phone PIN, and authentication at a relying party. The platform context
- * (`--context` / JPKI_CONTEXT, default the local platform) gives the service URLs and the integrator token.
+ * (`--context` / JPKI_CONTEXT, default the local platform) gives the service URLs and the integrator token. The card's
+ * signing password comes from `--password-file` or JPKI_SIGNING_PASSWORD, never from the command line.
  */
 const program = new Command('device')
   .description('JPKI-UI app and handset simulator for the JPKI smartphone platform (SIMULATION)')
@@ -32,11 +34,13 @@ const opts = (): CommonOptions => program.opts<CommonOptions>();
 const out = (human: string, data: unknown) => console.log(opts().json ? JSON.stringify(data) : human);
 const operators = [...CARRIERS, ...Object.keys(MVNOS)];
 
-program
-  .command('citizen-create')
-  .description('issue a virtual My Number card for a synthetic person and save its card file')
-  .requiredOption('--card <file>', 'where to save the card file')
-  .requiredOption('--password <password>', 'signing password: 6–16 A–Z and 0–9, both')
+passwordOptions(
+  program
+    .command('citizen-create')
+    .description('issue a virtual My Number card for a synthetic person and save its card file')
+    .requiredOption('--card <file>', 'where to save the card file'),
+  'the new card’s signing password: 6–16 A–Z and 0–9, both',
+)
   .requiredOption('--pin <pin>', 'card user-authentication PIN: 4 digits')
   .option('--name <name>', 'name', '山田 太郎')
   .option('--dob <yyyy-mm-dd>', 'date of birth', '1990-04-01')
@@ -45,6 +49,7 @@ program
   .option('--prefecture <text>', 'issuing prefecture', '東京都')
   .option('--municipality <text>', 'issuing municipality', '千代田区')
   .action(async (c) => {
+    const password = signingPassword(c);
     const http = new HttpJson(endpoints(opts()).ca, operatorToken(opts()));
     const created = await http.post<{ personId: string; cardFile: unknown }>('/citizens', {
       name: c.name,
@@ -53,7 +58,7 @@ program
       address: c.address,
       prefecture: c.prefecture,
       municipality: c.municipality,
-      signingPassword: c.password,
+      signingPassword: password,
       userAuthenticationPin: c.pin,
     });
     await saveCardFile(c.card, VirtualMyNumberCard.open(created.cardFile).toFile());
@@ -89,23 +94,26 @@ program
     out(`SIM ${c.iccid} is in phone IMEI ${handset.imei} → ${c.handset}`, { iccid: c.iccid, imei: handset.imei, handset: c.handset });
   });
 
-program
-  .command('enroll')
-  .description('sign the application with the My Number card, enroll the phone (SIM applet) and set its PIN on the phone')
-  .requiredOption('--card <file>', 'card file')
-  .requiredOption('--password <password>', 'the card’s signing password')
+passwordOptions(
+  program
+    .command('enroll')
+    .description('sign the application with the My Number card, enroll the phone (SIM applet) and set its PIN on the phone')
+    .requiredOption('--card <file>', 'card file'),
+  'the card’s signing password',
+)
   .requiredOption('--msisdn <msisdn>', 'phone number, +81…')
   .requiredOption('--operator <op>', operators.join(' | '))
   .requiredOption('--handset <file>', 'the phone holding the SIM (subscriber-create / handset-insert)')
   .requiredOption('--phone-pin <pin>', 'the phone’s new 4-digit PIN, set on the phone once the certificate is on the SIM')
   .option('--key-mode <mode>', 'on-card | delivered', 'on-card')
   .action(async (c) => {
+    const password = signingPassword(c);
     const card = VirtualMyNumberCard.open(await loadCardFile(c.card), { persist: (f) => saveCardFile(c.card, f) });
     const app = new JpkiUiApp(endpoints(opts()));
     const bar = opts().json ? undefined : new SingleBar({ format: ' {bar} {value}/{total} {step} ({state})', hideCursor: true });
     let started = false;
     const done = await app.enroll(
-      { card, signingPassword: c.password, msisdn: c.msisdn, operator: c.operator, keyMode: c.keyMode, handset: loadHandset(c.handset), phonePin: c.phonePin },
+      { card, signingPassword: password, msisdn: c.msisdn, operator: c.operator, keyMode: c.keyMode, handset: loadHandset(c.handset), phonePin: c.phonePin },
       (v: EnrollmentView) => {
         if (!started) bar?.start(v.stepCount, 0, { step: 'starting', state: v.state });
         started = true;

@@ -256,15 +256,24 @@ function resolveFile(path: string, contextFile: string): string {
   return isAbsolute(path) ? path : resolve(dirname(contextFile), path);
 }
 
-/** A token or database URL file must be the owner's alone (as ssh insists for keys). */
-function readSecretFile(path: string, what: string, fail: (message: string) => Error): string {
+/**
+ * A secret kept in a file (a token, a database URL, the device CLI's signing password), trimmed: the file must be the
+ * owner's alone (as ssh insists for keys) and not empty. `fail` makes the error thrown for a refusal (default: an Error).
+ */
+export function readSecretFile(path: string, what: string, fail: (message: string) => Error = (message) => new Error(message)): string {
+  const cannotRead = (error: unknown) => fail(`cannot read ${what} file ${path}: ${(error as Error).message}`);
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (error) {
+    throw cannotRead(error);
+  }
+  if ((mode & 0o077) !== 0) throw fail(`${what} file ${path} is readable by others: chmod 600 it (mode ${(mode & 0o777).toString(8).padStart(4, '0')}; group and others may have no access)`);
   let secret: string;
   try {
-    if ((statSync(path).mode & 0o077) !== 0) throw fail(`${what} file ${path} is readable by others: chmod 600 it`);
     secret = readFileSync(path, 'utf8').trim();
   } catch (error) {
-    if (error instanceof PlatformContextError) throw error;
-    throw fail(`cannot read ${what} file ${path}: ${(error as Error).message}`);
+    throw cannotRead(error);
   }
   if (!secret) throw fail(`${what} file ${path} is empty`);
   return secret;
