@@ -639,6 +639,23 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     expect(obj(named(rendered, 'Pooler', PG_POOLER)?.['spec'])['instances']).toBe(2);
   });
 
+  it('spreads the pods of every Deployment and of the Pooler over nodes', () => {
+    // CNPG labels the Pooler's pods with cnpg.io/poolerName, besides the labels of its template.
+    const pooler = named(rendered, 'Pooler', PG_POOLER) as K8sObject;
+    const workloads = [
+      ...deployments.map((d) => ({ name: `Deployment/${d.metadata.name}`, template: obj(obj(d['spec'])['template']), podLabels: {} as Record<string, Json> })),
+      { name: `Pooler/${PG_POOLER}`, template: obj(obj(pooler['spec'])['template']), podLabels: { 'cnpg.io/poolerName': PG_POOLER } as Record<string, Json> },
+    ];
+    expect(workloads).toHaveLength(SERVICE_INSTANCES.length + 1);
+    for (const w of workloads) {
+      const labels = { ...obj(obj(w.template['metadata'])['labels']), ...w.podLabels };
+      const spread = list(obj(w.template['spec'])['topologySpreadConstraints'])
+        .map(obj)
+        .filter((c) => c['topologyKey'] === 'kubernetes.io/hostname' && Number(c['maxSkew']) >= 1 && selects(obj(obj(c['labelSelector'])['matchLabels']), labels));
+      expect({ workload: w.name, spreadOverNodes: spread.length }).toEqual({ workload: w.name, spreadOverNodes: 1 });
+    }
+  });
+
   it('has a PodDisruptionBudget selecting exactly each Deployment', () => {
     const pdbs = byKind(rendered, 'PodDisruptionBudget');
     expect(pdbs).toHaveLength(deployments.length);
