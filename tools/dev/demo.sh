@@ -8,9 +8,10 @@ export KAFKAJS_NO_PARTITIONER_WARNING=1
 # This process's own logs (the services log at info to .run/demo/logs).
 export LOG_LEVEL="${LOG_LEVEL:-fatal}"
 
-# Against a platform already running (--target), nothing is started here.
+# Against a platform already running (--target, --context or JPKI_CONTEXT), nothing is started here.
+if [[ -n "${JPKI_CONTEXT:-}" ]]; then exec node -r @swc-node/register tools/scenario/main.ts "$@"; fi
 for arg in "$@"; do
-  if [[ "$arg" == --target* ]]; then exec node -r @swc-node/register tools/scenario/main.ts "$@"; fi
+  if [[ "$arg" == --target* || "$arg" == --context* ]]; then exec node -r @swc-node/register tools/scenario/main.ts "$@"; fi
 done
 
 started_pg=false
