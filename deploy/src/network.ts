@@ -5,7 +5,8 @@
  * Everything is denied, in and out, then opened path by path: DNS for every pod; each service to the Kafka brokers
  * and to the PostgreSQL pooler; service-to-service HTTP only where a service's settings name another service's URL
  * (the relying parties' JPKI_CA_URL); the gateway to the public services; Prometheus to the metrics ports; the
- * operator-managed pods (Strimzi, CloudNativePG) to each other, to their operators and to the Kubernetes API.
+ * operator-managed pods (Strimzi, CloudNativePG) to each other, to their operators and to the Kubernetes API; the
+ * services to the OpenTelemetry Collector's namespace (used when deploy/components/tracing turns traces on).
  */
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -29,7 +30,17 @@ export const PLATFORM_NAMESPACES = {
   cnpgOperator: 'cnpg-system',
   /** The KEDA operator reads consumer-group lag from the brokers (prod's ScaledObjects). */
   keda: 'keda',
+  /** The OpenTelemetry Collector the services export traces to, when the tracing component is on (components/tracing). */
+  otelCollector: 'observability',
 } as const;
+
+/**
+ * The OpenTelemetry Collector of the tracing component (deploy/components/tracing): its Service, in namespace
+ * PLATFORM_NAMESPACES.otelCollector, and the port of its OTLP/HTTP receiver (the services export http/json).
+ */
+export const OTEL_COLLECTOR = { service: 'otel-collector', namespace: PLATFORM_NAMESPACES.otelCollector, port: 4318 } as const;
+/** OTEL_EXPORTER_OTLP_ENDPOINT of the tracing component: the collector's Service by its cluster DNS name. */
+export const OTEL_COLLECTOR_ENDPOINT = `http://${OTEL_COLLECTOR.service}.${OTEL_COLLECTOR.namespace}.svc:${OTEL_COLLECTOR.port}`;
 
 /** Service instances whose paths the Gateway publishes (the CA's OCSP, CRL and certificate URLs; the relying parties). */
 export const PUBLIC_SERVICES: readonly string[] = ['jpki-ca', 'rp-bank', 'rp-ticketing'];
@@ -47,6 +58,8 @@ const POOLER_PODS = { 'cnpg.io/poolerName': PG_POOLER };
 const PROMETHEUS = namespace(PLATFORM_NAMESPACES.prometheus);
 /** Operators' pods reach the Kubernetes API; its address differs per cluster, so the port is the only bound here. */
 const KUBERNETES_API = { ports: tcp(443, 6443) };
+/** Service pods (every Deployment's template carries these labels). */
+const SERVICE_PODS = { 'app.kubernetes.io/part-of': 'jpki-platform', 'app.kubernetes.io/component': 'service' };
 
 const policy = (name: string, podSelector: Record<string, string>, spec: { ingress?: unknown[]; egress?: unknown[] }): Policy => ({
   apiVersion: 'networking.k8s.io/v1',
@@ -94,12 +107,17 @@ export function networkPolicyObjects(): Policy[] {
       egress: [{ to: [{ ...namespace('kube-system'), ...podsOf({ 'k8s-app': 'kube-dns' }) }], ports: [{ protocol: 'UDP', port: 53 }, ...tcp(53)] }],
     }),
     ...SERVICE_INSTANCES.map(servicePolicy),
+    // Traces (deploy/components/tracing turns them on): every service out to the OpenTelemetry Collector's namespace on
+    // the OTLP/HTTP port. The collector's pods are labelled differently by each way of installing it (Helm chart,
+    // operator), so the namespace and the port bound the path. Present in every overlay, as the file is shared; with
+    // traces off no service sends anything there.
+    policy('allow-otel-collector', SERVICE_PODS, { egress: [{ to: [namespace(OTEL_COLLECTOR.namespace)], ports: tcp(OTEL_COLLECTOR.port) }] }),
     // Brokers, controllers, entity operator and Kafka Exporter: among themselves, from the Strimzi operator, the services
     // (Strimzi also generates its own listener policies), KEDA and Prometheus; out to each other and the Kubernetes API.
     policy(KAFKA_CLUSTER, KAFKA_PODS, {
       ingress: [
         { from: [podsOf(KAFKA_PODS), namespace(PLATFORM_NAMESPACES.strimziOperator)] },
-        { from: [podsOf({ 'app.kubernetes.io/part-of': 'jpki-platform', 'app.kubernetes.io/component': 'service' }), namespace(PLATFORM_NAMESPACES.keda)], ports: tcp(KAFKA_CLIENT_PORT) },
+        { from: [podsOf(SERVICE_PODS), namespace(PLATFORM_NAMESPACES.keda)], ports: tcp(KAFKA_CLIENT_PORT) },
         { from: [PROMETHEUS], ports: tcp(9404) },
       ],
       egress: [{ to: [podsOf(KAFKA_PODS)] }, KUBERNETES_API],

@@ -3,7 +3,7 @@
  * and, where kubectl is installed, the same objects as `kubectl kustomize` for every overlay.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -102,13 +102,32 @@ withKubectl(`kustomize-lite against ${/Kustomize Version: (\S+)/.exec(kubectl.st
   const OVERLAYS = join(__dirname, '../overlays');
   const canonical = (o: K8sObject) => JSON.parse(JSON.stringify(o)) as K8sObject;
 
-  it.each(readdirSync(OVERLAYS))('overlay %s: renders the objects `kubectl kustomize` renders, names and hashes included', (overlay) => {
-    const dir = join(OVERLAYS, overlay);
-    const real = parseAllDocuments(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 << 20 })).map((d) => d.toJS() as K8sObject);
-    const lite = render(dir);
-    // kustomize sorts its output by kind; the objects are compared by identity.
+  const kubectlKustomize = (dir: string) => parseAllDocuments(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 << 20 })).map((d) => d.toJS() as K8sObject);
+  /** kustomize sorts its output by kind; the objects are compared by identity. */
+  const expectSameObjects = (lite: K8sObject[], real: K8sObject[]) => {
     const byId = (objects: K8sObject[]) => new Map(objects.map((o) => [idOf(o), canonical(o)]));
     expect([...byId(lite).keys()].sort()).toEqual([...byId(real).keys()].sort());
     for (const [id, o] of byId(real)) expect({ id, object: byId(lite).get(id) }).toEqual({ id, object: o });
+  };
+
+  it.each(readdirSync(OVERLAYS))('overlay %s: renders the objects `kubectl kustomize` renders, names and hashes included', (overlay) => {
+    const dir = join(OVERLAYS, overlay);
+    expectSameObjects(render(dir), kubectlKustomize(dir));
+  });
+
+  it('overlay prod with its tracing line uncommented: kubectl kustomize renders what render(prod, { components }) does', () => {
+    const copy = mkdtempSync(join(tmpdir(), 'kustomize-tracing-'));
+    try {
+      cpSync(join(__dirname, '..'), join(copy, 'deploy'), { recursive: true, filter: (src) => !src.includes('node_modules') });
+      const file = join(copy, 'deploy/overlays/prod/kustomization.yaml');
+      const text = readFileSync(file, 'utf8');
+      expect(text).toContain('\n  # - ../../components/tracing\n');
+      writeFileSync(file, text.replace('\n  # - ../../components/tracing\n', '\n  - ../../components/tracing\n'));
+      const real = kubectlKustomize(join(copy, 'deploy/overlays/prod'));
+      expect(real.some((o) => o.kind === 'ConfigMap' && 'OTEL_EXPORTER_OTLP_ENDPOINT' in ((o['data'] as Record<string, string>) ?? {}))).toBe(true);
+      expectSameObjects(render(join(OVERLAYS, 'prod'), { components: ['../../components/tracing'] }), real);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });

@@ -88,17 +88,25 @@ const strings = (v: Json | undefined, what: string): string[] => {
   return v as string[];
 };
 
-/** Renders the kustomization in `dir` (a directory holding kustomization.yaml). */
-export function render(dir: string): K8sObject[] {
-  return applyNameHashes(build(dir));
+export interface RenderOptions {
+  /**
+   * Components to apply after those the kustomization lists, as if appended to its `components` (paths relative to
+   * `dir`): renders an overlay with an optional component switched on, as uncommenting its line would.
+   */
+  components?: string[];
 }
 
-function build(dir: string): K8sObject[] {
+/** Renders the kustomization in `dir` (a directory holding kustomization.yaml). */
+export function render(dir: string, options: RenderOptions = {}): K8sObject[] {
+  return applyNameHashes(build(dir, options.components ?? []));
+}
+
+function build(dir: string, extraComponents: string[] = []): K8sObject[] {
   const root = resolve(dir);
   const k = readKustomization(root);
   if (k.kind !== 'Kustomization') throw new Error(`${root}: kind ${k.kind}, expected Kustomization`);
   let objects = [...loadResources(root, k), ...generateConfigMaps(root, k)];
-  for (const c of strings(k['components'], `${root} components`)) {
+  for (const c of [...strings(k['components'], `${root} components`), ...extraComponents]) {
     const cdir = resolve(root, c);
     const ck = readKustomization(cdir);
     if (ck.kind !== 'Component') throw new Error(`${cdir}: kind ${ck.kind}, expected Component`);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { CARRIER_PROFILES, physicalTopics, topicAccess } from '@jpki/contracts';
+import { OTLP_PROTOCOL, tracingConfigProblem, tracingRequested } from '@jpki/observability';
 import {
   databaseSecretData,
   DEVICE_ATTESTATION_VENDOR_FILE,
@@ -38,7 +39,7 @@ import {
   type ServiceInstance,
 } from '../src/services';
 import { consumedTopics, renderScaledObjects, SCALED_OBJECTS_FILE } from '../src/autoscaling';
-import { httpCallees, KAFKA_CLIENT_PORT, NETWORK_POLICIES_FILE, PLATFORM_NAMESPACES, PUBLIC_SERVICES, renderNetworkPolicies } from '../src/network';
+import { httpCallees, KAFKA_CLIENT_PORT, NETWORK_POLICIES_FILE, OTEL_COLLECTOR, OTEL_COLLECTOR_ENDPOINT, PLATFORM_NAMESPACES, PUBLIC_SERVICES, renderNetworkPolicies } from '../src/network';
 import { KAFKA_USERS_FILE, renderKafkaUsers } from '../src/kafka-users';
 import { BROADCAST_TOPICS, renderKafkaTopics, roleOf, TOPICS_FILE } from '../src/topics';
 import { containersOf, imageName, isObject, loadManifests, parseEnvFile, parseYamlFile, render, type Json, type JsonObject, type K8sObject } from './kustomize-lite';
@@ -60,11 +61,24 @@ const NON_SCHEMA_VARIABLES = new Set(['KAFKAJS_NO_PARTITIONER_WARNING', 'APP']);
 /** A stand-in for the CNPG `uri` (the one value of a pod's environment no test can generate). */
 const FAKE_DATABASE_URL = 'postgres://jpki:secret@jpki-pg-rw:5432/jpki';
 
-const ENVIRONMENTS = {
+/** The tracing component, off by default: prod lists it in a comment, to uncomment (relative to an overlay's directory). */
+const TRACING_COMPONENT = '../../components/tracing';
+
+interface Environment {
+  namespace: string;
+  prod: boolean;
+  /** The overlay directory (default: the environment's name) and the components switched on besides its own. */
+  overlay?: string;
+  components?: string[];
+}
+
+const ENVIRONMENTS: Record<string, Environment> = {
   dev: { namespace: 'jpki-dev', prod: false },
   ci: { namespace: 'jpki-ci', prod: false },
   prod: { namespace: 'jpki', prod: true },
-} as const;
+  // prod with its tracing line uncommented: every check of prod holds with traces on too.
+  'prod+tracing': { namespace: 'jpki', prod: true, overlay: 'prod', components: [TRACING_COMPONENT] },
+};
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
@@ -142,8 +156,10 @@ beforeAll(async () => {
 function checkEnvironment(s: ServiceInstance, env: Record<string, string>, where: string): Record<string, unknown> {
   const app = appConfigs.get(s.app);
   if (!app) throw new Error(`no config module for ${s.app}`);
-  const unknown = Object.keys(env).filter((k) => !app.variables.has(k) && !NON_SCHEMA_VARIABLES.has(k) && !(k in IMAGE_ENV));
+  // OTEL_* are read by @jpki/observability's OpenTelemetry SDK, not by the app's schema; what it would refuse at start fails here.
+  const unknown = Object.keys(env).filter((k) => !app.variables.has(k) && !NON_SCHEMA_VARIABLES.has(k) && !(k in IMAGE_ENV) && !k.startsWith('OTEL_'));
   expect({ where, unknown }).toEqual({ where, unknown: [] });
+  expect({ where, tracingProblem: tracingConfigProblem(env) }).toEqual({ where, tracingProblem: undefined });
   let config: Record<string, unknown> = {};
   expect(() => {
     config = app.load(env);
@@ -295,6 +311,32 @@ describe('network-policies.yaml', () => {
   });
 });
 
+describe('tracing component', () => {
+  const prodKustomization = readFileSync(join(DEPLOY, 'overlays/prod/kustomization.yaml'), 'utf8');
+  const component = join(DEPLOY, 'overlays/prod', TRACING_COMPONENT);
+
+  it('is off in prod until its documented line is uncommented', () => {
+    expect(existsSync(join(component, 'kustomization.yaml'))).toBe(true);
+    expect(prodKustomization).toMatch(new RegExp(`^  # - ${TRACING_COMPONENT.replace(/[./]/g, '\\$&')}$`, 'm'));
+    expect(list(obj((parseYamlFile(join(DEPLOY, 'overlays/prod/kustomization.yaml')) as JsonObject[])[0])['components'])).not.toContain(TRACING_COMPONENT);
+    const prod = render(join(DEPLOY, 'overlays/prod'));
+    const otel = byKind(prod, 'ConfigMap').flatMap((c) => Object.keys(obj(c['data'])).filter((k) => k.startsWith('OTEL_')));
+    expect(otel).toEqual([]);
+  });
+
+  it('points every service at the collector the NetworkPolicy opens, with the one OTLP protocol the services export', () => {
+    const traced = render(join(DEPLOY, 'overlays/prod'), { components: [TRACING_COMPONENT] });
+    const data = obj(generatedConfigMap(traced, 'jpki-platform')?.['data']);
+    const endpoint = new URL(String(data['OTEL_EXPORTER_OTLP_ENDPOINT']));
+    expect(endpoint.hostname).toBe(`${OTEL_COLLECTOR.service}.${OTEL_COLLECTOR.namespace}.svc`);
+    expect(Number(endpoint.port)).toBe(OTEL_COLLECTOR.port);
+    expect(data['OTEL_EXPORTER_OTLP_PROTOCOL']).toBe(OTLP_PROTOCOL);
+    expect(tracingConfigProblem(data as Record<string, string>)).toBeUndefined();
+    // What the services would refuse at start, the check refuses too.
+    expect(tracingConfigProblem({ ...(data as Record<string, string>), OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toMatch(/^OTEL_EXPORTER_OTLP_PROTOCOL=grpc: /);
+  });
+});
+
 /** Metrics of Strimzi's Kafka Exporter (kafka_exporter) that alerts and the dashboard use. */
 const KAFKA_EXPORTER_METRICS = ['kafka_consumergroup_lag', 'kafka_topic_partition_current_offset'];
 
@@ -336,7 +378,7 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
 
   // A rendering error (missing file, patch path that no longer exists, duplicate object) fails every test below.
   beforeAll(() => {
-    rendered = render(join(DEPLOY, 'overlays', env));
+    rendered = render(join(DEPLOY, 'overlays', expected.overlay ?? env), { components: expected.components });
     deployments = byKind(rendered, 'Deployment');
     configMaps = byKind(rendered, 'ConfigMap');
     [nodePool] = byKind(rendered, 'KafkaNodePool');
@@ -473,6 +515,10 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     }
     for (const e of list(container['env']).map(obj)) podEnv[String(e['name'])] = e['valueFrom'] ? FAKE_DATABASE_URL : String(e['value']);
     const config = checkEnvironment(s, podEnv, `${env}/${identity}`);
+    // Traces only where the tracing component is on, exported to the collector the NetworkPolicies open.
+    const tracing = !!expected.components?.includes(TRACING_COMPONENT);
+    expect(tracingRequested(podEnv)).toBe(tracing);
+    if (tracing) expect([podEnv['OTEL_EXPORTER_OTLP_ENDPOINT'], podEnv['OTEL_EXPORTER_OTLP_PROTOCOL']]).toEqual([OTEL_COLLECTOR_ENDPOINT, OTLP_PROTOCOL]);
 
     // shutdown budget: preStop sleep + SHUTDOWN_TIMEOUT_MS within the grace period; both outlast the Kafka session
     const grace = Number(pod['terminationGracePeriodSeconds']);
@@ -531,6 +577,9 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
       const reaches = (labels: Record<string, Json>, port: number) => egress.some((r) => admits(list(r['to']), { labels }) && list(r['ports']).some((p) => obj(p)['port'] === port));
       expect({ s: s.identity, kafka: reaches(kafkaPod, KAFKA_CLIENT_PORT) }).toEqual({ s: s.identity, kafka: true });
       expect({ s: s.identity, pooler: reaches({ 'cnpg.io/poolerName': 'jpki-pg-pooler-rw' }, 5432) }).toEqual({ s: s.identity, pooler: true });
+      // The OpenTelemetry Collector of the tracing component, on its OTLP/HTTP port (open in every overlay; used when traces are on).
+      const collector = egress.some((r) => admits(list(r['to']), { namespace: OTEL_COLLECTOR.namespace }) && list(r['ports']).some((p) => obj(p)['port'] === OTEL_COLLECTOR.port));
+      expect({ s: s.identity, collector }).toEqual({ s: s.identity, collector: true });
       expect({ s: s.identity, prometheus: ingress.some((r) => admits(list(r['from']), { namespace: PLATFORM_NAMESPACES.prometheus })) }).toEqual({ s: s.identity, prometheus: true });
       // HTTP between services: exactly the callees its settings name, both ways.
       for (const other of SERVICE_INSTANCES.filter((o) => o !== s)) {

@@ -69,8 +69,11 @@ describe('pinned schemas', () => {
     expect(overlays.sort()).toEqual(['ci', 'dev', 'prod']);
   });
 
-  it.each(overlays)('overlay %s: every rendered object is valid against its pinned schema', (overlay) => {
-    const objects = render(join(OVERLAYS, overlay));
+  // Each overlay as committed, and prod with its optional tracing component switched on.
+  const renders: [string, string, string[]][] = [...overlays.map((o): [string, string, string[]] => [o, o, []]), ['prod+tracing', 'prod', ['../../components/tracing']]];
+
+  it.each(renders)('overlay %s: every rendered object is valid against its pinned schema', (_name, overlay, components) => {
+    const objects = render(join(OVERLAYS, overlay), { components });
     expect(objects.length).toBeGreaterThan(50);
     const invalid = objects.map((o) => ({ object: `${o.kind}/${o.metadata.name}`, problems: validator.problems(o) })).filter((r) => r.problems);
     expect(invalid).toEqual([]);

@@ -6,9 +6,9 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import type { Tracing } from './tracing';
+import { tracingConfigProblem, type Tracing } from './tracing';
 
-/** The exporters this build carries; OTLP goes over HTTP as JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json). */
+/** The exporters of TRACES_EXPORTERS; OTLP goes over HTTP as JSON (OTLP_PROTOCOL, see tracingConfigProblem). */
 const EXPORTERS: Record<string, () => SpanExporter> = {
   otlp: () => new OTLPTraceExporter(),
   console: () => new ConsoleSpanExporter(),
@@ -45,10 +45,7 @@ export function startSdk(serviceName: string): Tracing {
 }
 
 function exporterFrom(env: NodeJS.ProcessEnv): SpanExporter {
-  const name = env['OTEL_TRACES_EXPORTER']?.trim() || 'otlp';
-  const exporter = EXPORTERS[name];
-  if (!exporter) throw new Error(`OTEL_TRACES_EXPORTER=${name} is not supported; use ${Object.keys(EXPORTERS).join(', ')} or none`);
-  const protocol = env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'];
-  if (name === 'otlp' && protocol && protocol !== 'http/json') throw new Error(`OTLP protocol ${protocol} is not supported; traces are exported as http/json`);
-  return exporter();
+  const problem = tracingConfigProblem(env);
+  if (problem) throw new Error(problem);
+  return EXPORTERS[env['OTEL_TRACES_EXPORTER']?.trim() || 'otlp']();
 }

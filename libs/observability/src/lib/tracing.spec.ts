@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { newWorkContext } from './context';
-import { contextOfTraceparent, inSpan, startTracing, traceparentOf, tracingRequested, type Tracing } from './tracing';
+import { contextOfTraceparent, inSpan, OTLP_PROTOCOL, startTracing, traceparentOf, tracingConfigProblem, tracingRequested, TRACES_EXPORTERS, type Tracing } from './tracing';
 
 interface ConsoleSpan {
   resource: { attributes: Record<string, unknown> };
@@ -47,8 +47,36 @@ describe('tracing setup', () => {
     await expect(withEnv({ OTEL_TRACES_EXPORTER: 'zipkin' }, () => startTracing('sp-tsm'))).rejects.toThrow(/OTEL_TRACES_EXPORTER=zipkin is not supported/);
     const grpc = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
     await expect(withEnv(grpc, () => startTracing('sp-tsm'))).rejects.toThrow(
-      /OTLP protocol grpc is not supported/,
+      'OTEL_EXPORTER_OTLP_PROTOCOL=grpc: OTLP protocol grpc is not supported; this build exports traces only as http/json',
     );
+  });
+
+  it('says which variable asks for which protocol, and accepts http/json, an unset protocol and traces turned off', () => {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector.observability:4318' };
+    expect(tracingConfigProblem({ ...endpoint })).toBeUndefined();
+    expect(tracingConfigProblem({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: OTLP_PROTOCOL })).toBeUndefined();
+    expect(tracingConfigProblem({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: ' http/json ' })).toBeUndefined();
+    // An empty value is unset (the OpenTelemetry specification), so http/json here.
+    expect(tracingConfigProblem({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: '' })).toBeUndefined();
+    // Off: nothing to refuse.
+    expect(tracingConfigProblem({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toBeUndefined();
+    expect(tracingConfigProblem({ ...endpoint, OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toBeUndefined();
+    // The console exporter has no protocol.
+    expect(tracingConfigProblem({ OTEL_TRACES_EXPORTER: 'console', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toBeUndefined();
+
+    expect(tracingConfigProblem({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' })).toBe(
+      'OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf: OTLP protocol http/protobuf is not supported; this build exports traces only as http/json ' +
+        "(OTLP/HTTP, JSON bodies, e.g. to a collector's port 4318): set OTEL_EXPORTER_OTLP_PROTOCOL=http/json or leave it unset " +
+        '(http/protobuf would need @opentelemetry/exporter-trace-otlp-proto, which is not installed)',
+    );
+    expect(tracingConfigProblem({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toMatch(/would need @opentelemetry\/exporter-trace-otlp-grpc, which is not installed\)$/);
+    expect(tracingConfigProblem({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'json' })).toMatch(/^OTEL_EXPORTER_OTLP_PROTOCOL=json: .*\(the OTLP protocols are grpc, http\/protobuf and http\/json\)$/);
+    // The traces variable wins over the general one, both ways.
+    expect(tracingConfigProblem({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' })).toBeUndefined();
+    expect(tracingConfigProblem({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' })).toMatch(/^OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc: /);
+    // One exporter, not a list.
+    expect(tracingConfigProblem({ OTEL_TRACES_EXPORTER: 'otlp,console' })).toBe('OTEL_TRACES_EXPORTER=otlp,console is not supported; use one of otlp, console or none');
+    expect(TRACES_EXPORTERS).toEqual(['otlp', 'console']);
   });
 
   describe('when on', () => {
