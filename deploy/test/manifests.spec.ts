@@ -608,15 +608,23 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     for (const s of SERVICE_INSTANCES) {
       const role = roles.find((r) => r['name'] === dbRoleOf(s)) ?? {};
       expect(role).toMatchObject({ login: true, ensure: 'present', passwordSecret: { name: dbSecretOf(s.identity) } });
-      // No role is a superuser, owns the database or may create roles: rights come from owning the schema it creates.
+      // No role is a superuser, owns the database or may create roles: rights come from owning its schema.
       for (const right of ['superuser', 'createdb', 'createrole', 'replication', 'bypassrls']) expect({ role: role['name'], right, value: role[right] ?? false }).toEqual({ role: role['name'], right, value: false });
       const data = databaseSecretData(keys, s.identity);
       const url = new URL(data['uri']);
       expect([url.username, url.password, url.hostname, url.pathname]).toEqual([data['username'], data['password'], PG_POOLER, `/${PG_DATABASE}`]);
       expect(data['username']).toBe(dbRoleOf(s));
     }
+    // At bootstrap (before CNPG creates the managed roles): every service's schema, owned by its role, so that no role can
+    // create another's first; CREATE on the database through a group, which the services' CREATE SCHEMA IF NOT EXISTS
+    // needs (libs/service-kit/src/test/database-roles.int-spec.ts runs these statements on PostgreSQL).
     const initdb = obj(obj(spec['bootstrap'])['initdb']);
-    expect(list(initdb['postInitApplicationSQL'])).toEqual(['CREATE ROLE jpki_schema_creators NOLOGIN', `GRANT CREATE ON DATABASE ${PG_DATABASE} TO jpki_schema_creators`]);
+    expect(list(initdb['postInitApplicationSQL'])).toEqual([
+      'CREATE ROLE jpki_schema_creators NOLOGIN',
+      `GRANT CREATE ON DATABASE ${PG_DATABASE} TO jpki_schema_creators`,
+      ...SERVICE_INSTANCES.flatMap((s) => [`CREATE ROLE ${dbRoleOf(s)} NOLOGIN`, `CREATE SCHEMA ${s.schema} AUTHORIZATION ${dbRoleOf(s)}`]),
+    ]);
+    for (const r of roles) expect({ role: r['name'], inRoles: r['inRoles'] }).toEqual({ role: r['name'], inRoles: ['jpki_schema_creators'] });
     const pooler = named(rendered, 'Pooler', PG_POOLER) as K8sObject;
     expect(obj(pooler['spec'])).toMatchObject({ cluster: { name: PG_CLUSTER }, type: 'rw', pgbouncer: { poolMode: 'session' } });
     expect(generatedSecrets.get(dbSecretOf('sp-tsm'))).toEqual(databaseSecretData(keys, 'sp-tsm'));

@@ -1,0 +1,151 @@
+/**
+ * The per-service database roles of the Kubernetes manifests, on the real PostgreSQL: the bootstrap SQL of
+ * deploy/base/postgres/cluster.yaml (CNPG's postInitApplicationSQL) and what CNPG's managed roles then add (LOGIN,
+ * inRoles), run for two services in a database of their own, under names unique to this run. One service's role can
+ * neither read, write nor create anything in the other's schema, nor create that schema first; its own migrations
+ * (CREATE SCHEMA IF NOT EXISTS, as libs/service-kit runs them) work, and need the database CREATE right the manifest
+ * grants through a group.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { parse } from 'yaml';
+import { testDatabaseUrl } from '@jpki/testing';
+
+const CLUSTER_YAML = join(__dirname, '../../../../deploy/base/postgres/cluster.yaml');
+
+interface ManagedRole {
+  name: string;
+  login?: boolean;
+  inRoles?: string[];
+}
+
+const cluster = parse(readFileSync(CLUSTER_YAML, 'utf8')) as {
+  spec: { bootstrap: { initdb: { database: string; postInitApplicationSQL: string[] } }; managed: { roles: ManagedRole[] } };
+};
+const { database: DATABASE, postInitApplicationSQL: BOOTSTRAP_SQL } = cluster.spec.bootstrap.initdb;
+const MANAGED = cluster.spec.managed.roles;
+/** Two services of the manifest: A tries what it must not on B's schema. */
+const [A, B] = ['jpki_ca', 'sp_tsm'];
+
+describe("per-service database roles (deploy/base/postgres/cluster.yaml) on PostgreSQL", () => {
+  const tag = `t${randomBytes(4).toString('hex')}`;
+  /** Every role, schema and group name of the manifest gets this run's prefix; the database gets a name of its own. */
+  const names = new Map<string, string>([[DATABASE, `${tag}_jpki_roles`]]);
+  const renamed = (name: string) => names.get(name) ?? `${tag}_${name}`;
+  const otherServices = MANAGED.map((r) => r.name).filter((n) => n !== A && n !== B);
+  const identifiers = [...new Set([DATABASE, ...MANAGED.map((r) => r.name), ...MANAGED.flatMap((r) => r.inRoles ?? [])])].sort((x, y) => y.length - x.length);
+  const rename = (sql: string) => sql.replace(new RegExp(`\\b(${identifiers.join('|')})\\b`, 'g'), (name) => renamed(name));
+  const groups = [...new Set(MANAGED.flatMap((r) => r.inRoles ?? []))];
+  const [a, b, db] = [renamed(A), renamed(B), renamed(DATABASE)];
+  /** A role with its own schema but not in the group: shows why the manifest grants CREATE on the database. */
+  const outsider = `${tag}_outsider`;
+
+  const adminUrl = new URL(testDatabaseUrl());
+  const urlOf = (user: string, database = db) => {
+    const u = new URL(adminUrl);
+    u.username = user;
+    u.password = '';
+    u.pathname = `/${database}`;
+    return u.toString();
+  };
+  const server = new Client({ connectionString: testDatabaseUrl() });
+  const clients: Client[] = [];
+  const connect = async (user: string) => {
+    const c = new Client({ connectionString: urlOf(user) });
+    await c.connect();
+    clients.push(c);
+    return c;
+  };
+  let admin: Client;
+  let asA: Client;
+  let asB: Client;
+  /** The SQLSTATE and message a statement fails with ('' when it succeeds). */
+  const refusal = (c: Client, sql: string) => c.query(sql).then(() => '', (err: { code?: string; message: string }) => `${err.code}: ${err.message}`);
+  const ownerOf = async (schema: string) =>
+    (await admin.query<{ owner: string }>(`SELECT nspowner::regrole::text AS owner FROM pg_namespace WHERE nspname = $1`, [schema])).rows[0]?.owner;
+
+  beforeAll(async () => {
+    await server.connect();
+    await server.query(`CREATE DATABASE "${db}"`);
+    admin = await connect(adminUrl.username || 'postgres');
+    // CNPG runs postInitApplicationSQL as the superuser in the application database, once, at bootstrap. The
+    // statements about the two services and the group, as the manifest has them.
+    const statements = BOOTSTRAP_SQL.filter((sql) => !otherServices.some((n) => new RegExp(`\\b${n}\\b`).test(sql)));
+    for (const sql of statements) await admin.query(rename(sql));
+    // Then CNPG's managed-role reconciliation: it creates the roles that do not exist and adopts those that do, with
+    // LOGIN and inRoles as the manifest says (passwords left out: the test server trusts local connections).
+    for (const role of MANAGED.filter((r) => r.name === A || r.name === B)) {
+      const name = renamed(role.name);
+      const exists = (await admin.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [name])).rowCount === 1;
+      await admin.query(`${exists ? 'ALTER' : 'CREATE'} ROLE "${name}" ${role.login ? 'LOGIN' : 'NOLOGIN'}`);
+      for (const group of role.inRoles ?? []) await admin.query(`GRANT "${renamed(group)}" TO "${name}"`);
+    }
+    await admin.query(`CREATE ROLE "${outsider}" LOGIN`);
+    await admin.query(`CREATE SCHEMA "${outsider}" AUTHORIZATION "${outsider}"`);
+    asA = await connect(a);
+    asB = await connect(b);
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    await server.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
+    for (const role of [a, b, outsider, ...groups.map(renamed)]) await server.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
+    await server.end();
+  });
+
+  it("cannot create another service's schema first: it exists from the bootstrap on, owned by that service", async () => {
+    // Before either service ever started.
+    expect([await ownerOf(a), await ownerOf(b)]).toEqual([a, b]);
+    expect(await refusal(asA, `CREATE SCHEMA "${b}"`)).toBe(`42P06: schema "${b}" already exists`);
+    // IF NOT EXISTS (what a migration runs) does nothing: the schema stays B's and A gains nothing on it.
+    expect(await refusal(asA, `CREATE SCHEMA IF NOT EXISTS "${b}"`)).toBe('');
+    expect(await ownerOf(b)).toBe(b);
+    expect(await refusal(asA, `CREATE TABLE "${b}".planted (id int)`)).toBe(`42501: permission denied for schema ${b}`);
+    // Nor can it create a schema owned by B (PostgreSQL 16 says "must be able to SET ROLE", 15 "must be member of role").
+    expect(await refusal(asA, `CREATE SCHEMA "${tag}_squat" AUTHORIZATION "${b}"`)).toMatch(new RegExp(`^42501: must be (able to SET ROLE|member of role) "${b}"`));
+  });
+
+  describe('once both services started', () => {
+    // Each service's migrations run what libs/service-kit's migrateDatabase runs, then create their tables.
+    beforeAll(async () => {
+      for (const [c, schema] of [
+        [asA, a],
+        [asB, b],
+      ] as const) {
+        await c.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+        await c.query(`CREATE TABLE "${schema}".outbox (id serial PRIMARY KEY, payload text NOT NULL)`);
+        await c.query(`INSERT INTO "${schema}".outbox (payload) VALUES ('secret of ${schema}')`);
+      }
+    });
+
+    it('lets a service use its own schema, found through its role name (no search_path needed, as behind PgBouncer)', async () => {
+      expect((await asA.query<{ s: string }>('SELECT current_schema() AS s')).rows[0].s).toBe(a);
+      expect((await asA.query('SELECT payload FROM outbox')).rows).toEqual([{ payload: `secret of ${a}` }]);
+      expect(await refusal(asA, 'CREATE TABLE inbox (id int)')).toBe('');
+    });
+
+    it("refuses a service another's schema: no reading, no writing, no new table, no taking it over", async () => {
+      const denied = `42501: permission denied for schema ${b}`;
+      expect(await refusal(asA, `SELECT * FROM "${b}".outbox`)).toBe(denied);
+      expect(await refusal(asA, `INSERT INTO "${b}".outbox (payload) VALUES ('forged')`)).toBe(denied);
+      expect(await refusal(asA, `UPDATE "${b}".outbox SET payload = 'forged'`)).toBe(denied);
+      expect(await refusal(asA, `CREATE TABLE "${b}".planted (id int)`)).toBe(denied);
+      expect(await refusal(asA, `DROP SCHEMA "${b}" CASCADE`)).toBe(`42501: must be owner of schema ${b}`);
+      expect(await refusal(asA, `ALTER SCHEMA "${b}" OWNER TO "${a}"`)).toBe(`42501: must be owner of schema ${b}`);
+      expect(await refusal(asA, `GRANT USAGE ON SCHEMA "${b}" TO "${a}"`)).toBe(denied);
+      expect(await refusal(asA, `SELECT * FROM "${b}".outbox`)).toBe(denied);
+      expect((await asB.query(`SELECT payload FROM outbox`)).rows).toEqual([{ payload: `secret of ${b}` }]);
+    });
+
+    it('needs CREATE on the database for its own CREATE SCHEMA IF NOT EXISTS, even when the schema exists (why the manifest grants it)', async () => {
+      const asOutsider = await connect(outsider);
+      expect(await refusal(asOutsider, `CREATE SCHEMA IF NOT EXISTS "${outsider}"`)).toBe(`42501: permission denied for database ${db}`);
+      expect(await refusal(asOutsider, `CREATE TABLE "${outsider}".t (id int)`)).toBe('');
+      // With the group (what the manifest's managed roles get), the same statement is a no-op.
+      await admin.query(`GRANT "${renamed(groups[0])}" TO "${outsider}"`);
+      expect(await refusal(asOutsider, `CREATE SCHEMA IF NOT EXISTS "${outsider}"`)).toBe('');
+    });
+  });
+});
