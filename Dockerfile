@@ -14,6 +14,9 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
+# Every dependency, dev ones included: the build tools, and what the console's web app is built with (Vite, React,
+# Mantine; `vite build --config apps/console/web/vite.config.mts` works in this stage). None of them is a production
+# dependency: the services import none of them (deploy/test checks package.json against the image's imports).
 # Install scripts are skipped; the SWC native binding comes from its platform-specific optional package in the lockfile.
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --ignore-scripts

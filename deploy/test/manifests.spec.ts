@@ -917,6 +917,8 @@ describe('image', () => {
     const stages = dockerfile.split(/^FROM /m).slice(1);
     const stage = (name: string) => stages.find((s) => s.startsWith(`\${NODE_IMAGE} AS ${name}`)) ?? '';
     expect(stage('build')).toMatch(/npm ci --ignore-scripts/);
+    // Dev dependencies too: the build tools, and the console web app's (Vite, React, Mantine) for whoever builds it there.
+    expect(stage('build')).not.toMatch(/--omit|--only|--production/);
     expect(stage('build')).toMatch(/^RUN node tools\/build\/build\.js$/m);
     expect(stage('deps')).toMatch(/npm ci --omit=dev --ignore-scripts/);
     const runtime = stage('runtime');
@@ -927,21 +929,73 @@ describe('image', () => {
     expect(runtime).not.toMatch(/swc-node|\.ts\b/);
   });
 
+  /** package.json and the lockfile's package entries (`dev`: skipped by `npm ci --omit=dev`). */
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  type LockPackage = { dev?: boolean; dependencies?: Record<string, string> };
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockPackage> };
+  const nameOf = (path: string) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+  // npm ci --omit=dev skips what the lockfile marks `dev`; `devOptional` (a dev dependency that a production package
+  // also takes as an optional or optional peer dependency) is installed.
+  const omitDev = Object.entries(lock.packages).filter(([path, p]) => path.startsWith('node_modules/') && !p.dev);
+  const installed = new Set(omitDev.map(([path]) => nameOf(path)));
+
   it('production dependencies (what `npm ci --omit=dev` installs from the lockfile) hold no build or test tool', () => {
-    // npm ci --omit=dev skips what the lockfile marks `dev`; `devOptional` (an optional dependency of a production
-    // package that is also a dev dependency) is installed.
-    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-    const installed = new Set(
-      Object.entries(lock.packages)
-        .filter(([path, p]) => path.startsWith('node_modules/') && !p.dev)
-        .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)),
-    );
     expect(installed.size).toBeGreaterThan(50);
     for (const tool of ['typescript', '@swc-node/register', '@swc/core', '@swc/jest', 'jest', 'nx', '@nx/js', 'eslint', 'vite', 'testcontainers', 'ts-node']) {
       expect({ tool, installed: installed.has(tool) }).toEqual({ tool, installed: false });
     }
     // What the compiled services require at runtime (tools/build/build.js also fails the build otherwise).
     for (const runtime of ['@nestjs/core', '@nestjs/platform-express', 'kafkajs', 'pg', 'typeorm', 'reflect-metadata', 'yaml']) expect(installed.has(runtime)).toBe(true);
+  });
+
+  it('installs no devDependency in the image: none is in the tree `npm ci --omit=dev` installs from the lockfile', () => {
+    // A devDependency that a production package itself depends on is installed whatever package.json says. Tolerated
+    // only for declaration-only @types packages (nothing of them runs): @opentelemetry/instrumentation-pg depends on
+    // @types/pg, and @types/pg and protobufjs on @types/node. The devDependencies entries pin their versions for tsc.
+    const requiredBy = (name: string) => omitDev.filter(([, p]) => p.dependencies && name in p.dependencies).map(([path]) => nameOf(path));
+    const leaks = Object.keys(pkg.devDependencies)
+      .filter((name) => installed.has(name))
+      .map((name) => ({ name, requiredBy: requiredBy(name) }))
+      .filter((l) => !(l.name.startsWith('@types/') && l.requiredBy.length > 0));
+    expect(leaks).toEqual([]);
+    // The console's web app (React, Mantine, recharts: bundled by Vite into static files) is build-time only.
+    for (const web of ['react', 'react-dom', '@mantine/core', 'recharts', '@types/react']) expect({ web, installed: installed.has(web) }).toEqual({ web, installed: false });
+  });
+
+  it('has as production dependencies exactly what the image\'s code imports (the build stage installs the rest)', async () => {
+    // The entry points tools/build/build.js compiles into the image, and the modules they reach (static imports, type-only
+    // ones left out as the compiler leaves them out; @jpki/* through tsconfig.base.json's paths).
+    const build = (await import(join(ROOT, 'tools/build/build.js'))) as { APPS: string[]; entriesOf: (name: string) => string[] };
+    const entries = [...build.APPS, 'deploy-tools'].flatMap((name) => build.entriesOf(name));
+    const aliases = (JSON.parse(readFileSync(join(ROOT, 'tsconfig.base.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
+    const resolveModule = (from: string, spec: string) => {
+      const base = spec.startsWith('.') ? resolve(ROOT, from, '..', spec) : join(ROOT, aliases[spec][0]);
+      const file = [`${base}.ts`, join(base, 'index.ts'), base].find((f) => existsSync(f) && statSync(f).isFile());
+      if (!file) throw new Error(`${from}: cannot resolve ${spec}`);
+      return relative(ROOT, file);
+    };
+    const packages = new Map<string, string>();
+    const seen = new Set(entries);
+    for (const file of seen) {
+      const source = readFileSync(join(ROOT, file), 'utf8');
+      const imports = [
+        ...[...source.matchAll(/^\s*(?:import|export)\s+(?!type\b)([^'";]*?)\s*from\s*'([^']+)'/gm)].filter(([, what]) => !/^\{(\s*type\s+[\w$]+(\s+as\s+[\w$]+)?\s*,?)*\s*\}$/.test(what)).map((m) => m[2]),
+        ...[...source.matchAll(/^\s*import\s+'([^']+)'/gm)].map((m) => m[1]),
+        ...[...source.matchAll(/\b(?:require|import)\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]),
+      ];
+      for (const spec of imports) {
+        if (spec.startsWith('node:')) continue;
+        if (spec.startsWith('.') || spec in aliases) seen.add(resolveModule(file, spec));
+        else packages.set(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0], file);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(100);
+    const imported = [...packages.keys()];
+    // @nestjs/core loads the HTTP adapter by name at run time (NestFactory.create), no source imports it.
+    const loadedByName = ['@nestjs/platform-express'];
+    expect(imported.filter((p) => p in pkg.devDependencies)).toEqual([]);
+    expect(imported.filter((p) => !(p in pkg.dependencies))).toEqual([]);
+    expect(Object.keys(pkg.dependencies).filter((p) => !packages.has(p) && !loadedByName.includes(p))).toEqual([]);
   });
 
   it('health check finds every service instance\'s default port', async () => {
