@@ -803,6 +803,13 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     for (const metric of used) expect({ metric, known: known.has(metric) }).toEqual({ metric, known: true });
   });
 
+  it('alerts on every saga metric the services export (today saga_steps_total only: no metric of sagas ending failed)', () => {
+    const exprs = byKind(rendered, 'PrometheusRule').flatMap((r) => list(obj(r['spec'])['groups']).flatMap((g) => list(obj(g)['rules']).map((rule) => String(obj(rule)['expr'] ?? ''))));
+    const sagaMetrics = [...new Set(serviceMetricNames().filter((m) => m.startsWith('saga_')).map((m) => m.replace(/_(bucket|count|sum)$/, '')))];
+    expect(sagaMetrics).toContain('saga_steps_total');
+    for (const metric of sagaMetrics) expect({ metric, alerted: exprs.some((e) => new RegExp(`\\b${metric}(_bucket|_count|_sum)?\\b`).test(e)) }).toEqual({ metric, alerted: true });
+  });
+
   it('scrapes the services through a PodMonitor and Kafka consumer lag through the Kafka Exporter', () => {
     const [monitor] = byKind(rendered, 'PodMonitor');
     const selector = obj(obj(obj(monitor['spec'])['selector'])['matchLabels']);
