@@ -94,7 +94,7 @@ spec:
   });
 });
 
-/** kubectl with its built-in kustomize, if this machine has it (the CI machines have not: the test is then skipped). */
+/** kubectl with its built-in kustomize, if this machine has it (without it, the comparison is skipped). */
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
 const withKubectl = kubectl.status === 0 ? describe : describe.skip;
 

@@ -1,6 +1,7 @@
 /**
  * A small, strict subset of `kustomize build`, enough to render this repository's bases and overlays
- * in a unit test on machines without kubectl. Supported: resources (files and directories), components,
+ * in a unit test on machines without kubectl (where kubectl is installed, kustomize-lite.spec.ts checks that it renders
+ * what `kubectl kustomize` renders). Supported: resources (files and directories), components,
  * configMapGenerator (`envs` files and `options.labels`; the content-hash name suffix, so that a changed
  * ConfigMap rolls the pods that reference it), patches (inline or `path`; strategic-merge documents or
  * JSON 6902 op lists; `target` by kind, name regex and label selector), namespace, namePrefix/nameSuffix

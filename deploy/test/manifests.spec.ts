@@ -1,5 +1,5 @@
 /**
- * Offline validation of the deployment artefacts (no kubectl, no Docker on the build machines):
+ * Offline validation of the deployment artefacts (no cluster and no Docker on the build machines):
  * every YAML parses, every kustomization resolves, the overlays render (kustomize-lite) to the objects
  * and replica counts each environment needs, every Deployment has the probes, shutdown budget, resources
  * and security context the platform relies on, the environment each pod (and each compose service) gets
