@@ -49,6 +49,7 @@ export const ATTACKS: Attack[] = [
   { id: 'ATK-44', boundary: 'operator token lifetime', title: 'a token living longer than the maximum, or with nbf in the future → 401 TOKEN_LIFETIME / TOKEN_NOT_YET_VALID, nothing opened' },
   { id: 'ATK-45', boundary: 'operator token carrier scope (vSIM)', title: 'a docomo operator switches a KDDI SIM’s handset or inspects the SIM at the vSIM → 403 CARRIER_SCOPE, power unchanged' },
   { id: 'ATK-46', boundary: 'operator token carrier scope (platform-wide actions)', title: 'a docomo-scoped integrator moves the simulation clock or runs every carrier’s renewal sweep → 403 CARRIER_SCOPE, clock unchanged, audited' },
+  { id: 'ATK-47', boundary: 'operator token carrier scope (jpki-ca)', title: 'a docomo operator reads a KDDI subscriber’s person or certificate at the CA, holds or releases it, revokes, renews or issues a card, or reads the CA audit log → 403 CARRIER_SCOPE, certificate still good' },
   // cheap abuse and bad input (ATK-50..69)
   { id: 'ATK-50', boundary: 'jpki-ca OCSP responder', title: 'an OCSP request naming 900 certificates → malformedRequest (openssl reads it) with no status lookup; 20 unknown serials cost one query; a normal request is answered as before' },
   { id: 'ATK-51', boundary: 'HTTP body limit (every service)', title: 'a 5 MB JSON body to every service → 413 PAYLOAD_TOO_LARGE before it is read; nothing changed; lifecycle audits the refusal' },

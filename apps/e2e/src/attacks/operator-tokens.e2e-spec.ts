@@ -167,4 +167,33 @@ describe('attacks: operator tokens', () => {
     const refused = (await lifecycleAudit('refused:CARRIER_SCOPE')).filter((e) => e.actor === 'operator:ida@docomo');
     expect(refused.map((e) => e.action)).toEqual(expect.arrayContaining(['clock.advance', 'renewal.sweep']));
   });
+
+  it('ATK-47: a docomo operator reads or changes a KDDI subscriber’s person, certificates or card at the CA → 403 CARRIER_SCOPE, nothing changed', async () => {
+    const before = await phoneState(kddiPhone);
+    const person = kddiPhone.citizen.personId;
+    const ca = new HttpJson(platform.endpoints.ca, docomoOperator());
+    const scoped = { status: 403, reason: 'CARRIER_SCOPE' };
+    expect(await outcomeOf(ca.get(`/citizens/${person}`))).toEqual(scoped);
+    expect(await outcomeOf(ca.get(`/certificates/${kddiPhone.serial}`))).toEqual(scoped);
+    expect(await outcomeOf(ca.post(`/certificates/${kddiPhone.serial}/revocation`, { reason: 'certificateHold', comment: 'reported at a docomo shop' }))).toEqual(scoped);
+    expect(await outcomeOf(ca.post(`/certificates/${kddiPhone.serial}/hold-release`, {}))).toEqual(scoped);
+    // The card is the municipality's: no carrier's operator revokes, renews or issues one, not even for its own subscribers.
+    expect(await outcomeOf(ca.post(`/citizens/${person}/card/revocation`, { certificates: 'both', reason: 'keyCompromise' }))).toEqual(scoped);
+    expect(await outcomeOf(ca.post(`/citizens/${person}/card/renewal`, { signingPassword: 'RENEW2026', userAuthenticationPin: '2468' }))).toEqual(scoped);
+    const docomoIntegrator = new HttpJson(platform.endpoints.ca, platform.keys.operatorToken('ida@docomo', ['integrator'], { carrier: 'docomo' }));
+    const card = { name: '試験 越境', gender: 'other', dateOfBirth: '1990-01-01', address: '東京都千代田区霞が関2-1-2', prefecture: '東京都', municipality: '千代田区', signingPassword: 'DOCOMO2026', userAuthenticationPin: '1357' };
+    expect(await outcomeOf(docomoIntegrator.post('/citizens', card))).toEqual(scoped);
+    // The CA's audit log spans every carrier.
+    expect(await outcomeOf(new HttpJson(platform.endpoints.ca, platform.keys.operatorToken('dana@docomo', ['auditor'], { carrier: 'docomo' })).get('/audit'))).toEqual(scoped);
+
+    expect(await phoneState(kddiPhone)).toEqual(before);
+    expect(before.certificate).toBe('good');
+    // KDDI's own operator sees the person with the KDDI phone certificate and may act on it (control).
+    const kddiCa = new HttpJson(platform.endpoints.ca, platform.keys.operatorToken('kei@kddi', ['operator'], { carrier: 'kddi' }));
+    const seen = await kddiCa.get<{ certificates: { serial: string; kind: string }[] }>(`/citizens/${person}`);
+    expect(seen.certificates.map((c) => c.serial)).toContain(kddiPhone.serial);
+    expect(await kddiCa.get<{ serial: string; status: string }>(`/certificates/${kddiPhone.serial}`)).toMatchObject({ serial: kddiPhone.serial, status: 'good' });
+    expect(await outcomeOf(kddiCa.post(`/citizens/${person}/card/revocation`, { certificates: 'both', reason: 'keyCompromise' }))).toEqual(scoped);
+    expect(await certificateStatus(kddiPhone)).toBe('good');
+  });
 });

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod/v4';
-import { ApiErrors, ApiZodQuery, ApiZodResponse, Clock, Operator, RequireRoles, ValidQuery, type OperatorPrincipal } from '@jpki/service-kit';
+import { ApiErrors, ApiZodQuery, ApiZodResponse, Clock, Operator, RequireRoles, requirePlatformScope, ValidQuery, type OperatorPrincipal } from '@jpki/service-kit';
 import { CaTransactions } from '../ra/ca-transaction';
 import { CaStore } from '../storage/ca-store';
 import { auditQuerySchema, auditVerificationSchema } from './schemas';
@@ -22,6 +22,7 @@ export class AuditController {
   @ApiZodResponse(200, auditVerificationSchema, 'verification result')
   @ApiErrors(401, 403)
   async verify(@Operator() operator: OperatorPrincipal): Promise<z.infer<typeof auditVerificationSchema>> {
+    requirePlatformScope(operator, 'the CA audit log');
     const result = await this.store.verifyAudit();
     await this.transactions.run(`operator:${operator.sub}`, async (tx) =>
       tx.audit({ occurredAt: this.clock.now(), action: 'audit.verified', details: { valid: result.valid, entries: result.entries, headHash: result.headHash } }),
@@ -35,6 +36,7 @@ export class AuditController {
   @ApiZodQuery(auditQuerySchema)
   @ApiErrors(400, 401, 403)
   async list(@ValidQuery(auditQuerySchema) query: z.infer<typeof auditQuerySchema>, @Operator() operator: OperatorPrincipal) {
+    requirePlatformScope(operator, 'the CA audit log');
     const rows = await this.store.listAudit(query.after, query.limit, { action: query.action, subject: query.subject });
     await this.transactions.run(`operator:${operator.sub}`, async (tx) => tx.audit({ occurredAt: this.clock.now(), action: 'audit.listed', details: { ...query } }));
     return rows.map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString(), recordedAt: r.recordedAt.toISOString() }));

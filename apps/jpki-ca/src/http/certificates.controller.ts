@@ -18,8 +18,10 @@ import {
 } from '@jpki/service-kit';
 import { HttpStatus } from '@nestjs/common';
 import { CaTransactions } from '../ra/ca-transaction';
+import { requireCertificateScope } from '../ra/operator-scope';
 import { RevocationService, type RevocationOutcome } from '../ra/revocation.service';
 import { CaStore } from '../storage/ca-store';
+import type { CertificateRow } from '../storage/types';
 import { certificateSummary } from './presenters';
 import { certificateRevocationSchema, certificateSummarySchema, revocationResultSchema } from './schemas';
 
@@ -56,8 +58,7 @@ export class CertificatesController {
   @ApiZodResponse(200, certificateSummarySchema, 'the certificate')
   @ApiErrors(400, 401, 403, 404)
   async get(@Param('serial') serial: string, @Operator() operator: OperatorPrincipal): Promise<z.infer<typeof certificateSummarySchema>> {
-    const row = await this.store.findCertificate(checkSerial(serial));
-    if (!row) throw notFound('CERTIFICATE_UNKNOWN', `no subscriber certificate ${serial}`);
+    const row = await this.inScope(checkSerial(serial), operator);
     await this.transactions.run(`operator:${operator.sub}`, async (tx) => tx.audit({ occurredAt: this.clock.now(), action: 'certificate.viewed', subject: row.serial }));
     return certificateSummary(row);
   }
@@ -75,6 +76,7 @@ export class CertificatesController {
     @Operator() operator: OperatorPrincipal,
   ): Promise<z.infer<typeof revocationResultSchema>> {
     const target = checkSerial(serial);
+    await this.inScope(target, operator);
     const outcome = await this.transactions.run(`operator:${operator.sub}`, (tx) =>
       this.revocations.revoke(tx, { target: { by: 'serial', serial: target }, reason: body.reason, requestedBy: operator.sub, comment: body.comment }),
     );
@@ -89,10 +91,19 @@ export class CertificatesController {
   @ApiErrors(400, 401, 403, 404, 409)
   async releaseHold(@Param('serial') serial: string, @Operator() operator: OperatorPrincipal): Promise<z.infer<typeof revocationResultSchema>> {
     const target = checkSerial(serial);
+    await this.inScope(target, operator);
     const outcome = await this.transactions.run(`operator:${operator.sub}`, (tx) =>
       this.revocations.releaseHold(tx, { serial: target, requestedBy: operator.sub }),
     );
     if (!outcome.ok && outcome.reason === 'HOLD_NOT_RELEASABLE') throw conflict(outcome.reason, outcome.detail);
     return answer(outcome);
+  }
+
+  /** The certificate, if the token may see and change it (a carrier's staff: its phone certificates only). */
+  private async inScope(serial: string, operator: OperatorPrincipal): Promise<CertificateRow> {
+    const row = await this.store.findCertificate(serial);
+    if (!row) throw notFound('CERTIFICATE_UNKNOWN', `no subscriber certificate ${serial}`);
+    requireCertificateScope(operator, row);
+    return row;
   }
 }

@@ -17,6 +17,7 @@ import {
 } from '@jpki/service-kit';
 import { CaTransactions } from '../ra/ca-transaction';
 import { CitizenError, CitizensService } from '../ra/citizens.service';
+import { personCertificatesInScope, requireMunicipalScope } from '../ra/operator-scope';
 import { RevocationService } from '../ra/revocation.service';
 import { CaStore } from '../storage/ca-store';
 import { certificateSummary } from './presenters';
@@ -54,6 +55,7 @@ export class CitizensController {
   @ApiZodResponse(201, citizenCreatedSchema, 'card issued')
   @ApiErrors(400, 401, 403, 409, 422)
   async create(@ValidBody(createCitizenSchema) body: CreateCitizenBody, @Operator() operator: OperatorPrincipal): Promise<z.infer<typeof citizenCreatedSchema>> {
+    requireMunicipalScope(operator, 'issuing a card');
     try {
       const issued = await this.citizens.issue(body, `operator:${operator.sub}`);
       return {
@@ -73,13 +75,16 @@ export class CitizensController {
 
   @Get(':personId')
   @RequireRoles('integrator', 'operator')
-  @ApiOperation({ summary: 'A person and all their certificates (card and phone) with status' })
+  @ApiOperation({
+    summary: 'A person and all their certificates (card and phone) with status',
+    description: 'A carrier-scoped token sees only a person with a phone certificate on its carrier, and of the phone certificates only those (403 CARRIER_SCOPE otherwise).',
+  })
   @ApiZodResponse(200, citizenSchema, 'the person')
   @ApiErrors(401, 403, 404)
   async get(@Param('personId', new ParseUUIDPipe()) personId: string, @Operator() operator: OperatorPrincipal): Promise<z.infer<typeof citizenSchema>> {
     const person = await this.store.findPerson(personId);
     if (!person) throw notFound('PERSON_UNKNOWN', `no person ${personId}`);
-    const certificates = await this.store.certificatesOfPerson(personId);
+    const certificates = personCertificatesInScope(operator, personId, await this.store.certificatesOfPerson(personId));
     await this.transactions.run(`operator:${operator.sub}`, async (tx) =>
       tx.audit({ occurredAt: this.clock.now(), action: 'citizen.viewed', subject: personId }),
     );
@@ -103,6 +108,7 @@ export class CitizensController {
     @ValidBody(cardRevocationSchema) body: z.infer<typeof cardRevocationSchema>,
     @Operator() operator: OperatorPrincipal,
   ): Promise<z.infer<typeof revocationResultSchema>> {
+    requireMunicipalScope(operator, 'revoking a card');
     const cards = await this.store.currentCardCertificates(personId);
     const kinds = body.certificates === 'both' ? (['card-signing', 'card-user-authentication'] as const) : body.certificates === 'signing' ? (['card-signing'] as const) : (['card-user-authentication'] as const);
     const targets = kinds.map((kind) => cards[kind]).filter((c) => c !== undefined);

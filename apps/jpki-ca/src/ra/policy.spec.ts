@@ -3,6 +3,8 @@ import { canonicalJson } from './canonical';
 import { cardProblem } from './card-policy';
 import { phoneEnrollmentApplicationSchema } from '@jpki/contracts';
 import type { CertificateRow } from '../storage/types';
+import type { OperatorPrincipal } from '@jpki/service-kit';
+import { personCertificatesInScope, requireCertificateScope, requireMunicipalScope } from './operator-scope';
 
 const DAY = 86_400_000;
 
@@ -93,5 +95,41 @@ describe('phone-enrollment application schema', () => {
 describe('canonical JSON (request digests)', () => {
   it('ignores key order and undefined members', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: undefined } })).toBe('{"a":{"d":[1,{"x":1,"y":2}]},"b":1}');
+  });
+});
+
+describe('operator scope at the CA (carrier staff reach only their phone certificates)', () => {
+  const operator = (carrier?: 'docomo' | 'kddi'): OperatorPrincipal => ({ iss: 'idp', sub: 'op', aud: ['jpki-ca'], roles: ['operator'], ...(carrier ? { carrier } : {}), iat: 0, nbf: 0, exp: 1 }) as OperatorPrincipal;
+  const phone = (serial: string, carrier: 'docomo' | 'kddi') =>
+    card('card-user-authentication', { serial, kind: 'phone-user-authentication', device: { kind: 'sim', iccid: '8981100000000000001', msisdn: '+819012345678', carrier } });
+  const iphone = card('card-user-authentication', { serial: '0A', kind: 'phone-user-authentication', device: { kind: 'iphone', deviceId: 'device-0001' } });
+  const person = [card('card-signing'), card('card-user-authentication'), phone('03', 'docomo'), phone('04', 'kddi'), iphone];
+  const refusal = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return (err as { getResponse(): { reason: string } }).getResponse().reason;
+    }
+    return 'allowed';
+  };
+
+  it('platform staff see every certificate; a carrier sees the card and its own phone certificates only', () => {
+    expect(personCertificatesInScope(operator(), 'p', person).map((c) => c.serial)).toEqual(['01', '02', '03', '04', '0A']);
+    expect(personCertificatesInScope(operator('docomo'), 'p', person).map((c) => c.serial)).toEqual(['01', '02', '03']);
+    expect(personCertificatesInScope(operator('kddi'), 'p', person).map((c) => c.serial)).toEqual(['01', '02', '04']);
+  });
+
+  it('a person without a phone on the carrier is refused, as is another carrier’s, a card or an iPhone certificate', () => {
+    expect(refusal(() => personCertificatesInScope(operator('docomo'), 'p', [card('card-signing'), phone('04', 'kddi'), iphone]))).toBe('CARRIER_SCOPE');
+    expect(refusal(() => requireCertificateScope(operator('docomo'), phone('04', 'kddi')))).toBe('CARRIER_SCOPE');
+    expect(refusal(() => requireCertificateScope(operator('docomo'), card('card-signing')))).toBe('CARRIER_SCOPE');
+    expect(refusal(() => requireCertificateScope(operator('docomo'), iphone))).toBe('CARRIER_SCOPE');
+    expect(refusal(() => requireCertificateScope(operator('docomo'), phone('03', 'docomo')))).toBe('allowed');
+    expect(refusal(() => requireCertificateScope(operator(), card('card-signing')))).toBe('allowed');
+  });
+
+  it('card acts are the municipality’s: carrier staff are refused', () => {
+    expect(refusal(() => requireMunicipalScope(operator('kddi'), 'revoking a card'))).toBe('CARRIER_SCOPE');
+    expect(refusal(() => requireMunicipalScope(operator(), 'revoking a card'))).toBe('allowed');
   });
 });

@@ -6,6 +6,7 @@ import { ApiErrors, ApiZodBody, ApiZodResponse, notFound, Operator, RequireRoles
 import { certificateSummary } from '../http/presenters';
 import { certificateSummarySchema, citizenCreatedSchema } from '../http/schemas';
 import { CitizenError } from './citizens.service';
+import { requireMunicipalScope } from './operator-scope';
 import { CardRenewalService } from './renewal-card.service';
 
 const cardRenewalSchema = z.strictObject({
@@ -41,6 +42,7 @@ export class CardRenewalController {
     @ValidBody(cardRenewalSchema) body: z.infer<typeof cardRenewalSchema>,
     @Operator() operator: OperatorPrincipal,
   ): Promise<z.infer<typeof cardRenewedSchema>> {
+    requireMunicipalScope(operator, 'renewing a card');
     try {
       const { issued, superseded, cascaded } = await this.renewals.renew(personId, body, `operator:${operator.sub}`, operator.sub);
       return {
