@@ -785,7 +785,7 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
 
   it('alerts and charts on metrics that exist: the services\', the Kafka Exporter\'s and the CNPG outbox query\'s', () => {
     const rules = byKind(rendered, 'PrometheusRule').flatMap((r) => list(obj(r['spec'])['groups']).flatMap((g) => list(obj(g)['rules']).map(obj)));
-    expect(rules.map((r) => r['alert']).sort()).toEqual(['ConsumerLagHigh', 'DeadLetterTopicGrowing', 'OcspSlow', 'OutboxBacklog', 'SagaStepFailures']);
+    expect(rules.map((r) => r['alert']).sort()).toEqual(['ConsumerLagHigh', 'DeadLetterTopicGrowing', 'OcspSlow', 'OutboxBacklog', 'SagaStepFailures', 'SagasFailing']);
     const dashboards = configMaps.filter((c) => obj(c.metadata.labels as Json)['grafana_dashboard'] === '1');
     expect(dashboards).toHaveLength(1);
     const dashboard = JSON.parse(String(Object.values(obj(dashboards[0]['data']))[0])) as { panels: { targets: { expr: string }[] }[] };
@@ -798,15 +798,15 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     );
     const known = new Set([...serviceMetricNames(), ...KAFKA_EXPORTER_METRICS, ...custom]);
     // Metric names: identifiers outside label matchers, ranges and by/without lists that are not function calls.
-    const used = exprs.flatMap((e) => e.replace(/\{[^}]*\}|\[[^\]]*\]|\b(by|without)\s*\([^)]*\)/g, '').match(/\b[a-z_][a-z0-9_]*\b(?!\s*\()/g) ?? []);
+    const used = exprs.flatMap((e) => e.replace(/\{[^}]*\}|\[[^\]]*\]|\b(by|without|ignoring|on)\s*\([^)]*\)|\bgroup_(left|right)\b/g, '').match(/\b[a-z_][a-z0-9_]*\b(?!\s*\()/g) ?? []);
     expect(used).toEqual(expect.arrayContaining(['saga_steps_total', 'ca_ocsp_response_seconds_bucket', 'cnpg_jpki_outbox_oldest_pending_seconds', 'kafka_topic_partition_current_offset']));
     for (const metric of used) expect({ metric, known: known.has(metric) }).toEqual({ metric, known: true });
   });
 
-  it('alerts on every saga metric the services export (today saga_steps_total only: no metric of sagas ending failed)', () => {
+  it('alerts on every saga metric the services export (step runs and sagas ended)', () => {
     const exprs = byKind(rendered, 'PrometheusRule').flatMap((r) => list(obj(r['spec'])['groups']).flatMap((g) => list(obj(g)['rules']).map((rule) => String(obj(rule)['expr'] ?? ''))));
     const sagaMetrics = [...new Set(serviceMetricNames().filter((m) => m.startsWith('saga_')).map((m) => m.replace(/_(bucket|count|sum)$/, '')))];
-    expect(sagaMetrics).toContain('saga_steps_total');
+    expect(sagaMetrics).toEqual(expect.arrayContaining(['saga_steps_total', 'saga_ended_total']));
     for (const metric of sagaMetrics) expect({ metric, alerted: exprs.some((e) => new RegExp(`\\b${metric}(_bucket|_count|_sum)?\\b`).test(e)) }).toEqual({ metric, alerted: true });
   });
 

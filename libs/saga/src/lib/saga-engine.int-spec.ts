@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { metricsRegistry } from '@jpki/observability';
 import { migrateDatabase } from '@jpki/service-kit';
 import { testDatabaseUrl, testSchema, waitUntil } from '@jpki/testing';
 import { sagaMigrations } from './saga-schema';
@@ -15,6 +16,12 @@ describe('saga engine (real PostgreSQL)', () => {
   const transitions: string[] = [];
   const flaky = new Map<string, number>();
   const gates = new Map<string, Promise<void>>();
+
+  /** saga_ended_total for these labels, as /metrics would show it. */
+  const ended = async (status: string, reason: string) => {
+    const metric = await metricsRegistry.getSingleMetric('saga_ended_total')?.get();
+    return metric?.values.find((v) => v.labels['kind'] === 'demo' && v.labels['status'] === status && v.labels['reason'] === reason)?.value ?? 0;
+  };
 
   const step = (name: string, extra: Partial<{ stateAfter: string; timeoutMs: number; maxAttempts: number }> = {}) => ({
     name,
@@ -86,6 +93,7 @@ describe('saga engine (real PostgreSQL)', () => {
 
   it('runs the steps in order, merges data, records transitions and waits for replies', async () => {
     const e = await engine();
+    const completedBefore = await ended('completed', '');
     await ds.transaction((m) => e.create(m, 'demo', 's-happy', { calls: [] }));
     await waitUntil(async () => (await e.get('s-happy'))?.step === 'wait-reply', 10_000, 'reach wait-reply');
     await reply(e, 's-happy', 'abc');
@@ -101,6 +109,7 @@ describe('saga engine (real PostgreSQL)', () => {
       's-happy:installed->operational:completed',
     ]);
     expect((await e.history('s-happy')).map((h) => h.outcome)).toEqual(['completed', 'completed', 'completed']);
+    expect(await ended('completed', '')).toBe(completedBefore + 1);
   });
 
   it('answers a follower at the saga\'s next change (long polling), at once when it differs already, and as it is after the wait', async () => {
@@ -158,6 +167,7 @@ describe('saga engine (real PostgreSQL)', () => {
   it('compensates completed steps in reverse order when a step fails for good', async () => {
     const e = await engine();
     flaky.set('s-fatal:two:fatal', 1);
+    const failedBefore = await ended('failed', 'REFUSED');
     await ds.transaction((m) => e.create(m, 'demo', 's-fatal', {}));
     const failed = await waitUntil(async () => {
       const s = await e.get('s-fatal');
@@ -167,6 +177,7 @@ describe('saga engine (real PostgreSQL)', () => {
     expect(failed.failureReason).toBe('REFUSED');
     expect(effects.filter((x) => x.startsWith('s-fatal'))).toEqual(['s-fatal:one', 's-fatal:undo-one']);
     expect(transitions).toContain('s-fatal:initialized->in-error:failed');
+    expect(await ended('failed', 'REFUSED')).toBe(failedBefore + 1);
   });
 
   it('gives up after the last attempt when a step keeps timing out', async () => {

@@ -90,6 +90,7 @@ export class SagaEngine {
   private readonly running = new Map<string, AbortController>();
   private readonly log = createLogger('saga-engine');
   private readonly outcomes = counter('saga_steps_total', 'Saga step runs by outcome', ['kind', 'step', 'outcome']);
+  private readonly ended = counter('saga_ended_total', 'Sagas ended, by kind, status (completed, failed) and the failure reason', ['kind', 'status', 'reason']);
   private listener?: PgListener;
   private active = false;
   private readonly loop = new WakeableLoop(
@@ -365,6 +366,9 @@ export class SagaEngine {
       await this.recordHistory(m, row.id, step.name, attempt, row.state, toState, 'completed');
       await def.onTransition?.(m, { sagaId: row.id, kind: row.kind, fromState: row.state, toState, step: next?.name ?? null, status: next ? 'running' : 'completed', data });
       return chain ? { row: updated[0], version: updated[0].version, attempt: 1 } : null;
+    }).then((claimed) => {
+      if (!next) this.ended.inc({ kind: row.kind, status: 'completed', reason: '' });
+      return claimed;
     });
   }
 
@@ -424,13 +428,13 @@ export class SagaEngine {
       );
       if (progressed.length === 0) return;
     }
-    await this.ds.transaction(async (m) => {
+    const failed = await this.ds.transaction(async (m) => {
       const [ended]: [unknown[], number] = await m.query(
         `UPDATE saga SET status = 'failed', state = $2, lease_owner = NULL, lease_until = NULL, version = version + 1, updated_at = now()
           WHERE id = $1 AND lease_owner = $3 AND status = 'compensating' RETURNING id`,
         [row.id, def.failedState, this.owner],
       );
-      if (ended.length === 0) return;
+      if (ended.length === 0) return false;
       await this.recordHistory(m, row.id, row.step, row.attempt, row.state, def.failedState, 'failed', row.failure_reason ?? undefined);
       await def.onTransition?.(m, {
         sagaId: row.id,
@@ -442,7 +446,9 @@ export class SagaEngine {
         data: row.data,
         failure: { reason: row.failure_reason ?? 'UNKNOWN', detail: row.failure_detail ?? '', step: row.step ?? '' },
       });
+      return true;
     });
+    if (failed) this.ended.inc({ kind: row.kind, status: 'failed', reason: row.failure_reason ?? 'UNKNOWN' });
   }
 
   private async release(id: string): Promise<void> {
