@@ -616,15 +616,13 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
       expect(data['username']).toBe(dbRoleOf(s));
     }
     // At bootstrap (before CNPG creates the managed roles): every service's schema, owned by its role, so that no role can
-    // create another's first; CREATE on the database through a group, which the services' CREATE SCHEMA IF NOT EXISTS
-    // needs (libs/service-kit/src/test/database-roles.int-spec.ts runs these statements on PostgreSQL).
+    // create another's first; no role may create schemas (libs/service-kit/src/test/database-roles.int-spec.ts runs these
+    // statements on PostgreSQL and the services' migrations as those roles).
     const initdb = obj(obj(spec['bootstrap'])['initdb']);
     expect(list(initdb['postInitApplicationSQL'])).toEqual([
-      'CREATE ROLE jpki_schema_creators NOLOGIN',
-      `GRANT CREATE ON DATABASE ${PG_DATABASE} TO jpki_schema_creators`,
       ...SERVICE_INSTANCES.flatMap((s) => [`CREATE ROLE ${dbRoleOf(s)} NOLOGIN`, `CREATE SCHEMA ${s.schema} AUTHORIZATION ${dbRoleOf(s)}`]),
     ]);
-    for (const r of roles) expect({ role: r['name'], inRoles: r['inRoles'] }).toEqual({ role: r['name'], inRoles: ['jpki_schema_creators'] });
+    for (const r of roles) expect({ role: r['name'], inRoles: r['inRoles'] }).toEqual({ role: r['name'], inRoles: undefined });
     const pooler = named(rendered, 'Pooler', PG_POOLER) as K8sObject;
     expect(obj(pooler['spec'])).toMatchObject({ cluster: { name: PG_CLUSTER }, type: 'rw', pgbouncer: { poolMode: 'session' } });
     expect(generatedSecrets.get(dbSecretOf('sp-tsm'))).toEqual(databaseSecretData(keys, 'sp-tsm'));

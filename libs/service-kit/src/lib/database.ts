@@ -26,8 +26,10 @@ export function dataSourceOptions(s: DatabaseSettings): DataSourceOptions {
 }
 
 /**
- * Creates the schema and applies pending migrations under an advisory lock, so replicas starting
- * together migrate once.
+ * Creates the schema when it does not exist yet and applies pending migrations under an advisory lock, so replicas
+ * starting together migrate once. A schema created beforehand and owned by the service's role (the Kubernetes
+ * manifests do this) needs no CREATE right on the database: PostgreSQL checks that right for CREATE SCHEMA even with
+ * IF NOT EXISTS, so the statement is not run at all then.
  */
 export async function migrateDatabase(s: DatabaseSettings): Promise<string[]> {
   const ds = new DataSource({ ...dataSourceOptions(s), extra: { options: `-c search_path=${s.schema}`, max: 1 } });
@@ -35,7 +37,8 @@ export async function migrateDatabase(s: DatabaseSettings): Promise<string[]> {
   try {
     // Lock first: replicas starting together would otherwise race on CREATE SCHEMA itself.
     await ds.query(`SELECT pg_advisory_lock(hashtext($1))`, [`${s.schema}.migrations`]);
-    await ds.query(`CREATE SCHEMA IF NOT EXISTS "${s.schema}"`);
+    const [{ present }]: { present: boolean }[] = await ds.query(`SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS present`, [s.schema]);
+    if (!present) await ds.query(`CREATE SCHEMA "${s.schema}"`);
     try {
       const applied = await ds.runMigrations({ transaction: 'each' });
       return applied.map((m) => m.name);
