@@ -2,7 +2,8 @@
  * The SIMULATED iPhone as a command line: a device file (public header + the Secure Enclave's sealed state +
  * the certificates it holds), a hardware-key file beside it (`<device>.uid`, the simulated fused key the
  * sealed state is wrapped with), enrollment by method ① or ②, and authentication after Face ID.
- * The platform vendor (attestation CA) comes from `--vendor <file>` or JPKI_DEVICE_ATTESTATION (a file path).
+ * The platform vendor (attestation CA) comes from `--vendor <file>` or JPKI_DEVICE_ATTESTATION (a file path); the
+ * device passcode from `--passcode-file <file>` or JPKI_PASSCODE, never from the command line (./secrets).
  */
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -13,9 +14,11 @@ import { SimulatedAttestationAuthority, type BiometricPresentation, type Enclave
 import { Iphone, IphoneAuthenticator, IphoneJpkiApp, loadIphoneVendor, RelyingPartyVerifier } from '@jpki/jpki-client';
 import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-card';
 import { endpoints, type CommonOptions } from './platform-clients';
-import { passwordOptions, signingPassword } from './signing-password';
+import { PASSCODE, readSecret, secretOptions, SIGNING_PASSWORD } from './secrets';
 
 const DEVICE_FORMAT = 'jpki-sim-iphone-device/1';
+/** The passcode iphone-create gives a new iPhone when neither --passcode-file nor JPKI_PASSCODE names one. */
+const DEFAULT_PASSCODE = '000000';
 
 interface DeviceFile {
   format: typeof DEVICE_FORMAT;
@@ -74,15 +77,18 @@ export function registerIphoneCommands(program: Command, opts: () => CommonOptio
       out(`vendor saved to ${c.out}\nDEVICE_ATTESTATION_ROOTS=${vendor.trustAnchorBase64}`, { vendor: c.out, DEVICE_ATTESTATION_ROOTS: vendor.trustAnchorBase64 });
     });
 
-  program
-    .command('iphone-create')
-    .description('a new SIMULATED iPhone with Face ID enrolled: device file + hardware key file (<device>.uid)')
-    .requiredOption('--device <file>', 'where to save the device file')
+  secretOptions(
+    program
+      .command('iphone-create')
+      .description('a new SIMULATED iPhone with Face ID enrolled: device file + hardware key file (<device>.uid)')
+      .requiredOption('--device <file>', 'where to save the device file'),
+    [PASSCODE, `the device passcode (re-enables Face ID after a lockout; never unlocks the JPKI key); without either, ${DEFAULT_PASSCODE}`],
+  )
     .option('--vendor <file>', 'platform vendor file (or JPKI_DEVICE_ATTESTATION)')
     .option('--device-id <id>', 'device identifier (default: random)')
     .option('--model <model>', 'model name', 'iPhone 16')
-    .option('--passcode <passcode>', 'device passcode (re-enables Face ID after a lockout; never unlocks the JPKI key)', '000000')
     .action((c) => {
+      const passcode = readSecret(c, PASSCODE, process.env, DEFAULT_PASSCODE);
       if (existsSync(c.device)) throw new Error(`${c.device} exists`);
       const hardwareKey = randomBytes(32);
       const holder: { file?: DeviceFile } = {};
@@ -90,7 +96,7 @@ export function registerIphoneCommands(program: Command, opts: () => CommonOptio
         vendor: loadIphoneVendor(c.vendor),
         deviceId: c.deviceId,
         model: c.model,
-        passcode: c.passcode,
+        passcode,
         hardwareKey,
         enclave: {
           onStateChange: (state) => {
@@ -106,13 +112,13 @@ export function registerIphoneCommands(program: Command, opts: () => CommonOptio
       out(`iPhone ${iphone.deviceId} (${iphone.model}) → ${c.device} (hardware key ${c.device}.uid)`, { deviceId: iphone.deviceId, device: c.device });
     });
 
-  passwordOptions(
+  secretOptions(
     program
       .command('iphone-enroll')
       .description('enroll the iPhone with the My Number card: --method device-key (②, Secure Enclave key + attestation) or ca-generated (①)')
       .requiredOption('--device <file>', 'device file')
       .requiredOption('--card <file>', 'card file'),
-    'the card’s signing password',
+    [SIGNING_PASSWORD, 'the card’s signing password'],
   )
     .option('--method <method>', 'device-key | ca-generated', 'device-key')
     .option('--vendor <file>', 'platform vendor file (or JPKI_DEVICE_ATTESTATION)')
@@ -121,7 +127,7 @@ export function registerIphoneCommands(program: Command, opts: () => CommonOptio
     .option('--biometric <b>', 'what Face ID sees when the key is used: match | no-match', 'match')
     .action(async (c) => {
       if (!['device-key', 'ca-generated'].includes(c.method)) throw new Error('--method is device-key or ca-generated');
-      const password = signingPassword(c);
+      const password = readSecret(c, SIGNING_PASSWORD);
       const { iphone, file, save } = openDevice(c.device, c.vendor);
       const card = VirtualMyNumberCard.open(await loadCardFile(c.card), { persist: (f) => saveCardFile(c.card, f) });
       const app = new IphoneJpkiApp(endpoints(opts()), iphone);
@@ -182,15 +188,18 @@ export function registerIphoneCommands(program: Command, opts: () => CommonOptio
       out(`${iphone.deviceId} ${iphone.model}\nFace ID: ${bio.enrolled ? 'enrolled' : 'not enrolled'}, ${bio.lockedOut ? 'LOCKED OUT' : `${bio.failuresLeft} tries left`}\n${keys}`, status);
     });
 
-  program
-    .command('iphone-unlock')
-    .description('after a Face ID lockout: the device passcode re-enables Face ID (it never authorizes the JPKI key itself)')
-    .requiredOption('--device <file>', 'device file')
-    .requiredOption('--passcode <passcode>', 'device passcode')
+  secretOptions(
+    program
+      .command('iphone-unlock')
+      .description('after a Face ID lockout: the device passcode re-enables Face ID (it never authorizes the JPKI key itself)')
+      .requiredOption('--device <file>', 'device file'),
+    [PASSCODE, 'the device passcode'],
+  )
     .option('--vendor <file>', 'platform vendor file (or JPKI_DEVICE_ATTESTATION)')
     .action((c) => {
+      const passcode = readSecret(c, PASSCODE);
       const { iphone } = openDevice(c.device, c.vendor);
-      iphone.enclave.biometrics.unlockWithPasscode(c.passcode);
+      iphone.enclave.biometrics.unlockWithPasscode(passcode);
       out('Face ID re-enabled', iphone.enclave.biometrics.status());
     });
 }

@@ -16,13 +16,15 @@ import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-
 import { loadHandset, saveHandset } from './handset-file';
 import { registerIphoneCommands } from './iphone';
 import { endpoints, operatorToken, type CommonOptions } from './platform-clients';
-import { passwordOptions, signingPassword } from './signing-password';
+import { PHONE_PIN, PIN, readSecret, secretOptions, SIGNING_PASSWORD } from './secrets';
 
 /**
  * The JPKI-UI app as a command line: a test citizen's My Number card, a subscriber on a carrier,
  * enrollment with a progress bar, the phone PIN, and authentication at a relying party. The platform context
- * (`--context` / JPKI_CONTEXT, default the local platform) gives the service URLs and the integrator token. The card's
- * signing password comes from `--password-file` or JPKI_SIGNING_PASSWORD, never from the command line.
+ * (`--context` / JPKI_CONTEXT, default the local platform) gives the service URLs and the integrator token. Secrets
+ * never come from the command line (./secrets): the card's signing password from `--password-file` or
+ * JPKI_SIGNING_PASSWORD, a PIN from `--pin-file` or JPKI_PIN, enroll's new phone PIN from `--phone-pin-file` or
+ * JPKI_PHONE_PIN.
  */
 const program = new Command('device')
   .description('JPKI-UI app and handset simulator for the JPKI smartphone platform (SIMULATION)')
@@ -34,14 +36,14 @@ const opts = (): CommonOptions => program.opts<CommonOptions>();
 const out = (human: string, data: unknown) => console.log(opts().json ? JSON.stringify(data) : human);
 const operators = [...CARRIERS, ...Object.keys(MVNOS)];
 
-passwordOptions(
+secretOptions(
   program
     .command('citizen-create')
     .description('issue a virtual My Number card for a synthetic person and save its card file')
     .requiredOption('--card <file>', 'where to save the card file'),
-  'the new card’s signing password: 6–16 A–Z and 0–9, both',
+  [SIGNING_PASSWORD, 'the new card’s signing password: 6–16 A–Z and 0–9, both'],
+  [PIN, 'the new card’s user-authentication PIN: 4 digits'],
 )
-  .requiredOption('--pin <pin>', 'card user-authentication PIN: 4 digits')
   .option('--name <name>', 'name', '山田 太郎')
   .option('--dob <yyyy-mm-dd>', 'date of birth', '1990-04-01')
   .option('--gender <g>', 'male | female | other', 'male')
@@ -49,7 +51,8 @@ passwordOptions(
   .option('--prefecture <text>', 'issuing prefecture', '東京都')
   .option('--municipality <text>', 'issuing municipality', '千代田区')
   .action(async (c) => {
-    const password = signingPassword(c);
+    const password = readSecret(c, SIGNING_PASSWORD);
+    const pin = readSecret(c, PIN);
     const http = new HttpJson(endpoints(opts()).ca, operatorToken(opts()));
     const created = await http.post<{ personId: string; cardFile: unknown }>('/citizens', {
       name: c.name,
@@ -59,7 +62,7 @@ passwordOptions(
       prefecture: c.prefecture,
       municipality: c.municipality,
       signingPassword: password,
-      userAuthenticationPin: c.pin,
+      userAuthenticationPin: pin,
     });
     await saveCardFile(c.card, VirtualMyNumberCard.open(created.cardFile).toFile());
     out(`card issued for person ${created.personId} → ${c.card}`, { personId: created.personId, card: c.card });
@@ -94,26 +97,27 @@ program
     out(`SIM ${c.iccid} is in phone IMEI ${handset.imei} → ${c.handset}`, { iccid: c.iccid, imei: handset.imei, handset: c.handset });
   });
 
-passwordOptions(
+secretOptions(
   program
     .command('enroll')
     .description('sign the application with the My Number card, enroll the phone (SIM applet) and set its PIN on the phone')
-    .requiredOption('--card <file>', 'card file'),
-  'the card’s signing password',
+    .requiredOption('--card <file>', 'card file')
+    .requiredOption('--msisdn <msisdn>', 'phone number, +81…')
+    .requiredOption('--operator <op>', operators.join(' | '))
+    .requiredOption('--handset <file>', 'the phone holding the SIM (subscriber-create / handset-insert)'),
+  [SIGNING_PASSWORD, 'the card’s signing password'],
+  [PHONE_PIN, 'the phone’s new 4-digit PIN, set on the phone once the certificate is on the SIM'],
 )
-  .requiredOption('--msisdn <msisdn>', 'phone number, +81…')
-  .requiredOption('--operator <op>', operators.join(' | '))
-  .requiredOption('--handset <file>', 'the phone holding the SIM (subscriber-create / handset-insert)')
-  .requiredOption('--phone-pin <pin>', 'the phone’s new 4-digit PIN, set on the phone once the certificate is on the SIM')
   .option('--key-mode <mode>', 'on-card | delivered', 'on-card')
   .action(async (c) => {
-    const password = signingPassword(c);
+    const password = readSecret(c, SIGNING_PASSWORD);
+    const phonePin = readSecret(c, PHONE_PIN);
     const card = VirtualMyNumberCard.open(await loadCardFile(c.card), { persist: (f) => saveCardFile(c.card, f) });
     const app = new JpkiUiApp(endpoints(opts()));
     const bar = opts().json ? undefined : new SingleBar({ format: ' {bar} {value}/{total} {step} ({state})', hideCursor: true });
     let started = false;
     const done = await app.enroll(
-      { card, signingPassword: password, msisdn: c.msisdn, operator: c.operator, keyMode: c.keyMode, handset: loadHandset(c.handset), phonePin: c.phonePin },
+      { card, signingPassword: password, msisdn: c.msisdn, operator: c.operator, keyMode: c.keyMode, handset: loadHandset(c.handset), phonePin },
       (v: EnrollmentView) => {
         if (!started) bar?.start(v.stepCount, 0, { step: 'starting', state: v.state });
         started = true;
@@ -129,26 +133,30 @@ passwordOptions(
     out(`enrolled ${done.msisdn}: SIM ${done.iccid}, certificate ${done.serial}, phone PIN set (${done.enrollmentId})`, done);
   });
 
-program
-  .command('pin-set')
-  .description('choose the phone’s 4-digit PIN, if enroll could not (first time only)')
+secretOptions(
+  program.command('pin-set').description('choose the phone’s 4-digit PIN, if enroll could not (first time only)'),
+  [PIN, 'the phone’s new PIN: 4 digits'],
+)
   .requiredOption('--handset <file>', 'the phone holding the SIM')
-  .requiredOption('--pin <pin>', '4 digits')
   .action(async (c) => {
-    await new JpkiUiApp(endpoints(opts())).setPhonePin(loadHandset(c.handset), c.pin);
+    const pin = readSecret(c, PIN);
+    await new JpkiUiApp(endpoints(opts())).setPhonePin(loadHandset(c.handset), pin);
     out('phone PIN set', { ok: true });
   });
 
-program
-  .command('authenticate')
-  .description('answer a relying party’s challenge with the phone and verify it (signature, chain, OCSP)')
-  .requiredOption('--handset <file>', 'the phone holding the SIM')
-  .requiredOption('--pin <pin>', 'the phone PIN')
+secretOptions(
+  program
+    .command('authenticate')
+    .description('answer a relying party’s challenge with the phone and verify it (signature, chain, OCSP)')
+    .requiredOption('--handset <file>', 'the phone holding the SIM'),
+  [PIN, 'the phone PIN'],
+)
   .option('--challenge <hex>', 'challenge (default: 32 random bytes)')
   .action(async (c) => {
+    const pin = readSecret(c, PIN);
     const e = endpoints(opts());
     const handset = loadHandset(c.handset);
-    const check = c.challenge ? await challengeLogin(e, handset, c.pin, Buffer.from(c.challenge, 'hex')) : await authenticate(e, handset, c.pin);
+    const check = c.challenge ? await challengeLogin(e, handset, pin, Buffer.from(c.challenge, 'hex')) : await authenticate(e, handset, pin);
     out(check.ok ? `authenticated: certificate ${check.serial} is good` : `REFUSED: ${check.reason} ${check.detail}`, check);
     if (!check.ok) process.exitCode = 3;
   });
