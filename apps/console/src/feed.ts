@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Consumer, Kafka } from 'kafkajs';
 import { CARRIERS, envelopeSchema, messageDefinition, Topics, type Carrier, type Envelope } from '@jpki/contracts';
-import { checkCarrier, kafkaClient, TrustedProducers } from '@jpki/messaging';
+import { checkCarrier, IDLE_FETCH_WAIT_MS, kafkaClient, TrustedProducers } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
 import type { ConsoleConfig } from './config';
 import type { FeedEvent } from './feed-event';
@@ -60,7 +60,7 @@ export class EventFeed extends EventEmitter {
 
   private async connect(): Promise<void> {
     for (let attempt = 1; !this.stopped; attempt++) {
-      const consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 250 });
+      const consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: IDLE_FETCH_WAIT_MS });
       try {
         await consumer.connect();
         await consumer.subscribe({ topics: FEED_TOPICS.map((t) => this.config.KAFKA_TOPIC_PREFIX + t), fromBeginning: true });

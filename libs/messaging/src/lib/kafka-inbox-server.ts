@@ -28,7 +28,7 @@ import type { ConsumerStatus } from './consumer-status';
 import { DeliveryPolicy, describe, headerString } from './delivery-policy';
 import { NonRetriableError } from './errors';
 import { isInfrastructureFailure } from './infrastructure-failure';
-import type { KafkaConnection } from './kafka-connection';
+import { IDLE_FETCH_WAIT_MS, type KafkaConnection } from './kafka-connection';
 import { MessageContext } from './message-context';
 import type { Subscription } from './messaging-options';
 import type { Outbox } from './outbox';
@@ -125,9 +125,7 @@ export class KafkaInboxServer extends Server implements CustomTransportStrategy 
       allowAutoTopicCreation: false,
       sessionTimeout: o.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.max(500, Math.floor((o.sessionTimeoutMs ?? 30_000) / 10)),
-      // How long the broker holds a fetch when nothing is there (a message ends it at once): idle consumers fetch seldom,
-      // the session (≥ 6 s) still sees a heartbeat between fetches, and stopping does not wait for a held fetch.
-      maxWaitTimeInMs: 2_000,
+      maxWaitTimeInMs: IDLE_FETCH_WAIT_MS,
     });
     this.deps.status.set(name, 'starting');
     consumer.on(consumer.events.CRASH, (e) => this.deps.status.set(name, 'crashed', String(e.payload.error)));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Consumer } from 'kafkajs';
 import { envelopeSchema, SimulationClockSet, Topics, type Envelope } from '@jpki/contracts';
-import { KafkaConnection, MESSAGING_OPTIONS, type MessagingOptions, type ProducerCheck, type TrustedProducers } from '@jpki/messaging';
+import { IDLE_FETCH_WAIT_MS, KafkaConnection, MESSAGING_OPTIONS, type MessagingOptions, type ProducerCheck, type TrustedProducers } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
 import { Clock, clockMoveRefusal, DAY_MS } from './clock';
 import type { BaseConfig } from './config';
@@ -52,7 +52,7 @@ export class ClockFeed implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async connect(): Promise<void> {
     for (let attempt = 1; !this.stopped; attempt++) {
-      const consumer = this.kafka.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 500 });
+      const consumer = this.kafka.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: IDLE_FETCH_WAIT_MS });
       try {
         await consumer.connect();
         await consumer.subscribe({ topic: this.kafka.physical(Topics.platformClock.name), fromBeginning: true });
