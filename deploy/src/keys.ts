@@ -20,6 +20,8 @@ import {
   envPrefixOf,
   keySecretOf,
   OPERATOR_IDP_SECRET,
+  OPS_DB_ROLE,
+  OPS_DB_SECRET,
   PG_DATABASE,
   PG_POOLER,
   SERVICE_INSTANCES,
@@ -57,6 +59,8 @@ export interface DeploymentKeys {
   operatorIdp: Pick<Keys, 'signingPkcs8' | 'signingSpki'>;
   /** Password of the compose PostgreSQL user (hex, URL-safe). On Kubernetes each service has a role of its own. */
   postgresPassword: string;
+  /** Password of the operator tools' PostgreSQL role on Kubernetes (OPS_DB_ROLE; hex, URL-safe). */
+  opsDatabasePassword: string;
   deviceAttestation: DeviceAttestationVendor;
 }
 
@@ -82,6 +86,7 @@ export function generateDeploymentKeys(opts: { kekId?: string; now?: Date; devic
     services,
     operatorIdp: { signingPkcs8: idp.signingPkcs8, signingSpki: idp.signingSpki },
     postgresPassword: randomBytes(24).toString('hex'),
+    opsDatabasePassword: randomBytes(24).toString('hex'),
     deviceAttestation: opts.deviceAttestation,
   };
 }
@@ -174,8 +179,18 @@ export function databaseSecretData(keys: DeploymentKeys, identity: string): Reco
 }
 
 /**
- * The Secrets the Deployments reference (`<identity>-keys` and `<identity>-db` per service, `jpki-trust`), and two that no service
- * mounts: the operator IdP key and the SIMULATED device-attestation vendor.
+ * The operator tools' database credentials (role OPS_DB_ROLE): `username`/`password` for its CNPG managed role and `uri`
+ * through the Pooler, as in the services' Secrets. From outside the cluster, operators reach the Pooler with
+ * `kubectl port-forward` and use the same user and password with their local address.
+ */
+export function opsDatabaseSecretData(keys: DeploymentKeys): Record<string, string> {
+  const password = keys.opsDatabasePassword;
+  return { username: OPS_DB_ROLE, password, uri: `postgresql://${OPS_DB_ROLE}:${password}@${PG_POOLER}:5432/${PG_DATABASE}` };
+}
+
+/**
+ * The Secrets the Deployments reference (`<identity>-keys` and `<identity>-db` per service, `jpki-trust`), and three that no service
+ * mounts: the operator tools' database role (`jpki-ops-db`), the operator IdP key and the SIMULATED device-attestation vendor.
  */
 export function secretObjects(keys: DeploymentKeys, namespace: string): Record<string, unknown>[] {
   return [
@@ -184,6 +199,7 @@ export function secretObjects(keys: DeploymentKeys, namespace: string): Record<s
     ...SERVICE_INSTANCES.map((s) =>
       secret(dbSecretOf(s.identity), namespace, keys.generatedAt, databaseSecretData(keys, s.identity), s.identity, { type: 'kubernetes.io/basic-auth', labels: { 'cnpg.io/reload': 'true' } }),
     ),
+    secret(OPS_DB_SECRET, namespace, keys.generatedAt, opsDatabaseSecretData(keys), 'operator-tools', { type: 'kubernetes.io/basic-auth', labels: { 'cnpg.io/reload': 'true' } }),
     secret(
       OPERATOR_IDP_SECRET,
       namespace,

@@ -6,7 +6,8 @@
  * and to the PostgreSQL pooler; service-to-service HTTP only where a service's settings name another service's URL
  * (the relying parties' JPKI_CA_URL); the gateway to the public services; Prometheus to the metrics ports; the
  * operator-managed pods (Strimzi, CloudNativePG) to each other, to their operators and to the Kubernetes API; the
- * services to the OpenTelemetry Collector's namespace (used when deploy/components/tracing turns traces on).
+ * services to the OpenTelemetry Collector's namespace (used when deploy/components/tracing turns traces on); the operator
+ * network to the brokers' external listener (the prod overlay's, for the dlq and invariants tools).
  */
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -18,6 +19,21 @@ export const NETWORK_POLICIES_FILE = resolve(__dirname, '../base/network/network
 /** Port of the Kafka listener the services use (KAFKA_BROKERS in the jpki-platform ConfigMap; checked by the test). */
 export const KAFKA_CLIENT_PORT = 9092;
 const PG_PORT = 5432;
+
+/**
+ * The brokers' external listener (a patch in `overlays/prod/kustomization.yaml`): SCRAM-SHA-512 over TLS
+ * for the operator tools (KafkaUser jpki-ops), one LoadBalancer per broker plus the bootstrap one.
+ */
+export const KAFKA_EXTERNAL_PORT = 9094;
+
+/**
+ * Where operators run `npm run dlq` and `npm run invariants` from: the only sources admitted to the external listener,
+ * by the LoadBalancers (`loadBalancerSourceRanges`), by Strimzi's own listener NetworkPolicy (`networkPolicyPeers`) and
+ * by `allow-kafka-external` below (the test checks the three agree). 192.0.2.0/24 is a documentation range (RFC 5737)
+ * that admits nobody: replace it with your operator network (VPN, bastion) here and in the prod listener, then
+ * regenerate. The listener keeps client addresses (`externalTrafficPolicy: Local`) so that these rules see them.
+ */
+export const OPERATOR_NETWORK_CIDRS: readonly string[] = ['192.0.2.0/24'];
 
 /**
  * Namespaces of the cluster's shared components, by their `kubernetes.io/metadata.name` label. Patch the policies in
@@ -53,6 +69,8 @@ const podsOf = (labels: Record<string, string>): Peer => ({ podSelector: { match
 const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: 'TCP', port }));
 const instanceLabels = (identity: string) => ({ 'app.kubernetes.io/instance': identity });
 const KAFKA_PODS = { 'strimzi.io/cluster': KAFKA_CLUSTER };
+/** The brokers among them (Strimzi labels node-pool pods by role). */
+const KAFKA_BROKER_PODS = { ...KAFKA_PODS, 'strimzi.io/broker-role': 'true' };
 const PG_PODS = { 'cnpg.io/cluster': PG_CLUSTER };
 const POOLER_PODS = { 'cnpg.io/poolerName': PG_POOLER };
 const PROMETHEUS = namespace(PLATFORM_NAMESPACES.prometheus);
@@ -121,6 +139,11 @@ export function networkPolicyObjects(): Policy[] {
         { from: [PROMETHEUS], ports: tcp(9404) },
       ],
       egress: [{ to: [podsOf(KAFKA_PODS)] }, KUBERNETES_API],
+    }),
+    // The operator tools (dlq, invariants) from the operator network to the brokers' external listener, which only the
+    // prod overlay declares (in the other overlays nothing listens on the port). The address range bounds it.
+    policy('allow-kafka-external', KAFKA_BROKER_PODS, {
+      ingress: [{ from: OPERATOR_NETWORK_CIDRS.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(KAFKA_EXTERNAL_PORT) }],
     }),
     // PostgreSQL instances: replication and status among themselves, the operator, the pooler, Prometheus; out to each
     // other, the Kubernetes API and the backup object store (HTTPS).

@@ -90,3 +90,12 @@ export const dbRoleOf = (s: Pick<ServiceInstance, 'schema'>): string => s.schema
 
 /** Secret with a service's role (basic-auth username/password for CNPG's managed role) and its DATABASE_URL (`uri`). */
 export const dbSecretOf = (identity: string): string => `${identity}-db`;
+
+/**
+ * The operator tools' PostgreSQL role (`npm run dlq`, `npm run invariants`): owns schema `ops`, the dlq tool's redrive
+ * ledger (libs/operations RedriveLedger, DLQ_LEDGER_SCHEMA's default), and may only read the services' tables
+ * (deploy/base/postgres/cluster.yaml). Its credentials are in Secret OPS_DB_SECRET (generate-keys).
+ */
+export const OPS_DB_ROLE = 'ops';
+export const OPS_DB_SCHEMA = 'ops';
+export const OPS_DB_SECRET = 'jpki-ops-db';

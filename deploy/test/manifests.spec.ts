@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { CARRIER_PROFILES, physicalTopics, topicAccess } from '@jpki/contracts';
+import { CARRIER_PROFILES, KAFKA_OPERATOR_PRINCIPAL, physicalTopics, topicAccess } from '@jpki/contracts';
 import { OTLP_PROTOCOL, tracingConfigProblem, tracingRequested } from '@jpki/observability';
 import {
   databaseSecretData,
@@ -31,6 +31,8 @@ import {
   envPrefixOf,
   JPKI_CA_URL,
   keySecretOf,
+  OPS_DB_ROLE,
+  OPS_DB_SCHEMA,
   PG_CLUSTER,
   PG_DATABASE,
   PG_POOLER,
@@ -281,7 +283,9 @@ describe('users.yaml', () => {
 
   it('lets each service write exactly the topics its messages are routed to (and the retry/dead-letter companions of what it consumes)', () => {
     const users = new Map(loadManifests(KAFKA_USERS_FILE).map((u) => [u.metadata.name, obj(obj(u['spec'])['authorization'])]));
-    expect([...users.keys()].sort()).toEqual(SERVICE_INSTANCES.map((s) => s.identity).sort());
+    // Besides the services, the operator tools' user (its ACLs: deploy/test/operator-tools.spec.ts).
+    expect([...users.keys()].sort()).toEqual([...SERVICE_INSTANCES.map((s) => s.identity), KAFKA_OPERATOR_PRINCIPAL].sort());
+    users.delete(KAFKA_OPERATOR_PRINCIPAL);
     for (const [identity, authorization] of users) {
       expect(authorization['type']).toBe('simple');
       const writes = list(authorization['acls']).map(obj).filter((a) => list(a['operations']).includes('Write')).map((a) => str(obj(a['resource'])['name']));
@@ -291,10 +295,15 @@ describe('users.yaml', () => {
     }
   });
 
-  it('authenticates every Kafka listener (SCRAM-SHA-512) and authorises with ACLs', () => {
-    const kafka = loadManifests(join(DEPLOY, 'base/kafka/kafka.yaml'))[0];
+  it.each(['base', ...Object.keys(ENVIRONMENTS)])('authenticates every Kafka listener (SCRAM-SHA-512) and authorises with ACLs: %s', (env) => {
+    const kafka =
+      env === 'base'
+        ? loadManifests(join(DEPLOY, 'base/kafka/kafka.yaml'))[0]
+        : byKind(render(join(DEPLOY, 'overlays', ENVIRONMENTS[env].overlay ?? env), { components: ENVIRONMENTS[env].components }), 'Kafka')[0];
     const spec = obj(obj(kafka['spec'])['kafka']);
     for (const l of list(spec['listeners']).map(obj)) expect({ listener: l['name'], authentication: l['authentication'] }).toEqual({ listener: l['name'], authentication: { type: 'scram-sha-512' } });
+    // Only the cluster-internal listeners, except prod's one for the operator tools, which is TLS (operator-tools.spec.ts).
+    for (const l of list(spec['listeners']).map(obj).filter((x) => x['type'] !== 'internal')) expect({ env, listener: l['name'], tls: l['tls'] }).toEqual({ env, listener: 'external', tls: true });
     expect(spec['authorization']).toEqual({ type: 'simple' });
     expect(obj(obj(kafka['spec'])['entityOperator'])['userOperator']).toEqual({});
   });
@@ -604,7 +613,8 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
   it('gives every service a PostgreSQL role of its own, named like its schema, reached through the session-mode Pooler', () => {
     const spec = obj(cluster['spec']);
     const roles = list(obj(spec['managed'])['roles']).map(obj);
-    expect(roles.map((r) => r['name']).sort()).toEqual(SERVICE_INSTANCES.map((s) => s.schema).sort());
+    // And the operator tools' role (operator-tools.spec.ts checks what it may do).
+    expect(roles.map((r) => r['name']).sort()).toEqual([...SERVICE_INSTANCES.map((s) => s.schema), OPS_DB_ROLE].sort());
     for (const s of SERVICE_INSTANCES) {
       const role = roles.find((r) => r['name'] === dbRoleOf(s)) ?? {};
       expect(role).toMatchObject({ login: true, ensure: 'present', passwordSecret: { name: dbSecretOf(s.identity) } });
@@ -615,12 +625,21 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
       expect([url.username, url.password, url.hostname, url.pathname]).toEqual([data['username'], data['password'], PG_POOLER, `/${PG_DATABASE}`]);
       expect(data['username']).toBe(dbRoleOf(s));
     }
-    // At bootstrap (before CNPG creates the managed roles): every service's schema, owned by its role, so that no role can
-    // create another's first; no role may create schemas (libs/service-kit/src/test/database-roles.int-spec.ts runs these
-    // statements on PostgreSQL and the services' migrations as those roles).
+    // At bootstrap (before CNPG creates the managed roles): the operator tools' role and its ledger schema, then every
+    // service's schema, owned by its role, so that no role can create another's first; no service role may create schemas;
+    // the operator tools' role may read each service's tables, nothing more (libs/service-kit/src/test/database-roles.int-spec.ts
+    // runs these statements on PostgreSQL and the services' migrations as those roles).
     const initdb = obj(obj(spec['bootstrap'])['initdb']);
     expect(list(initdb['postInitApplicationSQL'])).toEqual([
-      ...SERVICE_INSTANCES.flatMap((s) => [`CREATE ROLE ${dbRoleOf(s)} NOLOGIN`, `CREATE SCHEMA ${s.schema} AUTHORIZATION ${dbRoleOf(s)}`]),
+      `CREATE ROLE ${OPS_DB_ROLE} NOLOGIN`,
+      `CREATE SCHEMA ${OPS_DB_SCHEMA} AUTHORIZATION ${OPS_DB_ROLE}`,
+      `GRANT CREATE ON DATABASE ${PG_DATABASE} TO ${OPS_DB_ROLE}`,
+      ...SERVICE_INSTANCES.flatMap((s) => [
+        `CREATE ROLE ${dbRoleOf(s)} NOLOGIN`,
+        `CREATE SCHEMA ${s.schema} AUTHORIZATION ${dbRoleOf(s)}`,
+        `GRANT USAGE ON SCHEMA ${s.schema} TO ${OPS_DB_ROLE}`,
+        `ALTER DEFAULT PRIVILEGES FOR ROLE ${dbRoleOf(s)} IN SCHEMA ${s.schema} GRANT SELECT ON TABLES TO ${OPS_DB_ROLE}`,
+      ]),
     ]);
     for (const r of roles) expect({ role: r['name'], inRoles: r['inRoles'] }).toEqual({ role: r['name'], inRoles: undefined });
     const pooler = named(rendered, 'Pooler', PG_POOLER) as K8sObject;

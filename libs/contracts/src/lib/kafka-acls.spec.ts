@@ -1,4 +1,4 @@
-import { KAFKA_SERVICE_PRINCIPALS, kafkaGrants, physicalTopics, topicAccess, type KafkaGrant } from '../index';
+import { allTopics, KAFKA_OPERATOR_PRINCIPAL, KAFKA_SERVICE_PRINCIPALS, kafkaGrants, OPERATOR_TOOLS_GROUP, physicalTopics, topicAccess, type KafkaGrant } from '../index';
 
 const names = (grants: KafkaGrant[], principal: string, operation: KafkaGrant['operation'], resource: KafkaGrant['resource'] = 'topic') =>
   grants.filter((g) => g.principal === principal && g.operation === operation && g.resource === resource).map((g) => g.name).sort();
@@ -42,5 +42,22 @@ describe('Kafka ACLs generated from the routing declaration', () => {
     const topics = new Set(physicalTopics(prefix).map((t) => t.name));
     for (const g of grants.filter((g) => g.resource === 'topic')) expect(topics.has(g.name)).toBe(true);
     expect(new Set(grants.map((g) => JSON.stringify(g))).size).toBe(grants.length);
+  });
+
+  it('gives the operator tools READ on every dead-letter topic, WRITE on the topic each belongs to (redrive) and their own groups, nothing else', () => {
+    const ops = grants.filter((g) => g.principal === KAFKA_OPERATOR_PRINCIPAL);
+    const withDeadLetters = allTopics().filter((t) => t.withRetryAndDeadLetter).map((t) => t.name);
+    expect(withDeadLetters.length).toBeGreaterThan(0);
+    expect(names(grants, KAFKA_OPERATOR_PRINCIPAL, 'READ')).toEqual(withDeadLetters.map((t) => `${prefix}${t}.dlq`).sort());
+    expect(names(grants, KAFKA_OPERATOR_PRINCIPAL, 'WRITE')).toEqual(withDeadLetters.map((t) => prefix + t).sort());
+    expect(names(grants, KAFKA_OPERATOR_PRINCIPAL, 'DELETE')).toEqual([]);
+    expect(ops.filter((g) => g.resource === 'topic').every((g) => g.pattern === 'literal')).toBe(true);
+    expect(ops.filter((g) => g.resource === 'group')).toEqual([
+      { principal: KAFKA_OPERATOR_PRINCIPAL, resource: 'group', pattern: 'prefixed', name: prefix + OPERATOR_TOOLS_GROUP, operation: 'READ' },
+      { principal: KAFKA_OPERATOR_PRINCIPAL, resource: 'group', pattern: 'prefixed', name: prefix + OPERATOR_TOOLS_GROUP, operation: 'DELETE' },
+    ]);
+    // Neither the broadcast clock nor any retry topic, and no service's consumer groups.
+    expect(ops.some((g) => g.name.endsWith('.retry') || g.name === `${prefix}platform.clock`)).toBe(false);
+    for (const p of KAFKA_SERVICE_PRINCIPALS) expect(ops.some((g) => g.resource === 'group' && (prefix + p).startsWith(g.name))).toBe(false);
   });
 });

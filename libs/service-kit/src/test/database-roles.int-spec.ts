@@ -4,6 +4,9 @@
  * password), run for two services in a database of their own, under names unique to this run. One service's role can
  * neither read, write nor create anything in the other's schema, nor create that schema first, nor any schema; its own
  * migrations (libs/service-kit's migrateDatabase, run as its role) work on the schema the bootstrap made for it.
+ * The operator tools' role (`ops`: npm run dlq, npm run invariants) reads both services' tables, created after it by
+ * their migrations, writes none, and keeps the dlq tool's redrive ledger in its own schema (libs/operations' own code,
+ * run as that role).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -29,17 +32,32 @@ const { database: DATABASE, postInitApplicationSQL: BOOTSTRAP_SQL } = cluster.sp
 const MANAGED = cluster.spec.managed.roles;
 /** Two services of the manifest: A tries what it must not on B's schema. */
 const [A, B] = ['jpki_ca', 'sp_tsm'];
+/** The operator tools' role, which owns the ledger schema of the same name (DLQ_LEDGER_SCHEMA's default). */
+const OPS = 'ops';
+const OPERATIONS_LIB = join(__dirname, '../../../operations/src/lib');
+
+/** libs/operations' redrive ledger and invariant checks, loaded by path: service-kit does not depend on that library. */
+interface RedriveLedgerLike {
+  ensure(): Promise<void>;
+  claim(prefix: string, letter: { id: string; messageId: string | null; originalTopic: string }, operator: string, publish: () => Promise<void>): Promise<{ claimed: boolean }>;
+  find(prefix: string, id: string): Promise<{ operator: string } | null>;
+  close(): Promise<void>;
+}
+interface InvariantsModule {
+  INVARIANTS: { name: string }[];
+  checkInvariants(opts: { query: (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>; schemaPrefix: string; graceSeconds?: number; checks?: unknown[] }): Promise<{ name: string; passed: boolean; violations: Record<string, unknown>[] }[]>;
+}
 
 describe("per-service database roles (deploy/base/postgres/cluster.yaml) on PostgreSQL", () => {
   const tag = `t${randomBytes(4).toString('hex')}`;
   /** Every role, schema and group name of the manifest gets this run's prefix; the database gets a name of its own. */
   const names = new Map<string, string>([[DATABASE, `${tag}_jpki_roles`]]);
   const renamed = (name: string) => names.get(name) ?? `${tag}_${name}`;
-  const otherServices = MANAGED.map((r) => r.name).filter((n) => n !== A && n !== B);
+  const otherServices = MANAGED.map((r) => r.name).filter((n) => n !== A && n !== B && n !== OPS);
   const identifiers = [...new Set([DATABASE, ...MANAGED.map((r) => r.name), ...MANAGED.flatMap((r) => r.inRoles ?? [])])].sort((x, y) => y.length - x.length);
   const rename = (sql: string) => sql.replace(new RegExp(`\\b(${identifiers.join('|')})\\b`, 'g'), (name) => renamed(name));
   const groups = [...new Set(MANAGED.flatMap((r) => r.inRoles ?? []))];
-  const [a, b, db] = [renamed(A), renamed(B), renamed(DATABASE)];
+  const [a, b, ops, db] = [renamed(A), renamed(B), renamed(OPS), renamed(DATABASE)];
 
   const adminUrl = new URL(testDatabaseUrl());
   const urlOf = (user: string, database = db) => {
@@ -60,6 +78,7 @@ describe("per-service database roles (deploy/base/postgres/cluster.yaml) on Post
   let admin: Client;
   let asA: Client;
   let asB: Client;
+  let asOps: Client;
   /** The SQLSTATE and message a statement fails with ('' when it succeeds). */
   const refusal = (c: Client, sql: string) => c.query(sql).then(() => '', (err: { code?: string; message: string }) => `${err.code}: ${err.message}`);
   const ownerOf = async (schema: string) =>
@@ -70,12 +89,12 @@ describe("per-service database roles (deploy/base/postgres/cluster.yaml) on Post
     await server.query(`CREATE DATABASE "${db}"`);
     admin = await connect(adminUrl.username || 'postgres');
     // CNPG runs postInitApplicationSQL as the superuser in the application database, once, at bootstrap. The
-    // statements about the two services and the group, as the manifest has them.
+    // statements about the two services and the operator tools' role, as the manifest has them.
     const statements = BOOTSTRAP_SQL.filter((sql) => !otherServices.some((n) => new RegExp(`\\b${n}\\b`).test(sql)));
     for (const sql of statements) await admin.query(rename(sql));
     // Then CNPG's managed-role reconciliation: it creates the roles that do not exist and adopts those that do, with
     // LOGIN and inRoles as the manifest says (passwords left out: the test server trusts local connections).
-    for (const role of MANAGED.filter((r) => r.name === A || r.name === B)) {
+    for (const role of MANAGED.filter((r) => r.name === A || r.name === B || r.name === OPS)) {
       const name = renamed(role.name);
       const exists = (await admin.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [name])).rowCount === 1;
       await admin.query(`${exists ? 'ALTER' : 'CREATE'} ROLE "${name}" ${role.login ? 'LOGIN' : 'NOLOGIN'}`);
@@ -83,12 +102,13 @@ describe("per-service database roles (deploy/base/postgres/cluster.yaml) on Post
     }
     asA = await connect(a);
     asB = await connect(b);
+    asOps = await connect(ops);
   });
 
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
     await server.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
-    for (const role of [a, b, ...groups.map(renamed)]) await server.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
+    for (const role of [a, b, ops, ...groups.map(renamed)]) await server.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
     await server.end();
   });
 
@@ -110,10 +130,15 @@ describe("per-service database roles (deploy/base/postgres/cluster.yaml) on Post
       for (const schema of [a, b]) {
         class CreateOutbox1700000000001 implements MigrationInterface {
           async up(q: QueryRunner): Promise<void> {
-            await q.query(`CREATE TABLE outbox (id serial PRIMARY KEY, payload text NOT NULL)`);
+            // The columns the invariant checks read, besides the payload.
+            await q.query(
+              `CREATE TABLE outbox (id serial PRIMARY KEY, payload text NOT NULL, message_id text, topic text, message_type text, created_at timestamptz NOT NULL DEFAULT now(), published_at timestamptz)`,
+            );
             await q.query(`INSERT INTO outbox (payload) VALUES ('secret of ${schema}')`);
           }
-          async down(): Promise<void> {}
+          async down(): Promise<void> {
+            // never reverted here
+          }
         }
         expect(await migrateDatabase({ url: urlOf(schema), schema, entities: [], migrations: [CreateOutbox1700000000001] })).toEqual(['CreateOutbox1700000000001']);
       }
@@ -142,7 +167,67 @@ describe("per-service database roles (deploy/base/postgres/cluster.yaml) on Post
       const denied = `42501: permission denied for database ${db}`;
       expect(await refusal(asA, `CREATE SCHEMA "${tag}_extra"`)).toBe(denied);
       expect(await refusal(asA, `CREATE SCHEMA IF NOT EXISTS "${a}"`)).toBe(denied);
-      expect((await admin.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE $1`, [`${tag}_%`])).rows[0].n).toBe(2);
+      // The two services' schemas and the operator tools' ledger schema, all from the bootstrap.
+      expect((await admin.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 ORDER BY nspname`, [`${tag}_%`])).rows.map((r) => r.nspname)).toEqual([a, ops, b].sort());
+    });
+
+    it("lets the operator tools read every service's tables, created after the bootstrap by the service, and write none", async () => {
+      for (const schema of [a, b]) {
+        expect((await asOps.query(`SELECT payload FROM "${schema}".outbox`)).rows).toEqual([{ payload: `secret of ${schema}` }]);
+        const denied = `42501: permission denied for table outbox`;
+        expect(await refusal(asOps, `INSERT INTO "${schema}".outbox (payload) VALUES ('forged')`)).toBe(denied);
+        expect(await refusal(asOps, `UPDATE "${schema}".outbox SET payload = 'forged'`)).toBe(denied);
+        expect(await refusal(asOps, `DELETE FROM "${schema}".outbox`)).toBe(denied);
+        expect(await refusal(asOps, `TRUNCATE "${schema}".outbox`)).toBe(denied);
+        expect(await refusal(asOps, `SELECT nextval('"${schema}".outbox_id_seq')`)).toBe('42501: permission denied for sequence outbox_id_seq');
+        expect(await refusal(asOps, `CREATE TABLE "${schema}".planted (id int)`)).toBe(`42501: permission denied for schema ${schema}`);
+        expect(await refusal(asOps, `ALTER TABLE "${schema}".outbox ADD COLUMN planted int`)).toBe('42501: must be owner of table outbox');
+        expect(await refusal(asOps, `DROP TABLE "${schema}".outbox`)).toBe('42501: must be owner of table outbox');
+        expect(await refusal(asOps, `DROP SCHEMA "${schema}" CASCADE`)).toBe(`42501: must be owner of schema ${schema}`);
+        expect(await refusal(asOps, `ALTER DEFAULT PRIVILEGES FOR ROLE "${schema}" GRANT ALL ON TABLES TO "${ops}"`)).toBe(`42501: must be member of role "${schema}"`);
+      }
+      // Nothing was changed, and the services still read and write their own.
+      expect((await asB.query(`SELECT payload FROM outbox`)).rows).toEqual([{ payload: `secret of ${b}` }]);
+      expect(await refusal(asA, `INSERT INTO outbox (payload) VALUES ('more')`)).toBe('');
+      // The services cannot read the operator tools' schema.
+      expect(await refusal(asA, `SELECT * FROM "${ops}".dlq_redrive`)).toBe(`42501: permission denied for schema ${ops}`);
+    });
+
+    it('runs the invariant checks (libs/operations checkInvariants) as the operator tools’ role', async () => {
+      const { checkInvariants, INVARIANTS } = (await import(join(OPERATIONS_LIB, 'invariants.ts'))) as InvariantsModule;
+      // The platform's schema names with this run's prefix are exactly a and b (platformSchemas: `<prefix>jpki_ca`, `<prefix>sp_tsm`).
+      const results = await checkInvariants({
+        query: async (sql, params) => (await asOps.query(sql, params)).rows,
+        schemaPrefix: `${tag}_`,
+        graceSeconds: 0,
+        checks: INVARIANTS.filter((c) => c.name === 'outbox-published'),
+      });
+      // Neither outbox row was published: the check read both schemas.
+      expect(results.map((r) => [r.name, r.passed])).toEqual([['outbox-published', false]]);
+      expect([...new Set(results[0].violations.map((v) => v['schema']))].sort()).toEqual([a, b].sort());
+    });
+
+    it("keeps the dlq tool's redrive ledger in its own schema (libs/operations RedriveLedger, run as that role)", async () => {
+      const { RedriveLedger } = (await import(join(OPERATIONS_LIB, 'redrive-ledger.ts'))) as { RedriveLedger: new (url: string, schema: string) => RedriveLedgerLike };
+      expect(await ownerOf(ops)).toBe(ops);
+      const ledger = new RedriveLedger(urlOf(ops), ops);
+      try {
+        // ensure() runs CREATE SCHEMA IF NOT EXISTS: this is what the role's CREATE on the database is for.
+        await ledger.ensure();
+        const letter = { id: 'ca.commands.dlq:0:7', messageId: 'm-1', originalTopic: 'ca.commands' };
+        let published = 0;
+        expect(await ledger.claim('', letter, 'alice', async () => void published++)).toEqual({ claimed: true });
+        expect(await ledger.claim('', letter, 'bob', async () => void published++)).toMatchObject({ claimed: false });
+        expect(published).toBe(1);
+        expect(await ledger.find('', letter.id)).toMatchObject({ operator: 'alice' });
+      } finally {
+        await ledger.close();
+      }
+      expect((await admin.query(`SELECT tableowner FROM pg_tables WHERE schemaname = $1`, [ops])).rows).toEqual([{ tableowner: ops }]);
+      // Its CREATE on the database gives it no way into a service's schema, which exists from the bootstrap on.
+      expect(await refusal(asOps, `CREATE SCHEMA "${a}"`)).toBe(`42P06: schema "${a}" already exists`);
+      expect(await refusal(asOps, `CREATE TABLE "${a}".dlq_redrive (id int)`)).toBe(`42501: permission denied for schema ${a}`);
+      expect(await ownerOf(a)).toBe(a);
     });
   });
 });
