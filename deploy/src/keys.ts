@@ -8,7 +8,9 @@
  * public keys) and the public key of the operator identity provider, whose private key is printed once
  * for whoever issues operator tokens. For jpki-ca, the root of the SIMULATED device-attestation vendor
  * (DEVICE_ATTESTATION_ROOTS); the vendor itself (its CA key, which the simulated iPhones use to attest
- * their keys) is printed once too, in the vendor-file format of `apps/device` (`--vendor`).
+ * their keys) is printed once too, in the vendor-file format of `apps/device` (`--vendor`). Passwords: the
+ * database roles' (Kubernetes: one per service and `ops`; compose: one user) and, for compose only, the broker's
+ * (the admin, the controller and each service's SCRAM principal; on Kubernetes Strimzi generates the KafkaUsers').
  */
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
@@ -39,6 +41,8 @@ export interface ServiceKeyMaterial extends Keys {
   deviceAttestationRoots?: string;
   /** Password of the service's own PostgreSQL role on Kubernetes (hex, URL-safe). */
   databasePassword: string;
+  /** Password of the service's Kafka principal in docker-compose (SCRAM-SHA-512; on Kubernetes Strimzi makes it). */
+  kafkaPassword: string;
 }
 
 /**
@@ -61,6 +65,9 @@ export interface DeploymentKeys {
   postgresPassword: string;
   /** Password of the operator tools' PostgreSQL role on Kubernetes (OPS_DB_ROLE; hex, URL-safe). */
   opsDatabasePassword: string;
+  /** docker-compose's broker: the admin principal's password (PLAIN and SCRAM) and the controller's (PLAIN). */
+  kafkaAdminPassword: string;
+  kafkaControllerPassword: string;
   deviceAttestation: DeviceAttestationVendor;
 }
 
@@ -77,6 +84,7 @@ export function generateDeploymentKeys(opts: { kekId?: string; now?: Date; devic
         ...(s.isdKeyBytes ? { isdMasterKey: randomBytes(s.isdKeyBytes).toString('hex').toUpperCase() } : {}),
         ...(s.deviceAttestationRoots ? { deviceAttestationRoots: opts.deviceAttestation.roots } : {}),
         databasePassword: randomBytes(24).toString('hex'),
+        kafkaPassword: randomBytes(24).toString('hex'),
       },
     ]),
   );
@@ -87,6 +95,8 @@ export function generateDeploymentKeys(opts: { kekId?: string; now?: Date; devic
     operatorIdp: { signingPkcs8: idp.signingPkcs8, signingSpki: idp.signingSpki },
     postgresPassword: randomBytes(24).toString('hex'),
     opsDatabasePassword: randomBytes(24).toString('hex'),
+    kafkaAdminPassword: randomBytes(24).toString('hex'),
+    kafkaControllerPassword: randomBytes(24).toString('hex'),
     deviceAttestation: opts.deviceAttestation,
   };
 }
@@ -125,6 +135,9 @@ export function deviceAttestationEnv(keys: DeploymentKeys): Record<string, strin
   return { [DEVICE_ATTESTATION_VENDOR_FILE]: keys.deviceAttestation.vendorJson, DEVICE_ATTESTATION_ROOTS: keys.deviceAttestation.roots };
 }
 
+/** The `.env` variable holding a service's Kafka (SCRAM) password for docker-compose, e.g. `SP_TSM_KAFKA_SASL_PASSWORD`. */
+export const kafkaPasswordVariable = (identity: string): string => `${envPrefixOf(identity)}_KAFKA_SASL_PASSWORD`;
+
 /**
  * `.env` for docker-compose: shared variables as is, per-service ones prefixed (`SP_TSM_SERVICE_SIGNING_KEY`).
  * The device-attestation vendor file is base64-encoded (DEVICE_ATTESTATION_VENDOR_B64), so the line stays one
@@ -135,10 +148,13 @@ export function envFileVariables(keys: DeploymentKeys): Record<string, string> {
     ...trustEnv(keys),
     OPERATOR_IDP_SIGNING_KEY: keys.operatorIdp.signingPkcs8,
     POSTGRES_PASSWORD: keys.postgresPassword,
+    KAFKA_ADMIN_PASSWORD: keys.kafkaAdminPassword,
+    KAFKA_CONTROLLER_PASSWORD: keys.kafkaControllerPassword,
     DEVICE_ATTESTATION_VENDOR_B64: Buffer.from(keys.deviceAttestation.vendorJson, 'utf8').toString('base64'),
   };
   for (const s of SERVICE_INSTANCES) {
     for (const [name, value] of Object.entries(serviceSecretEnv(keys, s.identity))) out[`${envPrefixOf(s.identity)}_${name}`] = value;
+    out[kafkaPasswordVariable(s.identity)] = keys.services[s.identity].kafkaPassword;
   }
   return out;
 }

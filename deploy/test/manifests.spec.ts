@@ -18,6 +18,7 @@ import {
   DEVICE_ATTESTATION_VENDOR_FILE,
   envFileVariables,
   generateDeploymentKeys,
+  kafkaPasswordVariable,
   secretObjects,
   serviceSecretEnv,
   trustEnv,
@@ -840,8 +841,8 @@ describe('docker-compose.yml', () => {
   const services = obj(compose['services']);
   const text = readFileSync(COMPOSE, 'utf8');
 
-  it('runs Kafka, PostgreSQL, the topic job and every service instance', () => {
-    expect(Object.keys(services).sort()).toEqual(['kafka', 'postgres', 'topics', ...SERVICE_INSTANCES.map((s) => s.identity)].sort());
+  it('runs Kafka, PostgreSQL, the SCRAM-user and topic jobs and every service instance', () => {
+    expect(Object.keys(services).sort()).toEqual(['kafka', 'kafka-users', 'postgres', 'topics', ...SERVICE_INSTANCES.map((s) => s.identity)].sort());
   });
 
   it('runs Apache Kafka 4.1.1 in KRaft mode with topic auto-creation disabled', () => {
@@ -862,7 +863,8 @@ describe('docker-compose.yml', () => {
     expect(command.indexOf('node tools/deploy/configure-topics.js')).toBeGreaterThan(command.indexOf('tools/kafka/create-topics.js'));
     for (const script of ['tools/kafka/create-topics.ts', 'tools/deploy/configure-topics.ts']) expect(existsSync(join(ROOT, script))).toBe(true);
     expect(readFileSync(join(ROOT, 'tools/build/build.js'), 'utf8')).toMatch(/'tools\/deploy\/configure-topics\.ts', 'tools\/kafka\/create-topics\.ts'/);
-    expect(obj(obj(topics['depends_on'])['kafka'])['condition']).toBe('service_healthy');
+    // As the admin, once the SCRAM users exist (compose-kafka.spec.ts checks the authentication).
+    expect(obj(topics['depends_on'])).toEqual({ kafka: { condition: 'service_healthy' }, 'kafka-users': { condition: 'service_completed_successfully' } });
   });
 
   it.each(SERVICE_INSTANCES.map((s) => s.identity))('%s: env, port, health check and start order', (identity) => {
@@ -874,6 +876,8 @@ describe('docker-compose.yml', () => {
     expect(env['DB_SCHEMA']).toBe(s.schema);
     expect(env['CARRIER']).toBe(s.carrier);
     expect(String(env['KAFKA_BROKERS'])).toBe('kafka:19092');
+    // Its own Kafka principal, its password from .env (the kafka-users job creates the same user with it).
+    expect([env['KAFKA_SASL_MECHANISM'], env['KAFKA_SASL_USERNAME'], env['KAFKA_SASL_PASSWORD']]).toEqual(['scram-sha-512', identity, `\${${kafkaPasswordVariable(identity)}:?generate .env first, see deploy/README.md}`]);
     for (const k of Object.keys(serviceSecretEnv(keys, identity))) expect(String(env[k])).toContain(`\${${envPrefixOf(identity)}_${k}:?`);
     for (const k of Object.keys(trustEnv(keys))) expect(String(env[k])).toContain(`\${${k}:?`);
     expect(list(svc['ports'])).toEqual([`${s.port}:${s.port}`]);
@@ -907,7 +911,8 @@ describe('docker-compose.yml', () => {
 
   it('every ${VAR} it needs is produced by generate-keys --format env or has a default', () => {
     const produced = new Set(Object.keys(envFileVariables(keys)));
-    const refs = [...text.matchAll(/\$\{([A-Z0-9_]+)(:?[-?][^}]*)?\}/g)];
+    // `$${…}` is the containers' shell's, not compose's.
+    const refs = [...text.matchAll(/(?<!\$)\$\{([A-Z0-9_]+)(:?[-?][^}]*)?\}/g)];
     expect(refs.length).toBeGreaterThan(0);
     for (const [, name, modifier] of refs) {
       const ok = produced.has(name) || (modifier ?? '').startsWith(':-');
