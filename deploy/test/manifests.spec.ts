@@ -634,7 +634,6 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     expect(list(initdb['postInitApplicationSQL'])).toEqual([
       `CREATE ROLE ${OPS_DB_ROLE} NOLOGIN`,
       `CREATE SCHEMA ${OPS_DB_SCHEMA} AUTHORIZATION ${OPS_DB_ROLE}`,
-      `GRANT CREATE ON DATABASE ${PG_DATABASE} TO ${OPS_DB_ROLE}`,
       ...SERVICE_INSTANCES.flatMap((s) => [
         `CREATE ROLE ${dbRoleOf(s)} NOLOGIN`,
         `CREATE SCHEMA ${s.schema} AUTHORIZATION ${dbRoleOf(s)}`,

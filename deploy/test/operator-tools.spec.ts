@@ -205,8 +205,6 @@ describe('the operator tools’ database role (ops)', () => {
     expect(aboutOps).toEqual([
       `CREATE ROLE ${OPS_DB_ROLE} NOLOGIN`,
       `CREATE SCHEMA ${OPS_DB_SCHEMA} AUTHORIZATION ${OPS_DB_ROLE}`,
-      // RedriveLedger.ensure runs CREATE SCHEMA IF NOT EXISTS, which PostgreSQL refuses without this (cluster.yaml).
-      `GRANT CREATE ON DATABASE ${PG_DATABASE} TO ${OPS_DB_ROLE}`,
       ...SERVICE_INSTANCES.flatMap((s) => [
         `GRANT USAGE ON SCHEMA ${s.schema} TO ${OPS_DB_ROLE}`,
         `ALTER DEFAULT PRIVILEGES FOR ROLE ${dbRoleOf(s)} IN SCHEMA ${s.schema} GRANT SELECT ON TABLES TO ${OPS_DB_ROLE}`,

@@ -1,4 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer, type LogEntry } from 'kafkajs';
 import { createLogger } from '@jpki/observability';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options';
@@ -38,12 +40,29 @@ export function kafkaSaslFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaScr
   return { mechanism, username, password };
 }
 
-export function kafkaClient(clientId: string, brokers: string[], sasl: KafkaScram | undefined = kafkaSaslFromEnv()): Kafka {
+/**
+ * TLS to the brokers: KAFKA_TLS_CA_FILE (PEM, the cluster CA a listener's certificate chains to, e.g. Strimzi's
+ * <cluster>-cluster-ca-cert) or KAFKA_TLS=true (the system's trusted CAs). Neither: plain TCP (the local broker, the
+ * cluster's internal listeners).
+ */
+export function kafkaTlsFromEnv(env: NodeJS.ProcessEnv = process.env): ConnectionOptions | undefined {
+  const caFile = env['KAFKA_TLS_CA_FILE'];
+  const flag = env['KAFKA_TLS'];
+  if (flag !== undefined && flag !== '' && flag !== 'true' && flag !== 'false') throw new Error(`KAFKA_TLS=${flag}: true or false`);
+  if (caFile) {
+    if (flag === 'false') throw new Error('KAFKA_TLS_CA_FILE is set but KAFKA_TLS=false');
+    return { ca: [readFileSync(caFile, 'utf8')] };
+  }
+  return flag === 'true' ? {} : undefined;
+}
+
+export function kafkaClient(clientId: string, brokers: string[], sasl: KafkaScram | undefined = kafkaSaslFromEnv(), tls: ConnectionOptions | undefined = kafkaTlsFromEnv()): Kafka {
   const logger = createLogger(`${clientId}.kafkajs`);
   return new Kafka({
     clientId,
     brokers,
     ...(sasl ? { sasl } : {}),
+    ...(tls ? { ssl: tls } : {}),
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 200, retries: 8 },
     logCreator:

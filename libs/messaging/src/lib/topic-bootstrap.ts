@@ -4,7 +4,7 @@ import { kafkaGrants, physicalTopics, type KafkaGrant } from '@jpki/contracts';
 interface Bootstrap {
   created: string[];
   existing: number;
-  /** ACL entries the broker now holds for this prefix, or 'broker-without-authorizer' (e.g. the docker-compose broker). */
+  /** ACL entries the broker now holds for this prefix, or 'broker-without-authorizer' (a broker run without one). */
   acls: number | 'broker-without-authorizer';
 }
 

@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { createSchemaIfMissing } from '@jpki/service-kit';
 
 export interface RedriveRecord {
   deadLetterId: string;
@@ -35,7 +36,7 @@ export class RedriveLedger {
   }
 
   async ensure(): Promise<void> {
-    await this.pool.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+    await this.pool.query(createSchemaIfMissing(this.schema));
     await this.pool.query(`
       CREATE TABLE IF NOT EXISTS ${this.table} (
         topic_prefix     TEXT NOT NULL,

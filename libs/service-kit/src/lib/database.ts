@@ -26,10 +26,19 @@ export function dataSourceOptions(s: DatabaseSettings): DataSourceOptions {
 }
 
 /**
+ * One statement that creates a schema only when it is missing. PostgreSQL checks CREATE on the database for CREATE
+ * SCHEMA even with IF NOT EXISTS; this runs CREATE SCHEMA only when the schema is not there, so a role that owns a
+ * schema made for it beforehand (the Kubernetes manifests make every schema at the cluster's bootstrap) needs no right
+ * on the database.
+ */
+export function createSchemaIfMissing(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`schema name ${JSON.stringify(schema)}: lower-case letters, digits and _`);
+  return `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '${schema}') THEN CREATE SCHEMA "${schema}"; END IF; END $$`;
+}
+
+/**
  * Creates the schema when it does not exist yet and applies pending migrations under an advisory lock, so replicas
- * starting together migrate once. A schema created beforehand and owned by the service's role (the Kubernetes
- * manifests do this) needs no CREATE right on the database: PostgreSQL checks that right for CREATE SCHEMA even with
- * IF NOT EXISTS, so the statement is not run at all then.
+ * starting together migrate once.
  */
 export async function migrateDatabase(s: DatabaseSettings): Promise<string[]> {
   const ds = new DataSource({ ...dataSourceOptions(s), extra: { options: `-c search_path=${s.schema}`, max: 1 } });
@@ -37,8 +46,7 @@ export async function migrateDatabase(s: DatabaseSettings): Promise<string[]> {
   try {
     // Lock first: replicas starting together would otherwise race on CREATE SCHEMA itself.
     await ds.query(`SELECT pg_advisory_lock(hashtext($1))`, [`${s.schema}.migrations`]);
-    const [{ present }]: { present: boolean }[] = await ds.query(`SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS present`, [s.schema]);
-    if (!present) await ds.query(`CREATE SCHEMA "${s.schema}"`);
+    await ds.query(createSchemaIfMissing(s.schema));
     try {
       const applied = await ds.runMigrations({ transaction: 'each' });
       return applied.map((m) => m.name);

@@ -212,7 +212,7 @@ describe("per-service database roles (deploy/base/postgres/cluster.yaml) on Post
       expect(await ownerOf(ops)).toBe(ops);
       const ledger = new RedriveLedger(urlOf(ops), ops);
       try {
-        // ensure() runs CREATE SCHEMA IF NOT EXISTS: this is what the role's CREATE on the database is for.
+        // ensure() creates its schema only when it is missing: the role needs no right on the database.
         await ledger.ensure();
         const letter = { id: 'ca.commands.dlq:0:7', messageId: 'm-1', originalTopic: 'ca.commands' };
         let published = 0;
@@ -224,8 +224,9 @@ describe("per-service database roles (deploy/base/postgres/cluster.yaml) on Post
         await ledger.close();
       }
       expect((await admin.query(`SELECT tableowner FROM pg_tables WHERE schemaname = $1`, [ops])).rows).toEqual([{ tableowner: ops }]);
-      // Its CREATE on the database gives it no way into a service's schema, which exists from the bootstrap on.
-      expect(await refusal(asOps, `CREATE SCHEMA "${a}"`)).toBe(`42P06: schema "${a}" already exists`);
+      // It may create no schema, and has no way into a service's.
+      expect(await refusal(asOps, `CREATE SCHEMA "${a}"`)).toBe(`42501: permission denied for database ${db}`);
+      expect(await refusal(asOps, `CREATE SCHEMA "${tag}_ops_extra"`)).toBe(`42501: permission denied for database ${db}`);
       expect(await refusal(asOps, `CREATE TABLE "${a}".dlq_redrive (id int)`)).toBe(`42501: permission denied for schema ${a}`);
       expect(await ownerOf(a)).toBe(a);
     });
