@@ -8,9 +8,8 @@
 export { toPem } from './lib/encoding/pem';
 export { formatSerialNumber, randomSerialNumber, type SerialNumberInput } from './lib/encoding/serial-number';
 
-/** The strict DER codec, for structures the toolkit has no builder for (e.g. private certificate extensions). */
-export * as DerWriter from './lib/asn1/der-writer';
-export * as DerReader from './lib/asn1/der-reader';
+/** Strict DER decoding (asn1js plus the DER rules it does not enforce), for structures the toolkit has no class for. */
+export { Asn1Error, parseDer, signedEnvelope, signatureAlgorithmFor } from './lib/asn1/pkijs-interop';
 
 // Keys and signers
 export { createDigestInfoSigner, sha256DigestInfo, SoftwareRsaSigner, type Signer } from './lib/keys/signer';

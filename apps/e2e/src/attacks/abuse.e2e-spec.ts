@@ -3,7 +3,9 @@ import { Client } from 'pg';
 import type { AuditEntryView } from '@jpki/contracts';
 import { BankClient, createTestCitizen, HttpJson, type TestCitizen } from '@jpki/jpki-client';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
-import { buildOcspRequest, computeCertId, DerWriter } from '@jpki/pki';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { buildOcspRequest, computeCertId } from '@jpki/pki';
 import { startPlatformUnderTest, testDatabaseUrl, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 import { lifecycleApi } from '../lifecycle-support';
 
@@ -70,14 +72,16 @@ describe('attacks: cheap abuse and bad input', () => {
     // Issuer hashes of the user-authentication CA (from a certificate it issued), then CertIDs for serials of our choosing.
     const template = computeCertId(await der('user-authentication-ocsp'), uaCa, 'SHA-1');
     const certId = (serial: bigint) =>
-      DerWriter.sequence(
-        DerWriter.algorithmIdentifier(template.hashAlgorithmOid, DerWriter.nullValue()),
-        DerWriter.octetString(template.issuerNameHash),
-        DerWriter.octetString(template.issuerKeyHash),
-        DerWriter.integer(serial),
-      );
-    const ocspRequest = (count: number) =>
-      DerWriter.sequence(DerWriter.sequence(DerWriter.sequence(...Array.from({ length: count }, () => DerWriter.sequence(certId(BigInt(`0x7${randomBytes(3).toString('hex')}`)))))));
+      new pkijs.CertID({
+        hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: template.hashAlgorithmOid, algorithmParams: new asn1js.Null() }),
+        issuerNameHash: new asn1js.OctetString({ valueHex: Uint8Array.from(template.issuerNameHash).buffer }),
+        issuerKeyHash: new asn1js.OctetString({ valueHex: Uint8Array.from(template.issuerKeyHash).buffer }),
+        serialNumber: asn1js.Integer.fromBigInt(serial),
+      });
+    const ocspRequest = (count: number) => {
+      const requestList = Array.from({ length: count }, () => new pkijs.Request({ reqCert: certId(BigInt(`0x7${randomBytes(3).toString('hex')}`)) }));
+      return Buffer.from(new pkijs.OCSPRequest({ tbsRequest: new pkijs.TBSRequest({ requestList }) }).toSchema(true).toBER());
+    };
     const post = async (body: Buffer) => {
       const res = await fetch(`${ca}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body, signal: AbortSignal.timeout(10_000) });
       expect(res.status).toBe(200);

@@ -18,15 +18,18 @@
  *   }
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import {
+  Asn1Error,
   basicConstraintsExtension,
   buildPlainTbsCertificate,
   decodeCertificate,
-  DerReader,
-  DerWriter,
   issuePlainCertificate,
   keyUsageExtension,
+  parseDer,
   parseEcP256Spki,
+  signatureAlgorithmFor,
+  signedEnvelope,
   SoftwareEcdsaSigner,
   validateCertificate,
   type DistinguishedName,
@@ -71,45 +74,53 @@ export function attestationNonce(applicationNonce: string, keyId: Buffer): Buffe
 }
 
 export function encodeKeyAttestationExtension(claims: KeyAttestationClaims): ExtensionInput {
-  const { sequence, integer, octetString, utf8String, enumerated, boolean } = DerWriter;
-  return {
-    oid: KEY_ATTESTATION_OID,
-    critical: false,
-    value: sequence(
-      integer(1),
-      octetString(claims.nonce),
-      octetString(claims.keyId),
-      utf8String(claims.deviceId),
-      enumerated(claims.keyPurpose === 'signing' ? 0 : 1),
-      boolean(claims.biometryRequired),
-      boolean(claims.nonExportable),
-      enumerated(claims.origin === 'generated' ? 0 : 1),
-    ),
-  };
+  const octets = (bytes: Buffer) => new asn1js.OctetString({ valueHex: Uint8Array.from(bytes).buffer });
+  const attestation = new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ value: 1 }),
+      octets(claims.nonce),
+      octets(claims.keyId),
+      new asn1js.Utf8String({ value: claims.deviceId }),
+      new asn1js.Enumerated({ value: claims.keyPurpose === 'signing' ? 0 : 1 }),
+      new asn1js.Boolean({ value: claims.biometryRequired }),
+      new asn1js.Boolean({ value: claims.nonExportable }),
+      new asn1js.Enumerated({ value: claims.origin === 'generated' ? 0 : 1 }),
+    ],
+  });
+  return { oid: KEY_ATTESTATION_OID, critical: false, value: Buffer.from(attestation.toBER()) };
 }
 
+const KEY_ATTESTATION_MEMBERS = [asn1js.Integer, asn1js.OctetString, asn1js.OctetString, asn1js.Utf8String, asn1js.Enumerated, asn1js.Boolean, asn1js.Boolean, asn1js.Enumerated];
+
 export function decodeKeyAttestationExtension(value: Buffer): KeyAttestationClaims {
-  const reader = DerReader.SequenceReader.of(DerReader.decodeDer(value), 'KeyAttestation');
-  const version = DerReader.readInteger(reader.next('version'), 'version');
-  if (version !== 1n) throw new DerReader.Asn1Error(`KeyAttestation version ${version}`);
-  const nonce = DerReader.readOctetString(reader.next('nonce'), 'nonce');
-  const keyId = DerReader.readOctetString(reader.next('keyId'), 'keyId');
-  const deviceId = DerReader.readString(reader.next('deviceId'), 'deviceId');
-  const purpose = DerReader.readEnumerated(reader.next('keyPurpose'), 'keyPurpose');
-  const biometryRequired = DerReader.readBoolean(reader.next('biometryRequired'), 'biometryRequired');
-  const nonExportable = DerReader.readBoolean(reader.next('nonExportable'), 'nonExportable');
-  const origin = DerReader.readEnumerated(reader.next('origin'), 'origin');
-  reader.end();
-  if (nonce.length !== 32 || keyId.length !== 32) throw new DerReader.Asn1Error('nonce and keyId must be 32 octets');
-  if (purpose > 1 || origin > 1) throw new DerReader.Asn1Error('unknown keyPurpose or origin');
+  const attestation = parseDer(value, 'KeyAttestation');
+  const members = attestation instanceof asn1js.Sequence ? attestation.valueBlock.value : [];
+  if (members.length !== KEY_ATTESTATION_MEMBERS.length || members.some((member, i) => !(member instanceof KEY_ATTESTATION_MEMBERS[i]))) {
+    throw new Asn1Error('KeyAttestation: expected version, nonce, keyId, deviceId, keyPurpose, biometryRequired, nonExportable, origin');
+  }
+  const [version, nonceValue, keyIdValue, deviceId, purpose, biometryRequired, nonExportable, origin] = members as [
+    asn1js.Integer,
+    asn1js.OctetString,
+    asn1js.OctetString,
+    asn1js.Utf8String,
+    asn1js.Enumerated,
+    asn1js.Boolean,
+    asn1js.Boolean,
+    asn1js.Enumerated,
+  ];
+  if (version.toBigInt() !== 1n) throw new Asn1Error(`KeyAttestation version ${version.toBigInt()}`);
+  const [nonce, keyId] = [Buffer.from(nonceValue.getValue()), Buffer.from(keyIdValue.getValue())];
+  if (nonce.length !== 32 || keyId.length !== 32) throw new Asn1Error('nonce and keyId must be 32 octets');
+  const [purposeCode, originCode] = [purpose.toBigInt(), origin.toBigInt()];
+  if (purposeCode < 0n || purposeCode > 1n || originCode < 0n || originCode > 1n) throw new Asn1Error('unknown keyPurpose or origin');
   return {
     nonce,
     keyId,
-    deviceId,
-    keyPurpose: purpose === 0 ? 'signing' : 'key-agreement',
-    biometryRequired,
-    nonExportable,
-    origin: origin === 0 ? 'generated' : 'imported',
+    deviceId: deviceId.getValue(),
+    keyPurpose: purposeCode === 0n ? 'signing' : 'key-agreement',
+    biometryRequired: biometryRequired.getValue(),
+    nonExportable: nonExportable.getValue(),
+    origin: originCode === 0n ? 'generated' : 'imported',
   };
 }
 
@@ -253,8 +264,7 @@ function signSync(
   const placeholder: Signer = { publicKeySpki: issuerSpki, signatureAlgorithm: 'ecdsa-with-SHA256', sign: () => Promise.reject(new Error('synchronous path')) };
   const tbs = buildPlainTbsCertificate({ ...request, issuer: { signer: placeholder, certificate: issuerCertificate } });
   const signature = sign('sha256', tbs, { key: issuerKey, dsaEncoding: 'der' });
-  const { sequence, algorithmIdentifier, bitString } = DerWriter;
-  const certificate = sequence(tbs, algorithmIdentifier('1.2.840.10045.4.3.2'), bitString(signature));
+  const certificate = signedEnvelope(tbs, signatureAlgorithmFor(placeholder), signature);
   decodeCertificate(certificate);
   return certificate;
 }

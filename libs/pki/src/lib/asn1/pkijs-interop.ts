@@ -1,34 +1,118 @@
-/** Bridges between pkijs/asn1js objects and the Buffers the toolkit's API speaks. */
+/**
+ * Bridges between pkijs/asn1js objects and the Buffers the toolkit's API speaks, and the DER strictness
+ * asn1js (a BER decoder) does not enforce: every received structure goes through `parseDer`.
+ */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { Signer } from '../keys/signer';
-import { decodeDistinguishedName, type DecodedName } from '../names/distinguished-name';
-import { decodeDer } from './der-reader';
-import type { AlgorithmIdentifierValue } from '../x509/certificate';
-import type { ExtensionInput, X509Extension } from '../x509/extensions';
+import type { ExtensionInput } from '../x509/extensions';
+import { Oid } from './oids';
 
-/** Decodes `der` into a pkijs structure; unlike pkijs' fromBER, trailing bytes are refused. */
-export function parsePkijs<T>(Structure: new (parameters: { schema: asn1js.AsnType }) => T, der: Buffer): T {
+export class Asn1Error extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Asn1Error';
+  }
+}
+
+/** Parses one DER value: no trailing bytes, and every node passes `assertDerNode`. */
+export function parseDer(der: Buffer, what = 'DER value'): asn1js.AsnType {
   const { offset, result } = asn1js.fromBER(der);
-  if (offset === -1) throw new Error(result.error);
-  if (offset !== der.length) throw new Error(`${der.length - offset} trailing byte(s) after DER value`);
-  return new Structure({ schema: result });
+  if (offset === -1) throw new Asn1Error(`${what}: ${result.error}`);
+  if (offset !== der.length) throw new Asn1Error(`${what}: ${der.length - offset} trailing byte(s) after DER value`);
+  assertDerNode(result, what);
+  return result;
+}
+
+const UNIVERSAL = 1;
+const UNIVERSAL_CONSTRUCTED_TAGS = new Set([16, 17]);
+const TIME_PATTERNS: Readonly<Record<number, RegExp>> = { 23: /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/, 24: /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/ };
+
+/**
+ * X.690 DER rules a BER decoder lets through: definite minimal lengths, minimal INTEGERs, BOOLEAN
+ * 00/FF, primitive strings, strict UTF-8 and RFC 5280 times (whole seconds, Zulu, a real calendar date).
+ */
+function assertDerNode(node: asn1js.AsnType, what: string): void {
+  const { lenBlock, idBlock } = node;
+  if (lenBlock.isIndefiniteForm) throw new Asn1Error(`${what}: indefinite length is not DER`);
+  if (lenBlock.longFormUsed && (lenBlock.length < 0x80 || lenBlock.blockLength !== 1 + minimalOctets(lenBlock.length))) {
+    throw new Asn1Error(`${what}: non-minimal DER length`);
+  }
+  if (idBlock.tagClass === UNIVERSAL && idBlock.isConstructed && !UNIVERSAL_CONSTRUCTED_TAGS.has(idBlock.tagNumber)) {
+    throw new Asn1Error(`${what}: constructed encoding of universal tag ${idBlock.tagNumber} is not DER`);
+  }
+  if (idBlock.isConstructed) {
+    for (const child of childrenOf(node)) assertDerNode(child, what);
+    return;
+  }
+  if (idBlock.tagClass === UNIVERSAL) assertDerPrimitive(idBlock.tagNumber, receivedDer(node).subarray(idBlock.blockLength + lenBlock.blockLength), what);
+}
+
+function assertDerPrimitive(tagNumber: number, content: Buffer, what: string): void {
+  if ((tagNumber === 2 || tagNumber === 10) && (content.length === 0 || isRedundantSignOctet(content))) throw new Asn1Error(`${what}: non-minimal INTEGER`);
+  if (tagNumber === 1 && (content.length !== 1 || (content[0] !== 0x00 && content[0] !== 0xff))) throw new Asn1Error(`${what}: not a DER BOOLEAN`);
+  if (tagNumber === 12 && !isStrictUtf8(content)) throw new Asn1Error(`${what}: invalid UTF-8 in UTF8String`);
+  if (tagNumber === 30 && content.length % 2 !== 0) throw new Asn1Error(`${what}: BMPString with odd length`);
+  if (TIME_PATTERNS[tagNumber]) assertTime(TIME_PATTERNS[tagNumber].exec(content.toString('latin1')), tagNumber === 23, what);
+}
+
+function minimalOctets(length: number): number {
+  let octets = 1;
+  while (length >= 256 ** octets) octets++;
+  return octets;
+}
+
+function isRedundantSignOctet(content: Buffer): boolean {
+  return content.length > 1 && ((content[0] === 0x00 && (content[1] & 0x80) === 0) || (content[0] === 0xff && (content[1] & 0x80) !== 0));
+}
+
+function isStrictUtf8(content: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(content);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function assertTime(match: RegExpExecArray | null, twoDigitYear: boolean, what: string): void {
+  if (!match) throw new Asn1Error(`${what}: not a DER time`);
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number);
+  const date = new Date(Date.UTC(twoDigitYear ? 2000 + year : year, month - 1, day));
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+    throw new Asn1Error(`${what}: invalid calendar value`);
+  }
+}
+
+/** Decodes `der` into a pkijs structure, strictly (see `parseDer`). */
+export function parsePkijs<T>(Structure: new (parameters: { schema: asn1js.AsnType }) => T, der: Buffer, what = Structure.name): T {
+  const schema = parseDer(der, what);
+  try {
+    return new Structure({ schema });
+  } catch (error) {
+    throw new Asn1Error(`${what}: ${(error as Error).message}`);
+  }
 }
 
 /** A single DER value of one ASN.1 type, e.g. an extension's value. */
 export function parseAsn1Value<T>(Type: new () => T, der: Buffer, what: string): T {
-  const { offset, result } = asn1js.fromBER(der);
-  if (offset !== der.length || !(result instanceof Type)) throw new Error(`${what} is not a DER ${Type.name}`);
+  const result = parseDer(der, what);
+  if (!(result instanceof Type)) throw new Asn1Error(`${what} is not a DER ${Type.name}`);
   return result;
+}
+
+/** The children of a constructed value (a SEQUENCE, SET or constructed tag). */
+export function childrenOf(value: asn1js.AsnType): asn1js.AsnType[] {
+  return value.idBlock.isConstructed ? (value.valueBlock as unknown as { value: asn1js.AsnType[] }).value : [];
+}
+
+/** The bytes a parsed value was decoded from. */
+export function receivedDer(value: asn1js.AsnType): Buffer {
+  return Buffer.from(value.valueBeforeDecodeView);
 }
 
 export function asn1Der(value: asn1js.AsnType): Buffer {
   return Buffer.from(value.toBER());
-}
-
-/** The toolkit's view of a Name, decoded from the bytes pkijs received. */
-export function decodedName(name: pkijs.RelativeDistinguishedNames): DecodedName {
-  return decodeDistinguishedName(decodeDer(derOf(name)));
 }
 
 export function derOf(value: { toSchema(): asn1js.AsnType }): Buffer {
@@ -41,18 +125,27 @@ export function pkijsExtensions(extensions: readonly ExtensionInput[]): pkijs.Ex
   });
 }
 
-export function x509Extensions(extensions: readonly pkijs.Extension[]): X509Extension[] {
-  return extensions.map((extension) => ({
-    oid: extension.extnID,
-    critical: extension.critical,
-    value: Buffer.from(extension.extnValue.valueBlock.valueHexView),
-    raw: derOf(extension),
-  }));
+export function x509Extensions(extensions: readonly pkijs.Extension[]): ExtensionInput[] {
+  return extensions.map((extension) => ({ oid: extension.extnID, critical: extension.critical, value: Buffer.from(extension.extnValue.valueBlock.valueHexView) }));
+}
+
+export interface AlgorithmIdentifierValue {
+  readonly oid: string;
+  /** DER of the parameters, when present. */
+  readonly parameters?: Buffer;
+  readonly raw: Buffer;
 }
 
 export function algorithmIdentifierValue(algorithm: pkijs.AlgorithmIdentifier): AlgorithmIdentifierValue {
   const raw = derOf(algorithm);
   return algorithm.algorithmParams ? { oid: algorithm.algorithmId, parameters: asn1Der(algorithm.algorithmParams), raw } : { oid: algorithm.algorithmId, raw };
+}
+
+/** sha256WithRSAEncryption with the NULL parameters RFC 4055 requires, or ecdsa-with-SHA256 without parameters (RFC 5758). */
+export function signatureAlgorithmFor(signer: Pick<Signer, 'signatureAlgorithm'>): pkijs.AlgorithmIdentifier {
+  return signer.signatureAlgorithm === 'ecdsa-with-SHA256'
+    ? new pkijs.AlgorithmIdentifier({ algorithmId: Oid.ecdsaWithSha256 })
+    : new pkijs.AlgorithmIdentifier({ algorithmId: Oid.sha256WithRsaEncryption, algorithmParams: new asn1js.Null() });
 }
 
 /**
@@ -74,17 +167,29 @@ export function arrayBuffer(bytes: Buffer): ArrayBuffer {
   return Uint8Array.from(bytes).buffer;
 }
 
-/** A signed structure whose TBS part pkijs encodes: Certificate, CertificateList or CertificationRequest. */
+/**
+ * `SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }`, the envelope of Certificate,
+ * CertificateList and CertificationRequest, around exactly the TBS bytes that were signed.
+ */
+export function signedEnvelope(tbs: Buffer, algorithm: pkijs.AlgorithmIdentifier, signature: Buffer): Buffer {
+  const envelope = asn1Der(new asn1js.Sequence({ value: [parseDer(tbs, 'TBS'), algorithm.toSchema(), new asn1js.BitString({ valueHex: arrayBuffer(signature) })] }));
+  if (!receivedDer(childrenOf(parseDer(envelope))[0]).equals(tbs)) throw new Asn1Error('the TBS bytes changed when enveloped');
+  return envelope;
+}
+
+/** Signs TBS bytes with the toolkit's Signer (software key, HSM or card applet) rather than a pkijs crypto engine. */
+export async function signTbs(tbs: Buffer, signer: Signer): Promise<Buffer> {
+  return signedEnvelope(tbs, signatureAlgorithmFor(signer), await signer.sign(tbs));
+}
+
+/** A signed structure whose TBS part pkijs encodes: CertificateList or CertificationRequest. */
 interface PkijsSignedStructure {
   tbsView: Uint8Array;
   signatureValue: asn1js.BitString;
   toSchema(encodeFlag?: boolean): asn1js.Sequence;
 }
 
-/**
- * Signs the TBS bytes with the toolkit's Signer (software key, HSM or card applet) rather than a pkijs
- * crypto engine; the signatureAlgorithm must already be set.
- */
+/** Signs a pkijs structure's TBS bytes with the toolkit's Signer; the signatureAlgorithm must already be set. */
 export async function signPkijs(structure: PkijsSignedStructure, signer: Signer): Promise<Buffer> {
   const tbs = Buffer.from(structure.toSchema(true).valueBlock.value[0].toBER());
   structure.tbsView = new Uint8Array(tbs);

@@ -5,12 +5,12 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { arrayBuffer, asn1Der, decodedName, derOf, parsePkijs } from '../asn1/pkijs-interop';
+import { arrayBuffer, asn1Der, derOf, parsePkijs } from '../asn1/pkijs-interop';
 import { hashAlgorithmFromOid, nodeHashName, Oid, rsaSignatureHash, type HashAlgorithmName } from '../asn1/oids';
 import { toDer } from '../encoding/pem';
 import { verifyPkcs1Signature } from '../keys/signature-verification';
 import type { Signer } from '../keys/signer';
-import { distinguishedNamesMatch } from '../names/distinguished-name';
+import { decodedName, distinguishedNamesMatch } from '../names/distinguished-name';
 import { decodeCertificate, type DecodedCertificate } from '../x509/certificate';
 import { readCertificateExtensions } from '../x509/extension-view';
 

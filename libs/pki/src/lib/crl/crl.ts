@@ -5,27 +5,27 @@ import { Oid } from '../asn1/oids';
 import {
   algorithmIdentifierValue,
   asn1Der,
-  decodedName,
   derOf,
   parseAsn1Value,
   parsePkijs,
   pkijsExtensions,
   pkijsTime,
+  signatureAlgorithmFor,
   x509Extensions,
+  type AlgorithmIdentifierValue,
 } from '../asn1/pkijs-interop';
 import { toDer } from '../encoding/pem';
 import { formatSerialNumber, parseSerialNumber, type SerialNumberInput } from '../encoding/serial-number';
-import { sha256WithRsaAlgorithm } from '../x509/signed-structure';
 import { verifyRsaSignature } from '../keys/signature-verification';
 import type { Signer } from '../keys/signer';
-import type { DecodedName } from '../names/distinguished-name';
+import { decodedName, type DecodedName } from '../names/distinguished-name';
 import {
   RevocationReason,
   revocationReasonName,
   type CertificateStatus,
   type RevocationReasonName,
 } from '../revocation/revocation-reason';
-import { decodeCertificate, type AlgorithmIdentifierValue } from '../x509/certificate';
+import { decodeCertificate } from '../x509/certificate';
 import { readCertificateExtensions } from '../x509/extension-view';
 import {
   authorityKeyIdentifierExtension,
@@ -66,7 +66,7 @@ export interface BuildCrlRequest {
 /** The unsigned CRL; its signature and signatureAlgorithm are sha256WithRSAEncryption. */
 export function buildCertificateList(request: BuildCrlRequest): pkijs.CertificateRevocationList {
   const issuer = decodeCertificate(request.issuer.certificate);
-  const algorithm = pkijs.AlgorithmIdentifier.fromBER(sha256WithRsaAlgorithm());
+  const algorithm = signatureAlgorithmFor({});
   return new pkijs.CertificateRevocationList({
     version: 1,
     signature: algorithm,

@@ -1,14 +1,14 @@
 /** PKCS#10 (RFC 2986) certification requests: built through any Signer, verified with reason codes. */
 import * as pkijs from 'pkijs';
-import { decodedName, derOf, parsePkijs, pkijsExtensions, signPkijs, x509Extensions } from '../asn1/pkijs-interop';
+import { derOf, parsePkijs, pkijsExtensions, signatureAlgorithmFor, signPkijs, x509Extensions } from '../asn1/pkijs-interop';
 import { ecdsaSignatureHash, Oid, rsaSignatureHash } from '../asn1/oids';
 import { toDer } from '../encoding/pem';
-import { signatureAlgorithmFor } from '../x509/signed-structure';
 import { describePublicKey, type PublicKeyDescription } from '../keys/rsa-keys';
 import { verifySignature } from '../keys/signature-verification';
 import { parseEcP256Spki, P256_CURVE } from '../keys/ec-keys';
 import type { Signer } from '../keys/signer';
 import {
+  decodedName,
   encodeDistinguishedName,
   nameAttributeUpperBound,
   type DecodedName,
@@ -37,7 +37,7 @@ export async function buildCsr(options: BuildCsrOptions): Promise<Buffer> {
         ? []
         : [new pkijs.Attribute({ type: Oid.pkcs9ExtensionRequest, values: [pkijsExtensions(extensions).toSchema()] })],
   });
-  csr.signatureAlgorithm = pkijs.AlgorithmIdentifier.fromBER(signatureAlgorithmFor(options.signer));
+  csr.signatureAlgorithm = signatureAlgorithmFor(options.signer);
   return signPkijs(csr, options.signer);
 }
 

@@ -2,30 +2,26 @@
  * Certificate issuance following Boulder's cycle: build the TBS, sign it with a throwaway key into a
  * "linting certificate", lint that, and only then let the CA's Signer sign the very same TBS bytes.
  */
-import { explicit, integer, sequence, time } from '../asn1/der-writer';
+import { signTbs } from '../asn1/pkijs-interop';
 import { parseSerialNumber, type SerialNumberInput } from '../encoding/serial-number';
 import { encodeJpkiPersonalData, type JpkiPersonalData } from '../jpki/personal-data';
 import { JPKI_ISSUER_ALT_NAME } from '../jpki/jpki-names';
 import { jpkiProfile, type CertificateProfile, type JpkiProfileId } from '../jpki/profiles';
 import type { Signer } from '../keys/signer';
 import { lintingSigner } from './linting-signer';
-import { verifyRsaSignature } from '../keys/signature-verification';
 import { lintCertificate, type CertificateLintFinding } from '../lint/certificate-lint';
 import { LintRejectionError } from '../lint/lint-finding';
 import { encodeDistinguishedName, type DistinguishedName } from '../names/distinguished-name';
-import { decodeCertificate, type DecodedCertificate } from '../x509/certificate';
-import { sha256WithRsaAlgorithm, signTbs } from '../x509/signed-structure';
-import { readCertificateExtensions } from '../x509/extension-view';
+import { decodeCertificate, encodeTbsCertificate, type DecodedCertificate } from '../x509/certificate';
+import { keyIdentifiers, signCertificate, tbsNames } from '../x509/plain-certificate';
 import {
   authorityInfoAccessExtension,
   authorityKeyIdentifierExtension,
   basicConstraintsExtension,
   certificatePoliciesExtension,
   crlDistributionPointsExtension,
-  encodeExtensions,
   extendedKeyUsageExtension,
   issuerAltNameDirectoryExtension,
-  keyIdentifierFromSpki,
   keyUsageExtension,
   ocspNoCheckExtension,
   subjectAltNameExtension,
@@ -71,29 +67,17 @@ export interface PreparedCertificate {
   readonly findings: readonly CertificateLintFinding[];
 }
 
-export class IssuanceError extends Error {
-  constructor(
-    readonly reason: 'SIGNATURE_VERIFICATION_FAILED',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'IssuanceError';
-  }
-}
-
+/** The JPKI TBSCertificate: the signer is sha256WithRSAEncryption whatever signs the linting certificate. */
 export function buildTbsCertificate(request: IssueCertificateRequest): Buffer {
   const issuerCertificate = request.issuer.certificate ? decodeCertificate(request.issuer.certificate) : undefined;
-  const subjectName = encodeDistinguishedName(request.subject);
-  return sequence(
-    explicit(0, integer(2)),
-    integer(parseSerialNumber(request.serialNumber)),
-    sha256WithRsaAlgorithm(),
-    issuerCertificate ? issuerCertificate.tbs.subject.raw : subjectName,
-    sequence(time(request.validity.notBefore), time(request.validity.notAfter)),
-    subjectName,
-    request.subjectPublicKeyInfo,
-    explicit(3, encodeExtensions(certificateExtensions(request, jpkiProfile(request.profile), issuerCertificate))),
-  );
+  return encodeTbsCertificate({
+    ...tbsNames(request.subject, issuerCertificate),
+    serialNumber: parseSerialNumber(request.serialNumber),
+    signer: {},
+    validity: request.validity,
+    subjectPublicKeyInfo: request.subjectPublicKeyInfo,
+    extensions: certificateExtensions(request, jpkiProfile(request.profile), issuerCertificate),
+  });
 }
 
 function certificateExtensions(
@@ -102,7 +86,7 @@ function certificateExtensions(
   issuerCertificate: DecodedCertificate | undefined,
 ): ExtensionInput[] {
   const isCa = profile.kind === 'root-ca' || profile.kind === 'issuing-ca';
-  const subjectKeyId = keyIdentifierFromSpki(request.subjectPublicKeyInfo);
+  const [subjectKeyId, authorityKeyId] = keyIdentifiers(request.subjectPublicKeyInfo, issuerCertificate);
   const policyOid = request.policyOid ?? profile.policyOids[0];
   const optional = <T>(value: T | undefined, build: (present: T) => ExtensionInput): ExtensionInput[] =>
     value === undefined ? [] : [build(value)];
@@ -111,7 +95,7 @@ function certificateExtensions(
     keyUsageExtension(profile.keyUsage),
     ...(profile.extendedKeyUsage.length > 0 ? [extendedKeyUsageExtension(profile.extendedKeyUsage)] : []),
     subjectKeyIdentifierExtension(subjectKeyId),
-    authorityKeyIdentifierExtension(issuerCertificate ? issuerKeyIdentifier(issuerCertificate) : subjectKeyId),
+    authorityKeyIdentifierExtension(authorityKeyId),
     ...optional(request.personalData, (data) => subjectAltNameExtension(encodeJpkiPersonalData(data))),
     ...(profile.issuerAltName ? [issuerAltNameDirectoryExtension(encodeDistinguishedName(JPKI_ISSUER_ALT_NAME))] : []),
     ...optional(policyOid, (oid) => certificatePoliciesExtension([oid])),
@@ -124,10 +108,6 @@ function certificateExtensions(
 function authorityInfoAccess({ ocspUri, caIssuersUri }: IssueCertificateRequest): ExtensionInput[] {
   if (!ocspUri && !caIssuersUri) return [];
   return [authorityInfoAccessExtension({ ocsp: ocspUri ? [ocspUri] : [], caIssuers: caIssuersUri ? [caIssuersUri] : [] })];
-}
-
-function issuerKeyIdentifier(issuer: DecodedCertificate): Buffer {
-  return readCertificateExtensions(issuer.tbs.extensions).subjectKeyIdentifier ?? keyIdentifierFromSpki(issuer.tbs.subjectPublicKeyInfo);
 }
 
 /** Builds the TBS and its linting certificate and lints it; nothing is signed with the CA key. */
@@ -143,22 +123,10 @@ export async function prepareCertificate(request: IssueCertificateRequest): Prom
   return { tbsCertificate, lintingCertificate, findings };
 }
 
-/**
- * Signs a prepared TBS with the issuer's key and checks the signature before releasing it
- * (a faulty HSM or applet must not yield a certificate that fails verification later).
- */
+/** Signs a prepared TBS with the issuer's key once its lint found nothing; the signature is verified. */
 export async function signPreparedCertificate(prepared: PreparedCertificate, issuer: CertificateIssuer): Promise<Buffer> {
   if (prepared.findings.length > 0) throw new LintRejectionError('certificate', prepared.findings);
-  const certificate = await signTbs(prepared.tbsCertificate, issuer.signer);
-  const decoded = decodeCertificate(certificate);
-  const verifies = verifyRsaSignature({
-    publicKeySpki: issuer.signer.publicKeySpki,
-    signatureAlgorithmOid: decoded.signatureAlgorithm.oid,
-    data: prepared.tbsCertificate,
-    signature: decoded.signature,
-  });
-  if (!verifies) throw new IssuanceError('SIGNATURE_VERIFICATION_FAILED', 'issued certificate signature does not verify');
-  return certificate;
+  return signCertificate(prepared.tbsCertificate, issuer.signer);
 }
 
 /** Issues a certificate (DER). Throws LintRejectionError, with the findings, if any lint rule fires. */

@@ -2,13 +2,11 @@
  * The JPKI 基本4情報 carried as subjectAltName otherNames in the 署名用 certificate (docs/DESIGN.md §3.6, §3.7):
  * each value is `[0] EXPLICIT UTF8String` under 1.2.392.200149.8.5.5.x.
  */
-import { Asn1Error } from '../asn1/der-reader';
-import { readString } from '../asn1/der-reader';
-import { Tag, utf8String } from '../asn1/der-writer';
+import * as asn1js from 'asn1js';
+import { Asn1Error } from '../asn1/pkijs-interop';
 import { Oid } from '../asn1/oids';
 import { decodeCertificate } from '../x509/certificate';
-import { findExtension } from '../x509/extensions';
-import { decodeGeneralNames, otherGeneralName } from '../x509/general-names';
+import { decodeOtherNames, findExtension, otherName } from '../x509/extensions';
 import { JpkiOid } from './jpki-oids';
 
 /** 1 = male, 2 = female, 3 = not stated/other (docs/DESIGN.md §3.7). */
@@ -73,7 +71,7 @@ function isValidDateOfBirth(value: string): boolean {
 }
 
 /** otherNames in the order observed on real cards: name, DOB, gender, address, then the substitute maps. */
-export function encodeJpkiPersonalData(data: JpkiPersonalData): Buffer[] {
+export function encodeJpkiPersonalData(data: JpkiPersonalData): asn1js.AsnType[] {
   const problems = validateJpkiPersonalData(data);
   if (problems.length > 0) throw new PersonalDataError(problems.join('; '));
   const fields: [string, string | undefined][] = [
@@ -84,17 +82,17 @@ export function encodeJpkiPersonalData(data: JpkiPersonalData): Buffer[] {
     [JpkiOid.personalDataNameSubstitute, data.nameSubstitute],
     [JpkiOid.personalDataAddressSubstitute, data.addressSubstitute],
   ];
-  return fields.flatMap(([oid, value]) => (value === undefined ? [] : [otherGeneralName(oid, utf8String(value))]));
+  return fields.flatMap(([oid, value]) => (value === undefined ? [] : [otherName(oid, new asn1js.Utf8String({ value }))]));
 }
 
 /** Decodes the personal data from a subjectAltName extension value; undefined when it has no JPKI otherNames. */
 export function decodeJpkiPersonalData(subjectAltNameValue: Buffer): JpkiPersonalData | undefined {
   const values = new Map<string, string>();
-  for (const name of decodeGeneralNames(subjectAltNameValue)) {
-    if (name.kind !== 'otherName' || !name.typeId.startsWith('1.2.392.200149.8.5.5.')) continue;
-    if (name.value.tag !== Tag.UTF8_STRING) throw new Asn1Error(`JPKI otherName ${name.typeId} is not a UTF8String`);
-    if (values.has(name.typeId)) throw new PersonalDataError(`duplicate JPKI otherName ${name.typeId}`);
-    values.set(name.typeId, readString(name.value));
+  for (const { typeId, value } of decodeOtherNames(subjectAltNameValue)) {
+    if (!typeId.startsWith('1.2.392.200149.8.5.5.')) continue;
+    if (!(value instanceof asn1js.Utf8String)) throw new Asn1Error(`JPKI otherName ${typeId} is not a UTF8String`);
+    if (values.has(typeId)) throw new PersonalDataError(`duplicate JPKI otherName ${typeId}`);
+    values.set(typeId, value.getValue());
   }
   return values.size === 0 ? undefined : personalDataFromValues(values);
 }

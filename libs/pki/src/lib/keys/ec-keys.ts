@@ -4,7 +4,9 @@
  */
 import { createPublicKey, generateKeyPair, KeyObject, sign } from 'node:crypto';
 import { promisify } from 'node:util';
-import { readBitString, sequenceChildren, decodeDer, readObjectIdentifier } from '../asn1/der-reader';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { parsePkijs } from '../asn1/pkijs-interop';
 import { Oid } from '../asn1/oids';
 import { exportSpkiDer, KeyFormatError } from './rsa-keys';
 import { SignerError, type Signer } from './signer';
@@ -36,13 +38,13 @@ export interface EcP256PublicKey {
 export function parseEcP256Spki(spki: Buffer): EcP256PublicKey {
   let point: Buffer;
   try {
-    const [algorithm, subjectPublicKey] = sequenceChildren(decodeDer(spki), 'SubjectPublicKeyInfo');
-    const [algorithmOid, curve] = sequenceChildren(algorithm, 'AlgorithmIdentifier');
-    if (readObjectIdentifier(algorithmOid, 'algorithm') !== Oid.ecPublicKey) throw new KeyFormatError('not an id-ecPublicKey key');
-    if (!curve || curve.tag !== 0x06 || readObjectIdentifier(curve, 'namedCurve') !== Oid.prime256v1) {
+    const { algorithm, subjectPublicKey } = parsePkijs(pkijs.PublicKeyInfo, spki, 'SubjectPublicKeyInfo');
+    if (algorithm.algorithmId !== Oid.ecPublicKey) throw new KeyFormatError('not an id-ecPublicKey key');
+    const curve = algorithm.algorithmParams;
+    if (!(curve instanceof asn1js.ObjectIdentifier) || curve.valueBlock.toString() !== Oid.prime256v1) {
       throw new KeyFormatError('EC key is not on the prime256v1 (P-256) named curve');
     }
-    point = readBitString(subjectPublicKey, 'subjectPublicKey').bytes;
+    point = Buffer.from(subjectPublicKey.valueBlock.valueHexView);
   } catch (error) {
     if (error instanceof KeyFormatError) throw error;
     throw new KeyFormatError(`malformed EC SubjectPublicKeyInfo: ${(error as Error).message}`);

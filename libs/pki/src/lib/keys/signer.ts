@@ -1,5 +1,7 @@
 import { createHash, createPublicKey, KeyObject, sign } from 'node:crypto';
-import { algorithmIdentifier, nullValue, octetString, sequence } from '../asn1/der-writer';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { arrayBuffer, derOf } from '../asn1/pkijs-interop';
 import { Oid } from '../asn1/oids';
 import { exportSpkiDer, generateRsaKeyPair } from './rsa-keys';
 import { verifyPkcs1Signature } from './signature-verification';
@@ -59,7 +61,8 @@ export class SoftwareRsaSigner implements Signer {
 /** DER DigestInfo (RFC 8017 §9.2) for a SHA-256 digest: what a card applet's raw RSA operation pads and signs. */
 export function encodeSha256DigestInfo(digest: Buffer): Buffer {
   if (digest.length !== 32) throw new RangeError('SHA-256 digest must be 32 bytes');
-  return sequence(algorithmIdentifier(Oid.sha256, nullValue()), octetString(digest));
+  const digestAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId: Oid.sha256, algorithmParams: new asn1js.Null() });
+  return derOf(new pkijs.DigestInfo({ digestAlgorithm, digest: new asn1js.OctetString({ valueHex: arrayBuffer(digest) }) }));
 }
 
 export function sha256DigestInfo(data: Buffer): Buffer {

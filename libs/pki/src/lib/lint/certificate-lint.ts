@@ -2,7 +2,7 @@
  * Pre-issuance certificate lint with a JPKI rule set (docs/DESIGN.md §7): run on a "linting
  * certificate" signed by a throwaway key, before the CA key signs anything. Any finding aborts issuance.
  */
-import { nullValue } from '../asn1/der-writer';
+import { type AlgorithmIdentifierValue } from '../asn1/pkijs-interop';
 import { Oid } from '../asn1/oids';
 import { JPKI_PERSONAL_DATA_OIDS } from '../jpki/jpki-oids';
 import { decodeJpkiPersonalData } from '../jpki/personal-data';
@@ -14,13 +14,11 @@ import {
   decodeCertificate,
   decodeTbsCertificate,
   isSignedCertificate,
-  type AlgorithmIdentifierValue,
   type DecodedCertificate,
   type DecodedTbsCertificate,
 } from '../x509/certificate';
-import { decodeGeneralNames } from '../x509/general-names';
 import { readCertificateExtensions, type CertificateExtensionView } from '../x509/extension-view';
-import { keyIdentifierFromSpki } from '../x509/extensions';
+import { decodeOtherNames, keyIdentifierFromSpki } from '../x509/extensions';
 import { finding, type LintFinding } from './lint-finding';
 
 export type CertificateLintCode =
@@ -102,7 +100,7 @@ type CertificateRule = (input: LintInput) => CertificateLintFinding[];
 const MIN_RSA_BITS = 2048;
 const MAX_SERIAL_OCTETS = 20;
 const DAY_MS = 86_400_000;
-const SHA256_RSA_PARAMETERS = nullValue();
+const SHA256_RSA_PARAMETERS = Buffer.from([0x05, 0x00]);
 /** Extensions this profile family understands; any other critical extension is a finding. */
 const UNDERSTOOD_EXTENSIONS = new Set<string>([
   Oid.basicConstraints,
@@ -305,7 +303,7 @@ function forbiddenPersonalData(tbs: DecodedTbsCertificate, profile: CertificateP
 
 function otherNameTypeIds(subjectAltName: Buffer): string[] {
   try {
-    return decodeGeneralNames(subjectAltName).flatMap((name) => (name.kind === 'otherName' ? [name.typeId] : []));
+    return decodeOtherNames(subjectAltName).map((name) => name.typeId);
   } catch {
     return [];
   }

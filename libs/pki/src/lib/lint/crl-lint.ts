@@ -1,5 +1,6 @@
 /** Pre-issuance CRL lint (Boulder lints CRLs the same way as certificates). */
-import { decodeDer, readInteger } from '../asn1/der-reader';
+import * as asn1js from 'asn1js';
+import { parseAsn1Value } from '../asn1/pkijs-interop';
 import { Oid } from '../asn1/oids';
 import { CrlFormatError, parseCrl, type CrlEntry, type ParsedCrl } from '../crl/crl';
 import { distinguishedNamesMatch } from '../names/distinguished-name';
@@ -107,11 +108,11 @@ const lintNumbers: CrlRule = (crl) => {
   const numberExtension = findExtension(crl.extensions, Oid.crlNumber);
   if (!numberExtension || crl.crlNumber === undefined) return [finding('CRL_NUMBER_MISSING', 'CRL number is required')];
   if (numberExtension.critical) findings.push(finding('CRL_NUMBER_CRITICAL', 'CRL number must be non-critical'));
-  const octets = decodeDer(numberExtension.value).value.length;
+  const octets = parseAsn1Value(asn1js.Integer, numberExtension.value, 'CRLNumber').valueBlock.valueHexView.length;
   if (crl.crlNumber < 0n || octets > MAX_CRL_NUMBER_OCTETS) findings.push(finding('CRL_NUMBER_INVALID', 'CRL number must be 0..2^159'));
   const delta = findExtension(crl.extensions, Oid.deltaCrlIndicator);
   if (delta && !delta.critical) findings.push(finding('CRL_DELTA_INDICATOR_NOT_CRITICAL', 'Delta CRL Indicator must be critical'));
-  if (delta && readInteger(decodeDer(delta.value)) >= crl.crlNumber) {
+  if (delta && parseAsn1Value(asn1js.Integer, delta.value, 'BaseCRLNumber').toBigInt() >= crl.crlNumber) {
     findings.push(finding('CRL_DELTA_BASE_NOT_LOWER', 'BaseCRLNumber must be lower than the delta CRL number'));
   }
   if (delta && findExtension(crl.extensions, Oid.freshestCrl)) {

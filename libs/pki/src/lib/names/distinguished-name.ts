@@ -1,14 +1,6 @@
-import {
-  Asn1Error,
-  childrenOf,
-  decodeDer,
-  expectTag,
-  readObjectIdentifier,
-  readString,
-  sequenceChildren,
-  type Asn1Node,
-} from '../asn1/der-reader';
-import { objectIdentifier, printableString, sequence, setOf, Tag, utf8String } from '../asn1/der-writer';
+import * as asn1js from 'asn1js';
+import type * as pkijs from 'pkijs';
+import { Asn1Error, asn1Der, childrenOf, derOf, parseDer, receivedDer } from '../asn1/pkijs-interop';
 import { Oid } from '../asn1/oids';
 
 export type NameAttributeType = 'C' | 'ST' | 'L' | 'O' | 'OU' | 'CN' | 'SERIALNUMBER' | 'E';
@@ -52,18 +44,21 @@ export function nameAttributeUpperBound(type: string): number | undefined {
   return (NAME_ATTRIBUTE_UPPER_BOUNDS as Readonly<Record<string, number | undefined>>)[type];
 }
 
+const PRINTABLE_STRING_PATTERN = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+
 /**
  * DER Name. countryName and serialNumber are PrintableString (X.520); every DirectoryString is
  * UTF8String as RFC 5280 §4.1.2.6 asks of new certificates, so Japanese values need no special case.
  */
 export function encodeDistinguishedName(name: DistinguishedName): Buffer {
-  return sequence(...name.map(encodeRdn));
+  return asn1Der(new asn1js.Sequence({ value: name.map(encodeRdn) }));
 }
 
-function encodeRdn({ type, value }: NameAttribute): Buffer {
+function encodeRdn({ type, value }: NameAttribute): asn1js.Set {
   const printableOnly = type === 'C' || type === 'SERIALNUMBER';
-  const encodedValue = printableOnly ? printableString(value) : utf8String(value);
-  return setOf(sequence(objectIdentifier(ATTRIBUTE_OIDS[type]), encodedValue));
+  if (printableOnly && !PRINTABLE_STRING_PATTERN.test(value)) throw new RangeError(`not a PrintableString: ${JSON.stringify(value)}`);
+  const encodedValue = printableOnly ? new asn1js.PrintableString({ value }) : new asn1js.Utf8String({ value });
+  return new asn1js.Set({ value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: ATTRIBUTE_OIDS[type] }), encodedValue] })] });
 }
 
 export interface DecodedNameAttribute {
@@ -71,7 +66,7 @@ export interface DecodedNameAttribute {
   /** Short name when known, otherwise the dotted OID. */
   readonly type: NameAttributeType | string;
   readonly value: string;
-  /** Universal tag of the string type used (0x0c UTF8String, 0x13 PrintableString, ...). */
+  /** Universal tag number of the string type used (12 UTF8String, 19 PrintableString, ...). */
   readonly stringTag: number;
 }
 
@@ -82,24 +77,31 @@ export interface DecodedName {
   readonly multiValuedRdn: boolean;
 }
 
-export function decodeDistinguishedName(input: Buffer | Asn1Node): DecodedName {
-  const node = Buffer.isBuffer(input) ? decodeDer(input) : input;
-  const rdns = sequenceChildren(node, 'Name');
-  const attributes = rdns.flatMap((rdn) => childrenOf(expectTag(rdn, Tag.SET, 'RelativeDistinguishedName')).map(decodeAttribute));
-  if (rdns.some((rdn) => childrenOf(rdn).length === 0)) throw new Asn1Error('Name: empty RDN');
-  return { raw: node.raw, attributes, multiValuedRdn: attributes.length !== rdns.length };
+const DIRECTORY_STRING_TAGS = new Set([12, 19, 20, 22, 26, 30]);
+
+export function decodeDistinguishedName(der: Buffer): DecodedName {
+  const name = parseDer(der, 'Name');
+  if (!(name instanceof asn1js.Sequence)) throw new Asn1Error('Name: expected a SEQUENCE');
+  const rdns = childrenOf(name);
+  if (rdns.some((rdn) => !(rdn instanceof asn1js.Set) || childrenOf(rdn).length === 0)) throw new Asn1Error('Name: empty or malformed RDN');
+  const attributes = rdns.flatMap((rdn) => childrenOf(rdn).map(decodeAttribute));
+  return { raw: receivedDer(name), attributes, multiValuedRdn: attributes.length !== rdns.length };
 }
 
-function decodeAttribute(node: Asn1Node): DecodedNameAttribute {
-  const [typeNode, valueNode, ...rest] = sequenceChildren(node, 'AttributeTypeAndValue');
-  if (!typeNode || !valueNode || rest.length > 0) throw new Asn1Error('AttributeTypeAndValue: wrong arity');
-  const oid = readObjectIdentifier(typeNode, 'AttributeType');
-  return {
-    oid,
-    type: ATTRIBUTE_TYPES_BY_OID.get(oid) ?? oid,
-    value: readString(valueNode, `attribute ${oid}`),
-    stringTag: valueNode.tag,
-  };
+/** The toolkit's view of a Name pkijs decoded (pkijs keeps and re-emits the received bytes). */
+export function decodedName(name: pkijs.RelativeDistinguishedNames): DecodedName {
+  return decodeDistinguishedName(derOf(name));
+}
+
+function decodeAttribute(node: asn1js.AsnType): DecodedNameAttribute {
+  const [type, value, ...rest] = childrenOf(node);
+  if (!(node instanceof asn1js.Sequence) || !(type instanceof asn1js.ObjectIdentifier) || !value || rest.length > 0) {
+    throw new Asn1Error('AttributeTypeAndValue: expected an OID and a value');
+  }
+  const oid = type.valueBlock.toString();
+  const stringTag = value.idBlock.tagNumber;
+  if (value.idBlock.tagClass !== 1 || !DIRECTORY_STRING_TAGS.has(stringTag)) throw new Asn1Error(`attribute ${oid}: unsupported string tag ${stringTag}`);
+  return { oid, type: ATTRIBUTE_TYPES_BY_OID.get(oid) ?? oid, value: (value as asn1js.Utf8String).getValue(), stringTag };
 }
 
 /** One-line form in encoding order, `C=JP, O=JPKI, CN=…`, with RFC 4514 escaping of special characters. */

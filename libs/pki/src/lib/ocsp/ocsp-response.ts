@@ -1,13 +1,12 @@
 /** RFC 6960 responder side: BasicOCSPResponse signed with SHA-256 by a delegated responder (or the CA). */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { arrayBuffer, derOf, wholeSeconds } from '../asn1/pkijs-interop';
+import { arrayBuffer, derOf, signatureAlgorithmFor, wholeSeconds } from '../asn1/pkijs-interop';
 import { Oid } from '../asn1/oids';
 import type { Signer } from '../keys/signer';
 import { RevocationReason, type CertificateStatus } from '../revocation/revocation-reason';
 import { decodeCertificate } from '../x509/certificate';
 import { keyIdentifierFromSpki } from '../x509/extensions';
-import { sha256WithRsaAlgorithm } from '../x509/signed-structure';
 import type { CertId } from './cert-id';
 
 export const OCSP_RESPONSE_STATUS = {
@@ -61,7 +60,7 @@ export async function buildOcspResponse(request: BuildOcspResponseRequest): Prom
   tbsResponseData.tbsView = new Uint8Array(tbs);
   const basicResponse = new pkijs.BasicOCSPResponse({
     tbsResponseData,
-    signatureAlgorithm: pkijs.AlgorithmIdentifier.fromBER(sha256WithRsaAlgorithm()),
+    signatureAlgorithm: signatureAlgorithmFor({}),
     signature: new asn1js.BitString({ valueHex: arrayBuffer(await request.responder.signer.sign(tbs)) }),
     certs: [request.responder.certificate, ...(request.responder.additionalCertificates ?? [])].map((der) => pkijs.Certificate.fromBER(der)),
   });

@@ -1,10 +1,10 @@
 /** RFC 6960 client side: parse and verify an OCSP response for one certificate. */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { decodedName, derOf, parsePkijs, x509Extensions } from '../asn1/pkijs-interop';
+import { derOf, parsePkijs, x509Extensions } from '../asn1/pkijs-interop';
 import { Oid, rsaSignatureHash } from '../asn1/oids';
 import { verifyRsaSignature } from '../keys/signature-verification';
-import { distinguishedNamesMatch, type DecodedName } from '../names/distinguished-name';
+import { decodedName, distinguishedNamesMatch, type DecodedName } from '../names/distinguished-name';
 import { revocationReasonName, type CertificateStatus } from '../revocation/revocation-reason';
 import { decodeCertificate, type DecodedCertificate } from '../x509/certificate';
 import { readCertificateExtensions } from '../x509/extension-view';

@@ -13,7 +13,7 @@ import type { CertificateStatus } from '../revocation/revocation-reason';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { createTestHierarchy, daysFrom, issuePhoneCertificate, type TestHierarchy } from '../testing/test-hierarchy';
 import { decodeCertificate } from '../x509/certificate';
-import { signTbs } from '../x509/signed-structure';
+import { signTbs } from '../asn1/pkijs-interop';
 import { validateCertificate, type RevocationChecker, type ValidateCertificateOptions } from './validate-certificate';
 
 describe('validateCertificate (relying party / identity proofing)', () => {

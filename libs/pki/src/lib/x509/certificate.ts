@@ -1,26 +1,22 @@
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import {
+  algorithmIdentifierValue,
+  arrayBuffer,
+  asn1Der,
   Asn1Error,
-  decodeDer,
-  readBitString,
-  readInteger,
-  readObjectIdentifier,
-  readTime,
-  sequenceChildren,
-  SequenceReader,
-  unwrapExplicit,
-  type Asn1Node,
-} from '../asn1/der-reader';
-import { contextTag, Tag } from '../asn1/der-writer';
+  childrenOf,
+  parseDer,
+  pkijsTime,
+  receivedDer,
+  signatureAlgorithmFor,
+  signedEnvelope,
+  type AlgorithmIdentifierValue,
+} from '../asn1/pkijs-interop';
 import { toDer } from '../encoding/pem';
-import { decodeDistinguishedName, type DecodedName } from '../names/distinguished-name';
-import { decodeExtensions, type X509Extension } from './extensions';
-
-export interface AlgorithmIdentifierValue {
-  readonly oid: string;
-  /** Raw DER of the parameters, when present. */
-  readonly parameters?: Buffer;
-  readonly raw: Buffer;
-}
+import type { Signer } from '../keys/signer';
+import { decodedName, type DecodedName } from '../names/distinguished-name';
+import { extensionFromSchema, type ExtensionInput, type X509Extension } from './extensions';
 
 export interface DecodedTbsCertificate {
   readonly raw: Buffer;
@@ -75,90 +71,82 @@ const RECENTLY_DECODED = 512;
 
 function decodeCertificateDer(der: Buffer): DecodedCertificate {
   try {
-    const root = decodeDer(der);
-    const reader = SequenceReader.of(root, 'Certificate');
-    const tbs = decodeTbsNode(reader.next('tbsCertificate'));
-    const signatureAlgorithm = decodeAlgorithmIdentifier(reader.next('signatureAlgorithm'));
-    const signature = readSignatureBits(reader.next('signatureValue'));
-    reader.end();
-    return { raw: root.raw, tbs, signatureAlgorithm, signature };
+    const root = parseDer(der, 'Certificate');
+    const certificate = new pkijs.Certificate({ schema: root });
+    if (certificate.signatureValue.valueBlock.unusedBits !== 0) throw new Asn1Error('signature BIT STRING with unused bits');
+    return {
+      raw: der,
+      tbs: decodeTbs(certificate, childrenOf(childrenOf(root)[0])),
+      signatureAlgorithm: algorithmIdentifierValue(certificate.signatureAlgorithm),
+      signature: Buffer.from(certificate.signatureValue.valueBlock.valueHexView),
+    };
   } catch (error) {
-    throw asFormatError(error);
+    throw new CertificateFormatError(`malformed certificate: ${(error as Error).message}`);
   }
 }
 
-export function decodeTbsCertificate(input: Buffer): DecodedTbsCertificate {
-  try {
-    return decodeTbsNode(decodeDer(input));
-  } catch (error) {
-    throw asFormatError(error);
-  }
+/** `fields`: the TBSCertificate's members as received, for the bytes pkijs would re-encode. */
+function decodeTbs(certificate: pkijs.Certificate, fields: asn1js.AsnType[]): DecodedTbsCertificate {
+  const versionTagged = fields[0]?.idBlock.tagClass === CONTEXT_SPECIFIC ? 1 : 0;
+  const extensionsNode = fields.find((field) => field.idBlock.tagClass === CONTEXT_SPECIFIC && field.idBlock.tagNumber === 3);
+  const extensions = extensionsNode ? childrenOf(childrenOf(extensionsNode)[0]) : [];
+  if (extensionsNode && extensions.length === 0) throw new Asn1Error('Extensions must not be empty');
+  return {
+    raw: Buffer.from(certificate.tbsView),
+    version: certificate.version + 1,
+    serialNumber: certificate.serialNumber.toBigInt(),
+    serialNumberOctets: Buffer.from(certificate.serialNumber.valueBlock.valueHexView),
+    signatureAlgorithm: algorithmIdentifierValue(certificate.signature),
+    issuer: decodedName(certificate.issuer),
+    notBefore: certificate.notBefore.value,
+    notAfter: certificate.notAfter.value,
+    subject: decodedName(certificate.subject),
+    subjectPublicKeyInfo: receivedDer(fields[versionTagged + 5]),
+    extensions: extensions.map(extensionFromSchema),
+  };
+}
+
+const CONTEXT_SPECIFIC = 3;
+
+/** A bare TBSCertificate, decoded as the certificate it would become. */
+export function decodeTbsCertificate(tbs: Buffer): DecodedTbsCertificate {
+  return decodeCertificateDer(signedEnvelope(tbs, new pkijs.AlgorithmIdentifier({ algorithmId: '0.0' }), Buffer.alloc(0))).tbs;
 }
 
 /** True when the DER is a full Certificate rather than a bare TBSCertificate. */
 export function isSignedCertificate(input: Buffer): boolean {
   try {
-    const children = sequenceChildren(decodeDer(input), 'Certificate');
-    return children.length === 3 && children[0].tag === Tag.SEQUENCE && children[2].tag === Tag.BIT_STRING;
+    const members = childrenOf(parseDer(input));
+    return members.length === 3 && members[0] instanceof asn1js.Sequence && members[2] instanceof asn1js.BitString;
   } catch {
     return false;
   }
 }
 
-function decodeTbsNode(node: Asn1Node): DecodedTbsCertificate {
-  const reader = SequenceReader.of(node, 'TBSCertificate');
-  const versionNode = reader.optional(contextTag(0, true));
-  const version = versionNode ? Number(readInteger(unwrapExplicit(versionNode, 'version'), 'version')) + 1 : 1;
-  const serialNode = reader.next('serialNumber');
-  const serialNumber = readInteger(serialNode, 'serialNumber');
-  const signatureAlgorithm = decodeAlgorithmIdentifier(reader.next('signature'));
-  const issuer = decodeDistinguishedName(reader.next('issuer'));
-  const [notBefore, notAfter] = decodeValidity(reader.next('validity'));
-  const subject = decodeDistinguishedName(reader.next('subject'));
-  const subjectPublicKeyInfo = reader.next('subjectPublicKeyInfo');
-  sequenceChildren(subjectPublicKeyInfo, 'SubjectPublicKeyInfo');
-  reader.optional(contextTag(1, false));
-  reader.optional(contextTag(2, false));
-  const extensionsNode = reader.optional(contextTag(3, true));
-  reader.end();
-  return {
-    raw: node.raw,
-    version,
-    serialNumber,
-    serialNumberOctets: serialNode.value,
-    signatureAlgorithm,
-    issuer,
-    notBefore,
-    notAfter,
-    subject,
-    subjectPublicKeyInfo: subjectPublicKeyInfo.raw,
-    extensions: extensionsNode ? decodeExtensions(unwrapExplicit(extensionsNode, 'extensions')) : [],
-  };
+export interface TbsCertificateFields {
+  readonly serialNumber: bigint;
+  /** The issuing key's signer (for its algorithm); the subject's own for a self-signed certificate. */
+  readonly signer: Pick<Signer, 'signatureAlgorithm'>;
+  /** Name DER of the issuer (the subject's for a self-signed certificate). */
+  readonly issuerName: Buffer;
+  readonly validity: { readonly notBefore: Date; readonly notAfter: Date };
+  readonly subjectName: Buffer;
+  readonly subjectPublicKeyInfo: Buffer;
+  readonly extensions: readonly ExtensionInput[];
 }
 
-function decodeValidity(node: Asn1Node): [Date, Date] {
-  const reader = SequenceReader.of(node, 'Validity');
-  const notBefore = readTime(reader.next('notBefore'), 'notBefore');
-  const notAfter = readTime(reader.next('notAfter'), 'notAfter');
-  reader.end();
-  return [notBefore, notAfter];
-}
-
-export function decodeAlgorithmIdentifier(node: Asn1Node): AlgorithmIdentifierValue {
-  const reader = SequenceReader.of(node, 'AlgorithmIdentifier');
-  const oid = readObjectIdentifier(reader.next('algorithm'), 'algorithm');
-  const parametersNode = reader.optional(reader.peekTag() ?? -1);
-  reader.end();
-  return parametersNode ? { oid, parameters: parametersNode.raw, raw: node.raw } : { oid, raw: node.raw };
-}
-
-export function readSignatureBits(node: Asn1Node): Buffer {
-  const { unusedBits, bytes } = readBitString(node, 'signatureValue');
-  if (unusedBits !== 0) throw new Asn1Error('signature BIT STRING with unused bits');
-  return bytes;
-}
-
-function asFormatError(error: unknown): Error {
-  if (error instanceof Asn1Error) return new CertificateFormatError(`malformed certificate: ${error.message}`);
-  return error instanceof Error ? error : new CertificateFormatError(String(error));
+/** The DER TBSCertificate of a v3 certificate: the exact bytes the issuer signs. */
+export function encodeTbsCertificate(fields: TbsCertificateFields): Buffer {
+  const certificate = new pkijs.Certificate({
+    version: 2,
+    serialNumber: asn1js.Integer.fromBigInt(fields.serialNumber),
+    signature: signatureAlgorithmFor(fields.signer),
+    issuer: pkijs.RelativeDistinguishedNames.fromBER(fields.issuerName),
+    notBefore: pkijsTime(fields.validity.notBefore),
+    notAfter: pkijsTime(fields.validity.notAfter),
+    subject: pkijs.RelativeDistinguishedNames.fromBER(fields.subjectName),
+    subjectPublicKeyInfo: pkijs.PublicKeyInfo.fromBER(fields.subjectPublicKeyInfo),
+    extensions: fields.extensions.map(({ oid, critical, value }) => new pkijs.Extension({ extnID: oid, critical, extnValue: arrayBuffer(value) })),
+  });
+  return asn1Der(certificate.encodeTBS());
 }

@@ -1,31 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import {
-  Asn1Error,
-  readBoolean,
-  readObjectIdentifier,
-  readOctetString,
-  sequenceChildren,
-  SequenceReader,
-  type Asn1Node,
-} from '../asn1/der-reader';
-import {
-  bitString,
-  boolean,
-  contextTag,
-  integer,
-  nullValue,
-  objectIdentifier,
-  octetString,
-  sequence,
-  Tag,
-  tlv,
-} from '../asn1/der-writer';
+import { Asn1Error, arrayBuffer, asn1Der, childrenOf, derOf, parseAsn1Value, parsePkijs } from '../asn1/pkijs-interop';
 import { Oid } from '../asn1/oids';
-import { decodedName, parseAsn1Value, parsePkijs } from '../asn1/pkijs-interop';
-import { type DecodedName } from '../names/distinguished-name';
-import { directoryGeneralName, encodeGeneralNames, uriGeneralName } from './general-names';
+import { decodedName, type DecodedName } from '../names/distinguished-name';
 
 export interface ExtensionInput {
   readonly oid: string;
@@ -34,36 +12,13 @@ export interface ExtensionInput {
   readonly value: Buffer;
 }
 
-export interface X509Extension extends ExtensionInput {
-  readonly raw: Buffer;
-}
+export type X509Extension = ExtensionInput;
 
-export function encodeExtension({ oid, critical, value }: ExtensionInput): Buffer {
-  // DER forbids encoding BOOLEAN DEFAULT FALSE.
-  return critical
-    ? sequence(objectIdentifier(oid), boolean(true), octetString(value))
-    : sequence(objectIdentifier(oid), octetString(value));
-}
-
-export function encodeExtensions(extensions: readonly ExtensionInput[]): Buffer {
-  return sequence(...extensions.map(encodeExtension));
-}
-
-export function decodeExtensions(node: Asn1Node): X509Extension[] {
-  const extensions = sequenceChildren(node, 'Extensions').map(decodeExtension);
-  if (extensions.length === 0) throw new Asn1Error('Extensions must not be empty');
-  return extensions;
-}
-
-function decodeExtension(node: Asn1Node): X509Extension {
-  const reader = SequenceReader.of(node, 'Extension');
-  const oid = readObjectIdentifier(reader.next('extnID'), 'extnID');
-  const criticalNode = reader.optional(Tag.BOOLEAN);
-  const critical = criticalNode ? readBoolean(criticalNode, 'critical') : false;
-  if (criticalNode && !critical) throw new Asn1Error(`extension ${oid}: critical FALSE must be omitted in DER`);
-  const value = readOctetString(reader.next('extnValue'), 'extnValue');
-  reader.end();
-  return { oid, critical, value, raw: node.raw };
+/** An Extension as received: DER forbids encoding `critical` when it is FALSE (its DEFAULT). */
+export function extensionFromSchema(node: asn1js.AsnType): X509Extension {
+  const { extnID, critical, extnValue } = new pkijs.Extension({ schema: node });
+  if (!critical && childrenOf(node).length === 3) throw new Asn1Error(`extension ${extnID}: critical FALSE must be omitted in DER`);
+  return { oid: extnID, critical, value: Buffer.from(extnValue.valueBlock.valueHexView) };
 }
 
 export function findExtension(extensions: readonly X509Extension[], oid: string): X509Extension | undefined {
@@ -84,22 +39,14 @@ export const KEY_USAGE_BITS = [
 
 export type KeyUsageName = (typeof KEY_USAGE_BITS)[number];
 
+/** DER named bit list: trailing zero bits dropped (X.690 §11.2.2). */
 export function keyUsageExtension(usages: readonly KeyUsageName[]): ExtensionInput {
-  const bytes = Buffer.alloc(2);
-  for (const usage of usages) {
-    const bit = KEY_USAGE_BITS.indexOf(usage);
-    bytes[bit >> 3] |= 0x80 >> (bit & 7);
-  }
-  const used = bytes[1] === 0 ? bytes.subarray(0, 1) : bytes;
-  const last = used[used.length - 1];
-  const unusedBits = last === 0 ? 0 : countTrailingZeroBits(last);
-  return { oid: Oid.keyUsage, critical: true, value: bitString(Buffer.from(used), unusedBits) };
-}
-
-function countTrailingZeroBits(byte: number): number {
-  let count = 0;
-  while (count < 8 && (byte & (1 << count)) === 0) count++;
-  return count;
+  const bits = KEY_USAGE_BITS.map((name) => usages.includes(name));
+  const used = bits.slice(0, bits.lastIndexOf(true) + 1);
+  const bytes = Buffer.alloc(Math.ceil(used.length / 8));
+  used.forEach((set, bit) => (bytes[bit >> 3] |= set ? 0x80 >> (bit & 7) : 0));
+  const bitString = new asn1js.BitString({ valueHex: arrayBuffer(bytes), unusedBits: bytes.length * 8 - used.length });
+  return { oid: Oid.keyUsage, critical: true, value: asn1Der(bitString) };
 }
 
 export function decodeKeyUsage(value: Buffer): KeyUsageName[] {
@@ -113,8 +60,8 @@ export interface BasicConstraints {
 }
 
 export function basicConstraintsExtension({ ca, pathLength }: BasicConstraints): ExtensionInput {
-  const members = ca ? [boolean(true), ...(pathLength === undefined ? [] : [integer(pathLength)])] : [];
-  return { oid: Oid.basicConstraints, critical: true, value: sequence(...members) };
+  const constraints = new pkijs.BasicConstraints({ cA: ca, ...(ca && pathLength !== undefined ? { pathLenConstraint: pathLength } : {}) });
+  return { oid: Oid.basicConstraints, critical: true, value: derOf(constraints) };
 }
 
 export function decodeBasicConstraints(value: Buffer): BasicConstraints {
@@ -130,11 +77,11 @@ export function keyIdentifierFromSpki(spki: Buffer): Buffer {
 
 /** The subjectPublicKey BIT STRING value of a SubjectPublicKeyInfo. */
 export function subjectPublicKeyBits(spki: Buffer): Buffer {
-  return Buffer.from(pkijs.PublicKeyInfo.fromBER(spki).subjectPublicKey.valueBlock.valueHexView);
+  return Buffer.from(parsePkijs(pkijs.PublicKeyInfo, spki).subjectPublicKey.valueBlock.valueHexView);
 }
 
 export function subjectKeyIdentifierExtension(keyIdentifier: Buffer): ExtensionInput {
-  return { oid: Oid.subjectKeyIdentifier, critical: false, value: octetString(keyIdentifier) };
+  return { oid: Oid.subjectKeyIdentifier, critical: false, value: asn1Der(new asn1js.OctetString({ valueHex: arrayBuffer(keyIdentifier) })) };
 }
 
 export function decodeSubjectKeyIdentifier(value: Buffer): Buffer {
@@ -142,7 +89,8 @@ export function decodeSubjectKeyIdentifier(value: Buffer): Buffer {
 }
 
 export function authorityKeyIdentifierExtension(keyIdentifier: Buffer): ExtensionInput {
-  return { oid: Oid.authorityKeyIdentifier, critical: false, value: sequence(tlv(contextTag(0, false), keyIdentifier)) };
+  const identifier = new pkijs.AuthorityKeyIdentifier({ keyIdentifier: new asn1js.OctetString({ valueHex: arrayBuffer(keyIdentifier) }) });
+  return { oid: Oid.authorityKeyIdentifier, critical: false, value: derOf(identifier) };
 }
 
 export function decodeAuthorityKeyIdentifier(value: Buffer): { readonly keyIdentifier?: Buffer } {
@@ -151,7 +99,7 @@ export function decodeAuthorityKeyIdentifier(value: Buffer): { readonly keyIdent
 }
 
 export function extendedKeyUsageExtension(purposes: readonly string[]): ExtensionInput {
-  return { oid: Oid.extKeyUsage, critical: false, value: sequence(...purposes.map(objectIdentifier)) };
+  return { oid: Oid.extKeyUsage, critical: false, value: derOf(new pkijs.ExtKeyUsage({ keyPurposes: [...purposes] })) };
 }
 
 export function decodeExtendedKeyUsage(value: Buffer): string[] {
@@ -159,26 +107,29 @@ export function decodeExtendedKeyUsage(value: Buffer): string[] {
 }
 
 export function ocspNoCheckExtension(): ExtensionInput {
-  return { oid: Oid.ocspNoCheck, critical: false, value: nullValue() };
+  return { oid: Oid.ocspNoCheck, critical: false, value: asn1Der(new asn1js.Null()) };
 }
 
 export function certificatePoliciesExtension(policyOids: readonly string[]): ExtensionInput {
-  const policies = policyOids.map((policyOid) => sequence(objectIdentifier(policyOid)));
-  return { oid: Oid.certificatePolicies, critical: false, value: sequence(...policies) };
+  const policies = new pkijs.CertificatePolicies({ certificatePolicies: policyOids.map((policyIdentifier) => new pkijs.PolicyInformation({ policyIdentifier })) });
+  return { oid: Oid.certificatePolicies, critical: false, value: derOf(policies) };
 }
 
 export function decodeCertificatePolicies(value: Buffer): string[] {
   return parsePkijs(pkijs.CertificatePolicies, value).certificatePolicies.map((policy) => policy.policyIdentifier);
 }
 
-export function crlDistributionPointsExtension(uris: readonly string[]): ExtensionInput {
-  const points = uris.map((uri) => sequence(tlv(contextTag(0, true), tlv(contextTag(0, true), uriGeneralName(uri)))));
-  return { oid: Oid.crlDistributionPoints, critical: false, value: sequence(...points) };
-}
-
 /** GeneralName choices (RFC 5280 §4.2.1.6) as pkijs numbers them. */
+const OTHER_NAME = 0;
 const DIRECTORY_NAME = 4;
 const URI_NAME = 6;
+
+const uriName = (uri: string) => new pkijs.GeneralName({ type: URI_NAME, value: uri });
+
+export function crlDistributionPointsExtension(uris: readonly string[]): ExtensionInput {
+  const points = uris.map((uri) => new pkijs.DistributionPoint({ distributionPoint: [uriName(uri)] }));
+  return { oid: Oid.crlDistributionPoints, critical: false, value: derOf(new pkijs.CRLDistributionPoints({ distributionPoints: points })) };
+}
 
 export interface DistributionPointNames {
   readonly uris: readonly string[];
@@ -201,11 +152,9 @@ export interface AuthorityInfoAccess {
 }
 
 export function authorityInfoAccessExtension({ ocsp, caIssuers }: AuthorityInfoAccess): ExtensionInput {
-  const descriptions = [
-    ...ocsp.map((uri) => sequence(objectIdentifier(Oid.adOcsp), uriGeneralName(uri))),
-    ...caIssuers.map((uri) => sequence(objectIdentifier(Oid.adCaIssuers), uriGeneralName(uri))),
-  ];
-  return { oid: Oid.authorityInfoAccess, critical: false, value: sequence(...descriptions) };
+  const access = (accessMethod: string) => (uri: string) => new pkijs.AccessDescription({ accessMethod, accessLocation: uriName(uri) });
+  const descriptions = [...ocsp.map(access(Oid.adOcsp)), ...caIssuers.map(access(Oid.adCaIssuers))];
+  return { oid: Oid.authorityInfoAccess, critical: false, value: derOf(new pkijs.InfoAccess({ accessDescriptions: descriptions })) };
 }
 
 export function decodeAuthorityInfoAccess(value: Buffer): AuthorityInfoAccess {
@@ -216,13 +165,45 @@ export function decodeAuthorityInfoAccess(value: Buffer): AuthorityInfoAccess {
 }
 
 export function issuerAltNameDirectoryExtension(nameDer: Buffer): ExtensionInput {
-  return { oid: Oid.issuerAltName, critical: false, value: encodeGeneralNames([directoryGeneralName(nameDer)]) };
-}
-
-export function subjectAltNameExtension(generalNames: readonly Buffer[], critical = false): ExtensionInput {
-  return { oid: Oid.subjectAltName, critical, value: encodeGeneralNames(generalNames) };
+  const directoryName = new pkijs.GeneralName({ type: DIRECTORY_NAME, value: pkijs.RelativeDistinguishedNames.fromBER(nameDer) });
+  return { oid: Oid.issuerAltName, critical: false, value: generalNamesDer([directoryName.toSchema() as asn1js.AsnType]) };
 }
 
 export function decodeDirectoryNames(value: Buffer): DecodedName[] {
   return parsePkijs(pkijs.GeneralNames, value).names.flatMap((name) => (name.type === DIRECTORY_NAME ? [decodedName(name.value)] : []));
+}
+
+export function subjectAltNameExtension(generalNames: readonly asn1js.AsnType[]): ExtensionInput {
+  return { oid: Oid.subjectAltName, critical: false, value: generalNamesDer(generalNames) };
+}
+
+export function generalNamesDer(generalNames: readonly asn1js.AsnType[]): Buffer {
+  return asn1Der(new asn1js.Sequence({ value: [...generalNames] }));
+}
+
+/** otherName: `[0] IMPLICIT SEQUENCE { type-id OID, value [0] EXPLICIT ANY }` (pkijs' GeneralName wraps it once more). */
+export function otherName(typeId: string, value: asn1js.AsnType): asn1js.AsnType {
+  const tagged = (tagNumber: number, inner: asn1js.AsnType[]) => new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber }, value: inner });
+  return tagged(OTHER_NAME, [new asn1js.ObjectIdentifier({ value: typeId }), tagged(0, [value])]);
+}
+
+export interface OtherName {
+  readonly typeId: string;
+  readonly value: asn1js.AsnType;
+}
+
+/** The otherNames of a GeneralNames value (subjectAltName). */
+export function decodeOtherNames(generalNamesValue: Buffer): OtherName[] {
+  const { names } = parsePkijs(pkijs.GeneralNames, generalNamesValue, 'GeneralNames');
+  if (names.length === 0) throw new Asn1Error('GeneralNames must not be empty');
+  return names.flatMap((name) => (name.type === OTHER_NAME ? [decodeOtherName(name.value as asn1js.AsnType)] : []));
+}
+
+function decodeOtherName(node: asn1js.AsnType): OtherName {
+  const [typeId, value, ...rest] = childrenOf(node);
+  const inner = value ? childrenOf(value) : [];
+  if (!(typeId instanceof asn1js.ObjectIdentifier) || value?.idBlock.tagClass !== 3 || value.idBlock.tagNumber !== 0 || inner.length !== 1 || rest.length > 0) {
+    throw new Asn1Error('otherName: expected type-id and [0] value');
+  }
+  return { typeId: typeId.valueBlock.toString(), value: inner[0] };
 }

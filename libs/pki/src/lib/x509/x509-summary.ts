@@ -6,8 +6,7 @@ import { describePublicKey } from '../keys/rsa-keys';
 import { formatDistinguishedName, type DecodedName } from '../names/distinguished-name';
 import { decodeCertificate } from './certificate';
 import { readCertificateExtensions } from './extension-view';
-import type { KeyUsageName } from './extensions';
-import { decodeGeneralNames } from './general-names';
+import { decodeOtherNames, type KeyUsageName } from './extensions';
 
 /** JSON-safe certificate summary for logs and API responses; carries no personal data values. */
 export interface X509Summary {
@@ -90,7 +89,7 @@ function redactLocality(name: DecodedName): DecodedName {
 function hasPersonalData(subjectAltName: Buffer | undefined): boolean {
   if (!subjectAltName) return false;
   try {
-    return decodeGeneralNames(subjectAltName).some((name) => name.kind === 'otherName' && JPKI_PERSONAL_DATA_OIDS.includes(name.typeId));
+    return decodeOtherNames(subjectAltName).some((name) => JPKI_PERSONAL_DATA_OIDS.includes(name.typeId));
   } catch {
     return true;
   }
