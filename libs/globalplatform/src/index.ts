@@ -104,7 +104,6 @@ export {
   buildSign,
   buildVerify,
   encodePublicKeyTemplate,
-  isSha256DigestInfo,
   JPKI_CERTIFICATE_SFI,
   JPKI_PIN_LENGTH,
   JPKI_PIN_REFERENCE,
@@ -118,7 +117,6 @@ export {
   JpkiTag,
   parsePublicKeyTemplate,
   publicKeyFromTemplate,
-  sha256DigestInfo,
 } from './lib/jpki/jpki-applet-protocol';
 export {
   buildCertificateDo,

@@ -8,6 +8,7 @@ import {
   crlCertificateStatus,
   decodeCertificate,
   digitalSignatureSubject,
+  exportSpkiDer,
   generateRsaKeyPair,
   issueCertificate,
   issueCrl,
@@ -16,7 +17,6 @@ import {
   parseCrl,
   readJpkiPersonalData,
   respondToOcspRequest,
-  rsaSpkiFromPublicKeyTemplate,
   signCms,
   summarizeCertificate,
   userAuthenticationSubject,
@@ -30,17 +30,12 @@ import {
 } from './index';
 import { createTestHierarchy, daysFrom, TEST_URLS, type TestHierarchy } from './lib/testing/test-hierarchy';
 
-/** A card or SIM applet: holds the private key, exposes a 7F49 template and a DigestInfo signing command. */
-function simulatedApplet(keyPair: RsaKeyPair): { template: Buffer; signer: Signer } {
-  const jwk = keyPair.publicKey.export({ format: 'jwk' });
-  const modulus = Buffer.from(jwk.n ?? '', 'base64url');
-  const exponent = Buffer.from(jwk.e ?? '', 'base64url');
-  const body = Buffer.concat([Buffer.from([0x81, 0x82, modulus.length >> 8, modulus.length & 0xff]), modulus, Buffer.from([0x82, exponent.length]), exponent]);
-  const template = Buffer.concat([Buffer.from([0x7f, 0x49, 0x82, body.length >> 8, body.length & 0xff]), body]);
-  const signer = createDigestInfoSigner(rsaSpkiFromPublicKeyTemplate(template), async (digestInfo) =>
+/** A card or SIM applet: holds the private key and signs DigestInfos (PKCS#1 v1.5 type 1) on command. */
+function simulatedApplet(keyPair: RsaKeyPair): { signer: Signer } {
+  const signer = createDigestInfoSigner(exportSpkiDer(keyPair.publicKey), async (digestInfo) =>
     privateEncrypt({ key: keyPair.privateKey, padding: constants.RSA_PKCS1_PADDING }, digestInfo),
   );
-  return { template, signer };
+  return { signer };
 }
 
 describe('@jpki/pki public API: identity proofing, phone issuance, loss and recovery', () => {

@@ -12,7 +12,7 @@ export { formatSerialNumber, randomSerialNumber, type SerialNumberInput } from '
 export { Asn1Error, parseDer, signedEnvelope, signatureAlgorithmFor } from './lib/asn1/pkijs-interop';
 
 // Keys and signers
-export { createDigestInfoSigner, sha256DigestInfo, SoftwareRsaSigner, type Signer } from './lib/keys/signer';
+export { createDigestInfoSigner, isSha256DigestInfo, sha256DigestInfo, SoftwareRsaSigner, type Signer } from './lib/keys/signer';
 export { generateEcP256KeyPair, isEcP256Spki, parseEcP256Spki, SoftwareEcdsaSigner } from './lib/keys/ec-keys';
 export {
   describePublicKey,
@@ -20,9 +20,7 @@ export {
   exportSpkiDer,
   generateRsaKeyPair,
   importPkcs8PrivateKey,
-  rsaSpkiFromPublicKeyTemplate,
   type RsaKeyPair,
-  type RsaPublicKeyComponents,
 } from './lib/keys/rsa-keys';
 export { verifySignature } from './lib/keys/signature-verification';
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { buildChangeReferenceData, buildSign, buildVerify, JpkiAid, sha256DigestInfo } from '@jpki/globalplatform';
+import { buildChangeReferenceData, buildSign, buildVerify, JpkiAid } from '@jpki/globalplatform';
+import { sha256DigestInfo } from '@jpki/pki';
 import {
   authenticate,
   BankClient,

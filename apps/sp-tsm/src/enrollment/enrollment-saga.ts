@@ -21,9 +21,9 @@ import {
   type PayloadOf,
   type ServiceInstanceState,
 } from '@jpki/contracts';
-import { fromHex, JpkiAid, Kvn, Scp03KeySet } from '@jpki/globalplatform';
+import { fromHex, JpkiAid, Kvn, publicKeyFromTemplate, Scp03KeySet } from '@jpki/globalplatform';
 import { Outbox } from '@jpki/messaging';
-import { buildCsr, createDigestInfoSigner, rsaSpkiFromPublicKeyTemplate } from '@jpki/pki';
+import { buildCsr, createDigestInfoSigner, exportSpkiDer } from '@jpki/pki';
 import { sagaSteps, StepFailure, type Reply, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
 import { ServiceKeys } from '@jpki/service-kit';
 import { OtaCardChannel } from '../card/ota-card-channel';
@@ -201,7 +201,7 @@ export class EnrollmentSaga {
     if (d.keyMode === 'delivered') return {};
     const keys = await this.spKeys(ctx);
     const card = this.spCard(ctx, 'key-provisioning');
-    const spki = rsaSpkiFromPublicKeyTemplate(Buffer.from(known(d, 'publicKeyTemplate'), 'hex'));
+    const spki = exportSpkiDer(publicKeyFromTemplate(Buffer.from(known(d, 'publicKeyTemplate'), 'hex')));
     const signer = createDigestInfoSigner(spki, (digestInfo) => card.proofOfPossession(keys, APPLET_AID, digestInfo));
     const csr = await buildCsr({ subject: [{ type: 'C', value: 'JP' }, { type: 'CN', value: d.enrollmentId }], signer });
     return { csr: csr.toString('base64') };

@@ -8,9 +8,9 @@ import {
   JpkiAid,
   readJpkiCertificate,
   ResponseApdu,
-  sha256DigestInfo,
   Sw,
 } from '@jpki/globalplatform';
+import { sha256DigestInfo } from '@jpki/pki';
 import { HttpJson } from './http-json';
 
 const HANDSET_FILE_FORMAT = 'jpki-sim-handset/1';

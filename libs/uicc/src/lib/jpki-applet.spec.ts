@@ -17,8 +17,8 @@ import {
   JpkiTag,
   publicKeyFromTemplate,
   SecurityLevel,
-  sha256DigestInfo,
 } from '@jpki/globalplatform';
+import { sha256DigestInfo } from '@jpki/pki';
 import {
   appletSession,
   BER_TLV_PLAIN,

@@ -6,7 +6,6 @@ import {
   fromHex,
   hex,
   Ins,
-  isSha256DigestInfo,
   JPKI_CERTIFICATE_SFI,
   JPKI_PIN_LENGTH,
   JPKI_PIN_REFERENCE,
@@ -21,6 +20,7 @@ import {
   Sw,
   sw63Cx,
 } from '@jpki/globalplatform';
+import { isSha256DigestInfo } from '@jpki/pki';
 import { CardContext, fail, requireSecurity, SecuredCommand } from './card-context';
 import { ApplicationRecord, JpkiStore } from './card-image';
 import { withSecureChannel } from './secure-channel-gate';

@@ -27,8 +27,8 @@ import {
   Privilege,
   Privileges,
   SecurityLevel,
-  sha256DigestInfo,
 } from '@jpki/globalplatform';
+import { sha256DigestInfo } from '@jpki/pki';
 import {
   BER_TLV_ENCRYPTED,
   BER_TLV_PLAIN,

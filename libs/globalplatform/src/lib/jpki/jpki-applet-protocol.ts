@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, KeyObject } from 'node:crypto';
+import { createPublicKey, KeyObject } from 'node:crypto';
 import { CommandApdu } from '../apdu/command-apdu';
 import { ResponseApdu } from '../apdu/response-apdu';
 import { fromHex } from '../bytes';
@@ -38,18 +38,6 @@ export const JpkiSignatureP1P2 = { P1: 0x9e, P2: 0x9a } as const;
 export const JpkiGenerateP1 = { GENERATE: 0x80, READ_PUBLIC_KEY: 0x81 } as const;
 export const JpkiChangeReferenceP1 = { CHANGE: 0x00, SET_INITIAL: 0x01 } as const;
 export const JpkiResetRetryCounterP1 = { NEW_PIN: 0x02, RESET_ONLY: 0x03 } as const;
-
-/** DER prefix of a SHA-256 DigestInfo (RFC 8017 §9.2 note 1). */
-const SHA256_DIGEST_INFO_PREFIX = fromHex('3031300d060960864801650304020105000420');
-export const SHA256_DIGEST_INFO_LENGTH = SHA256_DIGEST_INFO_PREFIX.length + 32;
-
-export function sha256DigestInfo(data: Uint8Array): Buffer {
-  return Buffer.concat([SHA256_DIGEST_INFO_PREFIX, createHash('sha256').update(data).digest()]);
-}
-
-export function isSha256DigestInfo(data: Buffer): boolean {
-  return data.length === SHA256_DIGEST_INFO_LENGTH && data.subarray(0, SHA256_DIGEST_INFO_PREFIX.length).equals(SHA256_DIGEST_INFO_PREFIX);
-}
 
 export function encodePin(pin: string): Buffer {
   if (!/^[0-9]{4}$/.test(pin)) {

@@ -1,20 +1,12 @@
 import { privateEncrypt, constants } from 'node:crypto';
 import { fromPem, toPem } from '../encoding/pem';
 import { userAuthenticationSubject } from '../jpki/jpki-names';
-import { exportPkcs8Pem, generateRsaKeyPair, rsaSpkiFromPublicKeyTemplate, type RsaKeyPair } from '../keys/rsa-keys';
+import { exportPkcs8Pem, exportSpkiDer, generateRsaKeyPair, type RsaKeyPair } from '../keys/rsa-keys';
 import { createDigestInfoSigner, SignerError, SoftwareRsaSigner } from '../keys/signer';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { buildCsr, CsrError, verifyCsr, type CsrRejectionReason } from './csr';
 
 /** A 7F49 template as a SIM applet returns it after GENERATE ASYMMETRIC KEY PAIR. */
-function publicKeyTemplate(keyPair: RsaKeyPair): Buffer {
-  const jwk = keyPair.publicKey.export({ format: 'jwk' });
-  const modulus = Buffer.concat([Buffer.from([0]), Buffer.from(jwk.n ?? '', 'base64url')]);
-  const exponent = Buffer.from(jwk.e ?? '', 'base64url');
-  const field = (tag: number, value: Buffer) => Buffer.concat([Buffer.from([tag, 0x82, value.length >> 8, value.length & 0xff]), value]);
-  const body = Buffer.concat([field(0x81, modulus), Buffer.from([0x82, exponent.length]), exponent]);
-  return Buffer.concat([Buffer.from([0x7f, 0x49, 0x82, body.length >> 8, body.length & 0xff]), body]);
-}
 
 function rejectionReason(input: Buffer | string): CsrRejectionReason | 'accepted' {
   try {
@@ -51,7 +43,7 @@ describe('PKCS#10 CSR', () => {
   });
 
   it('builds a CSR through a raw DigestInfo signer (SIM applet) from a 7F49 public key template', async () => {
-    const publicKeySpki = rsaSpkiFromPublicKeyTemplate(publicKeyTemplate(simKey));
+    const publicKeySpki = exportSpkiDer(simKey.publicKey);
     const simApplet = async (digestInfo: Buffer) =>
       privateEncrypt({ key: simKey.privateKey, padding: constants.RSA_PKCS1_PADDING }, digestInfo);
     const csr = await buildCsr({ subject: userAuthenticationSubject('PHONE-SIM-1'), signer: createDigestInfoSigner(publicKeySpki, simApplet) });

@@ -8,12 +8,9 @@ import {
   importPkcs8PrivateKey,
   importSpkiPublicKey,
   KeyFormatError,
-  parseRsaPublicKeyTemplate,
-  rsaSpkiFromComponents,
-  rsaSpkiFromPublicKeyTemplate,
   type RsaKeyPair,
 } from './rsa-keys';
-import { encodeSha256DigestInfo, SoftwareRsaSigner } from './signer';
+import { isSha256DigestInfo, sha256DigestInfo, SoftwareRsaSigner } from './signer';
 
 describe('RSA keys and signers', () => {
   let keyPair: RsaKeyPair;
@@ -28,19 +25,6 @@ describe('RSA keys and signers', () => {
     expect(exportSpkiDer(importPkcs8PrivateKey(exportPkcs8Pem(keyPair.privateKey)))).toEqual(spki);
     expect(describePublicKey(spki)).toEqual({ algorithm: 'RSA', keyType: 'rsa', modulusBits: 2048, publicExponent: 65537n });
     expect(() => importSpkiPublicKey(Buffer.from('3000', 'hex'))).toThrow(KeyFormatError);
-  });
-
-  it('rebuilds the SPKI from modulus/exponent and from a 7F49 template', () => {
-    const jwk = keyPair.publicKey.export({ format: 'jwk' });
-    const modulus = Buffer.concat([Buffer.from([0]), Buffer.from(jwk.n ?? '', 'base64url')]);
-    const exponent = Buffer.from(jwk.e ?? '', 'base64url');
-    const spki = exportSpkiDer(keyPair.publicKey);
-    expect(rsaSpkiFromComponents({ modulus, exponent })).toEqual(spki);
-    const body = Buffer.concat([Buffer.from([0x81, 0x82, 0x01, 0x01]), modulus, Buffer.from([0x82, 0x03]), exponent]);
-    const template = Buffer.concat([Buffer.from([0x7f, 0x49, 0x82, body.length >> 8, body.length & 0xff]), body]);
-    expect(parseRsaPublicKeyTemplate(template).exponent).toEqual(exponent);
-    expect(rsaSpkiFromPublicKeyTemplate(template)).toEqual(spki);
-    expect(() => parseRsaPublicKeyTemplate(Buffer.from('7f4903810100', 'hex'))).toThrow(KeyFormatError);
   });
 
   it('SoftwareRsaSigner produces RSASSA-PKCS1-v1_5/SHA-256 signatures that openssl dgst verifies', async () => {
@@ -59,7 +43,18 @@ describe('RSA keys and signers', () => {
     expect(() => new SoftwareRsaSigner(keyPair.publicKey)).toThrow('needs an RSA private key');
   });
 
-  it('encodes the RFC 8017 SHA-256 DigestInfo prefix', () => {
-    expect(encodeSha256DigestInfo(Buffer.alloc(32)).subarray(0, 19).toString('hex')).toBe('3031300d060960864801650304020105000420');
+  it('builds and recognises the SHA-256 DigestInfo a card signs (RFC 8017 §9.2), as openssl asn1parse reads it', async () => {
+    const digestInfo = sha256DigestInfo(Buffer.from('abc'));
+    expect(isSha256DigestInfo(digestInfo)).toBe(true);
+    expect(isSha256DigestInfo(digestInfo.subarray(1))).toBe(false);
+    const openssl = await OpenSslWorkspace.create();
+    try {
+      await openssl.write('digest-info.der', digestInfo);
+      const { stdout } = await openssl.run(['asn1parse', '-inform', 'DER', '-in', 'digest-info.der']);
+      expect(stdout).toContain('sha256');
+      expect(stdout).toMatch(/OCTET STRING\s+\[HEX DUMP\]:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD/);
+    } finally {
+      await openssl.dispose();
+    }
   });
 });

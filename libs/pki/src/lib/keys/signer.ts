@@ -1,8 +1,4 @@
 import { createHash, createPublicKey, KeyObject, sign } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
-import { arrayBuffer, derOf } from '../asn1/pkijs-interop';
-import { Oid } from '../asn1/oids';
 import { exportSpkiDer, generateRsaKeyPair } from './rsa-keys';
 import { verifyPkcs1Signature } from './signature-verification';
 
@@ -58,15 +54,16 @@ export class SoftwareRsaSigner implements Signer {
   }
 }
 
-/** DER DigestInfo (RFC 8017 §9.2) for a SHA-256 digest: what a card applet's raw RSA operation pads and signs. */
-export function encodeSha256DigestInfo(digest: Buffer): Buffer {
-  if (digest.length !== 32) throw new RangeError('SHA-256 digest must be 32 bytes');
-  const digestAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId: Oid.sha256, algorithmParams: new asn1js.Null() });
-  return derOf(new pkijs.DigestInfo({ digestAlgorithm, digest: new asn1js.OctetString({ valueHex: arrayBuffer(digest) }) }));
+/** DER prefix of a SHA-256 DigestInfo (RFC 8017 §9.2 note 1): AlgorithmIdentifier sha256 with NULL parameters, OCTET STRING of 32. */
+const SHA256_DIGEST_INFO_PREFIX = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+
+/** The DER DigestInfo a card applet's raw RSA operation pads and signs. */
+export function sha256DigestInfo(data: Uint8Array): Buffer {
+  return Buffer.concat([SHA256_DIGEST_INFO_PREFIX, createHash('sha256').update(data).digest()]);
 }
 
-export function sha256DigestInfo(data: Buffer): Buffer {
-  return encodeSha256DigestInfo(createHash('sha256').update(data).digest());
+export function isSha256DigestInfo(data: Buffer): boolean {
+  return data.length === SHA256_DIGEST_INFO_PREFIX.length + 32 && data.subarray(0, SHA256_DIGEST_INFO_PREFIX.length).equals(SHA256_DIGEST_INFO_PREFIX);
 }
 
 /** Signs a DER DigestInfo with PKCS#1 v1.5 type-1 padding, e.g. a SIM applet's COMPUTE DIGITAL SIGNATURE. */
