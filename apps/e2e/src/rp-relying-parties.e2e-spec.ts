@@ -12,9 +12,11 @@ import {
   type ChallengeAnswer,
   type ChallengeSigner,
   type RpChallenge,
+  type TestCitizen,
 } from '@jpki/jpki-client';
 import type { IphoneMethod } from '@jpki/contracts';
-import { parseCrl } from '@jpki/pki';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
+import { parseCrl, summarizeCertificate, toPem } from '@jpki/pki';
 import { startPlatformUnderTest, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 
 const PIN = '2580';
@@ -86,10 +88,11 @@ describe('e2e: relying parties (bank, ticket gates) through loss and found', () 
     let phone: ChallengeSigner;
     let serial: string;
     let msisdn: string;
+    let citizen: TestCitizen;
 
     beforeAll(async () => {
       const e = platform.endpoints;
-      const citizen = await createTestCitizen(e, platform.operatorToken);
+      citizen = await createTestCitizen(e, platform.operatorToken);
       const subscriber = await createSubscriber(e, platform.operatorToken, 'docomo');
       const { enrollment } = await enrollAndAuthenticate(e, citizen, subscriber, 'docomo', 'on-card', undefined, PIN);
       expect(enrollment.status).toBe('completed');
@@ -179,6 +182,30 @@ describe('e2e: relying parties (bank, ticket gates) through loss and found', () 
       const another = await ticketing.buy(EVENT, phone);
       expect(await ticketing.enter('west-9', phone, { ticketId: another.ticketId })).toMatchObject({ status: { source: 'crl' } });
     }, 120_000);
+
+    it('address change at the municipality: the card signing certificate is revoked (openssl ocsp: affiliationChanged); the phone keeps its service and the bank login works', async () => {
+      const ca = platform.endpoints.ca;
+      const signing = citizen.card.certificate('signing');
+      const changed = await new HttpJson(ca, platform.operatorToken).post(`/citizens/${citizen.personId}/basic-information-changes`, { changed: ['address'] });
+      expect(changed).toMatchObject({ changed: [{ serial: summarizeCertificate(signing).serialNumber }], cascaded: [] });
+      const openssl = await OpenSslWorkspace.create();
+      try {
+        const pem = async (name: string) => (await fetch(`${ca}/ca/${name}.pem`)).text();
+        await openssl.write('sign-ca.pem', await pem('digital-signature'));
+        await openssl.write('bundle.pem', (await pem('root')) + (await pem('digital-signature')));
+        await openssl.write('signing.pem', toPem(signing, 'CERTIFICATE'));
+        const { output } = await openssl.run(['ocsp', '-issuer', 'sign-ca.pem', '-cert', 'signing.pem', '-url', `${ca}/ocsp`, '-CAfile', 'bundle.pem']);
+        expect(output).toContain('Response verify OK');
+        expect(output).toMatch(/signing\.pem: revoked[\s\S]*Reason: affiliationChanged/);
+      } finally {
+        await openssl.dispose();
+      }
+      const login = await bank.login(phone);
+      expect(login).toMatchObject({ holder: { serial }, status: { source: 'ocsp' } });
+      const known = await lifecycle.get<{ certificate: { status: string }; service: { state: string } }>(`/phones?serial=${serial}`);
+      expect(known).toMatchObject({ certificate: { status: 'good' }, service: { state: 'operational' } });
+      expect(await lifecycle.get<unknown[]>(`/cases?personId=${citizen.personId}&kind=card-revocation`)).toEqual([]);
+    }, 60_000);
   });
 
   const methods: [string, IphoneMethod][] = [

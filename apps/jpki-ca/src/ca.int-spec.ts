@@ -578,7 +578,7 @@ describe('jpki-ca on the real broker and database', () => {
       expect((await ca.http().post(`/certificates/${judy.authSerial}/hold-release`).set('authorization', ca.token('operator')).expect(409)).body.reason).toBe('HOLD_NOT_RELEASABLE');
     });
 
-    it('cascades a card revocation to every active phone certificate of the person (cessationOfOperation)', async () => {
+    it('cascades a card user-authentication revocation to every active phone certificate of the person (cessationOfOperation)', async () => {
       const ken = await ca.createCitizen();
       const phone = await issueOk(ken.personId);
       // proofed while the card was still good; issued after its revocation
@@ -586,10 +586,10 @@ describe('jpki-ca on the real broker and database', () => {
       // over Kafka a card certificate is refused whoever asks; the CA's operator API revokes it
       for (const producer of ['lifecycle', 'sp-tsm']) {
         const refusedId = `rev-${randomUUID()}`;
-        await ca.send(RevocationRequested, { requestId: refusedId, target: { by: 'serial', serial: ken.signingSerial }, reason: 'unspecified', requestedBy: 'municipality' }, producer);
+        await ca.send(RevocationRequested, { requestId: refusedId, target: { by: 'serial', serial: ken.authSerial }, reason: 'unspecified', requestedBy: 'municipality' }, producer);
         expect((await ca.answer(refusedId, [RevocationRefused.type, CertificateStatusChanged.type])).payload).toMatchObject({ reason: 'CARD_CERTIFICATE_OPERATOR_ONLY' });
       }
-      await ca.http().post(`/certificates/${ken.signingSerial}/revocation`).set('authorization', ca.token('operator')).send({ reason: 'keyCompromise' }).expect(200);
+      await ca.http().post(`/certificates/${ken.authSerial}/revocation`).set('authorization', ca.token('operator')).send({ reason: 'keyCompromise' }).expect(200);
       const cascaded = await ca.waitForEvent<StatusChanged>(CertificateStatusChanged.type, (p) => p.serial === phone.serial);
       expect(cascaded).toMatchObject({ status: 'revoked', reason: 'cessationOfOperation', kind: 'phone-user-authentication', enrollmentId: phone.enrollmentId });
       expect(await ocsp(Buffer.from(phone.certificate, 'base64'))).toMatchObject({ status: 'revoked', reason: 'cessationOfOperation' });
@@ -597,7 +597,7 @@ describe('jpki-ca on the real broker and database', () => {
         `SELECT details FROM audit_log WHERE action = 'certificate.status-changed' AND subject = $1`,
         [phone.serial],
       );
-      expect(audit.details.cause.cascadeFrom).toBe(ken.signingSerial);
+      expect(audit.details.cause.cascadeFrom).toBe(ken.authSerial);
       // a new phone for a person whose card is revoked is refused
       const refused = await issue(next);
       expect(refused).toMatchObject({ type: CertificateIssuanceFailed.type, payload: { reason: 'CARD_CERTIFICATE_REVOKED' } });
@@ -606,6 +606,26 @@ describe('jpki-ca on the real broker and database', () => {
       const lizPhone = await issueOk(liz.personId);
       const res = await ca.http().post(`/citizens/${liz.personId}/card/revocation`).set('authorization', ca.token('operator')).send({ certificates: 'both', reason: 'keyCompromise' }).expect(200);
       expect(res.body.cascaded.map((c: { serial: string }) => c.serial)).toEqual([lizPhone.serial]);
+    });
+
+    it('a basic-information change revokes the signing certificate (affiliationChanged) and leaves the card and phone user-authentication certificates good', async () => {
+      const may = await ca.createCitizen();
+      const phone = await issueOk(may.personId);
+      const signCa = Buffer.from(may.cardFile.caCertificates.digitalSignature, 'base64');
+      const before = await ca.query<{ n: string }>(`SELECT count(*) AS n FROM status_change`);
+      // carrier staff may not record it, a bad body is refused: both change nothing
+      await ca.http().post(`/citizens/${may.personId}/basic-information-changes`).set('authorization', `Bearer ${ca.keys.operatorToken('docomo-staff', ['operator'], { carrier: 'docomo' })}`).send({ changed: ['address'] }).expect(403);
+      const bad = await ca.http().post(`/citizens/${may.personId}/basic-information-changes`).set('authorization', ca.token('operator')).send({ changed: ['address', 'address'] }).expect(400);
+      expect(JSON.stringify(bad.body)).toContain('each detail at most once');
+      expect(await ca.query<{ n: string }>(`SELECT count(*) AS n FROM status_change`)).toEqual(before);
+      const res = await ca.http().post(`/citizens/${may.personId}/basic-information-changes`).set('authorization', ca.token('operator')).send({ changed: ['address'] }).expect(200);
+      expect(res.body).toMatchObject({ changed: [{ serial: may.signingSerial }], cascaded: [] });
+      expect(await ocsp(may.card.certificate('signing'), signCa)).toMatchObject({ status: 'revoked', reason: 'affiliationChanged' });
+      expect(await ocsp(may.card.certificate('user-authentication'))).toEqual({ status: 'good' });
+      expect(await ocsp(Buffer.from(phone.certificate, 'base64'))).toEqual({ status: 'good' });
+      await ca.http().post(`/citizens/${may.personId}/basic-information-changes`).set('authorization', ca.token('operator')).send({ changed: ['name'] }).expect(409);
+      const [audit] = await ca.query<{ details: { changed: string[] } }>(`SELECT details FROM audit_log WHERE action = 'basic-information.changed' AND subject = $1`, [may.personId]);
+      expect(audit.details.changed).toEqual(['address']);
     });
 
     it('refuses revocations that cannot apply (CERTIFICATE_UNKNOWN, ALREADY_REVOKED, ALREADY_ON_HOLD) and changes nothing', async () => {

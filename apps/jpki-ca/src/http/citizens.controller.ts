@@ -18,10 +18,12 @@ import {
 import { CaTransactions } from '../ra/ca-transaction';
 import { CitizenError, CitizensService } from '../ra/citizens.service';
 import { personCertificatesInScope, requireMunicipalScope } from '../ra/operator-scope';
-import { RevocationService } from '../ra/revocation.service';
+import { RevocationService, type CardRevocationOutcome } from '../ra/revocation.service';
 import { CaStore } from '../storage/ca-store';
+import { CARD_KINDS } from '../storage/types';
 import { certificateSummary } from './presenters';
 import {
+  basicInformationChangeSchema,
   cardRevocationSchema,
   citizenCreatedSchema,
   citizenSchema,
@@ -97,8 +99,9 @@ export class CitizensController {
   @ApiOperation({
     summary: 'Revoke (or hold) a card’s certificates, as a municipality would',
     description:
-      'E.g. reason affiliationChanged on the signing certificate for a 4-info change (address, name…), keyCompromise on both for a stolen card, ' +
-      'certificateHold for a lost card (never released). Cascades: the person’s active phone certificates are revoked with cessationOfOperation.',
+      'E.g. keyCompromise on both for a stolen card, certificateHold for a lost card (never released); a 4-info change is ' +
+      'POST /citizens/{personId}/basic-information-changes. Cascade: revoking or holding the user-authentication certificate revokes the ' +
+      'person’s active phone certificates with cessationOfOperation; the signing certificate alone leaves them valid.',
   })
   @ApiZodBody(cardRevocationSchema)
   @ApiZodResponse(200, revocationResultSchema, 'revoked')
@@ -110,31 +113,47 @@ export class CitizensController {
   ): Promise<z.infer<typeof revocationResultSchema>> {
     requireMunicipalScope(operator, 'revoking a card');
     const cards = await this.store.currentCardCertificates(personId);
-    const kinds = body.certificates === 'both' ? (['card-signing', 'card-user-authentication'] as const) : body.certificates === 'signing' ? (['card-signing'] as const) : (['card-user-authentication'] as const);
+    const kinds = body.certificates === 'both' ? CARD_KINDS : body.certificates === 'signing' ? (['card-signing'] as const) : (['card-user-authentication'] as const);
     const targets = kinds.map((kind) => cards[kind]).filter((c) => c !== undefined);
     if (targets.length === 0) throw notFound('PERSON_UNKNOWN', `person ${personId} has no card certificates`);
-    const result = await this.transactions.run(`operator:${operator.sub}`, async (tx) => {
-      const changed = [];
-      const cascaded = [];
-      const refusals = [];
-      for (const target of targets) {
-        const outcome = await this.revocations.revoke(tx, {
-          target: { by: 'serial', serial: target.serial },
-          reason: body.reason,
-          requestedBy: operator.sub,
-          comment: body.comment,
-        });
-        if (outcome.ok) {
-          changed.push(...outcome.changed);
-          cascaded.push(...outcome.cascaded);
-        } else refusals.push(outcome);
-      }
-      return { changed, cascaded, refusals };
-    });
-    if (result.changed.length === 0) {
-      const first = result.refusals[0];
-      throw conflict(first?.ok === false ? first.reason : 'NOTHING_TO_REVOKE', first?.ok === false ? first.detail : 'nothing changed');
-    }
-    return { changed: result.changed.map(certificateSummary), cascaded: result.cascaded.map(certificateSummary) };
+    const result = await this.transactions.run(`operator:${operator.sub}`, (tx) =>
+      this.revocations.revokeCardCertificates(tx, targets, { reason: body.reason, requestedBy: operator.sub, comment: body.comment }),
+    );
+    return revocationAnswer(result);
   }
+
+  @Post(':personId/basic-information-changes')
+  @HttpCode(200)
+  @RequireRoles('operator', 'integrator')
+  @ApiOperation({
+    summary: 'Record a change of the person’s basic four details (基本4情報) at the municipality',
+    description:
+      'A name, address, date-of-birth or gender change makes every signing certificate of the person carry stale personal data: each is ' +
+      'revoked with affiliationChanged. The user-authentication certificates, card and phone, carry no personal data and stay valid.',
+  })
+  @ApiZodBody(basicInformationChangeSchema)
+  @ApiZodResponse(200, revocationResultSchema, 'signing certificates revoked')
+  @ApiErrors(400, 401, 403, 404, 409)
+  async changeBasicInformation(
+    @Param('personId', new ParseUUIDPipe()) personId: string,
+    @ValidBody(basicInformationChangeSchema) body: z.infer<typeof basicInformationChangeSchema>,
+    @Operator() operator: OperatorPrincipal,
+  ): Promise<z.infer<typeof revocationResultSchema>> {
+    requireMunicipalScope(operator, 'recording a basic-information change');
+    const signing = (await this.store.currentCardCertificates(personId))['card-signing'];
+    if (!signing) throw notFound('PERSON_UNKNOWN', `person ${personId} has no card certificates`);
+    const result = await this.transactions.run(`operator:${operator.sub}`, async (tx) => {
+      tx.audit({ occurredAt: this.clock.now(), action: 'basic-information.changed', subject: personId, details: { changed: body.changed, comment: body.comment ?? null } });
+      return this.revocations.revokeCardCertificates(tx, [signing], { reason: 'affiliationChanged', requestedBy: operator.sub, comment: `basic information changed: ${body.changed.join(', ')}` });
+    });
+    return revocationAnswer(result);
+  }
+}
+
+function revocationAnswer(result: CardRevocationOutcome): z.infer<typeof revocationResultSchema> {
+  if (result.changed.length === 0) {
+    const [first] = result.refusals;
+    throw conflict(first?.reason ?? 'NOTHING_TO_REVOKE', first?.detail ?? 'nothing changed');
+  }
+  return { changed: result.changed.map(certificateSummary), cascaded: result.cascaded.map(certificateSummary) };
 }

@@ -43,7 +43,17 @@ const subscriberReason = revocationReasonSchema.exclude(['removeFromCRL', 'cACom
 
 export const cardRevocationSchema = z.strictObject({
   certificates: z.enum(['signing', 'user-authentication', 'both']).default('both'),
-  reason: subscriberReason.describe('affiliationChanged for a 4-info change (signing only), keyCompromise, certificateHold (never released for cards)…'),
+  reason: subscriberReason.describe('keyCompromise, certificateHold (never released for cards), cessationOfOperation…'),
+  comment: z.string().max(512).optional(),
+});
+
+export const basicInformationChangeSchema = z.strictObject({
+  changed: z
+    .array(z.enum(['name', 'address', 'dateOfBirth', 'gender']))
+    .min(1)
+    .max(4)
+    .refine((fields) => new Set(fields).size === fields.length, 'each detail at most once')
+    .describe('which of the basic four details (基本4情報) changed'),
   comment: z.string().max(512).optional(),
 });
 

@@ -9,7 +9,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock, ServiceKeys } from '@jpki/service-kit';
 import { CaStore } from '../storage/ca-store';
-import type { CertificateRow } from '../storage/types';
+import { CARD_KINDS, type CertificateRow } from '../storage/types';
 import { CaTransactions } from './ca-transaction';
 import { CitizenError, CitizensService, type IssuedCitizen } from './citizens.service';
 import { RevocationService } from './revocation.service';
@@ -48,7 +48,8 @@ export class CardRenewalService {
     const person = await this.store.findPerson(personId);
     if (!person) throw new CitizenError('PERSON_UNKNOWN', `no person ${personId}`);
     const data = this.keys.atRest.openJson<SealedPerson>(person.sealedPersonalData, `jpki-ca/person/${personId}`);
-    const previous = Object.values(await this.store.currentCardCertificates(personId)).filter((c) => c.status !== 'revoked');
+    const current = await this.store.currentCardCertificates(personId);
+    const previous = CARD_KINDS.flatMap((kind) => current[kind] ?? []).filter((c) => c.status !== 'revoked');
     // 1. The new card first: the person is never left without a valid card.
     const issued = await this.citizens.issue(
       {

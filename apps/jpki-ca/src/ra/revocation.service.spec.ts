@@ -52,12 +52,19 @@ function setup(certificates: CertificateRow[]) {
 }
 
 describe('revocation policy', () => {
-  it('cascades a card revocation to active phones with cessationOfOperation', async () => {
-    const { service, tx, applied } = setup([row('C1', 'card-signing'), row('P1', 'phone-user-authentication'), row('P0', 'phone-user-authentication', { status: 'revoked', revocationReason: 'superseded' })]);
-    const outcome = await service.revoke(tx, { target: { by: 'serial', serial: 'C1' }, reason: 'affiliationChanged', requestedBy: 'city' });
+  it('cascades a card user-authentication revocation to active phones with cessationOfOperation; the signing certificate alone touches no phone', async () => {
+    const { service, tx, applied } = setup([
+      row('C0', 'card-signing'),
+      row('C1', 'card-user-authentication'),
+      row('P1', 'phone-user-authentication'),
+      row('P0', 'phone-user-authentication', { status: 'revoked', revocationReason: 'superseded' }),
+    ]);
+    expect(await service.revoke(tx, { target: { by: 'serial', serial: 'C0' }, reason: 'affiliationChanged', requestedBy: 'city' })).toMatchObject({ ok: true, cascaded: [] });
+    const outcome = await service.revoke(tx, { target: { by: 'serial', serial: 'C1' }, reason: 'keyCompromise', requestedBy: 'city' });
     expect(outcome).toMatchObject({ ok: true, cascaded: [{ serial: 'P1' }] });
     expect(applied).toEqual([
-      { serial: 'C1', to: 'revoked', reason: 'affiliationChanged' },
+      { serial: 'C0', to: 'revoked', reason: 'affiliationChanged' },
+      { serial: 'C1', to: 'revoked', reason: 'keyCompromise' },
       { serial: 'P1', to: 'revoked', reason: CARD_CASCADE_REASON },
     ]);
   });

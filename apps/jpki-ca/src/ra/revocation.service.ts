@@ -5,10 +5,13 @@
  * - `certificateHold` puts any subscriber certificate on hold; only phone user-authentication certificates
  *   can be released (一時利用停止の解除). A card hold is never released (一時保留の解除は行わない): it can only be
  *   revoked for good afterwards.
- * - Revoking or holding a card certificate (signing or user-authentication) cascades to every active phone
- *   certificate of the person with reason `cessationOfOperation`: the card the phone certificate was derived
- *   from no longer stands behind it. The phone key is not compromised (not keyCompromise), nothing replaced it
- *   (not superseded), and the cascade is final (not certificateHold: a card hold is never released either).
+ * - A phone certificate follows the card certificate of its own function (docs/DESIGN.md §3.5): revoking or
+ *   holding the card user-authentication certificate cascades to every active phone (user-authentication)
+ *   certificate of the person with reason `cessationOfOperation`: the card certificate the phone certificate was
+ *   derived from, and is bounded by, no longer stands behind it. The phone key is not compromised (not
+ *   keyCompromise), nothing replaced it (not superseded), and the cascade is final (not certificateHold: a card
+ *   hold is never released either). The card signing certificate alone (a 4-info change, `affiliationChanged`)
+ *   leaves the phone user-authentication certificates valid, as it leaves the card's.
  * - A command over Kafka (`via`) changes phone certificates only, for its producer's purpose (command-policy.ts);
  *   card certificates change through the CA's operator API alone.
  * - Refusals change nothing.
@@ -57,10 +60,18 @@ export type RevocationOutcome =
   | { readonly ok: true; readonly changed: readonly CertificateRow[]; readonly cascaded: readonly CertificateRow[] }
   | { readonly ok: false; readonly reason: RevocationRefusalReason; readonly detail: string };
 
+export interface CardRevocationOutcome {
+  readonly changed: readonly CertificateRow[];
+  readonly cascaded: readonly CertificateRow[];
+  readonly refusals: readonly Extract<RevocationOutcome, { ok: false }>[];
+}
+
 const refuse = (reason: RevocationRefusalReason, detail: string): RevocationOutcome => ({ ok: false, reason, detail });
 const refused = (r: CommandRefusal): RevocationOutcome => refuse(r.reason, r.detail);
 
 const isCard = (certificate: CertificateRow) => certificate.kind !== 'phone-user-authentication';
+/** The card certificate whose revocation or hold the person's phone certificates follow. */
+const PHONES_FOLLOW: CertificateRow['kind'] = 'card-user-authentication';
 
 @Injectable()
 export class RevocationService {
@@ -87,6 +98,22 @@ export class RevocationService {
       },
     });
     return outcome;
+  }
+
+  /** Revokes (or holds) card certificates one by one, in the order given (CARD_KINDS); refusals do not stop the rest. */
+  async revokeCardCertificates(tx: CaTransaction, cards: readonly CertificateRow[], command: Omit<RevokeCommand, 'target'>): Promise<CardRevocationOutcome> {
+    const changed: CertificateRow[] = [];
+    const cascaded: CertificateRow[] = [];
+    const refusals: Extract<RevocationOutcome, { ok: false }>[] = [];
+    for (const card of cards) {
+      const outcome = await this.revoke(tx, { ...command, target: { by: 'serial', serial: card.serial } });
+      if (!outcome.ok) refusals.push(outcome);
+      else {
+        changed.push(...outcome.changed);
+        cascaded.push(...outcome.cascaded);
+      }
+    }
+    return { changed, cascaded, refusals };
   }
 
   async releaseHold(tx: CaTransaction, command: ReleaseHoldCommand): Promise<RevocationOutcome> {
@@ -125,12 +152,12 @@ export class RevocationService {
       const result = await this.statuses.apply(tx, certificate, toHold ? 'on-hold' : 'revoked', command.reason, { requestId: command.requestId });
       if (!result) continue;
       changed.push(result);
-      if (isCard(result)) cascaded.push(...(await this.cascadeFromCard(tx, result, command.requestId)));
+      if (result.kind === PHONES_FOLLOW) cascaded.push(...(await this.cascadeFromCard(tx, result, command.requestId)));
     }
     return { ok: true, changed, cascaded };
   }
 
-  /** Revokes the person's active phone certificates after one of their card certificates was revoked or held. */
+  /** Revokes the person's active phone certificates after their card user-authentication certificate was revoked or held. */
   async cascadeFromCard(tx: CaTransaction, card: CertificateRow, requestId?: string): Promise<CertificateRow[]> {
     const phones = await this.store.activePhoneCertificates(tx.manager, { personId: card.personId });
     const revoked: CertificateRow[] = [];

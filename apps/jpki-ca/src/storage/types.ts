@@ -12,6 +12,12 @@ export const ALL_CAS: readonly CaId[] = ['root', ...ISSUING_CAS];
 export const responderOf = (ca: IssuingCaId): ResponderId => `${ca}-ocsp`;
 
 export type CertificateKind = 'card-signing' | 'card-user-authentication' | 'phone-user-authentication';
+export type CardCertificateKind = Extract<CertificateKind, `card-${string}`>;
+/**
+ * The order in which one operation changes both card certificates: user-authentication first, so that the event the
+ * lifecycle service opens its card case on (the cascade to the phones) comes before the signing certificate's.
+ */
+export const CARD_KINDS: readonly CardCertificateKind[] = ['card-user-authentication', 'card-signing'];
 export type CertificateStatusValue = 'good' | 'on-hold' | 'revoked';
 export type KeyMode = 'csr' | 'ca-generated' | 'renewal' | 'card';
 

@@ -105,14 +105,17 @@ export class SystemFlows {
   }
 
   /**
-   * A card certificate of the person was revoked, held, or superseded by a card renewal: the CA cascaded the phones
-   * (cessationOfOperation); every phone service of the person is terminated and the person must apply again.
-   * One open case per person and kind (both card certificates change in the same CA transaction).
+   * The card user-authentication certificate of the person was revoked, held, or superseded by a card renewal: the CA
+   * cascaded the phones (cessationOfOperation); every phone service of the person is terminated and the person must
+   * apply again. One open case per person and kind: when both card certificates change in one CA transaction, the CA
+   * sends the user-authentication one first and the signing one joins its case. The signing certificate alone (a
+   * 4-info change) touches no phone: the phone user-authentication certificate stays valid (docs/DESIGN.md §3.5).
    */
   async cardChanged(m: EntityManager, p: PayloadOf<typeof CertificateStatusChanged>): Promise<CaseRow | undefined> {
     await this.read.lockPerson(m, p.personId);
     const kind = p.status === 'revoked' && p.reason === 'superseded' ? 'card-renewal' : 'card-revocation';
     const running = await this.cases.latest(m, { personId: p.personId, kind, statuses: ['open'] });
+    if (!running && p.kind === 'card-signing') return undefined;
     if (running) {
       const serials = [...new Set([...((running.result['cardSerials'] as string[]) ?? []), p.serial])];
       await m.query(`UPDATE lifecycle_case SET result = result || jsonb_build_object('cardSerials', $2::jsonb), updated_at = now() WHERE id = $1`, [
