@@ -18,7 +18,7 @@ import { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import type { Signer } from '@jpki/pki';
 import { checkHolderCertificate, OnlineHolderVerifier, verifyHolder, type StatusSource } from '@jpki/relying-party';
 import { measureRate } from '@jpki/testing';
-import { benchDuration, log, percentile, runAsScript, SMOKE, startBenchPlatform, writeBenchResult } from './bench-support';
+import { benchDuration, hammer, log, runAsScript, SMOKE, startBenchPlatform, writeBenchResult } from './bench-support';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? (SMOKE ? 1 : 5));
 const LEVELS = (process.env['BENCH_CONCURRENCY'] ?? (SMOKE ? '1,4' : '1,4,16')).split(',').map(Number);
@@ -51,38 +51,6 @@ function primitives(): BankLoginsResult['primitives'] {
 interface Holder {
   certificate: Buffer;
   signer: Signer;
-}
-
-/** Runs `op` from `concurrency` loops for SECONDS, printing progress every second. */
-async function hammer(label: string, concurrency: number, op: () => Promise<void>): Promise<{ perSecond: number; p50Ms: number; p95Ms: number; errors: number }> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let firstError: unknown;
-  const start = Date.now();
-  const until = start + SECONDS * 1000;
-  const progress = setInterval(() => log(`  ${label}: ${((Date.now() - start) / 1000).toFixed(0)} s, ${latencies.length} done (${(latencies.length / ((Date.now() - start) / 1000)).toFixed(0)}/s)`), 1000);
-  try {
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (Date.now() < until) {
-          const t0 = process.hrtime.bigint();
-          try {
-            await op();
-            latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-          } catch (error) {
-            errors++;
-            firstError ??= error;
-          }
-        }
-      }),
-    );
-  } finally {
-    clearInterval(progress);
-  }
-  const elapsed = (Date.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  if (firstError) log(`  ${errors} errors, first: ${(firstError as Error).message}`);
-  return { perSecond: latencies.length / elapsed, p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), errors };
 }
 
 export async function run(): Promise<BankLoginsResult> {
@@ -132,7 +100,7 @@ export async function run(): Promise<BankLoginsResult> {
 
     log('OCSP status checks over HTTP (fresh nonce, live-signed by the CA, response verified), 16 clients…');
     let next = 0;
-    const ocsp = await hammer('ocsp', 16, async () => {
+    const ocsp = await hammer('ocsp', SECONDS, 16, async () => {
       const h = holders[next++ % holders.length];
       const r = await checkHolderCertificate(h.certificate, { trust, holderStatus: verifier.ocsp, caStatus, at: new Date() });
       if (!r.ok) throw new Error(`${r.reason}: ${r.detail}`);
@@ -148,7 +116,7 @@ export async function run(): Promise<BankLoginsResult> {
     const logins: BankLoginsResult['logins'] = [];
     for (const concurrency of LEVELS) {
       log(`bank logins, ${concurrency} concurrent client(s), ${SECONDS} s…`);
-      const r = await hammer(`c=${concurrency}`, concurrency, login);
+      const r = await hammer(`c=${concurrency}`, SECONDS, concurrency, login);
       logins.push({ concurrency, ...r });
       log(`  ${r.perSecond.toFixed(1)} logins/s, p50 ${r.p50Ms.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms${r.errors ? `, ${r.errors} errors` : ''}`);
     }

@@ -143,3 +143,35 @@ export function processCpu(): ProcessCpu {
   out.services.rssMb = Math.round(out.services.rssMb);
   return out;
 }
+
+/** Runs `op` from `concurrency` loops for `seconds`, printing progress every second; rate, latency and errors. */
+export async function hammer(label: string, seconds: number, concurrency: number, op: () => Promise<void>): Promise<{ perSecond: number; p50Ms: number; p95Ms: number; errors: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: unknown;
+  const start = Date.now();
+  const until = start + seconds * 1000;
+  const progress = setInterval(() => log(`  ${label}: ${((Date.now() - start) / 1000).toFixed(0)} s, ${latencies.length} done (${(latencies.length / ((Date.now() - start) / 1000)).toFixed(0)}/s)`), 1000);
+  try {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (Date.now() < until) {
+          const t0 = process.hrtime.bigint();
+          try {
+            await op();
+            latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          } catch (error) {
+            errors++;
+            firstError ??= error;
+          }
+        }
+      }),
+    );
+  } finally {
+    clearInterval(progress);
+  }
+  const elapsed = (Date.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  if (firstError) log(`  ${errors} errors, first: ${(firstError as Error).message}`);
+  return { perSecond: latencies.length / elapsed, p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), errors };
+}

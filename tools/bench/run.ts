@@ -2,7 +2,7 @@
  * All benchmarks of the platform, one after the other (`npm run bench`; `npm run bench -- --smoke` or BENCH_SMOKE=1 runs
  * each in seconds, as CI does, so none can rot). Each module exports `run()`, writes its figures to
  * `reports/bench/<name>.json` and is also runnable alone: `node -r @swc-node/register tools/bench/<name>.ts`.
- * The CA's own benchmark (OCSP beside `openssl ocsp`, issuance over Kafka) runs last, as its own process.
+ * The CA's own benchmark (phone issuance over Kafka) runs last, as its own process.
  *
  * `npm run bench -- --json`: stdout is one JSON document, `{ smoke, startedAt, finishedAt, benchmarks: { <name>:
  * { name, smoke, measuredAt, file, result } } }` (each entry what reports/bench/<name>.json holds, and where), and every
@@ -15,7 +15,7 @@ import { join, relative } from 'node:path';
 const json = process.argv.includes('--json');
 if (process.argv.includes('--smoke')) process.env['BENCH_SMOKE'] = '1';
 const smoke = process.env['BENCH_SMOKE'] === '1';
-const benches = ['idle', 'scp03', 'enrollment', 'bank-logins', 'loss-to-ocsp'];
+const benches = ['idle', 'scp03', 'enrollment', 'bank-logins', 'loss-to-ocsp', 'ocsp'];
 
 /** One benchmark's figures, as its `reports/bench/<name>.json` holds them, and that file. */
 interface BenchFigures {

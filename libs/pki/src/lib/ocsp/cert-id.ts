@@ -20,7 +20,8 @@ export interface CertId {
   readonly raw: Buffer;
 }
 
-export function decodeCertId(certId: pkijs.CertID): CertId {
+/** `raw`: the CertID's DER as received, when the caller has it (else pkijs re-encodes it). */
+export function decodeCertId(certId: pkijs.CertID, raw = derOf(certId)): CertId {
   const algorithm = certId.hashAlgorithm.algorithmId;
   return {
     hashAlgorithm: hashAlgorithmFromOid(algorithm),
@@ -28,7 +29,7 @@ export function decodeCertId(certId: pkijs.CertID): CertId {
     issuerNameHash: Buffer.from(certId.issuerNameHash.valueBlock.valueHexView),
     issuerKeyHash: Buffer.from(certId.issuerKeyHash.valueBlock.valueHexView),
     serialNumber: formatSerialNumber(certId.serialNumber.toBigInt()),
-    raw: derOf(certId),
+    raw,
   };
 }
 
