@@ -86,6 +86,19 @@ describe('OCSP (RFC 6960), judged by OpenSSL', () => {
       expect(request.requests[0].certId.raw).toEqual(computeCertId(leaves.good, pki.userAuthenticationCa.certificate, 'SHA-1').raw);
     });
 
+    it('reads an RFC 5019 one-CertID request off the DER tree, as the whole-request path would, and strictly', async () => {
+      const ca = pki.userAuthenticationCa.certificate;
+      await openssl.run(['ocsp', '-issuer', 'ca.pem', '-cert', 'good.pem', '-no_nonce', '-reqout', 'lightweight.der']);
+      const der = await openssl.read('lightweight.der');
+      const request = parseOcspRequest(der);
+      expect(request).toMatchObject({ extensions: [], signed: false });
+      expect(request.nonce).toBeUndefined();
+      expect(request.requests.map((single) => single.certId)).toEqual([computeCertId(leaves.good, ca, 'SHA-1')]);
+      // the same bytes with the outer length in a non-minimal long form: BER, not DER
+      const longForm = Buffer.concat([Buffer.from([0x30, 0x81]), der.subarray(1)]);
+      expect(() => parseOcspRequest(longForm)).toThrow(OcspRequestError);
+    });
+
     it.each([
       ['good', 'good.pem: good', undefined],
       ['compromised', 'compromised.pem: revoked', 'Reason: keyCompromise'],
