@@ -1,10 +1,11 @@
 import { Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { ServiceKitModule, type ServiceDefinition } from '@jpki/service-kit';
+import { REFUSED_CALL_AUDIT, ServiceKitModule, type ServiceDefinition } from '@jpki/service-kit';
 import { AuditController } from './http/audit.controller';
 import { CertificatesController } from './http/certificates.controller';
 import { CitizensController } from './http/citizens.controller';
 import { OcspRequestBodyMiddleware } from './http/ocsp-body.middleware';
 import { PkiController } from './http/pki.controller';
+import { CaRefusedCalls } from './http/refused-calls';
 import { CaCommandsHandler } from './messaging/ca-commands.handler';
 import { DeviceAttestationService } from './ra/attestation.service';
 import { CaTransactions } from './ra/ca-transaction';
@@ -65,6 +66,7 @@ export class CaModule implements NestModule {
         OcspPreSigner,
         CrlPublisher,
         Housekeeping,
+        { provide: REFUSED_CALL_AUDIT, useClass: CaRefusedCalls },
       ],
     };
   }

@@ -624,8 +624,8 @@ describe('jpki-ca on the real broker and database', () => {
       expect(await ocsp(may.card.certificate('user-authentication'))).toEqual({ status: 'good' });
       expect(await ocsp(Buffer.from(phone.certificate, 'base64'))).toEqual({ status: 'good' });
       await ca.http().post(`/citizens/${may.personId}/basic-information-changes`).set('authorization', ca.token('operator')).send({ changed: ['name'] }).expect(409);
-      const [audit] = await ca.query<{ details: { changed: string[] } }>(`SELECT details FROM audit_log WHERE action = 'basic-information.changed' AND subject = $1`, [may.personId]);
-      expect(audit.details.changed).toEqual(['address']);
+      const audit = await ca.query<{ details: { changed: string[]; revoked: string[] } }>(`SELECT details FROM audit_log WHERE action = 'basic-information.changed' AND subject = $1 ORDER BY seq`, [may.personId]);
+      expect(audit.map((a) => a.details)).toEqual([expect.objectContaining({ changed: ['address'], revoked: [may.signingSerial] })]);
     });
 
     it('refuses revocations that cannot apply (CERTIFICATE_UNKNOWN, ALREADY_REVOKED, ALREADY_ON_HOLD) and changes nothing', async () => {
@@ -671,6 +671,23 @@ describe('jpki-ca on the real broker and database', () => {
   });
 
   describe('audit log', () => {
+    it("records the operator API's authentication refusals: another carrier's token at a card act (403 CARRIER_SCOPE), no token (401)", async () => {
+      const nat = await ca.createCitizen();
+      const docomo = `Bearer ${ca.keys.operatorToken('docomo-staff', ['operator'], { carrier: 'docomo' })}`;
+      const revocation = `/citizens/${nat.personId}/card/revocation`;
+      await ca.http().post(revocation).set('authorization', docomo).send({ certificates: 'both', reason: 'keyCompromise' }).expect(403);
+      await ca.http().post(revocation).send({ certificates: 'both', reason: 'keyCompromise' }).expect(401);
+      const rows = await ca.query<{ actor: string; details: Record<string, unknown> }>(
+        `SELECT actor, details FROM audit_log WHERE action = 'operator-call.refused' AND subject = $1 ORDER BY seq`,
+        [nat.personId],
+      );
+      expect(rows).toEqual([
+        { actor: 'operator:docomo-staff', details: expect.objectContaining({ status: 403, reason: 'CARRIER_SCOPE', carrier: 'docomo', method: 'POST', path: revocation }) },
+        { actor: 'anonymous', details: expect.objectContaining({ status: 401, method: 'POST', path: revocation }) },
+      ]);
+      expect(await ca.count(`SELECT 1 FROM certificate WHERE person_id = $1 AND status <> 'good'`, [nat.personId])).toBe(0);
+    });
+
     it('verifies its hash chain, refuses UPDATE/DELETE, and detects tampering by a superuser', async () => {
       const auditor = ca.token('auditor');
       expect((await ca.http().get('/audit/verify').set('authorization', ca.token('operator')).expect(403)).body.reason).toBe('ROLE_REQUIRED');

@@ -1,7 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod/v4';
-import { ApiErrors, ApiZodQuery, ApiZodResponse, Clock, Operator, RequireRoles, requirePlatformScope, ValidQuery, type OperatorPrincipal } from '@jpki/service-kit';
+import { ApiErrors, ApiZodQuery, ApiZodResponse, AuditContextGuard, Clock, Operator, type OperatorPrincipal, RefusedCallAuditFilter, requirePlatformScope, RequireRoles, ValidQuery } from '@jpki/service-kit';
 import { CaTransactions } from '../ra/ca-transaction';
 import { CaStore } from '../storage/ca-store';
 import { auditQuerySchema, auditVerificationSchema } from './schemas';
@@ -9,6 +9,8 @@ import { auditQuerySchema, auditVerificationSchema } from './schemas';
 /** The append-only, hash-chained audit log (auditors only). */
 @ApiTags('audit')
 @Controller('audit')
+@UseGuards(AuditContextGuard)
+@UseFilters(RefusedCallAuditFilter)
 export class AuditController {
   constructor(
     private readonly store: CaStore,

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod/v4';
 import { serialSchema } from '@jpki/contracts';
@@ -6,15 +6,17 @@ import {
   ApiErrors,
   ApiZodBody,
   ApiZodResponse,
+  AuditContextGuard,
   badRequest,
   Clock,
   conflict,
   DomainHttpException,
   notFound,
   Operator,
+  type OperatorPrincipal,
+  RefusedCallAuditFilter,
   RequireRoles,
   ValidBody,
-  type OperatorPrincipal,
 } from '@jpki/service-kit';
 import { HttpStatus } from '@nestjs/common';
 import { CaTransactions } from '../ra/ca-transaction';
@@ -43,6 +45,8 @@ function answer(outcome: RevocationOutcome): z.infer<typeof revocationResultSche
 /** Operator access to single certificates (the same RA policy as the Kafka commands). */
 @ApiTags('certificates')
 @Controller('certificates')
+@UseGuards(AuditContextGuard)
+@UseFilters(RefusedCallAuditFilter)
 export class CertificatesController {
   constructor(
     private readonly store: CaStore,

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CardError } from '@jpki/mynumber-card';
 import { LintRejectionError, PersonalDataError } from '@jpki/pki';
@@ -6,14 +6,16 @@ import {
   ApiErrors,
   ApiZodBody,
   ApiZodResponse,
+  AuditContextGuard,
   Clock,
   conflict,
   notFound,
   Operator,
+  type OperatorPrincipal,
+  RefusedCallAuditFilter,
   RequireRoles,
   unprocessable,
   ValidBody,
-  type OperatorPrincipal,
 } from '@jpki/service-kit';
 import { CaTransactions } from '../ra/ca-transaction';
 import { CitizenError, CitizensService } from '../ra/citizens.service';
@@ -36,6 +38,8 @@ import type { z } from 'zod/v4';
 /** Test citizens and their virtual My Number cards (SIMULATION of the municipal window). */
 @ApiTags('citizens')
 @Controller('citizens')
+@UseGuards(AuditContextGuard)
+@UseFilters(RefusedCallAuditFilter)
 export class CitizensController {
   constructor(
     private readonly citizens: CitizensService,
@@ -143,8 +147,12 @@ export class CitizensController {
     const signing = (await this.store.currentCardCertificates(personId))['card-signing'];
     if (!signing) throw notFound('PERSON_UNKNOWN', `person ${personId} has no card certificates`);
     const result = await this.transactions.run(`operator:${operator.sub}`, async (tx) => {
-      tx.audit({ occurredAt: this.clock.now(), action: 'basic-information.changed', subject: personId, details: { changed: body.changed, comment: body.comment ?? null } });
-      return this.revocations.revokeCardCertificates(tx, [signing], { reason: 'affiliationChanged', requestedBy: operator.sub, comment: `basic information changed: ${body.changed.join(', ')}` });
+      const outcome = await this.revocations.revokeCardCertificates(tx, [signing], { reason: 'affiliationChanged', requestedBy: operator.sub, comment: `basic information changed: ${body.changed.join(', ')}` });
+      // A refusal (nothing left to revoke) is audited by the revocation itself; the change only when it took effect.
+      if (outcome.changed.length > 0) {
+        tx.audit({ occurredAt: this.clock.now(), action: 'basic-information.changed', subject: personId, details: { changed: body.changed, comment: body.comment ?? null, revoked: outcome.changed.map((c) => c.serial) } });
+      }
+      return outcome;
     });
     return revocationAnswer(result);
   }

@@ -1,8 +1,8 @@
-import { Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Controller, HttpCode, Param, ParseUUIDPipe, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
 import { CardError, CREDENTIAL_RULES } from '@jpki/mynumber-card';
-import { ApiErrors, ApiZodBody, ApiZodResponse, notFound, Operator, RequireRoles, unprocessable, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
+import { ApiErrors, ApiZodBody, ApiZodResponse, AuditContextGuard, notFound, Operator, type OperatorPrincipal, RefusedCallAuditFilter, RequireRoles, unprocessable, ValidBody } from '@jpki/service-kit';
 import { certificateSummary } from '../http/presenters';
 import { certificateSummarySchema, citizenCreatedSchema } from '../http/schemas';
 import { CitizenError } from './citizens.service';
@@ -22,6 +22,8 @@ const cardRenewedSchema = citizenCreatedSchema.extend({
 /** Card renewal at the (simulated) municipal window. */
 @ApiTags('citizens')
 @Controller('citizens')
+@UseGuards(AuditContextGuard)
+@UseFilters(RefusedCallAuditFilter)
 export class CardRenewalController {
   constructor(private readonly renewals: CardRenewalService) {}
 
