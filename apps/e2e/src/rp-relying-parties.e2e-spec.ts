@@ -186,7 +186,7 @@ describe('e2e: relying parties (bank, ticket gates) through loss and found', () 
     it('address change at the municipality: the card signing certificate is revoked (openssl ocsp: affiliationChanged); the phone keeps its service and the bank login works', async () => {
       const ca = platform.endpoints.ca;
       const signing = citizen.card.certificate('signing');
-      const changed = await new HttpJson(ca, platform.operatorToken).post(`/citizens/${citizen.personId}/basic-information-changes`, { changed: ['address'] });
+      const changed = await new HttpJson(ca, platform.operatorToken).post(`/citizens/${citizen.personId}/basic-information-changes`, { address: '大阪府大阪市北区中之島１丁目３番２０号', prefecture: 'Osaka-fu', municipality: 'Osaka-shi' });
       expect(changed).toMatchObject({ changed: [{ serial: summarizeCertificate(signing).serialNumber }], cascaded: [] });
       const openssl = await OpenSslWorkspace.create();
       try {

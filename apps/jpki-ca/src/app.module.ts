@@ -8,6 +8,7 @@ import { PkiController } from './http/pki.controller';
 import { CaRefusedCalls } from './http/refused-calls';
 import { CaCommandsHandler } from './messaging/ca-commands.handler';
 import { DeviceAttestationService } from './ra/attestation.service';
+import { BasicInformationService } from './ra/basic-information.service';
 import { CaTransactions } from './ra/ca-transaction';
 import { CitizensService } from './ra/citizens.service';
 import { FaultInjector } from './ra/faults';
@@ -59,6 +60,7 @@ export class CaModule implements NestModule {
         ProofingRecords,
         RenewalPolicy,
         CardRenewalService,
+        BasicInformationService,
         ProofingService,
         CitizensService,
         CaEvents,

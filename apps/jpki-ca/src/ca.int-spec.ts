@@ -32,10 +32,12 @@ import {
   readJpkiPersonalData,
   signCms,
   SoftwareRsaSigner,
+  summarizeCertificate,
   toPem,
   verifyOcspResponse,
   type CertificateStatus,
 } from '@jpki/pki';
+import { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import { Clock } from '@jpki/service-kit';
 import { testDatabaseUrl, waitUntil } from '@jpki/testing';
 import { FaultInjector } from './ra/faults';
@@ -608,24 +610,32 @@ describe('jpki-ca on the real broker and database', () => {
       expect(res.body.cascaded.map((c: { serial: string }) => c.serial)).toEqual([lizPhone.serial]);
     });
 
-    it('a basic-information change revokes the signing certificate (affiliationChanged) and leaves the card and phone user-authentication certificates good', async () => {
+    it('a basic-information change revokes the signing certificate (affiliationChanged), leaves the card and phone user-authentication certificates good, and the renewed card carries the new address', async () => {
       const may = await ca.createCitizen();
       const phone = await issueOk(may.personId);
       const signCa = Buffer.from(may.cardFile.caCertificates.digitalSignature, 'base64');
+      const changes = `/citizens/${may.personId}/basic-information-changes`;
       const before = await ca.query<{ n: string }>(`SELECT count(*) AS n FROM status_change`);
-      // carrier staff may not record it, a bad body is refused: both change nothing
-      await ca.http().post(`/citizens/${may.personId}/basic-information-changes`).set('authorization', `Bearer ${ca.keys.operatorToken('docomo-staff', ['operator'], { carrier: 'docomo' })}`).send({ changed: ['address'] }).expect(403);
-      const bad = await ca.http().post(`/citizens/${may.personId}/basic-information-changes`).set('authorization', ca.token('operator')).send({ changed: ['address', 'address'] }).expect(400);
-      expect(JSON.stringify(bad.body)).toContain('each detail at most once');
+      // carrier staff may not record it; a body without any of the four details is refused: neither changes anything
+      await ca.http().post(changes).set('authorization', `Bearer ${ca.keys.operatorToken('docomo-staff', ['operator'], { carrier: 'docomo' })}`).send({ address: '大阪府大阪市北区中之島１丁目３番２０号' }).expect(403);
+      const bad = await ca.http().post(changes).set('authorization', ca.token('operator')).send({ comment: 'moved' }).expect(400);
+      expect(JSON.stringify(bad.body)).toContain('at least one of name, gender, dateOfBirth, address');
       expect(await ca.query<{ n: string }>(`SELECT count(*) AS n FROM status_change`)).toEqual(before);
-      const res = await ca.http().post(`/citizens/${may.personId}/basic-information-changes`).set('authorization', ca.token('operator')).send({ changed: ['address'] }).expect(200);
+      const res = await ca.http().post(changes).set('authorization', ca.token('operator')).send({ address: '大阪府大阪市北区中之島１丁目３番２０号', prefecture: 'Osaka-fu', municipality: 'Osaka-shi' }).expect(200);
       expect(res.body).toMatchObject({ changed: [{ serial: may.signingSerial }], cascaded: [] });
       expect(await ocsp(may.card.certificate('signing'), signCa)).toMatchObject({ status: 'revoked', reason: 'affiliationChanged' });
       expect(await ocsp(may.card.certificate('user-authentication'))).toEqual({ status: 'good' });
       expect(await ocsp(Buffer.from(phone.certificate, 'base64'))).toEqual({ status: 'good' });
-      await ca.http().post(`/citizens/${may.personId}/basic-information-changes`).set('authorization', ca.token('operator')).send({ changed: ['name'] }).expect(409);
+      // a second change is recorded too; there is no signing certificate left to revoke
+      expect((await ca.http().post(changes).set('authorization', ca.token('operator')).send({ name: '試験 花子' }).expect(200)).body).toEqual({ changed: [], cascaded: [] });
       const audit = await ca.query<{ details: { changed: string[]; revoked: string[] } }>(`SELECT details FROM audit_log WHERE action = 'basic-information.changed' AND subject = $1 ORDER BY seq`, [may.personId]);
-      expect(audit.map((a) => a.details)).toEqual([expect.objectContaining({ changed: ['address'], revoked: [may.signingSerial] })]);
+      expect(audit.map((a) => a.details)).toEqual([expect.objectContaining({ changed: ['address'], revoked: [may.signingSerial] }), expect.objectContaining({ changed: ['name'], revoked: [] })]);
+      expect(JSON.stringify(audit)).not.toContain('大阪');
+      // the renewed card's signing certificate carries the recorded details
+      const renewed = await ca.http().post(`/citizens/${may.personId}/card/renewal`).set('authorization', ca.token('operator')).send({ signingPassword: 'RENEWED1', userAuthenticationPin: '4321' }).expect(201);
+      const card = VirtualMyNumberCard.open(renewed.body.cardFile);
+      expect(readJpkiPersonalData(card.certificate('signing'))).toMatchObject({ name: '試験 花子', address: '大阪府大阪市北区中之島１丁目３番２０号' });
+      expect(summarizeCertificate(card.certificate('signing'), { revealLocality: true }).subject).toContain('L=Osaka-fu, L=Osaka-shi');
     });
 
     it('refuses revocations that cannot apply (CERTIFICATE_UNKNOWN, ALREADY_REVOKED, ALREADY_ON_HOLD) and changes nothing', async () => {

@@ -17,10 +17,11 @@ import {
   unprocessable,
   ValidBody,
 } from '@jpki/service-kit';
+import { BasicInformationService } from '../ra/basic-information.service';
 import { CaTransactions } from '../ra/ca-transaction';
 import { CitizenError, CitizensService } from '../ra/citizens.service';
 import { personCertificatesInScope, requireMunicipalScope } from '../ra/operator-scope';
-import { RevocationService, type CardRevocationOutcome } from '../ra/revocation.service';
+import { RevocationService } from '../ra/revocation.service';
 import { CaStore } from '../storage/ca-store';
 import { CARD_KINDS } from '../storage/types';
 import { certificateSummary } from './presenters';
@@ -44,6 +45,7 @@ export class CitizensController {
   constructor(
     private readonly citizens: CitizensService,
     private readonly revocations: RevocationService,
+    private readonly basicInformation: BasicInformationService,
     private readonly transactions: CaTransactions,
     private readonly store: CaStore,
     private readonly clock: Clock,
@@ -123,7 +125,11 @@ export class CitizensController {
     const result = await this.transactions.run(`operator:${operator.sub}`, (tx) =>
       this.revocations.revokeCardCertificates(tx, targets, { reason: body.reason, requestedBy: operator.sub, comment: body.comment }),
     );
-    return revocationAnswer(result);
+    if (result.changed.length === 0) {
+      const [first] = result.refusals;
+      throw conflict(first?.reason ?? 'NOTHING_TO_REVOKE', first?.detail ?? 'nothing changed');
+    }
+    return { changed: result.changed.map(certificateSummary), cascaded: result.cascaded.map(certificateSummary) };
   }
 
   @Post(':personId/basic-information-changes')
@@ -132,36 +138,29 @@ export class CitizensController {
   @ApiOperation({
     summary: 'Record a change of the person’s basic four details (基本4情報) at the municipality',
     description:
-      'A name, address, date-of-birth or gender change makes every signing certificate of the person carry stale personal data: each is ' +
-      'revoked with affiliationChanged. The user-authentication certificates, card and phone, carry no personal data and stay valid.',
+      'A name, address, date-of-birth or gender change: the person record takes the new values (the next card renewal issues the signing ' +
+      'certificate with them) and every signing certificate of the person, carrying the old ones, is revoked with affiliationChanged. ' +
+      'The user-authentication certificates, card and phone, carry no personal data and stay valid. `changed` lists what was revoked: ' +
+      'nothing when the signing certificate was revoked already.',
   })
   @ApiZodBody(basicInformationChangeSchema)
-  @ApiZodResponse(200, revocationResultSchema, 'signing certificates revoked')
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiZodResponse(200, revocationResultSchema, 'recorded')
+  @ApiErrors(400, 401, 403, 404, 422)
   async changeBasicInformation(
     @Param('personId', new ParseUUIDPipe()) personId: string,
     @ValidBody(basicInformationChangeSchema) body: z.infer<typeof basicInformationChangeSchema>,
     @Operator() operator: OperatorPrincipal,
   ): Promise<z.infer<typeof revocationResultSchema>> {
     requireMunicipalScope(operator, 'recording a basic-information change');
-    const signing = (await this.store.currentCardCertificates(personId))['card-signing'];
-    if (!signing) throw notFound('PERSON_UNKNOWN', `person ${personId} has no card certificates`);
-    const result = await this.transactions.run(`operator:${operator.sub}`, async (tx) => {
-      const outcome = await this.revocations.revokeCardCertificates(tx, [signing], { reason: 'affiliationChanged', requestedBy: operator.sub, comment: `basic information changed: ${body.changed.join(', ')}` });
-      // A refusal (nothing left to revoke) is audited by the revocation itself; the change only when it took effect.
-      if (outcome.changed.length > 0) {
-        tx.audit({ occurredAt: this.clock.now(), action: 'basic-information.changed', subject: personId, details: { changed: body.changed, comment: body.comment ?? null, revoked: outcome.changed.map((c) => c.serial) } });
-      }
-      return outcome;
-    });
-    return revocationAnswer(result);
+    const { comment, ...change } = body;
+    try {
+      const revoked = await this.basicInformation.change(personId, change, operator.sub, comment);
+      return { changed: revoked.map(certificateSummary), cascaded: [] };
+    } catch (error) {
+      if (error instanceof CitizenError && error.reason === 'PERSON_UNKNOWN') throw notFound(error.reason, error.message);
+      if (error instanceof CitizenError) throw unprocessable(error.reason, error.message);
+      if (error instanceof PersonalDataError) throw unprocessable('PERSONAL_DATA_INVALID', error.message);
+      throw error;
+    }
   }
-}
-
-function revocationAnswer(result: CardRevocationOutcome): z.infer<typeof revocationResultSchema> {
-  if (result.changed.length === 0) {
-    const [first] = result.refusals;
-    throw conflict(first?.reason ?? 'NOTHING_TO_REVOKE', first?.detail ?? 'nothing changed');
-  }
-  return { changed: result.changed.map(certificateSummary), cascaded: result.cascaded.map(certificateSummary) };
 }

@@ -47,15 +47,12 @@ export const cardRevocationSchema = z.strictObject({
   comment: z.string().max(512).optional(),
 });
 
-export const basicInformationChangeSchema = z.strictObject({
-  changed: z
-    .array(z.enum(['name', 'address', 'dateOfBirth', 'gender']))
-    .min(1)
-    .max(4)
-    .refine((fields) => new Set(fields).size === fields.length, 'each detail at most once')
-    .describe('which of the basic four details (基本4情報) changed'),
-  comment: z.string().max(512).optional(),
-});
+export const basicInformationChangeSchema = createCitizenSchema
+  .pick({ name: true, nameSubstitute: true, gender: true, dateOfBirth: true, address: true, prefecture: true, municipality: true })
+  .partial()
+  .extend({ comment: z.string().max(512).optional() })
+  .refine((body) => body.name ?? body.gender ?? body.dateOfBirth ?? body.address, 'give the new value of at least one of name, gender, dateOfBirth, address')
+  .describe('the new values of the details that changed (the basic four details, 基本4情報; prefecture and municipality with a move)');
 
 export const certificateRevocationSchema = z.strictObject({ reason: subscriberReason, comment: z.string().max(512).optional() });
 

@@ -11,12 +11,10 @@ import {
   digitalSignatureSubject,
   exportSpkiDer,
   formatSerialNumber,
-  jpkiDateOfBirth,
   jpkiProfile,
   prepareCertificate,
   randomSerialNumber,
   userAuthenticationSubject,
-  type JpkiGenderCode,
   type JpkiPersonalData,
   type JpkiProfileId,
 } from '@jpki/pki';
@@ -29,17 +27,10 @@ import type { CertificateKind, CertificateRow, IssuanceRow, IssuingCaId } from '
 import { CaUrls } from '../urls';
 import { CaTransactions } from './ca-transaction';
 import { canonicalJson, sha256Hex, wholeSeconds } from './canonical';
+import { personalDataOf, sealPerson, type PersonDetails } from './person-record';
 
-export interface CitizenInput {
+export interface CitizenInput extends PersonDetails {
   readonly personId?: string;
-  readonly name: string;
-  readonly nameSubstitute?: string;
-  readonly gender: 'male' | 'female' | 'other';
-  /** YYYY-MM-DD (Gregorian). */
-  readonly dateOfBirth: string;
-  readonly address: string;
-  readonly prefecture: string;
-  readonly municipality: string;
   readonly signingPassword: string;
   readonly userAuthenticationPin: string;
 }
@@ -50,8 +41,6 @@ export interface IssuedCitizen {
   readonly signing: CertificateRow;
   readonly userAuthentication: CertificateRow;
 }
-
-const GENDER_CODES: Readonly<Record<CitizenInput['gender'], JpkiGenderCode>> = { male: '1', female: '2', other: '3' };
 
 export class CitizenError extends Error {
   constructor(
@@ -92,13 +81,7 @@ export class CitizensService {
     if (!renewal && input.personId && (await this.store.findPerson(input.personId))) throw new CitizenError('PERSON_EXISTS', `person ${input.personId} already exists`);
     const now = wholeSeconds(this.clock.now());
     if (input.dateOfBirth > now.toISOString().slice(0, 10)) throw new CitizenError('DATE_OF_BIRTH_IN_FUTURE', `date of birth ${input.dateOfBirth} is after today`);
-    const personalData: JpkiPersonalData = {
-      name: input.name,
-      nameSubstitute: input.nameSubstitute,
-      gender: GENDER_CODES[input.gender],
-      dateOfBirth: jpkiDateOfBirth(input.dateOfBirth),
-      address: input.address,
-    };
+    const personalData = personalDataOf(input);
     const notAfter = new Date(
       Math.min(
         fifthBirthdayAfter(now, input.dateOfBirth).getTime(),
@@ -133,7 +116,7 @@ export class CitizensService {
 
     // 1. Person and both serials committed before any signature.
     await this.store.transaction(async (m) => {
-      if (!renewal) await this.store.insertPerson(m, personId, this.keys.atRest.sealJson({ ...personalData, prefecture: input.prefecture, municipality: input.municipality }, `jpki-ca/person/${personId}`), now);
+      if (!renewal) await this.store.insertPerson(m, personId, sealPerson(this.keys, personId, input), now);
       await this.store.allocateIssuance(signingPlan, [], m);
       await this.store.allocateIssuance(authPlan, [], m);
     });

@@ -1,8 +1,8 @@
 /**
  * Card renewal (SIMULATION of the municipal window, docs/DESIGN.md §3.5 "card cert renewal / card re-issue"): the person
- * gets a new virtual My Number card (new signing and user-authentication certificates, new keys, new passwords) and
- * the previous card certificates are revoked as `superseded` (JPKI: "renewed"). Revoking them cascades, as every card
- * revocation does, to the person's phone certificates (`cessationOfOperation`): phone certificates are tied to the card
+ * gets a new virtual My Number card (new signing and user-authentication certificates, new keys, new passwords, the
+ * details of the person record: ra/person-record.ts) and the previous card certificates are revoked as `superseded` (JPKI:
+ * "renewed"). Revoking the user-authentication one cascades to the person's phone certificates (`cessationOfOperation`): phone certificates are tied to the card
  * and must be applied for again. The lifecycle service recognises a card renewal by that `superseded` reason on a card
  * certificate's status change.
  */
@@ -12,20 +12,8 @@ import { CaStore } from '../storage/ca-store';
 import { CARD_KINDS, type CertificateRow } from '../storage/types';
 import { CaTransactions } from './ca-transaction';
 import { CitizenError, CitizensService, type IssuedCitizen } from './citizens.service';
+import { openPerson } from './person-record';
 import { RevocationService } from './revocation.service';
-
-interface SealedPerson {
-  name: string;
-  nameSubstitute?: string;
-  gender: '1' | '2' | '3';
-  /** JPKI format EYYYYMMDD (Gregorian year). */
-  dateOfBirth: string;
-  address: string;
-  prefecture: string;
-  municipality: string;
-}
-
-const GENDERS = { '1': 'male', '2': 'female', '3': 'other' } as const;
 
 export interface CardRenewal {
   readonly issued: IssuedCitizen;
@@ -47,23 +35,12 @@ export class CardRenewalService {
   async renew(personId: string, credentials: { signingPassword: string; userAuthenticationPin: string }, actor: string, requestedBy: string): Promise<CardRenewal> {
     const person = await this.store.findPerson(personId);
     if (!person) throw new CitizenError('PERSON_UNKNOWN', `no person ${personId}`);
-    const data = this.keys.atRest.openJson<SealedPerson>(person.sealedPersonalData, `jpki-ca/person/${personId}`);
+    const details = openPerson(this.keys, personId, person.sealedPersonalData);
     const current = await this.store.currentCardCertificates(personId);
     const previous = CARD_KINDS.flatMap((kind) => current[kind] ?? []).filter((c) => c.status !== 'revoked');
     // 1. The new card first: the person is never left without a valid card.
     const issued = await this.citizens.issue(
-      {
-        personId,
-        name: data.name,
-        ...(data.nameSubstitute ? { nameSubstitute: data.nameSubstitute } : {}),
-        gender: GENDERS[data.gender],
-        dateOfBirth: `${data.dateOfBirth.slice(1, 5)}-${data.dateOfBirth.slice(5, 7)}-${data.dateOfBirth.slice(7, 9)}`,
-        address: data.address,
-        prefecture: data.prefecture,
-        municipality: data.municipality,
-        signingPassword: credentials.signingPassword,
-        userAuthenticationPin: credentials.userAuthenticationPin,
-      },
+      { personId, ...details, signingPassword: credentials.signingPassword, userAuthenticationPin: credentials.userAuthenticationPin },
       actor,
       true,
     );

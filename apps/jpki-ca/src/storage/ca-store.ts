@@ -204,6 +204,11 @@ export class CaStore {
     await manager.query(`INSERT INTO person (person_id, sealed_personal_data, created_at) VALUES ($1, $2, $3)`, [personId, sealedPersonalData, createdAt]);
   }
 
+  /** The person's sealed details after a basic-information change (the row is locked by the caller). */
+  async updatePerson(manager: EntityManager, personId: string, sealedPersonalData: string): Promise<void> {
+    await manager.query(`UPDATE person SET sealed_personal_data = $2 WHERE person_id = $1`, [personId, sealedPersonalData]);
+  }
+
   /** Locks the person row (serialises issuance completion, supersession and card cascades per person). */
   async lockPerson(manager: EntityManager, personId: string): Promise<boolean> {
     const rows: Row[] = await manager.query(`SELECT person_id FROM person WHERE person_id = $1 FOR UPDATE`, [personId]);

@@ -1,0 +1,50 @@
+/**
+ * A change of the person's basic four details at the municipality (氏名・住所・生年月日・性別, docs/DESIGN.md §3.5): the
+ * person record is updated, and the signing certificates — they carry the old details — are revoked `affiliationChanged`.
+ * The user-authentication certificates, card and phone, carry no personal data and stay valid. The next card renewal
+ * issues the signing certificate from the updated record.
+ */
+import { Injectable } from '@nestjs/common';
+import { Clock, ServiceKeys } from '@jpki/service-kit';
+import { CaStore } from '../storage/ca-store';
+import type { CertificateRow } from '../storage/types';
+import { CaTransactions } from './ca-transaction';
+import { CitizenError } from './citizens.service';
+import { openPerson, sealPerson, type PersonDetails } from './person-record';
+import { RevocationService } from './revocation.service';
+
+/** The details that changed, with their new values. */
+export type BasicInformationChange = Partial<PersonDetails>;
+
+export const BASIC_FOUR: readonly (keyof PersonDetails)[] = ['name', 'address', 'dateOfBirth', 'gender'];
+
+@Injectable()
+export class BasicInformationService {
+  constructor(
+    private readonly store: CaStore,
+    private readonly revocations: RevocationService,
+    private readonly transactions: CaTransactions,
+    private readonly keys: ServiceKeys,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Returns the signing certificates revoked (none when the current one was revoked already). */
+  async change(personId: string, change: BasicInformationChange, requestedBy: string, comment?: string): Promise<readonly CertificateRow[]> {
+    if (change.dateOfBirth && change.dateOfBirth > this.clock.now().toISOString().slice(0, 10)) {
+      throw new CitizenError('DATE_OF_BIRTH_IN_FUTURE', `date of birth ${change.dateOfBirth} is after today`);
+    }
+    const changed = BASIC_FOUR.filter((field) => change[field] !== undefined);
+    return this.transactions.run(`operator:${requestedBy}`, async (tx) => {
+      const person = (await this.store.lockPerson(tx.manager, personId)) && (await this.store.findPerson(personId, tx.manager));
+      if (!person) throw new CitizenError('PERSON_UNKNOWN', `no person ${personId}`);
+      const details = { ...openPerson(this.keys, personId, person.sealedPersonalData), ...change };
+      await this.store.updatePerson(tx.manager, personId, sealPerson(this.keys, personId, details));
+      const signing = (await this.store.currentCardCertificates(personId, tx.manager))['card-signing'];
+      const stale = signing && signing.status !== 'revoked' ? [signing] : [];
+      const revoked = await this.revocations.revokeCardCertificates(tx, stale, { reason: 'affiliationChanged', requestedBy, comment: `basic information changed: ${changed.join(', ')}` });
+      if (revoked.refusals.length > 0) throw new CitizenError(revoked.refusals[0].reason, revoked.refusals[0].detail);
+      tx.audit({ occurredAt: this.clock.now(), action: 'basic-information.changed', subject: personId, details: { changed, revoked: revoked.changed.map((c) => c.serial), comment: comment ?? null } });
+      return revoked.changed;
+    });
+  }
+}
