@@ -10,13 +10,10 @@ import { CaStore } from '../storage/ca-store';
 import type { CertificateRow } from '../storage/types';
 import { CaTransactions } from './ca-transaction';
 import { CitizenError } from './citizens.service';
-import { openPerson, sealPerson, type PersonDetails } from './person-record';
+import { dateOfBirthProblem, openPerson, sealPerson, type PersonDetails } from './person-record';
 import { RevocationService } from './revocation.service';
 
-/** The details that changed, with their new values. */
-export type BasicInformationChange = Partial<PersonDetails>;
-
-export const BASIC_FOUR: readonly (keyof PersonDetails)[] = ['name', 'address', 'dateOfBirth', 'gender'];
+const BASIC_FOUR: readonly (keyof PersonDetails)[] = ['name', 'address', 'dateOfBirth', 'gender'];
 
 @Injectable()
 export class BasicInformationService {
@@ -29,10 +26,10 @@ export class BasicInformationService {
   ) {}
 
   /** Returns the signing certificates revoked (none when the current one was revoked already). */
-  async change(personId: string, change: BasicInformationChange, requestedBy: string, comment?: string): Promise<readonly CertificateRow[]> {
-    if (change.dateOfBirth && change.dateOfBirth > this.clock.now().toISOString().slice(0, 10)) {
-      throw new CitizenError('DATE_OF_BIRTH_IN_FUTURE', `date of birth ${change.dateOfBirth} is after today`);
-    }
+  /** `change`: the details that changed, with their new values. */
+  async change(personId: string, change: Partial<PersonDetails>, requestedBy: string, comment?: string): Promise<readonly CertificateRow[]> {
+    const dobProblem = change.dateOfBirth && dateOfBirthProblem(change.dateOfBirth, this.clock.now());
+    if (dobProblem) throw new CitizenError('DATE_OF_BIRTH_IN_FUTURE', dobProblem);
     const changed = BASIC_FOUR.filter((field) => change[field] !== undefined);
     return this.transactions.run(`operator:${requestedBy}`, async (tx) => {
       const person = (await this.store.lockPerson(tx.manager, personId)) && (await this.store.findPerson(personId, tx.manager));

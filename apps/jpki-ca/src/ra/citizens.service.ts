@@ -27,7 +27,7 @@ import type { CertificateKind, CertificateRow, IssuanceRow, IssuingCaId } from '
 import { CaUrls } from '../urls';
 import { CaTransactions } from './ca-transaction';
 import { canonicalJson, sha256Hex, wholeSeconds } from './canonical';
-import { personalDataOf, sealPerson, type PersonDetails } from './person-record';
+import { dateOfBirthProblem, personalDataOf, sealPerson, type PersonDetails } from './person-record';
 
 export interface CitizenInput extends PersonDetails {
   readonly personId?: string;
@@ -80,7 +80,8 @@ export class CitizensService {
     const cardId = randomUUID();
     if (!renewal && input.personId && (await this.store.findPerson(input.personId))) throw new CitizenError('PERSON_EXISTS', `person ${input.personId} already exists`);
     const now = wholeSeconds(this.clock.now());
-    if (input.dateOfBirth > now.toISOString().slice(0, 10)) throw new CitizenError('DATE_OF_BIRTH_IN_FUTURE', `date of birth ${input.dateOfBirth} is after today`);
+    const dobProblem = dateOfBirthProblem(input.dateOfBirth, now);
+    if (dobProblem) throw new CitizenError('DATE_OF_BIRTH_IN_FUTURE', dobProblem);
     const personalData = personalDataOf(input);
     const notAfter = new Date(
       Math.min(

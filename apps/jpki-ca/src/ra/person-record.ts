@@ -28,6 +28,11 @@ interface PersonRecord extends JpkiPersonalData {
 const GENDER_CODES: Readonly<Record<Gender, JpkiGenderCode>> = { male: '1', female: '2', other: '3' };
 const GENDERS: Readonly<Record<JpkiGenderCode, Gender>> = { '1': 'male', '2': 'female', '3': 'other' };
 
+/** A date of birth after `now` (the simulation clock's today), or undefined. */
+export function dateOfBirthProblem(dateOfBirth: string, now: Date): string | undefined {
+  return dateOfBirth > now.toISOString().slice(0, 10) ? `date of birth ${dateOfBirth} is after today` : undefined;
+}
+
 /** The 基本4情報 of the signing certificate. */
 export function personalDataOf(details: PersonDetails): JpkiPersonalData {
   return {

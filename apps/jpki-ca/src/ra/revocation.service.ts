@@ -60,7 +60,7 @@ export type RevocationOutcome =
   | { readonly ok: true; readonly changed: readonly CertificateRow[]; readonly cascaded: readonly CertificateRow[] }
   | { readonly ok: false; readonly reason: RevocationRefusalReason; readonly detail: string };
 
-export interface CardRevocationOutcome {
+interface CardRevocationOutcome {
   readonly changed: readonly CertificateRow[];
   readonly cascaded: readonly CertificateRow[];
   readonly refusals: readonly Extract<RevocationOutcome, { ok: false }>[];
