@@ -9,7 +9,8 @@ import {
   InstallForLoadRequest,
   isLocked,
   JpkiAid,
-  JPKI_PIN_TRIES,
+  JPKI_PIN_RULES,
+  jpkiRoleOf,
   LoadFileLifeCycle,
   MakeSelectableRequest,
   parseCapLoadFile,
@@ -174,7 +175,7 @@ function installForInstall(ctx: CardContext, sd: SecurityDomainRecord, request: 
         kind: 'APP',
         ...common,
         lifeCycle: selectable ? ApplicationLifeCycle.SELECTABLE : ApplicationLifeCycle.INSTALLED,
-        jpki: module === hex(JpkiAid.MODULE) ? newJpkiStore() : null,
+        jpki: module === hex(JpkiAid.MODULE) ? newJpkiStore(applicationSpecific) : null,
       };
   ctx.registry.add(record);
   return ResponseApdu.ok(NO_ADDITIONAL_DATA);
@@ -188,8 +189,9 @@ function securityDomainScpOptions(applicationSpecific: Buffer): number {
   return parameters?.i ?? DEFAULT_SCP03_I;
 }
 
-function newJpkiStore(): JpkiStore {
-  return { pinDigest: null, pinTriesRemaining: JPKI_PIN_TRIES, contentKey: null, privateKey: null, certificate: null };
+function newJpkiStore(applicationSpecific: Buffer): JpkiStore {
+  const role = jpkiRoleOf(applicationSpecific) ?? fail(Sw.WRONG_DATA, 'unknown JPKI key role in the install parameters');
+  return { role, pinDigest: null, pinTriesRemaining: JPKI_PIN_RULES[role].tries, contentKey: null, privateKey: null, certificate: null };
 }
 
 function makeSelectable(ctx: CardContext, sd: SecurityDomainRecord, request: MakeSelectableRequest): ResponseApdu {

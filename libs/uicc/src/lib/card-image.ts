@@ -1,4 +1,4 @@
-import { GpError } from '@jpki/globalplatform';
+import { GpError, type JpkiKeyRole } from '@jpki/globalplatform';
 
 export const CARD_IMAGE_FORMAT = 'jpki-virtual-uicc/1';
 
@@ -14,6 +14,8 @@ export interface KeysetRecord {
 
 /** Persistent data of one JPKI applet instance: only this instance ever reads it. */
 export interface JpkiStore {
+  /** The key this instance holds (INSTALL's C9); absent in images older than the signing instance: user authentication. */
+  role?: JpkiKeyRole;
   pinDigest: string | null;
   pinTriesRemaining: number;
   contentKey: string | null;

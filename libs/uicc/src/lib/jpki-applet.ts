@@ -7,16 +7,16 @@ import {
   hex,
   Ins,
   JPKI_CERTIFICATE_SFI,
-  JPKI_PIN_LENGTH,
-  JPKI_PIN_REFERENCE,
-  JPKI_PIN_TRIES,
+  JPKI_PIN_RULES,
   JPKI_RSA_BITS,
+  type JpkiPinRule,
   JpkiChangeReferenceP1,
   JpkiGenerateP1,
   JpkiResetRetryCounterP1,
   JpkiSignatureP1P2,
   ResponseApdu,
   SecurityLevelBit,
+  splitPinPair,
   Sw,
   sw63Cx,
 } from '@jpki/globalplatform';
@@ -72,10 +72,18 @@ function pinMatches(call: AppletCall, pin: Buffer): boolean {
   return stored !== null && timingSafeEqual(fromHex(stored), fromHex(pinDigest(call.app, pin)));
 }
 
-function requirePinReference(command: CommandApdu): void {
-  if (command.p2 !== JPKI_PIN_REFERENCE) {
-    fail(Sw.REFERENCED_DATA_NOT_FOUND, 'unknown PIN reference');
+/** The PIN (user authentication) or password (signing) of this instance's key. */
+function ruleOf(store: JpkiStore): JpkiPinRule {
+  return JPKI_PIN_RULES[store.role ?? 'user-authentication'];
+}
+
+/** Another instance's reference (the user-authentication PIN at the signing key) is not found here: 6A88. */
+function requirePinReference(call: AppletCall): JpkiPinRule {
+  const rule = ruleOf(call.store);
+  if (call.secured.command.p2 !== rule.reference) {
+    fail(Sw.REFERENCED_DATA_NOT_FOUND, 'not the reference data of this key');
   }
+  return rule;
 }
 
 function requireUsablePin(store: JpkiStore): void {
@@ -87,9 +95,10 @@ function requireUsablePin(store: JpkiStore): void {
   }
 }
 
-function pinData(data: Buffer, length: number): Buffer {
-  if (data.length !== length || !/^[0-9]+$/.test(data.toString('latin1'))) {
-    fail(Sw.WRONG_DATA, 'PIN must be ASCII digits');
+/** Malformed reference data is refused before the counter: it cannot be this key's PIN or password. */
+function pinData(data: Buffer, rule: JpkiPinRule): Buffer {
+  if (!rule.pattern.test(data.toString('latin1'))) {
+    fail(Sw.WRONG_DATA, rule.description);
   }
   return data;
 }
@@ -97,7 +106,7 @@ function pinData(data: Buffer, length: number): Buffer {
 /** Checks the PIN; failures are returned (not thrown) so that the decremented counter is persisted. */
 function checkPin(call: AppletCall, pin: Buffer): ResponseApdu | undefined {
   if (pinMatches(call, pin)) {
-    call.store.pinTriesRemaining = JPKI_PIN_TRIES;
+    call.store.pinTriesRemaining = ruleOf(call.store).tries;
     return undefined;
   }
   call.store.pinTriesRemaining -= 1;
@@ -111,12 +120,12 @@ function verify(call: AppletCall): ResponseApdu {
   if (command.p1 !== 0x00) {
     fail(Sw.INCORRECT_P1P2);
   }
-  requirePinReference(command);
+  const rule = requirePinReference(call);
   requireUsablePin(call.store);
   if (command.data.length === 0) {
     return call.ctx.channel.pinVerified ? ResponseApdu.ok() : ResponseApdu.status(sw63Cx(call.store.pinTriesRemaining));
   }
-  const failure = checkPin(call, pinData(command.data, JPKI_PIN_LENGTH));
+  const failure = checkPin(call, pinData(command.data, rule));
   if (failure) {
     return failure;
   }
@@ -126,39 +135,39 @@ function verify(call: AppletCall): ResponseApdu {
 
 function changeReferenceData(call: AppletCall): ResponseApdu {
   const { command } = call.secured;
-  requirePinReference(command);
+  const rule = requirePinReference(call);
   if (command.p1 === JpkiChangeReferenceP1.SET_INITIAL) {
     if (call.store.pinDigest) {
       fail(Sw.CONDITIONS_OF_USE_NOT_SATISFIED, 'PIN already set');
     }
-    setPin(call, pinData(command.data, JPKI_PIN_LENGTH));
+    setPin(call, pinData(command.data, rule));
     return ResponseApdu.ok();
   }
   if (command.p1 !== JpkiChangeReferenceP1.CHANGE) {
     fail(Sw.INCORRECT_P1P2);
   }
   requireUsablePin(call.store);
-  const data = pinData(command.data, 2 * JPKI_PIN_LENGTH);
-  const failure = checkPin(call, data.subarray(0, JPKI_PIN_LENGTH));
+  const [current, next] = splitPinPair(command.data, rule) ?? fail(Sw.WRONG_DATA, rule.description);
+  const failure = checkPin(call, pinData(current, rule));
   if (failure) {
     return failure;
   }
-  setPin(call, data.subarray(JPKI_PIN_LENGTH));
+  setPin(call, pinData(next, rule));
   return ResponseApdu.ok();
 }
 
 function setPin(call: AppletCall, pin: Buffer): void {
   call.store.pinDigest = pinDigest(call.app, pin);
-  call.store.pinTriesRemaining = JPKI_PIN_TRIES;
+  call.store.pinTriesRemaining = ruleOf(call.store).tries;
 }
 
 /** Unblocking is the SP's business: only through the associated SD's secure channel. */
 function resetRetryCounter(call: AppletCall): ResponseApdu {
   const { command } = call.secured;
   requireSecurity(call.secured, SecurityLevelBit.C_MAC);
-  requirePinReference(command);
+  const rule = requirePinReference(call);
   if (command.p1 === JpkiResetRetryCounterP1.NEW_PIN) {
-    setPin(call, pinData(command.data, JPKI_PIN_LENGTH));
+    setPin(call, pinData(command.data, rule));
     return ResponseApdu.ok();
   }
   if (command.p1 !== JpkiResetRetryCounterP1.RESET_ONLY || command.data.length > 0) {
@@ -167,7 +176,7 @@ function resetRetryCounter(call: AppletCall): ResponseApdu {
   if (!call.store.pinDigest) {
     fail(Sw.REFERENCE_DATA_NOT_USABLE, 'no PIN set');
   }
-  call.store.pinTriesRemaining = JPKI_PIN_TRIES;
+  call.store.pinTriesRemaining = rule.tries;
   return ResponseApdu.ok();
 }
 

@@ -22,6 +22,7 @@ import {
   GetStatusScope,
   hex,
   JpkiAid,
+  jpkiInstallParameters,
   JpkiTag,
   parseCapLoadFile,
   Privilege,
@@ -314,12 +315,15 @@ describe('item 5: applet registration', () => {
     expect(hex(entry.loadFileAid ?? Buffer.alloc(0))).toBe(hex(JpkiAid.LOAD_FILE));
   });
 
-  it('install parameters are recorded', async () => {
+  it('install parameters are recorded, and a JPKI instance takes its key role from them', async () => {
     const card = await provisionedCard();
     const spA = await secureSession(card, SSD_A, SP_KEYS_A);
-    const installParameters = buildInstallParameters({ applicationSpecific: fromHex('0102') });
-    await spA.installAndMakeSelectable({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: JPKI_B, privileges: Privileges.of(), installParameters });
-    expect(record(card, JPKI_B)).toMatchObject({ installParameters: 'C9020102', privileges: '000000', lifeCycle: 0x07 });
+    const install = (installParameters: Buffer) =>
+      spA.installAndMakeSelectable({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: JPKI_B, privileges: Privileges.of(), installParameters });
+    expect(await swOf(install(buildInstallParameters({ applicationSpecific: fromHex('0102') })))).toBe(0x6a80);
+    expect(card.toImage().registry.some((entry) => entry.aid === hex(JPKI_B))).toBe(false);
+    await install(jpkiInstallParameters('signing'));
+    expect(record(card, JPKI_B)).toMatchObject({ installParameters: 'C90102', privileges: '000000', lifeCycle: 0x07, jpki: { role: 'signing', pinTriesRemaining: 5 } });
   });
 
   it("an SD cannot instantiate another SP's load file", async () => {

@@ -8,6 +8,8 @@ import {
   fromHex,
   GpSession,
   JpkiAid,
+  jpkiInstallParameters,
+  type JpkiKeyRole,
   Privilege,
   Privileges,
   Scp03KeySet,
@@ -93,13 +95,14 @@ export async function handOver(card: VirtualUicc, ssdAid: Buffer, tempKeys: Scp0
   await ssd.putKeys(spKeys, tempKeys.kvn);
 }
 
-export async function installJpki(card: VirtualUicc, ssdAid: Buffer, spKeys: Scp03KeySet, instanceAid: Buffer): Promise<void> {
+export async function installJpki(card: VirtualUicc, ssdAid: Buffer, spKeys: Scp03KeySet, instanceAid: Buffer, role: JpkiKeyRole = 'user-authentication'): Promise<void> {
   const ssd = await secureSession(card, ssdAid, spKeys);
   await ssd.installAndMakeSelectable({
     loadFileAid: JpkiAid.LOAD_FILE,
     moduleAid: JpkiAid.MODULE,
     applicationAid: instanceAid,
     privileges: Privileges.of(),
+    installParameters: jpkiInstallParameters(role),
   });
 }
 

@@ -2,20 +2,73 @@ import { createPublicKey, KeyObject } from 'node:crypto';
 import { CommandApdu } from '../apdu/command-apdu';
 import { ResponseApdu } from '../apdu/response-apdu';
 import { fromHex } from '../bytes';
+import { buildInstallParameters } from '../commands/install';
 import { GP_CLA, Ins, ISO_CLA } from '../commands/instructions';
 import { SwError } from '../errors';
 import { Sw } from '../status-words';
 import { decodeTlv, decodeTlvs, encodeTlv, requireTlv } from '../tlv/ber-tlv';
 
 /**
- * APDU interface of the JPKI user-authentication applet shared by the SP-TSM, the handset (JPKI-UI app) and the
- * virtual UICC. Byte formats are described in libs/uicc/README.md.
+ * APDU interface of the JPKI applet shared by the SP-TSM, the handset (JPKI-UI app) and the virtual UICC. One module,
+ * one instance per key: the user-authentication instance and, when the person asks for it, the signing instance, each
+ * with its own key, certificate, PIN or password and try counter behind the applet firewall. Byte formats are
+ * described in libs/uicc/README.md.
  */
 export const JpkiAid = {
   LOAD_FILE: fromHex('D392F00026010000'),
   MODULE: fromHex('D392F0002601000001'),
   DEFAULT_INSTANCE: fromHex('D392F000260100000101'),
+  SIGNING_INSTANCE: fromHex('D392F000260100000102'),
 } as const;
+
+/** Which key an instance holds; fixed at INSTALL by the role byte in C9 (absent: user authentication). */
+export type JpkiKeyRole = 'user-authentication' | 'signing';
+
+/** The reference data that unlocks an instance's key: reference (VERIFY P2), format and tries. */
+export interface JpkiPinRule {
+  readonly role: JpkiKeyRole;
+  readonly reference: number;
+  readonly pattern: RegExp;
+  readonly maxLength: number;
+  readonly tries: number;
+  readonly description: string;
+}
+
+export const JPKI_PIN_RULES: Readonly<Record<JpkiKeyRole, JpkiPinRule>> = {
+  'user-authentication': {
+    role: 'user-authentication',
+    reference: 0x81,
+    pattern: /^[0-9]{4}$/,
+    maxLength: 4,
+    tries: 3,
+    description: 'the JPKI user-authentication PIN is 4 digits',
+  },
+  signing: {
+    role: 'signing',
+    reference: 0x82,
+    pattern: /^[0-9A-Z]{6,16}$/,
+    maxLength: 16,
+    tries: 5,
+    description: 'the JPKI signing password is 6–16 upper-case letters and digits',
+  },
+};
+
+const ROLE_BYTES: Readonly<Record<JpkiKeyRole, number>> = { 'user-authentication': 0x01, signing: 0x02 };
+/** Padding of a variable-length password inside CHANGE REFERENCE DATA (old and new, each padded to its maximum). */
+const PASSWORD_PAD = 0xff;
+
+export const jpkiInstanceAid = (role: JpkiKeyRole): Buffer => (role === 'signing' ? JpkiAid.SIGNING_INSTANCE : JpkiAid.DEFAULT_INSTANCE);
+
+export function jpkiInstallParameters(role: JpkiKeyRole): Buffer {
+  return buildInstallParameters({ applicationSpecific: Buffer.from([ROLE_BYTES[role]]) });
+}
+
+/** The role an INSTALL's C9 names; undefined for a byte no role has. */
+export function jpkiRoleOf(applicationSpecific: Buffer): JpkiKeyRole | undefined {
+  if (applicationSpecific.length === 0) return 'user-authentication';
+  if (applicationSpecific.length !== 1) return undefined;
+  return (Object.keys(ROLE_BYTES) as JpkiKeyRole[]).find((role) => ROLE_BYTES[role] === applicationSpecific[0]);
+}
 
 /** Data objects of the applet: personalization (STORE DATA through the SSD) and public key template. */
 export const JpkiTag = {
@@ -27,9 +80,6 @@ export const JpkiTag = {
   PUBLIC_EXPONENT: 0x82,
 } as const;
 
-export const JPKI_PIN_REFERENCE = 0x81;
-export const JPKI_PIN_LENGTH = 4;
-export const JPKI_PIN_TRIES = 3;
 export const JPKI_CERTIFICATE_SFI = 0x0a;
 export const JPKI_RSA_BITS = 2048;
 
@@ -39,29 +89,50 @@ export const JpkiGenerateP1 = { GENERATE: 0x80, READ_PUBLIC_KEY: 0x81 } as const
 export const JpkiChangeReferenceP1 = { CHANGE: 0x00, SET_INITIAL: 0x01 } as const;
 export const JpkiResetRetryCounterP1 = { NEW_PIN: 0x02, RESET_ONLY: 0x03 } as const;
 
-export function encodePin(pin: string): Buffer {
-  if (!/^[0-9]{4}$/.test(pin)) {
-    throw new SwError(Sw.WRONG_DATA, 'the JPKI user-authentication PIN is 4 digits');
+const USER_PIN = JPKI_PIN_RULES['user-authentication'];
+
+export function encodePin(pin: string, rule: JpkiPinRule = USER_PIN): Buffer {
+  if (!rule.pattern.test(pin)) {
+    throw new SwError(Sw.WRONG_DATA, rule.description);
   }
   return Buffer.from(pin, 'ascii');
 }
 
-export function buildVerify(pin?: string): CommandApdu {
-  return new CommandApdu(ISO_CLA, Ins.VERIFY, 0x00, JPKI_PIN_REFERENCE, pin === undefined ? Buffer.alloc(0) : encodePin(pin));
+/** Old and new reference data for CHANGE REFERENCE DATA: a fixed-length PIN as is, a password padded to its maximum. */
+function encodePinPair(current: string, next: string, rule: JpkiPinRule): Buffer {
+  const padded = (pin: string) => {
+    const value = encodePin(pin, rule);
+    return Buffer.concat([value, Buffer.alloc(rule.maxLength - value.length, PASSWORD_PAD)]);
+  };
+  return Buffer.concat([padded(current), padded(next)]);
+}
+
+/** Splits CHANGE REFERENCE DATA into the current and the new reference data (undefined: not two of this rule's size). */
+export function splitPinPair(data: Buffer, rule: JpkiPinRule): [Buffer, Buffer] | undefined {
+  if (data.length !== 2 * rule.maxLength) return undefined;
+  const unpadded = (value: Buffer) => {
+    const end = value.indexOf(PASSWORD_PAD);
+    return end < 0 ? value : value.subarray(0, end);
+  };
+  return [unpadded(data.subarray(0, rule.maxLength)), unpadded(data.subarray(rule.maxLength))];
+}
+
+export function buildVerify(pin?: string, rule: JpkiPinRule = USER_PIN): CommandApdu {
+  return new CommandApdu(ISO_CLA, Ins.VERIFY, 0x00, rule.reference, pin === undefined ? Buffer.alloc(0) : encodePin(pin, rule));
 }
 
 /** Without `currentPin` this sets the initial PIN (P1=01), accepted only while no PIN is set. */
-export function buildChangeReferenceData(newPin: string, currentPin?: string): CommandApdu {
+export function buildChangeReferenceData(newPin: string, currentPin?: string, rule: JpkiPinRule = USER_PIN): CommandApdu {
   const p1 = currentPin === undefined ? JpkiChangeReferenceP1.SET_INITIAL : JpkiChangeReferenceP1.CHANGE;
-  const data = currentPin === undefined ? encodePin(newPin) : Buffer.concat([encodePin(currentPin), encodePin(newPin)]);
-  return new CommandApdu(ISO_CLA, Ins.CHANGE_REFERENCE_DATA, p1, JPKI_PIN_REFERENCE, data);
+  const data = currentPin === undefined ? encodePin(newPin, rule) : encodePinPair(currentPin, newPin, rule);
+  return new CommandApdu(ISO_CLA, Ins.CHANGE_REFERENCE_DATA, p1, rule.reference, data);
 }
 
 /** RESET RETRY COUNTER, optionally with a new PIN; the card accepts it only through the SSD's secure channel. */
-export function buildResetRetryCounter(newPin?: string): CommandApdu {
+export function buildResetRetryCounter(newPin?: string, rule: JpkiPinRule = USER_PIN): CommandApdu {
   return newPin === undefined
-    ? new CommandApdu(ISO_CLA, Ins.RESET_RETRY_COUNTER, JpkiResetRetryCounterP1.RESET_ONLY, JPKI_PIN_REFERENCE)
-    : new CommandApdu(ISO_CLA, Ins.RESET_RETRY_COUNTER, JpkiResetRetryCounterP1.NEW_PIN, JPKI_PIN_REFERENCE, encodePin(newPin));
+    ? new CommandApdu(ISO_CLA, Ins.RESET_RETRY_COUNTER, JpkiResetRetryCounterP1.RESET_ONLY, rule.reference)
+    : new CommandApdu(ISO_CLA, Ins.RESET_RETRY_COUNTER, JpkiResetRetryCounterP1.NEW_PIN, rule.reference, encodePin(newPin, rule));
 }
 
 /** On-card RSA-2048 generation (SSD secure channel, C-MAC); answers the 7F49 public key template. */
