@@ -48,7 +48,7 @@ export { jpkiProfile, type CertificateKind, type CertificateProfile, type JpkiPr
 // Certificates: decoding, summaries, issuance, lint
 export { CertificateFormatError, decodeCertificate } from './lib/x509/certificate';
 export { readCertificateExtensions } from './lib/x509/extension-view';
-export { basicConstraintsExtension, keyUsageExtension, type ExtensionInput } from './lib/x509/extensions';
+export { basicConstraintsExtension, keyUsageExtension, type ExtensionInput, type KeyUsageName } from './lib/x509/extensions';
 export { buildPlainTbsCertificate, issuePlainCertificate } from './lib/x509/plain-certificate';
 export { summarizeCertificate } from './lib/x509/x509-summary';
 export {

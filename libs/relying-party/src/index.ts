@@ -13,3 +13,4 @@ export * from './lib/refusals';
 export * from './lib/status-sources';
 export * from './lib/verifier';
 export * from './lib/relying-party-env';
+export * from './lib/signed-document';

@@ -1,9 +1,10 @@
-import { buildCrlSnapshot, type CrlSnapshot } from './crl-snapshot';
-import type { HolderRefusal } from './refusals';
-import { CrlStatusSource, OcspStatusSource, type StatusSource } from './status-sources';
+import { crlFreshness, synchroniseCrl, type CrlDownloads, type CrlSnapshot } from './crl-snapshot';
+import type { HolderRefusal, SignedDocumentRefusal } from './refusals';
+import { verifySignedDocument, type SignedDocumentCheck, type SignedDocumentVerification } from './signed-document';
+import { ConcurringStatusSource, CrlStatusSource, OcspStatusSource, type StatusSource } from './status-sources';
 import { checkHolderCertificate, checkTrust, verifyHolder, type HolderVerification, type JpkiTrust, type StatusCheck } from './verifier';
 
-export type JpkiCaName = 'root' | 'user-authentication';
+export type JpkiCaName = 'root' | 'user-authentication' | 'digital-signature';
 
 /**
  * What a relying party needs from J-LIS (here: the simulated jpki-ca), as a port: the trust anchors,
@@ -11,6 +12,7 @@ export type JpkiCaName = 'root' | 'user-authentication';
  * `JpkiCaDirectory` in `@jpki/jpki-client`.
  */
 export interface CaDirectory {
+  /** The anchors; a relying party that verifies signed documents needs `digitalSignature` among them. */
   trustAnchors(): Promise<JpkiTrust>;
   ocsp(requestDer: Buffer): Promise<Buffer>;
   crl(ca: JpkiCaName, kind: 'complete' | 'delta'): Promise<Buffer>;
@@ -21,26 +23,53 @@ export interface OnlineVerifierOptions {
   readonly rootSha256?: string;
   /** The root CRL (status of the user-authentication CA) is re-fetched when older than this; default 5 min. */
   readonly rootCrlMaxAgeMs?: number;
+  /** Signed documents: the digital-signature CA's CRL (+ delta) is re-synchronised when older than this; default 1 min. */
+  readonly signingCrlMaxAgeMs?: number;
   readonly ocspClockSkewMs?: number;
+}
+
+/** One CA's CRL in memory: synchronised (the delta alone when it applies) when older than `maxAgeMs` or past its nextUpdate, one download at a time. */
+class CrlCache {
+  private snapshot?: CrlSnapshot;
+  private refresh?: Promise<CrlSnapshot>;
+
+  constructor(
+    private readonly downloads: CrlDownloads,
+    readonly maxAgeMs: number,
+  ) {}
+
+  async current(issuerCertificate: Buffer, at: Date): Promise<CrlSnapshot> {
+    const cached = this.snapshot?.issuerCertificate.equals(issuerCertificate) ? this.snapshot : undefined;
+    if (cached && crlFreshness(cached, at, this.maxAgeMs).fresh) return cached;
+    this.refresh ??= synchroniseCrl(cached, issuerCertificate, this.downloads, at)
+      .then(({ snapshot }) => (this.snapshot = snapshot))
+      .finally(() => (this.refresh = undefined));
+    return this.refresh;
+  }
 }
 
 /**
  * An online relying party's verifier: trust anchors loaded once (and checked), the holder's status by
- * OCSP for every verification, the issuing CA's status from a root CRL kept fresh in memory.
+ * OCSP for every verification, the issuing CA's status from a root CRL kept fresh in memory. A signed document's
+ * signer is checked by OCSP and by the digital-signature CA's CRL, also kept fresh in memory.
  */
 export class OnlineHolderVerifier {
   private trustPromise?: Promise<JpkiTrust>;
-  private rootSnapshot?: CrlSnapshot;
-  private rootRefresh?: Promise<CrlSnapshot>;
   readonly ocsp: OcspStatusSource;
-  private readonly rootCrlMaxAgeMs: number;
+  private readonly rootCrls: CrlCache;
+  private readonly signingCrls: CrlCache;
 
   constructor(
     private readonly directory: CaDirectory,
     private readonly options: OnlineVerifierOptions = {},
   ) {
     this.ocsp = new OcspStatusSource((der) => directory.ocsp(der), { clockSkewMs: options.ocspClockSkewMs });
-    this.rootCrlMaxAgeMs = options.rootCrlMaxAgeMs ?? 300_000;
+    // The root publishes no delta CRL.
+    this.rootCrls = new CrlCache({ complete: () => directory.crl('root', 'complete'), delta: async () => undefined }, options.rootCrlMaxAgeMs ?? 300_000);
+    this.signingCrls = new CrlCache(
+      { complete: () => directory.crl('digital-signature', 'complete'), delta: () => directory.crl('digital-signature', 'delta') },
+      options.signingCrlMaxAgeMs ?? 60_000,
+    );
   }
 
   /** The checked trust anchors (fetched once; a failed fetch is retried on the next call). */
@@ -57,18 +86,7 @@ export class OnlineHolderVerifier {
 
   /** The root CRL, re-fetched when older than `rootCrlMaxAgeMs` or past its nextUpdate (one fetch at a time). */
   async rootCrl(at: Date): Promise<CrlSnapshot> {
-    const current = this.rootSnapshot;
-    const fresh = current && at.getTime() - current.fetchedAt.getTime() <= this.rootCrlMaxAgeMs && (!current.nextUpdate || at <= current.nextUpdate);
-    if (current && fresh) return current;
-    if (!this.rootRefresh) {
-      this.rootRefresh = (async () => {
-        const trust = await this.trust(at);
-        const snapshot = buildCrlSnapshot({ issuerCertificate: trust.root, complete: await this.directory.crl('root', 'complete'), fetchedAt: at });
-        this.rootSnapshot = snapshot;
-        return snapshot;
-      })().finally(() => (this.rootRefresh = undefined));
-    }
-    return this.rootRefresh;
+    return this.rootCrls.current((await this.trust(at)).root, at);
   }
 
   /** A status source for the issuing CA (root CRL); usable offline with a snapshot obtained earlier. */
@@ -91,6 +109,28 @@ export class OnlineHolderVerifier {
     const check = await this.statusCheck(at, holderStatus);
     if ('ok' in check) return check;
     return verifyHolder({ ...check, challenge, signature, certificate });
+  }
+
+  /**
+   * A document signed with a JPKI signing key (verifySignedDocument): the signer's status by OCSP and by the
+   * digital-signature CA's CRL, both of which must say good.
+   */
+  async verifySignedDocument(document: Buffer, signedData: Buffer, at: Date): Promise<SignedDocumentVerification> {
+    const check = await this.signedDocumentCheck(at);
+    if ('ok' in check) return check;
+    return verifySignedDocument(document, signedData, check);
+  }
+
+  private async signedDocumentCheck(at: Date): Promise<SignedDocumentCheck | SignedDocumentRefusal> {
+    try {
+      const { root, userAuthentication, digitalSignature } = await this.trust(at);
+      if (!digitalSignature) throw new Error('the CA directory gave no digital-signature CA');
+      const [rootCrl, signingCrl] = await Promise.all([this.rootCrl(at), this.signingCrls.current(digitalSignature, at)]);
+      const crl = new CrlStatusSource(() => signingCrl, this.signingCrls.maxAgeMs);
+      return { trust: { root, userAuthentication, digitalSignature }, holderStatus: new ConcurringStatusSource([this.ocsp, crl]), caStatus: this.caStatusSource(rootCrl), at };
+    } catch (error) {
+      return { ok: false, reason: 'STATUS_UNAVAILABLE', detail: `JPKI trust or CRLs unavailable: ${(error as Error).message}` };
+    }
   }
 
   /** Chain + OCSP again for a certificate verified earlier (sessions). */

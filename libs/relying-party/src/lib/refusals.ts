@@ -1,4 +1,4 @@
-import type { RevocationReasonName, ValidationFailureReason } from '@jpki/pki';
+import type { CmsFailureReason, RevocationReasonName, ValidationFailureReason } from '@jpki/pki';
 import { RevocationReason } from '@jpki/pki';
 
 /**
@@ -36,11 +36,56 @@ export const HOLDER_REFUSALS = {
 
 export type HolderRefusalReason = keyof typeof HOLDER_REFUSALS;
 
+/** The SignedData itself: 400 when it is not one SignedData over the document, 422 when its signature does not hold. */
+const CMS_REFUSALS = {
+  CMS_MALFORMED: 400,
+  CMS_NOT_SIGNED_DATA: 400,
+  CMS_CONTENT_MISSING: 400,
+  CMS_SIGNER_COUNT: 400,
+  CMS_SIGNER_CERTIFICATE_MISSING: 400,
+  CMS_SIGNED_ATTRIBUTE_MISSING: 400,
+  CMS_DIGEST_ALGORITHM_UNSUPPORTED: 422,
+  CMS_SIGNATURE_ALGORITHM_UNSUPPORTED: 422,
+  /** An encapsulated content that is not the document. */
+  CMS_CONTENT_MISMATCH: 422,
+  CMS_CONTENT_TYPE_MISMATCH: 422,
+  /** The document is not what was signed (tampered, or another document). */
+  CMS_MESSAGE_DIGEST_MISMATCH: 422,
+  CMS_SIGNATURE_INVALID: 422,
+  CMS_SIGNER_MISMATCH: 422,
+} as const satisfies Record<CmsFailureReason, number>;
+
+/**
+ * Why a relying party refuses a signed document (an e-application), with the HTTP status it answers: the CMS reasons
+ * above, then the signer's certificate as for a holder — except that a certificate which is not a signing
+ * certificate (another JPKI CA, key usage without nonRepudiation) is CERTIFICATE_NOT_FOR_SIGNING, and a signing
+ * certificate without the 基本4情報 is PERSONAL_DATA_MISSING.
+ */
+export const SIGNED_DOCUMENT_REFUSALS = {
+  ...CMS_REFUSALS,
+  CERTIFICATE_MALFORMED: 400,
+  CHAIN_UNTRUSTED: 422,
+  CERTIFICATE_NOT_FOR_SIGNING: 422,
+  CERTIFICATE_EXPIRED: 422,
+  CERTIFICATE_NOT_YET_VALID: 422,
+  PERSONAL_DATA_MISSING: 422,
+  CERTIFICATE_REVOKED: 403,
+  CERTIFICATE_ON_HOLD: 403,
+  CERTIFICATE_STATUS_UNKNOWN: 403,
+  ISSUING_CA_REVOKED: 403,
+  STATUS_UNAVAILABLE: 503,
+  CRL_STALE: 503,
+  CRL_UNAVAILABLE: 503,
+} as const;
+
+export type SignedDocumentRefusalReason = keyof typeof SIGNED_DOCUMENT_REFUSALS;
+
 export type StatusSourceKind = 'ocsp' | 'crl';
 
-export interface HolderRefusal {
+/** A refusal with its reason and the facts behind it. */
+export interface Refusal<Reason extends string> {
   readonly ok: false;
-  readonly reason: HolderRefusalReason;
+  readonly reason: Reason;
   readonly detail: string;
   /** Serial of the presented certificate, when it could be decoded (upper-case hex). */
   readonly serial?: string;
@@ -54,12 +99,15 @@ export interface HolderRefusal {
   readonly statusSource?: StatusSourceKind;
 }
 
+export type HolderRefusal = Refusal<HolderRefusalReason>;
+export type SignedDocumentRefusal = Refusal<SignedDocumentRefusalReason>;
+
 export function httpStatusOf(reason: HolderRefusalReason): number {
   return HOLDER_REFUSALS[reason];
 }
 
 /** The JSON `details` of a refusal body (dates as ISO strings, absent fields left out). */
-export function refusalDetails(refusal: HolderRefusal): Record<string, unknown> {
+export function refusalDetails(refusal: Refusal<string>): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries({
       serial: refusal.serial,

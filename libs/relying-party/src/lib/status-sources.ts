@@ -85,3 +85,19 @@ export class FallbackStatusSource implements StatusSource {
     }
   }
 }
+
+/**
+ * Every source must answer, and the first that does not say good decides (OCSP and the CA's CRL both, for a signature
+ * the relying party relies on later): a revocation either one knows refuses, and either one unavailable fails closed.
+ * When all say good, the answer carries what each told (the OCSP producedAt, the CRL number).
+ */
+export class ConcurringStatusSource implements StatusSource {
+  constructor(private readonly sources: readonly StatusSource[]) {}
+
+  async status(certificate: Buffer, issuer: Buffer, at: Date): Promise<StatusAnswer> {
+    const answers = await Promise.all(this.sources.map((source) => source.status(certificate, issuer, at)));
+    const dissent = answers.find((answer) => answer.status.status !== 'good');
+    if (dissent) return dissent;
+    return answers.reduceRight((merged, answer) => ({ ...merged, ...answer }));
+  }
+}

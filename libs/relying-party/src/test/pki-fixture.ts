@@ -2,6 +2,8 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import {
   buildOcspResponse,
+  digitalSignatureSubject,
+  jpkiDateOfBirth,
   exportSpkiDer,
   formatSerialNumber,
   issueCertificate,
@@ -25,6 +27,12 @@ export interface Authority {
   signer: SoftwareRsaSigner;
 }
 
+export interface SigningHolder {
+  certificate: Buffer;
+  signer: SoftwareRsaSigner;
+  serial: string;
+}
+
 export interface Holder {
   certificate: Buffer;
   privateKey: KeyObject;
@@ -37,12 +45,15 @@ export class TestPki {
   readonly statuses = new Map<string, CertificateStatus>();
   private crlNumber = 1n;
   private nextSerial = 0x1000n;
+  private readonly signingSerials = new Set<string>();
 
   private constructor(
     readonly now: Date,
     readonly root: Authority,
     readonly userAuthentication: Authority,
     readonly responder: Authority,
+    readonly digitalSignature: Authority,
+    readonly signingResponder: Authority,
   ) {}
 
   static async create(now = new Date(Math.floor(Date.now() / 1000) * 1000)): Promise<TestPki> {
@@ -70,22 +81,46 @@ export class TestPki {
         crlDistributionPointUri: 'http://crl.jpki.example/root.crl',
       }),
     };
-    const responder = {
-      signer: responderSigner,
+    const responder = await delegatedResponder(responderSigner, 'user-authentication', ca, now);
+    const [signingCaSigner, signingResponderSigner] = await Promise.all([SoftwareRsaSigner.generate(), SoftwareRsaSigner.generate()]);
+    const signingCa = {
+      signer: signingCaSigner,
       certificate: await issueCertificate({
-        profile: 'jpki-ocsp-responder',
-        serialNumber: 0x0a01n,
-        subject: jpkiOcspResponderName('user-authentication'),
-        subjectPublicKeyInfo: responderSigner.publicKeySpki,
-        validity: { notBefore: days(now, -1), notAfter: days(now, 60) },
-        issuer: ca,
+        profile: 'jpki-digital-signature-ca',
+        serialNumber: 0x11n,
+        subject: jpkiIssuingCaName('digital-signature'),
+        subjectPublicKeyInfo: signingCaSigner.publicKeySpki,
+        validity: { notBefore: days(now, -20), notAfter: days(now, 3600) },
+        issuer: root,
+        crlDistributionPointUri: 'http://crl.jpki.example/root.crl',
       }),
     };
-    return new TestPki(now, root, ca, responder);
+    const signingResponder = await delegatedResponder(signingResponderSigner, 'digital-signature', signingCa, now);
+    return new TestPki(now, root, ca, responder, signingCa, signingResponder);
   }
 
   get trust(): JpkiTrust {
-    return { root: this.root.certificate, userAuthentication: this.userAuthentication.certificate };
+    return { root: this.root.certificate, userAuthentication: this.userAuthentication.certificate, digitalSignature: this.digitalSignature.certificate };
+  }
+
+  /** A My Number card signing certificate (署名用, with the 基本4情報) and its key. */
+  async signingHolder(): Promise<SigningHolder> {
+    const signer = await SoftwareRsaSigner.generate();
+    const serialNumber = this.nextSerial++;
+    const certificate = await issueCertificate({
+      profile: 'jpki-card-digital-signature',
+      serialNumber,
+      subject: digitalSignatureSubject({ prefecture: 'Tokyo-to', municipality: 'Chiyoda-ku', commonName: `SIGN${serialNumber.toString(16).toUpperCase().padStart(12, '0')}` }),
+      subjectPublicKeyInfo: signer.publicKeySpki,
+      validity: { notBefore: days(this.now, -1), notAfter: days(this.now, 1000) },
+      issuer: this.digitalSignature,
+      personalData: { name: '署名 花子', gender: '2', dateOfBirth: jpkiDateOfBirth('1988-03-14'), address: '東京都千代田区霞が関２丁目１番２号' },
+      crlDistributionPointUri: 'http://crl.jpki.example/digital-signature.crl',
+      ocspUri: 'http://ocsp.jpki.example/digital-signature',
+    });
+    const serial = formatSerialNumber(serialNumber);
+    this.signingSerials.add(serial);
+    return { certificate, signer, serial };
   }
 
   async holder(keyType: 'rsa' | 'ec' = 'rsa', validity?: { notBefore: Date; notAfter: Date }): Promise<Holder> {
@@ -109,7 +144,7 @@ export class TestPki {
     this.statuses.set(serial, { status: 'revoked', reason: 'certificateHold', revocationTime: at });
   }
 
-  revoke(serial: string, reason: 'keyCompromise' | 'superseded' | 'cessationOfOperation', at = this.now): void {
+  revoke(serial: string, reason: 'keyCompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation', at = this.now): void {
     this.statuses.set(serial, { status: 'revoked', reason, revocationTime: at });
   }
 
@@ -117,16 +152,17 @@ export class TestPki {
     this.statuses.delete(serial);
   }
 
-  /** An OCSP responder answering from `statuses` (echoes the nonce). */
+  /** An OCSP responder answering from `statuses` (echoes the nonce), as the responder of the certificates' CA. */
   async ocsp(requestDer: Buffer, at = this.now): Promise<Buffer> {
     const request = parseOcspRequest(requestDer);
+    const signing = request.requests.every((single) => this.signingSerials.has(formatSerialNumber(single.certId.serialNumber)));
     const responses = request.requests.map((single) => ({
       certId: single.certId,
       status: this.statuses.get(formatSerialNumber(single.certId.serialNumber)) ?? ({ status: 'good' } as const),
       thisUpdate: at,
       nextUpdate: new Date(at.getTime() + 3_600_000),
     }));
-    return buildOcspResponse({ responder: this.responder, producedAt: at, responses, nonce: request.nonce });
+    return buildOcspResponse({ responder: signing ? this.signingResponder : this.responder, producedAt: at, responses, nonce: request.nonce });
   }
 
   /** A complete CRL of the user-authentication CA from `statuses`. */
@@ -139,6 +175,12 @@ export class TestPki {
     return issueCrl({ issuer: this.userAuthentication, crlNumber: this.crlNumber++, baseCrlNumber, thisUpdate: at, nextUpdate: new Date(at.getTime() + DAY), entries });
   }
 
+  /** A complete CRL of the digital-signature CA from `statuses` (the signing certificates' entries). */
+  signingCrl(at = this.now): Promise<Buffer> {
+    const entries = this.entries(at).filter((entry) => this.signingSerials.has(formatSerialNumber(entry.serialNumber)));
+    return issueCrl({ issuer: this.digitalSignature, crlNumber: this.crlNumber++, thisUpdate: at, nextUpdate: new Date(at.getTime() + DAY), entries });
+  }
+
   rootCrl(at = this.now): Promise<Buffer> {
     return issueCrl({ issuer: this.root, crlNumber: this.crlNumber++, thisUpdate: at, nextUpdate: new Date(at.getTime() + DAY), entries: [] });
   }
@@ -148,4 +190,15 @@ export class TestPki {
       status.status === 'revoked' ? [{ serialNumber, revocationDate: status.revocationTime > at ? at : status.revocationTime, reason: status.reason }] : [],
     );
   }
+}
+
+function delegatedResponder(signer: SoftwareRsaSigner, ca: 'user-authentication' | 'digital-signature', issuer: Authority, now: Date): Promise<Authority> {
+  return issueCertificate({
+    profile: 'jpki-ocsp-responder',
+    serialNumber: ca === 'user-authentication' ? 0x0a01n : 0x0a02n,
+    subject: jpkiOcspResponderName(ca),
+    subjectPublicKeyInfo: signer.publicKeySpki,
+    validity: { notBefore: days(now, -1), notAfter: days(now, 60) },
+    issuer,
+  }).then((certificate) => ({ signer, certificate }));
 }

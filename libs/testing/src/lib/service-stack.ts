@@ -23,7 +23,7 @@ export interface ServiceSpec {
 type Keys = ReturnType<typeof generateServiceKeys>;
 
 /** Apps built to dist/node by tools/build/build.js (the console's server stays on its TypeScript sources). */
-const BUILT_APPS = ['jpki-ca', 'sp-tsm', 'mno-tsm', 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing'];
+const BUILT_APPS = ['jpki-ca', 'sp-tsm', 'mno-tsm', 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing', 'rp-eapplication'];
 let buildChecked = false;
 
 /**

@@ -108,11 +108,25 @@ describe('CMS SignedData for identity proofing, judged by OpenSSL', () => {
     expect(result).toMatchObject({ signatureValid: true, content: APPLICATION, signerCertificate: cardCertificate });
   });
 
+  it('signs detached: openssl cms -verify -content accepts it; the content must be given, and an attached one must be the same bytes', async () => {
+    const signed = await signCms(APPLICATION, cardCertificate, cardSigner(), { detached: true });
+    await Promise.all([openssl.write('detached-ours.p7s', signed), openssl.write('sign-chain.pem', toPem(pki.root.certificate, 'CERTIFICATE') + toPem(pki.digitalSignatureCa.certificate, 'CERTIFICATE'))]);
+    const attime = String(Math.floor(pki.now.getTime() / 1000));
+    const judged = await openssl.run(['cms', '-verify', '-binary', '-inform', 'DER', '-in', 'detached-ours.p7s', '-content', 'application.json', '-CAfile', 'sign-chain.pem', '-attime', attime, '-out', '/dev/null']);
+    expect(judged.stderr).toContain('Verification successful');
+    expect(verifyCms(signed)).toMatchObject({ signatureValid: false, reason: 'CMS_CONTENT_MISSING' });
+    expect(verifyCms(signed, { content: APPLICATION })).toMatchObject({ signatureValid: true, content: APPLICATION, signerCertificate: cardCertificate });
+    expect(verifyCms(signed, { content: Buffer.from('another application') })).toMatchObject({ signatureValid: false, reason: 'CMS_MESSAGE_DIGEST_MISMATCH' });
+    const attached = await signCms(APPLICATION, cardCertificate, cardSigner());
+    expect(verifyCms(attached, { content: APPLICATION })).toMatchObject({ signatureValid: true });
+    expect(verifyCms(attached, { content: Buffer.from('another application') })).toMatchObject({ signatureValid: false, reason: 'CMS_CONTENT_MISMATCH' });
+  });
+
   it('handles detached OpenSSL signatures and reports malformed input', async () => {
     await openssl.run(['cms', '-sign', '-in', 'application.json', '-signer', 'card.pem', '-inkey', 'card-key.pem', '-md', 'sha256', '-binary', '-outform', 'DER', '-out', 'detached.p7s']);
     const detached = await openssl.read('detached.p7s');
     expect(verifyCms(detached)).toMatchObject({ signatureValid: false, reason: 'CMS_CONTENT_MISSING' });
-    expect(verifyCms(detached, { detachedContent: APPLICATION })).toMatchObject({ signatureValid: true });
+    expect(verifyCms(detached, { content: APPLICATION })).toMatchObject({ signatureValid: true });
     expect(verifyCms(Buffer.from('not cms'))).toMatchObject({ signatureValid: false, reason: 'CMS_MALFORMED' });
     expect(verifyCms(cardCertificate)).toMatchObject({ signatureValid: false, reason: 'CMS_MALFORMED' });
   });

@@ -1,6 +1,7 @@
 /**
- * CMS SignedData (RFC 5652) for identity proofing: the My Number card's signing key signs an
- * application; the CA verifies it. Attached content, SHA-256, one signer with signed attributes.
+ * CMS SignedData (RFC 5652) for identity proofing and e-applications: the My Number card's signing key signs an
+ * application; the CA or a relying party verifies it. Attached or detached content, SHA-256, one signer with signed
+ * attributes.
  */
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
@@ -19,9 +20,11 @@ export interface SignCmsOptions {
   readonly signingTime?: Date;
   /** Extra certificates to embed after the signer's, e.g. the issuing CA. */
   readonly additionalCertificates?: readonly Buffer[];
+  /** Leave the content out (a detached signature: the verifier is given the content separately). */
+  readonly detached?: boolean;
 }
 
-/** Attached SignedData (DER ContentInfo) over `content`, signed through any Signer (card, HSM, software). */
+/** SignedData (DER ContentInfo) over `content`, attached unless `detached`, signed through any Signer (card, HSM, software). */
 export async function signCms(content: Buffer, signerCertificate: Buffer, signer: Signer, options: SignCmsOptions = {}): Promise<Buffer> {
   const certificate = decodeCertificate(signerCertificate);
   const attributes = signedAttributes(content, options.signingTime ?? new Date());
@@ -40,7 +43,7 @@ export async function signCms(content: Buffer, signerCertificate: Buffer, signer
   });
   const encapContentInfo = new pkijs.EncapsulatedContentInfo({ eContentType: Oid.cmsData });
   // Assigned after construction: given to the constructor, pkijs re-cuts eContent into a constructed (BER) OCTET STRING.
-  encapContentInfo.eContent = new asn1js.OctetString({ valueHex: arrayBuffer(content) });
+  if (!options.detached) encapContentInfo.eContent = new asn1js.OctetString({ valueHex: arrayBuffer(content) });
   const signedData = new pkijs.SignedData({
     version: 1,
     digestAlgorithms: [new pkijs.AlgorithmIdentifier({ algorithmId: Oid.sha256 })],
@@ -66,6 +69,7 @@ export type CmsFailureReason =
   | 'CMS_MALFORMED'
   | 'CMS_NOT_SIGNED_DATA'
   | 'CMS_CONTENT_MISSING'
+  | 'CMS_CONTENT_MISMATCH'
   | 'CMS_SIGNER_COUNT'
   | 'CMS_SIGNER_CERTIFICATE_MISSING'
   | 'CMS_SIGNER_MISMATCH'
@@ -95,8 +99,11 @@ export type CmsVerification =
     };
 
 export interface VerifyCmsOptions {
-  /** For detached SignedData. */
-  readonly detachedContent?: Buffer;
+  /**
+   * The content the signature must be over: required for detached SignedData; an attached SignedData must
+   * encapsulate exactly these bytes (CMS_CONTENT_MISMATCH otherwise).
+   */
+  readonly content?: Buffer;
   /** When set, the signer must be exactly this certificate. */
   readonly expectedSignerCertificate?: Buffer;
 }
@@ -117,13 +124,12 @@ interface ParsedSignedData {
   readonly signerInfos: readonly pkijs.SignerInfo[];
 }
 
-/** Verifies an attached (or detached, with `detachedContent`) SignedData with exactly one signer. Never throws. */
+/** Verifies an attached (or detached, given its `content`) SignedData with exactly one signer. Never throws. */
 export function verifyCms(input: Buffer | string, options: VerifyCmsOptions = {}): CmsVerification {
   let partial: { content?: Buffer; signerCertificate?: Buffer; signingTime?: Date } = {};
   try {
     const signedData = parseSignedData(toDer(input, 'CMS'));
-    const content = signedData.content ?? options.detachedContent;
-    if (!content) throw new CmsFailure('CMS_CONTENT_MISSING', 'no encapsulated content and no detached content given');
+    const content = signedContent(signedData.content, options.content);
     partial = { content };
     if (signedData.signerInfos.length !== 1) throw new CmsFailure('CMS_SIGNER_COUNT', `${signedData.signerInfos.length} signers; exactly 1 expected`);
     const signerInfo = signedData.signerInfos[0];
@@ -138,6 +144,13 @@ export function verifyCms(input: Buffer | string, options: VerifyCmsOptions = {}
     if (error instanceof CmsFailure) return { signatureValid: false, reason: error.reason, detail: error.message, ...partial };
     return { signatureValid: false, reason: 'CMS_MALFORMED', detail: (error as Error).message, ...partial };
   }
+}
+
+function signedContent(encapsulated: Buffer | undefined, given: Buffer | undefined): Buffer {
+  if (encapsulated && given && !encapsulated.equals(given)) throw new CmsFailure('CMS_CONTENT_MISMATCH', 'the encapsulated content differs from the content given');
+  const content = encapsulated ?? given;
+  if (!content) throw new CmsFailure('CMS_CONTENT_MISSING', 'no encapsulated content and no detached content given');
+  return content;
 }
 
 function parseSignedData(der: Buffer): ParsedSignedData {

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'rp-eapplication',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};
