@@ -638,6 +638,37 @@ describe('jpki-ca on the real broker and database', () => {
       expect(summarizeCertificate(card.certificate('signing'), { revealLocality: true }).subject).toContain('L=Osaka-fu, L=Osaka-shi');
     });
 
+    it('issues the phone signing certificate on the same proofing when the application asks for it; a basic-information change revokes it (affiliationChanged) and the card signing one, not the user-authentication ones', async () => {
+      const olga = await ca.createCitizen();
+      const device = { kind: 'sim' as const, iccid: randomIccid(), msisdn: '+819055556666', carrier: 'softbank' as const };
+      const unasked = await ca.proofingFor(olga.personId, device, 'csr');
+      const signingRequest = async (proofingRequestId: string, overrides: Partial<IssuanceRequest> = {}) =>
+        issuanceRequest(olga.personId, { device, proofingRequestId, certificate: 'signing', ...overrides });
+      const before = await ca.count('SELECT 1 FROM issuance');
+      // the person did not ask for it, or asks for a delivered key: refused before anything is allocated
+      expect(await issue(await signingRequest(unasked))).toMatchObject({ payload: { reason: 'APPLICATION_MISMATCH', detail: expect.stringContaining('signingCertificate') } });
+      const proofingRequestId = await ca.proofingFor(olga.personId, device, 'csr', true);
+      expect(await issue(await signingRequest(proofingRequestId, { keySource: { mode: 'ca-generated', recipient: 'sp-tsm' } }))).toMatchObject({ payload: { reason: 'SIGNING_KEY_NOT_ON_DEVICE' } });
+      expect(await ca.count('SELECT 1 FROM issuance')).toBe(before);
+      const authentication = await issueOk(olga.personId, { device, proofingRequestId });
+      const signing = await issueOk(olga.personId, { device, proofingRequestId, certificate: 'signing' });
+      // one application, one certificate of each kind: a second signing issuance on it is refused
+      expect(await issue(await signingRequest(proofingRequestId))).toMatchObject({ payload: { reason: 'PROOFING_ALREADY_USED' } });
+      const der = Buffer.from(signing.certificate, 'base64');
+      expect(readJpkiPersonalData(der)).toMatchObject({ name: expect.any(String), address: expect.any(String) });
+      expect(summarizeCertificate(der, { revealLocality: true })).toMatchObject({ issuer: expect.stringContaining('Digital Signature'), subject: expect.stringMatching(/^C=JP, L=.+, L=.+, CN=JPKIPHONE/) });
+      const signCa = Buffer.from(olga.cardFile.caCertificates.digitalSignature, 'base64');
+      await openssl.write('olga-signing.pem', toPem(der, 'CERTIFICATE'));
+      await openssl.write('sign-ca.pem', toPem(signCa, 'CERTIFICATE'));
+      expect((await openssl.run(['verify', '-CAfile', 'root.pem', '-untrusted', 'sign-ca.pem', '-purpose', 'any', 'olga-signing.pem'])).output).toContain('olga-signing.pem: OK');
+      const changes = `/citizens/${olga.personId}/basic-information-changes`;
+      const res = await ca.http().post(changes).set('authorization', ca.token('operator')).send({ address: '北海道札幌市中央区北１条西２丁目' }).expect(200);
+      expect(res.body).toMatchObject({ changed: [{ serial: olga.signingSerial }], cascaded: [{ serial: signing.serial, revocationReason: 'affiliationChanged' }] });
+      const judged = await openssl.run(['ocsp', '-issuer', 'sign-ca.pem', '-cert', 'olga-signing.pem', '-url', `${ca.baseUrl}/ocsp`, '-CAfile', bundle]);
+      expect(judged.output).toMatch(/olga-signing\.pem: revoked[\s\S]*Reason: affiliationChanged/);
+      expect(await ocsp(Buffer.from(authentication.certificate, 'base64'))).toEqual({ status: 'good' });
+    });
+
     it('refuses revocations that cannot apply (CERTIFICATE_UNKNOWN, ALREADY_REVOKED, ALREADY_ON_HOLD) and changes nothing', async () => {
       const mallory = await ca.createCitizen();
       const phone = await issueOk(mallory.personId);

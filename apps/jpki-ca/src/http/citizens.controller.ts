@@ -140,8 +140,8 @@ export class CitizensController {
     description:
       'A name, address, date-of-birth or gender change: the person record takes the new values (the next card renewal issues the signing ' +
       'certificate with them) and every signing certificate of the person, carrying the old ones, is revoked with affiliationChanged. ' +
-      'The user-authentication certificates, card and phone, carry no personal data and stay valid. `changed` lists what was revoked: ' +
-      'nothing when the signing certificate was revoked already.',
+      'The user-authentication certificates, card and phone, carry no personal data and stay valid. `changed` lists the card signing ' +
+      'certificate revoked (nothing when it was revoked already), `cascaded` the phone signing certificates revoked with it.',
   })
   @ApiZodBody(basicInformationChangeSchema)
   @ApiZodResponse(200, revocationResultSchema, 'recorded')
@@ -155,7 +155,7 @@ export class CitizensController {
     const { comment, ...change } = body;
     try {
       const revoked = await this.basicInformation.change(personId, change, operator.sub, comment);
-      return { changed: revoked.map(certificateSummary), cascaded: [] };
+      return { changed: revoked.changed.map(certificateSummary), cascaded: revoked.cascaded.map(certificateSummary) };
     } catch (error) {
       if (error instanceof CitizenError && error.reason === 'PERSON_UNKNOWN') throw notFound(error.reason, error.message);
       if (error instanceof CitizenError) throw unprocessable(error.reason, error.message);

@@ -1,5 +1,5 @@
 import { z } from 'zod/v4';
-import { deviceBindingSchema, revocationReasonSchema, serialSchema } from '@jpki/contracts';
+import { certificateKindSchema, deviceBindingSchema, revocationReasonSchema, serialSchema } from '@jpki/contracts';
 import { CREDENTIAL_RULES } from '@jpki/mynumber-card';
 
 export const createCitizenSchema = z.strictObject({
@@ -18,7 +18,7 @@ export type CreateCitizenBody = z.infer<typeof createCitizenSchema>;
 
 export const certificateSummarySchema = z.object({
   serial: serialSchema,
-  kind: z.enum(['card-signing', 'card-user-authentication', 'phone-user-authentication']),
+  kind: certificateKindSchema,
   issuerCa: z.enum(['user-authentication', 'digital-signature']),
   status: z.enum(['good', 'on-hold', 'revoked']),
   revocationReason: revocationReasonSchema.nullable(),

@@ -25,9 +25,11 @@ export class BasicInformationService {
     private readonly clock: Clock,
   ) {}
 
-  /** Returns the signing certificates revoked (none when the current one was revoked already). */
-  /** `change`: the details that changed, with their new values. */
-  async change(personId: string, change: Partial<PersonDetails>, requestedBy: string, comment?: string): Promise<readonly CertificateRow[]> {
+  /**
+   * `change`: the details that changed, with their new values. Returns the card signing certificate revoked (none when it
+   * was revoked already) and the phone signing certificates that followed it.
+   */
+  async change(personId: string, change: Partial<PersonDetails>, requestedBy: string, comment?: string): Promise<{ changed: readonly CertificateRow[]; cascaded: readonly CertificateRow[] }> {
     const dobProblem = change.dateOfBirth && dateOfBirthProblem(change.dateOfBirth, this.clock.now());
     if (dobProblem) throw new CitizenError('DATE_OF_BIRTH_IN_FUTURE', dobProblem);
     const changed = BASIC_FOUR.filter((field) => change[field] !== undefined);
@@ -40,8 +42,9 @@ export class BasicInformationService {
       const stale = signing && signing.status !== 'revoked' ? [signing] : [];
       const revoked = await this.revocations.revokeCardCertificates(tx, stale, { reason: 'affiliationChanged', requestedBy, comment: `basic information changed: ${changed.join(', ')}` });
       if (revoked.refusals.length > 0) throw new CitizenError(revoked.refusals[0].reason, revoked.refusals[0].detail);
-      tx.audit({ occurredAt: this.clock.now(), action: 'basic-information.changed', subject: personId, details: { changed, revoked: revoked.changed.map((c) => c.serial), comment: comment ?? null } });
-      return revoked.changed;
+      const serials = [...revoked.changed, ...revoked.cascaded].map((c) => c.serial);
+      tx.audit({ occurredAt: this.clock.now(), action: 'basic-information.changed', subject: personId, details: { changed, revoked: serials, comment: comment ?? null } });
+      return { changed: revoked.changed, cascaded: revoked.cascaded };
     });
   }
 }

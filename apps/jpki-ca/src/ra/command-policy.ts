@@ -13,7 +13,7 @@
  * and nothing changed.
  */
 import type { RevocationReason } from '@jpki/contracts';
-import type { CertificateRow } from '../storage/types';
+import { isPhoneKind, type CertificateRow } from '../storage/types';
 import type { RevocationTarget } from './revocation.service';
 
 export type CommandRefusalReason = 'CARD_CERTIFICATE_OPERATOR_ONLY' | 'PURPOSE_NOT_ALLOWED';
@@ -44,7 +44,7 @@ export function purposeRefusal(request: MessageRequest): CommandRefusal | null {
 
 /** Card certificates change only through the CA's operator API. */
 export function cardCertificateRefusal(certificates: readonly CertificateRow[], producer: string): CommandRefusal | null {
-  const card = certificates.find((c) => c.kind !== 'phone-user-authentication');
+  const card = certificates.find((c) => !isPhoneKind(c.kind));
   if (!card) return null;
   return {
     reason: 'CARD_CERTIFICATE_OPERATOR_ONLY',

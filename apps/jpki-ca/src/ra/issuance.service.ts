@@ -14,9 +14,11 @@ import {
   type CertificateIssuanceRequested,
   type DeviceBinding,
   type PayloadOf,
+  type PhoneCertificate,
 } from '@jpki/contracts';
 import {
   CsrError,
+  digitalSignatureSubject,
   exportPkcs8Der,
   exportSpkiDer,
   formatSerialNumber,
@@ -32,26 +34,56 @@ import { Clock, ServiceKeys } from '@jpki/service-kit';
 import { CertificateAuthority } from '../signer/certificate-authority';
 import { KeyPool } from '../signer/key-pool';
 import { CaStore } from '../storage/ca-store';
-import type { IssuanceRow, NewIssuance, SealedBoxRecord } from '../storage/types';
+import type { CardCertificateKind, CertificateKind, IssuanceRow, IssuingCaId, NewIssuance, PhoneCertificateKind, SealedBoxRecord } from '../storage/types';
 import { CaUrls } from '../urls';
 import type { CaTransaction } from './ca-transaction';
 import { canonicalJson, sha256Hex, wholeSeconds } from './canonical';
 import { cardProblem } from './card-policy';
 import { FaultInjector } from './faults';
 import { IphoneIssuancePolicy } from './iphone-issuance-policy';
+import { openPerson, personalDataOf } from './person-record';
 import { ProofingRecords, type ProofedSubject } from './proofing-records';
 import { RenewalPolicy, renewalProblemUnderLock, type RenewalDecision } from './renewal-policy';
 import { StatusChanges } from './status-changes';
 
 export type IssuanceRequest = PayloadOf<typeof CertificateIssuanceRequested>;
 
-const PHONE_PROFILE = jpkiProfile('jpki-phone-user-authentication');
 const DAY_MS = 86_400_000;
 
+/** Each phone certificate: its kind, issuing CA and profile, and the card certificate that bounds its validity. */
+interface PhoneCertificateShape {
+  readonly kind: PhoneCertificateKind;
+  readonly issuerCa: IssuingCaId;
+  readonly profile: ReturnType<typeof jpkiProfile>;
+  readonly card: CardCertificateKind;
+}
+
+const PHONE_CERTIFICATES: Readonly<Record<PhoneCertificate, PhoneCertificateShape>> = {
+  'user-authentication': {
+    kind: 'phone-user-authentication',
+    issuerCa: 'user-authentication',
+    profile: jpkiProfile('jpki-phone-user-authentication'),
+    card: 'card-user-authentication',
+  },
+  signing: { kind: 'phone-signing', issuerCa: 'digital-signature', profile: jpkiProfile('jpki-phone-digital-signature'), card: 'card-signing' },
+};
+
+const shapeOf = (kind: CertificateKind): PhoneCertificateShape => (kind === 'phone-signing' ? PHONE_CERTIFICATES.signing : PHONE_CERTIFICATES['user-authentication']);
+
 type Decision = { ok: true; allocation: NewIssuance } | { ok: false; reason: string; detail: string };
+type Refusal = Extract<Decision, { ok: false }>;
 
 export function phoneSubjectCommonName(serial: string): string {
   return `JPKIPHONE${serial}`;
+}
+
+/** The phone signing key is the person's signature: generated on the SIM's applet, never delivered, never renewed in place. */
+function signingRequestProblem(request: IssuanceRequest): Refusal | undefined {
+  if (request.device.kind !== 'sim') return { ok: false, reason: 'SIGNING_CERTIFICATE_DEVICE', detail: 'the phone signing certificate is issued to a SIM applet' };
+  if (request.keySource.mode !== 'csr') {
+    return { ok: false, reason: 'SIGNING_KEY_NOT_ON_DEVICE', detail: `the phone signing key is generated on the device (csr), not by ${request.keySource.mode}` };
+  }
+  return undefined;
 }
 
 @Injectable()
@@ -116,7 +148,7 @@ export class IssuanceService {
       certificate = await this.ca.signCertificate(
         allocation.issuerCa,
         { tbsCertificate: allocation.tbsCertificate, lintingCertificate: allocation.lintingCertificate },
-        { profile: PHONE_PROFILE, cardCertificateNotAfter: allocation.cardNotAfter ?? undefined },
+        { profile: shapeOf(allocation.kind).profile, cardCertificateNotAfter: allocation.cardNotAfter ?? undefined },
       );
     } catch (error) {
       if (!(error instanceof LintRejectionError)) throw error;
@@ -135,6 +167,9 @@ export class IssuanceService {
    */
   private async decide(request: IssuanceRequest, digest: string): Promise<Decision> {
     const now = wholeSeconds(this.clock.now());
+    const shape = PHONE_CERTIFICATES[request.certificate ?? 'user-authentication'];
+    const signingProblem = shape.kind === 'phone-signing' ? signingRequestProblem(request) : undefined;
+    if (signingProblem) return signingProblem;
     let proofed: ProofedSubject | undefined;
     if (request.keySource.mode !== 'renewal') {
       const admitted = await this.proofings.admit(request, now);
@@ -142,12 +177,13 @@ export class IssuanceService {
       proofed = admitted.subject;
     }
     const personId = proofed?.personId ?? request.personId;
-    if (!(await this.store.findPerson(personId))) return { ok: false, reason: 'PERSON_UNKNOWN', detail: `no person ${personId}` };
+    const person = await this.store.findPerson(personId);
+    if (!person) return { ok: false, reason: 'PERSON_UNKNOWN', detail: `no person ${personId}` };
     const cards = await this.store.currentCardCertificates(personId);
     const problem = cardProblem(cards, now);
-    const cardAuthentication = cards['card-user-authentication'];
-    if (problem || !cardAuthentication) return { ok: false, ...(problem ?? { reason: 'CARD_CERTIFICATE_MISSING', detail: 'no card certificate' }) };
-    const cardNotAfter = cardAuthentication.notAfter;
+    const boundingCard = cards[shape.card];
+    if (problem || !boundingCard) return { ok: false, ...(problem ?? { reason: 'CARD_CERTIFICATE_MISSING', detail: 'no card certificate' }) };
+    const cardNotAfter = boundingCard.notAfter;
 
     const device = request.device;
     if (device.kind === 'sim') {
@@ -192,22 +228,22 @@ export class IssuanceService {
     }
 
     const serial = formatSerialNumber(randomSerialNumber());
-    const caInfo = this.ca.info('user-authentication');
-    const maxNotAfter = Math.min(caInfo.notAfter.getTime(), now.getTime() + this.renewals.phoneValidityDays(PHONE_PROFILE.maxValidityDays) * DAY_MS);
-    // The phone certificate never outlives the card's user-authentication certificate (docs/DESIGN.md §3.3).
+    const caInfo = this.ca.info(shape.issuerCa);
+    const maxNotAfter = Math.min(caInfo.notAfter.getTime(), now.getTime() + this.renewals.phoneValidityDays(shape.profile.maxValidityDays) * DAY_MS);
+    // The phone certificate never outlives the card certificate of its function (docs/DESIGN.md §3.3).
     const notAfter = new Date(this.faults.isArmed('ignore-card-bound') ? maxNotAfter : Math.min(maxNotAfter, cardNotAfter.getTime()));
     const notExtending = renewalOf?.ok ? this.renewals.extends(renewalOf.previous, notAfter) : undefined;
     if (notExtending && !notExtending.ok) return notExtending;
     const prepared = await prepareCertificate({
-      profile: PHONE_PROFILE,
+      profile: shape.profile,
       serialNumber: serial,
-      subject: userAuthenticationSubject(phoneSubjectCommonName(serial)),
+      ...this.subjectOf(shape, serial, person),
       subjectPublicKeyInfo,
       validity: { notBefore: now, notAfter },
-      issuer: this.ca.publicIssuer('user-authentication'),
-      crlDistributionPointUri: this.urls.crl('user-authentication'),
+      issuer: this.ca.publicIssuer(shape.issuerCa),
+      crlDistributionPointUri: this.urls.crl(shape.issuerCa),
       ocspUri: this.urls.ocsp,
-      caIssuersUri: this.urls.caCertificate('user-authentication'),
+      caIssuersUri: this.urls.caCertificate(shape.issuerCa),
       cardCertificateNotAfter: cardNotAfter,
     });
     const lintFailed = prepared.findings.length > 0;
@@ -217,8 +253,8 @@ export class IssuanceService {
         requestId: request.requestId,
         requestDigest: digest,
         serial,
-        issuerCa: 'user-authentication',
-        kind: 'phone-user-authentication',
+        issuerCa: shape.issuerCa,
+        kind: shape.kind,
         personId,
         enrollmentId: request.enrollmentId,
         device: request.device,
@@ -239,6 +275,16 @@ export class IssuanceService {
     };
   }
 
+  /** The subject of a phone certificate; the signing one also carries the person's 基本4情報, as the card's does. */
+  private subjectOf(shape: PhoneCertificateShape, serial: string, person: { personId: string; sealedPersonalData: string }) {
+    if (shape.kind === 'phone-user-authentication') return { subject: userAuthenticationSubject(phoneSubjectCommonName(serial)) };
+    const details = openPerson(this.keys, person.personId, person.sealedPersonalData);
+    return {
+      subject: digitalSignatureSubject({ prefecture: details.prefecture, municipality: details.municipality, commonName: phoneSubjectCommonName(serial) }),
+      personalData: personalDataOf(details),
+    };
+  }
+
   /** Inbox transaction: person lock, re-check, supersede, store, publish. */
   private async complete(tx: CaTransaction, allocation: IssuanceRow, certificate: Buffer): Promise<void> {
     const m = tx.manager;
@@ -255,7 +301,7 @@ export class IssuanceService {
       tx.audit({ occurredAt: now, action: 'issuance.abandoned', subject: allocation.serial, details: { requestId: allocation.requestId, ...problem } });
       return this.answerFailed(tx, { ...allocation, state: 'failed', failureReason: problem.reason, failureDetail: problem.detail });
     }
-    const previous = await this.store.activePhoneCertificates(m, { personId: allocation.personId });
+    const previous = await this.store.activePhoneCertificates(m, { personId: allocation.personId }, true, [shapeOf(allocation.kind).kind]);
     const renewalProblem = allocation.keyMode === 'renewal' ? renewalProblemUnderLock(previous, allocation) : undefined;
     if (renewalProblem) {
       await this.store.failIssuance(m, allocation.requestId, renewalProblem.reason, renewalProblem.detail, now);
@@ -279,7 +325,7 @@ export class IssuanceService {
       {
         serial: allocation.serial,
         issuerCa: allocation.issuerCa,
-        kind: 'phone-user-authentication',
+        kind: allocation.kind,
         personId: allocation.personId,
         requestId: allocation.requestId,
         enrollmentId: allocation.enrollmentId,
@@ -301,7 +347,7 @@ export class IssuanceService {
         requestId: allocation.requestId,
         personId: allocation.personId,
         enrollmentId: allocation.enrollmentId,
-        kind: 'phone-user-authentication',
+        kind: allocation.kind,
         keyMode: allocation.keyMode,
         notAfter: allocation.notAfter.toISOString(),
         supersededSerials: superseded,

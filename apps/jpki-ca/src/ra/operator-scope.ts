@@ -9,7 +9,7 @@
  */
 import { HttpStatus } from '@nestjs/common';
 import { DomainHttpException, requireCarrierScope, type OperatorPrincipal } from '@jpki/service-kit';
-import type { CertificateRow } from '../storage/types';
+import { isPhoneKind, type CertificateRow } from '../storage/types';
 
 /** The carrier a phone certificate was issued for; card and iPhone certificates belong to no carrier. */
 export function carrierOf(certificate: CertificateRow): string | null {
@@ -27,7 +27,7 @@ export function personCertificatesInScope(operator: OperatorPrincipal, personId:
   if (!scope) return [...certificates];
   const phones = certificates.filter((c) => carrierOf(c) === scope);
   requireCarrierScope(operator, phones.length > 0 ? scope : null, `person ${personId}, who has no phone certificate on ${scope}`);
-  return certificates.filter((c) => c.kind !== 'phone-user-authentication' || carrierOf(c) === scope);
+  return certificates.filter((c) => !isPhoneKind(c.kind) || carrierOf(c) === scope);
 }
 
 /** The municipality's acts on a person's card: platform staff only. */

@@ -19,6 +19,7 @@ const record = (overrides: Partial<ProofingRecord> = {}): ProofingRecord => ({
   application: simApplication,
   decidedAt: new Date(NOW.getTime() - 60_000),
   consumedBy: null,
+  signingConsumedBy: null,
   consumedAt: null,
   ...overrides,
 });

@@ -4,19 +4,20 @@
  * names the proofing it follows (`proofingRequestId`); the record must be
  *   - one the CA made and verified (PROOFING_NOT_FOUND, PROOFING_NOT_VERIFIED),
  *   - fresh: decided at most PROOFING_RECORD_MAX_AGE_SECONDS ago at Clock.now() (PROOFING_EXPIRED),
- *   - unused: consumed by no other issuance request (PROOFING_ALREADY_USED; the redelivery of the request that
- *     consumed it is not a second issuance and is answered from its issuance row before this decision),
+ *   - unused: consumed by no other issuance request of the same phone certificate (PROOFING_ALREADY_USED; the
+ *     redelivery of the request that consumed it is not a second issuance and is answered from its issuance row
+ *     before this decision): one application gives one user-authentication and at most one signing certificate,
  *   - for the person the request names (PROOFING_PERSON_MISMATCH) and the card that signed the application
  *     (PROOFING_CARD_REPLACED when the person's current signing certificate is another one),
  *   - for this phone: the signed application's device kind, number and operator (SIM) or device id (iPhone), and
- *     key mode match the request (APPLICATION_MISMATCH).
+ *     key mode match the request, and a signing certificate was asked for (APPLICATION_MISMATCH).
  * The person, card and application of the issuance are the record's. The record is consumed in the transaction that
  * allocates the serial (`CaStore.allocateIssuance`), so two issuances racing for one record cannot both allocate.
  * A renewal on the same applet certifies the key of a previous phone certificate (itself issued from a consumed
  * proofing) for that certificate's person and device: it names no proofing (RenewalPolicy decides it).
  */
 import { Inject, Injectable } from '@nestjs/common';
-import type { DeviceBinding } from '@jpki/contracts';
+import type { DeviceBinding, PhoneCertificate } from '@jpki/contracts';
 import { SERVICE_CONFIG } from '@jpki/service-kit';
 import type { CaConfig } from '../config';
 import { CaStore } from '../storage/ca-store';
@@ -54,11 +55,17 @@ function applicationKeyMode(mode: IssuanceRequest['keySource']['mode']): string 
 }
 
 /** Fields in which the signed application differs from the phone the issuance binds. */
-export function applicationMismatches(application: Record<string, unknown>, device: DeviceBinding, keyMode: IssuanceRequest['keySource']['mode']): string[] {
+export function applicationMismatches(
+  application: Record<string, unknown>,
+  device: DeviceBinding,
+  keyMode: IssuanceRequest['keySource']['mode'],
+  certificate: PhoneCertificate = 'user-authentication',
+): string[] {
   const deviceKind = application['deviceKind'] ?? 'sim';
   const checks: [boolean, string][] = [
     [deviceKind !== device.kind, 'deviceKind'],
     [application['keyMode'] !== applicationKeyMode(keyMode), 'keyMode'],
+    [certificate === 'signing' && application['signingCertificate'] !== true, 'signingCertificate'],
     ...(device.kind === 'sim'
       ? ([
           [application['msisdn'] !== device.msisdn, 'msisdn'],
@@ -74,7 +81,7 @@ export function applicationMismatches(application: Record<string, unknown>, devi
  * person's current card signing certificate.
  */
 export function admitProofing(
-  request: Pick<IssuanceRequest, 'requestId' | 'personId' | 'proofingRequestId' | 'device' | 'keySource'>,
+  request: Pick<IssuanceRequest, 'requestId' | 'personId' | 'proofingRequestId' | 'device' | 'keySource' | 'certificate'>,
   record: ProofingRecord | undefined,
   currentSigningSerial: string | undefined,
   now: Date,
@@ -86,8 +93,9 @@ export function admitProofing(
   if (!record.verified || !record.personId || !record.signingCertificateSerial || !record.application) {
     return refuse('PROOFING_NOT_VERIFIED', `identity proofing ${id} was refused (${record.reason ?? 'no reason'})`);
   }
-  if (record.consumedBy !== null && record.consumedBy !== request.requestId) {
-    return refuse('PROOFING_ALREADY_USED', `identity proofing ${id} was used by issuance ${record.consumedBy}`);
+  const consumedBy = request.certificate === 'signing' ? record.signingConsumedBy : record.consumedBy;
+  if (consumedBy !== null && consumedBy !== request.requestId) {
+    return refuse('PROOFING_ALREADY_USED', `identity proofing ${id} was used by issuance ${consumedBy}`);
   }
   const ageMs = now.getTime() - record.decidedAt.getTime();
   if (ageMs > maxAgeSeconds * 1000) {
@@ -97,7 +105,7 @@ export function admitProofing(
   if (currentSigningSerial !== record.signingCertificateSerial) {
     return refuse('PROOFING_CARD_REPLACED', `the application was signed with card certificate ${record.signingCertificateSerial}, no longer the person's current one`);
   }
-  const mismatches = applicationMismatches(record.application, request.device, request.keySource.mode);
+  const mismatches = applicationMismatches(record.application, request.device, request.keySource.mode, request.certificate);
   if (mismatches.length > 0) return refuse('APPLICATION_MISMATCH', `the signed application differs in ${mismatches.join(', ')}`);
   return {
     ok: true,

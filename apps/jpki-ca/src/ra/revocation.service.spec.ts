@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '@jpki/service-kit';
 import type { CaStore } from '../storage/ca-store';
-import type { CertificateRow } from '../storage/types';
+import { PHONE_KINDS, type CertificateRow } from '../storage/types';
 import { CaTransaction } from './ca-transaction';
 import { CARD_CASCADE_REASON, RevocationService } from './revocation.service';
 import type { StatusChanges } from './status-changes';
@@ -10,11 +10,11 @@ import type { StatusChanges } from './status-changes';
 function row(serial: string, kind: CertificateRow['kind'], overrides: Partial<CertificateRow> = {}): CertificateRow {
   return {
     serial,
-    issuerCa: kind === 'card-signing' ? 'digital-signature' : 'user-authentication',
+    issuerCa: kind.endsWith('signing') ? 'digital-signature' : 'user-authentication',
     kind,
     personId: 'p1',
     requestId: `r-${serial}`,
-    enrollmentId: kind === 'phone-user-authentication' ? 'enr-1' : null,
+    enrollmentId: kind.startsWith('phone-') ? 'enr-1' : null,
     device: null,
     iccid: null,
     der: Buffer.alloc(0),
@@ -34,7 +34,9 @@ function setup(certificates: CertificateRow[]) {
   const store = {
     findCertificate: jest.fn(async (serial: string) => rows.get(serial)),
     lockPerson: jest.fn(async () => true),
-    activePhoneCertificates: jest.fn(async () => [...rows.values()].filter((c) => c.kind === 'phone-user-authentication' && c.status !== 'revoked')),
+    activePhoneCertificates: jest.fn(async (_m: unknown, _where: unknown, _lock = true, kinds: readonly string[] = PHONE_KINDS) =>
+      [...rows.values()].filter((c) => kinds.includes(c.kind) && c.status !== 'revoked'),
+    ),
   };
   const applied: { serial: string; to: string; reason: string | null }[] = [];
   const statuses = {
@@ -52,20 +54,31 @@ function setup(certificates: CertificateRow[]) {
 }
 
 describe('revocation policy', () => {
-  it('cascades a card user-authentication revocation to active phones with cessationOfOperation; the signing certificate alone touches no phone', async () => {
+  it('cascades each card certificate to the phone certificates of its function: user authentication with cessationOfOperation, a 4-info change (signing) with affiliationChanged', async () => {
     const { service, tx, applied } = setup([
       row('C0', 'card-signing'),
       row('C1', 'card-user-authentication'),
       row('P1', 'phone-user-authentication'),
       row('P0', 'phone-user-authentication', { status: 'revoked', revocationReason: 'superseded' }),
+      row('S1', 'phone-signing'),
     ]);
-    expect(await service.revoke(tx, { target: { by: 'serial', serial: 'C0' }, reason: 'affiliationChanged', requestedBy: 'city' })).toMatchObject({ ok: true, cascaded: [] });
+    expect(await service.revoke(tx, { target: { by: 'serial', serial: 'C0' }, reason: 'affiliationChanged', requestedBy: 'city' })).toMatchObject({ ok: true, cascaded: [{ serial: 'S1' }] });
     const outcome = await service.revoke(tx, { target: { by: 'serial', serial: 'C1' }, reason: 'keyCompromise', requestedBy: 'city' });
     expect(outcome).toMatchObject({ ok: true, cascaded: [{ serial: 'P1' }] });
     expect(applied).toEqual([
       { serial: 'C0', to: 'revoked', reason: 'affiliationChanged' },
+      { serial: 'S1', to: 'revoked', reason: 'affiliationChanged' },
       { serial: 'C1', to: 'revoked', reason: 'keyCompromise' },
       { serial: 'P1', to: 'revoked', reason: CARD_CASCADE_REASON },
+    ]);
+  });
+
+  it('a card signing revocation for another reason ends the phone signing certificate with cessationOfOperation', async () => {
+    const { service, tx, applied } = setup([row('C0', 'card-signing'), row('S1', 'phone-signing'), row('P1', 'phone-user-authentication')]);
+    expect(await service.revoke(tx, { target: { by: 'serial', serial: 'C0' }, reason: 'keyCompromise', requestedBy: 'city' })).toMatchObject({ ok: true, cascaded: [{ serial: 'S1' }] });
+    expect(applied).toEqual([
+      { serial: 'C0', to: 'revoked', reason: 'keyCompromise' },
+      { serial: 'S1', to: 'revoked', reason: CARD_CASCADE_REASON },
     ]);
   });
 

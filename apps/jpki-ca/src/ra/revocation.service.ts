@@ -6,12 +6,13 @@
  *   can be released (一時利用停止の解除). A card hold is never released (一時保留の解除は行わない): it can only be
  *   revoked for good afterwards.
  * - A phone certificate follows the card certificate of its own function (docs/DESIGN.md §3.5): revoking or
- *   holding the card user-authentication certificate cascades to every active phone (user-authentication)
- *   certificate of the person with reason `cessationOfOperation`: the card certificate the phone certificate was
- *   derived from, and is bounded by, no longer stands behind it. The phone key is not compromised (not
- *   keyCompromise), nothing replaced it (not superseded), and the cascade is final (not certificateHold: a card
- *   hold is never released either). The card signing certificate alone (a 4-info change, `affiliationChanged`)
- *   leaves the phone user-authentication certificates valid, as it leaves the card's.
+ *   holding the card user-authentication certificate cascades to every active phone user-authentication
+ *   certificate of the person, the card signing certificate to every active phone signing certificate, with reason
+ *   `cessationOfOperation`: the card certificate the phone certificate was derived from, and is bounded by, no
+ *   longer stands behind it. The phone key is not compromised (not keyCompromise), nothing replaced it (not
+ *   superseded), and the cascade is final (not certificateHold: a card hold is never released either). A 4-info
+ *   change (card signing `affiliationChanged`) passes its reason on to the phone signing certificates and leaves the
+ *   user-authentication certificates, card and phone, valid.
  * - A command over Kafka (`via`) changes phone certificates only, for its producer's purpose (command-policy.ts);
  *   card certificates change through the CA's operator API alone.
  * - Refusals change nothing.
@@ -20,7 +21,7 @@ import { Injectable } from '@nestjs/common';
 import type { RevocationReason } from '@jpki/contracts';
 import { Clock } from '@jpki/service-kit';
 import { CaStore } from '../storage/ca-store';
-import type { CertificateRow } from '../storage/types';
+import { isPhoneKind, PHONE_FOLLOWER, type CertificateRow } from '../storage/types';
 import type { CaTransaction } from './ca-transaction';
 import { cardCertificateRefusal, purposeRefusal, type CommandRefusal, type CommandRefusalReason } from './command-policy';
 import { StatusChanges } from './status-changes';
@@ -69,9 +70,6 @@ interface CardRevocationOutcome {
 const refuse = (reason: RevocationRefusalReason, detail: string): RevocationOutcome => ({ ok: false, reason, detail });
 const refused = (r: CommandRefusal): RevocationOutcome => refuse(r.reason, r.detail);
 
-const isCard = (certificate: CertificateRow) => certificate.kind !== 'phone-user-authentication';
-/** The card certificate whose revocation or hold the person's phone certificates follow. */
-const PHONES_FOLLOW: CertificateRow['kind'] = 'card-user-authentication';
 
 @Injectable()
 export class RevocationService {
@@ -152,17 +150,19 @@ export class RevocationService {
       const result = await this.statuses.apply(tx, certificate, toHold ? 'on-hold' : 'revoked', command.reason, { requestId: command.requestId });
       if (!result) continue;
       changed.push(result);
-      if (result.kind === PHONES_FOLLOW) cascaded.push(...(await this.cascadeFromCard(tx, result, command.requestId)));
+      if (!isPhoneKind(result.kind)) cascaded.push(...(await this.cascadeFromCard(tx, result, command.requestId)));
     }
     return { ok: true, changed, cascaded };
   }
 
-  /** Revokes the person's active phone certificates after their card user-authentication certificate was revoked or held. */
+  /** Revokes the person's active phone certificates of the card certificate's function after it was revoked or held. */
   async cascadeFromCard(tx: CaTransaction, card: CertificateRow, requestId?: string): Promise<CertificateRow[]> {
-    const phones = await this.store.activePhoneCertificates(tx.manager, { personId: card.personId });
+    if (isPhoneKind(card.kind)) throw new Error(`${card.serial} is not a card certificate`);
+    const phones = await this.store.activePhoneCertificates(tx.manager, { personId: card.personId }, true, [PHONE_FOLLOWER[card.kind]]);
+    const reason = cascadeReason(card);
     const revoked: CertificateRow[] = [];
     for (const phone of phones) {
-      const result = await this.statuses.apply(tx, phone, 'revoked', CARD_CASCADE_REASON, {
+      const result = await this.statuses.apply(tx, phone, 'revoked', reason, {
         requestId,
         cause: { cascadeFrom: card.serial, cardKind: card.kind, cardStatus: card.status, cardReason: card.revocationReason },
       });
@@ -181,7 +181,7 @@ export class RevocationService {
       const refusal = cardCertificateRefusal([certificate], command.via.producer) ?? purposeRefusal({ producer: command.via.producer, action: 'release-hold' });
       if (refusal) return refused(refusal);
     }
-    if (isCard(certificate)) {
+    if (!isPhoneKind(certificate.kind)) {
       return refuse('HOLD_NOT_RELEASABLE', `a ${certificate.kind} certificate hold is never released (JPKI: revoke and re-issue the card)`);
     }
     if (certificate.status === 'revoked') return refuse('ALREADY_REVOKED', `certificate ${certificate.serial} is revoked (${certificate.revocationReason})`);
@@ -219,6 +219,15 @@ export class RevocationService {
       ? { certificates: phones }
       : { refusal: refuse('CERTIFICATE_UNKNOWN', `no active phone certificate is bound to ICCID ${target.iccid}${target.carrier ? ` on ${target.carrier}` : ''}`) };
   }
+}
+
+/**
+ * A basic-information change (affiliationChanged) is as true of the phone signing certificate, which carries the same
+ * personal data, as of the card's: it says so to a relying party. Any other card change ends the phone certificate's
+ * standing (cessationOfOperation).
+ */
+function cascadeReason(card: CertificateRow): RevocationReason {
+  return card.revocationReason === 'affiliationChanged' ? 'affiliationChanged' : CARD_CASCADE_REASON;
 }
 
 export function describeTarget(target: RevocationTarget): string {

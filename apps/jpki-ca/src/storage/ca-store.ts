@@ -23,9 +23,11 @@ import type {
   IssuingCaId,
   NewIssuance,
   OcspEntry,
+  PhoneCertificateKind,
   ProofingRecord,
   SealedBoxRecord,
 } from './types';
+import { PHONE_KINDS } from './types';
 
 type Row = Record<string, unknown>;
 
@@ -236,7 +238,7 @@ export class CaStore {
   async allocateIssuance(row: NewIssuance, audit: readonly AuditEntry[] = [], manager?: EntityManager): Promise<IssuanceRow | 'proofing-already-used'> {
     const insert = async (m: EntityManager): Promise<IssuanceRow | 'proofing-already-used'> => {
       // The proofing record is consumed with the allocation, or not at all: a second request naming it loses here.
-      if (row.proofingRequestId !== null && !(await this.consumeProofing(m, row.proofingRequestId, row.requestId, row.notBefore))) return 'proofing-already-used';
+      if (row.proofingRequestId !== null && !(await this.consumeProofing(m, row.proofingRequestId, row.requestId, row.kind, row.notBefore))) return 'proofing-already-used';
       const inserted: Row[] = await m.query(
         `INSERT INTO issuance (request_id, request_digest, serial, issuer_ca, kind, person_id, enrollment_id, device, key_mode,
            subject_public_key_info, tbs_certificate, linting_certificate, lint_findings, card_not_after, not_before, not_after,
@@ -341,13 +343,18 @@ export class CaStore {
     return rows.map(toCertificate);
   }
 
-  /** Phone certificates that are good or on hold (the "active" ones), locked when `forUpdate`. */
-  async activePhoneCertificates(manager: EntityManager | undefined, where: { personId: string } | { iccid: string }, forUpdate = true): Promise<CertificateRow[]> {
+  /** Phone certificates (of the given kinds) that are good or on hold (the "active" ones), locked when `forUpdate`. */
+  async activePhoneCertificates(
+    manager: EntityManager | undefined,
+    where: { personId: string } | { iccid: string },
+    forUpdate = true,
+    kinds: readonly PhoneCertificateKind[] = PHONE_KINDS,
+  ): Promise<CertificateRow[]> {
     const [column, value] = 'personId' in where ? ['person_id', where.personId] : ['iccid', where.iccid];
     const rows: Row[] = await this.q(manager).query(
       `SELECT ${CERTIFICATE_COLUMNS} FROM certificate
-       WHERE ${column} = $1 AND kind = 'phone-user-authentication' AND status <> 'revoked' ORDER BY issued_at, serial${forUpdate ? ' FOR UPDATE' : ''}`,
-      [value],
+       WHERE ${column} = $1 AND kind = ANY($2) AND status <> 'revoked' ORDER BY issued_at, serial${forUpdate ? ' FOR UPDATE' : ''}`,
+      [value, kinds],
     );
     return rows.map(toCertificate);
   }
@@ -403,7 +410,7 @@ export class CaStore {
 
   async findProofingRecord(requestId: string, manager?: EntityManager): Promise<ProofingRecord | undefined> {
     const rows: Row[] = await this.q(manager).query(
-      `SELECT request_id, verified, reason, person_id, outcome, decided_at, consumed_by, consumed_at FROM proofing WHERE request_id = $1`,
+      `SELECT request_id, verified, reason, person_id, outcome, decided_at, consumed_by, signing_consumed_by, consumed_at FROM proofing WHERE request_id = $1`,
       [requestId],
     );
     const r = rows[0];
@@ -418,16 +425,18 @@ export class CaStore {
       application: outcome.application ?? null,
       decidedAt: r['decided_at'] as Date,
       consumedBy: (r['consumed_by'] as string | null) ?? null,
+      signingConsumedBy: (r['signing_consumed_by'] as string | null) ?? null,
       consumedAt: (r['consumed_at'] as Date | null) ?? null,
     };
   }
 
   /** Marks a verified proofing record used by this issuance request; false when another request used it. */
-  private async consumeProofing(manager: EntityManager, proofingRequestId: string, issuanceRequestId: string, at: Date): Promise<boolean> {
+  private async consumeProofing(manager: EntityManager, proofingRequestId: string, issuanceRequestId: string, kind: CertificateKind, at: Date): Promise<boolean> {
+    const column = kind === 'phone-signing' ? 'signing_consumed_by' : 'consumed_by';
     const rows = await updateReturning(
       manager,
-      `UPDATE proofing SET consumed_by = $2, consumed_at = coalesce(consumed_at, $3)
-       WHERE request_id = $1 AND verified AND (consumed_by IS NULL OR consumed_by = $2) RETURNING request_id`,
+      `UPDATE proofing SET ${column} = $2, consumed_at = coalesce(consumed_at, $3)
+       WHERE request_id = $1 AND verified AND (${column} IS NULL OR ${column} = $2) RETURNING request_id`,
       [proofingRequestId, issuanceRequestId, at],
     );
     return rows.length === 1;

@@ -1,4 +1,6 @@
-import type { DeviceBinding, RevocationReason } from '@jpki/contracts';
+import type { CertificateKind, DeviceBinding, RevocationReason } from '@jpki/contracts';
+
+export type { CertificateKind };
 
 /** The CAs of the simulated hierarchy. */
 export type CaId = 'root' | 'user-authentication' | 'digital-signature';
@@ -11,8 +13,15 @@ export const ISSUING_CAS: readonly IssuingCaId[] = ['user-authentication', 'digi
 export const ALL_CAS: readonly CaId[] = ['root', ...ISSUING_CAS];
 export const responderOf = (ca: IssuingCaId): ResponderId => `${ca}-ocsp`;
 
-export type CertificateKind = 'card-signing' | 'card-user-authentication' | 'phone-user-authentication';
 export type CardCertificateKind = Extract<CertificateKind, `card-${string}`>;
+export type PhoneCertificateKind = Extract<CertificateKind, `phone-${string}`>;
+export const PHONE_KINDS: readonly PhoneCertificateKind[] = ['phone-user-authentication', 'phone-signing'];
+export const isPhoneKind = (kind: CertificateKind): kind is PhoneCertificateKind => kind.startsWith('phone-');
+/** The phone certificates that follow each card certificate (its revocation or hold cascades to them). */
+export const PHONE_FOLLOWER: Readonly<Record<CardCertificateKind, PhoneCertificateKind>> = {
+  'card-user-authentication': 'phone-user-authentication',
+  'card-signing': 'phone-signing',
+};
 /**
  * The order in which one operation changes both card certificates: user-authentication first, so that the event the
  * lifecycle service opens its card case on (the cascade to the phones) comes before the signing certificate's.
@@ -96,7 +105,7 @@ export type NewIssuance = Omit<IssuanceRow, 'state' | 'failureReason' | 'failure
   readonly failureDetail?: string | null;
 };
 
-/** The CA's own identity proofing decision, and the issuance that consumed it (one at most). */
+/** The CA's own identity proofing decision, and the issuances that consumed it (one per phone certificate at most). */
 export interface ProofingRecord {
   readonly requestId: string;
   readonly verified: boolean;
@@ -105,7 +114,10 @@ export interface ProofingRecord {
   readonly signingCertificateSerial: string | null;
   readonly application: Record<string, unknown> | null;
   readonly decidedAt: Date;
+  /** The phone user-authentication issuance that consumed the record. */
   readonly consumedBy: string | null;
+  /** The phone signing issuance that consumed the record (when the application asked for one). */
+  readonly signingConsumedBy: string | null;
   readonly consumedAt: Date | null;
 }
 

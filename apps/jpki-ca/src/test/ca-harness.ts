@@ -283,7 +283,7 @@ export class CaHarness {
    * the card signs names the SIM's number and operator (or the iPhone), as sp-tsm's enrollment does. Returns its
    * request id, the `proofingRequestId` a phone issuance consumes.
    */
-  async proofingFor(personId: string, device: IssuanceRequest['device'], keyMode: 'csr' | 'ca-generated'): Promise<string> {
+  async proofingFor(personId: string, device: IssuanceRequest['device'], keyMode: 'csr' | 'ca-generated', signingCertificate = false): Promise<string> {
     const citizen = this.citizens.get(personId);
     if (!citizen) throw new Error(`this harness did not create person ${personId}`);
     const application = {
@@ -294,6 +294,7 @@ export class CaHarness {
       keyMode: keyMode === 'csr' ? 'on-device' : 'ca-generated',
       deviceKind: device.kind,
       ...(device.kind === 'iphone' ? { deviceId: device.deviceId } : {}),
+      ...(signingCertificate ? { signingCertificate } : {}),
     };
     const signed = await citizen.card.signApplication(PASSWORD, Buffer.from(JSON.stringify(application)));
     const requestId = `prf-${randomUUID()}`;

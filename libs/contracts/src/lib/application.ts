@@ -19,6 +19,8 @@ export const phoneEnrollmentApplicationSchema = z
     /** on-device: the SIM applet / secure enclave generates the key (CSR); ca-generated: the CA delivers it. */
     keyMode: z.enum(['on-device', 'ca-generated']),
     deviceKind: z.enum(['sim', 'iphone']).default('sim'),
+    /** The person also asks for the phone signing certificate (スマホ用署名用電子証明書); SIM and on-device keys only. */
+    signingCertificate: z.boolean().optional(),
     deviceModel: z.string().min(1).max(64).optional(),
     /** iPhone: the device the certificate will be bound to (the CA compares it with the issuance's device binding). */
     deviceId: z.string().min(8).max(64).optional(),

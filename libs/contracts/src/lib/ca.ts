@@ -26,7 +26,11 @@ export const deviceBindingSchema = z.discriminatedUnion('kind', [
 ]);
 export type DeviceBinding = z.infer<typeof deviceBindingSchema>;
 
-export const certificateKindSchema = z.enum(['card-signing', 'card-user-authentication', 'phone-user-authentication']);
+export const certificateKindSchema = z.enum(['card-signing', 'card-user-authentication', 'phone-user-authentication', 'phone-signing']);
+export type CertificateKind = z.infer<typeof certificateKindSchema>;
+/** Which of the phone's two certificates an issuance is for. */
+export const phoneCertificateSchema = z.enum(['user-authentication', 'signing']);
+export type PhoneCertificate = z.infer<typeof phoneCertificateSchema>;
 
 // ---------- commands to the CA ----------
 
@@ -59,6 +63,12 @@ export const CertificateIssuanceRequested = defineMessage({
      * `personId` must be the record's. A `renewal` names none (the previous certificate is the CA's record).
      */
     proofingRequestId: requestIdSchema.optional(),
+    /**
+     * The phone user-authentication certificate (absent or `user-authentication`), or the phone signing certificate
+     * (`signing`: only when the signed application asked for it, for a SIM's on-device key; it consumes the same
+     * proofing record as the user-authentication issuance, once).
+     */
+    certificate: phoneCertificateSchema.optional(),
     keySource: z.discriminatedUnion('mode', [
       /**
        * PKCS#10 (DER, base64) whose signature proves possession of the on-device key; for an

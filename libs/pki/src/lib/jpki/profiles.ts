@@ -15,6 +15,7 @@ export type JpkiProfileId =
   | 'jpki-ocsp-responder'
   | 'jpki-card-digital-signature'
   | 'jpki-card-user-authentication'
+  | 'jpki-phone-digital-signature'
   | 'jpki-phone-user-authentication';
 
 export type CertificateKind = 'root-ca' | 'issuing-ca' | 'ocsp-responder' | 'subscriber';
@@ -91,22 +92,9 @@ export const JPKI_PROFILES: Readonly<Record<JpkiProfileId, CertificateProfile>> 
     maxValidityDays: 90,
     boundToCardCertificate: false,
   },
-  'jpki-card-digital-signature': {
-    id: 'jpki-card-digital-signature',
-    kind: 'subscriber',
-    keyUsage: ['digitalSignature', 'nonRepudiation'],
-    extendedKeyUsage: [],
-    ocspNoCheck: false,
-    policyOids: [JpkiOid.policyDigitalSignature, JpkiOid.policyDigitalSignatureTest],
-    personalData: 'required',
-    subjectAttributes: ['C', 'L', 'L', 'CN'],
-    subjectShape: 'exact',
-    requiresCrlDistributionPoint: true,
-    requiresOcspUri: true,
-    issuerAltName: true,
-    maxValidityDays: SUBSCRIBER_MAX_DAYS,
-    boundToCardCertificate: false,
-  },
+  'jpki-card-digital-signature': digitalSignature('jpki-card-digital-signature', [JpkiOid.policyDigitalSignature, JpkiOid.policyDigitalSignatureTest], false),
+  /** The phone signing certificate: the card's profile (personal data included), bounded by the card signing certificate. */
+  'jpki-phone-digital-signature': digitalSignature('jpki-phone-digital-signature', [JpkiOid.policyPhoneDigitalSignature], true),
   'jpki-card-user-authentication': userAuthentication('jpki-card-user-authentication', JpkiOid.policyUserAuthentication, false),
   'jpki-phone-user-authentication': {
     ...userAuthentication('jpki-phone-user-authentication', JpkiOid.policyPhoneUserAuthentication, true),
@@ -123,6 +111,25 @@ function issuingCa(id: JpkiProfileId): CertificateProfile {
     policyOids: [Oid.anyPolicy],
     maxValidityDays: 10 * 366 + 1,
     requiresCrlDistributionPoint: true,
+  };
+}
+
+function digitalSignature(id: JpkiProfileId, policyOids: readonly string[], boundToCardCertificate: boolean): CertificateProfile {
+  return {
+    id,
+    kind: 'subscriber',
+    keyUsage: ['digitalSignature', 'nonRepudiation'],
+    extendedKeyUsage: [],
+    ocspNoCheck: false,
+    policyOids,
+    personalData: 'required',
+    subjectAttributes: ['C', 'L', 'L', 'CN'],
+    subjectShape: 'exact',
+    requiresCrlDistributionPoint: true,
+    requiresOcspUri: true,
+    issuerAltName: true,
+    maxValidityDays: SUBSCRIBER_MAX_DAYS,
+    boundToCardCertificate,
   };
 }
 
