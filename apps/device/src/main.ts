@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CARRIERS, MVNOS, type Carrier, type EnrollmentView, type MvnoId } from '@jpki/contracts';
@@ -16,7 +17,7 @@ import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-
 import { loadHandset, saveHandset } from './handset-file';
 import { registerIphoneCommands } from './iphone';
 import { endpoints, operatorToken, type CommonOptions } from './platform-clients';
-import { PHONE_PIN, PIN, readSecret, secretOptions, SIGNING_PASSWORD } from './secrets';
+import { PHONE_PIN, PHONE_SIGNING_PASSWORD, PIN, readSecret, secretOptions, SIGNING_PASSWORD } from './secrets';
 
 /**
  * The JPKI-UI app as a command line: a test citizen's My Number card, a subscriber on a carrier,
@@ -24,7 +25,7 @@ import { PHONE_PIN, PIN, readSecret, secretOptions, SIGNING_PASSWORD } from './s
  * (`--context` / JPKI_CONTEXT, default the local platform) gives the service URLs and the integrator token. Secrets
  * never come from the command line (./secrets): the card's signing password from `--password-file` or
  * JPKI_SIGNING_PASSWORD, a PIN from `--pin-file` or JPKI_PIN, enroll's new phone PIN from `--phone-pin-file` or
- * JPKI_PHONE_PIN.
+ * JPKI_PHONE_PIN, the phone signing password from `--phone-signing-password-file` or JPKI_PHONE_SIGNING_PASSWORD.
  */
 const program = new Command('device')
   .description('JPKI-UI app and handset simulator for the JPKI smartphone platform (SIMULATION)')
@@ -107,17 +108,29 @@ secretOptions(
     .requiredOption('--handset <file>', 'the phone holding the SIM (subscriber-create / handset-insert)'),
   [SIGNING_PASSWORD, 'the card’s signing password'],
   [PHONE_PIN, 'the phone’s new 4-digit PIN, set on the phone once the certificate is on the SIM'],
+  [PHONE_SIGNING_PASSWORD, 'with --signing-certificate: the phone signing certificate’s new password (6–16 upper-case letters and digits)'],
 )
   .option('--key-mode <mode>', 'on-card | delivered', 'on-card')
+  .option('--signing-certificate', 'also the phone signing certificate (on-card keys only)')
   .action(async (c) => {
     const password = readSecret(c, SIGNING_PASSWORD);
     const phonePin = readSecret(c, PHONE_PIN);
+    const phoneSigningPassword = c.signingCertificate ? readSecret(c, PHONE_SIGNING_PASSWORD) : undefined;
     const card = VirtualMyNumberCard.open(await loadCardFile(c.card), { persist: (f) => saveCardFile(c.card, f) });
     const app = new JpkiUiApp(endpoints(opts()));
     const bar = opts().json ? undefined : new SingleBar({ format: ' {bar} {value}/{total} {step} ({state})', hideCursor: true });
     let started = false;
     const done = await app.enroll(
-      { card, signingPassword: password, msisdn: c.msisdn, operator: c.operator, keyMode: c.keyMode, handset: loadHandset(c.handset), phonePin },
+      {
+        card,
+        signingPassword: password,
+        msisdn: c.msisdn,
+        operator: c.operator,
+        keyMode: c.keyMode,
+        handset: loadHandset(c.handset),
+        phonePin,
+        ...(phoneSigningPassword ? { signingCertificate: true, phoneSigningPassword } : {}),
+      },
       (v: EnrollmentView) => {
         if (!started) bar?.start(v.stepCount, 0, { step: 'starting', state: v.state });
         started = true;
@@ -130,7 +143,24 @@ secretOptions(
       process.exitCode = 2;
       return;
     }
-    out(`enrolled ${done.msisdn}: SIM ${done.iccid}, certificate ${done.serial}, phone PIN set (${done.enrollmentId})`, done);
+    const signing = done.signingSerial ? `, signing certificate ${done.signingSerial} and its password set` : '';
+    out(`enrolled ${done.msisdn}: SIM ${done.iccid}, certificate ${done.serial}, phone PIN set${signing} (${done.enrollmentId})`, done);
+  });
+
+secretOptions(
+  program
+    .command('sign-document')
+    .description('sign a document with the phone signing key (after its password): a detached CMS SignedData, DER')
+    .requiredOption('--handset <file>', 'the phone holding the SIM')
+    .requiredOption('--document <file>', 'the document to sign')
+    .requiredOption('--out <file>', 'where to write the SignedData (DER)'),
+  [PHONE_SIGNING_PASSWORD, 'the phone signing password'],
+)
+  .action(async (c) => {
+    const password = readSecret(c, PHONE_SIGNING_PASSWORD);
+    const { signedData } = await new JpkiUiApp(endpoints(opts())).signDocument(loadHandset(c.handset), password, readFileSync(c.document));
+    writeFileSync(c.out, signedData);
+    out(`signed ${c.document} → ${c.out} (${signedData.length} bytes)`, { out: c.out, bytes: signedData.length });
   });
 
 secretOptions(

@@ -23,6 +23,13 @@ export const SIGNING_PASSWORD: Secret = { flag: 'password', env: 'JPKI_SIGNING_P
 export const PIN: Secret = { flag: 'pin', env: 'JPKI_PIN', what: 'PIN', noun: 'a PIN' };
 /** The phone's new PIN that enroll sets once the certificate is on the SIM. */
 export const PHONE_PIN: Secret = { flag: 'phone-pin', env: 'JPKI_PHONE_PIN', what: 'phone PIN', noun: 'a PIN' };
+/** The phone signing certificate's password (enroll: set on the phone, sign-document: to sign). */
+export const PHONE_SIGNING_PASSWORD: Secret = {
+  flag: 'phone-signing-password',
+  env: 'JPKI_PHONE_SIGNING_PASSWORD',
+  what: 'phone signing password',
+  noun: 'a password',
+};
 /** The iPhone's device passcode (iphone-create, iphone-unlock). */
 export const PASSCODE: Secret = { flag: 'passcode', env: 'JPKI_PASSCODE', what: 'device passcode', noun: 'a passcode' };
 

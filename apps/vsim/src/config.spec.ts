@@ -9,7 +9,10 @@ describe('vsim configuration', () => {
     expect(config.HTTP_PORT).toBe(7400);
     expect(config.DB_SCHEMA).toBe('vsim');
     expect(config.OTA_BEARER).toEqual({});
-    expect(config.HANDSET_ALLOWED_AIDS).toEqual([{ aid: 'D392F000260100000101', prefix: false }]);
+    expect(config.HANDSET_ALLOWED_AIDS).toEqual([
+      { aid: 'D392F000260100000101', prefix: false },
+      { aid: 'D392F000260100000102', prefix: false },
+    ]);
     expect(() => loadVsimConfig({})).toThrow(/KEY_ENCRYPTION_KEYS/);
     expect(() => loadVsimConfig({})).toThrow(/SERVICE_TRANSPORT_KEY/);
   });

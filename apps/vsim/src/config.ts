@@ -33,9 +33,10 @@ export const vsimConfigSchema = baseConfigSchema.extend({
   OTA_BEARER_SEED: z.string().min(1).max(256).optional(),
   /**
    * ARA-style access rules for the handset channel: AIDs (hex) a handset may open a channel to; a trailing `*`
-   * makes a prefix rule. Security domains are refused whatever this list says.
+   * makes a prefix rule. Security domains are refused whatever this list says. Default: the JPKI applet's
+   * user-authentication and signing instances.
    */
-  HANDSET_ALLOWED_AIDS: parsedBy(parseAidRules).default(parseAidRules(hex(JpkiAid.DEFAULT_INSTANCE))),
+  HANDSET_ALLOWED_AIDS: parsedBy(parseAidRules).default(parseAidRules(`${hex(JpkiAid.DEFAULT_INSTANCE)},${hex(JpkiAid.SIGNING_INSTANCE)}`)),
   /**
    * A signed handset request is accepted while its timestamp is within this many seconds of the machine's clock
    * (either way); its nonce is remembered that long.

@@ -14,6 +14,8 @@ import {
   CommandApdu,
   derElementLength,
   JpkiAid,
+  jpkiInstallParameters,
+  type JpkiKeyRole,
   KeysetScripts,
   Privileges,
   ResponseApdu,
@@ -88,11 +90,15 @@ export class SpCard {
   }
 
   /**
-   * The applet instance, its content key (DF01, under the SSD's DEK, needs C-DECRYPTION) and, for on-card keys, its
-   * key pair (returns the 7F49 public key template): one script. An instance left by an earlier attempt is kept.
+   * The applet instance of one key role, its content key (DF01, under the SSD's DEK, needs C-DECRYPTION) and, for
+   * on-card keys, its key pair (returns the 7F49 public key template): one script. An instance left by an earlier
+   * attempt is kept.
    */
-  async installApplet(keys: Scp03KeySet, appletAid: Buffer, contentKey: Buffer, generateKeyPair: boolean): Promise<Buffer | undefined> {
-    const install = buildInstallForInstall({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: appletAid, privileges: Privileges.of() }, true);
+  async installApplet(keys: Scp03KeySet, role: JpkiKeyRole, appletAid: Buffer, contentKey: Buffer, generateKeyPair: boolean): Promise<Buffer | undefined> {
+    const install = buildInstallForInstall(
+      { loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: appletAid, privileges: Privileges.of(), installParameters: jpkiInstallParameters(role) },
+      true,
+    );
     const plan = (withInstall: boolean) => (script: CardScript, session: PlanSession) => {
       const personalization = this.personalization(appletAid, buildContentKeyDo(contentKey, keys.dek));
       script.select(this.ssdAid);

@@ -24,11 +24,23 @@ export interface EnrollmentData extends Record<string, unknown> {
   serial?: string;
   certificate?: string;
   notAfter?: string;
+  /** The application asked for the phone signing certificate too: the signing instance, its key and certificate. */
+  signingCertificate?: boolean;
+  signing?: SigningKeyData;
   /** The CA-generated private key, sealed to the SP-TSM's transport key (delivered mode only). */
   deliveredKey?: SealedBox;
 }
 
-/** The CA identity proofing of an enrollment; its issuance consumes that record. */
+/** The signing instance's counterpart of the user-authentication key's fields (on-card keys only). */
+export interface SigningKeyData {
+  publicKeyTemplate?: string;
+  csr?: string;
+  serial?: string;
+  certificate?: string;
+  notAfter?: string;
+}
+
+/** The CA identity proofing of an enrollment; its issuances consume that record. */
 export const proofingRequestId = (enrollmentId: string): string => `${enrollmentId}:proofing`;
 
 export function deviceOf(d: EnrollmentData): DeviceBinding {

@@ -21,7 +21,7 @@ import {
   type PayloadOf,
   type ServiceInstanceState,
 } from '@jpki/contracts';
-import { fromHex, JpkiAid, Kvn, publicKeyFromTemplate, Scp03KeySet } from '@jpki/globalplatform';
+import { fromHex, hex, jpkiInstanceAid, Kvn, publicKeyFromTemplate, Scp03KeySet, type JpkiKeyRole } from '@jpki/globalplatform';
 import { Outbox } from '@jpki/messaging';
 import { buildCsr, createDigestInfoSigner, exportSpkiDer } from '@jpki/pki';
 import { sagaSteps, StepFailure, type Reply, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
@@ -32,12 +32,14 @@ import { ServiceInstances } from '../service/service-instances';
 import { SP_TSM_CONFIG } from '../tokens';
 import { stepPolicies, type SpTsmConfig } from '../config';
 import { KeysetVault } from '../keys/keyset-vault';
-import { deviceOf, expectedApplication, known, proofingRequestId, type EnrollmentData } from './enrollment-data';
+import { deviceOf, expectedApplication, known, proofingRequestId, type EnrollmentData, type SigningKeyData } from './enrollment-data';
 import { applicationMismatches } from './signed-application';
 
 type Ctx = StepContext<EnrollmentData>;
-const APPLET_AID = JpkiAid.DEFAULT_INSTANCE;
-export const APPLET_AID_HEX = APPLET_AID.toString('hex').toUpperCase();
+const APPLET_AID = jpkiInstanceAid('user-authentication');
+export const APPLET_AID_HEX = hex(APPLET_AID);
+const SIGNING_AID = jpkiInstanceAid('signing');
+/** Per applet instance (key, certificate, PIN): the signing instance needs as much again. */
 const APPLET_MEMORY_BYTES = 8 * 1024;
 const UNIQUE_VIOLATION = '23505';
 /** INITIALIZE UPDATE with the temporary KVN answered 6A88: the card has no such keyset (any more). */
@@ -47,9 +49,10 @@ const TEMPORARY_KVN_GONE = 'CARD_REJECTED_6A88';
  * The enrollment saga (docs/DESIGN.md §4.1): identity proofing → eligibility → SSD with
  * temporary keys → PUT KEY handover → applet install (content key, on-card key pair) → proof of
  * possession → issuance → certificate write (read back) → activation. Each card step is one OTA
- * script. Every step is idempotent (it inspects the card or the recorded reply first), has a
- * deadline and bounded retries; a step that fails for good compensates the earlier ones (delete the
- * SSD, revoke an issued certificate).
+ * script per applet instance: the user-authentication one, and the signing one when the signed
+ * application asks for the phone signing certificate. Every step is idempotent (it inspects the card
+ * or the recorded reply first), has a deadline and bounded retries; a step that fails for good
+ * compensates the earlier ones (delete the SSD, revoke the issued certificates).
  */
 @Injectable()
 export class EnrollmentSaga {
@@ -128,7 +131,13 @@ export class EnrollmentSaga {
     const key = `${d.enrollmentId}:eligibility`;
     const reply = await ctx.request(
       EligibilityRequested,
-      { requestId: key, carrier: d.carrier, msisdn: d.msisdn, ...(d.mvno ? { mvno: d.mvno } : {}), applet: { aid: APPLET_AID_HEX, requiredMemoryBytes: APPLET_MEMORY_BYTES } },
+      {
+        requestId: key,
+        carrier: d.carrier,
+        msisdn: d.msisdn,
+        ...(d.mvno ? { mvno: d.mvno } : {}),
+        applet: { aid: APPLET_AID_HEX, requiredMemoryBytes: APPLET_MEMORY_BYTES * (d.signingCertificate ? 2 : 1) },
+      },
       key,
     );
     const answer = mnoAnswer<typeof EligibilityAnswered>(reply);
@@ -189,53 +198,94 @@ export class EnrollmentSaga {
 
   private async installApplet(ctx: Ctx): Promise<Partial<EnrollmentData>> {
     const d = ctx.data;
-    const contentKey = await this.vault.contentKey(known(d, 'iccid'), APPLET_AID_HEX);
+    const keys = await this.spKeys(ctx);
     const card = this.spCard(ctx, 'applet-install');
-    const template = await card.installApplet(await this.spKeys(ctx), APPLET_AID, contentKey, d.keyMode === 'on-card');
-    return template ? { publicKeyTemplate: template.toString('hex') } : {};
+    const install = async (role: JpkiKeyRole, generateKeyPair: boolean) => {
+      const aid = jpkiInstanceAid(role);
+      return card.installApplet(keys, role, aid, await this.vault.contentKey(known(d, 'iccid'), hex(aid)), generateKeyPair);
+    };
+    const template = await install('user-authentication', d.keyMode === 'on-card');
+    const signing = d.signingCertificate ? await install('signing', true) : undefined;
+    return {
+      ...(template ? { publicKeyTemplate: template.toString('hex') } : {}),
+      ...(signing ? { signing: { publicKeyTemplate: signing.toString('hex') } } : {}),
+    };
   }
 
-  /** The CSR, signed on the card by the key it generated: the CA's proof that the key is on this SIM. */
+  /** The CSRs, signed on the card by the keys it generated: the CA's proof that each key is on this SIM. */
   private async provisionKey(ctx: Ctx): Promise<Partial<EnrollmentData>> {
     const d = ctx.data;
-    if (d.keyMode === 'delivered') return {};
     const keys = await this.spKeys(ctx);
     const card = this.spCard(ctx, 'key-provisioning');
-    const spki = exportSpkiDer(publicKeyFromTemplate(Buffer.from(known(d, 'publicKeyTemplate'), 'hex')));
-    const signer = createDigestInfoSigner(spki, (digestInfo) => card.proofOfPossession(keys, APPLET_AID, digestInfo));
-    const csr = await buildCsr({ subject: [{ type: 'C', value: 'JP' }, { type: 'CN', value: d.enrollmentId }], signer });
-    return { csr: csr.toString('base64') };
+    const csrFor = async (aid: Buffer, publicKeyTemplate: string | undefined) => {
+      if (!publicKeyTemplate) throw new StepFailure('SAGA_DATA_MISSING', 'no public key template at key provisioning', false);
+      const spki = exportSpkiDer(publicKeyFromTemplate(Buffer.from(publicKeyTemplate, 'hex')));
+      const signer = createDigestInfoSigner(spki, (digestInfo) => card.proofOfPossession(keys, aid, digestInfo));
+      return (await buildCsr({ subject: [{ type: 'C', value: 'JP' }, { type: 'CN', value: d.enrollmentId }], signer })).toString('base64');
+    };
+    return {
+      ...(d.keyMode === 'on-card' ? { csr: await csrFor(APPLET_AID, d.publicKeyTemplate) } : {}),
+      ...(d.signingCertificate ? { signing: { ...d.signing, csr: await csrFor(SIGNING_AID, d.signing?.publicKeyTemplate) } } : {}),
+    };
   }
 
+  /** Both certificates of the phone are asked for at once; each request consumes the proofing for its kind. */
   private async issue(ctx: Ctx): Promise<Partial<EnrollmentData>> {
     const d = ctx.data;
-    const key = `${d.enrollmentId}:issuance`;
     const keySource = d.keyMode === 'on-card' ? { mode: 'csr' as const, csr: known(d, 'csr') } : { mode: 'ca-generated' as const, recipient: 'sp-tsm' };
+    const [issued, signing] = await Promise.all([
+      this.requestCertificate(ctx, `${d.enrollmentId}:issuance`, keySource),
+      d.signingCertificate ? this.requestCertificate(ctx, `${d.enrollmentId}:signing-issuance`, { mode: 'csr', csr: signingKnown(d, 'csr') }, 'signing') : undefined,
+    ]);
+    return {
+      serial: issued.serial,
+      certificate: issued.certificate,
+      notAfter: issued.notAfter,
+      deliveredKey: issued.deliveredKey,
+      ...(signing ? { signing: { ...d.signing, serial: signing.serial, certificate: signing.certificate, notAfter: signing.notAfter } } : {}),
+    };
+  }
+
+  private async requestCertificate(
+    ctx: Ctx,
+    key: string,
+    keySource: PayloadOf<typeof CertificateIssuanceRequested>['keySource'],
+    certificate?: 'signing',
+  ): Promise<PayloadOf<typeof CertificateIssued>> {
+    const d = ctx.data;
     const reply = await ctx.request(
       CertificateIssuanceRequested,
-      { requestId: key, personId: known(d, 'personId'), enrollmentId: d.enrollmentId, device: deviceOf(d), proofingRequestId: proofingRequestId(d.enrollmentId), keySource },
+      {
+        requestId: key,
+        personId: known(d, 'personId'),
+        enrollmentId: d.enrollmentId,
+        device: deviceOf(d),
+        proofingRequestId: proofingRequestId(d.enrollmentId),
+        ...(certificate ? { certificate } : {}),
+        keySource,
+      },
       key,
     );
     if (reply.type === CertificateIssuanceFailed.type) {
       const failed = reply.payload as PayloadOf<typeof CertificateIssuanceFailed>;
       throw new StepFailure(failed.reason, failed.detail ?? 'the CA refused to issue', false);
     }
-    const issued = reply.payload as PayloadOf<typeof CertificateIssued>;
-    return { serial: issued.serial, certificate: issued.certificate, notAfter: issued.notAfter, deliveredKey: issued.deliveredKey };
+    return reply.payload as PayloadOf<typeof CertificateIssued>;
   }
 
   private async writeCertificate(ctx: Ctx): Promise<void> {
     const d = ctx.data;
-    const certificate = Buffer.from(known(d, 'certificate'), 'base64');
     const card = this.spCard(ctx, 'certificate-write');
     const keys = await this.spKeys(ctx);
-    const contentKey = await this.vault.contentKey(known(d, 'iccid'), APPLET_AID_HEX);
+    const write = async (aid: Buffer, certificate: string, pkcs8?: Buffer) =>
+      card.writeKeyAndCertificate(keys, aid, await this.vault.contentKey(known(d, 'iccid'), hex(aid)), Buffer.from(certificate, 'base64'), pkcs8);
     let pkcs8: Buffer | undefined;
     if (d.keyMode === 'delivered') {
       if (!d.deliveredKey) throw new StepFailure('DELIVERED_KEY_MISSING', 'the CA returned no key', false);
       pkcs8 = this.keys.openSealed(d.deliveredKey, `delivered-key/${d.enrollmentId}:issuance`);
     }
-    await card.writeKeyAndCertificate(keys, APPLET_AID, contentKey, certificate, pkcs8);
+    await write(APPLET_AID, known(d, 'certificate'), pkcs8);
+    if (d.signingCertificate) await write(SIGNING_AID, signingKnown(d, 'certificate'));
   }
 
   /** The certificate was read back from the applet: the SP records the service instance as operational. */
@@ -251,21 +301,27 @@ export class EnrollmentSaga {
       { requestId: key, carrier: d.carrier, iccid: known(d, 'iccid'), ssdAid: this.config.SSD_AID, queueIfUnreachable: true },
       key,
     );
-    await ctx.transaction((m) => this.vault.destroy(m, known(d, 'iccid'), this.config.SSD_AID, APPLET_AID_HEX));
+    await ctx.transaction((m) => this.vault.destroy(m, known(d, 'iccid'), this.config.SSD_AID));
   }
 
   private async revokeIssued(ctx: Ctx): Promise<void> {
     const d = ctx.data;
-    if (!d.serial) return;
+    const issued: [string, string | undefined][] = [
+      ['compensate-issuance', d.serial],
+      ['compensate-signing-issuance', d.signing?.serial],
+    ];
     // JPKI reads reason 0 (unspecified) as "destroyed before delivery".
-    await ctx.transaction((m) =>
-      this.outbox.publish(
-        m,
-        RevocationRequested,
-        { requestId: `${d.enrollmentId}:compensate-issuance`, target: { by: 'serial', serial: known(d, 'serial') }, reason: 'unspecified', requestedBy: 'sp-tsm' },
-        { correlationId: d.enrollmentId },
-      ),
-    );
+    await ctx.transaction(async (m) => {
+      for (const [step, serial] of issued) {
+        if (!serial) continue;
+        await this.outbox.publish(
+          m,
+          RevocationRequested,
+          { requestId: `${d.enrollmentId}:${step}`, target: { by: 'serial', serial }, reason: 'unspecified', requestedBy: 'sp-tsm' },
+          { correlationId: d.enrollmentId },
+        );
+      }
+    });
   }
 
   private async publishTransition(m: EntityManager, t: Transition<EnrollmentData>): Promise<void> {
@@ -308,6 +364,7 @@ export class EnrollmentSaga {
       ssdAid: this.config.SSD_AID,
       appletAid: APPLET_AID_HEX,
       serial: known(d, 'serial'),
+      signingSerial: d.signing?.serial ?? null,
       keyMode: d.keyMode,
       scp03SMode: ssd.sMode,
       maxApduDataBytes: ssd.maxApduDataBytes,
@@ -323,6 +380,7 @@ export class EnrollmentSaga {
         enrollmentId: d.enrollmentId,
         personId: known(d, 'personId'),
         serial: known(d, 'serial'),
+        ...(d.signing?.serial ? { signingSerial: d.signing.serial } : {}),
         carrier: d.carrier,
         ...(d.mvno ? { mvno: d.mvno } : {}),
         msisdn: d.msisdn,
@@ -333,6 +391,13 @@ export class EnrollmentSaga {
       { correlationId: d.enrollmentId },
     );
   }
+}
+
+/** A signing-instance value an earlier step must have recorded. */
+function signingKnown<K extends keyof SigningKeyData>(d: EnrollmentData, key: K): NonNullable<SigningKeyData[K]> {
+  const value = d.signing?.[key];
+  if (value === undefined || value === null) throw new StepFailure('SAGA_DATA_MISSING', `signing ${String(key)} is not known at this step`, false);
+  return value as NonNullable<SigningKeyData[K]>;
 }
 
 /** An MNO-TSM reply, or the step failure its refusal means. */

@@ -89,10 +89,10 @@ export class KeysetVault {
     });
   }
 
-  /** Forgets every secret of an SSD that no longer exists. */
-  async destroy(m: EntityManager, iccid: string, ssdAid: string, appletAid: string): Promise<void> {
+  /** Forgets every secret of an SSD that no longer exists: its keysets and its applet instances' content keys. */
+  async destroy(m: EntityManager, iccid: string, ssdAid: string): Promise<void> {
     await m.query(`DELETE FROM ssd_keyset WHERE iccid = $1 AND ssd_aid = $2`, [iccid, ssdAid]);
-    await m.query(`DELETE FROM applet_content_key WHERE iccid = $1 AND applet_aid = $2`, [iccid, appletAid]);
+    await m.query(`DELETE FROM applet_content_key WHERE iccid = $1`, [iccid]);
   }
 
   /** The applet's AES-256 end-to-end content key, generated on first use. */

@@ -16,6 +16,8 @@ export interface ServiceInstance {
   ssdAid: string;
   appletAid: string;
   serial: string;
+  /** The phone signing certificate of the signing applet instance, if the person asked for one. */
+  signingSerial: string | null;
   keyMode: KeyMode;
   scp03SMode: Scp03SMode;
   maxApduDataBytes: number;
@@ -38,6 +40,7 @@ interface Row {
   ssd_aid: string;
   applet_aid: string;
   serial: string;
+  signing_serial: string | null;
   key_mode: KeyMode;
   scp03_s_mode: Scp03SMode;
   max_apdu_data_bytes: number;
@@ -67,12 +70,12 @@ export class ServiceInstances {
   /** An enrollment completed: the SIM now runs the service (replacing a terminated instance). */
   async deployed(m: EntityManager, s: Deployed): Promise<void> {
     await m.query(
-      `INSERT INTO service_instance (iccid, enrollment_id, carrier, msisdn, person_id, ssd_aid, applet_aid, serial, key_mode, scp03_s_mode, max_apdu_data_bytes, state)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'operational')
+      `INSERT INTO service_instance (iccid, enrollment_id, carrier, msisdn, person_id, ssd_aid, applet_aid, serial, signing_serial, key_mode, scp03_s_mode, max_apdu_data_bytes, state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'operational')
        ON CONFLICT (iccid) DO UPDATE SET enrollment_id = EXCLUDED.enrollment_id, msisdn = EXCLUDED.msisdn, person_id = EXCLUDED.person_id,
-         serial = EXCLUDED.serial, key_mode = EXCLUDED.key_mode, scp03_s_mode = EXCLUDED.scp03_s_mode,
+         serial = EXCLUDED.serial, signing_serial = EXCLUDED.signing_serial, key_mode = EXCLUDED.key_mode, scp03_s_mode = EXCLUDED.scp03_s_mode,
          max_apdu_data_bytes = EXCLUDED.max_apdu_data_bytes, state = 'operational', updated_at = now()`,
-      [s.iccid, s.enrollmentId, s.carrier, s.msisdn, s.personId, s.ssdAid, s.appletAid, s.serial, s.keyMode, s.scp03SMode, s.maxApduDataBytes],
+      [s.iccid, s.enrollmentId, s.carrier, s.msisdn, s.personId, s.ssdAid, s.appletAid, s.serial, s.signingSerial, s.keyMode, s.scp03SMode, s.maxApduDataBytes],
     );
   }
 
@@ -105,6 +108,7 @@ export class ServiceInstances {
       ssdAid: row.ssd_aid,
       appletAid: row.applet_aid,
       serial: row.serial,
+      signingSerial: row.signing_serial,
       keyMode: row.key_mode,
       scp03SMode: row.scp03_s_mode,
       maxApduDataBytes: row.max_apdu_data_bytes,

@@ -92,7 +92,7 @@ export class ServiceOperationSaga {
   /** The card operation happened (now, or later when a queued one ran): record it and tell the lifecycle service. */
   async applied(m: EntityManager, d: Pick<ServiceOperationData, 'requestId' | 'operation' | 'iccid' | 'ssdAid' | 'appletAid' | 'enrollmentId'>): Promise<void> {
     await this.instances.applied(m, d.iccid, d.operation);
-    if (d.operation === 'terminate') await this.vault.destroy(m, d.iccid, d.ssdAid, d.appletAid);
+    if (d.operation === 'terminate') await this.vault.destroy(m, d.iccid, d.ssdAid);
     await this.publish(m, d, 'done');
   }
 

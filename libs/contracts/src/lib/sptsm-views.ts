@@ -19,6 +19,8 @@ export const enrollmentViewSchema = z.object({
   stepCount: z.number().int(),
   iccid: z.string().optional(),
   serial: z.string().optional(),
+  /** The phone signing certificate, when the signed application asked for one. */
+  signingSerial: z.string().optional(),
   failure: z.object({ reason: z.string(), detail: z.string().nullable() }).optional(),
   history: z.array(z.object({ at: z.string(), step: z.string().nullable(), outcome: z.string(), toState: z.string() })),
 });

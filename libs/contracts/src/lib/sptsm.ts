@@ -66,6 +66,8 @@ export const EnrollmentCompleted = defineMessage({
     enrollmentId: z.string().min(1).max(64),
     personId: z.uuid(),
     serial: serialSchema,
+    /** The phone signing certificate, when the application asked for it. */
+    signingSerial: serialSchema.optional(),
     carrier: carrierSchema,
     mvno: mvnoSchema.optional(),
     msisdn: msisdnSchema,

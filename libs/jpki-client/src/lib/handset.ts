@@ -5,8 +5,12 @@ import {
   buildVerify,
   CardStatusError,
   CommandApdu,
-  JpkiAid,
+  hex,
+  JPKI_PIN_RULES,
+  jpkiInstanceAid,
   readJpkiCertificate,
+  type JpkiKeyRole,
+  type JpkiPinRule,
   ResponseApdu,
   Sw,
 } from '@jpki/globalplatform';
@@ -115,15 +119,21 @@ export class HandsetChannel {
   }
 }
 
-/** The phone's side of the JPKI applet: PIN handling, signature, certificate read (no secure channel). */
+/**
+ * The phone's side of one JPKI applet instance (no secure channel): the user-authentication key with its 4-digit PIN,
+ * or the signing key with its password; PIN handling, signature, certificate read.
+ */
 export class JpkiAppletClient {
-  private constructor(private readonly channel: HandsetChannel) {}
+  private constructor(
+    private readonly channel: HandsetChannel,
+    private readonly rule: JpkiPinRule,
+  ) {}
 
-  /** Opens a channel to the applet in a new session of the handset holding the SIM. */
-  static async open(vsimUrl: string, handset: Handset): Promise<JpkiAppletClient> {
+  /** Opens a channel to the instance of `role` in a new session of the handset holding the SIM. */
+  static async open(vsimUrl: string, handset: Handset, role: JpkiKeyRole = 'user-authentication'): Promise<JpkiAppletClient> {
     const http = handset.session(vsimUrl);
-    const opened = await http.post<{ channel: number }>(`/sims/${handset.iccid}/channels`, { aid: JpkiAid.DEFAULT_INSTANCE.toString('hex').toUpperCase() });
-    return new JpkiAppletClient(new HandsetChannel(http, handset.iccid, opened.channel));
+    const opened = await http.post<{ channel: number }>(`/sims/${handset.iccid}/channels`, { aid: hex(jpkiInstanceAid(role)) });
+    return new JpkiAppletClient(new HandsetChannel(http, handset.iccid, opened.channel), JPKI_PIN_RULES[role]);
   }
 
   close(): Promise<void> {
@@ -132,7 +142,7 @@ export class JpkiAppletClient {
 
   /** Tries left (VERIFY without data), or 'unset' when no PIN was chosen yet. */
   async pinStatus(): Promise<number | 'unset' | 'verified'> {
-    const r = await this.channel.transmit(buildVerify());
+    const r = await this.channel.transmit(buildVerify(undefined, this.rule));
     if (r.sw === Sw.REFERENCE_DATA_NOT_USABLE) return 'unset';
     if (r.isOk) return 'verified';
     if (r.sw1 === 0x63 && (r.sw2 & 0xf0) === 0xc0) return r.sw2 & 0x0f;
@@ -141,16 +151,20 @@ export class JpkiAppletClient {
   }
 
   async setInitialPin(pin: string): Promise<void> {
-    await this.ok('CHANGE REFERENCE DATA', buildChangeReferenceData(pin));
+    await this.ok('CHANGE REFERENCE DATA', buildChangeReferenceData(pin, undefined, this.rule));
   }
 
   async verifyPin(pin: string): Promise<void> {
-    await this.ok('VERIFY', buildVerify(pin));
+    await this.ok('VERIFY', buildVerify(pin, this.rule));
   }
 
   /** PKCS#1 v1.5 signature over SHA-256(data); needs a verified PIN in this selection. */
   async sign(data: Buffer): Promise<Buffer> {
-    return this.ok('COMPUTE DIGITAL SIGNATURE', buildSign(sha256DigestInfo(data)));
+    return this.signDigestInfo(sha256DigestInfo(data));
+  }
+
+  async signDigestInfo(digestInfo: Buffer): Promise<Buffer> {
+    return this.ok('COMPUTE DIGITAL SIGNATURE', buildSign(digestInfo));
   }
 
   async readCertificate(): Promise<Buffer> {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { CARRIERS, type Carrier, type EnrollmentView, type KeyMode, type MvnoId, type PhoneEnrollmentApplication } from '@jpki/contracts';
+import type { JpkiKeyRole } from '@jpki/globalplatform';
 import type { VirtualMyNumberCard } from '@jpki/mynumber-card';
+import { createDigestInfoSigner, decodeCertificate, signCms } from '@jpki/pki';
 import type { PlatformEndpoints } from './endpoints';
 import { JpkiAppletClient, type Handset } from './handset';
 import { HttpJson } from './http-json';
@@ -13,6 +15,8 @@ export interface EnrollRequest {
   operator: Carrier | MvnoId;
   keyMode: KeyMode;
   deviceModel?: string;
+  /** Also the phone signing certificate (スマホ用署名用電子証明書): the application asks for it. */
+  signingCertificate?: boolean;
 }
 
 /**
@@ -38,6 +42,7 @@ export class JpkiUiApp {
       keyMode: req.keyMode === 'on-card' ? 'on-device' : 'ca-generated',
       deviceKind: 'sim' as const,
       ...(req.deviceModel ? { deviceModel: req.deviceModel } : {}),
+      ...(req.signingCertificate ? { signingCertificate: true } : {}),
     };
   }
 
@@ -65,8 +70,13 @@ export class JpkiUiApp {
    * The whole issuance on this phone: the card signs the application, the SP-TSM runs the saga, and once the
    * certificate is on this handset's SIM the user's phone PIN is set on it, through this handset (the PIN never
    * leaves the phone). Only the handset holding the SIM can reach the applet, so nobody else can choose the PIN.
+   * With `phoneSigningPassword`, the application also asks for the phone signing certificate, whose password is set
+   * the same way.
    */
-  async enroll(req: EnrollRequest & { handset: Handset; phonePin: string }, onProgress?: (v: EnrollmentView) => void): Promise<EnrollmentView> {
+  async enroll(
+    req: EnrollRequest & { handset: Handset; phonePin: string; phoneSigningPassword?: string },
+    onProgress?: (v: EnrollmentView) => void,
+  ): Promise<EnrollmentView> {
     const started = await this.startEnrollment(req);
     const done = await this.waitForEnrollment(started.enrollmentId, onProgress);
     if (done.status !== 'completed') return done;
@@ -74,12 +84,33 @@ export class JpkiUiApp {
       throw new Error(`enrollment ${done.enrollmentId} wrote SIM ${done.iccid ?? '?'}, not the SIM ${req.handset.iccid} in this handset`);
     }
     await this.setPhonePin(req.handset, req.phonePin);
+    if (req.phoneSigningPassword !== undefined) await this.setPhonePin(req.handset, req.phoneSigningPassword, 'signing');
     return done;
   }
 
-  /** The user chooses the phone's 4-digit PIN (first time only), on the phone holding the SIM. */
-  async setPhonePin(handset: Handset, pin: string): Promise<void> {
-    await this.withApplet(handset, (applet) => applet.setInitialPin(pin));
+  /**
+   * The user chooses the phone's 4-digit PIN, or with `role` signing the signing password (6–16 upper-case letters and
+   * digits), first time only, on the phone holding the SIM.
+   */
+  async setPhonePin(handset: Handset, pin: string, role: JpkiKeyRole = 'user-authentication'): Promise<void> {
+    await this.withApplet(handset, (applet) => applet.setInitialPin(pin), role);
+  }
+
+  /**
+   * Signs a document with the phone signing key after its password: a CMS SignedData (DER) with the signing
+   * certificate, detached from the document (an e-application sends both).
+   */
+  signDocument(handset: Handset, signingPassword: string, document: Buffer): Promise<{ signedData: Buffer; certificate: Buffer }> {
+    return this.withApplet(
+      handset,
+      async (applet) => {
+        await applet.verifyPin(signingPassword);
+        const certificate = await applet.readCertificate();
+        const signer = createDigestInfoSigner(decodeCertificate(certificate).tbs.subjectPublicKeyInfo, (digestInfo) => applet.signDigestInfo(digestInfo));
+        return { signedData: await signCms(document, certificate, signer, { detached: true }), certificate };
+      },
+      'signing',
+    );
   }
 
   /** Answers a relying party's challenge: VERIFY PIN, sign, and hand over the certificate. */
@@ -91,8 +122,8 @@ export class JpkiUiApp {
   }
 
   /** One OMAPI session to the applet on this handset's SIM, closed afterwards. */
-  async withApplet<T>(handset: Handset, fn: (applet: JpkiAppletClient) => Promise<T>): Promise<T> {
-    const applet = await JpkiAppletClient.open(this.endpoints.vsim, handset);
+  async withApplet<T>(handset: Handset, fn: (applet: JpkiAppletClient) => Promise<T>, role: JpkiKeyRole = 'user-authentication'): Promise<T> {
+    const applet = await JpkiAppletClient.open(this.endpoints.vsim, handset, role);
     try {
       return await fn(applet);
     } finally {
