@@ -59,7 +59,7 @@ export const OTEL_COLLECTOR = { service: 'otel-collector', namespace: PLATFORM_N
 export const OTEL_COLLECTOR_ENDPOINT = `http://${OTEL_COLLECTOR.service}.${OTEL_COLLECTOR.namespace}.svc:${OTEL_COLLECTOR.port}`;
 
 /** Service instances whose paths the Gateway publishes (the CA's OCSP, CRL and certificate URLs; the relying parties). */
-export const PUBLIC_SERVICES: readonly string[] = ['jpki-ca', 'rp-bank', 'rp-ticketing'];
+export const PUBLIC_SERVICES: readonly string[] = ['jpki-ca', 'rp-bank', 'rp-ticketing', 'rp-eapplication'];
 
 type Peer = Record<string, unknown>;
 type Policy = Record<string, unknown>;

@@ -57,6 +57,7 @@ export const SERVICE_INSTANCES: readonly ServiceInstance[] = [
   { identity: 'lifecycle', app: 'lifecycle', port: 7500, schema: 'lifecycle', autoscaled: true, minReplicas: 3 },
   { identity: 'rp-bank', app: 'rp-bank', port: 7600, schema: 'rp_bank', settings: { JPKI_CA_URL }, autoscaled: true },
   { identity: 'rp-ticketing', app: 'rp-ticketing', port: 7700, schema: 'rp_ticketing', settings: { JPKI_CA_URL }, autoscaled: true },
+  { identity: 'rp-eapplication', app: 'rp-eapplication', port: 7900, schema: 'rp_eapplication', settings: { JPKI_CA_URL }, autoscaled: true },
 ];
 
 /** `mno-tsm-docomo` → `MNO_TSM_DOCOMO`: prefix of a service's variables in the compose `.env` file. */

@@ -317,7 +317,7 @@ describe('network-policies.yaml', () => {
 
   it('derives service-to-service HTTP from the URLs in the settings: only the relying parties call the CA', () => {
     const edges = SERVICE_INSTANCES.flatMap((s) => httpCallees(s).map((c) => `${s.identity} -> ${c.identity}`));
-    expect(edges).toEqual(['rp-bank -> jpki-ca', 'rp-ticketing -> jpki-ca']);
+    expect(edges).toEqual(['rp-bank -> jpki-ca', 'rp-ticketing -> jpki-ca', 'rp-eapplication -> jpki-ca']);
   });
 });
 
@@ -608,7 +608,7 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     const ca = named(rendered, 'Service', url.hostname) as K8sObject;
     expect(list(obj(ca['spec'])['ports']).map((p) => obj(p)['port'])).toContain(Number(url.port));
     const users = SERVICE_INSTANCES.filter((s) => s.settings?.['JPKI_CA_URL']);
-    expect(users.map((s) => s.identity).sort()).toEqual(['rp-bank', 'rp-ticketing']);
+    expect(users.map((s) => s.identity).sort()).toEqual(['rp-bank', 'rp-eapplication', 'rp-ticketing']);
   });
 
   it('gives every service a PostgreSQL role of its own, named like its schema, reached through the session-mode Pooler', () => {
@@ -773,6 +773,7 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
     }
     expect(consumedTopics('sp-tsm')).toEqual(expect.arrayContaining(['sptsm.commands', 'ca.events', 'mno.kddi.events']));
     expect(consumedTopics('rp-ticketing')).toEqual([]);
+    expect(consumedTopics('rp-eapplication')).toEqual([]);
   });
 
   it('routes only the CA\'s certificate URLs and the relying parties\' user paths through the Gateway', () => {
@@ -1060,7 +1061,7 @@ describe('generate-keys', () => {
       expect(v.split(',').map((e) => e.split('=')[0]).sort()).toEqual(SERVICE_INSTANCES.map((s) => s.identity).sort());
     }
     // The relying parties trust the CA's signed ca.events and are trusted themselves.
-    for (const id of ['jpki-ca', 'rp-bank', 'rp-ticketing', 'lifecycle']) expect(trust['TRUSTED_PRODUCER_KEYS']).toContain(`${id}=${keys.services[id].signingSpki}`);
+    for (const id of ['jpki-ca', 'rp-bank', 'rp-ticketing', 'rp-eapplication', 'lifecycle']) expect(trust['TRUSTED_PRODUCER_KEYS']).toContain(`${id}=${keys.services[id].signingSpki}`);
     const again = generateDeploymentKeys({ deviceAttestation: deviceAttestationVendor() });
     expect(again.services['sp-tsm'].signingPkcs8).not.toBe(keys.services['sp-tsm'].signingPkcs8);
     expect(again.deviceAttestation.roots).not.toBe(keys.deviceAttestation.roots);

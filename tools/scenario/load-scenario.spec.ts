@@ -48,7 +48,7 @@ describe('scenario files are refused before anything starts, with file, line, co
 
   it('a fault on a service that does not exist', () => {
     expect(problems(VALID.replace('kill: sp-tsm', 'kill: billing'))).toEqual([
-      'bad.yaml:14:11: faults.0.kill: no service "billing" in the platform (services: jpki-ca, sp-tsm, mno-tsm-docomo, mno-tsm-kddi, mno-tsm-softbank, vsim, lifecycle, rp-bank, rp-ticketing)',
+      'bad.yaml:14:11: faults.0.kill: no service "billing" in the platform (services: jpki-ca, sp-tsm, mno-tsm-docomo, mno-tsm-kddi, mno-tsm-softbank, vsim, lifecycle, rp-bank, rp-ticketing, rp-eapplication)',
     ]);
   });
 

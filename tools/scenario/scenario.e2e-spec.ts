@@ -193,7 +193,7 @@ describe('scenario runner: a small scenario file against the platform, its resul
     const offset = portOffset!;
     const context = scenarioFile(
       'context',
-      `name: kept\nservices:\n${Object.entries({ 'jpki-ca': 7100, 'sp-tsm': 7200, 'mno-tsm-docomo': 7301, 'mno-tsm-kddi': 7302, 'mno-tsm-softbank': 7303, vsim: 7400, lifecycle: 7500, 'rp-bank': 7600, 'rp-ticketing': 7700 })
+      `name: kept\nservices:\n${Object.entries({ 'jpki-ca': 7100, 'sp-tsm': 7200, 'mno-tsm-docomo': 7301, 'mno-tsm-kddi': 7302, 'mno-tsm-softbank': 7303, vsim: 7400, lifecycle: 7500, 'rp-bank': 7600, 'rp-ticketing': 7700, 'rp-eapplication': 7900 })
         .map(([service, port]) => `  ${service}: http://127.0.0.1:${port + offset}`)
         .join('\n')}\noperatorToken: { tokenEnv: SCENARIO_TARGET_TOKEN }\noperations: { kafkaBrokers: [${testKafkaBrokers().join(', ')}], topicPrefix: ${prefix}., schemaPrefix: ${prefix}_, databaseUrlEnv: SCENARIO_TARGET_DATABASE }\n`,
     );

@@ -11,7 +11,7 @@ export type Carrier = (typeof CARRIERS)[number];
 export const mnoTsmOf = (carrier: Carrier) => `mno-tsm-${carrier}` as const;
 
 /** The platform's service identities: the names in signed envelopes, trust lists, inbox rows and consumer groups. */
-export const PLATFORM_SERVICE_IDENTITIES = ['jpki-ca', 'sp-tsm', ...CARRIERS.map(mnoTsmOf), 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing'] as const;
+export const PLATFORM_SERVICE_IDENTITIES = ['jpki-ca', 'sp-tsm', ...CARRIERS.map(mnoTsmOf), 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing', 'rp-eapplication'] as const;
 /**
  * Readers that are not platform services: they sign nothing and keep no inbox, they read event topics whole and check
  * every envelope against the producers' keys. `console`: the operator console's live event feed and dashboards.

@@ -11,6 +11,7 @@ export const DEFAULT_PORTS = {
   lifecycle: 7500,
   'rp-bank': 7600,
   'rp-ticketing': 7700,
+  'rp-eapplication': 7900,
 } as const;
 export type PlatformServiceName = keyof typeof DEFAULT_PORTS;
 
@@ -22,6 +23,7 @@ export interface PlatformEndpoints {
   lifecycle: string;
   rpBank: string;
   rpTicketing: string;
+  rpEapplication: string;
 }
 
 export function localEndpoints(portOffset = 0, host = '127.0.0.1'): PlatformEndpoints {
@@ -34,5 +36,6 @@ export function localEndpoints(portOffset = 0, host = '127.0.0.1'): PlatformEndp
     lifecycle: url('lifecycle'),
     rpBank: url('rp-bank'),
     rpTicketing: url('rp-ticketing'),
+    rpEapplication: url('rp-eapplication'),
   };
 }

@@ -103,7 +103,7 @@ describe('platform context', () => {
       'ctx.yaml:3:14: services.lifecycle: not a URL: "lifecycle.example.com"',
       'ctx.yaml:4:11: services.sp-tsm: an http or https URL, not ftp:',
       'ctx.yaml:5:9: services.vsim: credentials in a URL are refused: name a tokenFile or tokenEnv',
-      'ctx.yaml:6:3: services.mno-tsm-rakuten: unknown service (known: jpki-ca, sp-tsm, mno-tsm-docomo, mno-tsm-kddi, mno-tsm-softbank, vsim, lifecycle, rp-bank, rp-ticketing)',
+      'ctx.yaml:6:3: services.mno-tsm-rakuten: unknown service (known: jpki-ca, sp-tsm, mno-tsm-docomo, mno-tsm-kddi, mno-tsm-softbank, vsim, lifecycle, rp-bank, rp-ticketing, rp-eapplication)',
     ]);
   });
 

@@ -225,6 +225,7 @@ function platformContext(c: PlatformContextFile, source: string, env: NodeJS.Pro
         lifecycle: url('lifecycle'),
         rpBank: url('rp-bank'),
         rpTicketing: url('rp-ticketing'),
+        rpEapplication: url('rp-eapplication'),
       };
     },
     operatorToken: (grant) => {

@@ -12,9 +12,14 @@ export class JpkiCaDirectory implements CaDirectory {
     private readonly timeoutMs = 5_000,
   ) {}
 
+  /** The root and both issuing CAs: user authentication (logins) and digital signature (signed documents). */
   async trustAnchors(): Promise<JpkiTrust> {
-    const [root, userAuthentication] = await Promise.all([this.get('/ca/root.der'), this.get('/ca/user-authentication.der')]);
-    return { root, userAuthentication };
+    const [root, userAuthentication, digitalSignature] = await Promise.all([
+      this.get('/ca/root.der'),
+      this.get('/ca/user-authentication.der'),
+      this.get('/ca/digital-signature.der'),
+    ]);
+    return { root, userAuthentication, digitalSignature };
   }
 
   async ocsp(requestDer: Buffer): Promise<Buffer> {

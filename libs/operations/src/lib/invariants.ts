@@ -23,7 +23,7 @@ export function platformSchemas(prefix: string): PlatformSchemas {
   const spTsm = name('sp-tsm');
   const lifecycle = name('lifecycle');
   const vsim = name('vsim');
-  const all = [ca, spTsm, ...mnoTsm, vsim, lifecycle, name('rp-bank'), name('rp-ticketing')];
+  const all = [ca, spTsm, ...mnoTsm, vsim, lifecycle, name('rp-bank'), name('rp-ticketing'), name('rp-eapplication')];
   for (const s of all) if (!/^[a-z_][a-z0-9_]*$/.test(s)) throw new Error(`invalid schema name ${s}`);
   return { ca, spTsm, lifecycle, vsim, mnoTsm, all };
 }
