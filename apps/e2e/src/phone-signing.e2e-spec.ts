@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import {
+  BankClient,
+  createSubscriber,
+  createTestCitizen,
+  HttpJson,
+  JpkiUiApp,
+  refusalOf,
+  simChallengeSigner,
+  type ChallengeSigner,
+  type Subscriber,
+  type TestCitizen,
+} from '@jpki/jpki-client';
+import { OpenSslWorkspace } from '@jpki/openssl-judge';
+import { readJpkiPersonalData, summarizeCertificate, toPem } from '@jpki/pki';
+import { startPlatformUnderTest, waitUntil, type PlatformUnderTest } from '@jpki/testing';
+
+const PIN = '2580';
+const SIGNING_PASSWORD = 'PHONESIGN2026';
+
+/**
+ * The phone carries both certificates (docs/DESIGN.md §3.4, §4.1): one enrollment, asked for in the signed application,
+ * gives the SIM applet's user-authentication instance (4-digit PIN) and its signing instance (password). Every service
+ * is its own process on the real broker and database; openssl judges the signature, the chains and the status.
+ */
+describe('e2e: the phone signing certificate (SIM applet) — bank login, e-application, address change', () => {
+  let platform: PlatformUnderTest;
+  let app: JpkiUiApp;
+  let citizen: TestCitizen;
+  let subscriber: Subscriber;
+  let phone: ChallengeSigner;
+  let serial: string;
+  let signingSerial: string;
+  let openssl: OpenSslWorkspace;
+
+  const document = Buffer.from(JSON.stringify({ form: '転居届 (simulated)', submittedAt: new Date().toISOString(), nonce: randomBytes(8).toString('hex') }));
+  const submit = (signedData: Buffer) =>
+    new HttpJson(platform.endpoints.rpEapplication).post<{ applicationId: string; signer: { serial: string }; personalData: { name: string; address: string } }>(
+      '/applications',
+      { document: document.toString('base64'), signedData: signedData.toString('base64') },
+    );
+  const pem = async (name: string) => (await fetch(`${platform.endpoints.ca}/ca/${name}.pem`)).text();
+  const crlPem = async (ca: string) => toPem(Buffer.from(await (await fetch(`${platform.endpoints.ca}/crl/${ca}.crl`)).arrayBuffer()), 'X509 CRL');
+  const ocsp = (issuer: string, certificate: string) =>
+    openssl.run(['ocsp', '-issuer', issuer, '-cert', certificate, '-url', `${platform.endpoints.ca}/ocsp`, '-CAfile', 'bundle.pem']);
+
+  beforeAll(async () => {
+    platform = await startPlatformUnderTest({ only: ['jpki-ca', 'sp-tsm', 'mno-tsm-docomo', 'vsim', 'rp-bank', 'rp-eapplication'] });
+    const e = platform.endpoints;
+    app = new JpkiUiApp(e);
+    openssl = await OpenSslWorkspace.create();
+    citizen = await createTestCitizen(e, platform.operatorToken);
+    subscriber = await createSubscriber(e, platform.operatorToken, 'docomo');
+    await openssl.write('root.pem', await pem('root'));
+    await openssl.write('ua-ca.pem', await pem('user-authentication'));
+    await openssl.write('sign-ca.pem', await pem('digital-signature'));
+    await openssl.write('bundle.pem', (await pem('root')) + (await pem('user-authentication')) + (await pem('digital-signature')));
+  }, 180_000);
+
+  afterAll(async () => {
+    await openssl?.dispose();
+    await platform?.stop();
+  });
+
+  it('enrolls with both certificates in one enrollment; the bank login uses the user-authentication certificate', async () => {
+    const done = await app.enroll({
+      card: citizen.card,
+      signingPassword: citizen.signingPassword,
+      msisdn: subscriber.msisdn,
+      operator: 'docomo',
+      keyMode: 'on-card',
+      handset: subscriber.handset,
+      phonePin: PIN,
+      signingCertificate: true,
+      phoneSigningPassword: SIGNING_PASSWORD,
+    });
+    expect(done).toMatchObject({ status: 'completed', state: 'operational', serial: expect.any(String), signingSerial: expect.any(String) });
+    serial = done.serial!;
+    signingSerial = done.signingSerial!;
+    phone = simChallengeSigner(platform.endpoints, subscriber.handset, PIN);
+    const login = await new BankClient(platform.endpoints.rpBank).login(phone);
+    expect(login).toMatchObject({ holder: { serial }, status: { source: 'ocsp' } });
+  }, 120_000);
+
+  it('openssl verify -crl_check and openssl ocsp judge both phone certificates; only the signing one carries the 基本4情報', async () => {
+    const authentication = await app.withApplet(subscriber.handset, (applet) => applet.readCertificate());
+    const signing = await app.withApplet(subscriber.handset, (applet) => applet.readCertificate(), 'signing');
+    expect(summarizeCertificate(authentication).serialNumber).toBe(serial);
+    expect(summarizeCertificate(signing).serialNumber).toBe(signingSerial);
+    expect(readJpkiPersonalData(signing)).toMatchObject({ name: '山田 太郎', address: '東京都千代田区霞が関2-1-2' });
+    expect(readJpkiPersonalData(authentication)).toBeUndefined();
+    await openssl.write('phone-ua.pem', toPem(authentication, 'CERTIFICATE'));
+    await openssl.write('phone-sign.pem', toPem(signing, 'CERTIFICATE'));
+    for (const [certificate, ca, crl] of [
+      ['phone-ua.pem', 'ua-ca.pem', 'user-authentication'],
+      ['phone-sign.pem', 'sign-ca.pem', 'digital-signature'],
+    ]) {
+      await openssl.write(`${crl}.crl.pem`, await crlPem(crl));
+      const verified = await openssl.run(['verify', '-crl_check', '-CAfile', 'root.pem', '-untrusted', ca, '-CRLfile', `${crl}.crl.pem`, '-purpose', 'any', certificate]);
+      expect(verified.output).toContain(`${certificate}: OK`);
+      const status = (await ocsp(ca, certificate)).output;
+      expect(status).toContain('Response verify OK');
+      expect(status).toContain(`${certificate}: good`);
+    }
+  });
+
+  it('the e-application relying party accepts a document signed with the phone signing key; openssl cms -verify accepts the same signature', async () => {
+    const { signedData } = await app.signDocument(subscriber.handset, SIGNING_PASSWORD, document);
+    await openssl.write('document.json', document.toString('utf8'));
+    await openssl.write('document.p7s', signedData);
+    const judged = await openssl.run(['cms', '-verify', '-binary', '-inform', 'DER', '-in', 'document.p7s', '-content', 'document.json', '-CAfile', 'bundle.pem', '-purpose', 'any', '-out', '/dev/null']);
+    expect(judged.output).toContain('Verification successful');
+    const accepted = await submit(signedData);
+    expect(accepted).toMatchObject({ signer: { serial: signingSerial }, personalData: { name: '山田 太郎', address: '東京都千代田区霞が関2-1-2' } });
+  });
+
+  it('an address change revokes every signing certificate of the person (card and phone, affiliationChanged): the e-application RP refuses the old signature, the bank login still works', async () => {
+    const { signedData } = await app.signDocument(subscriber.handset, SIGNING_PASSWORD, document);
+    const cardSigning = citizen.card.certificate('signing');
+    const changed = await new HttpJson(platform.endpoints.ca, platform.operatorToken).post(`/citizens/${citizen.personId}/basic-information-changes`, {
+      address: '大阪府大阪市北区中之島１丁目３番２０号',
+      prefecture: 'Osaka-fu',
+      municipality: 'Osaka-shi',
+    });
+    expect(changed).toMatchObject({ changed: [{ serial: summarizeCertificate(cardSigning).serialNumber }], cascaded: [{ serial: signingSerial, revocationReason: 'affiliationChanged' }] });
+    await openssl.write('card-sign.pem', toPem(cardSigning, 'CERTIFICATE'));
+    for (const certificate of ['card-sign.pem', 'phone-sign.pem']) {
+      expect((await ocsp('sign-ca.pem', certificate)).output).toMatch(new RegExp(`${certificate.replace('.', '\\.')}: revoked[\\s\\S]*Reason: affiliationChanged`));
+    }
+    expect((await ocsp('ua-ca.pem', 'phone-ua.pem')).output).toContain('phone-ua.pem: good');
+    const refusal = await waitUntil(async () => {
+      const r = await refusalOf(submit(signedData));
+      return r.reason === 'CERTIFICATE_REVOKED' ? r : undefined;
+    }, 20_000, 'the e-application RP sees the revocation');
+    expect(refusal).toMatchObject({ status: 403, details: expect.objectContaining({ revocationReason: 'affiliationChanged' }) });
+    expect(await new BankClient(platform.endpoints.rpBank).login(phone)).toMatchObject({ holder: { serial }, status: { source: 'ocsp' } });
+  }, 60_000);
+});
