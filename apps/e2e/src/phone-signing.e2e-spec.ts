@@ -45,7 +45,7 @@ describe('e2e: the phone signing certificate (SIM applet) — bank login, e-appl
     openssl.run(['ocsp', '-issuer', issuer, '-cert', certificate, '-url', `${platform.endpoints.ca}/ocsp`, '-CAfile', 'bundle.pem']);
 
   beforeAll(async () => {
-    platform = await startPlatformUnderTest({ only: ['jpki-ca', 'sp-tsm', 'mno-tsm-docomo', 'vsim', 'rp-bank', 'rp-eapplication'] });
+    platform = await startPlatformUnderTest({ only: ['jpki-ca', 'sp-tsm', 'mno-tsm-docomo', 'vsim', 'lifecycle', 'rp-bank', 'rp-eapplication'] });
     const e = platform.endpoints;
     app = new JpkiUiApp(e);
     openssl = await OpenSslWorkspace.create();
@@ -113,6 +113,26 @@ describe('e2e: the phone signing certificate (SIM applet) — bank login, e-appl
     const accepted = await submit(signedData);
     expect(accepted).toMatchObject({ signer: { serial: signingSerial }, personalData: { name: '山田 太郎', address: '東京都千代田区霞が関2-1-2' } });
   });
+
+  it('a loss report holds both phone certificates (the signing one follows the phone), finding the phone releases both; lifecycle keeps the user-authentication one as the phone', async () => {
+    const lifecycle = new HttpJson(platform.endpoints.lifecycle, platform.operatorToken);
+    const waitForCase = (caseId: string) =>
+      waitUntil(async () => {
+        const c = await lifecycle.get<{ status: string; outcomes: Record<string, string> }>(`/cases/${caseId}`);
+        return c.status !== 'open' ? c : undefined;
+      }, 60_000, `lifecycle case ${caseId}`);
+    await waitUntil(() => lifecycle.get(`/phones?serial=${serial}`).catch(() => undefined), 30_000, 'the phone known to lifecycle');
+    const { signedData } = await app.signDocument(subscriber.handset, SIGNING_PASSWORD, document);
+    const loss = await lifecycle.post<{ caseId: string }>('/loss-reports', { msisdn: subscriber.msisdn, reason: 'lost with both certificates (e2e)' });
+    expect(await waitForCase(loss.caseId)).toMatchObject({ status: 'completed', outcomes: { certificate: 'on-hold' } });
+    expect((await ocsp('sign-ca.pem', 'phone-sign.pem')).output).toMatch(/phone-sign\.pem: revoked[\s\S]*Reason: certificateHold/);
+    expect(await refusalOf(submit(signedData))).toMatchObject({ status: 403, reason: 'CERTIFICATE_ON_HOLD' });
+    const found = await lifecycle.post<{ caseId: string }>('/found-reports', { iccid: subscriber.iccid, reason: 'found at home (e2e)' });
+    expect(await waitForCase(found.caseId)).toMatchObject({ status: 'completed' });
+    expect((await ocsp('sign-ca.pem', 'phone-sign.pem')).output).toContain('phone-sign.pem: good');
+    expect(await lifecycle.get(`/phones?serial=${serial}`)).toMatchObject({ serial, certificate: { status: 'good' } });
+    expect(await submit((await app.signDocument(subscriber.handset, SIGNING_PASSWORD, document)).signedData)).toMatchObject({ signer: { serial: signingSerial } });
+  }, 120_000);
 
   it('an address change revokes every signing certificate of the person (card and phone, affiliationChanged): the e-application RP refuses the old signature, the bank login still works', async () => {
     const { signedData } = await app.signDocument(subscriber.handset, SIGNING_PASSWORD, document);

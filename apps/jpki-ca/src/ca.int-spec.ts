@@ -165,7 +165,7 @@ describe('jpki-ca on the real broker and database', () => {
     [ca, openssl, generated, weakKey] = await Promise.all([
       CaHarness.start({ tag: 'ca1' }),
       OpenSslWorkspace.create(),
-      Promise.all(Array.from({ length: 20 }, async () => (await generateRsaKeyPair(2048)).privateKey)),
+      Promise.all(Array.from({ length: 26 }, async () => (await generateRsaKeyPair(2048)).privateKey)),
       generateRsaKeyPair(1024).then((k) => k.privateKey),
     ]);
     keys = generated;

@@ -363,6 +363,7 @@ export class IssuanceService {
       personId: allocation.personId,
       enrollmentId: allocation.enrollmentId ?? '',
       serial: allocation.serial,
+      kind: shapeOf(allocation.kind).kind,
       certificate: der.toString('base64'),
       notBefore: allocation.notBefore.toISOString(),
       notAfter: allocation.notAfter.toISOString(),

@@ -34,8 +34,8 @@ function setup(certificates: CertificateRow[]) {
   const store = {
     findCertificate: jest.fn(async (serial: string) => rows.get(serial)),
     lockPerson: jest.fn(async () => true),
-    activePhoneCertificates: jest.fn(async (_m: unknown, _where: unknown, _lock = true, kinds: readonly string[] = PHONE_KINDS) =>
-      [...rows.values()].filter((c) => kinds.includes(c.kind) && c.status !== 'revoked'),
+    activePhoneCertificates: jest.fn(async (_m: unknown, where: { personId: string } | { iccid: string }, _lock = true, kinds: readonly string[] = PHONE_KINDS) =>
+      [...rows.values()].filter((c) => kinds.includes(c.kind) && c.status !== 'revoked' && ('iccid' in where ? c.iccid === where.iccid : c.personId === where.personId)),
     ),
   };
   const applied: { serial: string; to: string; reason: string | null }[] = [];
@@ -79,6 +79,21 @@ describe('revocation policy', () => {
     expect(applied).toEqual([
       { serial: 'C0', to: 'revoked', reason: 'keyCompromise' },
       { serial: 'S1', to: 'revoked', reason: CARD_CASCADE_REASON },
+    ]);
+  });
+
+  it('the phone signing certificate follows the user-authentication certificate of its phone: hold, release, revocation; not a supersession', async () => {
+    const onSim = (iccid: string) => ({ iccid, device: { kind: 'sim' as const, iccid, msisdn: '+819012345678', carrier: 'docomo' as const } });
+    const { service, tx, applied } = setup([row('P1', 'phone-user-authentication', onSim('8981100000000000001')), row('S1', 'phone-signing', onSim('8981100000000000001')), row('S2', 'phone-signing', onSim('8981100000000000019'))]);
+    expect(await service.revoke(tx, { target: { by: 'serial', serial: 'P1' }, reason: 'certificateHold', requestedBy: 'lifecycle' })).toMatchObject({ ok: true, cascaded: [{ serial: 'S1', status: 'on-hold' }] });
+    expect(await service.releaseHold(tx, { serial: 'P1', requestedBy: 'lifecycle' })).toMatchObject({ ok: true, cascaded: [{ serial: 'S1', status: 'good' }] });
+    expect(await service.revoke(tx, { target: { by: 'serial', serial: 'P1' }, reason: 'superseded', requestedBy: 'ca' })).toMatchObject({ ok: true, cascaded: [] });
+    expect(applied).toEqual([
+      { serial: 'P1', to: 'on-hold', reason: 'certificateHold' },
+      { serial: 'S1', to: 'on-hold', reason: 'certificateHold' },
+      { serial: 'P1', to: 'good', reason: null },
+      { serial: 'S1', to: 'good', reason: null },
+      { serial: 'P1', to: 'revoked', reason: 'superseded' },
     ]);
   });
 

@@ -150,7 +150,8 @@ export class RevocationService {
       const result = await this.statuses.apply(tx, certificate, toHold ? 'on-hold' : 'revoked', command.reason, { requestId: command.requestId });
       if (!result) continue;
       changed.push(result);
-      if (!isPhoneKind(result.kind)) cascaded.push(...(await this.cascadeFromCard(tx, result, command.requestId)));
+      const followers = isPhoneKind(result.kind) ? this.followOnDevice(tx, result, command.requestId) : this.cascadeFromCard(tx, result, command.requestId);
+      cascaded.push(...(await followers));
     }
     return { ok: true, changed, cascaded };
   }
@@ -187,7 +188,26 @@ export class RevocationService {
     if (certificate.status === 'revoked') return refuse('ALREADY_REVOKED', `certificate ${certificate.serial} is revoked (${certificate.revocationReason})`);
     if (certificate.status === 'good') return refuse('NOT_ON_HOLD', `certificate ${certificate.serial} is not on hold`);
     const released = await this.statuses.apply(tx, certificate, 'good', null, { requestId: command.requestId });
-    return released ? { ok: true, changed: [released], cascaded: [] } : refuse('NOT_ON_HOLD', `certificate ${certificate.serial} changed concurrently`);
+    if (!released) return refuse('NOT_ON_HOLD', `certificate ${certificate.serial} changed concurrently`);
+    return { ok: true, changed: [released], cascaded: await this.followOnDevice(tx, released, command.requestId) };
+  }
+
+  /**
+   * The phone signing certificate follows the user-authentication certificate of its phone: the phone (not the card)
+   * is what a loss, a find, a SIM swap or an operator revocation is about, and lifecycle names it by that serial.
+   * A supersession is the new issuance's business (it supersedes the certificate of its own kind).
+   */
+  private async followOnDevice(tx: CaTransaction, phone: CertificateRow, requestId?: string): Promise<CertificateRow[]> {
+    if (phone.kind !== 'phone-user-authentication' || !phone.iccid || phone.revocationReason === 'superseded') return [];
+    const signing = (await this.store.activePhoneCertificates(tx.manager, { iccid: phone.iccid }, true, ['phone-signing'])).filter(
+      (c) => c.personId === phone.personId && c.status !== phone.status,
+    );
+    const followers: CertificateRow[] = [];
+    for (const certificate of signing) {
+      const result = await this.statuses.apply(tx, certificate, phone.status, phone.revocationReason, { requestId, cause: { followed: phone.serial } });
+      if (result) followers.push(result);
+    }
+    return followers;
   }
 
   /** Resolves the target and locks the owners' person rows first, then the certificate rows. */

@@ -242,11 +242,14 @@ export class ReadModel {
     return { phone, created: inserted.length === 1 };
   }
 
-  async recordCertificate(m: EntityManager, c: { serial: string; enrollmentId: string; personId: string; notAfter?: Date }): Promise<void> {
+  async recordCertificate(
+    m: EntityManager,
+    c: { serial: string; enrollmentId: string; personId: string; notAfter?: Date; kind?: 'phone-user-authentication' | 'phone-signing' },
+  ): Promise<void> {
     await m.query(
-      `INSERT INTO phone_certificate (serial, enrollment_id, person_id, not_after) VALUES ($1, $2, $3, $4)
+      `INSERT INTO phone_certificate (serial, enrollment_id, person_id, not_after, kind) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (serial) DO UPDATE SET not_after = coalesce(EXCLUDED.not_after, phone_certificate.not_after)`,
-      [c.serial, c.enrollmentId, c.personId, c.notAfter ?? null],
+      [c.serial, c.enrollmentId, c.personId, c.notAfter ?? null, c.kind ?? 'phone-user-authentication'],
     );
   }
 

@@ -15,10 +15,17 @@ export class CaEventsHandler {
     private readonly flows: SystemFlows,
   ) {}
 
-  /** A phone certificate: a new phone, or a renewal (same enrollment, new serial). A SIM already closed gets it revoked. */
+  /**
+   * A phone certificate: a new phone, or a renewal (same enrollment, new serial). A SIM already closed gets it revoked.
+   * A phone signing certificate is only recorded: the phone's service is its user-authentication certificate.
+   */
   @EventPattern(CertificateIssued.type)
   async issued(@Payload() p: PayloadOf<typeof CertificateIssued>, @Ctx() ctx: MessageContext): Promise<void> {
     const m = ctx.manager;
+    if (p.kind === 'phone-signing') {
+      await this.read.recordCertificate(m, { serial: p.serial, enrollmentId: p.enrollmentId, personId: p.personId, notAfter: new Date(p.notAfter), kind: p.kind });
+      return;
+    }
     const sim = p.device.kind === 'sim' ? await this.read.lockSim(m, p.device.iccid, { carrier: p.device.carrier, msisdn: p.device.msisdn }) : undefined;
     const existing = await this.read.phone(p.enrollmentId, m, true);
     if (existing && existing.serial !== p.serial) {
@@ -35,6 +42,11 @@ export class CaEventsHandler {
   async statusChanged(@Payload() p: PayloadOf<typeof CertificateStatusChanged>, @Ctx() ctx: MessageContext): Promise<void> {
     const m = ctx.manager;
     if (p.requestId?.startsWith('case-')) await this.cases.engine.recordReply(m, p.requestId, ctx.envelope.type, p, ctx.envelope.correlationId);
+    if (p.kind === 'phone-signing') {
+      // It follows the phone (loss, found, contract end) or the card signing certificate (a 4-info change): nothing to do.
+      await this.read.applyCertificateStatus(m, p.serial, p.status, p.reason ?? null, new Date(p.changedAt), false);
+      return;
+    }
     if (p.kind !== 'phone-user-authentication') {
       if (p.status !== 'good') await this.flows.cardChanged(m, p);
       return;

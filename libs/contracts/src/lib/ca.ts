@@ -156,11 +156,13 @@ export const CertificateIssued = defineMessage({
     personId: z.uuid(),
     enrollmentId: z.string().min(1).max(64),
     serial: serialSchema,
+    /** Which of the phone's certificates this is (the signing one only when the application asked for it). */
+    kind: z.enum(['phone-user-authentication', 'phone-signing']).default('phone-user-authentication'),
     certificate: base64Schema,
     notBefore: z.iso.datetime(),
     notAfter: z.iso.datetime(),
     device: deviceBindingSchema,
-    /** Previous phone certificates of the person revoked as superseded by this issuance. */
+    /** Previous phone certificates of the person (of the same kind) revoked as superseded by this issuance. */
     supersededSerials: z.array(serialSchema),
     /** Only for ca-generated keys: the PKCS#8 private key sealed to the requested recipient. */
     deliveredKey: sealedBoxSchema.optional(),
