@@ -103,6 +103,7 @@ export const simSummary = z.object({
           .optional(),
         jpki: z
           .object({
+            role: z.enum(['user-authentication', 'signing']).describe('the key this JPKI instance holds: PIN (user authentication) or password (signing)'),
             pinSet: z.boolean(),
             pinTriesRemaining: z.number().int(),
             contentKey: z.boolean(),

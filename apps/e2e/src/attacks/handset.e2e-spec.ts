@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { buildChangeReferenceData, buildSign, buildVerify, JpkiAid } from '@jpki/globalplatform';
+import { buildChangeReferenceData, buildSign, buildVerify, CommandApdu, Ins, JPKI_PIN_RULES, JpkiAid } from '@jpki/globalplatform';
 import { sha256DigestInfo } from '@jpki/pki';
 import {
   authenticate,
@@ -20,7 +20,7 @@ interface SimView {
   revision: number;
   updatedAt: string;
   handset: { imei: string | null };
-  card: { registry: { aid: string; jpki?: { pinSet: boolean; pinTriesRemaining: number; certificate: boolean } }[] };
+  card: { registry: { aid: string; jpki?: { role: string; pinSet: boolean; pinTriesRemaining: number; certificate: boolean } }[] };
   openChannels: { channel: number; imei: string }[];
 }
 
@@ -199,6 +199,42 @@ describe('attacks: handset channel', () => {
     await victim.handset.session(vsim(), session).delete(`${path}/${channel}`);
     expect((await sim(iccid)).openChannels).toEqual([]);
   });
+
+  it('ATK-07: someone who knows the phone PIN (not the signing password) signs with the phone signing key → the PIN’s reference is not found there (6A88), a 4-digit PIN is malformed (6A80), a PIN verified at the user-authentication instance unlocks nothing (6982); no try spent, no signature', async () => {
+    const e = platform.endpoints;
+    const signer = await createSubscriber(e, platform.operatorToken, 'docomo');
+    const citizen = await createTestCitizen(e, platform.operatorToken);
+    const app = new JpkiUiApp(e);
+    const enrolled = await app.enroll({
+      card: citizen.card,
+      signingPassword: citizen.signingPassword,
+      msisdn: signer.msisdn,
+      operator: 'docomo',
+      keyMode: 'on-card',
+      handset: signer.handset,
+      phonePin: PIN,
+      signingCertificate: true,
+      phoneSigningPassword: 'SIGNPASS2026',
+    });
+    expect(enrolled).toMatchObject({ status: 'completed', signingSerial: expect.any(String) });
+    const signingAid = JpkiAid.SIGNING_INSTANCE.toString('hex').toUpperCase();
+    const signingState = async () => (await sim(signer.iccid)).card.registry.find((r) => r.aid === signingAid)?.jpki;
+    const before = await signingState();
+    expect(before).toMatchObject({ role: 'signing', pinSet: true, pinTriesRemaining: 5, certificate: true });
+    const http = signer.handset.session(vsim());
+    const transmit = async (channel: number, apdu: CommandApdu) =>
+      (await http.post<{ sw: string }>(`/sims/${signer.iccid}/channels/${channel}/transmit`, { apdu: apdu.toString() })).sw;
+    const { channel: authentication } = await http.post<{ channel: number }>(`/sims/${signer.iccid}/channels`, { aid: JPKI });
+    const { channel: signing } = await http.post<{ channel: number }>(`/sims/${signer.iccid}/channels`, { aid: signingAid });
+    const digestInfo = sha256DigestInfo(Buffer.from('an e-application the holder never saw'));
+    expect(await transmit(signing, buildVerify(PIN))).toBe('6A88');
+    expect(await transmit(signing, new CommandApdu(0x00, Ins.VERIFY, 0x00, JPKI_PIN_RULES.signing.reference, Buffer.from(PIN, 'ascii')))).toBe('6A80');
+    expect(await transmit(authentication, buildVerify(PIN))).toBe('9000');
+    expect(await transmit(signing, buildSign(digestInfo))).toBe('6982');
+    expect(await signingState()).toEqual(before);
+    // The holder, with the password, still signs.
+    expect((await app.signDocument(signer.handset, 'SIGNPASS2026', Buffer.from('the holder’s own application'))).signedData.length).toBeGreaterThan(1000);
+  }, 180_000);
 
   it('ATK-06: a stranger puts the victim’s SIM "in" their own phone → 401 AUTH_REQUIRED / 403 ROLE_REQUIRED; the SIM stays in the victim’s phone', async () => {
     const iccid = victim.iccid;

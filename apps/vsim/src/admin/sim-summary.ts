@@ -48,6 +48,7 @@ function entrySummary(record: RegistryRecord, maxFailed: number): SimSummary['ca
         ...(record.jpki
           ? {
               jpki: {
+                role: record.jpki.role ?? 'user-authentication',
                 pinSet: record.jpki.pinDigest !== null,
                 pinTriesRemaining: record.jpki.pinTriesRemaining,
                 contentKey: record.jpki.contentKey !== null,
