@@ -47,6 +47,17 @@ describe('attacks: cheap abuse and bad input', () => {
     }
     return { status: res.status, reason: body?.reason, body, headers: res.headers };
   };
+  /** rp-eapplication keeps accepted applications only: a refused one leaves no row (and, refused at the edge, no outcome). */
+  const eapplicationState = async () => {
+    const db = new Client({ connectionString: testDatabaseUrl() });
+    await db.connect();
+    try {
+      const stored = Number((await db.query(`SELECT count(*) AS n FROM "${platform.stack.get('rp-eapplication').spec.schema}".application`)).rows[0].n);
+      return { stored, outcomes: await metric(platform.endpoints.rpEapplication, 'rp_eapplication_applications_total') };
+    } finally {
+      await db.end();
+    }
+  };
 
   beforeAll(async () => {
     const rp = { CHALLENGE_CAPACITY: String(CHALLENGE_CAPACITY) };
@@ -129,7 +140,9 @@ describe('attacks: cheap abuse and bad input', () => {
       ['lifecycle', e.lifecycle, '/loss-reports', true],
       ['rp-bank', e.rpBank, '/login', false],
       ['rp-ticketing', e.rpTicketing, '/tickets', false],
+      ['rp-eapplication', e.rpEapplication, '/applications', false],
     ];
+    const eapplicationBefore = await eapplicationState();
     const docomoBefore = await new HttpJson(e.mno.docomo, token()).get<unknown[]>('/subscribers?limit=1000');
     const casesBefore = await lifecycleApi(platform).get<unknown[]>('/cases?limit=500');
     const correlation = `atk51-${randomUUID()}`;
@@ -148,12 +161,26 @@ describe('attacks: cheap abuse and bad input', () => {
           c.close();
         },
       });
-    const chunked = await call(e.rpBank, '/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream(), duplex: 'half' } as RequestInit);
-    expect(chunked).toMatchObject({ status: 413, reason: 'PAYLOAD_TOO_LARGE' });
+    for (const [base, path] of [
+      [e.rpBank, '/login'],
+      [e.rpEapplication, '/applications'],
+    ]) {
+      const chunked = await call(base, path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream(), duplex: 'half' } as RequestInit);
+      expect({ path, status: chunked.status, reason: chunked.reason }).toEqual({ path, status: 413, reason: 'PAYLOAD_TOO_LARGE' });
+    }
 
     expect(await new HttpJson(e.mno.docomo, token()).get<unknown[]>('/subscribers?limit=1000')).toEqual(docomoBefore);
     expect(await lifecycleApi(platform).get<unknown[]>('/cases?limit=500')).toEqual(casesBefore);
-    for (const base of [e.ca, e.spTsm, e.mno.docomo, e.vsim, e.lifecycle, e.rpBank, e.rpTicketing]) expect((await fetch(`${base}/health/ready`)).status).toBe(200);
+    expect(await eapplicationState()).toEqual(eapplicationBefore); // no application stored, none even reached verification
+    // The control: a small application that is no SignedData does reach verification, and is refused there precisely.
+    const small = await call(e.rpEapplication, '/applications', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ document: Buffer.from('転居届').toString('base64'), signedData: 'A'.repeat(200) }),
+    });
+    expect({ status: small.status, reason: small.reason }).toEqual({ status: 400, reason: 'CMS_MALFORMED' });
+    expect(await eapplicationState()).toEqual({ stored: eapplicationBefore.stored, outcomes: eapplicationBefore.outcomes + 1 });
+    for (const base of [e.ca, e.spTsm, e.mno.docomo, e.vsim, e.lifecycle, e.rpBank, e.rpTicketing, e.rpEapplication]) expect((await fetch(`${base}/health/ready`)).status).toBe(200);
     const audited = await lifecycleApi(platform).get<AuditEntryView[]>(`/audit?outcome=${encodeURIComponent('refused:PAYLOAD_TOO_LARGE')}&limit=1000`);
     expect(audited.filter((a) => a.correlationId === correlation)).toEqual([expect.objectContaining({ action: 'loss.report', statusCode: 413 })]);
   }, 120_000);
@@ -183,7 +210,10 @@ describe('attacks: cheap abuse and bad input', () => {
       [e.vsim, '/sims/%00'],
       [e.rpTicketing, '/gates/%00'],
       [e.rpTicketing, '/tickets/%00'],
+      [e.rpEapplication, '/applications/%00'],
+      [e.rpEapplication, '/applications/00000000-0000-0000-0000-000000000000?x=%00'],
     ];
+    const eapplicationBefore = await eapplicationState();
     for (const [base, path] of gets) {
       const r = await call(base, path, { token: true, headers: { 'x-correlation-id': correlation } });
       expect({ path, status: r.status, reason: r.reason }).toEqual({ path, status: 400, reason: 'INPUT_CONTAINS_NUL' });
@@ -193,6 +223,7 @@ describe('attacks: cheap abuse and bad input', () => {
       [e.lifecycle, '/revocations', { serial: 'AB', reason: 'why\u0000not' }],
       [e.rpBank, '/login', { challengeId: randomUUID(), signature: 'A'.repeat(100), certificate: 'A'.repeat(200), extra: '\u0000' }],
       [e.rpTicketing, '/tickets', { ['\u0000']: 1 }],
+      [e.rpEapplication, '/applications', { document: Buffer.from('転居届\u0000').toString('base64'), signedData: 'A'.repeat(200), note: 'x\u0000' }],
       [e.spTsm, '/enrollments', { msisdn: '\u0000' }],
       [e.mno.docomo, '/subscribers', { mvno: '\u0000' }],
       [e.ca, '/citizens', { name: '\u0000' }],
@@ -224,7 +255,8 @@ describe('attacks: cheap abuse and bad input', () => {
     const hasNul = (v: unknown): boolean =>
       typeof v === 'string' ? v.includes('\u0000') : v !== null && typeof v === 'object' ? Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x)) : false;
     expect(audit.filter(hasNul)).toEqual([]); // no raw NUL survived
-    for (const base of [e.ca, e.spTsm, e.mno.docomo, e.lifecycle]) expect((await fetch(`${base}/health/ready`)).status).toBe(200);
+    expect(await eapplicationState()).toEqual(eapplicationBefore);
+    for (const base of [e.ca, e.spTsm, e.mno.docomo, e.lifecycle, e.rpEapplication]) expect((await fetch(`${base}/health/ready`)).status).toBe(200);
   }, 60_000);
 
   it('ATK-53: a flood of challenge requests → 503 CHALLENGE_CAPACITY_REACHED with Retry-After; the table stays bounded; honest login works after the TTL', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { createSubscriber, createTestCitizen, type PlatformEndpoints } from '@jpki/jpki-client';
+import { createSubscriber, createTestCitizen, HttpJson, type PlatformEndpoints } from '@jpki/jpki-client';
 import { decodeCertificate, formatSerialNumber } from '@jpki/pki';
 import { startPlatformUnderTest, type PlatformUnderTest } from '@jpki/testing';
 
@@ -359,10 +359,23 @@ describe('attacks: OpenAPI-driven fuzzing of every service', () => {
   }, 240_000);
 
   beforeAll(async () => {
-    // Something for valid-shaped requests to find: a citizen with card certificates, a subscriber with a SIM.
+    // Something for valid-shaped requests to find: a citizen with card certificates, a subscriber with a SIM, an
+    // application the citizen signed with the card's signing key (rp-eapplication).
     const citizen = await createTestCitizen(endpoints, token);
     const subscriber = await createSubscriber(endpoints, token, 'docomo');
-    knownIds.push(citizen.personId, formatSerialNumber(decodeCertificate(citizen.card.certificate('user-authentication')).tbs.serialNumber), subscriber.msisdn, subscriber.iccid);
+    const document = Buffer.from('{"form":"転居届","fuzz":true}');
+    const signedData = await citizen.card.signApplication(citizen.signingPassword, document, { detached: true });
+    const application = await new HttpJson(endpoints.rpEapplication).post<{ applicationId: string }>('/applications', {
+      document: document.toString('base64'),
+      signedData: signedData.toString('base64'),
+    });
+    knownIds.push(
+      citizen.personId,
+      formatSerialNumber(decodeCertificate(citizen.card.certificate('user-authentication')).tbs.serialNumber),
+      subscriber.msisdn,
+      subscriber.iccid,
+      application.applicationId,
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -429,6 +442,7 @@ describe('attacks: OpenAPI-driven fuzzing of every service', () => {
       ['lifecycle', e.lifecycle],
       ['rp-bank', e.rpBank],
       ['rp-ticketing', e.rpTicketing],
+      ['rp-eapplication', e.rpEapplication],
     ];
     for (const [, base] of services) expect(['127.0.0.1', 'localhost', '[::1]']).toContain(new URL(base).hostname); // loopback only
     const operations = (await Promise.all(services.map(([name, base]) => operationsOf(name, base)))).flat();
