@@ -1,9 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CARRIERS, MVNOS, type Carrier, type EnrollmentView, type MvnoId } from '@jpki/contracts';
 import {
-  authenticate,
   CONTEXT_OPTION,
   createSubscriber,
   Handset,
@@ -13,11 +13,12 @@ import {
   reportFailure,
   wantsJson,
 } from '@jpki/jpki-client';
+import type { BiometricPresentation } from '@jpki/iphone-device';
 import { loadCardFile, saveCardFile, VirtualMyNumberCard } from '@jpki/mynumber-card';
 import { loadHandset, saveHandset } from './handset-file';
 import { registerIphoneCommands } from './iphone';
 import { endpoints, operatorToken, type CommonOptions } from './platform-clients';
-import { PHONE_PIN, PHONE_SIGNING_PASSWORD, PIN, readSecret, secretOptions, SIGNING_PASSWORD } from './secrets';
+import { PASSCODE, PHONE_PIN, PHONE_SIGNING_PASSWORD, PIN, readSecret, secretOptions, SIGNING_PASSWORD } from './secrets';
 
 /**
  * The JPKI-UI app as a command line: a test citizen's My Number card, a subscriber on a carrier,
@@ -85,14 +86,18 @@ program
     });
   });
 
-program
-  .command('handset-insert')
-  .description('put an existing SIM in a new phone (integrator token): from then on only that phone reaches the SIM')
-  .requiredOption('--iccid <iccid>', 'the SIM')
-  .requiredOption('--handset <file>', 'where to save the new phone (its device key: keep it private)')
-  .option('--imei <imei>', 'the phone’s IMEI (default: a new one)')
+secretOptions(
+  program
+    .command('handset-insert')
+    .description('put an existing SIM in a new phone (integrator token): from then on only that phone reaches the SIM')
+    .requiredOption('--iccid <iccid>', 'the SIM')
+    .requiredOption('--handset <file>', 'where to save the new phone (its device key: keep it private)')
+    .option('--imei <imei>', 'the phone’s IMEI (default: a new one)')
+    .option('--biometric-sensor', 'a model with a biometric sensor (biometric unlock of the user-authentication key)'),
+  [PASSCODE, 'with --biometric-sensor: the device passcode (re-enables biometry after a lockout)'],
+)
   .action(async (c) => {
-    const handset = Handset.create(c.iccid, c.imei);
+    const handset = Handset.create(c.iccid, c.imei, c.biometricSensor ? { passcode: readSecret(c, PASSCODE) } : undefined);
     await handset.insertSim(endpoints(opts()).vsim, operatorToken(opts()));
     saveHandset(c.handset, handset);
     out(`SIM ${c.iccid} is in phone IMEI ${handset.imei} → ${c.handset}`, { iccid: c.iccid, imei: handset.imei, handset: c.handset });
@@ -176,17 +181,34 @@ secretOptions(
 
 secretOptions(
   program
-    .command('authenticate')
-    .description('answer a relying party’s challenge with the phone and verify it (signature, chain, OCSP)')
+    .command('biometrics-enable')
+    .description('biometric unlock of the user-authentication key on a phone with a sensor (the PIN, checked first, is kept in its keystore)')
     .requiredOption('--handset <file>', 'the phone holding the SIM'),
   [PIN, 'the phone PIN'],
 )
-  .option('--challenge <hex>', 'challenge (default: 32 random bytes)')
   .action(async (c) => {
-    const pin = readSecret(c, PIN);
+    const handset = loadHandset(c.handset);
+    await new JpkiUiApp(endpoints(opts())).enableBiometricUnlock(handset, readSecret(c, PIN));
+    saveHandset(c.handset, handset);
+    out('biometric unlock is on for the user-authentication key (the signing key always needs its password)', { ok: true });
+  });
+
+secretOptions(
+  program
+    .command('authenticate')
+    .description('answer a relying party’s challenge with the phone and verify it (signature, chain, OCSP)')
+    .requiredOption('--handset <file>', 'the phone holding the SIM'),
+  [PIN, 'the phone PIN (not with --biometric)'],
+)
+  .option('--challenge <hex>', 'challenge (default: 32 random bytes)')
+  .option('--biometric <presentation>', 'unlock with biometrics instead of the PIN: match | no-match (simulated sensor)')
+  .action(async (c) => {
     const e = endpoints(opts());
     const handset = loadHandset(c.handset);
-    const check = c.challenge ? await challengeLogin(e, handset, pin, Buffer.from(c.challenge, 'hex')) : await authenticate(e, handset, pin);
+    const challenge = c.challenge ? Buffer.from(c.challenge, 'hex') : randomBytes(32);
+    const check = c.biometric
+      ? await biometricLogin(e, handset, c.biometric, challenge).finally(() => saveHandset(c.handset, handset))
+      : await challengeLogin(e, handset, readSecret(c, PIN), challenge);
     out(check.ok ? `authenticated: certificate ${check.serial} is good` : `REFUSED: ${check.reason} ${check.detail}`, check);
     if (!check.ok) process.exitCode = 3;
   });
@@ -202,6 +224,11 @@ program
 
 async function challengeLogin(e: ReturnType<typeof endpoints>, handset: Handset, pin: string, challenge: Buffer) {
   const { signature, certificate } = await new JpkiUiApp(e).signChallenge(handset, pin, challenge);
+  return new RelyingPartyVerifier(e.ca).verifyLogin(challenge, signature, certificate);
+}
+
+async function biometricLogin(e: ReturnType<typeof endpoints>, handset: Handset, presentation: BiometricPresentation, challenge: Buffer) {
+  const { signature, certificate } = await new JpkiUiApp(e).signChallengeWithBiometrics(handset, presentation, challenge);
   return new RelyingPartyVerifier(e.ca).verifyLogin(challenge, signature, certificate);
 }
 

@@ -1,6 +1,7 @@
 export * from './lib/cli-output';
 export * from './lib/endpoints';
 export * from './lib/handset';
+export * from './lib/handset-keystore';
 export * from './lib/http-json';
 export * from './lib/iphone';
 export * from './lib/jpki-ui-app';

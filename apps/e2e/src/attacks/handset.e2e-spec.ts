@@ -7,6 +7,7 @@ import {
   createSubscriber,
   createTestCitizen,
   Handset,
+  HandsetKeystore,
   HttpJson,
   JpkiAppletClient,
   JpkiUiApp,
@@ -200,26 +201,35 @@ describe('attacks: handset channel', () => {
     expect((await sim(iccid)).openChannels).toEqual([]);
   });
 
+  /** A phone enrolled with both certificates (PIN, and the signing password), for the attacks on the signing key. */
+  const SIGNING_PASSWORD = 'SIGNPASS2026';
+  const SIGNING = JpkiAid.SIGNING_INSTANCE.toString('hex').toUpperCase();
+  let signerPhone: Promise<Subscriber> | undefined;
+  const phoneWithSigningKey = () =>
+    (signerPhone ??= (async () => {
+      const e = platform.endpoints;
+      const [signer, citizen] = await Promise.all([createSubscriber(e, platform.operatorToken, 'docomo'), createTestCitizen(e, platform.operatorToken)]);
+      const enrolled = await new JpkiUiApp(e).enroll({
+        card: citizen.card,
+        signingPassword: citizen.signingPassword,
+        msisdn: signer.msisdn,
+        operator: 'docomo',
+        keyMode: 'on-card',
+        handset: signer.handset,
+        phonePin: PIN,
+        signingCertificate: true,
+        phoneSigningPassword: SIGNING_PASSWORD,
+      });
+      expect(enrolled).toMatchObject({ status: 'completed', signingSerial: expect.any(String) });
+      return signer;
+    })());
+  const signingState = async (iccid: string) => (await sim(iccid)).card.registry.find((r) => r.aid === SIGNING)?.jpki;
+
   it('ATK-07: someone who knows the phone PIN (not the signing password) signs with the phone signing key → the PIN’s reference is not found there (6A88), a 4-digit PIN is malformed (6A80), a PIN verified at the user-authentication instance unlocks nothing (6982); no try spent, no signature', async () => {
-    const e = platform.endpoints;
-    const signer = await createSubscriber(e, platform.operatorToken, 'docomo');
-    const citizen = await createTestCitizen(e, platform.operatorToken);
-    const app = new JpkiUiApp(e);
-    const enrolled = await app.enroll({
-      card: citizen.card,
-      signingPassword: citizen.signingPassword,
-      msisdn: signer.msisdn,
-      operator: 'docomo',
-      keyMode: 'on-card',
-      handset: signer.handset,
-      phonePin: PIN,
-      signingCertificate: true,
-      phoneSigningPassword: 'SIGNPASS2026',
-    });
-    expect(enrolled).toMatchObject({ status: 'completed', signingSerial: expect.any(String) });
-    const signingAid = JpkiAid.SIGNING_INSTANCE.toString('hex').toUpperCase();
-    const signingState = async () => (await sim(signer.iccid)).card.registry.find((r) => r.aid === signingAid)?.jpki;
-    const before = await signingState();
+    const signer = await phoneWithSigningKey();
+    const app = new JpkiUiApp(platform.endpoints);
+    const signingAid = SIGNING;
+    const before = await signingState(signer.iccid);
     expect(before).toMatchObject({ role: 'signing', pinSet: true, pinTriesRemaining: 5, certificate: true });
     const http = signer.handset.session(vsim());
     const transmit = async (channel: number, apdu: CommandApdu) =>
@@ -231,9 +241,32 @@ describe('attacks: handset channel', () => {
     expect(await transmit(signing, new CommandApdu(0x00, Ins.VERIFY, 0x00, JPKI_PIN_RULES.signing.reference, Buffer.from(PIN, 'ascii')))).toBe('6A80');
     expect(await transmit(authentication, buildVerify(PIN))).toBe('9000');
     expect(await transmit(signing, buildSign(digestInfo))).toBe('6982');
-    expect(await signingState()).toEqual(before);
+    expect(await signingState(signer.iccid)).toEqual(before);
+    for (const channel of [authentication, signing]) await http.delete(`/sims/${signer.iccid}/channels/${channel}`);
     // The holder, with the password, still signs.
-    expect((await app.signDocument(signer.handset, 'SIGNPASS2026', Buffer.from('the holder’s own application'))).signedData.length).toBeGreaterThan(1000);
+    expect((await app.signDocument(signer.handset, SIGNING_PASSWORD, Buffer.from('the holder’s own application'))).signedData.length).toBeGreaterThan(1000);
+  }, 180_000);
+
+  it('ATK-08: biometrics for the phone signing key → BIOMETRICS_NOT_FOR_SIGNING, nothing sealed; the PIN the biometrics release, taken to the signing instance → 6A88; a failed match releases nothing; the user-authentication key logs into the bank after a match', async () => {
+    const signer = await phoneWithSigningKey();
+    const e = platform.endpoints;
+    const app = new JpkiUiApp(e);
+    // The same phone (IMEI, device key), as a model with a biometric sensor.
+    const phone = Handset.restore({ ...signer.handset.toFile(), keystore: HandsetKeystore.initialState('135790') });
+    const before = await signingState(signer.iccid);
+    await expect(app.enableBiometricUnlock(phone, SIGNING_PASSWORD, 'signing')).rejects.toMatchObject({ reason: 'BIOMETRICS_NOT_FOR_SIGNING' });
+    expect(phone.keystore?.hasPin).toBe(false);
+    await app.enableBiometricUnlock(phone, PIN);
+    await expect(app.signChallengeWithBiometrics(phone, 'no-match', randomBytes(32))).rejects.toMatchObject({ reason: 'BIOMETRY_NO_MATCH' });
+    const released = phone.keystore!.openPin('match');
+    const http = phone.session(vsim());
+    const { channel } = await http.post<{ channel: number }>(`/sims/${signer.iccid}/channels`, { aid: SIGNING });
+    const verify = await http.post<{ sw: string }>(`/sims/${signer.iccid}/channels/${channel}/transmit`, { apdu: buildVerify(released).toString() });
+    expect(verify.sw).toBe('6A88');
+    await http.delete(`/sims/${signer.iccid}/channels/${channel}`);
+    expect(await signingState(signer.iccid)).toEqual(before);
+    const login = await new BankClient(e.rpBank).login((challenge) => app.signChallengeWithBiometrics(phone, 'match', challenge));
+    expect(login).toMatchObject({ holder: { serial: expect.any(String) }, status: { source: 'ocsp' } });
   }, 180_000);
 
   it('ATK-06: a stranger puts the victim’s SIM "in" their own phone → 401 AUTH_REQUIRED / 403 ROLE_REQUIRED; the SIM stays in the victim’s phone', async () => {

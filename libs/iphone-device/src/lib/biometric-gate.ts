@@ -1,8 +1,9 @@
 /**
- * SIMULATED Face ID / Touch ID, as the Secure Enclave sees it. JPKI on iPhone requires biometrics and
- * does not accept the device passcode (docs/DESIGN.md §3.1): a successful match yields a short-lived,
- * single-use authorization the enclave demands before using a JPKI key. After 5 failed matches biometry
- * is locked out (like Face ID); the passcode only re-enables biometry, it never authorizes a JPKI key.
+ * A SIMULATED biometric sensor as the phone's key store sees it: the iPhone's Face ID / Touch ID in front of the Secure
+ * Enclave, or an Android handset's sensor in front of its keystore (libs/jpki-client handset-keystore.ts). JPKI on
+ * iPhone requires biometrics and does not accept the device passcode (docs/DESIGN.md §3.1): a successful match yields a
+ * short-lived, single-use authorization demanded before using a JPKI key. After 5 failed matches biometry is locked
+ * out (like Face ID); the passcode only re-enables biometry, it never authorizes a JPKI key.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { IphoneDeviceError } from './errors';
@@ -83,7 +84,7 @@ export class BiometricGate {
 
   /** One presentation at the sensor. */
   authenticate(presentation: BiometricPresentation): BiometricAuthorization {
-    if (!this.state.enrolled) throw new IphoneDeviceError('BIOMETRY_NOT_ENROLLED', 'no Face ID / Touch ID is enrolled; JPKI on iPhone requires biometrics');
+    if (!this.state.enrolled) throw new IphoneDeviceError('BIOMETRY_NOT_ENROLLED', 'no biometrics are enrolled (Face ID / Touch ID, or the handset sensor)');
     if (this.state.lockedOut) {
       throw new IphoneDeviceError('BIOMETRY_LOCKOUT', `biometry is locked after ${MAX_BIOMETRIC_FAILURES} failed attempts; unlock it with the device passcode first`);
     }
@@ -128,7 +129,7 @@ export class BiometricGate {
    */
   consume(authorization: BiometricAuthorization | undefined, boundSet: number): void {
     if (!authorization || !this.outstanding.has(authorization)) {
-      throw new IphoneDeviceError('BIOMETRY_REQUIRED', 'this key is usable only right after a successful Face ID / Touch ID check');
+      throw new IphoneDeviceError('BIOMETRY_REQUIRED', 'this key is usable only right after a successful biometric check');
     }
     this.outstanding.delete(authorization);
     if (this.now() > authorization.expiresAt) {

@@ -15,6 +15,7 @@ import {
   Sw,
 } from '@jpki/globalplatform';
 import { sha256DigestInfo } from '@jpki/pki';
+import { HandsetKeystore, type HandsetKeystoreState } from './handset-keystore';
 import { HttpJson } from './http-json';
 
 const HANDSET_FILE_FORMAT = 'jpki-sim-handset/1';
@@ -26,6 +27,8 @@ export interface HandsetFile {
   imei: string;
   /** base64 PKCS#8 of the Ed25519 device key. */
   deviceKey: string;
+  /** Only a model with a biometric sensor has it (its keystore). */
+  keystore?: HandsetKeystoreState;
 }
 
 /** A Luhn-valid IMEI with a simulated TAC (the first 8 digits). */
@@ -46,24 +49,39 @@ export function newImei(): string {
  * nonce (`X-Handset-Signature`, see the vSIM's README).
  */
 export class Handset {
+  /** The model's biometric sensor and keystore; undefined on a model without one. */
+  readonly keystore?: HandsetKeystore;
+
   private constructor(
     readonly iccid: string,
     readonly imei: string,
     private readonly deviceKey: KeyObject,
-  ) {}
+    private readonly keystoreState?: HandsetKeystoreState,
+  ) {
+    if (keystoreState) this.keystore = new HandsetKeystore(keystoreState);
+  }
 
-  /** A new phone (new IMEI and device key) for the SIM `iccid`; call `insertSim` before using the SIM through it. */
-  static create(iccid: string, imei = newImei()): Handset {
-    return new Handset(iccid, imei, generateKeyPairSync('ed25519').privateKey);
+  /**
+   * A new phone (new IMEI and device key) for the SIM `iccid`; call `insertSim` before using the SIM through it. With
+   * `biometricSensor`, a model whose sensor has a set enrolled (the passcode re-enables it after a lockout).
+   */
+  static create(iccid: string, imei = newImei(), biometricSensor?: { passcode: string }): Handset {
+    return new Handset(iccid, imei, generateKeyPairSync('ed25519').privateKey, biometricSensor && HandsetKeystore.initialState(biometricSensor.passcode));
   }
 
   static restore(file: HandsetFile): Handset {
     if (file.format !== HANDSET_FILE_FORMAT) throw new Error(`not a handset file (${String(file.format)})`);
-    return new Handset(file.iccid, file.imei, createPrivateKey({ key: Buffer.from(file.deviceKey, 'base64'), format: 'der', type: 'pkcs8' }));
+    return new Handset(file.iccid, file.imei, createPrivateKey({ key: Buffer.from(file.deviceKey, 'base64'), format: 'der', type: 'pkcs8' }), file.keystore);
   }
 
   toFile(): HandsetFile {
-    return { format: HANDSET_FILE_FORMAT, iccid: this.iccid, imei: this.imei, deviceKey: this.deviceKey.export({ format: 'der', type: 'pkcs8' }).toString('base64') };
+    return {
+      format: HANDSET_FILE_FORMAT,
+      iccid: this.iccid,
+      imei: this.imei,
+      deviceKey: this.deviceKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+      ...(this.keystoreState ? { keystore: this.keystoreState } : {}),
+    };
   }
 
   /** base64 DER SubjectPublicKeyInfo: the only part of the device key the vSIM ever sees. */

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { CARRIERS, type Carrier, type EnrollmentView, type KeyMode, type MvnoId, type PhoneEnrollmentApplication } from '@jpki/contracts';
 import type { JpkiKeyRole } from '@jpki/globalplatform';
+import type { BiometricPresentation } from '@jpki/iphone-device';
 import type { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import { createDigestInfoSigner, decodeCertificate, signCms } from '@jpki/pki';
 import type { PlatformEndpoints } from './endpoints';
+import { CommandError } from './cli-output';
 import { JpkiAppletClient, type Handset } from './handset';
 import { HttpJson } from './http-json';
 import { followSaga } from './saga-progress';
@@ -111,6 +113,26 @@ export class JpkiUiApp {
       },
       'signing',
     );
+  }
+
+  /**
+   * Biometric unlock for the user-authentication key, on a model with a sensor: the PIN, checked at the applet first,
+   * is sealed in the handset keystore (the PIN stays the fallback). Never for the signing key: JPKI's signing password
+   * is typed every time (BIOMETRICS_NOT_FOR_SIGNING, nothing stored).
+   */
+  async enableBiometricUnlock(handset: Handset, pin: string, role: JpkiKeyRole = 'user-authentication'): Promise<void> {
+    if (role === 'signing') throw new CommandError('the phone signing key is unlocked by its password only, never by biometrics', 'BIOMETRICS_NOT_FOR_SIGNING');
+    const keystore = handset.keystore;
+    if (!keystore) throw new CommandError('this handset model has no biometric sensor: use the PIN', 'BIOMETRICS_NOT_AVAILABLE');
+    await this.withApplet(handset, (applet) => applet.verifyPin(pin));
+    keystore.sealPin(pin);
+  }
+
+  /** Answers a challenge after a biometric match instead of the typed PIN (the keystore presents the PIN to the applet). */
+  async signChallengeWithBiometrics(handset: Handset, presentation: BiometricPresentation, challenge: Buffer): Promise<{ signature: Buffer; certificate: Buffer }> {
+    const keystore = handset.keystore;
+    if (!keystore) throw new CommandError('this handset model has no biometric sensor: use the PIN', 'BIOMETRICS_NOT_AVAILABLE');
+    return this.signChallenge(handset, keystore.openPin(presentation), challenge);
   }
 
   /** Answers a relying party's challenge: VERIFY PIN, sign, and hand over the certificate. */
