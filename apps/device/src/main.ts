@@ -203,12 +203,14 @@ secretOptions(
   .option('--challenge <hex>', 'challenge (default: 32 random bytes)')
   .option('--biometric <presentation>', 'unlock with biometrics instead of the PIN: match | no-match (simulated sensor)')
   .action(async (c) => {
+    // A PIN on the command line is refused even with --biometric (which needs none).
+    const pin = readSecret(c, PIN, process.env, c.biometric ? '' : undefined);
     const e = endpoints(opts());
     const handset = loadHandset(c.handset);
     const challenge = c.challenge ? Buffer.from(c.challenge, 'hex') : randomBytes(32);
     const check = c.biometric
       ? await biometricLogin(e, handset, c.biometric, challenge).finally(() => saveHandset(c.handset, handset))
-      : await challengeLogin(e, handset, readSecret(c, PIN), challenge);
+      : await challengeLogin(e, handset, pin, challenge);
     out(check.ok ? `authenticated: certificate ${check.serial} is good` : `REFUSED: ${check.reason} ${check.detail}`, check);
     if (!check.ok) process.exitCode = 3;
   });
