@@ -134,6 +134,43 @@ describe('e2e: the phone signing certificate (SIM applet) — bank login, e-appl
     expect(await submit((await app.signDocument(subscriber.handset, SIGNING_PASSWORD, document)).signedData)).toMatchObject({ signer: { serial: signingSerial } });
   }, 120_000);
 
+  it('device change to a new SIM phone moves both certificates: the new enrollment supersedes the old phone’s two, the old SSD is deleted, the new signing key signs e-applications', async () => {
+    const lifecycle = new HttpJson(platform.endpoints.lifecycle, platform.operatorToken);
+    const old = { subscriber, serial, signingSerial };
+    const next = await createSubscriber(platform.endpoints, platform.operatorToken, 'docomo');
+    const done = await app.enroll({
+      card: citizen.card,
+      signingPassword: citizen.signingPassword,
+      msisdn: next.msisdn,
+      operator: 'docomo',
+      keyMode: 'on-card',
+      handset: next.handset,
+      phonePin: PIN,
+      signingCertificate: true,
+      phoneSigningPassword: SIGNING_PASSWORD,
+    });
+    expect(done).toMatchObject({ status: 'completed', iccid: next.iccid });
+    for (const certificate of ['phone-ua.pem', 'phone-sign.pem']) {
+      const ca = certificate === 'phone-ua.pem' ? 'ua-ca.pem' : 'sign-ca.pem';
+      expect((await ocsp(ca, certificate)).output).toMatch(new RegExp(`${certificate.replace('.', '\\.')}: revoked[\\s\\S]*Reason: superseded`));
+    }
+    const change = await waitUntil(async () => {
+      const cases = await lifecycle.get<{ caseId: string; kind: string; status: string }[]>(`/cases?personId=${citizen.personId}&kind=device-change`);
+      return cases.find((c) => c.status === 'completed');
+    }, 60_000, 'the device change case completed');
+    expect(change).toBeDefined();
+    expect((await lifecycle.get(`/phones?serial=${old.serial}`)) as object).toMatchObject({ certificate: { status: 'revoked', revocationReason: 'superseded' }, service: { state: 'terminated' } });
+    subscriber = next;
+    serial = done.serial!;
+    signingSerial = done.signingSerial!;
+    phone = simChallengeSigner(platform.endpoints, subscriber.handset, PIN);
+    await openssl.write('phone-ua.pem', toPem(await app.withApplet(subscriber.handset, (applet) => applet.readCertificate()), 'CERTIFICATE'));
+    await openssl.write('phone-sign.pem', toPem(await app.withApplet(subscriber.handset, (applet) => applet.readCertificate(), 'signing'), 'CERTIFICATE'));
+    expect((await ocsp('sign-ca.pem', 'phone-sign.pem')).output).toContain('phone-sign.pem: good');
+    expect(await submit((await app.signDocument(subscriber.handset, SIGNING_PASSWORD, document)).signedData)).toMatchObject({ signer: { serial: signingSerial } });
+    expect(await new BankClient(platform.endpoints.rpBank).login(phone)).toMatchObject({ holder: { serial } });
+  }, 180_000);
+
   it('an address change revokes every signing certificate of the person (card and phone, affiliationChanged): the e-application RP refuses the old signature, the bank login still works', async () => {
     const { signedData } = await app.signDocument(subscriber.handset, SIGNING_PASSWORD, document);
     const cardSigning = citizen.card.certificate('signing');
