@@ -1,6 +1,24 @@
 import type { CmsFailureReason, RevocationReasonName, ValidationFailureReason } from '@jpki/pki';
 import { RevocationReason } from '@jpki/pki';
 
+/** What the certificate's status forbids (403) or leaves unknown (503), for a holder and a signer alike. */
+const STATUS_REFUSALS = {
+  /** Revoked (`details.revocationReason`: the RFC 5280 reason; never certificateHold). */
+  CERTIFICATE_REVOKED: 403,
+  /** Suspended (certificateHold, e.g. a loss report); releasable. */
+  CERTIFICATE_ON_HOLD: 403,
+  /** The responder does not know the certificate. */
+  CERTIFICATE_STATUS_UNKNOWN: 403,
+  /** The issuing CA itself is revoked on the root CRL. */
+  ISSUING_CA_REVOKED: 403,
+  /** OCSP unreachable or its answer unusable (bad signature, nonce, stale). */
+  STATUS_UNAVAILABLE: 503,
+  /** Offline check: the cached CRL is past its nextUpdate or older than the configured maximum age. */
+  CRL_STALE: 503,
+  /** Offline check: no CRL cached yet. */
+  CRL_UNAVAILABLE: 503,
+} as const;
+
 /**
  * Why a relying party refuses a holder, with the HTTP status it answers. 401: the holder is not
  * authenticated (bad signature, untrusted or expired certificate); 403: authenticated, but the
@@ -18,20 +36,7 @@ export const HOLDER_REFUSALS = {
   CERTIFICATE_NOT_YET_VALID: 401,
   /** Key usage / policy not for authentication. */
   CERTIFICATE_NOT_FOR_AUTHENTICATION: 401,
-  /** Revoked (`details.revocationReason`: the RFC 5280 reason; never certificateHold). */
-  CERTIFICATE_REVOKED: 403,
-  /** Suspended (certificateHold, e.g. a loss report); releasable. */
-  CERTIFICATE_ON_HOLD: 403,
-  /** The responder does not know the certificate. */
-  CERTIFICATE_STATUS_UNKNOWN: 403,
-  /** The user-authentication CA itself is revoked on the root CRL. */
-  ISSUING_CA_REVOKED: 403,
-  /** OCSP unreachable or its answer unusable (bad signature, nonce, stale). */
-  STATUS_UNAVAILABLE: 503,
-  /** Offline check: the cached CRL is past its nextUpdate or older than the configured maximum age. */
-  CRL_STALE: 503,
-  /** Offline check: no CRL cached yet. */
-  CRL_UNAVAILABLE: 503,
+  ...STATUS_REFUSALS,
 } as const;
 
 export type HolderRefusalReason = keyof typeof HOLDER_REFUSALS;
@@ -69,13 +74,7 @@ export const SIGNED_DOCUMENT_REFUSALS = {
   CERTIFICATE_EXPIRED: 422,
   CERTIFICATE_NOT_YET_VALID: 422,
   PERSONAL_DATA_MISSING: 422,
-  CERTIFICATE_REVOKED: 403,
-  CERTIFICATE_ON_HOLD: 403,
-  CERTIFICATE_STATUS_UNKNOWN: 403,
-  ISSUING_CA_REVOKED: 403,
-  STATUS_UNAVAILABLE: 503,
-  CRL_STALE: 503,
-  CRL_UNAVAILABLE: 503,
+  ...STATUS_REFUSALS,
 } as const;
 
 export type SignedDocumentRefusalReason = keyof typeof SIGNED_DOCUMENT_REFUSALS;

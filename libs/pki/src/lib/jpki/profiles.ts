@@ -115,40 +115,28 @@ function issuingCa(id: JpkiProfileId): CertificateProfile {
 }
 
 function digitalSignature(id: JpkiProfileId, policyOids: readonly string[], boundToCardCertificate: boolean): CertificateProfile {
-  return {
-    id,
-    kind: 'subscriber',
-    keyUsage: ['digitalSignature', 'nonRepudiation'],
-    extendedKeyUsage: [],
-    ocspNoCheck: false,
-    policyOids,
-    personalData: 'required',
-    subjectAttributes: ['C', 'L', 'L', 'CN'],
-    subjectShape: 'exact',
-    requiresCrlDistributionPoint: true,
-    requiresOcspUri: true,
-    issuerAltName: true,
-    maxValidityDays: SUBSCRIBER_MAX_DAYS,
-    boundToCardCertificate,
-  };
+  return subscriber(id, { keyUsage: ['digitalSignature', 'nonRepudiation'], policyOids, personalData: 'required', subjectAttributes: ['C', 'L', 'L', 'CN'], boundToCardCertificate });
 }
 
 function userAuthentication(id: JpkiProfileId, policyOid: string, boundToCardCertificate: boolean): CertificateProfile {
+  return subscriber(id, { keyUsage: ['digitalSignature'], policyOids: [policyOid], personalData: 'forbidden', subjectAttributes: ['C', 'CN'], boundToCardCertificate });
+}
+
+function subscriber(
+  id: JpkiProfileId,
+  p: Pick<CertificateProfile, 'keyUsage' | 'policyOids' | 'personalData' | 'subjectAttributes' | 'boundToCardCertificate'>,
+): CertificateProfile {
   return {
     id,
     kind: 'subscriber',
-    keyUsage: ['digitalSignature'],
     extendedKeyUsage: [],
     ocspNoCheck: false,
-    policyOids: [policyOid],
-    personalData: 'forbidden',
-    subjectAttributes: ['C', 'CN'],
     subjectShape: 'exact',
     requiresCrlDistributionPoint: true,
     requiresOcspUri: true,
     issuerAltName: true,
     maxValidityDays: SUBSCRIBER_MAX_DAYS,
-    boundToCardCertificate,
+    ...p,
   };
 }
 
