@@ -475,7 +475,7 @@ function CardState({ sim }: { sim: SimView }) {
               .map((e) => (
                 <Table.Tr key={e.aid}>
                   <Table.Td ff="monospace">{e.aid}</Table.Td>
-                  <Table.Td>{e.kind}</Table.Td>
+                  <Table.Td>{e.jpki ? `JPKI ${e.jpki.role} (${e.jpki.pinTriesRemaining})` : e.kind}</Table.Td>
                   <Table.Td>{e.lifeCycle.name}</Table.Td>
                   <Table.Td>{e.scp03 ? `${e.scp03.mode} (i=${e.scp03.i})` : '—'}</Table.Td>
                 </Table.Tr>

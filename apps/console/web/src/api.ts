@@ -97,7 +97,15 @@ export interface SimView {
   handset: { power: 'on' | 'off'; changedAt: string | null; imei: string | null; boundAt: string | null };
   card: {
     lifeCycle: { value: string; name: string };
-    registry: { aid: string; kind: string; lifeCycle: { value: string; name: string }; associatedSd: string | null; scp03?: { i: string; mode: string } }[];
+    registry: {
+      aid: string;
+      kind: string;
+      lifeCycle: { value: string; name: string };
+      associatedSd: string | null;
+      scp03?: { i: string; mode: string };
+      /** A JPKI applet instance: the key it holds (user-authentication PIN or signing password). */
+      jpki?: { role: 'user-authentication' | 'signing'; pinTriesRemaining: number };
+    }[];
   };
 }
 
