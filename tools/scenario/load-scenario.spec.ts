@@ -61,6 +61,24 @@ describe('scenario files are refused before anything starts, with file, line, co
     expect(problems(`${VALID}events:\n  device-change: 1.5\n`)).toEqual(['bad.yaml:17:18: events.device-change: "device-change" is a share of phones from 0 to 1']);
   });
 
+  it('phone signing certificates: a share of android on-card enrollments, e-applications need them, an address change is a share of phones', () => {
+    const signing = (population: string, events = '') => `${VALID.replace('arrivals:', `${population}arrivals:`)}${events}`;
+    const s = parseScenario(signing('  signingCertificates: 40\n', 'events:\n  e-application: 2\n  address-change: 0.1\n'), 'ok.yaml');
+    expect(s.population.signingCertificates).toBe(40);
+    expect(s.events).toEqual({ 'e-application': 2, 'address-change': 0.1 });
+    expect(problems(signing('  signingCertificates: 140\n'))).toEqual(['bad.yaml:10:24: population.signingCertificates: a share is a percentage from 0 to 100']);
+    expect(problems(signing('  keyModes: { delivered: 100 }\n  signingCertificates: 40\n'))).toEqual([
+      'bad.yaml:11:24: population.signingCertificates: a phone signing certificate is issued to android on-card enrollments only, and the population has no on-card enrollments (population.keyModes.on-card is 0)',
+    ]);
+    expect(problems(signing('  handsets: { iphone-method-1: 100 }\n  signingCertificates: 40\n'))).toEqual([
+      'bad.yaml:11:24: population.signingCertificates: a phone signing certificate is issued to android on-card enrollments only, and the population has no android handsets (population.handsets.android is 0)',
+    ]);
+    expect(problems(signing('', 'events:\n  e-application: 1\n'))).toEqual([
+      'bad.yaml:17:3: events.e-application: "e-application" is signed with the phone signing certificate: give population.signingCertificates above 0 %',
+    ]);
+    expect(problems(signing('  signingCertificates: 40\n', 'events:\n  address-change: 2\n'))).toEqual(['bad.yaml:18:19: events.address-change: "address-change" is a share of phones from 0 to 1']);
+  });
+
   it('an OTA degradation names a known carrier; its latency and loss belong to it alone', () => {
     const degraded = VALID.replace('kill: sp-tsm\n    down: 2s', 'ota-degradation: kddi\n    down: 30s\n    latencyMs: 900');
     expect(parseScenario(degraded, 'ok.yaml').faults).toEqual([{ at: '10s', 'ota-degradation': 'kddi', down: '30s', latencyMs: 900 }]);

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import { hostCarrierOf, type Carrier, type IphoneMethod, type MvnoId } from '@jpki/contracts';
+import { SwError } from '@jpki/globalplatform';
 import type { SimulatedAttestationAuthority } from '@jpki/iphone-device';
 import {
+  ApiError,
   BankClient,
   createSubscriber,
   createTestCitizen,
@@ -11,6 +13,7 @@ import {
   JpkiUiApp,
   outcomeOfError,
   pollUntil,
+  refusalOf,
   RelyingPartyVerifier,
   retrying,
   simChallengeSigner,
@@ -25,6 +28,15 @@ import type { AcceptedWork } from '@jpki/operations';
 import type { EventKind, PlannedCitizen, PlannedEvent } from './plan';
 
 const PIN = '2580';
+/** The holder's password for the phone signing certificate (6–16 upper-case letters and digits), typed at every signature. */
+const PHONE_SIGNING_PASSWORD = 'SIGN2026PASS';
+/** The municipality records the holder's move (a basic-information change): every signing certificate carries the old address. */
+const NEW_ADDRESS = { address: '大阪府大阪市北区中之島１丁目３番２０号', prefecture: 'Osaka-fu', municipality: 'Osaka-shi', comment: 'scenario' };
+/**
+ * A relying party learns a status change by OCSP, and by a CRL it keeps up to 60 s (rp-eapplication's
+ * SIGNING_CRL_MAX_AGE_SECONDS): an e-application is tried again until the expected answer, this long at most.
+ */
+const E_APPLICATION_SETTLE_MS = 75_000;
 /** An enrollment is waited for through service restarts and faults (the long poll retries reads a service cannot answer). */
 const ENROLLMENT_TIMEOUT_MS = 240_000;
 /** The credentials the holder chooses for a renewed card at the municipal window. */
@@ -73,6 +85,8 @@ export interface EnrolledPhone {
   handset: string;
   keyMode: string;
   serial: string;
+  /** The phone signing certificate's serial, when the enrollment asked for it. */
+  signingSerial?: string;
   msisdn?: string;
   iccid?: string;
   ssdSecureChannel?: string;
@@ -89,8 +103,17 @@ interface PhoneState {
   /** Answers a relying party's challenge: the SIM applet after the PIN, or the iPhone's enclave after Face ID. */
   sign?: ChallengeSigner;
   serial?: string;
+  /** The phone signing certificate on the same SIM (population.signingCertificates). */
+  signingSerial?: string;
   lost: boolean;
   revoked: boolean;
+  /** An address change revoked the phone signing certificate (affiliationChanged); the user-authentication one stays good. */
+  signingRevoked: boolean;
+  /**
+   * An address change revoked the card's signing certificate too: a new enrollment (device change) or a renewal of the
+   * phone certificate needs a good one, until a card renewal issues it again.
+   */
+  cardSigningRevoked: boolean;
 }
 
 /** A phone holding a certificate: what every event after the enrollment acts on. */
@@ -147,7 +170,7 @@ export class ScenarioOperations {
   }
 
   async run(event: PlannedEvent, c: PlannedCitizen): Promise<OperationRecord> {
-    const phone = this.phones.get(c.index) ?? { operator: c.operator, carrier: c.carrier, lost: false, revoked: false };
+    const phone = this.phones.get(c.index) ?? { operator: c.operator, carrier: c.carrier, lost: false, revoked: false, signingRevoked: false, cardSigningRevoked: false };
     this.phones.set(c.index, phone);
     const { operator, carrier } = phone;
     const started = Date.now();
@@ -171,7 +194,7 @@ export class ScenarioOperations {
     const { kind } = event;
     if (kind === 'enroll') return this.enroll(c, phone);
     if (!isHeld(phone)) return Promise.resolve({ outcome: 'skipped:not-enrolled', expected: c.legacySim });
-    if (phone.revoked && kind !== 'bank-login' && !kind.startsWith('ticket-gate')) return Promise.resolve({ outcome: 'skipped:certificate-revoked', expected: true });
+    if (phone.revoked && kind !== 'bank-login' && kind !== 'e-application' && !kind.startsWith('ticket-gate')) return Promise.resolve({ outcome: 'skipped:certificate-revoked', expected: true });
     switch (kind) {
       case 'certificate-renewal':
         return this.renewal(phone);
@@ -199,6 +222,10 @@ export class ScenarioOperations {
       case 'device-change':
       case 'device-change-across-carriers':
         return this.changeDevice(c, phone, event.toOperator ?? phone.operator);
+      case 'e-application':
+        return this.eApplication(phone);
+      case 'address-change':
+        return this.changeAddress(phone);
     }
   }
 
@@ -218,16 +245,28 @@ export class ScenarioOperations {
     const subscriber = await retrying(() => createSubscriber(this.e, this.token, operator, generation));
     const app = new JpkiUiApp(this.e, this.now);
     const requestedAt = Date.now();
+    const signingCertificate = c.signingCertificate && c.keyMode === 'on-card';
     const started = await retrying(() =>
-      app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode: c.keyMode }),
+      app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode: c.keyMode, ...(signingCertificate ? { signingCertificate } : {}) }),
     );
     this.accepted.enrollments.push(started.enrollmentId);
     const done = await app.waitForEnrollment(started.enrollmentId, undefined, ENROLLMENT_TIMEOUT_MS);
     const steps = stepTimings(done.history, requestedAt);
     if (done.status !== 'completed' || !done.serial) return { outcome: `failed:${done.failure?.reason ?? done.status}`, expected: false, correlationId: done.enrollmentId, steps };
+    if (signingCertificate && !done.signingSerial) return { outcome: 'failed:no-signing-certificate', expected: false, correlationId: done.enrollmentId, steps };
     await retrying(() => app.setPhonePin(subscriber.handset, PIN));
-    Object.assign(phone, { operator, carrier: hostCarrierOf(operator), subscriber, sign: simChallengeSigner(this.e, subscriber.handset, PIN), serial: done.serial, lost: false, revoked: false });
-    const enrolled = { handset: c.handset, keyMode: c.keyMode, serial: done.serial, msisdn: subscriber.msisdn, iccid: subscriber.iccid, ssdSecureChannel: await this.ssdSecureChannel(subscriber.iccid) };
+    if (signingCertificate) await retrying(() => app.setPhonePin(subscriber.handset, PHONE_SIGNING_PASSWORD, 'signing'));
+    const signingSerial = signingCertificate ? done.signingSerial : undefined;
+    Object.assign(phone, { operator, carrier: hostCarrierOf(operator), subscriber, sign: simChallengeSigner(this.e, subscriber.handset, PIN), serial: done.serial, signingSerial, lost: false, revoked: false, signingRevoked: false });
+    const enrolled = {
+      handset: c.handset,
+      keyMode: c.keyMode,
+      serial: done.serial,
+      ...(signingSerial ? { signingSerial } : {}),
+      msisdn: subscriber.msisdn,
+      iccid: subscriber.iccid,
+      ssdSecureChannel: await this.ssdSecureChannel(subscriber.iccid),
+    };
     return { outcome: 'completed', expected: true, correlationId: done.enrollmentId, steps, phone: enrolled };
   }
 
@@ -239,7 +278,7 @@ export class ScenarioOperations {
     this.accepted.enrollments.push(enrollment.enrollmentId);
     const steps = stepTimings(enrollment.history, requestedAt);
     if (enrollment.status !== 'completed' || !authenticator) return { outcome: `failed:${enrollment.failure?.reason ?? enrollment.status}`, expected: false, correlationId: enrollment.enrollmentId, steps };
-    Object.assign(phone, { operator, carrier: hostCarrierOf(operator), subscriber: undefined, sign: authenticator.challengeSigner(), serial: authenticator.serial, lost: false, revoked: false });
+    Object.assign(phone, { operator, carrier: hostCarrierOf(operator), subscriber: undefined, sign: authenticator.challengeSigner(), serial: authenticator.serial, signingSerial: undefined, lost: false, revoked: false, signingRevoked: false });
     return { outcome: 'completed', expected: true, correlationId: enrollment.enrollmentId, steps, phone: { handset: `iphone (${method})`, keyMode: method, serial: authenticator.serial, deviceId: iphone.deviceId } };
   }
 
@@ -249,7 +288,15 @@ export class ScenarioOperations {
    */
   private async changeDevice(c: PlannedCitizen, phone: HeldPhone, operator: Carrier | MvnoId): Promise<Outcome> {
     const oldSerial = phone.serial;
-    const enrolled = await this.enrollPhone(c, phone, phone.citizen, operator, operator === c.operator ? c.generation : undefined);
+    const enrolled: Outcome = await this.enrollPhone(c, phone, phone.citizen, operator, operator === c.operator ? c.generation : undefined).catch((err: unknown) => {
+      if (!phone.cardSigningRevoked) throw err;
+      return { outcome: outcomeOfError(err), expected: false };
+    });
+    // After an address change the card's signing certificate is revoked: the CA refuses the application it signed.
+    if (phone.cardSigningRevoked) {
+      const refused = enrolled.outcome.endsWith(':CARD_CERTIFICATE_REVOKED');
+      return { ...enrolled, outcome: refused ? 'refused-as-expected:CARD_CERTIFICATE_REVOKED' : `unexpected:${enrolled.outcome}`, expected: refused };
+    }
     if (enrolled.outcome !== 'completed') return enrolled;
     const cleared = await this.settledCase(`device-change case of ${oldSerial}`, `serial=${oldSerial}&kind=device-change`);
     const steps = [...(enrolled.steps ?? []), ...(cleared.steps ?? [])];
@@ -271,6 +318,11 @@ export class ScenarioOperations {
   private async renewal(phone: HeldPhone): Promise<Outcome> {
     if (!phone.subscriber) return { outcome: 'skipped:iphone-not-renewed', expected: true };
     const renewed = await this.settledCase(`renewal case of ${phone.serial}`, `serial=${phone.serial}&kind=renewal`);
+    // Every issuance needs a good card signing certificate: after an address change the CA refuses the renewal.
+    if (phone.cardSigningRevoked) {
+      const refused = renewed.outcome === 'failed';
+      return { ...renewed, outcome: refused ? 'refused-as-expected:card-signing-revoked' : `unexpected:renewal-${renewed.outcome}`, expected: refused };
+    }
     if (!renewed.expected) return renewed;
     const view = await retrying(() => new HttpJson(this.e.lifecycle, this.token).get<PhoneView>(`/phones?iccid=${subscriptionOf(phone).iccid}`));
     if (view.serial === phone.serial) return { ...renewed, outcome: 'failed:serial-unchanged', expected: false };
@@ -384,7 +436,80 @@ export class ScenarioOperations {
     const renewed = await retrying(() => new HttpJson(this.e.ca, this.token).post<{ cardFile: unknown }>(`/citizens/${personId}/card/renewal`, RENEWED_CARD));
     phone.citizen = { personId, card: VirtualMyNumberCard.open(renewed.cardFile), signingPassword: RENEWED_CARD.signingPassword, cardPin: RENEWED_CARD.userAuthenticationPin };
     phone.revoked = true;
+    phone.cardSigningRevoked = false;
     return this.settledCase(`card-renewal case of ${personId}`, `personId=${personId}&kind=card-renewal`);
+  }
+
+  /**
+   * The holder signs a small document with the phone signing key (its password) and submits it to the e-application
+   * relying party: accepted with the phone's signing certificate as the signer while it is good; refused
+   * CERTIFICATE_REVOKED (affiliationChanged) after an address change, CERTIFICATE_ON_HOLD while the phone is lost, and
+   * refused once the phone's certificates are revoked otherwise. A status change reaches the relying party by OCSP or
+   * by its CRL within a minute: the same submission is tried again until the expected answer, for so long at most.
+   */
+  private async eApplication(phone: HeldPhone): Promise<Outcome> {
+    if (!phone.signingSerial || !phone.subscriber) return { outcome: 'failed:no-signing-certificate', expected: false };
+    const handset = phone.subscriber.handset;
+    const document = Buffer.from(JSON.stringify({ form: '転居届 (scenario)', serial: phone.serial, nonce: randomBytes(8).toString('hex'), at: this.now().toISOString() }), 'utf8');
+    const sign = () => new JpkiUiApp(this.e, this.now).signDocument(handset, PHONE_SIGNING_PASSWORD, document);
+    // A lost phone's security domain is locked (and a revoked phone's service ended): the applet refusing to sign is as
+    // good a refusal as the relying party's; a good phone's applet is retried through faults.
+    const notGood = phone.lost || phone.revoked;
+    const signed = await (notGood ? sign() : retrying(sign)).catch((err: unknown) => {
+      if (notGood && (err instanceof SwError || err instanceof ApiError)) return `refused-as-expected:applet-${err instanceof ApiError ? err.reason : (err as SwError).sw.toString(16)}`;
+      throw err;
+    });
+    if (typeof signed === 'string') return { outcome: signed, expected: true, correlationId: phone.signingSerial };
+    const { signedData } = signed;
+    const want = phone.signingRevoked
+      ? 'refused:CERTIFICATE_REVOKED:affiliationChanged'
+      : phone.revoked
+        ? 'refused'
+        : phone.lost
+          ? 'refused:CERTIFICATE_ON_HOLD'
+          : 'accepted';
+    const submit = async (): Promise<string> => {
+      const call = retrying(() =>
+        new HttpJson(this.e.rpEapplication).post<{ applicationId: string; signer: { serial: string } }>('/applications', { document: document.toString('base64'), signedData: signedData.toString('base64') }),
+      );
+      const refusal = await refusalOf(call).catch((err: Error) => (err.message === 'expected a refusal' ? undefined : { status: 0, reason: outcomeOfError(err), details: undefined }));
+      if (!refusal) {
+        const accepted = await call;
+        return accepted.signer.serial === phone.signingSerial ? 'accepted' : `unexpected:signer-${accepted.signer.serial}`;
+      }
+      if (refusal.status === 0) return refusal.reason;
+      const revocationReason = refusal.details?.['revocationReason'];
+      return `refused:${refusal.reason}${typeof revocationReason === 'string' ? `:${revocationReason}` : ''}`;
+    };
+    const matches = (outcome: string) => (want === 'refused' ? outcome.startsWith('refused:') : outcome === want);
+    let last = '';
+    await pollUntil('e-application answer', () => submit().then((o) => (last = o)), matches, E_APPLICATION_SETTLE_MS).catch(() => undefined);
+    if (!matches(last)) return { outcome: last.startsWith('accepted') ? 'unexpected:accepted-while-not-good' : last, expected: false };
+    return { outcome: want === 'refused' ? 'refused-as-expected' : last, expected: true, correlationId: phone.signingSerial };
+  }
+
+  /**
+   * The holder moves (a basic-information change at the municipality): every signing certificate of the person is
+   * revoked affiliationChanged, the card's (`changed`) and the phone's (`cascaded`); the user-authentication
+   * certificates stay good, so the bank login still works (checked here unless the phone is lost). Later
+   * e-applications must be refused, and a new enrollment or renewal needs the card's signing certificate again.
+   */
+  private async changeAddress(phone: HeldPhone): Promise<Outcome> {
+    const { personId } = phone.citizen;
+    const result = await retrying(() =>
+      new HttpJson(this.e.ca, this.token).post<{ changed: RevokedCertificate[]; cascaded: RevokedCertificate[] }>(`/citizens/${personId}/basic-information-changes`, NEW_ADDRESS),
+    );
+    phone.cardSigningRevoked = true;
+    const expectedPhones = phone.signingSerial && !phone.signingRevoked ? [phone.signingSerial] : [];
+    phone.signingRevoked = phone.signingSerial !== undefined;
+    const cascaded = result.cascaded.map((c) => c.serial).sort();
+    const reasons = [...result.changed, ...result.cascaded].map((c) => c.revocationReason);
+    if (result.changed.length !== 1 || JSON.stringify(cascaded) !== JSON.stringify(expectedPhones) || reasons.some((r) => r !== 'affiliationChanged')) {
+      return { outcome: `unexpected:changed-${result.changed.length}-cascaded-${cascaded.join('+') || 'none'}`, expected: false, correlationId: personId };
+    }
+    if (phone.lost) return { outcome: 'changed', expected: true, correlationId: personId };
+    const login = await this.holderCheck(phone, () => new BankClient(this.e.rpBank).login(phone.sign));
+    return { outcome: login.expected ? 'changed' : `failed:bank-login-after-address-change:${login.outcome}`, expected: login.expected, correlationId: personId };
   }
 
   /**
@@ -411,6 +536,11 @@ interface Outcome {
   steps?: StepTiming[];
   propagation?: RevocationPropagation;
   phone?: EnrolledPhone;
+}
+
+interface RevokedCertificate {
+  serial: string;
+  revocationReason?: string;
 }
 
 interface ClockView {

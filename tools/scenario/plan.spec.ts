@@ -51,6 +51,37 @@ describe('scenario plans are deterministic', () => {
     }
   });
 
+  it('phone signing certificates: the exact share of android on-card enrollments, chosen by the seed; e-applications only on those phones, address changes on a share of every phone', () => {
+    const text =
+      'name: signing\nseed: 11\nduration: 60s\npopulation: { citizens: 40, operators: { docomo: 100 }, handsets: { android: 75, iphone-method-2: 25 }, keyModes: { on-card: 50, delivered: 50 }, signingCertificates: 50 }\narrivals: { rate: 4 }\n' +
+      'events: { e-application: 2, address-change: 0.25, bank-login: 1 }\n';
+    const plan = planScenario(parseScenario(text, 'signing.yaml'));
+    const eligible = plan.citizens.filter((c) => c.handset === 'android' && c.keyMode === 'on-card');
+    const signing = plan.citizens.filter((c) => c.signingCertificate);
+    expect(eligible.length).toBeGreaterThan(4);
+    expect(signing).toHaveLength(Math.round(eligible.length / 2));
+    expect(signing.every((c) => eligible.includes(c))).toBe(true);
+    expect(planScenario(parseScenario(text, 'signing.yaml'))).toEqual(plan);
+    expect(planScenario(parseScenario(text.replace('seed: 11', 'seed: 12'), 'signing.yaml')).citizens.filter((c) => c.signingCertificate).map((c) => c.index)).not.toEqual(signing.map((c) => c.index));
+    const applications = plan.events.filter((e) => e.kind === 'e-application');
+    expect(applications).toHaveLength(2 * signing.length);
+    expect(new Set(applications.map((e) => e.citizen))).toEqual(new Set(signing.map((c) => c.index)));
+    for (const e of applications) expect(e.atMs).toBeGreaterThan(plan.citizens[e.citizen].arrivalMs);
+    expect(plan.events.filter((e) => e.kind === 'address-change')).toHaveLength(10);
+    expect(new Set(plan.events.filter((e) => e.kind === 'address-change').map((e) => e.citizen)).size).toBe(10);
+
+    const everyone = planScenario(parseScenario(text.replace('signingCertificates: 50', 'signingCertificates: 100'), 'all.yaml'));
+    expect(everyone.citizens.filter((c) => c.signingCertificate)).toHaveLength(eligible.length);
+  });
+
+  it('without signing certificates the plan is the one the runner made before them (no draw is added)', () => {
+    const base = 'name: same\nseed: 5\nduration: 30s\npopulation: { citizens: 12, operators: { kddi: 50, mineo: 50 } }\narrivals: { rate: 2 }\nevents: { bank-login: 1.5, loss: 0.25, found: 1, device-change: 0.25 }\n';
+    const before = planScenario(parseScenario(base, 'same.yaml'));
+    const after = planScenario(parseScenario(base.replace('device-change: 0.25', 'device-change: 0.25, e-application: 0, address-change: 0').replace('mineo: 50 }', 'mineo: 50 }, signingCertificates: 0'), 'same.yaml'));
+    expect(after).toEqual(before);
+    expect(before.citizens.every((c) => !c.signingCertificate)).toBe(true);
+  });
+
   it('k6-style stages ramp the arrival rate', () => {
     const s = parseScenario('name: ramp\nseed: 1\nduration: 60s\npopulation: { citizens: 30, operators: { docomo: 100 } }\narrivals:\n  stages: [{ duration: 10s, target: 2 }, { duration: 10s, target: 2 }]\n', 'ramp.yaml');
     const times = arrivalTimes(s, 30);

@@ -5,7 +5,7 @@ import { durationMs, OPERATORS, SUPPORTED_EVENTS, type CLOCK_CONSEQUENCES, type 
 /** The planned events, and what a clock move must do to each phone afterwards (checked per phone). */
 export type EventKind = 'enroll' | (typeof SUPPORTED_EVENTS)[number] | (typeof CLOCK_CONSEQUENCES)[number];
 /** Events that happen at most once to a phone, to a share of the phones. */
-const ONE_OFF_EVENTS = ['card-revocation', 'card-renewal', 'msisdn-change', 'contract-end', 'sim-swap', 'device-change', 'device-change-across-carriers'] as const;
+const ONE_OFF_EVENTS = ['card-revocation', 'card-renewal', 'msisdn-change', 'contract-end', 'sim-swap', 'device-change', 'device-change-across-carriers', 'address-change'] as const;
 /** A carrier's events about a SIM subscription: an iPhone (no SIM applet) is never chosen for them. */
 const SIM_ONLY_EVENTS: readonly string[] = ['msisdn-change', 'contract-end', 'sim-swap', 'device-change-across-carriers'];
 
@@ -18,6 +18,8 @@ export interface PlannedCitizen {
   legacySim: boolean;
   keyMode: 'on-card' | 'delivered';
   handset: string;
+  /** An android on-card enrollment that also asks for the phone signing certificate (population.signingCertificates). */
+  signingCertificate: boolean;
   arrivalMs: number;
 }
 
@@ -52,10 +54,12 @@ export function planScenario(s: Scenario): Plan {
   const keyModes = allocate(random, n, s.population.keyModes ?? { 'on-card': 50, delivered: 50 }) as PlannedCitizen['keyMode'][];
   const handsets = allocate(random, n, s.population.handsets ?? { android: 100 });
   const arrivals = arrivalTimes(s, n);
+  const signing = signingCertificates(random, s, handsets, keyModes);
   const citizens = operators.map((operator, index) => {
     const carrier = hostCarrierOf(operator);
     const legacySim = generations[index] === 'legacy' && handsets[index] === 'android';
-    return { index, operator, carrier, generation: simGeneration(carrier, generations[index]), legacySim, keyMode: keyModes[index], handset: handsets[index], arrivalMs: arrivals[index] };
+    const signingCertificate = signing.has(index);
+    return { index, operator, carrier, generation: simGeneration(carrier, generations[index]), legacySim, keyMode: keyModes[index], handset: handsets[index], signingCertificate, arrivalMs: arrivals[index] };
   });
   const total = durationMs(s.duration);
   const everyone = citizens.map((c) => c.index);
@@ -74,6 +78,18 @@ export function planScenario(s: Scenario): Plan {
     faults: (s.faults ?? []).map((f) => ({ atMs: durationMs(f.at), fault: scheduledFault(f) })).sort((a, b) => a.atMs - b.atMs),
     durationMs: total,
   };
+}
+
+/**
+ * Which android on-card enrollments also ask for the phone signing certificate: the share of them, an exact count as
+ * for the other shares, chosen by the seed. Nothing is drawn without a share (older plans stay as they were).
+ */
+function signingCertificates(random: Random, s: Scenario, handsets: string[], keyModes: string[]): Set<number> {
+  const share = s.population.signingCertificates ?? 0;
+  const eligible = handsets.flatMap((h, i) => (h === 'android' && keyModes[i] === 'on-card' ? [i] : []));
+  if (share <= 0 || eligible.length === 0) return new Set();
+  const asks = allocate(random, eligible.length, { yes: share, no: 100 - share });
+  return new Set(eligible.filter((_, k) => asks[k] === 'yes'));
 }
 
 /** Exact counts by largest remainder, then shuffled: small populations still get every share that is due. */
@@ -125,7 +141,7 @@ function pickShare(random: Random, citizens: number[], share: number): Set<numbe
   return chosen;
 }
 
-/** A citizen's events after enrolling, spread over the rest of the run: logins and gate passes, maybe a loss (and a find), maybe a card's or a carrier's change, maybe a new phone. */
+/** A citizen's events after enrolling, spread over the rest of the run: logins and gate passes, maybe a loss (and a find), maybe a card's or a carrier's change, an address change, a new phone; e-applications signed on a phone with a signing certificate. */
 function eventsOf(random: Random, s: Scenario, c: PlannedCitizen, total: number, picked: { lost: Set<number>; found: Set<number>; oneOff: Record<(typeof ONE_OFF_EVENTS)[number], Set<number>> }): Omit<PlannedEvent, 'seq'>[] {
   const mix = s.events ?? {};
   const end = Math.max(total, c.arrivalMs + 1000);
@@ -145,6 +161,8 @@ function eventsOf(random: Random, s: Scenario, c: PlannedCitizen, total: number,
     const toOperator = kind === 'device-change-across-carriers' ? random.pick((OPERATORS as (Carrier | MvnoId)[]).filter((o) => hostCarrierOf(o) !== c.carrier)) : undefined;
     out.push({ atMs: within(c.arrivalMs), citizen: c.index, kind, ...(toOperator ? { toOperator } : {}) });
   }
+  // Drawn only for a phone with a signing certificate: plans without one stay as they were.
+  if (c.signingCertificate) for (let i = times(mix['e-application']); i > 0; i--) out.push({ atMs: within(c.arrivalMs), citizen: c.index, kind: 'e-application' });
   return out;
 }
 

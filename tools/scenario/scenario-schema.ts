@@ -22,6 +22,8 @@ export const SUPPORTED_EVENTS = [
   'sim-swap',
   'device-change',
   'device-change-across-carriers',
+  'e-application',
+  'address-change',
 ] as const;
 /** Not events of one phone: the `clock` section moves the environment's simulation clock, which acts on every phone at once. */
 export const CLOCK_CONSEQUENCES = ['certificate-renewal', 'certificate-expiry'] as const;
@@ -41,6 +43,9 @@ const population = z
     simGenerations: shares(SIM_GENERATIONS).optional().describe('share of SIMs per generation in %: legacy SIMs cannot host the JPKI applet; default 5g 100'),
     handsets: shares(HANDSETS).optional().describe('share of handsets per kind in %; default android 100'),
     keyModes: shares(KEY_MODES).optional().describe('share of enrollments per key mode in %; default half each'),
+    signingCertificates: share
+      .optional()
+      .describe('share in % of the android on-card enrollments that also ask for the phone signing certificate (スマホ用署名用電子証明書, its own password); default 0'),
   })
   .strict();
 
@@ -58,7 +63,7 @@ const arrivals = z
 const events = z
   .partialRecord(z.enum([...SUPPORTED_EVENTS, ...CLOCK_CONSEQUENCES]), z.number().min(0, { error: 'an event weight is 0 or more' }))
   .describe(
-    'per enrolled phone: bank-login and ticket-gate-* are mean counts; loss, card-revocation, card-renewal, msisdn-change, contract-end, sim-swap, device-change and device-change-across-carriers shares of phones (0-1; the carrier flows only among SIM phones); found a share of lost phones (0-1)',
+    'per enrolled phone: bank-login and ticket-gate-* are mean counts; e-application a mean count per phone holding a signing certificate (population.signingCertificates); loss, card-revocation, card-renewal, msisdn-change, contract-end, sim-swap, device-change, device-change-across-carriers and address-change shares of phones (0-1; the carrier flows only among SIM phones); found a share of lost phones (0-1)',
   );
 
 const otaOverride = z
@@ -139,7 +144,18 @@ export interface ScenarioIssue {
 }
 
 /** Events given as a share of phones (0-1) rather than a mean count. */
-export const SHARE_EVENTS = ['loss', 'found', 'card-revocation', 'card-renewal', 'msisdn-change', 'contract-end', 'sim-swap', 'device-change', 'device-change-across-carriers'] as const;
+export const SHARE_EVENTS = [
+  'loss',
+  'found',
+  'card-revocation',
+  'card-renewal',
+  'msisdn-change',
+  'contract-end',
+  'sim-swap',
+  'device-change',
+  'device-change-across-carriers',
+  'address-change',
+] as const;
 
 const sum = (o: Record<string, number | undefined> = {}) => Object.values(o).reduce<number>((a, b) => a + (b ?? 0), 0);
 
@@ -160,12 +176,28 @@ export function semanticChecks(s: Scenario): ScenarioIssue[] {
   for (const kind of SHARE_EVENTS) {
     if ((s.events?.[kind] ?? 0) > 1) issues.push({ path: ['events', kind], message: `"${kind}" is a share of phones from 0 to 1` });
   }
+  issues.push(...signingIssues(s));
   if ((s.arrivals.rate === undefined) === (s.arrivals.stages === undefined)) issues.push({ path: ['arrivals'], atKey: true, message: 'arrivals need either a rate or stages' });
   for (const key of Object.keys(s.ota ?? {}).filter((k) => !(CARRIERS as readonly string[]).includes(k))) {
     issues.push({ path: ['ota', key], atKey: true, message: `unknown carrier "${key}" (OTA overrides are per carrier: ${CARRIERS.join(', ')})` });
   }
   (s.faults ?? []).forEach((f, i) => issues.push(...faultIssues(f, i)));
   return issues;
+}
+
+/** A phone signing certificate is issued to android on-card enrollments only; an e-application needs one. */
+function signingIssues(s: Scenario): ScenarioIssue[] {
+  const signing = s.population.signingCertificates ?? 0;
+  const android = s.population.handsets?.android ?? (s.population.handsets ? 0 : 100);
+  const onCard = s.population.keyModes?.['on-card'] ?? (s.population.keyModes ? 0 : 50);
+  if (signing > 0 && (android === 0 || onCard === 0)) {
+    const none = android === 0 ? 'no android handsets (population.handsets.android is 0)' : 'no on-card enrollments (population.keyModes.on-card is 0)';
+    return [{ path: ['population', 'signingCertificates'], message: `a phone signing certificate is issued to android on-card enrollments only, and the population has ${none}` }];
+  }
+  if ((s.events?.['e-application'] ?? 0) > 0 && signing === 0) {
+    return [{ path: ['events', 'e-application'], atKey: true, message: '"e-application" is signed with the phone signing certificate: give population.signingCertificates above 0 %' }];
+  }
+  return [];
 }
 
 function faultIssues(f: ScenarioFault, i: number): ScenarioIssue[] {

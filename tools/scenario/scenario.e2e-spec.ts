@@ -17,7 +17,8 @@ import { runScenario, targetRefusals, type TargetPlatform } from './run-scenario
  * A small scenario file run against the platform (every service its own process, real broker and database): the
  * results JSON is checked, then the report is opened in Debian's Chromium (playwright-core), its charts must be drawn
  * with data and the page must log no error. The report and its screenshot stay in reports/scenarios/. The platform is
- * kept for a second scenario run with it as a `--target` (a context file): nothing started, its invariants checked.
+ * kept for a second scenario run with it as a `--target` (a context file): nothing started, its invariants checked; and
+ * for scenarios/phone-signing.yaml (phone signing certificates: e-applications, address changes, a loss and its find).
  */
 const ROOT = resolve(__dirname, '../..');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -188,7 +189,8 @@ describe('scenario runner: a small scenario file against the platform, its resul
     expect(written.passed).toBe(true);
   });
 
-  it('runs a scenario against the kept platform as a --target (a context file): nothing started, an iPhone by method ②, the invariants checked there', async () => {
+  /** The kept platform as a `--target` context file, with its token and database from the environment. */
+  const keptTarget = (): TargetPlatform => {
     const { keys } = platform!;
     const offset = portOffset!;
     const context = scenarioFile(
@@ -198,10 +200,15 @@ describe('scenario runner: a small scenario file against the platform, its resul
         .join('\n')}\noperatorToken: { tokenEnv: SCENARIO_TARGET_TOKEN }\noperations: { kafkaBrokers: [${testKafkaBrokers().join(', ')}], topicPrefix: ${prefix}., schemaPrefix: ${prefix}_, databaseUrlEnv: SCENARIO_TARGET_DATABASE }\n`,
     );
     const env = { SCENARIO_TARGET_TOKEN: keys.operatorToken('scenario@integrator', ['integrator', 'operator', 'auditor']), SCENARIO_TARGET_DATABASE: testDatabaseUrl() };
+    return { kind: 'target', context: loadPlatformContext({ file: context, env }) };
+  };
+
+  it('runs a scenario against the kept platform as a --target (a context file): nothing started, an iPhone by method ②, the invariants checked there', async () => {
+    const { keys } = platform!;
     const file = scenarioFile('target', ON_TARGET);
     const scenario = loadScenario(file);
     const plan = planScenario(scenario);
-    const target: TargetPlatform = { kind: 'target', context: loadPlatformContext({ file: context, env }) };
+    const target = keptTarget();
     expect(targetRefusals(scenario, plan, target)).toEqual([expect.stringMatching(/^population\.handsets: iPhones need the iPhone vendor/)]);
     const onTarget = await runScenario(scenario, plan, { file, platform: { ...target, iphoneVendor: keys.deviceAttestation }, quiescenceTimeoutMs: 30_000, measureCryptoBound: false, log: (line) => lines.push(line), signal: new AbortController().signal });
     expect(lines.filter((l) => l.startsWith('starting '))).toHaveLength(1);
@@ -214,6 +221,56 @@ describe('scenario runner: a small scenario file against the platform, its resul
     expect({ quiescent: onTarget.quiescent, unchecked: onTarget.unchecked, failed: onTarget.invariants.filter((i) => !i.passed), count: onTarget.invariants.length > 1 }).toEqual({ quiescent: true, unchecked: undefined, failed: [], count: true });
     expect(onTarget.passed).toBe(true);
   }, 120_000);
+
+  it('scenarios/phone-signing.yaml against the kept platform: e-applications signed on the phone, an address change (signing refused, bank login still good), a loss and its find', async () => {
+    const file = join(ROOT, 'scenarios/phone-signing.yaml');
+    const scenario = loadScenario(file);
+    const plan = planScenario(scenario);
+    const run = await runScenario(scenario, plan, { file, platform: keptTarget(), quiescenceTimeoutMs: 30_000, measureCryptoBound: false, log: (line) => lines.push(line), signal: new AbortController().signal });
+    if (!run.passed) console.log(JSON.stringify(run.operations.filter((o) => !o.expected), null, 2));
+    expect(run.operations.filter((o) => !o.expected)).toEqual([]);
+    const byCitizen = (citizen: number) => run.operations.filter((o) => o.citizen === citizen).map((o) => [o.kind, o.outcome]);
+    // Planned (seed 6): citizens 0, 1 and 3 hold both phone certificates, citizen 2 the user-authentication one only.
+    expect(plan.citizens.map((c) => c.signingCertificate)).toEqual([true, true, false, true]);
+    expect(byCitizen(0)).toEqual([
+      ['enroll', 'completed'],
+      ['e-application', 'accepted'],
+      ['e-application', 'accepted'],
+      ['bank-login', 'ok'],
+    ]);
+    expect(byCitizen(1)).toEqual([
+      ['enroll', 'completed'],
+      ['e-application', 'accepted'],
+      ['address-change', 'changed'],
+      ['e-application', 'refused:CERTIFICATE_REVOKED:affiliationChanged'],
+      ['bank-login', 'ok'],
+    ]);
+    expect(byCitizen(2)).toEqual([
+      ['enroll', 'completed'],
+      ['address-change', 'changed'],
+      ['bank-login', 'ok'],
+    ]);
+    expect(byCitizen(3)).toEqual([
+      ['enroll', 'completed'],
+      ['e-application', 'accepted'],
+      ['bank-login', 'ok'],
+      ['loss', expect.stringMatching(/^(completed|waiting-device)$/)],
+      ['found', expect.stringMatching(/^(completed|waiting-device)$/)],
+      ['e-application', 'accepted'],
+    ]);
+    const enrollments = run.operations.filter((o) => o.kind === 'enroll');
+    for (const e of enrollments) {
+      if (plan.citizens[e.citizen].signingCertificate) expect(e.phone).toMatchObject({ handset: 'android', keyMode: 'on-card', signingSerial: expect.any(String) });
+      else expect(e.phone?.signingSerial).toBeUndefined();
+    }
+    // The signer the relying party names is the phone's signing certificate.
+    for (const application of run.operations.filter((o) => o.kind === 'e-application' && o.outcome === 'accepted')) {
+      expect(application.correlationId).toBe(enrollments.find((e) => e.citizen === application.citizen)!.phone!.signingSerial);
+    }
+    expect({ quiescent: run.quiescent, failed: run.invariants.filter((i) => !i.passed) }).toEqual({ quiescent: true, failed: [] });
+    expect(run.thresholds.every((t) => t.passed)).toBe(true);
+    expect(run.passed).toBe(true);
+  }, 300_000);
 
   it('the report opens in Chromium with every chart drawn from data and no console error', async () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
