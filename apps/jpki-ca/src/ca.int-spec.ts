@@ -165,7 +165,7 @@ describe('jpki-ca on the real broker and database', () => {
     [ca, openssl, generated, weakKey] = await Promise.all([
       CaHarness.start({ tag: 'ca1' }),
       OpenSslWorkspace.create(),
-      Promise.all(Array.from({ length: 26 }, async () => (await generateRsaKeyPair(2048)).privateKey)),
+      Promise.all(Array.from({ length: 30 }, async () => (await generateRsaKeyPair(2048)).privateKey)),
       generateRsaKeyPair(1024).then((k) => k.privateKey),
     ]);
     keys = generated;
@@ -667,6 +667,19 @@ describe('jpki-ca on the real broker and database', () => {
       const judged = await openssl.run(['ocsp', '-issuer', 'sign-ca.pem', '-cert', 'olga-signing.pem', '-url', `${ca.baseUrl}/ocsp`, '-CAfile', bundle]);
       expect(judged.output).toMatch(/olga-signing\.pem: revoked[\s\S]*Reason: affiliationChanged/);
       expect(await ocsp(Buffer.from(authentication.certificate, 'base64'))).toEqual({ status: 'good' });
+    });
+
+    it('a new phone without a signing certificate supersedes the old phone’s signing certificate with its user-authentication one', async () => {
+      const pat = await ca.createCitizen();
+      const oldSim = { kind: 'sim' as const, iccid: randomIccid(), msisdn: '+819077778888', carrier: 'docomo' as const };
+      const proofingRequestId = await ca.proofingFor(pat.personId, oldSim, 'csr', true);
+      const oldPhone = await issueOk(pat.personId, { device: oldSim, proofingRequestId });
+      const oldSigning = await issueOk(pat.personId, { device: oldSim, proofingRequestId, certificate: 'signing' });
+      const signCa = Buffer.from(pat.cardFile.caCertificates.digitalSignature, 'base64');
+      expect(await ocsp(Buffer.from(oldSigning.certificate, 'base64'), signCa)).toEqual({ status: 'good' });
+      const newPhone = await issueOk(pat.personId, { device: { ...oldSim, iccid: randomIccid() } });
+      expect(newPhone.supersededSerials).toEqual([oldPhone.serial]);
+      expect(await ocsp(Buffer.from(oldSigning.certificate, 'base64'), signCa)).toMatchObject({ status: 'revoked', reason: 'superseded' });
     });
 
     it('refuses revocations that cannot apply (CERTIFICATE_UNKNOWN, ALREADY_REVOKED, ALREADY_ON_HOLD) and changes nothing', async () => {

@@ -34,7 +34,7 @@ import { Clock, ServiceKeys } from '@jpki/service-kit';
 import { CertificateAuthority } from '../signer/certificate-authority';
 import { KeyPool } from '../signer/key-pool';
 import { CaStore } from '../storage/ca-store';
-import type { CardCertificateKind, CertificateKind, IssuanceRow, IssuingCaId, NewIssuance, PhoneCertificateKind, SealedBoxRecord } from '../storage/types';
+import type { CardCertificateKind, CertificateKind, CertificateRow, IssuanceRow, IssuingCaId, NewIssuance, PhoneCertificateKind, SealedBoxRecord } from '../storage/types';
 import { CaUrls } from '../urls';
 import type { CaTransaction } from './ca-transaction';
 import { canonicalJson, sha256Hex, wholeSeconds } from './canonical';
@@ -275,6 +275,22 @@ export class IssuanceService {
     };
   }
 
+  /**
+   * A new phone replaces the old one: the old SIM's signing certificate goes with its user-authentication certificate
+   * (superseded), whether or not the new phone asked for a signing certificate. A renewal on the same SIM replaces nothing.
+   */
+  private async supersedeSigningOfReplacedPhone(tx: CaTransaction, old: CertificateRow, allocation: IssuanceRow): Promise<void> {
+    const device = allocation.device as DeviceBinding;
+    if (old.kind !== 'phone-user-authentication' || !old.iccid || (device.kind === 'sim' && device.iccid === old.iccid)) return;
+    const signing = await this.store.activePhoneCertificates(tx.manager, { iccid: old.iccid }, true, ['phone-signing']);
+    for (const certificate of signing.filter((c) => c.personId === old.personId)) {
+      await this.statuses.apply(tx, certificate, 'revoked', 'superseded', {
+        requestId: allocation.requestId,
+        cause: { supersededBy: allocation.serial, enrollmentId: allocation.enrollmentId, phoneReplaced: old.serial },
+      });
+    }
+  }
+
   /** The subject of a phone certificate; the signing one also carries the person's 基本4情報, as the card's does. */
   private subjectOf(shape: PhoneCertificateShape, serial: string, person: { personId: string; sealedPersonalData: string }) {
     if (shape.kind === 'phone-user-authentication') return { subject: userAuthenticationSubject(phoneSubjectCommonName(serial)) };
@@ -315,6 +331,7 @@ export class IssuanceService {
         cause: { supersededBy: allocation.serial, enrollmentId: allocation.enrollmentId },
       });
       if (changed) superseded.push(changed.serial);
+      await this.supersedeSigningOfReplacedPhone(tx, old, allocation);
     }
     if (!(await this.store.completeIssuance(m, allocation.requestId, superseded, now))) {
       throw new Error(`issuance ${allocation.requestId} changed state under the person lock`);
