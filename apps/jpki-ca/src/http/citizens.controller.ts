@@ -106,8 +106,9 @@ export class CitizensController {
     summary: 'Revoke (or hold) a card’s certificates, as a municipality would',
     description:
       'E.g. keyCompromise on both for a stolen card, certificateHold for a lost card (never released); a 4-info change is ' +
-      'POST /citizens/{personId}/basic-information-changes. Cascade: revoking or holding the user-authentication certificate revokes the ' +
-      'person’s active phone certificates with cessationOfOperation; the signing certificate alone leaves them valid.',
+      'POST /citizens/{personId}/basic-information-changes. Cascade by function, with cessationOfOperation: revoking or holding the ' +
+      'user-authentication certificate revokes the person’s active phone user-authentication certificates, the signing certificate ' +
+      'their phone signing certificates.',
   })
   @ApiZodBody(cardRevocationSchema)
   @ApiZodResponse(200, revocationResultSchema, 'revoked')
