@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import type { JpkiPersonalData } from '@jpki/pki';
 import type { SignedDocumentAccepted } from '@jpki/relying-party';
 import { counter, createLogger } from '@jpki/observability';
-import { Clock, notFound } from '@jpki/service-kit';
+import { Clock, notFound, ServiceKeys } from '@jpki/service-kit';
 import { applicationRefused, SignatureVerifier } from '../verification/signature-verifier';
 import type { ApplicationView, SubmitApplication } from './applications.schemas';
 
@@ -13,14 +13,19 @@ interface ApplicationRow {
   received_at: Date;
   document_sha256: string;
   signer_serial: string;
-  signer_subject: string;
+  sealed_signer_subject: string;
   signer_not_after: Date;
   signing_time: Date | null;
-  personal_data: JpkiPersonalData;
+  sealed_personal_data: string;
   status_checked_at: Date;
   ocsp_produced_at: Date | null;
   crl_number: string | null;
 }
+
+type SealedField = 'document' | 'signed-data' | 'signer-certificate' | 'signer-subject' | 'personal-data';
+
+/** Binds a sealed value to its application and field: copied into another row or column, it does not open. */
+const sealedApplicationContext = (applicationId: string, field: SealedField) => `rp-eapplication/application/${applicationId}/${field}`;
 
 /** E-applications: verified first (signature, chain, OCSP and CRL), stored only when accepted. */
 @Injectable()
@@ -32,6 +37,7 @@ export class ApplicationsService {
     private readonly ds: DataSource,
     private readonly clock: Clock,
     private readonly verifier: SignatureVerifier,
+    private readonly keys: ServiceKeys,
   ) {}
 
   async submit(request: SubmitApplication): Promise<ApplicationView> {
@@ -46,33 +52,35 @@ export class ApplicationsService {
     }
     const row = await this.store(document, signedData, verified, receivedAt);
     this.log.info({ applicationId: row.application_id, serial: row.signer_serial }, 'application accepted');
-    return viewOf(row);
+    return this.viewOf(row);
   }
 
   async get(applicationId: string): Promise<ApplicationView> {
     const [row] = (await this.ds.query(`SELECT * FROM application WHERE application_id = $1`, [applicationId])) as ApplicationRow[];
     if (!row) throw notFound('APPLICATION_UNKNOWN', `no application ${applicationId}`);
-    return viewOf(row);
+    return this.viewOf(row);
   }
 
   private async store(document: Buffer, signedData: Buffer, verified: SignedDocumentAccepted, receivedAt: Date): Promise<ApplicationRow> {
     const { signer, status } = verified;
+    const applicationId = randomUUID();
+    const seal = (field: SealedField, plaintext: Buffer) => this.keys.atRest.seal(plaintext, sealedApplicationContext(applicationId, field));
     const [row] = (await this.ds.query(
-      `INSERT INTO application (application_id, received_at, document, document_sha256, signed_data, signer_serial, signer_subject, signer_certificate,
-                                signing_time, personal_data, status_checked_at, ocsp_produced_at, crl_number,
+      `INSERT INTO application (application_id, received_at, sealed_document, document_sha256, sealed_signed_data, signer_serial, sealed_signer_subject,
+                                sealed_signer_certificate, signing_time, sealed_personal_data, status_checked_at, ocsp_produced_at, crl_number,
                                 signer_not_after)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
       [
-        randomUUID(),
+        applicationId,
         receivedAt,
-        document,
+        seal('document', document),
         createHash('sha256').update(document).digest('hex'),
-        signedData,
+        seal('signed-data', signedData),
         signer.serial,
-        signer.subject,
-        verified.signerCertificate,
+        seal('signer-subject', Buffer.from(signer.subject, 'utf8')),
+        seal('signer-certificate', verified.signerCertificate),
         verified.signingTime ?? null,
-        JSON.stringify(verified.personalData),
+        this.keys.atRest.sealJson(verified.personalData, sealedApplicationContext(applicationId, 'personal-data')),
         status.checkedAt,
         status.ocspProducedAt ?? null,
         status.crlNumber?.toString() ?? null,
@@ -81,20 +89,25 @@ export class ApplicationsService {
     )) as ApplicationRow[];
     return row;
   }
-}
 
-function viewOf(row: ApplicationRow): ApplicationView {
-  return {
-    applicationId: row.application_id,
-    receivedAt: row.received_at.toISOString(),
-    documentSha256: row.document_sha256,
-    signer: { serial: row.signer_serial, subject: row.signer_subject, notAfter: row.signer_not_after.toISOString() },
-    ...(row.signing_time ? { signingTime: row.signing_time.toISOString() } : {}),
-    personalData: row.personal_data,
-    status: {
-      checkedAt: row.status_checked_at.toISOString(),
-      ...(row.ocsp_produced_at ? { ocspProducedAt: row.ocsp_produced_at.toISOString() } : {}),
-      ...(row.crl_number ? { crlNumber: row.crl_number } : {}),
-    },
-  };
+  private viewOf(row: ApplicationRow): ApplicationView {
+    const context = (field: SealedField) => sealedApplicationContext(row.application_id, field);
+    return {
+      applicationId: row.application_id,
+      receivedAt: row.received_at.toISOString(),
+      documentSha256: row.document_sha256,
+      signer: {
+        serial: row.signer_serial,
+        subject: this.keys.atRest.open(row.sealed_signer_subject, context('signer-subject')).toString('utf8'),
+        notAfter: row.signer_not_after.toISOString(),
+      },
+      ...(row.signing_time ? { signingTime: row.signing_time.toISOString() } : {}),
+      personalData: this.keys.atRest.openJson<JpkiPersonalData>(row.sealed_personal_data, context('personal-data')),
+      status: {
+        checkedAt: row.status_checked_at.toISOString(),
+        ...(row.ocsp_produced_at ? { ocspProducedAt: row.ocsp_produced_at.toISOString() } : {}),
+        ...(row.crl_number ? { crlNumber: row.crl_number } : {}),
+      },
+    };
+  }
 }

@@ -27,7 +27,7 @@ export async function startEapplication(platform: PlatformUnderTest, env: Record
     KAFKA_CONSUMER_GROUP: `${platform.topicPrefix}rp-eapplication.${Math.random().toString(36).slice(2, 8)}`,
     LOG_LEVEL: 'warn',
     JPKI_CA_URL: platform.endpoints.ca,
-    OPERATOR_TOKEN_PUBLIC_KEY: platform.keys.operatorIdp.signingSpki,
+    ...platform.keys.envFor(RP_EAPPLICATION_SERVICE_NAME),
     ...env,
   });
   const definition = rpEapplicationDefinition(config);
