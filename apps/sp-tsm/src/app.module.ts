@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { SAGA_DEFINITIONS, SAGA_ENGINE_OPTIONS, SagaHost } from '@jpki/saga';
-import { ServiceKitModule } from '@jpki/service-kit';
+import { REFUSED_CALL_AUDIT, ServiceKitModule } from '@jpki/service-kit';
 import type { SpTsmConfig } from './config';
 import { EnrollmentController } from './enrollment/enrollment.controller';
 import { EnrollmentSaga } from './enrollment/enrollment-saga';
@@ -8,6 +8,7 @@ import { EnrollmentService } from './enrollment/enrollment.service';
 import { RepliesController } from './enrollment/replies.controller';
 import { IphoneEnrollmentController, IphoneEnrollmentSaga, IphoneEnrollmentService } from './iphone';
 import { KeysetVault } from './keys/keyset-vault';
+import { SpTsmRefusedCalls } from './operator-audit';
 import { RenewalCommandsController } from './renewal/renewal-commands.controller';
 import { RenewalSaga } from './renewal/renewal-saga';
 import { ServiceCommandsController } from './service/service-commands.controller';
@@ -25,6 +26,7 @@ export class SpTsmModule {
       controllers: [EnrollmentController, RepliesController, ServiceCommandsController, RenewalCommandsController, IphoneEnrollmentController],
       providers: [
         { provide: SP_TSM_CONFIG, useValue: config },
+        { provide: REFUSED_CALL_AUDIT, useClass: SpTsmRefusedCalls },
         KeysetVault,
         ServiceInstances,
         EnrollmentSaga,

@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ServiceKitModule } from '@jpki/service-kit';
+import { REFUSED_CALL_AUDIT, ServiceKitModule } from '@jpki/service-kit';
 import { AdminController } from './admin/admin.controller';
 import { AdminService } from './admin/admin.service';
+import { AdminRefusedCalls } from './admin/refused-calls';
 import { BearerController } from './bearer/bearer.controller';
 import { bearerProfiles, OtaBearer, randomLossDraw, realSleep, seededLossDraw } from './bearer/ota-bearer';
 import { CardStore } from './cards/card-store';
@@ -28,6 +29,7 @@ export class VsimModule {
         HandsetService,
         HandsetAuthGuard,
         AdminService,
+        { provide: REFUSED_CALL_AUDIT, useClass: AdminRefusedCalls },
       ],
     };
   }

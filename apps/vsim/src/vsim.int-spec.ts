@@ -297,6 +297,29 @@ describe('vsim over the real broker and database', () => {
     ]);
   });
 
+  it("audits each operator call the authentication refuses, once, and changes nothing else: another carrier's token (403), no token (401)", async () => {
+    const sim = newIccid('docomo');
+    await h.manufacture('docomo', sim, randomIsdKeys());
+    const card = () => h.ds.query(`SELECT handset_on, revision, state_token, power_changed_at FROM sim WHERE iccid = $1`, [sim]);
+    const audited = async () => (await h.ds.query(`SELECT count(*)::int AS n FROM audit_log`))[0].n as number;
+    const before = { card: await card(), audited: await audited() };
+    const kddi = h.keys.operatorToken('kei', ['operator'], { carrier: 'kddi' });
+    const switchOff = () => h.http.put(`/sims/${sim}/handset`).send({ power: 'off' });
+
+    expect((await switchOff().set('authorization', `Bearer ${kddi}`).expect(403)).body.reason).toBe('CARRIER_SCOPE');
+    expect((await switchOff().expect(401)).body.reason).toBe('AUTH_REQUIRED');
+
+    const refused = await h.ds.query(`SELECT actor, action, iccid, details FROM audit_log WHERE iccid = $1 ORDER BY id`, [sim]);
+    const call = { action: 'PUT /sims/:iccid/handset', method: 'PUT', path: `/sims/${sim}/handset` };
+    expect(refused).toEqual([
+      { actor: 'kei', action: 'operator-call.refused', iccid: sim, details: { ...call, status: 403, reason: 'CARRIER_SCOPE', carrier: 'kddi', roles: ['operator'] } },
+      { actor: 'anonymous', action: 'operator-call.refused', iccid: sim, details: { ...call, status: 401, reason: 'AUTH_REQUIRED', claimedSubject: null, roles: [] } },
+    ]);
+    expect(JSON.stringify(refused)).not.toContain(kddi.split('.')[2]); // never the token
+    expect(await card()).toEqual(before.card);
+    expect(await audited()).toBe(before.audited + 2);
+  });
+
   it("accepts scripts only from the carrier's own MNO-TSM, signed, for its own SIMs", async () => {
     const before = (await h.sealedImage(iccid)).revision;
     const script = (carrier: 'docomo' | 'kddi') => ({

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import {
   CertificateIssuanceFailed,
   CertificateIssuanceRequested,
@@ -14,7 +15,7 @@ import {
 import { createSubscriber, createTestCitizen, HttpJson, JpkiUiApp, type TestCitizen } from '@jpki/jpki-client';
 import { kafkaClient } from '@jpki/messaging';
 import { buildCsr, generateRsaKeyPair, SoftwareRsaSigner } from '@jpki/pki';
-import { rawProducer, signedEnvelope, startPlatformUnderTest, testKafkaBrokers, TopicWatcher, waitUntil, type PlatformUnderTest } from '@jpki/testing';
+import { rawProducer, signedEnvelope, startPlatformUnderTest, testDatabaseUrl, testKafkaBrokers, TopicWatcher, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 import { citizenCertificates, lifecycleApi, outcomeOf } from '../lifecycle-support';
 
 type IssuanceRequest = PayloadInput<typeof CertificateIssuanceRequested>;
@@ -145,15 +146,41 @@ describe('attacks: phone issuance and the enrollment API', () => {
     expect((await issue(await issuance(alice.personId, { proofingRequestId }))).type).toBe(CertificateIssued.type);
   }, 120_000);
 
-  it('ATK-33: ICCID and serial looked up by MSISDN (or iPhone device id) without a token are refused (401 AUTH_REQUIRED); an auditor token works', async () => {
+  it("ATK-33: ICCID and serial looked up by MSISDN (or iPhone device id) without a token or with another service's are refused (401), each audited once, nothing read; an auditor token works", async () => {
     const subscriber = await createSubscriber(platform.endpoints, platform.operatorToken, 'docomo');
     const owner = await createTestCitizen(platform.endpoints, platform.operatorToken);
     const started = await new JpkiUiApp(platform.endpoints).startEnrollment({ card: owner.card, signingPassword: owner.signingPassword, msisdn: subscriber.msisdn, operator: 'docomo', keyMode: 'delivered' });
+    const deviceId = `iphone-${randomUUID().slice(0, 8)}`;
+    const byMsisdn = `/enrollments?msisdn=${encodeURIComponent(subscriber.msisdn)}`;
     const anonymous = new HttpJson(platform.endpoints.spTsm);
-    expect(await outcomeOf(anonymous.get(`/enrollments?msisdn=${encodeURIComponent(subscriber.msisdn)}`))).toEqual({ status: 401, reason: 'AUTH_REQUIRED' });
-    expect(await outcomeOf(anonymous.get(`/iphone-enrollments?deviceId=iphone-${randomUUID().slice(0, 8)}`))).toEqual({ status: 401, reason: 'AUTH_REQUIRED' });
+    expect(await outcomeOf(anonymous.get(byMsisdn))).toEqual({ status: 401, reason: 'AUTH_REQUIRED' });
+    expect(await outcomeOf(anonymous.get(`/iphone-enrollments?deviceId=${deviceId}`))).toEqual({ status: 401, reason: 'AUTH_REQUIRED' });
+    const lifecycleToken = platform.keys.operatorToken('e2e-operator', ['operator'], { audience: ['lifecycle'] });
+    expect(await outcomeOf(new HttpJson(platform.endpoints.spTsm, lifecycleToken).get(byMsisdn))).toEqual({ status: 401, reason: 'TOKEN_AUDIENCE' });
+
+    // Each refusal is in sp-tsm's operator audit once, under the read's action: who (the subject a refused token claims),
+    // what, why; never the token. No read was recorded.
+    const db = new Client({ connectionString: testDatabaseUrl() });
+    await db.connect();
+    try {
+      const audited = await db.query(
+        `SELECT actor, roles, action, target, outcome, details FROM "${platform.stack.get('sp-tsm').spec.schema}".operator_audit WHERE target = ANY($1) ORDER BY id`,
+        [[subscriber.msisdn, deviceId]],
+      );
+      const refused = (action: string, target: string, path: string, reason: string, claimedSubject: string | null) =>
+        ({ actor: 'anonymous', roles: [], action, target, outcome: `refused:${reason}`, details: { status: 401, method: 'GET', path, claimedSubject } });
+      expect(audited.rows).toEqual([
+        refused('enrollments.listed', subscriber.msisdn, '/enrollments', 'AUTH_REQUIRED', null),
+        refused('iphone-enrollments.listed', deviceId, '/iphone-enrollments', 'AUTH_REQUIRED', null),
+        refused('enrollments.listed', subscriber.msisdn, '/enrollments', 'TOKEN_AUDIENCE', 'e2e-operator'),
+      ]);
+      expect(JSON.stringify(audited.rows)).not.toContain(lifecycleToken.split('.')[2]);
+    } finally {
+      await db.end();
+    }
+
     const auditor = new HttpJson(platform.endpoints.spTsm, platform.keys.operatorToken('e2e-auditor', ['auditor']));
-    expect(await auditor.get(`/enrollments?msisdn=${encodeURIComponent(subscriber.msisdn)}`)).toEqual({ enrollmentIds: [started.enrollmentId] });
+    expect(await auditor.get(byMsisdn)).toEqual({ enrollmentIds: [started.enrollmentId] });
     await new JpkiUiApp(platform.endpoints).waitForEnrollment(started.enrollmentId, undefined, 180_000);
   }, 240_000);
 

@@ -1,8 +1,22 @@
-import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
 import { msisdnSchema } from '@jpki/contracts';
-import { ApiErrors, ApiZodBody, ApiZodQuery, ApiZodResponse, Operator, ReadVersion, RequireRoles, ValidBody, ValidQuery, VersionedGet } from '@jpki/service-kit';
+import {
+  ApiErrors,
+  ApiZodBody,
+  ApiZodQuery,
+  ApiZodResponse,
+  AuditAction,
+  AuditContextGuard,
+  Operator,
+  ReadVersion,
+  RefusedCallAuditFilter,
+  RequireRoles,
+  ValidBody,
+  ValidQuery,
+  VersionedGet,
+} from '@jpki/service-kit';
 import type { OperatorPrincipal, Versioned, VersionedRead } from '@jpki/service-kit';
 import { enrollmentViewSchema, type EnrollmentView } from '@jpki/contracts';
 import { enrollmentRequestSchema, type EnrollmentRequest } from './enrollment.schemas';
@@ -12,6 +26,7 @@ const listQuery = z.object({ msisdn: msisdnSchema });
 
 @ApiTags('enrollments')
 @Controller('enrollments')
+@UseGuards(AuditContextGuard)
 export class EnrollmentController {
   constructor(private readonly enrollments: EnrollmentService) {}
 
@@ -46,6 +61,8 @@ export class EnrollmentController {
 
   @Get()
   @RequireRoles('operator', 'integrator', 'auditor')
+  @AuditAction('enrollments.listed')
+  @UseFilters(RefusedCallAuditFilter)
   @ApiOperation({ summary: 'Enrollment ids of a phone number, newest first (operators; audited: the ids lead to the ICCID and serial)' })
   @ApiZodQuery(listQuery)
   @ApiZodResponse(200, z.object({ enrollmentIds: z.array(z.string()) }), 'ids')

@@ -1,7 +1,21 @@
-import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
-import { ApiErrors, ApiZodBody, ApiZodQuery, ApiZodResponse, Operator, ReadVersion, RequireRoles, ValidBody, ValidQuery, VersionedGet } from '@jpki/service-kit';
+import {
+  ApiErrors,
+  ApiZodBody,
+  ApiZodQuery,
+  ApiZodResponse,
+  AuditAction,
+  AuditContextGuard,
+  Operator,
+  ReadVersion,
+  RefusedCallAuditFilter,
+  RequireRoles,
+  ValidBody,
+  ValidQuery,
+  VersionedGet,
+} from '@jpki/service-kit';
 import type { OperatorPrincipal, Versioned, VersionedRead } from '@jpki/service-kit';
 import { iphoneEnrollmentViewSchema, type IphoneEnrollmentView } from '@jpki/contracts';
 import { iphoneDeviceIdSchema, iphoneEnrollmentRequestSchema, type IphoneEnrollmentRequest } from './iphone-enrollment.schemas';
@@ -11,6 +25,7 @@ const listQuery = z.object({ deviceId: iphoneDeviceIdSchema });
 
 @ApiTags('iphone-enrollments')
 @Controller('iphone-enrollments')
+@UseGuards(AuditContextGuard)
 export class IphoneEnrollmentController {
   constructor(private readonly enrollments: IphoneEnrollmentService) {}
 
@@ -38,6 +53,8 @@ export class IphoneEnrollmentController {
 
   @Get()
   @RequireRoles('operator', 'integrator', 'auditor')
+  @AuditAction('iphone-enrollments.listed')
+  @UseFilters(RefusedCallAuditFilter)
   @ApiOperation({ summary: 'Enrollment ids of an iPhone, newest first (operators; audited: the ids lead to the certificate)' })
   @ApiZodQuery(listQuery)
   @ApiZodResponse(200, z.object({ enrollmentIds: z.array(z.string()) }), 'ids')

@@ -1,13 +1,14 @@
-import { Controller, Get, Param, Put } from '@nestjs/common';
+import { Controller, Get, Param, Put, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
-import { ApiErrors, ApiZodBody, ApiZodResponse, Operator, RequireRoles, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
+import { ApiErrors, ApiZodBody, ApiZodResponse, Operator, RefusedCallAuditFilter, RequireRoles, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
 import { parseIccid } from '../handset/iccid-param';
 import { handsetBindingBody, handsetBindingResponse, powerBody, powerResponse, simSummary } from '../http-schemas';
 import { AdminService } from './admin.service';
 
 @ApiTags('sims')
 @Controller('sims/:iccid')
+@UseFilters(RefusedCallAuditFilter)
 export class AdminController {
   constructor(private readonly admin: AdminService) {}
 

@@ -135,7 +135,12 @@ export class AdminService {
     });
   }
 
-  private async audit(m: EntityManager, operator: OperatorPrincipal, action: string, iccid: string | null, details: object): Promise<void> {
+  /** An operator call the authentication refused, by `anonymous` when no principal was verified. */
+  async recordRefusedCall(caller: Pick<OperatorPrincipal, 'sub' | 'roles'>, iccid: string | null, details: object): Promise<void> {
+    await this.audit(this.ds.manager, caller, 'operator-call.refused', iccid, details);
+  }
+
+  private async audit(m: EntityManager, operator: Pick<OperatorPrincipal, 'sub' | 'roles'>, action: string, iccid: string | null, details: object): Promise<void> {
     await m.query(`INSERT INTO audit_log (at, actor, action, iccid, details) VALUES ($1, $2, $3, $4, $5)`, [
       this.clock.now(),
       operator.sub,

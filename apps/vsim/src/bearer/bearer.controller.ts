@@ -1,8 +1,8 @@
-import { Controller, Delete, Get, Param, Put } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Put, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod/v4';
 import { carrierSchema } from '@jpki/contracts';
-import { ApiErrors, ApiZodBody, ApiZodResponse, badRequest, Operator, requirePlatformScope, RequireRoles, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
+import { ApiErrors, ApiZodBody, ApiZodResponse, badRequest, Operator, RefusedCallAuditFilter, requirePlatformScope, RequireRoles, ValidBody, type OperatorPrincipal } from '@jpki/service-kit';
 import { AdminService } from '../admin/admin.service';
 import { bearerChange, bearerState } from '../http-schemas';
 
@@ -15,6 +15,7 @@ function carrierParam(raw: string) {
 /** Each carrier's OTA bearer as the simulation runs it: integrators degrade it (fault injection) and restore it. */
 @ApiTags('ota bearer')
 @Controller('ota-bearer/:carrier')
+@UseFilters(RefusedCallAuditFilter)
 export class BearerController {
   constructor(private readonly admin: AdminService) {}
 
