@@ -112,7 +112,8 @@ export class PkiController {
     this.sendOcsp(res, await this.ocsp.respond(der));
   }
 
+  /** `end`, not Express's `send`: an OCSP answer needs no ETag (a hash of every body) and no conditional-GET check. */
   private sendOcsp(res: Response, body: Buffer): void {
-    res.status(200).type('application/ocsp-response').setHeader('Cache-Control', 'no-cache').send(body);
+    res.writeHead(200, { 'Content-Type': 'application/ocsp-response', 'Cache-Control': 'no-cache', 'Content-Length': body.length }).end(body);
   }
 }

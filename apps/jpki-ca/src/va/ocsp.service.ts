@@ -30,9 +30,17 @@ import { CaEvents } from './ca-events';
 
 const MAX_CACHED = 100_000;
 
+type ParsedRequest = ReturnType<typeof parseOcspRequest>;
+
 @Injectable()
 export class OcspService implements OnModuleInit {
   private readonly cache = new Map<string, OcspEntry>();
+  /**
+   * Nonce-less one-CertID requests by their bytes, as parsed. Parsing is a function of the bytes alone, and a relying
+   * party sends the same bytes for a certificate at every login (RFC 5019): this skips the strict DER walk on the
+   * responder's hottest path. Statuses are never kept here.
+   */
+  private readonly parsedRequests = new Map<string, ParsedRequest>();
   private invalidations = 0;
   private readonly served = counter('ca_ocsp_responses_total', 'OCSP responses served', ['kind']);
   /** Time to answer, by kind: what relying parties wait for at every login and gate entry (alert OcspSlow in deploy). */
@@ -68,9 +76,9 @@ export class OcspService implements OnModuleInit {
   }
 
   private async answer(requestDer: Buffer): Promise<{ kind: 'malformed' | 'too-many-cert-ids' | 'pre-signed' | 'live'; response: Buffer }> {
-    let request: ReturnType<typeof parseOcspRequest>;
+    let request: ParsedRequest;
     try {
-      request = parseOcspRequest(requestDer);
+      request = this.parse(requestDer);
     } catch (error) {
       if (!(error instanceof OcspRequestError)) throw error;
       return { kind: 'malformed', response: buildOcspErrorResponse('malformedRequest') };
@@ -109,6 +117,18 @@ export class OcspService implements OnModuleInit {
       validityMs: this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000,
     });
     return { kind: 'live', response };
+  }
+
+  private parse(requestDer: Buffer): ParsedRequest {
+    const key = requestDer.toString('latin1');
+    const known = this.parsedRequests.get(key);
+    if (known) return known;
+    const request = parseOcspRequest(requestDer);
+    if (request.requests.length === 1 && !request.nonce) {
+      if (this.parsedRequests.size >= MAX_CACHED) this.parsedRequests.delete(this.parsedRequests.keys().next().value as string);
+      this.parsedRequests.set(key, request);
+    }
+    return request;
   }
 
   private statusOf(entry: OcspEntry | undefined, issuerCertificate: Buffer): CertificateStatus {
