@@ -3,7 +3,7 @@ import { REFUSED_CALL_AUDIT, ServiceKitModule, type ServiceDefinition } from '@j
 import { AuditController } from './http/audit.controller';
 import { CertificatesController } from './http/certificates.controller';
 import { CitizensController } from './http/citizens.controller';
-import { OcspRequestBodyMiddleware } from './http/ocsp-body.middleware';
+import { OcspResponderMiddleware } from './http/ocsp-responder.middleware';
 import { PkiController } from './http/pki.controller';
 import { CaRefusedCalls } from './http/refused-calls';
 import { CaCommandsHandler } from './messaging/ca-commands.handler';
@@ -74,6 +74,6 @@ export class CaModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(OcspRequestBodyMiddleware).forRoutes({ path: 'ocsp', method: RequestMethod.POST });
+    consumer.apply(OcspResponderMiddleware).forRoutes({ path: 'ocsp', method: RequestMethod.POST });
   }
 }

@@ -721,6 +721,16 @@ describe('jpki-ca on the real broker and database', () => {
       expect(verified).toMatchObject({ ok: true, certificateStatus: { status: 'good' } });
       const malformed = Buffer.from(await (await fetch(`${ca.baseUrl}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: Buffer.from('junk') })).arrayBuffer());
       expect(malformed.toString('hex')).toBe('30030a0101'); // malformedRequest
+      const post = (contentType: string, body: Buffer) => fetch(`${ca.baseUrl}/ocsp`, { method: 'POST', headers: { 'content-type': contentType }, body });
+      for (const [contentType, body] of [['application/octet-stream', request.der], ['application/ocsp-request', Buffer.alloc(0)]] as const) {
+        const res = await post(contentType, body);
+        expect([res.status, res.headers.get('content-type'), Buffer.from(await res.arrayBuffer()).toString('hex')]).toEqual([200, 'application/ocsp-response', '30030a0101']);
+      }
+      const tooLarge = await post('application/ocsp-request', Buffer.alloc(64 * 1024 + 1));
+      expect([tooLarge.status, ((await tooLarge.json()) as { reason: string }).reason]).toEqual([413, 'OCSP_REQUEST_TOO_LARGE']);
+      const answered = await post('application/ocsp-request', request.der);
+      expect([answered.headers.get('etag'), answered.headers.get('x-correlation-id')?.length]).toEqual([null, expect.any(Number)]);
+      expect(Buffer.from(await answered.arrayBuffer()).equals(a)).toBe(true); // POST gets the same pre-signed bytes as GET
     });
   });
 

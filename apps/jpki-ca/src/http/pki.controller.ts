@@ -8,6 +8,7 @@ import { CaStore } from '../storage/ca-store';
 import { ALL_CAS, type AuthorityId, type CaId } from '../storage/types';
 import { CaUrls } from '../urls';
 import { OcspService } from '../va/ocsp.service';
+import { writeOcspResponse } from './ocsp-responder.middleware';
 import { caListSchema } from './schemas';
 
 const AUTHORITY_FILES: readonly AuthorityId[] = ['root', 'user-authentication', 'digital-signature', 'user-authentication-ocsp', 'digital-signature-ocsp'];
@@ -85,14 +86,16 @@ export class PkiController {
 
   @Post('ocsp')
   @HttpCode(200)
-  @ApiOperation({ summary: 'OCSP (RFC 6960) over POST; nonce echoed; signed by the delegated responder with SHA-256' })
+  @ApiOperation({
+    summary: 'OCSP (RFC 6960) over POST; nonce echoed; signed by the delegated responder with SHA-256',
+    description: 'Answered by OcspResponderMiddleware when the content type is application/ocsp-request; any other content type gets malformedRequest.',
+  })
   @ApiConsumes('application/ocsp-request')
   @ApiBody(BINARY)
   @ApiProduces('application/ocsp-response')
   @ApiOkResponse(BINARY)
-  async ocspPost(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    this.sendOcsp(res, body.length > 0 ? await this.ocsp.respond(body) : buildOcspErrorResponse('malformedRequest'));
+  ocspPost(@Res() res: Response): void {
+    writeOcspResponse(res, buildOcspErrorResponse('malformedRequest'));
   }
 
   @Get('ocsp/*request')
@@ -107,13 +110,8 @@ export class PkiController {
       der = decodeOcspGetRequest(raw);
     } catch (error) {
       if (!(error instanceof OcspRequestError)) throw error;
-      return this.sendOcsp(res, buildOcspErrorResponse('malformedRequest'));
+      return writeOcspResponse(res, buildOcspErrorResponse('malformedRequest'));
     }
-    this.sendOcsp(res, await this.ocsp.respond(der));
-  }
-
-  /** `end`, not Express's `send`: an OCSP answer needs no ETag (a hash of every body) and no conditional-GET check. */
-  private sendOcsp(res: Response, body: Buffer): void {
-    res.writeHead(200, { 'Content-Type': 'application/ocsp-response', 'Cache-Control': 'no-cache', 'Content-Length': body.length }).end(body);
+    writeOcspResponse(res, await this.ocsp.respond(der));
   }
 }
