@@ -41,7 +41,10 @@ export class OcspService implements OnModuleInit {
    * responder's hottest path. Statuses are never kept here.
    */
   private readonly parsedRequests = new Map<string, ParsedRequest>();
+  /** Counts every invalidation; a read may be cached only if its serial was not invalidated while it ran. */
   private invalidations = 0;
+  private readonly invalidatedAt = new Map<string, number>();
+  private resetAt = 0;
   private readonly served = counter('ca_ocsp_responses_total', 'OCSP responses served', ['kind']);
   /** Time to answer, by kind: what relying parties wait for at every login and gate entry (alert OcspSlow in deploy). */
   private readonly latency = histogram('ca_ocsp_response_seconds', 'Time to build an OCSP response', ['kind'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
@@ -60,10 +63,14 @@ export class OcspService implements OnModuleInit {
     this.events.onStatus((_ca, serial) => {
       this.invalidations += 1;
       this.cache.delete(serial);
+      // Bounded: past the cache's size it is forgotten wholesale, which reads then treat as a reset.
+      if (this.invalidatedAt.size >= MAX_CACHED) this.forgetInvalidations();
+      this.invalidatedAt.set(serial, this.invalidations);
     });
     this.events.onReset(() => {
       this.invalidations += 1;
       this.cache.clear();
+      this.forgetInvalidations();
     });
   }
 
@@ -119,6 +126,11 @@ export class OcspService implements OnModuleInit {
     return { kind: 'live', response };
   }
 
+  private forgetInvalidations(): void {
+    this.invalidatedAt.clear();
+    this.resetAt = this.invalidations;
+  }
+
   private parse(requestDer: Buffer): ParsedRequest {
     const key = requestDer.toString('latin1');
     const known = this.parsedRequests.get(key);
@@ -149,11 +161,11 @@ export class OcspService implements OnModuleInit {
     const generation = this.invalidations;
     this.statusQueries.inc();
     const read = await this.store.ocspEntries(missing);
-    // Cache only if nothing was invalidated while we read (else a row may predate a change we were told about).
-    const cacheable = this.events.listening && generation === this.invalidations;
+    // Cache a row only if its serial was not invalidated while we read (else it may predate a change we were told about).
+    const cacheable = (serial: string) => this.events.listening && this.resetAt <= generation && (this.invalidatedAt.get(serial) ?? 0) <= generation;
     for (const [serial, entry] of read) {
       found.set(serial, entry);
-      if (!cacheable) continue;
+      if (!cacheable(serial)) continue;
       if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(serial, entry);
     }
