@@ -102,7 +102,14 @@ wait_ready() {
 start() {
   if [[ -n "${KAFKA_BROKERS:-}" ]]; then log "KAFKA_BROKERS=$KAFKA_BROKERS is set: using that cluster"; return 0; fi
   local pid
-  if pid="$(own_pid)"; then log "already running (pid $pid) on $HOST:$PORT"; return 0; fi
+  if pid="$(own_pid)"; then
+    log "already running (pid $pid) on $HOST:$PORT"
+    # A service added to libs/contracts since the broker started still gets its SCRAM user.
+    resolve_jars
+    ensure_credentials
+    ensure_scram_users
+    return 0
+  fi
   if port_open; then log "a broker already listens on $HOST:$PORT: using it"; return 0; fi
   command -v java >/dev/null || { log "java not found (Java 17+ is required)"; exit 1; }
   command -v mvn >/dev/null || { log "mvn not found (Maven is required to resolve the broker jars)"; exit 1; }
