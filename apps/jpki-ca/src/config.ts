@@ -1,6 +1,9 @@
 import { z } from 'zod/v4';
 import { baseConfigSchema, loadConfig } from '@jpki/service-kit';
 
+/** Status changes within this window are folded into one CRL; tests shorten it, the benchmark keeps it. */
+export const DEPLOYED_CRL_DEBOUNCE_MS = 200;
+
 export const SERVICE_NAME = 'jpki-ca';
 
 /** Fault injection points (tests and resilience drills only; refused when NODE_ENV=production). */
@@ -32,7 +35,7 @@ export const caConfigSchema = baseConfigSchema
     /** A new base (full) CRL at least this often, even without status changes. */
     CRL_REFRESH_SECONDS: z.coerce.number().int().min(10).max(86_400).default(3600),
     /** Status changes within this window are folded into one CRL. */
-    CRL_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+    CRL_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60_000).default(DEPLOYED_CRL_DEBOUNCE_MS),
     /** Pre-generated RSA-2048 keys for CA-generated phone keys and test citizens' cards. */
     KEY_POOL_SIZE: z.coerce.number().int().min(0).max(256).default(8),
     /** log2 of the scrypt cost N protecting the keys in issued card files (10 = fast tests, 15 = default). */

@@ -3,8 +3,7 @@
  * event out) as a ratio of this machine's single-core RSA-2048 signature rate. Figures also in `reports/bench/ca.json`.
  * The OCSP responder is measured as the platform runs it, in its own process: tools/bench/ocsp.ts.
  *
- *   TEST_RUN_ID=bench$(date +%s) KAFKA_BROKERS=127.0.0.1:9094 DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
- *     node -r @swc-node/register apps/jpki-ca/src/test/bench.ts
+ *   node -r @swc-node/register apps/jpki-ca/src/test/bench.ts     (needs PostgreSQL and Kafka: npm run infra:up; npm run bench runs it too)
  *   BENCH_SMOKE=1 …   (CI: seconds-long, figures meaningless)
  */
 import 'reflect-metadata';
@@ -14,7 +13,8 @@ import { Client } from 'pg';
 import { CertificateIssuanceRequested, CertificateIssued, type PayloadOf } from '@jpki/contracts';
 import { deleteTopicsWithPrefix, kafkaClient } from '@jpki/messaging';
 import { buildCsr, generateRsaKeyPair, SoftwareRsaSigner } from '@jpki/pki';
-import { testKafkaBrokers, testTopicPrefix, waitUntil } from '@jpki/testing';
+import { newTestRunId, resolveInfrastructure, testKafkaBrokers, testTopicPrefix, waitUntil } from '@jpki/testing';
+import { DEPLOYED_CRL_DEBOUNCE_MS } from '../config';
 import { CaHarness, type TestCitizen } from './ca-harness';
 
 const SMOKE = process.env['BENCH_SMOKE'] === '1';
@@ -32,13 +32,21 @@ function rsaSignaturesPerSecond(): number {
   return n / (ms / 1000);
 }
 
+/** Run alone: a run id, the database and the broker (as its admin) the tests would use; npm run bench sets them. */
+async function standaloneEnvironment(): Promise<void> {
+  if (process.env['TEST_RUN_ID']) return;
+  const infra = await resolveInfrastructure();
+  Object.assign(process.env, { TEST_RUN_ID: newTestRunId(), DATABASE_URL: infra.databaseUrl, KAFKA_BROKERS: infra.kafkaBrokers, ...infra.kafkaAdmin });
+}
+
 async function main(): Promise<void> {
+  await standaloneEnvironment();
   const signRate = rsaSignaturesPerSecond();
   console.log(`RSA-2048 sign (node:crypto, one core): ${signRate.toFixed(0)}/s`);
-  const ca = await CaHarness.start({ tag: 'bench', env: { LOG_LEVEL: 'error', KEY_POOL_SIZE: '16' } });
+  const ca = await CaHarness.start({ tag: 'bench', env: { LOG_LEVEL: 'error', KEY_POOL_SIZE: '16', CRL_DEBOUNCE_MS: String(DEPLOYED_CRL_DEBOUNCE_MS) } });
   try {
     const citizens: TestCitizen[] = [];
-    for (let i = 0; i < (SMOKE ? 2 : 6); i++) citizens.push(await ca.createCitizen());
+    for (let i = 0; i < (SMOKE ? 2 : 24); i++) citizens.push(await ca.createCitizen());
 
     const perPerson = SMOKE ? 1 : 10;
     const keys = await Promise.all(Array.from({ length: citizens.length * perPerson }, async () => (await generateRsaKeyPair()).privateKey));
