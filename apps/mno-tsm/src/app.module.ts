@@ -5,6 +5,7 @@ import type { MnoTsmSettings } from './config';
 import { FleetController } from './fleet/fleet.controller';
 import { FleetService } from './fleet/fleet.service';
 import { FleetRefusedCalls } from './fleet/refused-calls';
+import { SimStore } from './fleet/sim-store';
 import { AuditSaga } from './operations/audit-saga';
 import { EligibilitySaga } from './operations/eligibility-saga';
 import { OperationLog } from './operations/operation-log';
@@ -31,6 +32,7 @@ export class MnoTsmModule {
       providers: [
         { provide: MNO_SETTINGS, useValue: settings },
         FleetService,
+        SimStore,
         { provide: REFUSED_CALL_AUDIT, useClass: FleetRefusedCalls },
         OperationLog,
         OtaQueue,

@@ -17,6 +17,7 @@ import { IsdKeyDerivation, keysetJson } from '../domain/isd-keys';
 import { MNO_SETTINGS } from '../tokens';
 import type { createSubscriberSchema, OtaBacklog, SubscriberView } from './schemas';
 import { SsdRecords } from '../operations/ssd-records';
+import { SimStore } from './sim-store';
 
 interface SubscriberRow {
   id: string;
@@ -52,6 +53,7 @@ export class FleetService {
     private readonly keys: ServiceKeys,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
     private readonly ssds: SsdRecords,
+    private readonly sims: SimStore,
   ) {
     this.isdKeys = new IsdKeyDerivation(settings.isdMasterKey, settings.isdKvn);
   }
@@ -117,8 +119,7 @@ export class FleetService {
       const sub = await this.requireLive(m, msisdn);
       const at = this.clock.now();
       await m.query(`UPDATE subscriber SET status = 'cancelled', cancelled_at = $2, updated_at = $2 WHERE id = $1`, [sub.id, at]);
-      await m.query(`UPDATE sim SET state = 'deactivated', updated_at = $2 WHERE iccid = $1`, [sub.iccid, at]);
-      await m.query(`UPDATE sim SET state = 'retired', updated_at = $2 WHERE replaces_iccid = $1 AND state = 'manufacturing'`, [sub.iccid, at]);
+      await this.sims.deactivate(m, sub.iccid, at);
       await m.query(`UPDATE sim_assignment SET ended_at = $2 WHERE subscriber_id = $1 AND ended_at IS NULL`, [sub.id, at]);
       await this.outbox.publish(m, ContractEnded, {
         carrier: this.settings.carrier,
@@ -191,7 +192,7 @@ export class FleetService {
   }
 
   async sim(iccid: string): Promise<Record<string, unknown>> {
-    const [sim] = await this.ds.query(`SELECT * FROM sim WHERE iccid = $1`, [iccid]);
+    const sim = await this.sims.find(iccid);
     if (!sim) throw notFound('SIM_UNKNOWN', `no SIM ${iccid} in the ${this.settings.carrier} fleet`);
     const ssds = await this.ssds.ofSim(iccid);
     const queue = await this.ds.query(`SELECT request_id, operation, ssd_aid, state FROM ota_queue WHERE iccid = $1 ORDER BY id`, [iccid]);
@@ -269,11 +270,7 @@ export class FleetService {
     const [{ serial }] = await m.query(`SELECT nextval('iccid_serial')::text AS serial`);
     const iccid = iccidFor(this.settings.profile.iccidPrefix, BigInt(serial));
     const now = this.clock.now();
-    await m.query(
-      `INSERT INTO sim (iccid, generation, state, isd_aid, isd_kvn, memory_quota_bytes, replaces_iccid, created_at, updated_at)
-       VALUES ($1, $2, 'manufacturing', $3, $4, $5, $6, $7, $7)`,
-      [iccid, generation, this.settings.isdAid, this.settings.isdKvn, spec.memoryQuotaBytes, replaces, now],
-    );
+    await this.sims.insert(m, { iccid, generation, isdAid: this.settings.isdAid, isdKvn: this.settings.isdKvn, memoryQuotaBytes: spec.memoryQuotaBytes, replaces }, now);
     const keyset = this.isdKeys.forCard(iccid);
     const isdKeyset = this.keys.sealFor('vsim', Buffer.from(JSON.stringify(keysetJson(keyset)), 'utf8'), `isd-keyset/${iccid}`);
     await this.outbox.publish(m, SimManufactureRequested, {

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AuditCompleted, AuditRequested, type PayloadOf } from '@jpki/contracts';
 import {
   buildGetData,
@@ -16,6 +15,7 @@ import {
 import type { SagaData, SagaDefinition, StepContext } from '@jpki/saga';
 import { Clock } from '@jpki/service-kit';
 import type { MnoTsmSettings } from '../config';
+import { SimStore } from '../fleet/sim-store';
 import { CardAccess } from '../ota/card-access';
 import type { IsdCard } from '../ota/isd-card';
 import { MNO_SETTINGS } from '../tokens';
@@ -30,7 +30,7 @@ export class AuditSaga {
   readonly definition: SagaDefinition<SagaData>;
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly sims: SimStore,
     private readonly card: CardAccess,
     private readonly clock: Clock,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
@@ -51,7 +51,7 @@ export class AuditSaga {
       }
       return { free: parseExtendedCardResources(resources).freeNonVolatileMemory, entries: found };
     });
-    await this.ds.query(`UPDATE sim SET free_memory_bytes = $2, memory_checked_at = $3 WHERE iccid = $1`, [req.iccid, free, this.clock.now()]);
+    await this.sims.recordFreeMemory(req.iccid, free, this.clock.now());
     const payload: PayloadOf<typeof AuditCompleted> = {
       requestId: req.requestId,
       carrier: this.settings.carrier,

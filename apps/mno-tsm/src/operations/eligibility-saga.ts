@@ -6,6 +6,7 @@ import { StepFailure, type SagaData, type SagaDefinition, type StepContext } fro
 import { Clock } from '@jpki/service-kit';
 import type { MnoTsmSettings } from '../config';
 import { FleetService } from '../fleet/fleet.service';
+import { SimStore } from '../fleet/sim-store';
 import { CardAccess } from '../ota/card-access';
 import { MNO_SETTINGS } from '../tokens';
 import type { OperationData } from './operation-data';
@@ -26,6 +27,7 @@ export class EligibilitySaga {
   constructor(
     private readonly ds: DataSource,
     private readonly card: CardAccess,
+    private readonly sims: SimStore,
     private readonly fleet: FleetService,
     private readonly clock: Clock,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
@@ -81,7 +83,7 @@ export class EligibilitySaga {
         const [resources] = await isd.authenticateCard([buildGetData(DataObject.EXTENDED_CARD_RESOURCES)]);
         return parseExtendedCardResources(resources).freeNonVolatileMemory;
       });
-      await this.ds.query(`UPDATE sim SET free_memory_bytes = $2, memory_checked_at = $3 WHERE iccid = $1`, [iccid, free, this.clock.now()]);
+      await this.sims.recordFreeMemory(iccid, free, this.clock.now());
       return free < req.applet.requiredMemoryBytes ? answer(false, 'INSUFFICIENT_MEMORY', free) : answer(true, undefined, free);
     } catch (err) {
       if (err instanceof StepFailure && err.reason === 'SIM_UNREACHABLE') return answer(false, 'SIM_UNREACHABLE');

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { sagaSteps, StepFailure, type SagaData, type SagaDefinition, type SagaStep, type StepContext, type StepOptions, type Transition } from '@jpki/saga';
 import type { MnoTsmSettings } from '../config';
-import { CardAccess, type SimRecord } from '../ota/card-access';
+import { type SimRecord, SimStore } from '../fleet/sim-store';
 import { MNO_SETTINGS } from '../tokens';
 import type { OperationData } from './operation-data';
 import { OperationLog } from './operation-log';
@@ -20,7 +20,7 @@ export class OperationSteps {
 
   constructor(
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
-    private readonly cards: CardAccess,
+    private readonly sims: SimStore,
     private readonly ops: OperationLog,
   ) {
     this.steps = sagaSteps<SagaData, 'card' | 'local'>(settings.steps);
@@ -47,7 +47,7 @@ export class OperationSteps {
   }
 
   async requireSim(iccid: string): Promise<SimRecord> {
-    const sim = await this.cards.sim(iccid);
+    const sim = await this.sims.find(iccid);
     if (!sim) throw new StepFailure('SIM_UNKNOWN', `no SIM ${iccid} in the ${this.settings.carrier} fleet`, false);
     return sim;
   }

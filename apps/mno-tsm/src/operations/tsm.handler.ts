@@ -15,6 +15,7 @@ import { SagaHost } from '@jpki/saga';
 import type { MnoTsmSettings } from '../config';
 import { ScriptForwarding } from '../ota/script-forwarding';
 import { MNO_SETTINGS } from '../tokens';
+import { SimStore } from '../fleet/sim-store';
 import type { OperationData, OperationKind } from './operation-data';
 import { OperationLog } from './operation-log';
 import { OtaQueue } from './queue';
@@ -34,6 +35,7 @@ export class TsmCommandHandler {
     private readonly ops: OperationLog,
     private readonly queue: OtaQueue,
     private readonly forwarding: ScriptForwarding,
+    private readonly sims: SimStore,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
   ) {}
 
@@ -112,8 +114,7 @@ export class TsmCommandHandler {
     }
     const data: OperationData = { ...this.data(ctx, kind, p), ...(extra.iccid ? { iccid: extra.iccid } : {}) };
     if (extra.iccid) {
-      const [sim] = await ctx.manager.query(`SELECT state FROM sim WHERE iccid = $1`, [extra.iccid]);
-      if (!sim) {
+      if (!(await this.sims.find(extra.iccid, ctx.manager))) {
         await this.ops.start(ctx.manager, data, extra);
         await this.ops.reply(ctx.manager, data, this.ops.failure(data, 'SIM_UNKNOWN', `no SIM ${extra.iccid} in the ${this.settings.carrier} fleet`));
         return undefined;

@@ -1,21 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { fromHex, secureBlockSize, SecurityLevel, type ScriptTransport, type SequenceCounterStore } from '@jpki/globalplatform';
+import { fromHex, secureBlockSize, SecurityLevel, type ScriptTransport } from '@jpki/globalplatform';
 import { StepFailure, type SagaData, type StepContext } from '@jpki/saga';
 import type { MnoTsmSettings } from '../config';
 import { IsdKeyDerivation } from '../domain/isd-keys';
+import { SimStore, type SimRecord } from '../fleet/sim-store';
 import { MNO_SETTINGS } from '../tokens';
 import { IsdCard, otaScripts, ScriptIds } from './isd-card';
 import { OtaBearer } from './ota-bearer';
-
-export interface SimRecord {
-  iccid: string;
-  generation: string;
-  state: 'manufacturing' | 'active' | 'retired' | 'deactivated';
-  isd_aid: string;
-  isd_kvn: number;
-  memory_quota_bytes: number;
-}
 
 /** The MNO's security level with its ISD: command encryption and MAC, response MAC. */
 export const ISD_SECURITY_LEVEL = SecurityLevel.C_DECRYPTION_C_MAC_R_MAC;
@@ -30,31 +21,21 @@ export class CardAccess {
   readonly isdKeys: IsdKeyDerivation;
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly sims: SimStore,
     private readonly bearer: OtaBearer,
     @Inject(MNO_SETTINGS) readonly settings: MnoTsmSettings,
   ) {
     this.isdKeys = new IsdKeyDerivation(settings.isdMasterKey, settings.isdKvn);
   }
 
-  async sim(iccid: string): Promise<SimRecord | undefined> {
-    const rows: SimRecord[] = await this.ds.query(`SELECT * FROM sim WHERE iccid = $1`, [iccid]);
-    return rows[0];
-  }
-
   /** Runs `fn` holding the card's OTA lease; another holder makes the step retry later (CARD_BUSY). */
   async withCard<T>(ctx: StepContext<SagaData>, iccid: string, fn: () => Promise<T>): Promise<T> {
     const leaseMs = Math.max(1_000, ctx.deadline.getTime() - Date.now());
-    const [rows] = await this.ds.query(
-      `UPDATE sim SET ota_owner = $2, ota_owner_until = now() + ($3 || ' milliseconds')::interval
-        WHERE iccid = $1 AND (ota_owner IS NULL OR ota_owner = $2 OR ota_owner_until < now()) RETURNING iccid`,
-      [iccid, ctx.sagaId, String(leaseMs)],
-    );
-    if (!rows || rows.length === 0) throw new StepFailure('CARD_BUSY', `another operation holds the OTA session of ${iccid}`);
+    if (!(await this.sims.lease(iccid, ctx.sagaId, leaseMs))) throw new StepFailure('CARD_BUSY', `another operation holds the OTA session of ${iccid}`);
     try {
       return await fn();
     } finally {
-      await this.ds.query(`UPDATE sim SET ota_owner = NULL, ota_owner_until = NULL WHERE iccid = $1 AND ota_owner = $2`, [iccid, ctx.sagaId]);
+      await this.sims.release(iccid, ctx.sagaId);
     }
   }
 
@@ -65,17 +46,7 @@ export class CardAccess {
 
   /** The card's ISD with this ICCID's diversified keyset, over `scripts`. */
   isdCard(scripts: ScriptTransport, sim: SimRecord): IsdCard {
-    return new IsdCard(scripts, fromHex(sim.isd_aid), this.isdKeys.forCard(sim.iccid, sim.isd_kvn), ISD_SECURITY_LEVEL, this.isdCounter(sim.iccid));
-  }
-
-  /** The ISD sequence counter the card last reported; NULL (unknown) until the first INITIALIZE UPDATE. */
-  private isdCounter(iccid: string): SequenceCounterStore {
-    return {
-      last: async () => (await this.ds.query(`SELECT isd_sequence_counter FROM sim WHERE iccid = $1`, [iccid]))[0]?.isd_sequence_counter ?? undefined,
-      saw: async (counter) => {
-        await this.ds.query(`UPDATE sim SET isd_sequence_counter = $2 WHERE iccid = $1`, [iccid, counter]);
-      },
-    };
+    return new IsdCard(scripts, fromHex(sim.isd_aid), this.isdKeys.forCard(sim.iccid, sim.isd_kvn), ISD_SECURITY_LEVEL, this.sims.sequenceCounter(sim.iccid));
   }
 
   /** Largest plain data per command that still fits the profile's APDU size after C-ENC padding and the ISD's S8 C-MAC. */

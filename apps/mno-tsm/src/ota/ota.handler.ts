@@ -6,6 +6,7 @@ import { createLogger } from '@jpki/observability';
 import { SagaHost } from '@jpki/saga';
 import { Clock } from '@jpki/service-kit';
 import type { MnoTsmSettings } from '../config';
+import { SimStore } from '../fleet/sim-store';
 import { OtaQueue } from '../operations/queue';
 import { MNO_SETTINGS } from '../tokens';
 import { ScriptForwarding } from './script-forwarding';
@@ -19,6 +20,7 @@ export class OtaUpHandler {
     private readonly sagas: SagaHost,
     private readonly queue: OtaQueue,
     private readonly forwarding: ScriptForwarding,
+    private readonly sims: SimStore,
     private readonly clock: Clock,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
   ) {}
@@ -35,10 +37,7 @@ export class OtaUpHandler {
   async manufactured(@Payload() p: PayloadOf<typeof SimManufactured>, @Ctx() ctx: MessageContext): Promise<void> {
     const m = ctx.manager;
     const now = this.clock.now();
-    const [[sim]] = await m.query(
-      `UPDATE sim SET state = 'active', eid = $2, activated_at = $3, updated_at = $3 WHERE iccid = $1 AND state = 'manufacturing' RETURNING iccid, replaces_iccid`,
-      [p.iccid, p.eid ?? null, now],
-    );
+    const sim = await this.sims.activate(m, p.iccid, p.eid ?? null, now);
     if (!sim) {
       this.log.info({ iccid: p.iccid }, 'manufactured SIM is not awaited (unknown, already active or retired)');
       return;
@@ -52,7 +51,7 @@ export class OtaUpHandler {
       [sim.replaces_iccid, p.iccid, now],
     );
     if (!sub) return;
-    await m.query(`UPDATE sim SET state = 'retired', updated_at = $2 WHERE iccid = $1`, [sim.replaces_iccid, now]);
+    await this.sims.retire(m, sim.replaces_iccid, now);
     await m.query(`UPDATE sim_assignment SET ended_at = $2 WHERE subscriber_id = $1 AND ended_at IS NULL`, [sub.id, now]);
     await m.query(`INSERT INTO sim_assignment (subscriber_id, iccid, assigned_at) VALUES ($1, $2, $3)`, [sub.id, p.iccid, now]);
     await ctx.publish(SimSwapped, { carrier: this.settings.carrier, msisdn: sub.msisdn, oldIccid: sim.replaces_iccid, newIccid: p.iccid, at: now.toISOString() });

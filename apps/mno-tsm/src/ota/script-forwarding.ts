@@ -7,6 +7,7 @@ import { createLogger } from '@jpki/observability';
 import type { MnoTsmSettings } from '../config';
 import type { OperationData } from '../operations/operation-data';
 import { OperationLog } from '../operations/operation-log';
+import { SimStore } from '../fleet/sim-store';
 import { ScriptTamper } from '../operations/script-tamper';
 import { MNO_SETTINGS } from '../tokens';
 import { OtaBearer } from './ota-bearer';
@@ -40,6 +41,7 @@ export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
     private readonly bearer: OtaBearer,
     private readonly ops: OperationLog,
     private readonly tamper: ScriptTamper,
+    private readonly sims: SimStore,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
   ) {}
 
@@ -97,7 +99,7 @@ export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async refusal(m: EntityManager, req: Request): Promise<{ reason: string; detail: string } | undefined> {
-    const [sim] = await m.query(`SELECT state FROM sim WHERE iccid = $1`, [req.iccid]);
+    const sim = await this.sims.find(req.iccid, m);
     if (sim?.state === 'manufacturing') return { reason: 'SIM_NOT_ACTIVE', detail: `SIM ${req.iccid} is still being manufactured` };
     for (const [i, text] of req.apdus.entries()) {
       let apdu: CommandApdu;
