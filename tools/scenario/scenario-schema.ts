@@ -8,11 +8,8 @@ import { CARRIERS, MVNOS, PLATFORM_SERVICE_IDENTITIES as PLATFORM_SERVICES } fro
 
 export const OPERATORS: readonly string[] = [...CARRIERS, ...Object.keys(MVNOS)];
 
-/** Flows the runner drives, each over the platform's public APIs. */
-export const SUPPORTED_EVENTS = [
-  'bank-login',
-  'ticket-gate-online',
-  'ticket-gate-offline',
+/** Events given as a share of phones (0-1) rather than a mean count. */
+export const SHARE_EVENTS = [
   'loss',
   'found',
   'card-revocation',
@@ -22,9 +19,12 @@ export const SUPPORTED_EVENTS = [
   'sim-swap',
   'device-change',
   'device-change-across-carriers',
-  'e-application',
   'address-change',
 ] as const;
+/** Events given as a mean count per phone. */
+const COUNT_EVENTS = ['bank-login', 'ticket-gate-online', 'ticket-gate-offline', 'e-application'] as const;
+/** Flows the runner drives, each over the platform's public APIs. */
+export const SUPPORTED_EVENTS = [...COUNT_EVENTS, ...SHARE_EVENTS] as const;
 /** Not events of one phone: the `clock` section moves the environment's simulation clock, which acts on every phone at once. */
 export const CLOCK_CONSEQUENCES = ['certificate-renewal', 'certificate-expiry'] as const;
 /** Handsets: Android phones enroll on the SIM applet; iPhones by method ① (`ca-generated`) or ② (`device-key`), docs/IPHONE-METHODS.md. */
@@ -143,19 +143,6 @@ export interface ScenarioIssue {
   atKey?: boolean;
 }
 
-/** Events given as a share of phones (0-1) rather than a mean count. */
-export const SHARE_EVENTS = [
-  'loss',
-  'found',
-  'card-revocation',
-  'card-renewal',
-  'msisdn-change',
-  'contract-end',
-  'sim-swap',
-  'device-change',
-  'device-change-across-carriers',
-  'address-change',
-] as const;
 
 const sum = (o: Record<string, number | undefined> = {}) => Object.values(o).reduce<number>((a, b) => a + (b ?? 0), 0);
 
