@@ -16,7 +16,21 @@ import {
   type PayloadOf,
 } from '@jpki/contracts';
 import { open, transportPrivateKey } from '@jpki/crypto';
-import { fromHex, GetStatusScope, GpSession, hex, Scp03KeySet, SecurityLevel, type ApduTransport } from '@jpki/globalplatform';
+import {
+  buildGetStatus,
+  buildPutKey,
+  CommandApdu,
+  fromHex,
+  GetStatusScope,
+  GpSession,
+  hex,
+  Ins,
+  Scp03KeySet,
+  ScriptStopped,
+  SecurityLevel,
+  Sw,
+  type ScriptTransport,
+} from '@jpki/globalplatform';
 import { ensureTopics, kafkaClient, ProducerIdentity } from '@jpki/messaging';
 import {
   rawProducer,
@@ -125,15 +139,15 @@ describe('e2e: mno-tsm-kddi ↔ vsim over the OTA bearer', () => {
       await watcher.waitFor((m) => m.topic === events && m.json<{ payload: { requestId?: string } }>().payload.requestId === requestId, timeoutMs, `reply to ${requestId}`)
     ).json<{ type: string; payload: Record<string, unknown> }>();
 
-  /** The SP-TSM's host session transport: one APDU per forward request, through the MNO-TSM and the OTA bearer to the vsim. */
+  /** The SP-TSM's host session transport: one script per forward request, through the MNO-TSM and the OTA bearer to the vsim. */
   const forward =
-    (iccid: string): ApduTransport =>
-    async (command) => {
+    (iccid: string): ScriptTransport =>
+    async (apdus) => {
       const requestId = `fwd-${randomUUID()}`;
-      await send(ScriptForwardRequested, { requestId, carrier: 'kddi', iccid, apdus: [hex(command)] });
+      await send(ScriptForwardRequested, { requestId, carrier: 'kddi', iccid, apdus: apdus.map((a) => hex(a)) });
       const r = await reply(requestId);
       if (r.type !== ScriptForwarded.type || r.payload['outcome'] !== 'executed') throw new Error(`forwarding failed: ${JSON.stringify(r)}`);
-      return fromHex((r.payload['responses'] as string[])[0]);
+      return (r.payload['responses'] as string[]).map((response) => fromHex(response));
     };
 
   it('seeds a subscriber, answers eligibility, creates the SSD, and the sealed temporary keyset authenticates to it', async () => {
@@ -168,16 +182,22 @@ describe('e2e: mno-tsm-kddi ↔ vsim over the OTA bearer', () => {
     expect(temp.kvn).toBe(payload.kvn);
     expect(temp.keyLength).toBe(24);
 
-    // 4. The SP-TSM's host GpSession over forwarded scripts: SCP03 with the temporary keys, then key handover.
-    const session = new GpSession(forward(iccid));
-    await session.select(fromHex(SSD));
-    await session.openSecureChannel({ keys: temp, securityLevel: SecurityLevel.C_DECRYPTION_C_MAC_R_MAC });
-    expect(await session.getStatus(GetStatusScope.APPLICATIONS)).toEqual([]);
+    // 4. The SP-TSM's host GpSession over forwarded scripts: SCP03 with the temporary keys (the new SSD holds no
+    // application: GET STATUS answers 6A88), then key handover, then a session with the SP's own keys.
+    const ssdAid = fromHex(SSD);
+    const inSsd = (keys: Scp03KeySet, securityLevel: number, commands: CommandApdu[]) =>
+      new GpSession(forward(iccid), ssdAid, keys, { securityLevel }).run((script, session) => {
+        script.select(ssdAid);
+        return session(ssdAid, commands);
+      });
+    const applications = await inSsd(temp, SecurityLevel.C_DECRYPTION_C_MAC_R_MAC, [buildGetStatus(GetStatusScope.APPLICATIONS)]).catch((e: unknown) => e);
+    expect(applications).toBeInstanceOf(ScriptStopped);
+    expect(applications).toMatchObject({ sw: Sw.REFERENCED_DATA_NOT_FOUND, command: { ins: Ins.GET_STATUS } });
     const spKeys = new Scp03KeySet(0x31, randomBytes(24), randomBytes(24), randomBytes(24));
-    await session.putKeys(spKeys, temp.kvn);
-    const own = new GpSession(forward(iccid));
-    await own.select(fromHex(SSD));
-    await own.openSecureChannel({ keys: spKeys, securityLevel: SecurityLevel.C_MAC });
+    const handover = await inSsd(temp, SecurityLevel.C_DECRYPTION_C_MAC_R_MAC, [buildPutKey(spKeys, temp.dek, temp.kvn)]);
+    const spKcvs = spKeys.kcvs();
+    expect(hex(handover.data[0])).toBe(hex(Buffer.concat([Buffer.from([spKeys.kvn]), spKcvs.enc, spKcvs.mac, spKcvs.dek])));
+    await inSsd(spKeys, SecurityLevel.C_MAC, []);
 
     // The MNO-TSM recorded the handover (who, when, KCVs) and holds no key material.
     const sim = (await (await fetch(`${mnoUrl}/sims/${iccid}`, { headers: operator })).json()) as { ssds: Record<string, unknown>[] };

@@ -1,7 +1,7 @@
 import { z } from 'zod/v4';
 import { CARRIER_PROFILES, CARRIERS, MVNOS, type Carrier, type CarrierProfile, type MvnoId } from '@jpki/contracts';
 import { baseConfigSchema, ConfigError, loadConfig } from '@jpki/service-kit';
-import type { StepPolicy } from '@jpki/saga';
+import type { TsmSettings } from '@jpki/tsm';
 
 export const DEFAULT_HTTP_PORTS: Record<Carrier, number> = { docomo: 7301, kddi: 7302, softbank: 7303 };
 
@@ -55,16 +55,11 @@ export const mnoTsmConfigSchema = baseConfigSchema
 
 export type MnoTsmEnv = z.infer<typeof mnoTsmConfigSchema>;
 
-export interface MnoTsmSettings {
+/** The shared TSM code's settings (`identity`: the carrier) and what only the MNO-TSM reads. */
+export interface MnoTsmSettings extends TsmSettings {
   carrier: Carrier;
   profile: CarrierProfile;
-  isdMasterKey: Buffer;
-  isdKvn: number;
   isdAid: string;
-  otaResponseTimeoutMs: number;
-  otaMaxSends: number;
-  steps: { card: StepPolicy; local: StepPolicy };
-  tampering: 'none' | 'alter' | 'replay';
 }
 
 export interface MnoTsmConfig extends Omit<MnoTsmEnv, 'HTTP_PORT' | 'DB_SCHEMA'> {
@@ -140,6 +135,7 @@ export function loadMnoTsmConfig(env: NodeJS.ProcessEnv = process.env): { config
   return {
     config,
     settings: {
+      identity: parsed.CARRIER,
       carrier: parsed.CARRIER,
       profile,
       isdMasterKey: master,

@@ -12,7 +12,21 @@ import {
   type PayloadOf,
 } from '@jpki/contracts';
 import { open, transportPrivateKey, type SealedBox } from '@jpki/crypto';
-import { fromHex, GetStatusScope, GpSession, hex, isLocked, Scp03KeySet, SecurityLevel } from '@jpki/globalplatform';
+import {
+  buildGetStatus,
+  buildPutKey,
+  fromHex,
+  GetStatusScope,
+  GpSession,
+  hex,
+  Ins,
+  isLocked,
+  Scp03KeySet,
+  ScriptStopped,
+  SecurityLevel,
+  Sw,
+  type CommandApdu,
+} from '@jpki/globalplatform';
 import { waitUntil } from '@jpki/testing';
 import { MnoTsmUnderTest } from './test/mno-harness';
 
@@ -33,6 +47,14 @@ describe('mno-tsm-softbank: SSD creation, forwarding, lock/unlock/delete, audit 
     return new Scp03KeySet(json.kvn, fromHex(json.enc), fromHex(json.mac), fromHex(json.dek));
   };
   const ssdEntry = (iccid: string, aid = SSD) => mno.responder.cards.get(iccid)!.toImage().registry.find((e) => e.aid === aid);
+  // The SP-TSM side: a host GpSession over mno.script.forward-requested, one script per call (SELECT SSD, then a secure
+  // session with `keys` carrying `commands`); SoftBank's SSDs are created in S16 mode.
+  const ssd = fromHex(SSD);
+  const inSsd = (iccid: string, keys: Scp03KeySet, securityLevel: number, commands: CommandApdu[]) =>
+    new GpSession(mno.forwardScripts(iccid), ssd, keys, { securityLevel, sMode: 16 }).run((script, session) => {
+      script.select(ssd);
+      return session(ssd, commands);
+    });
 
   it('learns the ISD counter with one INITIALIZE UPDATE, creates the SSD with a temporary keyset in one OTA script, hands it over sealed, and keeps only KCVs', async () => {
     const { iccid } = await mno.subscriber();
@@ -67,16 +89,13 @@ describe('mno-tsm-softbank: SSD creation, forwarding, lock/unlock/delete, audit 
     const sim = await mno.http().get(`/sims/${iccid}`).set('authorization', mno.token(['auditor'])).expect(200);
     expect(sim.body.ssds[0]).toMatchObject({ ssdAid: SSD, state: 'created', keysStoredByMno: false, temporaryKvn: temp.kvn });
 
-    // The SP-TSM side: a host GpSession over mno.script.forward-requested authenticates with the temporary keys and rotates them.
-    const sp = new GpSession(mno.forwardTransport(iccid));
-    await sp.select(fromHex(SSD));
-    await sp.openSecureChannel({ keys: temp, securityLevel: SecurityLevel.C_DECRYPTION_C_MAC_R_MAC, sMode: 16 });
+    // The SP-TSM authenticates with the temporary keys and rotates them; its own keys then open a session, and the SSD
+    // has no applications yet (GET STATUS answers 6A88, which stops the script).
     const spKeys = Scp03KeySet.fromSingleKey(0x31, Buffer.alloc(32, 0x5a));
-    await sp.putKeys(spKeys, temp.kvn);
-    const after = new GpSession(mno.forwardTransport(iccid));
-    await after.select(fromHex(SSD));
-    await after.openSecureChannel({ keys: spKeys, securityLevel: SecurityLevel.C_MAC, sMode: 16 });
-    expect((await after.getStatus(GetStatusScope.APPLICATIONS, fromHex(SSD))).length).toBe(0);
+    await inSsd(iccid, temp, SecurityLevel.C_DECRYPTION_C_MAC_R_MAC, [buildPutKey(spKeys, temp.dek, temp.kvn)]);
+    const noApplications = inSsd(iccid, spKeys, SecurityLevel.C_MAC, [buildGetStatus(GetStatusScope.APPLICATIONS, { aidPrefix: ssd })]);
+    await expect(noApplications).rejects.toBeInstanceOf(ScriptStopped);
+    await expect(noApplications).rejects.toMatchObject({ sw: Sw.REFERENCED_DATA_NOT_FOUND, command: { ins: Ins.GET_STATUS } });
   }, 90_000);
 
   it('answers a repeated request with the same sealed keyset, and a second creation of the AID with SSD_ALREADY_EXISTS', async () => {
@@ -111,9 +130,7 @@ describe('mno-tsm-softbank: SSD creation, forwarding, lock/unlock/delete, audit 
     const ids = mno.responder.received.filter((s) => s.scriptId.startsWith(`ssd-creation:${lostAll}/`)).map((s) => s.scriptId);
     expect(ids).toEqual(expect.arrayContaining([`ssd-creation:${lostAll}/create-on-card/a2/s3`]));
     const temp = openKeyset(other.iccid, SSD, (resumed.reply.payload as PayloadOf<typeof SsdCreated>).temporaryKeyset);
-    const sp = new GpSession(mno.forwardTransport(other.iccid));
-    await sp.select(fromHex(SSD));
-    await sp.openSecureChannel({ keys: temp, securityLevel: SecurityLevel.C_MAC, sMode: 16 });
+    await inSsd(other.iccid, temp, SecurityLevel.C_MAC, []);
   }, 90_000);
 
   it('reports a card refusal with its status word', async () => {

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { buildVerify, hex, JpkiAid } from '@jpki/globalplatform';
 import { Handset } from '@jpki/jpki-client';
-import { createSsdCommands, installJpkiCommand, ISD_AID, newIccid, openSecureChannelOverOta, randomIsdKeys, SSD_AID, VsimHarness, type PhoneUnderTest } from './test/vsim-harness';
+import { createSsdCommands, installJpkiCommand, ISD_AID, newIccid, inSessionOverOta, randomIsdKeys, SSD_AID, VsimHarness, type PhoneUnderTest } from './test/vsim-harness';
 
 const JPKI = hex(JpkiAid.DEFAULT_INSTANCE);
 const IDLE_SECONDS = 2;
@@ -18,8 +18,8 @@ describe('vsim handset binding and channel ownership over the real broker and da
     const isdKeys = randomIsdKeys();
     const tempKeys = randomIsdKeys();
     await h.manufacture('docomo', iccid, isdKeys);
-    await openSecureChannelOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, createSsdCommands(isdKeys, tempKeys));
-    await openSecureChannelOverOta(h, 'docomo', iccid, SSD_AID, tempKeys, [installJpkiCommand()], 0x01);
+    await inSessionOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, createSsdCommands(isdKeys, tempKeys));
+    await inSessionOverOta(h, 'docomo', iccid, SSD_AID, tempKeys, [installJpkiCommand()], 0x01);
   });
 
   afterAll(async () => {

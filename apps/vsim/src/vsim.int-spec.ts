@@ -17,8 +17,9 @@ import {
   createSsdCommands,
   installJpkiCommand,
   ISD_AID,
+  inSessionOverOta,
   newIccid,
-  openSecureChannelOverOta,
+  plannedSessionOverOta,
   randomIsdKeys,
   SSD_AID,
   swOf,
@@ -91,23 +92,29 @@ describe('vsim over the real broker and database', () => {
   });
 
   it('drives the card with SCP03 over OTA: the session survives between scripts, a tampered C-MAC stops the script with 6982', async () => {
-    const { session, responses } = await openSecureChannelOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, createSsdCommands(isdKeys, tempKeys));
-    expect(responses.map((r) => r.sw)).toEqual(responses.map(() => 0x9000));
-
-    // A later script continues the same secure channel (C-MAC chaining, R-MAC checked by the host).
+    const created = createSsdCommands(isdKeys, tempKeys);
     const getStatus = buildGetStatus(GetStatusScope.APPLICATIONS);
-    const next = await h.script('docomo', iccid, session.wrapScript([getStatus]));
-    const [status] = session.unwrapScriptResponses(next.responses.map(fromHex));
-    expect(status.sw).toBe(0x9000);
-    expect(hex(status.data)).toContain(hex(SSD_AID));
+    const isd = await plannedSessionOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, [...created, ...Array.from({ length: 5 }, () => getStatus)]);
+    const opened = isd.apdus.length - 5;
+    const first = await h.script('docomo', iccid, isd.apdus.slice(0, opened));
+    expect(first.responses.map(swOf)).toEqual(isd.apdus.slice(0, opened).map(() => '9000'));
 
-    const [good, tampered, never] = session.wrapScript([getStatus, getStatus, getStatus]);
+    // A later script continues the same secure channel (C-MAC chaining; the host checks the R-MACs below).
+    const [status, good, tampered, never, after] = isd.apdus.slice(opened);
+    const next = await h.script('docomo', iccid, [status]);
+    expect(next.responses.map(swOf)).toEqual(['9000']);
+
     tampered[tampered.length - 2] ^= 0x01; // the last byte is Le; the C-MAC ends just before it
     const stopped = await h.script('docomo', iccid, [good, tampered, never]);
     expect(stopped.responses.map(swOf)).toEqual(['9000', '6982']);
     // The card aborted the session: nothing more goes through it.
-    const after = await h.script('docomo', iccid, session.wrapScript([getStatus]));
-    expect(after.responses.map(swOf)).toEqual(['6982']);
+    const later = await h.script('docomo', iccid, [after]);
+    expect(later.responses.map(swOf)).toEqual(['6982']);
+    // The host checks every answer (card cryptogram, R-MACs) up to the refusal of the altered command.
+    const answers = [first, next, stopped].flatMap((s) => s.responses.map((r) => fromHex(r)));
+    await expect(isd.check(answers)).rejects.toMatchObject({ sw: 0x6982, command: { ins: getStatus.ins } });
+    expect(isd.part.sws).toEqual([...created, status, good].map(() => 0x9000));
+    expect(hex(isd.part.data[created.length])).toContain(hex(SSD_AID));
     const ssd = (await summary()).card.registry.find((e: { aid: string }) => e.aid === hex(SSD_AID));
     expect(ssd).toMatchObject({ kind: 'SSD', lifeCycle: { name: 'SELECTABLE' }, privileges: ['SecurityDomain', 'AuthorizedManagement'] });
     const { image } = await h.sealedImage(iccid);
@@ -115,8 +122,8 @@ describe('vsim over the real broker and database', () => {
   });
 
   it('gives the handset the JPKI applet and refuses the security domains and channel switches', async () => {
-    const { responses } = await openSecureChannelOverOta(h, 'docomo', iccid, SSD_AID, tempKeys, [installJpkiCommand()], 0x01);
-    expect(responses.map((r) => r.sw)).toEqual([0x9000]);
+    const { sws } = await inSessionOverOta(h, 'docomo', iccid, SSD_AID, tempKeys, [installJpkiCommand()], 0x01);
+    expect(sws).toEqual([0x9000]);
     phone = await h.insertSim(iccid);
 
     for (const aid of [hex(ISD_AID), hex(SSD_AID), 'A0000000871002FF']) {
@@ -352,19 +359,22 @@ describe('vsim over the real broker and database', () => {
   });
 
   it('reloads a card another replica touched: persistent state kept, transient state (secure channel, channels) reset', async () => {
-    const { session } = await openSecureChannelOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, [], 0x01);
     const getStatus = buildGetStatus(GetStatusScope.APPLICATIONS);
-    expect((await h.script('docomo', iccid, session.wrapScript([getStatus]))).responses.map(swOf)).toEqual(['9000']);
+    const isd = await plannedSessionOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, [getStatus, getStatus], 0x01);
+    const [select, initializeUpdate, externalAuthenticate, before, after] = isd.apdus;
+    expect((await h.script('docomo', iccid, [select, initializeUpdate, externalAuthenticate, before])).responses.map(swOf)).toEqual(['9000', '9000', '9000', '9000']);
     const ch = (await phone.open(JPKI).expect(201)).body.channel;
     // What another replica's transaction leaves behind: a state token this process did not write.
     await h.ds.query(`UPDATE sim SET state_token = gen_random_uuid() WHERE iccid = $1`, [iccid]);
-    expect((await h.script('docomo', iccid, session.wrapScript([getStatus]))).responses.map(swOf)).toEqual(['6982']);
+    expect((await h.script('docomo', iccid, [after])).responses.map(swOf)).toEqual(['6982']);
     expect((await transmit(ch, buildVerify().toString()).expect(404)).body.reason).toBe('CHANNEL_NOT_OPEN');
     expect((await summary()).openChannels).toEqual([]);
   });
 
   it('keeps every card across a restart; transient state (the OTA secure channel) is reset as on a real card', async () => {
-    const { session } = await openSecureChannelOverOta(h, 'docomo', iccid, SSD_AID, tempKeys, [], 0x01);
+    const ssd = await plannedSessionOverOta(h, 'docomo', iccid, SSD_AID, tempKeys, [buildGetStatus(GetStatusScope.APPLICATIONS)], 0x01);
+    const [select, initializeUpdate, externalAuthenticate, status] = ssd.apdus;
+    expect((await h.script('docomo', iccid, [select, initializeUpdate, externalAuthenticate])).responses.map(swOf)).toEqual(['9000', '9000', '9000']);
     const before = await summary();
 
     await h.stopApp();
@@ -376,7 +386,7 @@ describe('vsim over the real broker and database', () => {
     const ch = (await phone.open(JPKI).expect(201)).body.channel;
     expect((await transmit(ch, buildVerify().toString()).expect(200)).body.sw).toBe(`63C${pinTries}`);
 
-    const stale = await h.script('docomo', iccid, [buildSelect(SSD_AID), ...session.wrapScript([buildGetStatus(GetStatusScope.APPLICATIONS)])]);
+    const stale = await h.script('docomo', iccid, [buildSelect(SSD_AID), status]);
     expect(stale.responses.map(swOf)).toEqual(['9000', '6982']);
     const docs = await h.http.get('/docs-json').expect(200);
     expect(Object.keys(docs.body.paths)).toEqual(

@@ -30,7 +30,7 @@ export {
   type Scp03SMode,
 } from './lib/scp03/security-level';
 export { SEQUENCE_COUNTER_MAX } from './lib/scp03/scp03-crypto';
-export { buildInitializeUpdate, SCP03_ID, type InitializeUpdateResponse } from './lib/scp03/initialize-update';
+export { buildInitializeUpdate, SCP03_ID } from './lib/scp03/initialize-update';
 export { Scp03CardSession } from './lib/scp03/scp03-card-session';
 
 export { Privilege, Privileges } from './lib/registry/privileges';
@@ -88,9 +88,9 @@ export {
   parseKeyInformationTemplate,
 } from './lib/commands/get-data';
 
-export { GpSession, type ApduTransport } from './lib/host/gp-session';
-export { CardScript, ScriptStopped, type ScriptPart, type ScriptTransport } from './lib/host/card-script';
-export { KeysetScripts, type PlanSession, type SequenceCounterStore } from './lib/host/keyset-scripts';
+export { GpSession, type KeysetChannel, type PlanSession, type SequenceCounterStore } from './lib/host/gp-session';
+export { CardScript, ScriptStopped, type PlannedSession, type ScriptPart, type ScriptTransport } from './lib/host/card-script';
+export type { Scp03KeyProvider } from './lib/scp03/scp03-host-session';
 
 export {
   buildChangeReferenceData,

@@ -1,8 +1,6 @@
-import { Scp03KeySet } from '@jpki/globalplatform';
-import { hasValidLuhn, iccidFor, kddOf, luhnCheckDigit } from './iccid';
-import { IsdKeyDerivation, keysetFromJson, keysetJson } from './isd-keys';
+import { hasValidLuhn, iccidFor, luhnCheckDigit } from './iccid';
 
-describe('ICCID allocation and ISD key diversification', () => {
+describe('ICCID allocation', () => {
   it('computes Luhn check digits (ISO/IEC 7812 examples)', () => {
     expect(luhnCheckDigit('7992739871')).toBe(3);
     expect(hasValidLuhn('79927398713')).toBe(true);
@@ -16,22 +14,5 @@ describe('ICCID allocation and ISD key diversification', () => {
     expect(iccid).toHaveLength(19);
     expect(hasValidLuhn(iccid)).toBe(true);
     expect(() => iccidFor('898130', 10n ** 13n)).toThrow(/does not fit/);
-  });
-
-  it('uses the ICCID in BCD padded with F as KDD, and diversifies with KDF3 (GPPro vector for the template)', () => {
-    expect(kddOf('8981300000000000428').toString('hex').toUpperCase()).toBe('8981300000000000428F');
-    // GPPro TestPlaintextKeys: master 404142…4F, KDD 00010203040506070809 → ENC/MAC/DEK KCV E79C05/D1BD77/3FDE8C.
-    const keys = Scp03KeySet.diversifyKdf3(0x30, Buffer.from('404142434445464748494a4b4c4d4e4f', 'hex'), Buffer.from('00010203040506070809', 'hex'));
-    const kcvs = keys.kcvs();
-    expect([kcvs.enc, kcvs.mac, kcvs.dek].map((b) => b.toString('hex').toUpperCase())).toEqual(['E79C05', 'D1BD77', '3FDE8C']);
-  });
-
-  it('derives distinct per-card keysets of the master key length', () => {
-    const isd = new IsdKeyDerivation(Buffer.alloc(24, 7), 0x30);
-    const a = isd.forCard('8981300000000000428');
-    const b = isd.forCard('8981300000000000436');
-    expect(a.keyLength).toBe(24);
-    expect(a.enc.equals(b.enc)).toBe(false);
-    expect(keysetFromJson(keysetJson(a)).mac.equals(a.mac)).toBe(true);
   });
 });

@@ -31,12 +31,3 @@ export function iccidFor(prefix: string, serial: number | bigint): string {
   if (body.length !== ICCID_LENGTH - 1) throw new Error(`serial ${serial} does not fit ${serialDigits} digits after prefix ${prefix}`);
   return `${body}${luhnCheckDigit(body)}`;
 }
-
-/**
- * The card's Key Diversification Data: the ICCID in BCD, padded with F to 10 bytes (as the
- * virtual UICC reports it in INITIALIZE UPDATE, and as real UICCs commonly derive it).
- */
-export function kddOf(iccid: string): Buffer {
-  if (!/^\d{18,20}$/.test(iccid)) throw new Error('ICCID must be 18-20 digits');
-  return Buffer.from(iccid.padEnd(20, 'F'), 'hex');
-}

@@ -11,12 +11,11 @@ import {
 } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
 import { Clock, conflict, DomainHttpException, notFound, ServiceKeys, unprocessable, type OperatorPrincipal } from '@jpki/service-kit';
+import { IsdKeyDerivation, keysetJson, SsdRecords } from '@jpki/tsm';
 import type { MnoTsmSettings } from '../config';
 import { iccidFor } from '../domain/iccid';
-import { IsdKeyDerivation, keysetJson } from '../domain/isd-keys';
 import { MNO_SETTINGS } from '../tokens';
 import type { createSubscriberSchema, OtaBacklog, SubscriberView } from './schemas';
-import { SsdRecords } from '../operations/ssd-records';
 import { SimStore } from './sim-store';
 
 interface SubscriberRow {

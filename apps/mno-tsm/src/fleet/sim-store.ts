@@ -1,13 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { SequenceCounterStore } from '@jpki/globalplatform';
+import type { SecureElement, SecureElementStore } from '@jpki/tsm';
 
-export interface SimRecord {
+export interface SimRecord extends SecureElement {
   iccid: string;
   generation: string;
-  state: 'manufacturing' | 'active' | 'retired' | 'deactivated';
-  isd_aid: string;
-  isd_kvn: number;
   memory_quota_bytes: number;
   replaces_iccid: string | null;
   free_memory_bytes: number | null;
@@ -25,10 +23,10 @@ export interface NewSim {
 /**
  * The carrier's SIM cards (table `sim`), written only here and read here by ICCID (the fleet's subscriber view joins it): the fleet's life cycle (manufactured, active,
  * replaced, deactivated), one OTA session per card at a time (a lease), the ISD sequence counter the card last
- * reported, and the free memory it last reported.
+ * reported, and the free memory it last reported. The `SecureElementStore` of `@jpki/tsm` (a seid is an ICCID).
  */
 @Injectable()
-export class SimStore {
+export class SimStore implements SecureElementStore {
   constructor(private readonly ds: DataSource) {}
 
   async find(iccid: string, m: EntityManager = this.ds.manager): Promise<SimRecord | undefined> {
@@ -90,5 +88,11 @@ export class SimStore {
   /** Free memory as the card itself reported it (GET DATA FF21), not the fleet's estimate. */
   async recordFreeMemory(iccid: string, bytes: number, at: Date): Promise<void> {
     await this.ds.query(`UPDATE sim SET free_memory_bytes = $2, memory_checked_at = $3 WHERE iccid = $1`, [iccid, bytes, at]);
+  }
+
+  /** The status of the subscriber the card serves, if any. */
+  async holderStatus(iccid: string): Promise<string | undefined> {
+    const [sub] = await this.ds.query(`SELECT status FROM subscriber WHERE iccid = $1`, [iccid]);
+    return sub?.status;
   }
 }

@@ -4,13 +4,11 @@ import { EligibilityAnswered, EligibilityRequested, MVNOS, type PayloadOf } from
 import { buildGetData, DataObject, parseExtendedCardResources } from '@jpki/globalplatform';
 import { StepFailure, type SagaData, type SagaDefinition, type StepContext } from '@jpki/saga';
 import { Clock } from '@jpki/service-kit';
+import { CardAccess, OperationSteps, type OperationData } from '@jpki/tsm';
 import type { MnoTsmSettings } from '../config';
 import { FleetService } from '../fleet/fleet.service';
 import { SimStore } from '../fleet/sim-store';
-import { CardAccess } from '../ota/card-access';
 import { MNO_SETTINGS } from '../tokens';
-import type { OperationData } from './operation-data';
-import { OperationSteps } from './operation-steps';
 
 type Ctx = StepContext<OperationData>;
 type Answer = PayloadOf<typeof EligibilityAnswered>;
@@ -79,7 +77,7 @@ export class EligibilitySaga {
     });
     try {
       const free = await this.card.withCard(ctx, iccid, async () => {
-        const isd = this.card.isdCard(this.card.scripts(ctx, iccid, 'card-memory'), sim);
+        const isd = this.card.isdCard(this.card.scripts(ctx, iccid, 'card-memory'), iccid, sim);
         const [resources] = await isd.authenticateCard([buildGetData(DataObject.EXTENDED_CARD_RESOURCES)]);
         return parseExtendedCardResources(resources).freeNonVolatileMemory;
       });

@@ -5,11 +5,10 @@ import { MessageContext } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
 import { SagaHost } from '@jpki/saga';
 import { Clock } from '@jpki/service-kit';
+import { OtaQueue, ScriptForwarding } from '@jpki/tsm';
 import type { MnoTsmSettings } from '../config';
 import { SimStore } from '../fleet/sim-store';
-import { OtaQueue } from '../operations/queue';
 import { MNO_SETTINGS } from '../tokens';
-import { ScriptForwarding } from './script-forwarding';
 
 /** Messages from the SIMs (topic `ota.<carrier>.up`, signed by `vsim`). */
 @Controller()

@@ -15,7 +15,7 @@ import {
   type PayloadInput,
   type PayloadOf,
 } from '@jpki/contracts';
-import { fromHex, hex, type ApduTransport } from '@jpki/globalplatform';
+import { fromHex, hex, type ScriptTransport } from '@jpki/globalplatform';
 import { ensureTopics, kafkaClient, ProducerIdentity } from '@jpki/messaging';
 import { createServiceApp, type OperatorRole } from '@jpki/service-kit';
 import { rawProducer, StackKeys, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, waitUntil, type ReceivedMessage } from '@jpki/testing';
@@ -166,16 +166,19 @@ export class MnoTsmUnderTest {
     return msg.json();
   }
 
-  /** A host GpSession's transport over `mno.script.forward-requested` (one APDU per request), as the SP-TSM drives it. */
-  forwardTransport(iccid: string): ApduTransport {
-    return async (command) => {
+  /**
+   * A host GpSession's script transport over `mno.script.forward-requested`, as the SP-TSM drives it: one request
+   * carries all the script's APDUs, and the card's answers come back together (fewer when the card stopped the script).
+   */
+  forwardScripts(iccid: string): ScriptTransport {
+    return async (apdus) => {
       const requestId = `fwd-${randomUUID()}`;
-      await this.send(ScriptForwardRequested, { requestId, carrier: this.carrier, iccid, apdus: [hex(command)] });
+      await this.send(ScriptForwardRequested, { requestId, carrier: this.carrier, iccid, apdus: apdus.map((a) => hex(a)) });
       const reply = await this.reply(requestId);
       if (reply.type !== ScriptForwarded.type) throw new Error(`forwarding failed: ${JSON.stringify(reply.payload)}`);
       const p = reply.payload as PayloadOf<typeof ScriptForwarded>;
       if (p.outcome !== 'executed') throw new Error(`card ${p.outcome}`);
-      return fromHex(p.responses[0]);
+      return p.responses.map(fromHex);
     };
   }
 }

@@ -13,10 +13,10 @@ import {
   CardStatusError,
   CommandApdu,
   derElementLength,
+  GpSession,
   JpkiAid,
   jpkiInstallParameters,
   type JpkiKeyRole,
-  KeysetScripts,
   Privileges,
   ResponseApdu,
   Scp03KeySet,
@@ -70,7 +70,7 @@ export class SpCard {
   /** Whether the card holds this keyset (its cryptogram proves it); 6A88 (no such KVN) costs no authentication try. */
   async holds(keys: Scp03KeySet): Promise<boolean> {
     try {
-      await this.scripts(keys).authenticateCard();
+      await this.session(keys).authenticateCard();
       return true;
     } catch (err) {
       if (err instanceof CardStatusError && err.sw === Sw.REFERENCED_DATA_NOT_FOUND) return false;
@@ -159,13 +159,13 @@ export class SpCard {
     return data.length === 0 ? data : data.subarray(0, derElementLength(data));
   }
 
-  /** One script with this keyset (see `KeysetScripts`); card refusals become step failures. */
+  /** One script with this keyset (see `GpSession`); card refusals become step failures. */
   private perform(keys: Scp03KeySet, plan: (script: CardScript, session: PlanSession) => ScriptPart): Promise<Buffer[]> {
-    return guard(async () => (await this.scripts(keys).run(plan)).data);
+    return guard(async () => (await this.session(keys).run(plan)).data);
   }
 
-  private scripts(keys: Scp03KeySet): KeysetScripts {
-    return new KeysetScripts(this.channel.script, this.ssdAid, keys, this.ssd, this.counters(keys.kvn));
+  private session(keys: Scp03KeySet): GpSession {
+    return new GpSession(this.channel.script, this.ssdAid, keys, this.ssd, this.counters(keys.kvn));
   }
 
   /** INSTALL [for personalization] and STORE DATA blocks small enough for the carrier's APDU size once wrapped. */

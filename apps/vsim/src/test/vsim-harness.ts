@@ -24,17 +24,18 @@ import {
   buildInstallForPersonalization,
   buildInstallParameters,
   buildKeySetDgis,
-  buildSelect,
   buildStoreDataCommands,
+  CardScript,
   CommandApdu,
   fromHex,
   GpSession,
   JpkiAid,
   Privilege,
   Privileges,
-  ResponseApdu,
   Scp03KeySet,
-  type ApduTransport,
+  Sw,
+  type ScriptPart,
+  type ScriptTransport,
 } from '@jpki/globalplatform';
 import { kafkaClient, ProducerIdentity } from '@jpki/messaging';
 import { Handset } from '@jpki/jpki-client';
@@ -295,12 +296,12 @@ export class VsimHarness {
     return { ...(reply.payload as PayloadOf<typeof OtaScriptCompleted>), messageId: request.messageId };
   }
 
-  /** A host GpSession's transport: each command APDU is one OTA script, executed by the card. */
-  otaTransport(carrier: Carrier, iccid: string): ApduTransport {
-    return async (command) => {
-      const done = await this.script(carrier, iccid, [command]);
+  /** A host GpSession's transport: the commands as one OTA script, executed by the card. */
+  otaScripts(carrier: Carrier, iccid: string): ScriptTransport {
+    return async (apdus) => {
+      const done = await this.script(carrier, iccid, apdus);
       expect(done.outcome).toBe('executed');
-      return fromHex(done.responses[0]);
+      return done.responses.map((r) => fromHex(r));
     };
   }
 
@@ -362,11 +363,10 @@ export class PhoneUnderTest {
 export const swOf = (responseHex: string): string => responseHex.slice(-4).toUpperCase();
 
 /**
- * The MNO side of SCP03 over OTA: a host GpSession selects the security domain and opens the secure channel (one
- * command a script), then `commands` travel wrapped as one script. The session stays open for later scripts
- * (`wrapScript` / `unwrapScriptResponses`).
+ * The MNO side of SCP03 over OTA: the host's GpSession learns the keyset's sequence counter (one INITIALIZE UPDATE),
+ * then SELECT of the security domain and one secure session with `commands` travel as one script.
  */
-export async function openSecureChannelOverOta(
+export async function inSessionOverOta(
   h: VsimHarness,
   carrier: Carrier,
   iccid: string,
@@ -374,13 +374,38 @@ export async function openSecureChannelOverOta(
   keys: Scp03KeySet,
   commands: readonly CommandApdu[],
   securityLevel = 0x13,
-): Promise<{ session: GpSession; responses: ResponseApdu[] }> {
-  const session = new GpSession(h.otaTransport(carrier, iccid));
-  await session.transmitOk('SELECT', buildSelect(sdAid)); // 9000 exactly (GpSession.select lets the warning 6283 pass)
-  await session.openSecureChannel({ keys, securityLevel });
-  if (commands.length === 0) return { session, responses: [] };
-  const script = await h.script(carrier, iccid, session.wrapScript(commands));
-  return { session, responses: session.unwrapScriptResponses(script.responses.map(fromHex)) };
+): Promise<ScriptPart> {
+  const { selected, part } = await new GpSession(h.otaScripts(carrier, iccid), sdAid, keys, { securityLevel }).run((script, session) => ({
+    selected: script.select(sdAid),
+    part: session(sdAid, commands),
+  }));
+  expect(selected.sws).toEqual([Sw.OK]); // 9000 exactly: SELECT lets the warning 6283 pass
+  return part;
+}
+
+/**
+ * A secure session with the security domain planned on the keyset's next counter (learnt by one INITIALIZE UPDATE over
+ * OTA), for tests that send its APDUs themselves, over several OTA scripts: SELECT, INITIALIZE UPDATE, EXTERNAL
+ * AUTHENTICATE, then one wrapped APDU per command. `check` hands the host the card's answers to all of them; `part`
+ * holds what it accepted.
+ */
+export async function plannedSessionOverOta(
+  h: VsimHarness,
+  carrier: Carrier,
+  iccid: string,
+  sdAid: Buffer,
+  keys: Scp03KeySet,
+  commands: readonly CommandApdu[],
+  securityLevel = 0x13,
+): Promise<{ apdus: Buffer[]; part: ScriptPart; check(responses: Buffer[]): Promise<void> }> {
+  const learn = new CardScript();
+  learn.select(sdAid);
+  const learnt = learn.initializeUpdate(sdAid, keys);
+  await learn.run(h.otaScripts(carrier, iccid));
+  const script = new CardScript();
+  script.select(sdAid);
+  const part = script.session(sdAid, { keys, securityLevel, sequenceCounter: (learnt.sequenceCounter ?? 0) + 1 }, commands);
+  return { apdus: script.apdus, part, check: (responses) => script.run(async () => responses) };
 }
 
 /** The MNO-TSM's part of SSD creation: INSTALL the SSD, then its temporary keyset (DGIs under the ISD's DEK). */

@@ -1,34 +1,46 @@
 import {
   buildCapLoadFile,
   buildContentKeyDo,
+  buildDeleteCardContent,
+  buildGetData,
+  buildGetStatus,
   buildInitializeUpdate,
+  buildInstallForInstall,
   buildInstallForLoad,
   buildLoadCommands,
   buildPrivateKeyDo,
+  buildPutKey,
   buildSelect,
+  CommandApdu,
   fromHex,
   GetStatusScope,
   hex,
   JpkiAid,
+  parseGetStatusResponse,
   Privileges,
   SecurityLevel,
 } from '@jpki/globalplatform';
 import {
   BER_TLV_ENCRYPTED,
-  connect,
   CONTENT_KEY_A,
   createSsd,
   handOver,
+  inSession,
   installContentKey,
   installJpki,
   ISD_AID,
   JPKI_A,
+  loadCommands,
   MNO_ISD_KEYS,
   newCard,
+  openedSession,
+  otaScripts,
+  personalization,
   personalizeApplet,
   pkcs8,
+  plain,
+  refusal,
   rsaPool,
-  secureSession,
   SP_KEYS_A,
   SSD_A,
   sw,
@@ -52,18 +64,18 @@ describe('failed secure channel authentication', () => {
       expect(failAuthentication(card, 0x30)).toBe('6300');
     }
     expect(failAuthentication(card, 0x30)).toBe('6983');
-    expect(await swOf(secureSession(card, ISD_AID, MNO_ISD_KEYS))).toBe(0x6983);
+    expect(await swOf(inSession(card, ISD_AID, MNO_ISD_KEYS, []))).toBe(0x6983);
     card.reset();
-    expect(await swOf(secureSession(card, ISD_AID, MNO_ISD_KEYS))).toBe(0x6983);
+    expect(await swOf(inSession(card, ISD_AID, MNO_ISD_KEYS, []))).toBe(0x6983);
     const reloaded = VirtualUicc.fromImage(JSON.parse(JSON.stringify(card.toImage())));
-    expect(await swOf(secureSession(reloaded, ISD_AID, MNO_ISD_KEYS))).toBe(0x6983);
+    expect(await swOf(inSession(reloaded, ISD_AID, MNO_ISD_KEYS, []))).toBe(0x6983);
   });
 
   it('counts only consecutive failures and honours a configured limit', async () => {
     const card = newCard({ maxFailedAuthentications: 3 });
     expect(failAuthentication(card, 0x30)).toBe('6300');
     expect(failAuthentication(card, 0x30)).toBe('6300');
-    await secureSession(card, ISD_AID, MNO_ISD_KEYS);
+    await inSession(card, ISD_AID, MNO_ISD_KEYS, []);
     expect(failAuthentication(card, 0x30)).toBe('6300');
     expect(failAuthentication(card, 0x30)).toBe('6300');
     expect(failAuthentication(card, 0x30)).toBe('6300');
@@ -98,10 +110,10 @@ describe('memory quota', () => {
 
   it('an INSTALL over quota answers 6A84 and changes nothing', async () => {
     const card = await smallCard(700);
-    const ssd = await secureSession(card, SSD_A, SP_KEYS_A);
-    const before = card.toImage();
     const request = { loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: JPKI_A, privileges: Privileges.of() };
-    expect(await swOf(ssd.installAndMakeSelectable(request))).toBe(0x6a84);
+    const ssd = await openedSession(card, SSD_A, SP_KEYS_A, [buildInstallForInstall(request)]);
+    const before = card.toImage();
+    expect((await otaScripts(card)(ssd.wrapped)).map(sw)).toEqual(['6A84']);
     expect(card.toImage()).toStrictEqual(before);
   });
 
@@ -109,25 +121,25 @@ describe('memory quota', () => {
     const card = await smallCard(2000);
     await installJpki(card, SSD_A, SP_KEYS_A, JPKI_A);
     await installContentKey(card);
-    const ssd = await secureSession(card, SSD_A, SP_KEYS_A);
-    const before = card.toImage();
     const [pair] = rsaPool();
-    expect(await swOf(ssd.personalize(JPKI_A, buildPrivateKeyDo(pkcs8(pair), CONTENT_KEY_A, JPKI_A), BER_TLV_ENCRYPTED))).toBe(0x6a84);
+    const commands = personalization(JPKI_A, buildPrivateKeyDo(pkcs8(pair), CONTENT_KEY_A, JPKI_A), BER_TLV_ENCRYPTED);
+    const ssd = await openedSession(card, SSD_A, SP_KEYS_A, commands);
+    const before = card.toImage();
+    const answers = (await otaScripts(card)(ssd.wrapped)).map(sw);
+    expect(answers).toEqual([...commands.slice(0, answers.length - 1).map(() => '9000'), '6A84']);
     expect(card.toImage()).toStrictEqual(before);
   });
 
   it('a key write over quota answers 6A84', async () => {
     const card = await smallCard(646);
-    const ssd = await secureSession(card, SSD_A, SP_KEYS_A);
-    expect(await swOf(ssd.putKeys(SP_KEYS_A.withKvn(0x32)))).toBe(0x6a84);
+    expect(await swOf(inSession(card, SSD_A, SP_KEYS_A, [buildPutKey(SP_KEYS_A.withKvn(0x32), SP_KEYS_A.dek)]))).toBe(0x6a84);
   });
 
   it('a LOAD over quota answers 6A84 and registers nothing', async () => {
     const card = await smallCard(1500);
     const pkg = fromHex('A0000005592001');
     const cap = buildCapLoadFile({ packageAid: pkg, version: { major: 1, minor: 0 }, appletAids: [] }, Buffer.alloc(2000, 0x11));
-    const ssd = await secureSession(card, SSD_A, SP_KEYS_A);
-    expect(await swOf(ssd.loadLoadFile(pkg, cap))).toBe(0x6a84);
+    expect(await swOf(inSession(card, SSD_A, SP_KEYS_A, loadCommands(pkg, cap)))).toBe(0x6a84);
     expect(card.toImage().registry.some((entry) => entry.aid === hex(pkg))).toBe(false);
   });
 });
@@ -147,41 +159,37 @@ describe('LOAD of a load file', () => {
 
   it('loads in blocks, installs an instance and deletes both with P2=80', async () => {
     const card = await cardWithSsd();
-    const ssd = await secureSession(card, SSD_A, SP_KEYS_A, SecurityLevel.C_DECRYPTION_C_MAC_R_MAC);
-    await ssd.loadLoadFile(pkg, cap, { blockSize: 200 });
-    const [loaded] = await ssd.getStatus(GetStatusScope.LOAD_FILES_AND_MODULES);
+    const load = loadCommands(pkg, cap, 200);
+    const install = buildInstallForInstall({ loadFileAid: pkg, moduleAid: module, applicationAid: instance, privileges: Privileges.of() });
+    const ssd = await inSession(card, SSD_A, SP_KEYS_A, [...load, buildGetStatus(GetStatusScope.LOAD_FILES_AND_MODULES), install], {
+      level: SecurityLevel.C_DECRYPTION_C_MAC_R_MAC,
+    });
+    expect(load.length).toBeGreaterThan(3);
+    const [loaded] = parseGetStatusResponse(ssd.data[load.length], GetStatusScope.LOAD_FILES_AND_MODULES);
     expect(loaded).toMatchObject({ kind: 'ELF', lifeCycle: 0x01 });
     expect(hex(loaded.version ?? Buffer.alloc(0))).toBe('0102');
     expect(hex(loaded.associatedSdAid ?? Buffer.alloc(0))).toBe(hex(SSD_A));
-    await ssd.installAndMakeSelectable({ loadFileAid: pkg, moduleAid: module, applicationAid: instance, privileges: Privileges.of() });
     expect(sw(card.transmit(buildSelect(instance, 0).toBytes()))).toBe('9000');
     expect(sw(card.transmit(fromHex('80100000')))).toBe('6D00');
-    const again = await secureSession(card, SSD_A, SP_KEYS_A);
-    expect(await swOf(again.delete(pkg))).toBe(0x6985);
-    await again.delete(pkg, true);
+    expect(await swOf(inSession(card, SSD_A, SP_KEYS_A, [buildDeleteCardContent(pkg)]))).toBe(0x6985);
+    await inSession(card, SSD_A, SP_KEYS_A, [buildDeleteCardContent(pkg, true)]);
     expect(card.toImage().registry.some((entry) => entry.aid === hex(pkg) || entry.aid === hex(instance))).toBe(false);
   });
 
   it('rejects LOAD out of sequence, without INSTALL [for load], or for another package', async () => {
     const card = await cardWithSsd();
-    const ssd = await secureSession(card, SSD_A, SP_KEYS_A);
     const blocks = buildLoadCommands(cap, 200);
-    expect((await ssd.transmit(blocks[0])).sw).toBe(0x6985);
-    await ssd.transmitOk('INSTALL [for load]', buildInstallForLoad({ loadFileAid: pkg }));
-    expect((await ssd.transmit(blocks[1])).sw).toBe(0x6a86);
-    await ssd.transmitOk('INSTALL [for load]', buildInstallForLoad({ loadFileAid: fromHex('A0000005592099') }));
-    for (const block of blocks.slice(0, -1)) {
-      await ssd.transmitOk('LOAD', block);
-    }
-    expect((await ssd.transmit(blocks[blocks.length - 1])).sw).toBe(0x6a80);
-    expect(await swOf(ssd.transmitOk('INSTALL [for load]', buildInstallForLoad({ loadFileAid: JpkiAid.LOAD_FILE })))).toBe(0x6a80);
+    const refused = (commands: CommandApdu[]) => refusal(card, SSD_A, SP_KEYS_A, commands);
+    expect(await refused([blocks[0]])).toEqual({ at: 0, sw: 0x6985 });
+    expect(await refused([buildInstallForLoad({ loadFileAid: pkg }), blocks[1]])).toEqual({ at: 1, sw: 0x6a86 });
+    expect(await refused([buildInstallForLoad({ loadFileAid: fromHex('A0000005592099') }), ...blocks])).toEqual({ at: blocks.length, sw: 0x6a80 });
+    expect(await refused([buildInstallForLoad({ loadFileAid: JpkiAid.LOAD_FILE })])).toEqual({ at: 0, sw: 0x6a80 });
   });
 
   it('ROM load files cannot be deleted', async () => {
     const card = newCard();
-    const isd = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
-    expect(await swOf(isd.delete(JpkiAid.LOAD_FILE))).toBe(0x6985);
-    expect(await swOf(connect(card).getData(0x66))).toBe(0x6982);
+    expect(await swOf(inSession(card, ISD_AID, MNO_ISD_KEYS, [buildDeleteCardContent(JpkiAid.LOAD_FILE)]))).toBe(0x6985);
+    expect(await swOf(plain(card, [buildGetData(0x66)]))).toBe(0x6982);
   });
 });
 

@@ -1,43 +1,114 @@
 import {
   buildGenerateKeyPair,
-  buildInstallForInstall,
-  buildInstallForPersonalization,
+  buildGetStatus,
+  buildInitializeUpdate,
   buildInstallParameters,
+  buildManageChannelClose,
+  buildManageChannelOpen,
+  buildPutKey,
   buildSelect,
-  buildKeySetDgis,
-  buildStoreDataCommands,
+  CardScript,
   GetStatusScope,
   GpSession,
   hex,
-  InitializeUpdateResponse,
-  JpkiAid,
-  Privileges,
+  Ins,
+  parseGetStatusResponse,
   parsePublicKeyTemplate,
+  ResponseApdu,
   Scp03KeySet,
   SecurityLevel,
+  SequenceCounterMismatch,
+  Sw,
+  type SequenceCounterStore,
 } from '@jpki/globalplatform';
 import {
-  appletSession,
-  connect,
   createSsd,
+  gpSession,
   ICCID,
+  inApplet,
+  inSession,
+  installJpkiCommand,
+  installSsd,
   ISD_AID,
+  JPKI_A,
+  keySetCommands,
   MNO_ISD_KEYS,
   newCard,
-  JPKI_A,
+  openedSession,
+  otaScripts,
   provisionedCard,
-  secureSession,
+  SP_KEYS_A,
   SSD_A,
   SSD_B,
-  SSD_PARAMETERS,
-  SSD_PRIVILEGES,
-  SP_KEYS_A,
   sw,
+  swOf,
   TEMP_KEYS_A,
   TEMP_KEYS_B,
 } from '../test/fixtures';
-import { SecurityDomainPackage } from './preloaded-content';
 import { VirtualUicc } from './virtual-uicc';
+
+const LEVEL = SecurityLevel.C_DECRYPTION_C_MAC_R_MAC;
+
+/** A counter store in memory; `forgets` drops every write (a host that never learns). */
+function counterStore(initial?: number, forgets = false): SequenceCounterStore & { value?: number } {
+  const store = {
+    value: initial,
+    last: async () => store.value,
+    saw: async (counter: number) => {
+      if (!forgets) store.value = counter;
+    },
+  };
+  return store;
+}
+
+describe('GpSession: card operations with one keyset whose sequence counter the host keeps', () => {
+  const getStatus = (keys: GpSession) =>
+    keys.run((script, session) => {
+      script.select(SSD_A);
+      return session(SSD_A, [buildGetStatus(GetStatusScope.APPLICATIONS)]);
+    });
+
+  it('with the counter known, an operation is one round trip and the store moves to the counter the card used', async () => {
+    const card = await provisionedCard();
+    const ota = otaScripts(card);
+    const counter = counterStore(2);
+
+    const status = await getStatus(new GpSession(ota, SSD_A, SP_KEYS_A, { securityLevel: LEVEL }, counter));
+
+    expect(status.data[0].length).toBeGreaterThan(0);
+    expect([ota.roundTrips, counter.value]).toEqual([1, 3]);
+  });
+
+  it('an unknown counter costs one INITIALIZE UPDATE to learn it first', async () => {
+    const card = await provisionedCard();
+    const ota = otaScripts(card);
+    const counter = counterStore(undefined);
+
+    await getStatus(new GpSession(ota, SSD_A, SP_KEYS_A, { securityLevel: LEVEL }, counter));
+
+    expect([ota.roundTrips, counter.value]).toEqual([2, 4]);
+  });
+
+  it('a card that moved on (an answer lost) costs one refused script, then the operation is re-planned from its counter', async () => {
+    const card = await provisionedCard();
+    const ota = otaScripts(card);
+    const counter = counterStore(0);
+
+    await getStatus(new GpSession(ota, SSD_A, SP_KEYS_A, { securityLevel: LEVEL }, counter));
+
+    expect([ota.roundTrips, counter.value]).toEqual([2, 4]);
+  });
+
+  it('a counter that still does not match after one re-plan is refused, not chased', async () => {
+    const card = await provisionedCard();
+    const ota = otaScripts(card);
+
+    const error = await getStatus(new GpSession(ota, SSD_A, SP_KEYS_A, { securityLevel: LEVEL }, counterStore(0, true))).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SequenceCounterMismatch);
+    expect(ota.roundTrips).toBe(2);
+  });
+});
 
 /** The MNO creates an SSD whose install parameters announce SCP03 with i = 71 (S16 mode) and gives it temporary keys. */
 async function s16Ssd(): Promise<VirtualUicc> {
@@ -46,102 +117,98 @@ async function s16Ssd(): Promise<VirtualUicc> {
   return card;
 }
 
-async function openS16(card: VirtualUicc, keys: Scp03KeySet): Promise<{ session: GpSession; info: InitializeUpdateResponse }> {
-  const session = connect(card);
-  await session.select(SSD_A);
-  const info = await session.openSecureChannel({ keys, securityLevel: SecurityLevel.C_DECRYPTION_R_ENCRYPTION_C_MAC_R_MAC, sMode: 16, challengeAid: SSD_A });
-  return { session, info };
+const S16 = { level: SecurityLevel.C_DECRYPTION_R_ENCRYPTION_C_MAC_R_MAC, sMode: 16 } as const;
+
+/** What the SD announces to a raw INITIALIZE UPDATE: KDD (10) ‖ KVN ‖ SCP id ‖ i ‖ card challenge ‖ cryptogram ‖ counter. */
+function announcement(card: VirtualUicc, kvn: number, sMode: number): { kvn: number; i: number; challenge: Buffer } {
+  card.transmit(buildSelect(SSD_A).toBytes());
+  const { data } = ResponseApdu.parse(card.transmit(buildInitializeUpdate(kvn, Buffer.alloc(sMode)).toBytes()));
+  return { kvn: data[10], i: data[12], challenge: data.subarray(13, data.length - 3 - sMode) };
 }
 
+const ssdOf = (card: VirtualUicc) => card.toImage().registry.find((entry) => entry.aid === hex(SSD_A));
+
 describe('GpSession against the virtual UICC', () => {
-  it('runs the SSD creation as one pre-wrapped script after authentication', async () => {
+  it('runs the SSD creation as one pre-wrapped session, leaving the card as the same commands in two sessions do', async () => {
     const scripted = newCard();
-    const isd = await secureSession(scripted, ISD_AID, MNO_ISD_KEYS, SecurityLevel.C_DECRYPTION_C_MAC_R_MAC);
-    const install = buildInstallForInstall({
-      loadFileAid: SecurityDomainPackage.LOAD_FILE,
-      moduleAid: SecurityDomainPackage.MODULE,
-      applicationAid: SSD_A,
-      privileges: SSD_PRIVILEGES,
-      installParameters: SSD_PARAMETERS,
-    });
-    const keyData = buildKeySetDgis(TEMP_KEYS_A, MNO_ISD_KEYS.dek);
-    const script = [install, buildInstallForPersonalization(SSD_A), ...buildStoreDataCommands(keyData, { structure: 'dgi', encryption: 'application-dependent' })];
-    const wrapped = isd.wrapScript(script);
-    const responses = isd.unwrapScriptResponses(wrapped.map((command) => scripted.transmit(command)));
-    expect(responses.map((response) => response.sw)).toEqual(script.map(() => 0x9000));
+    const commands = [installSsd(SSD_A), ...keySetCommands(SSD_A, TEMP_KEYS_A, MNO_ISD_KEYS.dek)];
+    const created = await inSession(scripted, ISD_AID, MNO_ISD_KEYS, commands, { level: LEVEL });
+    expect(created.sws).toEqual(commands.map(() => Sw.OK));
 
     const stepwise = newCard();
-    await createSsd(stepwise, SSD_A, TEMP_KEYS_A);
-    const ssdOf = (card: typeof stepwise) => card.toImage().registry.find((entry) => entry.aid === hex(SSD_A));
+    await inSession(stepwise, ISD_AID, MNO_ISD_KEYS, [installSsd(SSD_A)]);
+    await inSession(stepwise, ISD_AID, MNO_ISD_KEYS, keySetCommands(SSD_A, TEMP_KEYS_A, MNO_ISD_KEYS.dek));
     expect(ssdOf(scripted)).toEqual(ssdOf(stepwise));
   });
 
-  it('opens the secure channel with keys diversified from a master key (KDF3 template)', async () => {
+  it('authenticates a card whose keys are diversified from a master key and the KDD it announces (KDF3 template)', async () => {
     const master = Buffer.alloc(16, 0x77);
     const kdd = Buffer.from(ICCID.padEnd(20, 'F'), 'hex');
     const card = newCard({ isdKeyset: Scp03KeySet.diversifyKdf3(0x30, master, kdd) });
-    const session = connect(card);
-    await session.select(ISD_AID);
-    const info = await session.openSecureChannel({
-      keys: (cardKdd, kvn) => Scp03KeySet.diversifyKdf3(kvn, master, cardKdd),
-      securityLevel: SecurityLevel.C_MAC,
-      challengeAid: ISD_AID,
+    let announcedKdd: Buffer = Buffer.alloc(0);
+    const learn = new CardScript();
+    learn.select(ISD_AID);
+    learn.initializeUpdate(ISD_AID, (cardKdd, kvn) => {
+      announcedKdd = cardKdd;
+      return Scp03KeySet.diversifyKdf3(kvn, master, cardKdd);
     });
-    expect(hex(info.kdd)).toBe(hex(kdd));
-    expect(await session.getStatus(GetStatusScope.ISSUER_SECURITY_DOMAIN)).toHaveLength(1);
+    await learn.run(otaScripts(card));
+    expect(hex(announcedKdd)).toBe(hex(kdd));
+    const isdKeys = Scp03KeySet.diversifyKdf3(0x30, master, announcedKdd);
+    const status = await inSession(card, ISD_AID, isdKeys, [buildGetStatus(GetStatusScope.ISSUER_SECURITY_DOMAIN)], { level: SecurityLevel.C_MAC });
+    expect(parseGetStatusResponse(status.data[0], GetStatusScope.ISSUER_SECURITY_DOMAIN)).toHaveLength(1);
   });
 
   it('an SSD installed with i = 71 runs SCP03 in S16 mode: key handover, applet install, and the mode survives a reload', async () => {
     const card = await s16Ssd();
-    const temporary = await openS16(card, TEMP_KEYS_A);
-    expect(temporary.info).toMatchObject({ i: 0x71, kvn: TEMP_KEYS_A.kvn });
-    expect(temporary.info.cardChallenge).toHaveLength(16);
-    await temporary.session.putKeys(SP_KEYS_A, TEMP_KEYS_A.kvn);
+    const announced = announcement(card, TEMP_KEYS_A.kvn, 16);
+    expect({ kvn: announced.kvn, i: announced.i }).toEqual({ kvn: TEMP_KEYS_A.kvn, i: 0x71 });
+    expect(announced.challenge).toHaveLength(16);
+    const handover = await inSession(card, SSD_A, TEMP_KEYS_A, [buildPutKey(SP_KEYS_A, TEMP_KEYS_A.dek, TEMP_KEYS_A.kvn)], S16);
+    expect(handover.data[0][0]).toBe(SP_KEYS_A.kvn);
 
     const reloaded = VirtualUicc.fromImage(card.toImage());
-    const sp = await openS16(reloaded, SP_KEYS_A);
-    await sp.session.installAndMakeSelectable({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: JPKI_A, privileges: Privileges.of() });
-    expect((await sp.session.getStatus(GetStatusScope.APPLICATIONS)).map((entry) => hex(entry.aid))).toContain(hex(JPKI_A));
+    const sp = await inSession(reloaded, SSD_A, SP_KEYS_A, [installJpkiCommand(JPKI_A), buildGetStatus(GetStatusScope.APPLICATIONS)], S16);
+    expect(parseGetStatusResponse(sp.data[1], GetStatusScope.APPLICATIONS).map((entry) => hex(entry.aid))).toContain(hex(JPKI_A));
   });
 
   it('an S8 host on an S16 security domain gets 6700 and costs no authentication try', async () => {
     const card = await s16Ssd();
-    const session = connect(card);
-    await session.select(SSD_A);
-    await expect(session.openSecureChannel({ keys: TEMP_KEYS_A, securityLevel: SecurityLevel.C_MAC })).rejects.toMatchObject({ sw: 0x6700 });
-    const ssd = card.toImage().registry.find((entry) => entry.aid === hex(SSD_A));
+    expect(await swOf(gpSession(card, SSD_A, TEMP_KEYS_A, { level: SecurityLevel.C_MAC }).authenticateCard())).toBe(0x6700);
+    const ssd = ssdOf(card);
     expect(ssd?.kind === 'SSD' && ssd.keysets.map((k) => k.failedAuthentications)).toEqual([0]);
     expect(sw(card.transmit(buildSelect(SSD_A).toBytes()))).toBe('9000');
-    await expect(openS16(card, TEMP_KEYS_A)).resolves.toBeDefined();
+    await expect(inSession(card, SSD_A, TEMP_KEYS_A, [], S16)).resolves.toBeDefined();
   });
 
   it('keeps independent secure channels on different logical channels', async () => {
     const card = newCard();
     await createSsd(card, SSD_A, TEMP_KEYS_A);
     await createSsd(card, SSD_B, TEMP_KEYS_B);
-    const basic = await secureSession(card, SSD_A, TEMP_KEYS_A);
-    const other = await GpSession.openLogicalChannel(async (command) => card.transmit(command));
-    expect(other.logicalChannel).toBe(1);
-    await other.select(SSD_B);
-    await other.openSecureChannel({ keys: TEMP_KEYS_B, securityLevel: SecurityLevel.C_MAC_R_MAC });
-    expect((await basic.getStatus(GetStatusScope.APPLICATIONS, SSD_A)).length).toBe(0);
-    expect((await other.getStatus(GetStatusScope.APPLICATIONS, SSD_B)).length).toBe(0);
-    await other.closeLogicalChannel();
+    const ownApplications = (ssd: Buffer) => buildGetStatus(GetStatusScope.APPLICATIONS, { aidPrefix: ssd });
+    const basic = await openedSession(card, SSD_A, TEMP_KEYS_A, [ownApplications(SSD_A)]);
+    expect(hex(card.transmit(buildManageChannelOpen().toBytes()))).toBe('019000');
+    const other = new CardScript(1);
+    other.select(SSD_B);
+    other.session(SSD_B, { keys: TEMP_KEYS_B, securityLevel: SecurityLevel.C_MAC_R_MAC, sequenceCounter: 1 }, [ownApplications(SSD_B)]);
+    // 6A88 (nothing found), not 6982: each channel's session accepts its own wrapped GET STATUS.
+    await expect(other.run(otaScripts(card))).rejects.toMatchObject({ sw: Sw.REFERENCED_DATA_NOT_FOUND, command: { ins: Ins.GET_STATUS } });
+    expect(basic.wrapped.map((command) => sw(card.transmit(command)))).toEqual(['6A88']);
+    expect(sw(card.transmit(buildManageChannelClose(1).toBytes()))).toBe('9000');
     expect(sw(card.transmit(Buffer.from('01A4040000', 'hex')))).toBe('6881');
   });
 
-  it('follows 61xx with GET RESPONSE for long protected responses', async () => {
+  it('a long protected response comes in 61xx parts that GET RESPONSE joins before the host checks it', async () => {
     const card = await provisionedCard();
-    const sp = await appletSession(card, undefined, undefined, SecurityLevel.C_DECRYPTION_R_ENCRYPTION_C_MAC_R_MAC);
-    const [wrapped] = sp.wrapScript([buildGenerateKeyPair()]);
-    const first = card.transmit(wrapped);
+    const sp = await openedSession(card, SSD_A, SP_KEYS_A, [buildGenerateKeyPair()], { level: SecurityLevel.C_DECRYPTION_R_ENCRYPTION_C_MAC_R_MAC, aid: JPKI_A });
+    const first = card.transmit(sp.wrapped[0]);
     expect(sw(first).startsWith('61')).toBe(true);
     const rest = card.transmit(Buffer.from('00C0000000', 'hex'));
     expect(sw(rest)).toBe('9000');
-    const [response] = sp.unwrapScriptResponses([Buffer.concat([first.subarray(0, -2), rest])]);
-    expect(parsePublicKeyTemplate(response.data).modulus).toHaveLength(256);
+    const generated = await sp.check([Buffer.concat([first.subarray(0, -2), rest])]);
+    expect(parsePublicKeyTemplate(generated.data[0]).modulus).toHaveLength(256);
     expect(sw(card.transmit(Buffer.from('00C0000000', 'hex')))).toBe('6985');
-    const again = await appletSession(card);
-    expect(parsePublicKeyTemplate(await again.transmitOk('GENERATE', buildGenerateKeyPair())).exponent.toString('hex')).toBe('010001');
+    const again = await inApplet(card, [buildGenerateKeyPair()], { long: true });
+    expect(parsePublicKeyTemplate(again.data[0]).exponent.toString('hex')).toBe('010001');
   });
 });

@@ -12,15 +12,16 @@ import {
   JpkiTag,
   publicKeyFromTemplate,
   SecurityLevel,
-  type GpSession,
+  buildSelect,
 } from '@jpki/globalplatform';
 import { sha256DigestInfo } from '@jpki/pki';
 import {
-  appletSession,
   BER_TLV_PLAIN,
   CERTIFICATE,
   deliverKeyAndCertificate,
+  type HandsetChannel,
   handsetChannel,
+  inApplet,
   installJpki,
   personalizeApplet,
   provisionedCard,
@@ -40,10 +41,10 @@ async function cardWithBothKeys(): Promise<{ card: VirtualUicc; signingKey: Retu
   const card = await provisionedCard();
   const [pair] = rsaPool();
   await deliverKeyAndCertificate(card, pair);
-  await (await handsetChannel(card)).transmitOk('set PIN', buildChangeReferenceData('1234'));
+  handsetChannel(card).transmitOk('set PIN', buildChangeReferenceData('1234'));
   await installJpki(card, SSD_A, SP_KEYS_A, SIGNING_AID, 'signing');
-  const sp = await appletSession(card, SIGNING_AID);
-  const signingKey = publicKeyFromTemplate(await sp.transmitOk('GENERATE', buildGenerateKeyPair()));
+  const generated = await inApplet(card, [buildGenerateKeyPair()], { aid: SIGNING_AID, long: true });
+  const signingKey = publicKeyFromTemplate(generated.data[0]);
   return { card, signingKey };
 }
 
@@ -53,68 +54,68 @@ async function certify(card: VirtualUicc): Promise<void> {
 }
 
 const raw = (ins: number, p1: number, p2: number, data: string) => new CommandApdu(0x00, ins, p1, p2, Buffer.from(data, 'latin1'));
-const triesLeft = async (handset: GpSession) => (await handset.transmit(buildVerify(undefined, SIGNING))).sw;
+const triesLeft = (handset: HandsetChannel) => handset.transmit(buildVerify(undefined, SIGNING)).sw;
 
 describe('JPKI applet: the signing instance (phone signing certificate)', () => {
   it('takes a 6–16 character upper-case alphanumeric password with 5 tries, and signs with its own key after it', async () => {
     const { card, signingKey } = await cardWithBothKeys();
     await certify(card);
-    const handset = await handsetChannel(card, SIGNING_AID);
-    expect((await handset.transmit(raw(Ins.CHANGE_REFERENCE_DATA, 0x01, SIGNING.reference, 'abc123'))).sw).toBe(0x6a80);
-    await handset.transmitOk('set password', buildChangeReferenceData(PASSWORD, undefined, SIGNING));
-    expect(await triesLeft(handset)).toBe(0x63c5);
+    const handset = handsetChannel(card, SIGNING_AID);
+    expect(handset.transmit(raw(Ins.CHANGE_REFERENCE_DATA, 0x01, SIGNING.reference, 'abc123')).sw).toBe(0x6a80);
+    handset.transmitOk('set password', buildChangeReferenceData(PASSWORD, undefined, SIGNING));
+    expect(triesLeft(handset)).toBe(0x63c5);
     for (const expected of [0x63c4, 0x63c3]) {
-      expect((await handset.transmit(buildVerify('WRONG0PASS', SIGNING))).sw).toBe(expected);
+      expect(handset.transmit(buildVerify('WRONG0PASS', SIGNING)).sw).toBe(expected);
     }
-    expect((await handset.transmit(buildSign(sha256DigestInfo(DOCUMENT)))).sw).toBe(0x6982);
-    await handset.transmitOk('VERIFY', buildVerify(PASSWORD, SIGNING));
-    expect(await triesLeft(handset)).toBe(0x9000);
-    const signature = await handset.transmitOk('SIGN', buildSign(sha256DigestInfo(DOCUMENT)));
+    expect(handset.transmit(buildSign(sha256DigestInfo(DOCUMENT))).sw).toBe(0x6982);
+    handset.transmitOk('VERIFY', buildVerify(PASSWORD, SIGNING));
+    expect(triesLeft(handset)).toBe(0x9000);
+    const signature = handset.transmitOk('SIGN', buildSign(sha256DigestInfo(DOCUMENT)));
     expect(verifySignature('sha256', DOCUMENT, signingKey, signature)).toBe(true);
   });
 
   it('changes the password with CHANGE REFERENCE DATA (current and new, each padded to 16 bytes)', async () => {
     const { card } = await cardWithBothKeys();
-    const handset = await handsetChannel(card, SIGNING_AID);
-    await handset.transmitOk('set password', buildChangeReferenceData(PASSWORD, undefined, SIGNING));
-    expect((await handset.transmit(buildChangeReferenceData('NEWPASS99', 'WRONG0PASS', SIGNING))).sw).toBe(0x63c4);
-    await handset.transmitOk('change', buildChangeReferenceData('NEWPASS99', PASSWORD, SIGNING));
-    expect((await handset.transmit(buildVerify(PASSWORD, SIGNING))).sw).toBe(0x63c4);
-    await handset.transmitOk('VERIFY new', buildVerify('NEWPASS99', SIGNING));
+    const handset = handsetChannel(card, SIGNING_AID);
+    handset.transmitOk('set password', buildChangeReferenceData(PASSWORD, undefined, SIGNING));
+    expect(handset.transmit(buildChangeReferenceData('NEWPASS99', 'WRONG0PASS', SIGNING)).sw).toBe(0x63c4);
+    handset.transmitOk('change', buildChangeReferenceData('NEWPASS99', PASSWORD, SIGNING));
+    expect(handset.transmit(buildVerify(PASSWORD, SIGNING)).sw).toBe(0x63c4);
+    handset.transmitOk('VERIFY new', buildVerify('NEWPASS99', SIGNING));
   });
 
   describe('attack: the signing key with the user-authentication PIN', () => {
     it('the PIN reference of the user-authentication key is not found at the signing key (6A88), and no try is spent', async () => {
       const { card } = await cardWithBothKeys();
       await certify(card);
-      const handset = await handsetChannel(card, SIGNING_AID);
-      await handset.transmitOk('set password', buildChangeReferenceData(PASSWORD, undefined, SIGNING));
-      expect((await handset.transmit(buildVerify('1234'))).sw).toBe(0x6a88);
-      expect((await handset.transmit(raw(Ins.VERIFY, 0x00, SIGNING.reference, '1234'))).sw).toBe(0x6a80);
-      expect(await triesLeft(handset)).toBe(0x63c5);
-      expect((await handset.transmit(buildSign(sha256DigestInfo(DOCUMENT)))).sw).toBe(0x6982);
+      const handset = handsetChannel(card, SIGNING_AID);
+      handset.transmitOk('set password', buildChangeReferenceData(PASSWORD, undefined, SIGNING));
+      expect(handset.transmit(buildVerify('1234')).sw).toBe(0x6a88);
+      expect(handset.transmit(raw(Ins.VERIFY, 0x00, SIGNING.reference, '1234')).sw).toBe(0x6a80);
+      expect(triesLeft(handset)).toBe(0x63c5);
+      expect(handset.transmit(buildSign(sha256DigestInfo(DOCUMENT))).sw).toBe(0x6982);
     });
 
     it('a PIN verified at the user-authentication key does not unlock the signing key, on the same or another channel', async () => {
       const { card } = await cardWithBothKeys();
       await certify(card);
-      const authentication = await handsetChannel(card);
-      await authentication.transmitOk('VERIFY PIN', buildVerify('1234'));
-      const other = await handsetChannel(card, SIGNING_AID);
-      expect((await other.transmit(buildSign(sha256DigestInfo(DOCUMENT)))).sw).toBe(0x6982);
-      await authentication.select(SIGNING_AID);
-      expect((await authentication.transmit(buildSign(sha256DigestInfo(DOCUMENT)))).sw).toBe(0x6982);
+      const authentication = handsetChannel(card);
+      authentication.transmitOk('VERIFY PIN', buildVerify('1234'));
+      const other = handsetChannel(card, SIGNING_AID);
+      expect(other.transmit(buildSign(sha256DigestInfo(DOCUMENT))).sw).toBe(0x6982);
+      authentication.transmitOk('SELECT', buildSelect(SIGNING_AID));
+      expect(authentication.transmit(buildSign(sha256DigestInfo(DOCUMENT))).sw).toBe(0x6982);
     });
   });
 
   it('blocks after 5 wrong passwords (6983) while the user-authentication PIN keeps working', async () => {
     const { card } = await cardWithBothKeys();
-    const handset = await handsetChannel(card, SIGNING_AID);
-    await handset.transmitOk('set password', buildChangeReferenceData(PASSWORD, undefined, SIGNING));
+    const handset = handsetChannel(card, SIGNING_AID);
+    handset.transmitOk('set password', buildChangeReferenceData(PASSWORD, undefined, SIGNING));
     const answers: number[] = [];
-    for (let i = 0; i < 5; i++) answers.push((await handset.transmit(buildVerify('WRONG0PASS', SIGNING))).sw);
+    for (let i = 0; i < 5; i++) answers.push(handset.transmit(buildVerify('WRONG0PASS', SIGNING)).sw);
     expect(answers).toEqual([0x63c4, 0x63c3, 0x63c2, 0x63c1, 0x6983]);
-    expect((await handset.transmit(buildVerify(PASSWORD, SIGNING))).sw).toBe(0x6983);
-    await (await handsetChannel(card)).transmitOk('VERIFY PIN', buildVerify('1234'));
+    expect(handset.transmit(buildVerify(PASSWORD, SIGNING)).sw).toBe(0x6983);
+    handsetChannel(card).transmitOk('VERIFY PIN', buildVerify('1234'));
   });
 });

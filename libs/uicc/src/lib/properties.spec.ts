@@ -16,8 +16,8 @@ let template: VirtualUicc;
 
 beforeAll(async () => {
   template = await provisionedCard();
-  const handset = await handsetChannel(template);
-  await handset.transmitOk('set PIN', buildChangeReferenceData('1234'));
+  const handset = handsetChannel(template);
+  handset.transmitOk('set PIN', buildChangeReferenceData('1234'));
   template.reset();
 });
 

@@ -16,6 +16,8 @@ import {
   buildStoreDataCommands,
   buildVerify,
   buildChangeReferenceData,
+  buildInstallForPersonalization,
+  CardScript,
   DataObject,
   encodeTlv,
   fromHex,
@@ -25,6 +27,7 @@ import {
   jpkiInstallParameters,
   JpkiTag,
   parseCapLoadFile,
+  parseGetStatusResponse,
   Privilege,
   Privileges,
   SecurityLevel,
@@ -35,23 +38,30 @@ import {
   BER_TLV_PLAIN,
   CERTIFICATE,
   CONTENT_KEY_A,
-  connect,
   createSsd,
   deliverKeyAndCertificate,
   handOver,
   handsetChannel,
+  inSession,
   installContentKey,
   installJpki,
+  installSsd,
   ISD_AID,
   JPKI_A,
   JPKI_B,
+  keySetCommands,
+  loadCommands,
   MNO_ISD_KEYS,
   newCard,
+  openedSession,
+  otaScripts,
+  personalization,
   personalizeApplet,
   pkcs8,
+  plain,
   provisionedCard,
   rsaPool,
-  secureSession,
+  setLocked,
   SP_KEYS_A,
   SP_KEYS_B,
   SSD_A,
@@ -63,7 +73,7 @@ import {
   TEMP_KEYS_B,
 } from '../test/fixtures';
 import { SecurityDomainRecord } from './card-image';
-import { JPKI_LOAD_FILE_IMAGE, SecurityDomainPackage } from './preloaded-content';
+import { JPKI_LOAD_FILE_IMAGE } from './preloaded-content';
 import { VirtualUicc } from './virtual-uicc';
 
 async function twoProviders(): Promise<VirtualUicc> {
@@ -72,16 +82,6 @@ async function twoProviders(): Promise<VirtualUicc> {
   await handOver(card, SSD_B, TEMP_KEYS_B, SP_KEYS_B);
   await installJpki(card, SSD_B, SP_KEYS_B, JPKI_B);
   return card;
-}
-
-function installSsd(aid: Buffer, privileges = Privileges.of(Privilege.SecurityDomain, Privilege.AuthorizedManagement)) {
-  return buildInstallForInstall({
-    loadFileAid: SecurityDomainPackage.LOAD_FILE,
-    moduleAid: SecurityDomainPackage.MODULE,
-    applicationAid: aid,
-    privileges,
-    installParameters: SSD_PARAMETERS,
-  });
 }
 
 function record(card: VirtualUicc, aid: Buffer) {
@@ -97,8 +97,7 @@ describe('item 1: SP domain creation', () => {
 
   it('SSD creation is refused in a session without C-MAC integrity', async () => {
     const card = newCard();
-    const isd = await secureSession(card, ISD_AID, MNO_ISD_KEYS, SecurityLevel.NO_SECURITY_LEVEL);
-    expect((await isd.transmit(installSsd(SSD_A))).sw).toBe(0x6982);
+    expect(await swOf(inSession(card, ISD_AID, MNO_ISD_KEYS, [installSsd(SSD_A)], { level: SecurityLevel.NO_SECURITY_LEVEL }))).toBe(0x6982);
   });
 
   it('the ISD secure channel creates the SSD and records its privileges and install parameters', async () => {
@@ -107,70 +106,54 @@ describe('item 1: SP domain creation', () => {
     const ssd = record(card, SSD_A) as SecurityDomainRecord;
     expect(ssd).toMatchObject({ kind: 'SSD', privileges: '804000', installParameters: 'C90481020370', scpOptions: 0x70, lifeCycle: 0x07 });
     expect(ssd.associatedSd).toBe(hex(ISD_AID));
-    const isd = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
-    const [entry] = await isd.getStatus(GetStatusScope.APPLICATIONS);
+    const isd = await inSession(card, ISD_AID, MNO_ISD_KEYS, [buildGetStatus(GetStatusScope.APPLICATIONS)]);
+    const [entry] = parseGetStatusResponse(isd.data[0], GetStatusScope.APPLICATIONS);
     expect(entry.privileges?.names()).toEqual(['SecurityDomain', 'AuthorizedManagement']);
   });
 
   it('an SSD without Authorized Management cannot create security domains', async () => {
     const card = newCard();
-    const isd = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
-    await isd.transmitOk('INSTALL', installSsd(SSD_A, Privileges.of(Privilege.SecurityDomain)));
-    await isd.personalizeKeySet(SSD_A, TEMP_KEYS_A);
-    const ssd = await secureSession(card, SSD_A, TEMP_KEYS_A);
-    expect((await ssd.transmit(installSsd(SSD_B))).sw).toBe(0x6982);
+    const withoutAuthorizedManagement = installSsd(SSD_A, SSD_PARAMETERS, Privileges.of(Privilege.SecurityDomain));
+    await inSession(card, ISD_AID, MNO_ISD_KEYS, [withoutAuthorizedManagement, ...keySetCommands(SSD_A, TEMP_KEYS_A, MNO_ISD_KEYS.dek)]);
+    expect(await swOf(inSession(card, SSD_A, TEMP_KEYS_A, [installSsd(SSD_B)]))).toBe(0x6982);
   });
 
   it('an SSD cannot grant privileges it does not hold', async () => {
     const card = newCard();
     await createSsd(card, SSD_A, TEMP_KEYS_A);
-    const ssd = await secureSession(card, SSD_A, TEMP_KEYS_A);
     const privileges = Privileges.of(Privilege.SecurityDomain, Privilege.AuthorizedManagement, Privilege.CardLock);
-    expect((await ssd.transmit(installSsd(SSD_B, privileges))).sw).toBe(0x6982);
+    expect(await swOf(inSession(card, SSD_A, TEMP_KEYS_A, [installSsd(SSD_B, SSD_PARAMETERS, privileges)]))).toBe(0x6982);
   });
 
   it('install parameters naming another SCP are rejected with 6A80', async () => {
     const card = newCard();
-    const isd = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
     const scp02 = buildInstallParameters({ securityDomain: { scpId: 0x02, i: 0x55 } });
-    const command = buildInstallForInstall({ ...installParametersOf(SSD_A), installParameters: scp02 });
-    expect((await isd.transmit(command)).sw).toBe(0x6a80);
+    expect(await swOf(inSession(card, ISD_AID, MNO_ISD_KEYS, [installSsd(SSD_A, scp02)]))).toBe(0x6a80);
   });
 });
-
-function installParametersOf(aid: Buffer) {
-  return {
-    loadFileAid: SecurityDomainPackage.LOAD_FILE,
-    moduleAid: SecurityDomainPackage.MODULE,
-    applicationAid: aid,
-    privileges: Privileges.of(Privilege.SecurityDomain, Privilege.AuthorizedManagement),
-  };
-}
 
 describe('item 2: SP domain isolation', () => {
   it("SSD A's keys cannot DELETE SSD B's applet", async () => {
     const card = await twoProviders();
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A);
-    expect((await spA.transmit(buildDeleteCardContent(JPKI_B))).sw).toBe(0x6982);
-    expect((await spA.transmit(buildDeleteCardContent(SSD_B, true))).sw).toBe(0x6982);
+    expect(await swOf(inSession(card, SSD_A, SP_KEYS_A, [buildDeleteCardContent(JPKI_B)]))).toBe(0x6982);
+    expect(await swOf(inSession(card, SSD_A, SP_KEYS_A, [buildDeleteCardContent(SSD_B, true)]))).toBe(0x6982);
     expect(record(card, JPKI_B)).toBeDefined();
   });
 
   it("SSD A's keys cannot lock, personalize or open SSD B's content", async () => {
     const card = await twoProviders();
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A);
-    expect(await swOf(spA.lock(JPKI_B))).toBe(0x6982);
-    expect(await swOf(spA.installForPersonalization(JPKI_B))).toBe(0x6982);
-    await expect(secureSession(card, SSD_B, SP_KEYS_A)).rejects.toThrow('card cryptogram mismatch');
-    await expect(secureSession(card, JPKI_B, SP_KEYS_A)).rejects.toThrow('card cryptogram mismatch');
+    expect(await swOf(inSession(card, SSD_A, SP_KEYS_A, [setLocked(JPKI_B, true)]))).toBe(0x6982);
+    expect(await swOf(inSession(card, SSD_A, SP_KEYS_A, [buildInstallForPersonalization(JPKI_B)]))).toBe(0x6982);
+    await expect(inSession(card, SSD_B, SP_KEYS_A, [])).rejects.toThrow('card cryptogram mismatch');
+    await expect(inSession(card, JPKI_B, SP_KEYS_A, [])).rejects.toThrow('card cryptogram mismatch');
   });
 
   it("SSD A's GET STATUS sees only its own sub-hierarchy", async () => {
     const card = await twoProviders();
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A);
-    const visible = await spA.getStatus(GetStatusScope.APPLICATIONS);
+    const spA = await inSession(card, SSD_A, SP_KEYS_A, [buildGetStatus(GetStatusScope.APPLICATIONS)]);
+    const visible = parseGetStatusResponse(spA.data[0], GetStatusScope.APPLICATIONS);
     expect(visible.map((entry) => hex(entry.aid))).toEqual([hex(JPKI_A)]);
-    expect((await spA.transmit(buildGetStatus(GetStatusScope.ISSUER_SECURITY_DOMAIN))).sw).toBe(0x6982);
+    expect(await swOf(inSession(card, SSD_A, SP_KEYS_A, [buildGetStatus(GetStatusScope.ISSUER_SECURITY_DOMAIN)]))).toBe(0x6982);
   });
 
   it('ISD cannot read SSD secrets', async () => {
@@ -178,20 +161,13 @@ describe('item 2: SP domain isolation', () => {
     const [pair] = rsaPool();
     await deliverKeyAndCertificate(card, pair);
     const secrets = [SP_KEYS_A.enc, SP_KEYS_A.mac, SP_KEYS_A.dek, CONTENT_KEY_A, pkcs8(pair).subarray(-64)];
-    const isd = await secureSession(card, ISD_AID, MNO_ISD_KEYS, SecurityLevel.C_MAC_R_MAC);
-    const responses: Buffer[] = [];
-    for (const tag of [DataObject.KEY_INFORMATION_TEMPLATE, DataObject.CARD_DATA, DataObject.EXTENDED_CARD_RESOURCES]) {
-      responses.push((await isd.transmit(buildGetData(tag))).data);
-    }
-    for (const scope of Object.values(GetStatusScope)) {
-      responses.push((await isd.transmit(buildGetStatus(scope))).data);
-    }
-    expect(await swOf(isd.installForPersonalization(JPKI_A))).toBe(0x6982);
-    expect(await swOf(isd.personalizeKeySet(SSD_A, TEMP_KEYS_A))).toBe(0x6985);
-    const ssdView = connect(card);
-    await ssdView.select(SSD_A);
-    responses.push(await ssdView.getData(DataObject.KEY_INFORMATION_TEMPLATE));
-    const all = Buffer.concat(responses);
+    const tags = [DataObject.KEY_INFORMATION_TEMPLATE, DataObject.CARD_DATA, DataObject.EXTENDED_CARD_RESOURCES];
+    const reads = [...tags.map((tag) => buildGetData(tag)), ...Object.values(GetStatusScope).map((scope) => buildGetStatus(scope))];
+    const isd = await inSession(card, ISD_AID, MNO_ISD_KEYS, reads, { level: SecurityLevel.C_MAC_R_MAC });
+    expect(await swOf(inSession(card, ISD_AID, MNO_ISD_KEYS, [buildInstallForPersonalization(JPKI_A)]))).toBe(0x6982);
+    expect(await swOf(inSession(card, ISD_AID, MNO_ISD_KEYS, keySetCommands(SSD_A, TEMP_KEYS_A, MNO_ISD_KEYS.dek)))).toBe(0x6985);
+    const ssdView = await plain(card, [buildSelect(SSD_A), buildGetData(DataObject.KEY_INFORMATION_TEMPLATE)]);
+    const all = Buffer.concat([...isd.data, ssdView.data[1]]);
     for (const secret of secrets) {
       expect(all.includes(secret)).toBe(false);
     }
@@ -199,14 +175,14 @@ describe('item 2: SP domain isolation', () => {
 
   it('an applet sees only its own store', async () => {
     const card = await twoProviders();
-    const a = await handsetChannel(card, JPKI_A);
-    expect((await a.transmit(buildChangeReferenceData('1234'))).sw).toBe(0x9000);
-    const b = await handsetChannel(card, JPKI_B);
-    expect((await b.transmit(buildVerify('1234'))).sw).toBe(0x6984);
+    const a = handsetChannel(card, JPKI_A);
+    expect(a.transmit(buildChangeReferenceData('1234')).sw).toBe(0x9000);
+    const b = handsetChannel(card, JPKI_B);
+    expect(b.transmit(buildVerify('1234')).sw).toBe(0x6984);
     const [pair] = rsaPool();
     await deliverKeyAndCertificate(card, pair);
-    expect((await b.transmit(buildReadPublicKey())).sw).toBe(0x6984);
-    expect((await a.transmit(buildReadPublicKey())).sw).toBe(0x9000);
+    expect(b.transmit(buildReadPublicKey()).sw).toBe(0x6984);
+    expect(a.transmit(buildReadPublicKey()).sw).toBe(0x9000);
   });
 });
 
@@ -215,11 +191,12 @@ describe('item 3: SP domain key rules', () => {
     const card = newCard();
     await createSsd(card, SSD_A, TEMP_KEYS_A);
     await handOver(card, SSD_A, TEMP_KEYS_A, SP_KEYS_A);
-    const mno = connect(card);
-    await mno.select(SSD_A);
-    expect(await swOf(mno.openSecureChannel({ keys: TEMP_KEYS_A, securityLevel: SecurityLevel.C_MAC }))).toBe(0x6a88);
-    await expect(mno.openSecureChannel({ keys: TEMP_KEYS_A, kvn: 0, securityLevel: SecurityLevel.C_MAC })).rejects.toThrow('KVN');
-    await expect(secureSession(card, SSD_A, SP_KEYS_A)).resolves.toBeDefined();
+    expect(await swOf(inSession(card, SSD_A, TEMP_KEYS_A, [], { level: SecurityLevel.C_MAC }))).toBe(0x6a88);
+    const firstKeyset = new CardScript();
+    firstKeyset.select(SSD_A);
+    firstKeyset.initializeUpdate(SSD_A, TEMP_KEYS_A, { kvn: 0 });
+    await expect(firstKeyset.run(otaScripts(card))).rejects.toThrow('KVN');
+    await expect(inSession(card, SSD_A, SP_KEYS_A, [])).resolves.toBeDefined();
   });
 
   it('replacing the keyset under the same KVN also locks the old keys out and restarts the sequence counter', async () => {
@@ -227,19 +204,20 @@ describe('item 3: SP domain key rules', () => {
     await createSsd(card, SSD_A, TEMP_KEYS_A);
     const sameKvn = SP_KEYS_A.withKvn(TEMP_KEYS_A.kvn);
     await handOver(card, SSD_A, TEMP_KEYS_A, sameKvn);
-    await expect(secureSession(card, SSD_A, TEMP_KEYS_A)).rejects.toThrow('card cryptogram mismatch');
-    const session = connect(card);
-    await session.select(SSD_A);
-    const info = await session.openSecureChannel({ keys: sameKvn, securityLevel: SecurityLevel.C_MAC, challengeAid: SSD_A });
-    expect(info.sequenceCounter).toBe(2);
+    await expect(inSession(card, SSD_A, TEMP_KEYS_A, [])).rejects.toThrow('card cryptogram mismatch');
+    const script = new CardScript();
+    script.select(SSD_A);
+    const authenticated = script.initializeUpdate(SSD_A, sameKvn);
+    await script.run(otaScripts(card));
+    expect(authenticated.sequenceCounter).toBe(2);
   });
 
   it('the SP keyset is scoped to its own SD', async () => {
     const card = await twoProviders();
-    await expect(secureSession(card, ISD_AID, SP_KEYS_A)).rejects.toThrow();
-    await expect(secureSession(card, SSD_B, SP_KEYS_A)).rejects.toThrow('card cryptogram mismatch');
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A);
-    await spA.installAndMakeSelectable({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: fromHex('D392F000260100000199'), privileges: Privileges.of() });
+    expect(await swOf(inSession(card, ISD_AID, SP_KEYS_A, []))).toBe(0x6a88);
+    await expect(inSession(card, SSD_B, SP_KEYS_A, [])).rejects.toThrow('card cryptogram mismatch');
+    const install = buildInstallForInstall({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: fromHex('D392F000260100000199'), privileges: Privileges.of() });
+    await inSession(card, SSD_A, SP_KEYS_A, [install]);
     expect(record(card, fromHex('D392F000260100000199'))?.associatedSd).toBe(hex(SSD_A));
   });
 });
@@ -247,16 +225,14 @@ describe('item 3: SP domain key rules', () => {
 describe('item 4: SP domain deletion', () => {
   it('deleting an SSD removes its keys, applets and applet data', async () => {
     const card = newCard();
-    const isd = connect(card);
-    const freeBefore = await isd.getData(DataObject.EXTENDED_CARD_RESOURCES);
+    const [freeBefore] = (await plain(card, [buildGetData(DataObject.EXTENDED_CARD_RESOURCES)])).data;
     await createSsd(card, SSD_A, TEMP_KEYS_A);
     await handOver(card, SSD_A, TEMP_KEYS_A, SP_KEYS_A);
     await installJpki(card, SSD_A, SP_KEYS_A, JPKI_A);
     const [pair] = rsaPool();
     await deliverKeyAndCertificate(card, pair);
-    const mno = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
-    expect((await mno.transmit(buildDeleteCardContent(SSD_A))).sw).toBe(0x6985);
-    await mno.delete(SSD_A, true);
+    expect(await swOf(inSession(card, ISD_AID, MNO_ISD_KEYS, [buildDeleteCardContent(SSD_A)]))).toBe(0x6985);
+    await inSession(card, ISD_AID, MNO_ISD_KEYS, [buildDeleteCardContent(SSD_A, true)]);
     const image = JSON.stringify(card.toImage());
     for (const secret of [SP_KEYS_A.enc, CONTENT_KEY_A, pkcs8(pair).subarray(-64), CERTIFICATE.subarray(-32)]) {
       expect(image.includes(hex(secret))).toBe(false);
@@ -264,40 +240,34 @@ describe('item 4: SP domain deletion', () => {
     expect(record(card, SSD_A)).toBeUndefined();
     expect(record(card, JPKI_A)).toBeUndefined();
     expect(sw(card.transmit(buildSelect(SSD_A).toBytes()))).toBe('6A82');
-    const view = connect(card);
-    await view.select(ISD_AID);
-    expect(hex(await view.getData(DataObject.EXTENDED_CARD_RESOURCES))).toBe(hex(freeBefore));
+    const view = await plain(card, [buildSelect(ISD_AID), buildGetData(DataObject.EXTENDED_CARD_RESOURCES)]);
+    expect(hex(view.data[1])).toBe(hex(freeBefore));
   });
 
   it('only the owner or the ISD deletes: an SSD cannot delete itself or another SSD', async () => {
     const card = await twoProviders();
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A);
-    expect((await spA.transmit(buildDeleteCardContent(SSD_A, true))).sw).toBe(0x6982);
-    expect((await spA.transmit(buildDeleteCardContent(SSD_B, true))).sw).toBe(0x6982);
-    await spA.delete(JPKI_A);
+    expect(await swOf(inSession(card, SSD_A, SP_KEYS_A, [buildDeleteCardContent(SSD_A, true)]))).toBe(0x6982);
+    expect(await swOf(inSession(card, SSD_A, SP_KEYS_A, [buildDeleteCardContent(SSD_B, true)]))).toBe(0x6982);
+    await inSession(card, SSD_A, SP_KEYS_A, [buildDeleteCardContent(JPKI_A)]);
     expect(record(card, JPKI_A)).toBeUndefined();
   });
 
   it('on loss the MNO locks the SP domain with its applets (SET STATUS 60) and unlocks it when found', async () => {
     const card = await provisionedCard();
-    const mno = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
-    await mno.lock(SSD_A, true);
+    await inSession(card, ISD_AID, MNO_ISD_KEYS, [setLocked(SSD_A, true, true)]);
     expect(record(card, SSD_A)?.lifeCycle).toBe(0x87);
     expect(record(card, JPKI_A)?.lifeCycle).toBe(0x87);
     expect(sw(card.transmit(buildSelect(JPKI_A, 0).toBytes()))).toBe('6A82');
-    const again = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
-    await again.unlock(SSD_A, true);
+    await inSession(card, ISD_AID, MNO_ISD_KEYS, [setLocked(SSD_A, false, true)]);
     expect(sw(card.transmit(buildSelect(JPKI_A, 0).toBytes()))).toBe('9000');
   });
 
   it('refuses to delete what another logical channel has selected', async () => {
     const card = await provisionedCard();
-    await handsetChannel(card, JPKI_A);
-    const mno = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
-    expect((await mno.transmit(buildDeleteCardContent(SSD_A, true))).sw).toBe(0x6985);
+    handsetChannel(card, JPKI_A);
+    expect(await swOf(inSession(card, ISD_AID, MNO_ISD_KEYS, [buildDeleteCardContent(SSD_A, true)]))).toBe(0x6985);
     card.reset();
-    const again = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
-    await again.delete(SSD_A, true);
+    await inSession(card, ISD_AID, MNO_ISD_KEYS, [buildDeleteCardContent(SSD_A, true)]);
   });
 });
 
@@ -306,20 +276,19 @@ describe('item 5: applet registration', () => {
     const card = await provisionedCard();
     const command = buildInstallForInstall({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: JPKI_B, privileges: Privileges.of() });
     expect(sw(card.transmit(command.toBytes()))).toBe('6982');
-    const plain = connect(card);
-    await plain.select(SSD_A);
-    expect((await plain.transmit(command)).sw).toBe(0x6982);
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A);
-    const [entry] = await spA.getStatus(GetStatusScope.APPLICATIONS);
+    expect(await swOf(plain(card, [buildSelect(SSD_A), command]))).toBe(0x6982);
+    const spA = await inSession(card, SSD_A, SP_KEYS_A, [buildGetStatus(GetStatusScope.APPLICATIONS)]);
+    const [entry] = parseGetStatusResponse(spA.data[0], GetStatusScope.APPLICATIONS);
     expect(hex(entry.associatedSdAid ?? Buffer.alloc(0))).toBe(hex(SSD_A));
     expect(hex(entry.loadFileAid ?? Buffer.alloc(0))).toBe(hex(JpkiAid.LOAD_FILE));
   });
 
   it('install parameters are recorded, and a JPKI instance takes its key role from them', async () => {
     const card = await provisionedCard();
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A);
     const install = (installParameters: Buffer) =>
-      spA.installAndMakeSelectable({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: JPKI_B, privileges: Privileges.of(), installParameters });
+      inSession(card, SSD_A, SP_KEYS_A, [
+        buildInstallForInstall({ loadFileAid: JpkiAid.LOAD_FILE, moduleAid: JpkiAid.MODULE, applicationAid: JPKI_B, privileges: Privileges.of(), installParameters }),
+      ]);
     expect(await swOf(install(buildInstallParameters({ applicationSpecific: fromHex('0102') })))).toBe(0x6a80);
     expect(card.toImage().registry.some((entry) => entry.aid === hex(JPKI_B))).toBe(false);
     await install(jpkiInstallParameters('signing'));
@@ -329,19 +298,19 @@ describe('item 5: applet registration', () => {
   it("an SD cannot instantiate another SP's load file", async () => {
     const card = await twoProviders();
     const pkg = fromHex('A00000055920');
-    const spB = await secureSession(card, SSD_B, SP_KEYS_B);
-    await spB.loadLoadFile(pkg, buildCapLoadFile({ packageAid: pkg, version: { major: 1, minor: 0 }, appletAids: [fromHex('A0000005592001')] }));
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A);
+    await inSession(card, SSD_B, SP_KEYS_B, loadCommands(pkg, buildCapLoadFile({ packageAid: pkg, version: { major: 1, minor: 0 }, appletAids: [fromHex('A0000005592001')] })));
     const command = buildInstallForInstall({ loadFileAid: pkg, moduleAid: fromHex('A0000005592001'), applicationAid: fromHex('A000000559200101'), privileges: Privileges.of() });
-    expect((await spA.transmit(command)).sw).toBe(0x6982);
+    expect(await swOf(inSession(card, SSD_A, SP_KEYS_A, [command]))).toBe(0x6982);
   });
 });
 
 describe('items 6 and 10: secure messaging on the card', () => {
   it('a tampered C-MAC is rejected with 6982 and aborts the session', async () => {
     const card = await provisionedCard();
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A, SecurityLevel.C_MAC);
-    const [wrapped, next] = spA.wrapScript([buildGetStatus(GetStatusScope.APPLICATIONS), buildGetStatus(GetStatusScope.APPLICATIONS)]);
+    const spA = await openedSession(card, SSD_A, SP_KEYS_A, [buildGetStatus(GetStatusScope.APPLICATIONS), buildGetStatus(GetStatusScope.APPLICATIONS)], {
+      level: SecurityLevel.C_MAC,
+    });
+    const [wrapped, next] = spA.wrapped;
     wrapped[wrapped.length - 2] ^= 0x01;
     expect(sw(card.transmit(wrapped))).toBe('6982');
     expect(sw(card.transmit(next))).toBe('6982');
@@ -350,53 +319,46 @@ describe('items 6 and 10: secure messaging on the card', () => {
 
   it('a replayed wrapped command is rejected', async () => {
     const card = await provisionedCard();
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A);
-    const [first] = spA.wrapScript([buildGetStatus(GetStatusScope.APPLICATIONS)]);
+    const [first] = (await openedSession(card, SSD_A, SP_KEYS_A, [buildGetStatus(GetStatusScope.APPLICATIONS)])).wrapped;
     expect(sw(card.transmit(first))).toBe('9000');
     expect(sw(card.transmit(first))).toBe('6982');
   });
 
   it('a command below the session security level is rejected', async () => {
     const card = await provisionedCard();
-    await secureSession(card, SSD_A, SP_KEYS_A, SecurityLevel.C_DECRYPTION_C_MAC);
+    await inSession(card, SSD_A, SP_KEYS_A, [], { level: SecurityLevel.C_DECRYPTION_C_MAC });
     expect(sw(card.transmit(buildGetStatus(GetStatusScope.APPLICATIONS).toBytes()))).toBe('6982');
   });
 
   it('C-ENC keeps command data confidential on the OTA path', async () => {
     const card = await provisionedCard();
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A, SecurityLevel.C_DECRYPTION_C_MAC);
     const certificate = encodeTlv(JpkiTag.CERTIFICATE, CERTIFICATE);
-    const wrapped = spA.wrapScript(buildStoreDataCommands(certificate, BER_TLV_PLAIN));
+    const { wrapped } = await openedSession(card, SSD_A, SP_KEYS_A, buildStoreDataCommands(certificate, BER_TLV_PLAIN), { level: SecurityLevel.C_DECRYPTION_C_MAC });
     expect(Buffer.concat(wrapped).includes(CERTIFICATE.subarray(0, 64))).toBe(false);
   });
 
   it('R-MAC and R-ENC protect responses end to end', async () => {
     const card = await provisionedCard();
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A, SecurityLevel.C_DECRYPTION_R_ENCRYPTION_C_MAC_R_MAC);
-    const [wrapped] = spA.wrapScript([buildGetStatus(GetStatusScope.APPLICATIONS)]);
-    const raw = card.transmit(wrapped);
+    const spA = await openedSession(card, SSD_A, SP_KEYS_A, [buildGetStatus(GetStatusScope.APPLICATIONS)], { level: SecurityLevel.C_DECRYPTION_R_ENCRYPTION_C_MAC_R_MAC });
+    const raw = card.transmit(spA.wrapped[0]);
     expect(raw.includes(JPKI_A)).toBe(false);
-    const [plain] = spA.unwrapScriptResponses([raw]);
-    expect(plain.data.includes(JPKI_A)).toBe(true);
+    const { data } = await spA.check([raw]);
+    expect(data[0].includes(JPKI_A)).toBe(true);
   });
 
   it('item 10: a replayed or tampered key delivery is rejected', async () => {
     const card = await provisionedCard();
     await installContentKey(card);
     const [pair] = rsaPool();
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A);
-    await spA.installForPersonalization(JPKI_A);
-    const blocks = buildStoreDataCommands(buildPrivateKeyDo(pkcs8(pair), CONTENT_KEY_A, JPKI_A), BER_TLV_ENCRYPTED);
-    const wrapped = spA.wrapScript(blocks);
-    const tampered = Buffer.from(wrapped[0]);
+    const delivery = personalization(JPKI_A, buildPrivateKeyDo(pkcs8(pair), CONTENT_KEY_A, JPKI_A), BER_TLV_ENCRYPTED);
+    const [installForPersonalization, firstBlock] = (await openedSession(card, SSD_A, SP_KEYS_A, delivery)).wrapped;
+    expect(sw(card.transmit(installForPersonalization))).toBe('9000');
+    const tampered = Buffer.from(firstBlock);
     tampered[10] ^= 0x01;
     expect(sw(card.transmit(tampered))).toBe('6982');
-    const fresh = await secureSession(card, SSD_A, SP_KEYS_A);
-    await fresh.installForPersonalization(JPKI_A);
-    for (const command of fresh.wrapScript(blocks)) {
-      expect(sw(card.transmit(command))).toBe('9000');
-    }
-    expect(sw(card.transmit(wrapped[0]))).toBe('6982');
+    const fresh = await openedSession(card, SSD_A, SP_KEYS_A, delivery);
+    expect(fresh.wrapped.map((command) => sw(card.transmit(command)))).toEqual(delivery.map(() => '9000'));
+    expect(sw(card.transmit(firstBlock))).toBe('6982');
   });
 });
 
@@ -405,8 +367,8 @@ describe('item 7: applet initial data', () => {
     const card = await provisionedCard();
     const [pair] = rsaPool();
     await deliverKeyAndCertificate(card, pair);
-    const handset = await handsetChannel(card);
-    await handset.transmit(buildChangeReferenceData('4321'));
+    const handset = handsetChannel(card);
+    handset.transmit(buildChangeReferenceData('4321'));
     const loadFile = record(card, JpkiAid.LOAD_FILE);
     expect(loadFile).toMatchObject({ kind: 'ELF', preloaded: true, image: hex(JPKI_LOAD_FILE_IMAGE) });
     expect(record(newCard(), JpkiAid.LOAD_FILE)).toEqual(loadFile);
@@ -423,20 +385,18 @@ describe('item 8: applet deletion', () => {
     const card = await provisionedCard();
     const [pair] = rsaPool();
     await deliverKeyAndCertificate(card, pair);
-    const spA = await secureSession(card, SSD_A, SP_KEYS_A);
-    await spA.delete(JPKI_A);
+    await inSession(card, SSD_A, SP_KEYS_A, [buildDeleteCardContent(JPKI_A)]);
     const image = JSON.stringify(card.toImage());
     expect(image.includes(hex(pkcs8(pair).subarray(-64)))).toBe(false);
     expect(image.includes(hex(CONTENT_KEY_A))).toBe(false);
     await installJpki(card, SSD_A, SP_KEYS_A, JPKI_A);
-    const handset = await handsetChannel(card);
-    expect((await handset.transmit(buildReadPublicKey())).sw).toBe(0x6984);
+    const handset = handsetChannel(card);
+    expect(handset.transmit(buildReadPublicKey()).sw).toBe(0x6984);
   });
 
   it('only the associated SD deletes the applet', async () => {
     const card = await twoProviders();
-    const mno = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
-    expect((await mno.transmit(buildDeleteCardContent(JPKI_A))).sw).toBe(0x6982);
+    expect(await swOf(inSession(card, ISD_AID, MNO_ISD_KEYS, [buildDeleteCardContent(JPKI_A)]))).toBe(0x6982);
   });
 });
 
@@ -454,19 +414,17 @@ describe('item 9: private-key write', () => {
 
   it('certificate write works at the lower C-MAC level (on-card generated key, no content key)', async () => {
     const card = await provisionedCard();
-    const sp = await secureSession(card, JPKI_A, SP_KEYS_A, SecurityLevel.C_MAC);
-    await sp.transmitOk('GENERATE', buildGenerateKeyPair());
+    await inSession(card, SSD_A, SP_KEYS_A, [buildGenerateKeyPair()], { level: SecurityLevel.C_MAC, aid: JPKI_A, long: true });
     await personalizeApplet(card, encodeTlv(JpkiTag.CERTIFICATE, CERTIFICATE), { level: SecurityLevel.C_MAC, flags: BER_TLV_PLAIN });
     expect(card.toImage().registry.some((entry) => entry.kind === 'APP' && entry.jpki?.certificate === hex(CERTIFICATE))).toBe(true);
   });
 
   it('keys are written only through the SP domain channel', async () => {
     const card = await provisionedCard();
-    const isd = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
-    expect(await swOf(isd.installForPersonalization(JPKI_A))).toBe(0x6982);
-    const handset = await handsetChannel(card);
-    expect((await handset.transmit(buildGenerateKeyPair())).sw).toBe(0x6982);
-    expect((await handset.transmit(buildStoreDataCommands(Buffer.alloc(4), BER_TLV_PLAIN)[0])).sw).toBe(0x6e00);
+    expect(await swOf(inSession(card, ISD_AID, MNO_ISD_KEYS, [buildInstallForPersonalization(JPKI_A)]))).toBe(0x6982);
+    const handset = handsetChannel(card);
+    expect(handset.transmit(buildGenerateKeyPair()).sw).toBe(0x6982);
+    expect(handset.transmit(buildStoreDataCommands(Buffer.alloc(4), BER_TLV_PLAIN)[0]).sw).toBe(0x6e00);
   });
 });
 
@@ -485,10 +443,10 @@ describe("item 11: SP's own measures (end-to-end content protection)", () => {
     expect(card.toImage().registry.some((entry) => entry.kind === 'APP' && entry.jpki?.privateKey)).toBe(false);
     await personalizeApplet(card, buildPrivateKeyDo(pkcs8(other), CONTENT_KEY_A, JPKI_A));
     await personalizeApplet(card, buildCertificateDo(CERTIFICATE, JPKI_A, CONTENT_KEY_A));
-    const handset = await handsetChannel(card);
-    await handset.transmitOk('set PIN', buildChangeReferenceData('2468'));
-    await handset.transmitOk('VERIFY', buildVerify('2468'));
-    const signature = await handset.transmitOk('SIGN', buildSign(sha256DigestInfo(Buffer.from('challenge'))));
+    const handset = handsetChannel(card);
+    handset.transmitOk('set PIN', buildChangeReferenceData('2468'));
+    handset.transmitOk('VERIFY', buildVerify('2468'));
+    const signature = handset.transmitOk('SIGN', buildSign(sha256DigestInfo(Buffer.from('challenge'))));
     expect(verifySignature('sha256', Buffer.from('challenge'), other.publicKey, signature)).toBe(true);
   });
 

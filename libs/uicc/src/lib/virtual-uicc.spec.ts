@@ -1,6 +1,8 @@
 import {
+  buildGetData,
   buildGetStatus,
   buildSelect,
+  buildSetStatus,
   CardLifeCycle,
   DataObject,
   fromHex,
@@ -8,24 +10,13 @@ import {
   hex,
   JpkiAid,
   parseExtendedCardResources,
+  parseGetStatusResponse,
   parseKeyInformationTemplate,
   SecurityLevel,
   SetStatusScope,
+  Sw,
 } from '@jpki/globalplatform';
-import {
-  apdu,
-  connect,
-  createSsd,
-  ICCID,
-  ISD_AID,
-  MNO_ISD_KEYS,
-  newCard,
-  secureSession,
-  SSD_A,
-  sw,
-  swOf,
-  TEMP_KEYS_A,
-} from '../test/fixtures';
+import { apdu, createSsd, ICCID, inSession, ISD_AID, MNO_ISD_KEYS, newCard, plain, SSD_A, sw, swOf, TEMP_KEYS_A } from '../test/fixtures';
 import { VirtualUicc } from './virtual-uicc';
 
 describe('VirtualUicc: the OPEN', () => {
@@ -37,17 +28,16 @@ describe('VirtualUicc: the OPEN', () => {
     expect(sw(card.transmit(buildSelect(fromHex('A0000000000000')).toBytes()))).toBe('6A82');
   });
 
-  it('answers GET DATA without a secure channel and never with key values', () => {
+  it('answers GET DATA without a secure channel and never with key values', async () => {
     const card = newCard();
-    const session = connect(card);
-    return (async () => {
-      const keyInfo = parseKeyInformationTemplate(await session.getData(DataObject.KEY_INFORMATION_TEMPLATE));
-      expect(keyInfo).toEqual([1, 2, 3].map((keyId) => ({ keyId, kvn: 0x30, type: 0x88, length: 16 })));
-      expect(hex(await session.getData(DataObject.CARD_DATA)).startsWith('6626732406072A864886FC6B01')).toBe(true);
-      const resources = parseExtendedCardResources(await session.getData(DataObject.EXTENDED_CARD_RESOURCES));
-      expect(resources).toEqual({ installedApplications: 0, freeNonVolatileMemory: 64 * 1024 - 16 - 48, freeVolatileMemory: 2048 });
-      expect(sw(card.transmit(apdu('80CA00C100')))).toBe('6A88');
-    })();
+    const tags = [DataObject.KEY_INFORMATION_TEMPLATE, DataObject.CARD_DATA, DataObject.EXTENDED_CARD_RESOURCES];
+    const { data, sws } = await plain(card, tags.map((tag) => buildGetData(tag)));
+    expect(sws).toEqual(tags.map(() => Sw.OK));
+    const [keyInformation, cardData, resources] = data;
+    expect(parseKeyInformationTemplate(keyInformation)).toEqual([1, 2, 3].map((keyId) => ({ keyId, kvn: 0x30, type: 0x88, length: 16 })));
+    expect(hex(cardData).startsWith('6626732406072A864886FC6B01')).toBe(true);
+    expect(parseExtendedCardResources(resources)).toEqual({ installedApplications: 0, freeNonVolatileMemory: 64 * 1024 - 16 - 48, freeVolatileMemory: 2048 });
+    expect(sw(card.transmit(apdu('80CA00C100')))).toBe('6A88');
   });
 
   it('answers undefined classes, instructions and channels precisely', () => {
@@ -80,36 +70,33 @@ describe('VirtualUicc: the OPEN', () => {
   it('lists the registry with GET STATUS and continues after 6310', async () => {
     const card = newCard();
     await createSsd(card, SSD_A, TEMP_KEYS_A);
-    const isd = await secureSession(card, ISD_AID, MNO_ISD_KEYS, SecurityLevel.C_DECRYPTION_R_ENCRYPTION_C_MAC_R_MAC);
-    const [isdEntry] = await isd.getStatus(GetStatusScope.ISSUER_SECURITY_DOMAIN);
+    const scopes = [GetStatusScope.ISSUER_SECURITY_DOMAIN, GetStatusScope.APPLICATIONS, GetStatusScope.LOAD_FILES_AND_MODULES];
+    const isd = await inSession(card, ISD_AID, MNO_ISD_KEYS, scopes.map((scope) => buildGetStatus(scope)), { level: SecurityLevel.C_DECRYPTION_R_ENCRYPTION_C_MAC_R_MAC });
+    const [[isdEntry], apps, files] = scopes.map((scope, i) => parseGetStatusResponse(isd.data[i], scope));
     expect(isdEntry).toMatchObject({ kind: 'ISD', lifeCycle: CardLifeCycle.SECURED });
     expect(hex(isdEntry.privileges?.toBytes() ?? Buffer.alloc(0))).toBe('9E4400');
-    const apps = await isd.getStatus(GetStatusScope.APPLICATIONS);
     expect(apps.map((entry) => [entry.kind, hex(entry.aid), entry.lifeCycle])).toEqual([['SSD', hex(SSD_A), 0x07]]);
-    const files = await isd.getStatus(GetStatusScope.LOAD_FILES_AND_MODULES);
     expect(files.map((entry) => hex(entry.aid))).toEqual(['A0000001515350', hex(JpkiAid.LOAD_FILE)]);
     expect(files[1].modules?.map((m) => hex(m))).toEqual([hex(JpkiAid.MODULE)]);
 
     for (let i = 0; i < 8; i++) {
       await createSsd(card, fromHex(`A00000055910100${i}`), TEMP_KEYS_A);
     }
-    await isd.select(ISD_AID);
-    await isd.openSecureChannel({ keys: MNO_ISD_KEYS, securityLevel: SecurityLevel.C_MAC_R_MAC });
-    const first = await isd.transmit(buildGetStatus(GetStatusScope.APPLICATIONS));
-    expect(first.sw).toBe(0x6310);
-    expect(await isd.getStatus(GetStatusScope.APPLICATIONS)).toHaveLength(9);
-    expect(await swOf(isd.transmitOk('GET STATUS', buildGetStatus(GetStatusScope.APPLICATIONS, { aidPrefix: fromHex('A1') })))).toBe(0x6a88);
+    const pages = [buildGetStatus(GetStatusScope.APPLICATIONS), buildGetStatus(GetStatusScope.APPLICATIONS, { next: true })];
+    const paged = await inSession(card, ISD_AID, MNO_ISD_KEYS, pages, { level: SecurityLevel.C_MAC_R_MAC });
+    expect(paged.sws).toEqual([Sw.MORE_DATA_AVAILABLE, Sw.OK]);
+    expect(paged.data.flatMap((page) => parseGetStatusResponse(page, GetStatusScope.APPLICATIONS))).toHaveLength(9);
+    const none = buildGetStatus(GetStatusScope.APPLICATIONS, { aidPrefix: fromHex('A1') });
+    expect(await swOf(inSession(card, ISD_AID, MNO_ISD_KEYS, [none], { level: SecurityLevel.C_MAC_R_MAC }))).toBe(0x6a88);
   });
 
   it('locks the card with SET STATUS and only the ISD stays reachable', async () => {
     const card = newCard();
     await createSsd(card, SSD_A, TEMP_KEYS_A);
-    const isd = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
-    await isd.setStatus(SetStatusScope.CARD, CardLifeCycle.CARD_LOCKED);
+    await inSession(card, ISD_AID, MNO_ISD_KEYS, [buildSetStatus(SetStatusScope.CARD, CardLifeCycle.CARD_LOCKED)]);
     expect(sw(card.transmit(buildSelect(SSD_A, 0).toBytes()))).toBe('6A81');
     expect(sw(card.transmit(buildSelect(ISD_AID).toBytes()))).toBe('6283');
-    const again = await secureSession(card, ISD_AID, MNO_ISD_KEYS);
-    await again.setStatus(SetStatusScope.CARD, CardLifeCycle.SECURED);
+    await inSession(card, ISD_AID, MNO_ISD_KEYS, [buildSetStatus(SetStatusScope.CARD, CardLifeCycle.SECURED)]);
     expect(sw(card.transmit(buildSelect(SSD_A).toBytes()))).toBe('9000');
   });
 });

@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { AuditCompleted, AuditRequested, type PayloadOf } from '@jpki/contracts';
+import { Injectable } from '@nestjs/common';
 import {
   buildGetData,
   buildGetStatus,
@@ -14,12 +13,11 @@ import {
 } from '@jpki/globalplatform';
 import type { SagaData, SagaDefinition, StepContext } from '@jpki/saga';
 import { Clock } from '@jpki/service-kit';
-import type { MnoTsmSettings } from '../config';
-import { SimStore } from '../fleet/sim-store';
 import { CardAccess } from '../ota/card-access';
 import type { IsdCard } from '../ota/isd-card';
-import { MNO_SETTINGS } from '../tokens';
-import type { OperationData } from './operation-data';
+import { SecureElementStore } from '../ports/secure-element-store';
+import { TsmWire } from '../ports/tsm-wire';
+import type { AuditRequest, OperationData } from './operation-data';
 import { OperationSteps } from './operation-steps';
 
 const KINDS = { ISD: 'isd', SSD: 'ssd', APP: 'application', ELF: 'load-file' } as const;
@@ -30,20 +28,20 @@ export class AuditSaga {
   readonly definition: SagaDefinition<SagaData>;
 
   constructor(
-    private readonly sims: SimStore,
+    private readonly sims: SecureElementStore,
     private readonly card: CardAccess,
     private readonly clock: Clock,
-    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
+    private readonly wire: TsmWire,
     private readonly steps: OperationSteps,
   ) {
     this.definition = steps.saga('audit', [steps.card('audit', (c: StepContext<OperationData>) => this.audit(c), 'audited')]);
   }
 
   private async audit(ctx: StepContext<OperationData>): Promise<Partial<OperationData>> {
-    const req = ctx.data.request as PayloadOf<typeof AuditRequested>;
+    const req = ctx.data.request as AuditRequest;
     const sim = await this.steps.requireSim(req.iccid);
     const { free, entries } = await this.card.withCard(ctx, req.iccid, async () => {
-      const isd = this.card.isdCard(this.card.scripts(ctx, req.iccid, 'audit'), sim);
+      const isd = this.card.isdCard(this.card.scripts(ctx, req.iccid, 'audit'), req.iccid, sim);
       const [resources] = await isd.authenticateCard([buildGetData(DataObject.EXTENDED_CARD_RESOURCES)]);
       const found: GpRegistryEntry[] = [];
       for (const scope of [GetStatusScope.ISSUER_SECURITY_DOMAIN, GetStatusScope.LOAD_FILES, GetStatusScope.APPLICATIONS]) {
@@ -52,14 +50,13 @@ export class AuditSaga {
       return { free: parseExtendedCardResources(resources).freeNonVolatileMemory, entries: found };
     });
     await this.sims.recordFreeMemory(req.iccid, free, this.clock.now());
-    const payload: PayloadOf<typeof AuditCompleted> = {
+    const result = this.wire.auditCompleted({
       requestId: req.requestId,
-      carrier: this.settings.carrier,
-      iccid: req.iccid,
+      seid: req.iccid,
       freeMemoryBytes: free,
       entries: entries.map((e) => ({ aid: hex(e.aid), kind: KINDS[e.kind], lifecycle: e.lifeCycle, privileges: e.privileges ? hex(e.privileges.toBytes()) : '' })),
-    };
-    return { result: { type: AuditCompleted.type, payload } };
+    });
+    return { result };
   }
 
   /**

@@ -1,23 +1,22 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { messageDefinition, MnoOperationFailed } from '@jpki/contracts';
+import { messageDefinition } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
 import { Clock } from '@jpki/service-kit';
-import type { MnoTsmSettings } from '../config';
 import { statusWordOf } from '../ota/isd-card';
-import { MNO_SETTINGS } from '../tokens';
-import type { OperationData, OperationKind } from './operation-data';
+import { TsmWire } from '../ports/tsm-wire';
+import type { OperationData, OperationKind, OperationReply } from './operation-data';
 
 export interface OperationRow {
   request_id: string;
   kind: OperationKind;
   status: 'running' | 'queued' | 'completed' | 'failed';
-  result: { type: string; payload: Record<string, unknown> } | null;
+  result: OperationReply | null;
 }
 
 /**
- * The record of each SP-TSM request (`tsm_operation`) and the publication of its reply, always
+ * The record of each request (`tsm_operation`) and the publication of its reply, always
  * in the transaction that decides it.
  */
 @Injectable()
@@ -27,7 +26,7 @@ export class OperationLog {
   constructor(
     private readonly outbox: Outbox,
     private readonly clock: Clock,
-    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
+    private readonly wire: TsmWire,
   ) {}
 
   async find(m: EntityManager, requestId: string, kind: OperationKind): Promise<OperationRow | undefined> {
@@ -44,16 +43,16 @@ export class OperationLog {
   }
 
   /** Keeps a reply decided before the saga ends (the handover's sealed keyset), so a re-run finds it. */
-  async keepResult(m: EntityManager, d: Pick<OperationData, 'requestId' | 'kind'>, result: { type: string; payload: Record<string, unknown> }): Promise<void> {
+  async keepResult(m: EntityManager, d: Pick<OperationData, 'requestId' | 'kind'>, result: OperationReply): Promise<void> {
     await m.query(`UPDATE tsm_operation SET result = $3 WHERE request_id = $1 AND kind = $2`, [d.requestId, d.kind, result]);
   }
 
   /** Publishes the decided reply and closes the operation (`queued` keeps it open). */
-  async reply(m: EntityManager, d: OperationData, result: { type: string; payload: Record<string, unknown> }, status: 'completed' | 'queued' = 'completed'): Promise<void> {
+  async reply(m: EntityManager, d: OperationData, result: OperationReply, status: 'completed' | 'queued' = 'completed'): Promise<void> {
     const def = messageDefinition(result.type);
     if (!def) throw new Error(`unknown reply type ${result.type}`);
     await this.outbox.publish(m, def, result.payload, { correlationId: d.correlationId, causationId: d.causationId ?? undefined });
-    const failed = result.type === MnoOperationFailed.type;
+    const failed = this.wire.isFailure(result);
     const outcome = failed ? 'failed' : String(result.payload['outcome'] ?? (result.payload['eligible'] === false ? 'refused' : 'done'));
     const reason = (result.payload['reason'] as string | undefined) ?? null;
     await m.query(
@@ -63,20 +62,16 @@ export class OperationLog {
     );
   }
 
-  /** `mno.operation.failed` for a request, with the status word when the card refused. */
-  failure(d: Pick<OperationData, 'requestId' | 'kind'>, reason: string, detail?: string): { type: string; payload: Record<string, unknown> } {
+  /** The failure of a request (the MNO-TSM: `mno.operation.failed`), with the status word when the card refused. */
+  failure(d: Pick<OperationData, 'requestId' | 'kind'>, reason: string, detail?: string): OperationReply {
     const statusWord = statusWordOf(detail);
     this.log.warn({ requestId: d.requestId, operation: d.kind, reason, statusWord }, 'TSM operation failed');
-    return {
-      type: MnoOperationFailed.type,
-      payload: {
-        requestId: d.requestId,
-        carrier: this.settings.carrier,
-        operation: d.kind,
-        reason: reason.slice(0, 64),
-        ...(statusWord ? { statusWord } : {}),
-        ...(detail ? { detail: detail.slice(0, 1024) } : {}),
-      },
-    };
+    return this.wire.operationFailed({
+      requestId: d.requestId,
+      operation: d.kind,
+      reason: reason.slice(0, 64),
+      ...(statusWord ? { statusWord } : {}),
+      ...(detail ? { detail: detail.slice(0, 1024) } : {}),
+    });
   }
 }

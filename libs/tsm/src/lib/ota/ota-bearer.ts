@@ -1,13 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { OtaScriptCompleted, OtaScriptRequested, type PayloadOf } from '@jpki/contracts';
-import { Outbox } from '@jpki/messaging';
 import { counter, createLogger } from '@jpki/observability';
 import { StepFailure, type SagaData, type StepContext } from '@jpki/saga';
-import { MNO_SETTINGS } from '../tokens';
-import type { MnoTsmSettings } from '../config';
+import { TSM_SETTINGS, type TsmSettings } from '../ports/tsm-settings';
+import { TsmWire } from '../ports/tsm-wire';
 
-export type OtaReply = Pick<PayloadOf<typeof OtaScriptCompleted>, 'outcome' | 'responses'>;
+/** A script's result as it comes back up the bearer. */
+export interface OtaScriptResult {
+  scriptId: string;
+  iccid: string;
+  /** `unreachable`: the handset is off or out of coverage; `unknown-sim`: no such card. */
+  outcome: 'executed' | 'unreachable' | 'unknown-sim';
+  responses: string[];
+}
+
+export type OtaReply = Pick<OtaScriptResult, 'outcome' | 'responses'>;
 
 /** The SIM did not answer because the handset is off or out of coverage. */
 export class CardUnreachable extends StepFailure {
@@ -24,12 +31,11 @@ export class CardUnknown extends StepFailure {
 }
 
 /**
- * The MNO side of the OTA bearer, used from saga steps. A script goes down as
- * `ota.script.requested` (through the outbox) and its `ota.script.completed` is recorded as the
- * saga reply under the scriptId. When no response arrives within the response timeout the same
- * scriptId is sent again (the vSIM executes a scriptId at most once and replays its result), up
- * to `OTA_MAX_SENDS` sends; then the step attempt fails and the next attempt starts afresh with
- * new scriptIds.
+ * The TSM side of the OTA bearer, used from saga steps. A script goes down through the `TsmWire` (the MNO-TSM:
+ * `ota.script.requested`, through the outbox) and its result is recorded as the saga reply under the scriptId. When
+ * no response arrives within the response timeout the same scriptId is sent again (the vSIM executes a scriptId at
+ * most once and replays its result), up to `otaMaxSends` sends; then the step attempt fails and the next attempt
+ * starts afresh with new scriptIds.
  */
 @Injectable()
 export class OtaBearer {
@@ -37,14 +43,14 @@ export class OtaBearer {
   private readonly sent = counter('ota_scripts_sent_total', 'OTA scripts sent, by kind of send', ['carrier', 'send']);
 
   constructor(
-    private readonly outbox: Outbox,
-    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
+    private readonly wire: TsmWire,
+    @Inject(TSM_SETTINGS) private readonly settings: TsmSettings,
   ) {}
 
-  /** Sends a script down (`ota.script.requested`, through the outbox in the caller's transaction); `send` counts re-sends. */
+  /** Sends a script down (through the outbox in the caller's transaction); `send` counts re-sends. */
   async send(m: EntityManager, script: { scriptId: string; iccid: string; apdus: string[] }, correlationId: string, send: number): Promise<void> {
-    await this.outbox.publish(m, OtaScriptRequested, { ...script, carrier: this.settings.carrier }, { correlationId });
-    this.sent.inc({ carrier: this.settings.carrier, send: send === 1 ? 'first' : 'resend' });
+    await this.wire.sendScript(m, { scriptId: script.scriptId, seid: script.iccid, apdus: script.apdus }, correlationId);
+    this.sent.inc({ carrier: this.settings.identity, send: send === 1 ? 'first' : 'resend' });
     if (send > 1) this.log.warn({ scriptId: script.scriptId, iccid: script.iccid, send }, 'no OTA response in time; re-sending the same script');
   }
 

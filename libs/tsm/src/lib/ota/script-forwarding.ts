@@ -1,18 +1,16 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { OtaScriptCompleted, ScriptForwarded, ScriptForwardRequested, type PayloadOf } from '@jpki/contracts';
 import { CommandApdu, fromHex } from '@jpki/globalplatform';
 import { WakeableLoop } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
-import type { MnoTsmSettings } from '../config';
-import type { OperationData } from '../operations/operation-data';
+import type { OperationData, ScriptForwardRequest } from '../operations/operation-data';
 import { OperationLog } from '../operations/operation-log';
-import { SimStore } from '../fleet/sim-store';
 import { ScriptTamper } from '../operations/script-tamper';
-import { MNO_SETTINGS } from '../tokens';
-import { OtaBearer } from './ota-bearer';
+import { SecureElementStore } from '../ports/secure-element-store';
+import { TSM_SETTINGS, type TsmSettings } from '../ports/tsm-settings';
+import { TsmWire } from '../ports/tsm-wire';
+import { OtaBearer, type OtaScriptResult } from './ota-bearer';
 
-type Request = PayloadOf<typeof ScriptForwardRequested>;
 const SCRIPT_PREFIX = 'fwd/';
 const SWEEP_FALLBACK_MS = 5_000;
 
@@ -41,8 +39,9 @@ export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
     private readonly bearer: OtaBearer,
     private readonly ops: OperationLog,
     private readonly tamper: ScriptTamper,
-    private readonly sims: SimStore,
-    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
+    private readonly sims: SecureElementStore,
+    private readonly wire: TsmWire,
+    @Inject(TSM_SETTINGS) private readonly settings: TsmSettings,
   ) {}
 
   onModuleInit(): void {
@@ -64,8 +63,8 @@ export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
     this.due.add(timer);
   }
 
-  /** Refuses what the carrier's OTA path cannot carry, or sends the script; the reply comes with the card's answer. */
-  async forward(m: EntityManager, d: OperationData, req: Request): Promise<void> {
+  /** Refuses what the OTA path cannot carry, or sends the script; the reply comes with the card's answer. */
+  async forward(m: EntityManager, d: OperationData, req: ScriptForwardRequest): Promise<void> {
     const refusal = await this.refusal(m, req);
     if (refusal) return this.ops.reply(m, d, this.ops.failure(d, refusal.reason, refusal.detail));
     const script = { scriptId: `${SCRIPT_PREFIX}${req.requestId}`, iccid: req.iccid, apdus: this.tamper.apply(req.iccid, req.apdus) };
@@ -78,7 +77,7 @@ export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** The card's answer to a forwarded script: the reply to the SP (a duplicate answer is ignored). `false`: not a forward. */
-  async completed(m: EntityManager, p: PayloadOf<typeof OtaScriptCompleted>): Promise<boolean> {
+  async completed(m: EntityManager, p: OtaScriptResult): Promise<boolean> {
     if (!p.scriptId.startsWith(SCRIPT_PREFIX)) return false;
     const [[row]] = await m.query(`UPDATE ota_forward SET completed_at = now() WHERE script_id = $1 AND completed_at IS NULL RETURNING operation`, [p.scriptId]);
     if (!row) return true;
@@ -87,18 +86,12 @@ export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
       await this.ops.reply(m, d, this.ops.failure(d, 'SIM_UNKNOWN', `the OTA bearer has no SIM ${p.iccid}`));
       return true;
     }
-    const payload: PayloadOf<typeof ScriptForwarded> = {
-      requestId: d.requestId,
-      carrier: this.settings.carrier,
-      iccid: p.iccid,
-      outcome: p.outcome,
-      responses: p.outcome === 'executed' ? p.responses : [],
-    };
-    await this.ops.reply(m, d, { type: ScriptForwarded.type, payload });
+    const reply = this.wire.forwarded({ requestId: d.requestId, seid: p.iccid, outcome: p.outcome, responses: p.outcome === 'executed' ? p.responses : [] });
+    await this.ops.reply(m, d, reply);
     return true;
   }
 
-  private async refusal(m: EntityManager, req: Request): Promise<{ reason: string; detail: string } | undefined> {
+  private async refusal(m: EntityManager, req: ScriptForwardRequest): Promise<{ reason: string; detail: string } | undefined> {
     const sim = await this.sims.find(req.iccid, m);
     if (sim?.state === 'manufacturing') return { reason: 'SIM_NOT_ACTIVE', detail: `SIM ${req.iccid} is still being manufactured` };
     for (const [i, text] of req.apdus.entries()) {
@@ -111,7 +104,7 @@ export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
       if (apdu.data.length > this.settings.profile.maxApduDataBytes) {
         return {
           reason: 'APDU_TOO_LARGE',
-          detail: `APDU ${i} carries ${apdu.data.length} bytes; the ${this.settings.carrier} OTA path takes ${this.settings.profile.maxApduDataBytes}`,
+          detail: `APDU ${i} carries ${apdu.data.length} bytes; the ${this.settings.identity} OTA path takes ${this.settings.profile.maxApduDataBytes}`,
         };
       }
     }

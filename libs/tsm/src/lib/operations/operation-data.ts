@@ -2,6 +2,12 @@ import type { SagaData } from '@jpki/saga';
 
 export type OperationKind = 'eligibility' | 'ssd-creation' | 'script-forward' | 'ssd-status' | 'ssd-deletion' | 'audit';
 
+/** A message to the requester: an answer, a refusal or a failure (built by the `TsmWire`). */
+export interface OperationReply {
+  type: string;
+  payload: Record<string, unknown>;
+}
+
 /** What every operation saga carries: the request, who sent it, and the reply once decided. */
 export interface OperationData extends SagaData {
   requestId: string;
@@ -11,8 +17,8 @@ export interface OperationData extends SagaData {
   causationId: string | null;
   iccid?: string;
   request: Record<string, unknown>;
-  /** The reply to publish when the saga completes (an answer, a refusal, or an `MnoOperationFailed`). */
-  result?: { type: string; payload: Record<string, unknown> };
+  /** The reply to publish when the saga completes (an answer, a refusal, or a failure). */
+  result?: OperationReply;
 }
 
 export interface SsdOperationData extends OperationData {
@@ -26,3 +32,8 @@ export interface SsdOperationData extends OperationData {
   /** Set when the card was unreachable and the operation goes back to the queue. */
   requeue?: boolean;
 }
+
+/** What the shared sagas and the forwarding read of a request (types, not interfaces: they are read from `request`). */
+export type SsdCreationRequest = { requestId: string; iccid: string; ssdAid: string; keysetRecipient: string };
+export type AuditRequest = { requestId: string; iccid: string };
+export type ScriptForwardRequest = { requestId: string; iccid: string; apdus: string[] };

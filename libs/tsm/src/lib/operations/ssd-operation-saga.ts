@@ -1,6 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { SsdOperationCompleted } from '@jpki/contracts';
 import {
   buildDeleteCardContent,
   buildGetStatus,
@@ -14,11 +13,10 @@ import {
   Sw,
 } from '@jpki/globalplatform';
 import { StepFailure, type SagaData, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
-import type { MnoTsmSettings } from '../config';
 import { CardAccess } from '../ota/card-access';
 import type { IsdCard } from '../ota/isd-card';
-import { MNO_SETTINGS } from '../tokens';
-import type { SsdOperationData } from './operation-data';
+import { TsmWire } from '../ports/tsm-wire';
+import type { OperationReply, SsdOperationData } from './operation-data';
 import { OperationLog } from './operation-log';
 import { OperationSteps } from './operation-steps';
 import { OtaQueue, SSD_OPERATION_SAGA } from './queue';
@@ -35,7 +33,6 @@ type Outcome = 'done' | 'queued' | 'not-present';
  * being reported failed while the card may have done it (unless its requester asked not to wait).
  */
 const UNANSWERED = new Set(['OTA_NO_RESPONSE', 'STEP_TIMEOUT', 'STEP_ERROR', 'CARD_BUSY']);
-type Reply = { type: string; payload: Record<string, unknown> };
 
 /**
  * Lock, unlock or delete of an SSD through the ISD, one queued operation per saga. A card that cannot be reached
@@ -51,7 +48,7 @@ export class SsdOperationSaga {
     private readonly queue: OtaQueue,
     private readonly ssds: SsdRecords,
     private readonly steps: OperationSteps,
-    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
+    private readonly wire: TsmWire,
   ) {
     this.definition = steps.saga(
       SSD_OPERATION_SAGA,
@@ -69,7 +66,7 @@ export class SsdOperationSaga {
       d.operation === 'delete' ? buildDeleteCardContent(aid, true) : buildSetStatus(SetStatusScope.DOMAIN_AND_APPLICATIONS, d.operation === 'lock' ? LOCKED : UNLOCKED, aid);
     try {
       const outcome = await this.card.withCard(ctx, d.iccid, () => {
-        const isd = this.card.isdCard(this.card.scripts(ctx, d.iccid, 'apply'), sim);
+        const isd = this.card.isdCard(this.card.scripts(ctx, d.iccid, 'apply'), d.iccid, sim);
         return isd.run(
           (_script, session): Outcome => (session([command]), 'done'),
           async ({ command: refused, sw }) => {
@@ -94,11 +91,8 @@ export class SsdOperationSaga {
     return entry !== undefined && isLocked(entry.lifeCycle);
   }
 
-  private completed(d: SsdOperationData, outcome: Outcome): Reply {
-    return {
-      type: SsdOperationCompleted.type,
-      payload: { requestId: d.requestId, carrier: this.settings.carrier, iccid: d.iccid, ssdAid: d.ssdAid, operation: d.operation, outcome },
-    };
+  private completed(d: SsdOperationData, outcome: Outcome): OperationReply {
+    return this.wire.ssdOperationCompleted({ requestId: d.requestId, seid: d.iccid, ssdAid: d.ssdAid, operation: d.operation, outcome });
   }
 
   private async onTransition(m: EntityManager, t: Transition<SagaData>): Promise<void> {

@@ -17,7 +17,7 @@ export interface SsdRow {
   temp_keyset_sealed: string | null;
 }
 
-/** What the MNO-TSM records about one SSD creation request. */
+/** What the TSM records about one SSD creation request. */
 export interface SsdCreation {
   iccid: string;
   ssdAid: string;
@@ -29,10 +29,11 @@ export interface SsdCreation {
   keysetRecipient: string;
 }
 
+// The MNO-TSM's name stays in the AAD: rows sealed under it are stored.
 const temporaryKeysetAad = (iccid: string, aid: string) => `mno-tsm/ssd-temp-keyset/${iccid}/${aid}`;
 
 /**
- * The `ssd` table, its only writer: the SSDs the MNO-TSM created on its SIMs, and the temporary keyset of an SSD being
+ * The `ssd` table, its only writer: the SSDs the TSM created on its cards, and the temporary keyset of an SSD being
  * created, sealed at rest until it is handed over (then forgotten). AIDs are stored upper case.
  */
 @Injectable()

@@ -1,18 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { fromHex, secureBlockSize, SecurityLevel, type ScriptTransport } from '@jpki/globalplatform';
 import { StepFailure, type SagaData, type StepContext } from '@jpki/saga';
-import type { MnoTsmSettings } from '../config';
 import { IsdKeyDerivation } from '../domain/isd-keys';
-import { SimStore, type SimRecord } from '../fleet/sim-store';
-import { MNO_SETTINGS } from '../tokens';
+import { SecureElementStore, type SecureElement } from '../ports/secure-element-store';
+import { TSM_SETTINGS, type TsmSettings } from '../ports/tsm-settings';
 import { IsdCard, otaScripts, ScriptIds } from './isd-card';
 import { OtaBearer } from './ota-bearer';
 
-/** The MNO's security level with its ISD: command encryption and MAC, response MAC. */
+/** The TSM's security level with its ISD: command encryption and MAC, response MAC. */
 export const ISD_SECURITY_LEVEL = SecurityLevel.C_DECRYPTION_C_MAC_R_MAC;
 
 /**
- * Card access for saga steps: one MNO session per card at a time (a lease on the SIM row, so two
+ * Card access for saga steps: one TSM session per card at a time (a lease on the card, so two
  * operations never interleave their SELECT / INITIALIZE UPDATE on the same card), scripts with ids
  * unique to the step attempt, and ISD secure channels with the card's diversified keyset.
  */
@@ -21,9 +20,9 @@ export class CardAccess {
   readonly isdKeys: IsdKeyDerivation;
 
   constructor(
-    private readonly sims: SimStore,
+    private readonly sims: SecureElementStore,
     private readonly bearer: OtaBearer,
-    @Inject(MNO_SETTINGS) readonly settings: MnoTsmSettings,
+    @Inject(TSM_SETTINGS) readonly settings: TsmSettings,
   ) {
     this.isdKeys = new IsdKeyDerivation(settings.isdMasterKey, settings.isdKvn);
   }
@@ -45,8 +44,8 @@ export class CardAccess {
   }
 
   /** The card's ISD with this ICCID's diversified keyset, over `scripts`. */
-  isdCard(scripts: ScriptTransport, sim: SimRecord): IsdCard {
-    return new IsdCard(scripts, fromHex(sim.isd_aid), this.isdKeys.forCard(sim.iccid, sim.isd_kvn), ISD_SECURITY_LEVEL, this.sims.sequenceCounter(sim.iccid));
+  isdCard(scripts: ScriptTransport, iccid: string, sim: SecureElement): IsdCard {
+    return new IsdCard(scripts, fromHex(sim.isd_aid), this.isdKeys.forCard(iccid, sim.isd_kvn), ISD_SECURITY_LEVEL, this.sims.sequenceCounter(iccid));
   }
 
   /** Largest plain data per command that still fits the profile's APDU size after C-ENC padding and the ISD's S8 C-MAC. */

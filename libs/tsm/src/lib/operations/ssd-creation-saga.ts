@@ -1,7 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { SsdCreated, SsdCreationRequested, type PayloadOf } from '@jpki/contracts';
 import {
   buildInstallForInstall,
   buildInstallForPersonalization,
@@ -25,12 +24,13 @@ import {
 import { createLogger } from '@jpki/observability';
 import { StepFailure, type SagaData, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
 import { ServiceKeys } from '@jpki/service-kit';
-import type { MnoTsmSettings } from '../config';
 import { keysetJson } from '../domain/isd-keys';
 import { CardAccess } from '../ota/card-access';
 import { swHex } from '../ota/isd-card';
-import { MNO_SETTINGS } from '../tokens';
-import type { OperationData } from './operation-data';
+import { SecureElementStore } from '../ports/secure-element-store';
+import { TSM_SETTINGS, type TsmSettings } from '../ports/tsm-settings';
+import { TsmWire } from '../ports/tsm-wire';
+import type { OperationData, SsdCreationRequest } from './operation-data';
 import { OperationLog } from './operation-log';
 import { OperationSteps } from './operation-steps';
 import { SsdRecords } from './ssd-records';
@@ -42,11 +42,11 @@ export const SD_MODULE = fromHex('A000000151535041');
 export const SSD_PRIVILEGES = Privileges.of(Privilege.SecurityDomain, Privilege.AuthorizedManagement);
 
 type Ctx = StepContext<OperationData>;
-type Request = PayloadOf<typeof SsdCreationRequested>;
+type Request = SsdCreationRequest;
 
 /**
  * SSD creation: prepare (a temporary keyset, sealed at rest) → create-on-card (one ISD script) → hand-over (the keyset
- * sealed to the requester, the MNO-TSM keeps only its KCVs). A creation that fails for good forgets its keys.
+ * sealed to the requester, the TSM keeps only its KCVs). A creation that fails for good forgets its keys.
  */
 @Injectable()
 export class SsdCreationSaga {
@@ -59,8 +59,10 @@ export class SsdCreationSaga {
     private readonly ops: OperationLog,
     private readonly ssds: SsdRecords,
     private readonly keys: ServiceKeys,
-    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
+    @Inject(TSM_SETTINGS) private readonly settings: TsmSettings,
     private readonly steps: OperationSteps,
+    private readonly sims: SecureElementStore,
+    private readonly wire: TsmWire,
   ) {
     this.definition = steps.saga(
       'ssd-creation',
@@ -83,8 +85,8 @@ export class SsdCreationSaga {
     const req = ctx.data.request as Request;
     const sim = await this.steps.requireSim(req.iccid);
     if (sim.state !== 'active') throw new StepFailure('SIM_NOT_ACTIVE', `SIM ${req.iccid} is ${sim.state}`, false);
-    const [sub] = await this.ds.query(`SELECT status FROM subscriber WHERE iccid = $1`, [req.iccid]);
-    if (sub?.status !== 'active') throw new StepFailure('SUBSCRIBER_NOT_ACTIVE', `the subscriber of ${req.iccid} is ${sub?.status ?? 'unknown'}`, false);
+    const holder = await this.sims.holderStatus(req.iccid);
+    if (holder !== 'active') throw new StepFailure('SUBSCRIBER_NOT_ACTIVE', `the subscriber of ${req.iccid} is ${holder ?? 'unknown'}`, false);
     try {
       this.keys.sealFor(req.keysetRecipient, Buffer.alloc(0), 'recipient-check');
     } catch {
@@ -140,7 +142,7 @@ export class SsdCreationSaga {
       );
       const dek = this.card.isdKeys.forCard(req.iccid, sim.isd_kvn).dek;
       const store = buildStoreDataCommands(buildKeySetDgis(temp, dek), { structure: 'dgi', encryption: 'application-dependent' }, this.card.secureBlockSize);
-      await this.card.isdCard(scripts, sim).run(
+      await this.card.isdCard(scripts, req.iccid, sim).run(
         (_script, session) => session([install, buildInstallForPersonalization(ssdAid), ...store]),
         async ({ command, sw }) => {
           const atInstall = command.ins === install.ins && command.p1 === install.p1;
@@ -181,10 +183,7 @@ export class SsdCreationSaga {
       }
       const temp = await this.ssds.temporaryKeys(req.iccid, req.ssdAid);
       const temporaryKeyset = this.keys.sealFor(req.keysetRecipient, Buffer.from(JSON.stringify(keysetJson(temp)), 'utf8'), `ssd-keyset/${req.iccid}/${req.ssdAid}`);
-      const result = {
-        type: SsdCreated.type,
-        payload: { requestId: req.requestId, carrier: this.settings.carrier, iccid: req.iccid, ssdAid: req.ssdAid, kvn: temp.kvn, temporaryKeyset },
-      };
+      const result = this.wire.ssdCreated({ requestId: req.requestId, seid: req.iccid, ssdAid: req.ssdAid, kvn: temp.kvn, temporaryKeyset });
       await this.ssds.handedOver(m, req.iccid, req.ssdAid, req.keysetRecipient);
       await this.ops.keepResult(m, { requestId: req.requestId, kind: 'ssd-creation' }, result);
       this.log.info({ iccid: req.iccid, ssdAid: req.ssdAid.toUpperCase(), recipient: req.keysetRecipient, kvn: temp.kvn }, 'temporary keyset handed over');

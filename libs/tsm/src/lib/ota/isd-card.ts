@@ -1,8 +1,8 @@
 import {
   CardStatusError,
   fromHex,
+  GpSession,
   hex,
-  KeysetScripts,
   ScriptStopped,
   SecureChannelError,
   SequenceCounterMismatch,
@@ -16,7 +16,7 @@ import {
 import { StepFailure, type SagaData, type StepContext } from '@jpki/saga';
 import { CardUnknown, CardUnreachable, type OtaBearer } from './ota-bearer';
 
-/** The card answered with an error status word; the MNO-TSM reports it as `CARD_REJECTED` with the SW. */
+/** The card answered with an error status word; the TSM reports it as `CARD_REJECTED` with the SW. */
 export class CardRejected extends StepFailure {
   constructor(
     readonly operation: string,
@@ -61,18 +61,18 @@ export function otaScripts(bearer: OtaBearer, ctx: StepContext<SagaData>, iccid:
 export type IsdSessionPlan = (commands: readonly CommandApdu[], longLastResponse?: boolean) => ScriptPart;
 
 /**
- * The MNO's card operations through the ISD, each one OTA script (see `KeysetScripts`): the MNO-TSM is the only holder
+ * The TSM's card operations through the ISD, each one OTA script (see `GpSession`): the TSM is the only holder
  * of the ISD keys, so it knows the sequence counter. Card refusals become `CardRejected`, integrity failures
  * `SECURE_CHANNEL_ERROR`.
  */
 export class IsdCard {
-  private readonly scripts: KeysetScripts;
+  private readonly scripts: GpSession;
 
   constructor(transport: ScriptTransport, readonly isdAid: Buffer, keys: Scp03KeySet, securityLevel: number, counter: SequenceCounterStore) {
-    this.scripts = new KeysetScripts(transport, isdAid, keys, { securityLevel }, counter);
+    this.scripts = new GpSession(transport, isdAid, keys, { securityLevel }, counter);
   }
 
-  /** Plain commands and an INITIALIZE UPDATE: the card proves it holds this ICCID's ISD keys, the MNO learns the counter. */
+  /** Plain commands and an INITIALIZE UPDATE: the card proves it holds this ICCID's ISD keys, the TSM learns the counter. */
   authenticateCard(plainBefore: readonly CommandApdu[]): Promise<Buffer[]> {
     return this.scripts.authenticateCard(plainBefore).catch(rethrowAsStepFailure);
   }

@@ -1,8 +1,16 @@
 import { Scp03KeySet, hex } from '@jpki/globalplatform';
-import { kddOf } from './iccid';
 
 /**
- * The carrier's ISD keysets: never stored, derived on demand from the carrier master key by
+ * The card's Key Diversification Data: the ICCID in BCD, padded with F to 10 bytes (as the
+ * virtual UICC reports it in INITIALIZE UPDATE, and as real UICCs commonly derive it).
+ */
+export function kddOf(iccid: string): Buffer {
+  if (!/^\d{18,20}$/.test(iccid)) throw new Error('ICCID must be 18-20 digits');
+  return Buffer.from(iccid.padEnd(20, 'F'), 'hex');
+}
+
+/**
+ * The ISD keysets of the TSM's cards: never stored, derived on demand from its master key by
  * GPPro's KDF3 template (SP 800-108 counter mode, AES-CMAC) with KDD = BCD(ICCID) padded with F.
  * The key length is the master key's, which the configuration pins to the profile's SCP03 length.
  */

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { claHasSecureMessaging, Ins } from '@jpki/globalplatform';
 import { createLogger } from '@jpki/observability';
-import type { MnoTsmSettings } from '../config';
-import { MNO_SETTINGS } from '../tokens';
+import { TSM_SETTINGS, type TsmSettings } from '../ports/tsm-settings';
 
 /**
- * The misbehaving-MNO switch for security tests (`MNO_SCRIPT_TAMPERING`, refused in production).
+ * The misbehaving-TSM switch for security tests (`tampering`; the MNO-TSM's `MNO_SCRIPT_TAMPERING`, refused in production).
  * It touches the SP's secure-messaging APDUs (CLA with the SM bit, EXTERNAL AUTHENTICATE excepted,
  * so the SP's session opens and the first protected command is the one hit):
  * - `alter` flips one bit of the first such APDU of each script (its C-MAC no longer verifies);
@@ -18,7 +17,7 @@ export class ScriptTamper {
   private readonly log = createLogger('script-tamper');
   private readonly previous = new Map<string, string>();
 
-  constructor(@Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings) {}
+  constructor(@Inject(TSM_SETTINGS) private readonly settings: TsmSettings) {}
 
   apply(iccid: string, apdus: string[]): string[] {
     const mode = this.settings.tampering;

@@ -1,16 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { sagaSteps, StepFailure, type SagaData, type SagaDefinition, type SagaStep, type StepContext, type StepOptions, type Transition } from '@jpki/saga';
-import type { MnoTsmSettings } from '../config';
-import { type SimRecord, SimStore } from '../fleet/sim-store';
-import { MNO_SETTINGS } from '../tokens';
+import { SecureElementStore, type SecureElement } from '../ports/secure-element-store';
+import { TSM_SETTINGS, type TsmSettings } from '../ports/tsm-settings';
 import type { OperationData } from './operation-data';
 import { OperationLog } from './operation-log';
 
 type Run<D extends SagaData> = (ctx: StepContext<D>) => Promise<Partial<D> | void>;
 
 /**
- * What the MNO-TSM's operation sagas share: their step kinds (`card`: OTA scripts, `local`: the database), a step
+ * What the TSM's operation sagas share: their step kinds (`card`: OTA scripts, `local`: the database), a step
  * that finds the answer already decided does nothing, and the reply to the requester published in the transaction
  * that ends the saga.
  */
@@ -19,8 +18,8 @@ export class OperationSteps {
   private readonly steps;
 
   constructor(
-    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
-    private readonly sims: SimStore,
+    @Inject(TSM_SETTINGS) private readonly settings: TsmSettings,
+    private readonly sims: SecureElementStore,
     private readonly ops: OperationLog,
   ) {
     this.steps = sagaSteps<SagaData, 'card' | 'local'>(settings.steps);
@@ -46,9 +45,9 @@ export class OperationSteps {
     await this.ops.reply(m, d, this.ops.failure(d, t.failure?.reason ?? 'FAILED', t.failure?.detail));
   }
 
-  async requireSim(iccid: string): Promise<SimRecord> {
+  async requireSim(iccid: string): Promise<SecureElement> {
     const sim = await this.sims.find(iccid);
-    if (!sim) throw new StepFailure('SIM_UNKNOWN', `no SIM ${iccid} in the ${this.settings.carrier} fleet`, false);
+    if (!sim) throw new StepFailure('SIM_UNKNOWN', `no SIM ${iccid} in the ${this.settings.identity} fleet`, false);
     return sim;
   }
 

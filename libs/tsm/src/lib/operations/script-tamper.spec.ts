@@ -1,13 +1,13 @@
-import type { MnoTsmSettings } from '../config';
+import type { TsmSettings } from '../ports/tsm-settings';
 import { ScriptTamper } from './script-tamper';
 
-const tamper = (mode: MnoTsmSettings['tampering']) => new ScriptTamper({ tampering: mode } as MnoTsmSettings);
+const tamper = (mode: TsmSettings['tampering']) => new ScriptTamper({ tampering: mode } as TsmSettings);
 const SELECT = '00A4040008A000000151000000';
 const EA = '8482130010' + '11'.repeat(16);
 const WRAPPED_1 = '84F2400218' + 'AA'.repeat(24);
 const WRAPPED_2 = '84D8308159' + 'BB'.repeat(89);
 
-describe('MNO script tampering switch (unit)', () => {
+describe('TSM script tampering switch (unit)', () => {
   it('forwards unchanged when off', () => {
     expect(tamper('none').apply('1', [SELECT, EA, WRAPPED_1])).toEqual([SELECT, EA, WRAPPED_1]);
   });

@@ -5,8 +5,7 @@ import { WakeableLoop } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
 import { SagaHost } from '@jpki/saga';
 import { Clock } from '@jpki/service-kit';
-import type { MnoTsmSettings } from '../config';
-import { MNO_SETTINGS } from '../tokens';
+import { TSM_SETTINGS, type TsmSettings } from '../ports/tsm-settings';
 import type { OperationKind, SsdOperationData } from './operation-data';
 
 export const SSD_OPERATION_SAGA = 'ssd-operation';
@@ -33,7 +32,7 @@ export class OtaQueue implements OnModuleInit, OnApplicationShutdown {
     private readonly ds: DataSource,
     private readonly moduleRef: ModuleRef,
     private readonly clock: Clock,
-    @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
+    @Inject(TSM_SETTINGS) private readonly settings: TsmSettings,
   ) {}
 
   onModuleInit(): void {
@@ -64,8 +63,8 @@ export class OtaQueue implements OnModuleInit, OnApplicationShutdown {
     if (!next) return;
     const [[{ runs }]] = await m.query(`UPDATE ota_queue SET state = 'running', runs = runs + 1, updated_at = $2 WHERE id = $1 RETURNING runs`, [next.queueId, this.clock.now()]);
     const data = next;
-    // The saga id names the OTA scriptIds, which the shared vSIM keeps unique across carriers: the carrier is part of it.
-    const sagaId = `${SSD_OPERATION_SAGA}:${this.settings.carrier}:${next.queueId}:${runs}`;
+    // The saga id names the OTA scriptIds, which the shared vSIM keeps unique across carriers: the identity is part of it.
+    const sagaId = `${SSD_OPERATION_SAGA}:${this.settings.identity}:${next.queueId}:${runs}`;
     await this.moduleRef.get(SagaHost, { strict: false }).engine.create(m, SSD_OPERATION_SAGA, sagaId, data);
   }
 

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'tsm',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,12 @@
+export * from './lib/ports/tsm-settings';
+export * from './lib/ports/secure-element-store';
+export * from './lib/ports/tsm-wire';
+export * from './lib/tsm-providers';
+export { IsdKeyDerivation, keysetJson } from './lib/domain/isd-keys';
+export { CardAccess } from './lib/ota/card-access';
+export { ScriptForwarding } from './lib/ota/script-forwarding';
+export type { OperationData, OperationReply } from './lib/operations/operation-data';
+export { OperationSteps } from './lib/operations/operation-steps';
+export { OtaQueue } from './lib/operations/queue';
+export { SsdRecords } from './lib/operations/ssd-records';
+export { TsmCommands } from './lib/operations/tsm-commands';
