@@ -11,6 +11,7 @@ import {
   pollUntil,
   retrying,
   simChallengeSigner,
+  THROUGH_FAULTS_TIMEOUT_MS,
   type PlatformEndpoints,
   type Subscriber,
   type TestCitizen,
@@ -20,8 +21,6 @@ import type { AcceptedWork } from '@jpki/operations';
 import type { Random } from '@jpki/testing';
 
 const PIN = '2580';
-/** An enrollment is waited for through service restarts and faults (the long poll retries reads a service cannot answer). */
-const ENROLLMENT_TIMEOUT_MS = 240_000;
 const OPERATORS: (Carrier | MvnoId)[] = ['docomo', 'kddi', 'softbank', 'mineo'];
 const KEY_MODES: KeyMode[] = ['on-card', 'delivered'];
 const IPHONE_METHODS: IphoneMethod[] = ['device-key', 'ca-generated'];
@@ -145,7 +144,7 @@ export class Workload {
     const app = new JpkiUiApp(this.e);
     const started = await retrying(() => app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode }));
     this.accepted.enrollments.push(started.enrollmentId);
-    const done = await app.waitForEnrollment(started.enrollmentId, undefined, ENROLLMENT_TIMEOUT_MS);
+    const done = await app.waitForEnrollment(started.enrollmentId, undefined, THROUGH_FAULTS_TIMEOUT_MS);
     if (done.status !== 'completed' || !done.serial) return `failed:${done.failure?.reason ?? done.status}`;
     await retrying(() => app.setPhonePin(subscriber.handset, PIN));
     return { citizen, subscriber, operator, enrollmentId: done.enrollmentId, serial: done.serial, lost: false, busy: false };

@@ -17,6 +17,7 @@ import {
   RelyingPartyVerifier,
   retrying,
   simChallengeSigner,
+  THROUGH_FAULTS_TIMEOUT_MS,
   TicketingClient,
   type ChallengeSigner,
   type PlatformEndpoints,
@@ -37,8 +38,6 @@ const NEW_ADDRESS = { address: '大阪府大阪市北区中之島１丁目３番
  * SIGNING_CRL_MAX_AGE_SECONDS): an e-application is tried again until the expected answer, this long at most.
  */
 const E_APPLICATION_SETTLE_MS = 75_000;
-/** An enrollment is waited for through service restarts and faults (the long poll retries reads a service cannot answer). */
-const ENROLLMENT_TIMEOUT_MS = 240_000;
 /** The credentials the holder chooses for a renewed card at the municipal window. */
 const RENEWED_CARD = { signingPassword: 'RENEWED2031', userAuthenticationPin: '8642' };
 /** iPhone methods, docs/IPHONE-METHODS.md: ① the CA generates the key and seals it to the enclave, ② the enclave generates it. */
@@ -250,7 +249,7 @@ export class ScenarioOperations {
       app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode: c.keyMode, ...(signingCertificate ? { signingCertificate } : {}) }),
     );
     this.accepted.enrollments.push(started.enrollmentId);
-    const done = await app.waitForEnrollment(started.enrollmentId, undefined, ENROLLMENT_TIMEOUT_MS);
+    const done = await app.waitForEnrollment(started.enrollmentId, undefined, THROUGH_FAULTS_TIMEOUT_MS);
     const steps = stepTimings(done.history, requestedAt);
     if (done.status !== 'completed' || !done.serial) return { outcome: `failed:${done.failure?.reason ?? done.status}`, expected: false, correlationId: done.enrollmentId, steps };
     if (signingCertificate && !done.signingSerial) return { outcome: 'failed:no-signing-certificate', expected: false, correlationId: done.enrollmentId, steps };

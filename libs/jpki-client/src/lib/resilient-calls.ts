@@ -18,8 +18,11 @@ export async function retrying<T>(call: () => Promise<T>, windowMs = 90_000): Pr
   }
 }
 
+/** How long a simulation waits for a saga through service restarts and faults (the long poll retries reads a service cannot answer). */
+export const THROUGH_FAULTS_TIMEOUT_MS = 240_000;
+
 /** Polls a view until `done` holds; throws after `timeoutMs`. */
-export async function pollUntil<T>(what: string, view: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 240_000): Promise<T> {
+export async function pollUntil<T>(what: string, view: () => Promise<T>, done: (v: T) => boolean, timeoutMs = THROUGH_FAULTS_TIMEOUT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const current = await view();
