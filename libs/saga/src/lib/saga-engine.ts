@@ -57,6 +57,15 @@ interface WakeUp {
 }
 
 /** A saga this runner holds the lease of, with the attempt of its current step recorded at `version`. */
+interface HistoryEntry {
+  readonly step: string | null;
+  readonly attempt: number;
+  readonly from: string;
+  readonly to: string;
+  readonly outcome: string;
+  readonly detail?: string;
+}
+
 interface Claimed {
   row: Row;
   version: number;
@@ -143,24 +152,20 @@ export class SagaEngine {
   async create<D extends SagaData>(manager: EntityManager, kind: string, id: string, data: D): Promise<void> {
     const def = this.definition(kind);
     // Its steps, whenever and wherever they run, join the trace of the request or message that created it.
-    await manager.query(`INSERT INTO saga (id, kind, state, step, status, data, traceparent) VALUES ($1, $2, $3, $4, 'running', $5, $6)`, [
-      id,
-      kind,
-      def.initialState,
-      def.steps[0].name,
-      data,
-      traceparentOf() ?? null,
-    ]);
-    await manager.query(`SELECT pg_notify($1, $2)`, [WAKE_CHANNEL(this.o.schema), RUNNABLE + id]);
+    await manager.query(
+      `WITH created AS (INSERT INTO saga (id, kind, state, step, status, data, traceparent) VALUES ($1, $2, $3, $4, 'running', $5, $6))
+       SELECT pg_notify($7, $8)`,
+      [id, kind, def.initialState, def.steps[0].name, data, traceparentOf() ?? null, WAKE_CHANNEL(this.o.schema), RUNNABLE + id],
+    );
   }
 
   /** Records a reply a step waits for (call it from the message handler, in its transaction). */
   async recordReply(manager: EntityManager, correlationKey: string, type: string, payload: object, sagaId?: string): Promise<void> {
     await manager.query(
-      `INSERT INTO saga_reply (correlation_key, saga_id, message_type, payload) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-      [correlationKey, sagaId ?? null, type, payload],
+      `WITH recorded AS (INSERT INTO saga_reply (correlation_key, saga_id, message_type, payload) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING)
+       SELECT pg_notify($5, $6)`,
+      [correlationKey, sagaId ?? null, type, payload, WAKE_CHANNEL(this.o.schema), REPLY + correlationKey],
     );
-    await manager.query(`SELECT pg_notify($1, $2)`, [WAKE_CHANNEL(this.o.schema), REPLY + correlationKey]);
   }
 
   async get<D extends SagaData>(id: string, manager: EntityManager = this.ds.manager): Promise<SagaRecord<D> | undefined> {
@@ -357,13 +362,14 @@ export class SagaEngine {
       ? `attempt = 1, lease_until = now() + ($8 || ' milliseconds')::interval, step_deadline = now() + ($9 || ' milliseconds')::interval`
       : `attempt = 0, lease_owner = NULL, lease_until = NULL, step_deadline = NULL`;
     return this.ds.transaction(async (m) => {
-      const [updated]: [Row[], number] = await m.query(
+      const updated = await this.updateRecorded(
+        m,
         `UPDATE saga SET state = $3, step = $4, status = $5, data = $6, version = version + 1, next_run_at = now(), updated_at = now(), ${ownership}
-          WHERE id = $1 AND version = $2 AND lease_owner = $7 RETURNING *`,
+          WHERE id = $1 AND version = $2 AND lease_owner = $7`,
         [row.id, version, toState, next?.name ?? null, next ? 'running' : 'completed', data, this.owner, ...(chain ? [String(this.o.leaseMs), String(next.timeoutMs)] : [])],
+        { step: step.name, attempt, from: row.state, to: toState, outcome: 'completed' },
       );
       if (updated.length === 0) throw new Error(`saga ${row.id} changed under us; not advancing`);
-      await this.recordHistory(m, row.id, step.name, attempt, row.state, toState, 'completed');
       await def.onTransition?.(m, { sagaId: row.id, kind: row.kind, fromState: row.state, toState, step: next?.name ?? null, status: next ? 'running' : 'completed', data });
       return chain ? { row: updated[0], version: updated[0].version, attempt: 1 } : null;
     }).then((claimed) => {
@@ -376,30 +382,29 @@ export class SagaEngine {
     this.log.warn({ sagaId: row.id, step: step.name, attempt, reason: f.reason, detail: f.detail }, 'saga step failed');
     const exhausted = !f.retriable || attempt >= step.maxAttempts;
     const backoffMs = this.o.retryBackoffMs * 2 ** (attempt - 1);
-    await this.ds.transaction(async (m) => {
-      if (!exhausted) {
-        const [retried]: [unknown[], number] = await m.query(
-          `UPDATE saga SET failure_reason = $3, failure_detail = $4, lease_owner = NULL, lease_until = NULL, version = version + 1,
-                  next_run_at = now() + ($5 || ' milliseconds')::interval, updated_at = now()
-            WHERE id = $1 AND version = $2 AND lease_owner = $6 RETURNING id`,
-          [row.id, version, f.reason, f.detail.slice(0, 2000), String(backoffMs), this.owner],
-        );
-        if (retried.length === 0) return;
-        await this.recordHistory(m, row.id, step.name, attempt, row.state, row.state, `retry:${f.reason}`, f.detail);
-        // This runner looks again when the backoff ends rather than on its next poll.
-        setTimeout(() => this.active && this.loop.nudge(), backoffMs + 5).unref();
-        return;
-      }
-      const index = def.steps.findIndex((s) => s.name === step.name);
-      const [failed]: [unknown[], number] = await m.query(
-        `UPDATE saga SET status = 'compensating', compensation_from = $3, failure_reason = $4, failure_detail = $5,
-                lease_owner = NULL, lease_until = NULL, version = version + 1, next_run_at = now(), updated_at = now()
-          WHERE id = $1 AND version = $2 AND lease_owner = $6 RETURNING id`,
-        [row.id, version, index - 1, f.reason, f.detail.slice(0, 2000), this.owner],
+    const history = { step: step.name, attempt, from: row.state, to: row.state, detail: f.detail };
+    if (!exhausted) {
+      const retried = await this.updateRecorded(
+        this.ds.manager,
+        `UPDATE saga SET failure_reason = $3, failure_detail = $4, lease_owner = NULL, lease_until = NULL, version = version + 1,
+                next_run_at = now() + ($5 || ' milliseconds')::interval, updated_at = now()
+          WHERE id = $1 AND version = $2 AND lease_owner = $6`,
+        [row.id, version, f.reason, f.detail.slice(0, 2000), String(backoffMs), this.owner],
+        { ...history, outcome: `retry:${f.reason}` },
       );
-      if (failed.length === 0) return;
-      await this.recordHistory(m, row.id, step.name, attempt, row.state, row.state, `failed:${f.reason}`, f.detail);
-    });
+      // This runner looks again when the backoff ends rather than on its next poll.
+      if (retried.length > 0) setTimeout(() => this.active && this.loop.nudge(), backoffMs + 5).unref();
+      return;
+    }
+    const index = def.steps.findIndex((s) => s.name === step.name);
+    await this.updateRecorded(
+      this.ds.manager,
+      `UPDATE saga SET status = 'compensating', compensation_from = $3, failure_reason = $4, failure_detail = $5,
+              lease_owner = NULL, lease_until = NULL, version = version + 1, next_run_at = now(), updated_at = now()
+        WHERE id = $1 AND version = $2 AND lease_owner = $6`,
+      [row.id, version, index - 1, f.reason, f.detail.slice(0, 2000), this.owner],
+      { ...history, outcome: `failed:${f.reason}` },
+    );
   }
 
   /**
@@ -429,13 +434,14 @@ export class SagaEngine {
       if (progressed.length === 0) return;
     }
     const failed = await this.ds.transaction(async (m) => {
-      const [ended]: [unknown[], number] = await m.query(
+      const ended = await this.updateRecorded(
+        m,
         `UPDATE saga SET status = 'failed', state = $2, lease_owner = NULL, lease_until = NULL, version = version + 1, updated_at = now()
-          WHERE id = $1 AND lease_owner = $3 AND status = 'compensating' RETURNING id`,
+          WHERE id = $1 AND lease_owner = $3 AND status = 'compensating'`,
         [row.id, def.failedState, this.owner],
+        { step: row.step, attempt: row.attempt, from: row.state, to: def.failedState, outcome: 'failed', detail: row.failure_reason ?? undefined },
       );
       if (ended.length === 0) return false;
-      await this.recordHistory(m, row.id, row.step, row.attempt, row.state, def.failedState, 'failed', row.failure_reason ?? undefined);
       await def.onTransition?.(m, {
         sagaId: row.id,
         kind: row.kind,
@@ -453,6 +459,21 @@ export class SagaEngine {
 
   private async release(id: string): Promise<void> {
     await this.ds.query(`UPDATE saga SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [id, this.owner]);
+  }
+
+  /**
+   * A conditional UPDATE of one saga (`update` without RETURNING) and, only when it matched, its history row, in one
+   * statement: one round trip instead of two. Returns the updated row (none when the condition did not hold).
+   */
+  private updateRecorded(m: EntityManager, update: string, params: unknown[], h: HistoryEntry): Promise<Row[]> {
+    const n = params.length;
+    return m.query(
+      `WITH updated AS (${update} RETURNING *),
+            recorded AS (INSERT INTO saga_history (saga_id, step, attempt, from_state, to_state, outcome, detail)
+                         SELECT id, $${n + 1}::text, $${n + 2}::int, $${n + 3}::text, $${n + 4}::text, $${n + 5}::text, $${n + 6}::text FROM updated)
+       SELECT * FROM updated`,
+      [...params, h.step, h.attempt, h.from, h.to, h.outcome, h.detail?.slice(0, 2000) ?? null],
+    );
   }
 
   private recordHistory(m: EntityManager, sagaId: string, step: string | null, attempt: number, from: string, to: string, outcome: string, detail?: string): Promise<unknown> {
@@ -505,7 +526,8 @@ export class SagaEngine {
         const existing = firstRun ? undefined : await reply(key);
         if (existing) return existing;
         const wakeUp = this.listen(REPLY + key, signal);
-        await this.ds.transaction((m) => publish(m, definition, payload, row.id));
+        // One outbox INSERT: atomic on its own, so no transaction round trips around it.
+        await publish(this.ds.manager, definition, payload, row.id);
         // The reply cannot be there before the command left: wait for its wake-up before the first look.
         await wakeUp.within(REPLY_RECHECK_MS);
         return (await replyWithin(key, Number.POSITIVE_INFINITY, wakeUp)) as Reply;
