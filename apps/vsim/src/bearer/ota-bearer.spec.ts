@@ -1,5 +1,5 @@
 import { CARRIER_PROFILES } from '@jpki/contracts';
-import { bearerProfiles, OtaBearer, parseBearerSpec, seededLossDraw } from './ota-bearer';
+import { bearerProfiles, OtaBearer, parseBearerSpec, randomLossDraw, seededLossDraw } from './ota-bearer';
 
 describe('OTA bearer configuration', () => {
   it('parses per-carrier latency and loss, and keeps the carrier defaults for the rest', () => {
@@ -35,6 +35,13 @@ describe('OTA bearer behaviour', () => {
     const below = values.filter((v) => v < 0.25).length / values.length;
     expect(below).toBeGreaterThan(0.2);
     expect(below).toBeLessThan(0.3);
+  });
+
+  it('draws at random in [0, 1) when not seeded', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => randomLossDraw('downlink', `m${i}`));
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...values)).toBeLessThan(1);
+    expect(new Set(values).size).toBe(values.length);
   });
 
   it('never loses at rate 0, always at rate 1, and sleeps the carrier latency per transit', async () => {

@@ -1,4 +1,4 @@
-import { createHmac, randomInt } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { CARRIER_PROFILES, CARRIERS, type Carrier } from '@jpki/contracts';
 
 export interface BearerProfile {
@@ -56,13 +56,15 @@ export function bearerProfiles(overrides: BearerOverrides = {}): Record<Carrier,
 }
 
 const FRACTION_BITS = 2 ** 48;
+/** Six bytes read as a fraction in [0, 1). */
+const fraction = (bytes: Buffer) => bytes.readUIntBE(0, 6) / FRACTION_BITS;
 
 /** Deterministic draws: HMAC-SHA256(seed, direction | message id) read as a fraction. */
 export function seededLossDraw(seed: string): LossDraw {
-  return (direction, messageId) => createHmac('sha256', seed).update(`${direction}|${messageId}`).digest().readUIntBE(0, 6) / FRACTION_BITS;
+  return (direction, messageId) => fraction(createHmac('sha256', seed).update(`${direction}|${messageId}`).digest());
 }
 
-export const randomLossDraw: LossDraw = () => randomInt(0, FRACTION_BITS) / FRACTION_BITS;
+export const randomLossDraw: LossDraw = () => fraction(randomBytes(6));
 
 export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
