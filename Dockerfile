@@ -58,10 +58,10 @@ ENV NODE_ENV=production \
 ARG APP=""
 ENV APP=${APP}
 
-EXPOSE 7100 7200 7301 7302 7303 7400 7500 7600 7700 7900
+EXPOSE 7100 7200 7301 7302 7303 7304 7400 7500 7600 7700 7900
 HEALTHCHECK --interval=15s --timeout=5s --start-period=90s --retries=3 \
   CMD ["node", "tools/deploy/healthcheck.js", "live"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # exec: node replaces the shell, so tini's SIGTERM reaches it directly. The .js.map files are in the image:
 # NODE_OPTIONS=--enable-source-maps maps stack traces to the TypeScript lines (costs start time and memory).
-CMD ["sh", "-c", "exec node \"apps/${APP:?set APP to the service to run (jpki-ca, sp-tsm, mno-tsm, vsim, lifecycle, rp-bank, rp-ticketing, rp-eapplication)}/src/main.js\""]
+CMD ["sh", "-c", "exec node \"apps/${APP:?set APP to the service to run (jpki-ca, sp-tsm, mno-tsm, se-tsm, vsim, lifecycle, rp-bank, rp-ticketing, rp-eapplication)}/src/main.js\""]

@@ -1,8 +1,8 @@
 import nx from '@nx/eslint-plugin';
 
-const scopes = ['sp-tsm', 'mno-tsm', 'vsim', 'jpki-ca', 'lifecycle', 'device', 'relying-party', 'e2e', 'console', 'tsm'];
+const scopes = ['sp-tsm', 'mno-tsm', 'se-tsm', 'vsim', 'jpki-ca', 'lifecycle', 'device', 'relying-party', 'e2e', 'console', 'tsm'];
 /** What a scope may use besides shared and its own: the TSM apps run the shared TSM code. */
-const extraScopes = { 'mno-tsm': ['scope:tsm'] };
+const extraScopes = { 'mno-tsm': ['scope:tsm'], 'se-tsm': ['scope:tsm'] };
 
 /** Tag rules: services meet only through contracts; an app never imports another app. */
 function boundaries(extraForTests) {

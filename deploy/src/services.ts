@@ -3,7 +3,7 @@
  * running identity (mno-tsm runs three times, once per carrier). Compose, the Kustomize base, the keys
  * generator and the manifest test are checked against this list.
  */
-import { CARRIER_PROFILES, CARRIERS, type Carrier } from '@jpki/contracts';
+import { CARRIER_PROFILES, CARRIERS, SE_TSM, type Carrier } from '@jpki/contracts';
 
 export interface ServiceInstance {
   /** Identity in signed messages and trust lists; also the Deployment/Service/container name. */
@@ -13,7 +13,7 @@ export interface ServiceInstance {
   readonly port: number;
   readonly schema: string;
   readonly carrier?: Carrier;
-  /** AES key size of the carrier's SCP03 profile (the ISD master key must match it). */
+  /** A TSM's: the AES key size of its SCP03 profile (its ISD master key, a generated secret, must match it). */
   readonly isdKeyBytes?: number;
   /**
    * Non-secret settings every deployment of this instance sets to the same value (the base ConfigMap and
@@ -53,6 +53,8 @@ export const SERVICE_INSTANCES: readonly ServiceInstance[] = [
     isdKeyBytes: CARRIER_PROFILES[carrier].scp03KeyBytes,
     autoscaled: true,
   })),
+  // The SE-management TSM (the handsets' eSEs), with its default profile: AES-128 (apps/se-tsm SCP03_KEY_BYTES).
+  { identity: SE_TSM, app: 'se-tsm', port: 7304, schema: 'se_tsm', isdKeyBytes: 16, autoscaled: true },
   { identity: 'vsim', app: 'vsim', port: 7400, schema: 'vsim', autoscaled: false },
   { identity: 'lifecycle', app: 'lifecycle', port: 7500, schema: 'lifecycle', autoscaled: true, minReplicas: 3 },
   { identity: 'rp-bank', app: 'rp-bank', port: 7600, schema: 'rp_bank', settings: { JPKI_CA_URL }, autoscaled: true },

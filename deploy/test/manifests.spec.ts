@@ -510,7 +510,7 @@ describe.each(Object.entries(ENVIRONMENTS))('overlay %s', (env, expected) => {
         'KEY_ENCRYPTION_KEYS',
         'SERVICE_SIGNING_KEY',
         'SERVICE_TRANSPORT_KEY',
-        ...(s.carrier ? ['ISD_MASTER_KEY'] : []),
+        ...(s.isdKeyBytes ? ['ISD_MASTER_KEY'] : []),
         ...(s.deviceAttestationRoots ? ['DEVICE_ATTESTATION_ROOTS'] : []),
       ].sort(),
     );
@@ -1049,8 +1049,9 @@ describe('generate-keys', () => {
       const [kekId, kek] = k.keyEncryptionKeys.split(':');
       expect(kekId).toMatch(/^[A-Za-z0-9_-]+$/);
       expect(Buffer.from(kek, 'base64')).toHaveLength(32);
-      const carrier = instanceOf(identity).carrier;
-      if (carrier) expect(Buffer.from(k.isdMasterKey ?? '', 'hex')).toHaveLength(CARRIER_PROFILES[carrier].scp03KeyBytes);
+      const { carrier, isdKeyBytes } = instanceOf(identity);
+      if (carrier) expect(isdKeyBytes).toBe(CARRIER_PROFILES[carrier].scp03KeyBytes);
+      if (isdKeyBytes) expect(Buffer.from(k.isdMasterKey ?? '', 'hex')).toHaveLength(isdKeyBytes);
       else expect(k.isdMasterKey).toBeUndefined();
     }
   });

@@ -26,7 +26,7 @@ const MANIFEST = path.join(OUT, 'build-manifest.json');
 const GLOBAL_INPUTS = ['tsconfig.base.json', 'tools/build/build.js'];
 
 /** Service apps: apps/<app>/src/main.ts. */
-const APPS = ['jpki-ca', 'sp-tsm', 'mno-tsm', 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing', 'rp-eapplication'];
+const APPS = ['jpki-ca', 'sp-tsm', 'mno-tsm', 'se-tsm', 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing', 'rp-eapplication'];
 /** Tools the image runs besides the services (key generation, topic creation and configuration). */
 const TOOLS = { 'deploy-tools': ['tools/deploy/generate-keys.ts', 'tools/deploy/configure-topics.ts', 'tools/kafka/create-topics.ts'] };
 

@@ -4,7 +4,7 @@
 // these defaults against deploy/src/services.ts.
 'use strict';
 
-const DEFAULT_PORTS = { 'jpki-ca': 7100, 'sp-tsm': 7200, vsim: 7400, lifecycle: 7500, 'rp-bank': 7600, 'rp-ticketing': 7700, 'rp-eapplication': 7900 };
+const DEFAULT_PORTS = { 'jpki-ca': 7100, 'sp-tsm': 7200, 'se-tsm': 7304, vsim: 7400, lifecycle: 7500, 'rp-bank': 7600, 'rp-ticketing': 7700, 'rp-eapplication': 7900 };
 const MNO_PORTS = { docomo: 7301, kddi: 7302, softbank: 7303 };
 
 function portOf(env) {

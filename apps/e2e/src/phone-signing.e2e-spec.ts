@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   BankClient,
+  createEsePhone,
   createSubscriber,
   createTestCitizen,
   HttpJson,
@@ -8,6 +9,7 @@ import {
   refusalOf,
   simChallengeSigner,
   type ChallengeSigner,
+  type Handset,
   type Subscriber,
   type TestCitizen,
 } from '@jpki/jpki-client';
@@ -20,14 +22,17 @@ const SIGNING_PASSWORD = 'PHONESIGN2026';
 
 /**
  * The phone carries both certificates (docs/DESIGN.md §3.4, §4.1): one enrollment, asked for in the signed application,
- * gives the SIM applet's user-authentication instance (4-digit PIN) and its signing instance (password). Every service
- * is its own process on the real broker and database; openssl judges the signature, the chains and the status.
+ * gives the applet's user-authentication instance (4-digit PIN) and its signing instance (password), in the SIM or in
+ * the handset's embedded SE (managed by the SE-management TSM). Every service is its own process on the real broker
+ * and database; openssl judges the signature, the chains and the status of both phone kinds.
  */
-describe('e2e: the phone signing certificate (SIM applet) — bank login, e-application, address change', () => {
+describe('e2e: the phone signing certificate on a SIM and on an eSE — bank login, e-application, device change, address change', () => {
   let platform: PlatformUnderTest;
   let app: JpkiUiApp;
   let citizen: TestCitizen;
   let subscriber: Subscriber;
+  /** The person's current phone: the SIM phone, then (after the device changes) the eSE phone. */
+  let handset: Handset;
   let phone: ChallengeSigner;
   let serial: string;
   let signingSerial: string;
@@ -44,13 +49,56 @@ describe('e2e: the phone signing certificate (SIM applet) — bank login, e-appl
   const ocsp = (issuer: string, certificate: string) =>
     openssl.run(['ocsp', '-issuer', issuer, '-cert', certificate, '-url', `${platform.endpoints.ca}/ocsp`, '-CAfile', 'bundle.pem']);
 
+  /** openssl verify -crl_check and openssl ocsp: both phone certificates (phone-ua.pem, phone-sign.pem) chain and are good. */
+  const judgeGood = async () => {
+    for (const [certificate, ca, crl] of [
+      ['phone-ua.pem', 'ua-ca.pem', 'user-authentication'],
+      ['phone-sign.pem', 'sign-ca.pem', 'digital-signature'],
+    ]) {
+      await openssl.write(`${crl}.crl.pem`, await crlPem(crl));
+      const verified = await openssl.run(['verify', '-crl_check', '-CAfile', 'root.pem', '-untrusted', ca, '-CRLfile', `${crl}.crl.pem`, '-purpose', 'any', certificate]);
+      expect(verified.output).toContain(`${certificate}: OK`);
+      const status = (await ocsp(ca, certificate)).output;
+      expect(status).toContain('Response verify OK');
+      expect(status).toContain(`${certificate}: good`);
+    }
+  };
+  const expectSuperseded = async () => {
+    for (const certificate of ['phone-ua.pem', 'phone-sign.pem']) {
+      const ca = certificate === 'phone-ua.pem' ? 'ua-ca.pem' : 'sign-ca.pem';
+      expect((await ocsp(ca, certificate)).output).toMatch(new RegExp(`${certificate.replace('.', '\\.')}: revoked[\\s\\S]*Reason: superseded`));
+    }
+  };
+  /** Lifecycle's device-change case for the phone `serial` (the one the new enrollment superseded), once completed. */
+  const deviceChangeOf = (serial: string) =>
+    waitUntil(async () => {
+      const cases = await new HttpJson(platform.endpoints.lifecycle, platform.operatorToken).get<{ caseId: string; status: string; serial?: string }[]>(
+        `/cases?personId=${citizen.personId}&kind=device-change`,
+      );
+      return cases.find((c) => c.serial === serial && c.status === 'completed');
+    }, 60_000, `the device change case of ${serial} completed`);
+
+  /** The person now uses `next`: its certificates are read from its applet; the bank login and the e-application use them. */
+  const useNewPhone = async (next: Handset, done: { serial?: string; signingSerial?: string }) => {
+    handset = next;
+    serial = done.serial!;
+    signingSerial = done.signingSerial!;
+    phone = simChallengeSigner(platform.endpoints, handset, PIN);
+    await openssl.write('phone-ua.pem', toPem(await app.withApplet(handset, (applet) => applet.readCertificate()), 'CERTIFICATE'));
+    await openssl.write('phone-sign.pem', toPem(await app.withApplet(handset, (applet) => applet.readCertificate(), 'signing'), 'CERTIFICATE'));
+    expect((await ocsp('sign-ca.pem', 'phone-sign.pem')).output).toContain('phone-sign.pem: good');
+    expect(await submit((await app.signDocument(handset, SIGNING_PASSWORD, document)).signedData)).toMatchObject({ signer: { serial: signingSerial } });
+    expect(await new BankClient(platform.endpoints.rpBank).login(phone)).toMatchObject({ holder: { serial } });
+  };
+
   beforeAll(async () => {
-    platform = await startPlatformUnderTest({ only: ['jpki-ca', 'sp-tsm', 'mno-tsm-docomo', 'vsim', 'lifecycle', 'rp-bank', 'rp-eapplication'] });
+    platform = await startPlatformUnderTest({ only: ['jpki-ca', 'sp-tsm', 'mno-tsm-docomo', 'se-tsm', 'vsim', 'lifecycle', 'rp-bank', 'rp-eapplication'] });
     const e = platform.endpoints;
     app = new JpkiUiApp(e);
     openssl = await OpenSslWorkspace.create();
     citizen = await createTestCitizen(e, platform.operatorToken);
     subscriber = await createSubscriber(e, platform.operatorToken, 'docomo');
+    handset = subscriber.handset;
     await openssl.write('root.pem', await pem('root'));
     await openssl.write('ua-ca.pem', await pem('user-authentication'));
     await openssl.write('sign-ca.pem', await pem('digital-signature'));
@@ -91,17 +139,7 @@ describe('e2e: the phone signing certificate (SIM applet) — bank login, e-appl
     expect(readJpkiPersonalData(authentication)).toBeUndefined();
     await openssl.write('phone-ua.pem', toPem(authentication, 'CERTIFICATE'));
     await openssl.write('phone-sign.pem', toPem(signing, 'CERTIFICATE'));
-    for (const [certificate, ca, crl] of [
-      ['phone-ua.pem', 'ua-ca.pem', 'user-authentication'],
-      ['phone-sign.pem', 'sign-ca.pem', 'digital-signature'],
-    ]) {
-      await openssl.write(`${crl}.crl.pem`, await crlPem(crl));
-      const verified = await openssl.run(['verify', '-crl_check', '-CAfile', 'root.pem', '-untrusted', ca, '-CRLfile', `${crl}.crl.pem`, '-purpose', 'any', certificate]);
-      expect(verified.output).toContain(`${certificate}: OK`);
-      const status = (await ocsp(ca, certificate)).output;
-      expect(status).toContain('Response verify OK');
-      expect(status).toContain(`${certificate}: good`);
-    }
+    await judgeGood();
   });
 
   it('the e-application relying party accepts a document signed with the phone signing key; openssl cms -verify accepts the same signature', async () => {
@@ -150,29 +188,42 @@ describe('e2e: the phone signing certificate (SIM applet) — bank login, e-appl
       phoneSigningPassword: SIGNING_PASSWORD,
     });
     expect(done).toMatchObject({ status: 'completed', iccid: next.iccid });
-    for (const certificate of ['phone-ua.pem', 'phone-sign.pem']) {
-      const ca = certificate === 'phone-ua.pem' ? 'ua-ca.pem' : 'sign-ca.pem';
-      expect((await ocsp(ca, certificate)).output).toMatch(new RegExp(`${certificate.replace('.', '\\.')}: revoked[\\s\\S]*Reason: superseded`));
-    }
-    const change = await waitUntil(async () => {
-      const cases = await lifecycle.get<{ caseId: string; kind: string; status: string }[]>(`/cases?personId=${citizen.personId}&kind=device-change`);
-      return cases.find((c) => c.status === 'completed');
-    }, 60_000, 'the device change case completed');
-    expect(change).toBeDefined();
+    await expectSuperseded();
+    expect(await deviceChangeOf(old.serial)).toBeDefined();
     expect((await lifecycle.get(`/phones?serial=${old.serial}`)) as object).toMatchObject({ certificate: { status: 'revoked', revocationReason: 'superseded' }, service: { state: 'terminated' } });
     subscriber = next;
-    serial = done.serial!;
-    signingSerial = done.signingSerial!;
-    phone = simChallengeSigner(platform.endpoints, subscriber.handset, PIN);
-    await openssl.write('phone-ua.pem', toPem(await app.withApplet(subscriber.handset, (applet) => applet.readCertificate()), 'CERTIFICATE'));
-    await openssl.write('phone-sign.pem', toPem(await app.withApplet(subscriber.handset, (applet) => applet.readCertificate(), 'signing'), 'CERTIFICATE'));
-    expect((await ocsp('sign-ca.pem', 'phone-sign.pem')).output).toContain('phone-sign.pem: good');
-    expect(await submit((await app.signDocument(subscriber.handset, SIGNING_PASSWORD, document)).signedData)).toMatchObject({ signer: { serial: signingSerial } });
-    expect(await new BankClient(platform.endpoints.rpBank).login(phone)).toMatchObject({ holder: { serial } });
+    await useNewPhone(next.handset, done);
+  }, 180_000);
+
+  it('device change from the SIM phone to an eSE phone moves both certificates: the SE-management TSM provisions the eSE, the SIM phone’s two are superseded and its SSD deleted; openssl, the bank and the e-application judge the eSE phone’s', async () => {
+    const lifecycle = new HttpJson(platform.endpoints.lifecycle, platform.operatorToken);
+    const old = { serial, iccid: subscriber.iccid };
+    const ese = await createEsePhone(platform.endpoints, platform.operatorToken, 'docomo');
+    const done = await app.enroll({
+      card: citizen.card,
+      signingPassword: citizen.signingPassword,
+      msisdn: ese.subscriber.msisdn,
+      operator: 'docomo',
+      keyMode: 'on-card',
+      seid: ese.seid,
+      handset: ese.handset,
+      phonePin: PIN,
+      signingCertificate: true,
+      phoneSigningPassword: SIGNING_PASSWORD,
+    });
+    expect(done).toMatchObject({ status: 'completed', state: 'operational', seid: ese.seid });
+    expect(done.iccid).toBeUndefined();
+    await expectSuperseded();
+    expect(await deviceChangeOf(old.serial)).toBeDefined();
+    expect(await lifecycle.get(`/phones?serial=${old.serial}`)).toMatchObject({ iccid: old.iccid, service: { state: 'terminated' } });
+    await useNewPhone(ese.handset, done);
+    await judgeGood();
+    const esePhone = await waitUntil(() => lifecycle.get<{ deviceKind: string }>(`/phones?serial=${serial}`).catch(() => undefined), 30_000, 'the eSE phone known to lifecycle');
+    expect(esePhone).toMatchObject({ deviceKind: 'ese', seid: ese.seid, iccid: null, msisdn: ese.subscriber.msisdn });
   }, 180_000);
 
   it('an address change revokes every signing certificate of the person (card and phone, affiliationChanged): the e-application RP refuses the old signature, the bank login still works', async () => {
-    const { signedData } = await app.signDocument(subscriber.handset, SIGNING_PASSWORD, document);
+    const { signedData } = await app.signDocument(handset, SIGNING_PASSWORD, document);
     const cardSigning = citizen.card.certificate('signing');
     const changed = await new HttpJson(platform.endpoints.ca, platform.operatorToken).post(`/citizens/${citizen.personId}/basic-information-changes`, {
       address: '大阪府大阪市北区中之島１丁目３番２０号',

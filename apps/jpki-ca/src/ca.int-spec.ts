@@ -165,7 +165,7 @@ describe('jpki-ca on the real broker and database', () => {
     [ca, openssl, generated, weakKey] = await Promise.all([
       CaHarness.start({ tag: 'ca1' }),
       OpenSslWorkspace.create(),
-      Promise.all(Array.from({ length: 30 }, async () => (await generateRsaKeyPair(2048)).privateKey)),
+      Promise.all(Array.from({ length: 36 }, async () => (await generateRsaKeyPair(2048)).privateKey)),
       generateRsaKeyPair(1024).then((k) => k.privateKey),
     ]);
     keys = generated;
@@ -680,6 +680,31 @@ describe('jpki-ca on the real broker and database', () => {
       const newPhone = await issueOk(pat.personId, { device: { ...oldSim, iccid: randomIccid() } });
       expect(newPhone.supersededSerials).toEqual([oldPhone.serial]);
       expect(await ocsp(Buffer.from(oldSigning.certificate, 'base64'), signCa)).toMatchObject({ status: 'revoked', reason: 'superseded' });
+    });
+
+    it('moves a person from a SIM phone to an eSE phone: both certificates on the eSE, the SIM’s superseded; the eSE is nobody else’s', async () => {
+      const rin = await ca.createCitizen();
+      const sim = { kind: 'sim' as const, iccid: randomIccid(), msisdn: '+819012121212', carrier: 'kddi' as const };
+      const onSim = await ca.proofingFor(rin.personId, sim, 'csr', true);
+      const simPhone = await issueOk(rin.personId, { device: sim, proofingRequestId: onSim });
+      const simSigning = await issueOk(rin.personId, { device: sim, proofingRequestId: onSim, certificate: 'signing' });
+      const ese = { kind: 'ese' as const, seid: `E5${randomBytes(9).toString('hex').toUpperCase()}`, msisdn: sim.msisdn, carrier: sim.carrier };
+      const onEse = await ca.proofingFor(rin.personId, ese, 'csr', true);
+      const esePhone = await issueOk(rin.personId, { device: ese, proofingRequestId: onEse });
+      const eseSigning = await issueOk(rin.personId, { device: ese, proofingRequestId: onEse, certificate: 'signing' });
+      expect(esePhone.supersededSerials).toEqual([simPhone.serial]);
+      const signCa = Buffer.from(rin.cardFile.caCertificates.digitalSignature, 'base64');
+      expect(await ocsp(Buffer.from(simSigning.certificate, 'base64'), signCa)).toMatchObject({ status: 'revoked', reason: 'superseded' });
+      expect(await ocsp(Buffer.from(eseSigning.certificate, 'base64'), signCa)).toEqual({ status: 'good' });
+      expect(await ocsp(Buffer.from(esePhone.certificate, 'base64'))).toEqual({ status: 'good' });
+      const rows = await ca.query<{ serial: string; seid: string }>(`SELECT serial, seid FROM certificate WHERE serial = ANY($1)`, [[esePhone.serial, eseSigning.serial]]);
+      expect(rows.map((r) => r.seid)).toEqual([ese.seid, ese.seid]);
+      // another person's enrollment on the same eSE is refused before anything is allocated
+      const sam = await ca.createCitizen();
+      const before = await ca.count('SELECT 1 FROM issuance');
+      const onSameEse = await ca.proofingFor(sam.personId, ese, 'csr');
+      expect(await issue(await issuanceRequest(sam.personId, { device: ese, proofingRequestId: onSameEse }))).toMatchObject({ payload: { reason: 'DEVICE_BOUND_TO_OTHER_PERSON' } });
+      expect(await ca.count('SELECT 1 FROM issuance')).toBe(before);
     });
 
     it('refuses revocations that cannot apply (CERTIFICATE_UNKNOWN, ALREADY_REVOKED, ALREADY_ON_HOLD) and changes nothing', async () => {

@@ -1,18 +1,14 @@
 import { z } from 'zod/v4';
 import { CARRIER_PROFILES, CARRIERS, MVNOS, type Carrier, type CarrierProfile, type MvnoId } from '@jpki/contracts';
 import { baseConfigSchema, ConfigError, loadConfig } from '@jpki/service-kit';
-import type { TsmSettings } from '@jpki/tsm';
+import { tsmConfigShape, tsmSettings, type TsmSettings } from '@jpki/tsm';
 
 export const DEFAULT_HTTP_PORTS: Record<Carrier, number> = { docomo: 7301, kddi: 7302, softbank: 7303 };
-
-const hexKey = z
-  .string()
-  .regex(/^([0-9A-Fa-f]{2}){16}$|^([0-9A-Fa-f]{2}){24}$|^([0-9A-Fa-f]{2}){32}$/, 'AES-128/192/256 key as hex');
 
 /**
  * MNO-TSM configuration. One app, three deployments: `CARRIER` picks the default profile
  * (contracts `CARRIER_PROFILES`), the HTTP port and the schema; each profile field can be
- * overridden by its own variable. The ISD master key is a secret: it has no default anywhere.
+ * overridden by its own variable. The ISD keys, OTA bearer and saga steps are the shared TSM's (`tsmConfigShape`).
  */
 export const mnoTsmConfigSchema = baseConfigSchema
   .omit({ HTTP_PORT: true, DB_SCHEMA: true })
@@ -20,11 +16,7 @@ export const mnoTsmConfigSchema = baseConfigSchema
     CARRIER: z.enum(CARRIERS),
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case SQL identifier').optional(),
-    NODE_ENV: z.string().optional(),
-    /** Carrier ISD master key (hex); per-card ISD keysets are KDF3-diversified from it with the ICCID's KDD. */
-    ISD_MASTER_KEY: hexKey,
-    ISD_KVN: z.coerce.number().int().min(0x30).max(0x3f).default(0x30),
-    ISD_AID: z.string().regex(/^([0-9A-Fa-f]{2}){5,16}$/).default('A000000151000000'),
+    ...tsmConfigShape,
     // ---- carrier profile overrides ----
     ICCID_PREFIX: z.string().regex(/^89\d{2,8}$/).optional(),
     SCP03_KEY_BYTES: z.union([z.literal('16'), z.literal('24'), z.literal('32')]).transform(Number).optional(),
@@ -37,18 +29,6 @@ export const mnoTsmConfigSchema = baseConfigSchema
     SIM_GENERATIONS_JSON: z.string().optional(),
     /** Comma-separated MVNO ids hosted by this carrier (replaces the profile's list). */
     HOSTED_MVNOS: z.string().optional(),
-    // ---- OTA bearer behaviour ----
-    /** Wait this long for a script's response before re-sending the same scriptId. Defaults from the profile latency. */
-    OTA_RESPONSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
-    /** Sends of one scriptId (first send + re-sends) before the step attempt fails. */
-    OTA_MAX_SENDS: z.coerce.number().int().min(1).max(20).default(3),
-    // ---- saga steps ----
-    /** Deadline of one attempt of a card step. Defaults to a few scripts with all their re-sends. */
-    CARD_STEP_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).optional(),
-    CARD_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
-    /** Deadline and attempts of a step that only touches the database. */
-    LOCAL_STEP_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
-    LOCAL_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(3),
     /** Security tests only: alter or replay forwarded SP APDUs. Refused in production. */
     MNO_SCRIPT_TAMPERING: z.enum(['none', 'alter', 'replay']).default('none'),
   });
@@ -116,38 +96,17 @@ function safeJson(text: string): unknown {
 export function loadMnoTsmConfig(env: NodeJS.ProcessEnv = process.env): { config: MnoTsmConfig; settings: MnoTsmSettings } {
   const parsed = loadConfig(mnoTsmConfigSchema, env);
   const profile = resolveProfile(parsed);
-  const problems: string[] = [];
-  const master = Buffer.from(parsed.ISD_MASTER_KEY, 'hex');
-  if (master.length !== profile.scp03KeyBytes) {
-    problems.push(`ISD_MASTER_KEY: ${master.length * 8}-bit key, the ${parsed.CARRIER} profile uses AES-${profile.scp03KeyBytes * 8}`);
-  }
-  if (parsed.MNO_SCRIPT_TAMPERING !== 'none' && parsed.NODE_ENV === 'production') {
-    problems.push('MNO_SCRIPT_TAMPERING: the tamper switch is for security tests and is refused in production');
-  }
-  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  const settings = tsmSettings(parsed, {
+    identity: parsed.CARRIER,
+    profile,
+    otaLatencyMs: profile.ota.latencyMs,
+    tampering: parsed.MNO_SCRIPT_TAMPERING,
+    tamperingVariable: 'MNO_SCRIPT_TAMPERING',
+  });
   const config: MnoTsmConfig = {
     ...parsed,
     HTTP_PORT: parsed.HTTP_PORT ?? DEFAULT_HTTP_PORTS[parsed.CARRIER],
     DB_SCHEMA: parsed.DB_SCHEMA ?? `mno_tsm_${parsed.CARRIER}`,
   };
-  // Round trip = down + card + up; give the bearer 25 latencies (at least 2 s) before re-sending.
-  const otaResponseTimeoutMs = parsed.OTA_RESPONSE_TIMEOUT_MS ?? Math.max(2_000, profile.ota.latencyMs * 25);
-  return {
-    config,
-    settings: {
-      identity: parsed.CARRIER,
-      carrier: parsed.CARRIER,
-      profile,
-      isdMasterKey: master,
-      isdKvn: parsed.ISD_KVN,
-      isdAid: parsed.ISD_AID.toUpperCase(),
-      otaResponseTimeoutMs,
-      otaMaxSends: parsed.OTA_MAX_SENDS,
-      steps: {
-        card: { timeoutMs: parsed.CARD_STEP_TIMEOUT_MS ?? otaResponseTimeoutMs * parsed.OTA_MAX_SENDS * 6 + 10_000, maxAttempts: parsed.CARD_STEP_MAX_ATTEMPTS },
-        local: { timeoutMs: parsed.LOCAL_STEP_TIMEOUT_MS, maxAttempts: parsed.LOCAL_STEP_MAX_ATTEMPTS },
-      },
-      tampering: parsed.MNO_SCRIPT_TAMPERING,
-    },
-  };
+  return { config, settings: { ...settings, carrier: parsed.CARRIER, profile } };
 }

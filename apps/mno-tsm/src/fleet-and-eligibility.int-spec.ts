@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EligibilityAnswered, EligibilityRequested, Headers, SsdCreationRequested, Topics, type PayloadOf } from '@jpki/contracts';
+import { EligibilityAnswered, EligibilityRequested, Headers, SsdCreationRequested, Topics, type MvnoId, type PayloadOf } from '@jpki/contracts';
 import { waitUntil } from '@jpki/testing';
 import { runCli } from './cli';
 import { imei, MnoTsmUnderTest } from './test/mno-harness';
@@ -15,7 +15,7 @@ describe('mno-tsm-docomo: fleet, operator API, notifications, command authentica
   beforeAll(() => mno.start(), 60_000);
   afterAll(() => mno.stop());
 
-  const eligibility = async (msisdn: string, mvno?: PayloadOf<typeof EligibilityRequested>['mvno'], applet = JPKI_APPLET) => {
+  const eligibility = async (msisdn: string, mvno?: MvnoId, applet = JPKI_APPLET) => {
     const requestId = `elig-${randomUUID()}`;
     await mno.send(EligibilityRequested, { requestId, carrier: 'docomo', msisdn, ...(mvno ? { mvno } : {}), applet });
     return (await mno.reply(requestId, EligibilityAnswered.type)).payload as PayloadOf<typeof EligibilityAnswered>;

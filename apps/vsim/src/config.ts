@@ -21,12 +21,13 @@ export const vsimConfigSchema = baseConfigSchema.extend({
   DB_SCHEMA: baseConfigSchema.shape.DB_SCHEMA.default('vsim'),
   /** Card images are sealed at rest; the vSIM cannot run without a key-encryption key. */
   KEY_ENCRYPTION_KEYS: z.string().min(10),
-  /** Opens the ISD keysets the MNO-TSMs seal to this service. */
+  /** Opens the ISD keysets the MNO-TSMs and the SE-management TSM seal to this service. */
   SERVICE_TRANSPORT_KEY: z.string().min(40),
   /**
-   * Per-carrier overrides of the simulated OTA bearer (defaults: CARRIER_PROFILES[c].ota), e.g.
-   * `docomo:latency=40,loss=0.05;kddi:latency=60`. Latency in ms delays each script; loss in [0,1] drops the
-   * downlink (not executed) or the uplink (executed, response lost), each drawn independently.
+   * Per-bearer overrides of the simulated OTA bearers: each carrier's (defaults: CARRIER_PROFILES[c].ota) and `ese`, the
+   * eSE push channel (default ESE_PUSH_PROFILE), e.g. `docomo:latency=40,loss=0.05;kddi:latency=60;ese:loss=0.1`.
+   * Latency in ms delays each script; loss in [0,1] drops the downlink (not executed) or the uplink (executed, response
+   * lost), each drawn independently.
    */
   OTA_BEARER: parsedBy(parseBearerSpec).default({}),
   /** When set, loss decisions are a deterministic function of (seed, direction, message id): replayable runs. */

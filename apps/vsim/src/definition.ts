@@ -9,7 +9,10 @@ export interface VsimServiceDefinition extends ServiceDefinition {
   config: VsimConfig;
 }
 
-/** One OTA down topic per carrier; only that carrier's MNO-TSM may send on it (signed envelopes, routed in libs/contracts). */
+/**
+ * One OTA down topic per carrier, only that carrier's MNO-TSM may send on it; and `ota.ese.down`, only the
+ * SE-management TSM may send on it (signed envelopes, routed in libs/contracts).
+ */
 export function vsimDefinition(config: VsimConfig): VsimServiceDefinition {
   return { name: VSIM_SERVICE_NAME, config, entities: [], migrations: vsimMigrations, subscriptions: subscriptionsOf(VSIM_SERVICE_NAME) };
 }

@@ -18,8 +18,8 @@ describe('vsim handset binding and channel ownership over the real broker and da
     const isdKeys = randomIsdKeys();
     const tempKeys = randomIsdKeys();
     await h.manufacture('docomo', iccid, isdKeys);
-    await inSessionOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, createSsdCommands(isdKeys, tempKeys));
-    await inSessionOverOta(h, 'docomo', iccid, SSD_AID, tempKeys, [installJpkiCommand()], 0x01);
+    await inSessionOverOta(h, { carrier: 'docomo', iccid }, ISD_AID, isdKeys, createSsdCommands(isdKeys, tempKeys));
+    await inSessionOverOta(h, { carrier: 'docomo', iccid }, SSD_AID, tempKeys, [installJpkiCommand()], 0x01);
   });
 
   afterAll(async () => {
@@ -48,8 +48,8 @@ describe('vsim handset binding and channel ownership over the real broker and da
     phone = await h.insertSim(iccid);
     expect((await summary()).handset).toMatchObject({ power: 'on', imei: phone.handset.imei });
     const again = await bind({ imei: phone.handset.imei, devicePublicKey: phone.handset.devicePublicKey }, ['operator']).expect(200);
-    expect(again.body).toMatchObject({ iccid, imei: phone.handset.imei, changed: false });
-    const audit = await h.ds.query(`SELECT action, details->>'changed' AS changed FROM audit_log WHERE iccid = $1 AND action = 'handset.bind' ORDER BY id`, [iccid]);
+    expect(again.body).toMatchObject({ seid: iccid, imei: phone.handset.imei, changed: false });
+    const audit = await h.ds.query(`SELECT action, details->>'changed' AS changed FROM audit_log WHERE seid = $1 AND action = 'handset.bind' ORDER BY id`, [iccid]);
     expect(audit).toEqual([
       { action: 'handset.bind', changed: 'true' },
       { action: 'handset.bind', changed: 'false' },

@@ -1,5 +1,6 @@
 import { z } from 'zod/v4';
-import { aidSchema, carrierSchema, hexSchema, iccidSchema } from '@jpki/contracts';
+import { aidSchema, carrierSchema, hexSchema, seidSchema, seKindSchema } from '@jpki/contracts';
+import { OTA_BEARERS } from './bearer/ota-bearer';
 
 /** Request and response bodies of the vSIM's HTTP API (validated with zod, documented in OpenAPI). */
 
@@ -30,7 +31,7 @@ export const bearerChange = z
   .refine((b) => b.latencyMs !== undefined || b.lossRate !== undefined, { message: 'give latencyMs, lossRate or both' });
 
 export const bearerState = z.object({
-  carrier: carrierSchema,
+  carrier: z.enum(OTA_BEARERS).describe("the carrier whose OTA bearer it is, or `ese`: the handset push channel to embedded SEs"),
   latencyMs: z.number(),
   lossRate: z.number(),
   degraded: z.boolean().describe('true while the bearer runs other than the configured profile'),
@@ -40,36 +41,42 @@ export const powerBody = z.object({
   power: z.enum(['on', 'off']).describe('off = airplane mode / out of coverage; on = attached again (publishes ota.sim.reachable)'),
 });
 
+/** The SIM's ICCID, or the eSE's SEID. */
+const seid = seidSchema.describe("the card's SEID: a SIM's ICCID, or an embedded SE's E5 and 18 hex digits");
+/** An eSE belongs to no carrier. */
+const carrier = carrierSchema.nullable().describe("the SIM's carrier; null for an embedded SE");
+
 export const powerResponse = z.object({
-  iccid: iccidSchema,
-  carrier: carrierSchema,
+  seid,
+  carrier,
   power: z.enum(['on', 'off']),
   changed: z.boolean().describe('false when the handset was already in that state'),
   changedAt: z.string().nullable(),
 });
 
 export const handsetBindingBody = z.object({
-  imei: z.string().describe('the handset the SIM is put in: 15 digits, the last one the Luhn check digit'),
+  imei: z.string().describe('the handset the card is in: 15 digits, the last one the Luhn check digit'),
   devicePublicKey: z.string().max(200).describe('the handset\'s device key: base64 DER SubjectPublicKeyInfo of an Ed25519 public key'),
 });
 
 export const handsetBindingResponse = z.object({
-  iccid: iccidSchema,
+  seid,
   imei: z.string(),
   boundAt: z.string(),
-  changed: z.boolean().describe('false when the SIM was already in this handset with this key; a change power-cycles the card'),
+  changed: z.boolean().describe('false when the card was already in this handset with this key; a change power-cycles the card'),
 });
 
 const lifeCycle = z.object({ value: z.string(), name: z.string() });
 
-export const simSummary = z.object({
-  iccid: iccidSchema,
-  carrier: carrierSchema,
-  generation: z.string(),
+export const seSummary = z.object({
+  seid,
+  kind: seKindSchema.describe('uicc: a carrier\'s SIM; ese: a handset\'s embedded SE'),
+  carrier,
+  generation: z.string().describe('the SIM generation, or the handset model of an eSE'),
   handset: z.object({
     power: z.enum(['on', 'off']),
     changedAt: z.string().nullable(),
-    imei: z.string().nullable().describe('the handset the SIM is in (PUT /sims/{iccid}/handset-binding); null: in none'),
+    imei: z.string().nullable().describe('the handset the card is in (PUT /sims/{seid}/handset-binding); null: in none'),
     boundAt: z.string().nullable(),
   }),
   revision: z.number().int(),
@@ -119,4 +126,4 @@ export const simSummary = z.object({
   ),
 });
 
-export type SimSummary = z.infer<typeof simSummary>;
+export type SeSummary = z.infer<typeof seSummary>;

@@ -11,7 +11,7 @@ void runService({
   openApi: {
     title: 'vsim',
     description:
-      'Virtual SIMs of every carrier: OTA bearer end (Kafka), OMAPI-like handset channel, handset power and card inspection.',
+      "Virtual SIMs of every carrier and handsets' embedded SEs: OTA bearer end (Kafka), OMAPI-like handset channel, handset power and card inspection.",
   },
 }).catch((error: unknown) => {
   console.error(error);

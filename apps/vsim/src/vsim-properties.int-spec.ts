@@ -52,8 +52,8 @@ describe('vsim properties (fast-check) over the real broker and database', () =>
   beforeAll(async () => {
     h = await VsimHarness.start();
     await Promise.all([h.manufacture('docomo', handsetSim, isdKeys), h.manufacture('docomo', otaSim, randomIsdKeys())]);
-    await inSessionOverOta(h, 'docomo', handsetSim, ISD_AID, isdKeys, createSsdCommands(isdKeys, tempKeys));
-    await inSessionOverOta(h, 'docomo', handsetSim, SSD_AID, tempKeys, [installJpkiCommand()], 0x01);
+    await inSessionOverOta(h, { carrier: 'docomo', iccid: handsetSim }, ISD_AID, isdKeys, createSsdCommands(isdKeys, tempKeys));
+    await inSessionOverOta(h, { carrier: 'docomo', iccid: handsetSim }, SSD_AID, tempKeys, [installJpkiCommand()], 0x01);
     phone = await h.insertSim(handsetSim);
     channel = (await phone.open(JPKI).expect(201)).body.channel;
     await transmit(buildChangeReferenceData('1234').toString()).expect(200);

@@ -64,7 +64,7 @@ describe('vsim over the real broker and database', () => {
 
     const again = await h.manufacture('docomo', iccid, isdKeys);
     expect(again).toEqual(made);
-    const rows = await h.ds.query(`SELECT revision FROM sim WHERE iccid = $1`, [iccid]);
+    const rows = await h.ds.query(`SELECT revision FROM sim WHERE seid = $1`, [iccid]);
     expect(rows).toEqual([{ revision: 0 }]);
 
     // Sealed for another ICCID: the box does not open, nothing is created.
@@ -72,7 +72,7 @@ describe('vsim over the real broker and database', () => {
     const wrongBox = { ...h.manufactureRequest('docomo', other, isdKeys), isdKeyset: h.manufactureRequest('docomo', iccid, isdKeys).isdKeyset };
     const bad = await h.send(SimManufactureRequested, wrongBox);
     expect((await h.deadLetter(bad.messageId)).headers['x-failure-reason']).toBe('ISD_KEYSET_UNSEALABLE');
-    expect(await h.ds.query(`SELECT 1 FROM sim WHERE iccid = $1`, [other])).toEqual([]);
+    expect(await h.ds.query(`SELECT 1 FROM sim WHERE seid = $1`, [other])).toEqual([]);
 
     const { image } = await h.sealedImage(iccid);
     expect(image.startsWith('v1.')).toBe(true);
@@ -81,7 +81,7 @@ describe('vsim over the real broker and database', () => {
     }
 
     const card = await summary();
-    expect(card).toMatchObject({ iccid, carrier: 'docomo', generation: 'docomo-uim-5g', handset: { power: 'on' }, revision: 0 });
+    expect(card).toMatchObject({ seid: iccid, kind: 'uicc', carrier: 'docomo', generation: 'docomo-uim-5g', handset: { power: 'on' }, revision: 0 });
     expect(card.card.registry[0]).toMatchObject({ kind: 'ISD', aid: hex(ISD_AID), lifeCycle: { name: 'PERSONALIZED' } });
     expect(card.card.registry[0].keysets).toEqual([
       { kvn: '30', keyBits: 128, complete: true, sequenceCounter: 0, failedAuthentications: 0, blocked: false },
@@ -94,7 +94,7 @@ describe('vsim over the real broker and database', () => {
   it('drives the card with SCP03 over OTA: the session survives between scripts, a tampered C-MAC stops the script with 6982', async () => {
     const created = createSsdCommands(isdKeys, tempKeys);
     const getStatus = buildGetStatus(GetStatusScope.APPLICATIONS);
-    const isd = await plannedSessionOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, [...created, ...Array.from({ length: 5 }, () => getStatus)]);
+    const isd = await plannedSessionOverOta(h, { carrier: 'docomo', iccid }, ISD_AID, isdKeys, [...created, ...Array.from({ length: 5 }, () => getStatus)]);
     const opened = isd.apdus.length - 5;
     const first = await h.script('docomo', iccid, isd.apdus.slice(0, opened));
     expect(first.responses.map(swOf)).toEqual(isd.apdus.slice(0, opened).map(() => '9000'));
@@ -122,7 +122,7 @@ describe('vsim over the real broker and database', () => {
   });
 
   it('gives the handset the JPKI applet and refuses the security domains and channel switches', async () => {
-    const { sws } = await inSessionOverOta(h, 'docomo', iccid, SSD_AID, tempKeys, [installJpkiCommand()], 0x01);
+    const { sws } = await inSessionOverOta(h, { carrier: 'docomo', iccid }, SSD_AID, tempKeys, [installJpkiCommand()], 0x01);
     expect(sws).toEqual([0x9000]);
     phone = await h.insertSim(iccid);
 
@@ -149,7 +149,7 @@ describe('vsim over the real broker and database', () => {
     expect((await transmit(2, '00200081').expect(404)).body.reason).toBe('CHANNEL_NOT_OPEN');
     expect((await transmit(7, '00200081').expect(400)).body.reason).toBe('CHANNEL_INVALID');
     expect((await transmit(1, '00200081', newIccid('docomo')).expect(404)).body.reason).toBe('SIM_NOT_FOUND');
-    expect((await transmit(1, '00200081', '1234').expect(400)).body.reason).toBe('ICCID_INVALID');
+    expect((await transmit(1, '00200081', '1234').expect(400)).body.reason).toBe('SEID_INVALID');
     expect((await phone.open('A000').expect(400)).body.reason).toBe('VALIDATION_FAILED');
 
     const absent = await phone.open(ABSENT_APPLET).expect(404);
@@ -176,7 +176,7 @@ describe('vsim over the real broker and database', () => {
     await h.http.put(`/sims/${iccid}/handset`).send({ power: 'off' }).set('authorization', h.token(['auditor'])).expect(403);
     await h.http.put(`/sims/${iccid}/handset`).send({ power: 'off' }).expect(401);
     const off = await h.http.put(`/sims/${iccid}/handset`).send({ power: 'off' }).set('authorization', h.token(['integrator'], 'ian')).expect(200);
-    expect(off.body).toMatchObject({ iccid, carrier: 'docomo', power: 'off', changed: true });
+    expect(off.body).toMatchObject({ seid: iccid, carrier: 'docomo', power: 'off', changed: true });
 
     expect((await transmit(ch, buildVerify().toString()).expect(409)).body.reason).toBe('HANDSET_OFF');
     expect((await phone.open(JPKI).expect(409)).body.reason).toBe('HANDSET_OFF');
@@ -202,7 +202,7 @@ describe('vsim over the real broker and database', () => {
     expect((await transmit(reopened, buildVerify().toString()).expect(200)).body.sw).toBe(`63C${pinTries}`);
     await phone.close(reopened).expect(204);
 
-    const audit = await h.ds.query(`SELECT actor, action, details FROM audit_log WHERE iccid = $1 AND action LIKE 'handset.%' ORDER BY id`, [iccid]);
+    const audit = await h.ds.query(`SELECT actor, action, details FROM audit_log WHERE seid = $1 AND action LIKE 'handset.%' ORDER BY id`, [iccid]);
     expect(audit.map((a: { actor: string; action: string }) => `${a.actor}:${a.action}`)).toEqual([
       'tester:handset.bind',
       'ian:handset.power-off',
@@ -307,7 +307,7 @@ describe('vsim over the real broker and database', () => {
   it("audits each operator call the authentication refuses, once, and changes nothing else: another carrier's token (403), no token (401)", async () => {
     const sim = newIccid('docomo');
     await h.manufacture('docomo', sim, randomIsdKeys());
-    const card = () => h.ds.query(`SELECT handset_on, revision, state_token, power_changed_at FROM sim WHERE iccid = $1`, [sim]);
+    const card = () => h.ds.query(`SELECT handset_on, revision, state_token, power_changed_at FROM sim WHERE seid = $1`, [sim]);
     const audited = async () => (await h.ds.query(`SELECT count(*)::int AS n FROM audit_log`))[0].n as number;
     const before = { card: await card(), audited: await audited() };
     const kddi = h.keys.operatorToken('kei', ['operator'], { carrier: 'kddi' });
@@ -316,11 +316,11 @@ describe('vsim over the real broker and database', () => {
     expect((await switchOff().set('authorization', `Bearer ${kddi}`).expect(403)).body.reason).toBe('CARRIER_SCOPE');
     expect((await switchOff().expect(401)).body.reason).toBe('AUTH_REQUIRED');
 
-    const refused = await h.ds.query(`SELECT actor, action, iccid, details FROM audit_log WHERE iccid = $1 ORDER BY id`, [sim]);
-    const call = { action: 'PUT /sims/:iccid/handset', method: 'PUT', path: `/sims/${sim}/handset` };
+    const refused = await h.ds.query(`SELECT actor, action, seid, details FROM audit_log WHERE seid = $1 ORDER BY id`, [sim]);
+    const call = { action: 'PUT /sims/:seid/handset', method: 'PUT', path: `/sims/${sim}/handset` };
     expect(refused).toEqual([
-      { actor: 'kei', action: 'operator-call.refused', iccid: sim, details: { ...call, status: 403, reason: 'CARRIER_SCOPE', carrier: 'kddi', roles: ['operator'] } },
-      { actor: 'anonymous', action: 'operator-call.refused', iccid: sim, details: { ...call, status: 401, reason: 'AUTH_REQUIRED', claimedSubject: null, roles: [] } },
+      { actor: 'kei', action: 'operator-call.refused', seid: sim, details: { ...call, status: 403, reason: 'CARRIER_SCOPE', carrier: 'kddi', roles: ['operator'] } },
+      { actor: 'anonymous', action: 'operator-call.refused', seid: sim, details: { ...call, status: 401, reason: 'AUTH_REQUIRED', claimedSubject: null, roles: [] } },
     ]);
     expect(JSON.stringify(refused)).not.toContain(kddi.split('.')[2]); // never the token
     expect(await card()).toEqual(before.card);
@@ -360,19 +360,19 @@ describe('vsim over the real broker and database', () => {
 
   it('reloads a card another replica touched: persistent state kept, transient state (secure channel, channels) reset', async () => {
     const getStatus = buildGetStatus(GetStatusScope.APPLICATIONS);
-    const isd = await plannedSessionOverOta(h, 'docomo', iccid, ISD_AID, isdKeys, [getStatus, getStatus], 0x01);
+    const isd = await plannedSessionOverOta(h, { carrier: 'docomo', iccid }, ISD_AID, isdKeys, [getStatus, getStatus], 0x01);
     const [select, initializeUpdate, externalAuthenticate, before, after] = isd.apdus;
     expect((await h.script('docomo', iccid, [select, initializeUpdate, externalAuthenticate, before])).responses.map(swOf)).toEqual(['9000', '9000', '9000', '9000']);
     const ch = (await phone.open(JPKI).expect(201)).body.channel;
     // What another replica's transaction leaves behind: a state token this process did not write.
-    await h.ds.query(`UPDATE sim SET state_token = gen_random_uuid() WHERE iccid = $1`, [iccid]);
+    await h.ds.query(`UPDATE sim SET state_token = gen_random_uuid() WHERE seid = $1`, [iccid]);
     expect((await h.script('docomo', iccid, [after])).responses.map(swOf)).toEqual(['6982']);
     expect((await transmit(ch, buildVerify().toString()).expect(404)).body.reason).toBe('CHANNEL_NOT_OPEN');
     expect((await summary()).openChannels).toEqual([]);
   });
 
   it('keeps every card across a restart; transient state (the OTA secure channel) is reset as on a real card', async () => {
-    const ssd = await plannedSessionOverOta(h, 'docomo', iccid, SSD_AID, tempKeys, [buildGetStatus(GetStatusScope.APPLICATIONS)], 0x01);
+    const ssd = await plannedSessionOverOta(h, { carrier: 'docomo', iccid }, SSD_AID, tempKeys, [buildGetStatus(GetStatusScope.APPLICATIONS)], 0x01);
     const [select, initializeUpdate, externalAuthenticate, status] = ssd.apdus;
     expect((await h.script('docomo', iccid, [select, initializeUpdate, externalAuthenticate])).responses.map(swOf)).toEqual(['9000', '9000', '9000']);
     const before = await summary();
@@ -390,7 +390,7 @@ describe('vsim over the real broker and database', () => {
     expect(stale.responses.map(swOf)).toEqual(['9000', '6982']);
     const docs = await h.http.get('/docs-json').expect(200);
     expect(Object.keys(docs.body.paths)).toEqual(
-      expect.arrayContaining(['/sims/{iccid}/channels', '/sims/{iccid}/channels/{channel}/transmit', '/sims/{iccid}/channels/{channel}', '/sims/{iccid}/handset', '/sims/{iccid}']),
+      expect.arrayContaining(['/sims/{seid}/channels', '/sims/{seid}/channels/{channel}/transmit', '/sims/{seid}/channels/{channel}', '/sims/{seid}/handset', '/sims/{seid}']),
     );
   });
 });

@@ -8,3 +8,6 @@ export * from './lib/faults';
 export * from './lib/random';
 export * from './lib/security-properties';
 export * from './lib/crypto-bound';
+export * from './lib/test-card-responder';
+export * from './lib/tsm-under-test';
+export * from './lib/schema-shape';

@@ -1,12 +1,14 @@
 export * from './lib/ports/tsm-settings';
 export * from './lib/ports/secure-element-store';
-export * from './lib/ports/tsm-wire';
+export { CardTableStore } from './lib/ports/card-table-store';
+export * from './lib/ports/se-addressing';
+export * from './lib/tsm-config';
 export * from './lib/tsm-providers';
-export { IsdKeyDerivation, keysetJson } from './lib/domain/isd-keys';
+export { CreateTsmTables1700000000500, TSM_TABLES } from './lib/migrations/create-tsm-tables';
+export { IsdKeyDerivation } from './lib/domain/isd-keys';
 export { CardAccess } from './lib/ota/card-access';
-export { ScriptForwarding } from './lib/ota/script-forwarding';
 export type { OperationData, OperationReply } from './lib/operations/operation-data';
 export { OperationSteps } from './lib/operations/operation-steps';
-export { OtaQueue } from './lib/operations/queue';
 export { SsdRecords } from './lib/operations/ssd-records';
 export { TsmCommands } from './lib/operations/tsm-commands';
+export { OperatorAudit } from './lib/operator/operator-audit';

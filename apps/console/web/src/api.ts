@@ -91,8 +91,11 @@ export function pemOf(base64Der: string): string {
 }
 
 export interface SimView {
-  iccid: string;
-  carrier: string;
+  /** A SIM's ICCID, or an embedded SE's id. */
+  seid: string;
+  kind: 'uicc' | 'ese';
+  /** null for an embedded SE. */
+  carrier: string | null;
   generation: string;
   handset: { power: 'on' | 'off'; changedAt: string | null; imei: string | null; boundAt: string | null };
   card: {

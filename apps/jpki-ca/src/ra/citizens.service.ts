@@ -161,7 +161,7 @@ export class CitizensService {
               requestId: plan.requestId,
               enrollmentId: null,
               device: null,
-              iccid: null,
+              seid: null,
               der,
               notBefore: plan.notBefore,
               notAfter: plan.notAfter,

@@ -15,6 +15,7 @@ import {
   type DeviceBinding,
   type PayloadOf,
   type PhoneCertificate,
+  seidOfDevice,
 } from '@jpki/contracts';
 import {
   CsrError,
@@ -77,9 +78,12 @@ export function phoneSubjectCommonName(serial: string): string {
   return `JPKIPHONE${serial}`;
 }
 
-/** The phone signing key is the person's signature: generated on the SIM's applet, never delivered, never renewed in place. */
+/**
+ * The phone signing key is the person's signature: generated on the applet of the phone's secure element (SIM or eSE),
+ * never delivered, never renewed in place.
+ */
 function signingRequestProblem(request: IssuanceRequest): Refusal | undefined {
-  if (request.device.kind !== 'sim') return { ok: false, reason: 'SIGNING_CERTIFICATE_DEVICE', detail: 'the phone signing certificate is issued to a SIM applet' };
+  if (request.device.kind === 'iphone') return { ok: false, reason: 'SIGNING_CERTIFICATE_DEVICE', detail: 'the phone signing certificate is issued to a SIM or eSE applet' };
   if (request.keySource.mode !== 'csr') {
     return { ok: false, reason: 'SIGNING_KEY_NOT_ON_DEVICE', detail: `the phone signing key is generated on the device (csr), not by ${request.keySource.mode}` };
   }
@@ -185,11 +189,11 @@ export class IssuanceService {
     if (problem || !boundingCard) return { ok: false, ...(problem ?? { reason: 'CARD_CERTIFICATE_MISSING', detail: 'no card certificate' }) };
     const cardNotAfter = boundingCard.notAfter;
 
-    const device = request.device;
-    if (device.kind === 'sim') {
-      const bound = await this.store.activePhoneCertificates(undefined, { iccid: device.iccid }, false);
+    const seid = seidOfDevice(request.device);
+    if (seid) {
+      const bound = await this.store.activePhoneCertificates(undefined, { seid }, false);
       const other = bound.find((c) => c.personId !== personId);
-      if (other) return { ok: false, reason: 'DEVICE_BOUND_TO_OTHER_PERSON', detail: `ICCID ${device.iccid} carries an active certificate of another person` };
+      if (other) return { ok: false, reason: 'DEVICE_BOUND_TO_OTHER_PERSON', detail: `secure element ${seid} carries an active certificate of another person` };
     }
 
     let subjectPublicKeyInfo: Buffer;
@@ -276,13 +280,13 @@ export class IssuanceService {
   }
 
   /**
-   * A new phone replaces the old one: the old SIM's signing certificate goes with its user-authentication certificate
-   * (superseded), whether or not the new phone asked for a signing certificate. A renewal on the same SIM replaces nothing.
+   * A new phone replaces the old one: the old secure element's signing certificate goes with its user-authentication
+   * certificate (superseded), whether or not the new phone asked for a signing certificate. A renewal on the same
+   * secure element replaces nothing.
    */
   private async supersedeSigningOfReplacedPhone(tx: CaTransaction, old: CertificateRow, allocation: IssuanceRow): Promise<void> {
-    const device = allocation.device as DeviceBinding;
-    if (old.kind !== 'phone-user-authentication' || !old.iccid || (device.kind === 'sim' && device.iccid === old.iccid)) return;
-    const signing = await this.store.activePhoneCertificates(tx.manager, { iccid: old.iccid }, true, ['phone-signing']);
+    if (old.kind !== 'phone-user-authentication' || !old.seid || seidOfDevice(allocation.device as DeviceBinding) === old.seid) return;
+    const signing = await this.store.activePhoneCertificates(tx.manager, { seid: old.seid }, true, ['phone-signing']);
     for (const certificate of signing.filter((c) => c.personId === old.personId)) {
       await this.statuses.apply(tx, certificate, 'revoked', 'superseded', {
         requestId: allocation.requestId,
@@ -347,7 +351,7 @@ export class IssuanceService {
         requestId: allocation.requestId,
         enrollmentId: allocation.enrollmentId,
         device,
-        iccid: device.kind === 'sim' ? device.iccid : null,
+        seid: seidOfDevice(device),
         der: certificate,
         notBefore: allocation.notBefore,
         notAfter: allocation.notAfter,

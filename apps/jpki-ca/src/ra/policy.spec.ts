@@ -18,7 +18,7 @@ function card(kind: CertificateRow['kind'], overrides: Partial<CertificateRow> =
     requestId: `card:${kind}`,
     enrollmentId: null,
     device: null,
-    iccid: null,
+    seid: null,
     der: Buffer.alloc(0),
     notBefore: new Date(now - DAY),
     notAfter: new Date(now + 100 * DAY),

@@ -79,4 +79,14 @@ describe('admitProofing: a phone issuance consumes the CA’s own proofing recor
     expect(decide(request({ device: { kind: 'iphone', deviceId: 'IPHONE-0001' } }), iphone).ok).toBe(true);
     expect(decide(request({ device: { kind: 'iphone', deviceId: 'IPHONE-0002' } }), iphone)).toMatchObject({ ok: false, reason: 'APPLICATION_MISMATCH', detail: expect.stringContaining('deviceId') });
   });
+
+  it('issues to the embedded SE the card signed for, and to no other SE, SIM or number', () => {
+    const eseDevice = { kind: 'ese' as const, seid: 'E50102030405060708AB', msisdn: '+819012345678', carrier: 'docomo' as const };
+    const ese = record({ application: { ...simApplication, deviceKind: 'ese', seid: eseDevice.seid } });
+    expect(decide(request({ device: eseDevice }), ese).ok).toBe(true);
+    expect(decide(request({ device: { ...eseDevice, seid: 'E50102030405060708AC' } }), ese)).toMatchObject({ ok: false, reason: 'APPLICATION_MISMATCH', detail: expect.stringContaining('seid') });
+    expect(decide(request({ device: { ...eseDevice, msisdn: '+819099999999' } }), ese)).toMatchObject({ ok: false, reason: 'APPLICATION_MISMATCH', detail: expect.stringContaining('msisdn') });
+    expect(decide(request(), ese)).toMatchObject({ ok: false, reason: 'APPLICATION_MISMATCH', detail: expect.stringContaining('deviceKind') });
+    expect(decide(request({ device: eseDevice }), record())).toMatchObject({ ok: false, reason: 'APPLICATION_MISMATCH', detail: expect.stringContaining('deviceKind') });
+  });
 });

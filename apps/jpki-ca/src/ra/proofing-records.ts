@@ -66,14 +66,19 @@ export function applicationMismatches(
     [deviceKind !== device.kind, 'deviceKind'],
     [application['keyMode'] !== applicationKeyMode(keyMode), 'keyMode'],
     [certificate === 'signing' && application['signingCertificate'] !== true, 'signingCertificate'],
-    ...(device.kind === 'sim'
-      ? ([
-          [application['msisdn'] !== device.msisdn, 'msisdn'],
-          [(application['mvno'] ?? application['carrier']) !== (device.mvno ?? device.carrier), 'operator'],
-        ] as [boolean, string][])
-      : ([[application['deviceId'] !== device.deviceId, 'deviceId']] as [boolean, string][])),
+    ...deviceChecks(application, device),
   ];
   return checks.filter(([differs]) => differs).map(([, field]) => field);
+}
+
+/** A phone with a number (SIM or eSE) is named by its number and operator, an eSE also by its SEID; an iPhone by its device id. */
+function deviceChecks(application: Record<string, unknown>, device: DeviceBinding): [boolean, string][] {
+  if (device.kind === 'iphone') return [[application['deviceId'] !== device.deviceId, 'deviceId']];
+  return [
+    [application['msisdn'] !== device.msisdn, 'msisdn'],
+    [(application['mvno'] ?? application['carrier']) !== (device.mvno ?? device.carrier), 'operator'],
+    ...(device.kind === 'ese' ? ([[application['seid'] !== device.seid, 'seid']] as [boolean, string][]) : []),
+  ];
 }
 
 /**

@@ -15,7 +15,7 @@ function certificate(overrides: Partial<CertificateRow> = {}): CertificateRow {
     requestId: 'enr-1:issuance',
     enrollmentId: 'enr-1',
     device,
-    iccid: device.iccid,
+    seid: device.iccid,
     der: Buffer.alloc(0),
     notBefore: new Date(now.getTime() - 60 * DAY),
     notAfter: new Date(now.getTime() + 60 * DAY),

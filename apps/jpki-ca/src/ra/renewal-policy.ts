@@ -16,7 +16,7 @@
  * be `good`: a hold (loss report) that won the race makes the renewal fail instead of replacing a held certificate.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import type { DeviceBinding } from '@jpki/contracts';
+import { seidOfDevice, type DeviceBinding } from '@jpki/contracts';
 import { SERVICE_CONFIG } from '@jpki/service-kit';
 import type { CaConfig } from '../config';
 import { CaStore } from '../storage/ca-store';
@@ -43,7 +43,7 @@ const refuse = (reason: RenewalRefusalReason, detail: string): RenewalDecision =
 
 export function sameDevice(a: DeviceBinding | null, b: DeviceBinding): boolean {
   if (!a || a.kind !== b.kind) return false;
-  return a.kind === 'sim' ? b.kind === 'sim' && a.iccid === b.iccid : b.kind === 'iphone' && a.deviceId === b.deviceId;
+  return a.kind === 'iphone' ? b.kind === 'iphone' && a.deviceId === b.deviceId : seidOfDevice(a) === seidOfDevice(b);
 }
 
 @Injectable()

@@ -16,7 +16,7 @@ function row(serial: string, kind: CertificateRow['kind'], overrides: Partial<Ce
     requestId: `r-${serial}`,
     enrollmentId: kind.startsWith('phone-') ? 'enr-1' : null,
     device: null,
-    iccid: null,
+    seid: null,
     der: Buffer.alloc(0),
     notBefore: new Date(0),
     notAfter: new Date(Date.now() + 86_400_000),
@@ -34,8 +34,8 @@ function setup(certificates: CertificateRow[]) {
   const store = {
     findCertificate: jest.fn(async (serial: string) => rows.get(serial)),
     lockPerson: jest.fn(async () => true),
-    activePhoneCertificates: jest.fn(async (_m: unknown, where: { personId: string } | { iccid: string }, _lock = true, kinds: readonly string[] = PHONE_KINDS) =>
-      [...rows.values()].filter((c) => kinds.includes(c.kind) && c.status !== 'revoked' && ('iccid' in where ? c.iccid === where.iccid : c.personId === where.personId)),
+    activePhoneCertificates: jest.fn(async (_m: unknown, where: { personId: string } | { seid: string }, _lock = true, kinds: readonly string[] = PHONE_KINDS) =>
+      [...rows.values()].filter((c) => kinds.includes(c.kind) && c.status !== 'revoked' && ('seid' in where ? c.seid === where.seid : c.personId === where.personId)),
     ),
   };
   const applied: { serial: string; to: string; reason: string | null }[] = [];
@@ -83,7 +83,7 @@ describe('revocation policy', () => {
   });
 
   it('the phone signing certificate follows the user-authentication certificate of its phone: hold, release, revocation; not a supersession', async () => {
-    const onSim = (iccid: string) => ({ iccid, device: { kind: 'sim' as const, iccid, msisdn: '+819012345678', carrier: 'docomo' as const } });
+    const onSim = (iccid: string) => ({ seid: iccid, device: { kind: 'sim' as const, iccid, msisdn: '+819012345678', carrier: 'docomo' as const } });
     const { service, tx, applied } = setup([row('P1', 'phone-user-authentication', onSim('8981100000000000001')), row('S1', 'phone-signing', onSim('8981100000000000001')), row('S2', 'phone-signing', onSim('8981100000000000019'))]);
     expect(await service.revoke(tx, { target: { by: 'serial', serial: 'P1' }, reason: 'certificateHold', requestedBy: 'lifecycle' })).toMatchObject({ ok: true, cascaded: [{ serial: 'S1', status: 'on-hold' }] });
     expect(await service.releaseHold(tx, { serial: 'P1', requestedBy: 'lifecycle' })).toMatchObject({ ok: true, cascaded: [{ serial: 'S1', status: 'good' }] });
@@ -144,7 +144,7 @@ describe('revocation policy', () => {
     });
 
     it('revokes by ICCID only the phone on the notifying carrier’s SIM when the carrier is named (contract end)', async () => {
-      const kddiPhone = row('P1', 'phone-user-authentication', { iccid: '8981300000000000018', device: { kind: 'sim', iccid: '8981300000000000018', msisdn: '+819012345678', carrier: 'kddi' } });
+      const kddiPhone = row('P1', 'phone-user-authentication', { seid: '8981300000000000018', device: { kind: 'sim', iccid: '8981300000000000018', msisdn: '+819012345678', carrier: 'kddi' } });
       const { service, tx, applied } = setup([kddiPhone]);
       const target = { by: 'iccid' as const, iccid: '8981300000000000018' };
       expect(await service.revoke(tx, { target: { ...target, carrier: 'docomo' }, reason: 'cessationOfOperation', requestedBy: 'lifecycle', via: lifecycle })).toEqual({

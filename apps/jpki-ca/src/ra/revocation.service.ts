@@ -198,8 +198,8 @@ export class RevocationService {
    * A supersession is the new issuance's business (it supersedes the certificate of its own kind).
    */
   private async followOnDevice(tx: CaTransaction, phone: CertificateRow, requestId?: string): Promise<CertificateRow[]> {
-    if (phone.kind !== 'phone-user-authentication' || !phone.iccid || phone.revocationReason === 'superseded') return [];
-    const signing = (await this.store.activePhoneCertificates(tx.manager, { iccid: phone.iccid }, true, ['phone-signing'])).filter(
+    if (phone.kind !== 'phone-user-authentication' || !phone.seid || phone.revocationReason === 'superseded') return [];
+    const signing = (await this.store.activePhoneCertificates(tx.manager, { seid: phone.seid }, true, ['phone-signing'])).filter(
       (c) => c.personId === phone.personId && c.status !== phone.status,
     );
     const followers: CertificateRow[] = [];
@@ -230,9 +230,9 @@ export class RevocationService {
         ? { certificates: phones }
         : { refusal: refuse('CERTIFICATE_UNKNOWN', `person ${target.personId} has no active phone certificate`) };
     }
-    const bound = await this.store.activePhoneCertificates(m, { iccid: target.iccid }, false);
+    const bound = await this.store.activePhoneCertificates(m, { seid: target.iccid }, false);
     for (const personId of [...new Set(bound.map((c) => c.personId))].sort()) await this.store.lockPerson(m, personId);
-    const phones = (await this.store.activePhoneCertificates(m, { iccid: target.iccid })).filter(
+    const phones = (await this.store.activePhoneCertificates(m, { seid: target.iccid })).filter(
       (c) => !target.carrier || (c.device?.kind === 'sim' && c.device.carrier === target.carrier),
     );
     return phones.length > 0

@@ -38,7 +38,7 @@ async function updateReturning(manager: EntityManager, sql: string, params: unkn
   return result as Row[];
 }
 
-const CERTIFICATE_COLUMNS = `serial, issuer_ca, kind, person_id, request_id, enrollment_id, device, iccid, der, not_before, not_after,
+const CERTIFICATE_COLUMNS = `serial, issuer_ca, kind, person_id, request_id, enrollment_id, device, seid, der, not_before, not_after,
   issued_at, status, revocation_reason, revoked_at, status_version`;
 
 function toCertificate(r: Row): CertificateRow {
@@ -50,7 +50,7 @@ function toCertificate(r: Row): CertificateRow {
     requestId: r['request_id'] as string,
     enrollmentId: (r['enrollment_id'] as string | null) ?? null,
     device: (r['device'] as DeviceBinding | null) ?? null,
-    iccid: (r['iccid'] as string | null) ?? null,
+    seid: (r['seid'] as string | null) ?? null,
     der: r['der'] as Buffer,
     notBefore: r['not_before'] as Date,
     notAfter: r['not_after'] as Date,
@@ -303,7 +303,7 @@ export class CaStore {
     spkiSha256: string,
   ): Promise<CertificateRow> {
     const rows: Row[] = await manager.query(
-      `INSERT INTO certificate (serial, issuer_ca, kind, person_id, request_id, enrollment_id, device, iccid, der, spki_sha256, not_before, not_after, issued_at)
+      `INSERT INTO certificate (serial, issuer_ca, kind, person_id, request_id, enrollment_id, device, seid, der, spki_sha256, not_before, not_after, issued_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${CERTIFICATE_COLUMNS}`,
       [
         row.serial,
@@ -313,7 +313,7 @@ export class CaStore {
         row.requestId,
         row.enrollmentId,
         row.device === null ? null : JSON.stringify(row.device),
-        row.iccid,
+        row.seid,
         row.der,
         spkiSha256,
         row.notBefore,
@@ -346,11 +346,11 @@ export class CaStore {
   /** Phone certificates (of the given kinds) that are good or on hold (the "active" ones), locked when `forUpdate`. */
   async activePhoneCertificates(
     manager: EntityManager | undefined,
-    where: { personId: string } | { iccid: string },
+    where: { personId: string } | { seid: string },
     forUpdate = true,
     kinds: readonly PhoneCertificateKind[] = PHONE_KINDS,
   ): Promise<CertificateRow[]> {
-    const [column, value] = 'personId' in where ? ['person_id', where.personId] : ['iccid', where.iccid];
+    const [column, value] = 'personId' in where ? ['person_id', where.personId] : ['seid', where.seid];
     const rows: Row[] = await this.q(manager).query(
       `SELECT ${CERTIFICATE_COLUMNS} FROM certificate
        WHERE ${column} = $1 AND kind = ANY($2) AND status <> 'revoked' ORDER BY issued_at, serial${forUpdate ? ' FOR UPDATE' : ''}`,

@@ -48,7 +48,8 @@ export interface CertificateRow {
   readonly requestId: string;
   readonly enrollmentId: string | null;
   readonly device: DeviceBinding | null;
-  readonly iccid: string | null;
+  /** The secure element holding a phone certificate's key: a SIM's ICCID or an eSE's SEID (null for iPhone and card). */
+  readonly seid: string | null;
   readonly der: Buffer;
   readonly notBefore: Date;
   readonly notAfter: Date;

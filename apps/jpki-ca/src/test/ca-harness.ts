@@ -280,7 +280,7 @@ export class CaHarness {
 
   /**
    * A verified identity proofing of a citizen this harness created, for this phone and key mode: the application
-   * the card signs names the SIM's number and operator (or the iPhone), as sp-tsm's enrollment does. Returns its
+   * the card signs names the phone's number and operator (and an eSE's SEID), or the iPhone, as sp-tsm's enrollment does. Returns its
    * request id, the `proofingRequestId` a phone issuance consumes.
    */
   async proofingFor(personId: string, device: IssuanceRequest['device'], keyMode: 'csr' | 'ca-generated', signingCertificate = false): Promise<string> {
@@ -290,10 +290,11 @@ export class CaHarness {
       purpose: 'phone-enrollment',
       nonce: randomBytes(16).toString('base64url'),
       requestedAt: this.get(Clock).now().toISOString(),
-      ...(device.kind === 'sim' ? { ...(device.mvno ? { mvno: device.mvno } : { carrier: device.carrier }), msisdn: device.msisdn } : { carrier: 'docomo', msisdn: '+819011112222' }),
+      ...(device.kind === 'iphone' ? { carrier: 'docomo', msisdn: '+819011112222' } : { ...(device.mvno ? { mvno: device.mvno } : { carrier: device.carrier }), msisdn: device.msisdn }),
       keyMode: keyMode === 'csr' ? 'on-device' : 'ca-generated',
       deviceKind: device.kind,
       ...(device.kind === 'iphone' ? { deviceId: device.deviceId } : {}),
+      ...(device.kind === 'ese' ? { seid: device.seid } : {}),
       ...(signingCertificate ? { signingCertificate } : {}),
     };
     const signed = await citizen.card.signApplication(PASSWORD, Buffer.from(JSON.stringify(application)));

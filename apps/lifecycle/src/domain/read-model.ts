@@ -17,8 +17,9 @@ export type ServiceState = 'provisioning' | 'operational' | 'suspended' | 'termi
 export interface PhoneRow {
   readonly enrollmentId: string;
   readonly personId: string;
-  readonly deviceKind: 'sim' | 'iphone';
+  readonly deviceKind: DeviceBinding['kind'];
   readonly iccid: string | null;
+  /** An iPhone's device id, or an eSE phone's SEID. */
   readonly deviceId: string | null;
   readonly msisdn: string | null;
   readonly carrier: string | null;
@@ -207,6 +208,7 @@ export class ReadModel {
   /** A new phone (issuance or completed enrollment, whichever is seen first), or the fields the event adds. */
   async upsertPhone(m: EntityManager, p: NewPhone): Promise<{ phone: PhoneRow; created: boolean }> {
     const sim = p.device.kind === 'sim' ? p.device : undefined;
+    const number = p.device.kind === 'iphone' ? undefined : p.device;
     const inserted = await queryRows(
       m,
       `INSERT INTO phone (enrollment_id, person_id, device_kind, iccid, device_id, msisdn, carrier, mvno, key_mode, serial, not_after, service_state)
@@ -217,10 +219,10 @@ export class ReadModel {
         p.personId,
         p.device.kind,
         sim?.iccid ?? null,
-        p.device.kind === 'iphone' ? p.device.deviceId : null,
-        sim?.msisdn ?? null,
-        sim?.carrier ?? null,
-        sim?.mvno ?? null,
+        p.device.kind === 'iphone' ? p.device.deviceId : p.device.kind === 'ese' ? p.device.seid : null,
+        number?.msisdn ?? null,
+        number?.carrier ?? null,
+        number?.mvno ?? null,
         p.keyMode ?? null,
         p.serial,
         p.notAfter ?? null,

@@ -44,6 +44,7 @@ export function phoneView(p: PhoneRow, sim: SimRow | undefined, reenrollmentRequ
     personId: p.personId,
     deviceKind: p.deviceKind,
     iccid: p.iccid,
+    seid: p.deviceKind === 'ese' ? p.deviceId : null,
     msisdn: p.msisdn,
     carrier: p.carrier,
     mvno: p.mvno,

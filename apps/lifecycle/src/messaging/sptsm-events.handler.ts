@@ -28,19 +28,21 @@ export class SpTsmEventsHandler {
     private readonly flows: SystemFlows,
   ) {}
 
+  /** The service runs on the phone's SIM (whose closing the carrier may already have told) or on its embedded SE. */
   @EventPattern(EnrollmentCompleted.type)
   async completed(@Payload() p: PayloadOf<typeof EnrollmentCompleted>, @Ctx() ctx: MessageContext): Promise<void> {
     const m = ctx.manager;
-    const sim = await this.read.lockSim(m, p.iccid, { carrier: p.carrier, msisdn: p.msisdn });
+    const number = { msisdn: p.msisdn, carrier: p.carrier, ...(p.mvno ? { mvno: p.mvno } : {}) };
+    const sim = 'iccid' in p ? await this.read.lockSim(m, p.iccid, { carrier: p.carrier, msisdn: p.msisdn }) : undefined;
     const { phone } = await this.read.upsertPhone(m, {
       enrollmentId: p.enrollmentId,
       personId: p.personId,
       serial: p.serial,
-      device: { kind: 'sim', iccid: p.iccid, msisdn: p.msisdn, carrier: p.carrier, ...(p.mvno ? { mvno: p.mvno } : {}) },
+      device: 'iccid' in p ? { kind: 'sim', iccid: p.iccid, ...number } : { kind: 'ese', seid: p.seid, ...number },
       keyMode: p.keyMode,
       serviceState: 'operational',
     });
-    if (sim.closedAt) await this.flows.closedSimLate(m, phone, sim, 'enrollment-completed');
+    if (sim?.closedAt) await this.flows.closedSimLate(m, phone, sim, 'enrollment-completed');
   }
 
   /** An iPhone phone (no SIM, no SSD: the certificate is the whole service; loss and found act at the CA only). */

@@ -2,5 +2,6 @@ import { CreateMessagingTables1700000000000 } from '@jpki/messaging';
 import { sagaMigrations } from '@jpki/saga';
 import { CreateLifecycleTables1700000001000 } from './1700000001000-create-lifecycle-tables';
 import { PhoneSigningCertificates1700000001100 } from './1700000001100-phone-signing-certificates';
+import { EsePhones1700000001200 } from './1700000001200-ese-phones';
 
-export const lifecycleMigrations = [CreateMessagingTables1700000000000, ...sagaMigrations, CreateLifecycleTables1700000001000, PhoneSigningCertificates1700000001100];
+export const lifecycleMigrations = [CreateMessagingTables1700000000000, ...sagaMigrations, CreateLifecycleTables1700000001000, PhoneSigningCertificates1700000001100, EsePhones1700000001200];

@@ -15,6 +15,7 @@ import {
   ValidQuery,
   type OperatorPrincipal,
 } from '@jpki/service-kit';
+import { OperatorAudit } from '@jpki/tsm';
 import type { MnoTsmSettings } from '../config';
 import { MNO_SETTINGS } from '../tokens';
 import { FleetService } from './fleet.service';
@@ -51,6 +52,7 @@ const MsisdnParam = () => ApiParam({ name: 'msisdn', description: 'E.164 MSISDN,
 export class FleetController {
   constructor(
     private readonly fleet: FleetService,
+    private readonly audit: OperatorAudit,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
   ) {}
 
@@ -59,7 +61,7 @@ export class FleetController {
   @ApiOperation({ summary: 'The carrier profile in force (defaults from contracts, overridden by configuration)' })
   @ApiErrors(401, 403)
   async profile(@Operator() op: OperatorPrincipal): Promise<Record<string, unknown>> {
-    await this.fleet.recordRead(op, 'profile.read', this.settings.carrier);
+    await this.audit.recordRead(op, 'profile.read', this.settings.carrier);
     return { ...this.settings.profile, isdAid: this.settings.isdAid, isdKvn: this.settings.isdKvn, scriptTampering: this.settings.tampering };
   }
 
@@ -85,7 +87,7 @@ export class FleetController {
   @ApiZodResponse(200, z.array(subscriberViewSchema), 'subscribers')
   @ApiErrors(400, 401, 403)
   async list(@Operator() op: OperatorPrincipal, @ValidQuery(listSubscribersSchema) q: z.infer<typeof listSubscribersSchema>) {
-    await this.fleet.recordRead(op, 'subscriber.list', null, q);
+    await this.audit.recordRead(op, 'subscriber.list', null, q);
     return this.fleet.list(q);
   }
 
@@ -97,7 +99,7 @@ export class FleetController {
   @ApiErrors(400, 401, 403, 404)
   async get(@Operator() op: OperatorPrincipal, @Param('msisdn') msisdn: string) {
     const target = msisdnParam(msisdn);
-    await this.fleet.recordRead(op, 'subscriber.read', target);
+    await this.audit.recordRead(op, 'subscriber.read', target);
     return this.fleet.find(target);
   }
 
@@ -185,7 +187,7 @@ export class FleetController {
   async sim(@Operator() op: OperatorPrincipal, @Param('iccid') iccid: string) {
     const parsed = iccidSchema.safeParse(iccid);
     if (!parsed.success) throw badRequest('VALIDATION_FAILED', 'ICCID: 19–20 digits starting with 89');
-    await this.fleet.recordRead(op, 'sim.read', parsed.data);
+    await this.audit.recordRead(op, 'sim.read', parsed.data);
     return this.fleet.sim(parsed.data);
   }
 
@@ -195,7 +197,7 @@ export class FleetController {
   @ApiZodQuery(operationsQuerySchema)
   @ApiErrors(400, 401, 403)
   async operations(@Operator() op: OperatorPrincipal, @ValidQuery(operationsQuerySchema) q: z.infer<typeof operationsQuerySchema>) {
-    await this.fleet.recordRead(op, 'operations.read', q.iccid ?? null);
+    await this.audit.recordRead(op, 'operations.read', q.iccid ?? null);
     return this.fleet.operations(q);
   }
 
@@ -210,7 +212,7 @@ export class FleetController {
   @ApiZodResponse(200, otaBacklogSchema, 'counts')
   @ApiErrors(401, 403)
   async otaQueue(@Operator() op: OperatorPrincipal) {
-    await this.fleet.recordRead(op, 'ota-queue.read', null);
+    await this.audit.recordRead(op, 'ota-queue.read', null);
     return this.fleet.otaBacklog();
   }
 
@@ -220,7 +222,7 @@ export class FleetController {
   @ApiZodQuery(auditQuerySchema)
   @ApiErrors(400, 401, 403)
   async auditLog(@Operator() op: OperatorPrincipal, @ValidQuery(auditQuerySchema) q: z.infer<typeof auditQuerySchema>) {
-    await this.fleet.recordRead(op, 'audit-log.read', null, q);
-    return this.fleet.auditLog(q);
+    await this.audit.recordRead(op, 'audit-log.read', null, q);
+    return this.audit.list(q);
   }
 }

@@ -10,8 +10,8 @@ import {
   type MvnoId,
 } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
-import { Clock, conflict, DomainHttpException, notFound, ServiceKeys, unprocessable, type OperatorPrincipal } from '@jpki/service-kit';
-import { IsdKeyDerivation, keysetJson, SsdRecords } from '@jpki/tsm';
+import { Clock, conflict, notFound, ServiceKeys, unprocessable, type OperatorPrincipal } from '@jpki/service-kit';
+import { IsdKeyDerivation, OperatorAudit, SsdRecords } from '@jpki/tsm';
 import type { MnoTsmSettings } from '../config';
 import { iccidFor } from '../domain/iccid';
 import { MNO_SETTINGS } from '../tokens';
@@ -53,6 +53,7 @@ export class FleetService {
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
     private readonly ssds: SsdRecords,
     private readonly sims: SimStore,
+    private readonly operatorAudit: OperatorAudit,
   ) {
     this.isdKeys = new IsdKeyDerivation(settings.isdMasterKey, settings.isdKvn);
   }
@@ -60,7 +61,7 @@ export class FleetService {
   // ---------- operator actions ----------
 
   createSubscriber(op: OperatorPrincipal, body: z.infer<typeof createSubscriberSchema>): Promise<SubscriberView> {
-    return this.audited(op, 'subscriber.create', body.msisdn ?? null, async (m) => {
+    return this.operatorAudit.audited(op, 'subscriber.create', body.msisdn ?? null, async (m) => {
       if (body.mvno && !this.settings.profile.mvnos.includes(body.mvno)) {
         throw unprocessable('MVNO_NOT_HOSTED', `${body.mvno} is not hosted by ${this.settings.carrier}`);
       }
@@ -79,7 +80,7 @@ export class FleetService {
   }
 
   simSwap(op: OperatorPrincipal, msisdn: string, generation?: string): Promise<SubscriberView> {
-    return this.audited(op, 'subscriber.sim-swap', msisdn, async (m) => {
+    return this.operatorAudit.audited(op, 'subscriber.sim-swap', msisdn, async (m) => {
       const sub = await this.requireLive(m, msisdn);
       if (sub.pending_iccid) throw conflict('SIM_SWAP_IN_PROGRESS', `SIM ${sub.pending_iccid} is being manufactured for ${msisdn}`);
       if (sub.status === 'provisioning') throw conflict('SUBSCRIBER_PROVISIONING', 'the first SIM is not manufactured yet');
@@ -90,7 +91,7 @@ export class FleetService {
   }
 
   changeMsisdn(op: OperatorPrincipal, msisdn: string, requested?: string): Promise<SubscriberView> {
-    return this.audited(op, 'subscriber.msisdn-change', msisdn, async (m) => {
+    return this.operatorAudit.audited(op, 'subscriber.msisdn-change', msisdn, async (m) => {
       const sub = await this.requireLive(m, msisdn);
       const newMsisdn = requested ?? (await this.freeMsisdn(m));
       if (newMsisdn === msisdn) throw unprocessable('MSISDN_UNCHANGED', 'the new MSISDN is the current one');
@@ -103,7 +104,7 @@ export class FleetService {
   }
 
   changeHandset(op: OperatorPrincipal, msisdn: string, imei: string): Promise<SubscriberView> {
-    return this.audited(op, 'subscriber.handset-change', msisdn, async (m) => {
+    return this.operatorAudit.audited(op, 'subscriber.handset-change', msisdn, async (m) => {
       const sub = await this.requireLive(m, msisdn);
       if (sub.imei === imei) throw unprocessable('IMEI_UNCHANGED', 'the subscriber already uses this handset');
       const at = this.clock.now();
@@ -114,7 +115,7 @@ export class FleetService {
   }
 
   endContract(op: OperatorPrincipal, msisdn: string, note?: string): Promise<SubscriberView> {
-    return this.audited(op, 'subscriber.contract-end', msisdn, async (m) => {
+    return this.operatorAudit.audited(op, 'subscriber.contract-end', msisdn, async (m) => {
       const sub = await this.requireLive(m, msisdn);
       const at = this.clock.now();
       await m.query(`UPDATE subscriber SET status = 'cancelled', cancelled_at = $2, updated_at = $2 WHERE id = $1`, [sub.id, at]);
@@ -132,7 +133,7 @@ export class FleetService {
   }
 
   setSuspended(op: OperatorPrincipal, msisdn: string, suspend: boolean, note?: string): Promise<SubscriberView> {
-    return this.audited(op, suspend ? 'subscriber.suspend' : 'subscriber.resume', msisdn, async (m) => {
+    return this.operatorAudit.audited(op, suspend ? 'subscriber.suspend' : 'subscriber.resume', msisdn, async (m) => {
       const sub = await this.requireLive(m, msisdn);
       const [from, to] = suspend ? ['active', 'suspended'] : ['suspended', 'active'];
       if (sub.status !== from) throw conflict('SUBSCRIBER_STATE', `subscriber is ${sub.status}, not ${from}`);
@@ -142,16 +143,6 @@ export class FleetService {
   }
 
   // ---------- reads ----------
-
-  /** Reads of subscriber data are operator calls too: audited (who looked at what, when). */
-  async recordRead(op: OperatorPrincipal, action: string, target: string | null, details?: Record<string, unknown>): Promise<void> {
-    await this.audit(this.ds.manager, op, action, target, 'ok', details);
-  }
-
-  /** A call the operator authentication refused before it reached the fleet (who, or `anonymous`; which route; why). */
-  async recordRefusedCall(op: Pick<OperatorPrincipal, 'sub' | 'roles'>, action: string, target: string | null, reason: string, details: Record<string, unknown>): Promise<void> {
-    await this.audit(this.ds.manager, op, action, target, `refused:${reason}`, details);
-  }
 
   /** Card operations not done yet, per state and operation, with the oldest one's age (the OTA queue and SP scripts in flight). */
   async otaBacklog(): Promise<OtaBacklog> {
@@ -219,14 +210,6 @@ export class FleetService {
     };
   }
 
-  async auditLog(q: { actor?: string; target?: string; limit: number }): Promise<Record<string, unknown>[]> {
-    const rows = await this.ds.query(
-      `SELECT * FROM operator_audit WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR target = $2) ORDER BY id DESC LIMIT $3`,
-      [q.actor ?? null, q.target ?? null, q.limit],
-    );
-    return rows.map((r: Record<string, unknown>) => ({ ...r, id: Number(r['id']), at: (r['at'] as Date).toISOString() }));
-  }
-
   async operations(q: { iccid?: string; limit: number }): Promise<Record<string, unknown>[]> {
     const rows = await this.ds.query(
       `SELECT request_id, kind, requested_by, iccid, msisdn, ssd_aid, status, outcome, reason, status_word, created_at, completed_at
@@ -270,14 +253,12 @@ export class FleetService {
     const iccid = iccidFor(this.settings.profile.iccidPrefix, BigInt(serial));
     const now = this.clock.now();
     await this.sims.insert(m, { iccid, generation, isdAid: this.settings.isdAid, isdKvn: this.settings.isdKvn, memoryQuotaBytes: spec.memoryQuotaBytes, replaces }, now);
-    const keyset = this.isdKeys.forCard(iccid);
-    const isdKeyset = this.keys.sealFor('vsim', Buffer.from(JSON.stringify(keysetJson(keyset)), 'utf8'), `isd-keyset/${iccid}`);
     await this.outbox.publish(m, SimManufactureRequested, {
       carrier: this.settings.carrier,
       iccid,
       generation,
       memoryQuotaBytes: spec.memoryQuotaBytes,
-      isdKeyset,
+      isdKeyset: this.isdKeys.sealedForManufacture(iccid, this.keys),
     });
     return iccid;
   }
@@ -305,38 +286,6 @@ export class FleetService {
   private async view(m: EntityManager, id: string): Promise<SubscriberView> {
     const rows: SubscriberRow[] = await m.query(`${SUBSCRIBER_SELECT} WHERE s.id = $1`, [id]);
     return toView(rows[0]);
-  }
-
-  /** Runs an operator action in a transaction together with its audit record; a refusal is audited on its own. */
-  private async audited<T>(
-    op: OperatorPrincipal,
-    action: string,
-    target: string | null,
-    fn: (m: EntityManager) => Promise<{ result: T; target?: string; details?: Record<string, unknown> }>,
-  ): Promise<T> {
-    try {
-      return await this.ds.transaction(async (m) => {
-        const { result, target: resolved, details } = await fn(m);
-        await this.audit(m, op, action, resolved ?? target, 'ok', details);
-        return result;
-      });
-    } catch (err) {
-      const reason = err instanceof DomainHttpException ? err.reason : 'INTERNAL_ERROR';
-      await this.audit(this.ds.manager, op, action, target, `refused:${reason}`, { message: (err as Error).message }).catch(() => undefined);
-      throw err;
-    }
-  }
-
-  private async audit(m: EntityManager, op: Pick<OperatorPrincipal, 'sub' | 'roles'>, action: string, target: string | null, outcome: string, details?: Record<string, unknown>): Promise<void> {
-    await m.query(`INSERT INTO operator_audit (at, actor, roles, action, target, outcome, details) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
-      this.clock.now(),
-      op.sub,
-      op.roles,
-      action,
-      target,
-      outcome,
-      details ?? null,
-    ]);
   }
 }
 

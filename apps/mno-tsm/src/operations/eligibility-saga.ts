@@ -1,13 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EligibilityAnswered, EligibilityRequested, MVNOS, type PayloadOf } from '@jpki/contracts';
-import { buildGetData, DataObject, parseExtendedCardResources } from '@jpki/globalplatform';
 import { StepFailure, type SagaData, type SagaDefinition, type StepContext } from '@jpki/saga';
-import { Clock } from '@jpki/service-kit';
 import { CardAccess, OperationSteps, type OperationData } from '@jpki/tsm';
+import { carrierForm } from '../carrier-addressing';
 import type { MnoTsmSettings } from '../config';
 import { FleetService } from '../fleet/fleet.service';
-import { SimStore } from '../fleet/sim-store';
 import { MNO_SETTINGS } from '../tokens';
 
 type Ctx = StepContext<OperationData>;
@@ -25,9 +23,7 @@ export class EligibilitySaga {
   constructor(
     private readonly ds: DataSource,
     private readonly card: CardAccess,
-    private readonly sims: SimStore,
     private readonly fleet: FleetService,
-    private readonly clock: Clock,
     @Inject(MNO_SETTINGS) private readonly settings: MnoTsmSettings,
     private readonly steps: OperationSteps,
   ) {
@@ -38,7 +34,7 @@ export class EligibilitySaga {
   }
 
   private async assess(ctx: Ctx): Promise<Partial<OperationData>> {
-    const req = ctx.data.request as PayloadOf<typeof EligibilityRequested>;
+    const req = carrierForm(ctx.data.request as PayloadOf<typeof EligibilityRequested>);
     const refuse = (reason: string, extra: Partial<Answer> = {}) => ({
       result: { type: EligibilityAnswered.type, payload: { requestId: req.requestId, carrier: this.settings.carrier, msisdn: req.msisdn, eligible: false, reason, ...extra } },
     });
@@ -52,9 +48,9 @@ export class EligibilitySaga {
     return { iccid: sub.iccid, request: { ...req, known } };
   }
 
-  /** Free memory as the card reports it (GET DATA FF21, no secure channel needed), not the fleet estimate. */
+  /** Free memory as the card reports it, not the fleet estimate. */
   private async cardMemory(ctx: Ctx): Promise<Partial<OperationData>> {
-    const req = ctx.data.request as PayloadOf<typeof EligibilityRequested> & { known: Record<string, string> };
+    const req = carrierForm(ctx.data.request as PayloadOf<typeof EligibilityRequested> & { known: Record<string, string> });
     const iccid = ctx.data.iccid;
     if (!iccid) throw new StepFailure('SUBSCRIBER_UNKNOWN', 'no SIM resolved for the subscriber', false);
     const sim = await this.steps.requireSim(iccid);
@@ -76,12 +72,7 @@ export class EligibilitySaga {
       },
     });
     try {
-      const free = await this.card.withCard(ctx, iccid, async () => {
-        const isd = this.card.isdCard(this.card.scripts(ctx, iccid, 'card-memory'), iccid, sim);
-        const [resources] = await isd.authenticateCard([buildGetData(DataObject.EXTENDED_CARD_RESOURCES)]);
-        return parseExtendedCardResources(resources).freeNonVolatileMemory;
-      });
-      await this.sims.recordFreeMemory(iccid, free, this.clock.now());
+      const free = await this.card.freeMemory(ctx, iccid, sim, 'card-memory');
       return free < req.applet.requiredMemoryBytes ? answer(false, 'INSUFFICIENT_MEMORY', free) : answer(true, undefined, free);
     } catch (err) {
       if (err instanceof StepFailure && err.reason === 'SIM_UNREACHABLE') return answer(false, 'SIM_UNREACHABLE');

@@ -1,4 +1,4 @@
-import type { Carrier, DeviceBinding, MvnoId, SealedBox } from '@jpki/contracts';
+import { seAddressOf, type Carrier, type DeviceBinding, type MvnoId, type SealedBox, type SeAddress } from '@jpki/contracts';
 import { StepFailure } from '@jpki/saga';
 import type { ExpectedApplication } from './signed-application';
 
@@ -12,6 +12,9 @@ export interface EnrollmentData extends Record<string, unknown> {
   signedApplication: string;
   personId?: string;
   cardUserAuthenticationNotAfter?: string;
+  /** An eSE phone: the embedded SE the signed application names (its TSM is the SE-management TSM). */
+  seid?: string;
+  /** A SIM phone: the SIM the carrier's eligibility answer named. */
   iccid?: string;
   scp03KeyBytes?: 16 | 24 | 32;
   /** S8 or S16 mode of the carrier's SSD, and the largest APDU data field its OTA path carries. */
@@ -44,8 +47,15 @@ export interface SigningKeyData {
 export const proofingRequestId = (enrollmentId: string): string => `${enrollmentId}:proofing`;
 
 export function deviceOf(d: EnrollmentData): DeviceBinding {
-  return { kind: 'sim', iccid: known(d, 'iccid'), msisdn: d.msisdn, carrier: d.carrier, ...(d.mvno ? { mvno: d.mvno } : {}) };
+  const number = { msisdn: d.msisdn, carrier: d.carrier, ...(d.mvno ? { mvno: d.mvno } : {}) };
+  return d.seid ? { kind: 'ese', seid: d.seid, ...number } : { kind: 'sim', iccid: known(d, 'iccid'), ...number };
 }
+
+/** The secure element the enrollment provisions: the eSE the application names, or the SIM eligibility found. */
+export const seidOfEnrollment = (d: EnrollmentData): string => d.seid ?? known(d, 'iccid');
+
+/** How TSM operations address that secure element (and so which TSM they go to). */
+export const tsmAddressOf = (d: EnrollmentData): SeAddress => seAddressOf(seidOfEnrollment(d), d.carrier);
 
 /** A value an earlier step must have recorded; its absence is a broken saga, not a retry case. */
 export function known<K extends keyof EnrollmentData>(d: EnrollmentData, key: K): NonNullable<EnrollmentData[K]> {
@@ -55,6 +65,7 @@ export function known<K extends keyof EnrollmentData>(d: EnrollmentData, key: K)
 }
 
 /** The request's words for the phone, as the application names them (on-device = on-card, ca-generated = delivered). */
-export function expectedApplication(d: Pick<EnrollmentData, 'msisdn' | 'carrier' | 'mvno' | 'keyMode'>): ExpectedApplication {
-  return { deviceKind: 'sim', keyMode: d.keyMode === 'on-card' ? 'on-device' : 'ca-generated', msisdn: d.msisdn, operator: d.mvno ?? d.carrier };
+export function expectedApplication(d: Pick<EnrollmentData, 'msisdn' | 'carrier' | 'mvno' | 'keyMode' | 'seid'>): ExpectedApplication {
+  const keyMode = d.keyMode === 'on-card' ? 'on-device' : 'ca-generated';
+  return { deviceKind: d.seid ? 'ese' : 'sim', keyMode, msisdn: d.msisdn, operator: d.mvno ?? d.carrier, ...(d.seid ? { seid: d.seid } : {}) };
 }

@@ -32,7 +32,7 @@ import { ServiceInstances } from '../service/service-instances';
 import { SP_TSM_CONFIG } from '../tokens';
 import { stepPolicies, type SpTsmConfig } from '../config';
 import { KeysetVault } from '../keys/keyset-vault';
-import { deviceOf, expectedApplication, known, proofingRequestId, type EnrollmentData, type SigningKeyData } from './enrollment-data';
+import { deviceOf, expectedApplication, known, proofingRequestId, seidOfEnrollment, tsmAddressOf, type EnrollmentData, type SigningKeyData } from './enrollment-data';
 import { applicationMismatches } from './signed-application';
 
 type Ctx = StepContext<EnrollmentData>;
@@ -91,12 +91,12 @@ export class EnrollmentSaga {
 
   private spCard(ctx: Ctx, step: EnrollmentStep): SpCard {
     const d = ctx.data;
-    if (!d.iccid) throw new StepFailure('NO_SIM', 'eligibility did not name a SIM', false);
+    if (!d.seid && !d.iccid) throw new StepFailure('NO_SIM', 'eligibility did not name a SIM', false);
     return new SpCard(
-      new OtaCardChannel(ctx as never, step, d.carrier, d.iccid),
+      new OtaCardChannel(ctx as never, step, tsmAddressOf(d)),
       this.ssdAid,
       ssdChannel(this.config.SCP03_SECURITY_LEVEL, d),
-      this.vault.sequenceCounters(d.iccid, this.config.SSD_AID),
+      this.vault.sequenceCounters(seidOfEnrollment(d), this.config.SSD_AID),
     );
   }
 
@@ -126,26 +126,22 @@ export class EnrollmentSaga {
     }
   }
 
+  /**
+   * Asks the TSM of the phone's secure element: the carrier's MNO-TSM finds the number's SIM; the SE-management TSM
+   * judges the eSE the application names. MVNO rules are the carrier's: an eSE does not depend on them.
+   */
   private async checkEligibility(ctx: Ctx): Promise<Partial<EnrollmentData>> {
     const d = ctx.data;
     const key = `${d.enrollmentId}:eligibility`;
-    const reply = await ctx.request(
-      EligibilityRequested,
-      {
-        requestId: key,
-        carrier: d.carrier,
-        msisdn: d.msisdn,
-        ...(d.mvno ? { mvno: d.mvno } : {}),
-        applet: { aid: APPLET_AID_HEX, requiredMemoryBytes: APPLET_MEMORY_BYTES * (d.signingCertificate ? 2 : 1) },
-      },
-      key,
-    );
+    const applet = { aid: APPLET_AID_HEX, requiredMemoryBytes: APPLET_MEMORY_BYTES * (d.signingCertificate ? 2 : 1) };
+    const question = d.seid ? { seid: d.seid } : { carrier: d.carrier, msisdn: d.msisdn, ...(d.mvno ? { mvno: d.mvno } : {}) };
+    const reply = await ctx.request(EligibilityRequested, { requestId: key, ...question, applet }, key);
     const answer = mnoAnswer<typeof EligibilityAnswered>(reply);
-    if (!answer.eligible || !answer.iccid) throw new StepFailure(answer.reason ?? 'NOT_ELIGIBLE', `${d.msisdn} on ${d.carrier}`, false);
-    const iccid = answer.iccid;
-    if (await ctx.transaction((m) => this.instances.deployedOn(m, iccid))) throw new StepFailure('SIM_ALREADY_ENROLLED', `${answer.iccid} already carries the service`, false);
+    const seid = 'seid' in answer ? answer.seid : answer.iccid;
+    if (!answer.eligible || !seid) throw new StepFailure(answer.reason ?? 'NOT_ELIGIBLE', d.seid ? `eSE ${d.seid}` : `${d.msisdn} on ${d.carrier}`, false);
+    if (await ctx.transaction((m) => this.instances.deployedOn(m, seid))) throw new StepFailure('SIM_ALREADY_ENROLLED', `${seid} already carries the service`, false);
     return {
-      iccid: answer.iccid,
+      ...(d.seid ? {} : { iccid: seid }),
       scp03KeyBytes: answer.scp03KeyBytes ?? 16,
       scp03SMode: answer.scp03SMode,
       maxApduDataBytes: answer.maxApduDataBytes,
@@ -157,21 +153,21 @@ export class EnrollmentSaga {
     const key = `${d.enrollmentId}:ssd-creation`;
     const reply = await ctx.request(
       SsdCreationRequested,
-      { requestId: key, carrier: d.carrier, iccid: known(d, 'iccid'), ssdAid: this.config.SSD_AID, keysetRecipient: 'sp-tsm' },
+      { requestId: key, ...tsmAddressOf(d), ssdAid: this.config.SSD_AID, keysetRecipient: 'sp-tsm' },
       key,
     );
     const created = mnoAnswer<typeof SsdCreated>(reply);
-    const plain = JSON.parse(this.keys.openSealed(created.temporaryKeyset, `ssd-keyset/${d.iccid}/${this.config.SSD_AID}`).toString('utf8'));
+    const plain = JSON.parse(this.keys.openSealed(created.temporaryKeyset, `ssd-keyset/${seidOfEnrollment(d)}/${this.config.SSD_AID}`).toString('utf8'));
     const temporary = new Scp03KeySet(plain.kvn, fromHex(plain.enc), fromHex(plain.mac), fromHex(plain.dek));
-    await ctx.transaction((m) => this.vault.storeTemporary(m, known(d, 'iccid'), this.config.SSD_AID, temporary));
+    await ctx.transaction((m) => this.vault.storeTemporary(m, seidOfEnrollment(d), this.config.SSD_AID, temporary));
     return { temporaryKvn: temporary.kvn };
   }
 
   private async handOverKeys(ctx: Ctx): Promise<void> {
     const d = ctx.data;
-    const sp = await this.vault.spKeyset(known(d, 'iccid'), this.config.SSD_AID, this.spKvn(d.temporaryKvn), d.scp03KeyBytes ?? 16);
+    const sp = await this.vault.spKeyset(seidOfEnrollment(d), this.config.SSD_AID, this.spKvn(d.temporaryKvn), d.scp03KeyBytes ?? 16);
     if (sp.status === 'active') return;
-    const temporary = await ctx.transaction((m) => this.vault.load(m, known(d, 'iccid'), this.config.SSD_AID, 'temporary'));
+    const temporary = await ctx.transaction((m) => this.vault.load(m, seidOfEnrollment(d), this.config.SSD_AID, 'temporary'));
     if (!temporary) throw new StepFailure('TEMPORARY_KEYSET_MISSING', 'no temporary keyset to hand over from', false);
     const card = this.spCard(ctx, 'key-handover');
     try {
@@ -180,7 +176,7 @@ export class EnrollmentSaga {
       // The temporary KVN is gone: an earlier attempt's PUT KEY reached the card if our keys are there now.
       if (!(err instanceof StepFailure && err.reason === TEMPORARY_KVN_GONE && (await card.holds(sp.keys)))) throw err;
     }
-    await this.vault.completeHandover(known(d, 'iccid'), this.config.SSD_AID);
+    await this.vault.completeHandover(seidOfEnrollment(d), this.config.SSD_AID);
   }
 
   /** The SP keyset's KVN: the configured one, unless the MNO chose it for the temporary keyset. */
@@ -191,7 +187,7 @@ export class EnrollmentSaga {
   }
 
   private async spKeys(ctx: Ctx): Promise<Scp03KeySet> {
-    const keys = await ctx.transaction((m) => this.vault.load(m, known(ctx.data, 'iccid'), this.config.SSD_AID, 'sp'));
+    const keys = await ctx.transaction((m) => this.vault.load(m, seidOfEnrollment(ctx.data), this.config.SSD_AID, 'sp'));
     if (!keys) throw new StepFailure('SP_KEYSET_MISSING', 'no SP keyset for this SSD', false);
     return keys;
   }
@@ -202,7 +198,7 @@ export class EnrollmentSaga {
     const card = this.spCard(ctx, 'applet-install');
     const install = async (role: JpkiKeyRole, generateKeyPair: boolean) => {
       const aid = jpkiInstanceAid(role);
-      return card.installApplet(keys, role, aid, await this.vault.contentKey(known(d, 'iccid'), hex(aid)), generateKeyPair);
+      return card.installApplet(keys, role, aid, await this.vault.contentKey(seidOfEnrollment(d), hex(aid)), generateKeyPair);
     };
     const template = await install('user-authentication', d.keyMode === 'on-card');
     const signing = d.signingCertificate ? await install('signing', true) : undefined;
@@ -278,7 +274,7 @@ export class EnrollmentSaga {
     const card = this.spCard(ctx, 'certificate-write');
     const keys = await this.spKeys(ctx);
     const write = async (aid: Buffer, certificate: string, pkcs8?: Buffer) =>
-      card.writeKeyAndCertificate(keys, aid, await this.vault.contentKey(known(d, 'iccid'), hex(aid)), Buffer.from(certificate, 'base64'), pkcs8);
+      card.writeKeyAndCertificate(keys, aid, await this.vault.contentKey(seidOfEnrollment(d), hex(aid)), Buffer.from(certificate, 'base64'), pkcs8);
     let pkcs8: Buffer | undefined;
     if (d.keyMode === 'delivered') {
       if (!d.deliveredKey) throw new StepFailure('DELIVERED_KEY_MISSING', 'the CA returned no key', false);
@@ -298,10 +294,10 @@ export class EnrollmentSaga {
     const key = `${d.enrollmentId}:compensate-ssd`;
     await ctx.request(
       SsdDeletionRequested,
-      { requestId: key, carrier: d.carrier, iccid: known(d, 'iccid'), ssdAid: this.config.SSD_AID, queueIfUnreachable: true },
+      { requestId: key, ...tsmAddressOf(d), ssdAid: this.config.SSD_AID, queueIfUnreachable: true },
       key,
     );
-    await ctx.transaction((m) => this.vault.destroy(m, known(d, 'iccid'), this.config.SSD_AID));
+    await ctx.transaction((m) => this.vault.destroy(m, seidOfEnrollment(d), this.config.SSD_AID));
   }
 
   private async revokeIssued(ctx: Ctx): Promise<void> {
@@ -326,7 +322,7 @@ export class EnrollmentSaga {
 
   private async publishTransition(m: EntityManager, t: Transition<EnrollmentData>): Promise<void> {
     const d = t.data;
-    const common = { enrollmentId: d.enrollmentId, carrier: d.carrier, msisdn: d.msisdn, ...(d.iccid ? { iccid: d.iccid } : {}) };
+    const common = { enrollmentId: d.enrollmentId, carrier: d.carrier, msisdn: d.msisdn, ...(d.iccid ? { iccid: d.iccid } : {}), ...(d.seid ? { seid: d.seid } : {}) };
     await this.outbox.publish(
       m,
       EnrollmentStateChanged,
@@ -356,7 +352,7 @@ export class EnrollmentSaga {
   private async recordServiceInstance(m: EntityManager, d: EnrollmentData): Promise<void> {
     const ssd = ssdChannel(this.config.SCP03_SECURITY_LEVEL, d);
     await this.instances.deployed(m, {
-      iccid: known(d, 'iccid'),
+      seid: seidOfEnrollment(d),
       enrollmentId: d.enrollmentId,
       carrier: d.carrier,
       msisdn: d.msisdn,
@@ -384,7 +380,7 @@ export class EnrollmentSaga {
         carrier: d.carrier,
         ...(d.mvno ? { mvno: d.mvno } : {}),
         msisdn: d.msisdn,
-        iccid: known(d, 'iccid'),
+        ...(d.seid ? { seid: d.seid } : { iccid: known(d, 'iccid') }),
         ssdAid: this.config.SSD_AID,
         keyMode: d.keyMode,
       },

@@ -1,5 +1,5 @@
 import { z } from 'zod/v4';
-import { base64Schema, CARRIERS, keyModeSchema, MVNOS, msisdnSchema } from '@jpki/contracts';
+import { base64Schema, CARRIERS, eseSeidSchema, keyModeSchema, MVNOS, msisdnSchema } from '@jpki/contracts';
 
 export const OPERATORS = [...CARRIERS, ...Object.keys(MVNOS)] as [string, ...string[]];
 
@@ -10,5 +10,7 @@ export const enrollmentRequestSchema = z.object({
   /** The carrier or MVNO of the subscription; an MVNO is served through its host carrier. */
   operator: z.enum(OPERATORS),
   keyMode: keyModeSchema,
+  /** An eSE phone: its embedded SE, where the applet goes (managed by the SE-management TSM, not the carrier's). */
+  seid: eseSeidSchema.optional(),
 });
 export type EnrollmentRequest = z.infer<typeof enrollmentRequestSchema>;

@@ -10,6 +10,7 @@ import {
   ScriptForwarded,
   SsdCreated,
   SsdOperationCompleted,
+  seidOf,
   type PayloadOf,
 } from '@jpki/contracts';
 import type { MessageContext } from '@jpki/messaging';
@@ -68,9 +69,9 @@ export class RepliesController {
   async ssdOperation(@Payload() p: PayloadOf<typeof SsdOperationCompleted>, @Ctx() ctx: MessageContext) {
     await this.record(p, ctx);
     if (p.outcome !== 'done' && p.outcome !== 'not-present') return;
-    const instance = await this.instances.awaiting(ctx.manager, p.iccid, p.requestId);
+    const instance = await this.instances.awaiting(ctx.manager, seidOf(p), p.requestId);
     if (!instance?.pendingOperation) return;
-    await this.operations.applied(ctx.manager, { ...instance, requestId: p.requestId, operation: instance.pendingOperation });
+    await this.operations.applied(ctx.manager, { ...instance, iccid: instance.seid, requestId: p.requestId, operation: instance.pendingOperation });
   }
 
   @EventPattern(AuditCompleted.type)

@@ -58,4 +58,16 @@ describe('checkSignedApplication: what POST /enrollments refuses before writing 
     expect(applicationMismatches(iphone, { deviceKind: 'iphone', keyMode: 'on-device', deviceId: 'IPHONE-0002' })).toEqual(['deviceId']);
     expect(applicationMismatches(application, { deviceKind: 'iphone', keyMode: 'on-device', deviceId: 'IPHONE-0001' })).toEqual(['deviceKind', 'deviceId']);
   });
+
+  it('binds an eSE phone’s application to its embedded SE: another SEID, or a SIM application, is a mismatch', () => {
+    const ESE: ExpectedApplication = { ...SIM, deviceKind: 'ese', seid: 'E50102030405060708AB' };
+    const onEse = { ...application, deviceKind: 'ese', seid: ESE.seid };
+    verify.mockReturnValue(signed(onEse));
+    expect(checkSignedApplication('AAAA', ESE)).toMatchObject({ deviceKind: 'ese', seid: ESE.seid });
+    expect(refusal({ ...ESE, seid: 'E50102030405060708AC' })).toEqual({ status: 422, reason: 'APPLICATION_MISMATCH' });
+    expect(refusal(SIM)).toEqual({ status: 422, reason: 'APPLICATION_MISMATCH' });
+    expect(applicationMismatches(application, ESE)).toEqual(['deviceKind', 'seid']);
+    verify.mockReturnValue(signed({ ...application, deviceKind: 'ese' }));
+    expect(refusal(ESE)).toEqual({ status: 400, reason: 'APPLICATION_MALFORMED' });
+  });
 });

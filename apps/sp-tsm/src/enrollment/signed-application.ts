@@ -18,11 +18,13 @@ const SIGNATURE_FAILURES: readonly CmsFailureReason[] = [
 
 /** What the request says about the phone, in the application's words. */
 export interface ExpectedApplication {
-  readonly deviceKind: 'sim' | 'iphone';
+  readonly deviceKind: 'sim' | 'ese' | 'iphone';
   readonly keyMode: 'on-device' | 'ca-generated';
-  /** SIM: the number and the operator (carrier or MVNO) of the subscription. */
+  /** SIM or eSE phone: the number and the operator (carrier or MVNO) of the subscription. */
   readonly msisdn?: string;
   readonly operator?: string;
+  /** eSE phone: its embedded SE. */
+  readonly seid?: string;
   /** iPhone: the device. */
   readonly deviceId?: string;
 }
@@ -32,12 +34,13 @@ export function applicationMismatches(application: Record<string, unknown>, expe
   const checks: [unknown, unknown, string][] = [
     [application['deviceKind'] ?? 'sim', expected.deviceKind, 'deviceKind'],
     [application['keyMode'], expected.keyMode, 'keyMode'],
-    ...(expected.deviceKind === 'sim'
-      ? ([
+    ...(expected.deviceKind === 'iphone'
+      ? ([[application['deviceId'], expected.deviceId, 'deviceId']] as [unknown, unknown, string][])
+      : ([
           [application['msisdn'], expected.msisdn, 'msisdn'],
           [application['mvno'] ?? application['carrier'], expected.operator, 'operator'],
-        ] as [unknown, unknown, string][])
-      : ([[application['deviceId'], expected.deviceId, 'deviceId']] as [unknown, unknown, string][])),
+          [application['seid'], expected.seid, 'seid'],
+        ] as [unknown, unknown, string][])),
   ];
   return checks.filter(([actual, wanted]) => actual !== wanted).map(([, , field]) => field);
 }

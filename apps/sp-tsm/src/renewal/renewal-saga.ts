@@ -8,6 +8,7 @@ import {
   type Carrier,
   type DeviceBinding,
   type PayloadOf,
+  seAddressOf,
 } from '@jpki/contracts';
 import { fromHex } from '@jpki/globalplatform';
 import { Outbox } from '@jpki/messaging';
@@ -86,7 +87,7 @@ export class RenewalSaga {
   private spCard(ctx: Ctx, step: string): SpCard {
     const d = ctx.data;
     return new SpCard(
-      new OtaCardChannel(ctx as never, step, d.carrier, d.iccid),
+      new OtaCardChannel(ctx as never, step, seAddressOf(d.iccid, d.carrier)),
       fromHex(d.ssdAid),
       ssdChannel(this.config.SCP03_SECURITY_LEVEL, d),
       this.vault.sequenceCounters(d.iccid, d.ssdAid),

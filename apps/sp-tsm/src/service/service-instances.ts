@@ -6,9 +6,9 @@ import type { Scp03SMode } from '@jpki/globalplatform';
 export type ServiceState = 'operational' | 'suspended' | 'terminated';
 export type ServiceOperation = 'suspend' | 'resume' | 'terminate';
 
-/** The JPKI service deployed on one SIM: where it lives on the card and the certificate it runs. */
+/** The JPKI service deployed on one secure element (a SIM or an eSE): where it lives on the card and the certificate it runs. */
 export interface ServiceInstance {
-  iccid: string;
+  seid: string;
   enrollmentId: string;
   carrier: Carrier;
   msisdn: string;
@@ -32,7 +32,7 @@ type Deployed = Omit<ServiceInstance, 'state' | 'pendingRequest' | 'pendingOpera
 const STATE_AFTER: Record<ServiceOperation, ServiceState> = { suspend: 'suspended', resume: 'operational', terminate: 'terminated' };
 
 interface Row {
-  iccid: string;
+  seid: string;
   enrollment_id: string;
   carrier: Carrier;
   msisdn: string;
@@ -52,55 +52,55 @@ interface Row {
 /** The `service_instance` table, its only reader and writer; every call runs in the caller's transaction. */
 @Injectable()
 export class ServiceInstances {
-  /** The SIM's instance, locked until the transaction ends. */
-  async lock(m: EntityManager, iccid: string): Promise<ServiceInstance | undefined> {
-    return this.one(m, `SELECT * FROM service_instance WHERE iccid = $1 FOR UPDATE`, [iccid]);
+  /** The secure element's instance, locked until the transaction ends. */
+  async lock(m: EntityManager, seid: string): Promise<ServiceInstance | undefined> {
+    return this.one(m, `SELECT * FROM service_instance WHERE seid = $1 FOR UPDATE`, [seid]);
   }
 
   /** The instance waiting for the answer to `requestId` (a queued operation), locked. */
-  async awaiting(m: EntityManager, iccid: string, requestId: string): Promise<ServiceInstance | undefined> {
-    return this.one(m, `SELECT * FROM service_instance WHERE iccid = $1 AND pending_request = $2 FOR UPDATE`, [iccid, requestId]);
+  async awaiting(m: EntityManager, seid: string, requestId: string): Promise<ServiceInstance | undefined> {
+    return this.one(m, `SELECT * FROM service_instance WHERE seid = $1 AND pending_request = $2 FOR UPDATE`, [seid, requestId]);
   }
 
-  /** Whether the SIM carries the service (in any state but terminated). */
-  async deployedOn(m: EntityManager, iccid: string): Promise<boolean> {
-    return (await m.query(`SELECT 1 FROM service_instance WHERE iccid = $1 AND state <> 'terminated'`, [iccid])).length > 0;
+  /** Whether the secure element carries the service (in any state but terminated). */
+  async deployedOn(m: EntityManager, seid: string): Promise<boolean> {
+    return (await m.query(`SELECT 1 FROM service_instance WHERE seid = $1 AND state <> 'terminated'`, [seid])).length > 0;
   }
 
-  /** An enrollment completed: the SIM now runs the service (replacing a terminated instance). */
+  /** An enrollment completed: the secure element now runs the service (replacing a terminated instance). */
   async deployed(m: EntityManager, s: Deployed): Promise<void> {
     await m.query(
-      `INSERT INTO service_instance (iccid, enrollment_id, carrier, msisdn, person_id, ssd_aid, applet_aid, serial, signing_serial, key_mode, scp03_s_mode, max_apdu_data_bytes, state)
+      `INSERT INTO service_instance (seid, enrollment_id, carrier, msisdn, person_id, ssd_aid, applet_aid, serial, signing_serial, key_mode, scp03_s_mode, max_apdu_data_bytes, state)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'operational')
-       ON CONFLICT (iccid) DO UPDATE SET enrollment_id = EXCLUDED.enrollment_id, msisdn = EXCLUDED.msisdn, person_id = EXCLUDED.person_id,
+       ON CONFLICT (seid) DO UPDATE SET enrollment_id = EXCLUDED.enrollment_id, msisdn = EXCLUDED.msisdn, person_id = EXCLUDED.person_id,
          serial = EXCLUDED.serial, signing_serial = EXCLUDED.signing_serial, key_mode = EXCLUDED.key_mode, scp03_s_mode = EXCLUDED.scp03_s_mode,
          max_apdu_data_bytes = EXCLUDED.max_apdu_data_bytes, state = 'operational', updated_at = now()`,
-      [s.iccid, s.enrollmentId, s.carrier, s.msisdn, s.personId, s.ssdAid, s.appletAid, s.serial, s.signingSerial, s.keyMode, s.scp03SMode, s.maxApduDataBytes],
+      [s.seid, s.enrollmentId, s.carrier, s.msisdn, s.personId, s.ssdAid, s.appletAid, s.serial, s.signingSerial, s.keyMode, s.scp03SMode, s.maxApduDataBytes],
     );
   }
 
   /** The carrier queued `operation` until the phone is reachable. */
-  async queued(m: EntityManager, iccid: string, requestId: string, operation: ServiceOperation): Promise<void> {
-    await m.query(`UPDATE service_instance SET pending_request = $2, pending_operation = $3, updated_at = now() WHERE iccid = $1`, [iccid, requestId, operation]);
+  async queued(m: EntityManager, seid: string, requestId: string, operation: ServiceOperation): Promise<void> {
+    await m.query(`UPDATE service_instance SET pending_request = $2, pending_operation = $3, updated_at = now() WHERE seid = $1`, [seid, requestId, operation]);
   }
 
   /** The card operation happened: the state it leads to, nothing pending. */
-  async applied(m: EntityManager, iccid: string, operation: ServiceOperation): Promise<void> {
-    await m.query(`UPDATE service_instance SET state = $2, pending_request = NULL, pending_operation = NULL, updated_at = now() WHERE iccid = $1`, [
-      iccid,
+  async applied(m: EntityManager, seid: string, operation: ServiceOperation): Promise<void> {
+    await m.query(`UPDATE service_instance SET state = $2, pending_request = NULL, pending_operation = NULL, updated_at = now() WHERE seid = $1`, [
+      seid,
       STATE_AFTER[operation],
     ]);
   }
 
   /** A renewal wrote `serial` over `previousSerial`. */
-  async renewed(m: EntityManager, iccid: string, serial: string, previousSerial: string): Promise<void> {
-    await m.query(`UPDATE service_instance SET serial = $2, updated_at = now() WHERE iccid = $1 AND serial = $3`, [iccid, serial, previousSerial]);
+  async renewed(m: EntityManager, seid: string, serial: string, previousSerial: string): Promise<void> {
+    await m.query(`UPDATE service_instance SET serial = $2, updated_at = now() WHERE seid = $1 AND serial = $3`, [seid, serial, previousSerial]);
   }
 
   private async one(m: EntityManager, sql: string, params: unknown[]): Promise<ServiceInstance | undefined> {
     const [row]: Row[] = await m.query(sql, params);
     return row && {
-      iccid: row.iccid,
+      seid: row.seid,
       enrollmentId: row.enrollment_id,
       carrier: row.carrier,
       msisdn: row.msisdn,

@@ -8,6 +8,7 @@ import {
   SsdStatusChangeRequested,
   type Carrier,
   type PayloadOf,
+  seAddressOf,
 } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
 import { sagaSteps, StepFailure, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
@@ -58,7 +59,7 @@ export class ServiceOperationSaga {
 
   private async operate(ctx: StepContext<ServiceOperationData>): Promise<Partial<ServiceOperationData>> {
     const d = ctx.data;
-    const common = { requestId: d.requestId, carrier: d.carrier, iccid: d.iccid, ssdAid: d.ssdAid };
+    const common = { requestId: d.requestId, ...seAddressOf(d.iccid, d.carrier), ssdAid: d.ssdAid };
     const reply =
       d.operation === 'terminate'
         ? await ctx.request(SsdDeletionRequested, { ...common, queueIfUnreachable: d.queueIfUnreachable }, d.requestId)

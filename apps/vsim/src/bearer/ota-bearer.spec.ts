@@ -1,18 +1,24 @@
 import { CARRIER_PROFILES } from '@jpki/contracts';
-import { bearerProfiles, OtaBearer, parseBearerSpec, randomLossDraw, seededLossDraw } from './ota-bearer';
+import { bearerProfiles, ESE_PUSH_PROFILE, OtaBearer, parseBearerSpec, randomLossDraw, seededLossDraw } from './ota-bearer';
 
 describe('OTA bearer configuration', () => {
-  it('parses per-carrier latency and loss, and keeps the carrier defaults for the rest', () => {
-    const overrides = parseBearerSpec(' docomo:latency=40,loss=0.05 ; kddi:latency=0 ;softbank:loss=1');
-    expect(overrides).toEqual({ docomo: { latencyMs: 40, lossRate: 0.05 }, kddi: { latencyMs: 0 }, softbank: { lossRate: 1 } });
+  it('parses per-bearer latency and loss, and keeps the carrier and eSE push-channel defaults for the rest', () => {
+    const overrides = parseBearerSpec(' docomo:latency=40,loss=0.05 ; kddi:latency=0 ;softbank:loss=1; ese:loss=0.2');
+    expect(overrides).toEqual({ docomo: { latencyMs: 40, lossRate: 0.05 }, kddi: { latencyMs: 0 }, softbank: { lossRate: 1 }, ese: { lossRate: 0.2 } });
     const profiles = bearerProfiles(overrides);
     expect(profiles.kddi).toEqual({ latencyMs: 0, lossRate: CARRIER_PROFILES.kddi.ota.lossRate });
     expect(profiles.softbank).toEqual({ latencyMs: CARRIER_PROFILES.softbank.ota.latencyMs, lossRate: 1 });
-    expect(bearerProfiles()).toEqual({ docomo: CARRIER_PROFILES.docomo.ota, kddi: CARRIER_PROFILES.kddi.ota, softbank: CARRIER_PROFILES.softbank.ota });
+    expect(profiles.ese).toEqual({ latencyMs: ESE_PUSH_PROFILE.latencyMs, lossRate: 0.2 });
+    expect(bearerProfiles()).toEqual({
+      docomo: CARRIER_PROFILES.docomo.ota,
+      kddi: CARRIER_PROFILES.kddi.ota,
+      softbank: CARRIER_PROFILES.softbank.ota,
+      ese: { latencyMs: 80, lossRate: 0 },
+    });
   });
 
   it.each([
-    ['rakuten:latency=1', /unknown carrier/],
+    ['rakuten:latency=1', /unknown bearer/],
     ['docomo:latency=-1', /latency/],
     ['docomo:latency=1.5', /latency/],
     ['docomo:loss=2', /loss/],
@@ -47,7 +53,7 @@ describe('OTA bearer behaviour', () => {
   it('never loses at rate 0, always at rate 1, and sleeps the carrier latency per transit', async () => {
     const slept: number[] = [];
     const bearer = new OtaBearer(
-      { docomo: { latencyMs: 40, lossRate: 0 }, kddi: { latencyMs: 60, lossRate: 1 }, softbank: { latencyMs: 0, lossRate: 0.5 } },
+      { docomo: { latencyMs: 40, lossRate: 0 }, kddi: { latencyMs: 60, lossRate: 1 }, softbank: { latencyMs: 0, lossRate: 0.5 }, ese: { latencyMs: 80, lossRate: 0 } },
       () => 0.999999,
       async (ms) => {
         slept.push(ms);
@@ -58,6 +64,7 @@ describe('OTA bearer behaviour', () => {
     expect(bearer.lost('softbank', 'uplink', 'x')).toBe(false);
     await bearer.transit('docomo');
     await bearer.transit('kddi');
-    expect(slept).toEqual([40, 60]);
+    await bearer.transit('ese');
+    expect(slept).toEqual([40, 60, 80]);
   });
 });

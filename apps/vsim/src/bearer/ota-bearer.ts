@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { CARRIER_PROFILES, CARRIERS, type Carrier } from '@jpki/contracts';
+import { CARRIER_PROFILES, CARRIERS } from '@jpki/contracts';
 
 export interface BearerProfile {
   /** Delay added to every script before the response can leave (one bearer transit). */
@@ -8,7 +8,18 @@ export interface BearerProfile {
   readonly lossRate: number;
 }
 
-export type BearerOverrides = Partial<Record<Carrier, Partial<BearerProfile>>>;
+/** The bearers vsim simulates: each carrier's OTA bearer, and `ese`, the handset push channel to embedded SEs. */
+export const OTA_BEARERS = [...CARRIERS, 'ese'] as const;
+export type OtaBearerName = (typeof OTA_BEARERS)[number];
+
+/**
+ * The eSE push channel's default: the SE-management TSM reaches the handset over its IP connection (a push
+ * notification, then the phone fetches the script over TLS), a round trip longer than a carrier's OTA gateway hop but
+ * with no SMS segments to lose; loss on it is what integrators inject.
+ */
+export const ESE_PUSH_PROFILE: BearerProfile = { latencyMs: 80, lossRate: 0 };
+
+export type BearerOverrides = Partial<Record<OtaBearerName, Partial<BearerProfile>>>;
 
 export type BearerDirection = 'downlink' | 'uplink';
 
@@ -17,13 +28,13 @@ export type LossDraw = (direction: BearerDirection, messageId: string) => number
 
 const MAX_LATENCY_MS = 60_000;
 
-/** Parses `docomo:latency=40,loss=0.05;kddi:latency=60` (any subset of carriers and keys). */
+/** Parses `docomo:latency=40,loss=0.05;kddi:latency=60;ese:loss=0.1` (any subset of bearers and keys). */
 export function parseBearerSpec(spec: string): BearerOverrides {
   const out: BearerOverrides = {};
   for (const part of spec.split(';').map((s) => s.trim()).filter(Boolean)) {
-    const [carrier, settings = ''] = part.split(':', 2).map((s) => s.trim());
-    if (!(CARRIERS as readonly string[]).includes(carrier)) {
-      throw new Error(`OTA_BEARER: unknown carrier "${carrier}" (expected ${CARRIERS.join(', ')})`);
+    const [bearer, settings = ''] = part.split(':', 2).map((s) => s.trim());
+    if (!(OTA_BEARERS as readonly string[]).includes(bearer)) {
+      throw new Error(`OTA_BEARER: unknown bearer "${bearer}" (expected ${OTA_BEARERS.join(', ')})`);
     }
     const profile: { latencyMs?: number; lossRate?: number } = {};
     for (const setting of settings.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -31,28 +42,28 @@ export function parseBearerSpec(spec: string): BearerOverrides {
       const value = Number(raw);
       if (key === 'latency') {
         if (!Number.isInteger(value) || value < 0 || value > MAX_LATENCY_MS) {
-          throw new Error(`OTA_BEARER: ${carrier} latency must be an integer 0-${MAX_LATENCY_MS} (ms)`);
+          throw new Error(`OTA_BEARER: ${bearer} latency must be an integer 0-${MAX_LATENCY_MS} (ms)`);
         }
         profile.latencyMs = value;
       } else if (key === 'loss') {
         if (raw === undefined || raw === '' || !Number.isFinite(value) || value < 0 || value > 1) {
-          throw new Error(`OTA_BEARER: ${carrier} loss must be a number in [0, 1]`);
+          throw new Error(`OTA_BEARER: ${bearer} loss must be a number in [0, 1]`);
         }
         profile.lossRate = value;
       } else {
-        throw new Error(`OTA_BEARER: unknown setting "${key}" for ${carrier} (latency, loss)`);
+        throw new Error(`OTA_BEARER: unknown setting "${key}" for ${bearer} (latency, loss)`);
       }
     }
-    out[carrier as Carrier] = { ...out[carrier as Carrier], ...profile };
+    out[bearer as OtaBearerName] = { ...out[bearer as OtaBearerName], ...profile };
   }
   return out;
 }
 
-/** Carrier defaults from CARRIER_PROFILES with the configured overrides applied. */
-export function bearerProfiles(overrides: BearerOverrides = {}): Record<Carrier, BearerProfile> {
-  return Object.fromEntries(
-    CARRIERS.map((c) => [c, { ...CARRIER_PROFILES[c].ota, ...overrides[c] }]),
-  ) as Record<Carrier, BearerProfile>;
+const defaultProfile = (bearer: OtaBearerName): BearerProfile => (bearer === 'ese' ? ESE_PUSH_PROFILE : CARRIER_PROFILES[bearer].ota);
+
+/** Carrier defaults from CARRIER_PROFILES and the eSE push channel's, with the configured overrides applied. */
+export function bearerProfiles(overrides: BearerOverrides = {}): Record<OtaBearerName, BearerProfile> {
+  return Object.fromEntries(OTA_BEARERS.map((b) => [b, { ...defaultProfile(b), ...overrides[b] }])) as Record<OtaBearerName, BearerProfile>;
 }
 
 const FRACTION_BITS = 2 ** 48;
@@ -70,48 +81,48 @@ export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
 
 /**
- * The simulated OTA bearer of each carrier (SMS/BIP between the MNO's OTA platform and the handset). A carrier's bearer
- * can be degraded for a while (a latency spike, a loss burst) and restored to its configured profile; the degradation
- * lives in this process only (a restart ends it).
+ * The simulated OTA bearer of each carrier (SMS/BIP between the MNO's OTA platform and the handset) and the eSE push
+ * channel (the SE-management TSM to the handset). A bearer can be degraded for a while (a latency spike, a loss burst)
+ * and restored to its configured profile; the degradation lives in this process only (a restart ends it).
  */
 export class OtaBearer {
-  private readonly profiles: Record<Carrier, BearerProfile>;
+  private readonly profiles: Record<OtaBearerName, BearerProfile>;
 
   constructor(
-    private readonly configured: Record<Carrier, BearerProfile>,
+    private readonly configured: Record<OtaBearerName, BearerProfile>,
     private readonly draw: LossDraw = randomLossDraw,
     private readonly sleep: Sleep = realSleep,
   ) {
     this.profiles = { ...configured };
   }
 
-  profile(carrier: Carrier): BearerProfile {
-    return this.profiles[carrier];
+  profile(bearer: OtaBearerName): BearerProfile {
+    return this.profiles[bearer];
   }
 
-  /** Whether the carrier's bearer runs other than configured. */
-  degraded(carrier: Carrier): boolean {
-    return this.profiles[carrier] !== this.configured[carrier];
+  /** Whether the bearer runs other than configured. */
+  degraded(bearer: OtaBearerName): boolean {
+    return this.profiles[bearer] !== this.configured[bearer];
   }
 
-  degrade(carrier: Carrier, change: Partial<BearerProfile>): BearerProfile {
-    this.profiles[carrier] = { ...this.configured[carrier], ...change };
-    return this.profiles[carrier];
+  degrade(bearer: OtaBearerName, change: Partial<BearerProfile>): BearerProfile {
+    this.profiles[bearer] = { ...this.configured[bearer], ...change };
+    return this.profiles[bearer];
   }
 
-  restore(carrier: Carrier): BearerProfile {
-    this.profiles[carrier] = this.configured[carrier];
-    return this.profiles[carrier];
+  restore(bearer: OtaBearerName): BearerProfile {
+    this.profiles[bearer] = this.configured[bearer];
+    return this.profiles[bearer];
   }
 
   /** One transit over the bearer. */
-  transit(carrier: Carrier): Promise<void> {
-    return this.sleep(this.profiles[carrier].latencyMs);
+  transit(bearer: OtaBearerName): Promise<void> {
+    return this.sleep(this.profiles[bearer].latencyMs);
   }
 
   /** Whether this message is lost in the given direction. */
-  lost(carrier: Carrier, direction: BearerDirection, messageId: string): boolean {
-    const rate = this.profiles[carrier].lossRate;
+  lost(bearer: OtaBearerName, direction: BearerDirection, messageId: string): boolean {
+    const rate = this.profiles[bearer].lossRate;
     return rate > 0 && this.draw(direction, messageId) < rate;
   }
 }

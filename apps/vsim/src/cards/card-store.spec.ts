@@ -4,7 +4,7 @@ import { buildSelect, JpkiAid, Scp03KeySet } from '@jpki/globalplatform';
 import { Clock, ServiceKeys, type BaseConfig } from '@jpki/service-kit';
 import { VirtualUicc } from '@jpki/uicc';
 import type { VsimConfig } from '../config';
-import { CardStore, type SimRow } from './card-store';
+import { CardStore, type SeRow } from './card-store';
 
 const ICCID = '8981100000000000077';
 const config = { KEY_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`, CARD_CACHE_SIZE: 2 } as unknown as VsimConfig;
@@ -15,7 +15,7 @@ function fakeManager(updateCount = 1) {
   const manager = {
     query: jest.fn(async (sql: string) => {
       statements.push(sql.trim().split(/\s+/).slice(0, 2).join(' '));
-      if (sql.startsWith('INSERT')) return [{ iccid: ICCID }];
+      if (sql.startsWith('INSERT')) return [{ seid: ICCID }];
       if (sql.startsWith('UPDATE') || sql.startsWith('DELETE')) return [[], updateCount];
       return [];
     }),
@@ -30,12 +30,12 @@ function setup() {
   return { keys, store, card };
 }
 
-async function stored(store: CardStore, card: VirtualUicc): Promise<SimRow> {
+async function stored(store: CardStore, card: VirtualUicc): Promise<SeRow> {
   const { manager } = fakeManager();
-  expect(await store.insert(manager, card, 'docomo', 'docomo-uim-5g', 'A000000151000000')).toBe(true);
-  const [, , , , image, revision, token] = (manager.query as jest.Mock).mock.calls[0][1];
+  expect(await store.insert(manager, card, { kind: 'uicc', carrier: 'docomo', generation: 'docomo-uim-5g', isdAid: 'A000000151000000' })).toBe(true);
+  const [, , , , , image, revision, token] = (manager.query as jest.Mock).mock.calls[0][1];
   const now = new Date();
-  return { iccid: ICCID, carrier: 'docomo', generation: 'g', isdAid: 'A000000151000000', sealedImage: image, revision, stateToken: token, handsetOn: true, powerChangedAt: null, manufacturedAt: now, updatedAt: now };
+  return { seid: ICCID, kind: 'uicc', carrier: 'docomo', generation: 'g', isdAid: 'A000000151000000', sealedImage: image, revision, stateToken: token, handsetOn: true, powerChangedAt: null, manufacturedAt: now, updatedAt: now };
 }
 
 describe('CardStore (cache of card instances validated by the state token)', () => {

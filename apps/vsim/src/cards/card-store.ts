@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { Carrier } from '@jpki/contracts';
+import type { Carrier, SeKind } from '@jpki/contracts';
 import { createLogger } from '@jpki/observability';
 import { Clock, SERVICE_CONFIG, ServiceKeys } from '@jpki/service-kit';
 import { generateRsaKeyPair, VirtualUicc, type CardImage, type RsaKeyPairFactory } from '@jpki/uicc';
 import type { VsimConfig } from '../config';
 import { VSIM_RUNTIME, type VsimRuntime } from '../runtime';
 import { apduLogFields } from './apdu-log';
+import type { CardAddress } from './se-address';
 
-/** One card as stored: the sealed image never leaves this module unopened. */
-export interface SimRow {
-  iccid: string;
-  carrier: Carrier;
+/** One card as stored, a SIM or an eSE: the sealed image never leaves this module unopened. */
+export interface SeRow extends CardAddress {
+  /** A SIM's generation, or the handset model of an eSE. */
   generation: string;
   isdAid: string;
   sealedImage: string;
@@ -24,9 +24,10 @@ export interface SimRow {
   updatedAt: Date;
 }
 
-interface SimDbRow {
-  iccid: string;
-  carrier: Carrier;
+interface SeDbRow {
+  seid: string;
+  kind: SeKind;
+  carrier: Carrier | null;
   generation: string;
   isd_aid: string;
   image: string;
@@ -38,8 +39,9 @@ interface SimDbRow {
   updated_at: Date;
 }
 
-const toSim = (r: SimDbRow): SimRow => ({
-  iccid: r.iccid,
+const toSe = (r: SeDbRow): SeRow => ({
+  seid: r.seid,
+  kind: r.kind,
   carrier: r.carrier,
   generation: r.generation,
   isdAid: r.isd_aid,
@@ -62,7 +64,7 @@ export class CardHandle {
   private touched = false;
 
   constructor(
-    readonly sim: SimRow,
+    readonly row: SeRow,
     readonly card: VirtualUicc,
     /** Loaded from the stored image: all transient state (channels, secure channels, PIN verification) is new. */
     readonly reloaded: boolean,
@@ -76,7 +78,7 @@ export class CardHandle {
   transmit(command: Buffer, path: ApduPath): Buffer {
     this.touched = true;
     const response = this.card.transmit(command);
-    this.log.debug({ iccid: this.sim.iccid, path, apdu: apduLogFields(command, response) }, 'apdu');
+    this.log.debug({ seid: this.row.seid, path, apdu: apduLogFields(command, response) }, 'apdu');
     return response;
   }
 
@@ -87,7 +89,7 @@ export class CardHandle {
   }
 }
 
-const AAD = (iccid: string) => `vsim/card/${iccid}`;
+const AAD = (seid: string) => `vsim/card/${seid}`;
 
 /**
  * Card images in PostgreSQL, sealed at rest, plus an in-memory cache of `VirtualUicc` instances so that transient
@@ -114,14 +116,14 @@ export class CardStore {
     this.log = createLogger('vsim.cards', config.LOG_LEVEL);
   }
 
-  /** Stores a newly manufactured card; false when the ICCID exists already. */
-  async insert(manager: EntityManager, card: VirtualUicc, carrier: Carrier, generation: string, isdAid: string): Promise<boolean> {
+  /** Stores a newly manufactured card (its SEID is the card's identifier); false when the SEID exists already. */
+  async insert(manager: EntityManager, card: VirtualUicc, made: Pick<SeRow, 'kind' | 'carrier' | 'generation' | 'isdAid'>): Promise<boolean> {
     const token = randomUUID();
     const now = this.clock.now();
     const rows: unknown[] = await manager.query(
-      `INSERT INTO sim (iccid, carrier, generation, isd_aid, image, revision, state_token, manufactured_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (iccid) DO NOTHING RETURNING iccid`,
-      [card.iccid, carrier, generation, isdAid, this.seal(card.toImage()), card.revision, token, now],
+      `INSERT INTO sim (seid, kind, carrier, generation, isd_aid, image, revision, state_token, manufactured_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (seid) DO NOTHING RETURNING seid`,
+      [card.iccid, made.kind, made.carrier, made.generation, made.isdAid, this.seal(card.toImage()), card.revision, token, now],
     );
     if (rows.length === 0) return false;
     card.markClean();
@@ -130,38 +132,38 @@ export class CardStore {
   }
 
   /** The card's row, locked until the end of the transaction (`SELECT … FOR UPDATE`). */
-  async lock(manager: EntityManager, iccid: string): Promise<SimRow | undefined> {
-    const rows: SimDbRow[] = await manager.query(`SELECT * FROM sim WHERE iccid = $1 FOR UPDATE`, [iccid]);
-    return rows[0] ? toSim(rows[0]) : undefined;
+  async lock(manager: EntityManager, seid: string): Promise<SeRow | undefined> {
+    const rows: SeDbRow[] = await manager.query(`SELECT * FROM sim WHERE seid = $1 FOR UPDATE`, [seid]);
+    return rows[0] ? toSe(rows[0]) : undefined;
   }
 
-  async find(manager: EntityManager, iccid: string): Promise<SimRow | undefined> {
-    const rows: SimDbRow[] = await manager.query(`SELECT * FROM sim WHERE iccid = $1`, [iccid]);
-    return rows[0] ? toSim(rows[0]) : undefined;
+  async find(manager: EntityManager, seid: string): Promise<SeRow | undefined> {
+    const rows: SeDbRow[] = await manager.query(`SELECT * FROM sim WHERE seid = $1`, [seid]);
+    return rows[0] ? toSe(rows[0]) : undefined;
   }
 
-  openImage(sim: SimRow): CardImage {
-    return this.keys.atRest.openJson<CardImage>(sim.sealedImage, AAD(sim.iccid));
+  openImage(row: SeRow): CardImage {
+    return this.keys.atRest.openJson<CardImage>(row.sealedImage, AAD(row.seid));
   }
 
   /**
    * Takes the card out of the cache for this transaction (the caller holds the row lock). If anything fails before
    * `save`, the instance is simply not returned, and the next transaction reloads the stored image.
    */
-  checkout(sim: SimRow): CardHandle {
-    const cached = this.cache.get(sim.iccid);
-    this.cache.delete(sim.iccid);
-    if (cached && cached.token === sim.stateToken && cached.card.revision === sim.revision) {
-      return new CardHandle(sim, cached.card, false, this.log);
+  checkout(row: SeRow): CardHandle {
+    const cached = this.cache.get(row.seid);
+    this.cache.delete(row.seid);
+    if (cached && cached.token === row.stateToken && cached.card.revision === row.revision) {
+      return new CardHandle(row, cached.card, false, this.log);
     }
-    const card = VirtualUicc.fromImage(this.openImage(sim), { keyPairFactory: this.keyPairFactory });
-    if (cached) this.log.info({ iccid: sim.iccid }, 'card state changed elsewhere: reloaded from its image (transient state reset)');
-    return new CardHandle(sim, card, true, this.log);
+    const card = VirtualUicc.fromImage(this.openImage(row), { keyPairFactory: this.keyPairFactory });
+    if (cached) this.log.info({ seid: row.seid }, 'card state changed elsewhere: reloaded from its image (transient state reset)');
+    return new CardHandle(row, card, true, this.log);
   }
 
   /** Returns an unchanged card to the cache (a refusal before any APDU reached it). */
   release(handle: CardHandle): void {
-    if (!handle.changed) this.remember(handle.sim.iccid, handle.sim.stateToken, handle.card);
+    if (!handle.changed) this.remember(handle.row.seid, handle.row.stateToken, handle.card);
   }
 
   /**
@@ -174,46 +176,46 @@ export class CardStore {
       this.release(handle);
       return;
     }
-    const { sim, card } = handle;
+    const { row, card } = handle;
     const token = randomUUID();
     const now = this.clock.now();
     const [, count] = card.isDirty
       ? ((await manager.query(
-          `UPDATE sim SET image = $2, revision = $3, state_token = $4, updated_at = $5 WHERE iccid = $1 AND revision = $6`,
-          [sim.iccid, this.seal(card.toImage()), card.revision, token, now, sim.revision],
+          `UPDATE sim SET image = $2, revision = $3, state_token = $4, updated_at = $5 WHERE seid = $1 AND revision = $6`,
+          [row.seid, this.seal(card.toImage()), card.revision, token, now, row.revision],
         )) as [unknown, number])
-      : ((await manager.query(`UPDATE sim SET state_token = $2, updated_at = $3 WHERE iccid = $1 AND revision = $4`, [
-          sim.iccid,
+      : ((await manager.query(`UPDATE sim SET state_token = $2, updated_at = $3 WHERE seid = $1 AND revision = $4`, [
+          row.seid,
           token,
           now,
-          sim.revision,
+          row.revision,
         ])) as [unknown, number]);
     if (count !== 1) {
-      throw new Error(`card ${sim.iccid}: stored revision is no longer ${sim.revision}`);
+      throw new Error(`card ${row.seid}: stored revision is no longer ${row.revision}`);
     }
     if (handle.reloaded) {
       // The reloaded card has no logical channels open: the handset's channels are gone with the old instance.
-      await manager.query(`DELETE FROM handset_channel WHERE iccid = $1`, [sim.iccid]);
+      await manager.query(`DELETE FROM handset_channel WHERE seid = $1`, [row.seid]);
     }
     card.markClean();
-    sim.stateToken = token;
-    sim.revision = card.revision;
-    sim.updatedAt = now;
-    this.remember(sim.iccid, token, card);
+    row.stateToken = token;
+    row.revision = card.revision;
+    row.updatedAt = now;
+    this.remember(row.seid, token, card);
   }
 
   /** The in-memory instance, if this process holds a current one (diagnostics and tests). */
-  peek(iccid: string): VirtualUicc | undefined {
-    return this.cache.get(iccid)?.card;
+  peek(seid: string): VirtualUicc | undefined {
+    return this.cache.get(seid)?.card;
   }
 
   private seal(image: CardImage): string {
     return this.keys.atRest.sealJson(image, AAD(image.iccid));
   }
 
-  private remember(iccid: string, token: string, card: VirtualUicc): void {
-    this.cache.delete(iccid);
-    this.cache.set(iccid, { token, card });
+  private remember(seid: string, token: string, card: VirtualUicc): void {
+    this.cache.delete(seid);
+    this.cache.set(seid, { token, card });
     while (this.cache.size > this.config.CARD_CACHE_SIZE) {
       const oldest = this.cache.keys().next().value;
       if (oldest === undefined) break;

@@ -24,21 +24,21 @@ function signed(handset: Handset, request: HandsetRequest, timestamp = NOW, nonc
 describe('handset request authentication', () => {
   const phone = Handset.create(ICCID);
   const key = parseDevicePublicKey(phone.devicePublicKey)!;
-  const transmit: HandsetRequest = { iccid: ICCID, method: 'POST', path: `/sims/${ICCID}/channels/1/transmit`, body: JSON.stringify({ apdu: '002000810431323334' }) };
+  const transmit: HandsetRequest = { seid: ICCID, method: 'POST', path: `/sims/${ICCID}/channels/1/transmit`, body: JSON.stringify({ apdu: '002000810431323334' }) };
 
   it('accepts what the phone signs (the client and the vSIM agree on the canonical request)', () => {
     const auth = signed(phone, transmit);
     expect(auth).toMatchObject({ imei: phone.imei, session: SESSION, timestamp: NOW, nonce: 'nonce-nonce-nonce-0001' });
     expect(checkHandsetSignature(transmit, auth, key)).toBeUndefined();
-    const close: HandsetRequest = { iccid: ICCID, method: 'DELETE', path: `/sims/${ICCID}/channels/1`, body: '' };
+    const close: HandsetRequest = { seid: ICCID, method: 'DELETE', path: `/sims/${ICCID}/channels/1`, body: '' };
     expect(checkHandsetSignature(close, signed(phone, close), key)).toBeUndefined();
   });
 
   it('refuses the same signature for another SIM, call, body, method, time, nonce or session', () => {
     const auth = signed(phone, transmit);
     const variants: HandsetRequest[] = [
-      { ...transmit, iccid: OTHER_ICCID, path: transmit.path.replace(ICCID, OTHER_ICCID) },
-      { ...transmit, iccid: OTHER_ICCID },
+      { ...transmit, seid: OTHER_ICCID, path: transmit.path.replace(ICCID, OTHER_ICCID) },
+      { ...transmit, seid: OTHER_ICCID },
       { ...transmit, path: `/sims/${ICCID}/channels/2/transmit` },
       { ...transmit, body: JSON.stringify({ apdu: '0020008104393939393' }) },
       { ...transmit, method: 'DELETE' },

@@ -3,13 +3,14 @@ import { HttpStatus } from '@nestjs/common';
 import type { Refusal } from './access-control';
 
 /**
- * Handset request authentication: only the handset the SIM was put in may reach the card through the handset channel.
+ * Handset request authentication: only the handset the card was put in may reach it through the handset channel.
  *
- * When the SIM is put in a handset, the vSIM records the handset's IMEI and its device public key (Ed25519). Every
- * handset-channel request then carries `X-Handset-Signature: v1 imei=…;session=…;ts=…;nonce=…;sig=…`, where `sig` is
- * the Ed25519 signature (base64url) of the canonical request below. It binds the signature to the SIM (ICCID), the
- * handset (IMEI), the caller's OMAPI session, the call (method, path, SHA-256 of the JSON body) and a fresh
- * timestamp + nonce, so a captured request cannot be replayed, sent to another SIM or turned into another call.
+ * When a card is put in a handset (a SIM in a phone, or an eSE's phone recorded), the vSIM records the handset's IMEI
+ * and its device public key (Ed25519). Every handset-channel request then carries
+ * `X-Handset-Signature: v1 imei=…;session=…;ts=…;nonce=…;sig=…`, where `sig` is the Ed25519 signature (base64url) of
+ * the canonical request below. It binds the signature to the card (SEID: a SIM's ICCID or an eSE's id), the handset
+ * (IMEI), the caller's OMAPI session, the call (method, path, SHA-256 of the JSON body) and a fresh timestamp + nonce,
+ * so a captured request cannot be replayed, sent to another card or turned into another call.
  *
  * The device's private key stays in the (simulated) phone: `Handset` in `@jpki/jpki-client` signs the same canonical
  * form; the specs check the two against each other.
@@ -29,7 +30,7 @@ export interface HandsetAuthorization {
 }
 
 export interface HandsetRequest {
-  readonly iccid: string;
+  readonly seid: string;
   readonly method: string;
   /** The request path without the query string, as the phone sent it. */
   readonly path: string;
@@ -50,7 +51,7 @@ const FIELD_RULES: Readonly<Record<keyof Omit<HandsetAuthorization, 'signature' 
 export function canonicalHandsetRequest(request: HandsetRequest, auth: Omit<HandsetAuthorization, 'signature'>): Buffer {
   const bodyDigest = createHash('sha256').update(request.body, 'utf8').digest('hex');
   return Buffer.from(
-    [CANONICAL_PREFIX, request.iccid, auth.imei, auth.session, request.method.toUpperCase(), request.path, bodyDigest, String(auth.timestamp), auth.nonce].join('\n'),
+    [CANONICAL_PREFIX, request.seid, auth.imei, auth.session, request.method.toUpperCase(), request.path, bodyDigest, String(auth.timestamp), auth.nonce].join('\n'),
     'utf8',
   );
 }
@@ -58,7 +59,7 @@ export function canonicalHandsetRequest(request: HandsetRequest, auth: Omit<Hand
 /** The header's fields, or 401 with the precise reason: missing, or not `v1 imei=…;session=…;ts=…;nonce=…;sig=…`. */
 export function parseHandsetAuthorization(header: string | undefined): HandsetAuthorization | Refusal {
   if (!header) {
-    return unauthorized('HANDSET_AUTH_REQUIRED', `the handset channel needs the ${HANDSET_SIGNATURE_HEADER} header signed with the device key of the handset holding the SIM`);
+    return unauthorized('HANDSET_AUTH_REQUIRED', `the handset channel needs the ${HANDSET_SIGNATURE_HEADER} header signed with the device key of the handset holding the card`);
   }
   const malformed = (why: string) => unauthorized('HANDSET_AUTH_MALFORMED', `${HANDSET_SIGNATURE_HEADER}: ${why}`);
   const [version, params, ...rest] = header.trim().split(' ');
@@ -97,7 +98,7 @@ export function checkFreshness(auth: HandsetAuthorization, nowMs: number, maxAge
 
 export function checkHandsetSignature(request: HandsetRequest, auth: HandsetAuthorization, devicePublicKey: KeyObject): Refusal | undefined {
   const valid = verify(null, canonicalHandsetRequest(request, auth), devicePublicKey, auth.signature);
-  return valid ? undefined : unauthorized('HANDSET_SIGNATURE_INVALID', 'the signature does not verify with the device key of the handset holding this SIM for this call');
+  return valid ? undefined : unauthorized('HANDSET_SIGNATURE_INVALID', 'the signature does not verify with the device key of the handset holding this card for this call');
 }
 
 /** A device public key as the binding call carries it: base64 DER SubjectPublicKeyInfo of an Ed25519 key. */

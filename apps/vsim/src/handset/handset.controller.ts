@@ -15,19 +15,19 @@ function parseChannel(value: string): number {
 
 /**
  * OMAPI-like handset channel for the device / JPKI-UI app: the terminal side of the card in the phone. Only the
- * handset the SIM is in may call it (signed requests, `HandsetAuthGuard`); ARA-style rules (allowed applet AIDs, APDU
+ * handset the card (SIM or eSE) is in may call it (signed requests, `HandsetAuthGuard`); ARA-style rules (allowed applet AIDs, APDU
  * filters) limit what it may do; a channel belongs to the handset session that opened it.
  */
 @ApiTags('handset')
-@Controller('sims/:iccid/channels')
+@Controller('sims/:seid/channels')
 @UseGuards(HandsetAuthGuard)
 @ApiHeader({
   name: HANDSET_SIGNATURE_HEADER,
   required: true,
   description:
     'v1 imei=<15 digits>;session=<8-64 of A-Za-z0-9_->;ts=<ms since epoch>;nonce=<16-64 base64url>;sig=<base64url Ed25519 signature> over ' +
-    '"JPKI-HANDSET-REQUEST-V1\\n<iccid>\\n<imei>\\n<session>\\n<METHOD>\\n<path>\\n<hex SHA-256 of the JSON body, empty body = "">\\n<ts>\\n<nonce>" ' +
-    'with the device key of the handset the SIM was put in (PUT /sims/{iccid}/handset-binding). 401 HANDSET_AUTH_REQUIRED / HANDSET_AUTH_MALFORMED / ' +
+    '"JPKI-HANDSET-REQUEST-V1\\n<seid>\\n<imei>\\n<session>\\n<METHOD>\\n<path>\\n<hex SHA-256 of the JSON body, empty body = "">\\n<ts>\\n<nonce>" ' +
+    'with the device key of the handset the card was put in (PUT /sims/{seid}/handset-binding). 401 HANDSET_AUTH_REQUIRED / HANDSET_AUTH_MALFORMED / ' +
     'HANDSET_REQUEST_STALE / HANDSET_SIGNATURE_INVALID / HANDSET_REQUEST_REPLAYED; 403 HANDSET_NOT_BOUND (another handset, or none).',
 })
 export class HandsetController {
@@ -35,7 +35,7 @@ export class HandsetController {
 
   @Post()
   @ApiOperation({ summary: 'Open a logical channel to an applet (MANAGE CHANNEL [open] + SELECT by AID); idle channels of this handset are closed first' })
-  @ApiParam({ name: 'iccid' })
+  @ApiParam({ name: 'seid' })
   @ApiZodBody(openChannelBody)
   @ApiZodResponse(201, openChannelResponse, 'channel opened, applet selected')
   @ApiErrors(400, 401, 403, 404, 409)
@@ -46,7 +46,7 @@ export class HandsetController {
   @Post(':channel/transmit')
   @HttpCode(200)
   @ApiOperation({ summary: 'Transmit a command APDU on a channel this session opened; the response always ends in a status word' })
-  @ApiParam({ name: 'iccid' })
+  @ApiParam({ name: 'seid' })
   @ApiParam({ name: 'channel', schema: { type: 'integer', minimum: 1, maximum: 3 } })
   @ApiZodBody(transmitBody)
   @ApiZodResponse(200, transmitResponse, 'the card answered')
@@ -58,7 +58,7 @@ export class HandsetController {
   @Delete(':channel')
   @HttpCode(204)
   @ApiOperation({ summary: 'Close a logical channel this session opened (MANAGE CHANNEL [close])' })
-  @ApiParam({ name: 'iccid' })
+  @ApiParam({ name: 'seid' })
   @ApiParam({ name: 'channel', schema: { type: 'integer', minimum: 1, maximum: 3 } })
   @ApiErrors(400, 401, 403, 404, 409)
   async close(@Handset() caller: HandsetCaller, @Param('channel') channel: string): Promise<void> {

@@ -5,7 +5,7 @@ import { createLogger } from '@jpki/observability';
 import { Clock, conflict, DomainHttpException, notFound, SERVICE_CONFIG } from '@jpki/service-kit';
 import type { VsimConfig } from '../config';
 import { statusWordOf } from '../cards/apdu-log';
-import { CardStore, type CardHandle, type SimRow } from '../cards/card-store';
+import { CardStore, type CardHandle, type SeRow } from '../cards/card-store';
 import { checkOpenChannel, isRefusal, parseHandsetApdu, routeHandsetApdu, type Refusal } from './access-control';
 import { handsetRefusals, type HandsetCaller } from './handset-auth.guard';
 
@@ -35,16 +35,16 @@ export class HandsetService {
   }
 
   async openChannel(caller: HandsetCaller, aid: string): Promise<{ channel: number; selectResponse: string }> {
-    const { iccid } = caller;
+    const { seid } = caller;
     const wanted = aid.toUpperCase();
     return this.settle(
       this.ds.transaction(async (m): Promise<Result<{ channel: number; selectResponse: string }>> => {
-        const sim = await this.lockPowered(m, caller);
-        const handle = this.cards.checkout(sim);
+        const se = await this.lockPowered(m, caller);
+        const handle = this.cards.checkout(se);
         const denial = checkOpenChannel(this.config.HANDSET_ALLOWED_AIDS, wanted, handle.card.toImage());
         if (denial) {
           this.cards.release(handle);
-          throw this.refuse(denial, iccid);
+          throw this.refuse(denial, seid);
         }
         if (!handle.reloaded) await this.closeIdleChannels(m, handle);
         const opened = ResponseApdu.parse(handle.transmit(buildManageChannelOpen().toBytes(), 'handset'));
@@ -65,51 +65,51 @@ export class HandsetService {
         await this.cards.save(m, handle);
         const now = this.clock.now();
         await m.query(
-          `INSERT INTO handset_channel (iccid, channel, aid, opened_at, imei, session, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $4)
-           ON CONFLICT (iccid, channel) DO UPDATE
+          `INSERT INTO handset_channel (seid, channel, aid, opened_at, imei, session, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $4)
+           ON CONFLICT (seid, channel) DO UPDATE
              SET aid = EXCLUDED.aid, opened_at = EXCLUDED.opened_at, imei = EXCLUDED.imei, session = EXCLUDED.session, last_used_at = EXCLUDED.last_used_at`,
-          [iccid, channel, wanted, now, caller.imei, caller.session],
+          [seid, channel, wanted, now, caller.imei, caller.session],
         );
-        this.log.info({ iccid, channel, aid: wanted, imei: caller.imei }, 'handset channel opened');
+        this.log.info({ seid, channel, aid: wanted, imei: caller.imei }, 'handset channel opened');
         return { ok: { channel, selectResponse: hex(select) } };
       }),
     );
   }
 
   async transmit(caller: HandsetCaller, channel: number, apduHex: string): Promise<{ response: string; sw: string }> {
-    const { iccid } = caller;
+    const { seid } = caller;
     const parsed = parseHandsetApdu(apduHex);
-    if (isRefusal(parsed)) throw this.refuse(parsed, iccid);
+    if (isRefusal(parsed)) throw this.refuse(parsed, seid);
     return this.settle(
       this.ds.transaction(async (m): Promise<Result<{ response: string; sw: string }>> => {
-        const sim = await this.lockPowered(m, caller);
+        const se = await this.lockPowered(m, caller);
         const aid = await this.ownedChannel(m, caller, channel);
         const routed = routeHandsetApdu(parsed, channel, aid);
-        if (isRefusal(routed)) throw this.refuse(routed, iccid);
-        const handle = this.cards.checkout(sim);
+        if (isRefusal(routed)) throw this.refuse(routed, seid);
+        const handle = this.cards.checkout(se);
         if (handle.reloaded) {
           await this.cards.save(m, handle);
           return { refusal: notFound('CHANNEL_NOT_OPEN', `the card was reset; channel ${channel} is closed`) };
         }
         const response = handle.transmit(routed.bytes, 'handset');
         await this.cards.save(m, handle);
-        await m.query(`UPDATE handset_channel SET last_used_at = $3 WHERE iccid = $1 AND channel = $2`, [iccid, channel, this.clock.now()]);
+        await m.query(`UPDATE handset_channel SET last_used_at = $3 WHERE seid = $1 AND channel = $2`, [seid, channel, this.clock.now()]);
         return { ok: { response: hex(response), sw: hex(response.subarray(-2)) } };
       }),
     );
   }
 
   async closeChannel(caller: HandsetCaller, channel: number): Promise<void> {
-    const { iccid } = caller;
+    const { seid } = caller;
     await this.settle(
       this.ds.transaction(async (m): Promise<Result<void>> => {
-        const sim = await this.lockPowered(m, caller);
+        const se = await this.lockPowered(m, caller);
         await this.ownedChannel(m, caller, channel);
-        const handle = this.cards.checkout(sim);
+        const handle = this.cards.checkout(se);
         if (!handle.reloaded) this.closeOnCard(handle, channel);
         await this.cards.save(m, handle);
-        await m.query(`DELETE FROM handset_channel WHERE iccid = $1 AND channel = $2`, [iccid, channel]);
-        this.log.info({ iccid, channel }, 'handset channel closed');
+        await m.query(`DELETE FROM handset_channel WHERE seid = $1 AND channel = $2`, [seid, channel]);
+        this.log.info({ seid, channel }, 'handset channel closed');
         return { ok: undefined };
       }),
     );
@@ -121,50 +121,50 @@ export class HandsetService {
    * to close the owner's channels.
    */
   private async closeIdleChannels(m: EntityManager, handle: CardHandle): Promise<void> {
-    const { iccid } = handle.sim;
+    const { seid } = handle.row;
     const idleSince = new Date(this.clock.now().getTime() - this.config.HANDSET_CHANNEL_IDLE_SECONDS * 1000);
     // TypeORM answers a DELETE … RETURNING with [rows, count].
-    const [idle]: [{ channel: number }[], number] = await m.query(`DELETE FROM handset_channel WHERE iccid = $1 AND last_used_at < $2 RETURNING channel`, [iccid, idleSince]);
+    const [idle]: [{ channel: number }[], number] = await m.query(`DELETE FROM handset_channel WHERE seid = $1 AND last_used_at < $2 RETURNING channel`, [seid, idleSince]);
     for (const { channel } of idle) this.closeOnCard(handle, channel);
-    if (idle.length > 0) this.log.info({ iccid, channels: idle.map((r) => r.channel) }, 'idle handset channels closed');
+    if (idle.length > 0) this.log.info({ seid, channels: idle.map((r) => r.channel) }, 'idle handset channels closed');
   }
 
   private closeOnCard(handle: CardHandle, channel: number): void {
     const sw = statusWordOf(handle.transmit(buildManageChannelClose(channel).toBytes(), 'handset'));
-    if (sw !== 0x9000) this.log.warn({ iccid: handle.sim.iccid, channel, sw: sw.toString(16) }, 'MANAGE CHANNEL [close] refused by the card');
+    if (sw !== 0x9000) this.log.warn({ seid: handle.row.seid, channel, sw: sw.toString(16) }, 'MANAGE CHANNEL [close] refused by the card');
   }
 
-  /** The card's row, locked; the caller's binding is checked again under the lock (the SIM may have moved since). */
-  private async lockPowered(m: EntityManager, caller: HandsetCaller): Promise<SimRow> {
-    const sim = await this.cards.lock(m, caller.iccid);
-    if (!sim) throw notFound('SIM_NOT_FOUND', `no SIM ${caller.iccid}`);
-    const bound: unknown[] = await m.query(`SELECT 1 FROM handset_binding WHERE iccid = $1 AND imei = $2 AND device_public_key = $3`, [
-      caller.iccid,
+  /** The card's row, locked; the caller's binding is checked again under the lock (the card may have moved since). */
+  private async lockPowered(m: EntityManager, caller: HandsetCaller): Promise<SeRow> {
+    const se = await this.cards.lock(m, caller.seid);
+    if (!se) throw notFound('SIM_NOT_FOUND', `no SIM or eSE ${caller.seid}`);
+    const bound: unknown[] = await m.query(`SELECT 1 FROM handset_binding WHERE seid = $1 AND imei = $2 AND device_public_key = $3`, [
+      caller.seid,
       caller.imei,
       caller.devicePublicKey,
     ]);
-    if (bound.length === 0) throw this.refuse({ status: HttpStatus.FORBIDDEN, reason: 'HANDSET_NOT_BOUND', message: `SIM ${caller.iccid} is in another handset` }, caller.iccid);
-    if (!sim.handsetOn) throw conflict('HANDSET_OFF', `the handset of ${caller.iccid} is off (airplane mode or out of coverage)`);
-    return sim;
+    if (bound.length === 0) throw this.refuse({ status: HttpStatus.FORBIDDEN, reason: 'HANDSET_NOT_BOUND', message: `${caller.seid} is in another handset` }, caller.seid);
+    if (!se.handsetOn) throw conflict('HANDSET_OFF', `the handset of ${caller.seid} is off (airplane mode or out of coverage)`);
+    return se;
   }
 
   /** The channel's AID, if the caller's session opened it: another session's channel (and its PIN state) is refused. */
   private async ownedChannel(m: EntityManager, caller: HandsetCaller, channel: number): Promise<string> {
     const rows: { aid: string; imei: string; session: string }[] = await m.query(
-      `SELECT aid, imei, session FROM handset_channel WHERE iccid = $1 AND channel = $2`,
-      [caller.iccid, channel],
+      `SELECT aid, imei, session FROM handset_channel WHERE seid = $1 AND channel = $2`,
+      [caller.seid, channel],
     );
     const row = rows[0];
-    if (!row) throw notFound('CHANNEL_NOT_OPEN', `channel ${channel} is not open on ${caller.iccid}`);
+    if (!row) throw notFound('CHANNEL_NOT_OPEN', `channel ${channel} is not open on ${caller.seid}`);
     if (row.imei !== caller.imei || row.session !== caller.session) {
-      throw this.refuse({ status: HttpStatus.FORBIDDEN, reason: 'CHANNEL_NOT_OWNED', message: `channel ${channel} belongs to another session` }, caller.iccid);
+      throw this.refuse({ status: HttpStatus.FORBIDDEN, reason: 'CHANNEL_NOT_OWNED', message: `channel ${channel} belongs to another session` }, caller.seid);
     }
     return row.aid;
   }
 
-  private refuse(refusal: Refusal, iccid: string): DomainHttpException {
+  private refuse(refusal: Refusal, seid: string): DomainHttpException {
     this.refusals.inc({ reason: refusal.reason });
-    this.log.info({ iccid, reason: refusal.reason }, 'handset request refused');
+    this.log.info({ seid, reason: refusal.reason }, 'handset request refused');
     return refused(refusal);
   }
 

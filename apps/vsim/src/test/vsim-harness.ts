@@ -9,11 +9,13 @@ import {
   OtaScriptCompleted,
   physicalTopics,
   OtaScriptRequested,
+  SE_TSM,
   SimManufactured,
   SimManufactureRequested,
   Topics,
   topicOf,
   type Carrier,
+  type SeAddress,
   type Envelope,
   type MessageDefinition,
   type PayloadOf,
@@ -67,6 +69,13 @@ export function newIccid(carrier: Carrier): string {
   return `${CARRIER_PROFILES[carrier].iccidPrefix}${unique}`;
 }
 
+let eseCounter = 0;
+/** A fresh eSE SEID: E5 and 18 upper-case hex digits. */
+export function newEseSeid(): string {
+  eseCounter += 1;
+  return `E5${randomBytes(6).toString('hex').toUpperCase()}${eseCounter.toString(16).toUpperCase().padStart(6, '0')}`;
+}
+
 export function randomIsdKeys(kvn = 0x30): Scp03KeySet {
   return new Scp03KeySet(kvn, randomBytes(16), randomBytes(16), randomBytes(16));
 }
@@ -113,12 +122,12 @@ export interface SendOptions {
 
 /**
  * A vSIM app on a fresh schema, with the real broker and database, plus the test's stand-in for each carrier's
- * MNO-TSM: signed envelopes on the OTA down topics, responses read from the up topics. Its topics live under a
+ * MNO-TSM and for the SE-management TSM: signed envelopes on the OTA down topics, responses read from the up topics. Its topics live under a
  * sub-prefix of this run's prefix, so no other test's consumers (another vsim among them) see its traffic.
  */
 export class VsimHarness {
   readonly sub = `v${randomBytes(3).toString('hex')}.`;
-  readonly keys = new StackKeys(['vsim', ...CARRIERS.map(MNO)]);
+  readonly keys = new StackKeys(['vsim', ...CARRIERS.map(MNO), SE_TSM]);
   readonly rogue = generateServiceKeys();
   readonly schema = testSchema('vsim');
   app!: INestApplication;
@@ -141,7 +150,7 @@ export class VsimHarness {
       for (let attempt = 1; ; attempt++) {
         harness.watcher = new TopicWatcher();
         try {
-          await harness.watcher.watch(...up, ...dlq);
+          await harness.watcher.watch(...up, ...dlq, harness.topic(Topics.otaEseUp.name), harness.topic(deadLetterTopicName(Topics.otaEseDown.name)));
           break;
         } catch (error) {
           await harness.watcher.stop().catch(() => undefined);
@@ -206,8 +215,8 @@ export class VsimHarness {
   }
 
   envelope<D extends MessageDefinition>(def: D, payload: PayloadOf<D>, opts: SendOptions = {}): Envelope<PayloadOf<D>> {
-    const carrier = (payload as { carrier: Carrier }).carrier;
-    const producer = opts.producer ?? MNO(carrier);
+    const carrier = (payload as { carrier?: Carrier }).carrier;
+    const producer = opts.producer ?? (carrier ? MNO(carrier) : SE_TSM);
     const envelope: Envelope<PayloadOf<D>> = {
       messageId: opts.messageId ?? randomUUID(),
       type: def.type,
@@ -268,16 +277,35 @@ export class VsimHarness {
   }
 
   manufactureRequest(carrier: Carrier, iccid: string, isdKeys: Scp03KeySet, quota = 64 * 1024): PayloadOf<typeof SimManufactureRequested> {
-    const json = JSON.stringify({ kvn: isdKeys.kvn, enc: isdKeys.enc.toString('hex'), mac: isdKeys.mac.toString('hex'), dek: isdKeys.dek.toString('hex') });
-    const vsimKey = transportPublicKey(this.keys.keys.get('vsim')!.transportSpki);
     const generation = Object.keys(CARRIER_PROFILES[carrier].simGenerations)[0];
-    return { carrier, iccid, generation, memoryQuotaBytes: quota, isdKeyset: seal('vsim', vsimKey, Buffer.from(json), `isd-keyset/${iccid}`) };
+    return { carrier, iccid, generation, memoryQuotaBytes: quota, isdKeyset: this.sealedIsdKeyset(iccid, isdKeys) };
   }
 
-  /** One OTA round trip: sends the script and waits for its completion. */
-  async script(
+  /** What the SE-management TSM sends to have an eSE made: the handset model stands where a SIM has its generation. */
+  eseManufactureRequest(seid: string, isdKeys: Scp03KeySet, model = 'pixel-ese-1', quota = 64 * 1024): PayloadOf<typeof SimManufactureRequested> {
+    return { seid, generation: model, memoryQuotaBytes: quota, isdKeyset: this.sealedIsdKeyset(seid, isdKeys) };
+  }
+
+  /** The ISD keyset as a TSM seals it to vsim, bound to the card's SEID. */
+  sealedIsdKeyset(seid: string, isdKeys: Scp03KeySet): PayloadOf<typeof SimManufactureRequested>['isdKeyset'] {
+    const json = JSON.stringify({ kvn: isdKeys.kvn, enc: isdKeys.enc.toString('hex'), mac: isdKeys.mac.toString('hex'), dek: isdKeys.dek.toString('hex') });
+    const vsimKey = transportPublicKey(this.keys.keys.get('vsim')!.transportSpki);
+    return seal('vsim', vsimKey, Buffer.from(json), `isd-keyset/${seid}`);
+  }
+
+  /** One OTA round trip to a carrier's SIM: sends the script and waits for its completion. */
+  script(
     carrier: Carrier,
     iccid: string,
+    apdus: readonly (Buffer | CommandApdu)[],
+    opts: SendOptions & { scriptId?: string } = {},
+  ): Promise<PayloadOf<typeof OtaScriptCompleted> & { messageId: string }> {
+    return this.scriptTo({ carrier, iccid }, apdus, opts);
+  }
+
+  /** One OTA round trip to a SIM (`{carrier, iccid}`) or an eSE (`{seid}`, over `ota.ese.down`). */
+  async scriptTo(
+    address: SeAddress,
     apdus: readonly (Buffer | CommandApdu)[],
     opts: SendOptions & { scriptId?: string } = {},
   ): Promise<PayloadOf<typeof OtaScriptCompleted> & { messageId: string }> {
@@ -285,8 +313,7 @@ export class VsimHarness {
       OtaScriptRequested,
       {
         scriptId: opts.scriptId ?? `script-${randomUUID()}`,
-        carrier,
-        iccid,
+        ...address,
         apdus: apdus.map((a) => (a instanceof CommandApdu ? a.toBytes() : a).toString('hex').toUpperCase()),
       },
       opts,
@@ -296,10 +323,10 @@ export class VsimHarness {
     return { ...(reply.payload as PayloadOf<typeof OtaScriptCompleted>), messageId: request.messageId };
   }
 
-  /** A host GpSession's transport: the commands as one OTA script, executed by the card. */
-  otaScripts(carrier: Carrier, iccid: string): ScriptTransport {
+  /** A host GpSession's transport to a SIM (`{carrier, iccid}`) or an eSE (`{seid}`): the commands as one OTA script, executed by the card. */
+  otaScripts(address: SeAddress): ScriptTransport {
     return async (apdus) => {
-      const done = await this.script(carrier, iccid, apdus);
+      const done = await this.scriptTo(address, apdus);
       expect(done.outcome).toBe('executed');
       return done.responses.map((r) => fromHex(r));
     };
@@ -317,7 +344,7 @@ export class VsimHarness {
   }
 
   async sealedImage(iccid: string): Promise<{ image: string; revision: number }> {
-    const rows: { image: string; revision: number }[] = await this.ds.query(`SELECT image, revision FROM sim WHERE iccid = $1`, [iccid]);
+    const rows: { image: string; revision: number }[] = await this.ds.query(`SELECT image, revision FROM sim WHERE seid = $1`, [iccid]);
     return rows[0];
   }
 }
@@ -363,19 +390,19 @@ export class PhoneUnderTest {
 export const swOf = (responseHex: string): string => responseHex.slice(-4).toUpperCase();
 
 /**
- * The MNO side of SCP03 over OTA: the host's GpSession learns the keyset's sequence counter (one INITIALIZE UPDATE),
+ * The TSM side of SCP03 over OTA, to a SIM (`{carrier, iccid}`, the MNO-TSM) or an eSE (`{seid}` over `ota.ese.down`,
+ * the SE-management TSM): the host's GpSession learns the keyset's sequence counter (one INITIALIZE UPDATE),
  * then SELECT of the security domain and one secure session with `commands` travel as one script.
  */
 export async function inSessionOverOta(
   h: VsimHarness,
-  carrier: Carrier,
-  iccid: string,
+  address: SeAddress,
   sdAid: Buffer,
   keys: Scp03KeySet,
   commands: readonly CommandApdu[],
   securityLevel = 0x13,
 ): Promise<ScriptPart> {
-  const { selected, part } = await new GpSession(h.otaScripts(carrier, iccid), sdAid, keys, { securityLevel }).run((script, session) => ({
+  const { selected, part } = await new GpSession(h.otaScripts(address), sdAid, keys, { securityLevel }).run((script, session) => ({
     selected: script.select(sdAid),
     part: session(sdAid, commands),
   }));
@@ -391,8 +418,7 @@ export async function inSessionOverOta(
  */
 export async function plannedSessionOverOta(
   h: VsimHarness,
-  carrier: Carrier,
-  iccid: string,
+  address: SeAddress,
   sdAid: Buffer,
   keys: Scp03KeySet,
   commands: readonly CommandApdu[],
@@ -401,7 +427,7 @@ export async function plannedSessionOverOta(
   const learn = new CardScript();
   learn.select(sdAid);
   const learnt = learn.initializeUpdate(sdAid, keys);
-  await learn.run(h.otaScripts(carrier, iccid));
+  await learn.run(h.otaScripts(address));
   const script = new CardScript();
   script.select(sdAid);
   const part = script.session(sdAid, { keys, securityLevel, sequenceCounter: (learnt.sequenceCounter ?? 0) + 1 }, commands);

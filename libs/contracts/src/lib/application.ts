@@ -1,5 +1,5 @@
 import { z } from 'zod/v4';
-import { carrierSchema, msisdnSchema, mvnoSchema } from './common';
+import { carrierSchema, eseSeidSchema, msisdnSchema, mvnoSchema } from './common';
 
 /**
  * The phone-enrollment application the device app signs with the card signing key (CMS SignedData, content
@@ -18,8 +18,14 @@ export const phoneEnrollmentApplicationSchema = z
     msisdn: msisdnSchema,
     /** on-device: the SIM applet / secure enclave generates the key (CSR); ca-generated: the CA delivers it. */
     keyMode: z.enum(['on-device', 'ca-generated']),
-    deviceKind: z.enum(['sim', 'iphone']).default('sim'),
-    /** The person also asks for the phone signing certificate (スマホ用署名用電子証明書); SIM and on-device keys only. */
+    /** Where the certificates go: the SIM's applet, the handset's embedded SE (`ese`), or an iPhone's key store. */
+    deviceKind: z.enum(['sim', 'ese', 'iphone']).default('sim'),
+    /**
+     * eSE: the embedded SE the applet goes into. Signed by the card, so nothing between the phone and the CA can
+     * direct the issuance to another handset's SE.
+     */
+    seid: eseSeidSchema.optional(),
+    /** The person also asks for the phone signing certificate (スマホ用署名用電子証明書); SIM or eSE, on-device keys only. */
     signingCertificate: z.boolean().optional(),
     deviceModel: z.string().min(1).max(64).optional(),
     /** iPhone: the device the certificate will be bound to (the CA compares it with the issuance's device binding). */
@@ -31,6 +37,7 @@ export const phoneEnrollmentApplicationSchema = z
      */
     deviceKeyId: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'deviceKeyId: base64url SHA-256').optional(),
   })
-  .refine((a) => (a.carrier === undefined) !== (a.mvno === undefined), { message: 'exactly one of carrier or mvno', path: ['carrier'] });
+  .refine((a) => (a.carrier === undefined) !== (a.mvno === undefined), { message: 'exactly one of carrier or mvno', path: ['carrier'] })
+  .refine((a) => (a.deviceKind === 'ese') === (a.seid !== undefined), { message: 'seid names the embedded SE of an eSE phone, and only of one', path: ['seid'] });
 
 export type PhoneEnrollmentApplication = z.infer<typeof phoneEnrollmentApplicationSchema>;

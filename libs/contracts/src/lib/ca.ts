@@ -2,6 +2,7 @@ import { z } from 'zod/v4';
 import {
   base64Schema,
   carrierSchema,
+  eseSeidSchema,
   iccidSchema,
   msisdnSchema,
   mvnoSchema,
@@ -22,9 +23,19 @@ export const deviceBindingSchema = z.discriminatedUnion('kind', [
     carrier: carrierSchema,
     mvno: mvnoSchema.optional(),
   }),
+  /** A handset whose applet lives in its embedded SE (managed by the SE-management TSM); its number still has an operator. */
+  z.object({
+    kind: z.literal('ese'),
+    seid: eseSeidSchema,
+    msisdn: msisdnSchema,
+    carrier: carrierSchema,
+    mvno: mvnoSchema.optional(),
+  }),
   z.object({ kind: z.literal('iphone'), deviceId: z.string().min(8).max(64) }),
 ]);
 export type DeviceBinding = z.infer<typeof deviceBindingSchema>;
+/** The secure element a phone certificate's key lives in (a SIM's ICCID or an eSE's SEID); none for an iPhone. */
+export const seidOfDevice = (device: DeviceBinding): string | null => (device.kind === 'sim' ? device.iccid : device.kind === 'ese' ? device.seid : null);
 
 export const certificateKindSchema = z.enum(['card-signing', 'card-user-authentication', 'phone-user-authentication', 'phone-signing']);
 export type CertificateKind = z.infer<typeof certificateKindSchema>;

@@ -5,6 +5,34 @@ export const carrierSchema = z.enum(CARRIERS);
 
 /** ICCID: 19 or 20 digits starting with the telecom prefix 89 (ITU-T E.118). */
 export const iccidSchema = z.string().regex(/^89\d{17,18}$/, 'ICCID: 19–20 digits starting with 89');
+/**
+ * The secure elements a phone's JPKI applet can live in: the carrier's SIM (`uicc`, managed by the carrier's MNO-TSM)
+ * or the handset's embedded SE (`ese`, managed by the SE-management TSM). A SEID names either: the ICCID of a UICC, or
+ * `E5` and 18 hex digits for an eSE (its 10-byte card identification, also the KDD its ISD keys are diversified with).
+ * The two forms cannot collide, so a SEID tells its own kind.
+ */
+export const SE_KINDS = ['uicc', 'ese'] as const;
+export type SeKind = (typeof SE_KINDS)[number];
+export const seKindSchema = z.enum(SE_KINDS);
+export const eseSeidSchema = z.string().regex(/^E5[0-9A-F]{18}$/, 'eSE SEID: E5 followed by 18 upper-case hex digits');
+export const seidSchema = z.union([iccidSchema, eseSeidSchema]);
+export const seKindOf = (seid: string): SeKind => (seid.startsWith('E5') ? 'ese' : 'uicc');
+
+/**
+ * The card a TSM operation addresses: a carrier's SIM (`carrier` + `iccid`, on that carrier's topics) or an embedded
+ * SE (`seid`, on the SE-management TSM's topics). `topicOf` routes by which of the two the payload names.
+ */
+export const simAddress = { carrier: carrierSchema, iccid: iccidSchema };
+export const eseAddress = { seid: eseSeidSchema };
+export type SeAddress = { readonly carrier: Carrier; readonly iccid: string } | { readonly seid: string };
+/** A TSM operation's payload: `fields`, addressed either to a carrier's SIM or to an embedded SE. */
+export const seAddressed = <T extends z.ZodRawShape>(fields: T) =>
+  z.union([z.object({ ...fields, ...simAddress }), z.object({ ...fields, ...eseAddress })]);
+/** How a TSM operation addresses the card `seid`: an eSE by its SEID, a SIM by its carrier and ICCID. */
+export const seAddressOf = (seid: string, carrier: Carrier): SeAddress => (seKindOf(seid) === 'ese' ? { seid } : { carrier, iccid: seid });
+/** The SEID of the card a payload addresses. */
+export const seidOf = (address: SeAddress): string => ('seid' in address ? address.seid : address.iccid);
+
 /** Japanese mobile numbers in E.164: +81 then 70/80/90 and 8 digits. */
 export const msisdnSchema = z.string().regex(/^\+81[789]0\d{8}$/, 'MSISDN: +81 70/80/90 followed by 8 digits');
 export const hexSchema = z.string().regex(/^([0-9A-Fa-f]{2})*$/, 'even-length hex');

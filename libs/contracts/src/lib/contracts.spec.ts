@@ -2,7 +2,10 @@ import {
   CertificateIssuanceRequested,
   EligibilityRequested,
   OtaScriptRequested,
+  ScriptForwarded,
   allTopics,
+  seidSchema,
+  seKindOf,
   hostCarrierOf,
   messageDefinition,
   physicalTopics,
@@ -43,6 +46,28 @@ describe('topic catalogue', () => {
     expect(topicOf(OtaScriptRequested, { scriptId: 'script-1', carrier: 'softbank', iccid: '8981300000000000001', apdus: ['00A40400'] }).name).toBe(
       'ota.softbank.down',
     );
+  });
+});
+
+describe('embedded secure elements', () => {
+  const eseSeid = 'E50102030405060708AB';
+
+  it('send an operation that names an eSE to the SE-management TSM, and its answer back from it', () => {
+    const question = EligibilityRequested.schema.parse({ requestId: 'enr-123456', seid: eseSeid, applet: { aid: 'D392F000260100000001', requiredMemoryBytes: 8192 } });
+    expect(topicOf(EligibilityRequested, question).name).toBe('se.commands');
+    expect(topicOf(OtaScriptRequested, { scriptId: 'script-1', seid: eseSeid, apdus: ['00A40400'] }).name).toBe('ota.ese.down');
+    const answer = { requestId: 'enr-1:fwd', seid: eseSeid, outcome: 'executed', responses: ['9000'] } as const;
+    expect(topicOf(ScriptForwarded, ScriptForwarded.schema.parse(answer)).name).toBe('se.events');
+    expect(ScriptForwarded.routes.find((r) => r.topic.name === 'se.events')?.producers).toEqual(['se-tsm']);
+  });
+
+  it('tell a SEID’s kind from its form, and refuse an eSE id that is not E5 and 18 upper-case hex digits', () => {
+    expect(seKindOf(eseSeid)).toBe('ese');
+    expect(seKindOf('8981100000000000001')).toBe('uicc');
+    expect(seidSchema.safeParse(eseSeid).success).toBe(true);
+    expect(seidSchema.safeParse('8981100000000000001').success).toBe(true);
+    for (const bad of ['E50102030405060708ab', 'E501020304050607', 'F50102030405060708AB']) expect(seidSchema.safeParse(bad).success).toBe(false);
+    expect(OtaScriptRequested.schema.safeParse({ scriptId: 'script-1', seid: '8981100000000000001', apdus: ['00A40400'] }).success).toBe(false);
   });
 });
 

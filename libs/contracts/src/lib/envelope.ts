@@ -67,6 +67,15 @@ export function perCarrierRoutes(
   return { routes: CARRIERS.map((c) => ({ topic: topics[c], producers: producers(c) })) };
 }
 
+/** The per-carrier routes of a TSM operation plus its embedded-SE route (a payload naming a `seid` travels there). */
+export function perSecureElementRoutes(
+  topics: Readonly<Record<Carrier, TopicDefinition>>,
+  eseTopic: TopicDefinition,
+  producers: (issuer: Carrier | 'ese') => readonly ServiceIdentity[],
+): { routes: readonly MessageRoute[] } {
+  return { routes: [...perCarrierRoutes(topics, producers).routes, { topic: eseTopic, producers: producers('ese') }] };
+}
+
 /** A payload as consumers see it (defaults applied). */
 export type PayloadOf<D> = D extends MessageDefinition<infer S> ? z.infer<S> : never;
 /** A payload as a producer may write it (fields with defaults may be left out). */
@@ -78,9 +87,11 @@ export function defineMessage<S extends z.ZodType>(def: MessageDefinition<S>): M
   if (registry.has(def.type)) throw new Error(`message type ${def.type} defined twice`);
   if (def.routes.length === 0) throw new Error(`message type ${def.type} has no route`);
   const perCarrier = def.routes.filter((r) => r.topic.carrier);
-  if (perCarrier.length > 0 && (perCarrier.length !== def.routes.length || new Set(perCarrier.map((r) => r.topic.carrier)).size !== CARRIERS.length)) {
+  const embeddedSe = def.routes.filter((r) => r.topic.embeddedSe);
+  if (perCarrier.length > 0 && (perCarrier.length + embeddedSe.length !== def.routes.length || new Set(perCarrier.map((r) => r.topic.carrier)).size !== CARRIERS.length)) {
     throw new Error(`message type ${def.type}: per-carrier routes must name each carrier's topic once`);
   }
+  if (embeddedSe.length > 1) throw new Error(`message type ${def.type}: more than one embedded-SE route`);
   if (perCarrier.length === 0 && def.routes.length !== 1) throw new Error(`message type ${def.type}: more than one route without a carrier to choose`);
   registry.set(def.type, def as unknown as MessageDefinition);
   return def;
@@ -94,11 +105,14 @@ export function registeredMessageTypes(): string[] {
   return [...registry.keys()].sort();
 }
 
-/** The topic a message is published on: its only route's, or for per-carrier routes the one of the payload's `carrier`. */
+/**
+ * The topic a message is published on: its only route's; for per-carrier routes the one of the payload's `carrier`, or
+ * the embedded-SE route for a payload that names a `seid` and no carrier.
+ */
 export function topicOf<S extends z.ZodType>(def: MessageDefinition<S>, payload: z.infer<S>): TopicDefinition {
   if (def.routes.length === 1 && !def.routes[0].topic.carrier) return def.routes[0].topic;
-  const carrier = (payload as { carrier?: unknown } | null)?.carrier;
-  const found = def.routes.find((r) => r.topic.carrier === carrier);
+  const { carrier, seid } = (payload as { carrier?: unknown; seid?: unknown } | null) ?? {};
+  const found = carrier === undefined && seid !== undefined ? def.routes.find((r) => r.topic.embeddedSe) : def.routes.find((r) => r.topic.carrier === carrier);
   if (!found) throw new Error(`${def.type} travels on per-carrier topics; the payload names no known carrier (${String(carrier)})`);
   return found.topic;
 }

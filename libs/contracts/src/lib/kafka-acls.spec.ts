@@ -20,7 +20,7 @@ describe('Kafka ACLs generated from the routing declaration', () => {
   it('gives each consumer READ on exactly the topics declared with it as consumer (and their retry companions)', () => {
     expect(names(grants, 'jpki-ca', 'READ')).toEqual([`${prefix}ca.commands`, `${prefix}ca.commands.retry`, `${prefix}platform.clock`]);
     expect(names(grants, 'vsim', 'READ')).toEqual(
-      ['ota.docomo.down', 'ota.docomo.down.retry', 'ota.kddi.down', 'ota.kddi.down.retry', 'ota.softbank.down', 'ota.softbank.down.retry', 'platform.clock'].map((t) => prefix + t),
+      ['ota.docomo.down', 'ota.docomo.down.retry', 'ota.ese.down', 'ota.ese.down.retry', 'ota.kddi.down', 'ota.kddi.down.retry', 'ota.softbank.down', 'ota.softbank.down.retry', 'platform.clock'].map((t) => prefix + t),
     );
     const console = names(grants, 'console', 'READ');
     expect(console).toEqual(expect.arrayContaining([`${prefix}ca.events`, `${prefix}sptsm.events`, `${prefix}lifecycle.events`, `${prefix}mno.kddi.commands.dlq`]));

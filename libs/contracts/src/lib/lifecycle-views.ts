@@ -47,8 +47,10 @@ export type CaseView = z.infer<typeof caseViewSchema>;
 export const phoneViewSchema = z.object({
   enrollmentId: z.string(),
   personId: z.string(),
-  deviceKind: z.enum(['sim', 'iphone']),
+  deviceKind: z.enum(['sim', 'ese', 'iphone']),
   iccid: z.string().nullable(),
+  /** The embedded SE of an eSE phone. */
+  seid: z.string().nullable(),
   msisdn: z.string().nullable(),
   carrier: z.string().nullable(),
   mvno: z.string().nullable(),

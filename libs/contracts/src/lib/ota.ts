@@ -1,61 +1,60 @@
 import { z } from 'zod/v4';
-import { carrierSchema, hexSchema, iccidSchema, sealedBoxSchema } from './common';
-import { defineMessage, perCarrierRoutes } from './envelope';
-import { mnoTsmOf, Topics } from './topics';
+import { hexSchema, sealedBoxSchema, seAddressed, seidOf } from './common';
+import { defineMessage, perSecureElementRoutes } from './envelope';
+import { mnoTsmOf, SE_TSM, Topics } from './topics';
 
-/** The OTA bearer between an MNO-TSM and the SIMs of its fleet (the vSIM service): down only from that carrier's MNO-TSM. */
-const down = perCarrierRoutes(Topics.otaDown, (carrier) => [mnoTsmOf(carrier)]);
-const up = perCarrierRoutes(Topics.otaUp, () => ['vsim']);
+/**
+ * The OTA bearer between an MNO-TSM and the SIMs of its fleet (the vSIM service): down only from that carrier's
+ * MNO-TSM. An embedded SE is reached the same way over the handset's push channel (`ota.ese.*`), down only from the
+ * SE-management TSM.
+ */
+const down = perSecureElementRoutes(Topics.otaDown, Topics.otaEseDown, (issuer) => [issuer === 'ese' ? SE_TSM : mnoTsmOf(issuer)]);
+const up = perSecureElementRoutes(Topics.otaUp, Topics.otaEseUp, () => ['vsim']);
 
 export const OtaScriptRequested = defineMessage({
   type: 'ota.script.requested',
   schemaVersion: 1,
   ...down,
-  schema: z.object({
+  schema: seAddressed({
     scriptId: z.string().min(8).max(128),
-    carrier: carrierSchema,
-    iccid: iccidSchema,
     apdus: z.array(hexSchema.min(8)).min(1).max(64),
   }),
-  key: (p) => p.iccid,
+  key: seidOf,
 });
 
 export const OtaScriptCompleted = defineMessage({
   type: 'ota.script.completed',
   schemaVersion: 1,
   ...up,
-  schema: z.object({
+  schema: seAddressed({
     scriptId: z.string().min(8).max(128),
-    carrier: carrierSchema,
-    iccid: iccidSchema,
     /** `unreachable`: the handset is off or out of coverage; `unknown-sim`: no such card. */
     outcome: z.enum(['executed', 'unreachable', 'unknown-sim']),
     responses: z.array(hexSchema),
   }),
-  key: (p) => p.iccid,
+  key: seidOf,
 });
 
 export const SimManufactureRequested = defineMessage({
   type: 'ota.sim.manufacture-requested',
   schemaVersion: 1,
   ...down,
-  schema: z.object({
-    carrier: carrierSchema,
-    iccid: iccidSchema,
+  schema: seAddressed({
+    /** The SIM generation, or the handset model of an eSE. */
     generation: z.string().min(1).max(32),
     memoryQuotaBytes: z.number().int().positive(),
     /** The ISD keyset ({kvn, enc, mac, dek} hex JSON) sealed to the vSIM service. */
     isdKeyset: sealedBoxSchema,
   }),
-  key: (p) => p.iccid,
+  key: seidOf,
 });
 
 export const SimManufactured = defineMessage({
   type: 'ota.sim.manufactured',
   schemaVersion: 1,
   ...up,
-  schema: z.object({ carrier: carrierSchema, iccid: iccidSchema, isdAid: z.string(), eid: hexSchema.optional() }),
-  key: (p) => p.iccid,
+  schema: seAddressed({ isdAid: z.string(), eid: hexSchema.optional() }),
+  key: seidOf,
 });
 
 /** The handset attached to the network again: queued OTA work for this SIM can run now. */
@@ -63,6 +62,6 @@ export const SimReachable = defineMessage({
   type: 'ota.sim.reachable',
   schemaVersion: 1,
   ...up,
-  schema: z.object({ carrier: carrierSchema, iccid: iccidSchema, at: z.iso.datetime() }),
-  key: (p) => p.iccid,
+  schema: seAddressed({ at: z.iso.datetime() }),
+  key: seidOf,
 });

@@ -17,7 +17,9 @@ export const enrollmentViewSchema = z.object({
   step: z.string().nullable(),
   stepIndex: z.number().int(),
   stepCount: z.number().int(),
+  /** The SIM the service goes on, once eligibility named it; or the embedded SE of an eSE phone. */
   iccid: z.string().optional(),
+  seid: z.string().optional(),
   serial: z.string().optional(),
   /** The phone signing certificate, when the signed application asked for one. */
   signingSerial: z.string().optional(),

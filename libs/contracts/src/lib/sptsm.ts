@@ -1,5 +1,5 @@
 import { z } from 'zod/v4';
-import { aidSchema, carrierSchema, iccidSchema, msisdnSchema, mvnoSchema, requestIdSchema, serialSchema } from './common';
+import { aidSchema, carrierSchema, eseSeidSchema, iccidSchema, msisdnSchema, mvnoSchema, requestIdSchema, serialSchema } from './common';
 import { defineMessage, route } from './envelope';
 import { Topics } from './topics';
 
@@ -51,30 +51,34 @@ export const EnrollmentStateChanged = defineMessage({
     step: enrollmentStepSchema.nullable(),
     carrier: carrierSchema,
     msisdn: msisdnSchema,
+    /** The SIM (once eligibility named it), or the eSE of an eSE phone. */
     iccid: iccidSchema.optional(),
+    seid: eseSeidSchema.optional(),
     personId: z.uuid().optional(),
     reason: z.string().max(64).optional(),
   }),
   key: (p) => p.enrollmentId,
 });
 
+/** A completed enrollment: the service runs on the phone's SIM (`iccid`) or on its embedded SE (`seid`). */
+const completedEnrollment = {
+  enrollmentId: z.string().min(1).max(64),
+  personId: z.uuid(),
+  serial: serialSchema,
+  /** The phone signing certificate, when the application asked for it. */
+  signingSerial: serialSchema.optional(),
+  carrier: carrierSchema,
+  mvno: mvnoSchema.optional(),
+  msisdn: msisdnSchema,
+  ssdAid: aidSchema,
+  keyMode: keyModeSchema,
+};
+
 export const EnrollmentCompleted = defineMessage({
   type: 'sptsm.enrollment.completed',
   schemaVersion: 1,
   ...route(Topics.spTsmEvents, ['sp-tsm']),
-  schema: z.object({
-    enrollmentId: z.string().min(1).max(64),
-    personId: z.uuid(),
-    serial: serialSchema,
-    /** The phone signing certificate, when the application asked for it. */
-    signingSerial: serialSchema.optional(),
-    carrier: carrierSchema,
-    mvno: mvnoSchema.optional(),
-    msisdn: msisdnSchema,
-    iccid: iccidSchema,
-    ssdAid: aidSchema,
-    keyMode: keyModeSchema,
-  }),
+  schema: z.union([z.object({ ...completedEnrollment, iccid: iccidSchema }), z.object({ ...completedEnrollment, seid: eseSeidSchema })]),
   key: (p) => p.enrollmentId,
 });
 
@@ -90,6 +94,7 @@ export const EnrollmentFailed = defineMessage({
     carrier: carrierSchema,
     msisdn: msisdnSchema,
     iccid: iccidSchema.optional(),
+    seid: eseSeidSchema.optional(),
   }),
   key: (p) => p.enrollmentId,
 });

@@ -10,8 +10,14 @@ export type Carrier = (typeof CARRIERS)[number];
 /** The MNO-TSM of a carrier: one app run once per carrier, each with a signing identity of its own. */
 export const mnoTsmOf = (carrier: Carrier) => `mno-tsm-${carrier}` as const;
 
+/**
+ * The SE-management TSM: the device side's TSM, which manages handsets' embedded secure elements (eSE) as an MNO-TSM
+ * manages its carrier's SIMs. One for the platform; an eSE belongs to no carrier.
+ */
+export const SE_TSM = 'se-tsm' as const;
+
 /** The platform's service identities: the names in signed envelopes, trust lists, inbox rows and consumer groups. */
-export const PLATFORM_SERVICE_IDENTITIES = ['jpki-ca', 'sp-tsm', ...CARRIERS.map(mnoTsmOf), 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing', 'rp-eapplication'] as const;
+export const PLATFORM_SERVICE_IDENTITIES = ['jpki-ca', 'sp-tsm', ...CARRIERS.map(mnoTsmOf), SE_TSM, 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing', 'rp-eapplication'] as const;
 /**
  * Readers that are not platform services: they sign nothing and keep no inbox, they read event topics whole and check
  * every envelope against the producers' keys. `console`: the operator console's live event feed and dashboards.
@@ -37,17 +43,19 @@ export interface TopicDefinition {
   readonly withRetryAndDeadLetter: boolean;
   /** Per-carrier topics carry one carrier's traffic: a payload naming a carrier must name this one. */
   readonly carrier?: Carrier;
+  /** The embedded-SE counterpart of per-carrier topics: it carries payloads that name an eSE (`seid`) and no carrier. */
+  readonly embeddedSe?: true;
   /** The services that subscribe to it (their subscriptions are derived from this). */
   readonly consumers: readonly ServiceIdentity[];
   readonly description: string;
 }
 
-const topic = (name: string, partitions: number, role: TopicRole, consumers: readonly ServiceIdentity[], description: string, carrier?: Carrier): TopicDefinition => ({
+const topic = (name: string, partitions: number, role: TopicRole, consumers: readonly ServiceIdentity[], description: string, carrier?: Carrier | 'ese'): TopicDefinition => ({
   name,
   partitions,
   role,
   withRetryAndDeadLetter: role !== 'broadcast',
-  ...(carrier ? { carrier } : {}),
+  ...(carrier === 'ese' ? { embeddedSe: true as const } : carrier ? { carrier } : {}),
   consumers,
   description,
 });
@@ -67,6 +75,10 @@ export const Topics = {
   mnoEvents: perCarrier((c) => `mno.${c}.events`, 'events', () => ['sp-tsm', 'lifecycle'], 'MNO-TSM replies and notifications to the SP-TSM'),
   otaDown: perCarrier((c) => `ota.${c}.down`, 'commands', () => ['vsim'], 'OTA bearer: command scripts to SIMs'),
   otaUp: perCarrier((c) => `ota.${c}.up`, 'events', (c) => [mnoTsmOf(c)], 'OTA bearer: response scripts from SIMs'),
+  seCommands: topic('se.commands', 6, 'commands', [SE_TSM], 'SP-TSM requests to the SE-management TSM (the mno.* operations for embedded SEs)', 'ese'),
+  seEvents: topic('se.events', 6, 'events', ['sp-tsm'], 'SE-management TSM replies to the SP-TSM', 'ese'),
+  otaEseDown: topic('ota.ese.down', 6, 'commands', ['vsim'], "Handset push channel: command scripts to embedded SEs", 'ese'),
+  otaEseUp: topic('ota.ese.up', 6, 'events', [SE_TSM], 'Handset push channel: response scripts from embedded SEs', 'ese'),
 } as const;
 
 export function allTopics(): TopicDefinition[] {

@@ -7,6 +7,7 @@ export const DEFAULT_PORTS = {
   'mno-tsm-docomo': 7301,
   'mno-tsm-kddi': 7302,
   'mno-tsm-softbank': 7303,
+  'se-tsm': 7304,
   vsim: 7400,
   lifecycle: 7500,
   'rp-bank': 7600,
@@ -19,6 +20,8 @@ export interface PlatformEndpoints {
   ca: string;
   spTsm: string;
   mno: Record<Carrier, string>;
+  /** The SE-management TSM (the handsets' embedded SEs). */
+  seTsm: string;
   vsim: string;
   lifecycle: string;
   rpBank: string;
@@ -32,6 +35,7 @@ export function localEndpoints(portOffset = 0, host = '127.0.0.1'): PlatformEndp
     ca: url('jpki-ca'),
     spTsm: url('sp-tsm'),
     mno: Object.fromEntries(CARRIERS.map((c) => [c, url(`mno-tsm-${c}`)])) as Record<Carrier, string>,
+    seTsm: url('se-tsm'),
     vsim: url('vsim'),
     lifecycle: url('lifecycle'),
     rpBank: url('rp-bank'),

@@ -19,6 +19,8 @@ export interface EnrollRequest {
   deviceModel?: string;
   /** Also the phone signing certificate (スマホ用署名用電子証明書): the application asks for it. */
   signingCertificate?: boolean;
+  /** An eSE phone: the handset's embedded SE, where the applet goes instead of the SIM. */
+  seid?: string;
 }
 
 /**
@@ -42,7 +44,8 @@ export class JpkiUiApp {
       ...operator,
       msisdn: req.msisdn,
       keyMode: req.keyMode === 'on-card' ? 'on-device' : 'ca-generated',
-      deviceKind: 'sim' as const,
+      deviceKind: req.seid ? 'ese' : 'sim',
+      ...(req.seid ? { seid: req.seid } : {}),
       ...(req.deviceModel ? { deviceModel: req.deviceModel } : {}),
       ...(req.signingCertificate ? { signingCertificate: true } : {}),
     };
@@ -56,6 +59,7 @@ export class JpkiUiApp {
       msisdn: req.msisdn,
       operator: req.operator,
       keyMode: req.keyMode,
+      ...(req.seid ? { seid: req.seid } : {}),
     });
   }
 
@@ -82,8 +86,9 @@ export class JpkiUiApp {
     const started = await this.startEnrollment(req);
     const done = await this.waitForEnrollment(started.enrollmentId, onProgress);
     if (done.status !== 'completed') return done;
-    if (done.iccid !== req.handset.iccid) {
-      throw new Error(`enrollment ${done.enrollmentId} wrote SIM ${done.iccid ?? '?'}, not the SIM ${req.handset.iccid} in this handset`);
+    const written = done.seid ?? done.iccid;
+    if (written !== req.handset.iccid) {
+      throw new Error(`enrollment ${done.enrollmentId} wrote secure element ${written ?? '?'}, not the one ${req.handset.iccid} in this handset`);
     }
     await this.setPhonePin(req.handset, req.phonePin);
     if (req.phoneSigningPassword !== undefined) await this.setPhonePin(req.handset, req.phoneSigningPassword, 'signing');

@@ -37,6 +37,7 @@ describe('platform context', () => {
     const prod = loadPlatformContext({ file: join(CONTEXTS, 'kubernetes.example.yaml'), env: {} });
     expect(prod.url('lifecycle')).toBe('https://lifecycle.ops.jpki.example.com');
     expect(prod.endpoints().mno.kddi).toBe('https://mno-tsm-kddi.ops.jpki.example.com');
+    expect(prod.endpoints().seTsm).toBe('https://se-tsm.ops.jpki.example.com');
     expect(prod.local).toBe(false);
   });
 
@@ -44,6 +45,7 @@ describe('platform context', () => {
     const local = loadPlatformContext({ env: { JPKI_OPERATOR_TOKEN: 'given' } });
     expect(local.source).toBe('built-in local context');
     expect(local.endpoints().mno.softbank).toBe('http://127.0.0.1:7303');
+    expect(local.endpoints().seTsm).toBe('http://127.0.0.1:7304');
     expect(local.operatorToken(grant)).toBe('given');
     const minted = loadPlatformContext({ env: { OPERATOR_TOKEN_PRIVATE_KEY: idpKey() } }).operatorToken({ ...grant, carrier: 'kddi' });
     expect(claims(minted)).toMatchObject({ sub: 'cli-operator', aud: ['lifecycle'], roles: ['operator'], carrier: 'kddi' });
@@ -103,7 +105,7 @@ describe('platform context', () => {
       'ctx.yaml:3:14: services.lifecycle: not a URL: "lifecycle.example.com"',
       'ctx.yaml:4:11: services.sp-tsm: an http or https URL, not ftp:',
       'ctx.yaml:5:9: services.vsim: credentials in a URL are refused: name a tokenFile or tokenEnv',
-      'ctx.yaml:6:3: services.mno-tsm-rakuten: unknown service (known: jpki-ca, sp-tsm, mno-tsm-docomo, mno-tsm-kddi, mno-tsm-softbank, vsim, lifecycle, rp-bank, rp-ticketing, rp-eapplication)',
+      'ctx.yaml:6:3: services.mno-tsm-rakuten: unknown service (known: jpki-ca, sp-tsm, mno-tsm-docomo, mno-tsm-kddi, mno-tsm-softbank, se-tsm, vsim, lifecycle, rp-bank, rp-ticketing, rp-eapplication)',
     ]);
   });
 

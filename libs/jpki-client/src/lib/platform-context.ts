@@ -221,6 +221,7 @@ function platformContext(c: PlatformContextFile, source: string, env: NodeJS.Pro
         ca: url('jpki-ca'),
         spTsm: url('sp-tsm'),
         mno: Object.fromEntries(CARRIERS.map((carrier) => [carrier, url(`mno-tsm-${carrier}`)])) as Record<Carrier, string>,
+        seTsm: url('se-tsm'),
         vsim: url('vsim'),
         lifecycle: url('lifecycle'),
         rpBank: url('rp-bank'),

@@ -6,6 +6,7 @@ import { Handset } from './handset';
 import { HttpJson } from './http-json';
 import { JpkiUiApp } from './jpki-ui-app';
 import { RelyingPartyVerifier, type LoginCheck } from './relying-party';
+import { pollUntil } from './resilient-calls';
 
 export interface TestCitizen {
   personId: string;
@@ -76,6 +77,30 @@ export async function createSubscriber(e: PlatformEndpoints, token: string, oper
   const handset = Handset.create(sub.iccid);
   await handset.insertSim(e.vsim, token);
   return { ...sub, carrier, handset };
+}
+
+/** A handset whose JPKI applet goes into its embedded SE; its number is a subscription like any phone's. */
+export interface EsePhone {
+  seid: string;
+  model: string;
+  /** The subscription of the phone's number (its SIM carries calls and data, not the applet). */
+  subscriber: Subscriber;
+  /** The handset, bound at the vSIM to its eSE. */
+  handset: Handset;
+}
+
+/**
+ * An eSE phone: the SE-management TSM has the handset's eSE manufactured (the vSIM stands in for the handset maker),
+ * the handset is bound to it at the vSIM as a SIM is to its phone, and the number is a new subscription at `operator`.
+ */
+export async function createEsePhone(e: PlatformEndpoints, token: string, operator: Carrier | MvnoId, model = 'kumo-5g'): Promise<EsePhone> {
+  const subscriber = await createSubscriber(e, token, operator);
+  const http = new HttpJson(e.seTsm, token);
+  const created = await http.post<{ seid: string; state: string }>('/secure-elements', { model });
+  await pollUntil(`eSE ${created.seid}`, () => http.get<{ state: string }>(`/secure-elements/${created.seid}`), (se) => se.state === 'active', 30_000);
+  const handset = Handset.create(created.seid);
+  await handset.insertSim(e.vsim, token);
+  return { seid: created.seid, model, subscriber, handset };
 }
 
 export interface PhoneOutcome {

@@ -27,7 +27,8 @@ export const cardRegistriesAgreeWithTsmRecords: InvariantCheck = {
     const records = (await ctx.query(`SELECT iccid, ssd_aid, applet_aid, state FROM "${spTsm}".service_instance`)) as unknown as ServiceRecord[];
     const carrierSsds = await liveCarrierSsds(ctx);
     const unsettled = await unsettledSims(ctx);
-    const sims = (await ctx.query(`SELECT iccid FROM "${vsim}".sim ORDER BY iccid`)).map((r) => String(r['iccid'])).filter((iccid) => !unsettled.has(iccid));
+    // SIMs only: the records an eSE's card is checked against live with the SE-management TSM, which this check does not read yet.
+    const sims = (await ctx.query(`SELECT seid FROM "${vsim}".sim WHERE kind = 'uicc' ORDER BY seid`)).map((r) => String(r['seid'])).filter((iccid) => !unsettled.has(iccid));
     const cards = ctx.services.cards;
     const violations: Row[] = [];
     for (let i = 0; i < sims.length; i += CARD_READS_AT_ONCE) {
@@ -70,10 +71,10 @@ function cardAgainstRecords(card: CardContent, record: ServiceRecord | undefined
   return problems;
 }
 
-/** The SSDs each carrier's MNO-TSM records as on the card (being created, created or locked), by ICCID. */
+/** The SSDs the TSMs (the carriers' MNO-TSMs, the SE-management TSM) record as on the card (being created, created or locked), by SEID. */
 async function liveCarrierSsds(ctx: CheckContext): Promise<Map<string, Set<string>>> {
   const bySim = new Map<string, Set<string>>();
-  for (const s of ctx.schemas.mnoTsm.filter((x) => ctx.present.has(x))) {
+  for (const s of ctx.schemas.tsm.filter((x) => ctx.present.has(x))) {
     for (const r of await ctx.query(`SELECT iccid, ssd_aid FROM "${s}".ssd WHERE state IN ('creating', 'created', 'locked')`)) {
       const iccid = String(r['iccid']);
       bySim.set(iccid, (bySim.get(iccid) ?? new Set()).add(upper(String(r['ssd_aid']))));

@@ -13,7 +13,7 @@ describe('invariant checker on PostgreSQL', () => {
   const db = new Client({ connectionString: testDatabaseUrl() });
   const prefix = `${testSchema('inv')}_`;
   const s = platformSchemas(prefix);
-  const docomo = s.mnoTsm[0];
+  const docomo = s.tsm[0];
   const sql = (text: string, params: unknown[] = []) => db.query(text, params);
 
   const run = async (deadLetters?: DeadLetter[], expected: string[] = []): Promise<Map<string, CheckResult>> =>
@@ -22,7 +22,8 @@ describe('invariant checker on PostgreSQL', () => {
     );
   const violations = async (name: string) => (await run()).get(name)?.violations ?? [];
 
-  // The cards as vsim's operator API shows them: 8981001 carries the service, 8981002 (whose enrollment failed) is blank.
+  // The cards as vsim's operator API shows them: 8981001 carries the service, 8981002 (whose enrollment failed) is blank;
+  // vsim's eSE E500…AA is not checked (its records live with the SE-management TSM), so the reader never finds it.
   const ISD = 'A000000151000000';
   const SSD = 'A00000055901000001';
   const APPLET = 'D392F000260100000101';
@@ -48,7 +49,7 @@ describe('invariant checker on PostgreSQL', () => {
     }
     await sql(`CREATE TABLE "${s.spTsm}".ssd_keyset (iccid TEXT, ssd_aid TEXT, role TEXT, status TEXT)`);
     await sql(`CREATE TABLE "${s.spTsm}".service_instance (iccid TEXT PRIMARY KEY, ssd_aid TEXT, applet_aid TEXT, state TEXT, pending_operation TEXT, updated_at TIMESTAMPTZ)`);
-    await sql(`CREATE TABLE "${s.vsim}".sim (iccid TEXT PRIMARY KEY)`);
+    await sql(`CREATE TABLE "${s.vsim}".sim (seid TEXT PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'uicc')`);
     await sql(`CREATE TABLE "${s.ca}".certificate (serial TEXT PRIMARY KEY, kind TEXT, person_id TEXT, request_id TEXT UNIQUE, enrollment_id TEXT, status TEXT, issued_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
     await sql(`CREATE TABLE "${s.ca}".status_change (serial TEXT, changed_at TIMESTAMPTZ)`);
     await sql(`CREATE TABLE "${docomo}".ssd (iccid TEXT, ssd_aid TEXT, state TEXT)`);
@@ -71,7 +72,7 @@ describe('invariant checker on PostgreSQL', () => {
     await sql(`INSERT INTO "${s.lifecycle}".phone_certificate VALUES ('A1', 'good', ${old})`);
     await sql(`INSERT INTO "${s.lifecycle}".phone VALUES ('enr-ok', 'A1', false, ${old})`);
     await sql(`INSERT INTO "${s.spTsm}".service_instance VALUES ('8981001', '${SSD}', '${APPLET}', 'operational', NULL, ${old})`);
-    await sql(`INSERT INTO "${s.vsim}".sim VALUES ('8981001'), ('8981002')`);
+    await sql(`INSERT INTO "${s.vsim}".sim VALUES ('8981001', 'uicc'), ('8981002', 'uicc'), ('E50000000000000000AA', 'ese')`);
   });
 
   afterAll(async () => {

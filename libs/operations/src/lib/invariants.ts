@@ -1,4 +1,4 @@
-import { CARRIERS } from '@jpki/contracts';
+import { CARRIERS, mnoTsmOf, SE_TSM } from '@jpki/contracts';
 import { caAuditChainIntact } from './audit-chain';
 import { cardRegistriesAgreeWithTsmRecords } from './card-registries';
 import { certificateStatusAgrees } from './certificate-status';
@@ -11,21 +11,22 @@ export interface PlatformSchemas {
   spTsm: string;
   lifecycle: string;
   vsim: string;
-  mnoTsm: string[];
+  /** The TSMs' schemas — the carriers' MNO-TSMs and the SE-management TSM — whose `ssd` tables have one shape (@jpki/tsm). */
+  tsm: string[];
   /** Every schema with the messaging tables (outbox, inbox) and, where a service runs sagas, the saga tables. */
   all: string[];
 }
 
 export function platformSchemas(prefix: string): PlatformSchemas {
   const name = (service: string) => `${prefix}${service.replace(/-/g, '_')}`;
-  const mnoTsm = CARRIERS.map((c) => name(`mno-tsm-${c}`));
   const ca = name('jpki-ca');
   const spTsm = name('sp-tsm');
   const lifecycle = name('lifecycle');
   const vsim = name('vsim');
-  const all = [ca, spTsm, ...mnoTsm, vsim, lifecycle, name('rp-bank'), name('rp-ticketing'), name('rp-eapplication')];
+  const tsm = [...CARRIERS.map((c) => name(mnoTsmOf(c))), name(SE_TSM)];
+  const all = [ca, spTsm, ...tsm, vsim, lifecycle, name('rp-bank'), name('rp-ticketing'), name('rp-eapplication')];
   for (const s of all) if (!/^[a-z_][a-z0-9_]*$/.test(s)) throw new Error(`invalid schema name ${s}`);
-  return { ca, spTsm, lifecycle, vsim, mnoTsm, all };
+  return { ca, spTsm, lifecycle, vsim, tsm, all };
 }
 
 export type Row = Record<string, unknown>;
@@ -77,7 +78,7 @@ async function eachSchemaWith(ctx: CheckContext, schemas: string[], table: strin
 }
 
 const present = (ctx: CheckContext, ...schemas: string[]) => schemas.every((s) => ctx.present.has(s));
-const mnoSsds = (ctx: CheckContext) => ctx.schemas.mnoTsm.filter((s) => ctx.present.has(s)).map((s) => `SELECT iccid, ssd_aid, state FROM ${q(s)}.ssd`).join(' UNION ALL ');
+const tsmSsds = (ctx: CheckContext) => ctx.schemas.tsm.filter((s) => ctx.present.has(s)).map((s) => `SELECT iccid, ssd_aid, state FROM ${q(s)}.ssd`).join(' UNION ALL ');
 
 export const INVARIANTS: InvariantCheck[] = [
   {
@@ -142,9 +143,9 @@ export const INVARIANTS: InvariantCheck[] = [
   },
   {
     name: 'failed-enrollment-left-no-ssd-or-keys',
-    description: 'a failed enrollment on a SIM no later enrollment completed on left no live SSD at the carrier and no active SP keys at the SP-TSM',
+    description: 'a failed enrollment on a card no later enrollment completed on left no live SSD at its TSM and no active SP keys at the SP-TSM',
     run: async (ctx) => {
-      if (!present(ctx, ctx.schemas.spTsm) || !ctx.schemas.mnoTsm.some((s) => ctx.present.has(s))) return [];
+      if (!present(ctx, ctx.schemas.spTsm) || !ctx.schemas.tsm.some((s) => ctx.present.has(s))) return [];
       const sp = q(ctx.schemas.spTsm);
       return ctx.query(`
         WITH failed AS (
@@ -152,7 +153,7 @@ export const INVARIANTS: InvariantCheck[] = [
           WHERE f.kind = 'enrollment' AND f.status = 'failed' AND f.data->>'iccid' IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM ${sp}.saga ok WHERE ok.kind = 'enrollment' AND ok.status IN ('completed', 'running', 'compensating') AND ok.data->>'iccid' = f.data->>'iccid')
         )
-        SELECT failed.id AS enrollment_id, failed.iccid, 'ssd ' || ssd.state AS leftover FROM failed JOIN (${mnoSsds(ctx)}) ssd ON ssd.iccid = failed.iccid
+        SELECT failed.id AS enrollment_id, failed.iccid, 'ssd ' || ssd.state AS leftover FROM failed JOIN (${tsmSsds(ctx)}) ssd ON ssd.iccid = failed.iccid
           WHERE ssd.state IN ('creating', 'created', 'locked')
         UNION ALL
         SELECT failed.id, failed.iccid, 'sp keyset ' || k.ssd_aid FROM failed JOIN ${sp}.ssd_keyset k ON k.iccid = failed.iccid

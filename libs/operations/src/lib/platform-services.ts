@@ -1,4 +1,4 @@
-/** One entry of a card's GlobalPlatform registry as vsim's operator API shows it (`GET /sims/{iccid}`). */
+/** One entry of a card's GlobalPlatform registry as vsim's operator API shows it (`GET /sims/{seid}`). */
 export interface CardRegistryEntry {
   aid: string;
   kind: 'ISD' | 'SSD' | 'APP' | 'ELF';

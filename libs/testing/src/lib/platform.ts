@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CARRIER_PROFILES, CARRIERS, PLATFORM_SERVICE_IDENTITIES, type Carrier } from '@jpki/contracts';
+import { CARRIER_PROFILES, CARRIERS, mnoTsmOf, PLATFORM_SERVICE_IDENTITIES, SE_TSM } from '@jpki/contracts';
 import { DEFAULT_PORTS, type PlatformServiceName } from '@jpki/jpki-client';
 import { ServiceStack, StackKeys, type ServiceSpec, type StackOptions } from './service-stack';
 
@@ -18,9 +18,18 @@ export interface PlatformOptions extends Omit<StackOptions, 'keys'> {
   serviceEnv?: Record<string, Record<string, string>>;
   /** Extra instances of services that scale out: same identity, schema and consumer group, ports +50, +100… */
   replicas?: Partial<Record<string, number>>;
-  /** Carrier ISD master keys (hex); generated when absent. */
-  isdMasterKeys?: Partial<Record<Carrier, string>>;
+  /** ISD master keys (hex) by TSM identity; generated when absent. */
+  isdMasterKeys?: Partial<Record<string, string>>;
 }
+
+/**
+ * The TSMs and the AES length of their ISD master keys: a carrier's SCP03 profile, and the SE-management TSM's
+ * default profile (AES-128, apps/se-tsm SCP03_KEY_BYTES).
+ */
+const ISD_KEY_BYTES: Readonly<Record<string, number>> = {
+  ...Object.fromEntries(CARRIERS.map((c) => [mnoTsmOf(c), CARRIER_PROFILES[c].scp03KeyBytes])),
+  [SE_TSM]: 16,
+};
 
 function appOf(name: string): { app: string; env: Record<string, string> } {
   const carrier = CARRIERS.find((c) => name === `mno-tsm-${c}`);
@@ -36,11 +45,9 @@ function replicasOf(spec: ServiceSpec, count: number): ServiceSpec[] {
 export function platformStack(opts: PlatformOptions): { stack: ServiceStack; keys: StackKeys; specs: ServiceSpec[] } {
   const keys = opts.keys ?? new StackKeys([...PLATFORM_SERVICES]);
   const stack = new ServiceStack({ ...opts, keys });
-  // Each carrier's ISD master key has the AES length of its SCP03 profile.
-  const isd = Object.fromEntries(CARRIERS.map((c) => [c, opts.isdMasterKeys?.[c] ?? randomBytes(CARRIER_PROFILES[c].scp03KeyBytes).toString('hex')]));
+  const isd = Object.fromEntries(Object.entries(ISD_KEY_BYTES).map(([tsm, bytes]) => [tsm, opts.isdMasterKeys?.[tsm] ?? randomBytes(bytes).toString('hex')]));
   const specs = PLATFORM_SERVICES.filter((n) => !opts.only || opts.only.includes(n)).map((name) => {
     const { app, env } = appOf(name);
-    const carrier = env['CARRIER'] as Carrier | undefined;
     const spec: ServiceSpec = {
       name,
       app,
@@ -48,7 +55,7 @@ export function platformStack(opts: PlatformOptions): { stack: ServiceStack; key
       schema: `${opts.schemaPrefix}${name.replace(/-/g, '_')}`,
       env: {
         ...env,
-        ...(carrier ? { ISD_MASTER_KEY: isd[carrier] } : {}),
+        ...(isd[name] ? { ISD_MASTER_KEY: isd[name] } : {}),
         // Relying parties reach the CA over HTTP (anchors, OCSP, CRLs).
         ...(name.startsWith('rp-') ? { JPKI_CA_URL: `http://127.0.0.1:${DEFAULT_PORTS['jpki-ca'] + (opts.portOffset ?? 0)}` } : {}),
         ...opts.serviceEnv?.[name],

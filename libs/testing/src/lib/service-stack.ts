@@ -86,9 +86,15 @@ export class StackKeys {
     return issueOperatorToken(this.operatorIdp.signingPkcs8, { audience: [...this.keys.keys()], ...grant, sub, roles });
   }
 
-  envFor(name: string): Record<string, string> {
+  /** The keys of one service of the stack. */
+  of(name: string): Keys {
     const own = this.keys.get(name);
     if (!own) throw new Error(`no keys for ${name}`);
+    return own;
+  }
+
+  envFor(name: string): Record<string, string> {
+    const own = this.of(name);
     const list = (pick: (k: Keys) => string) => [...this.keys].map(([n, k]) => `${n}=${pick(k)}`).join(',');
     return {
       SERVICE_SIGNING_KEY: own.signingPkcs8,

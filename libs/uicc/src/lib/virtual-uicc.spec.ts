@@ -121,5 +121,12 @@ describe('VirtualUicc: persistence', () => {
 
   it('rejects a bad ICCID at manufacture', () => {
     expect(() => newCard({ iccid: '12ab' })).toThrow('ICCID');
+    expect(() => newCard({ iccid: 'E50102030405060708ab' })).toThrow('SEID');
+  });
+
+  it('manufactures an embedded SE by its SEID, which is also its KDD', () => {
+    const ese = newCard({ iccid: 'E50102030405060708AB' });
+    expect(ese.iccid).toBe('E50102030405060708AB');
+    expect(ese.toImage().kdd).toBe('E50102030405060708AB');
   });
 });

@@ -35,7 +35,10 @@ import { Registry } from './registry';
 import { processSecurityDomain, securityDomainFci } from './security-domain';
 
 export interface ManufactureOptions {
-  /** 18-20 digits; the KDD defaults to the ICCID in BCD, padded with F. */
+  /**
+   * The card's identifier: a UICC's ICCID (18-20 digits) or an embedded SE's SEID (`E5` and 18 hex digits, its 10-byte
+   * card identification). The KDD defaults to it as bytes: the ICCID in BCD padded with F, the SEID as it is.
+   */
   readonly iccid: string;
   readonly isdAid?: Buffer;
   readonly isdKeyset: Scp03KeySet;
@@ -68,8 +71,8 @@ export class VirtualUicc {
   }
 
   static manufacture(options: ManufactureOptions, runtime: CardRuntimeOptions = {}): VirtualUicc {
-    if (!/^[0-9]{18,20}$/.test(options.iccid)) {
-      throw new GpError(`ICCID must be 18-20 digits: ${options.iccid}`);
+    if (!/^([0-9]{18,20}|E5[0-9A-F]{18})$/.test(options.iccid)) {
+      throw new GpError(`card identifier must be an ICCID (18-20 digits) or an eSE SEID (E5 and 18 hex digits): ${options.iccid}`);
     }
     const isdAid = hex(options.isdAid ?? DEFAULT_ISD_AID);
     const image: CardImage = {

@@ -1,17 +1,19 @@
+import type { SealedBox } from '@jpki/crypto';
 import { Scp03KeySet, hex } from '@jpki/globalplatform';
+import type { ServiceKeys } from '@jpki/service-kit';
 
 /**
- * The card's Key Diversification Data: the ICCID in BCD, padded with F to 10 bytes (as the
- * virtual UICC reports it in INITIALIZE UPDATE, and as real UICCs commonly derive it).
+ * The card's Key Diversification Data, 10 bytes: a UICC's ICCID in BCD padded with F (as the virtual UICC reports it
+ * in INITIALIZE UPDATE, and as real UICCs commonly derive it); an eSE's SEID is its 10-byte id in hex, taken as is.
  */
-export function kddOf(iccid: string): Buffer {
-  if (!/^\d{18,20}$/.test(iccid)) throw new Error('ICCID must be 18-20 digits');
-  return Buffer.from(iccid.padEnd(20, 'F'), 'hex');
+export function kddOf(seid: string): Buffer {
+  if (!/^(\d{18,20}|E5[0-9A-F]{18})$/.test(seid)) throw new Error('SEID: an ICCID of 18-20 digits, or E5 and 18 upper-case hex digits');
+  return Buffer.from(seid.padEnd(20, 'F'), 'hex');
 }
 
 /**
  * The ISD keysets of the TSM's cards: never stored, derived on demand from its master key by
- * GPPro's KDF3 template (SP 800-108 counter mode, AES-CMAC) with KDD = BCD(ICCID) padded with F.
+ * GPPro's KDF3 template (SP 800-108 counter mode, AES-CMAC) with the card's KDD (`kddOf`).
  * The key length is the master key's, which the configuration pins to the profile's SCP03 length.
  */
 export class IsdKeyDerivation {
@@ -20,8 +22,13 @@ export class IsdKeyDerivation {
     private readonly defaultKvn: number,
   ) {}
 
-  forCard(iccid: string, kvn = this.defaultKvn): Scp03KeySet {
-    return Scp03KeySet.diversifyKdf3(kvn, this.master, kddOf(iccid));
+  forCard(seid: string, kvn = this.defaultKvn): Scp03KeySet {
+    return Scp03KeySet.diversifyKdf3(kvn, this.master, kddOf(seid));
+  }
+
+  /** A new card's ISD keyset sealed to the vSIM service, which manufactures the card with it (purpose `isd-keyset/<seid>`). */
+  sealedForManufacture(seid: string, keys: Pick<ServiceKeys, 'sealFor'>): SealedBox {
+    return keys.sealFor('vsim', Buffer.from(JSON.stringify(keysetJson(this.forCard(seid))), 'utf8'), `isd-keyset/${seid}`);
   }
 }
 

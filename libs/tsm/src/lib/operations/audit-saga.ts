@@ -16,8 +16,8 @@ import { Clock } from '@jpki/service-kit';
 import { CardAccess } from '../ota/card-access';
 import type { IsdCard } from '../ota/isd-card';
 import { SecureElementStore } from '../ports/secure-element-store';
-import { TsmWire } from '../ports/tsm-wire';
-import type { AuditRequest, OperationData } from './operation-data';
+import { TsmWire } from '../tsm-wire';
+import type { CardOperationData } from './operation-data';
 import { OperationSteps } from './operation-steps';
 
 const KINDS = { ISD: 'isd', SSD: 'ssd', APP: 'application', ELF: 'load-file' } as const;
@@ -34,14 +34,14 @@ export class AuditSaga {
     private readonly wire: TsmWire,
     private readonly steps: OperationSteps,
   ) {
-    this.definition = steps.saga('audit', [steps.card('audit', (c: StepContext<OperationData>) => this.audit(c), 'audited')]);
+    this.definition = steps.saga('audit', [steps.card('audit', (c: StepContext<CardOperationData>) => this.audit(c), 'audited')]);
   }
 
-  private async audit(ctx: StepContext<OperationData>): Promise<Partial<OperationData>> {
-    const req = ctx.data.request as AuditRequest;
-    const sim = await this.steps.requireSim(req.iccid);
-    const { free, entries } = await this.card.withCard(ctx, req.iccid, async () => {
-      const isd = this.card.isdCard(this.card.scripts(ctx, req.iccid, 'audit'), req.iccid, sim);
+  private async audit(ctx: StepContext<CardOperationData>): Promise<Partial<CardOperationData>> {
+    const { requestId, iccid: seid } = ctx.data;
+    const sim = await this.steps.requireSim(seid);
+    const { free, entries } = await this.card.withCard(ctx, seid, async () => {
+      const isd = this.card.isdCard(this.card.scripts(ctx, seid, 'audit'), seid, sim);
       const [resources] = await isd.authenticateCard([buildGetData(DataObject.EXTENDED_CARD_RESOURCES)]);
       const found: GpRegistryEntry[] = [];
       for (const scope of [GetStatusScope.ISSUER_SECURITY_DOMAIN, GetStatusScope.LOAD_FILES, GetStatusScope.APPLICATIONS]) {
@@ -49,10 +49,10 @@ export class AuditSaga {
       }
       return { free: parseExtendedCardResources(resources).freeNonVolatileMemory, entries: found };
     });
-    await this.sims.recordFreeMemory(req.iccid, free, this.clock.now());
+    await this.sims.recordFreeMemory(seid, free, this.clock.now());
     const result = this.wire.auditCompleted({
-      requestId: req.requestId,
-      seid: req.iccid,
+      requestId,
+      seid,
       freeMemoryBytes: free,
       entries: entries.map((e) => ({ aid: hex(e.aid), kind: KINDS[e.kind], lifecycle: e.lifeCycle, privileges: e.privileges ? hex(e.privileges.toBytes()) : '' })),
     });

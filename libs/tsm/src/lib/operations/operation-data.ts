@@ -15,14 +15,23 @@ export interface OperationData extends SagaData {
   requestedBy: string;
   correlationId: string;
   causationId: string | null;
+  /**
+   * The SEID of the card operated on (a UICC's is its ICCID): named `iccid` in stored saga data and in the tables'
+   * columns since the TSM managed only UICCs. Absent until known (an eligibility by MSISDN finds it).
+   */
   iccid?: string;
+  /** The request's payload as received. */
   request: Record<string, unknown>;
   /** The reply to publish when the saga completes (an answer, a refusal, or a failure). */
   result?: OperationReply;
 }
 
-export interface SsdOperationData extends OperationData {
+/** An operation on a known card: its SEID is set at admission. */
+export interface CardOperationData extends OperationData {
   iccid: string;
+}
+
+export interface SsdOperationData extends CardOperationData {
   queueId: string;
   operation: 'lock' | 'unlock' | 'delete';
   ssdAid: string;
@@ -33,7 +42,6 @@ export interface SsdOperationData extends OperationData {
   requeue?: boolean;
 }
 
-/** What the shared sagas and the forwarding read of a request (types, not interfaces: they are read from `request`). */
-export type SsdCreationRequest = { requestId: string; iccid: string; ssdAid: string; keysetRecipient: string };
-export type AuditRequest = { requestId: string; iccid: string };
-export type ScriptForwardRequest = { requestId: string; iccid: string; apdus: string[] };
+/** What the shared sagas and the forwarding read of a request besides its card (types: they are read from `request`). */
+export type SsdCreationRequest = { requestId: string; ssdAid: string; keysetRecipient: string };
+export type ScriptForwardRequest = { requestId: string; apdus: string[] };

@@ -5,7 +5,7 @@ import { Outbox } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
 import { Clock } from '@jpki/service-kit';
 import { statusWordOf } from '../ota/isd-card';
-import { TsmWire } from '../ports/tsm-wire';
+import { TsmWire } from '../tsm-wire';
 import type { OperationData, OperationKind, OperationReply } from './operation-data';
 
 export interface OperationRow {
@@ -62,12 +62,13 @@ export class OperationLog {
     );
   }
 
-  /** The failure of a request (the MNO-TSM: `mno.operation.failed`), with the status word when the card refused. */
-  failure(d: Pick<OperationData, 'requestId' | 'kind'>, reason: string, detail?: string): OperationReply {
+  /** The failure of a request (`mno.operation.failed`), with the status word when the card refused. */
+  failure(d: Pick<OperationData, 'requestId' | 'kind' | 'iccid'>, reason: string, detail?: string): OperationReply {
     const statusWord = statusWordOf(detail);
     this.log.warn({ requestId: d.requestId, operation: d.kind, reason, statusWord }, 'TSM operation failed');
     return this.wire.operationFailed({
       requestId: d.requestId,
+      seid: d.iccid,
       operation: d.kind,
       reason: reason.slice(0, 64),
       ...(statusWord ? { statusWord } : {}),

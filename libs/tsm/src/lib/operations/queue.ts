@@ -14,7 +14,7 @@ const MAX_RETRY_MS = 60_000;
 const RETRY_SWEEP_MS = 2_000;
 
 /**
- * The per-card OTA queue: lock, unlock and delete run one at a time per ICCID, in the order they
+ * The per-card OTA queue: lock, unlock and delete run one at a time per card, in the order they
  * were requested. An operation that finds the card unreachable (and may wait) goes back to
  * `pending`; `ota.sim.reachable` drains the queue again. One whose card did not answer (the outcome on
  * the card is unknown) goes back to `pending` with a `retry_at`, doubling per run: only the card can settle it.

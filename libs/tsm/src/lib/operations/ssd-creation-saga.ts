@@ -29,8 +29,8 @@ import { CardAccess } from '../ota/card-access';
 import { swHex } from '../ota/isd-card';
 import { SecureElementStore } from '../ports/secure-element-store';
 import { TSM_SETTINGS, type TsmSettings } from '../ports/tsm-settings';
-import { TsmWire } from '../ports/tsm-wire';
-import type { OperationData, SsdCreationRequest } from './operation-data';
+import { TsmWire } from '../tsm-wire';
+import type { CardOperationData, SsdCreationRequest } from './operation-data';
 import { OperationLog } from './operation-log';
 import { OperationSteps } from './operation-steps';
 import { SsdRecords } from './ssd-records';
@@ -41,7 +41,7 @@ export const SD_MODULE = fromHex('A000000151535041');
 /** An SP domain: Security Domain with Authorized Management, so the SP loads and installs its own applet. */
 export const SSD_PRIVILEGES = Privileges.of(Privilege.SecurityDomain, Privilege.AuthorizedManagement);
 
-type Ctx = StepContext<OperationData>;
+type Ctx = StepContext<CardOperationData>;
 type Request = SsdCreationRequest;
 
 /**
@@ -81,25 +81,26 @@ export class SsdCreationSaga {
     return buildInstallParameters({ securityDomain: { scpId: 0x03, i: DEFAULT_SCP03_I | (sMode === 16 ? Scp03Option.S16 : 0) } });
   }
 
-  private async prepare(ctx: Ctx): Promise<Partial<OperationData>> {
+  private async prepare(ctx: Ctx): Promise<Partial<CardOperationData>> {
     const req = ctx.data.request as Request;
-    const sim = await this.steps.requireSim(req.iccid);
-    if (sim.state !== 'active') throw new StepFailure('SIM_NOT_ACTIVE', `SIM ${req.iccid} is ${sim.state}`, false);
-    const holder = await this.sims.holderStatus(req.iccid);
-    if (holder !== 'active') throw new StepFailure('SUBSCRIBER_NOT_ACTIVE', `the subscriber of ${req.iccid} is ${holder ?? 'unknown'}`, false);
+    const seid = ctx.data.iccid;
+    const sim = await this.steps.requireSim(seid);
+    if (sim.state !== 'active') throw new StepFailure('SIM_NOT_ACTIVE', `SIM ${seid} is ${sim.state}`, false);
+    const holder = await this.sims.holderStatus(seid);
+    if (holder !== 'active') throw new StepFailure('SUBSCRIBER_NOT_ACTIVE', `the subscriber of ${seid} is ${holder ?? 'unknown'}`, false);
     try {
       this.keys.sealFor(req.keysetRecipient, Buffer.alloc(0), 'recipient-check');
     } catch {
       throw new StepFailure('KEYSET_RECIPIENT_UNKNOWN', `no transport key for ${req.keysetRecipient}`, false);
     }
     return this.ds.transaction(async (m) => {
-      const existing = await this.ssds.lock(m, req.iccid, req.ssdAid);
-      if (existing && existing.request_id === req.requestId && existing.state === 'creating') return { iccid: req.iccid };
+      const existing = await this.ssds.lock(m, seid, req.ssdAid);
+      if (existing && existing.request_id === req.requestId && existing.state === 'creating') return {};
       if (existing && (existing.state === 'created' || existing.state === 'locked')) {
         const handedOver = existing.handed_over_at instanceof Date ? existing.handed_over_at.toISOString() : existing.handed_over_at;
         throw new StepFailure(
           'SSD_ALREADY_EXISTS',
-          `SSD ${existing.ssd_aid} exists on ${req.iccid} (${existing.state}; created by request ${existing.request_id}, keyset handed over to ${existing.keyset_recipient} at ${handedOver})`,
+          `SSD ${existing.ssd_aid} exists on ${seid} (${existing.state}; created by request ${existing.request_id}, keyset handed over to ${existing.keyset_recipient} at ${handedOver})`,
           false,
         );
       }
@@ -109,7 +110,7 @@ export class SsdCreationSaga {
       const keyBytes = this.settings.profile.scp03KeyBytes;
       const temporaryKeys = new Scp03KeySet(Kvn.SCP03_FIRST + randomInt(16), randomBytes(keyBytes), randomBytes(keyBytes), randomBytes(keyBytes));
       await this.ssds.startCreation(m, {
-        iccid: req.iccid,
+        iccid: seid,
         ssdAid: req.ssdAid,
         requestId: req.requestId,
         requestedBy: ctx.data.requestedBy,
@@ -118,7 +119,7 @@ export class SsdCreationSaga {
         temporaryKeys,
         keysetRecipient: req.keysetRecipient,
       });
-      return { iccid: req.iccid };
+      return {};
     });
   }
 
@@ -130,26 +131,27 @@ export class SsdCreationSaga {
    */
   private async createOnCard(ctx: Ctx): Promise<void> {
     const req = ctx.data.request as Request;
+    const seid = ctx.data.iccid;
     const aid = req.ssdAid.toUpperCase();
-    const sim = await this.steps.requireSim(req.iccid);
-    const temp = await this.ssds.temporaryKeys(req.iccid, aid);
-    await this.card.withCard(ctx, req.iccid, async () => {
-      const scripts = this.card.scripts(ctx, req.iccid, 'create-on-card');
+    const sim = await this.steps.requireSim(seid);
+    const temp = await this.ssds.temporaryKeys(seid, aid);
+    await this.card.withCard(ctx, seid, async () => {
+      const scripts = this.card.scripts(ctx, seid, 'create-on-card');
       const ssdAid = fromHex(aid);
       const install = buildInstallForInstall(
         { loadFileAid: SD_PACKAGE, moduleAid: SD_MODULE, applicationAid: ssdAid, privileges: SSD_PRIVILEGES, installParameters: this.installParameters },
         true,
       );
-      const dek = this.card.isdKeys.forCard(req.iccid, sim.isd_kvn).dek;
+      const dek = this.card.isdKeys.forCard(seid, sim.isd_kvn).dek;
       const store = buildStoreDataCommands(buildKeySetDgis(temp, dek), { structure: 'dgi', encryption: 'application-dependent' }, this.card.secureBlockSize);
-      await this.card.isdCard(scripts, req.iccid, sim).run(
+      await this.card.isdCard(scripts, seid, sim).run(
         (_script, session) => session([install, buildInstallForPersonalization(ssdAid), ...store]),
         async ({ command, sw }) => {
           const atInstall = command.ins === install.ins && command.p1 === install.p1;
           if (atInstall && sw === Sw.NOT_ENOUGH_MEMORY) throw new StepFailure('INSUFFICIENT_MEMORY', `[SW ${swHex(sw)}] INSTALL of SSD ${aid}`, false);
           if (!atInstall || (sw !== Sw.WRONG_DATA && sw !== Sw.CONDITIONS_OF_USE_NOT_SATISFIED)) return undefined;
           const ours = await this.temporaryKeysetInstalled(scripts, ssdAid, temp);
-          if (ours === 'other') throw new StepFailure('SSD_ALREADY_EXISTS', `SSD ${aid} already exists on ${req.iccid} and does not hold this request's keyset`, false);
+          if (ours === 'other') throw new StepFailure('SSD_ALREADY_EXISTS', `SSD ${aid} already exists on ${seid} and does not hold this request's keyset`, false);
           return ours === 'ours' ? { data: [], sws: [] } : undefined;
         },
       );
@@ -172,31 +174,32 @@ export class SsdCreationSaga {
   }
 
   /** Seals the temporary keyset to the requester, records the handover (who, when, KCVs) and forgets the keys. */
-  private async handOver(ctx: Ctx): Promise<Partial<OperationData>> {
+  private async handOver(ctx: Ctx): Promise<Partial<CardOperationData>> {
     const req = ctx.data.request as Request;
+    const seid = ctx.data.iccid;
     return this.ds.transaction(async (m) => {
-      const row = await this.ssds.lock(m, req.iccid, req.ssdAid);
+      const row = await this.ssds.lock(m, seid, req.ssdAid);
       if (row?.handed_over_at && row.request_id === req.requestId) {
         // A re-run after the handover committed: the sealed box went into the operation record with it.
         const done = await this.ops.find(m, req.requestId, 'ssd-creation');
         if (done?.result) return { result: done.result };
       }
-      const temp = await this.ssds.temporaryKeys(req.iccid, req.ssdAid);
-      const temporaryKeyset = this.keys.sealFor(req.keysetRecipient, Buffer.from(JSON.stringify(keysetJson(temp)), 'utf8'), `ssd-keyset/${req.iccid}/${req.ssdAid}`);
-      const result = this.wire.ssdCreated({ requestId: req.requestId, seid: req.iccid, ssdAid: req.ssdAid, kvn: temp.kvn, temporaryKeyset });
-      await this.ssds.handedOver(m, req.iccid, req.ssdAid, req.keysetRecipient);
+      const temp = await this.ssds.temporaryKeys(seid, req.ssdAid);
+      const temporaryKeyset = this.keys.sealFor(req.keysetRecipient, Buffer.from(JSON.stringify(keysetJson(temp)), 'utf8'), `ssd-keyset/${seid}/${req.ssdAid}`);
+      const result = this.wire.ssdCreated({ requestId: req.requestId, seid, ssdAid: req.ssdAid, kvn: temp.kvn, temporaryKeyset });
+      await this.ssds.handedOver(m, seid, req.ssdAid, req.keysetRecipient);
       await this.ops.keepResult(m, { requestId: req.requestId, kind: 'ssd-creation' }, result);
-      this.log.info({ iccid: req.iccid, ssdAid: req.ssdAid.toUpperCase(), recipient: req.keysetRecipient, kvn: temp.kvn }, 'temporary keyset handed over');
+      this.log.info({ seid, ssdAid: req.ssdAid.toUpperCase(), recipient: req.keysetRecipient, kvn: temp.kvn }, 'temporary keyset handed over');
       return { result };
     });
   }
 
   private async onTransition(m: EntityManager, t: Transition<SagaData>): Promise<void> {
     if (t.status === 'running') return;
-    const d = t.data as OperationData;
+    const d = t.data as CardOperationData;
     if (!(t.status === 'completed' && d.result)) {
       const req = d.request as Request;
-      await this.ssds.creationFailed(m, req.iccid, req.ssdAid, d.requestId);
+      await this.ssds.creationFailed(m, d.iccid, req.ssdAid, d.requestId);
     }
     await this.steps.reply(m, t);
   }

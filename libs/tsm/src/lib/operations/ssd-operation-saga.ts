@@ -15,7 +15,7 @@ import {
 import { StepFailure, type SagaData, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
 import { CardAccess } from '../ota/card-access';
 import type { IsdCard } from '../ota/isd-card';
-import { TsmWire } from '../ports/tsm-wire';
+import { TsmWire } from '../tsm-wire';
 import type { OperationReply, SsdOperationData } from './operation-data';
 import { OperationLog } from './operation-log';
 import { OperationSteps } from './operation-steps';

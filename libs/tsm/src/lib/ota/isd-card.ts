@@ -48,11 +48,11 @@ export class ScriptIds {
 }
 
 /** Scripts over the OTA bearer from a saga step: `unreachable` and `unknown-sim` fail the step. */
-export function otaScripts(bearer: OtaBearer, ctx: StepContext<SagaData>, iccid: string, ids: ScriptIds): ScriptTransport {
+export function otaScripts(bearer: OtaBearer, ctx: StepContext<SagaData>, seid: string, ids: ScriptIds): ScriptTransport {
   return async (apdus) => {
-    const reply = await bearer.roundTrip(ctx, ids.next(), iccid, apdus.map((a) => hex(a)));
-    if (reply.outcome === 'unreachable') throw new CardUnreachable(iccid);
-    if (reply.outcome === 'unknown-sim') throw new CardUnknown(iccid);
+    const reply = await bearer.roundTrip(ctx, ids.next(), seid, apdus.map((a) => hex(a)));
+    if (reply.outcome === 'unreachable') throw new CardUnreachable(seid);
+    if (reply.outcome === 'unknown-sim') throw new CardUnknown(seid);
     return reply.responses.map((r) => fromHex(r));
   };
 }
@@ -72,7 +72,7 @@ export class IsdCard {
     this.scripts = new GpSession(transport, isdAid, keys, { securityLevel }, counter);
   }
 
-  /** Plain commands and an INITIALIZE UPDATE: the card proves it holds this ICCID's ISD keys, the TSM learns the counter. */
+  /** Plain commands and an INITIALIZE UPDATE: the card proves it holds this card's ISD keys, the TSM learns the counter. */
   authenticateCard(plainBefore: readonly CommandApdu[]): Promise<Buffer[]> {
     return this.scripts.authenticateCard(plainBefore).catch(rethrowAsStepFailure);
   }

@@ -3,12 +3,12 @@ import type { EntityManager } from 'typeorm';
 import { counter, createLogger } from '@jpki/observability';
 import { StepFailure, type SagaData, type StepContext } from '@jpki/saga';
 import { TSM_SETTINGS, type TsmSettings } from '../ports/tsm-settings';
-import { TsmWire } from '../ports/tsm-wire';
+import { TsmWire, type OtaScript } from '../tsm-wire';
 
 /** A script's result as it comes back up the bearer. */
 export interface OtaScriptResult {
   scriptId: string;
-  iccid: string;
+  seid: string;
   /** `unreachable`: the handset is off or out of coverage; `unknown-sim`: no such card. */
   outcome: 'executed' | 'unreachable' | 'unknown-sim';
   responses: string[];
@@ -18,15 +18,15 @@ export type OtaReply = Pick<OtaScriptResult, 'outcome' | 'responses'>;
 
 /** The SIM did not answer because the handset is off or out of coverage. */
 export class CardUnreachable extends StepFailure {
-  constructor(iccid: string) {
-    super('SIM_UNREACHABLE', `SIM ${iccid} is not reachable over the air`, false);
+  constructor(seid: string) {
+    super('SIM_UNREACHABLE', `SIM ${seid} is not reachable over the air`, false);
   }
 }
 
 /** The bearer does not know the card (it was never manufactured there). */
 export class CardUnknown extends StepFailure {
-  constructor(iccid: string) {
-    super('SIM_UNKNOWN', `the OTA bearer has no SIM ${iccid}`, false);
+  constructor(seid: string) {
+    super('SIM_UNKNOWN', `the OTA bearer has no SIM ${seid}`, false);
   }
 }
 
@@ -48,17 +48,17 @@ export class OtaBearer {
   ) {}
 
   /** Sends a script down (through the outbox in the caller's transaction); `send` counts re-sends. */
-  async send(m: EntityManager, script: { scriptId: string; iccid: string; apdus: string[] }, correlationId: string, send: number): Promise<void> {
-    await this.wire.sendScript(m, { scriptId: script.scriptId, seid: script.iccid, apdus: script.apdus }, correlationId);
+  async send(m: EntityManager, script: OtaScript, correlationId: string, send: number): Promise<void> {
+    await this.wire.sendScript(m, script, correlationId);
     this.sent.inc({ carrier: this.settings.identity, send: send === 1 ? 'first' : 'resend' });
-    if (send > 1) this.log.warn({ scriptId: script.scriptId, iccid: script.iccid, send }, 'no OTA response in time; re-sending the same script');
+    if (send > 1) this.log.warn({ scriptId: script.scriptId, seid: script.seid, send }, 'no OTA response in time; re-sending the same script');
   }
 
-  async roundTrip(ctx: StepContext<SagaData>, scriptId: string, iccid: string, apdus: string[]): Promise<OtaReply> {
+  async roundTrip(ctx: StepContext<SagaData>, scriptId: string, seid: string, apdus: string[]): Promise<OtaReply> {
     const recorded = await ctx.reply(scriptId);
     if (recorded) return recorded.payload as OtaReply;
     for (let send = 1; send <= this.settings.otaMaxSends; send++) {
-      await ctx.transaction((m) => this.send(m, { scriptId, iccid, apdus }, ctx.sagaId, send));
+      await ctx.transaction((m) => this.send(m, { scriptId, seid, apdus }, ctx.sagaId, send));
       const reply = await ctx.replyWithin(scriptId, this.settings.otaResponseTimeoutMs);
       if (reply) return reply.payload as OtaReply;
     }

@@ -3,12 +3,12 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { CommandApdu, fromHex } from '@jpki/globalplatform';
 import { WakeableLoop } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
-import type { OperationData, ScriptForwardRequest } from '../operations/operation-data';
+import type { CardOperationData, OperationData, ScriptForwardRequest } from '../operations/operation-data';
 import { OperationLog } from '../operations/operation-log';
 import { ScriptTamper } from '../operations/script-tamper';
 import { SecureElementStore } from '../ports/secure-element-store';
 import { TSM_SETTINGS, type TsmSettings } from '../ports/tsm-settings';
-import { TsmWire } from '../ports/tsm-wire';
+import { TsmWire } from '../tsm-wire';
 import { OtaBearer, type OtaScriptResult } from './ota-bearer';
 
 const SCRIPT_PREFIX = 'fwd/';
@@ -64,13 +64,13 @@ export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Refuses what the OTA path cannot carry, or sends the script; the reply comes with the card's answer. */
-  async forward(m: EntityManager, d: OperationData, req: ScriptForwardRequest): Promise<void> {
-    const refusal = await this.refusal(m, req);
+  async forward(m: EntityManager, d: CardOperationData, req: ScriptForwardRequest): Promise<void> {
+    const refusal = await this.refusal(m, d.iccid, req);
     if (refusal) return this.ops.reply(m, d, this.ops.failure(d, refusal.reason, refusal.detail));
-    const script = { scriptId: `${SCRIPT_PREFIX}${req.requestId}`, iccid: req.iccid, apdus: this.tamper.apply(req.iccid, req.apdus) };
+    const script = { scriptId: `${SCRIPT_PREFIX}${req.requestId}`, seid: d.iccid, apdus: this.tamper.apply(d.iccid, req.apdus) };
     await m.query(
       `INSERT INTO ota_forward (script_id, request_id, iccid, apdus, operation, resend_at) VALUES ($1, $2, $3, $4, $5, now() + ($6 || ' milliseconds')::interval)`,
-      [script.scriptId, req.requestId, req.iccid, JSON.stringify(script.apdus), d, String(this.settings.otaResponseTimeoutMs)],
+      [script.scriptId, req.requestId, script.seid, JSON.stringify(script.apdus), d, String(this.settings.otaResponseTimeoutMs)],
     );
     await this.bearer.send(m, script, d.correlationId, 1);
     this.sweepWhenDue();
@@ -83,17 +83,17 @@ export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
     if (!row) return true;
     const d = row.operation as OperationData;
     if (p.outcome === 'unknown-sim') {
-      await this.ops.reply(m, d, this.ops.failure(d, 'SIM_UNKNOWN', `the OTA bearer has no SIM ${p.iccid}`));
+      await this.ops.reply(m, d, this.ops.failure(d, 'SIM_UNKNOWN', `the OTA bearer has no SIM ${p.seid}`));
       return true;
     }
-    const reply = this.wire.forwarded({ requestId: d.requestId, seid: p.iccid, outcome: p.outcome, responses: p.outcome === 'executed' ? p.responses : [] });
+    const reply = this.wire.forwarded({ requestId: d.requestId, seid: p.seid, outcome: p.outcome, responses: p.outcome === 'executed' ? p.responses : [] });
     await this.ops.reply(m, d, reply);
     return true;
   }
 
-  private async refusal(m: EntityManager, req: ScriptForwardRequest): Promise<{ reason: string; detail: string } | undefined> {
-    const sim = await this.sims.find(req.iccid, m);
-    if (sim?.state === 'manufacturing') return { reason: 'SIM_NOT_ACTIVE', detail: `SIM ${req.iccid} is still being manufactured` };
+  private async refusal(m: EntityManager, seid: string, req: ScriptForwardRequest): Promise<{ reason: string; detail: string } | undefined> {
+    const sim = await this.sims.find(seid, m);
+    if (sim?.state === 'manufacturing') return { reason: 'SIM_NOT_ACTIVE', detail: `SIM ${seid} is still being manufactured` };
     for (const [i, text] of req.apdus.entries()) {
       let apdu: CommandApdu;
       try {
@@ -128,7 +128,7 @@ export class ScriptForwarding implements OnModuleInit, OnApplicationShutdown {
           row.script_id,
           String(this.settings.otaResponseTimeoutMs),
         ]);
-        await this.bearer.send(m, { scriptId: row.script_id, iccid: row.iccid, apdus: row.apdus }, row.operation.correlationId, row.sends + 1);
+        await this.bearer.send(m, { scriptId: row.script_id, seid: row.iccid, apdus: row.apdus }, row.operation.correlationId, row.sends + 1);
         this.sweepWhenDue();
       }
     });

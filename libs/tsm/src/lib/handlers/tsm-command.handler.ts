@@ -1,33 +1,20 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import {
-  AuditRequested,
-  EligibilityRequested,
-  ScriptForwardRequested,
-  SsdCreationRequested,
-  SsdDeletionRequested,
-  SsdStatusChangeRequested,
-  type PayloadOf,
-} from '@jpki/contracts';
+import { AuditRequested, ScriptForwardRequested, SsdCreationRequested, SsdDeletionRequested, SsdStatusChangeRequested, type PayloadOf } from '@jpki/contracts';
 import { MessageContext } from '@jpki/messaging';
-import { TsmCommands } from '@jpki/tsm';
+import { TsmCommands } from '../operations/tsm-commands';
 
 /**
- * SP-TSM → MNO-TSM commands (topic `mno.<carrier>.commands`, only envelopes signed by `sp-tsm`
- * reach these handlers), admitted by the shared `TsmCommands`.
+ * The SP-TSM's card operations on the TSM's command topic (only envelopes signed by `sp-tsm`, and only payloads
+ * addressing this TSM's kind of card, reach these handlers), admitted by `TsmCommands`. Eligibility is the app's.
  */
 @Controller()
 export class TsmCommandHandler {
   constructor(private readonly commands: TsmCommands) {}
 
-  @EventPattern(EligibilityRequested.type)
-  async eligibility(@Payload() p: PayloadOf<typeof EligibilityRequested>, @Ctx() ctx: MessageContext): Promise<void> {
-    await this.commands.start(ctx, 'eligibility', p, { msisdn: p.msisdn });
-  }
-
   @EventPattern(SsdCreationRequested.type)
   async ssdCreation(@Payload() p: PayloadOf<typeof SsdCreationRequested>, @Ctx() ctx: MessageContext): Promise<void> {
-    await this.commands.start(ctx, 'ssd-creation', p, { iccid: p.iccid, ssdAid: p.ssdAid });
+    await this.commands.startOnCard(ctx, 'ssd-creation', p);
   }
 
   @EventPattern(ScriptForwardRequested.type)
@@ -37,7 +24,7 @@ export class TsmCommandHandler {
 
   @EventPattern(AuditRequested.type)
   async audit(@Payload() p: PayloadOf<typeof AuditRequested>, @Ctx() ctx: MessageContext): Promise<void> {
-    await this.commands.start(ctx, 'audit', p, { iccid: p.iccid });
+    await this.commands.startOnCard(ctx, 'audit', p);
   }
 
   @EventPattern(SsdStatusChangeRequested.type)

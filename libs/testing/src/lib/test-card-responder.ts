@@ -6,6 +6,7 @@ import {
   messageDefinition,
   OtaScriptCompleted,
   OtaScriptRequested,
+  seidOf,
   SimManufactured,
   SimManufactureRequested,
   SimReachable,
@@ -15,24 +16,41 @@ import {
   type Envelope,
   type MessageDefinition,
   type PayloadOf,
+  type SeAddress,
 } from '@jpki/contracts';
 import { open, transportPrivateKey } from '@jpki/crypto';
 import { hex, ResponseApdu, Scp03KeySet } from '@jpki/globalplatform';
 import { kafkaClient, ProducerIdentity, TrustedProducers } from '@jpki/messaging';
-import { testKafkaBrokers, testTopicPrefix } from '@jpki/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test double of the vsim service: the card behind the OTA bearer
 import { VirtualUicc } from '@jpki/uicc';
+import { testKafkaBrokers, testTopicPrefix } from './test-run';
 
 type Keys = { signingPkcs8: string; signingSpki: string; transportPkcs8: string; transportSpki: string };
 
+/** The OTA path a TSM under test drives: a carrier's (`ota.<carrier>.*`, SIMs) or the handsets' push channel (`ota.ese.*`, eSEs). */
+export type TsmRoute = Carrier | 'ese';
+
+/** How messages on the route name a card: `{carrier, iccid}` for a carrier's SIM, `{seid}` for an eSE. */
+export const addressOn = (route: TsmRoute, seid: string): SeAddress => (route === 'ese' ? { seid } : { carrier: route, iccid: seid });
+
 /**
- * TEST DOUBLE of the vsim service for the MNO-TSM integration tests: consumes `ota.<carrier>.down`
- * (only envelopes signed by the carrier's MNO-TSM), manufactures `VirtualUicc`s from the sealed
- * ISD keyset, runs scripts like the vsim does (stop after the first error SW, 61xx/62xx/63xx go
- * on), executes a scriptId at most once and replays its stored result, and answers on
- * `ota.<carrier>.up` signed as `vsim`. Knobs let tests switch handsets off and lose responses.
+ * A card for the SEID: a virtual UICC with the ICCID, or for an eSE one that reports the SEID as its KDD (the card
+ * manager is the same; its ICCID field, a placeholder derived from the SEID, is read by no TSM operation).
  */
-export class TestVsimResponder {
+function manufacture(seid: string, isdKeyset: Scp03KeySet, memoryQuotaBytes: number): VirtualUicc {
+  if (!seid.startsWith('E5')) return VirtualUicc.manufacture({ iccid: seid, isdKeyset, memoryQuotaBytes });
+  const placeholderIccid = `89${(BigInt(`0x${seid}`) % 10n ** 17n).toString().padStart(17, '0')}`;
+  return VirtualUicc.manufacture({ iccid: placeholderIccid, kdd: Buffer.from(seid, 'hex'), isdKeyset, memoryQuotaBytes });
+}
+
+/**
+ * TEST DOUBLE of the vsim service for the TSM integration tests: consumes the route's down topic (only envelopes
+ * signed by the TSM under test), manufactures cards from the sealed ISD keyset, runs scripts like the vsim does (stop
+ * after the first error SW, 61xx/62xx/63xx go on), executes a scriptId at most once and replays its stored result,
+ * and answers on the route's up topic signed as `vsim`. Knobs let tests switch handsets off and lose responses.
+ */
+export class TestCardResponder {
+  /** The cards by SEID (a SIM's is its ICCID). */
   readonly cards = new Map<string, VirtualUicc>();
   readonly unreachable = new Set<string>();
   /** scriptIds whose first response is "lost" on the uplink (the result is still stored). */
@@ -42,42 +60,42 @@ export class TestVsimResponder {
   readonly received: { scriptId: string; apdus: string[] }[] = [];
   private readonly results = new Map<string, string[]>();
   private readonly lost = new Set<string>();
-  private consumer?: Consumer;
-  private producer?: Producer;
+  private readonly kafka = kafkaClient('test-card-responder', testKafkaBrokers());
+  private readonly consumer: Consumer = this.kafka.consumer({ groupId: `test-vsim-${randomUUID()}` });
+  private readonly producer: Producer = this.kafka.producer({ allowAutoTopicCreation: false });
   private readonly identity: ProducerIdentity;
   private readonly trusted: TrustedProducers;
+  private readonly down: string;
 
   constructor(
-    private readonly carrier: Carrier,
+    private readonly route: TsmRoute,
     /** Sub-prefix inside this run's topic prefix (the app under test uses `testTopicPrefix() + sub`). */
     private readonly sub: string,
     private readonly vsimKeys: Keys,
-    mnoKeys: Keys,
+    tsm: { identity: string; keys: Keys },
   ) {
     this.identity = ProducerIdentity.fromBase64Pkcs8('vsim', vsimKeys.signingPkcs8);
-    this.trusted = TrustedProducers.parse(`mno-tsm-${carrier}=${mnoKeys.signingSpki}`);
+    this.trusted = TrustedProducers.parse(`${tsm.identity}=${tsm.keys.signingSpki}`);
+    this.down = route === 'ese' ? Topics.otaEseDown.name : Topics.otaDown[route].name;
   }
 
   async start(): Promise<this> {
-    const kafka = kafkaClient('test-vsim-responder', testKafkaBrokers());
-    this.producer = kafka.producer({ allowAutoTopicCreation: false });
     await this.producer.connect();
-    this.consumer = kafka.consumer({ groupId: `test-vsim-${randomUUID()}` });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.physical(Topics.otaDown[this.carrier].name)], fromBeginning: true });
+    await this.consumer.subscribe({ topics: [this.physical(this.down)], fromBeginning: true });
     await this.consumer.run({ eachMessage: async ({ message }) => this.onMessage(message.value?.toString('utf8') ?? '') });
     return this;
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
-    await this.producer?.disconnect();
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
   }
 
   /** The handset attached again (`ota.sim.reachable`). */
-  async reachable(iccid: string): Promise<void> {
-    this.unreachable.delete(iccid);
-    await this.publish(SimReachable, { carrier: this.carrier, iccid, at: new Date().toISOString() }, randomUUID(), null);
+  async reachable(seid: string): Promise<void> {
+    this.unreachable.delete(seid);
+    await this.publish(SimReachable, { ...addressOn(this.route, seid), at: new Date().toISOString() }, randomUUID(), null);
   }
 
   private physical(name: string): string {
@@ -87,29 +105,31 @@ export class TestVsimResponder {
   private async onMessage(value: string): Promise<void> {
     const envelope = envelopeSchema.parse(JSON.parse(value)) as Envelope;
     const definition = messageDefinition(envelope.type);
-    if (!definition || !this.trusted.check(envelope, definition, Topics.otaDown[this.carrier].name).ok) return;
+    if (!definition || !this.trusted.check(envelope, definition, this.down).ok) return;
     if (envelope.type === SimManufactureRequested.type) return this.manufacture(envelope as Envelope<PayloadOf<typeof SimManufactureRequested>>);
     if (envelope.type === OtaScriptRequested.type) return this.script(envelope as Envelope<PayloadOf<typeof OtaScriptRequested>>);
   }
 
   private async manufacture(e: Envelope<PayloadOf<typeof SimManufactureRequested>>): Promise<void> {
     const p = e.payload;
-    if (!this.cards.has(p.iccid)) {
-      const json = JSON.parse(open(p.isdKeyset, 'vsim', transportPrivateKey(this.vsimKeys.transportPkcs8), `isd-keyset/${p.iccid}`).toString('utf8'));
+    const seid = seidOf(p);
+    if (!this.cards.has(seid)) {
+      const json = JSON.parse(open(p.isdKeyset, 'vsim', transportPrivateKey(this.vsimKeys.transportPkcs8), `isd-keyset/${seid}`).toString('utf8'));
       const isdKeyset = new Scp03KeySet(json.kvn, Buffer.from(json.enc, 'hex'), Buffer.from(json.mac, 'hex'), Buffer.from(json.dek, 'hex'));
-      this.cards.set(p.iccid, VirtualUicc.manufacture({ iccid: p.iccid, isdKeyset, memoryQuotaBytes: p.memoryQuotaBytes }));
+      this.cards.set(seid, manufacture(seid, isdKeyset, p.memoryQuotaBytes));
     }
-    await this.publish(SimManufactured, { carrier: this.carrier, iccid: p.iccid, isdAid: 'A000000151000000' }, e.correlationId, e.messageId);
+    await this.publish(SimManufactured, { ...addressOn(this.route, seid), isdAid: 'A000000151000000' }, e.correlationId, e.messageId);
   }
 
   private async script(e: Envelope<PayloadOf<typeof OtaScriptRequested>>): Promise<void> {
     const p = e.payload;
+    const seid = seidOf(p);
     this.received.push({ scriptId: p.scriptId, apdus: p.apdus });
     const reply = (outcome: PayloadOf<typeof OtaScriptCompleted>['outcome'], responses: string[]) =>
-      this.publish(OtaScriptCompleted, { scriptId: p.scriptId, carrier: this.carrier, iccid: p.iccid, outcome, responses }, e.correlationId, e.messageId);
-    const card = this.cards.get(p.iccid);
+      this.publish(OtaScriptCompleted, { scriptId: p.scriptId, ...addressOn(this.route, seid), outcome, responses }, e.correlationId, e.messageId);
+    const card = this.cards.get(seid);
     if (!card) return reply('unknown-sim', []);
-    if (this.unreachable.has(p.iccid)) return reply('unreachable', []);
+    if (this.unreachable.has(seid)) return reply('unreachable', []);
     let responses = this.results.get(p.scriptId);
     if (!responses) {
       responses = [];
@@ -142,7 +162,7 @@ export class TestVsimResponder {
       payload,
     };
     const envelope = { ...unsigned, signature: this.identity.sign(unsigned) };
-    await this.producer!.send({
+    await this.producer.send({
       topic: this.physical(topicOf(def, payload).name),
       acks: -1,
       messages: [

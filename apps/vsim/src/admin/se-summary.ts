@@ -1,7 +1,7 @@
 import { CardLifeCycle, isLocked, Privileges, sModeOf } from '@jpki/globalplatform';
 import { freeMemory, memoryUsed, type CardImage, type RegistryRecord } from '@jpki/uicc';
-import type { SimRow } from '../cards/card-store';
-import type { SimSummary } from '../http-schemas';
+import type { SeRow } from '../cards/card-store';
+import type { SeSummary } from '../http-schemas';
 
 const byte = (value: number) => value.toString(16).toUpperCase().padStart(2, '0');
 
@@ -21,7 +21,7 @@ function entryLifeCycle(record: RegistryRecord) {
 }
 
 /** What an auditor or integrator may see of a card: structure and counters, never keys, PIN digests or key pairs. */
-function entrySummary(record: RegistryRecord, maxFailed: number): SimSummary['card']['registry'][number] {
+function entrySummary(record: RegistryRecord, maxFailed: number): SeSummary['card']['registry'][number] {
   const base = { aid: record.aid, kind: record.kind, lifeCycle: entryLifeCycle(record), associatedSd: record.associatedSd };
   switch (record.kind) {
     case 'ELF':
@@ -69,23 +69,24 @@ export interface ChannelRow {
   last_used_at: Date;
 }
 
-export function summarizeSim(sim: SimRow, image: CardImage, channels: ChannelRow[], binding: { imei: string; bound_at: Date } | undefined): SimSummary {
+export function summarizeSe(row: SeRow, image: CardImage, channels: ChannelRow[], binding: { imei: string; bound_at: Date } | undefined): SeSummary {
   return {
-    iccid: sim.iccid,
-    carrier: sim.carrier,
-    generation: sim.generation,
+    seid: row.seid,
+    kind: row.kind,
+    carrier: row.carrier,
+    generation: row.generation,
     handset: {
-      power: sim.handsetOn ? 'on' : 'off',
-      changedAt: sim.powerChangedAt?.toISOString() ?? null,
+      power: row.handsetOn ? 'on' : 'off',
+      changedAt: row.powerChangedAt?.toISOString() ?? null,
       imei: binding?.imei ?? null,
       boundAt: binding?.bound_at.toISOString() ?? null,
     },
-    revision: sim.revision,
-    manufacturedAt: sim.manufacturedAt.toISOString(),
-    updatedAt: sim.updatedAt.toISOString(),
+    revision: row.revision,
+    manufacturedAt: row.manufacturedAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
     card: {
       lifeCycle: cardLifeCycle(image.cardLifeCycle),
-      isdAid: sim.isdAid,
+      isdAid: row.isdAid,
       memory: { quotaBytes: image.memoryQuotaBytes, usedBytes: memoryUsed(image), freeBytes: freeMemory(image) },
       registry: image.registry.map((record) => entrySummary(record, image.maxFailedAuthentications)),
     },

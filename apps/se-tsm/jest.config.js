@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'se-tsm',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

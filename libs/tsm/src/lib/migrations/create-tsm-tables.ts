@@ -1,0 +1,100 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** The tables the shared TSM code reads and writes (the app's card table, through its `SecureElementStore`, aside). */
+export const TSM_TABLES = ['ssd', 'tsm_operation', 'ota_queue', 'ota_forward', 'operator_audit'] as const;
+
+/**
+ * The TSM tables in their current shape, for a TSM app that starts without history (apps/mno-tsm reached the same
+ * shape through its own migrations; an int-spec in each app compares the columns). The `iccid` columns hold the
+ * card's SEID. `ssd` refers to the app's card table, which the app's own migration links with a foreign key.
+ */
+export class CreateTsmTables1700000000500 implements MigrationInterface {
+  name = 'CreateTsmTables1700000000500';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE ssd (
+        iccid               TEXT NOT NULL,
+        ssd_aid             TEXT NOT NULL,
+        state               TEXT NOT NULL CHECK (state IN ('creating', 'created', 'locked', 'deleted', 'failed')),
+        request_id          TEXT NOT NULL,
+        requested_by        TEXT NOT NULL,
+        privileges          TEXT NOT NULL,
+        install_parameters  TEXT NOT NULL,
+        temp_kvn            INT,
+        temp_kcvs           JSONB,
+        temp_keyset_sealed  TEXT,
+        keyset_recipient    TEXT,
+        handed_over_at      TIMESTAMPTZ,
+        created_at          TIMESTAMPTZ NOT NULL,
+        updated_at          TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (iccid, ssd_aid)
+      )`);
+    await q.query(`
+      CREATE TABLE tsm_operation (
+        request_id     TEXT NOT NULL,
+        kind           TEXT NOT NULL,
+        requested_by   TEXT NOT NULL,
+        iccid          TEXT,
+        msisdn         TEXT,
+        ssd_aid        TEXT,
+        correlation_id TEXT NOT NULL,
+        causation_id   TEXT,
+        saga_id        TEXT,
+        status         TEXT NOT NULL CHECK (status IN ('running', 'queued', 'completed', 'failed')),
+        outcome        TEXT,
+        reason         TEXT,
+        status_word    TEXT,
+        result         JSONB,
+        created_at     TIMESTAMPTZ NOT NULL,
+        completed_at   TIMESTAMPTZ,
+        PRIMARY KEY (request_id, kind)
+      )`);
+    await q.query(`CREATE INDEX tsm_operation_by_iccid ON tsm_operation (iccid, created_at)`);
+    await q.query(`
+      CREATE TABLE ota_queue (
+        id                    BIGSERIAL PRIMARY KEY,
+        iccid                 TEXT NOT NULL,
+        request_id            TEXT NOT NULL,
+        operation             TEXT NOT NULL CHECK (operation IN ('lock', 'unlock', 'delete')),
+        ssd_aid               TEXT NOT NULL,
+        queue_if_unreachable  BOOLEAN NOT NULL,
+        state                 TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
+        runs                  INT NOT NULL DEFAULT 0,
+        queued_notified       BOOLEAN NOT NULL DEFAULT false,
+        created_at            TIMESTAMPTZ NOT NULL,
+        updated_at            TIMESTAMPTZ NOT NULL,
+        retry_at              TIMESTAMPTZ
+      )`);
+    await q.query(`CREATE INDEX ota_queue_open ON ota_queue (iccid, id) WHERE state IN ('pending', 'running')`);
+    await q.query(`CREATE INDEX ota_queue_retry ON ota_queue (retry_at) WHERE state = 'pending' AND retry_at IS NOT NULL`);
+    await q.query(`
+      CREATE TABLE ota_forward (
+        script_id      TEXT PRIMARY KEY,
+        request_id     TEXT NOT NULL,
+        iccid          TEXT NOT NULL,
+        apdus          JSONB NOT NULL,
+        operation      JSONB NOT NULL,
+        sends          INT NOT NULL DEFAULT 1,
+        resend_at      TIMESTAMPTZ NOT NULL,
+        completed_at   TIMESTAMPTZ,
+        created_at     TIMESTAMPTZ NOT NULL DEFAULT now()
+      )`);
+    await q.query(`CREATE INDEX ota_forward_pending ON ota_forward (resend_at) WHERE completed_at IS NULL`);
+    await q.query(`
+      CREATE TABLE operator_audit (
+        id       BIGSERIAL PRIMARY KEY,
+        at       TIMESTAMPTZ NOT NULL,
+        actor    TEXT NOT NULL,
+        roles    TEXT[] NOT NULL,
+        action   TEXT NOT NULL,
+        target   TEXT,
+        outcome  TEXT NOT NULL,
+        details  JSONB
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    for (const t of [...TSM_TABLES].reverse()) await q.query(`DROP TABLE IF EXISTS ${t}`);
+  }
+}
