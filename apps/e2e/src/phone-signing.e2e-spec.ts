@@ -222,6 +222,25 @@ describe('e2e: the phone signing certificate on a SIM and on an eSE — bank log
     expect(esePhone).toMatchObject({ deviceKind: 'ese', seid: ese.seid, iccid: null, msisdn: ese.subscriber.msisdn });
   }, 180_000);
 
+  it('a loss report for the eSE phone holds both certificates and locks its SSD through the SE-management TSM; found releases both and unlocks it', async () => {
+    const lifecycle = new HttpJson(platform.endpoints.lifecycle, platform.operatorToken);
+    const waitForCase = (caseId: string) =>
+      waitUntil(async () => {
+        const c = await lifecycle.get<{ status: string; outcomes: Record<string, string> }>(`/cases/${caseId}`);
+        return c.status !== 'open' ? c : undefined;
+      }, 60_000, `lifecycle case ${caseId}`);
+    const loss = await lifecycle.post<{ caseId: string }>('/loss-reports', { serial, reason: 'eSE phone lost (e2e)' });
+    expect(await waitForCase(loss.caseId)).toMatchObject({ status: 'completed', outcomes: { certificate: 'on-hold', service: 'done' } });
+    expect(await lifecycle.get(`/phones?serial=${serial}`)).toMatchObject({ deviceKind: 'ese', certificate: { status: 'on-hold' }, service: { state: 'suspended' } });
+    expect((await ocsp('sign-ca.pem', 'phone-sign.pem')).output).toMatch(/phone-sign\.pem: revoked[\s\S]*Reason: certificateHold/);
+    // the SSD is locked: the handset can no longer reach the applet
+    await expect(app.signChallenge(handset, PIN, randomBytes(32))).rejects.toThrow();
+    const found = await lifecycle.post<{ caseId: string }>('/found-reports', { serial, reason: 'eSE phone found (e2e)' });
+    expect(await waitForCase(found.caseId)).toMatchObject({ status: 'completed', outcomes: { service: 'done' } });
+    expect(await lifecycle.get(`/phones?serial=${serial}`)).toMatchObject({ certificate: { status: 'good' }, service: { state: 'operational' } });
+    expect(await new BankClient(platform.endpoints.rpBank).login(phone)).toMatchObject({ holder: { serial } });
+  }, 120_000);
+
   it('an address change revokes every signing certificate of the person (card and phone, affiliationChanged): the e-application RP refuses the old signature, the bank login still works', async () => {
     const { signedData } = await app.signDocument(handset, SIGNING_PASSWORD, document);
     const cardSigning = citizen.card.certificate('signing');

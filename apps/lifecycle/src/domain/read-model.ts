@@ -37,6 +37,11 @@ export interface PhoneRow {
   readonly updatedAt: Date;
 }
 
+/** The secure element running the phone's service: its SIM, or its embedded SE; none for an iPhone. */
+export function seidOfPhone(phone: PhoneRow): string | null {
+  return phone.iccid ?? (phone.deviceKind === 'ese' ? phone.deviceId : null);
+}
+
 /** What a case records about the phone it concerns. */
 export function caseSubjectOf(phone: PhoneRow) {
   return {
@@ -280,12 +285,13 @@ export class ReadModel {
     return rows[0] && toPhone(rows[0]);
   }
 
-  /** A service operation happened on the SIM's current phone; a terminated service never comes back. */
-  async applyServiceState(m: EntityManager, iccid: string, state: ServiceState | null, pendingOperation: string | null): Promise<void> {
+  /** A service operation happened on the secure element's current phone; a terminated service never comes back. */
+  async applyServiceState(m: EntityManager, seid: string, state: ServiceState | null, pendingOperation: string | null): Promise<void> {
     await m.query(
       `UPDATE phone SET service_state = coalesce($2, service_state), pending_operation = $3, updated_at = now()
-        WHERE enrollment_id = (SELECT enrollment_id FROM phone WHERE iccid = $1 ORDER BY created_at DESC LIMIT 1) AND service_state <> 'terminated'`,
-      [iccid, state, pendingOperation],
+        WHERE enrollment_id = (SELECT enrollment_id FROM phone WHERE iccid = $1 OR (device_kind = 'ese' AND device_id = $1) ORDER BY created_at DESC LIMIT 1)
+          AND service_state <> 'terminated'`,
+      [seid, state, pendingOperation],
     );
   }
 

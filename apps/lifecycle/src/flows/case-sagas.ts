@@ -7,6 +7,7 @@ import {
   ServiceRenewalCompleted,
   type LifecycleCaseKind,
   type PayloadOf,
+  seidOf,
 } from '@jpki/contracts';
 import { sagaSteps, StepFailure, type SagaDefinition, type SagaStep, type StepBuilder, type StepContext } from '@jpki/saga';
 import type { LifecycleConfig } from '../config';
@@ -104,7 +105,7 @@ export class CaseSagas {
         const reply = await ctx.awaitReply(request.requestId);
         const p = reply.payload as PayloadOf<typeof ServiceOperationCompleted>;
         if (p.outcome === 'failed') {
-          throw new StepFailure(`SERVICE_${request.operation.toUpperCase()}_FAILED`, `${request.iccid}: ${p.reason ?? 'the SP-TSM could not'} ${request.operation}`, false);
+          throw new StepFailure(`SERVICE_${request.operation.toUpperCase()}_FAILED`, `${seidOf(request)}: ${p.reason ?? 'the SP-TSM could not'} ${request.operation}`, false);
         }
         outcomes[request.requestId] = p.outcome;
       }

@@ -14,6 +14,8 @@ import {
   type LifecycleCaseStatus,
   type MessageDefinition,
   type PayloadInput,
+  seidOf,
+  seTargetOf,
 } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
@@ -80,9 +82,9 @@ export class CaseService {
     const now = this.clock.now();
     const caRequestId = `${id}:ca`;
     const sp = spec.sp;
-    const spRequests: SpRequest[] = (sp?.iccids ?? []).map((iccid, i, all) => ({
+    const spRequests: SpRequest[] = (sp?.seids ?? []).map((seid, i, all) => ({
       requestId: all.length === 1 ? `${id}:sp` : `${id}:sp:${i}`,
-      iccid,
+      ...seTargetOf(seid),
       operation: sp?.operation ?? 'terminate',
     }));
     const renewalRequestId = `${id}:renewal`;
@@ -141,7 +143,7 @@ export class CaseService {
       await publish(HoldReleaseRequested, { requestId: caRequestId, serial: spec.ca.serial, requestedBy: spec.ca.requestedBy.slice(0, 128) });
     }
     for (const r of spRequests) {
-      const common = { requestId: r.requestId, iccid: r.iccid, reason: (sp?.reason ?? 'LIFECYCLE').slice(0, 64) };
+      const common = { requestId: r.requestId, ...seTargetOf(seidOf(r)), reason: (sp?.reason ?? 'LIFECYCLE').slice(0, 64) };
       if (r.operation === 'suspend') await publish(ServiceSuspendRequested, common);
       else if (r.operation === 'resume') await publish(ServiceResumeRequested, common);
       else await publish(ServiceTerminateRequested, { ...common, queueIfUnreachable: true });

@@ -1,5 +1,6 @@
 import { permanentRenewalFailure } from './case-service';
-import { aggregateServiceOutcome } from './case-types';
+import type { PhoneRow } from '../domain/read-model';
+import { aggregateServiceOutcome, serviceOperationOn } from './case-types';
 
 describe('case outcomes', () => {
   it('aggregates the service operations of a case', () => {
@@ -18,5 +19,12 @@ describe('case outcomes', () => {
     expect(permanentRenewalFailure('RENEWAL_TOO_EARLY')).toBe(false);
     expect(permanentRenewalFailure('SIM_UNREACHABLE')).toBe(false);
     expect(permanentRenewalFailure(null)).toBe(false);
+  });
+
+  it('asks for a service operation on the phone’s secure element: its SIM, its eSE, none for an iPhone', () => {
+    const phone = (p: Partial<PhoneRow>) => ({ iccid: null, deviceId: null, ...p }) as PhoneRow;
+    expect(serviceOperationOn(phone({ deviceKind: 'sim', iccid: '8981100000000000001' }), 'suspend', 'LOSS')).toEqual({ operation: 'suspend', seids: ['8981100000000000001'], reason: 'LOSS' });
+    expect(serviceOperationOn(phone({ deviceKind: 'ese', deviceId: 'E50102030405060708AB' }), 'resume', 'FOUND')).toEqual({ operation: 'resume', seids: ['E50102030405060708AB'], reason: 'FOUND' });
+    expect(serviceOperationOn(phone({ deviceKind: 'iphone', deviceId: 'IPHONE-0001' }), 'suspend', 'LOSS')).toBeUndefined();
   });
 });

@@ -1,12 +1,19 @@
-import type { Carrier, DeviceBinding, LifecycleCaseKind, LifecycleCaseStatus, LifecycleCaseTrigger, RevocationReason } from '@jpki/contracts';
+import { seidOfPhone, type PhoneRow } from '../domain/read-model';
+import type { Carrier, DeviceBinding, LifecycleCaseKind, LifecycleCaseStatus, LifecycleCaseTrigger, RevocationReason, SeTarget } from '@jpki/contracts';
 
 export type ServiceOperation = 'suspend' | 'resume' | 'terminate';
 
-export interface SpRequest {
-  requestId: string;
-  iccid: string;
-  operation: ServiceOperation;
+/** `operation` on the secure element running the phone's service; none for an iPhone (its certificate is the service). */
+export function serviceOperationOn(phone: PhoneRow, operation: ServiceOperation, reason: string): OpenCase['sp'] {
+  const seid = seidOfPhone(phone);
+  return seid ? { operation, seids: [seid], reason } : undefined;
 }
+
+/** A service operation the case asks the SP-TSM for, on a SIM (ICCID) or an eSE (SEID). */
+export type SpRequest = {
+  requestId: string;
+  operation: ServiceOperation;
+} & SeTarget;
 
 /** What a case's saga carries from step to step. */
 export interface CaseData extends Record<string, unknown> {
@@ -57,7 +64,8 @@ export interface OpenCase {
   carrier?: string;
   ca?: CaCommand;
   caRefusalFails?: boolean;
-  sp?: { operation: ServiceOperation; iccids: string[]; reason: string };
+  /** The service operation on each secure element (SEID: a SIM's ICCID or an eSE's id). */
+  sp?: { operation: ServiceOperation; seids: string[]; reason: string };
   renewal?: { previousSerial: string; personId: string; iccid: string; device: DeviceBinding };
   /** Card cases wait for the CA's cascade on this person's phones. */
   awaitCascadeOf?: string;

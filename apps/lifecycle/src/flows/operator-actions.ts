@@ -4,7 +4,7 @@ import type { RevocationReason } from '@jpki/contracts';
 import { conflict, notFound, requireCarrierScope, type OperatorPrincipal } from '@jpki/service-kit';
 import { caseSubjectOf, ReadModel, type PhoneRow } from '../domain/read-model';
 import { CaseAlreadyOpenError, CaseService } from './case-service';
-import type { CaseRow } from './case-types';
+import { serviceOperationOn, type CaseRow } from './case-types';
 
 /** Which phone an operator means: exactly one of these. */
 export interface PhoneSelector {
@@ -57,7 +57,7 @@ export class OperatorActions {
         reason: req.reason,
         revocationReason: 'certificateHold',
         ca: { kind: 'revoke', target: { by: 'serial', serial: phone.serial }, reason: 'certificateHold', requestedBy: operator.sub, comment: req.reason },
-        sp: phone.iccid ? { operation: 'suspend', iccids: [phone.iccid], reason: 'LOSS' } : undefined,
+        sp: serviceOperationOn(phone, 'suspend', 'LOSS'),
       });
       await this.read.setLost(m, phone.enrollmentId, true);
       return opened;
@@ -76,7 +76,7 @@ export class OperatorActions {
         reason: req.reason,
         caRefusalFails: true,
         ca: { kind: 'release', serial: phone.serial, requestedBy: operator.sub },
-        sp: phone.iccid ? { operation: 'resume', iccids: [phone.iccid], reason: 'FOUND' } : undefined,
+        sp: serviceOperationOn(phone, 'resume', 'FOUND'),
       });
     });
   }
@@ -94,7 +94,7 @@ export class OperatorActions {
         revocationReason: reason,
         caRefusalFails: true,
         ca: { kind: 'revoke', target: { by: 'serial', serial: phone.serial }, reason, requestedBy: operator.sub, comment: req.reason },
-        sp: phone.iccid && phone.serviceState !== 'terminated' ? { operation: 'terminate', iccids: [phone.iccid], reason: 'REVOKED' } : undefined,
+        sp: phone.serviceState !== 'terminated' ? serviceOperationOn(phone, 'terminate', 'REVOKED') : undefined,
       });
     });
   }

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ReenrollmentRequired, type CertificateStatusChanged, type ContractEnded, type PayloadOf, type SimSwapped } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
-import { caseSubjectOf, ReadModel, type PhoneRow, type SimRow } from '../domain/read-model';
+import { caseSubjectOf, ReadModel, seidOfPhone, type PhoneRow, type SimRow } from '../domain/read-model';
 import { CaseService } from './case-service';
-import type { CaseRow } from './case-types';
+import { serviceOperationOn, type CaseRow } from './case-types';
 
 const live = (p: PhoneRow) => p.serviceState !== 'terminated' && p.serviceState !== 'none';
 
@@ -30,7 +30,7 @@ export class SystemFlows {
       reason: `certificate ${change.serial} superseded by a new phone (${change.requestId ?? 'no request id'})`,
       revocationReason: 'superseded',
       ...caseSubjectOf(phone),
-      sp: phone.iccid && live(phone) ? { operation: 'terminate', iccids: [phone.iccid], reason: 'DEVICE_CHANGE' } : undefined,
+      sp: live(phone) ? serviceOperationOn(phone, 'terminate', 'DEVICE_CHANGE') : undefined,
       result: { supersededBy: change.requestId ?? null },
     });
   }
@@ -45,7 +45,7 @@ export class SystemFlows {
       reason: `certificate ${change.serial} revoked at the CA (${change.reason ?? 'unspecified'})`,
       revocationReason: change.reason,
       ...caseSubjectOf(phone),
-      sp: phone.iccid && live(phone) ? { operation: 'terminate', iccids: [phone.iccid], reason: 'REVOKED' } : undefined,
+      sp: live(phone) ? serviceOperationOn(phone, 'terminate', 'REVOKED') : undefined,
     });
   }
 
@@ -61,7 +61,7 @@ export class SystemFlows {
       reason: `SIM ${p.oldIccid} replaced by ${p.newIccid} for ${p.msisdn}`,
       ...caseSubjectOf(phone),
       ca: phone.certStatus !== 'revoked' ? { kind: 'revoke', target: { by: 'serial', serial: phone.serial }, reason: 'cessationOfOperation', requestedBy: 'lifecycle', comment: 'SIM swap' } : undefined,
-      sp: live(phone) ? { operation: 'terminate', iccids: [p.oldIccid], reason: 'SIM_SWAP' } : undefined,
+      sp: live(phone) ? { operation: 'terminate', seids: [p.oldIccid], reason: 'SIM_SWAP' } : undefined,
       result: { newIccid: p.newIccid },
     });
     await this.reenroll(m, phone.personId, opened.id, 'sim-swapped', [phone.serial], `SIM ${p.oldIccid} was replaced by ${p.newIccid}`);
@@ -82,7 +82,7 @@ export class SystemFlows {
       ...(phone ? caseSubjectOf(phone) : { iccid: p.iccid, msisdn: p.msisdn, carrier: p.carrier }),
       // carrier: even a phone this service has not heard of yet is revoked only if it is on the notifying carrier's SIM
       ca: { kind: 'revoke', target: { by: 'iccid', iccid: p.iccid, carrier: p.carrier }, reason: 'cessationOfOperation', requestedBy: 'lifecycle', comment: 'contract ended' },
-      sp: { operation: 'terminate', iccids: [p.iccid], reason: 'CONTRACT_END' },
+      sp: { operation: 'terminate', seids: [p.iccid], reason: 'CONTRACT_END' },
     });
   }
 
@@ -99,7 +99,7 @@ export class SystemFlows {
       reason: `${what} on SIM ${sim.iccid}, closed (${sim.closedReason}) at ${sim.closedAt?.toISOString()}`,
       ...caseSubjectOf(phone),
       ca: { kind: 'revoke', target: { by: 'serial', serial: phone.serial }, reason: 'cessationOfOperation', requestedBy: 'lifecycle', comment: `${what} after ${sim.closedReason}` },
-      sp: { operation: 'terminate', iccids: [sim.iccid], reason: kind === 'sim-swap' ? 'SIM_SWAP' : 'CONTRACT_END' },
+      sp: { operation: 'terminate', seids: [sim.iccid], reason: kind === 'sim-swap' ? 'SIM_SWAP' : 'CONTRACT_END' },
       result: { late: what },
     });
   }
@@ -125,7 +125,7 @@ export class SystemFlows {
       return running;
     }
     const phones = await this.read.phonesOfPerson(p.personId, m);
-    const iccids = [...new Set(phones.filter((ph) => live(ph) && ph.pendingOperation !== 'terminate').flatMap((ph) => (ph.iccid ? [ph.iccid] : [])))];
+    const seids = [...new Set(phones.filter((ph) => live(ph) && ph.pendingOperation !== 'terminate').flatMap((ph) => seidOfPhone(ph) ?? []))];
     const opened = await this.cases.open(m, {
       kind,
       trigger: 'ca',
@@ -135,7 +135,7 @@ export class SystemFlows {
       revocationReason: 'cessationOfOperation',
       personId: p.personId,
       awaitCascadeOf: p.personId,
-      sp: iccids.length > 0 ? { operation: 'terminate', iccids, reason: kind === 'card-renewal' ? 'CARD_RENEWED' : 'CARD_REVOKED' } : undefined,
+      sp: seids.length > 0 ? { operation: 'terminate', seids, reason: kind === 'card-renewal' ? 'CARD_RENEWED' : 'CARD_REVOKED' } : undefined,
       result: { cardSerials: [p.serial], phones: phones.map((ph) => ph.serial) },
     });
     await this.reenroll(

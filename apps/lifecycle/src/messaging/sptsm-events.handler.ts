@@ -6,6 +6,7 @@ import {
   IphoneEnrollmentCompleted,
   ServiceOperationCompleted,
   ServiceRenewalCompleted,
+  seidOf,
   type PayloadOf,
 } from '@jpki/contracts';
 import type { MessageContext } from '@jpki/messaging';
@@ -68,10 +69,11 @@ export class SpTsmEventsHandler {
     const m = ctx.manager;
     if (!p.requestId.startsWith('case-')) return;
     await this.cases.engine.recordReply(m, p.requestId, ctx.envelope.type, p, ctx.envelope.correlationId);
-    await this.read.lockSim(m, p.iccid);
-    if (p.outcome === 'queued') await this.read.applyServiceState(m, p.iccid, null, p.operation);
-    else if (p.outcome === 'done') await this.read.applyServiceState(m, p.iccid, STATE_AFTER[p.operation], null);
-    else await this.read.applyServiceState(m, p.iccid, null, null);
+    if ('iccid' in p) await this.read.lockSim(m, p.iccid);
+    const seid = seidOf(p);
+    if (p.outcome === 'queued') await this.read.applyServiceState(m, seid, null, p.operation);
+    else if (p.outcome === 'done') await this.read.applyServiceState(m, seid, STATE_AFTER[p.operation], null);
+    else await this.read.applyServiceState(m, seid, null, null);
     await this.cases.onServiceOutcome(m, p.requestId, p.outcome === 'failed' ? `failed:${p.reason ?? 'unknown'}` : p.outcome);
   }
 

@@ -71,7 +71,7 @@ export class RepliesController {
     if (p.outcome !== 'done' && p.outcome !== 'not-present') return;
     const instance = await this.instances.awaiting(ctx.manager, seidOf(p), p.requestId);
     if (!instance?.pendingOperation) return;
-    await this.operations.applied(ctx.manager, { ...instance, iccid: instance.seid, requestId: p.requestId, operation: instance.pendingOperation });
+    await this.operations.applied(ctx.manager, { ...instance, requestId: p.requestId, operation: instance.pendingOperation });
   }
 
   @EventPattern(AuditCompleted.type)

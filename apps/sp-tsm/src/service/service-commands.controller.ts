@@ -6,6 +6,9 @@ import {
   ServiceSuspendRequested,
   ServiceTerminateRequested,
   type PayloadOf,
+  seidOf,
+  seTargetOf,
+  type SeTarget,
 } from '@jpki/contracts';
 import type { MessageContext } from '@jpki/messaging';
 import { SagaHost } from '@jpki/saga';
@@ -36,17 +39,18 @@ export class ServiceCommandsController {
     return this.start('terminate', p, p.queueIfUnreachable, ctx);
   }
 
-  private async start(operation: ServiceOperation, p: { requestId: string; iccid: string }, queue: boolean, ctx: MessageContext): Promise<void> {
+  private async start(operation: ServiceOperation, p: { requestId: string } & SeTarget, queue: boolean, ctx: MessageContext): Promise<void> {
     if (await this.sagas.engine.get(p.requestId, ctx.manager)) return;
-    const instance = await this.instances.lock(ctx.manager, p.iccid);
+    const seid = seidOf(p);
+    const instance = await this.instances.lock(ctx.manager, seid);
     if (!instance || instance.state === 'terminated') {
-      await ctx.publish(ServiceOperationCompleted, { requestId: p.requestId, iccid: p.iccid, operation, outcome: 'not-deployed' });
+      await ctx.publish(ServiceOperationCompleted, { requestId: p.requestId, ...seTargetOf(seid), operation, outcome: 'not-deployed' });
       return;
     }
     const data: ServiceOperationData = {
       requestId: p.requestId,
       operation,
-      iccid: p.iccid,
+      seid,
       carrier: instance.carrier,
       ssdAid: instance.ssdAid,
       appletAid: instance.appletAid,

@@ -9,6 +9,7 @@ import {
   type Carrier,
   type PayloadOf,
   seAddressOf,
+  seTargetOf,
 } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
 import { sagaSteps, StepFailure, type SagaDefinition, type StepContext, type Transition } from '@jpki/saga';
@@ -21,7 +22,8 @@ import { ServiceInstances, type ServiceOperation } from './service-instances';
 export interface ServiceOperationData extends Record<string, unknown> {
   requestId: string;
   operation: ServiceOperation;
-  iccid: string;
+  /** The secure element running the service instance (a SIM's ICCID or an eSE's SEID). */
+  seid: string;
   carrier: Carrier;
   ssdAid: string;
   appletAid: string;
@@ -59,7 +61,7 @@ export class ServiceOperationSaga {
 
   private async operate(ctx: StepContext<ServiceOperationData>): Promise<Partial<ServiceOperationData>> {
     const d = ctx.data;
-    const common = { requestId: d.requestId, ...seAddressOf(d.iccid, d.carrier), ssdAid: d.ssdAid };
+    const common = { requestId: d.requestId, ...seAddressOf(d.seid, d.carrier), ssdAid: d.ssdAid };
     const reply =
       d.operation === 'terminate'
         ? await ctx.request(SsdDeletionRequested, { ...common, queueIfUnreachable: d.queueIfUnreachable }, d.requestId)
@@ -83,7 +85,7 @@ export class ServiceOperationSaga {
     }
     if (t.status !== 'completed') return;
     if (d.outcome === 'queued') {
-      await this.instances.queued(m, d.iccid, d.requestId, d.operation);
+      await this.instances.queued(m, d.seid, d.requestId, d.operation);
       await this.publish(m, d, 'queued');
       return;
     }
@@ -91,22 +93,22 @@ export class ServiceOperationSaga {
   }
 
   /** The card operation happened (now, or later when a queued one ran): record it and tell the lifecycle service. */
-  async applied(m: EntityManager, d: Pick<ServiceOperationData, 'requestId' | 'operation' | 'iccid' | 'ssdAid' | 'appletAid' | 'enrollmentId'>): Promise<void> {
-    await this.instances.applied(m, d.iccid, d.operation);
-    if (d.operation === 'terminate') await this.vault.destroy(m, d.iccid, d.ssdAid);
+  async applied(m: EntityManager, d: Pick<ServiceOperationData, 'requestId' | 'operation' | 'seid' | 'ssdAid' | 'appletAid' | 'enrollmentId'>): Promise<void> {
+    await this.instances.applied(m, d.seid, d.operation);
+    if (d.operation === 'terminate') await this.vault.destroy(m, d.seid, d.ssdAid);
     await this.publish(m, d, 'done');
   }
 
   private publish(
     m: EntityManager,
-    d: Pick<ServiceOperationData, 'requestId' | 'operation' | 'iccid' | 'enrollmentId'>,
+    d: Pick<ServiceOperationData, 'requestId' | 'operation' | 'seid' | 'enrollmentId'>,
     outcome: 'done' | 'queued' | 'failed' | 'not-deployed',
     reason?: string,
   ): Promise<unknown> {
     return this.outbox.publish(
       m,
       ServiceOperationCompleted,
-      { requestId: d.requestId, iccid: d.iccid, operation: d.operation, outcome, enrollmentId: d.enrollmentId, ...(reason ? { reason: reason.slice(0, 64) } : {}) },
+      { requestId: d.requestId, ...seTargetOf(d.seid), operation: d.operation, outcome, enrollmentId: d.enrollmentId, ...(reason ? { reason: reason.slice(0, 64) } : {}) },
       { correlationId: d.requestId },
     );
   }

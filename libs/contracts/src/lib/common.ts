@@ -30,8 +30,13 @@ export const seAddressed = <T extends z.ZodRawShape>(fields: T) =>
   z.union([z.object({ ...fields, ...simAddress }), z.object({ ...fields, ...eseAddress })]);
 /** How a TSM operation addresses the card `seid`: an eSE by its SEID, a SIM by its carrier and ICCID. */
 export const seAddressOf = (seid: string, carrier: Carrier): SeAddress => (seKindOf(seid) === 'ese' ? { seid } : { carrier, iccid: seid });
-/** The SEID of the card a payload addresses. */
-export const seidOf = (address: SeAddress): string => ('seid' in address ? address.seid : address.iccid);
+/** A secure element named without a TSM route: a SIM by its ICCID, an eSE by its SEID (between lifecycle and the SP-TSM). */
+export type SeTarget = { readonly iccid: string } | { readonly seid: string };
+export const seTargeted = <T extends z.ZodRawShape>(fields: T) =>
+  z.union([z.object({ ...fields, iccid: iccidSchema }), z.object({ ...fields, ...eseAddress })]);
+export const seTargetOf = (seid: string): SeTarget => (seKindOf(seid) === 'ese' ? { seid } : { iccid: seid });
+/** The SEID of the card a payload addresses or names. */
+export const seidOf = (address: SeTarget): string => ('seid' in address ? address.seid : address.iccid);
 
 /** Japanese mobile numbers in E.164: +81 then 70/80/90 and 8 digits. */
 export const msisdnSchema = z.string().regex(/^\+81[789]0\d{8}$/, 'MSISDN: +81 70/80/90 followed by 8 digits');

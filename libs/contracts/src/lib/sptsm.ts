@@ -1,5 +1,5 @@
 import { z } from 'zod/v4';
-import { aidSchema, carrierSchema, eseSeidSchema, iccidSchema, msisdnSchema, mvnoSchema, requestIdSchema, serialSchema } from './common';
+import { aidSchema, carrierSchema, eseSeidSchema, iccidSchema, msisdnSchema, mvnoSchema, requestIdSchema, seidOf, serialSchema, seTargeted } from './common';
 import { defineMessage, route } from './envelope';
 import { Topics } from './topics';
 
@@ -101,45 +101,45 @@ export const EnrollmentFailed = defineMessage({
 
 // ---------- lifecycle → SP-TSM: operate on a deployed service instance ----------
 
-const serviceTarget = z.object({ requestId: requestIdSchema, iccid: iccidSchema, reason: z.string().min(1).max(64) });
+/** The secure element whose service instance the operation is for: a SIM by its ICCID, an eSE by its SEID. */
+const serviceTarget = { requestId: requestIdSchema, reason: z.string().min(1).max(64) };
 
 export const ServiceSuspendRequested = defineMessage({
   type: 'sptsm.service.suspend-requested',
   schemaVersion: 1,
   ...route(Topics.spTsmCommands, ['lifecycle']),
-  schema: serviceTarget,
-  key: (p) => p.iccid,
+  schema: seTargeted(serviceTarget),
+  key: seidOf,
 });
 
 export const ServiceResumeRequested = defineMessage({
   type: 'sptsm.service.resume-requested',
   schemaVersion: 1,
   ...route(Topics.spTsmCommands, ['lifecycle']),
-  schema: serviceTarget,
-  key: (p) => p.iccid,
+  schema: seTargeted(serviceTarget),
+  key: seidOf,
 });
 
 export const ServiceTerminateRequested = defineMessage({
   type: 'sptsm.service.terminate-requested',
   schemaVersion: 1,
   ...route(Topics.spTsmCommands, ['lifecycle']),
-  schema: serviceTarget.extend({ queueIfUnreachable: z.boolean() }),
-  key: (p) => p.iccid,
+  schema: seTargeted({ ...serviceTarget, queueIfUnreachable: z.boolean() }),
+  key: seidOf,
 });
 
 export const ServiceOperationCompleted = defineMessage({
   type: 'sptsm.service.operation-completed',
   schemaVersion: 1,
   ...route(Topics.spTsmEvents, ['sp-tsm']),
-  schema: z.object({
+  schema: seTargeted({
     requestId: requestIdSchema,
-    iccid: iccidSchema,
     operation: z.enum(['suspend', 'resume', 'terminate']),
     outcome: z.enum(['done', 'queued', 'not-deployed', 'failed']),
     reason: z.string().max(64).optional(),
     enrollmentId: z.string().max(64).optional(),
   }),
-  key: (p) => p.iccid,
+  key: seidOf,
 });
 
 // ---------- iPhone enrollments (SP-TSM saga `iphone-enrollment`; no SIM, no SSD) ----------
