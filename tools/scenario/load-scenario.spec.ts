@@ -48,31 +48,34 @@ describe('scenario files are refused before anything starts, with file, line, co
 
   it('a fault on a service that does not exist', () => {
     expect(problems(VALID.replace('kill: sp-tsm', 'kill: billing'))).toEqual([
-      'bad.yaml:14:11: faults.0.kill: no service "billing" in the platform (services: jpki-ca, sp-tsm, mno-tsm-docomo, mno-tsm-kddi, mno-tsm-softbank, vsim, lifecycle, rp-bank, rp-ticketing, rp-eapplication)',
+      'bad.yaml:14:11: faults.0.kill: no service "billing" in the platform (services: jpki-ca, sp-tsm, mno-tsm-docomo, mno-tsm-kddi, mno-tsm-softbank, se-tsm, vsim, lifecycle, rp-bank, rp-ticketing, rp-eapplication)',
     ]);
   });
 
-  it('device changes, card renewals and iPhones are accepted; renewal and expiry as events of one phone are refused with the way to ask for them', () => {
-    const s = parseScenario(`${VALID.replace('arrivals:', '  handsets: { android: 50, iphone-method-1: 25, iphone-method-2: 25 }\narrivals:')}events:\n  device-change: 0.1\n  device-change-across-carriers: 0.1\n  card-renewal: 0.1\n`, 'ok.yaml');
+  it('device changes, card renewals, eSE phones and iPhones are accepted; renewal and expiry as events of one phone are refused with the way to ask for them', () => {
+    const s = parseScenario(`${VALID.replace('arrivals:', '  handsets: { android: 40, android-ese: 10, iphone-method-1: 25, iphone-method-2: 25 }\narrivals:')}events:\n  device-change: 0.1\n  device-change-across-carriers: 0.1\n  card-renewal: 0.1\n`, 'ok.yaml');
+    expect(s.population.handsets).toEqual({ android: 40, 'android-ese': 10, 'iphone-method-1': 25, 'iphone-method-2': 25 });
     expect(s.events).toEqual({ 'device-change': 0.1, 'device-change-across-carriers': 0.1, 'card-renewal': 0.1 });
     expect(problems(`${VALID}events:\n  certificate-expiry: 0.1\n`)).toEqual([
       'bad.yaml:17:3: events.certificate-expiry: "certificate-expiry" is not an event of one phone: the simulation clock moves every phone of the environment at once; use a clock move (clock.moves: [{ advanceDays, expect: certificate-expiry }])',
     ]);
+    expect(problems(VALID.replace('arrivals:', '  handsets: { android: 50, android-uicc: 50 }\narrivals:'))).toEqual(['bad.yaml:10:42: population.handsets.android-uicc: Invalid key in record']);
     expect(problems(`${VALID}events:\n  device-change: 1.5\n`)).toEqual(['bad.yaml:17:18: events.device-change: "device-change" is a share of phones from 0 to 1']);
   });
 
-  it('phone signing certificates: a share of android on-card enrollments, e-applications need them, an address change is a share of phones', () => {
+  it('phone signing certificates: a share of android and android-ese on-card enrollments, e-applications need them, an address change is a share of phones', () => {
     const signing = (population: string, events = '') => `${VALID.replace('arrivals:', `${population}arrivals:`)}${events}`;
     const s = parseScenario(signing('  signingCertificates: 40\n', 'events:\n  e-application: 2\n  address-change: 0.1\n'), 'ok.yaml');
     expect(s.population.signingCertificates).toBe(40);
     expect(s.events).toEqual({ 'e-application': 2, 'address-change': 0.1 });
     expect(problems(signing('  signingCertificates: 140\n'))).toEqual(['bad.yaml:10:24: population.signingCertificates: a share is a percentage from 0 to 100']);
     expect(problems(signing('  keyModes: { delivered: 100 }\n  signingCertificates: 40\n'))).toEqual([
-      'bad.yaml:11:24: population.signingCertificates: a phone signing certificate is issued to android on-card enrollments only, and the population has no on-card enrollments (population.keyModes.on-card is 0)',
+      'bad.yaml:11:24: population.signingCertificates: a phone signing certificate is issued to android and android-ese on-card enrollments only, and the population has no on-card enrollments (population.keyModes.on-card is 0)',
     ]);
     expect(problems(signing('  handsets: { iphone-method-1: 100 }\n  signingCertificates: 40\n'))).toEqual([
-      'bad.yaml:11:24: population.signingCertificates: a phone signing certificate is issued to android on-card enrollments only, and the population has no android handsets (population.handsets.android is 0)',
+      'bad.yaml:11:24: population.signingCertificates: a phone signing certificate is issued to android and android-ese on-card enrollments only, and the population has no android or android-ese handsets (population.handsets)',
     ]);
+    expect(parseScenario(signing('  handsets: { android-ese: 60, iphone-method-1: 40 }\n  signingCertificates: 40\n'), 'ok.yaml').population.handsets).toEqual({ 'android-ese': 60, 'iphone-method-1': 40 });
     expect(problems(signing('', 'events:\n  e-application: 1\n'))).toEqual([
       'bad.yaml:17:3: events.e-application: "e-application" is signed with the phone signing certificate: give population.signingCertificates above 0 %',
     ]);

@@ -6,6 +6,7 @@ import type { SimulatedAttestationAuthority } from '@jpki/iphone-device';
 import {
   ApiError,
   BankClient,
+  createEsePhone,
   createSubscriber,
   createTestCitizen,
   enrollIphone,
@@ -20,6 +21,7 @@ import {
   THROUGH_FAULTS_TIMEOUT_MS,
   TicketingClient,
   type ChallengeSigner,
+  type Handset,
   type PlatformEndpoints,
   type Subscriber,
   type TestCitizen,
@@ -79,7 +81,7 @@ export interface OperationRecord {
   phone?: EnrolledPhone;
 }
 
-/** A SIM phone's MSISDN, ICCID and SP domain mode, or an iPhone's device id; the key mode is an iPhone's method. */
+/** A SIM phone's MSISDN, ICCID and SP domain mode, an eSE phone's MSISDN, SEID and SP domain mode, or an iPhone's device id; the key mode is an iPhone's method. */
 export interface EnrolledPhone {
   handset: string;
   keyMode: string;
@@ -88,8 +90,19 @@ export interface EnrolledPhone {
   signingSerial?: string;
   msisdn?: string;
   iccid?: string;
+  seid?: string;
   ssdSecureChannel?: string;
   deviceId?: string;
+}
+
+/**
+ * A phone whose applet is on a secure element: the SIM of its subscription, or (with `seid`) the handset's eSE, its
+ * SIM carrying only the number. The handset reaches the applet.
+ */
+interface SePhone {
+  subscriber: Subscriber;
+  handset: Handset;
+  seid?: string;
 }
 
 /** The citizen's current phone: after a device change, the new one (possibly at another operator). */
@@ -97,12 +110,12 @@ interface PhoneState {
   citizen?: TestCitizen;
   operator: Carrier | MvnoId;
   carrier: Carrier;
-  /** A SIM phone's subscription (absent for an iPhone). */
-  subscriber?: Subscriber;
-  /** Answers a relying party's challenge: the SIM applet after the PIN, or the iPhone's enclave after Face ID. */
+  /** A SIM or eSE phone (absent for an iPhone). */
+  sePhone?: SePhone;
+  /** Answers a relying party's challenge: the SIM or eSE applet after the PIN, or the iPhone's enclave after Face ID. */
   sign?: ChallengeSigner;
   serial?: string;
-  /** The phone signing certificate on the same SIM (population.signingCertificates). */
+  /** The phone signing certificate on the same secure element (population.signingCertificates). */
   signingSerial?: string;
   lost: boolean;
   revoked: boolean;
@@ -120,9 +133,9 @@ type HeldPhone = PhoneState & { citizen: TestCitizen; serial: string; sign: Chal
 const isHeld = (p: PhoneState): p is HeldPhone => p.citizen !== undefined && p.serial !== undefined && p.sign !== undefined;
 
 /** The carrier flows are planned for SIM phones only. */
-function subscriptionOf(phone: PhoneState): Subscriber {
-  if (!phone.subscriber) throw new Error('a carrier flow on a phone without a SIM');
-  return phone.subscriber;
+function simPhoneOf(phone: PhoneState): SePhone {
+  if (!phone.sePhone || phone.sePhone.seid) throw new Error('a carrier flow on a phone whose applet is not on its SIM');
+  return phone.sePhone;
 }
 
 /** The platform operations a scenario's events stand for, over the services' public APIs; one phone state per citizen. */
@@ -235,36 +248,44 @@ export class ScenarioOperations {
   }
 
   /** A new phone of the citizen's handset kind at `operator` becomes the citizen's phone once enrolled. */
-  private enrollPhone(c: PlannedCitizen, phone: PhoneState, citizen: TestCitizen, operator: Carrier | MvnoId, generation?: string): Promise<Outcome> {
+  private async enrollPhone(c: PlannedCitizen, phone: PhoneState, citizen: TestCitizen, operator: Carrier | MvnoId, generation?: string): Promise<Outcome> {
     const method = IPHONE_METHODS[c.handset];
-    return method ? this.enrollIphone(phone, citizen, operator, method) : this.enrollSimPhone(c, phone, citizen, operator, generation);
+    if (method) return this.enrollIphone(phone, citizen, operator, method);
+    return this.enrollSePhone(c, phone, citizen, operator, await this.newSePhone(c.handset, operator, generation));
   }
 
-  private async enrollSimPhone(c: PlannedCitizen, phone: PhoneState, citizen: TestCitizen, operator: Carrier | MvnoId, generation?: string): Promise<Outcome> {
+  /** A new SIM phone (a subscription, its SIM in a new handset) or a new eSE phone (its eSE made for the SE-management TSM, its number a subscription). */
+  private async newSePhone(handset: string, operator: Carrier | MvnoId, generation?: string): Promise<SePhone> {
+    if (handset === 'android-ese') return retrying(() => createEsePhone(this.e, this.token, operator));
     const subscriber = await retrying(() => createSubscriber(this.e, this.token, operator, generation));
+    return { subscriber, handset: subscriber.handset };
+  }
+
+  /** Enrolls the applet on the phone's SIM or, naming its SEID, on its eSE; then the holder sets the PIN (and the signing password) on the handset. */
+  private async enrollSePhone(c: PlannedCitizen, phone: PhoneState, citizen: TestCitizen, operator: Carrier | MvnoId, se: SePhone): Promise<Outcome> {
     const app = new JpkiUiApp(this.e, this.now);
     const requestedAt = Date.now();
     const signingCertificate = c.signingCertificate && c.keyMode === 'on-card';
     const started = await retrying(() =>
-      app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: subscriber.msisdn, operator, keyMode: c.keyMode, ...(signingCertificate ? { signingCertificate } : {}) }),
+      app.startEnrollment({ card: citizen.card, signingPassword: citizen.signingPassword, msisdn: se.subscriber.msisdn, operator, keyMode: c.keyMode, seid: se.seid, ...(signingCertificate ? { signingCertificate } : {}) }),
     );
     this.accepted.enrollments.push(started.enrollmentId);
     const done = await app.waitForEnrollment(started.enrollmentId, undefined, THROUGH_FAULTS_TIMEOUT_MS);
     const steps = stepTimings(done.history, requestedAt);
     if (done.status !== 'completed' || !done.serial) return { outcome: `failed:${done.failure?.reason ?? done.status}`, expected: false, correlationId: done.enrollmentId, steps };
     if (signingCertificate && !done.signingSerial) return { outcome: 'failed:no-signing-certificate', expected: false, correlationId: done.enrollmentId, steps };
-    await retrying(() => app.setPhonePin(subscriber.handset, PIN));
-    if (signingCertificate) await retrying(() => app.setPhonePin(subscriber.handset, PHONE_SIGNING_PASSWORD, 'signing'));
+    await retrying(() => app.setPhonePin(se.handset, PIN));
+    if (signingCertificate) await retrying(() => app.setPhonePin(se.handset, PHONE_SIGNING_PASSWORD, 'signing'));
     const signingSerial = signingCertificate ? done.signingSerial : undefined;
-    Object.assign(phone, { operator, carrier: hostCarrierOf(operator), subscriber, sign: simChallengeSigner(this.e, subscriber.handset, PIN), serial: done.serial, signingSerial, lost: false, revoked: false, signingRevoked: false });
+    Object.assign(phone, { operator, carrier: hostCarrierOf(operator), sePhone: se, sign: simChallengeSigner(this.e, se.handset, PIN), serial: done.serial, signingSerial, lost: false, revoked: false, signingRevoked: false });
     const enrolled = {
       handset: c.handset,
       keyMode: c.keyMode,
       serial: done.serial,
       ...(signingSerial ? { signingSerial } : {}),
-      msisdn: subscriber.msisdn,
-      iccid: subscriber.iccid,
-      ssdSecureChannel: await this.ssdSecureChannel(subscriber.iccid),
+      msisdn: se.subscriber.msisdn,
+      ...(se.seid ? { seid: se.seid } : { iccid: se.subscriber.iccid }),
+      ssdSecureChannel: await this.ssdSecureChannel(se.seid ?? se.subscriber.iccid),
     };
     return { outcome: 'completed', expected: true, correlationId: done.enrollmentId, steps, phone: enrolled };
   }
@@ -277,7 +298,7 @@ export class ScenarioOperations {
     this.accepted.enrollments.push(enrollment.enrollmentId);
     const steps = stepTimings(enrollment.history, requestedAt);
     if (enrollment.status !== 'completed' || !authenticator) return { outcome: `failed:${enrollment.failure?.reason ?? enrollment.status}`, expected: false, correlationId: enrollment.enrollmentId, steps };
-    Object.assign(phone, { operator, carrier: hostCarrierOf(operator), subscriber: undefined, sign: authenticator.challengeSigner(), serial: authenticator.serial, signingSerial: undefined, lost: false, revoked: false, signingRevoked: false });
+    Object.assign(phone, { operator, carrier: hostCarrierOf(operator), sePhone: undefined, sign: authenticator.challengeSigner(), serial: authenticator.serial, signingSerial: undefined, lost: false, revoked: false, signingRevoked: false });
     return { outcome: 'completed', expected: true, correlationId: enrollment.enrollmentId, steps, phone: { handset: `iphone (${method})`, keyMode: method, serial: authenticator.serial, deviceId: iphone.deviceId } };
   }
 
@@ -302,20 +323,22 @@ export class ScenarioOperations {
     return { ...enrolled, outcome: cleared.expected ? 'completed' : 'failed:device-change-case', expected: cleared.expected, steps };
   }
 
-  /** The SP's security domain as the card reports it: AES key length and SCP03 S8/S16 mode. */
-  private async ssdSecureChannel(iccid: string): Promise<string> {
-    const sim = await retrying(() => new HttpJson(this.e.vsim, this.token).get<SimView>(`/sims/${iccid}`));
-    const ssd = sim.card.registry.find((r) => r.kind === 'SSD');
+  /** The SP's security domain as the SIM or eSE reports it (a SIM's SEID is its ICCID): AES key length and SCP03 S8/S16 mode. */
+  private async ssdSecureChannel(seid: string): Promise<string> {
+    const se = await retrying(() => new HttpJson(this.e.vsim, this.token).get<SeView>(`/sims/${seid}`));
+    const ssd = se.card.registry.find((r) => r.kind === 'SSD');
     return ssd?.scp03 ? `AES-${ssd.keysets?.[0]?.keyBits ?? '?'} ${ssd.scp03.mode}` : '-';
   }
 
   /**
    * The clock entered the renewal window: lifecycle's sweep opens a renewal case, the CA re-issues for the same key and
    * the SP-TSM writes the new certificate to the same applet; the phone then logs in with it. The platform renews SIM
-   * phones only (an iPhone's holder applies again).
+   * phones only (an iPhone's holder applies again; lifecycle does not renew an eSE phone yet).
    */
   private async renewal(phone: HeldPhone): Promise<Outcome> {
-    if (!phone.subscriber) return { outcome: 'skipped:iphone-not-renewed', expected: true };
+    const se = phone.sePhone;
+    if (!se) return { outcome: 'skipped:iphone-not-renewed', expected: true };
+    if (se.seid) return { outcome: 'skipped:ese-not-renewed', expected: true };
     const renewed = await this.settledCase(`renewal case of ${phone.serial}`, `serial=${phone.serial}&kind=renewal`);
     // Every issuance needs a good card signing certificate: after an address change the CA refuses the renewal.
     if (phone.cardSigningRevoked) {
@@ -323,7 +346,7 @@ export class ScenarioOperations {
       return { ...renewed, outcome: refused ? 'refused-as-expected:card-signing-revoked' : `unexpected:renewal-${renewed.outcome}`, expected: refused };
     }
     if (!renewed.expected) return renewed;
-    const view = await retrying(() => new HttpJson(this.e.lifecycle, this.token).get<PhoneView>(`/phones?iccid=${subscriptionOf(phone).iccid}`));
+    const view = await retrying(() => new HttpJson(this.e.lifecycle, this.token).get<PhoneView>(`/phones?iccid=${se.subscriber.iccid}`));
     if (view.serial === phone.serial) return { ...renewed, outcome: 'failed:serial-unchanged', expected: false };
     phone.serial = view.serial;
     const login = await this.holderCheck(phone, () => new BankClient(this.e.rpBank).login(phone.sign));
@@ -406,15 +429,15 @@ export class ScenarioOperations {
 
   /** The carrier gives the subscriber a new number: the phone and its certificate stay as they are. */
   private async changeMsisdn(phone: HeldPhone): Promise<Outcome> {
-    const subscriber = subscriptionOf(phone);
-    const changed = await retrying(() => new HttpJson(this.e.mno[phone.carrier], this.token).post<{ msisdn: string }>(`/subscribers/${encodeURIComponent(subscriber.msisdn)}/msisdn-change`, {}));
-    phone.subscriber = { ...subscriber, msisdn: changed.msisdn };
+    const sim = simPhoneOf(phone);
+    const changed = await retrying(() => new HttpJson(this.e.mno[phone.carrier], this.token).post<{ msisdn: string }>(`/subscribers/${encodeURIComponent(sim.subscriber.msisdn)}/msisdn-change`, {}));
+    sim.subscriber = { ...sim.subscriber, msisdn: changed.msisdn };
     return { outcome: 'changed', expected: true };
   }
 
   /** A contract end or a SIM swap at the carrier: the lifecycle service revokes the phone certificate in a case of that kind. */
   private async endService(kind: 'contract-end' | 'sim-swap', phone: HeldPhone): Promise<Outcome> {
-    const path = `/subscribers/${encodeURIComponent(subscriptionOf(phone).msisdn)}/${kind}`;
+    const path = `/subscribers/${encodeURIComponent(simPhoneOf(phone).subscriber.msisdn)}/${kind}`;
     await retrying(() => new HttpJson(this.e.mno[phone.carrier], this.token).post(path, kind === 'contract-end' ? { note: 'scenario' } : {}));
     phone.revoked = true;
     return this.settledCase(`${kind} case of ${phone.serial}`, `serial=${phone.serial}&kind=${kind}`);
@@ -447,12 +470,13 @@ export class ScenarioOperations {
    * by its CRL within a minute: the same submission is tried again until the expected answer, for so long at most.
    */
   private async eApplication(phone: HeldPhone): Promise<Outcome> {
-    if (!phone.signingSerial || !phone.subscriber) return { outcome: 'failed:no-signing-certificate', expected: false };
-    const handset = phone.subscriber.handset;
+    if (!phone.signingSerial || !phone.sePhone) return { outcome: 'failed:no-signing-certificate', expected: false };
+    const { handset } = phone.sePhone;
     const document = Buffer.from(JSON.stringify({ form: '転居届 (scenario)', serial: phone.serial, nonce: randomBytes(8).toString('hex'), at: this.now().toISOString() }), 'utf8');
     const sign = () => new JpkiUiApp(this.e, this.now).signDocument(handset, PHONE_SIGNING_PASSWORD, document);
-    // A lost phone's security domain is locked (and a revoked phone's service ended): the applet refusing to sign is as
-    // good a refusal as the relying party's; a good phone's applet is retried through faults.
+    // A lost SIM phone's security domain is locked (and a revoked phone's service ended): the applet refusing to sign is
+    // as good a refusal as the relying party's (a lost eSE phone's applet signs: the relying party refuses); a good
+    // phone's applet is retried through faults.
     const notGood = phone.lost || phone.revoked;
     const signed = await (notGood ? sign() : retrying(sign)).catch((err: unknown) => {
       if (notGood && (err instanceof SwError || err instanceof ApiError)) return `refused-as-expected:applet-${err instanceof ApiError ? err.reason : (err as SwError).sw.toString(16)}`;
@@ -547,7 +571,7 @@ interface ClockView {
   offsetMs: number;
 }
 
-interface SimView {
+interface SeView {
   card: { registry: { kind: string; scp03?: { mode: string }; keysets?: { keyBits: number }[] }[] };
 }
 

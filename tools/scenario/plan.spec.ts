@@ -24,6 +24,13 @@ describe('scenario plans are deterministic', () => {
     for (const f of files) expect(planScenario(loadScenario(join(SCENARIOS, f))).citizens.length).toBeGreaterThan(0);
   });
 
+  it('scenarios/phone-signing.yaml: one eSE phone, holding a signing certificate, whose holder moves', () => {
+    const plan = planScenario(loadScenario(join(SCENARIOS, 'phone-signing.yaml')));
+    const ese = plan.citizens.filter((c) => c.handset === 'android-ese');
+    expect(ese).toMatchObject([{ signingCertificate: true, keyMode: 'on-card' }]);
+    expect(plan.events.filter((e) => e.citizen === ese[0].index).map((e) => e.kind)).toContain('address-change');
+  });
+
   it('shares become exact counts: operators, lost phones and finds', () => {
     const plan = planScenario(loadScenario(join(SCENARIOS, 'quick-tour.yaml')));
     expect(plan.citizens.map((c) => c.operator).sort()).toEqual(['docomo', 'kddi', 'mineo', 'softbank']);
@@ -33,32 +40,33 @@ describe('scenario plans are deterministic', () => {
     expect(plan.events.find((e) => e.kind === 'found')!.seq).toBeGreaterThan(loss.seq);
   });
 
-  it('iPhones get no carrier flow; a device change across carriers moves to another host carrier', () => {
-    const s = parseScenario(
-      'name: mix\nseed: 3\nduration: 60s\npopulation: { citizens: 40, operators: { docomo: 50, linemo: 50 }, handsets: { android: 50, iphone-method-1: 25, iphone-method-2: 25 } }\narrivals: { rate: 4 }\n' +
-        'events: { msisdn-change: 1, contract-end: 1, sim-swap: 1, device-change-across-carriers: 1, device-change: 1, loss: 1 }\n',
-      'mix.yaml',
-    );
-    const plan = planScenario(s);
+  it('iPhones and eSE phones get no carrier flow and no legacy SIM; a device change across carriers moves to another host carrier', () => {
+    const text =
+      'name: mix\nseed: 3\nduration: 60s\npopulation: { citizens: 40, operators: { docomo: 50, linemo: 50 }, handsets: { android: 25, android-ese: 25, iphone-method-1: 25, iphone-method-2: 25 } }\narrivals: { rate: 4 }\n' +
+      'events: { msisdn-change: 1, contract-end: 1, sim-swap: 1, device-change-across-carriers: 1, device-change: 1, loss: 1 }\n';
+    const plan = planScenario(parseScenario(text, 'mix.yaml'));
     const handset = (e: { citizen: number }) => plan.citizens[e.citizen].handset;
     for (const kind of ['msisdn-change', 'contract-end', 'sim-swap', 'device-change-across-carriers']) {
-      expect(plan.events.filter((e) => e.kind === kind).map(handset)).toEqual(Array(20).fill('android'));
+      expect(plan.events.filter((e) => e.kind === kind).map(handset)).toEqual(Array(10).fill('android'));
     }
-    expect(new Set(plan.events.filter((e) => e.kind === 'device-change').map(handset))).toEqual(new Set(['android', 'iphone-method-1', 'iphone-method-2']));
+    expect(new Set(plan.events.filter((e) => e.kind === 'device-change').map(handset))).toEqual(new Set(['android', 'android-ese', 'iphone-method-1', 'iphone-method-2']));
     expect(plan.events.filter((e) => e.kind === 'loss')).toHaveLength(40);
     for (const change of plan.events.filter((e) => e.kind === 'device-change-across-carriers')) {
       expect(hostCarrierOf(change.toOperator!)).not.toBe(plan.citizens[change.citizen].carrier);
     }
+    const legacy = planScenario(parseScenario(text.replace('population: {', 'population: { simGenerations: { legacy: 100 },'), 'legacy.yaml'));
+    expect(legacy.citizens.filter((c) => c.legacySim).map((c) => c.handset)).toEqual(Array(10).fill('android'));
   });
 
-  it('phone signing certificates: the exact share of android on-card enrollments, chosen by the seed; e-applications only on those phones, address changes on a share of every phone', () => {
+  it('phone signing certificates: the exact share of android and android-ese on-card enrollments, chosen by the seed; e-applications only on those phones, address changes on a share of every phone', () => {
     const text =
-      'name: signing\nseed: 11\nduration: 60s\npopulation: { citizens: 40, operators: { docomo: 100 }, handsets: { android: 75, iphone-method-2: 25 }, keyModes: { on-card: 50, delivered: 50 }, signingCertificates: 50 }\narrivals: { rate: 4 }\n' +
+      'name: signing\nseed: 11\nduration: 60s\npopulation: { citizens: 40, operators: { docomo: 100 }, handsets: { android: 50, android-ese: 25, iphone-method-2: 25 }, keyModes: { on-card: 50, delivered: 50 }, signingCertificates: 50 }\narrivals: { rate: 4 }\n' +
       'events: { e-application: 2, address-change: 0.25, bank-login: 1 }\n';
     const plan = planScenario(parseScenario(text, 'signing.yaml'));
-    const eligible = plan.citizens.filter((c) => c.handset === 'android' && c.keyMode === 'on-card');
+    const eligible = plan.citizens.filter((c) => c.handset.startsWith('android') && c.keyMode === 'on-card');
     const signing = plan.citizens.filter((c) => c.signingCertificate);
     expect(eligible.length).toBeGreaterThan(4);
+    expect(new Set(signing.map((c) => c.handset))).toEqual(new Set(['android', 'android-ese']));
     expect(signing).toHaveLength(Math.round(eligible.length / 2));
     expect(signing.every((c) => eligible.includes(c))).toBe(true);
     expect(planScenario(parseScenario(text, 'signing.yaml'))).toEqual(plan);

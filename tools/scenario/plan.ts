@@ -1,13 +1,15 @@
 import { CARRIER_PROFILES, hostCarrierOf, type Carrier, type MvnoId } from '@jpki/contracts';
 import { Random, type ScheduledFault } from '@jpki/testing';
-import { durationMs, OPERATORS, SUPPORTED_EVENTS, type CLOCK_CONSEQUENCES, type Scenario, type ScenarioFault } from './scenario-schema';
+import { ANDROID_HANDSETS, durationMs, OPERATORS, SUPPORTED_EVENTS, type CLOCK_CONSEQUENCES, type Scenario, type ScenarioFault } from './scenario-schema';
 
 /** The planned events, and what a clock move must do to each phone afterwards (checked per phone). */
 export type EventKind = 'enroll' | (typeof SUPPORTED_EVENTS)[number] | (typeof CLOCK_CONSEQUENCES)[number];
 /** Events that happen at most once to a phone, to a share of the phones. */
 const ONE_OFF_EVENTS = ['card-revocation', 'card-renewal', 'msisdn-change', 'contract-end', 'sim-swap', 'device-change', 'device-change-across-carriers', 'address-change'] as const;
-/** A carrier's events about a SIM subscription: an iPhone (no SIM applet) is never chosen for them. */
+/** A carrier's events about a SIM subscription: a phone whose applet is not on its SIM (an iPhone, an eSE phone) is never chosen for them. */
 const SIM_ONLY_EVENTS: readonly string[] = ['msisdn-change', 'contract-end', 'sim-swap', 'device-change-across-carriers'];
+/** A SIM phone: its applet on the SIM, so that the SIM's generation and the carrier's SIM flows concern it. */
+const isSimPhone = (handset: string) => handset === 'android';
 
 export interface PlannedCitizen {
   index: number;
@@ -18,7 +20,7 @@ export interface PlannedCitizen {
   legacySim: boolean;
   keyMode: 'on-card' | 'delivered';
   handset: string;
-  /** An android on-card enrollment that also asks for the phone signing certificate (population.signingCertificates). */
+  /** An android or android-ese on-card enrollment that also asks for the phone signing certificate (population.signingCertificates). */
   signingCertificate: boolean;
   arrivalMs: number;
 }
@@ -57,13 +59,13 @@ export function planScenario(s: Scenario): Plan {
   const signing = signingCertificates(random, s, handsets, keyModes);
   const citizens = operators.map((operator, index) => {
     const carrier = hostCarrierOf(operator);
-    const legacySim = generations[index] === 'legacy' && handsets[index] === 'android';
+    const legacySim = generations[index] === 'legacy' && isSimPhone(handsets[index]);
     const signingCertificate = signing.has(index);
     return { index, operator, carrier, generation: simGeneration(carrier, generations[index]), legacySim, keyMode: keyModes[index], handset: handsets[index], signingCertificate, arrivalMs: arrivals[index] };
   });
   const total = durationMs(s.duration);
   const everyone = citizens.map((c) => c.index);
-  const simPhones = citizens.filter((c) => c.handset === 'android').map((c) => c.index);
+  const simPhones = citizens.filter((c) => isSimPhone(c.handset)).map((c) => c.index);
   const lost = pickShare(random, everyone, s.events?.loss ?? 0);
   const oneOff = Object.fromEntries(ONE_OFF_EVENTS.map((kind) => [kind, pickShare(random, SIM_ONLY_EVENTS.includes(kind) ? simPhones : everyone, s.events?.[kind] ?? 0)])) as Record<
     (typeof ONE_OFF_EVENTS)[number],
@@ -81,12 +83,12 @@ export function planScenario(s: Scenario): Plan {
 }
 
 /**
- * Which android on-card enrollments also ask for the phone signing certificate: the share of them, an exact count as
+ * Which android and android-ese on-card enrollments also ask for the phone signing certificate: the share of them, an exact count as
  * for the other shares, chosen by the seed. Nothing is drawn without a share (older plans stay as they were).
  */
 function signingCertificates(random: Random, s: Scenario, handsets: string[], keyModes: string[]): Set<number> {
   const share = s.population.signingCertificates ?? 0;
-  const eligible = handsets.flatMap((h, i) => (h === 'android' && keyModes[i] === 'on-card' ? [i] : []));
+  const eligible = handsets.flatMap((h, i) => ((ANDROID_HANDSETS as readonly string[]).includes(h) && keyModes[i] === 'on-card' ? [i] : []));
   if (share <= 0 || eligible.length === 0) return new Set();
   const asks = allocate(random, eligible.length, { yes: share, no: 100 - share });
   return new Set(eligible.filter((_, k) => asks[k] === 'yes'));

@@ -41,7 +41,7 @@ describe('--target: the platform a scenario runs against without starting it', (
     expect(() => scenarioTarget(join(dir, 'absent.yaml'), undefined, {})).toThrow(PlatformContextError);
   });
 
-  it('refuses, before anything starts, what acts on local processes (faults, the OTA bearer), the environment-wide clock and iPhones without the vendor', () => {
+  it('refuses, before anything starts, what acts on local processes (faults, the OTA bearer), the environment-wide clock and iPhones without the vendor (not eSE phones)', () => {
     const s = parseScenario(SCENARIO, 'on-target.yaml');
     const target = scenarioTarget('https://jpki.example.org', undefined, {});
     expect(targetRefusals(s, planScenario(s), target)).toEqual([
@@ -51,7 +51,7 @@ describe('--target: the platform a scenario runs against without starting it', (
       "clock: it moves the simulation clock of every phone of jpki.example.org and sets its CA's phone certificate life, which only a platform this runner starts may do",
       'population.handsets: iPhones need the iPhone vendor (attestation CA) the target’s CA trusts: --vendor <file> or JPKI_DEVICE_ATTESTATION=<file>',
     ]);
-    const plain = parseScenario(SCENARIO.replace(/ota:[\s\S]*$/, '').replace('android: 50, iphone-method-2: 50', 'android: 100'), 'plain.yaml');
+    const plain = parseScenario(SCENARIO.replace(/ota:[\s\S]*$/, '').replace('android: 50, iphone-method-2: 50', 'android: 50, android-ese: 50'), 'plain.yaml');
     expect(targetRefusals(plain, planScenario(plain), target)).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { enrollmentCryptoBound, FaultInjector, PLATFORM_SERVICES, platformStack,
 import { ScenarioOperations, type OperationRecord } from './operations';
 import type { Plan, PlannedEvent } from './plan';
 import { checkThresholds, summarize, type ScenarioResults } from './results';
-import type { Scenario } from './scenario-schema';
+import { IPHONE_HANDSETS, type Scenario } from './scenario-schema';
 
 /** A platform this run starts itself: every service its own process, topics and schemas of its own. */
 export interface LocalPlatform {
@@ -86,7 +86,7 @@ export function targetRefusals(s: Scenario, plan: Plan, target: TargetPlatform):
   const refusals = (s.faults ?? []).map((_, i) => `faults.${i}: a fault acts on the processes of a platform this runner started; ${target.context.name} runs elsewhere`);
   if (s.ota) refusals.push(`ota: the OTA bearer is set when the vsim starts; ${target.context.name} runs its own`);
   if (s.clock) refusals.push(`clock: it moves the simulation clock of every phone of ${target.context.name} and sets its CA's phone certificate life, which only a platform this runner starts may do`);
-  if (!target.iphoneVendor && plan.citizens.some((c) => c.handset !== 'android')) {
+  if (!target.iphoneVendor && plan.citizens.some((c) => (IPHONE_HANDSETS as readonly string[]).includes(c.handset))) {
     refusals.push('population.handsets: iPhones need the iPhone vendor (attestation CA) the target’s CA trusts: --vendor <file> or JPKI_DEVICE_ATTESTATION=<file>');
   }
   return refusals;

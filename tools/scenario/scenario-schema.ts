@@ -27,8 +27,15 @@ const COUNT_EVENTS = ['bank-login', 'ticket-gate-online', 'ticket-gate-offline',
 export const SUPPORTED_EVENTS = [...COUNT_EVENTS, ...SHARE_EVENTS] as const;
 /** Not events of one phone: the `clock` section moves the environment's simulation clock, which acts on every phone at once. */
 export const CLOCK_CONSEQUENCES = ['certificate-renewal', 'certificate-expiry'] as const;
-/** Handsets: Android phones enroll on the SIM applet; iPhones by method ① (`ca-generated`) or ② (`device-key`), docs/IPHONE-METHODS.md. */
-export const HANDSETS = ['android', 'iphone-method-1', 'iphone-method-2'] as const;
+/**
+ * Android phones, whose JPKI applet lives on a secure element: `android` on the carrier's SIM (its MNO-TSM manages it),
+ * `android-ese` in the handset's embedded SE (eSE, named by its SEID; the SE-management TSM manages it and the SIM
+ * carries only the number). Only they may ask for the phone signing certificate.
+ */
+export const ANDROID_HANDSETS = ['android', 'android-ese'] as const;
+/** iPhones by method ① (`ca-generated`) or ② (`device-key`), docs/IPHONE-METHODS.md: the Secure Enclave holds the key. */
+export const IPHONE_HANDSETS = ['iphone-method-1', 'iphone-method-2'] as const;
+export const HANDSETS = [...ANDROID_HANDSETS, ...IPHONE_HANDSETS] as const;
 export const SIM_GENERATIONS = ['5g', 'legacy'] as const;
 export const KEY_MODES = ['on-card', 'delivered'] as const;
 
@@ -41,11 +48,15 @@ const population = z
     citizens: z.int().min(1, { error: 'at least one citizen' }).describe('how many citizens enroll (`--subscribers N` overrides it)'),
     operators: z.record(z.string(), share).describe(`share of citizens per carrier or MVNO in % (${OPERATORS.join(', ')}); sums to 100`),
     simGenerations: shares(SIM_GENERATIONS).optional().describe('share of SIMs per generation in %: legacy SIMs cannot host the JPKI applet; default 5g 100'),
-    handsets: shares(HANDSETS).optional().describe('share of handsets per kind in %; default android 100'),
+    handsets: shares(HANDSETS)
+      .optional()
+      .describe(
+        "share of handsets per kind in %: android (the JPKI applet on the carrier's SIM), android-ese (the applet in the handset's embedded SE, managed by the SE-management TSM; the SIM carries only the number), iphone-method-1 / iphone-method-2 (the Secure Enclave, method ① or ②); default android 100",
+      ),
     keyModes: shares(KEY_MODES).optional().describe('share of enrollments per key mode in %; default half each'),
     signingCertificates: share
       .optional()
-      .describe('share in % of the android on-card enrollments that also ask for the phone signing certificate (スマホ用署名用電子証明書, its own password); default 0'),
+      .describe('share in % of the android and android-ese on-card enrollments that also ask for the phone signing certificate (スマホ用署名用電子証明書, its own password); default 0'),
   })
   .strict();
 
@@ -63,7 +74,7 @@ const arrivals = z
 const events = z
   .partialRecord(z.enum([...SUPPORTED_EVENTS, ...CLOCK_CONSEQUENCES]), z.number().min(0, { error: 'an event weight is 0 or more' }))
   .describe(
-    'per enrolled phone: bank-login and ticket-gate-* are mean counts; e-application a mean count per phone holding a signing certificate (population.signingCertificates); loss, card-revocation, card-renewal, msisdn-change, contract-end, sim-swap, device-change, device-change-across-carriers and address-change shares of phones (0-1; the carrier flows only among SIM phones); found a share of lost phones (0-1)',
+    'per enrolled phone: bank-login and ticket-gate-* are mean counts; e-application a mean count per phone holding a signing certificate (population.signingCertificates); loss, card-revocation, card-renewal, msisdn-change, contract-end, sim-swap, device-change, device-change-across-carriers and address-change shares of phones (0-1; the carrier flows only among android phones, whose applet is on the SIM); found a share of lost phones (0-1)',
   );
 
 const otaOverride = z
@@ -172,14 +183,15 @@ export function semanticChecks(s: Scenario): ScenarioIssue[] {
   return issues;
 }
 
-/** A phone signing certificate is issued to android on-card enrollments only; an e-application needs one. */
+/** A phone signing certificate is issued to android and android-ese on-card enrollments only; an e-application needs one. */
 function signingIssues(s: Scenario): ScenarioIssue[] {
   const signing = s.population.signingCertificates ?? 0;
-  const android = s.population.handsets?.android ?? (s.population.handsets ? 0 : 100);
+  const handsets = s.population.handsets ?? { android: 100 };
+  const android = ANDROID_HANDSETS.reduce((a, h) => a + (handsets[h] ?? 0), 0);
   const onCard = s.population.keyModes?.['on-card'] ?? (s.population.keyModes ? 0 : 50);
   if (signing > 0 && (android === 0 || onCard === 0)) {
-    const none = android === 0 ? 'no android handsets (population.handsets.android is 0)' : 'no on-card enrollments (population.keyModes.on-card is 0)';
-    return [{ path: ['population', 'signingCertificates'], message: `a phone signing certificate is issued to android on-card enrollments only, and the population has ${none}` }];
+    const none = android === 0 ? 'no android or android-ese handsets (population.handsets)' : 'no on-card enrollments (population.keyModes.on-card is 0)';
+    return [{ path: ['population', 'signingCertificates'], message: `a phone signing certificate is issued to android and android-ese on-card enrollments only, and the population has ${none}` }];
   }
   if ((s.events?.['e-application'] ?? 0) > 0 && signing === 0) {
     return [{ path: ['events', 'e-application'], atKey: true, message: '"e-application" is signed with the phone signing certificate: give population.signingCertificates above 0 %' }];

@@ -18,7 +18,7 @@ import { runScenario, targetRefusals, type TargetPlatform } from './run-scenario
  * results JSON is checked, then the report is opened in Debian's Chromium (playwright-core), its charts must be drawn
  * with data and the page must log no error. The report and its screenshot stay in reports/scenarios/. The platform is
  * kept for a second scenario run with it as a `--target` (a context file): nothing started, its invariants checked; and
- * for scenarios/phone-signing.yaml (phone signing certificates: e-applications, address changes, a loss and its find).
+ * for scenarios/phone-signing.yaml (phone signing certificates on SIM and eSE phones: e-applications, address changes, a loss and its find).
  */
 const ROOT = resolve(__dirname, '../..');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -195,7 +195,7 @@ describe('scenario runner: a small scenario file against the platform, its resul
     const offset = portOffset!;
     const context = scenarioFile(
       'context',
-      `name: kept\nservices:\n${Object.entries({ 'jpki-ca': 7100, 'sp-tsm': 7200, 'mno-tsm-docomo': 7301, 'mno-tsm-kddi': 7302, 'mno-tsm-softbank': 7303, vsim: 7400, lifecycle: 7500, 'rp-bank': 7600, 'rp-ticketing': 7700, 'rp-eapplication': 7900 })
+      `name: kept\nservices:\n${Object.entries({ 'jpki-ca': 7100, 'sp-tsm': 7200, 'mno-tsm-docomo': 7301, 'mno-tsm-kddi': 7302, 'mno-tsm-softbank': 7303, 'se-tsm': 7304, vsim: 7400, lifecycle: 7500, 'rp-bank': 7600, 'rp-ticketing': 7700, 'rp-eapplication': 7900 })
         .map(([service, port]) => `  ${service}: http://127.0.0.1:${port + offset}`)
         .join('\n')}\noperatorToken: { tokenEnv: SCENARIO_TARGET_TOKEN }\noperations: { kafkaBrokers: [${testKafkaBrokers().join(', ')}], topicPrefix: ${prefix}., schemaPrefix: ${prefix}_, databaseUrlEnv: SCENARIO_TARGET_DATABASE }\n`,
     );
@@ -222,7 +222,7 @@ describe('scenario runner: a small scenario file against the platform, its resul
     expect(onTarget.passed).toBe(true);
   }, 120_000);
 
-  it('scenarios/phone-signing.yaml against the kept platform: e-applications signed on the phone, an address change (signing refused, bank login still good), a loss and its find', async () => {
+  it('scenarios/phone-signing.yaml against the kept platform: e-applications signed on a SIM phone and an eSE phone, an address change (signing refused, bank login still good), a loss and its find', async () => {
     const file = join(ROOT, 'scenarios/phone-signing.yaml');
     const scenario = loadScenario(file);
     const plan = planScenario(scenario);
@@ -230,8 +230,10 @@ describe('scenario runner: a small scenario file against the platform, its resul
     if (!run.passed) console.log(JSON.stringify(run.operations.filter((o) => !o.expected), null, 2));
     expect(run.operations.filter((o) => !o.expected)).toEqual([]);
     const byCitizen = (citizen: number) => run.operations.filter((o) => o.citizen === citizen).map((o) => [o.kind, o.outcome]);
-    // Planned (seed 6): citizens 0, 1 and 3 hold both phone certificates, citizen 2 the user-authentication one only.
+    // Planned (seed 6): citizens 0, 1 and 3 hold both phone certificates, citizen 2 the user-authentication one only;
+    // citizen 1's phone is an eSE phone (its applet in the handset's embedded SE, through the SE-management TSM).
     expect(plan.citizens.map((c) => c.signingCertificate)).toEqual([true, true, false, true]);
+    expect(plan.citizens.map((c) => c.handset)).toEqual(['android', 'android-ese', 'android', 'android']);
     expect(byCitizen(0)).toEqual([
       ['enroll', 'completed'],
       ['e-application', 'accepted'],
@@ -260,9 +262,12 @@ describe('scenario runner: a small scenario file against the platform, its resul
     ]);
     const enrollments = run.operations.filter((o) => o.kind === 'enroll');
     for (const e of enrollments) {
-      if (plan.citizens[e.citizen].signingCertificate) expect(e.phone).toMatchObject({ handset: 'android', keyMode: 'on-card', signingSerial: expect.any(String) });
+      if (plan.citizens[e.citizen].signingCertificate) expect(e.phone).toMatchObject({ handset: plan.citizens[e.citizen].handset, keyMode: 'on-card', signingSerial: expect.any(String) });
       else expect(e.phone?.signingSerial).toBeUndefined();
     }
+    const ese = enrollments.find((e) => e.citizen === 1)!.phone!;
+    expect(ese).toMatchObject({ handset: 'android-ese', seid: expect.stringMatching(/^E5[0-9A-F]{18}$/), msisdn: expect.any(String) });
+    expect(ese.iccid).toBeUndefined();
     // The signer the relying party names is the phone's signing certificate.
     for (const application of run.operations.filter((o) => o.kind === 'e-application' && o.outcome === 'accepted')) {
       expect(application.correlationId).toBe(enrollments.find((e) => e.citizen === application.citizen)!.phone!.signingSerial);
