@@ -61,13 +61,13 @@ describe('invariants beyond the tables, on a running platform', () => {
 
   it('reports the SIM whose record says suspended while its SSD on the card is not locked', async () => {
     const table = `"${schema('sp-tsm')}".service_instance`;
-    await db.query(`UPDATE ${table} SET state = 'suspended' WHERE iccid = $1`, [iccid]);
+    await db.query(`UPDATE ${table} SET state = 'suspended' WHERE seid = $1`, [iccid]);
     try {
       expect(await violations('card-registries-agree-with-tsm-records')).toEqual([
         { iccid, problem: expect.stringMatching(/^SSD [0-9A-F]+ is (PERSONALIZED|SELECTABLE) on the card but the SP-TSM records the service suspended$/) },
       ]);
     } finally {
-      await db.query(`UPDATE ${table} SET state = 'operational' WHERE iccid = $1`, [iccid]);
+      await db.query(`UPDATE ${table} SET state = 'operational' WHERE seid = $1`, [iccid]);
     }
   });
 

@@ -19,16 +19,15 @@ const upper = (aid: string) => aid.toUpperCase();
 export const cardRegistriesAgreeWithTsmRecords: InvariantCheck = {
   name: 'card-registries-agree-with-tsm-records',
   description:
-    'every SIM the SP-TSM records with the service holds its SSD (LOCKED iff suspended) and JPKI applet; a terminated service left no SSD; no card holds an SSD or applet neither TSM records',
+    'every card (SIM or eSE) the SP-TSM records with the service holds its SSD (LOCKED iff suspended) and JPKI applet; a terminated service left no SSD; no card holds an SSD or applet neither TSM records',
   requires: 'services',
   run: async (ctx) => {
     const { spTsm, vsim } = ctx.schemas;
     if (!ctx.present.has(spTsm) || !ctx.present.has(vsim) || !ctx.services) return [];
-    const records = (await ctx.query(`SELECT iccid, ssd_aid, applet_aid, state FROM "${spTsm}".service_instance`)) as unknown as ServiceRecord[];
+    const records = (await ctx.query(`SELECT seid AS iccid, ssd_aid, applet_aid, state FROM "${spTsm}".service_instance`)) as unknown as ServiceRecord[];
     const carrierSsds = await liveCarrierSsds(ctx);
     const unsettled = await unsettledSims(ctx);
-    // SIMs only: the records an eSE's card is checked against live with the SE-management TSM, which this check does not read yet.
-    const sims = (await ctx.query(`SELECT seid FROM "${vsim}".sim WHERE kind = 'uicc' ORDER BY seid`)).map((r) => String(r['seid'])).filter((iccid) => !unsettled.has(iccid));
+    const sims = (await ctx.query(`SELECT seid FROM "${vsim}".sim ORDER BY seid`)).map((r) => String(r['seid'])).filter((iccid) => !unsettled.has(iccid));
     const cards = ctx.services.cards;
     const violations: Row[] = [];
     for (let i = 0; i < sims.length; i += CARD_READS_AT_ONCE) {
@@ -87,8 +86,8 @@ async function liveCarrierSsds(ctx: CheckContext): Promise<Map<string, Set<strin
 async function unsettledSims(ctx: CheckContext): Promise<Set<string>> {
   const sp = `"${ctx.schemas.spTsm}"`;
   const rows = await ctx.query(
-    `SELECT data->>'iccid' AS iccid FROM ${sp}.saga WHERE status IN ('running', 'compensating') AND data->>'iccid' IS NOT NULL
-     UNION SELECT iccid FROM ${sp}.service_instance WHERE pending_operation IS NOT NULL OR updated_at > now() - make_interval(secs => $1)`,
+    `SELECT coalesce(data->>'seid', data->>'iccid') AS iccid FROM ${sp}.saga WHERE status IN ('running', 'compensating') AND coalesce(data->>'seid', data->>'iccid') IS NOT NULL
+     UNION SELECT seid FROM ${sp}.service_instance WHERE pending_operation IS NOT NULL OR updated_at > now() - make_interval(secs => $1)`,
     [ctx.graceSeconds],
   );
   return new Set(rows.map((r) => String(r['iccid'])));

@@ -22,8 +22,8 @@ describe('invariant checker on PostgreSQL', () => {
     );
   const violations = async (name: string) => (await run()).get(name)?.violations ?? [];
 
-  // The cards as vsim's operator API shows them: 8981001 carries the service, 8981002 (whose enrollment failed) is blank;
-  // vsim's eSE E500…AA is not checked (its records live with the SE-management TSM), so the reader never finds it.
+  // The cards as vsim's operator API shows them: 8981001 carries the service, 8981002 (whose enrollment failed) and the
+  // handset eSE E500…AA are blank.
   const ISD = 'A000000151000000';
   const SSD = 'A00000055901000001';
   const APPLET = 'D392F000260100000101';
@@ -32,6 +32,7 @@ describe('invariant checker on PostgreSQL', () => {
     new Map([
       ['8981001', { isdAid: ISD, registry: [entry(ISD, 'ISD', 'SECURED'), entry(SSD, 'SSD', 'PERSONALIZED'), entry(APPLET, 'APP', 'SELECTABLE', SSD)] }],
       ['8981002', { isdAid: ISD, registry: [entry(ISD, 'ISD', 'SECURED')] }],
+      ['E50000000000000000AA', { isdAid: ISD, registry: [entry(ISD, 'ISD', 'SECURED')] }],
     ]);
   const cardViolations = async (cards: Map<string, CardContent>) => {
     const services = { caUrl: 'http://unused', openssl: { write: async () => '', run: async () => ({ code: 1, output: '' }) }, cards: async (iccid: string) => cards.get(iccid) };
@@ -47,8 +48,8 @@ describe('invariant checker on PostgreSQL', () => {
       await sql(`CREATE TABLE "${schema}".saga_history (id BIGSERIAL, saga_id TEXT, step TEXT, outcome TEXT)`);
       await sql(`CREATE TABLE "${schema}".outbox (id BIGSERIAL, message_id UUID NOT NULL DEFAULT gen_random_uuid(), topic TEXT NOT NULL DEFAULT 't', message_type TEXT NOT NULL DEFAULT 'm', created_at TIMESTAMPTZ NOT NULL, published_at TIMESTAMPTZ)`);
     }
-    await sql(`CREATE TABLE "${s.spTsm}".ssd_keyset (iccid TEXT, ssd_aid TEXT, role TEXT, status TEXT)`);
-    await sql(`CREATE TABLE "${s.spTsm}".service_instance (iccid TEXT PRIMARY KEY, ssd_aid TEXT, applet_aid TEXT, state TEXT, pending_operation TEXT, updated_at TIMESTAMPTZ)`);
+    await sql(`CREATE TABLE "${s.spTsm}".ssd_keyset (seid TEXT, ssd_aid TEXT, role TEXT, status TEXT)`);
+    await sql(`CREATE TABLE "${s.spTsm}".service_instance (seid TEXT PRIMARY KEY, ssd_aid TEXT, applet_aid TEXT, state TEXT, pending_operation TEXT, updated_at TIMESTAMPTZ)`);
     await sql(`CREATE TABLE "${s.vsim}".sim (seid TEXT PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'uicc')`);
     await sql(`CREATE TABLE "${s.ca}".certificate (serial TEXT PRIMARY KEY, kind TEXT, person_id TEXT, request_id TEXT UNIQUE, enrollment_id TEXT, status TEXT, issued_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
     await sql(`CREATE TABLE "${s.ca}".status_change (serial TEXT, changed_at TIMESTAMPTZ)`);
@@ -140,7 +141,7 @@ describe('invariant checker on PostgreSQL', () => {
   });
 
   it('reports the SSD and SP keys a failed enrollment left on its SIM', async () => {
-    const found = await withRows([`UPDATE "${docomo}".ssd SET state = 'locked' WHERE iccid = '8981002'`, `UPDATE "${s.spTsm}".ssd_keyset SET status = 'active' WHERE iccid = '8981002'`], 'failed-enrollment-left-no-ssd-or-keys');
+    const found = await withRows([`UPDATE "${docomo}".ssd SET state = 'locked' WHERE iccid = '8981002'`, `UPDATE "${s.spTsm}".ssd_keyset SET status = 'active' WHERE seid = '8981002'`], 'failed-enrollment-left-no-ssd-or-keys');
     expect(found.map((r) => r['leftover']).sort()).toEqual(['sp keyset A000', 'ssd locked']);
   });
 

@@ -149,14 +149,15 @@ export const INVARIANTS: InvariantCheck[] = [
       const sp = q(ctx.schemas.spTsm);
       return ctx.query(`
         WITH failed AS (
-          SELECT f.id, f.data->>'iccid' AS iccid FROM ${sp}.saga f
-          WHERE f.kind = 'enrollment' AND f.status = 'failed' AND f.data->>'iccid' IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM ${sp}.saga ok WHERE ok.kind = 'enrollment' AND ok.status IN ('completed', 'running', 'compensating') AND ok.data->>'iccid' = f.data->>'iccid')
+          SELECT f.id, coalesce(f.data->>'seid', f.data->>'iccid') AS iccid FROM ${sp}.saga f
+          WHERE f.kind = 'enrollment' AND f.status = 'failed' AND coalesce(f.data->>'seid', f.data->>'iccid') IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM ${sp}.saga ok WHERE ok.kind = 'enrollment' AND ok.status IN ('completed', 'running', 'compensating')
+                              AND coalesce(ok.data->>'seid', ok.data->>'iccid') = coalesce(f.data->>'seid', f.data->>'iccid'))
         )
         SELECT failed.id AS enrollment_id, failed.iccid, 'ssd ' || ssd.state AS leftover FROM failed JOIN (${tsmSsds(ctx)}) ssd ON ssd.iccid = failed.iccid
           WHERE ssd.state IN ('creating', 'created', 'locked')
         UNION ALL
-        SELECT failed.id, failed.iccid, 'sp keyset ' || k.ssd_aid FROM failed JOIN ${sp}.ssd_keyset k ON k.iccid = failed.iccid
+        SELECT failed.id, failed.iccid, 'sp keyset ' || k.ssd_aid FROM failed JOIN ${sp}.ssd_keyset k ON k.seid = failed.iccid
           WHERE k.role = 'sp' AND k.status = 'active'`);
     },
   },
