@@ -69,6 +69,12 @@ describe('e2e: the phone signing certificate on a SIM and on an eSE — bank log
       expect((await ocsp(ca, certificate)).output).toMatch(new RegExp(`${certificate.replace('.', '\\.')}: revoked[\\s\\S]*Reason: superseded`));
     }
   };
+  /** The lifecycle case once it is no longer open. */
+  const waitForCase = (caseId: string) =>
+    waitUntil(async () => {
+      const c = await new HttpJson(platform.endpoints.lifecycle, platform.operatorToken).get<{ status: string; outcomes: Record<string, string> }>(`/cases/${caseId}`);
+      return c.status !== 'open' ? c : undefined;
+    }, 60_000, `lifecycle case ${caseId}`);
   /** Lifecycle's device-change case for the phone `serial` (the one the new enrollment superseded), once completed. */
   const deviceChangeOf = (serial: string) =>
     waitUntil(async () => {
@@ -154,11 +160,6 @@ describe('e2e: the phone signing certificate on a SIM and on an eSE — bank log
 
   it('a loss report holds both phone certificates (the signing one follows the phone), finding the phone releases both; lifecycle keeps the user-authentication one as the phone', async () => {
     const lifecycle = new HttpJson(platform.endpoints.lifecycle, platform.operatorToken);
-    const waitForCase = (caseId: string) =>
-      waitUntil(async () => {
-        const c = await lifecycle.get<{ status: string; outcomes: Record<string, string> }>(`/cases/${caseId}`);
-        return c.status !== 'open' ? c : undefined;
-      }, 60_000, `lifecycle case ${caseId}`);
     await waitUntil(() => lifecycle.get(`/phones?serial=${serial}`).catch(() => undefined), 30_000, 'the phone known to lifecycle');
     const { signedData } = await app.signDocument(subscriber.handset, SIGNING_PASSWORD, document);
     const loss = await lifecycle.post<{ caseId: string }>('/loss-reports', { msisdn: subscriber.msisdn, reason: 'lost with both certificates (e2e)' });
@@ -224,11 +225,6 @@ describe('e2e: the phone signing certificate on a SIM and on an eSE — bank log
 
   it('a loss report for the eSE phone holds both certificates and locks its SSD through the SE-management TSM; found releases both and unlocks it', async () => {
     const lifecycle = new HttpJson(platform.endpoints.lifecycle, platform.operatorToken);
-    const waitForCase = (caseId: string) =>
-      waitUntil(async () => {
-        const c = await lifecycle.get<{ status: string; outcomes: Record<string, string> }>(`/cases/${caseId}`);
-        return c.status !== 'open' ? c : undefined;
-      }, 60_000, `lifecycle case ${caseId}`);
     const loss = await lifecycle.post<{ caseId: string }>('/loss-reports', { serial, reason: 'eSE phone lost (e2e)' });
     expect(await waitForCase(loss.caseId)).toMatchObject({ status: 'completed', outcomes: { certificate: 'on-hold', service: 'done' } });
     expect(await lifecycle.get(`/phones?serial=${serial}`)).toMatchObject({ deviceKind: 'ese', certificate: { status: 'on-hold' }, service: { state: 'suspended' } });
