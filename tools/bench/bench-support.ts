@@ -145,7 +145,7 @@ export function processCpu(): ProcessCpu {
 }
 
 /** Runs `op` from `concurrency` loops for `seconds`, printing progress every second; rate, latency and errors. */
-export async function hammer(label: string, seconds: number, concurrency: number, op: () => Promise<void>): Promise<{ perSecond: number; p50Ms: number; p95Ms: number; errors: number }> {
+export async function hammer(label: string, seconds: number, concurrency: number, op: () => Promise<void>): Promise<{ perSecond: number; p50Ms: number; p95Ms: number; errors: number; done: number }> {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: unknown;
@@ -173,5 +173,5 @@ export async function hammer(label: string, seconds: number, concurrency: number
   const elapsed = (Date.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
   if (firstError) log(`  ${errors} errors, first: ${(firstError as Error).message}`);
-  return { perSecond: latencies.length / elapsed, p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), errors };
+  return { perSecond: latencies.length / elapsed, p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), errors, done: latencies.length };
 }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { HttpJson } from '@jpki/jpki-client';
 import { VirtualMyNumberCard } from '@jpki/mynumber-card';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
-import { buildOcspRequest } from '@jpki/pki';
+import { buildOcspRequest, verifyOcspResponse } from '@jpki/pki';
 import { waitUntil } from '@jpki/testing';
 import { hammer, log, rsa2048SignRate, runAsScript, SMOKE, startBenchPlatform, writeBenchResult } from './bench-support';
 
@@ -68,6 +68,12 @@ async function opensslResponder(): Promise<{ url: string; request: Buffer; stop(
   return { url, request, stop: async () => (child.kill(), await o.dispose()) };
 }
 
+async function verifyGood(url: string, request: Buffer, certificate: Buffer, issuerCertificate: Buffer): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: request });
+  const verified = verifyOcspResponse({ response: Buffer.from(await res.arrayBuffer()), certificate, issuerCertificate });
+  if (!verified.ok || verified.certificateStatus.status !== 'good') throw new Error(`the benchmarked answer does not verify as good: ${JSON.stringify(verified)}`);
+}
+
 /** How many answers the CA served pre-signed so far (its own metric). */
 async function preSignedServed(ca: string): Promise<number> {
   const text = await (await fetch(`${ca}/metrics`)).text();
@@ -99,7 +105,12 @@ export async function run(): Promise<OcspResult> {
     await waitUntil(async () => (await post(`${ca}/ocsp`, nonceless)(), (await preSignedServed(ca)) > before), 15_000, 'a pre-signed answer');
 
     log(`pre-signed (no nonce), ${CLIENTS} clients, ${SECONDS} s…`);
+    const servedBefore = await preSignedServed(ca);
     const preSigned = await hammer('pre-signed', SECONDS, CLIENTS, post(`${ca}/ocsp`, nonceless));
+    // Every answer counted must have been the pre-signed one (not a refusal), and that answer must verify.
+    const servedPreSigned = (await preSignedServed(ca)) - servedBefore;
+    if (servedPreSigned < preSigned.done) throw new Error(`${preSigned.done} answers, only ${servedPreSigned} of them pre-signed`);
+    await verifyGood(`${ca}/ocsp`, nonceless, certificate, issuer);
     log(`live-signed (fresh nonce), ${CLIENTS} clients, ${SECONDS} s…`);
     const live = await hammer('live', SECONDS, CLIENTS, () => post(`${ca}/ocsp`, buildOcspRequest({ certificate, issuerCertificate: issuer, hashAlgorithm: 'SHA-1' }).der)());
     const openssl = await opensslResponder();

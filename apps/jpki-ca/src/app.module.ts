@@ -1,9 +1,9 @@
-import { Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { REFUSED_CALL_AUDIT, ServiceKitModule, type ServiceDefinition } from '@jpki/service-kit';
 import { AuditController } from './http/audit.controller';
 import { CertificatesController } from './http/certificates.controller';
 import { CitizensController } from './http/citizens.controller';
-import { OcspResponderMiddleware } from './http/ocsp-responder.middleware';
+import { OcspFrontDoor } from './http/ocsp-front-door';
 import { PkiController } from './http/pki.controller';
 import { CaRefusedCalls } from './http/refused-calls';
 import { CaCommandsHandler } from './messaging/ca-commands.handler';
@@ -38,7 +38,7 @@ import { OcspService } from './va/ocsp.service';
  * (va/: OCSP responder, pre-signer, CRL publisher).
  */
 @Module({})
-export class CaModule implements NestModule {
+export class CaModule {
   static register(definition: ServiceDefinition): DynamicModule {
     return {
       module: CaModule,
@@ -65,15 +65,12 @@ export class CaModule implements NestModule {
         CitizensService,
         CaEvents,
         OcspService,
+        OcspFrontDoor,
         OcspPreSigner,
         CrlPublisher,
         Housekeeping,
         { provide: REFUSED_CALL_AUDIT, useClass: CaRefusedCalls },
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(OcspResponderMiddleware).forRoutes({ path: 'ocsp', method: RequestMethod.POST });
   }
 }

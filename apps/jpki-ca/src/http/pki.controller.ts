@@ -8,7 +8,7 @@ import { CaStore } from '../storage/ca-store';
 import { ALL_CAS, type AuthorityId, type CaId } from '../storage/types';
 import { CaUrls } from '../urls';
 import { OcspService } from '../va/ocsp.service';
-import { writeOcspResponse } from './ocsp-responder.middleware';
+import { writeOcspResponse } from './ocsp-front-door';
 import { caListSchema } from './schemas';
 
 const AUTHORITY_FILES: readonly AuthorityId[] = ['root', 'user-authentication', 'digital-signature', 'user-authentication-ocsp', 'digital-signature-ocsp'];
@@ -88,7 +88,7 @@ export class PkiController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'OCSP (RFC 6960) over POST; nonce echoed; signed by the delegated responder with SHA-256',
-    description: 'Answered by OcspResponderMiddleware when the content type is application/ocsp-request; any other content type gets malformedRequest.',
+    description: 'Answered by OcspFrontDoor (before routing) when the content type is application/ocsp-request; any other content type gets malformedRequest.',
   })
   @ApiConsumes('application/ocsp-request')
   @ApiBody(BINARY)
