@@ -99,6 +99,42 @@ describe('GpSession: card operations with one keyset whose sequence counter the 
     expect([ota.roundTrips, counter.value]).toEqual([2, 4]);
   });
 
+  // GET STATUS of applications under SSD B's AID prefix: nothing there, the card refuses it with 6A88.
+  const nothingFound = buildGetStatus(GetStatusScope.APPLICATIONS, { aidPrefix: SSD_B });
+  const applications = buildGetStatus(GetStatusScope.APPLICATIONS);
+
+  it.each([
+    { refusedIn: 'the second session', first: [applications], second: [nothingFound], answered: 2 },
+    { refusedIn: 'the first session', first: [nothingFound], second: [applications], answered: 1 },
+  ])(
+    'a card that refuses a command in $refusedIn of a script keeps the counter of each INITIALIZE UPDATE it answered: the next operation is one round trip, no authentication refused',
+    async ({ first, second, answered }) => {
+      const card = await provisionedCard();
+      const transmit = jest.spyOn(card, 'transmit');
+      const ota = otaScripts(card);
+      const counter = counterStore(2);
+      const keys = new GpSession(ota, SSD_A, SP_KEYS_A, { securityLevel: LEVEL }, counter);
+
+      const twoSessions = keys.run((script, session) => {
+        script.select(SSD_A);
+        session(SSD_A, first);
+        script.select(SSD_A);
+        return session(SSD_A, second);
+      });
+      await expect(twoSessions).rejects.toMatchObject({ sw: Sw.REFERENCED_DATA_NOT_FOUND, command: { ins: Ins.GET_STATUS } });
+      await getStatus(keys);
+
+      const refusedAuthentications = transmit.mock.calls.filter(
+        ([command], i) => command[1] === Ins.EXTERNAL_AUTHENTICATE && sw(transmit.mock.results[i].value as Buffer) !== '9000',
+      );
+      expect({ roundTrips: ota.roundTrips, refusedAuthentications: refusedAuthentications.length, counter: counter.value }).toEqual({
+        roundTrips: 2,
+        refusedAuthentications: 0,
+        counter: 3 + answered,
+      });
+    },
+  );
+
   it('a counter that still does not match after one re-plan is refused, not chased', async () => {
     const card = await provisionedCard();
     const ota = otaScripts(card);

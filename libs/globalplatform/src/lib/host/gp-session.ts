@@ -24,7 +24,9 @@ export interface KeysetChannel {
  * domain, each one script (see `CardScript`). The host knows the keyset's sequence counter, so it predicts the card's
  * challenge and sends every session of the operation at once. A counter it does not know costs one INITIALIZE UPDATE to
  * learn; a card that moved on (an answer that never came back) costs one refused EXTERNAL AUTHENTICATE and one
- * re-planned script. Without a `counter` store the session keeps the counter in memory, learnt on first use.
+ * re-planned script. A script the card stops (a refused command, a failed check) still moves the counter to the last
+ * INITIALIZE UPDATE the card answered in it. Without a `counter` store the session keeps the counter in memory, learnt
+ * on first use.
  */
 export class GpSession {
   constructor(
@@ -54,14 +56,20 @@ export class GpSession {
     for (let attempt = 1; ; attempt++) {
       let counter = (await this.counter.last()) ?? (await this.learnCounter());
       const script = new CardScript();
-      const result = plan(script, (challengeAid, commands, long = false) =>
-        script.session(challengeAid, this.planned(++counter), commands, long),
-      );
+      const sessions: ScriptPart[] = [];
+      const result = plan(script, (challengeAid, commands, long = false) => {
+        const session = script.session(challengeAid, this.planned(++counter), commands, long);
+        sessions.push(session);
+        return session;
+      });
       try {
         await script.run(this.transport);
       } catch (err) {
-        if (!(err instanceof SequenceCounterMismatch) || err.actual === undefined || attempt > 1) throw err;
-        await this.counter.saw(err.actual);
+        // The card counted every INITIALIZE UPDATE it answered, whatever it refused after; the last is its counter now.
+        const mismatch = err instanceof SequenceCounterMismatch ? err : undefined;
+        const cardUsed = mismatch?.actual ?? sessions.filter((s) => s.sequenceCounter !== undefined).at(-1)?.sequenceCounter;
+        if (cardUsed !== undefined) await this.counter.saw(cardUsed);
+        if (mismatch?.actual === undefined || attempt > 1) throw err;
         continue;
       }
       await this.counter.saw(counter);
