@@ -229,8 +229,12 @@ describe('e2e: the phone signing certificate on a SIM and on an eSE — bank log
     expect(await waitForCase(loss.caseId)).toMatchObject({ status: 'completed', outcomes: { certificate: 'on-hold', service: 'done' } });
     expect(await lifecycle.get(`/phones?serial=${serial}`)).toMatchObject({ deviceKind: 'ese', certificate: { status: 'on-hold' }, service: { state: 'suspended' } });
     expect((await ocsp('sign-ca.pem', 'phone-sign.pem')).output).toMatch(/phone-sign\.pem: revoked[\s\S]*Reason: certificateHold/);
-    // the SSD is locked: the handset can no longer reach the applet
-    await expect(app.signChallenge(handset, PIN, randomBytes(32))).rejects.toThrow();
+    // the SSD is locked with its applets: a LOCKED applet is not selectable, the handset's SELECT is answered 6A82
+    expect(await refusalOf(app.signChallenge(handset, PIN, randomBytes(32)))).toMatchObject({
+      status: 404,
+      reason: 'APPLET_NOT_FOUND',
+      details: { selectResponse: '6A82' },
+    });
     const found = await lifecycle.post<{ caseId: string }>('/found-reports', { serial, reason: 'eSE phone found (e2e)' });
     expect(await waitForCase(found.caseId)).toMatchObject({ status: 'completed', outcomes: { service: 'done' } });
     expect(await lifecycle.get(`/phones?serial=${serial}`)).toMatchObject({ certificate: { status: 'good' }, service: { state: 'operational' } });
