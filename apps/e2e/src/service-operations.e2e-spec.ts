@@ -8,7 +8,7 @@ import {
   type MessageDefinition,
   type PayloadInput,
 } from '@jpki/contracts';
-import { authenticate, createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, type Subscriber } from '@jpki/jpki-client';
+import { authenticate, createSubscriber, createTestCitizen, enrollAndAuthenticate, HttpJson, refusalOf, type Subscriber } from '@jpki/jpki-client';
 import { rawProducer, signedEnvelope, startPlatformUnderTest, TopicWatcher, type PlatformUnderTest } from '@jpki/testing';
 import { kafkaClient } from '@jpki/messaging';
 
@@ -63,7 +63,12 @@ describe('e2e: SP-TSM service operations on a deployed phone', () => {
     const suspend = `susp-${randomUUID()}`;
     expect(await ask(ServiceSuspendRequested, { requestId: suspend, iccid: subscriber.iccid, reason: 'LOSS' })).toEqual(['done']);
     expect((await sim()).card.registry.find((e) => e.kind === 'SSD' && e.lifeCycle.name.includes('LOCKED'))).toBeDefined();
-    await expect(authenticate(platform.endpoints, subscriber.handset, '2580')).rejects.toThrow(/APPLET|404|6A82/);
+    // a LOCKED applet is not selectable: the handset's SELECT is answered 6A82
+    expect(await refusalOf(authenticate(platform.endpoints, subscriber.handset, '2580'))).toMatchObject({
+      status: 404,
+      reason: 'APPLET_NOT_FOUND',
+      details: { selectResponse: '6A82' },
+    });
 
     const resume = `res-${randomUUID()}`;
     expect(await ask(ServiceResumeRequested, { requestId: resume, iccid: subscriber.iccid, reason: 'FOUND' })).toEqual(['done']);
