@@ -22,7 +22,6 @@ export {
   importPkcs8PrivateKey,
   type RsaKeyPair,
 } from './lib/keys/rsa-keys';
-export { verifySignature } from './lib/keys/signature-verification';
 
 // Names
 export { formatDistinguishedName, type DistinguishedName } from './lib/names/distinguished-name';
@@ -43,7 +42,7 @@ export {
   type JpkiGenderCode,
   type JpkiPersonalData,
 } from './lib/jpki/personal-data';
-export { jpkiProfile, type CertificateKind, type CertificateProfile, type JpkiProfileId } from './lib/jpki/profiles';
+export { jpkiProfile, type CertificateProfile, type JpkiProfileId } from './lib/jpki/profiles';
 
 // Certificates: decoding, summaries, issuance, lint
 export { CertificateFormatError, decodeCertificate } from './lib/x509/certificate';
@@ -65,7 +64,7 @@ export { LintRejectionError } from './lib/lint/lint-finding';
 export { buildCsr, CsrError, verifyCsr } from './lib/csr/csr';
 
 // Revocation: reasons, CRL, OCSP
-export { JPKI_REVOCATION_REASON_MEANINGS, RevocationReason, type CertificateStatus, type RevocationReasonName } from './lib/revocation/revocation-reason';
+export { RevocationReason, type CertificateStatus, type RevocationReasonName } from './lib/revocation/revocation-reason';
 export {
   applyDeltaCrl,
   crlCertificateStatus,

@@ -5,7 +5,6 @@ export const Oid = {
   sha256WithRsaEncryption: '1.2.840.113549.1.1.11',
   sha384WithRsaEncryption: '1.2.840.113549.1.1.12',
   sha512WithRsaEncryption: '1.2.840.113549.1.1.13',
-  rsassaPss: '1.2.840.113549.1.1.10',
   ecPublicKey: '1.2.840.10045.2.1',
   /** RFC 5480 named curve secp256r1 (OpenSSL: prime256v1, NIST P-256). */
   prime256v1: '1.2.840.10045.3.1.7',
@@ -54,7 +53,6 @@ export const Oid = {
   ocspBasic: '1.3.6.1.5.5.7.48.1.1',
   ocspNonce: '1.3.6.1.5.5.7.48.1.2',
   ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
-  kpClientAuth: '1.3.6.1.5.5.7.3.2',
   kpOcspSigning: '1.3.6.1.5.5.7.3.9',
 
   cmsData: '1.2.840.113549.1.7.1',

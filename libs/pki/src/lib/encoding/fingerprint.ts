@@ -4,7 +4,3 @@ import { createHash } from 'node:crypto';
 export function fingerprintSha256(der: Buffer): string {
   return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)?.join(':') ?? '';
 }
-
-export function sha256Hex(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}

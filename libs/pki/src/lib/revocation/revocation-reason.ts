@@ -22,18 +22,6 @@ export function revocationReasonName(code: number): RevocationReasonName | undef
   return NAMES_BY_CODE.get(code);
 }
 
-/** What each reason means in JPKI operations (docs/DESIGN.md §3.8, §3.5). */
-export const JPKI_REVOCATION_REASON_MEANINGS: Readonly<Partial<Record<RevocationReasonName, string>>> = {
-  unspecified: 'destroyed before delivery',
-  keyCompromise: 'key compromise',
-  cACompromise: 'CA compromise',
-  affiliationChanged: 'certificate content changed (name/address/date of birth/gender)',
-  superseded: 'renewed, or replaced by a certificate on a new phone',
-  cessationOfOperation: 'no longer needed (e.g. phone contract cancelled)',
-  certificateHold: 'suspended (loss); releasable only for the phone user-authentication certificate',
-  removeFromCRL: 'hold released (delta CRL only)',
-};
-
 export type CertificateStatus =
   | { readonly status: 'good' }
   | { readonly status: 'revoked'; readonly revocationTime: Date; readonly reason: RevocationReasonName }

@@ -1,11 +1,11 @@
 import { Oid } from '../asn1/oids';
-import { decodeDirectoryNames } from './extensions';
 import {
   decodeAuthorityInfoAccess,
   decodeAuthorityKeyIdentifier,
   decodeBasicConstraints,
   decodeCertificatePolicies,
   decodeCrlDistributionPoints,
+  decodeDirectoryNames,
   decodeKeyUsage,
   decodeExtendedKeyUsage,
   decodeSubjectKeyIdentifier,
