@@ -182,17 +182,7 @@ export async function signTbs(tbs: Buffer, signer: Signer): Promise<Buffer> {
   return signedEnvelope(tbs, signatureAlgorithmFor(signer), await signer.sign(tbs));
 }
 
-/** A signed structure whose TBS part pkijs encodes: CertificateList or CertificationRequest. */
-interface PkijsSignedStructure {
-  tbsView: Uint8Array;
-  signatureValue: asn1js.BitString;
-  toSchema(encodeFlag?: boolean): asn1js.Sequence;
-}
-
-/** Signs a pkijs structure's TBS bytes with the toolkit's Signer; the signatureAlgorithm must already be set. */
-export async function signPkijs(structure: PkijsSignedStructure, signer: Signer): Promise<Buffer> {
-  const tbs = Buffer.from(structure.toSchema(true).valueBlock.value[0].toBER());
-  structure.tbsView = new Uint8Array(tbs);
-  structure.signatureValue = new asn1js.BitString({ valueHex: arrayBuffer(await signer.sign(tbs)) });
-  return derOf(structure);
+/** The TBS bytes pkijs encodes for a CertificateList or CertificationRequest (whose encodeTBS is protected). */
+export function pkijsTbs(structure: { toSchema(encodeFlag?: boolean): asn1js.Sequence }): Buffer {
+  return asn1Der(structure.toSchema(true).valueBlock.value[0]);
 }

@@ -1,5 +1,6 @@
-import { signPkijs } from '../asn1/pkijs-interop';
+import { pkijsTbs, signedEnvelope } from '../asn1/pkijs-interop';
 import { lintingSigner } from '../issuance/linting-signer';
+import type { Signer } from '../keys/signer';
 import { lintCrl } from '../lint/crl-lint';
 import { LintRejectionError } from '../lint/lint-finding';
 import { buildCertificateList, type BuildCrlRequest } from './crl';
@@ -10,11 +11,12 @@ import { buildCertificateList, type BuildCrlRequest } from './crl';
  */
 export async function issueCrl(request: BuildCrlRequest): Promise<Buffer> {
   const crl = buildCertificateList(request);
-  const lintingCrl = await signPkijs(crl, await lintingSigner());
-  const findings = lintCrl(lintingCrl, {
+  const tbs = pkijsTbs(crl);
+  const sign = async (signer: Signer) => signedEnvelope(tbs, crl.signatureAlgorithm, await signer.sign(tbs));
+  const findings = lintCrl(await sign(await lintingSigner()), {
     issuerCertificate: request.issuer.certificate,
     signerPublicKeySpki: request.issuer.signer.publicKeySpki,
   });
   if (findings.length > 0) throw new LintRejectionError('crl', findings);
-  return signPkijs(crl, request.issuer.signer);
+  return sign(request.issuer.signer);
 }

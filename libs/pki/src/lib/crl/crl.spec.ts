@@ -4,7 +4,7 @@ import { LintRejectionError } from '../lint/lint-finding';
 import { lintCrl } from '../lint/crl-lint';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { createTestHierarchy, daysFrom, issuePhoneCertificate, type TestHierarchy } from '../testing/test-hierarchy';
-import { signPkijs } from '../asn1/pkijs-interop';
+import { pkijsTbs, signTbs } from '../asn1/pkijs-interop';
 import { applyDeltaCrl, buildCertificateList, crlCertificateStatus, findCrlEntry, parseCrl, verifyCrlSignature, type BuildCrlRequest } from './crl';
 import { issueCrl } from './crl-issuance';
 
@@ -143,7 +143,7 @@ describe('CRL (complete and delta), judged by OpenSSL', () => {
   });
 
   it('lintCrl flags a CRL signed by a key other than the CA key, and garbage', async () => {
-    const wrongKey = await signPkijs(buildCertificateList(completeRequest), pki.digitalSignatureCa.signer);
+    const wrongKey = await signTbs(pkijsTbs(buildCertificateList(completeRequest)), pki.digitalSignatureCa.signer);
     expect(lintCrl(wrongKey, { issuerCertificate: pki.userAuthenticationCa.certificate, signerPublicKeySpki: pki.digitalSignatureCa.signer.publicKeySpki }))
       .toEqual([expect.objectContaining({ code: 'CRL_ISSUER_KEY_MISMATCH' })]);
     expect(lintCrl(Buffer.from('garbage'), { issuerCertificate: pki.userAuthenticationCa.certificate })[0].code).toBe('CRL_MALFORMED');

@@ -1,6 +1,6 @@
 /** PKCS#10 (RFC 2986) certification requests: built through any Signer, verified with reason codes. */
 import * as pkijs from 'pkijs';
-import { derOf, parsePkijs, pkijsExtensions, signatureAlgorithmFor, signPkijs, x509Extensions } from '../asn1/pkijs-interop';
+import { derOf, parsePkijs, pkijsExtensions, pkijsTbs, signTbs, x509Extensions } from '../asn1/pkijs-interop';
 import { ecdsaSignatureHash, Oid, rsaSignatureHash } from '../asn1/oids';
 import { toDer } from '../encoding/pem';
 import { describePublicKey, type PublicKeyDescription } from '../keys/rsa-keys';
@@ -37,8 +37,7 @@ export async function buildCsr(options: BuildCsrOptions): Promise<Buffer> {
         ? []
         : [new pkijs.Attribute({ type: Oid.pkcs9ExtensionRequest, values: [pkijsExtensions(extensions).toSchema()] })],
   });
-  csr.signatureAlgorithm = signatureAlgorithmFor(options.signer);
-  return signPkijs(csr, options.signer);
+  return signTbs(pkijsTbs(csr), options.signer);
 }
 
 export type CsrRejectionReason =
