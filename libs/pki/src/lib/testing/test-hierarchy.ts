@@ -1,4 +1,5 @@
 /** Test helper: a SIMULATED JPKI hierarchy (root → user-auth CA / signing CA → responders) built once per spec file. */
+import { wholeSeconds } from '../asn1/pkijs-interop';
 import { issueCertificate } from '../issuance/issue-certificate';
 import { JPKI_ROOT_CA_NAME, jpkiIssuingCaName, jpkiOcspResponderName, userAuthenticationSubject, type JpkiCaFunction } from '../jpki/jpki-names';
 import { SoftwareRsaSigner } from '../keys/signer';
@@ -98,9 +99,4 @@ export function issuePhoneCertificate(pki: TestHierarchy, serialNumber: bigint, 
     ocspUri: TEST_URLS.userAuthenticationOcsp,
     cardCertificateNotAfter: daysFrom(pki.now, 1500),
   });
-}
-
-/** Certificates and CRLs carry whole seconds; aligning test clocks keeps equality assertions exact. */
-export function wholeSeconds(date: Date): Date {
-  return new Date(Math.floor(date.getTime() / 1000) * 1000);
 }
