@@ -3,7 +3,7 @@ import { toPem } from '../encoding/pem';
 import { issueCertificate } from '../issuance/issue-certificate';
 import { digitalSignatureSubject } from '../jpki/jpki-names';
 import { jpkiDateOfBirth } from '../jpki/personal-data';
-import { exportPkcs8Pem, generateRsaKeyPair, type RsaKeyPair } from '../keys/rsa-keys';
+import { exportPkcs8Der, generateRsaKeyPair, type RsaKeyPair } from '../keys/rsa-keys';
 import { createDigestInfoSigner, SoftwareRsaSigner } from '../keys/signer';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { createTestHierarchy, daysFrom, TEST_URLS, type TestHierarchy } from '../testing/test-hierarchy';
@@ -40,7 +40,7 @@ describe('CMS SignedData for identity proofing, judged by OpenSSL', () => {
       openssl.write('root.pem', toPem(pki.root.certificate, 'CERTIFICATE')),
       openssl.write('sign-ca.pem', toPem(pki.digitalSignatureCa.certificate, 'CERTIFICATE')),
       openssl.write('card.pem', toPem(cardCertificate, 'CERTIFICATE')),
-      openssl.write('card-key.pem', exportPkcs8Pem(cardKey.privateKey)),
+      openssl.write('card-key.pem', toPem(exportPkcs8Der(cardKey.privateKey), 'PRIVATE KEY')),
       openssl.write('application.json', APPLICATION),
     ]);
   });

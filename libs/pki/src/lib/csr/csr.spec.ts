@@ -1,7 +1,7 @@
 import { privateEncrypt, constants } from 'node:crypto';
 import { fromPem, toPem } from '../encoding/pem';
 import { userAuthenticationSubject } from '../jpki/jpki-names';
-import { exportPkcs8Pem, exportSpkiDer, generateRsaKeyPair, type RsaKeyPair } from '../keys/rsa-keys';
+import { exportPkcs8Der, exportSpkiDer, generateRsaKeyPair, type RsaKeyPair } from '../keys/rsa-keys';
 import { createDigestInfoSigner, SignerError, SoftwareRsaSigner } from '../keys/signer';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import { buildCsr, CsrError, verifyCsr, type CsrRejectionReason } from './csr';
@@ -27,7 +27,7 @@ describe('PKCS#10 CSR', () => {
     [openssl, simKey, software] = await Promise.all([OpenSslWorkspace.create(), generateRsaKeyPair(), SoftwareRsaSigner.generate()]);
     await openssl.run(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024', '-out', 'rsa1024.pem']);
     await openssl.run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'p256.pem']);
-    await openssl.write('rsa2048.pem', exportPkcs8Pem(simKey.privateKey));
+    await openssl.write('rsa2048.pem', toPem(exportPkcs8Der(simKey.privateKey), 'PRIVATE KEY'));
   });
 
   afterAll(() => openssl.dispose());

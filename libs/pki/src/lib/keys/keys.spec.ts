@@ -1,15 +1,15 @@
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
 import {
   describePublicKey,
-  exportPkcs8Pem,
+  exportPkcs8Der,
   exportSpkiDer,
-  exportSpkiPem,
   generateRsaKeyPair,
   importPkcs8PrivateKey,
   importSpkiPublicKey,
   KeyFormatError,
   type RsaKeyPair,
 } from './rsa-keys';
+import { toPem } from '../encoding/pem';
 import { isSha256DigestInfo, sha256DigestInfo, SoftwareRsaSigner } from './signer';
 
 describe('RSA keys and signers', () => {
@@ -21,8 +21,8 @@ describe('RSA keys and signers', () => {
 
   it('converts between KeyObject, SPKI and PKCS#8 in DER and PEM', () => {
     const spki = exportSpkiDer(keyPair.publicKey);
-    expect(exportSpkiDer(importSpkiPublicKey(exportSpkiPem(keyPair.publicKey)))).toEqual(spki);
-    expect(exportSpkiDer(importPkcs8PrivateKey(exportPkcs8Pem(keyPair.privateKey)))).toEqual(spki);
+    expect(exportSpkiDer(importSpkiPublicKey(toPem(exportSpkiDer(keyPair.publicKey), 'PUBLIC KEY')))).toEqual(spki);
+    expect(exportSpkiDer(importPkcs8PrivateKey(toPem(exportPkcs8Der(keyPair.privateKey), 'PRIVATE KEY')))).toEqual(spki);
     expect(describePublicKey(spki)).toEqual({ algorithm: 'RSA', keyType: 'rsa', modulusBits: 2048, publicExponent: 65537n });
     expect(() => importSpkiPublicKey(Buffer.from('3000', 'hex'))).toThrow(KeyFormatError);
   });
@@ -34,7 +34,7 @@ describe('RSA keys and signers', () => {
     try {
       await openssl.write('data.bin', data);
       await openssl.write('sig.bin', await signer.sign(data));
-      await openssl.write('pub.pem', exportSpkiPem(keyPair.publicKey));
+      await openssl.write('pub.pem', toPem(exportSpkiDer(keyPair.publicKey), 'PUBLIC KEY'));
       const result = await openssl.run(['dgst', '-sha256', '-verify', 'pub.pem', '-signature', 'sig.bin', 'data.bin']);
       expect(result.stdout).toContain('Verified OK');
     } finally {

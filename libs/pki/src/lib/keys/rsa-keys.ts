@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { toDer, toPem } from '../encoding/pem';
+import { toDer } from '../encoding/pem';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -29,16 +29,8 @@ export function exportSpkiDer(key: KeyObject): Buffer {
   return publicKey.export({ type: 'spki', format: 'der' });
 }
 
-export function exportSpkiPem(key: KeyObject): string {
-  return toPem(exportSpkiDer(key), 'PUBLIC KEY');
-}
-
 export function exportPkcs8Der(privateKey: KeyObject): Buffer {
   return privateKey.export({ type: 'pkcs8', format: 'der' });
-}
-
-export function exportPkcs8Pem(privateKey: KeyObject): string {
-  return toPem(exportPkcs8Der(privateKey), 'PRIVATE KEY');
 }
 
 /** Private key from PKCS#8 DER or PEM. */

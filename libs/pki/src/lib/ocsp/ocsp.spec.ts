@@ -2,7 +2,7 @@ import { toPem } from '../encoding/pem';
 import { formatSerialNumber } from '../encoding/serial-number';
 import { issueCertificate } from '../issuance/issue-certificate';
 import { jpkiOcspResponderName } from '../jpki/jpki-names';
-import { exportPkcs8Pem, generateRsaKeyPair } from '../keys/rsa-keys';
+import { exportPkcs8Der, generateRsaKeyPair } from '../keys/rsa-keys';
 import { SoftwareRsaSigner } from '../keys/signer';
 import type { CertificateStatus } from '../revocation/revocation-reason';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
@@ -264,7 +264,7 @@ describe('OCSP (RFC 6960), judged by OpenSSL', () => {
       await Promise.all([
         openssl.write('index.txt', `R\t${expiry}\t250101000000Z,keyCompromise\t0201\tunknown\t/C=JP/CN=PHONE000000000201\n`),
         openssl.write('rsigner.pem', toPem(responderCertificate, 'CERTIFICATE')),
-        openssl.write('rkey.pem', exportPkcs8Pem(privateKey)),
+        openssl.write('rkey.pem', toPem(exportPkcs8Der(privateKey), 'PRIVATE KEY')),
         openssl.write('client-compromised.der', request.der),
       ]);
       const served = await openssl.run([
