@@ -2,7 +2,7 @@
  * EC P-256 (secp256r1 / prime256v1) keys: the only curve an iPhone Secure Enclave offers, hence the
  * only EC curve the platform accepts (phone certificates of iPhones, the SIMULATED device-attestation CA).
  */
-import { createPublicKey, generateKeyPair, KeyObject, sign } from 'node:crypto';
+import { createPublicKey, generateKeyPair, KeyObject, sign, type KeyPairKeyObjectResult } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -11,19 +11,12 @@ import { Oid } from '../asn1/oids';
 import { exportSpkiDer, KeyFormatError } from './rsa-keys';
 import { SignerError, type Signer } from './signer';
 
-const generateKeyPairAsync = promisify(generateKeyPair);
-
 /** Node's and OpenSSL's name for NIST P-256. */
 export const P256_CURVE = 'prime256v1';
 
-export interface EcKeyPair {
-  readonly privateKey: KeyObject;
-  readonly publicKey: KeyObject;
-}
-
 /** A NIST P-256 key pair (~0.03 ms). */
-export function generateEcP256KeyPair(): Promise<EcKeyPair> {
-  return generateKeyPairAsync('ec', { namedCurve: P256_CURVE });
+export function generateEcP256KeyPair(): Promise<KeyPairKeyObjectResult> {
+  return promisify(generateKeyPair)('ec', { namedCurve: P256_CURVE });
 }
 
 export interface EcP256PublicKey {

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPair, KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, KeyObject, type KeyPairKeyObjectResult } from 'node:crypto';
 import { promisify } from 'node:util';
 import { toDer } from '../encoding/pem';
 
@@ -7,10 +7,7 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 export const DEFAULT_RSA_MODULUS_BITS = 2048;
 export const RSA_PUBLIC_EXPONENT = 65537;
 
-export interface RsaKeyPair {
-  readonly privateKey: KeyObject;
-  readonly publicKey: KeyObject;
-}
+export type RsaKeyPair = KeyPairKeyObjectResult;
 
 export class KeyFormatError extends Error {
   constructor(message: string) {
