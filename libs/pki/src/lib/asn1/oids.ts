@@ -72,12 +72,7 @@ const HASH_BY_OID: Readonly<Record<string, HashAlgorithmName>> = {
   [Oid.sha512]: 'SHA-512',
 };
 
-const HASH_OID_BY_NAME: Readonly<Record<HashAlgorithmName, string>> = {
-  'SHA-1': Oid.sha1,
-  'SHA-256': Oid.sha256,
-  'SHA-384': Oid.sha384,
-  'SHA-512': Oid.sha512,
-};
+const HASH_OID_BY_NAME = Object.fromEntries(Object.entries(HASH_BY_OID).map(([oid, name]) => [name, oid])) as Readonly<Record<HashAlgorithmName, string>>;
 
 const RSA_SIGNATURE_HASH: Readonly<Record<string, HashAlgorithmName>> = {
   [Oid.sha1WithRsaEncryption]: 'SHA-1',
