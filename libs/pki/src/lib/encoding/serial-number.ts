@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import * as asn1js from 'asn1js';
 
 /** A certificate serial as the CA stores it: bigint, hex string (any case, optional colons) or raw bytes. */
 export type SerialNumberInput = bigint | string | Buffer;
@@ -13,16 +14,13 @@ export class SerialNumberError extends Error {
 /** Normalises a serial to a bigint; raw bytes are read as the DER INTEGER content (two's complement). */
 export function parseSerialNumber(input: SerialNumberInput): bigint {
   if (typeof input === 'bigint') return input;
-  if (Buffer.isBuffer(input)) return serialFromIntegerContent(input);
+  if (Buffer.isBuffer(input)) {
+    if (input.length === 0) throw new SerialNumberError('empty serial number');
+    return new asn1js.Integer({ valueHex: input }).toBigInt();
+  }
   const hex = input.replace(/[:\s]/g, '').replace(/^0x/i, '');
   if (!/^[0-9a-fA-F]+$/.test(hex)) throw new SerialNumberError(`not a hex serial number: ${input}`);
   return BigInt(`0x${hex}`);
-}
-
-function serialFromIntegerContent(content: Buffer): bigint {
-  if (content.length === 0) throw new SerialNumberError('empty serial number');
-  const magnitude = BigInt(`0x${content.toString('hex')}`);
-  return (content[0] & 0x80) !== 0 ? magnitude - (1n << BigInt(content.length * 8)) : magnitude;
 }
 
 /** Uppercase hex with an even number of digits, no separators (the form used in logs, APIs and DB keys). */
