@@ -69,26 +69,16 @@ export function isSha256DigestInfo(data: Buffer): boolean {
 /** Signs a DER DigestInfo with PKCS#1 v1.5 type-1 padding, e.g. a SIM applet's COMPUTE DIGITAL SIGNATURE. */
 export type DigestInfoSignFunction = (digestInfo: Buffer) => Promise<Buffer>;
 
-export interface DigestInfoSignerOptions {
-  /**
-   * Verify every signature against `publicKeySpki` before returning it (default true): a card that
-   * signs with the wrong key or returns garbage is caught here, not by a relying party later.
-   */
-  readonly verifySignatures?: boolean;
-}
-
-/** Builds a `Signer` around a raw DigestInfo signing function. */
-export function createDigestInfoSigner(
-  publicKeySpki: Buffer,
-  signDigestInfo: DigestInfoSignFunction,
-  options: DigestInfoSignerOptions = {},
-): Signer {
-  const verifySignatures = options.verifySignatures ?? true;
+/**
+ * Builds a `Signer` around a raw DigestInfo signing function. Every signature is verified against `publicKeySpki`
+ * before it is returned: a card that signs with the wrong key or returns garbage is caught here, not by a relying party later.
+ */
+export function createDigestInfoSigner(publicKeySpki: Buffer, signDigestInfo: DigestInfoSignFunction): Signer {
   return {
     publicKeySpki,
     async sign(data: Buffer): Promise<Buffer> {
       const signature = await signDigestInfo(sha256DigestInfo(data));
-      if (verifySignatures && !verifyPkcs1Signature(publicKeySpki, 'SHA-256', data, signature)) {
+      if (!verifyPkcs1Signature(publicKeySpki, 'SHA-256', data, signature)) {
         throw new SignerError('SIGNATURE_MISMATCH', 'DigestInfo signer returned a signature that does not verify');
       }
       return signature;
