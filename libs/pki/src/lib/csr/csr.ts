@@ -74,12 +74,8 @@ export interface CsrPolicy {
   readonly keyAlgorithms?: readonly CsrKeyAlgorithm[];
   /** Default 2048. */
   readonly minimumRsaBits?: number;
-  /** Default true: JPKI keys use e = 65537. */
-  readonly requireExponent65537?: boolean;
   /** Subject attribute types accepted; default any known type. */
   readonly allowedSubjectAttributes?: readonly NameAttributeType[];
-  /** Default true. */
-  readonly requireSubject?: boolean;
 }
 
 export interface VerifiedCsr {
@@ -185,13 +181,13 @@ function checkKeyStrength(key: PublicKeyDescription, policy: CsrPolicy): void {
   if ((key.modulusBits ?? 0) < minimumBits) {
     throw new CsrError('KEY_TOO_SMALL', `RSA key is ${key.modulusBits} bits; at least ${minimumBits} required`);
   }
-  if ((policy.requireExponent65537 ?? true) && key.publicExponent !== 65537n) {
+  if (key.publicExponent !== 65537n) {
     throw new CsrError('KEY_EXPONENT_UNSUPPORTED', `RSA public exponent ${key.publicExponent}; 65537 required`);
   }
 }
 
 function checkSubject(subject: DecodedName, policy: CsrPolicy): void {
-  if ((policy.requireSubject ?? true) && subject.attributes.length === 0) throw new CsrError('SUBJECT_EMPTY', 'CSR subject is empty');
+  if (subject.attributes.length === 0) throw new CsrError('SUBJECT_EMPTY', 'CSR subject is empty');
   for (const { type, value } of subject.attributes) {
     const bound = nameAttributeUpperBound(type);
     if (bound === undefined || (policy.allowedSubjectAttributes && !policy.allowedSubjectAttributes.includes(type as NameAttributeType))) {
