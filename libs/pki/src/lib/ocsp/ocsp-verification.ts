@@ -56,8 +56,6 @@ export interface VerifyOcspResponseOptions {
   readonly clockSkewMs?: number;
   /** Without nextUpdate, responses older than this are stale; default 1 hour. */
   readonly maxAgeMs?: number;
-  /** Locally trusted responders (RFC 6960 §4.2.2.2 case 1). */
-  readonly trustedResponders?: readonly Buffer[];
 }
 
 interface SingleResponse {
@@ -172,15 +170,13 @@ function decodeCertStatus(node: asn1js.BaseBlock): CertificateStatus {
   return { status: 'revoked', revocationTime: time.toDate(), reason };
 }
 
-/** RFC 6960 §4.2.2.2: the CA itself, a locally trusted responder, or a CA-issued id-kp-OCSPSigning certificate. */
+/** RFC 6960 §4.2.2.2: the CA itself or a CA-issued id-kp-OCSPSigning certificate (no locally trusted responders). */
 function authorisedResponder(basic: BasicResponse, options: VerifyOcspResponseOptions, at: Date): DecodedCertificate {
   const issuer = decodeCertificate(options.issuerCertificate);
-  const trusted = (options.trustedResponders ?? []).map((der) => decodeCertificate(der));
-  const candidates = [issuer, ...trusted, ...basic.certificates.map((der) => decodeCertificate(der))];
+  const candidates = [issuer, ...basic.certificates.map((der) => decodeCertificate(der))];
   const signer = candidates.find((candidate) => identifiesResponder(basic, candidate));
   if (!signer) throw new Failure('OCSP_RESPONDER_NOT_FOUND', 'no certificate matches the ResponderID');
   if (signer.tbs.subjectPublicKeyInfo.equals(issuer.tbs.subjectPublicKeyInfo)) return signer;
-  if (trusted.some((candidate) => candidate.raw.equals(signer.raw))) return signer;
   const problem = delegationProblem(signer, issuer, at);
   if (problem) throw new Failure('OCSP_RESPONDER_UNAUTHORIZED', problem);
   return signer;
