@@ -51,8 +51,6 @@ export interface IssueCertificateRequest {
   readonly issuer: CertificateIssuer;
   /** 署名用 certificates only: the 基本4情報 for the subjectAltName. */
   readonly personalData?: JpkiPersonalData;
-  /** Must be one of the profile's policies; defaults to its first. */
-  readonly policyOid?: string;
   readonly crlDistributionPointUri?: string;
   readonly ocspUri?: string;
   readonly caIssuersUri?: string;
@@ -87,7 +85,6 @@ function certificateExtensions(
 ): ExtensionInput[] {
   const isCa = profile.kind === 'root-ca' || profile.kind === 'issuing-ca';
   const [subjectKeyId, authorityKeyId] = keyIdentifiers(request.subjectPublicKeyInfo, issuerCertificate);
-  const policyOid = request.policyOid ?? profile.policyOids[0];
   const optional = <T>(value: T | undefined, build: (present: T) => ExtensionInput): ExtensionInput[] =>
     value === undefined ? [] : [build(value)];
   return [
@@ -98,7 +95,7 @@ function certificateExtensions(
     authorityKeyIdentifierExtension(authorityKeyId),
     ...optional(request.personalData, (data) => subjectAltNameExtension(encodeJpkiPersonalData(data))),
     ...(profile.issuerAltName ? [issuerAltNameDirectoryExtension(encodeDistinguishedName(JPKI_ISSUER_ALT_NAME))] : []),
-    ...optional(policyOid, (oid) => certificatePoliciesExtension([oid])),
+    ...optional(profile.policyOids[0], (oid) => certificatePoliciesExtension([oid])),
     ...optional(request.crlDistributionPointUri, (uri) => crlDistributionPointsExtension([uri])),
     ...authorityInfoAccess(request),
     ...(profile.ocspNoCheck ? [ocspNoCheckExtension()] : []),

@@ -28,7 +28,7 @@ export interface CertificateProfile {
   readonly pathLength?: number;
   readonly extendedKeyUsage: readonly string[];
   readonly ocspNoCheck: boolean;
-  /** Allowed certificatePolicies; the first is used when the request names none. Empty = no extension. */
+  /** Allowed certificatePolicies; issuance asserts the first. Empty = no extension. */
   readonly policyOids: readonly string[];
   readonly personalData: 'required' | 'forbidden';
   /** Exact sequence of subject attribute types, or the set allowed in any order when `subjectShape` is 'set'. */
