@@ -87,34 +87,20 @@ export interface VerifiedCsr {
   readonly requestedExtensions: readonly X509Extension[];
 }
 
-interface DecodedCsr {
-  readonly raw: Buffer;
-  readonly requestInfo: Buffer;
-  readonly version: bigint;
-  readonly subject: DecodedName;
-  readonly subjectPublicKeyInfo: Buffer;
-  readonly requestedExtensions: readonly X509Extension[];
-  readonly signatureAlgorithmOid: string;
-  readonly signature: Buffer;
-}
+type DecodedCsr = Omit<VerifiedCsr, 'publicKey'> & { readonly requestInfo: Buffer; readonly version: number; readonly signature: Buffer };
 
 /** Parses and verifies a CSR (DER or PEM); throws CsrError with a machine-readable reason. */
 export function verifyCsr(input: Buffer | string, policy: CsrPolicy = {}): VerifiedCsr {
-  const csr = decodeCsr(input);
-  if (csr.version !== 0n) throw new CsrError('CSR_VERSION_UNSUPPORTED', `CSR version ${csr.version}`);
+  const { requestInfo, version, signature, ...csr } = decodeCsr(input);
+  if (version !== 0) throw new CsrError('CSR_VERSION_UNSUPPORTED', `CSR version ${version}`);
   const publicKey = checkPublicKey(csr.subjectPublicKeyInfo, policy);
-  checkSignatureAlgorithm(csr, publicKey);
-  const signatureValid = verifySignature({
-    publicKeySpki: csr.subjectPublicKeyInfo,
-    signatureAlgorithmOid: csr.signatureAlgorithmOid,
-    data: csr.requestInfo,
-    signature: csr.signature,
-  });
-  if (!signatureValid) throw new CsrError('CSR_SIGNATURE_INVALID', 'CSR signature does not verify with its own key');
+  checkSignatureAlgorithm(csr.signatureAlgorithmOid, publicKey);
+  if (!verifySignature({ publicKeySpki: csr.subjectPublicKeyInfo, signatureAlgorithmOid: csr.signatureAlgorithmOid, data: requestInfo, signature })) {
+    throw new CsrError('CSR_SIGNATURE_INVALID', 'CSR signature does not verify with its own key');
+  }
   checkKeyStrength(publicKey, policy);
   checkSubject(csr.subject, policy);
-  const { raw, subject, subjectPublicKeyInfo, signatureAlgorithmOid, requestedExtensions } = csr;
-  return { raw, subject, subjectPublicKeyInfo, publicKey, signatureAlgorithmOid, requestedExtensions };
+  return { ...csr, publicKey };
 }
 
 function decodeCsr(input: Buffer | string): DecodedCsr {
@@ -124,7 +110,7 @@ function decodeCsr(input: Buffer | string): DecodedCsr {
     return {
       raw,
       requestInfo: Buffer.from(csr.tbsView),
-      version: BigInt(csr.version),
+      version: csr.version,
       subject: decodedName(csr.subject),
       subjectPublicKeyInfo: derOf(csr.subjectPublicKeyInfo),
       requestedExtensions: requestedExtensions(csr.attributes ?? []),
@@ -168,8 +154,7 @@ function checkPublicKey(spki: Buffer, policy: CsrPolicy): PublicKeyDescription {
 }
 
 /** RSA keys sign with sha{256,384,512}WithRSAEncryption, P-256 keys with ecdsa-with-SHA256 only. */
-function checkSignatureAlgorithm(csr: DecodedCsr, key: PublicKeyDescription): void {
-  const oid = csr.signatureAlgorithmOid;
+function checkSignatureAlgorithm(oid: string, key: PublicKeyDescription): void {
   const fits =
     key.algorithm === 'EC' ? ecdsaSignatureHash(oid) === 'SHA-256' : !!rsaSignatureHash(oid) && oid !== Oid.sha1WithRsaEncryption;
   if (!fits) throw new CsrError('CSR_SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm ${oid} for a ${key.algorithm} key`);
