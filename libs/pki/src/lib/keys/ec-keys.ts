@@ -2,14 +2,14 @@
  * EC P-256 (secp256r1 / prime256v1) keys: the only curve an iPhone Secure Enclave offers, hence the
  * only EC curve the platform accepts (phone certificates of iPhones, the SIMULATED device-attestation CA).
  */
-import { createPublicKey, generateKeyPair, KeyObject, sign, type KeyPairKeyObjectResult } from 'node:crypto';
+import { createPublicKey, generateKeyPair, KeyObject, type KeyPairKeyObjectResult } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { parsePkijs } from '../asn1/pkijs-interop';
 import { Oid } from '../asn1/oids';
-import { exportSpkiDer, KeyFormatError } from './rsa-keys';
-import { SignerError, type Signer } from './signer';
+import { KeyFormatError } from './rsa-keys';
+import { SoftwareSigner } from './signer';
 
 /** Node's and OpenSSL's name for NIST P-256. */
 export const P256_CURVE = 'prime256v1';
@@ -62,24 +62,15 @@ export function isEcP256Spki(spki: Buffer): boolean {
 }
 
 /** Signer over a node:crypto P-256 private key: ECDSA with SHA-256, DER signatures. */
-export class SoftwareEcdsaSigner implements Signer {
-  readonly publicKeySpki: Buffer;
+export class SoftwareEcdsaSigner extends SoftwareSigner {
   readonly signatureAlgorithm = 'ecdsa-with-SHA256' as const;
 
-  constructor(private readonly privateKey: KeyObject) {
-    if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== P256_CURVE) {
-      throw new SignerError('SIGNER_KEY_UNSUPPORTED', 'SoftwareEcdsaSigner needs a P-256 private key');
-    }
-    this.publicKeySpki = exportSpkiDer(createPublicKey(privateKey));
+  constructor(privateKey: KeyObject) {
+    const p256 = privateKey.asymmetricKeyType === 'ec' && privateKey.asymmetricKeyDetails?.namedCurve === P256_CURVE;
+    super(privateKey, p256, 'SoftwareEcdsaSigner needs a P-256 private key');
   }
 
   static async generate(): Promise<SoftwareEcdsaSigner> {
     return new SoftwareEcdsaSigner((await generateEcP256KeyPair()).privateKey);
-  }
-
-  sign(data: Buffer): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      sign('sha256', data, { key: this.privateKey, dsaEncoding: 'der' }, (error, signature) => (error ? reject(error) : resolve(signature)));
-    });
   }
 }

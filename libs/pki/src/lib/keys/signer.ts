@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, KeyObject, sign } from 'node:crypto';
+import { promisify } from 'node:util';
 import { exportSpkiDer, generateRsaKeyPair } from './rsa-keys';
 import { verifyPkcs1Signature } from './signature-verification';
 
@@ -31,26 +32,31 @@ export class SignerError extends Error {
   }
 }
 
-/** Signer over a node:crypto RSA private key; signing runs on the libuv thread pool. */
-export class SoftwareRsaSigner implements Signer {
+/** Signer over a node:crypto private key: SHA-256, ECDSA signatures DER-encoded; signing runs on the libuv thread pool. */
+export abstract class SoftwareSigner implements Signer {
   readonly publicKeySpki: Buffer;
 
-  constructor(private readonly privateKey: KeyObject) {
-    if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'rsa') {
-      throw new SignerError('SIGNER_KEY_UNSUPPORTED', 'SoftwareRsaSigner needs an RSA private key');
-    }
+  protected constructor(
+    private readonly privateKey: KeyObject,
+    suitable: boolean,
+    refusal: string,
+  ) {
+    if (privateKey.type !== 'private' || !suitable) throw new SignerError('SIGNER_KEY_UNSUPPORTED', refusal);
     this.publicKeySpki = exportSpkiDer(createPublicKey(privateKey));
   }
 
-  static async generate(modulusBits?: number): Promise<SoftwareRsaSigner> {
-    const { privateKey } = await generateRsaKeyPair(modulusBits);
-    return new SoftwareRsaSigner(privateKey);
+  sign(data: Buffer): Promise<Buffer> {
+    return promisify(sign)('sha256', data, { key: this.privateKey, dsaEncoding: 'der' });
+  }
+}
+
+export class SoftwareRsaSigner extends SoftwareSigner {
+  constructor(privateKey: KeyObject) {
+    super(privateKey, privateKey.asymmetricKeyType === 'rsa', 'SoftwareRsaSigner needs an RSA private key');
   }
 
-  sign(data: Buffer): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      sign('sha256', data, this.privateKey, (error, signature) => (error ? reject(error) : resolve(signature)));
-    });
+  static async generate(modulusBits?: number): Promise<SoftwareRsaSigner> {
+    return new SoftwareRsaSigner((await generateRsaKeyPair(modulusBits)).privateKey);
   }
 }
 
