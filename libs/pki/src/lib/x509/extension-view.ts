@@ -35,8 +35,6 @@ export interface CertificateExtensionView {
   raw(oid: string): X509Extension | undefined;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
 const DECODERS: readonly [string, keyof CertificateExtensionView, (value: Buffer) => unknown][] = [
   [Oid.basicConstraints, 'basicConstraints', decodeBasicConstraints],
   [Oid.keyUsage, 'keyUsage', decodeKeyUsage],
@@ -63,13 +61,12 @@ export function readCertificateExtensions(extensions: readonly X509Extension[]):
 
 function readExtensions(extensions: readonly X509Extension[]): CertificateExtensionView {
   const problems: string[] = [];
-  const view: Partial<Mutable<CertificateExtensionView>> = {};
-  const viewRecord = view as Record<string, unknown>;
+  const view: Record<string, unknown> = {};
   for (const [oid, key, decode] of DECODERS) {
     const extension = extensions.find((candidate) => candidate.oid === oid);
     if (!extension) continue;
     try {
-      viewRecord[key] = decode(extension.value);
+      view[key] = decode(extension.value);
     } catch (error) {
       problems.push(`extension ${oid}: ${(error as Error).message}`);
     }
