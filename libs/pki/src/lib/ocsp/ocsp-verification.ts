@@ -8,7 +8,7 @@ import { decodedName, distinguishedNamesMatch, type DecodedName } from '../names
 import { revocationReasonName, type CertificateStatus } from '../revocation/revocation-reason';
 import { decodeCertificate, type DecodedCertificate } from '../x509/certificate';
 import { readCertificateExtensions } from '../x509/extension-view';
-import { findExtension, keyIdentifierFromSpki, type X509Extension } from '../x509/extensions';
+import { findExtension, keyIdentifierFromSpki } from '../x509/extensions';
 import { certIdMatchesIssuer, decodeCertId, type CertId } from './cert-id';
 import { OCSP_RESPONSE_STATUS, type OcspResponseStatus } from './ocsp-response';
 
@@ -65,16 +65,12 @@ interface SingleResponse {
   readonly nextUpdate?: Date;
 }
 
+/** A BasicOCSPResponse with its ResponderID and every SingleResponse decoded (anything malformed fails up front). */
 interface BasicResponse {
-  readonly tbs: Buffer;
+  readonly basic: pkijs.BasicOCSPResponse;
   readonly responderName?: DecodedName;
   readonly responderKeyHash?: Buffer;
-  readonly producedAt: Date;
   readonly responses: readonly SingleResponse[];
-  readonly extensions: readonly X509Extension[];
-  readonly signatureAlgorithmOid: string;
-  readonly signature: Buffer;
-  readonly certificates: readonly Buffer[];
 }
 
 class Failure extends Error {
@@ -113,7 +109,7 @@ function verifyOrThrow(options: VerifyOcspResponseOptions): OcspVerificationResu
   return {
     ok: true,
     certificateStatus: single.status,
-    producedAt: basic.producedAt,
+    producedAt: basic.basic.tbsResponseData.producedAt,
     thisUpdate: single.thisUpdate,
     nextUpdate: single.nextUpdate,
     responderCertificate: responderCertificate.raw,
@@ -131,16 +127,7 @@ function decodeOcspResponse(der: Buffer): BasicResponse {
   const basic = parsePkijs(pkijs.BasicOCSPResponse, Buffer.from(response.responseBytes.response.valueBlock.valueHexView));
   const data = basic.tbsResponseData;
   if (data.version !== undefined && data.version !== 0) throw new Error('unsupported ResponseData version');
-  return {
-    tbs: Buffer.from(data.tbsView),
-    ...decodeResponderId(data.responderID),
-    producedAt: data.producedAt,
-    responses: data.responses.map(decodeSingleResponse),
-    extensions: x509Extensions(data.responseExtensions ?? []),
-    signatureAlgorithmOid: basic.signatureAlgorithm.algorithmId,
-    signature: Buffer.from(basic.signature.valueBlock.valueHexView),
-    certificates: (basic.certs ?? []).map(derOf),
-  };
+  return { basic, ...decodeResponderId(data.responderID), responses: data.responses.map(decodeSingleResponse) };
 }
 
 function decodeResponderId(responderId: unknown): Pick<BasicResponse, 'responderName' | 'responderKeyHash'> {
@@ -173,7 +160,7 @@ function decodeCertStatus(node: asn1js.BaseBlock): CertificateStatus {
 /** RFC 6960 §4.2.2.2: the CA itself or a CA-issued id-kp-OCSPSigning certificate (no locally trusted responders). */
 function authorisedResponder(basic: BasicResponse, options: VerifyOcspResponseOptions, at: Date): DecodedCertificate {
   const issuer = decodeCertificate(options.issuerCertificate);
-  const candidates = [issuer, ...basic.certificates.map((der) => decodeCertificate(der))];
+  const candidates = [issuer, ...(basic.basic.certs ?? []).map((certificate) => decodeCertificate(derOf(certificate)))];
   const signer = candidates.find((candidate) => identifiesResponder(basic, candidate));
   if (!signer) throw new Failure('OCSP_RESPONDER_NOT_FOUND', 'no certificate matches the ResponderID');
   if (signer.tbs.subjectPublicKeyInfo.equals(issuer.tbs.subjectPublicKeyInfo)) return signer;
@@ -203,14 +190,15 @@ function delegationProblem(responder: DecodedCertificate, issuer: DecodedCertifi
   return undefined;
 }
 
-function checkSignature(basic: BasicResponse, responder: DecodedCertificate): void {
-  const hash = rsaSignatureHash(basic.signatureAlgorithmOid);
-  if (!hash || hash === 'SHA-1') throw new Failure('OCSP_SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm ${basic.signatureAlgorithmOid}`);
+function checkSignature({ basic }: BasicResponse, responder: DecodedCertificate): void {
+  const signatureAlgorithmOid = basic.signatureAlgorithm.algorithmId;
+  const hash = rsaSignatureHash(signatureAlgorithmOid);
+  if (!hash || hash === 'SHA-1') throw new Failure('OCSP_SIGNATURE_ALGORITHM_UNSUPPORTED', `signature algorithm ${signatureAlgorithmOid}`);
   const valid = verifyRsaSignature({
     publicKeySpki: responder.tbs.subjectPublicKeyInfo,
-    signatureAlgorithmOid: basic.signatureAlgorithmOid,
-    data: basic.tbs,
-    signature: basic.signature,
+    signatureAlgorithmOid,
+    data: Buffer.from(basic.tbsResponseData.tbsView),
+    signature: Buffer.from(basic.signature.valueBlock.valueHexView),
   });
   if (!valid) throw new Failure('OCSP_SIGNATURE_INVALID', 'response signature does not verify with the responder key');
 }
@@ -220,9 +208,9 @@ function describesCertificate(certId: CertId, options: VerifyOcspResponseOptions
   return BigInt(`0x${certId.serialNumber}`) === serial && certIdMatchesIssuer(certId, options.issuerCertificate);
 }
 
-function checkNonce(basic: BasicResponse, sentNonce: Buffer | undefined): void {
+function checkNonce({ basic }: BasicResponse, sentNonce: Buffer | undefined): void {
   if (!sentNonce) return;
-  const echoed = findExtension(basic.extensions, Oid.ocspNonce);
+  const echoed = findExtension(x509Extensions(basic.tbsResponseData.responseExtensions ?? []), Oid.ocspNonce);
   if (!echoed) throw new Failure('OCSP_NONCE_MISSING', 'response does not echo the request nonce');
   if (!echoed.value.equals(sentNonce)) throw new Failure('OCSP_NONCE_MISMATCH', 'response nonce differs from the request nonce');
 }
