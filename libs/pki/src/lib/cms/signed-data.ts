@@ -117,29 +117,23 @@ class CmsFailure extends Error {
   }
 }
 
-interface ParsedSignedData {
-  readonly contentType: string;
-  readonly content?: Buffer;
-  readonly certificates: readonly Buffer[];
-  readonly signerInfos: readonly pkijs.SignerInfo[];
-}
-
 /** Verifies an attached (or detached, given its `content`) SignedData with exactly one signer. Never throws. */
 export function verifyCms(input: Buffer | string, options: VerifyCmsOptions = {}): CmsVerification {
   let partial: { content?: Buffer; signerCertificate?: Buffer; signingTime?: Date } = {};
   try {
-    const signedData = parseSignedData(toDer(input, 'CMS'));
-    const content = signedContent(signedData.content, options.content);
+    const { encapContentInfo, signerInfos, certificates: embedded } = parseSignedData(toDer(input, 'CMS'));
+    const certificates = (embedded ?? []).filter((certificate) => certificate instanceof pkijs.Certificate).map(derOf);
+    const content = signedContent(encapContentInfo.eContent && Buffer.from(encapContentInfo.eContent.getValue()), options.content);
     partial = { content };
-    if (signedData.signerInfos.length !== 1) throw new CmsFailure('CMS_SIGNER_COUNT', `${signedData.signerInfos.length} signers; exactly 1 expected`);
-    const signerInfo = signedData.signerInfos[0];
-    const signer = findSignerCertificate(signerInfo, signedData.certificates);
+    if (signerInfos.length !== 1) throw new CmsFailure('CMS_SIGNER_COUNT', `${signerInfos.length} signers; exactly 1 expected`);
+    const signerInfo = signerInfos[0];
+    const signer = findSignerCertificate(signerInfo, certificates);
     partial = { content, signerCertificate: signer.raw };
     if (options.expectedSignerCertificate && !signer.raw.equals(options.expectedSignerCertificate)) {
       throw new CmsFailure('CMS_SIGNER_MISMATCH', 'SignedData was signed by another certificate than expected');
     }
-    const signingTime = verifySignerInfo(signerInfo, signer, content, signedData.contentType);
-    return { signatureValid: true, content, signerCertificate: signer.raw, signingTime, certificates: signedData.certificates };
+    const signingTime = verifySignerInfo(signerInfo, signer, content, encapContentInfo.eContentType);
+    return { signatureValid: true, content, signerCertificate: signer.raw, signingTime, certificates };
   } catch (error) {
     if (error instanceof CmsFailure) return { signatureValid: false, reason: error.reason, detail: error.message, ...partial };
     return { signatureValid: false, reason: 'CMS_MALFORMED', detail: (error as Error).message, ...partial };
@@ -153,17 +147,10 @@ function signedContent(encapsulated: Buffer | undefined, given: Buffer | undefin
   return content;
 }
 
-function parseSignedData(der: Buffer): ParsedSignedData {
+function parseSignedData(der: Buffer): pkijs.SignedData {
   const contentInfo = parsePkijs(pkijs.ContentInfo, der);
   if (contentInfo.contentType !== Oid.cmsSignedData) throw new CmsFailure('CMS_NOT_SIGNED_DATA', `content type ${contentInfo.contentType}`);
-  const signedData = new pkijs.SignedData({ schema: contentInfo.content });
-  const { eContentType, eContent } = signedData.encapContentInfo;
-  return {
-    contentType: eContentType,
-    content: eContent && Buffer.from(eContent.getValue()),
-    certificates: (signedData.certificates ?? []).filter((certificate) => certificate instanceof pkijs.Certificate).map(derOf),
-    signerInfos: signedData.signerInfos,
-  };
+  return new pkijs.SignedData({ schema: contentInfo.content });
 }
 
 function findSignerCertificate(signerInfo: pkijs.SignerInfo, certificates: readonly Buffer[]): DecodedCertificate {
