@@ -56,17 +56,15 @@ export function issuerHashes(issuerCertificate: Buffer, hash: HashAlgorithmName)
 /** CertID for `certificate` (DER). SHA-1 is what OpenSSL and RFC 5019 clients send by default. */
 export function computeCertId(certificate: Buffer, issuerCertificate: Buffer, hash: HashAlgorithmName = 'SHA-1'): CertId {
   const { issuerNameHash, issuerKeyHash } = issuerHashes(issuerCertificate, hash);
-  const serial = decodeCertificate(certificate).tbs.serialNumber;
   // NULL parameters, as OpenSSL emits them; RFC 6960 verifiers compare the algorithm OID.
-  const raw = derOf(
+  return decodeCertId(
     new pkijs.CertID({
       hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: hashAlgorithmOid(hash), algorithmParams: new asn1js.Null() }),
       issuerNameHash: new asn1js.OctetString({ valueHex: arrayBuffer(issuerNameHash) }),
       issuerKeyHash: new asn1js.OctetString({ valueHex: arrayBuffer(issuerKeyHash) }),
-      serialNumber: asn1js.Integer.fromBigInt(serial),
+      serialNumber: asn1js.Integer.fromBigInt(decodeCertificate(certificate).tbs.serialNumber),
     }),
   );
-  return { hashAlgorithm: hash, hashAlgorithmOid: hashAlgorithmOid(hash), issuerNameHash, issuerKeyHash, serialNumber: formatSerialNumber(serial), raw };
 }
 
 /** True when the CertID names `issuerCertificate` as issuer (computed with the CertID's own hash). */
