@@ -1,6 +1,6 @@
 /** Test helper: a SIMULATED JPKI hierarchy (root → user-auth CA / signing CA → responders) built once per spec file. */
 import { wholeSeconds } from '../asn1/pkijs-interop';
-import { issueCertificate } from '../issuance/issue-certificate';
+import { issueCertificate, type IssueCertificateRequest } from '../issuance/issue-certificate';
 import { JPKI_ROOT_CA_NAME, jpkiIssuingCaName, jpkiOcspResponderName, userAuthenticationSubject, type JpkiCaFunction } from '../jpki/jpki-names';
 import { SoftwareRsaSigner } from '../keys/signer';
 
@@ -36,55 +36,29 @@ export async function createTestHierarchy(now = wholeSeconds(new Date())): Promi
   const [rootSigner, authSigner, signSigner, authResponderSigner, signResponderSigner] = await Promise.all(
     Array.from({ length: 5 }, () => SoftwareRsaSigner.generate()),
   );
-  const root = await createRoot(rootSigner, now);
-  const userAuthenticationCa = await createIssuingCa('user-authentication', authSigner, root, now);
-  const digitalSignatureCa = await createIssuingCa('digital-signature', signSigner, root, now);
+  /** `signer`'s certificate, valid from `days[0]` to `days[1]` days from now, issued by `issuer` (self-signed without one). */
+  const authority = async (signer: SoftwareRsaSigner, days: [number, number], request: AuthorityRequest, issuer?: TestAuthority): Promise<TestAuthority> => {
+    const validity = { notBefore: daysFrom(now, days[0]), notAfter: daysFrom(now, days[1]) };
+    return { certificate: await issueCertificate({ ...request, subjectPublicKeyInfo: signer.publicKeySpki, validity, issuer: issuer ?? { signer } }), signer };
+  };
+  const root = await authority(rootSigner, [-30, 7000], { profile: 'jpki-root-ca', serialNumber: 1n, subject: JPKI_ROOT_CA_NAME });
+  const issuingCa = (caFunction: JpkiCaFunction, signer: SoftwareRsaSigner, serialNumber: bigint) =>
+    authority(signer, [-20, 3600], { profile: `jpki-${caFunction}-ca`, serialNumber, subject: jpkiIssuingCaName(caFunction), crlDistributionPointUri: TEST_URLS.rootCrl }, root);
+  const responder = (caFunction: JpkiCaFunction, signer: SoftwareRsaSigner, serialNumber: bigint, ca: TestAuthority) =>
+    authority(signer, [-1, 60], { profile: 'jpki-ocsp-responder', serialNumber, subject: jpkiOcspResponderName(caFunction) }, ca);
+  const userAuthenticationCa = await issuingCa('user-authentication', authSigner, 0x10n);
+  const digitalSignatureCa = await issuingCa('digital-signature', signSigner, 0x11n);
   return {
     now,
     root,
     userAuthenticationCa,
     digitalSignatureCa,
-    userAuthenticationResponder: await createResponder('user-authentication', authResponderSigner, userAuthenticationCa, now),
-    digitalSignatureResponder: await createResponder('digital-signature', signResponderSigner, digitalSignatureCa, now),
+    userAuthenticationResponder: await responder('user-authentication', authResponderSigner, 0x0a01n, userAuthenticationCa),
+    digitalSignatureResponder: await responder('digital-signature', signResponderSigner, 0x0b01n, digitalSignatureCa),
   };
 }
 
-async function createRoot(signer: SoftwareRsaSigner, now: Date): Promise<TestAuthority> {
-  const certificate = await issueCertificate({
-    profile: 'jpki-root-ca',
-    serialNumber: 1n,
-    subject: JPKI_ROOT_CA_NAME,
-    subjectPublicKeyInfo: signer.publicKeySpki,
-    validity: { notBefore: daysFrom(now, -30), notAfter: daysFrom(now, 7000) },
-    issuer: { signer },
-  });
-  return { certificate, signer };
-}
-
-async function createIssuingCa(caFunction: JpkiCaFunction, signer: SoftwareRsaSigner, root: TestAuthority, now: Date): Promise<TestAuthority> {
-  const certificate = await issueCertificate({
-    profile: caFunction === 'user-authentication' ? 'jpki-user-authentication-ca' : 'jpki-digital-signature-ca',
-    serialNumber: caFunction === 'user-authentication' ? 0x10n : 0x11n,
-    subject: jpkiIssuingCaName(caFunction),
-    subjectPublicKeyInfo: signer.publicKeySpki,
-    validity: { notBefore: daysFrom(now, -20), notAfter: daysFrom(now, 3600) },
-    issuer: root,
-    crlDistributionPointUri: TEST_URLS.rootCrl,
-  });
-  return { certificate, signer };
-}
-
-async function createResponder(caFunction: JpkiCaFunction, signer: SoftwareRsaSigner, ca: TestAuthority, now: Date): Promise<TestAuthority> {
-  const certificate = await issueCertificate({
-    profile: 'jpki-ocsp-responder',
-    serialNumber: caFunction === 'user-authentication' ? 0x0a01n : 0x0b01n,
-    subject: jpkiOcspResponderName(caFunction),
-    subjectPublicKeyInfo: signer.publicKeySpki,
-    validity: { notBefore: daysFrom(now, -1), notAfter: daysFrom(now, 60) },
-    issuer: ca,
-  });
-  return { certificate, signer };
-}
+type AuthorityRequest = Pick<IssueCertificateRequest, 'profile' | 'serialNumber' | 'subject' | 'crlDistributionPointUri'>;
 
 /** A phone 利用者証明用 certificate under the user-authentication CA, bound to a card certificate ending in 1500 days. */
 export function issuePhoneCertificate(pki: TestHierarchy, serialNumber: bigint, subjectPublicKeyInfo: Buffer): Promise<Buffer> {
