@@ -187,33 +187,21 @@ export function isSha256WithRsa(algorithm: AlgorithmIdentifierValue): boolean {
   return algorithm.oid === Oid.sha256WithRsaEncryption && !!algorithm.parameters?.equals(SHA256_RSA_PARAMETERS);
 }
 
-const lintPublicKey: CertificateRule = ({ tbs, profile }) =>
-  profile.allowsEcP256 && isEcKey(tbs.subjectPublicKeyInfo) ? ecP256KeyFindings(tbs.subjectPublicKeyInfo) : rsaKeyFindings(tbs.subjectPublicKeyInfo);
-
-function isEcKey(spki: Buffer): boolean {
-  try {
-    return describePublicKey(spki).algorithm === 'EC';
-  } catch {
-    return false;
-  }
-}
-
-/** Profiles that allow EC (the phone profile) accept exactly P-256 with an uncompressed point. */
-export function ecP256KeyFindings(spki: Buffer): CertificateLintFinding[] {
-  try {
-    parseEcP256Spki(spki);
-    return [];
-  } catch (error) {
-    return [finding('EC_KEY_NOT_P256', (error as Error).message)];
-  }
-}
-
-export function rsaKeyFindings(spki: Buffer): CertificateLintFinding[] {
+/** RSA ≥ 2048 with e = 65537; profiles that allow EC (the phone profile) also take exactly P-256 with an uncompressed point. */
+const lintPublicKey: CertificateRule = ({ tbs, profile }) => {
   let description: ReturnType<typeof describePublicKey>;
   try {
-    description = describePublicKey(spki);
+    description = describePublicKey(tbs.subjectPublicKeyInfo);
   } catch (error) {
     return [finding('PUBLIC_KEY_MALFORMED', (error as Error).message)];
+  }
+  if (profile.allowsEcP256 && description.algorithm === 'EC') {
+    try {
+      parseEcP256Spki(tbs.subjectPublicKeyInfo);
+      return [];
+    } catch (error) {
+      return [finding('EC_KEY_NOT_P256', (error as Error).message)];
+    }
   }
   if (description.algorithm !== 'RSA') return [finding('PUBLIC_KEY_NOT_RSA', `key type ${description.keyType}; JPKI requires RSA`)];
   const findings: CertificateLintFinding[] = [];
@@ -224,7 +212,7 @@ export function rsaKeyFindings(spki: Buffer): CertificateLintFinding[] {
     findings.push(finding('RSA_EXPONENT_NOT_65537', `RSA public exponent is ${description.publicExponent}`));
   }
   return findings;
-}
+};
 
 const lintValidity: CertificateRule = ({ tbs, profile, issuer, context }) => {
   const findings: CertificateLintFinding[] = [];
