@@ -2,11 +2,11 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import {
   algorithmIdentifierValue,
-  arrayBuffer,
   asn1Der,
   Asn1Error,
   childrenOf,
   parseDer,
+  pkijsExtensions,
   pkijsTime,
   receivedDer,
   signatureAlgorithmFor,
@@ -146,7 +146,7 @@ export function encodeTbsCertificate(fields: TbsCertificateFields): Buffer {
     notAfter: pkijsTime(fields.validity.notAfter),
     subject: pkijs.RelativeDistinguishedNames.fromBER(fields.subjectName),
     subjectPublicKeyInfo: pkijs.PublicKeyInfo.fromBER(fields.subjectPublicKeyInfo),
-    extensions: fields.extensions.map(({ oid, critical, value }) => new pkijs.Extension({ extnID: oid, critical, extnValue: arrayBuffer(value) })),
+    extensions: pkijsExtensions(fields.extensions).extensions,
   });
   return asn1Der(certificate.encodeTBS());
 }
