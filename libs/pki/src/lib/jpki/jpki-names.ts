@@ -30,24 +30,21 @@ export const JPKI_ROOT_CA_NAME: DistinguishedName = [
 
 /** `C=JP, O=JPKI, OU=JPKI for <function>, OU=Japan Agency…, CN=SIMULATED JPKI <Function> CA[ <generation>]`. */
 export function jpkiIssuingCaName(caFunction: JpkiCaFunction, generation?: string): DistinguishedName {
-  const suffix = generation ? ` ${generation}` : '';
-  return [
-    { type: 'C', value: 'JP' },
-    { type: 'O', value: 'JPKI' },
-    { type: 'OU', value: FUNCTION_OU[caFunction] },
-    { type: 'OU', value: JLIS_OU },
-    { type: 'CN', value: `${JPKI_SIMULATION_MARKER} JPKI ${FUNCTION_LABEL[caFunction]} CA${suffix}` },
-  ];
+  return functionName(caFunction, 'CA', generation);
 }
 
+/** The issuing CA's name with `OCSP Responder[ <instance>]` in place of `CA[ <generation>]`. */
 export function jpkiOcspResponderName(caFunction: JpkiCaFunction, instance?: string): DistinguishedName {
-  const suffix = instance ? ` ${instance}` : '';
+  return functionName(caFunction, 'OCSP Responder', instance);
+}
+
+function functionName(caFunction: JpkiCaFunction, role: string, suffix?: string): DistinguishedName {
   return [
     { type: 'C', value: 'JP' },
     { type: 'O', value: 'JPKI' },
     { type: 'OU', value: FUNCTION_OU[caFunction] },
     { type: 'OU', value: JLIS_OU },
-    { type: 'CN', value: `${JPKI_SIMULATION_MARKER} JPKI ${FUNCTION_LABEL[caFunction]} OCSP Responder${suffix}` },
+    { type: 'CN', value: `${JPKI_SIMULATION_MARKER} JPKI ${FUNCTION_LABEL[caFunction]} ${role}${suffix ? ` ${suffix}` : ''}` },
   ];
 }
 
