@@ -15,9 +15,13 @@ export class Asn1Error extends Error {
   }
 }
 
-/** Parses one DER value: no trailing bytes, and every node passes `assertDerNode`. */
-export function parseDer(der: Buffer, what = 'DER value'): asn1js.AsnType {
-  const { offset, result } = asn1js.fromBER(der);
+/**
+ * Parses one DER value: no trailing bytes, and every node passes `assertDerNode`. asn1js refuses more than
+ * `maxNodes` nodes (its default, 10,000, guards against inputs that expand into huge trees); a CRL lists every
+ * revoked certificate and passes a larger bound.
+ */
+export function parseDer(der: Buffer, what = 'DER value', maxNodes?: number): asn1js.AsnType {
+  const { offset, result } = asn1js.fromBER(der, { maxNodes });
   if (offset === -1) throw new Asn1Error(`${what}: ${result.error}`);
   if (offset !== der.length) throw new Asn1Error(`${what}: ${der.length - offset} trailing byte(s) after DER value`);
   assertDerNode(result, what);
@@ -85,8 +89,8 @@ function assertTime(match: RegExpExecArray | null, twoDigitYear: boolean, what: 
 }
 
 /** Decodes `der` into a pkijs structure, strictly (see `parseDer`). */
-export function parsePkijs<T>(Structure: new (parameters: { schema: asn1js.AsnType }) => T, der: Buffer, what = Structure.name): T {
-  const schema = parseDer(der, what);
+export function parsePkijs<T>(Structure: new (parameters: { schema: asn1js.AsnType }) => T, der: Buffer, what = Structure.name, maxNodes?: number): T {
+  const schema = parseDer(der, what, maxNodes);
   try {
     return new Structure({ schema });
   } catch (error) {
@@ -169,12 +173,20 @@ export function arrayBuffer(bytes: Buffer): ArrayBuffer {
 
 /**
  * `SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }`, the envelope of Certificate,
- * CertificateList and CertificationRequest, around exactly the TBS bytes that were signed.
+ * CertificateList and CertificationRequest, around exactly the TBS bytes that were signed: they are copied, not
+ * decoded and encoded again (which could change them, and costs a CA a parse of every CRL entry twice per CRL).
  */
 export function signedEnvelope(tbs: Buffer, algorithm: pkijs.AlgorithmIdentifier, signature: Buffer): Buffer {
-  const envelope = asn1Der(new asn1js.Sequence({ value: [parseDer(tbs, 'TBS'), algorithm.toSchema(), new asn1js.BitString({ valueHex: arrayBuffer(signature) })] }));
-  if (!receivedDer(childrenOf(parseDer(envelope))[0]).equals(tbs)) throw new Asn1Error('the TBS bytes changed when enveloped');
-  return envelope;
+  const content = Buffer.concat([tbs, derOf(algorithm), asn1Der(new asn1js.BitString({ valueHex: arrayBuffer(signature) }))]);
+  return Buffer.concat([Buffer.from([0x30]), derLength(content.length), content]);
+}
+
+/** X.690 §8.1.3: the short form below 128, else 0x80 | the number of length octets, then the length big-endian. */
+function derLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const octets = Buffer.alloc(minimalOctets(length));
+  octets.writeUIntBE(length, 0, octets.length);
+  return Buffer.concat([Buffer.from([0x80 | octets.length]), octets]);
 }
 
 /** Signs TBS bytes with the toolkit's Signer (software key, HSM or card applet) rather than a pkijs crypto engine. */

@@ -132,6 +132,17 @@ describe('CRL (complete and delta), judged by OpenSSL', () => {
     expect(() => applyDeltaCrl(parseCrl(delta), parseCrl(complete))).toThrow('expected a complete CRL and a delta CRL');
   });
 
+  it('issues and reads back a CRL listing 3,000 certificates (beyond the default node bound of asn1js), as OpenSSL does', async () => {
+    const entries = Array.from({ length: 3000 }, (_, i) => ({ serialNumber: 0x10000n + BigInt(i), revocationDate: completeRequest.thisUpdate, reason: 'certificateHold' as const }));
+    const large = await issueCrl({ ...completeRequest, entries });
+    const crl = parseCrl(large);
+    expect(crl.entries).toHaveLength(3000);
+    expect(crlCertificateStatus(crl, 0x10000n + 2999n)).toMatchObject({ status: 'revoked', reason: 'certificateHold' });
+    await openssl.write('large.der', large);
+    const result = await openssl.run(['crl', '-in', 'large.der', '-inform', 'DER', '-CAfile', 'ca.pem', '-noout']);
+    expect(result.output).toContain('verify OK');
+  });
+
   it('lint refuses removeFromCRL in a complete CRL, inverted update times and a non-CA issuer', async () => {
     const removal = { ...completeRequest, entries: [{ serialNumber: HELD, revocationDate: pki.now, reason: 'removeFromCRL' as const }] };
     await expect(issueCrl(removal)).rejects.toBeInstanceOf(LintRejectionError);

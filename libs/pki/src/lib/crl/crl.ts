@@ -152,10 +152,18 @@ export class CrlFormatError extends Error {
 export function parseCrl(input: Buffer | string): ParsedCrl {
   const raw = toDer(input, 'X509 CRL');
   try {
-    return decodeCertificateList(raw, parsePkijs(pkijs.CertificateRevocationList, raw));
+    return decodeCertificateList(raw, parsePkijs(pkijs.CertificateRevocationList, raw, 'CertificateRevocationList', maxCrlNodes(raw)));
   } catch (error) {
     throw new CrlFormatError(`malformed CRL: ${(error as Error).message}`);
   }
+}
+
+/**
+ * A CRL has about ten nodes per entry, so asn1js's default bound would refuse one listing more than about a thousand
+ * certificates. Every node takes at least two bytes: the bound is the size the caller accepted.
+ */
+function maxCrlNodes(der: Buffer): number {
+  return Math.max(asn1js.DEFAULT_MAX_NODES, Math.ceil(der.length / 2));
 }
 
 function decodeCertificateList(raw: Buffer, crl: pkijs.CertificateRevocationList): ParsedCrl {
