@@ -17,7 +17,7 @@ import {
   seidOf,
   seTargetOf,
 } from '@jpki/contracts';
-import { Outbox } from '@jpki/messaging';
+import { Outbox, outboxMessage, type OutboxMessage } from '@jpki/messaging';
 import { createLogger } from '@jpki/observability';
 import { SagaHost, type Transition } from '@jpki/saga';
 import { Clock } from '@jpki/service-kit';
@@ -88,11 +88,14 @@ export class CaseService {
       operation: sp?.operation ?? 'terminate',
     }));
     const renewalRequestId = `${id}:renewal`;
+    let row: CaseRow;
     try {
-      await m.query(
+      const inserted = await queryRows(
+        m,
         `INSERT INTO lifecycle_case (id, kind, status, step, trigger, opened_by, reason, revocation_reason, person_id, enrollment_id, serial, iccid, msisdn, carrier,
            ca_outcome, sp_outcome, sp_requests, result, opened_at)
-         VALUES ($1, $2, 'open', NULL, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+         VALUES ($1, $2, 'open', NULL, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+         RETURNING *`,
         [
           id,
           spec.kind,
@@ -113,6 +116,7 @@ export class CaseService {
           now,
         ],
       );
+      row = toCaseRow(inserted[0]);
     } catch (err) {
       if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
         throw new CaseAlreadyOpenError(`an operator case is already open for ${spec.enrollmentId}`);
@@ -129,10 +133,11 @@ export class CaseService {
       ...(spec.awaitCascadeOf ? { personId: spec.awaitCascadeOf } : {}),
     };
     await this.engine.create(m, spec.kind, id, data);
-    const publish = <D extends MessageDefinition>(def: D, payload: PayloadInput<D>) => this.outbox.publish(m, def, payload, { correlationId: id });
+    const messages: OutboxMessage[] = [];
+    const publish = <D extends MessageDefinition>(def: D, payload: PayloadInput<D>) => messages.push(outboxMessage(def, payload));
 
     if (spec.ca?.kind === 'revoke') {
-      await publish(RevocationRequested, {
+      publish(RevocationRequested, {
         requestId: caRequestId,
         target: spec.ca.target,
         reason: spec.ca.reason,
@@ -140,16 +145,16 @@ export class CaseService {
         ...(spec.ca.comment ? { comment: spec.ca.comment.slice(0, 512) } : {}),
       });
     } else if (spec.ca?.kind === 'release') {
-      await publish(HoldReleaseRequested, { requestId: caRequestId, serial: spec.ca.serial, requestedBy: spec.ca.requestedBy.slice(0, 128) });
+      publish(HoldReleaseRequested, { requestId: caRequestId, serial: spec.ca.serial, requestedBy: spec.ca.requestedBy.slice(0, 128) });
     }
     for (const r of spRequests) {
       const common = { requestId: r.requestId, ...seTargetOf(seidOf(r)), reason: (sp?.reason ?? 'LIFECYCLE').slice(0, 64) };
-      if (r.operation === 'suspend') await publish(ServiceSuspendRequested, common);
-      else if (r.operation === 'resume') await publish(ServiceResumeRequested, common);
-      else await publish(ServiceTerminateRequested, { ...common, queueIfUnreachable: true });
+      if (r.operation === 'suspend') publish(ServiceSuspendRequested, common);
+      else if (r.operation === 'resume') publish(ServiceResumeRequested, common);
+      else publish(ServiceTerminateRequested, { ...common, queueIfUnreachable: true });
     }
     if (spec.renewal) {
-      await publish(ServiceRenewalRequested, {
+      publish(ServiceRenewalRequested, {
         requestId: renewalRequestId,
         iccid: spec.renewal.iccid,
         previousSerial: spec.renewal.previousSerial,
@@ -172,9 +177,8 @@ export class CaseService {
       },
       m,
     );
-    const row = await this.row(id, m);
-    if (!row) throw new Error(`case ${id} vanished after its insert`);
-    await this.announce(m, row);
+    messages.push(this.announcement(row));
+    await this.outbox.publishAll(m, messages, { correlationId: id });
     this.log.info({ caseId: id, kind: spec.kind, trigger: spec.trigger, serial: spec.serial, iccid: spec.iccid }, 'case opened');
     return row;
   }
@@ -332,25 +336,26 @@ export class CaseService {
   }
 
   /** `lifecycle.case.changed`: every transition of every case, for whoever follows them. */
-  private async announce(m: EntityManager, row: Pick<CaseRow, 'id' | 'kind' | 'status' | 'step' | 'personId' | 'serial' | 'iccid' | 'failureReason'>): Promise<void> {
-    await this.outbox.publish(
-      m,
-      LifecycleCaseChanged,
-      {
-        caseId: row.id,
-        kind: row.kind,
-        status: row.status,
-        step: row.step,
-        ...(row.personId ? { personId: row.personId } : {}),
-        ...(row.serial ? { serial: row.serial } : {}),
-        ...(row.iccid ? { iccid: row.iccid } : {}),
-        ...(row.failureReason ? { reason: row.failureReason.slice(0, 64) } : {}),
-        at: this.clock.now().toISOString(),
-      },
-      { correlationId: row.id },
-    );
+  private async announce(m: EntityManager, row: AnnouncedCase): Promise<void> {
+    await this.outbox.publishAll(m, [this.announcement(row)], { correlationId: row.id });
+  }
+
+  private announcement(row: AnnouncedCase): OutboxMessage {
+    return outboxMessage(LifecycleCaseChanged, {
+      caseId: row.id,
+      kind: row.kind,
+      status: row.status,
+      step: row.step,
+      ...(row.personId ? { personId: row.personId } : {}),
+      ...(row.serial ? { serial: row.serial } : {}),
+      ...(row.iccid ? { iccid: row.iccid } : {}),
+      ...(row.failureReason ? { reason: row.failureReason.slice(0, 64) } : {}),
+      at: this.clock.now().toISOString(),
+    });
   }
 }
+
+type AnnouncedCase = Pick<CaseRow, 'id' | 'kind' | 'status' | 'step' | 'personId' | 'serial' | 'iccid' | 'failureReason'>;
 
 function mergeOutcomes(current: Record<string, string>, incoming: Record<string, string>): Record<string, string> {
   const merged = { ...current };

@@ -2,12 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Headers, topicOf, type Envelope, type MessageDefinition, type PayloadInput, type PayloadOf } from '@jpki/contracts';
-import { childTraceparent, currentContext, inSpan, kafkaSpanAttributes, SpanKind, traceparentOf } from '@jpki/observability';
+import { childTraceparent, currentContext, kafkaSpanAttributes, markFailed, SpanKind, startSpan, traceparentOfSpan } from '@jpki/observability';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options';
 
 export interface PublishOptions {
   correlationId?: string;
   causationId?: string;
+}
+
+/** One message for `Outbox.publishAll`; `outboxMessage` types the payload by its definition. */
+export interface OutboxMessage<D extends MessageDefinition = MessageDefinition> {
+  readonly definition: D;
+  readonly payload: PayloadInput<D>;
+}
+
+export function outboxMessage<D extends MessageDefinition>(definition: D, payload: PayloadInput<D>): OutboxMessage<D> {
+  return { definition, payload };
 }
 
 /**
@@ -24,12 +34,22 @@ export class Outbox {
     payload: PayloadInput<D>,
     opts: PublishOptions = {},
   ): Promise<Envelope<PayloadOf<D>>> {
-    const valid = definition.schema.parse(payload) as PayloadOf<D>;
-    const topic = topicOf(definition, valid).name;
-    // The message's creation span: its context travels as the traceparent, and the consumer's process span continues it.
-    return inSpan(`create ${topic}`, { kind: SpanKind.PRODUCER, attributes: kafkaSpanAttributes('create', topic, definition.type) }, async (span) => {
-      const ctx = currentContext();
-      const envelope: Envelope<PayloadOf<D>> = {
+    const [envelope] = await this.publishAll(manager, [outboxMessage(definition, payload)], opts);
+    return envelope as Envelope<PayloadOf<D>>;
+  }
+
+  /**
+   * Several messages with one INSERT (one database round trip), relayed in this order. Each gets its creation span:
+   * its context travels as the message's traceparent, and the consumer's process span continues it.
+   */
+  async publishAll(manager: EntityManager, messages: readonly OutboxMessage[], opts: PublishOptions = {}): Promise<Envelope[]> {
+    if (messages.length === 0) return [];
+    const ctx = currentContext();
+    const rows = messages.map(({ definition, payload }) => {
+      const valid = definition.schema.parse(payload) as PayloadOf<typeof definition>;
+      const topic = topicOf(definition, valid).name;
+      const span = startSpan(`create ${topic}`, { kind: SpanKind.PRODUCER, attributes: kafkaSpanAttributes('create', topic, definition.type) });
+      const envelope: Envelope = {
         messageId: randomUUID(),
         type: definition.type,
         schemaVersion: definition.schemaVersion,
@@ -46,15 +66,23 @@ export class Outbox {
         [Headers.messageType]: envelope.type,
         [Headers.schemaVersion]: String(envelope.schemaVersion),
         [Headers.correlationId]: envelope.correlationId,
-        [Headers.traceparent]: traceparentOf() ?? childTraceparent(ctx?.traceparent),
+        [Headers.traceparent]: traceparentOfSpan(span) ?? childTraceparent(ctx?.traceparent),
         [Headers.producer]: envelope.producer,
       };
       if (envelope.causationId) headers[Headers.causationId] = envelope.causationId;
-      await manager.query(
-        `INSERT INTO outbox (message_id, topic, message_key, message_type, headers, body) VALUES ($1, $2, $3, $4, $5, $6)`,
-        [envelope.messageId, topic, definition.key(valid), envelope.type, headers, JSON.stringify(envelope)],
-      );
-      return envelope;
+      return { envelope, span, values: [envelope.messageId, topic, definition.key(valid), envelope.type, headers, JSON.stringify(envelope)] };
     });
+    try {
+      await manager.query(
+        `INSERT INTO outbox (message_id, topic, message_key, message_type, headers, body) VALUES ${rows.map((_, i) => `($${i * 6 + 1}, $${i * 6 + 2}, $${i * 6 + 3}, $${i * 6 + 4}, $${i * 6 + 5}, $${i * 6 + 6})`).join(', ')}`,
+        rows.flatMap((r) => r.values),
+      );
+    } catch (err) {
+      rows.forEach((r) => markFailed(r.span, err));
+      throw err;
+    } finally {
+      rows.forEach((r) => r.span.end());
+    }
+    return rows.map((r) => r.envelope);
   }
 }

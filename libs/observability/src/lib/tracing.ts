@@ -74,6 +74,11 @@ export async function startTracing(serviceName: string): Promise<Tracing | undef
 
 const tracer = () => trace.getTracer('@jpki/observability');
 
+/** The W3C traceparent of `span` (one the caller started and ends); undefined when tracing is off. */
+export function traceparentOfSpan(span: Span): string | undefined {
+  return traceparentOf(trace.setSpan(context.active(), span));
+}
+
 /** The W3C traceparent of the span active in `ctx`; undefined when tracing is off or no span is active. */
 export function traceparentOf(ctx: Context = context.active()): string | undefined {
   const carrier: Record<string, string> = {};

@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { Headers, ProbePing, SimulationClockSet, Topics, deadLetterTopicName, retryTopicName, type Envelope } from '@jpki/contracts';
-import { kafkaClient, Outbox, ProducerIdentity } from '@jpki/messaging';
+import { kafkaClient, Outbox, outboxMessage, ProducerIdentity } from '@jpki/messaging';
 import { kcatRead, rawProducer, signedEnvelope, StackKeys, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, waitUntil } from '@jpki/testing';
 import { baseConfigSchema, Clock, createServiceApp, loadConfig, type ServiceDefinition } from '../index';
 import { failures, ProbeModule, probeMigrations, probeSubscriptions, slowHandlers } from './probe-service';
@@ -94,6 +94,27 @@ describe('messaging over the real broker and database', () => {
     expect(onTopic.json()).toMatchObject({ type: ProbePing.type, schemaVersion: 1, payload: { probeId: 'commit' } });
     expect(watcher.messages.some((m) => m.key === 'rollback')).toBe(false);
     const [{ count }] = await ds.query(`SELECT count(*)::int AS count FROM outbox WHERE message_key = 'rollback'`);
+    expect(count).toBe(0);
+  });
+
+  it('publishAll writes several messages with one statement, relayed in order, and none if the transaction rolls back', async () => {
+    const outbox = app.get(Outbox);
+    const pings = [1, 2, 3].map((sequence) => outboxMessage(ProbePing, { probeId: 'batch', sequence }));
+    const published = await ds.transaction((m) => outbox.publishAll(m, pings, { correlationId: 'corr-batch' }));
+    await ds
+      .transaction(async (m) => {
+        await outbox.publishAll(m, [outboxMessage(ProbePing, { probeId: 'batch-rollback', sequence: 1 }), outboxMessage(ProbePing, { probeId: 'batch-rollback', sequence: 2 })]);
+        throw new Error('abort');
+      })
+      .catch(() => undefined);
+
+    await waitUntil(async () => (await effects('batch')).length === 3, 20_000, 'three pings handled');
+    expect((await effects('batch')).map((e) => e.sequence)).toEqual([1, 2, 3]);
+    const onTopic = await Promise.all(published.map((e) => watcher.waitFor((m) => m.headers[Headers.messageId] === e.messageId)));
+    expect(onTopic.map((m) => m.json<Envelope>().payload)).toEqual([1, 2, 3].map((sequence) => ({ probeId: 'batch', sequence })));
+    expect(new Set(onTopic.map((m) => m.headers[Headers.traceparent])).size).toBe(3);
+    expect(onTopic.every((m) => m.headers[Headers.correlationId] === 'corr-batch')).toBe(true);
+    const [{ count }] = await ds.query(`SELECT count(*)::int AS count FROM outbox WHERE message_key = 'batch-rollback'`);
     expect(count).toBe(0);
   });
 
