@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { localEndpoints, type PlatformEndpoints } from '@jpki/jpki-client';
 import { deleteTopicsWithPrefix, ensureTopics, kafkaClient, LOCAL_KAFKA, useLocalKafkaAdmin } from '@jpki/messaging';
-import { freePortOffset, measureRate, platformStack, releasePortOffset, type StackKeys } from '@jpki/testing';
+import { freePortOffset, measureRate, platformStack, releasePortOffset, TopicWatcher, type StackKeys } from '@jpki/testing';
 
 export const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 useLocalKafkaAdmin();
@@ -26,6 +26,8 @@ export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorte
 export interface BenchPlatform {
   readonly endpoints: PlatformEndpoints;
   readonly keys: StackKeys;
+  /** Follows these topics of the benchmark's platform from their beginning (stopped with the platform). */
+  watch(...logicalTopics: string[]): Promise<TopicWatcher>;
   /** Stops the services and drops the benchmark's topics and schemas. */
   stop(): Promise<void>;
 }
@@ -56,7 +58,13 @@ export async function startBenchPlatform(
     env: { LOG_LEVEL: logLevel },
     serviceEnv: { ...serviceEnv, 'jpki-ca': { KEY_POOL_SIZE: '4', CARD_FILE_KDF_LOG2N: '10', ...serviceEnv['jpki-ca'] } },
   });
+  const watchers: TopicWatcher[] = [];
+  const watch = async (...logicalTopics: string[]) => {
+    watchers.push(new TopicWatcher(kafka, topicPrefix));
+    return watchers[watchers.length - 1].watch(...logicalTopics);
+  };
   const stop = async () => {
+    await Promise.all(watchers.map((w) => w.stop()));
     await stack.stopAll();
     releasePortOffset(portOffset);
     await cleanUpBenchEnvironment(tag, topicPrefix, kafka);
@@ -67,7 +75,7 @@ export async function startBenchPlatform(
     await stop();
     throw err;
   }
-  return { endpoints: localEndpoints(portOffset), keys, stop };
+  return { endpoints: localEndpoints(portOffset), keys, watch, stop };
 }
 
 /** Drops the benchmark's schemas (`<tag>_*`) and topics. */

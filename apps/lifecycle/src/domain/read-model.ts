@@ -140,15 +140,15 @@ export class ReadModel {
 
   /** Per-SIM lock: creates the SIM row if needed and locks it for the rest of the transaction. */
   async lockSim(m: EntityManager, iccid: string, known: { carrier?: string; msisdn?: string } = {}): Promise<SimRow> {
-    await m.query(`INSERT INTO sim (iccid, carrier, msisdn) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [iccid, known.carrier ?? null, known.msisdn ?? null]);
-    const rows = await queryRows(m, `SELECT * FROM sim WHERE iccid = $1 FOR UPDATE`, [iccid]);
-    if (known.carrier || known.msisdn) {
-      await m.query(`UPDATE sim SET carrier = coalesce(carrier, $2), msisdn = coalesce($3, msisdn), updated_at = now() WHERE iccid = $1`, [
-        iccid,
-        known.carrier ?? null,
-        known.msisdn ?? null,
-      ]);
-    }
+    // One statement: ON CONFLICT DO UPDATE locks the row and returns it, even one another transaction just inserted.
+    const rows = await queryRows(
+      m,
+      `INSERT INTO sim AS s (iccid, carrier, msisdn) VALUES ($1, $2, $3)
+       ON CONFLICT (iccid) DO UPDATE SET carrier = coalesce(s.carrier, EXCLUDED.carrier), msisdn = coalesce(EXCLUDED.msisdn, s.msisdn),
+         updated_at = CASE WHEN EXCLUDED.carrier IS NULL AND EXCLUDED.msisdn IS NULL THEN s.updated_at ELSE now() END
+       RETURNING *`,
+      [iccid, known.carrier ?? null, known.msisdn ?? null],
+    );
     return toSim(rows[0]);
   }
 
