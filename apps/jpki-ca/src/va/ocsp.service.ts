@@ -3,7 +3,10 @@
  * status rows is invalidated by NOTIFY on every committed change (and bypassed while the listener is down),
  * so a change is visible within milliseconds on every replica. Nonce-less single requests in the default
  * (SHA-1) CertID form are answered with the pre-signed response when it matches the current status version;
- * everything else (nonces, other hashes, several certificates) is signed live by the delegated responder.
+ * everything else (nonces, other hashes, several certificates) is signed live by the delegated responder. Until the
+ * pre-signer has caught up with a change, a nonce-less one-CertID request is signed live once and that answer is
+ * shared with every request for the same CertID and status version (relying parties polling a certificate whose
+ * status just changed would otherwise cost a signature each).
  *
  * Cheap abuse: a request naming more than OCSP_MAX_CERT_IDS certificates is answered `malformedRequest` before any
  * lookup (XiPKI's maxRequestListCount does the same; RFC 5019 clients send one CertID), and the statuses a request
@@ -31,6 +34,10 @@ import { CaEvents } from './ca-events';
 const MAX_CACHED = 100_000;
 
 type ParsedRequest = ReturnType<typeof parseOcspRequest>;
+type ParsedCertId = ParsedRequest['requests'][number]['certId'];
+type AnswerKind = 'malformed' | 'too-many-cert-ids' | 'pre-signed' | 'live' | 'live-shared';
+/** An answer to a nonce-less request for one CertID: which CertID, for which status version, valid until when. */
+type ReusableAnswer = { readonly certId: Buffer; readonly statusVersion: number; readonly nextUpdate: Date };
 
 @Injectable()
 export class OcspService implements OnModuleInit {
@@ -41,6 +48,8 @@ export class OcspService implements OnModuleInit {
    * responder's hottest path. Statuses are never kept here.
    */
   private readonly parsedRequests = new Map<string, ParsedRequest>();
+  /** Live answers to nonce-less one-CertID requests by serial, until the serial's status changes. */
+  private readonly liveAnswers = new Map<string, ReusableAnswer & { readonly response: Promise<Buffer> }>();
   /** Counts every invalidation; a read may be cached only if its serial was not invalidated while it ran. */
   private invalidations = 0;
   private readonly invalidatedAt = new Map<string, number>();
@@ -63,6 +72,7 @@ export class OcspService implements OnModuleInit {
     this.events.onStatus((_ca, serial) => {
       this.invalidations += 1;
       this.cache.delete(serial);
+      this.liveAnswers.delete(serial);
       // Bounded: past the cache's size it is forgotten wholesale, which reads then treat as a reset.
       if (this.invalidatedAt.size >= MAX_CACHED) this.forgetInvalidations();
       this.invalidatedAt.set(serial, this.invalidations);
@@ -70,6 +80,7 @@ export class OcspService implements OnModuleInit {
     this.events.onReset(() => {
       this.invalidations += 1;
       this.cache.clear();
+      this.liveAnswers.clear();
       this.forgetInvalidations();
     });
   }
@@ -82,7 +93,7 @@ export class OcspService implements OnModuleInit {
     return response;
   }
 
-  private async answer(requestDer: Buffer): Promise<{ kind: 'malformed' | 'too-many-cert-ids' | 'pre-signed' | 'live'; response: Buffer }> {
+  private async answer(requestDer: Buffer): Promise<{ kind: AnswerKind; response: Buffer }> {
     let request: ParsedRequest;
     try {
       request = this.parse(requestDer);
@@ -98,32 +109,44 @@ export class OcspService implements OnModuleInit {
     const issuers = ISSUING_CAS.map((ca) => this.ca.certificate(ca));
     const ours = request.requests.filter(({ certId }) => issuers.some((issuer) => certIdMatchesIssuer(certId, issuer)));
     const entries = await this.entries([...new Set(ours.map(({ certId }) => certId.serialNumber))]);
-    if (request.requests.length === 1 && !request.nonce) {
-      const { certId } = request.requests[0];
-      const entry = entries.get(certId.serialNumber);
-      const preSigned = entry?.preSigned;
-      const validityMs = this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000;
-      const remaining = (preSigned?.nextUpdate.getTime() ?? 0) - this.clock.now().getTime();
-      if (
-        entry &&
-        preSigned &&
-        preSigned.statusVersion === entry.statusVersion &&
-        preSigned.certId.equals(certId.raw) &&
-        // fresh enough, and not produced "in the future" (the simulation clock may have been moved back)
-        remaining > validityMs / 4 &&
-        remaining <= validityMs &&
-        certIdMatchesIssuer(certId, this.ca.certificate(entry.issuerCa))
-      ) {
-        return { kind: 'pre-signed', response: preSigned.response };
-      }
-    }
-    const response = await respondToOcspRequest(requestDer, {
+    const entry = request.requests.length === 1 && !request.nonce ? entries.get(request.requests[0].certId.serialNumber) : undefined;
+    if (!entry) return { kind: 'live', response: await this.signLive(requestDer, entries) };
+    const { certId } = request.requests[0];
+    if (entry.preSigned && this.reusable(entry.preSigned, entry, certId)) return { kind: 'pre-signed', response: entry.preSigned.response };
+    const shared = this.liveAnswers.get(entry.serial);
+    if (shared && this.reusable(shared, entry, certId)) return { kind: 'live-shared', response: await shared.response };
+    const answer = {
+      certId: certId.raw,
+      statusVersion: entry.statusVersion,
+      nextUpdate: new Date(this.clock.now().getTime() + this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000),
+      response: this.signLive(requestDer, entries),
+    };
+    if (this.liveAnswers.size >= MAX_CACHED) this.liveAnswers.delete(this.liveAnswers.keys().next().value as string);
+    this.liveAnswers.set(entry.serial, answer);
+    answer.response.catch(() => this.liveAnswers.get(entry.serial) === answer && this.liveAnswers.delete(entry.serial));
+    return { kind: 'live', response: await answer.response };
+  }
+
+  /** For this CertID and the entry's status version, fresh enough, and not produced "in the future" (the clock may move back). */
+  private reusable(answer: ReusableAnswer, entry: OcspEntry, certId: ParsedCertId): boolean {
+    const validityMs = this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000;
+    const remaining = answer.nextUpdate.getTime() - this.clock.now().getTime();
+    return (
+      answer.statusVersion === entry.statusVersion &&
+      answer.certId.equals(certId.raw) &&
+      remaining > validityMs / 4 &&
+      remaining <= validityMs &&
+      certIdMatchesIssuer(certId, this.ca.certificate(entry.issuerCa))
+    );
+  }
+
+  private async signLive(requestDer: Buffer, entries: Map<string, OcspEntry>): Promise<Buffer> {
+    return respondToOcspRequest(requestDer, {
       authorities: await this.ca.ocspAuthorities(),
       lookup: async (issuer, serial) => this.statusOf(entries.get(serial), issuer),
       now: () => this.clock.now(),
       validityMs: this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000,
     });
-    return { kind: 'live', response };
   }
 
   private forgetInvalidations(): void {
