@@ -5,8 +5,8 @@
 export interface Attack {
   id: string;
   /**
-   * Where its test lives when not in the e2e attack suite: an attack on one library's mechanism that only an integration
-   * test on the real broker can stage (e.g. the broker refusing a record for its size).
+   * Where its test lives when not in the e2e attack suite: an attack on one library's own mechanism, staged beside it
+   * (the real broker refusing a record for its size; a hostile HTTP server at the relying party's CA URL).
    */
   suite?: string;
   /** The trust boundary it tries. */
@@ -59,4 +59,5 @@ export const ATTACKS: Attack[] = [
   { id: 'ATK-53', boundary: 'relying parties’ unauthenticated challenge endpoints', title: 'a flood of challenge requests at rp-bank and rp-ticketing → 503 CHALLENGE_CAPACITY_REACHED with Retry-After once the cap is reached; the table stays bounded; honest login works after the TTL' },
   { id: 'ATK-54', boundary: 'every HTTP API (OpenAPI)', title: 'schema-driven fuzzing of every operation of every service from its /docs-json, with and without an operator token → no 5xx, no hang; lifecycle audits its refusals' },
   { id: 'ATK-55', suite: 'libs/service-kit/src/test/', boundary: 'Kafka dead-letter path', title: 'a message too large for its dead-letter copy → a summary with the cause is dead-lettered and the next message on the partition is handled (no poison pill)' },
+  { id: 'ATK-56', suite: 'libs/jpki-client/src/', boundary: 'relying party ← answers at the CA URL (CRL, OCSP, trust anchors)', title: 'what answers at the CA URL declares a 100 MiB CRL, streams one without end, or sends a 1 MiB OCSP answer or certificate → the relying party stops reading at the cap and closes the connection: CA_ANSWER_TOO_LARGE (the status counts as unavailable); an answer within the cap is read as before' },
 ];

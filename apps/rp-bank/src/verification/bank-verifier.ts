@@ -8,7 +8,7 @@ import type { RpBankConfig } from '../config';
 @Injectable()
 export class BankVerifier extends OnlineHolderVerifier {
   constructor(@Inject(SERVICE_CONFIG) config: RpBankConfig) {
-    super(new JpkiCaDirectory(config.JPKI_CA_URL, config.CA_HTTP_TIMEOUT_MS), {
+    super(new JpkiCaDirectory(config.JPKI_CA_URL, config.CA_HTTP_TIMEOUT_MS, config.CA_CRL_MAX_BYTES), {
       rootSha256: config.JPKI_ROOT_SHA256,
       rootCrlMaxAgeMs: config.ROOT_CRL_MAX_AGE_SECONDS * 1000,
     });

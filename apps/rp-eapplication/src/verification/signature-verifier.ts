@@ -11,7 +11,7 @@ import type { RpEapplicationConfig } from '../config';
 @Injectable()
 export class SignatureVerifier extends OnlineHolderVerifier {
   constructor(@Inject(SERVICE_CONFIG) config: RpEapplicationConfig) {
-    super(new JpkiCaDirectory(config.JPKI_CA_URL, config.CA_HTTP_TIMEOUT_MS), {
+    super(new JpkiCaDirectory(config.JPKI_CA_URL, config.CA_HTTP_TIMEOUT_MS, config.CA_CRL_MAX_BYTES), {
       rootSha256: config.JPKI_ROOT_SHA256,
       rootCrlMaxAgeMs: config.ROOT_CRL_MAX_AGE_SECONDS * 1000,
       signingCrlMaxAgeMs: config.SIGNING_CRL_MAX_AGE_SECONDS * 1000,

@@ -8,7 +8,7 @@ import type { RpTicketingConfig } from '../config';
 @Injectable()
 export class CaDirectoryClient extends JpkiCaDirectory {
   constructor(@Inject(SERVICE_CONFIG) config: RpTicketingConfig) {
-    super(config.JPKI_CA_URL, config.CA_HTTP_TIMEOUT_MS);
+    super(config.JPKI_CA_URL, config.CA_HTTP_TIMEOUT_MS, config.CA_CRL_MAX_BYTES);
   }
 }
 

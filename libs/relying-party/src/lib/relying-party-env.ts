@@ -17,6 +17,8 @@ export const relyingPartyEnvShape = {
   ROOT_CRL_MAX_AGE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
   /** Timeout of each call to the CA (OCSP, CRL, anchors). */
   CA_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  /** Largest CRL read from the CA (bytes); a larger or endless answer is cut off and the CRL counts as unavailable. */
+  CA_CRL_MAX_BYTES: z.coerce.number().int().min(65_536).max(1_073_741_824).default(33_554_432),
   /**
    * Most challenges outstanding (issued, not yet expired) at once, over every replica (ChallengeStore): beyond it the
    * unauthenticated challenge endpoints answer 503 CHALLENGE_CAPACITY_REACHED. Size it as the expected challenges per
