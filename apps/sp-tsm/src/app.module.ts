@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { SAGA_DEFINITIONS, SAGA_ENGINE_OPTIONS, SagaHost } from '@jpki/saga';
-import { REFUSED_CALL_AUDIT, ServiceKitModule } from '@jpki/service-kit';
+import { OPERATOR_AUDIT_ACTOR_PREFIX, OperatorAudit, REFUSED_CALL_AUDIT, ServiceKitModule } from '@jpki/service-kit';
 import type { SpTsmConfig } from './config';
 import { EnrollmentController } from './enrollment/enrollment.controller';
 import { EnrollmentSaga } from './enrollment/enrollment-saga';
@@ -26,6 +26,8 @@ export class SpTsmModule {
       controllers: [EnrollmentController, RepliesController, ServiceCommandsController, RenewalCommandsController, IphoneEnrollmentController],
       providers: [
         { provide: SP_TSM_CONFIG, useValue: config },
+        OperatorAudit,
+        { provide: OPERATOR_AUDIT_ACTOR_PREFIX, useValue: 'operator:' },
         { provide: REFUSED_CALL_AUDIT, useClass: SpTsmRefusedCalls },
         KeysetVault,
         ServiceInstances,

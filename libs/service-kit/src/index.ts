@@ -6,6 +6,7 @@ export * from './lib/http-context.middleware';
 export * from './lib/http-errors';
 export * from './lib/http-input';
 export * from './lib/long-poll';
+export * from './lib/operator-audit';
 export * from './lib/operator-auth';
 export * from './lib/readiness';
 export * from './lib/refused-call-audit';

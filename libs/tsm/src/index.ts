@@ -11,4 +11,3 @@ export type { OperationData, OperationReply } from './lib/operations/operation-d
 export { OperationSteps } from './lib/operations/operation-steps';
 export { SsdRecords } from './lib/operations/ssd-records';
 export { TsmCommands } from './lib/operations/tsm-commands';
-export { OperatorAudit } from './lib/operator/operator-audit';

@@ -9,13 +9,13 @@ import {
   ApiZodResponse,
   badRequest,
   Operator,
+  OperatorAudit,
+  type OperatorPrincipal,
   RefusedCallAuditFilter,
   RequireRoles,
   ValidBody,
   ValidQuery,
-  type OperatorPrincipal,
 } from '@jpki/service-kit';
-import { OperatorAudit } from '@jpki/tsm';
 import type { MnoTsmSettings } from '../config';
 import { MNO_SETTINGS } from '../tokens';
 import { FleetService } from './fleet.service';

@@ -10,8 +10,8 @@ import {
   type MvnoId,
 } from '@jpki/contracts';
 import { Outbox } from '@jpki/messaging';
-import { Clock, conflict, notFound, ServiceKeys, unprocessable, type OperatorPrincipal } from '@jpki/service-kit';
-import { IsdKeyDerivation, OperatorAudit, SsdRecords } from '@jpki/tsm';
+import { Clock, conflict, notFound, OperatorAudit, ServiceKeys, unprocessable, type OperatorPrincipal } from '@jpki/service-kit';
+import { IsdKeyDerivation, SsdRecords } from '@jpki/tsm';
 import type { MnoTsmSettings } from '../config';
 import { iccidFor } from '../domain/iccid';
 import { MNO_SETTINGS } from '../tokens';

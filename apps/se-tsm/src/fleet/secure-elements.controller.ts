@@ -7,14 +7,14 @@ import {
   ApiZodQuery,
   ApiZodResponse,
   Operator,
+  OperatorAudit,
+  type OperatorPrincipal,
   RefusedCallAuditFilter,
   requirePlatformScope,
   RequireRoles,
   ValidBody,
   ValidQuery,
-  type OperatorPrincipal,
 } from '@jpki/service-kit';
-import { OperatorAudit } from '@jpki/tsm';
 import { auditQuerySchema, listSecureElementsSchema, manufactureSchema, secureElementPageSchema, secureElementViewSchema } from './schemas';
 import { SecureElementsService } from './secure-elements.service';
 

@@ -3,8 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ENROLLMENT_STEPS, hostCarrierOf, type Carrier, type EnrollmentView, type MvnoId } from '@jpki/contracts';
 import { SagaHost, type SagaRecord } from '@jpki/saga';
-import { Clock, conflict, notFound, unprocessable, type OperatorPrincipal, type Versioned, type VersionedRead } from '@jpki/service-kit';
-import { recordOperatorRead } from '../operator-audit';
+import { conflict, notFound, OperatorAudit, unprocessable, type OperatorPrincipal, type Versioned, type VersionedRead } from '@jpki/service-kit';
 import { expectedApplication, type EnrollmentData } from './enrollment-data';
 import { checkSignedApplication } from './signed-application';
 import type { EnrollmentRequest } from './enrollment.schemas';
@@ -18,7 +17,7 @@ export class EnrollmentService {
   constructor(
     private readonly ds: DataSource,
     private readonly sagas: SagaHost,
-    private readonly clock: Clock,
+    private readonly audit: OperatorAudit,
   ) {}
 
   /**
@@ -111,7 +110,7 @@ export class EnrollmentService {
       `SELECT id FROM enrollment WHERE msisdn = $1 AND ($2::text IS NULL OR carrier = $2) ORDER BY created_at DESC LIMIT 20`,
       [msisdn, operator.carrier ?? null],
     );
-    await recordOperatorRead(this.ds.manager, this.clock.now(), operator, 'enrollments.listed', msisdn, { count: rows.length });
+    await this.audit.recordRead(operator, 'enrollments.listed', msisdn, { count: rows.length });
     return rows.map((r) => r.id);
   }
 }

@@ -3,9 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { IPHONE_ENROLLMENT_STEPS, type IphoneEnrollmentView } from '@jpki/contracts';
 import { SagaHost, type SagaRecord } from '@jpki/saga';
-import { Clock, conflict, notFound, type OperatorPrincipal, type Versioned, type VersionedRead } from '@jpki/service-kit';
+import { conflict, notFound, OperatorAudit, type OperatorPrincipal, type Versioned, type VersionedRead } from '@jpki/service-kit';
 import { checkSignedApplication } from '../enrollment/signed-application';
-import { recordOperatorRead } from '../operator-audit';
 import { deliveredKeyAad, expectedIphoneApplication, IPHONE_SAGA_KIND, type IphoneEnrollmentData } from './iphone-enrollment-data';
 import type { IphoneEnrollmentRequest } from './iphone-enrollment.schemas';
 
@@ -18,7 +17,7 @@ export class IphoneEnrollmentService {
   constructor(
     private readonly ds: DataSource,
     private readonly sagas: SagaHost,
-    private readonly clock: Clock,
+    private readonly audit: OperatorAudit,
   ) {}
 
   /**
@@ -92,7 +91,7 @@ export class IphoneEnrollmentService {
     const rows: { id: string }[] = operator.carrier
       ? []
       : await this.ds.query(`SELECT id FROM iphone_enrollment WHERE device_id = $1 ORDER BY created_at DESC LIMIT 20`, [deviceId]);
-    await recordOperatorRead(this.ds.manager, this.clock.now(), operator, 'iphone-enrollments.listed', deviceId, { count: rows.length });
+    await this.audit.recordRead(operator, 'iphone-enrollments.listed', deviceId, { count: rows.length });
     return rows.map((r) => r.id);
   }
 }

@@ -1,10 +1,9 @@
 import type { Provider, Type } from '@nestjs/common';
-import { REFUSED_CALL_AUDIT } from '@jpki/service-kit';
+import { OperatorAudit, OperatorRefusedCalls, REFUSED_CALL_AUDIT } from '@jpki/service-kit';
 import { SAGA_DEFINITIONS, SAGA_ENGINE_OPTIONS, SagaHost, type SagaData, type SagaDefinition } from '@jpki/saga';
 import { OtaBearerHandler } from './handlers/ota-bearer.handler';
 import { TsmCommandHandler } from './handlers/tsm-command.handler';
 import { AuditSaga } from './operations/audit-saga';
-import { OperatorAudit, OperatorRefusedCalls } from './operator/operator-audit';
 import { OperationLog } from './operations/operation-log';
 import { OperationSteps } from './operations/operation-steps';
 import { OtaQueue } from './operations/queue';
