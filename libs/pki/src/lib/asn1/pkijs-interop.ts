@@ -172,13 +172,19 @@ export function arrayBuffer(bytes: Buffer): ArrayBuffer {
 }
 
 /**
- * `SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }`, the envelope of Certificate,
- * CertificateList and CertificationRequest, around exactly the TBS bytes that were signed: they are copied, not
- * decoded and encoded again (which could change them, and costs a CA a parse of every CRL entry twice per CRL).
+ * `SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature, ...trailer }`, the envelope of Certificate,
+ * CertificateList, CertificationRequest and BasicOCSPResponse (whose trailer is its `[0] certs`), around exactly the
+ * TBS bytes that were signed: they are copied, not decoded and encoded again (which could change them, and costs a CA a
+ * parse of every CRL entry twice per CRL). The trailer is DER already (`derTlv`).
  */
-export function signedEnvelope(tbs: Buffer, algorithm: pkijs.AlgorithmIdentifier, signature: Buffer): Buffer {
-  const content = Buffer.concat([tbs, derOf(algorithm), asn1Der(new asn1js.BitString({ valueHex: arrayBuffer(signature) }))]);
-  return Buffer.concat([Buffer.from([0x30]), derLength(content.length), content]);
+export function signedEnvelope(tbs: Buffer, algorithm: pkijs.AlgorithmIdentifier, signature: Buffer, ...trailer: Buffer[]): Buffer {
+  return derTlv(0x30, tbs, derOf(algorithm), asn1Der(new asn1js.BitString({ valueHex: arrayBuffer(signature) })), ...trailer);
+}
+
+/** One DER TLV around contents that are DER already: the tag, the X.690 §8.1.3 definite length, the contents copied. */
+export function derTlv(tag: number, ...contents: Buffer[]): Buffer {
+  const content = Buffer.concat(contents);
+  return Buffer.concat([Buffer.from([tag]), derLength(content.length), content]);
 }
 
 /** X.690 §8.1.3: the short form below 128, else 0x80 | the number of length octets, then the length big-endian. */

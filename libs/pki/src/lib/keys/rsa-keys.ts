@@ -35,14 +35,28 @@ export function importPkcs8PrivateKey(input: Buffer | string): KeyObject {
   return createPrivateKey({ key: toDer(input, 'PRIVATE KEY'), format: 'der', type: 'pkcs8' });
 }
 
-/** Public key from SubjectPublicKeyInfo DER or PEM. */
+/**
+ * Public key from SubjectPublicKeyInfo DER or PEM. Keys imported lately are shared (KeyObjects are immutable): a chain's
+ * issuers verify signatures on every request, and a CA reads a new subject key three times (CSR, signature, lint).
+ */
 export function importSpkiPublicKey(input: Buffer | string): KeyObject {
+  const spki = toDer(input, 'PUBLIC KEY');
+  const id = spki.toString('latin1');
+  const known = recentKeys.get(id);
+  if (known) return known;
+  let key: KeyObject;
   try {
-    return createPublicKey({ key: toDer(input, 'PUBLIC KEY'), format: 'der', type: 'spki' });
+    key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   } catch (error) {
     throw new KeyFormatError(`unparseable SubjectPublicKeyInfo: ${(error as Error).message}`);
   }
+  if (recentKeys.size >= RECENT_KEYS) recentKeys.delete(recentKeys.keys().next().value as string);
+  recentKeys.set(id, key);
+  return key;
 }
+
+const recentKeys = new Map<string, KeyObject>();
+const RECENT_KEYS = 256;
 
 export interface PublicKeyDescription {
   readonly algorithm: 'RSA' | 'EC' | 'other';

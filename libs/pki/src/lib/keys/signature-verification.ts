@@ -1,5 +1,6 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { verify } from 'node:crypto';
 import { ecdsaSignatureHash, nodeHashName, rsaSignatureHash, type HashAlgorithmName } from '../asn1/oids';
+import { importSpkiPublicKey } from './rsa-keys';
 
 interface SignatureParams {
   readonly publicKeySpki: Buffer;
@@ -31,23 +32,9 @@ export function verifySignature(params: SignatureParams): boolean {
 /** False for a key of another type than `keyType`, an unparseable key or a bad signature (ECDSA signatures are DER). */
 function verifyWithKey(keyType: 'rsa' | 'ec', publicKeySpki: Buffer, hash: HashAlgorithmName, data: Buffer, signature: Buffer): boolean {
   try {
-    const key = publicKeyOf(publicKeySpki);
+    const key = importSpkiPublicKey(publicKeySpki);
     return key.asymmetricKeyType === keyType && verify(nodeHashName(hash), data, { key, dsaEncoding: 'der' }, signature);
   } catch {
     return false;
   }
-}
-
-/** Keys imported lately, by SubjectPublicKeyInfo: the issuers of a chain verify signatures on every request. */
-const recentKeys = new Map<string, KeyObject>();
-const RECENT_KEYS = 256;
-
-function publicKeyOf(spki: Buffer): KeyObject {
-  const id = spki.toString('latin1');
-  const known = recentKeys.get(id);
-  if (known) return known;
-  const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-  if (recentKeys.size >= RECENT_KEYS) recentKeys.delete(recentKeys.keys().next().value as string);
-  recentKeys.set(id, key);
-  return key;
 }

@@ -13,7 +13,6 @@ import { distinguishedNamesMatch, nameAttributeUpperBound, type NameAttributeTyp
 import {
   decodeCertificate,
   decodeTbsCertificate,
-  isSignedCertificate,
   type DecodedCertificate,
   type DecodedTbsCertificate,
 } from '../x509/certificate';
@@ -132,14 +131,20 @@ export function lintCertificate(tbsOrCertificate: Buffer, context: CertificateLi
 function decodeLintSubject(
   der: Buffer,
 ): Pick<LintInput, 'tbs' | 'outerSignatureAlgorithm' | 'extensions'> | CertificateLintFinding {
+  let certificate: DecodedCertificate;
   try {
-    const signed = isSignedCertificate(der);
-    const certificate = signed ? decodeCertificate(der) : undefined;
-    const tbs = certificate?.tbs ?? decodeTbsCertificate(der);
-    return { tbs, outerSignatureAlgorithm: certificate?.signatureAlgorithm, extensions: readCertificateExtensions(tbs.extensions) };
+    certificate = decodeCertificate(der);
   } catch (error) {
-    return finding('CERTIFICATE_MALFORMED', (error as Error).message);
+    // Not a certificate: a bare TBSCertificate, or malformed (then the certificate's error is the finding).
+    try {
+      const tbs = decodeTbsCertificate(der);
+      return { tbs, extensions: readCertificateExtensions(tbs.extensions) };
+    } catch {
+      return finding('CERTIFICATE_MALFORMED', (error as Error).message);
+    }
   }
+  const { tbs, signatureAlgorithm } = certificate;
+  return { tbs, outerSignatureAlgorithm: signatureAlgorithm, extensions: readCertificateExtensions(tbs.extensions) };
 }
 
 function decodeIssuer(der: Buffer | undefined): DecodedCertificate | CertificateLintFinding | undefined {

@@ -1,7 +1,7 @@
 /** RFC 6960 responder side: BasicOCSPResponse signed with SHA-256 by a delegated responder (or the CA). */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { arrayBuffer, derOf, signatureAlgorithmFor, wholeSeconds } from '../asn1/pkijs-interop';
+import { arrayBuffer, asn1Der, derOf, derTlv, signatureAlgorithmFor, signedEnvelope, wholeSeconds } from '../asn1/pkijs-interop';
 import { Oid } from '../asn1/oids';
 import type { Signer } from '../keys/signer';
 import { RevocationReason, type CertificateStatus } from '../revocation/revocation-reason';
@@ -48,7 +48,10 @@ export interface BuildOcspResponseRequest {
   readonly nonce?: Buffer;
 }
 
-/** A successful OCSPResponse (DER) carrying a BasicOCSPResponse signed with sha256WithRSAEncryption. */
+/**
+ * A successful OCSPResponse (DER) carrying a BasicOCSPResponse signed with sha256WithRSAEncryption. The responder's
+ * certificates go in as received, not decoded and encoded again: a pre-signing CA builds one answer per status change.
+ */
 export async function buildOcspResponse(request: BuildOcspResponseRequest): Promise<Buffer> {
   const tbsResponseData = new pkijs.ResponseData({
     responderID: responderId(request.responder),
@@ -56,22 +59,21 @@ export async function buildOcspResponse(request: BuildOcspResponseRequest): Prom
     responses: request.responses.map(singleResponse),
     ...(request.nonce ? { responseExtensions: [new pkijs.Extension({ extnID: Oid.ocspNonce, extnValue: arrayBuffer(request.nonce) })] } : {}),
   });
-  const tbs = Buffer.from(tbsResponseData.toSchema(true).toBER());
-  tbsResponseData.tbsView = new Uint8Array(tbs);
-  const basicResponse = new pkijs.BasicOCSPResponse({
-    tbsResponseData,
-    signatureAlgorithm: signatureAlgorithmFor({}),
-    signature: new asn1js.BitString({ valueHex: arrayBuffer(await request.responder.signer.sign(tbs)) }),
-    certs: [request.responder.certificate, ...(request.responder.additionalCertificates ?? [])].map((der) => pkijs.Certificate.fromBER(der)),
-  });
-  const response = new asn1js.OctetString({ valueHex: arrayBuffer(derOf(basicResponse)) });
+  const tbs = asn1Der(tbsResponseData.toSchema(true));
+  const certs = [request.responder.certificate, ...(request.responder.additionalCertificates ?? [])];
+  const signature = await request.responder.signer.sign(tbs);
+  const basicResponse = signedEnvelope(tbs, signatureAlgorithmFor({}), signature, derTlv(CERTS_TAG, derTlv(SEQUENCE_TAG, ...certs)));
   return derOf(
     new pkijs.OCSPResponse({
       responseStatus: new asn1js.Enumerated({ value: OCSP_RESPONSE_STATUS.successful }),
-      responseBytes: new pkijs.ResponseBytes({ responseType: Oid.ocspBasic, response }),
+      responseBytes: new pkijs.ResponseBytes({ responseType: Oid.ocspBasic, response: new asn1js.OctetString({ valueHex: arrayBuffer(basicResponse) }) }),
     }),
   );
 }
+
+/** BasicOCSPResponse `certs [0] EXPLICIT SEQUENCE OF Certificate`. */
+const CERTS_TAG = 0xa0;
+const SEQUENCE_TAG = 0x30;
 
 /** An unsuccessful OCSPResponse: just the status, no responseBytes (and no signature). */
 export function buildOcspErrorResponse(status: OcspErrorStatus): Buffer {

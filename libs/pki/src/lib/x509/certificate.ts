@@ -113,16 +113,6 @@ export function decodeTbsCertificate(tbs: Buffer): DecodedTbsCertificate {
   return decodeCertificateDer(signedEnvelope(tbs, new pkijs.AlgorithmIdentifier({ algorithmId: '0.0' }), Buffer.alloc(0))).tbs;
 }
 
-/** True when the DER is a full Certificate rather than a bare TBSCertificate. */
-export function isSignedCertificate(input: Buffer): boolean {
-  try {
-    const members = childrenOf(parseDer(input));
-    return members.length === 3 && members[0] instanceof asn1js.Sequence && members[2] instanceof asn1js.BitString;
-  } catch {
-    return false;
-  }
-}
-
 export interface TbsCertificateFields {
   readonly serialNumber: bigint;
   /** The issuing key's signer (for its algorithm); the subject's own for a self-signed certificate. */
