@@ -14,7 +14,7 @@ import {
   type TestCitizen,
 } from '@jpki/jpki-client';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
-import { readJpkiPersonalData, summarizeCertificate, toPem } from '@jpki/pki';
+import { decodeCertificate, formatSerialNumber, readJpkiPersonalData, toPem } from '@jpki/pki';
 import { startPlatformUnderTest, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 
 const PIN = '2580';
@@ -139,8 +139,8 @@ describe('e2e: the phone signing certificate on a SIM and on an eSE — bank log
   it('openssl verify -crl_check and openssl ocsp judge both phone certificates; only the signing one carries the 基本4情報', async () => {
     const authentication = await app.withApplet(subscriber.handset, (applet) => applet.readCertificate());
     const signing = await app.withApplet(subscriber.handset, (applet) => applet.readCertificate(), 'signing');
-    expect(summarizeCertificate(authentication).serialNumber).toBe(serial);
-    expect(summarizeCertificate(signing).serialNumber).toBe(signingSerial);
+    expect(formatSerialNumber(decodeCertificate(authentication).tbs.serialNumber)).toBe(serial);
+    expect(formatSerialNumber(decodeCertificate(signing).tbs.serialNumber)).toBe(signingSerial);
     expect(readJpkiPersonalData(signing)).toMatchObject({ name: '山田 太郎', address: '東京都千代田区霞が関2-1-2' });
     expect(readJpkiPersonalData(authentication)).toBeUndefined();
     await openssl.write('phone-ua.pem', toPem(authentication, 'CERTIFICATE'));
@@ -249,7 +249,7 @@ describe('e2e: the phone signing certificate on a SIM and on an eSE — bank log
       prefecture: 'Osaka-fu',
       municipality: 'Osaka-shi',
     });
-    expect(changed).toMatchObject({ changed: [{ serial: summarizeCertificate(cardSigning).serialNumber }], cascaded: [{ serial: signingSerial, revocationReason: 'affiliationChanged' }] });
+    expect(changed).toMatchObject({ changed: [{ serial: formatSerialNumber(decodeCertificate(cardSigning).tbs.serialNumber) }], cascaded: [{ serial: signingSerial, revocationReason: 'affiliationChanged' }] });
     await openssl.write('card-sign.pem', toPem(cardSigning, 'CERTIFICATE'));
     for (const certificate of ['card-sign.pem', 'phone-sign.pem']) {
       expect((await ocsp('sign-ca.pem', certificate)).output).toMatch(new RegExp(`${certificate.replace('.', '\\.')}: revoked[\\s\\S]*Reason: affiliationChanged`));

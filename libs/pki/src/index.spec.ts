@@ -9,16 +9,17 @@ import {
   decodeCertificate,
   digitalSignatureSubject,
   exportSpkiDer,
+  formatDistinguishedName,
   generateRsaKeyPair,
   issueCertificate,
   issueCrl,
   jpkiDateOfBirth,
   JpkiOid,
   parseCrl,
+  readCertificateExtensions,
   readJpkiPersonalData,
   respondToOcspRequest,
   signCms,
-  summarizeCertificate,
   userAuthenticationSubject,
   validateCertificate,
   verifyCms,
@@ -126,7 +127,11 @@ describe('@jpki/pki public API: identity proofing, phone issuance, loss and reco
       ocspUri: TEST_URLS.userAuthenticationOcsp,
       cardCertificateNotAfter: decodeCertificate(cardAuthentication).tbs.notAfter,
     });
-    expect(summarizeCertificate(phone)).toMatchObject({ subject: 'C=JP, CN=PHONE9003', personalDataPresent: false, policies: [JpkiOid.policyPhoneUserAuthentication] });
+    const phoneTbs = decodeCertificate(phone).tbs;
+    expect(formatDistinguishedName(phoneTbs.subject)).toBe('C=JP, CN=PHONE9003');
+    const phoneExtensions = readCertificateExtensions(phoneTbs.extensions);
+    expect(phoneExtensions.subjectAltName).toBeUndefined();
+    expect(phoneExtensions.certificatePolicies).toEqual([JpkiOid.policyPhoneUserAuthentication]);
 
     // 4. Loss: certificateHold in the complete CRL; found again: removeFromCRL in the delta.
     const issuer = pki.userAuthenticationCa;

@@ -49,7 +49,6 @@ export { CertificateFormatError, decodeCertificate } from './lib/x509/certificat
 export { readCertificateExtensions } from './lib/x509/extension-view';
 export { basicConstraintsExtension, keyUsageExtension, type ExtensionInput, type KeyUsageName } from './lib/x509/extensions';
 export { buildPlainTbsCertificate, issuePlainCertificate } from './lib/x509/plain-certificate';
-export { summarizeCertificate } from './lib/x509/x509-summary';
 export {
   issueCertificate,
   prepareCertificate,

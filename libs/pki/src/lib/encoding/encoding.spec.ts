@@ -1,4 +1,3 @@
-import { fingerprintSha256 } from './fingerprint';
 import { decodePemBlocks, fromPem, PemError, toDer, toPem } from './pem';
 import { formatSerialNumber, parseSerialNumber, randomSerialNumber, SerialNumberError } from './serial-number';
 
@@ -32,11 +31,5 @@ describe('PEM, serial numbers and fingerprints', () => {
       const serial = randomSerialNumber();
       expect(serial > 0n && serial < 1n << 127n).toBe(true);
     }
-  });
-
-  it('fingerprints in OpenSSL colon style', () => {
-    expect(fingerprintSha256(Buffer.from('abc'))).toBe(
-      'BA:78:16:BF:8F:01:CF:EA:41:41:40:DE:5D:AE:22:23:B0:03:61:A3:96:17:7A:9C:B4:10:FF:61:F2:00:15:AD',
-    );
   });
 });
