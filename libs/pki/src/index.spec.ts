@@ -29,7 +29,7 @@ import {
   type RsaKeyPair,
   type Signer,
 } from './index';
-import { createTestHierarchy, daysFrom, TEST_URLS, type TestHierarchy } from './lib/testing/test-hierarchy';
+import { createTestHierarchy, daysFrom, TEST_URLS, type TestHierarchy } from './test/test-hierarchy';
 
 /** A card or SIM applet: holds the private key and signs DigestInfos (PKCS#1 v1.5 type 1) on command. */
 function simulatedApplet(keyPair: RsaKeyPair): { signer: Signer } {

@@ -1,5 +1,5 @@
 import * as asn1js from 'asn1js';
-import { createTestHierarchy } from '../testing/test-hierarchy';
+import { createTestHierarchy } from '../../test/test-hierarchy';
 import { CertificateFormatError, decodeCertificate } from '../x509/certificate';
 import { extensionFromSchema } from '../x509/extensions';
 import { Asn1Error, asn1Der, parseDer, pkijsTime } from './pkijs-interop';

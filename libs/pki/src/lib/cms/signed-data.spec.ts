@@ -6,7 +6,7 @@ import { jpkiDateOfBirth } from '../jpki/personal-data';
 import { exportPkcs8Der, generateRsaKeyPair, type RsaKeyPair } from '../keys/rsa-keys';
 import { createDigestInfoSigner, SoftwareRsaSigner } from '../keys/signer';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
-import { createTestHierarchy, daysFrom, TEST_URLS, type TestHierarchy } from '../testing/test-hierarchy';
+import { createTestHierarchy, daysFrom, TEST_URLS, type TestHierarchy } from '../../test/test-hierarchy';
 import { signCms, verifyCms, type CmsVerification } from './signed-data';
 
 const APPLICATION = Buffer.from(JSON.stringify({ msisdn: '+81-90-0000-0000', carrier: 'docomo', nonce: 'c2ltdWxhdGVk' }));

@@ -3,7 +3,7 @@ import { SoftwareRsaSigner } from '../keys/signer';
 import { LintRejectionError } from '../lint/lint-finding';
 import { lintCrl } from '../lint/crl-lint';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
-import { createTestHierarchy, daysFrom, issuePhoneCertificate, type TestHierarchy } from '../testing/test-hierarchy';
+import { createTestHierarchy, daysFrom, issuePhoneCertificate, type TestHierarchy } from '../../test/test-hierarchy';
 import { pkijsTbs, signTbs } from '../asn1/pkijs-interop';
 import { applyDeltaCrl, buildCertificateList, crlCertificateStatus, findCrlEntry, parseCrl, verifyCrlSignature, type BuildCrlRequest } from './crl';
 import { issueCrl } from './crl-issuance';

@@ -5,7 +5,7 @@ import { jpkiDateOfBirth, readJpkiPersonalData, type JpkiPersonalData } from '..
 import { SoftwareRsaSigner } from '../keys/signer';
 import { LintRejectionError } from '../lint/lint-finding';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
-import { createTestHierarchy, daysFrom, TEST_URLS, type TestHierarchy } from '../testing/test-hierarchy';
+import { createTestHierarchy, daysFrom, TEST_URLS, type TestHierarchy } from '../../test/test-hierarchy';
 import { decodeCertificate } from '../x509/certificate';
 import { issueCertificate, prepareCertificate } from './issue-certificate';
 

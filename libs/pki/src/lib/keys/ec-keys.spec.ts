@@ -6,7 +6,7 @@ import { prepareCertificate } from '../issuance/issue-certificate';
 import { userAuthenticationSubject } from '../jpki/jpki-names';
 import { lintCertificate } from '../lint/certificate-lint';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
-import { createTestHierarchy, daysFrom, issuePhoneCertificate, TEST_URLS, type TestHierarchy } from '../testing/test-hierarchy';
+import { createTestHierarchy, daysFrom, issuePhoneCertificate, TEST_URLS, type TestHierarchy } from '../../test/test-hierarchy';
 import { validateCertificate } from '../validation/validate-certificate';
 import { decodeCertificate } from '../x509/certificate';
 import { basicConstraintsExtension, keyUsageExtension } from '../x509/extensions';

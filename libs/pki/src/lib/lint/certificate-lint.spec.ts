@@ -1,5 +1,5 @@
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
-import { createTestHierarchy, daysFrom, type TestHierarchy } from '../testing/test-hierarchy';
+import { createTestHierarchy, daysFrom, type TestHierarchy } from '../../test/test-hierarchy';
 import { buildTbsCertificate } from '../issuance/issue-certificate';
 import { userAuthenticationSubject } from '../jpki/jpki-names';
 import { lintCertificate } from './certificate-lint';

@@ -6,7 +6,7 @@ import { exportPkcs8Der, generateRsaKeyPair } from '../keys/rsa-keys';
 import { SoftwareRsaSigner } from '../keys/signer';
 import type { CertificateStatus } from '../revocation/revocation-reason';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
-import { createTestHierarchy, daysFrom, issuePhoneCertificate, type TestHierarchy } from '../testing/test-hierarchy';
+import { createTestHierarchy, daysFrom, issuePhoneCertificate, type TestHierarchy } from '../../test/test-hierarchy';
 import { decodeCertificate } from '../x509/certificate';
 import { computeCertId } from './cert-id';
 import { buildOcspRequest, decodeOcspGetRequest, OcspRequestError, parseOcspRequest } from './ocsp-request';

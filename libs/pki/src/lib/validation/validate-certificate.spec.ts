@@ -11,7 +11,7 @@ import { respondToOcspRequest } from '../ocsp/ocsp-responder';
 import { verifyOcspResponse } from '../ocsp/ocsp-verification';
 import type { CertificateStatus } from '../revocation/revocation-reason';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
-import { createTestHierarchy, daysFrom, issuePhoneCertificate, type TestHierarchy } from '../testing/test-hierarchy';
+import { createTestHierarchy, daysFrom, issuePhoneCertificate, type TestHierarchy } from '../../test/test-hierarchy';
 import { decodeCertificate } from '../x509/certificate';
 import { signTbs } from '../asn1/pkijs-interop';
 import { validateCertificate, type RevocationChecker, type ValidateCertificateOptions } from './validate-certificate';

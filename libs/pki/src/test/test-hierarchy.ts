@@ -1,8 +1,8 @@
 /** Test helper: a SIMULATED JPKI hierarchy (root → user-auth CA / signing CA → responders) built once per spec file. */
-import { wholeSeconds } from '../asn1/pkijs-interop';
-import { issueCertificate, type IssueCertificateRequest } from '../issuance/issue-certificate';
-import { JPKI_ROOT_CA_NAME, jpkiIssuingCaName, jpkiOcspResponderName, userAuthenticationSubject, type JpkiCaFunction } from '../jpki/jpki-names';
-import { SoftwareRsaSigner } from '../keys/signer';
+import { wholeSeconds } from '../lib/asn1/pkijs-interop';
+import { issueCertificate, type IssueCertificateRequest } from '../lib/issuance/issue-certificate';
+import { JPKI_ROOT_CA_NAME, jpkiIssuingCaName, jpkiOcspResponderName, userAuthenticationSubject, type JpkiCaFunction } from '../lib/jpki/jpki-names';
+import { SoftwareRsaSigner } from '../lib/keys/signer';
 
 export const DAY_MS = 86_400_000;
 
