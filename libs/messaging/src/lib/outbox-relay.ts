@@ -122,16 +122,19 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async publishBatch(): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
-      // Only the holder of the publish fence reads (and so sends) anything.
-      const rows: OutboxRow[] = await manager.query(
-        `WITH fence AS (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS held)
-         SELECT id, topic, message_key, headers, body FROM outbox, fence
-          WHERE fence.held AND published_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE OF outbox`,
+      // Only the holder of the publish fence takes (and so sends) anything. The batch is marked published in the same
+      // statement; a failed send throws, and the rollback leaves it unpublished for the next run.
+      const [rows]: [OutboxRow[], number] = await manager.query(
+        `WITH fence AS (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS held),
+              batch AS (SELECT id FROM outbox, fence
+                         WHERE fence.held AND published_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE OF outbox)
+         UPDATE outbox SET published_at = now() FROM batch WHERE outbox.id = batch.id
+         RETURNING outbox.id, outbox.topic, outbox.message_key, outbox.headers, outbox.body`,
         [`${this.options.schema}.outbox-publish`],
       );
       if (rows.length === 0) return 0;
+      rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
       await this.sendTraced(rows);
-      await manager.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
       rows.forEach((r) => this.published.inc({ topic: r.topic }));
       return rows.length;
     });
