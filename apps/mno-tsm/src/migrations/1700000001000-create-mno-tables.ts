@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { TsmTablesDdl } from '@jpki/tsm';
 
 /** Fleet (SIMs, subscribers), SSD registry, TSM operations, the OTA queue and the operator audit log. */
 export class CreateMnoTables1700000001000 implements MigrationInterface {
@@ -48,71 +49,9 @@ export class CreateMnoTables1700000001000 implements MigrationInterface {
         assigned_at   TIMESTAMPTZ NOT NULL,
         ended_at      TIMESTAMPTZ
       )`);
-    await q.query(`
-      CREATE TABLE ssd (
-        iccid               TEXT NOT NULL REFERENCES sim (iccid),
-        ssd_aid             TEXT NOT NULL,
-        state               TEXT NOT NULL CHECK (state IN ('creating', 'created', 'locked', 'deleted', 'failed')),
-        request_id          TEXT NOT NULL,
-        requested_by        TEXT NOT NULL,
-        privileges          TEXT NOT NULL,
-        install_parameters  TEXT NOT NULL,
-        temp_kvn            INT,
-        temp_kcvs           JSONB,
-        temp_keyset_sealed  TEXT,
-        keyset_recipient    TEXT,
-        handed_over_at      TIMESTAMPTZ,
-        created_at          TIMESTAMPTZ NOT NULL,
-        updated_at          TIMESTAMPTZ NOT NULL,
-        PRIMARY KEY (iccid, ssd_aid)
-      )`);
-    await q.query(`
-      CREATE TABLE tsm_operation (
-        request_id     TEXT NOT NULL,
-        kind           TEXT NOT NULL,
-        requested_by   TEXT NOT NULL,
-        iccid          TEXT,
-        msisdn         TEXT,
-        ssd_aid        TEXT,
-        correlation_id TEXT NOT NULL,
-        causation_id   TEXT,
-        saga_id        TEXT,
-        status         TEXT NOT NULL CHECK (status IN ('running', 'queued', 'completed', 'failed')),
-        outcome        TEXT,
-        reason         TEXT,
-        status_word    TEXT,
-        result         JSONB,
-        created_at     TIMESTAMPTZ NOT NULL,
-        completed_at   TIMESTAMPTZ,
-        PRIMARY KEY (request_id, kind)
-      )`);
-    await q.query(`CREATE INDEX tsm_operation_by_iccid ON tsm_operation (iccid, created_at)`);
-    await q.query(`
-      CREATE TABLE ota_queue (
-        id                    BIGSERIAL PRIMARY KEY,
-        iccid                 TEXT NOT NULL,
-        request_id            TEXT NOT NULL,
-        operation             TEXT NOT NULL CHECK (operation IN ('lock', 'unlock', 'delete')),
-        ssd_aid               TEXT NOT NULL,
-        queue_if_unreachable  BOOLEAN NOT NULL,
-        state                 TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
-        runs                  INT NOT NULL DEFAULT 0,
-        queued_notified       BOOLEAN NOT NULL DEFAULT false,
-        created_at            TIMESTAMPTZ NOT NULL,
-        updated_at            TIMESTAMPTZ NOT NULL
-      )`);
-    await q.query(`CREATE INDEX ota_queue_open ON ota_queue (iccid, id) WHERE state IN ('pending', 'running')`);
-    await q.query(`
-      CREATE TABLE operator_audit (
-        id       BIGSERIAL PRIMARY KEY,
-        at       TIMESTAMPTZ NOT NULL,
-        actor    TEXT NOT NULL,
-        roles    TEXT[] NOT NULL,
-        action   TEXT NOT NULL,
-        target   TEXT,
-        outcome  TEXT NOT NULL,
-        details  JSONB
-      )`);
+    // The shared TSM tables (@jpki/tsm's DDL, in their first shape); the SSD registry belongs to a SIM of this fleet.
+    await TsmTablesDdl.first(q);
+    await q.query(`ALTER TABLE ssd ADD CONSTRAINT ssd_iccid_fkey FOREIGN KEY (iccid) REFERENCES sim (iccid)`);
   }
 
   async down(q: QueryRunner): Promise<void> {

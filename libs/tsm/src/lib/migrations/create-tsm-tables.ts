@@ -4,14 +4,15 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 export const TSM_TABLES = ['ssd', 'tsm_operation', 'ota_queue', 'ota_forward', 'operator_audit'] as const;
 
 /**
- * The TSM tables in their current shape, for a TSM app that starts without history (apps/mno-tsm reached the same
- * shape through its own migrations; an int-spec in each app compares the columns). The `iccid` columns hold the
- * card's SEID. `ssd` refers to the app's card table, which the app's own migration links with a foreign key.
+ * The DDL of the TSM tables, written once, as the steps they were introduced in: apps/mno-tsm's migrations run the
+ * steps one by one (its history: `CreateMnoTables1700000001000`, `OtaForward1700000001200`,
+ * `OtaQueueRetry1700000001300`), a TSM app that starts without history runs them together
+ * (`CreateTsmTables1700000000500`). The `iccid` columns hold the card's SEID; `ssd` refers to the app's card table,
+ * which the app's own migration links with a foreign key.
  */
-export class CreateTsmTables1700000000500 implements MigrationInterface {
-  name = 'CreateTsmTables1700000000500';
-
-  async up(q: QueryRunner): Promise<void> {
+export const TsmTablesDdl = {
+  /** ssd, tsm_operation, ota_queue (without retries), operator_audit. */
+  async first(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE ssd (
         iccid               TEXT NOT NULL,
@@ -63,11 +64,24 @@ export class CreateTsmTables1700000000500 implements MigrationInterface {
         runs                  INT NOT NULL DEFAULT 0,
         queued_notified       BOOLEAN NOT NULL DEFAULT false,
         created_at            TIMESTAMPTZ NOT NULL,
-        updated_at            TIMESTAMPTZ NOT NULL,
-        retry_at              TIMESTAMPTZ
+        updated_at            TIMESTAMPTZ NOT NULL
       )`);
     await q.query(`CREATE INDEX ota_queue_open ON ota_queue (iccid, id) WHERE state IN ('pending', 'running')`);
-    await q.query(`CREATE INDEX ota_queue_retry ON ota_queue (retry_at) WHERE state = 'pending' AND retry_at IS NOT NULL`);
+    await q.query(`
+      CREATE TABLE operator_audit (
+        id       BIGSERIAL PRIMARY KEY,
+        at       TIMESTAMPTZ NOT NULL,
+        actor    TEXT NOT NULL,
+        roles    TEXT[] NOT NULL,
+        action   TEXT NOT NULL,
+        target   TEXT,
+        outcome  TEXT NOT NULL,
+        details  JSONB
+      )`);
+  },
+
+  /** SP scripts on their way to a card: the answer is awaited here, not in a saga; `resend_at` drives re-sends. */
+  async otaForward(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE ota_forward (
         script_id      TEXT PRIMARY KEY,
@@ -81,17 +95,23 @@ export class CreateTsmTables1700000000500 implements MigrationInterface {
         created_at     TIMESTAMPTZ NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX ota_forward_pending ON ota_forward (resend_at) WHERE completed_at IS NULL`);
-    await q.query(`
-      CREATE TABLE operator_audit (
-        id       BIGSERIAL PRIMARY KEY,
-        at       TIMESTAMPTZ NOT NULL,
-        actor    TEXT NOT NULL,
-        roles    TEXT[] NOT NULL,
-        action   TEXT NOT NULL,
-        target   TEXT,
-        outcome  TEXT NOT NULL,
-        details  JSONB
-      )`);
+  },
+
+  /** A queued operation whose card did not answer is tried again at `retry_at` (the phone may never detach and re-attach). */
+  async otaQueueRetry(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE ota_queue ADD COLUMN retry_at TIMESTAMPTZ`);
+    await q.query(`CREATE INDEX ota_queue_retry ON ota_queue (retry_at) WHERE state = 'pending' AND retry_at IS NOT NULL`);
+  },
+};
+
+/** Every TSM table in its current shape, for a TSM app that starts without history (apps/se-tsm). */
+export class CreateTsmTables1700000000500 implements MigrationInterface {
+  name = 'CreateTsmTables1700000000500';
+
+  async up(q: QueryRunner): Promise<void> {
+    await TsmTablesDdl.first(q);
+    await TsmTablesDdl.otaForward(q);
+    await TsmTablesDdl.otaQueueRetry(q);
   }
 
   async down(q: QueryRunner): Promise<void> {
