@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createOperatorAuditTable } from '@jpki/service-kit';
 
 /**
  * A phone number (SIM) or a device (iPhone) is held by one running enrollment whose applicant the CA has proven,
@@ -16,17 +17,7 @@ export class ProvenHoldsAndOperatorAudit1700000002200 implements MigrationInterf
     await q.query(`UPDATE iphone_enrollment SET holds_device = true WHERE active`);
     await q.query(`DROP INDEX iphone_enrollment_one_active_per_device`);
     await q.query(`CREATE UNIQUE INDEX iphone_enrollment_one_proven_per_device ON iphone_enrollment (device_id) WHERE active AND holds_device`);
-    await q.query(`
-      CREATE TABLE operator_audit (
-        id       BIGSERIAL PRIMARY KEY,
-        at       TIMESTAMPTZ NOT NULL,
-        actor    TEXT NOT NULL,
-        roles    TEXT[] NOT NULL,
-        action   TEXT NOT NULL,
-        target   TEXT,
-        outcome  TEXT NOT NULL,
-        details  JSONB
-      )`);
+    await createOperatorAuditTable(q);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { Clock } from './clock';
 import { DomainHttpException } from './http-errors';
 import { printable, printableJson } from './http-input';
@@ -13,6 +13,21 @@ type Actor = Pick<OperatorPrincipal, 'sub' | 'roles'>;
  * lifecycle do in their own logs), the TSMs the bare subject their audit API has always been queried by. Default ''.
  */
 export const OPERATOR_AUDIT_ACTOR_PREFIX = Symbol('OPERATOR_AUDIT_ACTOR_PREFIX');
+
+/** The table `OperatorAudit` writes, for the migrations of the services that keep it (sp-tsm, the TSMs). */
+export async function createOperatorAuditTable(q: QueryRunner): Promise<void> {
+  await q.query(`
+    CREATE TABLE operator_audit (
+      id       BIGSERIAL PRIMARY KEY,
+      at       TIMESTAMPTZ NOT NULL,
+      actor    TEXT NOT NULL,
+      roles    TEXT[] NOT NULL,
+      action   TEXT NOT NULL,
+      target   TEXT,
+      outcome  TEXT NOT NULL,
+      details  JSONB
+    )`);
+}
 
 /**
  * A service's operator audit log (`operator_audit`: at, actor, roles, action, target, outcome, details), the one writer

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createOperatorAuditTable } from '@jpki/service-kit';
 
 /** The tables the shared TSM code reads and writes (the app's card table, through its `SecureElementStore`, aside). */
 export const TSM_TABLES = ['ssd', 'tsm_operation', 'ota_queue', 'ota_forward', 'operator_audit'] as const;
@@ -67,17 +68,7 @@ export const TsmTablesDdl = {
         updated_at            TIMESTAMPTZ NOT NULL
       )`);
     await q.query(`CREATE INDEX ota_queue_open ON ota_queue (iccid, id) WHERE state IN ('pending', 'running')`);
-    await q.query(`
-      CREATE TABLE operator_audit (
-        id       BIGSERIAL PRIMARY KEY,
-        at       TIMESTAMPTZ NOT NULL,
-        actor    TEXT NOT NULL,
-        roles    TEXT[] NOT NULL,
-        action   TEXT NOT NULL,
-        target   TEXT,
-        outcome  TEXT NOT NULL,
-        details  JSONB
-      )`);
+    await createOperatorAuditTable(q);
   },
 
   /** SP scripts on their way to a card: the answer is awaited here, not in a saga; `resend_at` drives re-sends. */
