@@ -35,7 +35,6 @@ export interface LossToOcspResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
 interface BenchPhone {
   serial: string;
   iccid: string;

@@ -71,13 +71,15 @@ async function boundedBody(res: Response, maxBytes: number, what: string): Promi
   const chunks: Uint8Array[] = [];
   let received = 0;
   const reader = res.body?.getReader();
-  for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
-    received += chunk.value.byteLength;
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
     if (received > maxBytes) {
-      await reader?.cancel();
+      await reader.cancel();
       throw new CaAnswerTooLargeError(what, maxBytes);
     }
-    chunks.push(chunk.value);
+    chunks.push(value);
   }
   return Buffer.concat(chunks);
 }
