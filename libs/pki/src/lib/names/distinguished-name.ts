@@ -1,6 +1,6 @@
 import * as asn1js from 'asn1js';
 import type * as pkijs from 'pkijs';
-import { Asn1Error, asn1Der, childrenOf, derOf, parseDer, receivedDer } from '../asn1/pkijs-interop';
+import { Asn1Error, asn1Der, childrenOf, parseDer, receivedDer } from '../asn1/pkijs-interop';
 import { Oid } from '../asn1/oids';
 
 export type NameAttributeType = 'C' | 'ST' | 'L' | 'O' | 'OU' | 'CN' | 'SERIALNUMBER' | 'E';
@@ -80,7 +80,11 @@ export interface DecodedName {
 const DIRECTORY_STRING_TAGS = new Set([12, 19, 20, 22, 26, 30]);
 
 export function decodeDistinguishedName(der: Buffer): DecodedName {
-  const name = parseDer(der, 'Name');
+  return decodeNameNode(parseDer(der, 'Name'));
+}
+
+/** A Name already parsed as part of a DER structure (its checks done), read without parsing it again. */
+export function decodeNameNode(name: asn1js.AsnType): DecodedName {
   if (!(name instanceof asn1js.Sequence)) throw new Asn1Error('Name: expected a SEQUENCE');
   const rdns = childrenOf(name);
   if (rdns.some((rdn) => !(rdn instanceof asn1js.Set) || childrenOf(rdn).length === 0)) throw new Asn1Error('Name: empty or malformed RDN');
@@ -88,9 +92,9 @@ export function decodeDistinguishedName(der: Buffer): DecodedName {
   return { raw: receivedDer(name), attributes, multiValuedRdn: attributes.length !== rdns.length };
 }
 
-/** The toolkit's view of a Name pkijs decoded (pkijs keeps and re-emits the received bytes). */
+/** The toolkit's view of a Name pkijs decoded, from the bytes it was decoded from (pkijs keeps them). */
 export function decodedName(name: pkijs.RelativeDistinguishedNames): DecodedName {
-  return decodeDistinguishedName(derOf(name));
+  return decodeDistinguishedName(Buffer.from(name.valueBeforeDecode));
 }
 
 function decodeAttribute(node: asn1js.AsnType): DecodedNameAttribute {

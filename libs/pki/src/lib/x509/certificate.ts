@@ -15,8 +15,8 @@ import {
 } from '../asn1/pkijs-interop';
 import { toDer } from '../encoding/pem';
 import type { Signer } from '../keys/signer';
-import { decodedName, type DecodedName } from '../names/distinguished-name';
-import { extensionFromSchema, type ExtensionInput, type X509Extension } from './extensions';
+import { decodeNameNode, type DecodedName } from '../names/distinguished-name';
+import { receivedExtension, type ExtensionInput, type X509Extension } from './extensions';
 
 export interface DecodedTbsCertificate {
   readonly raw: Buffer;
@@ -97,12 +97,12 @@ function decodeTbs(certificate: pkijs.Certificate, fields: asn1js.AsnType[]): De
     serialNumber: certificate.serialNumber.toBigInt(),
     serialNumberOctets: Buffer.from(certificate.serialNumber.valueBlock.valueHexView),
     signatureAlgorithm: algorithmIdentifierValue(certificate.signature),
-    issuer: decodedName(certificate.issuer),
+    issuer: decodeNameNode(fields[versionTagged + 2]),
     notBefore: certificate.notBefore.value,
     notAfter: certificate.notAfter.value,
-    subject: decodedName(certificate.subject),
+    subject: decodeNameNode(fields[versionTagged + 4]),
     subjectPublicKeyInfo: receivedDer(fields[versionTagged + 5]),
-    extensions: extensions.map(extensionFromSchema),
+    extensions: extensions.map((node, i) => receivedExtension((certificate.extensions ?? [])[i], node)),
   };
 }
 

@@ -14,9 +14,8 @@ export interface ExtensionInput {
 
 export type X509Extension = ExtensionInput;
 
-/** An Extension as received: DER forbids encoding `critical` when it is FALSE (its DEFAULT). */
-export function extensionFromSchema(node: asn1js.AsnType): X509Extension {
-  const { extnID, critical, extnValue } = new pkijs.Extension({ schema: node });
+/** An Extension pkijs decoded, checked against its node as received: DER forbids encoding `critical` when it is FALSE (its DEFAULT). */
+export function receivedExtension({ extnID, critical, extnValue }: pkijs.Extension, node: asn1js.AsnType): X509Extension {
   if (!critical && childrenOf(node).length === 3) throw new Asn1Error(`extension ${extnID}: critical FALSE must be omitted in DER`);
   return { oid: extnID, critical, value: Buffer.from(extnValue.valueBlock.valueHexView) };
 }
