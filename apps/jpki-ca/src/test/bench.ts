@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       CertificateIssuanceRequested,
       requests.map((r) => ca.envelope(CertificateIssuanceRequested, r)),
     );
-    await waitUntil(() => ca.events(CertificateIssued.type).length >= requests.length, 120_000, 'all issued');
+    await waitUntil(() => ca.eventCount(CertificateIssued.type) >= requests.length, 120_000, 'all issued');
     const issuanceRate = requests.length / ((Date.now() - started) / 1000);
     console.log(`phone issuance end to end (Kafka in → signed, superseding, stored, event out): ${issuanceRate.toFixed(1)}/s over ${requests.length}`);
     console.log(`ratio to one core's RSA-2048 signatures/s: issuance ${(issuanceRate / signRate).toFixed(4)}`);

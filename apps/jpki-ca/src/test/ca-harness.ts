@@ -225,6 +225,11 @@ export class CaHarness {
       .map((e) => e.payload);
   }
 
+  /** How many `type` events the CA published, by their message-type header: a benchmark's wait parses nothing on the CA's thread. */
+  eventCount(type: string): number {
+    return (this.watcher?.messages ?? []).filter((m) => m.topic === `${this.topicTag}ca.events` && m.headers[Headers.messageType] === type).length;
+  }
+
   async waitForEvent<P = Record<string, unknown>>(type: string, predicate: (payload: P) => boolean, timeoutMs = 15_000): Promise<P> {
     return waitUntil(() => this.events<P>(type).find(predicate), timeoutMs, `${type} event`);
   }
