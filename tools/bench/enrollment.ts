@@ -14,7 +14,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { CARRIERS, type Carrier, type EnrollmentView, type KeyMode, type MvnoId } from '@jpki/contracts';
-import { createSubscriber, createTestCitizen, JpkiUiApp, type Subscriber, type TestCitizen } from '@jpki/jpki-client';
+import { createSubscriber, createTestCitizens, JpkiUiApp, type Subscriber, type TestCitizen } from '@jpki/jpki-client';
 import { enrollmentCryptoBound, type EnrollmentCryptoBound } from '@jpki/testing';
 import { benchDuration, log, percentile, runAsScript, SMOKE, startBenchPlatform, writeBenchResult, type BenchPlatform } from './bench-support';
 
@@ -58,15 +58,20 @@ interface Applicant {
 /** Citizens and subscribers, a few at a time (not measured). */
 async function applicants(p: BenchPlatform, count: number): Promise<Applicant[]> {
   const token = p.keys.operatorToken('bench@integrator', ['integrator', 'operator']);
+  const citizens: TestCitizen[] = [];
+  for (let first = 0; first < count; first += 100) {
+    const people = Array.from({ length: Math.min(100, count - first) }, (_, j) => ({ name: `ベンチ 申請${first + j}` }));
+    citizens.push(...(await createTestCitizens(p.endpoints, token, people)));
+    log(`  ${citizens.length} of ${count} citizens created`);
+  }
   const out: Applicant[] = new Array(count);
   let next = 0;
   const worker = async () => {
     while (next < count) {
       const i = next++;
       const operator = OPERATORS[i % OPERATORS.length];
-      const citizen = await createTestCitizen(p.endpoints, token, { name: `ベンチ 申請${i}` });
-      out[i] = { citizen, subscriber: await createSubscriber(p.endpoints, token, operator), operator, keyMode: i % 2 === 0 ? 'on-card' : 'delivered' };
-      if ((i + 1) % 200 === 0) log(`  ${i + 1} of ${count} created`);
+      out[i] = { citizen: citizens[i], subscriber: await createSubscriber(p.endpoints, token, operator), operator, keyMode: i % 2 === 0 ? 'on-card' : 'delivered' };
+      if ((i + 1) % 200 === 0) log(`  ${i + 1} of ${count} subscribers created`);
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));

@@ -37,7 +37,7 @@ import {
   verifyOcspResponse,
   type CertificateStatus,
 } from '@jpki/pki';
-import { VirtualMyNumberCard } from '@jpki/mynumber-card';
+import { VirtualMyNumberCard, type CardFile } from '@jpki/mynumber-card';
 import { Clock } from '@jpki/service-kit';
 import { testDatabaseUrl, waitUntil } from '@jpki/testing';
 import { FaultInjector } from './ra/faults';
@@ -231,6 +231,60 @@ describe('jpki-ca on the real broker and database', () => {
       expect(JSON.stringify(alice.cardFile)).not.toMatch(/IBADANBgkqhkiG9w0BAQEFAAS|PRIVATE KEY|"d":/);
       expect((await alice.card.verify('user-authentication', PIN)).ok).toBe(true);
       expect(await ca.count(`SELECT 1 FROM issuance WHERE person_id = $1 AND key_mode = 'card' AND state = 'issued'`, [alice.personId])).toBe(2);
+    });
+
+    const person = (overrides: Record<string, unknown> = {}) => ({
+      name: '一括 太郎',
+      gender: 'male',
+      dateOfBirth: '1980-01-01',
+      address: '東京都千代田区霞が関２丁目１番２号',
+      prefecture: 'Tokyo-to',
+      municipality: 'Chiyoda-ku',
+      signingPassword: PASSWORD,
+      userAuthenticationPin: PIN,
+      ...overrides,
+    });
+    const batch = (citizens: unknown, token = ca.token('integrator')) => ca.http().post('/citizens/batch').set('authorization', token).send({ citizens });
+
+    it('issues a batch of cards, each as POST /citizens issues one, and answers a refused person in its place without storing anything for it', async () => {
+      const persons = await ca.count('SELECT 1 FROM person');
+      const res = await batch([person(), person({ dateOfBirth: '2999-01-01' }), person({ personId: alice.personId }), person({ name: '一括 花子', gender: 'female' })]).expect(200);
+      expect(res.body).toMatchObject({ issued: 2, refused: 2 });
+      const results = res.body.results as { index: number; statusCode: number; reason?: string; personId?: string; cardFile?: CardFile }[];
+      expect(results.map((r) => [r.index, r.statusCode, r.reason])).toEqual([
+        [0, 201, undefined],
+        [1, 422, 'DATE_OF_BIRTH_IN_FUTURE'],
+        [2, 409, 'PERSON_EXISTS'],
+        [3, 201, undefined],
+      ]);
+      const issued = [results[0], results[3]];
+      for (const [i, { personId, cardFile }] of issued.entries()) {
+        const card = VirtualMyNumberCard.open(cardFile as CardFile);
+        expect((await card.verify('user-authentication', PIN)).ok).toBe(true);
+        expect(readJpkiPersonalData(card.certificate('signing'))).toMatchObject({ name: ['一括 太郎', '一括 花子'][i] });
+        expect(await ca.count(`SELECT 1 FROM issuance WHERE person_id = $1 AND key_mode = 'card' AND state = 'issued'`, [personId])).toBe(2);
+        await openssl.write(`batch${i}.pem`, toPem(card.certificate('signing'), 'CERTIFICATE'));
+        expect((await openssl.run(['verify', '-CAfile', bundle, `batch${i}.pem`])).output).toContain(`batch${i}.pem: OK`);
+      }
+      expect(await ca.count('SELECT 1 FROM person')).toBe(persons + 2);
+      expect(
+        await ca.count(`SELECT 1 FROM audit_log WHERE action = 'citizens.batch' AND details @> $1::jsonb`, [
+          JSON.stringify({ issued: issued.map((r) => r.personId), refused: [{ index: 1, statusCode: 422, reason: 'DATE_OF_BIRTH_IN_FUTURE' }, { index: 2, statusCode: 409, reason: 'PERSON_EXISTS' }] }),
+        ]),
+      ).toBe(1);
+    });
+
+    it('refuses a batch that does not validate whole, naming the offending person, and issues nothing', async () => {
+      const persons = await ca.count('SELECT 1 FROM person');
+      const details = async (citizens: unknown) => (await batch(citizens).expect(400)).body;
+      expect(await details([person(), person({ name: 'x'.repeat(101) })])).toMatchObject({ reason: 'VALIDATION_FAILED', details: [{ path: 'citizens.1.name' }] });
+      expect(await details([])).toMatchObject({ reason: 'VALIDATION_FAILED', details: [{ path: 'citizens' }] });
+      expect(await details(Array.from({ length: 101 }, () => person()))).toMatchObject({ reason: 'VALIDATION_FAILED', details: [{ path: 'citizens' }] });
+      const twice = randomUUID();
+      expect(await details([person({ personId: twice }), person({ personId: twice })])).toMatchObject({ details: [{ path: 'citizens', message: 'personId appears twice' }] });
+      expect((await batch([person()], ca.token('operator')).expect(403)).body.reason).toBe('ROLE_REQUIRED');
+      expect((await ca.http().post('/citizens/batch').send({ citizens: [person()] }).expect(401)).body.reason).toBe('AUTH_REQUIRED');
+      expect(await ca.count('SELECT 1 FROM person')).toBe(persons);
     });
 
     it('refuses bad input with a machine-readable 4xx and stores nothing', async () => {
@@ -828,6 +882,7 @@ describe('jpki-ca on the real broker and database', () => {
         '/ocsp',
         '/ocsp/{request}',
         '/citizens',
+        '/citizens/batch',
         '/citizens/{personId}',
         '/citizens/{personId}/card/revocation',
         '/certificates/{serial}',

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CardError } from '@jpki/mynumber-card';
+import { createLogger } from '@jpki/observability';
 import { LintRejectionError, PersonalDataError } from '@jpki/pki';
 import {
   ApiErrors,
@@ -9,6 +10,8 @@ import {
   AuditContextGuard,
   Clock,
   conflict,
+  errorBodySchema,
+  httpErrorBody,
   notFound,
   Operator,
   type OperatorPrincipal,
@@ -30,9 +33,13 @@ import {
   cardRevocationSchema,
   citizenCreatedSchema,
   citizenSchema,
+  CITIZEN_BATCH_MAX,
+  citizensCreatedSchema,
   createCitizenSchema,
+  createCitizensSchema,
   revocationResultSchema,
   type CreateCitizenBody,
+  type CreateCitizensBody,
 } from './schemas';
 import type { z } from 'zod/v4';
 
@@ -42,6 +49,8 @@ import type { z } from 'zod/v4';
 @UseGuards(AuditContextGuard)
 @UseFilters(RefusedCallAuditFilter)
 export class CitizensController {
+  private readonly log = createLogger('jpki-ca.citizens');
+
   constructor(
     private readonly citizens: CitizensService,
     private readonly revocations: RevocationService,
@@ -65,20 +74,63 @@ export class CitizensController {
   async create(@ValidBody(createCitizenSchema) body: CreateCitizenBody, @Operator() operator: OperatorPrincipal): Promise<z.infer<typeof citizenCreatedSchema>> {
     requireMunicipalScope(operator, 'issuing a card');
     try {
-      const issued = await this.citizens.issue(body, `operator:${operator.sub}`);
-      return {
-        personId: issued.personId,
-        cardFile: issued.cardFile as unknown as Record<string, unknown>,
-        certificates: { signing: certificateSummary(issued.signing), userAuthentication: certificateSummary(issued.userAuthentication) },
-      };
+      return await this.issueCard(body, operator);
     } catch (error) {
-      if (error instanceof CitizenError && error.reason === 'PERSON_EXISTS') throw conflict(error.reason, error.message);
-      if (error instanceof CitizenError) throw unprocessable(error.reason, error.message);
-      if (error instanceof PersonalDataError) throw unprocessable('PERSONAL_DATA_INVALID', error.message);
-      if (error instanceof CardError) throw unprocessable(error.reason, error.message);
-      if (error instanceof LintRejectionError) throw unprocessable('LINT_FAILED', error.message, error.findings);
-      throw error;
+      throw citizenRefusal(error);
     }
+  }
+
+  @Post('batch')
+  @HttpCode(200)
+  @RequireRoles('integrator')
+  @ApiOperation({
+    summary: `Issue virtual My Number cards for up to ${CITIZEN_BATCH_MAX} synthetic people at once`,
+    description:
+      'Each person is issued exactly as POST /citizens issues one, a few at a time; the answer lists, in the order asked, each card file or ' +
+      'the refusal (status and reason) POST /citizens would have given. A refused person changes nothing; the others are issued. ' +
+      'A body that does not validate (any person, or a personId given twice) is refused whole with 400 VALIDATION_FAILED.',
+  })
+  @ApiZodBody(createCitizensSchema)
+  @ApiZodResponse(200, citizensCreatedSchema, 'one result per person')
+  @ApiErrors(400, 401, 403, 413)
+  async createBatch(@ValidBody(createCitizensSchema) body: CreateCitizensBody, @Operator() operator: OperatorPrincipal): Promise<z.infer<typeof citizensCreatedSchema>> {
+    requireMunicipalScope(operator, 'issuing a card');
+    const results: z.infer<typeof citizensCreatedSchema>['results'] = [];
+    let next = 0;
+    const worker = async () => {
+      for (let index = next++; index < body.citizens.length; index = next++) {
+        try {
+          results[index] = { index, statusCode: 201 as const, ...(await this.issueCard(body.citizens[index], operator)) };
+        } catch (error) {
+          const refusal = citizenRefusal(error);
+          if (refusal === error) this.log.error({ err: error, index }, 'card issuance in a batch failed');
+          results[index] = { index, ...(httpErrorBody(refusal).body as z.infer<typeof errorBodySchema>) };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CITIZEN_BATCH_CONCURRENCY, body.citizens.length) }, worker));
+    const refused = results.filter((r) => r.statusCode !== 201);
+    await this.transactions.run(`operator:${operator.sub}`, async (tx) =>
+      tx.audit({
+        occurredAt: this.clock.now(),
+        action: 'citizens.batch',
+        subject: 'citizens',
+        details: {
+          issued: results.flatMap((r) => ('personId' in r ? [r.personId] : [])),
+          refused: refused.map((r) => ({ index: r.index, statusCode: r.statusCode, reason: 'reason' in r ? r.reason : undefined })),
+        },
+      }),
+    );
+    return { issued: results.length - refused.length, refused: refused.length, results };
+  }
+
+  private async issueCard(body: CreateCitizenBody, operator: OperatorPrincipal): Promise<z.infer<typeof citizenCreatedSchema>> {
+    const issued = await this.citizens.issue(body, `operator:${operator.sub}`);
+    return {
+      personId: issued.personId,
+      cardFile: issued.cardFile as unknown as Record<string, unknown>,
+      certificates: { signing: certificateSummary(issued.signing), userAuthentication: certificateSummary(issued.userAuthentication) },
+    };
   }
 
   @Get(':personId')
@@ -164,4 +216,20 @@ export class CitizensController {
       throw error;
     }
   }
+}
+
+/**
+ * A few cards in flight: their key generations and card-file key wrapping run on the libuv pool while the CA signs
+ * and stores the others.
+ */
+const CITIZEN_BATCH_CONCURRENCY = 4;
+
+/** The refusal a card issuance error is answered with (409 or 422 and its reason); any other error as it is. */
+function citizenRefusal(error: unknown): unknown {
+  if (error instanceof CitizenError && error.reason === 'PERSON_EXISTS') return conflict(error.reason, error.message);
+  if (error instanceof CitizenError) return unprocessable(error.reason, error.message);
+  if (error instanceof PersonalDataError) return unprocessable('PERSONAL_DATA_INVALID', error.message);
+  if (error instanceof CardError) return unprocessable(error.reason, error.message);
+  if (error instanceof LintRejectionError) return unprocessable('LINT_FAILED', error.message, error.findings);
+  return error;
 }

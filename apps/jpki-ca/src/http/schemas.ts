@@ -1,6 +1,7 @@
 import { z } from 'zod/v4';
 import { certificateKindSchema, deviceBindingSchema, revocationReasonSchema, serialSchema } from '@jpki/contracts';
 import { CREDENTIAL_RULES } from '@jpki/mynumber-card';
+import { errorBodySchema } from '@jpki/service-kit';
 
 export const createCitizenSchema = z.strictObject({
   personId: z.uuid().optional().describe('choose the person id (default: random UUID)'),
@@ -35,6 +36,32 @@ export const citizenCreatedSchema = z.object({
   personId: z.uuid(),
   cardFile: z.record(z.string(), z.unknown()).describe('jpki-virtual-mynumber-card/1 (see @jpki/mynumber-card); keys wrapped, never in clear'),
   certificates: z.object({ signing: certificateSummarySchema, userAuthentication: certificateSummarySchema }),
+});
+
+/** How many people one `POST /citizens/batch` may ask for: each costs two RSA key generations and two signatures. */
+export const CITIZEN_BATCH_MAX = 100;
+
+export const createCitizensSchema = z.strictObject({
+  citizens: z
+    .array(createCitizenSchema)
+    .min(1)
+    .max(CITIZEN_BATCH_MAX)
+    .refine((citizens) => new Set(citizens.flatMap((c) => c.personId ?? [])).size === citizens.filter((c) => c.personId).length, 'personId appears twice')
+    .describe(`1 to ${CITIZEN_BATCH_MAX} people, each as POST /citizens takes one`),
+});
+export type CreateCitizensBody = z.infer<typeof createCitizensSchema>;
+
+export const citizensCreatedSchema = z.object({
+  issued: z.number().int(),
+  refused: z.number().int(),
+  results: z
+    .array(
+      z.union([
+        citizenCreatedSchema.extend({ index: z.number().int(), statusCode: z.literal(201) }),
+        errorBodySchema.extend({ index: z.number().int() }),
+      ]),
+    )
+    .describe('one per person, in the order asked: the card as POST /citizens answers it, or the refusal POST /citizens would have given'),
 });
 
 export const citizenSchema = z.object({ personId: z.uuid(), createdAt: z.iso.datetime(), certificates: z.array(certificateSummarySchema) });

@@ -43,9 +43,45 @@ export function newSigningPassword(): string {
 
 /** An integrator issues a virtual My Number card for a synthetic person at the (simulated) municipality. */
 export async function createTestCitizen(e: PlatformEndpoints, token: string, details: CitizenDetails = {}): Promise<TestCitizen> {
+  const { body, signingPassword, cardPin } = citizenApplication(details);
+  const created = await new HttpJson(e.ca, token).post<{ personId: string; cardFile: unknown }>('/citizens', body);
+  return { personId: created.personId, card: VirtualMyNumberCard.open(created.cardFile), signingPassword, cardPin };
+}
+
+/** The CA's largest `POST /citizens/batch`. */
+const CITIZEN_BATCH_MAX = 100;
+
+/**
+ * Cards for many synthetic people at once (`POST /citizens/batch`, up to 100 per request), in the order of `people`;
+ * throws on the first batch with a refused person, naming each refusal (the people issued before it stay issued).
+ */
+export async function createTestCitizens(e: PlatformEndpoints, token: string, people: readonly CitizenDetails[]): Promise<TestCitizen[]> {
+  const http = new HttpJson(e.ca, token);
+  const citizens: TestCitizen[] = [];
+  for (let first = 0; first < people.length; first += CITIZEN_BATCH_MAX) {
+    const applications = people.slice(first, first + CITIZEN_BATCH_MAX).map(citizenApplication);
+    const answer = await http.post<{ results: { index: number; statusCode: number; personId?: string; cardFile?: unknown; reason?: string; message?: string }[] }>(
+      '/citizens/batch',
+      { citizens: applications.map((a) => a.body) },
+    );
+    const refused = answer.results.filter((r) => r.statusCode !== 201);
+    if (refused.length > 0) throw new Error(`citizens refused: ${refused.map((r) => `#${first + r.index} ${r.statusCode} ${r.reason}: ${r.message}`).join('; ')}`);
+    citizens.push(
+      ...answer.results.map(({ index, personId, cardFile }) => ({
+        personId: personId as string,
+        card: VirtualMyNumberCard.open(cardFile),
+        signingPassword: applications[index].signingPassword,
+        cardPin: applications[index].cardPin,
+      })),
+    );
+  }
+  return citizens;
+}
+
+function citizenApplication(details: CitizenDetails): { body: Record<string, string>; signingPassword: string; cardPin: string } {
   const signingPassword = newSigningPassword();
   const cardPin = String(1000 + (randomBytes(2).readUInt16BE() % 9000));
-  const created = await new HttpJson(e.ca, token).post<{ personId: string; cardFile: unknown }>('/citizens', {
+  const body = {
     name: details.name ?? '山田 太郎',
     gender: details.gender ?? 'male',
     dateOfBirth: details.dateOfBirth ?? '1990-04-01',
@@ -54,8 +90,8 @@ export async function createTestCitizen(e: PlatformEndpoints, token: string, det
     municipality: details.municipality ?? '千代田区',
     signingPassword,
     userAuthenticationPin: cardPin,
-  });
-  return { personId: created.personId, card: VirtualMyNumberCard.open(created.cardFile), signingPassword, cardPin };
+  };
+  return { body, signingPassword, cardPin };
 }
 
 /**
