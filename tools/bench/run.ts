@@ -15,7 +15,7 @@ import { join, relative } from 'node:path';
 const json = process.argv.includes('--json');
 if (process.argv.includes('--smoke')) process.env['BENCH_SMOKE'] = '1';
 const smoke = process.env['BENCH_SMOKE'] === '1';
-const benches = ['idle', 'scp03', 'enrollment', 'bank-logins', 'loss-to-ocsp', 'ocsp'];
+const benches = ['idle', 'scp03', 'enrollment', 'citizens', 'bank-logins', 'loss-to-ocsp', 'ocsp'];
 
 /** One benchmark's figures, as its `reports/bench/<name>.json` holds them, and that file. */
 interface BenchFigures {
