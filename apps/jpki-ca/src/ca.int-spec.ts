@@ -41,7 +41,7 @@ import { VirtualMyNumberCard, type CardFile } from '@jpki/mynumber-card';
 import { Clock } from '@jpki/service-kit';
 import { testDatabaseUrl, waitUntil } from '@jpki/testing';
 import { FaultInjector } from './ra/faults';
-import { CaHarness, PASSWORD, PIN, type TestCitizen } from './test/ca-harness';
+import { CaHarness, citizenBody, PASSWORD, PIN, type TestCitizen } from './test/ca-harness';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
 
 type Issued = PayloadOf<typeof CertificateIssued>;
@@ -233,17 +233,7 @@ describe('jpki-ca on the real broker and database', () => {
       expect(await ca.count(`SELECT 1 FROM issuance WHERE person_id = $1 AND key_mode = 'card' AND state = 'issued'`, [alice.personId])).toBe(2);
     });
 
-    const person = (overrides: Record<string, unknown> = {}) => ({
-      name: '一括 太郎',
-      gender: 'male',
-      dateOfBirth: '1980-01-01',
-      address: '東京都千代田区霞が関２丁目１番２号',
-      prefecture: 'Tokyo-to',
-      municipality: 'Chiyoda-ku',
-      signingPassword: PASSWORD,
-      userAuthenticationPin: PIN,
-      ...overrides,
-    });
+    const person = (overrides: Record<string, unknown> = {}) => citizenBody({ name: '一括 太郎', ...overrides });
     const batch = (citizens: unknown, token = ca.token('integrator')) => ca.http().post('/citizens/batch').set('authorization', token).send({ citizens });
 
     it('issues a batch of cards, each as POST /citizens issues one, and answers a refused person in its place without storing anything for it', async () => {

@@ -258,17 +258,7 @@ export class CaHarness {
     const res = await this.http()
       .post('/citizens')
       .set('authorization', this.token('integrator'))
-      .send({
-        name: '試験 太郎',
-        gender: 'male',
-        dateOfBirth: '1985-06-15',
-        address: '東京都千代田区霞が関２丁目１番２号',
-        prefecture: 'Tokyo-to',
-        municipality: 'Chiyoda-ku',
-        signingPassword: PASSWORD,
-        userAuthenticationPin: PIN,
-        ...overrides,
-      })
+      .send(citizenBody(overrides))
       .expect(201);
     const cardFile = res.body.cardFile as CardFile;
     const citizen: TestCitizen = {
@@ -314,4 +304,19 @@ export class CaHarness {
   async stop(): Promise<void> {
     await Promise.all([this.watcher?.stop(), this.producer?.disconnect(), this.app.close()]);
   }
+}
+
+/** A `POST /citizens` body for a synthetic person with the harness's PASSWORD and PIN. */
+export function citizenBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: '試験 太郎',
+    gender: 'male',
+    dateOfBirth: '1985-06-15',
+    address: '東京都千代田区霞が関２丁目１番２号',
+    prefecture: 'Tokyo-to',
+    municipality: 'Chiyoda-ku',
+    signingPassword: PASSWORD,
+    userAuthenticationPin: PIN,
+    ...overrides,
+  };
 }
