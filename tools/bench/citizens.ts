@@ -1,6 +1,6 @@
 /**
  * Benchmark: test citizens (virtual My Number cards) per second, the way a large simulation creates its population —
- * one `POST /citizens` per person from 4 concurrent clients, and `POST /citizens/batch` of up to 100 people — beside
+ * one `POST /citizens` per person from 4 concurrent clients, and `POST /citizens/batch` 25 people at a time — beside
  * the crypto bound of one card measured in the same run (two RSA-2048 key generations and two signatures, over this
  * machine's cores).
  *
