@@ -20,12 +20,26 @@ import {
 } from '@jpki/contracts';
 import { ensureTopics, kafkaClient } from '@jpki/messaging';
 import { createServiceApp } from '@jpki/service-kit';
-import { rawProducer, signedEnvelope, StackKeys, testDatabaseUrl, testKafkaBrokers, testSchema, testTopicPrefix, TopicWatcher, waitUntil } from '@jpki/testing';
+import {
+  rawProducer,
+  recordStatements,
+  signedEnvelope,
+  StackKeys,
+  statementsWithoutIndex,
+  testDatabaseUrl,
+  testKafkaBrokers,
+  testSchema,
+  testTopicPrefix,
+  TopicWatcher,
+  waitUntil,
+} from '@jpki/testing';
 import { LifecycleModule } from './app.module';
 import { loadLifecycleConfig } from './config';
 import { LIFECYCLE_OPENAPI, lifecycleDefinition } from './definition';
 
 const DAY_MS = 86_400_000;
+/** Statements that read a whole table on purpose: retention of published outbox rows. */
+const HOUSEKEEPING = ['DELETE FROM outbox WHERE published_at <'];
 
 /**
  * The lifecycle service alone on the real broker and database, its peers played by the test (signed envelopes as
@@ -35,6 +49,7 @@ describe('lifecycle service (integration)', () => {
   const sub = `l${randomBytes(3).toString('hex')}.`;
   const prefix = `${testTopicPrefix()}${sub}`;
   const keys = new StackKeys(['lifecycle', 'jpki-ca', 'sp-tsm', 'mno-tsm-docomo', 'mno-tsm-kddi', 'mno-tsm-softbank']);
+  const schema = testSchema('lifecycle');
   let app: INestApplication;
   let watcher: TopicWatcher;
   let producer: Awaited<ReturnType<typeof rawProducer>>;
@@ -91,7 +106,7 @@ describe('lifecycle service (integration)', () => {
     await ensureTopics(kafkaClient('lifecycle-test-setup', testKafkaBrokers()), prefix);
     const config = loadLifecycleConfig({
       HTTP_PORT: '0',
-      DB_SCHEMA: testSchema('lifecycle'),
+      DB_SCHEMA: schema,
       DATABASE_URL: testDatabaseUrl(),
       KAFKA_BROKERS: testKafkaBrokers().join(','),
       KAFKA_TOPIC_PREFIX: prefix,
@@ -289,5 +304,25 @@ describe('lifecycle service (integration)', () => {
     expect((await followUp(loss, docomoOperator).expect(409)).body).toMatchObject({ reason: 'CASE_NOT_WAITING' });
     const view = (await http().get(`/phones?serial=${p.serial}`).set('authorization', `Bearer ${token}`).expect(200)).body;
     expect(view).toMatchObject({ lost: false, certificate: { status: 'good' }, service: { state: 'operational', pendingOperation: null } });
+  }, 60_000);
+
+  it('every statement of a loss and a found case, from the report to the card operation’s outcome, is served by an index', async () => {
+    const p = await phone();
+    const recording = recordStatements();
+    try {
+      for (const [path, status, reason, operation] of [
+        ['/loss-reports', 'on-hold', 'certificateHold', 'suspend'],
+        ['/found-reports', 'good', 'removeFromCRL', 'resume'],
+      ] as const) {
+        const caseId = (await http().post(path).set('authorization', `Bearer ${token}`).send({ serial: p.serial, reason: 'plan audit' }).expect(202)).body.caseId as string;
+        await send(CertificateStatusChanged, { serial: p.serial, personId: p.personId, kind: 'phone-user-authentication', status, reason, changedAt: new Date().toISOString(), requestId: `${caseId}:ca`, device: p.device, enrollmentId: p.enrollmentId }, 'jpki-ca');
+        await send(ServiceOperationCompleted, { requestId: `${caseId}:sp`, iccid: p.iccid, operation, outcome: 'done' }, 'sp-tsm');
+        await waitUntil(async () => (await getCase(caseId)).status === 'completed', 20_000, `${path} case completed`);
+      }
+    } finally {
+      const statements = recording.stop();
+      expect(statements.length).toBeGreaterThan(20);
+      expect(await statementsWithoutIndex(schema, statements, HOUSEKEEPING)).toEqual([]);
+    }
   }, 60_000);
 });

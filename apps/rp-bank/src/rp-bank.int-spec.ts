@@ -12,7 +12,7 @@ import {
   type TestCitizen,
 } from '@jpki/jpki-client';
 import { exportSpkiDer, issueCertificate, JPKI_ROOT_CA_NAME, jpkiIssuingCaName, SoftwareRsaSigner, userAuthenticationSubject } from '@jpki/pki';
-import { startPlatformUnderTest, waitUntil, type PlatformUnderTest } from '@jpki/testing';
+import { recordStatements, startPlatformUnderTest, statementsWithoutIndex, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 import { startBank, type BankUnderTest } from './test/bank-harness';
 
 const PIN = '2580';
@@ -98,6 +98,19 @@ describe('rp-bank (integration)', () => {
     expect(Buffer.from(row.token_sha256).equals(createHash('sha256').update(login.sessionToken).digest())).toBe(true);
     await client.logout(login.sessionToken);
     expect(await refusalOf(client.account(login.sessionToken))).toMatchObject({ status: 401, reason: 'SESSION_ENDED', details: { endReason: 'LOGOUT' } });
+  });
+
+  it('every statement of a login, an account read and a logout is served by an index', async () => {
+    const recording = recordStatements();
+    try {
+      const login = await client.login(phone);
+      await client.account(login.sessionToken);
+      await client.logout(login.sessionToken);
+    } finally {
+      const statements = recording.stop();
+      expect(statements.length).toBeGreaterThan(5);
+      expect(await statementsWithoutIndex(String(bank.dataSource.driver.schema), statements)).toEqual([]);
+    }
   });
 
   it('accepts the My Number card’s own user-authentication certificate as well (same CA)', async () => {

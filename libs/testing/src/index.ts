@@ -11,3 +11,4 @@ export * from './lib/crypto-bound';
 export * from './lib/test-card-responder';
 export * from './lib/tsm-under-test';
 export * from './lib/schema-shape';
+export * from './lib/query-plans';

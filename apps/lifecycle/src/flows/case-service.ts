@@ -304,7 +304,7 @@ export class CaseService {
    * reports only the last queued operation of a SIM when the phone comes back).
    */
   async onServiceOutcome(m: EntityManager, requestId: string, outcome: string): Promise<void> {
-    const rows = await queryRows(m, `SELECT * FROM lifecycle_case WHERE $1 = ANY(sp_requests) FOR UPDATE`, [requestId]);
+    const rows = await queryRows(m, `SELECT * FROM lifecycle_case WHERE sp_requests @> ARRAY[$1::text] FOR UPDATE`, [requestId]);
     if (!rows[0]) return;
     const row = toCaseRow(rows[0]);
     await this.settle(m, row, { [requestId]: outcome });

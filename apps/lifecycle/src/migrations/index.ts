@@ -3,5 +3,6 @@ import { sagaMigrations } from '@jpki/saga';
 import { CreateLifecycleTables1700000001000 } from './1700000001000-create-lifecycle-tables';
 import { PhoneSigningCertificates1700000001100 } from './1700000001100-phone-signing-certificates';
 import { EsePhones1700000001200 } from './1700000001200-ese-phones';
+import { PhoneByDevice1700000001300 } from './1700000001300-phone-by-device';
 
-export const lifecycleMigrations = [CreateMessagingTables1700000000000, ...sagaMigrations, CreateLifecycleTables1700000001000, PhoneSigningCertificates1700000001100, EsePhones1700000001200];
+export const lifecycleMigrations = [CreateMessagingTables1700000000000, ...sagaMigrations, CreateLifecycleTables1700000001000, PhoneSigningCertificates1700000001100, EsePhones1700000001200, PhoneByDevice1700000001300];
