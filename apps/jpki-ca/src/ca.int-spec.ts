@@ -39,7 +39,7 @@ import {
 } from '@jpki/pki';
 import { VirtualMyNumberCard, type CardFile } from '@jpki/mynumber-card';
 import { Clock } from '@jpki/service-kit';
-import { testDatabaseUrl, waitUntil } from '@jpki/testing';
+import { recordStatements, statementsWithoutIndex, testDatabaseUrl, waitUntil } from '@jpki/testing';
 import { FaultInjector } from './ra/faults';
 import { CaHarness, citizenBody, PASSWORD, PIN, type TestCitizen } from './test/ca-harness';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
@@ -52,6 +52,8 @@ type IssuanceRequest = PayloadOf<typeof CertificateIssuanceRequested>;
 
 const randomIccid = () => `8981${Array.from(randomBytes(15), (b) => b % 10).join('')}`;
 const DAY = 86_400_000;
+/** Statements that read a whole table on purpose: the CA's few keys, retention of published outbox rows. */
+const CA_HOUSEKEEPING = ['FROM ca_authority', 'DELETE FROM outbox WHERE published_at <'];
 
 describe('jpki-ca on the real broker and database', () => {
   let ca: CaHarness;
@@ -538,6 +540,25 @@ describe('jpki-ca on the real broker and database', () => {
   });
 
   describe('revocation, OCSP and CRL', () => {
+    it('a status change and the pre-signing it makes due are served by indexes: the pre-signer reads only the answers due, not every certificate', async () => {
+      const heidi = await ca.createCitizen();
+      const issued = await issueOk(heidi.personId);
+      const presignedAtCurrentStatus = async () =>
+        (await ca.count('SELECT 1 FROM ocsp_response o JOIN certificate c USING (serial) WHERE serial = $1 AND o.status_version = c.status_version', [issued.serial])) === 1;
+      await waitUntil(presignedAtCurrentStatus, 5000, 'pre-signed while good');
+      const recording = recordStatements();
+      try {
+        await revokeHttp(issued.serial, 'keyCompromise').expect(200);
+        await waitUntil(presignedAtCurrentStatus, 5000, 'pre-signed again once revoked');
+      } finally {
+        const statements = recording.stop();
+        expect(statements.some(({ sql }) => sql.includes('FOR UPDATE OF o SKIP LOCKED'))).toBe(true);
+        expect(await statementsWithoutIndex(String(ca.dataSource.driver.schema), statements, CA_HOUSEKEEPING)).toEqual([]);
+      }
+      const [due] = await ca.query<{ refresh_at: Date; produced_at: Date; next_update: Date }>('SELECT refresh_at, produced_at, next_update FROM ocsp_response WHERE serial = $1', [issued.serial]);
+      expect(due.refresh_at.getTime()).toBe(due.produced_at.getTime() + (due.next_update.getTime() - due.produced_at.getTime()) / 2);
+    });
+
     it('openssl ocsp: good, then revoked (keyCompromise) — signed by the delegated responder, nonce echoed, visible within 1 s', async () => {
       const grace = await ca.createCitizen();
       const issued = await issueOk(grace.personId);

@@ -388,8 +388,10 @@ export class CaStore {
     );
     const row = rows[0] && toCertificate(rows[0]);
     if (!row) return undefined;
+    // The pre-signed answer is due again at once (the same round trip records the change).
     await manager.query(
-      `INSERT INTO status_change (serial, issuer_ca, status, reason, changed_at, status_version, request_id, actor)
+      `WITH due AS (UPDATE ocsp_response SET refresh_at = '-infinity' WHERE serial = $1)
+       INSERT INTO status_change (serial, issuer_ca, status, reason, changed_at, status_version, request_id, actor)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [row.serial, row.issuerCa, change.to, change.reason, change.at, row.statusVersion, change.requestId ?? null, change.actor],
     );
@@ -496,18 +498,28 @@ export class CaStore {
     return new Map(rows.map((r) => [r['serial'] as string, toOcspEntry(r)]));
   }
 
-  /** Responses to (re-)sign: status changed since they were signed, or close to nextUpdate. Locked, skipping rows another replica holds. */
-  async claimStaleOcspResponses(manager: EntityManager, now: Date, refreshBefore: Date, expiredBefore: Date, limit: number): Promise<CertificateRow[]> {
+  /**
+   * Answers due for (re-)signing, the most overdue first (never signed or status changed: '-infinity'), and those
+   * produced "in the future" (the clock was moved back); both read by index. Locked, skipping rows another replica holds.
+   */
+  async claimDueOcspResponses(manager: EntityManager, now: Date, limit: number): Promise<CertificateRow[]> {
     const rows: Row[] = await manager.query(
       `SELECT ${CERTIFICATE_COLUMNS.split(',').map((c) => `c.${c.trim()}`).join(', ')}
        FROM ocsp_response o JOIN certificate c USING (serial)
-       WHERE (o.status_version < c.status_version OR o.next_update IS NULL OR o.next_update < $1 OR o.produced_at > $3) AND c.not_after > $2
-       ORDER BY o.status_version < c.status_version DESC, c.status_version
-       LIMIT ${Math.max(1, Math.floor(limit))}
+       WHERE o.serial = ANY(ARRAY(
+         (SELECT serial FROM ocsp_response WHERE refresh_at <= $1 ORDER BY refresh_at LIMIT $2)
+         UNION ALL (SELECT serial FROM ocsp_response WHERE produced_at > $1 LIMIT $2)))
+       ORDER BY o.refresh_at
+       LIMIT $2
        FOR UPDATE OF o SKIP LOCKED`,
-      [refreshBefore, expiredBefore, now],
+      [now, Math.max(1, Math.floor(limit))],
     );
     return rows.map(toCertificate);
+  }
+
+  /** An expired certificate's answer is not signed again. */
+  async retireOcspResponse(manager: EntityManager, serial: string): Promise<void> {
+    await manager.query(`UPDATE ocsp_response SET refresh_at = 'infinity' WHERE serial = $1`, [serial]);
   }
 
   async storeOcspResponse(
@@ -518,10 +530,11 @@ export class CaStore {
     response: Buffer,
     producedAt: Date,
     nextUpdate: Date,
+    refreshAt: Date,
   ): Promise<void> {
     await manager.query(
-      `UPDATE ocsp_response SET status_version = $2, cert_id = $3, response = $4, produced_at = $5, next_update = $6 WHERE serial = $1`,
-      [serial, statusVersion, certId, response, producedAt, nextUpdate],
+      `UPDATE ocsp_response SET status_version = $2, cert_id = $3, response = $4, produced_at = $5, next_update = $6, refresh_at = $7 WHERE serial = $1`,
+      [serial, statusVersion, certId, response, producedAt, nextUpdate, refreshAt],
     );
   }
 

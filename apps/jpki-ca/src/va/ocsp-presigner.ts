@@ -9,8 +9,11 @@ import { CaStore } from '../storage/ca-store';
 import { certificateStatus } from '../storage/certificate-status';
 import { CaEvents } from './ca-events';
 
-const BATCH = 100;
+/** Answers signed per transaction: a status change of a claimed row waits for its transaction, so it stays short. */
+const BATCH = 20;
 const PERIOD_MS = 30_000;
+/** Certificates expired longer than this get no new pre-signed answer. */
+const EXPIRED_GRACE_MS = 86_400_000;
 
 /**
  * Pre-signs nonce-less OCSP responses (SHA-1 CertID, as OpenSSL and RFC 5019 clients send) after every
@@ -54,7 +57,7 @@ export class OcspPreSigner implements OnApplicationBootstrap, BeforeApplicationS
     this.loop.nudge();
   }
 
-  /** Signs everything stale now; returns how many responses were signed. */
+  /** Signs everything due now (expired certificates are retired instead); returns how many answers it handled. */
   async runOnce(): Promise<number> {
     let total = 0;
     for (;;) {
@@ -68,13 +71,17 @@ export class OcspPreSigner implements OnApplicationBootstrap, BeforeApplicationS
     return this.store.transaction(async (manager) => {
       const now = this.clock.now();
       const validityMs = this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000;
-      const rows = await this.store.claimStaleOcspResponses(manager, now, new Date(now.getTime() + validityMs / 2), new Date(now.getTime() - 86_400_000), BATCH);
+      const rows = await this.store.claimDueOcspResponses(manager, now, BATCH);
       if (rows.length === 0) return 0;
       const authorities = await this.ca.ocspAuthorities();
+      let signed = 0;
       for (const row of rows) {
         const issuerCertificate = this.ca.certificate(row.issuerCa);
         const authority = authorities.find((a) => a.issuerCertificate === issuerCertificate);
-        if (!authority) continue;
+        if (row.notAfter.getTime() < now.getTime() - EXPIRED_GRACE_MS || !authority) {
+          await this.store.retireOcspResponse(manager, row.serial);
+          continue;
+        }
         const certId = computeCertId(row.der, issuerCertificate, 'SHA-1');
         const nextUpdate = new Date(now.getTime() + validityMs);
         const response = await buildOcspResponse({
@@ -82,9 +89,11 @@ export class OcspPreSigner implements OnApplicationBootstrap, BeforeApplicationS
           producedAt: now,
           responses: [{ certId, status: certificateStatus(row), thisUpdate: now, nextUpdate }],
         });
-        await this.store.storeOcspResponse(manager, row.serial, row.statusVersion, certId.raw, response, now, nextUpdate);
+        // Signed again when half its validity has passed.
+        await this.store.storeOcspResponse(manager, row.serial, row.statusVersion, certId.raw, response, now, nextUpdate, new Date(now.getTime() + validityMs / 2));
+        signed += 1;
       }
-      this.signed.inc(rows.length);
+      this.signed.inc(signed);
       return rows.length;
     });
   }

@@ -36,9 +36,10 @@ export function recordStatements(): { stop(): RecordedStatement[] } {
 
 /**
  * The statements among `statements` that no index can serve: planned in `schema` with sequential scans disabled, a
- * `Seq Scan` left in the plan means the table would be read whole, each time, however large it grows. Statements that
- * read no table (BEGIN, COMMIT, SET, pg_notify) are skipped; `wholeTableReads` lists statements that read a whole
- * table on purpose (housekeeping), by a fragment of their text.
+ * plan that still reads a table whole (a `Seq Scan`, or an index walked end to end: no index condition, not a partial
+ * index, not cut short by a LIMIT) does so each time, however large the table grows. Statements that read no table
+ * (BEGIN, COMMIT, SET, pg_notify) are skipped; `wholeTableReads` lists statements that read a whole table on purpose
+ * (housekeeping, a table of a few rows), by a fragment of their text.
  */
 export async function statementsWithoutIndex(
   schema: string,
@@ -48,15 +49,42 @@ export async function statementsWithoutIndex(
   const db = new Client({ connectionString: testDatabaseUrl(), options: `-c search_path=${schema} -c enable_seqscan=off` });
   await db.connect();
   try {
+    const partial = await partialIndexes(db, schema);
     const found: StatementWithoutIndex[] = [];
     for (const { sql, values } of statements) {
       if (!/^\s*(SELECT|WITH|UPDATE|DELETE|INSERT)\b/i.test(sql) || wholeTableReads.some((fragment) => sql.includes(fragment))) continue;
-      const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, [...values]);
-      const scanned = rows.flatMap((row) => /Seq Scan on (\S+)/.exec(row['QUERY PLAN'])?.[1] ?? []);
+      const { rows } = await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${sql}`, [...values]);
+      const scanned = wholeReads(rows[0]['QUERY PLAN'][0].Plan, partial, false);
       if (scanned.length > 0) found.push({ sql: sql.replace(/\s+/g, ' ').trim(), scanned });
     }
     return found;
   } finally {
     await db.end();
   }
+}
+
+interface PlanNode {
+  readonly 'Node Type': string;
+  readonly 'Relation Name'?: string;
+  readonly 'Index Name'?: string;
+  readonly 'Index Cond'?: string;
+  readonly Filter?: string;
+  readonly Plans?: readonly PlanNode[];
+}
+
+function wholeReads(node: PlanNode, partial: ReadonlySet<string>, underLimit: boolean): string[] {
+  const walksIndex = (node['Node Type'] === 'Index Scan' || node['Node Type'] === 'Index Only Scan') && !node['Index Cond'];
+  const whole =
+    node['Node Type'] === 'Seq Scan' || (walksIndex && !partial.has(node['Index Name'] ?? '') && !(underLimit && !node.Filter));
+  const below = (node.Plans ?? []).flatMap((child) => wholeReads(child, partial, node['Node Type'] === 'Limit' || (underLimit && node['Node Type'] === 'LockRows')));
+  return whole ? [node['Relation Name'] ?? '?', ...below] : below;
+}
+
+async function partialIndexes(db: Client, schema: string): Promise<Set<string>> {
+  const { rows } = await db.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND i.indpred IS NOT NULL`,
+    [schema],
+  );
+  return new Set(rows.map((row) => row.name));
 }
