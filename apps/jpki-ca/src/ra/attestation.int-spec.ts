@@ -17,6 +17,7 @@ import { open, transportPrivateKey } from '@jpki/crypto';
 import { deviceKeyIdText, SecureEnclave, SimulatedAttestationAuthority } from '@jpki/iphone-device';
 import { buildCsr, decodeCertificate, describePublicKey, SoftwareRsaSigner } from '@jpki/pki';
 import { Clock } from '@jpki/service-kit';
+import { planOf, recordStatements } from '@jpki/testing';
 import { CaHarness, PASSWORD, type TestCitizen } from '../test/ca-harness';
 
 type Issued = PayloadOf<typeof CertificateIssued>;
@@ -147,6 +148,19 @@ describe('jpki-ca: iPhone issuance with device attestation (real broker and data
     expect(verify('sha256', challenge, createPublicKey({ key: certificate.tbs.subjectPublicKeyInfo, format: 'der', type: 'spki' }), signature)).toBe(true);
     const person = await ca.http().get(`/citizens/${alice.personId}`).set('authorization', ca.token('operator')).expect(200);
     expect(person.body.certificates).toEqual(expect.arrayContaining([expect.objectContaining({ serial: issued.serial, status: 'good', device: { kind: 'iphone', deviceId: phone.deviceId } })]));
+  });
+
+  it('finds another person’s active phone on the same device by index, not by reading every active phone certificate', async () => {
+    const recording = recordStatements();
+    let statements;
+    try {
+      expect((await enrollDeviceKey(alice)).answer.type).toBe(CertificateIssued.type);
+    } finally {
+      statements = recording.stop();
+    }
+    const sameDevice = statements.find(({ sql }) => sql.includes("device->>'deviceId' = $1"));
+    expect(sameDevice).toBeDefined();
+    expect(await planOf(String(ca.dataSource.driver.schema), sameDevice!)).toContain('certificate_active_phone_device');
   });
 
   it('method ①: generates a P-256 key and seals it to the attested key-agreement key; the SP-TSM transport key cannot open it', async () => {

@@ -88,3 +88,15 @@ async function partialIndexes(db: Client, schema: string): Promise<Set<string>> 
   );
   return new Set(rows.map((row) => row.name));
 }
+
+/** The plan PostgreSQL makes for `statement` in `schema` with sequential scans disabled, as text. */
+export async function planOf(schema: string, statement: RecordedStatement): Promise<string> {
+  const db = new Client({ connectionString: testDatabaseUrl(), options: `-c search_path=${schema} -c enable_seqscan=off` });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement.sql}`, [...statement.values]);
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  } finally {
+    await db.end();
+  }
+}
