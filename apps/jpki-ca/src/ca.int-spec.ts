@@ -39,7 +39,7 @@ import {
 } from '@jpki/pki';
 import { VirtualMyNumberCard, type CardFile } from '@jpki/mynumber-card';
 import { Clock } from '@jpki/service-kit';
-import { recordStatements, statementsWithoutIndex, testDatabaseUrl, waitUntil } from '@jpki/testing';
+import { statementsDuring, statementsWithoutIndex, testDatabaseUrl, waitUntil } from '@jpki/testing';
 import { FaultInjector } from './ra/faults';
 import { CaHarness, citizenBody, PASSWORD, PIN, type TestCitizen } from './test/ca-harness';
 import { OpenSslWorkspace } from '@jpki/openssl-judge';
@@ -546,15 +546,12 @@ describe('jpki-ca on the real broker and database', () => {
       const presignedAtCurrentStatus = async () =>
         (await ca.count('SELECT 1 FROM ocsp_response o JOIN certificate c USING (serial) WHERE serial = $1 AND o.status_version = c.status_version', [issued.serial])) === 1;
       await waitUntil(presignedAtCurrentStatus, 5000, 'pre-signed while good');
-      const recording = recordStatements();
-      try {
+      const statements = await statementsDuring(async () => {
         await revokeHttp(issued.serial, 'keyCompromise').expect(200);
         await waitUntil(presignedAtCurrentStatus, 5000, 'pre-signed again once revoked');
-      } finally {
-        const statements = recording.stop();
-        expect(statements.some(({ sql }) => sql.includes('FOR UPDATE OF o SKIP LOCKED'))).toBe(true);
-        expect(await statementsWithoutIndex(String(ca.dataSource.driver.schema), statements, CA_HOUSEKEEPING)).toEqual([]);
-      }
+      });
+      expect(statements.some(({ sql }) => sql.includes('FOR UPDATE OF o SKIP LOCKED'))).toBe(true);
+      expect(await statementsWithoutIndex(String(ca.dataSource.driver.schema), statements, CA_HOUSEKEEPING)).toEqual([]);
       const [due] = await ca.query<{ refresh_at: Date; produced_at: Date; next_update: Date }>('SELECT refresh_at, produced_at, next_update FROM ocsp_response WHERE serial = $1', [issued.serial]);
       expect(due.refresh_at.getTime()).toBe(due.produced_at.getTime() + (due.next_update.getTime() - due.produced_at.getTime()) / 2);
     });

@@ -22,9 +22,9 @@ import { ensureTopics, kafkaClient } from '@jpki/messaging';
 import { createServiceApp } from '@jpki/service-kit';
 import {
   rawProducer,
-  recordStatements,
   signedEnvelope,
   StackKeys,
+  statementsDuring,
   statementsWithoutIndex,
   testDatabaseUrl,
   testKafkaBrokers,
@@ -308,8 +308,7 @@ describe('lifecycle service (integration)', () => {
 
   it('every statement of a loss and a found case, from the report to the card operation’s outcome, is served by an index', async () => {
     const p = await phone();
-    const recording = recordStatements();
-    try {
+    const statements = await statementsDuring(async () => {
       for (const [path, status, reason, operation] of [
         ['/loss-reports', 'on-hold', 'certificateHold', 'suspend'],
         ['/found-reports', 'good', 'removeFromCRL', 'resume'],
@@ -319,10 +318,8 @@ describe('lifecycle service (integration)', () => {
         await send(ServiceOperationCompleted, { requestId: `${caseId}:sp`, iccid: p.iccid, operation, outcome: 'done' }, 'sp-tsm');
         await waitUntil(async () => (await getCase(caseId)).status === 'completed', 20_000, `${path} case completed`);
       }
-    } finally {
-      const statements = recording.stop();
-      expect(statements.length).toBeGreaterThan(20);
-      expect(await statementsWithoutIndex(schema, statements, HOUSEKEEPING)).toEqual([]);
-    }
+    });
+    expect(statements.length).toBeGreaterThan(20);
+    expect(await statementsWithoutIndex(schema, statements, HOUSEKEEPING)).toEqual([]);
   }, 60_000);
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EligibilityAnswered, EligibilityRequested, Headers, SsdCreationRequested, Topics, type MvnoId, type PayloadOf } from '@jpki/contracts';
-import { recordStatements, statementsWithoutIndex, waitUntil } from '@jpki/testing';
+import { statementsDuring, statementsWithoutIndex, waitUntil } from '@jpki/testing';
 import { runCli } from './cli';
 import { imei, MnoTsmUnderTest } from './test/mno-harness';
 
@@ -50,16 +50,13 @@ describe('mno-tsm-docomo: fleet, operator API, notifications, command authentica
     });
 
     it('every statement of a subscriber’s creation, its SIM’s activation, a read and an eligibility answer is served by an index', async () => {
-      const recording = recordStatements();
-      try {
+      const statements = await statementsDuring(async () => {
         const { msisdn } = await mno.subscriber();
         await mno.http().get(`/subscribers/${encodeURIComponent(msisdn)}`).set('authorization', mno.token(['operator'])).expect(200);
         expect(await eligibility(msisdn)).toMatchObject({ eligible: true });
-      } finally {
-        const statements = recording.stop();
-        expect(statements.length).toBeGreaterThan(10);
-        expect(await statementsWithoutIndex(String(mno.ds.driver.schema), statements)).toEqual([]);
-      }
+      });
+      expect(statements.length).toBeGreaterThan(10);
+      expect(await statementsWithoutIndex(String(mno.ds.driver.schema), statements)).toEqual([]);
     });
 
     it('validates input and audits refusals (an MVNO of another host, an unknown generation)', async () => {

@@ -12,7 +12,7 @@ import {
   type TestCitizen,
 } from '@jpki/jpki-client';
 import { exportSpkiDer, issueCertificate, JPKI_ROOT_CA_NAME, jpkiIssuingCaName, SoftwareRsaSigner, userAuthenticationSubject } from '@jpki/pki';
-import { recordStatements, startPlatformUnderTest, statementsWithoutIndex, waitUntil, type PlatformUnderTest } from '@jpki/testing';
+import { startPlatformUnderTest, statementsDuring, statementsWithoutIndex, waitUntil, type PlatformUnderTest } from '@jpki/testing';
 import { startBank, type BankUnderTest } from './test/bank-harness';
 
 const PIN = '2580';
@@ -101,16 +101,13 @@ describe('rp-bank (integration)', () => {
   });
 
   it('every statement of a login, an account read and a logout is served by an index', async () => {
-    const recording = recordStatements();
-    try {
+    const statements = await statementsDuring(async () => {
       const login = await client.login(phone);
       await client.account(login.sessionToken);
       await client.logout(login.sessionToken);
-    } finally {
-      const statements = recording.stop();
-      expect(statements.length).toBeGreaterThan(5);
-      expect(await statementsWithoutIndex(String(bank.dataSource.driver.schema), statements)).toEqual([]);
-    }
+    });
+    expect(statements.length).toBeGreaterThan(5);
+    expect(await statementsWithoutIndex(String(bank.dataSource.driver.schema), statements)).toEqual([]);
   });
 
   it('accepts the My Number card’s own user-authentication certificate as well (same CA)', async () => {

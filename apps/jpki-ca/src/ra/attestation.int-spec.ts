@@ -17,7 +17,7 @@ import { open, transportPrivateKey } from '@jpki/crypto';
 import { deviceKeyIdText, SecureEnclave, SimulatedAttestationAuthority } from '@jpki/iphone-device';
 import { buildCsr, decodeCertificate, describePublicKey, SoftwareRsaSigner } from '@jpki/pki';
 import { Clock } from '@jpki/service-kit';
-import { planOf, recordStatements } from '@jpki/testing';
+import { planOf, statementsDuring } from '@jpki/testing';
 import { CaHarness, PASSWORD, type TestCitizen } from '../test/ca-harness';
 
 type Issued = PayloadOf<typeof CertificateIssued>;
@@ -151,13 +151,7 @@ describe('jpki-ca: iPhone issuance with device attestation (real broker and data
   });
 
   it('finds another person’s active phone on the same device by index, not by reading every active phone certificate', async () => {
-    const recording = recordStatements();
-    let statements;
-    try {
-      expect((await enrollDeviceKey(alice)).answer.type).toBe(CertificateIssued.type);
-    } finally {
-      statements = recording.stop();
-    }
+    const statements = await statementsDuring(async () => expect((await enrollDeviceKey(alice)).answer.type).toBe(CertificateIssued.type));
     const sameDevice = statements.find(({ sql }) => sql.includes("device->>'deviceId' = $1"));
     expect(sameDevice).toBeDefined();
     expect(await planOf(String(ca.dataSource.driver.schema), sameDevice!)).toContain('certificate_active_phone_device');

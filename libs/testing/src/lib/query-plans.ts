@@ -13,10 +13,10 @@ export interface StatementWithoutIndex {
 }
 
 /**
- * Records the statements this process sends to PostgreSQL through `pg` (a service running in the test's process),
- * the first of each text with its values, until `stop()`.
+ * The statements this process sends to PostgreSQL through `pg` while `flow` runs (a service running in the test's
+ * process), the first of each text with its values.
  */
-export function recordStatements(): { stop(): RecordedStatement[] } {
+export async function statementsDuring(flow: () => Promise<unknown>): Promise<RecordedStatement[]> {
   const prototype = Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = prototype.query;
   const recorded = new Map<string, RecordedStatement>();
@@ -26,12 +26,12 @@ export function recordStatements(): { stop(): RecordedStatement[] } {
     if (sql && !recorded.has(sql)) recorded.set(sql, { sql, values: given });
     return original.call(this, config, values, ...rest);
   };
-  return {
-    stop: () => {
-      prototype.query = original;
-      return [...recorded.values()];
-    },
-  };
+  try {
+    await flow();
+  } finally {
+    prototype.query = original;
+  }
+  return [...recorded.values()];
 }
 
 /**
@@ -46,9 +46,7 @@ export async function statementsWithoutIndex(
   statements: readonly RecordedStatement[],
   wholeTableReads: readonly string[] = [],
 ): Promise<StatementWithoutIndex[]> {
-  const db = new Client({ connectionString: testDatabaseUrl(), options: `-c search_path=${schema} -c enable_seqscan=off` });
-  await db.connect();
-  try {
+  return withPlanner(schema, async (db) => {
     const partial = await partialIndexes(db, schema);
     const found: StatementWithoutIndex[] = [];
     for (const { sql, values } of statements) {
@@ -58,9 +56,7 @@ export async function statementsWithoutIndex(
       if (scanned.length > 0) found.push({ sql: sql.replace(/\s+/g, ' ').trim(), scanned });
     }
     return found;
-  } finally {
-    await db.end();
-  }
+  });
 }
 
 interface PlanNode {
@@ -90,12 +86,19 @@ async function partialIndexes(db: Client, schema: string): Promise<Set<string>> 
 }
 
 /** The plan PostgreSQL makes for `statement` in `schema` with sequential scans disabled, as text. */
-export async function planOf(schema: string, statement: RecordedStatement): Promise<string> {
+export function planOf(schema: string, statement: RecordedStatement): Promise<string> {
+  return withPlanner(schema, async (db) => {
+    const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement.sql}`, [...statement.values]);
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  });
+}
+
+/** A connection to `schema` whose planner may not choose a sequential scan unless nothing else can serve a statement. */
+async function withPlanner<T>(schema: string, work: (db: Client) => Promise<T>): Promise<T> {
   const db = new Client({ connectionString: testDatabaseUrl(), options: `-c search_path=${schema} -c enable_seqscan=off` });
   await db.connect();
   try {
-    const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement.sql}`, [...statement.values]);
-    return rows.map((row) => row['QUERY PLAN']).join('\n');
+    return await work(db);
   } finally {
     await db.end();
   }
