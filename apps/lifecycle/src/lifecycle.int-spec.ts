@@ -258,6 +258,21 @@ describe('lifecycle service (integration)', () => {
     expect((await get(`imei=${imei}&serial=${p.serial}`).expect(400)).body).toMatchObject({ reason: 'VALIDATION_FAILED' });
   }, 30_000);
 
+  it('every operator search (serial, ICCID, MSISDN, person, enrollment, IMEI) and the phone’s cases is served by an index', async () => {
+    const p = await phone();
+    const imei = `35${String(Date.now()).slice(-8)}${String(Math.floor(Math.random() * 1e5)).padStart(5, '0')}`;
+    await send(HandsetChanged, { carrier: 'docomo', msisdn: p.msisdn, iccid: p.iccid, imei, at: new Date().toISOString() }, 'mno-tsm-docomo');
+    const get = (path: string) => http().get(path).set('authorization', `Bearer ${token}`);
+    await waitUntil(async () => (await get(`/phones?imei=${imei}`)).status === 200, 20_000, 'phone known by IMEI');
+    const statements = await statementsDuring(async () => {
+      for (const query of [`serial=${p.serial}`, `iccid=${p.iccid}`, `msisdn=${encodeURIComponent(p.msisdn)}`, `personId=${p.personId}`, `enrollmentId=${p.enrollmentId}`, `imei=${imei}`]) {
+        expect((await get(`/phones?${query}`).expect(200)).body).toMatchObject({ serial: p.serial });
+      }
+      await get(`/cases?serial=${p.serial}`).expect(200);
+    });
+    expect(await statementsWithoutIndex(schema, statements, HOUSEKEEPING)).toEqual([]);
+  }, 30_000);
+
   it('a re-enrollment notice tells a holder again after a SIM swap, with the recorded cause and case; refused when nothing is to be applied for', async () => {
     const p = await phone();
     const notice = (bearer: string, reason = 'holder called: told to apply again on the new SIM') =>
