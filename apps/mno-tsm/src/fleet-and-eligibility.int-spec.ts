@@ -49,10 +49,15 @@ describe('mno-tsm-docomo: fleet, operator API, notifications, command authentica
       expect(audit.body[0].details.iccid).toBe(res.body.iccid);
     });
 
-    it('every statement of a subscriber’s creation, its SIM’s activation, a read and an eligibility answer is served by an index', async () => {
+    it('every statement of a subscriber’s creation, its SIM’s activation, the operator reads of it and an eligibility answer is served by an index', async () => {
       const statements = await statementsDuring(async () => {
-        const { msisdn } = await mno.subscriber();
-        await mno.http().get(`/subscribers/${encodeURIComponent(msisdn)}`).set('authorization', mno.token(['operator'])).expect(200);
+        const { msisdn, iccid } = await mno.subscriber();
+        const read = (path: string) => mno.http().get(path).set('authorization', mno.token(['operator'])).expect(200);
+        await read(`/subscribers/${encodeURIComponent(msisdn)}`);
+        await read(`/sims/${iccid}`);
+        await read(`/operations?iccid=${iccid}`);
+        await read('/audit-log?actor=alice@ops&limit=5');
+        await read(`/audit-log?target=${encodeURIComponent(msisdn)}&limit=5`);
         expect(await eligibility(msisdn)).toMatchObject({ eligible: true });
       });
       expect(statements.length).toBeGreaterThan(10);

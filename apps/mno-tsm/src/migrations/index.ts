@@ -5,5 +5,6 @@ import { IsdSequenceCounter1700000001100 } from './1700000001100-isd-sequence-co
 import { OtaForward1700000001200 } from './1700000001200-ota-forward';
 import { OtaQueueRetry1700000001300 } from './1700000001300-ota-queue-retry';
 import { SimByReplacedIccid1700000001400 } from './1700000001400-sim-by-replaced-iccid';
+import { OperatorReadIndexes1700000001500 } from './1700000001500-operator-read-indexes';
 
-export const mnoTsmMigrations = [CreateMessagingTables1700000000000, ...sagaMigrations, CreateMnoTables1700000001000, IsdSequenceCounter1700000001100, OtaForward1700000001200, OtaQueueRetry1700000001300, SimByReplacedIccid1700000001400];
+export const mnoTsmMigrations = [CreateMessagingTables1700000000000, ...sagaMigrations, CreateMnoTables1700000001000, IsdSequenceCounter1700000001100, OtaForward1700000001200, OtaQueueRetry1700000001300, SimByReplacedIccid1700000001400, OperatorReadIndexes1700000001500];

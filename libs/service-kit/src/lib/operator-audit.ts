@@ -29,6 +29,12 @@ export async function createOperatorAuditTable(q: QueryRunner): Promise<void> {
     )`);
 }
 
+/** The audit log is read newest first by actor or by target (`OperatorAudit.list`): both by index. */
+export async function indexOperatorAuditTable(q: QueryRunner): Promise<void> {
+  await q.query(`CREATE INDEX operator_audit_actor ON operator_audit (actor, id)`);
+  await q.query(`CREATE INDEX operator_audit_target ON operator_audit (target, id) WHERE target IS NOT NULL`);
+}
+
 /**
  * A service's operator audit log (`operator_audit`: at, actor, roles, action, target, outcome, details), the one writer
  * of it in sp-tsm, the MNO-TSMs and the SE-TSM: every operator call, who, what, when and its outcome. Acts are written

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createOperatorAuditTable } from '@jpki/service-kit';
+import { createOperatorAuditTable, indexOperatorAuditTable } from '@jpki/service-kit';
 
 /** The tables the shared TSM code reads and writes (the app's card table, through its `SecureElementStore`, aside). */
 export const TSM_TABLES = ['ssd', 'tsm_operation', 'ota_queue', 'ota_forward', 'operator_audit'] as const;
@@ -92,6 +92,16 @@ export const TsmTablesDdl = {
   async otaQueueRetry(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE ota_queue ADD COLUMN retry_at TIMESTAMPTZ`);
     await q.query(`CREATE INDEX ota_queue_retry ON ota_queue (retry_at) WHERE state = 'pending' AND retry_at IS NOT NULL`);
+  },
+
+  /** Operator reads by index: a SIM's whole OTA queue (`GET /sims/{iccid}`), the audit log by actor or target. */
+  async operatorReadIndexes(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE INDEX ota_queue_by_card ON ota_queue (iccid, id)`);
+    await indexOperatorAuditTable(q);
+  },
+
+  async dropOperatorReadIndexes(q: QueryRunner): Promise<void> {
+    for (const index of ['ota_queue_by_card', 'operator_audit_actor', 'operator_audit_target']) await q.query(`DROP INDEX IF EXISTS ${index}`);
   },
 };
 
