@@ -58,6 +58,8 @@ describe('mno-tsm-docomo: fleet, operator API, notifications, command authentica
         await read(`/operations?iccid=${iccid}`);
         await read('/audit-log?actor=alice@ops&limit=5');
         await read(`/audit-log?target=${encodeURIComponent(msisdn)}&limit=5`);
+        await read('/subscribers?status=active&mvno=iijmio&limit=5');
+        await read('/operations?limit=5');
         expect(await eligibility(msisdn)).toMatchObject({ eligible: true });
       });
       expect(statements.length).toBeGreaterThan(10);
