@@ -4,7 +4,7 @@ export { CardTableStore } from './lib/ports/card-table-store';
 export * from './lib/ports/se-addressing';
 export * from './lib/tsm-config';
 export * from './lib/tsm-providers';
-export { CreateTsmTables1700000000500, TSM_TABLES, TsmTablesDdl } from './lib/migrations/create-tsm-tables';
+export { CreateTsmTables1700000000500, OperatorReadIndexes1700000001500, TSM_TABLES, TsmTablesDdl } from './lib/migrations/create-tsm-tables';
 export { IsdKeyDerivation } from './lib/domain/isd-keys';
 export { CardAccess } from './lib/ota/card-access';
 export type { OperationData, OperationReply } from './lib/operations/operation-data';

@@ -119,3 +119,16 @@ export class CreateTsmTables1700000000500 implements MigrationInterface {
     for (const t of [...TSM_TABLES].reverse()) await q.query(`DROP TABLE IF EXISTS ${t}`);
   }
 }
+
+/** Operator reads by index (`TsmTablesDdl.operatorReadIndexes`), one step of every TSM app's history. */
+export class OperatorReadIndexes1700000001500 implements MigrationInterface {
+  name = 'OperatorReadIndexes1700000001500';
+
+  async up(q: QueryRunner): Promise<void> {
+    await TsmTablesDdl.operatorReadIndexes(q);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await TsmTablesDdl.dropOperatorReadIndexes(q);
+  }
+}
