@@ -556,6 +556,24 @@ describe('jpki-ca on the real broker and database', () => {
       expect(due.refresh_at.getTime()).toBe(due.produced_at.getTime() + (due.next_update.getTime() - due.produced_at.getTime()) / 2);
     });
 
+    it('a simulation clock moved years ahead retires the pre-signed answers of expired certificates without renewing a responder; moved back, they are due on their schedule again', async () => {
+      const ivan = await ca.createCitizen();
+      const issued = await issueOk(ivan.personId);
+      const due = async () => (await ca.query<{ due: string }>('SELECT refresh_at::text AS due FROM ocsp_response WHERE serial = $1', [issued.serial]))[0].due;
+      await waitUntil(async () => (await due()) !== '-infinity', 5000, 'pre-signed');
+      const scheduled = await due();
+      const responder = (await ca.http().get('/ca/user-authentication-ocsp.pem')).text;
+      const clock = ca.get(Clock);
+      clock.setOffset(6 * 366 * DAY);
+      try {
+        await waitUntil(async () => (await due()) === 'infinity', 5000, 'retired while expired');
+      } finally {
+        clock.setOffset(0);
+      }
+      await waitUntil(async () => (await due()) === scheduled, 5000, 'due on its schedule again');
+      expect((await ca.http().get('/ca/user-authentication-ocsp.pem')).text).toBe(responder);
+    });
+
     it('openssl ocsp: good, then revoked (keyCompromise) — signed by the delegated responder, nonce echoed, visible within 1 s', async () => {
       const grace = await ca.createCitizen();
       const issued = await issueOk(grace.personId);

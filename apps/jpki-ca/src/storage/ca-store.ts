@@ -517,9 +517,23 @@ export class CaStore {
     return rows.map(toCertificate);
   }
 
-  /** An expired certificate's answer is not signed again. */
+  /** An expired certificate's answer is not signed again (unless the simulation clock moves back: `reviveOcspResponses`). */
   async retireOcspResponse(manager: EntityManager, serial: string): Promise<void> {
     await manager.query(`UPDATE ocsp_response SET refresh_at = 'infinity' WHERE serial = $1`, [serial]);
+  }
+
+  /**
+   * Answers retired while their certificate had expired, whose certificate is valid at `validAfter` again: due as
+   * they were before (at once if never signed or the status changed since, else halfway through their validity).
+   */
+  async reviveOcspResponses(validAfter: Date): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE ocsp_response o SET refresh_at = CASE
+         WHEN o.next_update IS NULL OR o.status_version <> c.status_version THEN '-infinity'
+         ELSE o.produced_at + (o.next_update - o.produced_at) / 2 END
+       FROM certificate c WHERE c.serial = o.serial AND o.refresh_at = 'infinity' AND c.not_after > $1`,
+      [validAfter],
+    );
   }
 
   async storeOcspResponse(

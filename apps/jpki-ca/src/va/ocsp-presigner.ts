@@ -7,6 +7,7 @@ import type { CaConfig } from '../config';
 import { CertificateAuthority } from '../signer/certificate-authority';
 import { CaStore } from '../storage/ca-store';
 import { certificateStatus } from '../storage/certificate-status';
+import type { CertificateRow } from '../storage/types';
 import { CaEvents } from './ca-events';
 
 /** Answers signed per transaction: a status change of a claimed row waits for its transaction, so it stays short. */
@@ -32,6 +33,9 @@ export class OcspPreSigner implements OnApplicationBootstrap, BeforeApplicationS
     (err) => this.log.error({ err }, 'OCSP pre-signing failed'),
   );
 
+  /** The simulation clock moved: answers retired as expired may belong to valid certificates again. */
+  private clockMoved = false;
+
   constructor(
     private readonly store: CaStore,
     private readonly ca: CertificateAuthority,
@@ -45,7 +49,10 @@ export class OcspPreSigner implements OnApplicationBootstrap, BeforeApplicationS
     this.events.onStatus((ca) => {
       if (ca !== '*') this.nudge();
     });
-    this.clock.onChange(() => this.nudge());
+    this.clock.onChange(() => {
+      this.clockMoved = true;
+      this.nudge();
+    });
     this.loop.start();
   }
 
@@ -59,6 +66,10 @@ export class OcspPreSigner implements OnApplicationBootstrap, BeforeApplicationS
 
   /** Signs everything due now (expired certificates are retired instead); returns how many answers it handled. */
   async runOnce(): Promise<number> {
+    if (this.clockMoved) {
+      this.clockMoved = false;
+      await this.store.reviveOcspResponses(new Date(this.clock.now().getTime() - EXPIRED_GRACE_MS));
+    }
     let total = 0;
     for (;;) {
       const signed = await this.batch();
@@ -72,16 +83,16 @@ export class OcspPreSigner implements OnApplicationBootstrap, BeforeApplicationS
       const now = this.clock.now();
       const validityMs = this.config.OCSP_RESPONSE_VALIDITY_SECONDS * 1000;
       const rows = await this.store.claimDueOcspResponses(manager, now, BATCH);
-      if (rows.length === 0) return 0;
-      const authorities = await this.ca.ocspAuthorities();
+      const expired = (row: CertificateRow) => row.notAfter.getTime() < now.getTime() - EXPIRED_GRACE_MS;
+      for (const row of rows.filter(expired)) await this.store.retireOcspResponse(manager, row.serial);
+      const live = rows.filter((row) => !expired(row));
+      // Only when something is to be signed: the responders' certificates are renewed on use.
+      const authorities = live.length > 0 ? await this.ca.ocspAuthorities() : [];
       let signed = 0;
-      for (const row of rows) {
+      for (const row of live) {
         const issuerCertificate = this.ca.certificate(row.issuerCa);
         const authority = authorities.find((a) => a.issuerCertificate === issuerCertificate);
-        if (row.notAfter.getTime() < now.getTime() - EXPIRED_GRACE_MS || !authority) {
-          await this.store.retireOcspResponse(manager, row.serial);
-          continue;
-        }
+        if (!authority) continue;
         const certId = computeCertId(row.der, issuerCertificate, 'SHA-1');
         const nextUpdate = new Date(now.getTime() + validityMs);
         const response = await buildOcspResponse({
