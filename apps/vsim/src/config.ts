@@ -48,6 +48,8 @@ export const vsimConfigSchema = baseConfigSchema.extend({
    * channels open is not locked out for good (only the handset holding the SIM can open channels at all).
    */
   HANDSET_CHANNEL_IDLE_SECONDS: z.coerce.number().int().min(1).default(120),
+  /** RSA-2048 pairs generated ahead for on-card key generation (0: each generated when the card is asked). */
+  KEY_POOL_SIZE: z.coerce.number().int().min(0).max(256).default(4),
   /** VirtualUicc instances kept in memory (secure-channel sessions live there between OTA scripts). */
   CARD_CACHE_SIZE: z.coerce.number().int().positive().default(10_000),
 });

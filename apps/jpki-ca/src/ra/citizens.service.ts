@@ -91,7 +91,7 @@ export class CitizensService {
       ),
     );
     if (notAfter <= now) throw new CitizenError('CARD_VALIDITY_EMPTY', 'the card would already be expired');
-    const [signingKey, authKey] = await Promise.all([this.keyPool.take(), this.keyPool.take()]);
+    const [signingKey, authKey] = (await Promise.all([this.keyPool.take(), this.keyPool.take()])).map((pair) => pair.privateKey);
     const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
     const sequence = () => randomBytes(4).readUInt32BE(0).toString().padStart(10, '0').slice(0, 6);
 

@@ -7,7 +7,6 @@
  * signature over the same TBS is deterministic), or answers with the stored certificate once issued.
  */
 import { Injectable } from '@nestjs/common';
-import { createPublicKey } from 'node:crypto';
 import {
   CertificateIssuanceFailed,
   CertificateIssued,
@@ -220,8 +219,8 @@ export class IssuanceService {
       subjectPublicKeyInfo = renewalOf.subjectPublicKeyInfo;
     } else {
       const key = await this.keyPool.take();
-      subjectPublicKeyInfo = exportSpkiDer(createPublicKey(key));
-      const pkcs8 = exportPkcs8Der(key);
+      subjectPublicKeyInfo = exportSpkiDer(key.publicKey);
+      const pkcs8 = exportPkcs8Der(key.privateKey);
       try {
         deliveredKey = this.keys.sealFor(request.keySource.recipient, pkcs8, `delivered-key/${request.requestId}`);
       } catch (error) {

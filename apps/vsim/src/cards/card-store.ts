@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { RsaKeyPool } from '@jpki/crypto';
 import type { EntityManager } from 'typeorm';
 import type { Carrier, SeKind } from '@jpki/contracts';
 import { createLogger } from '@jpki/observability';
 import { Clock, SERVICE_CONFIG, ServiceKeys } from '@jpki/service-kit';
-import { generateRsaKeyPair, VirtualUicc, type CardImage, type RsaKeyPairFactory } from '@jpki/uicc';
+import { VirtualUicc, type CardImage, type RsaKeyPairFactory } from '@jpki/uicc';
 import type { VsimConfig } from '../config';
 import { VSIM_RUNTIME, type VsimRuntime } from '../runtime';
 import { apduLogFields } from './apdu-log';
@@ -101,10 +102,12 @@ const AAD = (seid: string) => `vsim/card/${seid}`;
  * is a card reset, exactly what a real card does after losing power.
  */
 @Injectable()
-export class CardStore {
+export class CardStore implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly cache = new Map<string, { token: string; card: VirtualUicc }>();
   private readonly log: ReturnType<typeof createLogger>;
   readonly keyPairFactory: RsaKeyPairFactory;
+  /** On-card key generation takes a pair generated ahead on the thread pool, so GENERATE KEY PAIR does not block the event loop. */
+  private readonly keyPool: RsaKeyPool;
 
   constructor(
     private readonly keys: ServiceKeys,
@@ -112,8 +115,17 @@ export class CardStore {
     @Inject(SERVICE_CONFIG) private readonly config: VsimConfig,
     @Inject(VSIM_RUNTIME) runtime: VsimRuntime,
   ) {
-    this.keyPairFactory = runtime.keyPairFactory ?? generateRsaKeyPair;
     this.log = createLogger('vsim.cards', config.LOG_LEVEL);
+    this.keyPool = new RsaKeyPool({ size: runtime.keyPairFactory ? 0 : config.KEY_POOL_SIZE, onError: (err) => this.log.error({ err }, 'key pool refill failed') });
+    this.keyPairFactory = runtime.keyPairFactory ?? (() => this.keyPool.takeNow());
+  }
+
+  onApplicationBootstrap(): void {
+    this.keyPool.start();
+  }
+
+  onModuleDestroy(): void {
+    this.keyPool.stop();
   }
 
   /** Stores a newly manufactured card (its SEID is the card's identifier); false when the SEID exists already. */
