@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { indexOperatorAuditTable } from '@jpki/service-kit';
+import { dropOperatorAuditIndexes, indexOperatorAuditTable } from '@jpki/service-kit';
 
 /** The operator audit log read by actor or by target, by index. */
 export class OperatorAuditIndexes1700000002700 implements MigrationInterface {
@@ -10,6 +10,6 @@ export class OperatorAuditIndexes1700000002700 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const index of ['operator_audit_actor', 'operator_audit_target']) await q.query(`DROP INDEX IF EXISTS ${index}`);
+    await dropOperatorAuditIndexes(q);
   }
 }

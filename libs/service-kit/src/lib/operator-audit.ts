@@ -35,6 +35,11 @@ export async function indexOperatorAuditTable(q: QueryRunner): Promise<void> {
   await q.query(`CREATE INDEX operator_audit_target ON operator_audit (target, id) WHERE target IS NOT NULL`);
 }
 
+/** Undoes `indexOperatorAuditTable` (a migration's `down`). */
+export async function dropOperatorAuditIndexes(q: QueryRunner): Promise<void> {
+  await q.query(`DROP INDEX IF EXISTS operator_audit_actor, operator_audit_target`);
+}
+
 /**
  * A service's operator audit log (`operator_audit`: at, actor, roles, action, target, outcome, details), the one writer
  * of it in sp-tsm, the MNO-TSMs and the SE-TSM: every operator call, who, what, when and its outcome. Acts are written

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createOperatorAuditTable, indexOperatorAuditTable } from '@jpki/service-kit';
+import { createOperatorAuditTable, dropOperatorAuditIndexes, indexOperatorAuditTable } from '@jpki/service-kit';
 
 /** The tables the shared TSM code reads and writes (the app's card table, through its `SecureElementStore`, aside). */
 export const TSM_TABLES = ['ssd', 'tsm_operation', 'ota_queue', 'ota_forward', 'operator_audit'] as const;
@@ -101,7 +101,8 @@ export const TsmTablesDdl = {
   },
 
   async dropOperatorReadIndexes(q: QueryRunner): Promise<void> {
-    for (const index of ['ota_queue_by_card', 'operator_audit_actor', 'operator_audit_target']) await q.query(`DROP INDEX IF EXISTS ${index}`);
+    await q.query(`DROP INDEX IF EXISTS ota_queue_by_card`);
+    await dropOperatorAuditIndexes(q);
   },
 };
 
