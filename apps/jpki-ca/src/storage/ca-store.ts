@@ -38,6 +38,9 @@ async function updateReturning(manager: EntityManager, sql: string, params: unkn
   return result as Row[];
 }
 
+/** When a pre-signed OCSP answer is due again: halfway through its validity (the one place this rule is written). */
+const halfway = (producedAt: string, nextUpdate: string) => `${producedAt} + (${nextUpdate} - ${producedAt}) / 2`;
+
 const CERTIFICATE_COLUMNS = `serial, issuer_ca, kind, person_id, request_id, enrollment_id, device, seid, der, not_before, not_after,
   issued_at, status, revocation_reason, revoked_at, status_version`;
 
@@ -530,7 +533,7 @@ export class CaStore {
     await this.dataSource.query(
       `UPDATE ocsp_response o SET refresh_at = CASE
          WHEN o.next_update IS NULL OR o.status_version <> c.status_version THEN '-infinity'
-         ELSE o.produced_at + (o.next_update - o.produced_at) / 2 END
+         ELSE ${halfway('o.produced_at', 'o.next_update')} END
        FROM certificate c WHERE c.serial = o.serial AND o.refresh_at = 'infinity' AND c.not_after > $1`,
       [validAfter],
     );
@@ -544,11 +547,11 @@ export class CaStore {
     response: Buffer,
     producedAt: Date,
     nextUpdate: Date,
-    refreshAt: Date,
   ): Promise<void> {
     await manager.query(
-      `UPDATE ocsp_response SET status_version = $2, cert_id = $3, response = $4, produced_at = $5, next_update = $6, refresh_at = $7 WHERE serial = $1`,
-      [serial, statusVersion, certId, response, producedAt, nextUpdate, refreshAt],
+      `UPDATE ocsp_response SET status_version = $2, cert_id = $3, response = $4, produced_at = $5, next_update = $6,
+         refresh_at = ${halfway('$5::timestamptz', '$6::timestamptz')} WHERE serial = $1`,
+      [serial, statusVersion, certId, response, producedAt, nextUpdate],
     );
   }
 

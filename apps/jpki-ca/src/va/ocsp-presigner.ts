@@ -101,7 +101,7 @@ export class OcspPreSigner implements OnApplicationBootstrap, BeforeApplicationS
           responses: [{ certId, status: certificateStatus(row), thisUpdate: now, nextUpdate }],
         });
         // Signed again when half its validity has passed.
-        await this.store.storeOcspResponse(manager, row.serial, row.statusVersion, certId.raw, response, now, nextUpdate, new Date(now.getTime() + validityMs / 2));
+        await this.store.storeOcspResponse(manager, row.serial, row.statusVersion, certId.raw, response, now, nextUpdate);
         signed += 1;
       }
       this.signed.inc(signed);
