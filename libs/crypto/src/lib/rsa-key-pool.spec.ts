@@ -25,13 +25,15 @@ describe('RsaKeyPool', () => {
     pool.stop();
   });
 
-  it('generates on demand when empty, and a stopped pool does not refill', async () => {
-    const pool = new RsaKeyPool({ size: 1, modulusLength: 1024 });
+  it('generates on demand when empty (timed like any generation), and a stopped pool does not refill', async () => {
+    const generated: number[] = [];
+    const pool = new RsaKeyPool({ size: 1, modulusLength: 1024, onGenerated: (s) => generated.push(s) });
     expect(pool.ready).toBe(0);
     const now = pool.takeNow();
     const later = await pool.take();
     expect(now.privateKey.asymmetricKeyDetails?.modulusLength).toBe(1024);
     expect(spki(now)).not.toBe(spki(later));
+    expect(generated).toHaveLength(2);
     await pool.filled();
     expect(pool.ready).toBe(0);
   });

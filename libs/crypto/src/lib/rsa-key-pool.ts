@@ -45,14 +45,14 @@ export class RsaKeyPool {
 
   /** A fresh pair; generated off the event loop when the pool is empty. */
   async take(): Promise<RsaKeyPair> {
-    const pair = this.pairs.shift() ?? (await this.timed(() => generateKeyPairAsync('rsa', this.params())));
+    const pair = this.pairs.shift() ?? (await this.generate());
     this.refill();
     return pair;
   }
 
   /** A fresh pair now, for a caller that must answer synchronously: generated inline when the pool is empty. */
   takeNow(): RsaKeyPair {
-    const pair = this.pairs.shift() ?? generateKeyPairSync('rsa', this.params());
+    const pair = this.pairs.shift() ?? this.timed(process.hrtime.bigint(), generateKeyPairSync('rsa', this.params()));
     this.refill();
     return pair;
   }
@@ -67,7 +67,7 @@ export class RsaKeyPool {
     this.filling = (async () => {
       try {
         while (!this.stopped && this.pairs.length < this.options.size) {
-          this.pairs.push(await this.timed(() => generateKeyPairAsync('rsa', this.params())));
+          this.pairs.push(await this.generate());
         }
       } catch (error) {
         this.options.onError?.(error);
@@ -77,9 +77,12 @@ export class RsaKeyPool {
     })();
   }
 
-  private async timed(generate: () => Promise<RsaKeyPair>): Promise<RsaKeyPair> {
+  private async generate(): Promise<RsaKeyPair> {
     const started = process.hrtime.bigint();
-    const pair = await generate();
+    return this.timed(started, await generateKeyPairAsync('rsa', this.params()));
+  }
+
+  private timed(started: bigint, pair: RsaKeyPair): RsaKeyPair {
     this.options.onGenerated?.(Number(process.hrtime.bigint() - started) / 1e9);
     return pair;
   }
