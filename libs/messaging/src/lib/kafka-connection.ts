@@ -15,8 +15,9 @@ const KAFKAJS_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 /**
  * How long the broker holds a long-lived consumer's fetch when nothing is there (a message ends it at once): idle
- * consumers fetch seldom, the session (≥ 6 s) still sees a heartbeat between fetches, and stopping does not wait for a
- * held fetch. Every service runs three such consumers (its inbox, the inbox's retries, the simulation clock).
+ * consumers fetch seldom, the session (≥ 6 s) still sees a heartbeat between fetches, and stopping, which waits for
+ * the held fetch to return, takes at most this long. Every service runs three such consumers (its inbox, the inbox's
+ * retries, the simulation clock).
  */
 export const IDLE_FETCH_WAIT_MS = 2_000;
 

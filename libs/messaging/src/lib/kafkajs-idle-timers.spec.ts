@@ -50,4 +50,25 @@ describe('kafkajs request queue timers', () => {
       jest.useRealTimers();
     }
   });
+
+  it('watches every connection with one timer, and drops it with the last connection', () => {
+    jest.useFakeTimers();
+    try {
+      const connection = () => new (KafkajsRequestQueue as unknown as new (o: object) => Queue)({ clientId: 't', broker: 'b', logger, maxInFlightRequests: 1, requestTimeout: 30_000, enforceRequestTimeout: true });
+      const queues = [connection(), connection(), connection()];
+      queues.forEach((q) => q.scheduleRequestTimeoutCheck());
+      expect(jest.getTimerCount()).toBe(1);
+      const late = jest.fn();
+      queues[2].inflight.set(1, { sentAt: Date.now() - 31_000, requestTimeout: 30_000, timeoutRequest: late });
+      jest.advanceTimersByTime(1_000);
+      expect(late).toHaveBeenCalledTimes(1);
+      queues[0].destroy();
+      queues[1].destroy();
+      expect(jest.getTimerCount()).toBe(1);
+      queues[2].destroy();
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
