@@ -69,8 +69,8 @@ describe('saga engine (real PostgreSQL)', () => {
     },
   };
 
-  const engine = async () => {
-    const e = new SagaEngine(ds, [definition as never], { databaseUrl: testDatabaseUrl(), schema, leaseMs: 1_500, pollMs: 100, retryBackoffMs: 50, stopTimeoutMs: 500 });
+  const engine = async (pollMs = 100) => {
+    const e = new SagaEngine(ds, [definition as never], { databaseUrl: testDatabaseUrl(), schema, leaseMs: 1_500, pollMs, retryBackoffMs: 50, stopTimeoutMs: 500 });
     await e.start();
     engines.push(e);
     return e;
@@ -207,6 +207,20 @@ describe('saga engine (real PostgreSQL)', () => {
     release();
     expect(effects.filter((x) => x === 's-crash:one')).toHaveLength(1);
     expect(effects.filter((x) => x === 's-crash:two')).toHaveLength(1);
+  });
+
+  it('hands a stopping runner\'s saga to another runner at once, not at that runner\'s next poll', async () => {
+    await Promise.all(engines.splice(0).map((e) => e.stop()));
+    const hourly = 3_600_000;
+    const a = await engine(hourly);
+    await ds.transaction((m) => a.create(m, 'demo', 's-handover', { calls: [] }));
+    await waitUntil(async () => (await a.get('s-handover'))?.step === 'wait-reply', 10_000, 'runner A waits for the reply');
+    const b = await engine(hourly);
+    await a.stop();
+    await waitUntil(async () => (await ds.query(`SELECT lease_owner FROM saga WHERE id = 's-handover'`))[0]?.lease_owner !== null, 5_000, 'runner B holds the saga');
+    await reply(b, 's-handover', 'handed-over');
+    await waitUntil(async () => (await b.get('s-handover'))?.status === 'completed', 10_000, 'runner B completes');
+    expect((await b.get<Data>('s-handover'))?.data.token).toBe('handed-over');
   });
 
   it('shares work between runners without running a step twice', async () => {

@@ -21,8 +21,9 @@ export interface SagaEngineOptions {
   /** A claimed saga belongs to this process until the lease expires (renewed while a step runs). */
   leaseMs?: number;
   /**
-   * How often to look for runnable sagas without a wake-up: new sagas and replies wake the engine, and a retry wakes
-   * its runner when its backoff ends, so this only finds sagas released by a crashed or stopped runner.
+   * How often to look for runnable sagas without a wake-up: new and released sagas and replies wake the engine, and a
+   * retry wakes its runner when its backoff ends, so this only finds sagas whose runner crashed (their lease ran out)
+   * and wake-ups lost with a connection. Default: a third of the lease, at most 5 s.
    */
   pollMs?: number;
   retryBackoffMs?: number;
@@ -80,6 +81,7 @@ const WAKE_CHANNEL = (schema: string) => `${schema}_saga`;
 const RUNNABLE = 'run:';
 const REPLY = 'reply:';
 const CHANGED = 'changed:';
+const MAX_POLL_MS = 5_000;
 /** How often a step waiting for a reply looks again without a wake-up (a wake-up lost with a connection is only late). */
 const REPLY_RECHECK_MS = 1_000;
 
@@ -118,7 +120,8 @@ export class SagaEngine {
     private readonly publish?: SagaPublisher,
   ) {
     definitions.forEach((d) => this.definitions.set(d.kind, d));
-    this.o = { concurrency: 16, leaseMs: 15_000, pollMs: 1_000, retryBackoffMs: 500, stopTimeoutMs: 5_000, ...options };
+    const leaseMs = options.leaseMs ?? 15_000;
+    this.o = { concurrency: 16, leaseMs, pollMs: Math.min(MAX_POLL_MS, Math.ceil(leaseMs / 3)), retryBackoffMs: 500, stopTimeoutMs: 5_000, ...options };
   }
 
   async start(): Promise<void> {
@@ -457,8 +460,13 @@ export class SagaEngine {
     if (failed) this.ended.inc({ kind: row.kind, status: 'failed', reason: row.failure_reason ?? 'UNKNOWN' });
   }
 
+  /** Gives the saga up and wakes every runner's claim loop, so another replica takes it now rather than at its next poll. */
   private async release(id: string): Promise<void> {
-    await this.ds.query(`UPDATE saga SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [id, this.owner]);
+    await this.ds.query(
+      `WITH released AS (UPDATE saga SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 RETURNING id)
+       SELECT pg_notify($3, $4) FROM released`,
+      [id, this.owner, WAKE_CHANNEL(this.o.schema), RUNNABLE + id],
+    );
   }
 
   /**
