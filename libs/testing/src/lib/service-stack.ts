@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateServiceKeys, issueOperatorToken, type OperatorRole, type OperatorTokenRequest } from '@jpki/crypto';
@@ -22,8 +23,9 @@ export interface ServiceSpec {
 
 type Keys = ReturnType<typeof generateServiceKeys>;
 
-/** Apps built to dist/node by tools/build/build.js (the console's server stays on its TypeScript sources). */
-const BUILT_APPS = ['jpki-ca', 'sp-tsm', 'mno-tsm', 'vsim', 'lifecycle', 'rp-bank', 'rp-ticketing', 'rp-eapplication'];
+const BUILD_SCRIPT = join(ROOT, 'tools/build/build.js');
+/** Apps built to dist/node, as tools/build/build.js lists them (the console's server stays on its TypeScript sources). */
+const BUILT_APPS: readonly string[] = (createRequire(__filename)(BUILD_SCRIPT) as { APPS: string[] }).APPS;
 let buildChecked = false;
 
 /**
@@ -44,7 +46,7 @@ export function serviceCommand(app: string): string[] {
 function serviceEntry(app: string): string[] {
   if (process.env['JPKI_RUN_FROM'] === 'ts' || !BUILT_APPS.includes(app)) return ['-r', '@swc-node/register', join('apps', app, 'src', 'main.ts')];
   if (!buildChecked) {
-    execFileSync(process.execPath, [join(ROOT, 'tools/build/build.js'), '--if-stale', '--quiet', ...BUILT_APPS], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(process.execPath, [BUILD_SCRIPT, '--if-stale', '--quiet', ...BUILT_APPS], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     buildChecked = true;
   }
   const main = join('dist', 'node', 'apps', app, 'src', 'main.js');
