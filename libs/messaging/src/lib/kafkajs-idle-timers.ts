@@ -20,7 +20,7 @@ interface RequestQueueInternals {
   scheduleRequestTimeoutCheck(): void;
 }
 
-/** How often a connection looks for requests that outlived their timeout. */
+/** How often the process looks for requests that outlived their timeout, on all its connections. */
 const REQUEST_TIMEOUT_CHECK_MS = 1000;
 
 /** kafkajs's own interval for re-checking a request that had to wait. */
