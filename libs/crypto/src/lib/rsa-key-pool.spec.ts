@@ -29,12 +29,19 @@ describe('RsaKeyPool', () => {
     const generated: number[] = [];
     const pool = new RsaKeyPool({ size: 1, modulusLength: 1024, onGenerated: (s) => generated.push(s) });
     expect(pool.ready).toBe(0);
-    const now = pool.takeNow();
-    const later = await pool.take();
-    expect(now.privateKey.asymmetricKeyDetails?.modulusLength).toBe(1024);
-    expect(spki(now)).not.toBe(spki(later));
-    expect(generated).toHaveLength(2);
+    const inline = pool.takeNow();
+    expect(inline.privateKey.asymmetricKeyDetails?.modulusLength).toBe(1024);
+    expect(generated).toHaveLength(1);
+
+    pool.start();
+    await pool.filled();
+    expect(pool.ready).toBe(1);
+    pool.stop();
+    const pooled = pool.takeNow();
+    const onDemand = await pool.take();
     await pool.filled();
     expect(pool.ready).toBe(0);
+    expect(generated).toHaveLength(3);
+    expect(new Set([inline, pooled, onDemand].map(spki)).size).toBe(3);
   });
 });
